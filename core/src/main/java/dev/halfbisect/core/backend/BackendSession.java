@@ -1,0 +1,32 @@
+package dev.halfbisect.core.backend;
+
+import dev.halfbisect.core.Tensor;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A built model in one backend and mode. Holds native resources: close it (try-with-resources).
+ * Not required to be thread-safe.
+ */
+public interface BackendSession extends AutoCloseable {
+  /** The graph inputs the session expects (name, dtype, shape with -1 for dynamic dims). */
+  List<TensorInfo> inputs();
+
+  /** Names returned by {@link #run}: graph outputs first, then observed tensors, in order. */
+  List<String> outputNames();
+
+  /**
+   * Runs one sample.
+   *
+   * @throws IllegalArgumentException when inputs are missing, extra, or of the wrong dtype/shape
+   *     (the message names expected vs given)
+   * @throws BackendException when the backend fails while running
+   */
+  RunResult run(Map<String, Tensor> inputs) throws BackendException;
+
+  /** How the build went: time, output count, warnings. */
+  BuildStats buildStats();
+
+  @Override
+  void close();
+}
