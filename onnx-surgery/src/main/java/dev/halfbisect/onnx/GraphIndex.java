@@ -389,6 +389,14 @@ public final class GraphIndex {
 
     /** Kahn's algorithm, always taking the ready node that came first in the file. */
     private void sort(List<List<String>> inputsByIndex) {
+      if (alreadySorted(inputsByIndex)) {
+        List<Onnx.NodeProto> out = new ArrayList<>(g.getNodeList());
+        for (int i = 0; i < n; i++) {
+          topoPosition.put(out.get(i).getName(), i);
+        }
+        sorted = out;
+        return;
+      }
       int[] indegree = new int[n];
       int[][] successors = new int[n][];
       int[] succCount = new int[n];
@@ -420,7 +428,6 @@ public final class GraphIndex {
         }
       }
       List<Onnx.NodeProto> out = new ArrayList<>(n);
-      // Fast path keeps the common already-sorted case free of heap work beyond O(log n) per node.
       while (!ready.isEmpty()) {
         int i = ready.poll();
         topoPosition.put(g.getNode(i).getName(), out.size());
@@ -435,6 +442,19 @@ public final class GraphIndex {
         throw cycleError(indegree, inputsByIndex);
       }
       sorted = out;
+    }
+
+    /** Whether every producer comes before its consumers already (the usual case, and O(edges)). */
+    private boolean alreadySorted(List<List<String>> inputsByIndex) {
+      for (int i = 0; i < n; i++) {
+        for (String s : inputsByIndex.get(i)) {
+          Integer p = producerIndex.get(s);
+          if (p != null && p >= i) {
+            return false;
+          }
+        }
+      }
+      return true;
     }
 
     private GraphCycleException cycleError(int[] indegree, List<List<String>> inputsByIndex) {
@@ -505,7 +525,9 @@ public final class GraphIndex {
           }
           if (!elemTypes.containsKey(o)) {
             int t = TypeInference.outputType(node, j, elemTypes);
-            checkKnownType(o, t, node.getOpType() + " node '" + node.getName() + "' output");
+            if (!ElementTypes.isKnown(t)) {
+              checkKnownType(o, t, node.getOpType() + " node '" + node.getName() + "' output");
+            }
             if (t != 0) {
               elemTypes.put(o, t);
             }
