@@ -132,6 +132,9 @@ class MiniLmSurgeryTest {
     assertThat(i.nodes()).hasSize(model.graph().getNodeCount());
     assertThat(i.elementType("input_ids")).contains(DType.INT64);
     assertThat(i.elementType(LAYER1_OUT)).contains(DType.FLOAT32);
+    // Ranks are known everywhere the checker needs them; batch and sequence stay symbolic.
+    assertThat(i.shape(LAYER1_OUT)).hasValueSatisfying(s -> assertThat(s).containsExactly(-1, -1, 384));
+    assertThat(i.floatTensors()).allSatisfy(t -> assertThat(i.shape(t)).as(t).isPresent());
     assertThat(i.elementType("/embeddings/Shape_output_0")).contains(DType.INT64);
     assertThat(i.producer(LAYER1_OUT).orElseThrow().getOpType()).isEqualTo("Add");
     List<String> floats = i.floatTensors();
