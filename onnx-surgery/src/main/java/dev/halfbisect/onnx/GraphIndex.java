@@ -175,7 +175,12 @@ public final class GraphIndex {
     }
     Onnx.TypeProto declared = declaredTypes.get(tensor);
     OptionalInt code = elementTypeCode(tensor);
+    long[] s = shapes.get(tensor);
     if (declared != null && declared.hasTensorType() && declared.getTensorType().getElemType() != 0) {
+      if (!declared.getTensorType().hasShape() && s != null) {
+        declared = declared.toBuilder().setTensorType(declared.getTensorType().toBuilder().setShape(shapeProto(s)))
+            .build(); // declared type without shape: add the inferred one, checkers need it
+      }
       return Onnx.ValueInfoProto.newBuilder().setName(tensor).setType(declared).build();
     }
     if (code.isEmpty()) {
@@ -185,20 +190,23 @@ public final class GraphIndex {
           + "; add a value_info for it");
     }
     Onnx.TypeProto.Tensor.Builder tt = Onnx.TypeProto.Tensor.newBuilder().setElemType(code.getAsInt());
-    long[] s = shapes.get(tensor);
     if (s != null) {
-      Onnx.TensorShapeProto.Builder sb = Onnx.TensorShapeProto.newBuilder();
-      for (long d : s) {
-        Onnx.TensorShapeProto.Dimension.Builder db = Onnx.TensorShapeProto.Dimension.newBuilder();
-        if (d >= 0) {
-          db.setDimValue(d);
-        }
-        sb.addDim(db);
-      }
-      tt.setShape(sb);
+      tt.setShape(shapeProto(s));
     }
     return Onnx.ValueInfoProto.newBuilder().setName(tensor)
         .setType(Onnx.TypeProto.newBuilder().setTensorType(tt)).build();
+  }
+
+  private static Onnx.TensorShapeProto shapeProto(long[] s) {
+    Onnx.TensorShapeProto.Builder sb = Onnx.TensorShapeProto.newBuilder();
+    for (long d : s) {
+      Onnx.TensorShapeProto.Dimension.Builder db = Onnx.TensorShapeProto.Dimension.newBuilder();
+      if (d >= 0) {
+        db.setDimValue(d);
+      }
+      sb.addDim(db);
+    }
+    return sb.build();
   }
 
   /**
