@@ -111,6 +111,9 @@ public final class Tolerance {
     if (mode == null) {
       mode = Double.isNaN(atol) && Double.isNaN(rtol) ? CheckMode.NORMALIZED : CheckMode.ELEMENTWISE;
     }
+    if (mode.kind() == CheckMode.Kind.NORMALIZED) {
+      return normalized(limit);
+    }
     atol = Double.isNaN(atol) ? 1e-5 : atol;
     rtol = Double.isNaN(rtol) ? 1e-5 : rtol;
     return new Tolerance(mode, atol, rtol, limit, Map.of());
@@ -261,6 +264,9 @@ public final class Tolerance {
       double e = elementError(r[i], c[i]);
       double allowedByRtol = rtol * Math.abs((double) r[i]);
       double needed = Double.isInfinite(e) ? e : Math.max(0, e - allowedByRtol);
+      if (needed + allowedByRtol < e) {
+        needed = Math.nextUp(needed); // so that the reported atol really passes despite rounding
+      }
       neededAtol = Math.max(neededAtol, needed);
       double excess = e - (atol + allowedByRtol);
       if (excess > 0) {
