@@ -54,16 +54,21 @@ public final class Fp16Conversion {
 
   /** The converted model and what could not be converted. */
   public static final class Result {
-    private final Onnx.ModelProto proto;
+    private final OnnxModel model;
     private final ImmutableList<String> keptFp32NoFp16Form;
 
-    Result(Onnx.ModelProto proto, List<String> keptFp32NoFp16Form) {
-      this.proto = proto;
+    Result(OnnxModel model, List<String> keptFp32NoFp16Form) {
+      this.model = model;
       this.keptFp32NoFp16Form = ImmutableList.copyOf(keptFp32NoFp16Form);
     }
 
+    public OnnxModel model() {
+      return model;
+    }
+
+    /** The converted model's protobuf. */
     public Onnx.ModelProto proto() {
-      return proto;
+      return model.proto();
     }
 
     /** Names of nodes the plan wanted in FP16 that stay FP32 because their op has no FP16 form. */
@@ -72,15 +77,24 @@ public final class Fp16Conversion {
     }
   }
 
-  /** Converts a bare protobuf model whose tensors hold their data inline. */
-  public static Result applyToProto(Onnx.ModelProto model, PrecisionPlan plan) {
+  /**
+   * Converts {@code model} (untouched) under {@code plan}; the result keeps its folder and name.
+   * Converted initializers are written inline; others keep their external data references.
+   */
+  public static Result apply(OnnxModel model, PrecisionPlan plan) {
     Preconditions.checkNotNull(model, "model");
     Preconditions.checkNotNull(plan, "plan");
     if (plan.defaultPrecision() == PrecisionPlan.Precision.FP32) {
       return new Result(model, List.of());
     }
     Rewrite r = new Rewrite(model, plan);
-    return new Result(r.run(), r.a.keptFp32NoFp16Form);
+    return new Result(model.withProto(r.run()), r.a.keptFp32NoFp16Form);
+  }
+
+  /** {@link #apply} on a bare protobuf model (unnamed nodes named as {@link OnnxModel#of} does). */
+  public static Result applyToProto(Onnx.ModelProto model, PrecisionPlan plan) {
+    Preconditions.checkNotNull(model, "model");
+    return apply(OnnxModel.of(model, null, model.getGraph().getName()), plan);
   }
 
   private enum Prec { FP32, FP16 }
@@ -101,11 +115,11 @@ public final class Fp16Conversion {
     /** Graph outputs produced in the wrong precision: tensor -> its new internal name. */
     private final Map<String, String> renamed = new HashMap<>();
 
-    Rewrite(Onnx.ModelProto model, PrecisionPlan plan) {
-      this.model = model;
+    Rewrite(OnnxModel model, PrecisionPlan plan) {
+      this.model = model.proto();
       this.plan = plan;
       this.a = new Fp16Support.Analysis(model, plan);
-      this.g = model.getGraph();
+      this.g = model.graph();
       this.names = new Fp16Support.Names(g);
     }
 
@@ -255,12 +269,12 @@ public final class Fp16Conversion {
       }
     }
 
-    private static Onnx.AttributeProto constantValueToFp16(Onnx.AttributeProto at, String node) {
+    private Onnx.AttributeProto constantValueToFp16(Onnx.AttributeProto at, String node) {
       float[] values;
       switch (at.getName()) {
         case "value":
           return at.toBuilder().setT(Fp16Support.toFloat16(at.getT(), at.getT().getName(),
-              Fp16Support.floats(at.getT(), "node " + node))).build();
+              Fp16Support.floats(at.getT(), a.baseDir, "node " + node))).build();
         case "value_float":
           values = new float[] {at.getF()};
           break;
@@ -298,7 +312,7 @@ public final class Fp16Conversion {
           case "ConstantOfShape.value":
             if (at.getT().getDataType() == FLOAT) {
               nb.setAttribute(k, at.toBuilder().setT(Fp16Support.toFloat16(at.getT(), at.getT().getName(),
-                  Fp16Support.floats(at.getT(), "node " + nb.getName()))));
+                  Fp16Support.floats(at.getT(), a.baseDir, "node " + nb.getName()))));
             }
             break;
           default:
@@ -325,7 +339,7 @@ public final class Fp16Conversion {
           gb.addInitializer(t);
           continue;
         }
-        float[] v = Fp16Support.floats(t, "initializer");
+        float[] v = Fp16Support.floats(t, a.baseDir, "initializer");
         if (needs.contains(Prec.FP32)) {
           gb.addInitializer(t);
           gb.addInitializer(Fp16Support.toFloat16(t, source16.get(t.getName()), v));

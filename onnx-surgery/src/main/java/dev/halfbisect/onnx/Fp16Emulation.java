@@ -50,14 +50,26 @@ public final class Fp16Emulation {
 
   private Fp16Emulation() {}
 
-  /** The emulated model (a new model; {@code model} is untouched); tensors must hold their data inline. */
-  public static Onnx.ModelProto applyToProto(Onnx.ModelProto model, PrecisionPlan plan) {
+  /**
+   * The emulated model: a new model with the same folder and name ({@code model} is untouched).
+   * Rewritten initializers are written inline; others keep their external data references.
+   */
+  public static OnnxModel apply(OnnxModel model, PrecisionPlan plan) {
     Preconditions.checkNotNull(model, "model");
     Preconditions.checkNotNull(plan, "plan");
     if (plan.defaultPrecision() == PrecisionPlan.Precision.FP32) {
       return model;
     }
-    return new Rewrite(model, plan).run();
+    return model.withProto(new Rewrite(model, plan).run());
+  }
+
+  /** {@link #apply} on a bare protobuf model (unnamed nodes named as {@link OnnxModel#of} does). */
+  public static Onnx.ModelProto applyToProto(Onnx.ModelProto model, PrecisionPlan plan) {
+    Preconditions.checkNotNull(model, "model");
+    if (plan.defaultPrecision() == PrecisionPlan.Precision.FP32) {
+      return model;
+    }
+    return apply(OnnxModel.of(model, null, model.getGraph().getName()), plan).proto();
   }
 
   private static final class Rewrite {
@@ -72,10 +84,10 @@ public final class Fp16Emulation {
     private final Map<String, List<Boolean>> consumerKinds = new HashMap<>();
     private String fltMax;
 
-    Rewrite(Onnx.ModelProto model, PrecisionPlan plan) {
-      this.model = model;
+    Rewrite(OnnxModel model, PrecisionPlan plan) {
+      this.model = model.proto();
       this.a = new Fp16Support.Analysis(model, plan);
-      this.g = model.getGraph();
+      this.g = model.graph();
       this.names = new Fp16Support.Names(g);
       for (Onnx.TensorProto t : g.getInitializerList()) {
         initializers.put(t.getName(), t);
@@ -108,7 +120,7 @@ public final class Fp16Emulation {
         if (t.getDataType() != DType.FLOAT32.onnxCode() || !anyFp16Reader(t.getName())) {
           continue;
         }
-        float[] r = Fp16Support.clampAndRound(Fp16Support.floats(t, "initializer"));
+        float[] r = Fp16Support.clampAndRound(Fp16Support.floats(t, a.baseDir, "initializer"));
         if (onlyFp16Readers(t.getName())) {
           initializers.put(t.getName(), Fp16Support.withFloat32(t, t.getName(), r));
           rounded.put(t.getName(), t.getName());
@@ -226,7 +238,7 @@ public final class Fp16Emulation {
       }
     }
 
-    private static Onnx.AttributeProto roundFloatAttribute(Onnx.AttributeProto v, String node) {
+    private Onnx.AttributeProto roundFloatAttribute(Onnx.AttributeProto v, String node) {
       switch (v.getName()) {
         case "value_float":
           return v.toBuilder().setF(Half.round(Fp16Support.clampToFp16Range(v.getF()))).build();
@@ -243,7 +255,7 @@ public final class Fp16Emulation {
         }
         default: {
           Onnx.TensorProto t = v.getT();
-          float[] r = Fp16Support.clampAndRound(Fp16Support.floats(t, "node " + node));
+          float[] r = Fp16Support.clampAndRound(Fp16Support.floats(t, a.baseDir, "node " + node));
           return v.toBuilder().setT(Fp16Support.withFloat32(t, t.getName(), r)).build();
         }
       }

@@ -94,10 +94,13 @@ final class Fp16Support {
     final List<String> keptFp32NoFp16Form = new ArrayList<>();
     final Map<String, Integer> producer = new HashMap<>();
 
-    Analysis(Onnx.ModelProto model, PrecisionPlan plan) {
-      this.graph = model.getGraph();
-      this.opset = opsetOf(model);
-      this.types = inferTypes(graph);
+    final java.nio.file.Path baseDir;
+
+    Analysis(OnnxModel model, PrecisionPlan plan) {
+      this.graph = model.graph();
+      this.opset = model.opsetVersion();
+      this.baseDir = model.baseDir().orElse(null);
+      this.types = typesOf(model);
       for (Onnx.TensorProto t : graph.getInitializerList()) {
         initializers.add(t.getName());
       }
@@ -151,99 +154,23 @@ final class Fp16Support {
     }
   }
 
-  static long opsetOf(Onnx.ModelProto m) {
-    for (Onnx.OperatorSetIdProto o : m.getOpsetImportList()) {
-      if (o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx")) {
-        return o.getVersion();
-      }
-    }
-    throw new IllegalArgumentException("model " + m.getGraph().getName() + " imports no default-domain opset");
-  }
-
-  /**
-   * ONNX element type codes of the graph's tensors: declared ones (inputs, outputs, value_info,
-   * initializers) and, for the rest, the usual rule of each op (most ops: the type of their first
-   * typed input). Tensors whose type cannot be told are absent.
-   */
-  static Map<String, Integer> inferTypes(Onnx.GraphProto g) {
+  /** Element type codes (from {@link GraphIndex}) of every tensor the graph names. */
+  static Map<String, Integer> typesOf(OnnxModel model) {
+    GraphIndex index = model.index();
+    Onnx.GraphProto g = model.graph();
     Map<String, Integer> types = new HashMap<>();
-    for (Onnx.TensorProto t : g.getInitializerList()) {
-      types.put(t.getName(), t.getDataType());
-    }
-    for (List<Onnx.ValueInfoProto> list : List.of(g.getInputList(), g.getValueInfoList(), g.getOutputList())) {
-      for (Onnx.ValueInfoProto v : list) {
-        if (v.getType().hasTensorType() && v.getType().getTensorType().getElemType() != 0) {
-          types.putIfAbsent(v.getName(), v.getType().getTensorType().getElemType());
-        }
+    java.util.function.Consumer<String> put = t -> {
+      if (!t.isEmpty()) {
+        index.elementTypeCode(t).ifPresent(c -> types.put(t, c));
       }
-    }
+    };
+    g.getInputList().forEach(v -> put.accept(v.getName()));
+    g.getInitializerList().forEach(t -> put.accept(t.getName()));
     for (Onnx.NodeProto n : g.getNodeList()) {
-      for (int k = 0; k < n.getOutputCount(); k++) {
-        String out = n.getOutput(k);
-        if (out.isEmpty() || types.containsKey(out)) {
-          continue;
-        }
-        Integer t = outputType(n, k, types);
-        if (t != null) {
-          types.put(out, t);
-        }
-      }
+      n.getInputList().forEach(put);
+      n.getOutputList().forEach(put);
     }
     return types;
-  }
-
-  private static Integer outputType(Onnx.NodeProto n, int k, Map<String, Integer> types) {
-    switch (n.getOpType()) {
-      case "Cast":
-        return (int) intAttr(n, "to", FLOAT);
-      case "CastLike":
-        return typeAt(n, 1, types);
-      case "Shape": case "Size": case "ArgMax": case "ArgMin": case "NonZero": case "NonMaxSuppression":
-        return DType.INT64.onnxCode();
-      case "Equal": case "Less": case "Greater": case "LessOrEqual": case "GreaterOrEqual":
-      case "Not": case "And": case "Or": case "Xor": case "IsNaN": case "IsInf":
-        return DType.BOOL.onnxCode();
-      case "Where":
-        return typeAt(n, 1, types);
-      case "TopK": case "Unique":
-        return k == 0 ? typeAt(n, 0, types) : Integer.valueOf(DType.INT64.onnxCode());
-      case "Constant": case "ConstantOfShape": {
-        for (Onnx.AttributeProto a : n.getAttributeList()) {
-          switch (a.getName()) {
-            case "value": return a.getT().getDataType();
-            case "value_float": case "value_floats": return FLOAT;
-            case "value_int": case "value_ints": return DType.INT64.onnxCode();
-            default: break;
-          }
-        }
-        return n.getOpType().equals("ConstantOfShape") ? FLOAT : null;
-      }
-      case "RandomNormal": case "RandomUniform":
-        return (int) intAttr(n, "dtype", FLOAT);
-      case "EyeLike": case "RandomNormalLike": case "RandomUniformLike": case "Bernoulli":
-        return hasAttr(n, "dtype") ? Integer.valueOf((int) intAttr(n, "dtype", FLOAT)) : typeAt(n, 0, types);
-      case "Multinomial":
-        return (int) intAttr(n, "dtype", DType.INT32.onnxCode());
-      case "DequantizeLinear":
-        return typeAt(n, 1, types);
-      case "QuantizeLinear":
-        return n.getInputCount() > 2 ? typeAt(n, 2, types) : Integer.valueOf(DType.UINT8.onnxCode());
-      case "LayerNormalization":
-        return k == 0 ? typeAt(n, 0, types) : Integer.valueOf(FLOAT);
-      case "MaxPool":
-        return k == 0 ? typeAt(n, 0, types) : Integer.valueOf(DType.INT64.onnxCode());
-      default:
-        for (String in : n.getInputList()) {
-          if (!in.isEmpty() && types.containsKey(in)) {
-            return types.get(in);
-          }
-        }
-        return null;
-    }
-  }
-
-  private static Integer typeAt(Onnx.NodeProto n, int slot, Map<String, Integer> types) {
-    return slot < n.getInputCount() ? types.get(n.getInput(slot)) : null;
   }
 
   static boolean hasAttr(Onnx.NodeProto n, String name) {
@@ -272,45 +199,23 @@ final class Fp16Support {
     return v;
   }
 
-  /** Values of a float32 tensor proto stored inline (raw_data or float_data). */
-  static float[] floats(Onnx.TensorProto t, String where) {
+  /** Values of a float32 tensor proto (inline or external data relative to {@code baseDir}). */
+  static float[] floats(Onnx.TensorProto t, @javax.annotation.Nullable java.nio.file.Path baseDir, String where) {
     if (t.getDataType() != FLOAT) {
       throw new IllegalArgumentException(where + ": tensor '" + t.getName() + "' is not float32");
     }
-    if (t.getDataLocation() == Onnx.TensorProto.DataLocation.EXTERNAL || t.getExternalDataCount() > 0) {
-      throw new IllegalArgumentException(where + ": tensor '" + t.getName()
-          + "' keeps its data in an external file; load the model with its external data inlined first");
-    }
-    long n = 1;
-    for (long d : t.getDimsList()) {
-      n *= d;
-    }
-    if (t.hasRawData()) {
-      ByteBuffer b = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-      if (b.remaining() != n * 4) {
-        throw new IllegalArgumentException(where + ": tensor '" + t.getName() + "' has " + b.remaining()
-            + " bytes of raw_data, expected " + n * 4);
-      }
-      float[] out = new float[(int) n];
-      b.asFloatBuffer().get(out);
-      return out;
-    }
-    if (t.getFloatDataCount() != n) {
-      throw new IllegalArgumentException(where + ": tensor '" + t.getName() + "' has " + t.getFloatDataCount()
-          + " float_data values, expected " + n);
-    }
-    float[] out = new float[(int) n];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = t.getFloatData(i);
-    }
-    return out;
+    return TensorData.toTensor(t, baseDir).toFloatArray();
   }
 
-  /** {@code t} (same name and dims) holding {@code values} as float32 raw_data. */
+  /** {@code t} (same dims) holding {@code values} as inline float32 raw_data. */
   static Onnx.TensorProto withFloat32(Onnx.TensorProto t, String name, float[] values) {
     ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     b.asFloatBuffer().put(values);
-    return t.toBuilder().setName(name).clearFloatData().setDataType(FLOAT).setRawData(ByteString.copyFrom(b)).build();
+    return inline(t, name).setDataType(FLOAT).setRawData(ByteString.copyFrom(b)).build();
+  }
+
+  private static Onnx.TensorProto.Builder inline(Onnx.TensorProto t, String name) {
+    return t.toBuilder().setName(name).clearFloatData().clearRawData().clearExternalData().clearDataLocation();
   }
 
   /** {@code t} (same dims) as float16 raw_data, values clamped to the FP16 range first. */
@@ -319,7 +224,7 @@ final class Fp16Support {
     for (int i = 0; i < values.length; i++) {
       b.putShort(2 * i, Half.fromFloat(clampToFp16Range(values[i])));
     }
-    return t.toBuilder().setName(name).clearFloatData().setDataType(FLOAT16).setRawData(ByteString.copyFrom(b)).build();
+    return inline(t, name).setDataType(FLOAT16).setRawData(ByteString.copyFrom(b)).build();
   }
 
   /** Clamped to the FP16 range and rounded to FP16 precision, kept as float32. */

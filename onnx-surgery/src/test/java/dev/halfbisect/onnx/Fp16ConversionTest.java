@@ -36,7 +36,7 @@ class Fp16ConversionTest {
     assertThat(c.getGraph().getInitializerList()).allMatch(t -> t.getDataType() == FLOAT16 || t.getDataType() == 7);
     assertThat(c.getGraph().getInput(0).getType().getTensorType().getElemType()).isEqualTo(FLOAT);
     assertThat(c.getGraph().getOutput(0).getType().getTensorType().getElemType()).isEqualTo(FLOAT);
-    Map<String, Integer> types = Fp16Support.inferTypes(c.getGraph());
+    Map<String, Integer> types = Fp16TestModels.types(c);
     for (Onnx.NodeProto n : c.getGraph().getNodeList()) {
       if (!n.getOpType().equals("Cast") && !n.getOpType().equals("Reshape")) {
         assertThat(types.get(n.getOutput(0))).as(n.getName()).isEqualTo(FLOAT16);
@@ -54,7 +54,7 @@ class Fp16ConversionTest {
 
     List<String> ln = Fp16TestModels.layerNormNodes(m);
     Onnx.ModelProto c = Fp16Conversion.applyToProto(m, PrecisionPlan.fp16Except(ln)).proto();
-    Map<String, Integer> types = Fp16Support.inferTypes(c.getGraph());
+    Map<String, Integer> types = Fp16TestModels.types(c);
     for (String name : ln) {
       Onnx.NodeProto n = Fp16TestModels.node(c, name);
       assertThat(types.get(n.getOutput(0))).as(name).isEqualTo(FLOAT);
@@ -154,7 +154,7 @@ class Fp16ConversionTest {
     assertThat(r.keptFp32NoFp16Form()).containsExactly("/Range");
     Onnx.ModelProto c = r.proto();
     Onnx.NodeProto resize = Fp16TestModels.node(c, "/Resize");
-    Map<String, Integer> types = Fp16Support.inferTypes(c.getGraph());
+    Map<String, Integer> types = Fp16TestModels.types(c);
     assertThat(types.get(resize.getInput(0))).isEqualTo(FLOAT16);
     assertThat(types.get(resize.getInput(2))).isEqualTo(FLOAT);
     for (String i : Fp16TestModels.node(c, "/Range").getInputList()) {

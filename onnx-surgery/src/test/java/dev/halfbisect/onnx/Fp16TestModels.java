@@ -73,6 +73,21 @@ final class Fp16TestModels {
     return Tensor.ofFloats(X_SHAPE, v);
   }
 
+  /** Element type codes of every node input and output, as GraphIndex infers them. */
+  static java.util.Map<String, Integer> types(Onnx.ModelProto m) {
+    GraphIndex index = OnnxModel.of(m, null, "test").index();
+    java.util.Map<String, Integer> out = new java.util.HashMap<>();
+    for (Onnx.NodeProto n : m.getGraph().getNodeList()) {
+      for (String t : n.getInputList()) {
+        index.elementTypeCode(t).ifPresent(c -> out.put(t, c));
+      }
+      for (String t : n.getOutputList()) {
+        index.elementTypeCode(t).ifPresent(c -> out.put(t, c));
+      }
+    }
+    return out;
+  }
+
   static boolean allFinite(float[] v) {
     for (float f : v) {
       if (!Float.isFinite(f)) {

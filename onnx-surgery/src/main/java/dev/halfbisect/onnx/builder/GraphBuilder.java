@@ -4,6 +4,7 @@ import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
+import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -850,6 +851,11 @@ public final class GraphBuilder {
   public long[] shapeOf(String tensor) {
     long[] s = shapes.get(tensor);
     return s == null ? null : s.clone();
+  }
+
+  /** The model, named after the graph, with no folder (all data inline). */
+  public OnnxModel build() {
+    return OnnxModel.of(buildProto(), null, graphName);
   }
 
   /** The model as a protobuf: ir_version, default-domain opset import, graph with named nodes. */
