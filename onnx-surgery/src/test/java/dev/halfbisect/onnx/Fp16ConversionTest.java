@@ -180,4 +180,22 @@ class Fp16ConversionTest {
     Set<String> opTypes = c.getGraph().getNodeList().stream().map(Onnx.NodeProto::getOpType).collect(Collectors.toSet());
     assertThat(opTypes).contains("Cast");
   }
+
+  @Test
+  void valueInfoOfConvertedTensorsIsRetyped() {
+    Onnx.ModelProto m = Fp16TestModels.block(1f);
+    String hidden = Fp16TestModels.node(m, "/blocks/blocks.0/mlp/fc1/MatMul").getOutput(0);
+    Onnx.ValueInfoProto info = Onnx.ValueInfoProto.newBuilder().setName(hidden)
+        .setType(Onnx.TypeProto.newBuilder().setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(FLOAT)))
+        .build();
+    Onnx.ModelProto withInfo = m.toBuilder().setGraph(m.getGraph().toBuilder().addValueInfo(info)).build();
+    Onnx.ModelProto c = Fp16Conversion.applyToProto(withInfo, PrecisionPlan.allFp16()).proto();
+    assertThat(c.getGraph().getValueInfo(0).getType().getTensorType().getElemType()).isEqualTo(FLOAT16);
+    Onnx.ModelProto pinned = Fp16Conversion.applyToProto(withInfo,
+        PrecisionPlan.fp16Except(List.of("/blocks/blocks.0/mlp/fc1/MatMul"))).proto();
+    assertThat(pinned.getGraph().getValueInfo(0).getType().getTensorType().getElemType()).isEqualTo(FLOAT);
+    float[] ref = OrtTestRunner.run(m, Map.of("x", blockInput(1f))).get("y");
+    float[] got = OrtTestRunner.run(pinned, Map.of("x", blockInput(1f))).get("y");
+    assertThat(normalizedError(ref, got)).isLessThan(1e-2);
+  }
 }
