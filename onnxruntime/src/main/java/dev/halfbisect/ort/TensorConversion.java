@@ -52,7 +52,19 @@ final class TensorConversion {
 
   /** The core dtype of an ONNX Runtime element type, or null when halfbisect has none. */
   static DType dtypeOf(OnnxTensorType type) {
-    return DType.fromOnnxCode(type.value);
+    // The Java enum's numeric value is not the ONNX TensorProto code, so map by constant.
+    switch (type) {
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: return DType.FLOAT32;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16: return DType.FLOAT16;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16: return DType.BFLOAT16;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE: return DType.FLOAT64;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64: return DType.INT64;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32: return DType.INT32;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8: return DType.INT8;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8: return DType.UINT8;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL: return DType.BOOL;
+      default: return null;
+    }
   }
 
   static OnnxJavaType javaType(DType dtype) {
