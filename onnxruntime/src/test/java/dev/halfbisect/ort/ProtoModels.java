@@ -71,4 +71,26 @@ final class ProtoModels {
         .addNode(node("Add", "add_out", new String[] {"prod", "ids_f"}, "out"))
         .build());
   }
+
+  static Onnx.NodeProto cast(String name, String input, String output, DType to) {
+    return Onnx.NodeProto.newBuilder().setOpType("Cast").setName(name).addInput(input).addOutput(output)
+        .addAttribute(Onnx.AttributeProto.newBuilder().setName("to")
+            .setType(Onnx.AttributeProto.AttributeType.INT).setI(to.onnxCode()))
+        .build();
+  }
+
+  /**
+   * The shape of FP16 emulation written by hand: {@code y = Cast<float>(Cast<float16>(Mul(x, x)))}
+   * then {@code z = Add(y, x)}; a level that folds the Cast pair would return the unrounded square.
+   */
+  static ModelRef castPair(long n) {
+    return model("cast_pair", Onnx.GraphProto.newBuilder()
+        .addInput(value("x", DType.FLOAT32, n))
+        .addOutput(value("z", DType.FLOAT32, n))
+        .addNode(node("Mul", "square", new String[] {"x", "x"}, "sq"))
+        .addNode(cast("to_half", "sq", "sq_h", DType.FLOAT16))
+        .addNode(cast("to_float", "sq_h", "y", DType.FLOAT32))
+        .addNode(node("Add", "add", new String[] {"y", "x"}, "z"))
+        .build());
+  }
 }
