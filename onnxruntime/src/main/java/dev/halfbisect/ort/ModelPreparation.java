@@ -16,6 +16,9 @@ final class ModelPreparation {
 
   static PreparedModel prepare(String modelName, byte[] bytes, BuildOptions options, boolean emulate)
       throws BackendException {
+    if (!emulate && options.observed().isEmpty()) {
+      return new PreparedModel(bytes, ImmutableList.of()); // nothing to rewrite: skip parsing
+    }
     Onnx.ModelProto proto;
     try {
       proto = Onnx.ModelProto.parseFrom(bytes);
@@ -48,10 +51,10 @@ final class ModelPreparation {
       }
     }
     if (extra.isEmpty()) {
-      return new PreparedModel(bytes, graphOutputs, ImmutableList.of());
+      return new PreparedModel(bytes, ImmutableList.of());
     }
     Onnx.GraphProto.Builder g = graph.toBuilder();
     extra.forEach(name -> g.addOutput(Onnx.ValueInfoProto.newBuilder().setName(name)));
-    return new PreparedModel(proto.toBuilder().setGraph(g).build().toByteArray(), graphOutputs, extra);
+    return new PreparedModel(proto.toBuilder().setGraph(g).build().toByteArray(), extra);
   }
 }

@@ -157,8 +157,7 @@ public final class OrtBackend implements Backend {
         so.addConfigEntry("session.model_external_initializers_file_folder_path", model.baseDir().get().toString());
       }
       OrtSession session = env.createSession(prepared.bytes(), so);
-      return SharedOrtSession.wrap(model.name(), env, session, prepared.outputNames(),
-          Duration.ofNanos(System.nanoTime() - start));
+      return SharedOrtSession.wrap(model.name(), env, session, Duration.ofNanos(System.nanoTime() - start));
     } catch (OrtException e) {
       throw new BackendException("ONNX Runtime cannot build model '" + model.name() + "': " + e.getMessage(), e);
     }

@@ -5,17 +5,11 @@ import java.util.List;
 
 /**
  * The serialized model ONNX Runtime builds for one (model, mode, plan, observed set), and the
- * names its session returns: the original graph outputs first, then the observed tensors that
- * were not graph outputs already.
+ * observed tensors that were marked as extra graph outputs (appended after the original outputs,
+ * so the session's output order is graph outputs first, then these).
  */
-record PreparedModel(byte[] bytes, List<String> graphOutputs, List<String> observedOutputs) {
+record PreparedModel(byte[] bytes, List<String> markedOutputs) {
   PreparedModel {
-    graphOutputs = ImmutableList.copyOf(graphOutputs);
-    observedOutputs = ImmutableList.copyOf(observedOutputs);
-  }
-
-  /** All names a run returns, in {@link dev.halfbisect.core.backend.BackendSession#outputNames()} order. */
-  ImmutableList<String> outputNames() {
-    return ImmutableList.<String>builder().addAll(graphOutputs).addAll(observedOutputs).build();
+    markedOutputs = ImmutableList.copyOf(markedOutputs);
   }
 }

@@ -52,8 +52,8 @@ final class SharedOrtSession {
    * Wraps a freshly created session; the caller holds the first reference. Closes the session if
    * its inputs cannot be described.
    */
-  static SharedOrtSession wrap(String modelName, OrtEnvironment env, OrtSession session,
-      ImmutableList<String> outputNames, Duration buildTime) throws BackendException {
+  static SharedOrtSession wrap(String modelName, OrtEnvironment env, OrtSession session, Duration buildTime)
+      throws BackendException {
     try {
       ImmutableList.Builder<TensorInfo> inputs = ImmutableList.builder();
       for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
@@ -69,6 +69,8 @@ final class SharedOrtSession {
         }
         inputs.add(new TensorInfo(e.getKey(), dtype, ti.getShape()));
       }
+      // Graph outputs in model order: the original outputs, then the marked observed tensors.
+      ImmutableList<String> outputNames = ImmutableList.copyOf(session.getOutputNames());
       return new SharedOrtSession(modelName, env, session, inputs.build(), outputNames, buildTime);
     } catch (OrtException | BackendException e) {
       closeQuietly(session);
