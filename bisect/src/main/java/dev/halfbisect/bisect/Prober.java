@@ -34,6 +34,7 @@ public final class Prober {
   private int candidateBuilds;
   private int referenceBuilds;
   private int journalHits;
+  private final Map<String, ProbeResult> decided = new HashMap<>();
 
   Prober(BisectContext ctx) {
     this.ctx = ctx;
@@ -123,11 +124,16 @@ public final class Prober {
    */
   public ProbeResult probe(ProbeSpec spec) {
     String key = key(spec);
+    ProbeResult known = decided.get(key);
+    if (known != null) {
+      return known; // decided earlier in this context: same model, samples and probe
+    }
     ctx.listener().probeStarted(spec);
     Optional<ProbeJournal.Entry> journaled = ctx.journal().flatMap(j -> j.get(key));
     if (journaled.isPresent()) {
       journalHits++;
       ProbeResult r = ProbeJournal.toResult(spec, journaled.get());
+      decided.put(key, r);
       LOG.debug("probe {} read from journal: {}", spec.describe(), r.status());
       ctx.listener().probeFinished(r);
       return r;
@@ -179,6 +185,7 @@ public final class Prober {
           Duration.ZERO, Duration.ZERO, false);
     }
     ProbeResult r = result;
+    decided.put(key, r);
     ctx.journal().ifPresent(j -> j.record(key, ctx.model().name(), r));
     LOG.debug("probe {}: {} (build {} ms)", spec.describe(), r.status(), r.buildTime().toMillis());
     ctx.listener().probeFinished(r);
