@@ -9,6 +9,8 @@ import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.core.verdict.Tolerance;
+import dev.halfbisect.onnx.OnnxModel;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -28,7 +30,7 @@ public final class BisectContext {
   private final BuildOptions referenceOptions;
   private final Backend candidate;
   private final BuildOptions candidateOptions;
-  private final Criterion criterion;
+  private final Tolerance tolerance;
   private final ImmutableList<ImmutableMap<String, Tensor>> samples;
   private final ProbeJournal journal;
   private final BisectListener listener;
@@ -43,7 +45,7 @@ public final class BisectContext {
     this.referenceOptions = b.referenceOptions;
     this.candidate = b.candidate;
     this.candidateOptions = b.candidateOptions;
-    this.criterion = b.criterion;
+    this.tolerance = b.tolerance;
     this.samples = b.samples.stream().map(ImmutableMap::copyOf).collect(ImmutableList.toImmutableList());
     this.journal = b.journal;
     this.listener = b.listener;
@@ -61,6 +63,12 @@ public final class BisectContext {
   public static Builder builder(ModelGraph model, Backend reference, BuildOptions referenceOptions, Backend candidate,
       BuildOptions candidateOptions) {
     return new Builder(model, reference, referenceOptions, candidate, candidateOptions);
+  }
+
+  /** {@link #builder(ModelGraph, Backend, BuildOptions, Backend, BuildOptions)} over an {@link OnnxModel}. */
+  public static Builder builder(OnnxModel model, Backend reference, BuildOptions referenceOptions, Backend candidate,
+      BuildOptions candidateOptions) {
+    return new Builder(ModelGraph.of(model), reference, referenceOptions, candidate, candidateOptions);
   }
 
   public ModelGraph model() {
@@ -88,8 +96,8 @@ public final class BisectContext {
     return candidateOptions.plan();
   }
 
-  public Criterion criterion() {
-    return criterion;
+  public Tolerance tolerance() {
+    return tolerance;
   }
 
   public ImmutableList<ImmutableMap<String, Tensor>> samples() {
@@ -146,7 +154,7 @@ public final class BisectContext {
     private final BuildOptions referenceOptions;
     private final Backend candidate;
     private final BuildOptions candidateOptions;
-    private Criterion criterion = Criterion.fp16Default();
+    private Tolerance tolerance = Tolerance.fp16Default();
     private List<? extends Map<String, Tensor>> samples;
     private ProbeJournal journal;
     private BisectListener listener = BisectListener.NONE;
@@ -162,8 +170,9 @@ public final class BisectContext {
       this.candidateOptions = Preconditions.checkNotNull(candidateOptions, "candidateOptions");
     }
 
-    public Builder criterion(Criterion c) {
-      this.criterion = Preconditions.checkNotNull(c, "criterion");
+    /** The verdict per tensor; default {@link Tolerance#fp16Default()}. */
+    public Builder tolerance(Tolerance t) {
+      this.tolerance = Preconditions.checkNotNull(t, "tolerance");
       return this;
     }
 

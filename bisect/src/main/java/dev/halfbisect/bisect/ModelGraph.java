@@ -6,6 +6,8 @@ import com.google.common.collect.ImmutableMap;
 import com.google.common.collect.ImmutableSet;
 import com.google.common.hash.Hashing;
 import dev.halfbisect.core.DType;
+import dev.halfbisect.onnx.GraphIndex;
+import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -110,6 +112,38 @@ public final class ModelGraph {
     cons.forEach((k, v) -> cb.put(k, ImmutableList.copyOf(new LinkedHashSet<>(v))));
     this.consumerPositions = cb.build();
     this.types = inferTypes(this.proto.getGraph(), nodes);
+  }
+
+  /**
+   * Wraps an {@link OnnxModel} (its node names, external-data folder and name); element types come
+   * from onnx-surgery's type inference where it knows them.
+   */
+  public static ModelGraph of(OnnxModel m) {
+    ModelGraph g = new ModelGraph(m.proto(), m.baseDir().orElse(null), m.name());
+    GraphIndex idx = m.index();
+    Map<String, DType> merged = new HashMap<>(g.types);
+    for (Onnx.NodeProto n : g.nodes) {
+      for (String o : n.getOutputList()) {
+        if (!o.isEmpty()) {
+          idx.elementType(o).ifPresent(d -> merged.put(o, d));
+        }
+      }
+    }
+    return new ModelGraph(g, ImmutableMap.copyOf(merged));
+  }
+
+  private ModelGraph(ModelGraph g, ImmutableMap<String, DType> types) {
+    this.proto = g.proto;
+    this.baseDir = g.baseDir;
+    this.name = g.name;
+    this.nodes = g.nodes;
+    this.positionByNode = g.positionByNode;
+    this.producerPosition = g.producerPosition;
+    this.consumerPositions = g.consumerPositions;
+    this.initializers = g.initializers;
+    this.graphInputs = g.graphInputs;
+    this.graphOutputs = g.graphOutputs;
+    this.types = types;
   }
 
   /** Wraps a model; {@code baseDir} is where external initializer data lives (may be null). */

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
+import dev.halfbisect.core.metrics.ErrorStats;
+import dev.halfbisect.core.verdict.Verdict;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -36,8 +38,7 @@ public final class ProbeJournal implements AutoCloseable {
       .build();
 
   /** Per-tensor numbers of one journaled probe, one array element per sample. */
-  public record TensorEntry(String tensor, double[] normalizedError, double[] maxAbs, long[] nonFiniteMismatches,
-      boolean[] allNaN, boolean[] pass) {}
+  public record TensorEntry(String tensor, List<ErrorStats> stats, List<Verdict> verdicts) {}
 
   /** One line of the journal. */
   public record Entry(String key, String model, String kind, String side, List<String> fp32Nodes,
@@ -96,21 +97,8 @@ public final class ProbeJournal implements AutoCloseable {
   synchronized void record(String key, String model, ProbeResult r) {
     List<TensorEntry> tensors = new ArrayList<>();
     for (TensorComparison c : r.tensors().values()) {
-      int n = c.perSample().size();
-      double[] ne = new double[n];
-      double[] ma = new double[n];
-      long[] nf = new long[n];
-      boolean[] an = new boolean[n];
-      boolean[] p = new boolean[n];
-      for (int i = 0; i < n; i++) {
-        TensorError e = c.perSample().get(i);
-        ne[i] = e.normalizedError();
-        ma[i] = e.maxAbs();
-        nf[i] = e.nonFiniteMismatches();
-        an[i] = e.allNaN();
-        p[i] = e.pass();
-      }
-      tensors.add(new TensorEntry(c.tensor(), ne, ma, nf, an, p));
+      tensors.add(new TensorEntry(c.tensor(), c.perSample().stream().map(TensorError::stats).toList(),
+          c.perSample().stream().map(TensorError::verdict).toList()));
     }
     ProbeSpec s = r.spec();
     Entry e = new Entry(key, model, s.kind().name(), s.side().name(), List.copyOf(s.plan().fp32Nodes()), s.observed(),
@@ -130,9 +118,8 @@ public final class ProbeJournal implements AutoCloseable {
     ImmutableMap.Builder<String, TensorComparison> b = ImmutableMap.builder();
     for (TensorEntry t : e.tensors()) {
       List<TensorError> per = new ArrayList<>();
-      for (int i = 0; i < t.normalizedError().length; i++) {
-        per.add(new TensorError(t.normalizedError()[i], t.maxAbs()[i], t.nonFiniteMismatches()[i], t.allNaN()[i],
-            t.pass()[i]));
+      for (int i = 0; i < t.stats().size(); i++) {
+        per.add(new TensorError(t.stats().get(i), t.verdicts().get(i)));
       }
       b.put(t.tensor(), TensorComparison.of(t.tensor(), per));
     }

@@ -167,7 +167,7 @@ public final class Prober {
         List<TensorError> per = new ArrayList<>();
         for (int s = 0; s < o.samples().size(); s++) {
           Tensor cand = o.samples().get(s).get(t);
-          TensorError e = TensorError.measure(ref.get(s).get(t).toFloatArray(), cand.toFloatArray(), ctx.criterion());
+          TensorError e = TensorError.measure(t, ref.get(s).get(t).toFloatArray(), cand.toFloatArray(), ctx.tolerance());
           allNaN &= e.allNaN();
           per.add(e);
         }
@@ -231,7 +231,7 @@ public final class Prober {
     sb.append(ctx.model().hash()).append('|').append(ctx.samplesHash()).append('|')
         .append(ctx.candidate().name()).append(':').append(ctx.candidateOptions().mode()).append('|')
         .append(new java.util.TreeMap<>(ctx.candidateOptions().properties())).append('|')
-        .append(ctx.criterion().key()).append('|').append(spec.kind()).append('|').append(spec.side()).append('|')
+        .append(ctx.tolerance()).append('|').append(spec.kind()).append('|').append(spec.side()).append('|')
         .append(spec.plan().toJson()).append('|').append(spec.observed()).append('|').append(spec.nodes())
         .append('|').append(spec.cutInputs());
     return Hashing.sha256().hashString(sb, StandardCharsets.UTF_8).toString();

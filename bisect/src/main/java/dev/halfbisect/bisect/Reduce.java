@@ -2,6 +2,7 @@ package dev.halfbisect.bisect;
 
 import com.google.common.collect.ImmutableList;
 import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.data.Npz;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -97,9 +98,9 @@ public final class Reduce {
     Map<String, Tensor> ins = new LinkedHashMap<>();
     cuts.forEach(c -> ins.put(c, ref.get(c)));
     Path inputsFile = outDir.resolve("inputs.npz");
-    NpzWriter.write(inputsFile, ins);
+    Npz.write(inputsFile, ins);
     Path refFile = outDir.resolve("reference.npz");
-    NpzWriter.write(refFile, Map.of(t, ref.get(t)));
+    Npz.write(refFile, Map.of(t, ref.get(t)));
     LOG.info("reduce: {} nodes, {} inputs, output {} written to {}", nodes.size(), cuts.size(), t, outDir);
     return new Result(true, t, ImmutableList.copyOf(nodes), ImmutableList.copyOf(cuts), err, sample,
         Optional.of(modelFile), Optional.of(inputsFile), Optional.of(refFile), p.candidateBuilds() - before);
