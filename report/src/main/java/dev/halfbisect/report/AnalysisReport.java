@@ -26,7 +26,7 @@ import javax.annotation.CheckForNull;
  * @param backend reference and candidate backends
  * @param verdict {@code "pass"} or {@code "fail"}
  * @param builds candidate builds made
- * @param tolerance the tolerance in words
+ * @param tolerance the tolerance used
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"schema", "command", "model", "backend", "verdict", "builds", "tolerance",
@@ -39,7 +39,7 @@ public record AnalysisReport(
     BackendPair backend,
     String verdict,
     int builds,
-    String tolerance,
+    ToleranceView tolerance,
     @CheckForNull List<TensorRow> tensors,
     @CheckForNull FirstFailing firstFailing,
     @CheckForNull List<NodeRow> nodes,
@@ -82,7 +82,7 @@ public record AnalysisReport(
 
   /** A builder with the mandatory header; sections are added with the {@code with*} methods. */
   public static AnalysisReport header(String command, String model, BackendPair backend,
-      boolean pass, int builds, String tolerance) {
+      boolean pass, int builds, ToleranceView tolerance) {
     return new AnalysisReport(SCHEMA, command, model, backend, Verdicts.of(pass), builds, tolerance,
         null, null, null, null, null, null, null, null, null, null, null, null, null);
   }

@@ -32,6 +32,11 @@ final class Fmt {
     return sci(v);
   }
 
+  /** An amplification factor: {@code 12.5x}; {@code inf} / {@code NaN} without the x. */
+  static String times(double v) {
+    return Double.isFinite(v) ? num(v) + "x" : sci(v);
+  }
+
   static String percent(double fraction) {
     return String.format(Locale.ROOT, "%.1f%%", 100 * fraction);
   }

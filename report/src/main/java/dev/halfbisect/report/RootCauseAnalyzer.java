@@ -164,7 +164,7 @@ public final class RootCauseAnalyzer {
 
     if (amp != null && amp.localError() <= ERROR_LIMIT && amp.amplification() >= AMPLIFIED) {
       String ev = "local error " + Fmt.sci(amp.localError()) + " is small but the node amplifies its input error "
-          + Fmt.sci(amp.inputError()) + " " + Fmt.num(amp.amplification()) + "x to " + Fmt.sci(amp.outputError());
+          + Fmt.sci(amp.inputError()) + " " + Fmt.times(amp.amplification()) + " to " + Fmt.sci(amp.outputError());
       if (firstDivergence != null && !firstDivergence.equals(node)) {
         s.add("The error is inherited: fix its source first (first divergence at " + firstDivergence + ")");
       }
