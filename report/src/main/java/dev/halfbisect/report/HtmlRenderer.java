@@ -31,7 +31,7 @@ public final class HtmlRenderer {
           + "font-size:13px;vertical-align:middle;margin-left:8px}",
       ".pass{background:#2f855a}.fail{background:#c53030}",
       ".cards{display:flex;gap:14px;flex-wrap:wrap;margin-top:14px}",
-      ".card{background:#fff;border:1px solid #e2e8f0;border-radius:8px;padding:10px 14px;flex:1 1 280px;"
+      ".card{background:#fff;border:1px solid #e2e8f0;border-radius:8px;padding:10px 14px;flex:1 1 220px;"
           + "min-width:0}",
       ".card h3{margin:0 0 6px;font-size:13px;text-transform:uppercase;color:#718096;letter-spacing:.04em}",
       ".card .big{font-size:18px;font-weight:700}",
@@ -44,6 +44,7 @@ public final class HtmlRenderer {
       "th{background:#edf2f7;font-weight:600}",
       "td.num{text-align:right;font-family:ui-monospace,Menlo,Consolas,monospace}",
       "table.heat td.num{min-width:76px;text-align:center}",
+      "td.node{min-width:260px;max-width:420px}",
       "td.bad{font-weight:700}td.inf{background:#742a2a;color:#fff}",
       "tr.ff td{background:#fff5f5}",
       ".chart{width:100%;height:auto;background:#fff;border:1px solid #e2e8f0;border-radius:8px}",
@@ -81,11 +82,13 @@ public final class HtmlRenderer {
     header(h, r);
     cards(h, r);
     if (!r.tensorsOrEmpty().isEmpty()) {
-      h.append("<h2>Error along the topological order</h2>\n");
+      h.append("<h2 id=\"error-chart\">Error along the topological order</h2>\n");
       h.append(SvgCharts.errorAlongTopo(r.tensorsOrEmpty(), r.tolerance().limitOrDefault(),
           r.firstFailing() == null ? null : r.firstFailing().tensor()));
-      h.append("<p class=\"note\">Normalized error ||c - r|| / ||r|| of every observed tensor, log scale; red points fail; "
-          + "hover a point for its name.</p>\n");
+      boolean nonFinite = r.tensorsOrEmpty().stream().anyMatch(t -> !Double.isFinite(t.normalizedError()));
+      h.append("<p class=\"note\">Normalized error ||c - r|| / ||r|| of every observed tensor, log scale; red points fail")
+          .append(nonFinite ? "; triangles on the top edge: inf/NaN in the candidate" : "")
+          .append("; hover a point for its name.</p>\n");
       blockTable(h, r);
     }
     firstDivergence(h, r);
@@ -164,7 +167,7 @@ public final class HtmlRenderer {
       return;
     }
     double limit = r.tolerance().limitOrDefault();
-    h.append("<h2>Blocks x checkpoints</h2>\n<table class=\"heat\"><thead><tr><th>block</th>");
+    h.append("<h2 id=\"blocks\">Blocks x checkpoints</h2>\n<table class=\"heat\"><thead><tr><th>block</th>");
     for (Checkpoint c : Checkpoint.values()) {
       h.append("<th>").append(Html.esc(c.title())).append("</th>");
     }
@@ -201,7 +204,7 @@ public final class HtmlRenderer {
     if (ff == null) {
       return;
     }
-    h.append("<h2>First divergence</h2>\n<table><tbody>\n");
+    h.append("<h2 id=\"first-divergence\">First divergence</h2>\n<table><tbody>\n");
     row(h, "tensor", "<code>" + Html.esc(ff.tensor()) + "</code>");
     row(h, "node", "<code>" + Html.esc(ff.node()) + "</code> (" + Html.esc(ff.opType()) + ")");
     if (ff.error() != null) {
@@ -223,7 +226,7 @@ public final class HtmlRenderer {
     if (r.nodes() == null) {
       return;
     }
-    h.append("<h2>Amplification</h2>\n");
+    h.append("<h2 id=\"amplification\">Amplification</h2>\n");
     groupBars(h, r.byOpType(), "by op type");
     groupBars(h, r.byMotif(), "by motif");
     List<NodeRow> top = Ranking.topAmplifiers(r, TOP_AMPLIFIERS);
@@ -261,7 +264,7 @@ public final class HtmlRenderer {
     if (r.fp32Nodes() == null) {
       return;
     }
-    h.append("<h2>FP32 set found</h2>\n<p>").append(r.fp32Nodes().size()).append(" ONNX node")
+    h.append("<h2 id=\"fp32-set\">FP32 set found</h2>\n<p>").append(r.fp32Nodes().size()).append(" ONNX node")
         .append(r.fp32Nodes().size() == 1 ? "" : "s").append(" kept in FP32");
     if (r.fp16Fraction() != null) {
       h.append("; ").append(Html.esc(Fmt.percent(r.fp16Fraction()))).append(" of float nodes stay FP16");
@@ -285,10 +288,10 @@ public final class HtmlRenderer {
     if (r.rootCauses() == null || r.rootCauses().isEmpty()) {
       return;
     }
-    h.append("<h2>Root causes and fixes</h2>\n<table><thead><tr><th>node</th><th>class</th><th>evidence and suggestions</th>"
+    h.append("<h2 id=\"root-causes\">Root causes and fixes</h2>\n<table><thead><tr><th>node</th><th>class</th><th>evidence and suggestions</th>"
         + "</tr></thead><tbody>\n");
     for (RootCause c : r.rootCauses()) {
-      h.append("<tr><td><code>").append(Html.esc(c.node())).append("</code><br/><span class=\"note\">")
+      h.append("<tr><td class=\"node\"><code>").append(Html.esc(c.node())).append("</code><br/><span class=\"note\">")
           .append(Html.esc(c.opType())).append("</span></td><td><span class=\"cause c-").append(c.cause().word()).append("\">")
           .append(c.cause().word()).append("</span></td><td>").append(Html.esc(c.evidence())).append("<ul class=\"sugg\">");
       for (String s : c.suggestions()) {
@@ -304,7 +307,7 @@ public final class HtmlRenderer {
     if (s == null) {
       return;
     }
-    h.append("<h2>Reduced model</h2>\n<table><tbody>\n");
+    h.append("<h2 id=\"reduce\">Reduced model</h2>\n<table><tbody>\n");
     row(h, "nodes", s.reducedNodes() + " of " + s.originalNodes());
     row(h, "inputs", s.inputs().stream().map(i -> "<code>" + Html.esc(i) + "</code>").collect(Collectors.joining(", ")));
     row(h, "outputs", s.outputs().stream().map(i -> "<code>" + Html.esc(i) + "</code>").collect(Collectors.joining(", ")));
@@ -318,7 +321,7 @@ public final class HtmlRenderer {
     if (r.warnings() == null || r.warnings().isEmpty()) {
       return;
     }
-    h.append("<h2>Warnings</h2>\n<ul>\n");
+    h.append("<h2 id=\"warnings\">Warnings</h2>\n<ul>\n");
     r.warnings().forEach(w -> h.append("<li>").append(Html.esc(w)).append("</li>\n"));
     h.append("</ul>\n");
   }
@@ -327,7 +330,7 @@ public final class HtmlRenderer {
     if (r.tensors() == null || r.tensors().isEmpty()) {
       return;
     }
-    h.append("<details><summary>All ").append(r.tensors().size()).append(" observed tensors</summary>\n")
+    h.append("<details id=\"tensors\"><summary>All ").append(r.tensors().size()).append(" observed tensors</summary>\n")
         .append("<table><thead><tr><th>#</th><th>tensor</th><th>node</th><th>op</th><th>normalized error</th>"
             + "<th>max abs</th><th>verdict</th></tr></thead><tbody>\n");
     String ff = r.firstFailing() == null ? null : r.firstFailing().tensor();

@@ -181,7 +181,7 @@ final class SvgCharts {
       s.append("<line x1=\"").append(f(xx)).append("\" x2=\"").append(f(xx)).append("\" y1=\"").append(top - 4)
           .append("\" y2=\"").append(h - 22).append("\" class=\"").append(d == 0 ? "one" : "grid").append("\"/>\n");
       s.append("<text x=\"").append(f(xx)).append("\" y=\"").append(top - 10).append("\" text-anchor=\"middle\" class=\"tick\">")
-          .append(d == 0 ? "1x" : Fmt.num(Math.pow(10, d)) + "x").append("</text>\n");
+          .append(d < 0 ? "0.1x" : (long) Math.pow(10, d) + "x").append("</text>\n");
     }
     List<String> rowsSvg = new ArrayList<>();
     for (int i = 0; i < bars.size(); i++) {
@@ -199,7 +199,7 @@ final class SvgCharts {
     rowsSvg.forEach(s::append);
     s.append("<text x=\"").append(left).append("\" y=\"").append(h - 6)
         .append("\" class=\"tick\">max amplification (output error / input error), log scale; red: at least ")
-        .append(Fmt.num(RootCauseAnalyzer.AMPLIFIED)).append("x</text>\n");
+        .append(Fmt.times(RootCauseAnalyzer.AMPLIFIED)).append("</text>\n");
     s.append("</svg>\n");
     return s.toString();
   }

@@ -81,7 +81,11 @@ class RootCauseAnalyzerTest {
 
   @Test
   void analyzeSampleFindsOverflowFirstThenAmplifiers() {
-    List<RootCause> rc = SampleReports.diagnose().rootCauses();
+    AnalysisReport sample = SampleReports.diagnose();
+    // The fixture is consistent: its first failing tensor is the first one whose verdict fails.
+    assertThat(sample.tensorsOrEmpty().stream().filter(t -> !t.passed()).findFirst().orElseThrow().node())
+        .isEqualTo(SampleReports.FIRST_FAILING_NODE);
+    List<RootCause> rc = sample.rootCauses();
     assertThat(rc).isNotEmpty();
     assertThat(rc.get(0).node()).isEqualTo(SampleReports.FIRST_FAILING_NODE);
     assertThat(rc.get(0).cause()).isEqualTo(RootCause.Cause.OVERFLOW);

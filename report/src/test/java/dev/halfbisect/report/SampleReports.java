@@ -80,8 +80,10 @@ final class SampleReports {
         err = base / 12;
       } else if ("GELU".equals(n.motif()) && op.equals("Div")) {
         err = base / 5;
-      } else if (ln && op.equals("Div") || op.equals("Erf")) {
-        err = base * 3;
+      } else if (ln && op.equals("Div")) {
+        err = base * 1.5;
+      } else if (op.equals("Erf")) {
+        err = base * 2;
       }
       double refMax = 40 + k % 11;
       long above = 0;
