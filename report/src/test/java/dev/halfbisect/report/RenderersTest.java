@@ -121,4 +121,22 @@ class RenderersTest {
     assertThat(out).allSatisfy(l -> assertThat(l.length()).isLessThanOrEqualTo(100));
     assertThat(String.join("", out).replace(" ", "")).contains("x".repeat(250));
   }
+
+  @Test
+  void headerOnlyReportRendersInEveryFormat(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    AnalysisReport r = AnalysisReport.header("compare", "m.onnx", BackendPair.of("ort:fp32", "ort:fp16-emulated"),
+        true, 1, ToleranceView.fp16Default());
+    for (ReportFormat f : ReportFormat.values()) {
+      Path file = ReportFormat.write(r, dir.resolve("sub").resolve("r" + f.extension()));
+      assertThat(ReportFormat.forFile(file)).isEqualTo(f);
+      assertThat(Files.readString(file)).contains("m.onnx");
+    }
+    Document d = parseXml(Files.readString(dir.resolve("sub/r.html")));
+    assertThat(d.getElementsByTagNameNS("http://www.w3.org/2000/svg", "svg").getLength()).isZero();
+    assertThat(texts(d, "h1").get(0)).contains("PASS");
+    assertThat(AnalysisReport.read(dir.resolve("sub/r.html"))).isEqualTo(r);
+    assertThat(ConsoleRenderer.render(r)).contains("halfbisect compare  PASS").doesNotContain("First divergence");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ReportFormat.forFile(Path.of("r.pdf")))
+        .hasMessageContaining("r.pdf");
+  }
 }
