@@ -39,7 +39,7 @@ public final class ConsoleRenderer {
       }
     } else if (r.tensors() != null) {
       out.add("");
-      out.add("First divergence: none, every observed tensor passes");
+      out.add("First divergence: none, " + (r.passed() ? "every observed tensor passes" : "no observed tensor fails"));
     }
 
     BlockTable t = BlockTable.of(r.tensorsOrEmpty());

@@ -122,7 +122,8 @@ public final class HtmlRenderer {
     h.append("<div class=\"card\"><h3>First divergence</h3>");
     if (ff == null) {
       h.append(r.tensors() == null ? "<span class=\"note\">not searched by this command</span>"
-          : "<span class=\"big\">none</span> <span class=\"note\">every observed tensor passes</span>");
+          : "<span class=\"big\">none</span> <span class=\"note\">"
+              + (r.passed() ? "every observed tensor passes" : "no observed tensor fails") + "</span>");
     } else {
       h.append("<div class=\"big mono\">").append(Html.esc(ff.node())).append("</div><div>").append(Html.esc(ff.opType()));
       if (ff.error() != null) {

@@ -35,7 +35,8 @@ public final class MarkdownRenderer {
         }
       }
     } else if (r.tensors() != null) {
-      m.append("\n## First divergence\n\nNone: every observed tensor passes.\n");
+      m.append("\n## First divergence\n\nNone: ").append(r.passed() ? "every observed tensor passes" : "no observed tensor fails")
+          .append(".\n");
     }
 
     BlockTable t = BlockTable.of(r.tensorsOrEmpty());
