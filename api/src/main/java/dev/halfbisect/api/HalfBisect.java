@@ -8,6 +8,7 @@ import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.BackendSpec;
 import dev.halfbisect.core.backend.Backends;
 import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -89,6 +90,12 @@ public final class HalfBisect {
   public static HalfBisect model(Onnx.ModelProto proto, Path baseDir, String name) {
     Preconditions.checkNotNull(proto, "model");
     return fresh(ModelGraph.of(proto, baseDir, name == null ? "model" : name));
+  }
+
+  /** Starts from an onnx-surgery model (e.g. one built with the graph builder or cut by surgery). */
+  public static HalfBisect model(OnnxModel model) {
+    Preconditions.checkNotNull(model, "model");
+    return fresh(ModelGraph.of(model.proto(), model.baseDir().orElse(null), model.name()));
   }
 
   private static HalfBisect fresh(ModelGraph g) {

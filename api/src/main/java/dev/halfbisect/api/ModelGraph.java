@@ -2,12 +2,12 @@ package dev.halfbisect.api;
 
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.backend.ModelRef;
 import dev.halfbisect.core.backend.TensorInfo;
+import dev.halfbisect.onnx.OnnxModel;
+import dev.halfbisect.onnx.OnnxModelException;
 import dev.halfbisect.onnx.proto.Onnx;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -113,20 +113,13 @@ final class ModelGraph {
     if (!Files.isRegularFile(file)) {
       throw HalfBisectException.usage("model file not found: " + file);
     }
-    byte[] data;
+    OnnxModel m;
     try {
-      data = Files.readAllBytes(file);
-    } catch (IOException e) {
-      throw new HalfBisectException(HalfBisectException.Kind.MODEL, "cannot read model " + file + ": " + e.getMessage(), e);
+      m = OnnxModel.load(file);
+    } catch (OnnxModelException e) {
+      throw new HalfBisectException(HalfBisectException.Kind.MODEL, e.getMessage(), e);
     }
-    Onnx.ModelProto p;
-    try {
-      p = Onnx.ModelProto.parseFrom(data);
-    } catch (InvalidProtocolBufferException e) {
-      throw new HalfBisectException(HalfBisectException.Kind.MODEL,
-          file + " is not an ONNX model (protobuf parse failed: " + e.getMessage() + ")", e);
-    }
-    return of(p, file.toAbsolutePath().getParent(), file.getFileName().toString());
+    return of(m.proto(), m.baseDir().orElse(null), file.getFileName().toString());
   }
 
   /** Wraps a model held in memory; {@code baseDir} is where its external data lives (may be null). */
