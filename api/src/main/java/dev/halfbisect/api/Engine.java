@@ -10,7 +10,10 @@ import dev.halfbisect.core.backend.Backends;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.backend.ModelRef;
 import dev.halfbisect.core.backend.RunResult;
+import dev.halfbisect.core.metrics.ErrorMetrics;
 import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.core.verdict.Tolerance;
+import dev.halfbisect.core.verdict.Verdict;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -165,7 +168,8 @@ final class Engine {
       float[] cv = ct.toFloatArray();
       TensorError.Stats st = TensorError.Stats.of(rv, cv);
       worst = worst == null ? st : worst.worst(st);
-      String f = tolerance.check(rv, cv, st);
+      Verdict v = tolerance.check(name, ErrorMetrics.compare(rv, cv), rv, cv);
+      String f = v.pass() ? null : v.reason();
       if (failure == null && f != null) {
         failure = samples.size() > 1 ? f + " (sample " + s + ")" : f;
       }

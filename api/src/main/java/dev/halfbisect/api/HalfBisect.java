@@ -4,6 +4,10 @@ import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.data.InputSpec;
+import dev.halfbisect.core.data.Npy;
+import dev.halfbisect.core.data.Npz;
+import dev.halfbisect.core.verdict.Tolerance;
 import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.BackendSpec;
 import dev.halfbisect.core.backend.Backends;
@@ -44,7 +48,7 @@ import java.util.stream.Collectors;
  */
 public final class HalfBisect {
   private final ModelGraph graph;
-  private final ImmutableList<InputPlan.Spec> specs;
+  private final ImmutableList<InputSpec> specs;
   private final ImmutableMap<String, Tensor> given;
   private final BackendSpec reference;
   private final BackendSpec candidate;
@@ -55,7 +59,7 @@ public final class HalfBisect {
   private final Path outDir;
   private final ProgressListener listener;
 
-  private HalfBisect(ModelGraph graph, List<InputPlan.Spec> specs, Map<String, Tensor> given, BackendSpec reference,
+  private HalfBisect(ModelGraph graph, List<InputSpec> specs, Map<String, Tensor> given, BackendSpec reference,
       BackendSpec candidate, Tolerance tolerance, int samples, long seed, PrecisionPlan plan, Path outDir,
       ProgressListener listener) {
     this.graph = graph;
@@ -103,7 +107,7 @@ public final class HalfBisect {
         PrecisionPlan.allFp16(), null, ProgressListener.NONE);
   }
 
-  private HalfBisect with(List<InputPlan.Spec> sp, Map<String, Tensor> gv, BackendSpec ref, BackendSpec cand,
+  private HalfBisect with(List<InputSpec> sp, Map<String, Tensor> gv, BackendSpec ref, BackendSpec cand,
       Tolerance tol, int n, long s, PrecisionPlan p, Path out, ProgressListener l) {
     return new HalfBisect(graph, sp, gv, ref, cand, tol, n, s, p, out, l);
   }
@@ -111,8 +115,8 @@ public final class HalfBisect {
   /** Adds an input spec {@code NAME:SHAPE:DTYPE:FILL}, e.g. {@code input_ids:1x128:int64:1000..21000}. */
   public HalfBisect input(String spec) {
     Preconditions.checkNotNull(spec, "input spec");
-    InputPlan.Spec s = InputPlan.Spec.parse(spec);
-    List<InputPlan.Spec> sp = new ArrayList<>(specs);
+    InputSpec s = InputPlan.parse(spec);
+    List<InputSpec> sp = new ArrayList<>(specs);
     sp.removeIf(x -> x.name().equals(s.name()));
     sp.add(s);
     return validated(with(sp, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener));
@@ -130,8 +134,12 @@ public final class HalfBisect {
   public HalfBisect loadInputs(Path npz) {
     Preconditions.checkNotNull(npz, "inputs file");
     try {
-      return inputs(NumpyFiles.read(npz));
-    } catch (IOException e) {
+      return inputs(npz.getFileName().toString().endsWith(".npy")
+          ? Map.of(stem(npz), Npy.read(npz)) : Npz.read(npz));
+    } catch (IOException | IllegalArgumentException e) {
+      if (e instanceof HalfBisectException h) {
+        throw h;
+      }
       throw HalfBisectException.usage("cannot read inputs " + npz + ": " + e.getMessage());
     }
   }
@@ -286,6 +294,11 @@ public final class HalfBisect {
     } catch (IllegalArgumentException e) {
       throw HalfBisectException.usage(role + " " + e.getMessage());
     }
+  }
+
+  private static String stem(Path p) {
+    String n = p.getFileName().toString();
+    return n.substring(0, n.length() - ".npy".length());
   }
 
   private HalfBisect validated(HalfBisect hb) {

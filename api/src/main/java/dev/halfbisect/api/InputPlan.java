@@ -3,14 +3,14 @@ package dev.halfbisect.api;
 import com.google.common.collect.ImmutableList;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.data.InputGenerator;
+import dev.halfbisect.core.data.InputSpec;
 import dev.halfbisect.core.backend.TensorInfo;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.stream.Collectors;
 
 /**
@@ -23,88 +23,19 @@ import java.util.stream.Collectors;
  * integers uniform in [0, 1000) (token ids); floats uniform in [-1, 1); bools true.
  */
 final class InputPlan {
-  /** One {@code NAME:SHAPE:DTYPE:FILL} spec. */
-  record Spec(String name, long[] shape, DType dtype, double lo, double hi, boolean constant, String text) {
-    static Spec parse(String text) {
-      String[] p = text.split(":", -1);
-      if (p.length != 4 || p[0].isBlank()) {
-        throw HalfBisectException.usage("input '" + text + "' must be NAME:SHAPE:DTYPE:FILL, "
-            + "e.g. input_ids:1x128:int64:1000..21000 or attention_mask:1x128:int64:1");
-      }
-      long[] shape;
-      try {
-        shape = p[1].isEmpty() ? new long[0]
-            : Arrays.stream(p[1].split("x")).mapToLong(Long::parseLong).toArray();
-      } catch (NumberFormatException e) {
-        throw HalfBisectException.usage("input '" + text + "': shape '" + p[1] + "' must be dims joined by x, e.g. 1x128");
-      }
-      for (long d : shape) {
-        if (d <= 0) {
-          throw HalfBisectException.usage("input '" + text + "': dims must be positive, got " + p[1]);
-        }
-      }
-      DType dt;
-      try {
-        dt = DType.parse(p[2]);
-      } catch (IllegalArgumentException e) {
-        throw HalfBisectException.usage("input '" + text + "': " + e.getMessage());
-      }
-      try {
-        int dots = p[3].indexOf("..");
-        if (dots >= 0) {
-          double lo = Double.parseDouble(p[3].substring(0, dots));
-          double hi = Double.parseDouble(p[3].substring(dots + 2));
-          if (!(hi > lo)) {
-            throw HalfBisectException.usage("input '" + text + "': range " + p[3] + " must have LO < HI");
-          }
-          return new Spec(p[0], shape, dt, lo, hi, false, text);
-        }
-        double v = Double.parseDouble(p[3]);
-        return new Spec(p[0], shape, dt, v, v, true, text);
-      } catch (NumberFormatException e) {
-        throw HalfBisectException.usage("input '" + text + "': fill '" + p[3]
-            + "' must be LO..HI (uniform) or a number (constant)");
-      }
-    }
-
-    Tensor generate(Random rnd) {
-      int n = (int) Tensor.elementCount(shape);
-      float[] v = new float[n];
-      boolean integer = !dtype.isFloatingPoint();
-      for (int i = 0; i < n; i++) {
-        if (constant) {
-          v[i] = (float) lo;
-        } else if (integer) {
-          v[i] = (float) Math.floor(lo + rnd.nextDouble() * (hi - lo));
-          v[i] = (float) Math.min(v[i], Math.ceil(hi) - 1);
-        } else {
-          v[i] = (float) (lo + rnd.nextDouble() * (hi - lo));
-        }
-      }
-      if (dtype == DType.INT64 && !constant) {
-        long[] l = new long[n];
-        for (int i = 0; i < n; i++) {
-          l[i] = (long) Math.floor(lo + rnd.nextDouble() * (hi - lo));
-        }
-        return Tensor.ofLongs(shape, l);
-      }
-      return Tensor.fromFloats(dtype, shape, v);
-    }
-
-    String describe() {
-      return name + ":" + Tensor.shapeToString(shape) + ":" + dtype.cliName() + ":"
-          + (constant ? fmt(lo) : fmt(lo) + ".." + fmt(hi));
-    }
-
-    private static String fmt(double d) {
-      return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+  /** Parses {@code NAME:SHAPE:DTYPE:FILL} (core {@link InputSpec}), as a usage error when malformed. */
+  static InputSpec parse(String text) {
+    try {
+      return InputSpec.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw HalfBisectException.usage(e.getMessage());
     }
   }
 
   private InputPlan() {}
 
   /** The spec used for an input that the caller did not give. */
-  static Spec derive(TensorInfo in) {
+  static InputSpec derive(TensorInfo in) {
     if (in.dtype() == null) {
       throw new HalfBisectException(HalfBisectException.Kind.MODEL, "input '" + in.name()
           + "' has an element type halfbisect does not handle; give it with --load-inputs");
@@ -118,36 +49,36 @@ final class InputPlan {
     }
     String n = in.name().toLowerCase(Locale.ROOT);
     if (in.dtype() == DType.BOOL) {
-      return new Spec(in.name(), shape, in.dtype(), 1, 1, true, "");
+      return new InputSpec(in.name(), shape, in.dtype(), new InputSpec.Constant(1));
     }
     if (integer) {
       if (n.contains("mask")) {
-        return new Spec(in.name(), shape, in.dtype(), 1, 1, true, "");
+        return new InputSpec(in.name(), shape, in.dtype(), new InputSpec.Constant(1));
       }
       if (n.contains("type")) {
-        return new Spec(in.name(), shape, in.dtype(), 0, 0, true, "");
+        return new InputSpec(in.name(), shape, in.dtype(), new InputSpec.Constant(0));
       }
-      return new Spec(in.name(), shape, in.dtype(), 0, 1000, false, "");
+      return new InputSpec(in.name(), shape, in.dtype(), new InputSpec.Uniform(0, 1000));
     }
-    return new Spec(in.name(), shape, in.dtype(), -1, 1, false, "");
+    return new InputSpec(in.name(), shape, in.dtype(), new InputSpec.Uniform(-1, 1));
   }
 
   /**
    * Builds {@code samples} input maps: given tensors are used in every sample, specs and derived
    * inputs are drawn from {@code seed}. Adds a line per derived input to {@code notes}.
    */
-  static List<Map<String, Tensor>> build(ModelGraph g, List<Spec> specs, Map<String, Tensor> given, int samples,
+  static List<Map<String, Tensor>> build(ModelGraph g, List<InputSpec> specs, Map<String, Tensor> given, int samples,
       long seed, List<String> notes) {
     Map<String, TensorInfo> declared = new LinkedHashMap<>();
     g.inputs().forEach(i -> declared.put(i.name(), i));
-    Map<String, Spec> bySpec = new LinkedHashMap<>();
-    for (Spec s : specs) {
+    Map<String, InputSpec> bySpec = new LinkedHashMap<>();
+    for (InputSpec s : specs) {
       TensorInfo in = declared.get(s.name());
       if (in == null) {
-        throw HalfBisectException.usage("--input " + s.text() + ": model " + g.name() + " has no input '" + s.name()
+        throw HalfBisectException.usage("--input " + s + ": model " + g.name() + " has no input '" + s.name()
             + "'; its inputs are " + describe(g.inputs()));
       }
-      check(in, s.dtype(), s.shape(), "--input " + s.text());
+      check(in, s.dtype(), s.shape(), "--input " + s);
       bySpec.put(s.name(), s);
     }
     for (Map.Entry<String, Tensor> e : given.entrySet()) {
@@ -158,25 +89,24 @@ final class InputPlan {
       }
       check(in, e.getValue().dtype(), e.getValue().shape(), "input tensor '" + e.getKey() + "'");
     }
-    List<Spec> derived = new ArrayList<>();
+    List<InputSpec> derived = new ArrayList<>();
     for (TensorInfo in : g.inputs()) {
       if (!bySpec.containsKey(in.name()) && !given.containsKey(in.name())) {
-        Spec d = derive(in);
+        InputSpec d = derive(in);
         bySpec.put(in.name(), d);
         derived.add(d);
       }
     }
     if (!derived.isEmpty()) {
       notes.add("inputs not given, derived from the model: "
-          + derived.stream().map(Spec::describe).collect(Collectors.joining(" ")));
+          + derived.stream().map(InputSpec::toString).collect(Collectors.joining(" ")));
     }
     ImmutableList.Builder<Map<String, Tensor>> out = ImmutableList.builder();
     for (int s = 0; s < samples; s++) {
-      Random rnd = new Random(seed * 1_000_003L + s);
       Map<String, Tensor> sample = new LinkedHashMap<>();
       for (TensorInfo in : g.inputs()) {
         Tensor t = given.get(in.name());
-        sample.put(in.name(), t != null ? t : bySpec.get(in.name()).generate(rnd));
+        sample.put(in.name(), t != null ? t : InputGenerator.generate(bySpec.get(in.name()), s, seed));
       }
       out.add(sample);
     }

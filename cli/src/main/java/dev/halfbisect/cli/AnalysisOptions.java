@@ -1,7 +1,8 @@
 package dev.halfbisect.cli;
 
 import dev.halfbisect.api.HalfBisect;
-import dev.halfbisect.api.Tolerance;
+import dev.halfbisect.core.verdict.CheckMode;
+import dev.halfbisect.core.verdict.Tolerance;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -100,21 +101,25 @@ final class AnalysisOptions {
     return hb.listener(ProgressBar.forTerminal(quiet, err));
   }
 
+  /** The default normalized-error check, or a Polygraphy-style one when --atol/--rtol is given. */
   Tolerance tolerance() {
-    Tolerance t = maxError != null ? Tolerance.normalizedError(maxError) : Tolerance.fp16Default();
-    if (atol != null) {
-      t = t.withAtol(atol);
-    }
-    if (rtol != null) {
-      t = t.withRtol(rtol);
-    }
-    if (check != null) {
-      if (atol == null && rtol == null) {
+    if (atol == null && rtol == null) {
+      if (check != null) {
         throw new UsageException("--check " + check + " needs --atol and/or --rtol");
       }
-      t = t.withCheck(check);
+      return maxError != null ? Tolerance.normalized(maxError) : Tolerance.fp16Default();
     }
-    return t;
+    CheckMode mode;
+    try {
+      mode = check == null ? CheckMode.ELEMENTWISE : CheckMode.parse(check);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--check: " + e.getMessage());
+    }
+    if (mode.kind() == CheckMode.Kind.NORMALIZED) {
+      throw new UsageException("--check normalized takes --max-error, not --atol/--rtol");
+    }
+    // Unset bounds take Polygraphy's 1e-5, as core's Tolerance.parse does.
+    return Tolerance.of(mode, atol == null ? 1e-5 : atol, rtol == null ? 1e-5 : rtol);
   }
 
   static void requireFile(Path p, String option) {

@@ -1,8 +1,9 @@
 package dev.halfbisect.cli;
 
-import dev.halfbisect.api.NumpyFiles;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.data.Npy;
+import dev.halfbisect.core.data.Npz;
 import dev.halfbisect.onnx.GraphIndex;
 import dev.halfbisect.onnx.InitializerRangeReport;
 import dev.halfbisect.onnx.OnnxModel;
@@ -49,8 +50,9 @@ final class InspectCommand implements Callable<Integer> {
   private void inspectArrays(PrintWriter out) {
     Map<String, Tensor> arrays;
     try {
-      arrays = NumpyFiles.read(file);
-    } catch (IOException e) {
+      arrays = file.getFileName().toString().endsWith(".npy")
+          ? Map.of(file.getFileName().toString(), Npy.read(file)) : Npz.read(file);
+    } catch (IOException | IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
     }
     out.println(file + ": " + arrays.size() + " array(s)");
