@@ -229,6 +229,11 @@ public final class HalfBisect {
     return run(Analyses::diagnose);
   }
 
+  /** Node names of the model in topological order. */
+  public List<String> nodeNames() {
+    return graph.nodes().stream().map(Onnx.NodeProto::getName).collect(Collectors.toList());
+  }
+
   /** The model's display name. */
   public String modelName() {
     return graph.name();
