@@ -127,7 +127,7 @@ public final class OrtBackend implements Backend {
           new BuildStats(Duration.ZERO, cached.outputNames().size(), true, ImmutableList.of()));
     }
     long start = System.nanoTime();
-    PreparedModel prepared = ModelPreparation.prepare(model.name(), bytes, options, emulate);
+    PreparedModel prepared = ModelPreparation.prepare(model, bytes, options, emulate);
     SharedOrtSession built = build(env, model, prepared, settings);
     Duration buildTime = Duration.ofNanos(System.nanoTime() - start);
     cache.offer(key, built);
