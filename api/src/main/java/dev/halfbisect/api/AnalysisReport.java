@@ -260,7 +260,7 @@ public final class AnalysisReport {
     addTable(r, "outputs", "Graph outputs", List.of("tensor", "normalizedError", "maxAbs", "verdict"), false);
     addTable(r, "tensors", "Tensors (topological order)",
         List.of("tensor", "opType", "node", "normalizedError", "maxAbs", "verdict"), true);
-    addTable(r, "nodes", "Amplification (largest first)",
+    addTable(r, "nodes", "Per-node error: local (born here) vs inherited",
         List.of("node", "opType", "localError", "inputError", "outputError", "amplification"), false);
     addTable(r, "byOpType", "By op type", List.of("opType", "count", "maxLocalError", "maxAmplification"), false);
     addTable(r, "reducedNodes", "Reduced model nodes", List.of("node", "opType"), false);

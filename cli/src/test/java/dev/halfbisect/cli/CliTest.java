@@ -117,6 +117,8 @@ class CliTest {
     assertThat(j.path("fp16Fraction").asDouble()).isEqualTo(0.5);
     assertThat(Files.readString(out.resolve("trtexec-flags.txt"))).contains("--precisionConstraints=obey");
     assertThat(out.resolve("plan.json")).isRegularFile();
+    assertThat(out.resolve("model-fp16.onnx")).isRegularFile();
+    assertThat(CliRun.of("inspect", out.resolve("model-fp16.onnx").toString()).out()).contains("Cast");
     // The plan makes compare pass.
     CliRun c = analyse("compare", model, "--plan", out.resolve("plan.json").toString());
     assertThat(c.exit()).as(c.out()).isZero();
@@ -152,6 +154,17 @@ class CliTest {
     assertThat(CliRun.of("inspect", cut.toString()).out()).contains("Pow", "inputs:", "scaled");
     assertThat(CliRun.of("surgeon", "sanitize", model.toString(), "-o", tmp.resolve("s.onnx").toString()).exit())
         .isZero();
+    Path plan = Files.writeString(tmp.resolve("plan.json"), "{\"fp32Nodes\": [\"square\"]}");
+    Path fp16 = tmp.resolve("fp16.onnx");
+    CliRun f = CliRun.of("surgeon", "fp16", model.toString(), "--plan", plan.toString(), "-o", fp16.toString());
+    assertThat(f.exit()).as(f.err()).isZero();
+    assertThat(CliRun.of("inspect", fp16.toString()).out()).contains("Cast");
+    Path emu = tmp.resolve("emu.onnx");
+    assertThat(CliRun.of("surgeon", "emulate", model.toString(), "-o", emu.toString()).exit()).isZero();
+    assertThat(CliRun.of("inspect", emu.toString()).out()).contains("Cast");
+    Path badPlan = Files.writeString(tmp.resolve("bad.json"), "{\"fp32Nodes\": [\"sqare\"]}");
+    assertOneLineUsage(CliRun.of("surgeon", "fp16", model.toString(), "--plan", badPlan.toString(), "-o",
+        tmp.resolve("x.onnx").toString()), "sqare");
   }
 
   @Test
