@@ -11,6 +11,8 @@ import java.util.stream.Collectors;
 public final class Examples {
   private static final List<Example> ALL = ImmutableList.of(
       new TimesformerExample(),
+      new UnetExample(),
+      new CnnTransformerExample(),
       new MiniLmExample());
 
   private Examples() {}
