@@ -13,6 +13,8 @@ public final class Examples {
       new TimesformerExample(),
       new UnetExample(),
       new CnnTransformerExample(),
+      new ClipVitExample(),
+      new ElanSrExample(),
       new MiniLmExample());
 
   private Examples() {}
