@@ -19,13 +19,13 @@ final class NativeProblems {
     String text = all.toString();
     String lower = text.toLowerCase(Locale.ROOT);
     String what;
-    if (lower.contains("nvinfer") || lower.contains("nvonnxparser") || lower.contains("tensorrt")) {
+    if (lower.contains("libcuda.so")) {
+      what = "the NVIDIA driver library libcuda.so.1 was not found (no NVIDIA driver/GPU on this machine?)";
+    } else if (lower.contains("nvinfer") || lower.contains("nvonnxparser") || lower.contains("tensorrt")) {
       what = "TensorRT libraries could not be loaded";
     } else if (lower.contains("cudart") || lower.contains("cuda") || lower.contains("cublas") || lower.contains("cudnn")
         || lower.contains("nvrtc")) {
       what = "CUDA runtime libraries could not be loaded";
-    } else if (lower.contains("libcuda.so") || lower.contains("driver")) {
-      what = "the NVIDIA driver (libcuda.so) could not be loaded";
     } else {
       what = "native libraries of the TensorRT backend could not be loaded";
     }
