@@ -212,8 +212,8 @@ public final class GpuValidation {
     for (String m : mem) {
       row("  gpu memory", m);
     }
-    row("parent native libs", TensorRtAvailabilityTest.nativeLibrariesInThisProcess().isEmpty()
-        ? "none (no TensorRT/CUDA mapped in the parent)" : "LOADED: " + TensorRtAvailabilityTest.nativeLibrariesInThisProcess());
+    row("parent native libs", NativeMaps.tensorRtLibraries().isEmpty()
+        ? "none (no TensorRT/CUDA mapped in the parent)" : "LOADED: " + NativeMaps.tensorRtLibraries());
   }
 
   private static String gpuMemory(long parentPid) throws Exception {

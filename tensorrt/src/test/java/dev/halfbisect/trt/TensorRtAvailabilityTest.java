@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.halfbisect.core.backend.Availability;
 import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.Backends;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -31,17 +29,8 @@ class TensorRtAvailabilityTest {
     assertThat(nativeLibrariesInThisProcess()).isEmpty();
   }
 
-  /** bytedeco / TensorRT / CUDA libraries mapped into this process, read from /proc/self/maps. */
   static String nativeLibrariesInThisProcess() throws Exception {
-    Path maps = Path.of("/proc/self/maps");
-    Assumptions.assumeTrue(Files.isReadable(maps), "needs /proc/self/maps (Linux)");
-    StringBuilder hits = new StringBuilder();
-    for (String line : Files.readAllLines(maps)) {
-      if (line.contains("nvinfer") || line.contains("cudart") || line.contains("jnijavacpp")
-          || line.contains("nvonnxparser")) {
-        hits.append(line).append('\n');
-      }
-    }
-    return hits.toString();
+    Assumptions.assumeTrue(NativeMaps.readable(), "needs /proc/self/maps (Linux)");
+    return NativeMaps.tensorRtLibraries();
   }
 }
