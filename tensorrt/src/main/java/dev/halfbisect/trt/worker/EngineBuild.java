@@ -94,8 +94,10 @@ final class EngineBuild {
         missing.add(name);
         continue;
       }
-      network.markOutput(t);
-      outputs.add(name);
+      if (!t.isNetworkInput()) { // a graph input is returned as given; TensorRT cannot output it
+        network.markOutput(t);
+        outputs.add(name);
+      }
     }
     if (!missing.isEmpty()) {
       return Outcome.failed(FailureKind.BAD_ARGUMENT, "model " + req.modelName() + " has no tensor named "

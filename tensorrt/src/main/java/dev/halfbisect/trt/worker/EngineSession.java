@@ -76,6 +76,12 @@ final class EngineSession {
       boolean input = engine.getTensorIOMode(name).value == TensorIOMode.kINPUT.value;
       DType dt = NativeTypes.dtype(engine.getTensorDataType(name));
       long[] shape = input ? inputShapes.get(name) : NativeTypes.shape(ctx.getTensorShape(name));
+      for (long d : shape) {
+        if (d < 0) {
+          throw new IllegalStateException("output " + name + " has a data-dependent shape "
+              + java.util.Arrays.toString(shape) + ", which this backend does not support");
+        }
+      }
       long bytes = Tensor.elementCount(shape) * dt.byteSize();
       Pointer dev = new Pointer();
       TrtService.check(cudaMalloc(dev, Math.max(1, bytes)), "cudaMalloc of " + bytes + " bytes for " + name);
