@@ -11,10 +11,10 @@ import java.util.regex.Pattern;
  * node and sets the metadata {@code [ONNX Layer: <node>]}; helper layers it adds get derived names
  * ({@code node_1}, {@code ONNXTRT_...}) but keep the node's metadata. Engine layers are fused:
  * {@code "a + b"}, {@code "PWN(a, b)"}, {@code "{ForeignNode[first...last]}"}, with the metadata
- * of each part joined by the record separator (0x1E).
+ * of each part joined by a separator control character (0x1F in TensorRT 10.6 engine JSON).
  */
 public final class LayerNames {
-  private static final Pattern ONNX_LAYER = Pattern.compile("\\[ONNX Layer: ([^\\]\\x1e]*)\\]");
+  private static final Pattern ONNX_LAYER = Pattern.compile("\\[ONNX Layer: ([^\\]\\x1e\\x1f]*)\\]");
   private static final Pattern FOREIGN = Pattern.compile("\\{ForeignNode\\[(.*)\\]\\}");
 
   private LayerNames() {}

@@ -45,7 +45,8 @@ public final class PlanCheck {
       return status == Status.FP16
           ? "pinned node " + node + " runs in FP16 in engine layer " + String.join(" | ", engineLayers)
           : "FP32 constraint on node " + node + " was swallowed: TensorRT fused it into " + String.join(" | ",
-              engineLayers) + ", which also holds FP16 work";
+              engineLayers) + ", a layer that also holds unpinned nodes or FP16 inputs/outputs, so FP32 execution of "
+              + node + " is not guaranteed (the engine does not show the precision inside the fused kernel)";
     }
   }
 
@@ -100,13 +101,23 @@ public final class PlanCheck {
     return out.build();
   }
 
+  /** A region bound may itself be fused ("c_scale + ONNXTRT_Broadcast"): take its first or last part. */
+  private static Integer boundIndex(String bound, Map<String, Integer> indexByName, boolean first) {
+    Integer i = indexByName.get(bound);
+    if (i != null) {
+      return i;
+    }
+    List<String> parts = LayerNames.fusedParts(bound);
+    return parts.isEmpty() ? null : indexByName.get(parts.get(first ? 0 : parts.size() - 1));
+  }
+
   /** ONNX nodes an engine layer covers, from its metadata, fused name parts and Myelin region range. */
   static Set<String> coveredNodes(EngineLayer e, List<NetworkLayer> network, Map<String, Integer> indexByName) {
     Set<String> nodes = new LinkedHashSet<>(LayerNames.fromMetadata(e.metadata()));
     ImmutableList<String> bounds = LayerNames.foreignNodeBounds(e.name());
     if (!bounds.isEmpty()) {
-      Integer from = indexByName.get(bounds.get(0));
-      Integer to = indexByName.get(bounds.get(1));
+      Integer from = boundIndex(bounds.get(0), indexByName, true);
+      Integer to = boundIndex(bounds.get(1), indexByName, false);
       if (from != null && to != null) {
         for (int i = Math.min(from, to); i <= Math.max(from, to); i++) {
           nodes.addAll(network.get(i).onnxNodes());

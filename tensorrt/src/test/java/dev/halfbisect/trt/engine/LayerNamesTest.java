@@ -10,6 +10,8 @@ class LayerNamesTest {
     assertThat(LayerNames.fromMetadata("[ONNX Layer: /encoder/layer.0/Add]")).containsExactly("/encoder/layer.0/Add");
     assertThat(LayerNames.fromMetadata("[ONNX Layer: a]\u001e[ONNX Layer: b]\u001e[ONNX Layer: a]"))
         .containsExactly("a", "b");
+    // TensorRT 10.6 engine JSON joins the entries of a fused layer with 0x1F
+    assertThat(LayerNames.fromMetadata("[ONNX Layer: proj]\u001f[ONNX Layer: proj_bias]")).containsExactly("proj", "proj_bias");
     assertThat(LayerNames.fromMetadata("")).isEmpty();
     assertThat(LayerNames.fromMetadata(null)).isEmpty();
     assertThat(LayerNames.fromMetadata("something else")).isEmpty();
