@@ -259,7 +259,9 @@ public final class Tensor {
   public static long elementCount(long[] shape) {
     long n = 1;
     for (long d : shape) {
-      Preconditions.checkArgument(d >= 0, "negative dimension %s in shape %s", d, Arrays.toString(shape));
+      if (d < 0) { // message built only on failure: this runs for every tensor made
+        throw new IllegalArgumentException("negative dimension " + d + " in shape " + Arrays.toString(shape));
+      }
       n = Math.multiplyExact(n, d);
     }
     return n;

@@ -1,0 +1,210 @@
+package dev.halfbisect.core.metrics;
+
+import com.google.common.base.Preconditions;
+import dev.halfbisect.core.Tensor;
+import java.util.Arrays;
+
+/**
+ * Compares a candidate tensor with its reference in one pass over the data plus one selection
+ * (see {@link Quantiles}) for medians and percentiles. All sums are accumulated in double.
+ *
+ * <p>Definitions, with r the reference and c the candidate element:
+ * <ul>
+ *   <li>absolute error |c - r|; relative error |c - r| / (|r| + {@link #REL_EPS});
+ *   <li>normalized error ||c - r||_2 / ||r||_2 with 0/0 = 0 and x/0 = +inf;
+ *   <li>SNR 10 log10(||r||^2 / ||c - r||^2) dB, +inf when the error is zero, -inf when the
+ *       reference is zero and the error is not;
+ *   <li>cosine r.c / (||r|| ||c||), 1 when both are zero, 0 when exactly one is.
+ * </ul>
+ *
+ * <p>NaN and infinity: a pair <em>agrees</em> when both sides are NaN or both are the same
+ * infinity; it then counts as error 0 in every error statistic and is left out of the norms, the
+ * cosine and the SNR. A pair that does not agree and has a non-finite side <em>disagrees</em>: its
+ * absolute and relative errors are +inf (so max, mean and the upper percentiles become +inf), the
+ * normalized error becomes +inf, the SNR -inf, and it counts in {@code fractionRelOver10pct}; the
+ * cosine is taken over pairs where both sides are finite only. NaN/Inf are counted per side and
+ * {@code nonFiniteWhereRefFinite} counts finite references with a non-finite candidate. Reference
+ * range statistics look at finite reference values only.
+ */
+public final class ErrorMetrics {
+  /** Added to |r| in the relative error's denominator so that zeros in the reference stay finite. */
+  public static final double REL_EPS = 1e-6;
+  /** A relative error above this counts in {@link ErrorStats#fractionRelOver10pct()}. */
+  public static final double REL_THRESHOLD = 0.1;
+
+  private static final double FP16_MAX = 65504.0;
+  private static final double FP16_MIN_NORMAL = 0x1p-14;
+  private static final double FP16_MIN_SUBNORMAL = 0x1p-24;
+
+  private ErrorMetrics() {}
+
+  /**
+   * Statistics of {@code candidate} against {@code reference}.
+   *
+   * @throws IllegalArgumentException when the lengths differ
+   */
+  public static ErrorStats compare(float[] reference, float[] candidate) {
+    Preconditions.checkNotNull(reference, "reference");
+    Preconditions.checkNotNull(candidate, "candidate");
+    Preconditions.checkArgument(reference.length == candidate.length,
+        "reference has %s elements but candidate has %s", reference.length, candidate.length);
+    int n = reference.length;
+    float[] absErr = new float[n];
+    float[] relErr = new float[n];
+
+    double sumAbs = 0;
+    double sumRel = 0;
+    double maxAbs = 0;
+    double maxRel = 0;
+    double sumD2 = 0;
+    double sumR2 = 0;
+    double sumC2 = 0;
+    double dot = 0;
+    long relOver = 0;
+    long disagree = 0;
+    long refNan = 0;
+    long refInf = 0;
+    long candNan = 0;
+    long candInf = 0;
+    long nonFiniteWhereRefFinite = 0;
+    double refMaxAbs = 0;
+    long refAbove = 0;
+    long refBelowNormal = 0;
+    long refBelowSub = 0;
+
+    for (int i = 0; i < n; i++) {
+      float rf = reference[i];
+      float cf = candidate[i];
+      boolean rFinite = Float.isFinite(rf);
+      if (rFinite & Float.isFinite(cf)) {
+        double r = rf;
+        double c = cf;
+        double d = c - r; // exact in double
+        double ad = Math.abs(d);
+        double ar = Math.abs(r);
+        double rel = ad / (ar + REL_EPS);
+        sumAbs += ad;
+        sumRel += rel;
+        maxAbs = Math.max(maxAbs, ad);
+        maxRel = Math.max(maxRel, rel);
+        if (rel > REL_THRESHOLD) {
+          relOver++;
+        }
+        sumD2 += d * d;
+        sumR2 += r * r;
+        sumC2 += c * c;
+        dot += r * c;
+        absErr[i] = (float) ad;
+        relErr[i] = (float) rel;
+        refMaxAbs = Math.max(refMaxAbs, ar);
+        if (ar < FP16_MIN_NORMAL) {
+          if (ar > 0) {
+            refBelowNormal++;
+            if (ar < FP16_MIN_SUBNORMAL) {
+              refBelowSub++;
+            }
+          }
+        } else if (ar > FP16_MAX) {
+          refAbove++;
+        }
+        continue;
+      }
+      // rare path: at least one side is NaN or infinite
+      if (Float.isNaN(rf)) {
+        refNan++;
+      } else if (!rFinite) {
+        refInf++;
+      } else {
+        double ar = Math.abs((double) rf);
+        refMaxAbs = Math.max(refMaxAbs, ar);
+        if (ar > FP16_MAX) {
+          refAbove++;
+        } else if (ar > 0 && ar < FP16_MIN_NORMAL) {
+          refBelowNormal++;
+          if (ar < FP16_MIN_SUBNORMAL) {
+            refBelowSub++;
+          }
+        }
+      }
+      if (Float.isNaN(cf)) {
+        candNan++;
+      } else if (Float.isInfinite(cf)) {
+        candInf++;
+      }
+      if (rFinite) {
+        nonFiniteWhereRefFinite++;
+      }
+      boolean agree = (Float.isNaN(rf) && Float.isNaN(cf)) || (Float.isInfinite(rf) && rf == cf);
+      if (agree) {
+        absErr[i] = 0f;
+        relErr[i] = 0f;
+      } else {
+        disagree++;
+        absErr[i] = Float.POSITIVE_INFINITY;
+        relErr[i] = Float.POSITIVE_INFINITY;
+      }
+    }
+
+    double meanAbs;
+    double meanRel;
+    if (disagree > 0) {
+      maxAbs = maxRel = meanAbs = meanRel = Double.POSITIVE_INFINITY;
+    } else {
+      meanAbs = n == 0 ? 0 : sumAbs / n;
+      meanRel = n == 0 ? 0 : sumRel / n;
+    }
+    double[] absQ = Quantiles.of(absErr, n, 0.5, 0.9, 0.95, 0.99);
+    double[] relQ = Quantiles.of(relErr, n, 0.5);
+
+    double normalized;
+    double snr;
+    if (disagree > 0) {
+      normalized = Double.POSITIVE_INFINITY;
+      snr = Double.NEGATIVE_INFINITY;
+    } else {
+      normalized = ratio(Math.sqrt(sumD2), Math.sqrt(sumR2));
+      if (sumD2 == 0) {
+        snr = Double.POSITIVE_INFINITY;
+      } else if (sumR2 == 0) {
+        snr = Double.NEGATIVE_INFINITY;
+      } else {
+        snr = 10 * Math.log10(sumR2 / sumD2);
+      }
+    }
+    double cosine;
+    if (sumR2 == 0 && sumC2 == 0) {
+      cosine = 1;
+    } else if (sumR2 == 0 || sumC2 == 0) {
+      cosine = 0;
+    } else {
+      cosine = Math.max(-1, Math.min(1, dot / (Math.sqrt(sumR2) * Math.sqrt(sumC2))));
+    }
+    return new ErrorStats(n, 1,
+        maxAbs, meanAbs, absQ[0], absQ[1], absQ[2], absQ[3],
+        maxRel, meanRel, relQ[0],
+        cosine, normalized, snr,
+        n == 0 ? 0 : (double) (relOver + disagree) / n,
+        refNan, refInf, candNan, candInf, nonFiniteWhereRefFinite,
+        refMaxAbs, refAbove, refBelowNormal, refBelowSub);
+  }
+
+  /**
+   * Statistics of two tensors of the same shape, both read as floats ({@link Tensor#toFloatArray()}).
+   *
+   * @throws IllegalArgumentException naming both shapes when they differ
+   */
+  public static ErrorStats compare(Tensor reference, Tensor candidate) {
+    Preconditions.checkArgument(Arrays.equals(reference.shape(), candidate.shape()),
+        "cannot compare reference of shape %s with candidate of shape %s",
+        Tensor.shapeToString(reference.shape()), Tensor.shapeToString(candidate.shape()));
+    return compare(reference.toFloatArray(), candidate.toFloatArray());
+  }
+
+  /** x / y with 0/0 = 0 and x/0 = +inf. */
+  static double ratio(double x, double y) {
+    if (y == 0) {
+      return x == 0 ? 0 : Double.POSITIVE_INFINITY;
+    }
+    return x / y;
+  }
+}
