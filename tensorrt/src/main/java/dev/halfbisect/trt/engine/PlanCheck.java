@@ -53,6 +53,33 @@ public final class PlanCheck {
   private PlanCheck() {}
 
   /**
+   * One warning per engine layer that swallowed or ran in FP16 pinned nodes, naming the nodes
+   * (a 12-block transformer would otherwise give hundreds of lines).
+   */
+  public static ImmutableList<String> warnings(List<NodeCheck> checks) {
+    Map<String, List<String>> swallowed = new java.util.LinkedHashMap<>();
+    Map<String, List<String>> half = new java.util.LinkedHashMap<>();
+    for (NodeCheck c : checks) {
+      if (c.isWarning()) {
+        (c.status() == Status.FP16 ? half : swallowed)
+            .computeIfAbsent(String.join(" | ", c.engineLayers()), k -> new ArrayList<>()).add(c.node());
+      }
+    }
+    ImmutableList.Builder<String> out = ImmutableList.builder();
+    swallowed.forEach((layer, nodes) -> out.add("FP32 constraint on " + describe(nodes) + " was swallowed: TensorRT "
+        + "fused it into " + layer + ", a layer that also holds unpinned nodes or FP16 inputs/outputs, so FP32 "
+        + "execution is not guaranteed (the engine does not show the precision inside a fused kernel)"));
+    half.forEach((layer, nodes) -> out.add("pinned " + describe(nodes) + " runs in FP16 in engine layer " + layer));
+    return out.build();
+  }
+
+  private static String describe(List<String> nodes) {
+    String shown = String.join(", ", nodes.subList(0, Math.min(8, nodes.size())));
+    return nodes.size() == 1 ? "node " + nodes.get(0)
+        : nodes.size() + " nodes (" + shown + (nodes.size() > 8 ? ", ..." : "") + ")";
+  }
+
+  /**
    * Checks {@code pinned} nodes.
    *
    * @param network the parsed network's layers in order (maps engine names back to ONNX nodes)

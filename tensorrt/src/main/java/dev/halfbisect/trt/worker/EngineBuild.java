@@ -199,7 +199,7 @@ final class EngineBuild {
       if (constraints != null) {
         ImmutableList<PlanCheck.NodeCheck> checks = PlanCheck.check(layers, InspectorJson.parse(json), req.fp32Nodes());
         planCheck = checks.stream().map(PlanCheck.NodeCheck::toLine).collect(ImmutableList.toImmutableList());
-        checks.stream().filter(PlanCheck.NodeCheck::isWarning).map(PlanCheck.NodeCheck::warning).forEach(warnings::add);
+        warnings.addAll(PlanCheck.warnings(checks));
       }
     }
     for (String w : new LinkedHashSet<>(logger.warnings())) {

@@ -63,6 +63,9 @@ class RecordedInspectorTest {
       assertThat(c.engineLayers()).contains("__myl_MulCasMeaSubMulMeaAddSqrDivMulCasCas_myl1_1");
       assertThat(c.warning()).contains(c.node(), "swallowed");
     });
+    // one warning for the fused kernel, naming all seven nodes
+    assertThat(PlanCheck.warnings(checks)).singleElement().asString()
+        .contains("7 nodes (ln_mean, ln_sub, ln_pow", "__myl_MulCasMeaSubMulMeaAddSqrDivMulCasCas_myl1_1", "swallowed");
   }
 
   @Test
