@@ -18,6 +18,10 @@ import java.util.Map;
  *   <li>{@code halfbisect.trt.workerJvmOptions}: extra JVM options of the worker, space separated
  *   <li>{@code halfbisect.trt.workspaceMiB}: builder workspace limit (default: TensorRT's)
  * </ul>
+ *
+ * <p>Timeouts apply per build (build properties win). Cache folder, device, recycle count and
+ * worker JVM options shape the worker process, so they take effect from the settings of the first
+ * session that starts the device's worker pool (in practice: system properties).
  */
 public record TrtSettings(Path cacheDir, Duration buildTimeout, Duration runTimeout, int recycleAfterBuilds,
     int device, String workerJvmOptions) {
