@@ -43,6 +43,7 @@ final class TrtSession implements BackendSession {
   private final String workerMode;
   private final BuildOptions options;
   private final ModelSignature signature;
+  private final ImmutableList<String> rewriteWarnings;
   private WorkerPool.Worker worker;
   private int sessionId;
   private Map<String, long[]> builtShapes;
@@ -51,7 +52,8 @@ final class TrtSession implements BackendSession {
   private boolean closed;
 
   private TrtSession(WorkerPool pool, TrtSettings settings, String modelName, byte[] model, String workerMode,
-      BuildOptions options, ModelSignature signature) {
+      BuildOptions options, ModelSignature signature, ImmutableList<String> rewriteWarnings) {
+    this.rewriteWarnings = rewriteWarnings;
     this.pool = pool;
     this.settings = settings;
     this.modelName = modelName;
@@ -71,14 +73,17 @@ final class TrtSession implements BackendSession {
     }
     String mode = options.mode();
     PrecisionPlan plan = options.plan();
+    ImmutableList<String> rewriteWarnings = ImmutableList.of();
     if (mode.equals("fp16-strong")) {
-      bytes = StrongTypingRewrite.apply(ref.name(), bytes, ref.baseDir().orElse(null), plan);
+      StrongTypingRewrite.Rewritten rw = StrongTypingRewrite.apply(ref.name(), bytes, ref.baseDir().orElse(null), plan);
+      bytes = rw.bytes();
+      rewriteWarnings = rw.warnings();
       mode = "strong";
     } else if (mode.equals("fp16") && plan.defaultPrecision() == PrecisionPlan.Precision.FP32) {
       mode = "fp32"; // a plan that keeps everything in FP32 is the reference build
     }
     TrtSession s = new TrtSession(pool, settings, ref.name(), bytes, mode,
-        withModelDir(options, ref), ModelSignature.of(ref.name(), bytes));
+        withModelDir(options, ref), ModelSignature.of(ref.name(), bytes), rewriteWarnings);
     Map<String, long[]> fixed = parseShapes(options.properties().get(SHAPES));
     if (!s.signature.hasDynamicInputs() || !fixed.isEmpty()) {
       Map<String, long[]> shapes = new LinkedHashMap<>();
@@ -139,7 +144,7 @@ final class TrtSession implements BackendSession {
       return new BuildStats(Duration.ZERO, outputNames().size(), false,
           ImmutableList.of("not built yet: the model has dynamic input shapes; it is built on the first run"));
     }
-    ImmutableList.Builder<String> w = ImmutableList.<String>builder().addAll(built.warnings());
+    ImmutableList.Builder<String> w = ImmutableList.<String>builder().addAll(rewriteWarnings).addAll(built.warnings());
     if (builds > 1) {
       w.add("built " + builds + " times because sample input shapes changed");
     }

@@ -69,6 +69,17 @@ class FakeWorkerSessionTest {
   }
 
   @Test
+  void fp16StrongSendsTheOnnxSurgeryRewriteToTheWorker() throws Exception {
+    byte[] model = TestModels.overflowLayerNorm(4, 8, 1f, false);
+    try (BackendSession s = TrtSession.open(pool, settings, ModelRef.ofBytes("ok", model, null),
+        BuildOptions.of("fp16-strong", dev.halfbisect.core.plan.PrecisionPlan.fp16Except(TestModels.LAYER_NORM_NODES)))) {
+      // the worker got the rewritten model: the weights of unpinned nodes (W, B, c_scale, ...) are FP16
+      String w = s.buildStats().warnings().stream().filter(x -> x.startsWith("mode strong")).findFirst().orElseThrow();
+      assertThat(Integer.parseInt(w.substring(w.indexOf('=') + 1))).isGreaterThanOrEqualTo(2);
+    }
+  }
+
+  @Test
   void shapesPropertyParses() {
     assertThat(TrtSession.parseShapes("input_ids:1x128, attention_mask:1x128").get("attention_mask"))
         .containsExactly(1, 128);

@@ -20,6 +20,16 @@ import java.io.IOException;
 public final class FakeWorkerMain {
   private FakeWorkerMain() {}
 
+  /** "fake warning", plus for strong builds the count of FP16 initializers the worker received. */
+  private static ImmutableList<String> warnings(Request.Build b) throws IOException {
+    if (!b.mode().equals("strong")) {
+      return ImmutableList.of("fake warning");
+    }
+    long fp16 = dev.halfbisect.onnx.proto.Onnx.ModelProto.parseFrom(b.model()).getGraph().getInitializerList()
+        .stream().filter(t -> t.getDataType() == DType.FLOAT16.onnxCode()).count();
+    return ImmutableList.of("fake warning", "mode strong, fp16 initializers=" + fp16);
+  }
+
   public static void main(String[] args) throws IOException, InterruptedException {
     DataOutputStream out = new DataOutputStream(new FileOutputStream(FileDescriptor.out));
     DataInputStream in = new DataInputStream(System.in);
@@ -49,7 +59,7 @@ public final class FakeWorkerMain {
           default:
             Response.write(out, new Response.Built(
                 ImmutableList.of(new TensorInfo("x", DType.FLOAT32, b.shapes().get("x"))),
-                ImmutableList.of("y"), 5, ImmutableList.of("fake warning"), ImmutableList.of()));
+                ImmutableList.of("y"), 5, warnings(b), ImmutableList.of()));
         }
       } else if (r instanceof Request.Run run) {
         Response.write(out, new Response.Result(com.google.common.collect.ImmutableMap.of("y", run.inputs().get("x")), 1));
