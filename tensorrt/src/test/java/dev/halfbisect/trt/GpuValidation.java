@@ -54,6 +54,8 @@ public final class GpuValidation {
           case "minilm": minilm(trt, minilm); break;
           case "markall": markAll(trt, minilm); break;
           case "recycle": recycle(trt); break;
+          case "transformer": transformer(trt); break;
+          case "strong": strongMiniLm(trt, minilm); break;
           default: throw new IllegalArgumentException("unknown step " + args[i]);
         }
       } catch (Exception e) {
@@ -109,6 +111,69 @@ public final class GpuValidation {
       s.run(Map.of("x", Tensor.ofFloats(new long[] {1, 16, 64}, TestModels.normalInput(1024, 1))));
       RunResult r = s.run(Map.of("x", Tensor.ofFloats(new long[] {3, 16, 64}, TestModels.normalInput(3072, 1))));
       row("dynamic batch", "y shape " + Tensor.shapeToString(r.get("y").shape()) + ", " + s.buildStats().warnings());
+    }
+  }
+
+  /** The GraphBuilder transformer whose LayerNorm Pow overflows FP16: every mode and the LayerNorm fix. */
+  static void transformer(Backend trt) throws Exception {
+    byte[] model = TestModels.transformer(4, 128, 256, 4, 300f);
+    ModelRef ref = ModelRef.ofBytes("tiny_transformer", model, null);
+    Map<String, Tensor> in = Map.of("x", Tensor.ofFloats(new long[] {1, 128, 256}, TestModels.normalInput(128 * 256, 9)));
+    List<String> ln = new ArrayList<>();
+    for (Onnx.NodeProto n : Onnx.ModelProto.parseFrom(model).getGraph().getNodeList()) {
+      if (n.getName().contains("/ln")) {
+        ln.add(n.getName());
+      }
+    }
+    Tensor ref32;
+    try (BackendSession s = trt.open(ref, BuildOptions.of("fp32"))) {
+      ref32 = s.run(in).get("y");
+      row("transformer (4 blocks, " + Onnx.ModelProto.parseFrom(model).getGraph().getNodeCount() + " nodes) fp32",
+          "build " + s.buildStats().buildTime().toMillis() + " ms");
+    }
+    for (BuildOptions o : List.of(BuildOptions.of("fp16"), BuildOptions.of("fp16", PrecisionPlan.fp16Except(ln)),
+        BuildOptions.of("fp16-strong"), BuildOptions.of("fp16-strong", PrecisionPlan.fp16Except(ln)))) {
+      String label = "transformer " + o.mode() + (o.plan().fp32Nodes().isEmpty() ? "" : " + " + ln.size() + " LN pinned");
+      try (BackendSession s = trt.open(ref, o)) {
+        Tensor y = s.run(in).get("y");
+        row(label, err(ref32, y) + ", nonfinite " + infCount(y) + ", build " + s.buildStats().buildTime().toMillis()
+            + " ms, warnings " + s.buildStats().warnings().size());
+        if (o.mode().equals("fp16") && !o.plan().fp32Nodes().isEmpty()) {
+          Map<String, Integer> counts = new LinkedHashMap<>();
+          for (String line : ((TrtSession) s).planCheck()) {
+            counts.merge(line.split("\t")[1], 1, Integer::sum);
+          }
+          row("transformer plan check", counts.toString());
+        }
+      } catch (BackendException e) {
+        row(label, "failed: " + firstChars(e.getMessage(), 300));
+      }
+    }
+  }
+
+  /** MiniLM built strongly typed from onnx-surgery's FP16 rewrite, all FP16 and with LayerNorm pinned. */
+  static void strongMiniLm(Backend trt, Path file) throws Exception {
+    ModelRef ref = ModelRef.ofPath(file);
+    Map<String, Tensor> in = minilmInputs(128, 11);
+    Tensor r32;
+    try (BackendSession s = trt.open(ref, BuildOptions.of("fp32"))) {
+      r32 = s.run(in).get("last_hidden_state");
+    }
+    List<String> ln = new ArrayList<>();
+    for (Onnx.NodeProto n : graph(file).getNodeList()) {
+      if (n.getName().contains("LayerNorm") && !n.getOpType().equals("Constant")) {
+        ln.add(n.getName());
+      }
+    }
+    for (PrecisionPlan plan : List.of(PrecisionPlan.allFp16(), PrecisionPlan.fp16Except(ln))) {
+      long t = System.nanoTime();
+      try (BackendSession s = trt.open(ref, BuildOptions.of("fp16-strong", plan))) {
+        Tensor y = s.run(in).get("last_hidden_state");
+        row("MiniLM fp16-strong" + (plan.fp32Nodes().isEmpty() ? "" : " + " + ln.size() + " LN pinned"),
+            err(r32, y) + ", build " + s.buildStats().buildTime().toMillis() + " ms (open+run " + secs(t) + " s)");
+      } catch (BackendException e) {
+        row("MiniLM fp16-strong", "failed: " + firstChars(e.getMessage(), 300));
+      }
     }
   }
 

@@ -63,6 +63,51 @@ public final class TestModels {
         .setGraph(g).build().toByteArray();
   }
 
+  /**
+   * A pre-LayerNorm transformer made with onnx-surgery's GraphBuilder (opset 13, decomposed LayerNorm
+   * and Erf GELU as exports write them): input {@code x} float32 [1, seq, dModel] scaled by
+   * {@code inputScale}, {@code blocks} blocks of attention + MLP, final LayerNorm, output {@code y}.
+   * A large scale overflows the FP16 {@code Pow} inside the LayerNorms (nodes under {@code /ln}).
+   */
+  public static byte[] transformer(int blocks, int seq, int dModel, int heads, float inputScale) {
+    dev.halfbisect.onnx.builder.GraphBuilder g = dev.halfbisect.onnx.builder.GraphBuilder.create("tiny_transformer", 13)
+        .seed(1);
+    String x = g.input("x", dev.halfbisect.core.DType.FLOAT32, 1, seq, dModel);
+    String h;
+    try (var s = g.scope("/embed")) {
+      h = g.mul(x, g.scalarLike(x, inputScale));
+    }
+    for (int i = 0; i < blocks; i++) {
+      try (var s = g.scope("/blocks/blocks." + i)) {
+        String n1;
+        try (var l = g.scope("ln1")) {
+          n1 = g.layerNorm(h, dModel, 1e-5f, false);
+        }
+        try (var a = g.scope("attn")) {
+          h = g.add(h, g.attention(n1, dModel, heads, null));
+        }
+        String n2;
+        try (var l = g.scope("ln2")) {
+          n2 = g.layerNorm(h, dModel, 1e-5f, false);
+        }
+        try (var m = g.scope("mlp")) {
+          String up;
+          try (var f = g.scope("fc1")) {
+            up = g.geluErf(g.linear(n2, dModel, 4 * dModel));
+          }
+          try (var f = g.scope("fc2")) {
+            h = g.add(h, g.linear(up, 4 * dModel, dModel));
+          }
+        }
+      }
+    }
+    try (var s = g.scope("/ln_f")) {
+      h = g.layerNorm(h, dModel, 1e-5f, false);
+    }
+    g.output(h, "y");
+    return g.build().toBytes();
+  }
+
   /** Random normal input for {@link #overflowLayerNorm}. */
   public static float[] normalInput(int n, long seed) {
     Random r = new Random(seed);
