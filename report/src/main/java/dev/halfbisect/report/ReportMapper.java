@@ -364,9 +364,21 @@ public final class ReportMapper {
       nodes = amp.nodes();
       builds += amplify.candidateBuilds();
     }
+    List<TensorRow> tensors = lw.tensors();
+    if (nodes != null) {
+      // Tensors inherit their producer's motif, which the block table uses for unnamed exports.
+      Map<String, String> motifOf = new HashMap<>();
+      nodes.forEach(n -> {
+        if (n.motif() != null) {
+          motifOf.put(n.node(), n.motif());
+        }
+      });
+      tensors = tensors.stream().map(t -> t.motif() == null && motifOf.containsKey(t.node())
+          ? t.withMotif(motifOf.get(t.node())) : t).collect(Collectors.toList());
+    }
     AnalysisReport rep = AnalysisReport.header(h.command(), h.model(), h.backend(), layerwise.outputsPass(), builds,
             h.tolerance())
-        .withTensors(lw.tensors())
+        .withTensors(tensors)
         .withFirstFailing(ff);
     if (nodes != null) {
       rep = rep.withNodes(nodes);

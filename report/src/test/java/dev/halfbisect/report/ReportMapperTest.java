@@ -174,6 +174,7 @@ class ReportMapperTest {
     assertThat(d.builds()).isEqualTo(2 + 3 + 5);
     assertThat(d.tensors()).hasSize(3);
     assertThat(d.nodes()).hasSize(2);
+    assertThat(d.tensors().get(0).motif()).as("motif from the amplification rows").isEqualTo("MatMul");
     assertThat(d.fp32Nodes()).containsExactly("/blocks/blocks.1/norm2/Pow");
     assertThat(d.rootCauses()).extracting(RootCause::node).startsWith("/blocks/blocks.1/norm2/Pow");
     // Renders without error in every format.
