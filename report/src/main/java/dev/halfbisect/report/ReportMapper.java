@@ -309,6 +309,9 @@ public final class ReportMapper {
     List<String> w = new ArrayList<>();
     if (!r.found()) {
       w.add("no passing plan: even with every float node in FP32 the candidate fails");
+    } else if (!r.oneMinimal()) {
+      w.add("the build budget ran out before every pinned node was shown necessary: the plan passes but may "
+          + "keep more nodes in FP32 than needed");
     }
     new TreeMap<>(r.outputErrors()).forEach((o, c) -> {
       if (!c.pass()) {
