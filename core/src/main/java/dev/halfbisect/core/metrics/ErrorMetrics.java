@@ -2,7 +2,9 @@ package dev.halfbisect.core.metrics;
 
 import com.google.common.base.Preconditions;
 import dev.halfbisect.core.Tensor;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Compares a candidate tensor with its reference in one pass over the data plus one selection
@@ -201,6 +203,28 @@ public final class ErrorMetrics {
         "cannot compare reference of shape %s with candidate of shape %s",
         Tensor.shapeToString(reference.shape()), Tensor.shapeToString(candidate.shape()));
     return compare(reference.toFloatArray(), candidate.toFloatArray());
+  }
+
+  /**
+   * The worst case over N samples of one tensor ({@link ErrorStats#worstOf}): {@code references}
+   * and {@code candidates} hold the same tensor for each sample, in sample order.
+   *
+   * @throws IllegalArgumentException when the lists are empty or differ in length, or a pair's
+   *     shapes differ (naming the sample and both shapes)
+   */
+  public static ErrorStats compareSamples(List<Tensor> references, List<Tensor> candidates) {
+    Preconditions.checkArgument(!references.isEmpty(), "no samples to compare");
+    Preconditions.checkArgument(references.size() == candidates.size(),
+        "%s reference samples but %s candidate samples", references.size(), candidates.size());
+    List<ErrorStats> all = new ArrayList<>(references.size());
+    for (int i = 0; i < references.size(); i++) {
+      try {
+        all.add(compare(references.get(i), candidates.get(i)));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("sample " + i + ": " + e.getMessage(), e);
+      }
+    }
+    return ErrorStats.worstOf(all);
   }
 
   private static final double[] ABS_QUANTILES = {0.5, 0.9, 0.95, 0.99};
