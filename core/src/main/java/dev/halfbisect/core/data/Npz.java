@@ -70,7 +70,7 @@ public final class Npz {
         }
         put(out, key, Npy.parseOwned(readMember(zin, e, source), source + "!" + e.getName()), source);
       }
-      if (!any && bytes.length > 0 && !isEmptyZip(bytes)) {
+      if (!any && !isEmptyZip(bytes)) {
         throw new NpyFormatException(source, "not a valid .npz (zip) archive");
       }
     } catch (IOException e) {
