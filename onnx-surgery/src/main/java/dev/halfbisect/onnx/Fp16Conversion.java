@@ -149,6 +149,10 @@ public final class Fp16Conversion {
       if (p == null) {
         return ioPrec(); // graph input (or an initializer declared as input)
       }
+      Onnx.NodeProto n = a.nodes.get(p);
+      if (n.getOpType().equals("LayerNormalization") && n.getOutputList().indexOf(t) >= 1) {
+        return Prec.FP32; // Mean and InvStdDev have the stash type (float32), not the input type
+      }
       return a.fp16[p] ? Prec.FP16 : Prec.FP32;
     }
 

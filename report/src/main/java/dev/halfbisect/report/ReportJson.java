@@ -29,6 +29,9 @@ final class ReportJson {
   private static final String HTML_SCRIPT_CLOSE = "</script>";
 
   private static final ObjectMapper MAPPER = new ObjectMapper()
+      .registerModule(new com.fasterxml.jackson.databind.module.SimpleModule("halfbisect-numbers")
+          .addDeserializer(Double.class, new LenientDouble())
+          .addDeserializer(Double.TYPE, new LenientDouble()))
       .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
       .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true)
@@ -113,7 +116,55 @@ final class ReportJson {
       return MAPPER.treeToValue(tree, AnalysisReport.class);
     } catch (IOException | IllegalArgumentException e) {
       String msg = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
-      throw new IllegalArgumentException(source + ": invalid halfbisect report: " + msg, e);
+      String where = e instanceof com.fasterxml.jackson.databind.JsonMappingException jme ? path(jme) : "";
+      throw new IllegalArgumentException(source + ": invalid halfbisect report" + (where.isEmpty() ? "" : " at " + where)
+          + ": " + msg, e);
+    }
+  }
+
+  /** The JSON path of a mapping error, e.g. {@code tensors[3].maxAbs}. */
+  private static String path(com.fasterxml.jackson.databind.JsonMappingException e) {
+    StringBuilder b = new StringBuilder();
+    for (com.fasterxml.jackson.databind.JsonMappingException.Reference r : e.getPath()) {
+      if (r.getFieldName() != null) {
+        b.append(b.length() == 0 ? "" : ".").append(r.getFieldName());
+      } else if (r.getIndex() >= 0) {
+        b.append('[').append(r.getIndex()).append(']');
+      }
+    }
+    return b.toString();
+  }
+
+  /** Numbers, also from the strings "inf", "-inf", "nan" (any case) and Jackson's "Infinity"/"NaN". */
+  private static final class LenientDouble extends com.fasterxml.jackson.databind.JsonDeserializer<Double> {
+    @Override
+    public Double deserialize(com.fasterxml.jackson.core.JsonParser p,
+        com.fasterxml.jackson.databind.DeserializationContext ctx) throws IOException {
+      if (p.currentToken() == com.fasterxml.jackson.core.JsonToken.VALUE_STRING) {
+        String t = p.getText().trim();
+        switch (t.toLowerCase(java.util.Locale.ROOT)) {
+          case "inf", "+inf", "infinity", "+infinity" -> {
+            return Double.POSITIVE_INFINITY;
+          }
+          case "-inf", "-infinity" -> {
+            return Double.NEGATIVE_INFINITY;
+          }
+          case "nan" -> {
+            return Double.NaN;
+          }
+          default -> {
+            try {
+              return Double.parseDouble(t);
+            } catch (NumberFormatException e) {
+              return (Double) ctx.handleWeirdStringValue(Double.class, t, "not a number");
+            }
+          }
+        }
+      }
+      if (p.currentToken() != null && p.currentToken().isNumeric()) {
+        return p.getDoubleValue();
+      }
+      return (Double) ctx.handleUnexpectedToken(Double.class, p);
     }
   }
 

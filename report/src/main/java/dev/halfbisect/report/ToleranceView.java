@@ -1,6 +1,8 @@
 package dev.halfbisect.report;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.google.common.base.Preconditions;
 import javax.annotation.CheckForNull;
@@ -15,8 +17,17 @@ import javax.annotation.CheckForNull;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"description", "normalizedErrorLimit"})
 public record ToleranceView(String description, @CheckForNull Double normalizedErrorLimit) {
-  public ToleranceView {
-    Preconditions.checkNotNull(description, "tolerance description");
+  @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+  public ToleranceView(@JsonProperty("description") String description,
+      @JsonProperty("normalizedErrorLimit") @CheckForNull Double normalizedErrorLimit) {
+    this.description = Preconditions.checkNotNull(description, "tolerance description");
+    this.normalizedErrorLimit = normalizedErrorLimit;
+  }
+
+  /** A tolerance written as a plain string (documents that carry only the description). */
+  @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+  static ToleranceView fromText(String description) {
+    return new ToleranceView(description, null);
   }
 
   /** The default FP16 verdict of DESIGN.md. */

@@ -76,6 +76,18 @@ class ReportJsonTest {
     AnalysisReport back = AnalysisReport.fromJson(json);
     assertThat(back.firstFailing().error()).isInfinite();
     assertThat(back.nodesOrEmpty()).anySatisfy(n -> assertThat(n.amplification()).isInfinite());
+    String other = json.replaceFirst("\"normalizedError\": \"Infinity\"", "\"normalizedError\": \"-inf\"")
+        .replaceFirst("\"maxAbs\": \"Infinity\"", "\"maxAbs\": \"nan\"");
+    TensorRow first = AnalysisReport.fromJson(other).tensorsOrEmpty().stream()
+        .filter(t -> t.node().equals(SampleReports.FIRST_FAILING_NODE)).findFirst().orElseThrow();
+    assertThat(first.normalizedError()).isEqualTo(Double.NEGATIVE_INFINITY);
+    assertThat(first.maxAbs()).isNaN();
+    assertThatThrownBy(() -> AnalysisReport.fromJson(json.replaceFirst("\"builds\": 23", "\"builds\": \"many\"")))
+        .hasMessageContaining("at builds");
+    assertThatThrownBy(() -> AnalysisReport.fromJson(json.replaceFirst("\"maxAbs\": [0-9.E-]+", "\"maxAbs\": true")))
+        .hasMessageContaining("at tensors[0].maxAbs");
+    assertThatThrownBy(() -> AnalysisReport.fromJson(json.replaceFirst("\"fp16Fraction\": [0-9.E-]+", "\"fp16Fraction\": \"lots\"")))
+        .hasMessageContaining("lots");
   }
 
   @Test
@@ -114,5 +126,15 @@ class ReportJsonTest {
         .withTimings(java.util.Map.of("z", 1.0, "a", 2.0));
     assertThat(r.fp32Nodes()).containsExactly("a", "m", "z");
     assertThat(r.toJson().indexOf("\"a\": 2.0")).isLessThan(r.toJson().indexOf("\"z\": 1.0"));
+  }
+
+  @Test
+  void acceptsAToleranceWrittenAsPlainText() {
+    String json = "{\"schema\": \"halfbisect/1\", \"command\": \"compare\", \"model\": \"m.onnx\", "
+        + "\"backend\": {\"reference\": \"ort:fp32\", \"candidate\": \"ort:fp16-emulated\"}, "
+        + "\"verdict\": \"pass\", \"builds\": 1, \"tolerance\": \"normalized<=0.01\", \"extra\": 3}";
+    AnalysisReport r = AnalysisReport.fromJson(json);
+    assertThat(r.tolerance()).isEqualTo(new ToleranceView("normalized<=0.01", null));
+    assertThat(r.tolerance().limitOrDefault()).isEqualTo(1e-2);
   }
 }
