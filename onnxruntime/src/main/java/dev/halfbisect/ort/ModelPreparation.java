@@ -4,6 +4,7 @@ import com.google.common.collect.ImmutableList;
 import dev.halfbisect.core.backend.BackendException;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.backend.ModelRef;
+import dev.halfbisect.onnx.Fp16Emulation;
 import dev.halfbisect.onnx.GraphIndex;
 import dev.halfbisect.onnx.MarkOutputs;
 import dev.halfbisect.onnx.OnnxModel;
@@ -55,7 +56,7 @@ final class ModelPreparation {
       }
     }
     try {
-      OnnxModel m = emulate ? Emulation.apply(model, options.plan()) : model;
+      OnnxModel m = emulate ? Fp16Emulation.apply(model, options.plan()) : model;
       if (!marked.isEmpty()) {
         m = MarkOutputs.tensors(m, marked);
       }

@@ -3,6 +3,7 @@ package dev.halfbisect.ort;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.BackendSession;
 import dev.halfbisect.core.backend.BuildOptions;
+import dev.halfbisect.core.metrics.ErrorMetrics;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
@@ -40,6 +41,7 @@ public final class OrtLatencyHarness {
     OrtBackend backend = new OrtBackend(0);
     System.out.printf(Locale.ROOT, "all-MiniLM-L6-v2 batch 1 seq 128, %d intra-op threads, %d warm-up + %d timed runs%n",
         threads, warmup, runs);
+    Tensor first = null;
     for (String spec : specs) {
       String[] parts = spec.split("@", 2);
       BuildOptions opts = BuildOptions.of(parts[0]).withProperty("ort.threads", Integer.toString(threads));
@@ -47,6 +49,10 @@ public final class OrtLatencyHarness {
         opts = opts.withProperty("ort.optLevel", parts[1]);
       }
       try (BackendSession s = backend.open(MiniLm.model(), opts)) {
+        Tensor out = s.run(sample).get(s.outputNames().get(0));
+        if (first == null) {
+          first = out;
+        }
         for (int i = 0; i < warmup; i++) {
           s.run(sample);
         }
@@ -61,8 +67,10 @@ public final class OrtLatencyHarness {
         double cpuPerRun = (processCpuNanos() - c0) / 1e6 / runs;
         Arrays.sort(ms);
         System.out.printf(Locale.ROOT,
-            "%-24s build %6.0f ms | wall median %7.2f ms  min %7.2f  max %7.2f | process CPU %7.2f ms/run%n",
-            spec, s.buildStats().buildTime().toNanos() / 1e6, ms[runs / 2], ms[0], ms[runs - 1], cpuPerRun);
+            "%-24s build %6.0f ms | wall median %7.2f ms  min %7.2f  max %7.2f | process CPU %7.2f ms/run"
+                + " | normalized error vs %s %.3e%n",
+            spec, s.buildStats().buildTime().toNanos() / 1e6, ms[runs / 2], ms[0], ms[runs - 1], cpuPerRun,
+            specs[0], ErrorMetrics.compare(first, out).normalizedError());
       }
     }
   }
