@@ -124,7 +124,7 @@ public final class OrtBackend implements Backend {
     SharedOrtSession cached = cache.acquire(key);
     if (cached != null) {
       return new OrtBackendSession(cached,
-          new BuildStats(Duration.ZERO, cached.outputNames().size(), true, ImmutableList.of()));
+          new BuildStats(Duration.ZERO, cached.outputNames().size(), true, cached.warnings()));
     }
     long start = System.nanoTime();
     PreparedModel prepared = ModelPreparation.prepare(model, bytes, options, emulate);
@@ -132,7 +132,7 @@ public final class OrtBackend implements Backend {
     Duration buildTime = Duration.ofNanos(System.nanoTime() - start);
     cache.offer(key, built);
     return new OrtBackendSession(built,
-        new BuildStats(buildTime, built.outputNames().size(), false, ImmutableList.of()));
+        new BuildStats(buildTime, built.outputNames().size(), false, built.warnings()));
   }
 
   /** Releases the sessions this backend keeps cached; sessions still open stay usable. */
@@ -157,7 +157,8 @@ public final class OrtBackend implements Backend {
         so.addConfigEntry("session.model_external_initializers_file_folder_path", model.baseDir().get().toString());
       }
       OrtSession session = env.createSession(prepared.bytes(), so);
-      return SharedOrtSession.wrap(model.name(), env, session, Duration.ofNanos(System.nanoTime() - start));
+      return SharedOrtSession.wrap(model.name(), env, session, Duration.ofNanos(System.nanoTime() - start),
+          prepared.warnings());
     } catch (OrtException e) {
       throw new BackendException("ONNX Runtime cannot build model '" + model.name() + "': " + e.getMessage(), e);
     }

@@ -193,4 +193,20 @@ class Fp16EmulationBackendTest {
       assertThat(b.run(x).get(sq).toFloatArray()[0]).isEqualTo(40401f);
     }
   }
+
+  @Test
+  void pinnedNodesTheModelLacksAreReportedAsABuildWarning() throws Exception {
+    OnnxModel m = squarePlusX(4);
+    String mul = m.graph().getNode(0).getName();
+    PrecisionPlan plan = PrecisionPlan.fp16Except(List.of(mul, "/other/model/Sqrt_3"));
+    try (BackendSession s = backend.open(m.toModelRef(), BuildOptions.of("fp16-emulated", plan));
+        BackendSession again = backend.open(m.toModelRef(), BuildOptions.of("fp16-emulated", plan))) {
+      assertThat(s.buildStats().warnings()).singleElement().asString()
+          .contains("1 of 2 node(s)").contains("/other/model/Sqrt_3").doesNotContain(mul);
+      assertThat(again.buildStats().warnings()).isEqualTo(s.buildStats().warnings());
+    }
+    try (BackendSession s = backend.open(m.toModelRef(), BuildOptions.of("fp16-emulated"))) {
+      assertThat(s.buildStats().warnings()).isEmpty();
+    }
+  }
 }
