@@ -119,7 +119,7 @@ class OrtBackendSpiTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT16", "FLOAT64", "INT64", "INT32", "INT8", "UINT8", "BOOL"})
+  @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT16", "BFLOAT16", "FLOAT64", "INT64", "INT32", "INT8", "UINT8", "BOOL"})
   void everyDtypeRoundTripsThroughIdentity(DType dtype) throws Exception {
     float[] values = {0f, 1f, -2f, 3f, 100f, -7f};
     if (dtype == DType.UINT8 || dtype == DType.BOOL) {
