@@ -38,6 +38,7 @@ final class ModelGraph {
   private final ImmutableList<TensorInfo> inputs;
   private final ImmutableList<String> outputs;
   private final ImmutableMap<String, Integer> declaredTypes;
+  private final ImmutableMap<String, List<String>> dimParams;
   private byte[] bytes;
 
   private ModelGraph(Onnx.ModelProto original, Path baseDir, String name) {
@@ -89,6 +90,7 @@ final class ModelGraph {
     inits.values().forEach(t -> types.put(t.getName(), t.getDataType()));
     this.declaredTypes = ImmutableMap.copyOf(types);
     ImmutableList.Builder<TensorInfo> in = ImmutableList.builder();
+    Map<String, List<String>> params = new HashMap<>();
     for (Onnx.ValueInfoProto v : g.getInputList()) {
       if (inits.containsKey(v.getName())) {
         continue;
@@ -97,8 +99,11 @@ final class ModelGraph {
       long[] shape = tt.getShape().getDimList().stream()
           .mapToLong(d -> d.hasDimValue() && d.getDimValue() > 0 ? d.getDimValue() : -1).toArray();
       in.add(new TensorInfo(v.getName(), DType.fromOnnxCode(tt.getElemType()), shape));
+      params.put(v.getName(), tt.getShape().getDimList().stream()
+          .map(d -> d.hasDimParam() ? d.getDimParam() : "").collect(ImmutableList.toImmutableList()));
     }
     this.inputs = in.build();
+    this.dimParams = ImmutableMap.copyOf(params);
     this.outputs = g.getOutputList().stream().map(Onnx.ValueInfoProto::getName).collect(ImmutableList.toImmutableList());
   }
 
@@ -195,6 +200,11 @@ final class ModelGraph {
 
   List<TensorInfo> inputs() {
     return inputs;
+  }
+
+  /** Symbolic dim names of a graph input per axis ("" where none). */
+  List<String> dimParams(String input) {
+    return dimParams.getOrDefault(input, List.of());
   }
 
   List<String> outputs() {
