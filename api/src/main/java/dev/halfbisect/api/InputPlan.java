@@ -80,7 +80,7 @@ final class InputPlan {
         throw HalfBisectException.usage("--input " + s + ": model " + g.name() + " has no input '" + s.name()
             + "'; its inputs are " + describe(g.inputs()));
       }
-      check(in, s.dtype(), s.shape(), "--input " + s);
+      check(in, s.dtype(), s.shape(), "--input " + s, g.hasUnknownRank(in.name()));
       bySpec.put(s.name(), s);
     }
     for (Map.Entry<String, Tensor> e : given.entrySet()) {
@@ -89,7 +89,8 @@ final class InputPlan {
         throw HalfBisectException.usage("input tensor '" + e.getKey() + "' is not an input of model " + g.name()
             + "; its inputs are " + describe(g.inputs()));
       }
-      check(in, e.getValue().dtype(), e.getValue().shape(), "input tensor '" + e.getKey() + "'");
+      check(in, e.getValue().dtype(), e.getValue().shape(), "input tensor '" + e.getKey() + "'",
+          g.hasUnknownRank(in.name()));
     }
     // Symbolic dims (batch, sequence) take the size the given inputs use, so derived inputs fit them.
     Map<String, Long> bound = new HashMap<>();
@@ -106,6 +107,10 @@ final class InputPlan {
     List<InputSpec> derived = new ArrayList<>();
     for (TensorInfo in : g.inputs()) {
       if (!bySpec.containsKey(in.name()) && !given.containsKey(in.name())) {
+        if (g.hasUnknownRank(in.name())) {
+          throw HalfBisectException.usage("input '" + in.name() + "' of " + g.name()
+              + " declares no shape; give it with --input NAME:SHAPE:DTYPE:FILL or --load-inputs");
+        }
         InputSpec d = derive(in, g.dimParams(in.name()), bound);
         bySpec.put(in.name(), d);
         derived.add(d);
@@ -127,7 +132,14 @@ final class InputPlan {
     return out.build();
   }
 
-  private static void check(TensorInfo in, DType dtype, long[] shape, String what) {
+  private static void check(TensorInfo in, DType dtype, long[] shape, String what, boolean anyRank) {
+    if (anyRank) {
+      if (in.dtype() != dtype) {
+        throw HalfBisectException.usage(what + " is " + dtype.cliName() + " but the model expects "
+            + in.dtype().cliName());
+      }
+      return;
+    }
     boolean ok = in.dtype() == dtype && in.shape().length == shape.length;
     for (int i = 0; ok && i < shape.length; i++) {
       ok = in.shape()[i] < 0 || in.shape()[i] == shape[i];

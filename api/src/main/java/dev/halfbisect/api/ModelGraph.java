@@ -2,6 +2,7 @@ package dev.halfbisect.api;
 
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
+import com.google.common.collect.ImmutableSet;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.backend.ModelRef;
 import dev.halfbisect.core.backend.TensorInfo;
@@ -39,6 +40,7 @@ final class ModelGraph {
   private final ImmutableList<String> outputs;
   private final ImmutableMap<String, Integer> declaredTypes;
   private final ImmutableMap<String, List<String>> dimParams;
+  private final ImmutableSet<String> unknownRank;
   private byte[] bytes;
 
   private ModelGraph(Onnx.ModelProto original, Path baseDir, String name) {
@@ -91,11 +93,15 @@ final class ModelGraph {
     this.declaredTypes = ImmutableMap.copyOf(types);
     ImmutableList.Builder<TensorInfo> in = ImmutableList.builder();
     Map<String, List<String>> params = new HashMap<>();
+    Set<String> noShape = new HashSet<>();
     for (Onnx.ValueInfoProto v : g.getInputList()) {
       if (inits.containsKey(v.getName())) {
         continue;
       }
       Onnx.TypeProto.Tensor tt = v.getType().getTensorType();
+      if (!tt.hasShape()) {
+        noShape.add(v.getName());
+      }
       long[] shape = tt.getShape().getDimList().stream()
           .mapToLong(d -> d.hasDimValue() && d.getDimValue() > 0 ? d.getDimValue() : -1).toArray();
       in.add(new TensorInfo(v.getName(), DType.fromOnnxCode(tt.getElemType()), shape));
@@ -104,6 +110,7 @@ final class ModelGraph {
     }
     this.inputs = in.build();
     this.dimParams = ImmutableMap.copyOf(params);
+    this.unknownRank = ImmutableSet.copyOf(noShape);
     this.outputs = g.getOutputList().stream().map(Onnx.ValueInfoProto::getName).collect(ImmutableList.toImmutableList());
   }
 
@@ -200,6 +207,11 @@ final class ModelGraph {
 
   List<TensorInfo> inputs() {
     return inputs;
+  }
+
+  /** Whether the input declares no shape at all (any rank accepted). */
+  boolean hasUnknownRank(String input) {
+    return unknownRank.contains(input);
   }
 
   /** Symbolic dim names of a graph input per axis ("" where none). */

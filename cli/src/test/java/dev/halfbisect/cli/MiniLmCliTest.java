@@ -62,8 +62,8 @@ class MiniLmCliTest {
     assertThat(r.exit()).as(r.out() + r.err()).isZero();
     JsonNode j = json(out);
     assertThat(j.path("verdict").asText()).isEqualTo("pass");
-    assertThat(j.path("outputs").get(0).path("normalizedError").asDouble()).isGreaterThan(0).isLessThan(1e-2);
-    assertThat(j.path("notes").toString()).contains("attention_mask:1x32:int64:1", "token_type_ids:1x32:int64:0");
+    assertThat(j.path("tensors").get(0).path("normalizedError").asDouble()).isGreaterThan(0).isLessThan(1e-2);
+    assertThat(j.path("warnings").toString()).contains("attention_mask:1x32:int64:1", "token_type_ids:1x32:int64:0");
   }
 
   @Test
