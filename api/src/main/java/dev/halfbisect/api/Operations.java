@@ -1,6 +1,7 @@
 package dev.halfbisect.api;
 
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
 import dev.halfbisect.bisect.Amplification;
 import dev.halfbisect.bisect.BisectContext;
 import dev.halfbisect.bisect.BisectListener;
@@ -9,6 +10,7 @@ import dev.halfbisect.bisect.Layerwise;
 import dev.halfbisect.bisect.PrecisionSearch;
 import dev.halfbisect.bisect.ProbeResult;
 import dev.halfbisect.bisect.Reduce;
+import dev.halfbisect.bisect.TensorComparison;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.BackendException;
@@ -85,9 +87,27 @@ final class Operations {
 
   PrecisionResult precision() {
     BisectContext ctx = context();
-    PrecisionSearch.Result r = PrecisionSearch.run(ctx);
+    PrecisionSearch.Result r = plan.fp32Nodes().isEmpty() ? passingAsIs(ctx) : null;
+    if (r == null) {
+      r = PrecisionSearch.run(ctx);
+    }
     List<Path> files = writePlanFiles(r);
     return new PrecisionResult(finish(ReportMapper.from(header("precision", ctx), r)), r, files);
+  }
+
+  /**
+   * When the all-FP16 candidate already passes (one build observing only the outputs) there is
+   * nothing to search: the plan is all FP16. Saves the amplification run that seeds the search.
+   */
+  private static PrecisionSearch.Result passingAsIs(BisectContext ctx) {
+    Layerwise.Result outs = Layerwise.run(ctx, t -> false);
+    if (!outs.outputsPass()) {
+      return null;
+    }
+    ImmutableMap.Builder<String, TensorComparison> errors = ImmutableMap.builder();
+    outs.tensors().forEach(t -> errors.put(t.tensor(), t.error()));
+    return new PrecisionSearch.Result(true, ctx.basePlan(), ImmutableList.of(), 1.0, errors.buildKeepingLast(),
+        ImmutableList.of(new PrecisionSearch.Step("all-fp16", 0, true)), outs.candidateBuilds(), 0);
   }
 
   ReduceResult reduce() {
@@ -160,7 +180,8 @@ final class Operations {
   private BisectContext context() {
     Backend ref = resolve(reference, "reference");
     Backend cand = resolve(candidate, "candidate");
-    preflight(ref);
+    preflight(ref, reference, PrecisionPlan.allFp32());
+    preflight(cand, candidate, plan);
     OnnxModel model = OnnxModel.of(graph.proto(), graph.baseDir().orElse(null), graph.name());
     return BisectContext.builder(model, ref, BuildOptions.of(reference.mode(), PrecisionPlan.allFp32()), cand,
             BuildOptions.of(candidate.mode(), plan))
@@ -185,20 +206,24 @@ final class Operations {
     return b;
   }
 
-  /** Builds and runs the reference once so that model and input problems surface as errors. */
-  private void preflight(Backend ref) {
-    try (BackendSession s = ref.open(graph.toModelRef(), BuildOptions.of(reference.mode(), PrecisionPlan.allFp32()))) {
+  /**
+   * Builds and runs each side once, observing nothing, so that an unreadable model, an unbuildable
+   * mode or inputs that do not fit are errors rather than a report of failed probes. Backends that
+   * cache sessions reuse this build for the strategy's first probe.
+   */
+  private void preflight(Backend backend, BackendSpec spec, PrecisionPlan p) {
+    try (BackendSession s = backend.open(graph.toModelRef(), BuildOptions.of(spec.mode(), p))) {
       s.run(samples.get(0));
     } catch (BackendUnavailableException e) {
-      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, "backend " + reference + " is not available: "
+      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, "backend " + spec + " is not available: "
           + e.getMessage(), e);
     } catch (BackendException e) {
-      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, reference + " cannot run " + graph.name() + ": "
+      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, spec + " cannot run " + graph.name() + ": "
           + e.getMessage(), e);
     } catch (IllegalArgumentException e) {
-      throw HalfBisectException.usage(reference + " rejected the inputs of " + graph.name() + ": " + e.getMessage());
+      throw HalfBisectException.usage(spec + " rejected the inputs of " + graph.name() + ": " + e.getMessage());
     } catch (RuntimeException e) {
-      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, reference + " failed on " + graph.name() + ": "
+      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, spec + " failed on " + graph.name() + ": "
           + e, e);
     }
   }
