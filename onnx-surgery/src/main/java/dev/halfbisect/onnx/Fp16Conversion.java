@@ -124,7 +124,7 @@ public final class Fp16Conversion {
     }
 
     private boolean isConstantSource(int node) {
-      return a.fp16[node] && g.getNode(node).getOpType().equals("Constant");
+      return a.fp16[node] && a.nodes.get(node).getOpType().equals("Constant");
     }
 
     private boolean isSource(String t) {
@@ -149,12 +149,16 @@ public final class Fp16Conversion {
       if (p == null) {
         return ioPrec(); // graph input (or an initializer declared as input)
       }
+      Onnx.NodeProto n = a.nodes.get(p);
+      if (n.getOpType().equals("LayerNormalization") && n.getOutputList().indexOf(t) >= 1) {
+        return Prec.FP32; // Mean and InvStdDev have the stash type (float32), not the input type
+      }
       return a.fp16[p] ? Prec.FP16 : Prec.FP32;
     }
 
     /** Precision in which input {@code slot} of node {@code i} is read; null: as produced. */
     private Prec required(int i, int slot) {
-      Onnx.NodeProto n = g.getNode(i);
+      Onnx.NodeProto n = a.nodes.get(i);
       if (Fp16Support.shapeOnly(n, slot)) {
         return null;
       }
@@ -163,8 +167,8 @@ public final class Fp16Conversion {
 
     Onnx.ModelProto run() {
       // what each source must provide
-      for (int i = 0; i < g.getNodeCount(); i++) {
-        Onnx.NodeProto n = g.getNode(i);
+      for (int i = 0; i < a.nodes.size(); i++) {
+        Onnx.NodeProto n = a.nodes.get(i);
         for (int s = 0; s < n.getInputCount(); s++) {
           String t = n.getInput(s);
           if (a.isFloat32(t) && isSource(t)) {
@@ -195,8 +199,8 @@ public final class Fp16Conversion {
           }
         }
       }
-      for (int i = 0; i < g.getNodeCount(); i++) {
-        Onnx.NodeProto n = g.getNode(i);
+      for (int i = 0; i < a.nodes.size(); i++) {
+        Onnx.NodeProto n = a.nodes.get(i);
         if (isConstantSource(i)) {
           emitConstant(n);
           continue;

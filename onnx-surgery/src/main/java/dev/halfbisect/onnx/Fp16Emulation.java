@@ -39,6 +39,8 @@ import java.util.Map;
  *   <li>Inputs that must stay float32 by op schema (Resize roi/scales, Upsample scales) and
  *       inputs read only for their shape (Shape, Size) are not rounded. Ops with no FP16 form
  *       (see {@link Fp16Conversion}), control-flow nodes and nodes of other domains stay FP32.</li>
+ *   <li>With {@link PrecisionPlan.IoPolicy#FP16}, float graph inputs are rounded for every reader
+ *       and float graph outputs are rounded whatever node produces them.</li>
  * </ul>
  *
  * <p>ONNX Runtime does not fold the Cast pairs at any optimization level up to ORT_ENABLE_ALL
@@ -75,6 +77,7 @@ public final class Fp16Emulation {
   private static final class Rewrite {
     private final Onnx.ModelProto model;
     private final Fp16Support.Analysis a;
+    private final PrecisionPlan plan;
     private final Onnx.GraphProto g;
     private final Fp16Support.Names names;
     private final List<Onnx.NodeProto> out = new ArrayList<>();
@@ -86,6 +89,7 @@ public final class Fp16Emulation {
 
     Rewrite(OnnxModel model, PrecisionPlan plan) {
       this.model = model.proto();
+      this.plan = plan;
       this.a = new Fp16Support.Analysis(model, plan);
       this.g = model.graph();
       this.names = new Fp16Support.Names(g);
@@ -93,8 +97,8 @@ public final class Fp16Emulation {
         initializers.put(t.getName(), t);
       }
       // for every tensor: one entry per consumer slot, true when that slot reads it in FP16
-      for (int i = 0; i < g.getNodeCount(); i++) {
-        Onnx.NodeProto n = g.getNode(i);
+      for (int i = 0; i < a.nodes.size(); i++) {
+        Onnx.NodeProto n = a.nodes.get(i);
         for (int s = 0; s < n.getInputCount(); s++) {
           consumerKinds.computeIfAbsent(n.getInput(s), k -> new ArrayList<>()).add(roundsInput(i, s));
         }
@@ -102,7 +106,7 @@ public final class Fp16Emulation {
     }
 
     private boolean roundsInput(int node, int slot) {
-      return a.fp16[node] && a.consumesFp16(g.getNode(node), slot);
+      return a.fp16[node] && a.consumesFp16(a.nodes.get(node), slot);
     }
 
     private boolean onlyFp16Readers(String t) {
@@ -130,8 +134,17 @@ public final class Fp16Emulation {
           rounded.put(t.getName(), copy);
         }
       }
-      for (int i = 0; i < g.getNodeCount(); i++) {
-        Onnx.NodeProto n = g.getNode(i);
+      boolean fp16Io = plan.ioPolicy() == PrecisionPlan.IoPolicy.FP16;
+      if (fp16Io) {
+        // float16 graph inputs: every reader, FP32 ones included, sees the rounded value
+        for (Onnx.ValueInfoProto v : g.getInputList()) {
+          if (a.graphInputs.contains(v.getName()) && a.isFloat32(v.getName())) {
+            roundedInput(v.getName());
+          }
+        }
+      }
+      for (int i = 0; i < a.nodes.size(); i++) {
+        Onnx.NodeProto n = a.nodes.get(i);
         if (a.fp16[i] && n.getOpType().equals("Constant")) {
           emitConstant(n);
           continue;
@@ -150,11 +163,19 @@ public final class Fp16Emulation {
             roundConstantOfShapeValue(nb);
           }
         }
+        if (fp16Io && !a.fp16[i]) {
+          for (int s = 0; s < n.getInputCount(); s++) {
+            if (a.graphInputs.contains(n.getInput(s)) && a.isFloat32(n.getInput(s))) {
+              nb.setInput(s, roundedInput(n.getInput(s)));
+            }
+          }
+        }
         List<Onnx.NodeProto> after = new ArrayList<>();
-        if (a.fp16[i]) {
+        if (a.fp16[i] || fp16Io) {
           for (int k = 0; k < n.getOutputCount(); k++) {
             String o = n.getOutput(k);
-            if (a.isFloat32(o)) {
+            // FP16 nodes round every float output; with float16 graph I/O, FP32 nodes round graph outputs
+            if (a.isFloat32(o) && (a.fp16[i] || a.graphOutputs.contains(o))) {
               String raw = names.fresh(o + "__unrounded");
               nb.setOutput(k, raw);
               after.addAll(castPair(raw, o));
@@ -174,7 +195,7 @@ public final class Fp16Emulation {
 
     private boolean producedByRoundingNode(String t) {
       Integer p = a.producer.get(t);
-      return p != null && a.fp16[p] && !g.getNode(p).getOpType().equals("Constant");
+      return p != null && a.fp16[p] && !a.nodes.get(p).getOpType().equals("Constant");
     }
 
     /** The rounded version of an FP32-sourced tensor, made once (Cast pair before first use). */

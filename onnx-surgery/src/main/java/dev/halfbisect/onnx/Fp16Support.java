@@ -93,6 +93,8 @@ final class Fp16Support {
     /** Nodes the plan wanted in FP16 that stay FP32 because the op has no FP16 form. */
     final List<String> keptFp32NoFp16Form = new ArrayList<>();
     final Map<String, Integer> producer = new HashMap<>();
+    /** The graph's nodes in topological order; indices below refer to this list. */
+    final List<Onnx.NodeProto> nodes;
 
     final java.nio.file.Path baseDir;
 
@@ -112,9 +114,10 @@ final class Fp16Support {
       for (Onnx.ValueInfoProto v : graph.getOutputList()) {
         graphOutputs.add(v.getName());
       }
-      fp16 = new boolean[graph.getNodeCount()];
-      for (int i = 0; i < graph.getNodeCount(); i++) {
-        Onnx.NodeProto n = graph.getNode(i);
+      nodes = List.copyOf(model.index().nodes());
+      fp16 = new boolean[nodes.size()];
+      for (int i = 0; i < nodes.size(); i++) {
+        Onnx.NodeProto n = nodes.get(i);
         for (String o : n.getOutputList()) {
           producer.put(o, i);
         }

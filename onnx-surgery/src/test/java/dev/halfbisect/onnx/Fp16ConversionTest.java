@@ -180,4 +180,43 @@ class Fp16ConversionTest {
     Set<String> opTypes = c.getGraph().getNodeList().stream().map(Onnx.NodeProto::getOpType).collect(Collectors.toSet());
     assertThat(opTypes).contains("Cast");
   }
+
+  @Test
+  void valueInfoOfConvertedTensorsIsRetyped() {
+    Onnx.ModelProto m = Fp16TestModels.block(1f);
+    String hidden = Fp16TestModels.node(m, "/blocks/blocks.0/mlp/fc1/MatMul").getOutput(0);
+    Onnx.ValueInfoProto info = Onnx.ValueInfoProto.newBuilder().setName(hidden)
+        .setType(Onnx.TypeProto.newBuilder().setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(FLOAT)))
+        .build();
+    Onnx.ModelProto withInfo = m.toBuilder().setGraph(m.getGraph().toBuilder().addValueInfo(info)).build();
+    Onnx.ModelProto c = Fp16Conversion.applyToProto(withInfo, PrecisionPlan.allFp16()).proto();
+    assertThat(c.getGraph().getValueInfo(0).getType().getTensorType().getElemType()).isEqualTo(FLOAT16);
+    Onnx.ModelProto pinned = Fp16Conversion.applyToProto(withInfo,
+        PrecisionPlan.fp16Except(List.of("/blocks/blocks.0/mlp/fc1/MatMul"))).proto();
+    assertThat(pinned.getGraph().getValueInfo(0).getType().getTensorType().getElemType()).isEqualTo(FLOAT);
+    float[] ref = OrtTestRunner.run(m, Map.of("x", blockInput(1f))).get("y");
+    float[] got = OrtTestRunner.run(pinned, Map.of("x", blockInput(1f))).get("y");
+    assertThat(normalizedError(ref, got)).isLessThan(1e-2);
+  }
+
+  @Test
+  void fusedLayerNormStatisticsStayFloat32() {
+    GraphBuilder g = GraphBuilder.create("lnf", 17);
+    String x = g.input("x", DType.FLOAT32, 2, 4);
+    String gamma = g.initializer("gamma", Tensor.ofFloats(new long[] {4}, 1f, 1f, 1f, 1f));
+    String beta = g.initializer("beta", Tensor.ofFloats(new long[] {4}, 0f, 0f, 0f, 0f));
+    List<String> outs = g.op("LayerNormalization").in(x, gamma, beta).attr("axis", -1).outputs(3)
+        .outTypes(DType.FLOAT32, DType.FLOAT32, DType.FLOAT32).add();
+    g.output(outs.get(0)).output(outs.get(1));
+    Onnx.ModelProto m = g.buildProto();
+    Onnx.ModelProto c = Fp16Conversion.applyToProto(m, PrecisionPlan.allFp16()).proto();
+    Map<String, Integer> types = Fp16TestModels.types(c);
+    assertThat(types.get(outs.get(0) + "__fp16")).isEqualTo(FLOAT16);
+    assertThat(types.get(outs.get(1))).isEqualTo(FLOAT);
+    Map<String, Tensor> in = Map.of("x", Tensor.ofFloats(new long[] {2, 4}, 1f, 2f, 3f, 4f, -1f, 0f, 1f, 6f));
+    Map<String, float[]> ref = OrtTestRunner.run(m, in);
+    Map<String, float[]> got = OrtTestRunner.run(c, in);
+    assertThat(got.get(outs.get(1))).containsExactly(ref.get(outs.get(1)), org.assertj.core.api.Assertions.within(1e-2f));
+    assertThat(got.get(outs.get(0))).containsExactly(ref.get(outs.get(0)), org.assertj.core.api.Assertions.within(1e-2f));
+  }
 }

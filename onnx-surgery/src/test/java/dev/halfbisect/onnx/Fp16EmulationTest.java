@@ -145,4 +145,18 @@ class Fp16EmulationTest {
     float cR = Half.round(Half.round(xs[0]) - aR);
     assertThat(got.get(d)[0]).isEqualTo(Half.round(Half.round(bExact) * cR));
   }
+
+  @Test
+  void fp16IoPolicyRoundsGraphInputsAndOutputsAroundPinnedNodes() {
+    GraphBuilder g = GraphBuilder.create("io", 13);
+    String x = g.input("x", DType.FLOAT32, 1);
+    g.output(g.add(x, g.initializer("w", Tensor.ofFloats(new long[] {1}, 1.0001f))));
+    PrecisionPlan plan = PrecisionPlan.fp16Except(List.of("/Add")).withIoPolicy(PrecisionPlan.IoPolicy.FP16);
+    Onnx.ModelProto emu = Fp16Emulation.applyToProto(g.buildProto(), plan);
+    float got = OrtTestRunner.run(emu, Map.of("x", Tensor.ofFloats(new long[] {1}, 1.0003f))).values().iterator().next()[0];
+    assertThat(got).isEqualTo(Half.round(Half.round(1.0003f) + 1.0001f));
+    Onnx.ModelProto keep = Fp16Emulation.applyToProto(g.buildProto(), PrecisionPlan.fp16Except(List.of("/Add")));
+    float exact = OrtTestRunner.run(keep, Map.of("x", Tensor.ofFloats(new long[] {1}, 1.0003f))).values().iterator().next()[0];
+    assertThat(exact).isEqualTo(1.0003f + 1.0001f);
+  }
 }

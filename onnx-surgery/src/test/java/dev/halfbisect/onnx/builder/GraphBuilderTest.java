@@ -282,6 +282,28 @@ class GraphBuilderTest {
     assertThat(Math.sqrt(sq / n.length)).isCloseTo(2, within(0.15));
   }
 
+  @Test
+  void gemmSigmoidReciprocalAndConstantNode() {
+    GraphBuilder g = GraphBuilder.create("gemm", 13);
+    String a = g.input("a", DType.FLOAT32, 1, 2);
+    String b = g.initializer("b", Tensor.ofFloats(new long[] {3, 2}, 1f, 0f, 0f, 1f, 1f, 1f)); // used transposed
+    String c = g.constant(Tensor.ofFloats(new long[] {3}, 0.5f, 0.5f, 0.5f));
+    String y = g.gemm(a, b, c, false, true); // [a0, a1, a0 + a1] + 0.5
+    g.output(g.sigmoid(y)).output(g.reciprocal(y));
+    Onnx.ModelProto m = g.buildProto();
+    assertThat(m.getGraph().getNodeList().stream().map(Onnx.NodeProto::getName))
+        .containsExactly("/Constant", "/Gemm", "/Sigmoid", "/Reciprocal");
+    Map<String, float[]> out = OrtTestRunner.run(m, Map.of("a", Tensor.ofFloats(new long[] {1, 2}, 1.5f, -1f)));
+    float[][] r = out.values().toArray(new float[0][]);
+    float[] lin = {2f, -0.5f, 1f};
+    for (int i = 0; i < 3; i++) {
+      assertThat(r[0][i]).isCloseTo((float) (1 / (1 + Math.exp(-lin[i]))), within(1e-6f));
+      assertThat(r[1][i]).isCloseTo(1 / lin[i], within(1e-6f));
+    }
+    assertThat(g.build().name()).isEqualTo("gemm");
+    assertThat(g.build().proto()).isEqualTo(m);
+  }
+
   static Onnx.ModelProto smallBlock(long seed) {
     GraphBuilder g = GraphBuilder.create("block", 13).seed(seed);
     String x = g.input("x", DType.FLOAT32, 1, 4, 8);
