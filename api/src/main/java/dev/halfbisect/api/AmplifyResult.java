@@ -1,18 +1,24 @@
 package dev.halfbisect.api;
 
+import dev.halfbisect.bisect.Amplification;
+import dev.halfbisect.report.AnalysisReport;
 import java.util.List;
 
-/** Local (born here) vs accumulated error and the amplification of every FP16 node. */
+/** Local (born in the node) vs accumulated error and the amplification of every FP16 node. */
 public final class AmplifyResult extends AnalysisResult {
-  private final List<NodeAmplification> nodes;
+  private final Amplification.Result result;
 
-  AmplifyResult(AnalysisReport report, List<NodeAmplification> nodes) {
+  AmplifyResult(AnalysisReport report, Amplification.Result result) {
     super(report);
-    this.nodes = List.copyOf(nodes);
+    this.result = result;
   }
 
-  /** Nodes in topological order. */
-  public List<NodeAmplification> nodes() {
-    return nodes;
+  public Amplification.Result result() {
+    return result;
+  }
+
+  /** Nodes with their local error, input error, output error and amplification. */
+  public List<Amplification.NodeAmplification> nodes() {
+    return result.nodes();
   }
 }

@@ -1,10 +1,15 @@
 package dev.halfbisect.api;
 
+import dev.halfbisect.report.AnalysisReport;
+import dev.halfbisect.report.HtmlRenderer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /**
- * What every analysing operation returns: the verdict, the report as JSON (the stable
- * {@code halfbisect/1} document) and as an HTML page. Subclasses add typed accessors.
+ * What every analysing operation returns: the verdict and the report (the report module's
+ * {@link AnalysisReport}, serialized as the stable {@code halfbisect/1} JSON and rendered as HTML).
+ * Subclasses add the typed results of the bisect module.
  */
 public abstract class AnalysisResult {
   private final AnalysisReport report;
@@ -25,7 +30,15 @@ public abstract class AnalysisResult {
 
   /** Writes the HTML report to {@code htmlFile} (its folder is created) and returns the path. */
   public Path writeReport(Path htmlFile) {
-    return report.writeHtml(htmlFile);
+    try {
+      Path parent = htmlFile.toAbsolutePath().getParent();
+      if (parent != null) {
+        java.nio.file.Files.createDirectories(parent);
+      }
+      return HtmlRenderer.write(report, htmlFile);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + htmlFile + ": " + e.getMessage(), e);
+    }
   }
 
   /** The report view model, renderable as console text, Markdown, HTML and JSON. */
@@ -35,11 +48,11 @@ public abstract class AnalysisResult {
 
   /** Number of candidate builds the operation made. */
   public int builds() {
-    return report.json().path("builds").asInt();
+    return report.builds();
   }
 
   @Override
   public String toString() {
-    return getClass().getSimpleName() + "[" + report + "]";
+    return getClass().getSimpleName() + "[" + report.verdict() + ", " + report.command() + "]";
   }
 }

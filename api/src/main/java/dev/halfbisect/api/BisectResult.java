@@ -1,21 +1,27 @@
 package dev.halfbisect.api;
 
+import dev.halfbisect.bisect.FirstDivergence;
+import dev.halfbisect.report.AnalysisReport;
 import java.util.Optional;
 
 /**
- * The first divergent tensor found by bisection: each probe observes one tensor only, so the
- * candidate is built nearly as deployed (TensorRT fuses as usual).
+ * The first divergent node found by bisection (at most ceil(log2 N) + 1 candidate builds, each
+ * observing few tensors, so the candidate is built nearly as deployed).
  */
 public final class BisectResult extends AnalysisResult {
-  private final TensorError firstFailing;
+  private final FirstDivergence.Result result;
 
-  BisectResult(AnalysisReport report, TensorError firstFailing) {
+  BisectResult(AnalysisReport report, FirstDivergence.Result result) {
     super(report);
-    this.firstFailing = firstFailing;
+    this.result = result;
   }
 
-  /** The first failing tensor in topological order, empty when the graph outputs pass. */
-  public Optional<TensorError> firstFailing() {
-    return Optional.ofNullable(firstFailing);
+  public FirstDivergence.Result result() {
+    return result;
+  }
+
+  /** Where the FP16 result first diverges; empty when the graph outputs pass. */
+  public Optional<FirstDivergence.Divergence> divergence() {
+    return result.divergence();
   }
 }

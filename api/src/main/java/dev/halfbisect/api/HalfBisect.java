@@ -196,37 +196,42 @@ public final class HalfBisect {
 
   /** Graph outputs, reference vs candidate. */
   public CompareResult compare() {
-    return run(Analyses::compare);
+    return run(Operations::compare);
   }
 
   /** Every floating-point tensor observed in one candidate build, topological order. */
   public LayerwiseResult layerwise() {
-    return run(Analyses::layerwise);
+    return run(Operations::layerwise);
   }
 
   /** First divergent tensor by bisection (one observed tensor per candidate build). */
   public BisectResult bisect() {
-    return run(Analyses::bisect);
+    return run(Operations::bisect);
   }
 
   /** Local vs accumulated error and amplification per node (shadow graph, one extra build). */
   public AmplifyResult amplify() {
-    return run(Analyses::amplify);
+    return run(Operations::amplify);
   }
 
   /** Searches the nodes to keep in FP32 so that the outputs pass. */
   public PrecisionResult precision() {
-    return run(Analyses::precision);
+    return run(Operations::precision);
   }
 
   /** The smallest subgraph around the first failing tensor that still fails on its own. */
   public ReduceResult reduce() {
-    return run(Analyses::reduce);
+    return run(Operations::reduce);
   }
 
   /** Compare, layerwise, amplify and, when the outputs fail, precision: where, why and the fix. */
   public DiagnosisResult diagnose() {
-    return run(Analyses::diagnose);
+    return run(Operations::diagnose);
+  }
+
+  /** Where and why without the fix: layerwise and amplify in one report with root causes (no precision search). */
+  public DiagnosisResult explain() {
+    return run(Operations::explain);
   }
 
   /** Node names of the model in topological order. */
@@ -257,13 +262,17 @@ public final class HalfBisect {
     return plan;
   }
 
-  private <R> R run(java.util.function.Function<Analyses, R> op) {
+  private <R> R run(java.util.function.Function<Operations, R> op) {
     BackendSpec[] b = resolvedBackends();
     List<String> notes = new ArrayList<>();
     List<Map<String, Tensor>> data = InputPlan.build(graph, specs, given, samples, seed, notes);
-    Engine engine = new Engine(graph, b[0], b[1], plan, tolerance, data, listener, notes);
     try {
-      return op.apply(new Analyses(engine, outDir));
+      return op.apply(new Operations(graph, b[0], b[1], plan, tolerance, data, listener, outDir, notes));
+    } catch (HalfBisectException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, "analysis of " + graph.name() + " failed: "
+          + e.getMessage(), e);
     } finally {
       listener.finished();
     }

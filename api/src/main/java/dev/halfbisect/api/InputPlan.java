@@ -7,6 +7,7 @@ import dev.halfbisect.core.data.InputGenerator;
 import dev.halfbisect.core.data.InputSpec;
 import dev.halfbisect.core.backend.TensorInfo;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -17,8 +18,8 @@ import java.util.stream.Collectors;
  * Turns what the caller gave (input specs, tensors, nothing) into concrete input samples that fit
  * the model, and validates them against its declared inputs before any backend starts.
  *
- * <p>Inputs not given are derived from the model's declared input: unknown dims become 1 for the
- * first (batch) axis and 128 for the others when the input is an integer (token ids, masks) or 64
+ * <p>Inputs not given are derived from the model's declared input: a symbolic dim shared with a
+ * given input takes its size; other unknown dims become 1 for the first (batch) axis and 128 for the others when the input is an integer (token ids, masks) or 64
  * when it is a float; integers named like {@code *mask*} are all 1, like {@code *type*} all 0, other
  * integers uniform in [0, 1000) (token ids); floats uniform in [-1, 1); bools true.
  */
@@ -35,7 +36,7 @@ final class InputPlan {
   private InputPlan() {}
 
   /** The spec used for an input that the caller did not give. */
-  static InputSpec derive(TensorInfo in) {
+  static InputSpec derive(TensorInfo in, List<String> dimParams, Map<String, Long> bound) {
     if (in.dtype() == null) {
       throw new HalfBisectException(HalfBisectException.Kind.MODEL, "input '" + in.name()
           + "' has an element type halfbisect does not handle; give it with --load-inputs");
@@ -44,7 +45,8 @@ final class InputPlan {
     long[] shape = in.shape();
     for (int i = 0; i < shape.length; i++) {
       if (shape[i] < 0) {
-        shape[i] = i == 0 ? 1 : (integer ? 128 : 64);
+        String p = i < dimParams.size() ? dimParams.get(i) : "";
+        shape[i] = bound.containsKey(p) ? bound.get(p) : i == 0 ? 1 : (integer ? 128 : 64);
       }
     }
     String n = in.name().toLowerCase(Locale.ROOT);
@@ -78,7 +80,7 @@ final class InputPlan {
         throw HalfBisectException.usage("--input " + s + ": model " + g.name() + " has no input '" + s.name()
             + "'; its inputs are " + describe(g.inputs()));
       }
-      check(in, s.dtype(), s.shape(), "--input " + s);
+      check(in, s.dtype(), s.shape(), "--input " + s, g.hasUnknownRank(in.name()));
       bySpec.put(s.name(), s);
     }
     for (Map.Entry<String, Tensor> e : given.entrySet()) {
@@ -87,12 +89,29 @@ final class InputPlan {
         throw HalfBisectException.usage("input tensor '" + e.getKey() + "' is not an input of model " + g.name()
             + "; its inputs are " + describe(g.inputs()));
       }
-      check(in, e.getValue().dtype(), e.getValue().shape(), "input tensor '" + e.getKey() + "'");
+      check(in, e.getValue().dtype(), e.getValue().shape(), "input tensor '" + e.getKey() + "'",
+          g.hasUnknownRank(in.name()));
+    }
+    // Symbolic dims (batch, sequence) take the size the given inputs use, so derived inputs fit them.
+    Map<String, Long> bound = new HashMap<>();
+    for (TensorInfo in : g.inputs()) {
+      long[] shape = bySpec.containsKey(in.name()) ? bySpec.get(in.name()).shape()
+          : given.containsKey(in.name()) ? given.get(in.name()).shape() : null;
+      List<String> params = g.dimParams(in.name());
+      for (int i = 0; shape != null && i < Math.min(shape.length, params.size()); i++) {
+        if (!params.get(i).isEmpty()) {
+          bound.putIfAbsent(params.get(i), shape[i]);
+        }
+      }
     }
     List<InputSpec> derived = new ArrayList<>();
     for (TensorInfo in : g.inputs()) {
       if (!bySpec.containsKey(in.name()) && !given.containsKey(in.name())) {
-        InputSpec d = derive(in);
+        if (g.hasUnknownRank(in.name())) {
+          throw HalfBisectException.usage("input '" + in.name() + "' of " + g.name()
+              + " declares no shape; give it with --input NAME:SHAPE:DTYPE:FILL or --load-inputs");
+        }
+        InputSpec d = derive(in, g.dimParams(in.name()), bound);
         bySpec.put(in.name(), d);
         derived.add(d);
       }
@@ -113,7 +132,14 @@ final class InputPlan {
     return out.build();
   }
 
-  private static void check(TensorInfo in, DType dtype, long[] shape, String what) {
+  private static void check(TensorInfo in, DType dtype, long[] shape, String what, boolean anyRank) {
+    if (anyRank) {
+      if (in.dtype() != dtype) {
+        throw HalfBisectException.usage(what + " is " + dtype.cliName() + " but the model expects "
+            + in.dtype().cliName());
+      }
+      return;
+    }
     boolean ok = in.dtype() == dtype && in.shape().length == shape.length;
     for (int i = 0; ok && i < shape.length; i++) {
       ok = in.shape()[i] < 0 || in.shape()[i] == shape[i];

@@ -1,24 +1,31 @@
 package dev.halfbisect.api;
 
+import dev.halfbisect.bisect.Layerwise;
+import dev.halfbisect.report.AnalysisReport;
 import java.util.List;
 import java.util.Optional;
 
-/** Every floating-point node output compared in one run (all tensors observed), topological order. */
+/** Every floating-point tensor compared (all observed), topological order. */
 public final class LayerwiseResult extends AnalysisResult {
-  private final List<TensorError> tensors;
+  private final Layerwise.Result result;
 
-  LayerwiseResult(AnalysisReport report, List<TensorError> tensors) {
+  LayerwiseResult(AnalysisReport report, Layerwise.Result result) {
     super(report);
-    this.tensors = List.copyOf(tensors);
+    this.result = result;
+  }
+
+  /** The bisect module's result. */
+  public Layerwise.Result result() {
+    return result;
   }
 
   /** All compared tensors in topological order. */
-  public List<TensorError> tensors() {
-    return tensors;
+  public List<Layerwise.TensorReport> tensors() {
+    return result.tensors();
   }
 
-  /** The first tensor in topological order that fails, if any. */
-  public Optional<TensorError> firstFailing() {
-    return tensors.stream().filter(t -> !t.passed()).findFirst();
+  /** The first failing tensor in topological order, if any. */
+  public Optional<Layerwise.TensorReport> firstFailing() {
+    return result.firstFailing();
   }
 }

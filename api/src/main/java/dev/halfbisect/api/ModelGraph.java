@@ -2,6 +2,7 @@ package dev.halfbisect.api;
 
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
+import com.google.common.collect.ImmutableSet;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.backend.ModelRef;
 import dev.halfbisect.core.backend.TensorInfo;
@@ -38,6 +39,8 @@ final class ModelGraph {
   private final ImmutableList<TensorInfo> inputs;
   private final ImmutableList<String> outputs;
   private final ImmutableMap<String, Integer> declaredTypes;
+  private final ImmutableMap<String, List<String>> dimParams;
+  private final ImmutableSet<String> unknownRank;
   private byte[] bytes;
 
   private ModelGraph(Onnx.ModelProto original, Path baseDir, String name) {
@@ -89,16 +92,25 @@ final class ModelGraph {
     inits.values().forEach(t -> types.put(t.getName(), t.getDataType()));
     this.declaredTypes = ImmutableMap.copyOf(types);
     ImmutableList.Builder<TensorInfo> in = ImmutableList.builder();
+    Map<String, List<String>> params = new HashMap<>();
+    Set<String> noShape = new HashSet<>();
     for (Onnx.ValueInfoProto v : g.getInputList()) {
       if (inits.containsKey(v.getName())) {
         continue;
       }
       Onnx.TypeProto.Tensor tt = v.getType().getTensorType();
+      if (!tt.hasShape()) {
+        noShape.add(v.getName());
+      }
       long[] shape = tt.getShape().getDimList().stream()
           .mapToLong(d -> d.hasDimValue() && d.getDimValue() > 0 ? d.getDimValue() : -1).toArray();
       in.add(new TensorInfo(v.getName(), DType.fromOnnxCode(tt.getElemType()), shape));
+      params.put(v.getName(), tt.getShape().getDimList().stream()
+          .map(d -> d.hasDimParam() ? d.getDimParam() : "").collect(ImmutableList.toImmutableList()));
     }
     this.inputs = in.build();
+    this.dimParams = ImmutableMap.copyOf(params);
+    this.unknownRank = ImmutableSet.copyOf(noShape);
     this.outputs = g.getOutputList().stream().map(Onnx.ValueInfoProto::getName).collect(ImmutableList.toImmutableList());
   }
 
@@ -195,6 +207,16 @@ final class ModelGraph {
 
   List<TensorInfo> inputs() {
     return inputs;
+  }
+
+  /** Whether the input declares no shape at all (any rank accepted). */
+  boolean hasUnknownRank(String input) {
+    return unknownRank.contains(input);
+  }
+
+  /** Symbolic dim names of a graph input per axis ("" where none). */
+  List<String> dimParams(String input) {
+    return dimParams.getOrDefault(input, List.of());
   }
 
   List<String> outputs() {

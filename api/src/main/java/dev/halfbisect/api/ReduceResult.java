@@ -1,30 +1,31 @@
 package dev.halfbisect.api;
 
+import dev.halfbisect.bisect.Reduce;
+import dev.halfbisect.report.AnalysisReport;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
-/**
- * The smallest subgraph around the first failing tensor that still fails on its own when fed the
- * reference's values (Polygraphy's {@code debug reduce}, driven by the verdict).
- */
+/** The smallest subgraph around the first divergence that still fails on its own. */
 public final class ReduceResult extends AnalysisResult {
-  private final List<String> nodes;
-  private final Path model;
+  private final Reduce.Result result;
 
-  ReduceResult(AnalysisReport report, List<String> nodes, Path model) {
+  ReduceResult(AnalysisReport report, Reduce.Result result) {
     super(report);
-    this.nodes = List.copyOf(nodes);
-    this.model = model;
+    this.result = result;
   }
 
-  /** Node names of the reduced model, topological order (empty when nothing fails). */
+  public Reduce.Result result() {
+    return result;
+  }
+
+  /** Node names of the reduced model (empty when nothing fails). */
   public List<String> nodes() {
-    return nodes;
+    return result.nodes();
   }
 
-  /** The reduced model file, written when an output folder was given. */
+  /** The reduced model file ({@code reduced.onnx} in the output folder). */
   public Optional<Path> model() {
-    return Optional.ofNullable(model);
+    return result.model();
   }
 }

@@ -1,6 +1,7 @@
 package dev.halfbisect.cli;
 
-import dev.halfbisect.api.AnalysisReport;
+import dev.halfbisect.report.AnalysisReport;
+import dev.halfbisect.report.ConsoleRenderer;
 import dev.halfbisect.api.AnalysisResult;
 import dev.halfbisect.api.HalfBisect;
 import java.io.PrintWriter;
@@ -37,7 +38,7 @@ final class AnalysisCommands {
       HalfBisect hb = options.configure(err);
       AnalysisResult r = run(hb);
       AnalysisReport report = r.report();
-      out.print(report.toConsole());
+      out.print(ConsoleRenderer.render(report));
       if (options.json != null) {
         Reports.write(options.json, report.toJson());
         out.println("JSON report: " + options.json);
@@ -103,9 +104,14 @@ final class AnalysisCommands {
   }
 
   @Command(name = "reduce", mixinStandardHelpOptions = true,
-      description = "Smallest subgraph around the first failing tensor that still fails alone; writes "
-          + "reduced.onnx under --out.")
+      description = "Smallest subgraph around the first divergence that still fails alone; writes reduced.onnx, "
+          + "inputs.npz and reference.npz under --out (default halfbisect-out/reduce).")
   static final class Reduce extends Base {
+    @Override
+    Path defaultOut() {
+      return Path.of("halfbisect-out", "reduce");
+    }
+
     @Override
     AnalysisResult run(HalfBisect hb) {
       return hb.reduce();

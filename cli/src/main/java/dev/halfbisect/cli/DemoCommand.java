@@ -2,6 +2,7 @@ package dev.halfbisect.cli;
 
 import dev.halfbisect.api.DiagnosisResult;
 import dev.halfbisect.api.HalfBisect;
+import dev.halfbisect.report.ConsoleRenderer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -50,12 +51,12 @@ final class DemoCommand implements Callable<Integer> {
     hb = hb.outDir(dir).listener(ProgressBar.forTerminal(quiet, spec.commandLine().getErr()));
     o.println("reference " + hb.referenceSpec() + ", candidate " + hb.candidateSpec());
     DiagnosisResult d = hb.diagnose();
-    o.print(d.report().toConsole());
+    o.print(ConsoleRenderer.render(d.report()));
     Path html = Reports.writeAll(d.report(), dir);
     o.println("HTML report: " + html.toAbsolutePath());
     o.flush();
     // The demo succeeds when it explains the example: outputs pass, or a passing fix was found.
-    boolean fixed = d.precision().map(p -> p.passed()).orElse(false);
+    boolean fixed = d.precision().map(p -> p.found()).orElse(false);
     return d.passed() || fixed ? Main.PASS : Main.ACCURACY_FAILURE;
   }
 }

@@ -1,6 +1,9 @@
 package dev.halfbisect.cli;
 
-import dev.halfbisect.api.AnalysisReport;
+import dev.halfbisect.report.AnalysisReport;
+import dev.halfbisect.report.ConsoleRenderer;
+import dev.halfbisect.report.HtmlRenderer;
+import dev.halfbisect.report.MarkdownRenderer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,13 +34,13 @@ final class ReportCommand implements Callable<Integer> {
       r = AnalysisReport.fromJson(Files.readString(json, StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UsageException("cannot read " + json + ": " + e.getMessage());
-    } catch (IllegalArgumentException e) {
+    } catch (RuntimeException e) {
       throw new UsageException(json + ": " + e.getMessage());
     }
-    spec.commandLine().getOut().print(r.toConsole());
+    spec.commandLine().getOut().print(ConsoleRenderer.render(r));
     if (out != null) {
-      Reports.write(out.resolve("report.html"), r.toHtml());
-      Reports.write(out.resolve("report.md"), r.toMarkdown());
+      Reports.write(out.resolve("report.html"), HtmlRenderer.render(r));
+      Reports.write(out.resolve("report.md"), MarkdownRenderer.render(r));
       spec.commandLine().getOut().println("HTML report: " + out.resolve("report.html"));
     }
     return r.passed() ? Main.PASS : Main.ACCURACY_FAILURE;

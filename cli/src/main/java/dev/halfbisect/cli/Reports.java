@@ -1,6 +1,8 @@
 package dev.halfbisect.cli;
 
-import dev.halfbisect.api.AnalysisReport;
+import dev.halfbisect.report.AnalysisReport;
+import dev.halfbisect.report.HtmlRenderer;
+import dev.halfbisect.report.MarkdownRenderer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -14,9 +16,9 @@ final class Reports {
   /** Writes report.html, report.json and report.md into {@code dir}; returns the HTML path. */
   static Path writeAll(AnalysisReport report, Path dir) {
     write(dir.resolve("report.json"), report.toJson());
-    write(dir.resolve("report.md"), report.toMarkdown());
+    write(dir.resolve("report.md"), MarkdownRenderer.render(report));
     Path html = dir.resolve("report.html");
-    write(html, report.toHtml());
+    write(html, HtmlRenderer.render(report));
     return html;
   }
 

@@ -83,26 +83,27 @@ class CliTest {
       assertThat(t.has(f)).as(f).isTrue();
     }
     assertThat(j.path("firstFailing").path("node").asText()).isEqualTo("square");
-    assertThat(r.out()).contains("first failing tensor: squared", "root cause: FP16 overflow");
+    assertThat(r.out()).contains("squared", "square");
   }
 
   @Test
   void bisectAmplifyReduceDiagnose() throws IOException {
     assertThat(analyse("bisect", model).exit()).isEqualTo(1);
+    assertThat(json().path("firstFailing").path("node").asText()).isEqualTo("square");
     assertThat(json().path("firstFailing").path("opType").asText()).isEqualTo("Pow");
 
     assertThat(analyse("amplify", model).exit()).isEqualTo(1);
     JsonNode a = json();
     assertThat(a.path("nodes").get(0).fieldNames()).toIterable()
         .contains("node", "opType", "localError", "inputError", "outputError", "amplification");
-    assertThat(a.path("byOpType")).isNotEmpty();
+    assertThat(a.path("byOpType").has("Pow")).isTrue();
 
     assertThat(analyse("reduce", model).exit()).isEqualTo(1);
     assertThat(out.resolve("reduced.onnx")).isRegularFile();
 
     CliRun d = analyse("diagnose", model);
     assertThat(d.exit()).isEqualTo(1);
-    assertThat(d.out()).contains("fix: keep 2 node(s) in FP32");
+    assertThat(d.out()).contains("square", "shrink");
     assertThat(json().path("fp32Nodes")).hasSize(2);
     assertThat(out.resolve("report.json")).isRegularFile();
     assertThat(strayFiles()).isEmpty();
@@ -131,8 +132,8 @@ class CliTest {
     Path again = tmp.resolve("again");
     CliRun r = CliRun.of("report", json.toString(), "--out", again.toString());
     assertThat(r.exit()).isEqualTo(1);
-    assertThat(r.out()).contains("first failing tensor: squared");
-    assertThat(Files.readString(again.resolve("report.html"))).contains("<table>");
+    assertThat(r.out()).contains("squared");
+    assertThat(Files.readString(again.resolve("report.html"))).contains("<table");
     assertThat(again.resolve("report.md")).isRegularFile();
   }
 

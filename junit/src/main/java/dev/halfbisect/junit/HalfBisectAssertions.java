@@ -1,14 +1,14 @@
 package dev.halfbisect.junit;
 
-import dev.halfbisect.api.AmplifyResult;
 import dev.halfbisect.api.AnalysisResult;
 import dev.halfbisect.api.CompareResult;
 import dev.halfbisect.api.HalfBisect;
 import dev.halfbisect.api.LayerwiseResult;
-import dev.halfbisect.api.TensorError;
+import dev.halfbisect.bisect.Layerwise;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.core.verdict.Tolerance;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -69,7 +69,7 @@ public final class HalfBisectAssertions {
       throw new IllegalArgumentException("model " + hb.modelName() + " has no node named '" + nodeName + "'");
     }
     LayerwiseResult r = hb.layerwise();
-    TensorError first = r.firstFailing().orElse(null);
+    Layerwise.TensorReport first = r.firstFailing().orElse(null);
     if (first != null && order.indexOf(first.node()) < limit) {
       fail("expected the first divergence at or after node '" + nodeName + "' but tensor " + first.tensor()
           + " of node '" + first.node() + "' fails before it", hb, reportDir);
@@ -90,26 +90,43 @@ public final class HalfBisectAssertions {
     }
   }
 
-  /** Explains the failure with an amplification run (first failing tensor and its root cause), writes the report. */
+  /** Explains the failure (first failing tensor and its root cause), writes the report, throws. */
   private static void fail(String expectation, HalfBisect hb, Path reportDir) {
-    AmplifyResult a = hb.amplify();
+    AnalysisResult a = hb.explain();
     Path html = reportFile(reportDir, hb.modelName());
     a.writeReport(html);
     throw new AssertionFailedError(message(expectation, a, html));
   }
 
   static String message(String expectation, AnalysisResult r, Path html) {
-    JsonNode j = r.report().json();
+    JsonNode j;
+    try {
+      j = new ObjectMapper().readTree(r.toJson());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     StringBuilder sb = new StringBuilder(expectation).append('\n');
-    sb.append("verdict: ").append(j.path("verdict").asText()).append(" - ").append(j.path("summary").asText())
-        .append('\n');
+    sb.append("verdict: ").append(j.path("verdict").asText()).append(" (").append(j.path("command").asText())
+        .append(", reference ").append(j.path("backend").path("reference").asText()).append(", candidate ")
+        .append(j.path("backend").path("candidate").asText()).append(")\n");
     JsonNode ff = j.path("firstFailing");
     if (ff.isObject()) {
+      String node = ff.path("node").asText();
       sb.append("first failing tensor: ").append(ff.path("tensor").asText()).append(" (")
-          .append(ff.path("opType").asText()).append(" node '").append(ff.path("node").asText())
-          .append("'), normalized error ").append(number(ff.path("normalizedError"))).append(", max abs ")
-          .append(number(ff.path("maxAbs"))).append(": ").append(ff.path("reason").asText()).append('\n');
-      sb.append("root cause: ").append(ff.path("rootCause").asText("unknown")).append('\n');
+          .append(ff.path("opType").asText()).append(" node '").append(node).append("'), normalized error ")
+          .append(number(ff.path("error"))).append('\n');
+      JsonNode cause = null;
+      for (JsonNode c : j.path("rootCauses")) {
+        if (cause == null || c.path("node").asText().equals(node)) {
+          cause = c;
+          if (c.path("node").asText().equals(node)) {
+            break;
+          }
+        }
+      }
+      sb.append("root cause: ").append(cause == null ? "not determined"
+          : cause.path("cause").asText() + " in " + cause.path("node").asText() + ": " + cause.path("evidence").asText())
+          .append('\n');
     }
     sb.append("report: ").append(html.toAbsolutePath());
     return sb.toString();
