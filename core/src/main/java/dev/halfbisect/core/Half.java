@@ -30,13 +30,10 @@ public final class Half {
       return (short) (sign | 0x7c00);
     }
     if (abs >= 0x38800000) { // normal half range: >= 2^-14
-      // rebias exponent (127 -> 15) and round the 13 dropped mantissa bits to nearest even
-      int h = (abs - 0x38000000) >>> 13;
-      int rest = abs & 0x1fff;
-      if (rest > 0x1000 || (rest == 0x1000 && (h & 1) == 1)) {
-        h++;
-      }
-      return (short) (sign | h);
+      // rebias exponent (127 -> 15) and round the 13 dropped mantissa bits to nearest even:
+      // adding 0xfff plus the kept lsb carries exactly when the rest is above half, or half with
+      // an odd lsb (branch-free: random mantissas made the branch mispredict half the time)
+      return (short) (sign | ((abs - 0x38000000 + 0xfff + ((abs >>> 13) & 1)) >>> 13));
     }
     if (abs < 0x33000000) { // < 2^-25: rounds to zero (2^-25 itself is a tie to even zero)
       return (short) sign;
@@ -45,13 +42,8 @@ public final class Half {
     int exp = abs >>> 23;
     int mant = (abs & 0x7fffff) | 0x800000;
     int shift = 126 - exp; // number of bits to drop so that the unit is 2^-24
-    int h = mant >>> shift;
-    int rest = mant & ((1 << shift) - 1);
-    int half = 1 << (shift - 1);
-    if (rest > half || (rest == half && (h & 1) == 1)) {
-      h++;
-    }
-    return (short) (sign | h);
+    // same carry trick as above, with a rounding point that depends on the exponent
+    return (short) (sign | ((mant + (1 << (shift - 1)) - 1 + ((mant >>> shift) & 1)) >>> shift));
   }
 
   /** Widens binary16 bits to the float of exactly the same value. */

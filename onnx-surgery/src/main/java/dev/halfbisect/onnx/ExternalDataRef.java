@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import javax.annotation.Nullable;
@@ -62,13 +63,20 @@ final class ExternalDataRef {
       throw new ExternalDataException("tensor '" + name + "' has external data at '" + location
           + "' but the model has no folder to resolve it against (load it from a file or pass baseDir)");
     }
+    Path relative;
+    try {
+      relative = Path.of(location.replace('\\', '/'));
+    } catch (InvalidPathException e) {
+      throw new ExternalDataException("tensor '" + name + "': external data location '" + location
+          + "' is not a valid path: " + e.getMessage());
+    }
     if (location.startsWith("/") || location.startsWith("\\") || location.matches("^[A-Za-z]:.*")
-        || Path.of(location).isAbsolute()) {
+        || relative.isAbsolute()) {
       throw new ExternalDataException("tensor '" + name + "': external data location '" + location
           + "' is absolute; ONNX requires a path relative to the model folder");
     }
     Path base = baseDir.toAbsolutePath().normalize();
-    Path file = base.resolve(location.replace('\\', '/')).normalize();
+    Path file = base.resolve(relative).normalize();
     if (!file.startsWith(base) || file.equals(base)) {
       throw new ExternalDataException("tensor '" + name + "': external data location '" + location
           + "' escapes the model folder " + base);

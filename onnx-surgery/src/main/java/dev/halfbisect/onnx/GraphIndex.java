@@ -175,7 +175,12 @@ public final class GraphIndex {
     }
     Onnx.TypeProto declared = declaredTypes.get(tensor);
     OptionalInt code = elementTypeCode(tensor);
+    long[] s = shapes.get(tensor);
     if (declared != null && declared.hasTensorType() && declared.getTensorType().getElemType() != 0) {
+      if (!declared.getTensorType().hasShape() && s != null) {
+        declared = declared.toBuilder().setTensorType(declared.getTensorType().toBuilder().setShape(shapeProto(s)))
+            .build(); // declared type without shape: add the inferred one, checkers need it
+      }
       return Onnx.ValueInfoProto.newBuilder().setName(tensor).setType(declared).build();
     }
     if (code.isEmpty()) {
@@ -185,20 +190,23 @@ public final class GraphIndex {
           + "; add a value_info for it");
     }
     Onnx.TypeProto.Tensor.Builder tt = Onnx.TypeProto.Tensor.newBuilder().setElemType(code.getAsInt());
-    long[] s = shapes.get(tensor);
     if (s != null) {
-      Onnx.TensorShapeProto.Builder sb = Onnx.TensorShapeProto.newBuilder();
-      for (long d : s) {
-        Onnx.TensorShapeProto.Dimension.Builder db = Onnx.TensorShapeProto.Dimension.newBuilder();
-        if (d >= 0) {
-          db.setDimValue(d);
-        }
-        sb.addDim(db);
-      }
-      tt.setShape(sb);
+      tt.setShape(shapeProto(s));
     }
     return Onnx.ValueInfoProto.newBuilder().setName(tensor)
         .setType(Onnx.TypeProto.newBuilder().setTensorType(tt)).build();
+  }
+
+  private static Onnx.TensorShapeProto shapeProto(long[] s) {
+    Onnx.TensorShapeProto.Builder sb = Onnx.TensorShapeProto.newBuilder();
+    for (long d : s) {
+      Onnx.TensorShapeProto.Dimension.Builder db = Onnx.TensorShapeProto.Dimension.newBuilder();
+      if (d >= 0) {
+        db.setDimValue(d);
+      }
+      sb.addDim(db);
+    }
+    return sb.build();
   }
 
   /**
@@ -241,6 +249,7 @@ public final class GraphIndex {
     final Map<String, Onnx.TypeProto> declaredTypes = new HashMap<>();
     final Map<String, Integer> elemTypes;
     final Map<String, long[]> shapes;
+    final Map<String, long[]> intConstants = new HashMap<>();
     List<Onnx.NodeProto> sorted;
 
     Builder(String modelName, Onnx.GraphProto g) {
@@ -280,6 +289,7 @@ public final class GraphIndex {
         checkKnownType(t.getName(), t.getDataType(), "initializer");
         elemTypes.put(t.getName(), t.getDataType());
         shapes.put(t.getName(), TensorData.dims(t));
+        rememberSmallInts(t.getName(), t);
       }
       for (Onnx.ValueInfoProto v : g.getInputList()) {
         if (!graphInputSet.add(v.getName())) {
@@ -514,6 +524,43 @@ public final class GraphIndex {
       }
     }
 
+    /** Keeps the values of small inline int64/int32 tensors: Reshape targets and axes inputs. */
+    private void rememberSmallInts(String name, Onnx.TensorProto t) {
+      int type = t.getDataType();
+      if ((type != ElementTypes.INT64 && type != ElementTypes.INT32) || ExternalDataRef.isExternal(t)) {
+        return;
+      }
+      long n = TensorData.elementCount(t);
+      if (n > 16) {
+        return;
+      }
+      try {
+        java.nio.ByteBuffer b = TensorData.rawBytes(t, null);
+        long[] v = new long[(int) n];
+        for (int i = 0; i < n; i++) {
+          v[i] = type == ElementTypes.INT64 ? b.getLong(8 * i) : b.getInt(4 * i);
+        }
+        intConstants.put(name, v);
+      } catch (MalformedModelException e) {
+        // Data that does not match the shape is reported when someone reads it; shapes just stay unknown.
+      }
+    }
+
+    private void rememberConstantInts(String output, Onnx.NodeProto node) {
+      for (Onnx.AttributeProto a : node.getAttributeList()) {
+        switch (a.getName()) {
+          case "value": rememberSmallInts(output, a.getT()); break;
+          case "value_int": intConstants.put(output, new long[] {a.getI()}); break;
+          case "value_ints":
+            if (a.getIntsCount() <= 16) {
+              intConstants.put(output, a.getIntsList().stream().mapToLong(Long::longValue).toArray());
+            }
+            break;
+          default: break;
+        }
+      }
+    }
+
     private void inferTypes() {
       for (Onnx.NodeProto node : sorted) {
         boolean constant = node.getOpType().equals("Constant")
@@ -532,8 +579,12 @@ public final class GraphIndex {
               elemTypes.put(o, t);
             }
           }
+          if (constant && j == 0) {
+            rememberConstantInts(o, node);
+          }
           if (!shapes.containsKey(o)) {
-            long[] s = constant ? TypeInference.constantShape(node) : TypeInference.outputShape(node, j, shapes);
+            long[] s = constant ? TypeInference.constantShape(node)
+                : ShapeInference.outputShape(node, j, shapes, intConstants);
             if (s != null) {
               shapes.put(o, s);
             }

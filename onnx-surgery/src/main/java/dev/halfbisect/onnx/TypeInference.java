@@ -18,17 +18,6 @@ final class TypeInference {
       "GreaterOrEqual", "Not", "And", "Or", "Xor", "IsNaN", "IsInf", "RegexFullMatch");
   private static final Set<String> INT64_OUT = Set.of("Shape", "Size", "ArgMax", "ArgMin", "NonZero",
       "NonMaxSuppression");
-  /** Ops whose output 0 has the shape of input 0. */
-  private static final Set<String> SAME_SHAPE = Set.of("Identity", "Cast", "CastLike", "Relu", "LeakyRelu",
-      "Sigmoid", "HardSigmoid", "Tanh", "Erf", "Exp", "Log", "Sqrt", "Reciprocal", "Neg", "Abs", "Floor", "Ceil",
-      "Round", "Sign", "Sin", "Cos", "Softmax", "LogSoftmax", "Softplus", "Softsign", "Elu", "Selu", "Gelu",
-      "Mish", "HardSwish", "Not", "IsNaN", "IsInf", "Clip", "Dropout", "LayerNormalization",
-      "BatchNormalization", "InstanceNormalization", "Celu", "ThresholdedRelu", "PRelu", "Hardmax", "CumSum");
-  /** Elementwise ops with numpy broadcasting over all inputs. */
-  private static final Set<String> BROADCAST = Set.of("Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum",
-      "Mean", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "Where", "Mod",
-      "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor");
-
   private TypeInference() {}
 
   /** Types a Constant node declares through its value attribute; 0 when it has none. */
@@ -131,59 +120,6 @@ final class TypeInference {
       }
     }
     return ElementTypes.UNDEFINED;
-  }
-
-  /** Shape of output 0 for elementwise ops whose input shapes are known, or null. */
-  static long[] outputShape(Onnx.NodeProto node, int j, Map<String, long[]> shapes) {
-    if (j != 0 || node.getInputCount() == 0) {
-      return null;
-    }
-    String op = node.getOpType();
-    if (SAME_SHAPE.contains(op)) {
-      return shapes.get(node.getInput(0));
-    }
-    if (BROADCAST.contains(op)) {
-      long[] acc = null;
-      for (String in : node.getInputList()) {
-        long[] s = in.isEmpty() ? null : shapes.get(in);
-        if (s == null) {
-          return null;
-        }
-        acc = acc == null ? s : broadcast(acc, s);
-        if (acc == null) {
-          return null;
-        }
-      }
-      return acc;
-    }
-    return null;
-  }
-
-  /** Numpy broadcast of two shapes (-1 = unknown dim), or null when it cannot be decided. */
-  static long[] broadcast(long[] a, long[] b) {
-    int r = Math.max(a.length, b.length);
-    long[] out = new long[r];
-    for (int i = 0; i < r; i++) {
-      long x = i < r - a.length ? 1 : a[i - (r - a.length)];
-      long y = i < r - b.length ? 1 : b[i - (r - b.length)];
-      if (x == y) {
-        out[i] = x;
-      } else if (x == 1) {
-        out[i] = y;
-      } else if (y == 1) {
-        out[i] = x;
-      } else if (x == -1 || y == -1) {
-        out[i] = -1; // one side unknown: the result is the known non-1 dim or unknown
-        if (x != -1 && x != 1) {
-          out[i] = x;
-        } else if (y != -1 && y != 1) {
-          out[i] = y;
-        }
-      } else {
-        return null; // incompatible: leave it to the runtime to complain
-      }
-    }
-    return out;
   }
 
   private static int subgraphOutputType(Onnx.NodeProto node, String attrName, int outputIndex) {

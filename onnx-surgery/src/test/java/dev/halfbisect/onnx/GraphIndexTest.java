@@ -209,4 +209,39 @@ class GraphIndexTest {
     OnnxModel sub = Extract.subgraph(of(g), List.of("x", "cond"), List.of("res"));
     assertThat(sub.graph().getNodeList()).extracting(Onnx.NodeProto::getName).containsExactly("ra", "rb", "branch");
   }
+
+  @Test
+  void infersShapesForTransformerOps() {
+    Onnx.TensorProto target = Onnx.TensorProto.newBuilder().setName("target").setDataType(7).addDims(4)
+        .addInt64Data(0).addInt64Data(0).addInt64Data(12).addInt64Data(-1).build();
+    Onnx.GraphProto g = Onnx.GraphProto.newBuilder()
+        .addInput(value("x", 1, -1, 16, 384))
+        .addInput(value("ids", 7, 2, 16))
+        .addInitializer(floats("w", new long[] {384, 1536}, new float[384 * 1536]))
+        .addInitializer(floats("emb", new long[] {100, 384}, new float[100 * 384]))
+        .addInitializer(target)
+        .addNode(node("MatMul", "mm", List.of("x", "w"), List.of("h")))
+        .addNode(node("Reshape", "rs", List.of("x", "target"), List.of("heads")))
+        .addNode(node("Transpose", "tr", List.of("heads"), List.of("t"),
+            Onnx.AttributeProto.newBuilder().setName("perm").addAllInts(List.of(0L, 2L, 1L, 3L)).build()))
+        .addNode(node("ReduceMean", "rm", List.of("x"), List.of("mean"),
+            Onnx.AttributeProto.newBuilder().setName("axes").addInts(-1).build()))
+        .addNode(node("Gather", "g", List.of("emb", "ids"), List.of("e")))
+        .addNode(node("Unsqueeze", "u", List.of("e"), List.of("ue"),
+            Onnx.AttributeProto.newBuilder().setName("axes").addInts(1).build()))
+        .addNode(node("Shape", "s", List.of("x"), List.of("shape")))
+        .addOutput(value("h", 1, -1, 16, 1536))
+        .build();
+    GraphIndex i = OnnxModel.of(model(g, 11), null, "shapes").index();
+    assertThat(i.shape("h")).hasValueSatisfying(s -> assertThat(s).containsExactly(-1, 16, 1536));
+    assertThat(i.shape("heads")).hasValueSatisfying(s -> assertThat(s).containsExactly(-1, 16, 12, -1));
+    assertThat(i.shape("t")).hasValueSatisfying(s -> assertThat(s).containsExactly(-1, 12, 16, -1));
+    assertThat(i.shape("mean")).hasValueSatisfying(s -> assertThat(s).containsExactly(-1, 16, 1));
+    assertThat(i.shape("e")).hasValueSatisfying(s -> assertThat(s).containsExactly(2, 16, 384));
+    assertThat(i.shape("ue")).hasValueSatisfying(s -> assertThat(s).containsExactly(2, 1, 16, 384));
+    assertThat(i.shape("shape")).hasValueSatisfying(s -> assertThat(s).containsExactly(3));
+    Onnx.ValueInfoProto vi = i.valueInfo("t");
+    assertThat(vi.getType().getTensorType().getShape().getDimList())
+        .extracting(d -> d.hasDimValue() ? d.getDimValue() : -1L).containsExactly(-1L, 12L, 16L, -1L);
+  }
 }

@@ -1,6 +1,9 @@
 package dev.halfbisect.onnx;
 
 import dev.halfbisect.onnx.proto.Onnx;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.List;
 import java.util.Locale;
 
@@ -34,10 +37,13 @@ public final class GraphScaleHarness {
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
     byte[] bytes = ladder(nodes).toByteArray();
     System.out.printf(Locale.ROOT, "ladder graph: %d nodes, %d bytes serialized%n", nodes, bytes.length);
-    System.out.printf(Locale.ROOT, "%-6s %12s %12s %12s %12s %12s%n", "round", "load+idx ms", "index ms",
-        "markAll ms", "extract ms", "total ms");
+    System.out.printf(Locale.ROOT, "%-6s %12s %12s %12s %12s %12s %12s %10s%n", "round", "load+idx ms", "index ms",
+        "markAll ms", "extract ms", "total ms", "thread cpu", "gc ms");
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     int mid = nodes / 2;
     for (int r = 0; r < rounds; r++) {
+      long gc0 = gcMillis();
+      long cpu0 = threads.getCurrentThreadCpuTime();
       long t0 = System.nanoTime();
       OnnxModel m = OnnxModel.parse(bytes, null, "ladder.onnx"); // names 100k nodes + builds the index
       long t1 = System.nanoTime();
@@ -47,14 +53,24 @@ public final class GraphScaleHarness {
       long t3 = System.nanoTime();
       OnnxModel half = Extract.subgraph(m, List.of("t_" + mid, "t_" + (mid + 1)), List.of("t_" + (nodes + 1)));
       long t4 = System.nanoTime();
+      long cpu = threads.getCurrentThreadCpuTime() - cpu0;
+      long gc = gcMillis() - gc0;
       if (again.nodes().size() != nodes || marked.graph().getOutputCount() != nodes
           || half.graph().getNodeCount() != nodes - mid) {
         throw new AssertionError("unexpected sizes: " + again.nodes().size() + " "
             + marked.graph().getOutputCount() + " " + half.graph().getNodeCount());
       }
-      System.out.printf(Locale.ROOT, "%-6d %12.1f %12.1f %12.1f %12.1f %12.1f%n", r, ms(t1 - t0), ms(t2 - t1),
-          ms(t3 - t2), ms(t4 - t3), ms(t4 - t0));
+      System.out.printf(Locale.ROOT, "%-6d %12.1f %12.1f %12.1f %12.1f %12.1f %12.1f %10d%n", r, ms(t1 - t0),
+          ms(t2 - t1), ms(t3 - t2), ms(t4 - t3), ms(t4 - t0), ms(cpu), gc);
     }
+  }
+
+  private static long gcMillis() {
+    long sum = 0;
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      sum += Math.max(0, gc.getCollectionTime());
+    }
+    return sum;
   }
 
   private static double ms(long nanos) {

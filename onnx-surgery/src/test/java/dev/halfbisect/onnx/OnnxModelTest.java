@@ -240,4 +240,34 @@ class OnnxModelTest {
     assertThatThrownBy(() -> InitializerRangeReport.of(m))
         .isInstanceOf(MalformedModelException.class).hasMessageContaining("lie");
   }
+
+  @Test
+  void typedFieldInitializersGoExternalAsRawBytes() throws IOException {
+    Onnx.TensorProto typed = Onnx.TensorProto.newBuilder().setName("w").setDataType(1).addDims(4)
+        .addFloatData(1f).addFloatData(-2f).addFloatData(3f).addFloatData(0.25f).build();
+    Onnx.TensorProto halfBits = Onnx.TensorProto.newBuilder().setName("h").setDataType(10).addDims(2)
+        .addInt32Data(dev.halfbisect.core.Half.fromFloat(1.5f) & 0xffff)
+        .addInt32Data(dev.halfbisect.core.Half.fromFloat(-4f) & 0xffff).build();
+    Onnx.GraphProto g = Onnx.GraphProto.newBuilder()
+        .addInput(value("x", 1, 4)).addInitializer(typed).addInitializer(halfBits)
+        .addNode(node("Add", "add", List.of("x", "w"), List.of("y")))
+        .addOutput(value("y", 1, 4)).build();
+    Path f = dir.resolve("typed.onnx");
+    OnnxModel.of(model(g, 13), null, "typed").save(f, SaveOptions.external("weights.bin").withSizeThreshold(1));
+    OnnxModel back = OnnxModel.load(f);
+    Onnx.TensorProto w = back.index().initializer("w").orElseThrow();
+    assertThat(w.getFloatDataCount()).isZero();
+    assertThat(w.getExternalDataList()).anySatisfy(e -> assertThat(e.getValue()).isEqualTo("weights.bin"));
+    assertThat(TensorData.toTensor(w, dir).toFloatArray()).containsExactly(1f, -2f, 3f, 0.25f);
+    assertThat(TensorData.toTensor(back.index().initializer("h").orElseThrow(), dir).toFloatArray())
+        .containsExactly(1.5f, -4f);
+  }
+
+  @Test
+  void duplicateInitializerNamesAreMalformed() {
+    Onnx.GraphProto g = TestModels.chain().getGraph().toBuilder()
+        .addInitializer(floats("w", new long[] {1}, 5f)).build();
+    assertThatThrownBy(() -> OnnxModel.parse(model(g, 13).toByteArray(), null, "dup-init.onnx"))
+        .isInstanceOf(MalformedModelException.class).hasMessageContaining("'w'").hasMessageContaining("dup-init.onnx");
+  }
 }

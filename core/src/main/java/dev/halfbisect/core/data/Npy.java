@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -40,11 +41,20 @@ public final class Npy {
     if (size > MAX_BYTES) {
       throw new NpyFormatException(file.toString(), "file of " + size + " bytes is larger than halfbisect can hold");
     }
-    return parse(Files.readAllBytes(file), file.toString());
+    return parseOwned(Files.readAllBytes(file), file.toString());
+  }
+
+  /** Like {@link #parse} for an array nobody else holds: the tensor shares it instead of a copy. */
+  static Tensor parseOwned(byte[] bytes, String source) {
+    return parse(bytes, source, true);
   }
 
   /** Parses the bytes of a {@code .npy} file; {@code source} names it in errors. */
   public static Tensor parse(byte[] bytes, String source) {
+    return parse(bytes, source, false);
+  }
+
+  private static Tensor parse(byte[] bytes, String source, boolean owned) {
     Preconditions.checkNotNull(bytes, "bytes");
     if (bytes.length < MAGIC.length + 2) {
       throw new NpyFormatException(source, "too short for a .npy file (" + bytes.length + " bytes)");
@@ -97,13 +107,15 @@ public final class Npy {
           h.dtype.cliName(), needed == Long.MAX_VALUE ? "more than " + available : Long.toString(needed),
           available, needed > available ? " (truncated file?)" : " (trailing bytes)"));
     }
-    ByteBuffer data = ByteBuffer.allocate((int) needed).order(ByteOrder.LITTLE_ENDIAN);
-    data.put(bytes, dataStart, (int) needed);
-    data.flip();
+    // the tensor shares an array only this reader holds: the input file's bytes when they were
+    // read here, else a copy of the data part
+    byte[] mine = owned ? bytes : Arrays.copyOfRange(bytes, dataStart, bytes.length);
+    int start = owned ? dataStart : 0;
     if (h.bigEndian && h.dtype.byteSize() > 1) {
-      swapBytes(data.array(), h.dtype.byteSize());
+      swapBytes(mine, start, mine.length, h.dtype.byteSize());
     }
-    return Tensor.ofBytes(h.dtype, h.shape, data.asReadOnlyBuffer());
+    ByteBuffer data = ByteBuffer.wrap(mine, start, (int) needed).slice().asReadOnlyBuffer();
+    return Tensor.ofBytes(h.dtype, h.shape, data);
   }
 
   /** Writes {@code t} to {@code file} (version 1.0, or 2.0 when the header needs it). */
@@ -160,8 +172,8 @@ public final class Npy {
     return (raw + ALIGN - 1) / ALIGN * ALIGN;
   }
 
-  private static void swapBytes(byte[] a, int width) {
-    for (int i = 0; i + width <= a.length; i += width) {
+  private static void swapBytes(byte[] a, int from, int to, int width) {
+    for (int i = from; i + width <= to; i += width) {
       for (int j = 0; j < width / 2; j++) {
         byte t = a[i + j];
         a[i + j] = a[i + width - 1 - j];

@@ -47,7 +47,7 @@ public final class Npz {
           continue;
         }
         try (InputStream in = zip.getInputStream(e)) {
-          put(out, key, Npy.parse(readMember(in, e, source), source + "!" + e.getName()), source);
+          put(out, key, Npy.parseOwned(readMember(in, e, source), source + "!" + e.getName()), source);
         }
       }
     } catch (ZipException e) {
@@ -68,9 +68,9 @@ public final class Npz {
         if (key == null) {
           continue;
         }
-        put(out, key, Npy.parse(readMember(zin, e, source), source + "!" + e.getName()), source);
+        put(out, key, Npy.parseOwned(readMember(zin, e, source), source + "!" + e.getName()), source);
       }
-      if (!any && bytes.length > 0 && !isEmptyZip(bytes)) {
+      if (!any && !isEmptyZip(bytes)) {
         throw new NpyFormatException(source, "not a valid .npz (zip) archive");
       }
     } catch (IOException e) {
@@ -200,8 +200,9 @@ public final class Npz {
       throw new NpyFormatException(source + "!" + e.getName(), "member of " + e.getSize()
           + " bytes is larger than halfbisect can hold");
     }
-    // read at most MAX_BYTES + 1, whatever the member claims: the .npy check sees the real size
-    Bounded buf = new Bounded();
+    // never read (inflate) more than the member declares, nor more than a tensor can hold
+    long limit = e.getSize() >= 0 ? e.getSize() : Npy.MAX_BYTES;
+    Bounded buf = new Bounded(limit);
     try {
       in.transferTo(buf);
     } catch (IllegalStateException tooLarge) {
@@ -227,6 +228,12 @@ public final class Npz {
 
   /** A byte sink that refuses to grow past what a tensor can hold. */
   private static final class Bounded extends ByteArrayOutputStream {
+    private final long limit;
+
+    Bounded(long limit) {
+      this.limit = limit;
+    }
+
     @Override
     public synchronized void write(byte[] b, int off, int len) {
       check(len);
@@ -240,8 +247,9 @@ public final class Npz {
     }
 
     private void check(int more) {
-      if (count + (long) more > Npy.MAX_BYTES) {
-        throw new IllegalStateException("zip member larger than " + Npy.MAX_BYTES + " bytes");
+      if (count + (long) more > limit) {
+        throw new IllegalStateException("member inflates to more than the " + limit + " bytes it declares"
+            + " or than halfbisect can hold");
       }
     }
   }

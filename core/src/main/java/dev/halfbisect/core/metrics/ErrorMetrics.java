@@ -2,11 +2,17 @@ package dev.halfbisect.core.metrics;
 
 import com.google.common.base.Preconditions;
 import dev.halfbisect.core.Tensor;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Compares a candidate tensor with its reference in one pass over the data plus one selection
- * (see {@link Quantiles}) for medians and percentiles. All sums are accumulated in double.
+ * step for medians and percentiles: the main pass also fills a histogram of the high bits of each
+ * error, and a radix selection refines it with one more pass (no sort, no copy of the data,
+ * O(n); see {@code RankHistogram}). All sums are accumulated in double; max and mean are exact
+ * in double, medians and percentiles are ranked over the errors rounded to float (relative
+ * difference at most 6e-8) and interpolate linearly between neighbouring ranks (NumPy's default).
  *
  * <p>Definitions, with r the reference and c the candidate element:
  * <ul>
@@ -49,8 +55,8 @@ public final class ErrorMetrics {
     Preconditions.checkArgument(reference.length == candidate.length,
         "reference has %s elements but candidate has %s", reference.length, candidate.length);
     int n = reference.length;
-    float[] absErr = new float[n];
-    float[] relErr = new float[n];
+    RankHistogram absRanks = new RankHistogram();
+    RankHistogram relRanks = new RankHistogram();
 
     double sumAbs = 0;
     double sumRel = 0;
@@ -94,8 +100,8 @@ public final class ErrorMetrics {
         sumR2 += r * r;
         sumC2 += c * c;
         dot += r * c;
-        absErr[i] = (float) ad;
-        relErr[i] = (float) rel;
+        absRanks.add(Float.floatToRawIntBits((float) ad));
+        relRanks.add(Float.floatToRawIntBits((float) rel));
         refMaxAbs = Math.max(refMaxAbs, ar);
         if (ar < FP16_MIN_NORMAL) {
           if (ar > 0) {
@@ -136,12 +142,12 @@ public final class ErrorMetrics {
       }
       boolean agree = (Float.isNaN(rf) && Float.isNaN(cf)) || (Float.isInfinite(rf) && rf == cf);
       if (agree) {
-        absErr[i] = 0f;
-        relErr[i] = 0f;
+        absRanks.add(0);
+        relRanks.add(0);
       } else {
         disagree++;
-        absErr[i] = Float.POSITIVE_INFINITY;
-        relErr[i] = Float.POSITIVE_INFINITY;
+        absRanks.add(INF_BITS);
+        relRanks.add(INF_BITS);
       }
     }
 
@@ -153,8 +159,9 @@ public final class ErrorMetrics {
       meanAbs = n == 0 ? 0 : sumAbs / n;
       meanRel = n == 0 ? 0 : sumRel / n;
     }
-    double[] absQ = Quantiles.of(absErr, n, 0.5, 0.9, 0.95, 0.99);
-    double[] relQ = Quantiles.of(relErr, n, 0.5);
+    double[] absQ = new double[4];
+    double[] relQ = new double[1];
+    selectQuantiles(reference, candidate, absRanks, relRanks, absQ, relQ);
 
     double normalized;
     double snr;
@@ -198,6 +205,84 @@ public final class ErrorMetrics {
         "cannot compare reference of shape %s with candidate of shape %s",
         Tensor.shapeToString(reference.shape()), Tensor.shapeToString(candidate.shape()));
     return compare(reference.toFloatArray(), candidate.toFloatArray());
+  }
+
+  /**
+   * The worst case over N samples of one tensor ({@link ErrorStats#worstOf}): {@code references}
+   * and {@code candidates} hold the same tensor for each sample, in sample order.
+   *
+   * @throws IllegalArgumentException when the lists are empty or differ in length, or a pair's
+   *     shapes differ (naming the sample and both shapes)
+   */
+  public static ErrorStats compareSamples(List<Tensor> references, List<Tensor> candidates) {
+    Preconditions.checkArgument(!references.isEmpty(), "no samples to compare");
+    Preconditions.checkArgument(references.size() == candidates.size(),
+        "%s reference samples but %s candidate samples", references.size(), candidates.size());
+    List<ErrorStats> all = new ArrayList<>(references.size());
+    for (int i = 0; i < references.size(); i++) {
+      try {
+        all.add(compare(references.get(i), candidates.get(i)));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("sample " + i + ": " + e.getMessage(), e);
+      }
+    }
+    return ErrorStats.worstOf(all);
+  }
+
+  private static final double[] ABS_QUANTILES = {0.5, 0.9, 0.95, 0.99};
+  private static final double[] REL_QUANTILES = {0.5};
+  private static final int INF_BITS = Float.floatToRawIntBits(Float.POSITIVE_INFINITY);
+
+  /**
+   * The selection step: radix selection over the histograms the main pass filled, refined by
+   * one more pass that recomputes each element's errors exactly as the main pass did. Quantiles
+   * interpolate linearly between neighbouring ranks (NumPy's default).
+   */
+  private static void selectQuantiles(float[] reference, float[] candidate, RankHistogram absRanks,
+      RankHistogram relRanks, double[] absQ, double[] relQ) {
+    int n = reference.length;
+    if (n == 0) {
+      return;
+    }
+    absRanks.prepare(neighbourRanks(n, ABS_QUANTILES));
+    relRanks.prepare(neighbourRanks(n, REL_QUANTILES));
+    for (int i = 0; i < n; i++) {
+      float rf = reference[i];
+      float cf = candidate[i];
+      if (Float.isFinite(rf) & Float.isFinite(cf)) {
+        double r = rf;
+        double ad = Math.abs((double) cf - r);
+        absRanks.refine(Float.floatToRawIntBits((float) ad));
+        relRanks.refine(Float.floatToRawIntBits((float) (ad / (Math.abs(r) + REL_EPS))));
+      } else {
+        boolean agree = (Float.isNaN(rf) && Float.isNaN(cf)) || (Float.isInfinite(rf) && rf == cf);
+        absRanks.refine(agree ? 0 : INF_BITS);
+        relRanks.refine(agree ? 0 : INF_BITS);
+      }
+    }
+    interpolate(n, ABS_QUANTILES, absRanks, absQ);
+    interpolate(n, REL_QUANTILES, relRanks, relQ);
+  }
+
+  /** For each quantile the rank at floor(q (n - 1)) and the one above it. */
+  private static long[] neighbourRanks(int n, double[] qs) {
+    long[] ranks = new long[2 * qs.length];
+    for (int i = 0; i < qs.length; i++) {
+      long lo = (long) Math.floor(qs[i] * (n - 1));
+      ranks[2 * i] = lo;
+      ranks[2 * i + 1] = Math.min(lo + 1, n - 1);
+    }
+    return ranks;
+  }
+
+  private static void interpolate(int n, double[] qs, RankHistogram ranks, double[] out) {
+    for (int i = 0; i < qs.length; i++) {
+      double pos = qs[i] * (n - 1);
+      double frac = pos - Math.floor(pos);
+      double low = ranks.value(2 * i);
+      double high = ranks.value(2 * i + 1);
+      out[i] = frac == 0 || low == high ? low : low + frac * (high - low);
+    }
   }
 
   /** x / y with 0/0 = 0 and x/0 = +inf. */

@@ -79,6 +79,15 @@ class NpyTest {
   }
 
   @Test
+  void parsedTensorDoesNotShareTheCallersArray() {
+    Tensor t = Tensor.ofInts(new long[] {2}, 1, 2);
+    byte[] b = Npy.toBytes(t);
+    Tensor back = Npy.parse(b, "x.npy");
+    Arrays.fill(b, (byte) 0x7f);
+    assertThat(back).isEqualTo(t);
+  }
+
+  @Test
   void writesNumpysHeaderLayout() {
     byte[] b = Npy.toBytes(Tensor.ofFloats(new long[] {2, 3}, new float[6]));
     assertThat(Arrays.copyOf(b, 8)).containsExactly(0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0);

@@ -94,6 +94,8 @@ class NpzTest {
     assertThatThrownBy(() -> Npz.read(f)).isInstanceOf(NpyFormatException.class)
         .hasMessageContaining(f + ": not a valid .npz");
     assertThatThrownBy(() -> Npz.parse(new byte[] {1, 2, 3, 4, 5}, "g.npz")).hasMessageContaining("g.npz: not a valid .npz");
+    assertThatThrownBy(() -> Npz.parse(new byte[0], "e.npz")).hasMessageContaining("e.npz: not a valid .npz");
+    assertThat(Npz.parse(Npz.toBytes(Map.of()), "empty.npz")).isEmpty();
     // a truncated archive
     byte[] whole = zip(true, "x.npy", npy);
     Files.write(f, java.util.Arrays.copyOf(whole, whole.length / 2));

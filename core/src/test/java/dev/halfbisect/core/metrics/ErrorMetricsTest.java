@@ -200,6 +200,17 @@ class ErrorMetricsTest {
     assertThat(w.refCountBelowFp16MinSubnormal()).isEqualTo(1);
     assertThat(w.maxRel()).isEqualTo(Math.max(a.maxRel(), b.maxRel()));
     assertThat(ErrorStats.worstOf(List.of(a))).isEqualTo(a);
+    // the same over tensors, per sample
+    Tensor r1 = Tensor.ofFloats(new long[] {4}, 1, 2, 4, 8);
+    Tensor c1 = Tensor.ofFloats(new long[] {4}, 1.5f, 2, 3, 8.25f);
+    Tensor r2 = Tensor.ofFloats(new long[] {4}, 1, 2, 4, 8);
+    ErrorStats ws = ErrorMetrics.compareSamples(List.of(r1, r2), List.of(c1, r2));
+    assertThat(ws.samples()).isEqualTo(2);
+    assertThat(ws.maxAbs()).isEqualTo(1.0);
+    assertThat(ws.normalizedError()).isEqualTo(a.normalizedError());
+    assertThatThrownBy(() -> ErrorMetrics.compareSamples(List.of(r1, r2), List.of(c1,
+        Tensor.ofFloats(new long[] {2, 2}, 1, 2, 4, 8)))).hasMessageContaining("sample 1").hasMessageContaining("2x2");
+    assertThatThrownBy(() -> ErrorMetrics.compareSamples(List.of(r1), List.of())).hasMessageContaining("1 reference samples");
     assertThatThrownBy(() -> ErrorStats.worstOf(List.of())).isInstanceOf(IllegalArgumentException.class);
   }
 }
