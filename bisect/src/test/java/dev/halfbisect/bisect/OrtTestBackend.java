@@ -31,12 +31,14 @@ import java.util.LinkedHashMap;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A test stand-in for the project's ORT backend (not on this branch yet): ONNX Runtime CPU, mode
  * {@code fp32}, and {@code fp16-emulated} where every FP16 node's float inputs and outputs pass
- * through Cast(FLOAT16) then Cast(FLOAT). Observed tensors become graph outputs.
+ * through Cast(FLOAT16) then Cast(FLOAT); constants (initializers, Constant outputs) are clipped to
+ * the FP16 range first, as FP16 builds do with weights. Observed tensors become graph outputs.
  */
 final class OrtTestBackend implements Backend {
   final AtomicInteger fp16Builds = new AtomicInteger();
@@ -101,7 +103,8 @@ final class OrtTestBackend implements Backend {
     Map<String, String> rounded = new HashMap<>();
     int k = 0;
     for (Onnx.NodeProto n : graph.getNodeList()) {
-      if (!plan.isFp16(n.getName()) || n.getOpType().equals("Cast") || n.getOpType().equals("Shape")) {
+      // Constants are data, not compute: their consumers clip and round them.
+      if (!plan.isFp16(n.getName()) || Set.of("Cast", "Shape", "Constant").contains(n.getOpType())) {
         out.add(n);
         continue;
       }
@@ -114,7 +117,17 @@ final class OrtTestBackend implements Backend {
         String r = rounded.get(in);
         if (r == null) {
           r = in + "__r16_" + (k++);
-          out.addAll(castPair(in, r));
+          boolean constant = g.isInitializer(in)
+              || g.producer(in).map(p -> p.getOpType().equals("Constant")).orElse(false);
+          if (constant) {
+            String clipped = in + "__clip";
+            ensureRangeConstants(graph);
+            out.add(Onnx.NodeProto.newBuilder().setOpType("Clip").setName(clipped).addInput(in)
+                .addInput("__fp16_lowest").addInput("__fp16_max").addOutput(clipped).build());
+            out.addAll(castPair(clipped, r));
+          } else {
+            out.addAll(castPair(in, r));
+          }
           rounded.put(in, r);
         }
         b.setInput(i, r);
@@ -133,6 +146,13 @@ final class OrtTestBackend implements Backend {
       out.addAll(after);
     }
     graph.clearNode().addAllNode(out);
+  }
+
+  private static void ensureRangeConstants(Onnx.GraphProto.Builder graph) {
+    if (graph.getInitializerList().stream().noneMatch(t -> t.getName().equals("__fp16_max"))) {
+      graph.addInitializer(Onnx.TensorProto.newBuilder().setName("__fp16_max").setDataType(1).addFloatData(65504f));
+      graph.addInitializer(Onnx.TensorProto.newBuilder().setName("__fp16_lowest").setDataType(1).addFloatData(-65504f));
+    }
   }
 
   private static List<Onnx.NodeProto> castPair(String in, String out) {
