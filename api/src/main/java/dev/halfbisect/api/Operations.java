@@ -106,7 +106,7 @@ final class Operations {
     }
     ImmutableMap.Builder<String, TensorComparison> errors = ImmutableMap.builder();
     outs.tensors().forEach(t -> errors.put(t.tensor(), t.error()));
-    return new PrecisionSearch.Result(true, ctx.basePlan(), ImmutableList.of(), 1.0, errors.buildKeepingLast(),
+    return new PrecisionSearch.Result(true, true, ctx.basePlan(), ImmutableList.of(), 1.0, errors.buildKeepingLast(),
         ImmutableList.of(new PrecisionSearch.Step("all-fp16", 0, true)), outs.candidateBuilds(), 0);
   }
 
@@ -137,7 +137,7 @@ final class Operations {
     Layerwise.Result lw = Layerwise.run(ctx);
     Amplification.Result amp = Amplification.analyze(ctx);
     PrecisionSearch.Result ps = lw.outputsPass() || !fix ? null
-        : PrecisionSearch.run(ctx, amp, amp.candidateBuilds());
+        : PrecisionSearch.run(ctx, amp, amp.candidateBuilds(), Integer.MAX_VALUE);
     List<Path> files = ps == null ? List.of() : writePlanFiles(ps);
     AnalysisReport rep = ReportMapper.diagnose(header("diagnose", ctx), lw, null, amp, ps, ctx.model());
     return new DiagnosisResult(finish(rep), lw, amp, ps, files);
