@@ -2,8 +2,8 @@ package dev.halfbisect.examples;
 
 import dev.halfbisect.api.DiagnosisResult;
 import dev.halfbisect.api.HalfBisect;
-import dev.halfbisect.api.PrecisionResult;
-import dev.halfbisect.api.TensorError;
+import dev.halfbisect.bisect.PrecisionSearch;
+import dev.halfbisect.bisect.Layerwise.TensorReport;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.data.InputSpec;
@@ -124,22 +124,22 @@ public final class CnnTransformerExample implements Example {
 
     HalfBisect hb = Investigation.facade(this, o, 11);
     DiagnosisResult d = hb.diagnose();
-    TensorError output = d.compare().outputs().get(0);
-    out.println("Output: " + output.describe());
-    Optional<TensorError> first = d.layerwise().firstFailing();
+    TensorReport output = Investigation.tensor(d.layerwise(), "boxes");
+    out.println("Output: " + Investigation.describeOne(output));
+    Optional<TensorReport> first = d.layerwise().firstFailing();
     out.println("First divergent node: " + Investigation.describe(first));
     String module = first.map(t -> Investigation.scopeOf(Investigation.scopeOf(t.node()) + "/x")).orElse("");
     out.println("Module: " + module);
-    Optional<PrecisionResult> pr = d.precision();
+    Optional<PrecisionSearch.Result> pr = d.precision();
     List<String> fix = pr.map(r -> List.copyOf(r.plan().fp32Nodes())).orElse(List.of());
-    boolean passes = pr.map(PrecisionResult::passed).orElse(d.passed());
+    boolean passes = pr.map(PrecisionSearch.Result::found).orElse(d.passed());
     out.println("FP32 fix: " + fix + (passes ? " -> passes" : " -> still fails"));
 
     Map<String, Object> facts = new LinkedHashMap<>();
     facts.put("overflowingInitializers", String.join(",", overflowing.stream().map(InitializerRangeReport.Row::name).toList()));
-    facts.put("outputNonFinite", (double) output.stats().newNonFinite());
+    facts.put("outputNonFinite", (double) Investigation.stats(output).nonFiniteWhereRefFinite());
     facts.put("module", module);
-    return new ExampleOutcome(name(), first.map(TensorError::node).orElse(""), first.map(TensorError::opType).orElse(""),
+    return new ExampleOutcome(name(), first.map(TensorReport::node).orElse(""), first.map(TensorReport::opType).orElse(""),
         "", "weights beyond FP16 range", fix, passes, facts);
   }
 }

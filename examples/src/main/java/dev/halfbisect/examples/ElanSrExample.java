@@ -2,8 +2,8 @@ package dev.halfbisect.examples;
 
 import dev.halfbisect.api.DiagnosisResult;
 import dev.halfbisect.api.HalfBisect;
-import dev.halfbisect.api.PrecisionResult;
-import dev.halfbisect.api.TensorError;
+import dev.halfbisect.bisect.PrecisionSearch;
+import dev.halfbisect.bisect.Layerwise.TensorReport;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.data.InputSpec;
@@ -160,19 +160,19 @@ public final class ElanSrExample implements Example {
 
     HalfBisect hb = Investigation.facade(this, o, 31);
     DiagnosisResult d = hb.diagnose();
-    Optional<TensorError> first = d.layerwise().firstFailing();
+    Optional<TensorReport> first = d.layerwise().firstFailing();
     out.println();
     out.println("First divergent node: " + Investigation.describe(first));
     List<String> overflowing = d.layerwise().tensors().stream()
-        .filter(t -> t.stats().newNonFinite() > 0 && t.stats().refMaxAbs() > 65504)
-        .map(TensorError::node).toList();
+        .filter(t -> Investigation.stats(t).nonFiniteWhereRefFinite() > 0 && Investigation.stats(t).refMaxAbs() > 65504)
+        .map(TensorReport::node).toList();
     out.println("Nodes whose FP32 output exceeds 65504 (overflow in FP16): " + overflowing);
-    Optional<PrecisionResult> pr = d.precision();
+    Optional<PrecisionSearch.Result> pr = d.precision();
     List<String> fix = pr.map(p -> List.copyOf(p.plan().fp32Nodes())).orElse(List.of());
-    boolean passes = pr.map(PrecisionResult::passed).orElse(d.passed());
+    boolean passes = pr.map(PrecisionSearch.Result::found).orElse(d.passed());
     out.println("FP32 fix: " + fix + (passes ? " -> passes" : " -> still fails"));
     facts.put("overflowingNodes", String.join(",", overflowing));
-    return new ExampleOutcome(name(), first.map(TensorError::node).orElse(""), first.map(TensorError::opType).orElse(""),
+    return new ExampleOutcome(name(), first.map(TensorReport::node).orElse(""), first.map(TensorReport::opType).orElse(""),
         "", "unscaled attention logits q k^T", fix, passes, facts);
   }
 

@@ -1,10 +1,11 @@
 package dev.halfbisect.examples;
 
-import dev.halfbisect.api.AmplifyResult;
 import dev.halfbisect.api.HalfBisect;
-import dev.halfbisect.api.NodeAmplification;
-import dev.halfbisect.api.TensorError;
+import dev.halfbisect.bisect.Amplification.NodeAmplification;
+import dev.halfbisect.bisect.Layerwise.TensorReport;
+import dev.halfbisect.bisect.Layerwise;
 import dev.halfbisect.core.data.InputSpec;
+import dev.halfbisect.core.metrics.ErrorStats;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -54,13 +55,9 @@ final class Investigation {
     return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
   }
 
-  /** The node with the largest finite amplification among nodes whose inputs carry error. */
-  static Optional<NodeAmplification> topAmplification(AmplifyResult a) {
-    return topAmplifications(a, 1).stream().findFirst();
-  }
-
-  static List<NodeAmplification> topAmplifications(AmplifyResult a, int n) {
-    return a.nodes().stream()
+  /** The {@code n} nodes with the largest finite amplification among nodes whose inputs carry error. */
+  static List<NodeAmplification> topAmplifications(List<NodeAmplification> nodes, int n) {
+    return nodes.stream()
         .filter(x -> Double.isFinite(x.amplification()) && x.inputError() > 0)
         .sorted(Comparator.comparingDouble(NodeAmplification::amplification).reversed())
         .limit(n).collect(Collectors.toList());
@@ -82,10 +79,29 @@ final class Investigation {
     return String.format(Locale.ROOT, "%.2e", v);
   }
 
-  static String describe(Optional<TensorError> t) {
-    return t.map(x -> x.node() + " (" + x.opType() + "), normalized error " + err(x.stats().normalizedError())
-        + (x.stats().newNonFinite() > 0 ? ", " + x.stats().newNonFinite() + " new inf/NaN" : "")
-        + ", reference max |x| " + String.format(Locale.ROOT, "%.4g", x.stats().refMaxAbs()))
+  /** Worst-sample statistics of a tensor. */
+  static ErrorStats stats(TensorReport t) {
+    return t.error().worst().stats();
+  }
+
+  /** The report of tensor {@code name}. */
+  static TensorReport tensor(Layerwise.Result lw, String name) {
+    return lw.tensors().stream().filter(t -> t.tensor().equals(name)).findFirst()
+        .orElseThrow(() -> new IllegalStateException("tensor " + name + " was not observed"));
+  }
+
+  /** One line: {@code tensor (Op node): normalized error, max abs, pass/FAIL}. */
+  static String describeOne(TensorReport t) {
+    ErrorStats s = stats(t);
+    return t.tensor() + " (" + t.opType() + " " + t.node() + "): normalized error " + err(s.normalizedError())
+        + ", max abs " + err(s.maxAbs()) + (s.nonFiniteWhereRefFinite() > 0 ? ", " + s.nonFiniteWhereRefFinite()
+        + " new inf/NaN" : "") + ", " + (t.pass() ? "pass" : "FAIL");
+  }
+
+  static String describe(Optional<TensorReport> t) {
+    return t.map(x -> x.node() + " (" + x.opType() + "), normalized error " + err(Investigation.stats(x).normalizedError())
+        + (Investigation.stats(x).nonFiniteWhereRefFinite() > 0 ? ", " + Investigation.stats(x).nonFiniteWhereRefFinite() + " new inf/NaN" : "")
+        + ", reference max |x| " + String.format(Locale.ROOT, "%.4g", Investigation.stats(x).refMaxAbs()))
         .orElse("none: every tensor passes");
   }
 }

@@ -2,9 +2,9 @@ package dev.halfbisect.examples;
 
 import dev.halfbisect.api.DiagnosisResult;
 import dev.halfbisect.api.HalfBisect;
-import dev.halfbisect.api.NodeAmplification;
-import dev.halfbisect.api.PrecisionResult;
-import dev.halfbisect.api.TensorError;
+import dev.halfbisect.bisect.Amplification.NodeAmplification;
+import dev.halfbisect.bisect.PrecisionSearch;
+import dev.halfbisect.bisect.Layerwise.TensorReport;
 import dev.halfbisect.core.data.InputSpec;
 import dev.halfbisect.onnx.OnnxModel;
 import java.io.IOException;
@@ -97,23 +97,35 @@ public final class MiniLmExample implements Example {
     out.println("== minilm: " + description());
     out.println("reference " + hb.referenceSpec() + ", candidate " + hb.candidateSpec() + ", " + hb.nodeNames().size()
         + " ONNX nodes");
+    List<TensorReport> outputs = hb.compare().outputs();
     DiagnosisResult d = hb.diagnose();
     out.println("Outputs:");
-    for (TensorError t : d.compare().outputs()) {
-      out.println("  " + t.describe());
+    for (TensorReport t : outputs) {
+      out.println("  " + Investigation.describeOne(t));
     }
-    List<TensorError> worst = d.layerwise().tensors().stream()
-        .filter(t -> Double.isFinite(t.stats().normalizedError()))
-        .sorted(Comparator.comparingDouble((TensorError t) -> t.stats().normalizedError()).reversed())
+    // Constants FP16 cannot hold (the -3.4e38 attention-mask fill becomes -inf, LayerNorm's eps 1e-12 becomes 0)
+    // fail the layerwise check without computing anything: list them apart from the computed tensors.
+    List<TensorReport> constants = d.layerwise().tensors().stream()
+        .filter(t -> t.opType().equals("Constant") && !t.pass()).collect(Collectors.toList());
+    out.println("Constants FP16 cannot hold: " + constants.size());
+    for (TensorReport t : constants.subList(0, Math.min(3, constants.size()))) {
+      out.println(String.format(Locale.ROOT, "  %s: |value| %.3g %s", t.node(), Investigation.stats(t).refMaxAbs(),
+          Investigation.stats(t).refMaxAbs() > 65504 ? "-> inf in FP16" : "-> 0 in FP16"));
+    }
+    List<TensorReport> worst = d.layerwise().tensors().stream()
+        .filter(t -> !t.opType().equals("Constant"))
+        .filter(t -> Double.isFinite(Investigation.stats(t).normalizedError()))
+        .sorted(Comparator.comparingDouble((TensorReport t) -> Investigation.stats(t).normalizedError()).reversed())
         .limit(5).collect(Collectors.toList());
     out.println("Worst tensors (layerwise, " + d.layerwise().tensors().size() + " observed):");
-    for (TensorError t : worst) {
-      out.println("  " + t.describe());
+    for (TensorReport t : worst) {
+      out.println("  " + Investigation.describeOne(t));
     }
-    Optional<TensorError> first = d.layerwise().firstFailing();
-    out.println("First divergent node: " + Investigation.describe(first));
+    Optional<TensorReport> first = d.layerwise().tensors().stream()
+        .filter(t -> !t.pass() && !t.opType().equals("Constant")).findFirst();
+    out.println("First divergent computed node: " + Investigation.describe(first));
 
-    List<NodeAmplification> top = Investigation.topAmplifications(d.amplify(), 40);
+    List<NodeAmplification> top = Investigation.topAmplifications(d.amplify().nodes(), 40);
     Map<String, Long> motifs = top.stream().collect(Collectors.groupingBy(a -> motifOf(a), LinkedHashMap::new,
         Collectors.counting()));
     out.println("Top amplifying nodes:");
@@ -124,18 +136,19 @@ public final class MiniLmExample implements Example {
     String motif = motifs.isEmpty() ? "" : motifs.entrySet().stream()
         .max(Map.Entry.comparingByValue()).get().getKey();
 
-    Optional<PrecisionResult> pr = d.precision();
+    Optional<PrecisionSearch.Result> pr = d.precision();
     List<String> fix = pr.map(r -> List.copyOf(r.plan().fp32Nodes())).orElse(List.of());
-    boolean passes = pr.map(PrecisionResult::passed).orElse(d.passed());
+    boolean passes = pr.map(PrecisionSearch.Result::found).orElse(d.passed());
     out.println("Precision plan: " + (fix.isEmpty() ? "all FP16 (the outputs pass as they are)"
         : fix.size() + " node(s) in FP32: " + fix) + (passes ? "" : ", still failing"));
 
     Map<String, Object> facts = new LinkedHashMap<>();
-    facts.put("outputNormalizedError", d.compare().outputs().get(0).stats().normalizedError());
-    facts.put("outputMaxAbs", d.compare().outputs().get(0).stats().maxAbs());
+    facts.put("outputNormalizedError", Investigation.stats(outputs.get(0)).normalizedError());
+    facts.put("outputMaxAbs", Investigation.stats(outputs.get(0)).maxAbs());
     facts.put("observedTensors", (double) d.layerwise().tensors().size());
     facts.put("topMotif", motif);
-    return new ExampleOutcome(name(), first.map(TensorError::node).orElse(""), first.map(TensorError::opType).orElse(""),
+    facts.put("fp16UnrepresentableConstants", (double) constants.size());
+    return new ExampleOutcome(name(), first.map(TensorReport::node).orElse(""), first.map(TensorReport::opType).orElse(""),
         top.isEmpty() ? "" : top.get(0).node(), motif, fix, passes, facts);
   }
 

@@ -1,13 +1,12 @@
 package dev.halfbisect.examples;
 
 import com.google.common.collect.ImmutableList;
-import dev.halfbisect.api.AmplifyResult;
 import dev.halfbisect.api.DiagnosisResult;
 import dev.halfbisect.api.HalfBisect;
-import dev.halfbisect.api.LayerwiseResult;
-import dev.halfbisect.api.NodeAmplification;
-import dev.halfbisect.api.PrecisionResult;
-import dev.halfbisect.api.TensorError;
+import dev.halfbisect.bisect.Layerwise;
+import dev.halfbisect.bisect.Amplification.NodeAmplification;
+import dev.halfbisect.bisect.PrecisionSearch;
+import dev.halfbisect.bisect.Layerwise.TensorReport;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.data.InputSpec;
@@ -188,9 +187,9 @@ public final class TimesformerExample implements Example {
     out.println("model: " + built.model().graph().getNodeCount() + " ONNX nodes, opset " + built.model().opsetVersion()
         + "; reference " + hb.referenceSpec() + ", candidate " + hb.candidateSpec());
     DiagnosisResult d = hb.diagnose();
-    LayerwiseResult lw = d.layerwise();
-    Map<String, TensorError> byTensor = lw.tensors().stream()
-        .collect(Collectors.toMap(TensorError::tensor, Function.identity(), (a, b) -> a));
+    Layerwise.Result lw = d.layerwise();
+    Map<String, TensorReport> byTensor = lw.tensors().stream()
+        .collect(Collectors.toMap(TensorReport::tensor, Function.identity(), (a, b) -> a));
 
     out.println();
     out.println("Normalized error ||fp16 - fp32|| / ||fp32|| after each stage (layerwise, one run, all tensors observed):");
@@ -203,18 +202,18 @@ public final class TimesformerExample implements Example {
     for (int b = 0; b < BLOCKS; b++) {
       StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-6d", b));
       for (int k = 0; k < STAGES.length; k++) {
-        TensorError t = byTensor.get(built.stageTensors().get(b)[k]);
-        table[b][k] = t == null ? Double.NaN : t.stats().normalizedError();
+        TensorReport t = byTensor.get(built.stageTensors().get(b)[k]);
+        table[b][k] = t == null ? Double.NaN : Investigation.stats(t).normalizedError();
         row.append(String.format(Locale.ROOT, " %9s", Investigation.err(table[b][k])));
       }
       out.println(row);
     }
 
-    Optional<TensorError> first = lw.firstFailing();
+    Optional<TensorReport> first = lw.firstFailing();
     out.println();
     out.println("First divergent node: " + Investigation.describe(first));
-    AmplifyResult amp = d.amplify();
-    List<NodeAmplification> top = Investigation.topAmplifications(amp, 5);
+    dev.halfbisect.bisect.Amplification.Result amp = d.amplify();
+    List<NodeAmplification> top = Investigation.topAmplifications(amp.nodes(), 5);
     out.println("Largest amplification (output error / worst input error):");
     for (NodeAmplification a : top) {
       out.println(String.format(Locale.ROOT, "  %-44s %-10s x%-8.1f in %s -> out %s, local %s", a.node(), a.opType(),
@@ -225,9 +224,9 @@ public final class TimesformerExample implements Example {
     String motif = ampNode.isEmpty() ? "" : motifOf(ampNode);
     out.println("Amplification is largest in " + (motif.isEmpty() ? "no node" : motif + " (" + ampNode + ")"));
 
-    Optional<PrecisionResult> pr = d.precision();
+    Optional<PrecisionSearch.Result> pr = d.precision();
     List<String> fix = pr.map(r -> List.copyOf(r.plan().fp32Nodes())).orElse(List.of());
-    boolean fixPasses = pr.map(PrecisionResult::passed).orElse(d.passed());
+    boolean fixPasses = pr.map(PrecisionSearch.Result::found).orElse(d.passed());
     out.println("FP32 fix (precision search): " + fix.size() + " node(s) in FP32, "
         + (fixPasses ? "candidate passes" : "candidate still fails")
         + pr.map(r -> String.format(Locale.ROOT, ", %.1f%% of float nodes stay FP16", 100 * r.fp16Fraction())).orElse(""));
@@ -242,8 +241,8 @@ public final class TimesformerExample implements Example {
       }
     }
     facts.put("firstDivergentBlock", first.map(t -> blockOf(t.node())).orElse(-1));
-    facts.put("outputNormalizedError", d.compare().outputs().get(0).stats().normalizedError());
-    return new ExampleOutcome(name(), first.map(TensorError::node).orElse(""), first.map(TensorError::opType).orElse(""),
+    facts.put("outputNormalizedError", Investigation.stats(Investigation.tensor(lw, "logits")).normalizedError());
+    return new ExampleOutcome(name(), first.map(TensorReport::node).orElse(""), first.map(TensorReport::opType).orElse(""),
         ampNode, motif, fix, fixPasses, facts);
   }
 

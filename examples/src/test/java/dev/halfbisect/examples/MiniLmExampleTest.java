@@ -18,6 +18,9 @@ class MiniLmExampleTest {
 
     assertThat(r.number("outputNormalizedError")).isGreaterThan(1e-5).isLessThan(1e-2);
     assertThat(r.number("observedTensors")).isGreaterThan(300);
+    // 13 LayerNorm eps constants (1e-12) underflow to 0; the mask fill -3.4e38 overflows.
+    assertThat(r.number("fp16UnrepresentableConstants")).isGreaterThanOrEqualTo(14);
+    assertThat(r.firstDivergentNode()).isEmpty();
     assertThat(r.fixPasses()).isTrue();
     assertThat(r.fp32Nodes()).isEmpty();
     assertThat(r.amplificationNode()).startsWith("/");
