@@ -1,0 +1,90 @@
+package dev.halfbisect.ort;
+
+import com.google.common.collect.ImmutableList;
+import dev.halfbisect.core.backend.BackendException;
+import dev.halfbisect.core.backend.BuildOptions;
+import dev.halfbisect.core.backend.ModelRef;
+import dev.halfbisect.onnx.Fp16Emulation;
+import dev.halfbisect.onnx.GraphIndex;
+import dev.halfbisect.onnx.MarkOutputs;
+import dev.halfbisect.onnx.OnnxModel;
+import dev.halfbisect.onnx.OnnxModelException;
+import dev.halfbisect.onnx.UnknownNameException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Rewrites a model for one build with onnx-surgery: FP16 emulation under the plan (for
+ * {@code fp16-emulated}), then the observed tensors marked as graph outputs. Observed names are
+ * checked against the original model, so an observed tensor is always an ONNX tensor of the
+ * caller's model.
+ */
+final class ModelPreparation {
+  private ModelPreparation() {}
+
+  /**
+   * @throws IllegalArgumentException for observed tensors or plan nodes the model lacks, naming them
+   * @throws BackendException when the bytes are not a model onnx-surgery can read or rewrite
+   */
+  static PreparedModel prepare(ModelRef ref, byte[] bytes, BuildOptions options, boolean emulate)
+      throws BackendException {
+    if (!emulate && options.observed().isEmpty()) {
+      return new PreparedModel(bytes, ImmutableList.of(), ImmutableList.of()); // nothing to rewrite: skip parsing
+    }
+    OnnxModel model;
+    try {
+      model = OnnxModel.parse(bytes, ref.baseDir().orElse(null), ref.name());
+    } catch (OnnxModelException e) {
+      throw new BackendException("model '" + ref.name() + "' cannot be read: " + e.getMessage(), e);
+    }
+    GraphIndex index = model.index();
+    List<String> missing = new ArrayList<>();
+    for (String name : options.observed()) {
+      if (!index.hasValue(name)) {
+        missing.add(name);
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new IllegalArgumentException("model '" + ref.name() + "' has no tensor named " + missing
+          + "; observe node outputs or graph inputs");
+    }
+    List<String> graphOutputs = index.graphOutputs();
+    List<String> marked = new ArrayList<>();
+    for (String name : options.observed()) {
+      if (!graphOutputs.contains(name)) {
+        marked.add(name);
+      }
+    }
+    try {
+      OnnxModel m = emulate ? Fp16Emulation.apply(model, options.plan()) : model;
+      if (!marked.isEmpty()) {
+        m = MarkOutputs.tensors(m, marked);
+      }
+      return new PreparedModel(m.toBytes(), marked, emulate ? planWarnings(index, options) : List.of());
+    } catch (UnknownNameException e) {
+      throw new IllegalArgumentException("model '" + ref.name() + "': " + e.getMessage(), e);
+    } catch (OnnxModelException e) {
+      throw new BackendException("model '" + ref.name() + "' cannot be prepared for "
+          + options.mode() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Pinned nodes the model lacks are ignored (a probe on an extracted subgraph runs under the plan
+   * of the whole model), but said, since a plan written for another model pins nothing here.
+   */
+  private static List<String> planWarnings(GraphIndex index, BuildOptions options) {
+    List<String> absent = new ArrayList<>();
+    for (String node : options.plan().fp32Nodes()) {
+      if (!index.hasNode(node)) {
+        absent.add(node);
+      }
+    }
+    if (absent.isEmpty()) {
+      return List.of();
+    }
+    List<String> shown = absent.subList(0, Math.min(5, absent.size()));
+    return List.of("precision plan pins " + absent.size() + " of " + options.plan().fp32Nodes().size()
+        + " node(s) this model does not have, ignored: " + shown + (absent.size() > shown.size() ? " ..." : ""));
+  }
+}
