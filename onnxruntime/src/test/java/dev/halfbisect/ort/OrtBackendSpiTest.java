@@ -214,6 +214,29 @@ class OrtBackendSpiTest {
   }
 
   @Test
+  void viewsOfOneSharedSessionRunFromSeveralThreads() throws Exception {
+    ModelRef m = ProtoModels.twoInputs();
+    BuildOptions opts = BuildOptions.of("fp32").withObserved(List.of("prod"));
+    try (BackendSession a = backend.open(m, opts); BackendSession b = backend.open(m, opts)) {
+      assertThat(b.buildStats().cached()).isTrue();
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+      try {
+        List<java.util.concurrent.Future<Float>> results = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+          BackendSession s = i % 2 == 0 ? a : b;
+          float x = i;
+          results.add(pool.submit(() -> s.run(sample(x)).get("prod").toFloatArray()[0]));
+        }
+        for (int i = 0; i < 40; i++) {
+          assertThat(results.get(i).get()).isEqualTo(2f * i * i);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  @Test
   void invalidModelBytesGiveABackendExceptionNamingTheModel() {
     ModelRef junk = ModelRef.ofBytes("junk.onnx", new byte[] {1, 2, 3, 4, 5}, null);
     assertThatThrownBy(() -> backend.open(junk, BuildOptions.of("fp32")))
