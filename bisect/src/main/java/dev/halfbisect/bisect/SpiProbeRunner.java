@@ -67,7 +67,7 @@ public final class SpiProbeRunner implements ProbeRunner {
       default:
         throw new IllegalStateException("unknown probe kind " + spec.kind());
     }
-    ModelRef ref = model == null ? fullModel() : ModelRef.ofBytes(graph.name() + "#" + spec.kind().name().toLowerCase(),
+    ModelRef ref = model == null ? fullModel() : ModelRef.ofBytes(graph.name() + "#" + spec.kind().name().toLowerCase(java.util.Locale.ROOT),
         model.toByteArray(), graph.baseDir().orElse(null));
     boolean cand = spec.side() == ProbeSpec.Side.CANDIDATE;
     BuildOptions base = cand ? candidateOptions : referenceOptions;

@@ -19,26 +19,23 @@ import dev.halfbisect.core.backend.BuildStats;
 import dev.halfbisect.core.backend.ModelRef;
 import dev.halfbisect.core.backend.RunResult;
 import dev.halfbisect.core.backend.TensorInfo;
-import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.onnx.Fp16Emulation;
+import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
-
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A test stand-in for the project's ORT backend (not on this branch yet): ONNX Runtime CPU, mode
- * {@code fp32}, and {@code fp16-emulated} where every FP16 node's float inputs and outputs pass
- * through Cast(FLOAT16) then Cast(FLOAT); constants (initializers, Constant outputs) are clipped to
- * the FP16 range first, as FP16 builds do with weights. Observed tensors become graph outputs.
+ * {@code fp32}, and {@code fp16-emulated} through onnx-surgery's {@link Fp16Emulation} (the same
+ * rewrite the ORT backend uses). Observed tensors become graph outputs.
  */
 final class OrtTestBackend implements Backend {
   final AtomicInteger fp16Builds = new AtomicInteger();
@@ -82,10 +79,12 @@ final class OrtTestBackend implements Backend {
           graph.addOutput(ProbeGraphs.valueInfo(g, o));
         }
       }
+      OnnxModel model = OnnxModel.of(g.proto().toBuilder().setGraph(graph).build(), ref.baseDir().orElse(null),
+          ref.name());
       if (fp16) {
-        emulate(g, graph, options.plan());
+        model = Fp16Emulation.apply(model, options.plan());
       }
-      byte[] bytes = g.proto().toBuilder().setGraph(graph).build().toByteArray();
+      byte[] bytes = model.toBytes();
       OrtEnvironment env = OrtEnvironment.getEnvironment();
       OrtSession.SessionOptions so = new OrtSession.SessionOptions();
       so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.BASIC_OPT);
@@ -95,75 +94,6 @@ final class OrtTestBackend implements Backend {
     } catch (IOException | OrtException e) {
       throw new BackendException("ort-test cannot build " + ref.name() + ": " + e.getMessage(), e);
     }
-  }
-
-  /** Rewrites FP16 nodes' float inputs and outputs through Cast pairs. */
-  private static void emulate(ModelGraph g, Onnx.GraphProto.Builder graph, PrecisionPlan plan) {
-    List<Onnx.NodeProto> out = new ArrayList<>();
-    Map<String, String> rounded = new HashMap<>();
-    int k = 0;
-    for (Onnx.NodeProto n : graph.getNodeList()) {
-      // Constants are data, not compute: their consumers clip and round them.
-      if (!plan.isFp16(n.getName()) || Set.of("Cast", "Shape", "Constant").contains(n.getOpType())) {
-        out.add(n);
-        continue;
-      }
-      Onnx.NodeProto.Builder b = n.toBuilder();
-      for (int i = 0; i < n.getInputCount(); i++) {
-        String in = n.getInput(i);
-        if (in.isEmpty() || !g.isFloat(in) || g.elementType(in).get() != DType.FLOAT32) {
-          continue;
-        }
-        String r = rounded.get(in);
-        if (r == null) {
-          r = in + "__r16_" + (k++);
-          boolean constant = g.isInitializer(in)
-              || g.producer(in).map(p -> p.getOpType().equals("Constant")).orElse(false);
-          if (constant) {
-            String clipped = in + "__clip";
-            ensureRangeConstants(graph);
-            out.add(Onnx.NodeProto.newBuilder().setOpType("Clip").setName(clipped).addInput(in)
-                .addInput("__fp16_lowest").addInput("__fp16_max").addOutput(clipped).build());
-            out.addAll(castPair(clipped, r));
-          } else {
-            out.addAll(castPair(in, r));
-          }
-          rounded.put(in, r);
-        }
-        b.setInput(i, r);
-      }
-      List<Onnx.NodeProto> after = new ArrayList<>();
-      for (int i = 0; i < n.getOutputCount(); i++) {
-        String o = n.getOutput(i);
-        if (o.isEmpty() || !g.isFloat(o) || g.elementType(o).get() != DType.FLOAT32) {
-          continue;
-        }
-        String raw = o + "__raw32";
-        b.setOutput(i, raw);
-        after.addAll(castPair(raw, o));
-      }
-      out.add(b.build());
-      out.addAll(after);
-    }
-    graph.clearNode().addAllNode(out);
-  }
-
-  private static void ensureRangeConstants(Onnx.GraphProto.Builder graph) {
-    if (graph.getInitializerList().stream().noneMatch(t -> t.getName().equals("__fp16_max"))) {
-      graph.addInitializer(Onnx.TensorProto.newBuilder().setName("__fp16_max").setDataType(1).addFloatData(65504f));
-      graph.addInitializer(Onnx.TensorProto.newBuilder().setName("__fp16_lowest").setDataType(1).addFloatData(-65504f));
-    }
-  }
-
-  private static List<Onnx.NodeProto> castPair(String in, String out) {
-    String mid = out + "__h";
-    return List.of(cast(in, mid, 10, out + "__to16"), cast(mid, out, 1, out + "__to32"));
-  }
-
-  private static Onnx.NodeProto cast(String in, String out, int to, String name) {
-    return Onnx.NodeProto.newBuilder().setOpType("Cast").setName(name).addInput(in).addOutput(out)
-        .addAttribute(Onnx.AttributeProto.newBuilder().setName("to").setType(Onnx.AttributeProto.AttributeType.INT)
-            .setI(to)).build();
   }
 
   private static final class Session implements BackendSession {
