@@ -14,7 +14,12 @@ public final class CompareResult extends AnalysisResult {
   }
 
   /** One entry per floating-point graph output. */
-  public List<Layerwise.TensorReport> outputs() {
-    return result.tensors();
+  public List<TensorError> outputs() {
+    return result.tensors().stream().map(TensorError::of).toList();
+  }
+
+  /** The bisect module's result. */
+  public Layerwise.Result result() {
+    return result;
   }
 }

@@ -1,52 +1,54 @@
 package dev.halfbisect.api;
 
-import dev.halfbisect.bisect.Amplification;
-import dev.halfbisect.bisect.Layerwise;
-import dev.halfbisect.bisect.PrecisionSearch;
 import dev.halfbisect.report.AnalysisReport;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * Everything at once: every tensor compared, amplification per node, and when the outputs fail the
- * precision plan that fixes them; the report carries the root causes.
+ * Everything at once: graph outputs, every tensor compared, amplification per node, and when the
+ * outputs fail the precision plan that fixes them; the report carries the root causes. Each part
+ * is also available as the result its own operation returns.
  */
 public final class DiagnosisResult extends AnalysisResult {
-  private final Layerwise.Result layerwise;
-  private final Amplification.Result amplify;
-  private final PrecisionSearch.Result precision;
-  private final List<Path> files;
+  private final CompareResult compare;
+  private final LayerwiseResult layerwise;
+  private final AmplifyResult amplify;
+  private final PrecisionResult precision;
 
-  DiagnosisResult(AnalysisReport report, Layerwise.Result layerwise, Amplification.Result amplify,
-      PrecisionSearch.Result precision, List<Path> files) {
+  DiagnosisResult(AnalysisReport report, CompareResult compare, LayerwiseResult layerwise, AmplifyResult amplify,
+      PrecisionResult precision) {
     super(report);
+    this.compare = compare;
     this.layerwise = layerwise;
     this.amplify = amplify;
     this.precision = precision;
-    this.files = List.copyOf(files);
   }
 
-  public Layerwise.Result layerwise() {
+  public CompareResult compare() {
+    return compare;
+  }
+
+  public LayerwiseResult layerwise() {
     return layerwise;
   }
 
-  public Amplification.Result amplify() {
+  public AmplifyResult amplify() {
     return amplify;
   }
 
-  /** The fix, present when the outputs failed. */
-  public Optional<PrecisionSearch.Result> precision() {
+  /** The fix, present when the outputs failed (absent from {@link HalfBisect#explain()}). */
+  public Optional<PrecisionResult> precision() {
     return Optional.ofNullable(precision);
   }
 
   /** The first failing tensor, if any. */
-  public Optional<Layerwise.TensorReport> firstFailing() {
+  public Optional<TensorError> firstFailing() {
     return layerwise.firstFailing();
   }
 
   /** Plan files written under the output folder. */
   public List<Path> files() {
-    return files;
+    return precision == null ? List.of() : precision.files();
   }
 }

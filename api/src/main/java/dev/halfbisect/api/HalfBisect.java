@@ -122,6 +122,15 @@ public final class HalfBisect {
     return validated(with(sp, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener));
   }
 
+  /** Adds an input spec (core {@link InputSpec}). */
+  public HalfBisect input(InputSpec s) {
+    Preconditions.checkNotNull(s, "input spec");
+    List<InputSpec> sp = new ArrayList<>(specs);
+    sp.removeIf(x -> x.name().equals(s.name()));
+    sp.add(s);
+    return validated(with(sp, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener));
+  }
+
   /** Uses these tensors as inputs (in every sample); inputs not given are generated. */
   public HalfBisect inputs(Map<String, Tensor> tensors) {
     Preconditions.checkNotNull(tensors, "inputs");

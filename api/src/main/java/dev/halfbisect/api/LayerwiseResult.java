@@ -20,12 +20,12 @@ public final class LayerwiseResult extends AnalysisResult {
   }
 
   /** All compared tensors in topological order. */
-  public List<Layerwise.TensorReport> tensors() {
-    return result.tensors();
+  public List<TensorError> tensors() {
+    return result.tensors().stream().map(TensorError::of).toList();
   }
 
   /** The first failing tensor in topological order, if any. */
-  public Optional<Layerwise.TensorReport> firstFailing() {
-    return result.firstFailing();
+  public Optional<TensorError> firstFailing() {
+    return result.firstFailing().map(TensorError::of);
   }
 }

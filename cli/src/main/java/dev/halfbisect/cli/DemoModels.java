@@ -2,6 +2,9 @@ package dev.halfbisect.cli;
 
 import com.google.protobuf.ByteString;
 import dev.halfbisect.api.HalfBisect;
+import dev.halfbisect.core.data.InputSpec;
+import dev.halfbisect.examples.Example;
+import dev.halfbisect.examples.Examples;
 import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.nio.ByteBuffer;
@@ -9,9 +12,10 @@ import java.nio.ByteOrder;
 import java.util.Random;
 
 /**
- * The models {@code demo} can run. Until the examples module is in this build, one model is bundled
- * here: a TimeSformer-style block whose decomposed LayerNorm overflows in FP16 (the squared
- * deviations of activations around 300 exceed 65504).
+ * The models {@code demo} can run: every example of the examples module ({@code timesformer},
+ * ...), and {@code timesformer-block}, a single TimeSformer-style block kept here as the smallest
+ * demo (its decomposed LayerNorm overflows in FP16: squared deviations of activations around 300
+ * exceed 65504).
  */
 final class DemoModels {
   /** A runnable demo: the model, and how to configure the facade for it. */
@@ -28,11 +32,38 @@ final class DemoModels {
   private DemoModels() {}
 
   static Demo get(String name) {
-    if (name.equals("timesformer")) {
+    if (Examples.names().contains(name)) {
+      Example e = Examples.get(name);
       return new Demo() {
         @Override
         public String name() {
-          return "timesformer";
+          return e.name();
+        }
+
+        @Override
+        public String description() {
+          return e.description();
+        }
+
+        @Override
+        public OnnxModel model() {
+          return e.buildModel();
+        }
+
+        @Override
+        public HalfBisect configure(HalfBisect hb) {
+          for (InputSpec s : e.inputs()) {
+            hb = hb.input(s);
+          }
+          return hb;
+        }
+      };
+    }
+    if (name.equals("timesformer-block")) {
+      return new Demo() {
+        @Override
+        public String name() {
+          return "timesformer-block";
         }
 
         @Override
@@ -52,7 +83,8 @@ final class DemoModels {
         }
       };
     }
-    throw new UsageException("unknown example '" + name + "'; examples: timesformer");
+    throw new UsageException("unknown example '" + name + "'; examples: " + String.join(", ", Examples.names())
+        + ", timesformer-block");
   }
 
   /** The bundled block: frames[1x8x64] -> logits[1x10]. */

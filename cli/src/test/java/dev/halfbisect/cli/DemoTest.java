@@ -29,8 +29,8 @@ class DemoTest {
       Assumptions.assumeTrue(false, "ort:fp16-emulated unavailable: " + e.getMessage());
     }
     Path out = tmp.resolve("demo");
-    CliRun r = CliRun.of("demo", "--out", out.toString(), "--reference", "ort:fp32", "--candidate",
-        "ort:fp16-emulated", "--quiet");
+    CliRun r = CliRun.of("demo", "--example", "timesformer-block", "--out", out.toString(), "--reference", "ort:fp32",
+        "--candidate", "ort:fp16-emulated", "--quiet");
     assertThat(r.exit()).as(r.out() + r.err()).isZero();
     assertThat(r.out()).contains("FAIL", "norm1/Pow", "overflow", "--layerPrecisions=", "HTML report:");
     JsonNode j = new ObjectMapper().readTree(out.resolve("report.json").toFile());
