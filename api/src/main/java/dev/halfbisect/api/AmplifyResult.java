@@ -18,7 +18,7 @@ public final class AmplifyResult extends AnalysisResult {
   }
 
   /** Nodes with their local error, input error, output error and amplification. */
-  public List<NodeAmplification> nodes() {
-    return result.nodes().stream().map(NodeAmplification::of).toList();
+  public List<Amplification.NodeAmplification> nodes() {
+    return result.nodes();
   }
 }

@@ -20,11 +20,6 @@ public final class BisectResult extends AnalysisResult {
     return result;
   }
 
-  /** The first divergent tensor with its error; empty when the graph outputs pass. */
-  public Optional<TensorError> firstFailing() {
-    return result.divergence().map(d -> TensorError.of(d.tensor(), d.node(), d.opType(), d.outputError()));
-  }
-
   /** Where the FP16 result first diverges; empty when the graph outputs pass. */
   public Optional<FirstDivergence.Divergence> divergence() {
     return result.divergence();

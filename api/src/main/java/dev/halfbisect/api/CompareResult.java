@@ -14,12 +14,7 @@ public final class CompareResult extends AnalysisResult {
   }
 
   /** One entry per floating-point graph output. */
-  public List<TensorError> outputs() {
-    return result.tensors().stream().map(TensorError::of).toList();
-  }
-
-  /** The bisect module's result. */
-  public Layerwise.Result result() {
-    return result;
+  public List<Layerwise.TensorReport> outputs() {
+    return result.tensors();
   }
 }

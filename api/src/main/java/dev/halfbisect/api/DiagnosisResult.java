@@ -1,54 +1,52 @@
 package dev.halfbisect.api;
 
+import dev.halfbisect.bisect.Amplification;
+import dev.halfbisect.bisect.Layerwise;
+import dev.halfbisect.bisect.PrecisionSearch;
 import dev.halfbisect.report.AnalysisReport;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * Everything at once: graph outputs, every tensor compared, amplification per node, and when the
- * outputs fail the precision plan that fixes them; the report carries the root causes. Each part
- * is also available as the result its own operation returns.
+ * Everything at once: every tensor compared, amplification per node, and when the outputs fail the
+ * precision plan that fixes them; the report carries the root causes.
  */
 public final class DiagnosisResult extends AnalysisResult {
-  private final CompareResult compare;
-  private final LayerwiseResult layerwise;
-  private final AmplifyResult amplify;
-  private final PrecisionResult precision;
+  private final Layerwise.Result layerwise;
+  private final Amplification.Result amplify;
+  private final PrecisionSearch.Result precision;
+  private final List<Path> files;
 
-  DiagnosisResult(AnalysisReport report, CompareResult compare, LayerwiseResult layerwise, AmplifyResult amplify,
-      PrecisionResult precision) {
+  DiagnosisResult(AnalysisReport report, Layerwise.Result layerwise, Amplification.Result amplify,
+      PrecisionSearch.Result precision, List<Path> files) {
     super(report);
-    this.compare = compare;
     this.layerwise = layerwise;
     this.amplify = amplify;
     this.precision = precision;
+    this.files = List.copyOf(files);
   }
 
-  public CompareResult compare() {
-    return compare;
-  }
-
-  public LayerwiseResult layerwise() {
+  public Layerwise.Result layerwise() {
     return layerwise;
   }
 
-  public AmplifyResult amplify() {
+  public Amplification.Result amplify() {
     return amplify;
   }
 
-  /** The fix, present when the outputs failed (absent from {@link HalfBisect#explain()}). */
-  public Optional<PrecisionResult> precision() {
+  /** The fix, present when the outputs failed. */
+  public Optional<PrecisionSearch.Result> precision() {
     return Optional.ofNullable(precision);
   }
 
   /** The first failing tensor, if any. */
-  public Optional<TensorError> firstFailing() {
+  public Optional<Layerwise.TensorReport> firstFailing() {
     return layerwise.firstFailing();
   }
 
   /** Plan files written under the output folder. */
   public List<Path> files() {
-    return precision == null ? List.of() : precision.files();
+    return files;
   }
 }

@@ -20,12 +20,12 @@ public final class LayerwiseResult extends AnalysisResult {
   }
 
   /** All compared tensors in topological order. */
-  public List<TensorError> tensors() {
-    return result.tensors().stream().map(TensorError::of).toList();
+  public List<Layerwise.TensorReport> tensors() {
+    return result.tensors();
   }
 
   /** The first failing tensor in topological order, if any. */
-  public Optional<TensorError> firstFailing() {
-    return result.firstFailing().map(TensorError::of);
+  public Optional<Layerwise.TensorReport> firstFailing() {
+    return result.firstFailing();
   }
 }

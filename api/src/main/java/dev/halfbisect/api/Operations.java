@@ -140,23 +140,7 @@ final class Operations {
         : PrecisionSearch.run(ctx, amp, amp.candidateBuilds(), Integer.MAX_VALUE);
     List<Path> files = ps == null ? List.of() : writePlanFiles(ps);
     AnalysisReport rep = ReportMapper.diagnose(header("diagnose", ctx), lw, null, amp, ps, ctx.model());
-    Layerwise.Result outs = outputsOnly(lw);
-    CompareResult compare = new CompareResult(finish(ReportMapper.from(header("compare", ctx), outs)), outs);
-    LayerwiseResult layerwise = new LayerwiseResult(finish(ReportMapper.from(header("layerwise", ctx), lw)), lw);
-    AmplifyResult amplify = new AmplifyResult(finish(ReportMapper.from(header("amplify", ctx), amp, ctx.model())),
-        amp);
-    PrecisionResult precision = ps == null ? null
-        : new PrecisionResult(finish(ReportMapper.from(header("precision", ctx), ps)), ps, files);
-    return new DiagnosisResult(finish(rep), compare, layerwise, amplify, precision);
-  }
-
-  /** The layerwise result restricted to the graph outputs (what compare reports). */
-  private Layerwise.Result outputsOnly(Layerwise.Result lw) {
-    java.util.Set<String> outs = new java.util.HashSet<>(graph.outputs());
-    ImmutableList<Layerwise.TensorReport> rows = lw.tensors().stream().filter(t -> outs.contains(t.tensor()))
-        .collect(ImmutableList.toImmutableList());
-    return new Layerwise.Result(rows, rows.stream().filter(t -> !t.pass()).findFirst(), ImmutableMap.of(),
-        lw.outputsPass(), lw.candidateBuilds(), lw.note());
+    return new DiagnosisResult(finish(rep), lw, amp, ps, files);
   }
 
   private ReportMapper.Header header(String command, BisectContext ctx) {

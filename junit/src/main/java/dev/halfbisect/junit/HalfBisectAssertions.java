@@ -4,7 +4,7 @@ import dev.halfbisect.api.AnalysisResult;
 import dev.halfbisect.api.CompareResult;
 import dev.halfbisect.api.HalfBisect;
 import dev.halfbisect.api.LayerwiseResult;
-import dev.halfbisect.api.TensorError;
+import dev.halfbisect.bisect.Layerwise;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.core.verdict.Tolerance;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -69,7 +69,7 @@ public final class HalfBisectAssertions {
       throw new IllegalArgumentException("model " + hb.modelName() + " has no node named '" + nodeName + "'");
     }
     LayerwiseResult r = hb.layerwise();
-    TensorError first = r.firstFailing().orElse(null);
+    Layerwise.TensorReport first = r.firstFailing().orElse(null);
     if (first != null && order.indexOf(first.node()) < limit) {
       fail("expected the first divergence at or after node '" + nodeName + "' but tensor " + first.tensor()
           + " of node '" + first.node() + "' fails before it", hb, reportDir);
