@@ -145,7 +145,7 @@ public final class ClipVitExample implements Example {
     HalfBisect hb = Investigation.facade(this, o, 21);
     AmplifyResult amp = hb.amplify();
     // A LayerNorm's mean of an already normalized input is ~0, so its relative error says nothing: skip means.
-    List<NodeAmplification> top = Investigation.topAmplifications(amp.result().nodes(), 40).stream()
+    List<NodeAmplification> top = Investigation.topAmplifications(amp.nodes(), 40).stream()
         .filter(a -> !a.opType().equals("ReduceMean")).limit(3).toList();
     out.println();
     out.println("FP16 verdict: " + (amp.passed() ? "pass" : "FAIL")

@@ -124,13 +124,13 @@ public final class CnnTransformerExample implements Example {
 
     HalfBisect hb = Investigation.facade(this, o, 11);
     DiagnosisResult d = hb.diagnose();
-    TensorReport output = Investigation.tensor(d.layerwise().result(), "boxes");
+    TensorReport output = Investigation.tensor(d.layerwise(), "boxes");
     out.println("Output: " + Investigation.describeOne(output));
-    Optional<TensorReport> first = d.layerwise().result().firstFailing();
+    Optional<TensorReport> first = d.layerwise().firstFailing();
     out.println("First divergent node: " + Investigation.describe(first));
     String module = first.map(t -> Investigation.scopeOf(Investigation.scopeOf(t.node()) + "/x")).orElse("");
     out.println("Module: " + module);
-    Optional<PrecisionSearch.Result> pr = d.precision().map(dev.halfbisect.api.PrecisionResult::result);
+    Optional<PrecisionSearch.Result> pr = d.precision();
     List<String> fix = pr.map(r -> List.copyOf(r.plan().fp32Nodes())).orElse(List.of());
     boolean passes = pr.map(PrecisionSearch.Result::found).orElse(d.passed());
     out.println("FP32 fix: " + fix + (passes ? " -> passes" : " -> still fails"));

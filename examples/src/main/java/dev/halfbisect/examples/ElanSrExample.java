@@ -160,14 +160,14 @@ public final class ElanSrExample implements Example {
 
     HalfBisect hb = Investigation.facade(this, o, 31);
     DiagnosisResult d = hb.diagnose();
-    Optional<TensorReport> first = d.layerwise().result().firstFailing();
+    Optional<TensorReport> first = d.layerwise().firstFailing();
     out.println();
     out.println("First divergent node: " + Investigation.describe(first));
-    List<String> overflowing = d.layerwise().result().tensors().stream()
+    List<String> overflowing = d.layerwise().tensors().stream()
         .filter(t -> Investigation.stats(t).nonFiniteWhereRefFinite() > 0 && Investigation.stats(t).refMaxAbs() > 65504)
         .map(TensorReport::node).toList();
     out.println("Nodes whose FP32 output exceeds 65504 (overflow in FP16): " + overflowing);
-    Optional<PrecisionSearch.Result> pr = d.precision().map(dev.halfbisect.api.PrecisionResult::result);
+    Optional<PrecisionSearch.Result> pr = d.precision();
     List<String> fix = pr.map(p -> List.copyOf(p.plan().fp32Nodes())).orElse(List.of());
     boolean passes = pr.map(PrecisionSearch.Result::found).orElse(d.passed());
     out.println("FP32 fix: " + fix + (passes ? " -> passes" : " -> still fails"));

@@ -97,7 +97,7 @@ public final class MiniLmExample implements Example {
     out.println("== minilm: " + description());
     out.println("reference " + hb.referenceSpec() + ", candidate " + hb.candidateSpec() + ", " + hb.nodeNames().size()
         + " ONNX nodes");
-    List<TensorReport> outputs = hb.compare().result().tensors();
+    List<TensorReport> outputs = hb.compare().outputs();
     DiagnosisResult d = hb.diagnose();
     out.println("Outputs:");
     for (TensorReport t : outputs) {
@@ -105,27 +105,27 @@ public final class MiniLmExample implements Example {
     }
     // Constants FP16 cannot hold (the -3.4e38 attention-mask fill becomes -inf, LayerNorm's eps 1e-12 becomes 0)
     // fail the layerwise check without computing anything: list them apart from the computed tensors.
-    List<TensorReport> constants = d.layerwise().result().tensors().stream()
+    List<TensorReport> constants = d.layerwise().tensors().stream()
         .filter(t -> t.opType().equals("Constant") && !t.pass()).collect(Collectors.toList());
     out.println("Constants FP16 cannot hold: " + constants.size());
     for (TensorReport t : constants.subList(0, Math.min(3, constants.size()))) {
       out.println(String.format(Locale.ROOT, "  %s: |value| %.3g %s", t.node(), Investigation.stats(t).refMaxAbs(),
           Investigation.stats(t).refMaxAbs() > 65504 ? "-> inf in FP16" : "-> 0 in FP16"));
     }
-    List<TensorReport> worst = d.layerwise().result().tensors().stream()
+    List<TensorReport> worst = d.layerwise().tensors().stream()
         .filter(t -> !t.opType().equals("Constant"))
         .filter(t -> Double.isFinite(Investigation.stats(t).normalizedError()))
         .sorted(Comparator.comparingDouble((TensorReport t) -> Investigation.stats(t).normalizedError()).reversed())
         .limit(5).collect(Collectors.toList());
-    out.println("Worst tensors (layerwise, " + d.layerwise().result().tensors().size() + " observed):");
+    out.println("Worst tensors (layerwise, " + d.layerwise().tensors().size() + " observed):");
     for (TensorReport t : worst) {
       out.println("  " + Investigation.describeOne(t));
     }
-    Optional<TensorReport> first = d.layerwise().result().tensors().stream()
+    Optional<TensorReport> first = d.layerwise().tensors().stream()
         .filter(t -> !t.pass() && !t.opType().equals("Constant")).findFirst();
     out.println("First divergent computed node: " + Investigation.describe(first));
 
-    List<NodeAmplification> top = Investigation.topAmplifications(d.amplify().result().nodes(), 40);
+    List<NodeAmplification> top = Investigation.topAmplifications(d.amplify().nodes(), 40);
     Map<String, Long> motifs = top.stream().collect(Collectors.groupingBy(a -> motifOf(a), LinkedHashMap::new,
         Collectors.counting()));
     out.println("Top amplifying nodes:");
@@ -136,7 +136,7 @@ public final class MiniLmExample implements Example {
     String motif = motifs.isEmpty() ? "" : motifs.entrySet().stream()
         .max(Map.Entry.comparingByValue()).get().getKey();
 
-    Optional<PrecisionSearch.Result> pr = d.precision().map(dev.halfbisect.api.PrecisionResult::result);
+    Optional<PrecisionSearch.Result> pr = d.precision();
     List<String> fix = pr.map(r -> List.copyOf(r.plan().fp32Nodes())).orElse(List.of());
     boolean passes = pr.map(PrecisionSearch.Result::found).orElse(d.passed());
     out.println("Precision plan: " + (fix.isEmpty() ? "all FP16 (the outputs pass as they are)"
@@ -145,7 +145,7 @@ public final class MiniLmExample implements Example {
     Map<String, Object> facts = new LinkedHashMap<>();
     facts.put("outputNormalizedError", Investigation.stats(outputs.get(0)).normalizedError());
     facts.put("outputMaxAbs", Investigation.stats(outputs.get(0)).maxAbs());
-    facts.put("observedTensors", (double) d.layerwise().result().tensors().size());
+    facts.put("observedTensors", (double) d.layerwise().tensors().size());
     facts.put("topMotif", motif);
     facts.put("fp16UnrepresentableConstants", (double) constants.size());
     return new ExampleOutcome(name(), first.map(TensorReport::node).orElse(""), first.map(TensorReport::opType).orElse(""),

@@ -187,7 +187,7 @@ public final class TimesformerExample implements Example {
     out.println("model: " + built.model().graph().getNodeCount() + " ONNX nodes, opset " + built.model().opsetVersion()
         + "; reference " + hb.referenceSpec() + ", candidate " + hb.candidateSpec());
     DiagnosisResult d = hb.diagnose();
-    Layerwise.Result lw = d.layerwise().result();
+    Layerwise.Result lw = d.layerwise();
     Map<String, TensorReport> byTensor = lw.tensors().stream()
         .collect(Collectors.toMap(TensorReport::tensor, Function.identity(), (a, b) -> a));
 
@@ -212,7 +212,7 @@ public final class TimesformerExample implements Example {
     Optional<TensorReport> first = lw.firstFailing();
     out.println();
     out.println("First divergent node: " + Investigation.describe(first));
-    dev.halfbisect.bisect.Amplification.Result amp = d.amplify().result();
+    dev.halfbisect.bisect.Amplification.Result amp = d.amplify();
     List<NodeAmplification> top = Investigation.topAmplifications(amp.nodes(), 5);
     out.println("Largest amplification (output error / worst input error):");
     for (NodeAmplification a : top) {
@@ -224,7 +224,7 @@ public final class TimesformerExample implements Example {
     String motif = ampNode.isEmpty() ? "" : motifOf(ampNode);
     out.println("Amplification is largest in " + (motif.isEmpty() ? "no node" : motif + " (" + ampNode + ")"));
 
-    Optional<PrecisionSearch.Result> pr = d.precision().map(dev.halfbisect.api.PrecisionResult::result);
+    Optional<PrecisionSearch.Result> pr = d.precision();
     List<String> fix = pr.map(r -> List.copyOf(r.plan().fp32Nodes())).orElse(List.of());
     boolean fixPasses = pr.map(PrecisionSearch.Result::found).orElse(d.passed());
     out.println("FP32 fix (precision search): " + fix.size() + " node(s) in FP32, "

@@ -158,7 +158,7 @@ public final class UnetExample implements Example {
     HalfBisect hb = Investigation.facade(this, o, 5);
     CompareResult cr = hb.compare();
     out.println("Verdict on the output (default FP16 tolerance): " + (cr.passed() ? "pass" : "FAIL") + " - "
-        + Investigation.describeOne(cr.result().tensors().get(0)));
+        + Investigation.describeOne(cr.outputs().get(0)));
     return new ExampleOutcome(name(), "", "", "", "Conv+BN+ReLU", List.of(), cr.passed(), facts);
   }
 }
