@@ -83,7 +83,8 @@ public final class FirstDivergence {
     int before = p.candidateBuilds();
     int bound = ceilLog2(Math.max(1, g.floatTensors().size())) + 1;
     ctx.listener().phase("bisect");
-    List<String> outputs = g.graphOutputs().stream().filter(g::isFloat).toList();
+    // Constant(-foldable) tensors are not computation errors: never a start or a candidate.
+    List<String> outputs = g.graphOutputs().stream().filter(g::isFloat).filter(o -> !g.isConstant(o)).toList();
     ProbeResult full = p.probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), outputs));
     String failing = null;
     for (String o : outputs) {
@@ -100,7 +101,7 @@ public final class FirstDivergence {
     List<String> space = new ArrayList<>();
     java.util.Set<Integer> cone = g.ancestorPositions(failing);
     for (String t : g.floatTensors()) {
-      if (cone.contains(g.topoPosition(g.requireProducer(t).getName()))) {
+      if (!g.isConstant(t) && cone.contains(g.topoPosition(g.requireProducer(t).getName()))) {
         space.add(t);
       }
     }
@@ -132,6 +133,9 @@ public final class FirstDivergence {
       Onnx.NodeProto node = g.requireProducer(space.get(hi));
       int failingInput = -1;
       for (String in : Prober.floatInputs(g, node)) {
+        if (g.isConstant(in)) {
+          continue;
+        }
         Optional<TensorComparison> c = atHi.tensor(in);
         if (c.isPresent() && !c.get().pass()) {
           failingInput = space.indexOf(in);

@@ -30,6 +30,7 @@ public final class ModelGraph {
   private final ImmutableList<String> graphInputs;
   private final ImmutableList<String> graphOutputs;
   private String hash;
+  private ImmutableSet<String> constants;
 
   private ModelGraph(OnnxModel model) {
     GraphIndex unsorted = model.index();
@@ -160,6 +161,32 @@ public final class ModelGraph {
       }
     }
     return ImmutableSet.copyOf(seen.stream().sorted().toList());
+  }
+
+  /**
+   * Node outputs computed only from Constant nodes and initializers (constant-foldable), topological
+   * order. Their FP16 error is a representation limit of the value, not a computation error; random
+   * generators (inputs-free but not constant) are excluded.
+   */
+  public synchronized ImmutableSet<String> constantTensors() {
+    if (constants == null) {
+      Set<String> c = new java.util.LinkedHashSet<>();
+      for (Onnx.NodeProto n : nodes) {
+        if (n.getOpType().startsWith("Random") || hasSubgraph(n)) {
+          continue;
+        }
+        if (index.nodeInputs(n).stream().allMatch(in -> index.isInitializer(in) || c.contains(in))) {
+          n.getOutputList().stream().filter(o -> !o.isEmpty()).forEach(c::add);
+        }
+      }
+      constants = ImmutableSet.copyOf(c);
+    }
+    return constants;
+  }
+
+  /** Whether {@code tensor} is a node output computed only from constants (see {@link #constantTensors()}). */
+  public boolean isConstant(String tensor) {
+    return constantTensors().contains(tensor);
   }
 
   /** Whether the node carries a subgraph (If, Loop, Scan). */

@@ -118,6 +118,10 @@ public final class ReportMapper {
     List<String> w = new ArrayList<>();
     w.add(r.note());
     new TreeMap<>(r.unobserved()).forEach((t, why) -> w.add("not observed: " + t + ": " + why));
+    for (Layerwise.UnrepresentableConstant c : r.constants()) {
+      w.add("constant not representable in FP16 (not counted as a failure): " + c.tensor() + " (" + c.opType() + " "
+          + c.node() + "): " + c.reason());
+    }
     return w;
   }
 
