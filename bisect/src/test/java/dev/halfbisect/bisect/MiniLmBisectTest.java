@@ -131,7 +131,22 @@ class MiniLmBisectTest {
     timed("bisect", t0, r.candidateBuilds());
     assertThat(r.divergence()).isPresent();
     assertThat(r.divergence().get().outputError().pass()).isFalse();
-    assertThat(r.divergence().get().inputErrors()).allMatch(TensorComparison::pass);
+    assertThat(r.candidateBuilds()).isLessThanOrEqualTo(r.buildBound());
+    assertThat(ctx.model().isConstant(r.divergence().get().tensor())).isFalse();
+    if (!r.refinementCutShort()) {
+      assertThat(r.divergence().get().inputErrors()).allMatch(TensorComparison::pass);
+    }
+    System.out.println("[MiniLM bisect] bound " + r.buildBound() + ", refinement cut short " + r.refinementCutShort());
+    // At 0.7x the output error the former always-refining default made 20 builds; the default keeps the bound.
+    BisectContext tight = BisectContext.builder(model, ort, BuildOptions.of("fp32"), ort,
+        BuildOptions.of("fp16-emulated")).samples(plain.samples()).tolerance(Tolerance.normalized(0.7 * outputError))
+        .chunkSize(128).build();
+    t0 = System.nanoTime();
+    FirstDivergence.Result t = FirstDivergence.search(tight);
+    timed("bisect (0.7x tol)", t0, t.candidateBuilds());
+    assertThat(t.candidateBuilds()).isLessThanOrEqualTo(t.buildBound());
+    assertThat(t.divergence().get().outputError().pass()).isFalse();
+    System.out.println("[MiniLM bisect] 0.7x: " + t.divergence().get().node() + ", cut short " + t.refinementCutShort());
     System.out.println("[MiniLM bisect] first divergence " + r.divergence().get().node() + " ("
         + r.divergence().get().opType() + ") error " + r.divergence().get().outputError().normalizedError());
   }

@@ -138,6 +138,10 @@ public final class ReportMapper {
     if (r.failingOutput().isPresent() && r.divergence().isEmpty()) {
       w.add("a graph output fails but no single divergent node was isolated");
     }
+    if (r.refinementCutShort()) {
+      w.add("refinement stopped at the bound of " + r.buildBound() + " builds: an input of the reported node also"
+          + " fails; the error may be born earlier (layerwise lists every failing tensor)");
+    }
     rep = rep.withWarnings(w.isEmpty() ? null : w);
     // The divergent node's own tensor rows give the root-cause evidence.
     List<TensorRow> evidence = r.divergence().map(d -> {
