@@ -122,15 +122,9 @@ public final class Amplification {
     for (String n : single) {
       Onnx.NodeProto node = g.node(n);
       List<String> cuts = new ArrayList<>();
-      for (String in : node.getInputList()) {
-        if (!in.isEmpty() && !g.isInitializer(in) && !cuts.contains(in)) {
+      for (String in : g.nodeInputs(node)) {
+        if (!g.isInitializer(in)) {
           cuts.add(in);
-        }
-      }
-      for (Onnx.AttributeProto a : node.getAttributeList()) {
-        if (a.hasG()) {
-          ModelGraph.outerNames(a.getG()).stream().filter(x -> !g.isInitializer(x) && !cuts.contains(x))
-              .forEach(cuts::add);
         }
       }
       ProbeResult r = p.probe(ProbeSpec.subgraph(ProbeSpec.Side.CANDIDATE, PrecisionPlan.allFp16(), List.of(n), cuts,

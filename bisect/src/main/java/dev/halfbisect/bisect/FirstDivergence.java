@@ -34,10 +34,13 @@ import org.slf4j.LoggerFactory;
  * therefore has a failing output while every float input passed in the same FP16 prefix run: the
  * error is born there (on the cone of {@code o}).
  *
- * <p><b>Builds.</b> The boundary search makes at most 1 + ceil(log2 |A|) <= ceil(log2 N) + 1
- * candidate builds for N float tensors. Each refinement step adds at most ceil(log2) of the shrunk
- * range; {@link #search(BisectContext, boolean) search(ctx, false)} skips refinement and keeps the
- * bound strictly, returning the boundary (whose inputs' errors are reported, possibly failing).
+ * <p><b>Builds.</b> The full run also observes the float inputs of every graph output's producer,
+ * so the boundary search makes at most 1 + ceil(log2 |A|) <= ceil(log2 N) + 1 candidate builds for N
+ * float tensors. By default ({@link Refinement#WITHIN_BOUND}) refinement only spends the builds left
+ * within that bound and stops at the last boundary when a further build would exceed it
+ * ({@link Result#refinementCutShort()}); {@link Refinement#UNBOUNDED} refines to the origin whatever
+ * it costs (each step adds at most ceil(log2) of the shrunk range); {@link Refinement#NONE} returns
+ * the first boundary (whose inputs' errors are reported, possibly failing).
  *
  * <p>A probe that fails to build, crashes, or returns NaN everywhere counts as {@code fail}.
  */
@@ -53,6 +56,16 @@ public final class FirstDivergence {
   public record Divergence(String tensor, String node, String opType, int topoPosition, TensorComparison outputError,
       ImmutableList<TensorComparison> inputErrors) {}
 
+  /** How far the search goes past the first boundary towards the node where error is born. */
+  public enum Refinement {
+    /** Stop at the first boundary. */
+    NONE,
+    /** Refine with the builds left within ceil(log2 N) + 1 (the default). */
+    WITHIN_BOUND,
+    /** Refine until the returned node's inputs pass, whatever it costs. */
+    UNBOUNDED
+  }
+
   /**
    * @param divergence the node where error is born, empty when every graph output passes
    * @param failingOutput the graph output the search started from (empty when all pass)
@@ -60,31 +73,50 @@ public final class FirstDivergence {
    * @param steps probes in the order made
    * @param candidateBuilds builds made (journal hits excluded)
    * @param buildBound ceil(log2 N) + 1 for N = float tensors of the model
+   * @param refinementCutShort whether refinement stopped at a boundary with a failing input because
+   *     the next build would have exceeded {@code buildBound}
    */
   public record Result(Optional<Divergence> divergence, Optional<String> failingOutput, int searchSpace,
-      ImmutableList<Step> steps, int candidateBuilds, int buildBound) {
+      ImmutableList<Step> steps, int candidateBuilds, int buildBound, boolean refinementCutShort) {
+    /** A result whose refinement was not cut short. */
+    public Result(Optional<Divergence> divergence, Optional<String> failingOutput, int searchSpace,
+        ImmutableList<Step> steps, int candidateBuilds, int buildBound) {
+      this(divergence, failingOutput, searchSpace, steps, candidateBuilds, buildBound, false);
+    }
+
     public String verdict() {
       return failingOutput.isPresent() ? "fail" : "pass";
     }
   }
 
-  /** Runs the search, refined to a node whose inputs pass. */
+  /** Runs the search, refined towards a node whose inputs pass within ceil(log2 N) + 1 builds. */
   public static Result search(BisectContext ctx) {
-    return search(ctx, true);
+    return search(ctx, Refinement.WITHIN_BOUND);
   }
 
   /**
-   * Runs the search; with {@code refineToOrigin} false it stops at the first boundary and never
-   * exceeds ceil(log2 N) + 1 candidate builds.
+   * Runs the search; {@code refineToOrigin} true refines without a build bound
+   * ({@link Refinement#UNBOUNDED}), false stops at the first boundary ({@link Refinement#NONE}).
    */
   public static Result search(BisectContext ctx, boolean refineToOrigin) {
+    return search(ctx, refineToOrigin ? Refinement.UNBOUNDED : Refinement.NONE);
+  }
+
+  /** Runs the search with the given refinement. */
+  public static Result search(BisectContext ctx, Refinement refinement) {
     ModelGraph g = ctx.model();
     Prober p = ctx.prober();
     int before = p.candidateBuilds();
     int bound = ceilLog2(Math.max(1, g.floatTensors().size())) + 1;
     ctx.listener().phase("bisect");
-    List<String> outputs = g.graphOutputs().stream().filter(g::isFloat).toList();
-    ProbeResult full = p.probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), outputs));
+    // Constant(-foldable) tensors are not computation errors: never a start or a candidate.
+    List<String> outputs = g.graphOutputs().stream().filter(g::isFloat).filter(o -> !g.isConstant(o)).toList();
+    // Observing the outputs' inputs too makes the full run the boundary probe of the failing output.
+    java.util.Set<String> observed = new java.util.LinkedHashSet<>(outputs);
+    for (String o : outputs) {
+      g.producer(o).ifPresent(n -> observed.addAll(Prober.floatInputs(g, n)));
+    }
+    ProbeResult full = p.probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), List.copyOf(observed)));
     String failing = null;
     for (String o : outputs) {
       if (full.status() != ProbeResult.Status.OK || !full.tensor(o).map(TensorComparison::pass).orElse(true)) {
@@ -100,16 +132,26 @@ public final class FirstDivergence {
     List<String> space = new ArrayList<>();
     java.util.Set<Integer> cone = g.ancestorPositions(failing);
     for (String t : g.floatTensors()) {
-      if (cone.contains(g.topoPosition(g.requireProducer(t).getName()))) {
+      if (!g.isConstant(t) && cone.contains(g.topoPosition(g.requireProducer(t).getName()))) {
         space.add(t);
       }
     }
     TreeMap<Integer, ProbeResult> known = new TreeMap<>();
     int hi = space.indexOf(failing);
+    if (full.status() == ProbeResult.Status.OK && g.producer(failing).isPresent()) {
+      known.put(hi, full);
+    }
     int lo = -1;
+    int boundary = -1; // the last boundary whose own probe is known
+    boolean cutShort = false;
+    search:
     while (true) {
       while (hi - lo > 1) {
         int mid = (lo + hi) >>> 1;
+        if (boundary >= 0 && overBudget(ctx, g, space.get(mid), refinement, bound, before)) {
+          cutShort = true;
+          break search;
+        }
         ProbeResult r = prefixProbe(ctx, g, space.get(mid));
         known.put(mid, r);
         boolean pass = !fails(r, space.get(mid));
@@ -124,21 +166,29 @@ public final class FirstDivergence {
       // Boundary reached: measure the inputs of A[hi] in its own FP16 prefix run.
       ProbeResult atHi = known.get(hi);
       if (atHi == null) {
+        if (boundary >= 0 && overBudget(ctx, g, space.get(hi), refinement, bound, before)) {
+          cutShort = true;
+          break;
+        }
         atHi = prefixProbe(ctx, g, space.get(hi));
         known.put(hi, atHi);
         steps.add(new Step(hi, space.get(hi), !fails(atHi, space.get(hi)), atHi.status(),
             atHi.tensor(space.get(hi)).map(TensorComparison::normalizedError).orElse(Double.NaN)));
       }
+      boundary = hi;
       Onnx.NodeProto node = g.requireProducer(space.get(hi));
       int failingInput = -1;
       for (String in : Prober.floatInputs(g, node)) {
+        if (g.isConstant(in)) {
+          continue;
+        }
         Optional<TensorComparison> c = atHi.tensor(in);
         if (c.isPresent() && !c.get().pass()) {
           failingInput = space.indexOf(in);
           break;
         }
       }
-      if (failingInput < 0 || !refineToOrigin) {
+      if (failingInput < 0 || refinement == Refinement.NONE) {
         break;
       }
       LOG.info("bisect: boundary {} has failing input {}; continuing below it", space.get(hi), space.get(failingInput));
@@ -152,6 +202,10 @@ public final class FirstDivergence {
       }
       lo = passBelow == null ? -1 : passBelow;
     }
+    if (cutShort) {
+      LOG.info("bisect: refinement below {} stopped at the bound of {} candidate builds", space.get(boundary), bound);
+    }
+    hi = boundary;
     ProbeResult r = known.get(hi);
     String tensor = space.get(hi);
     Onnx.NodeProto node = g.requireProducer(tensor);
@@ -164,14 +218,25 @@ public final class FirstDivergence {
         node.getName(), builds, bound);
     return new Result(Optional.of(new Divergence(tensor, node.getName(), node.getOpType(),
         g.topoPosition(node.getName()), out, ins)), Optional.of(failing), space.size(), ImmutableList.copyOf(steps),
-        builds, bound);
+        builds, bound, cutShort);
+  }
+
+  /** Whether a refinement probe of {@code tensor} would need a build beyond the bound. */
+  private static boolean overBudget(BisectContext ctx, ModelGraph g, String tensor, Refinement refinement, int bound,
+      int before) {
+    return refinement == Refinement.WITHIN_BOUND && ctx.prober().candidateBuilds() - before >= bound
+        && !ctx.prober().isDecided(prefixSpec(ctx, g, tensor));
   }
 
   private static ProbeResult prefixProbe(BisectContext ctx, ModelGraph g, String tensor) {
+    return ctx.prober().probe(prefixSpec(ctx, g, tensor));
+  }
+
+  private static ProbeSpec prefixSpec(BisectContext ctx, ModelGraph g, String tensor) {
     List<String> observed = new ArrayList<>();
     observed.add(tensor);
     observed.addAll(Prober.floatInputs(g, g.requireProducer(tensor)));
-    return ctx.prober().probe(ProbeSpec.prefix(ctx.basePlan(), observed));
+    return ProbeSpec.prefix(ctx.basePlan(), observed);
   }
 
   private static boolean fails(ProbeResult r, String tensor) {

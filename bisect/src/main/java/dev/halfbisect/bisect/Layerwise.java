@@ -2,6 +2,7 @@ package dev.halfbisect.bisect;
 
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
+import dev.halfbisect.core.Tensor;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -38,16 +39,42 @@ public final class Layerwise {
     }
   }
 
+  /** FP16's largest finite value. */
+  static final double FP16_MAX = 65504;
+  /** FP16's smallest subnormal, 2^-24: nonzero magnitudes below about half of it flush to zero. */
+  static final double FP16_MIN_SUBNORMAL = Math.scalb(1.0, -24);
+
+  /**
+   * A constant tensor (a Constant node's output, or computed only from constants and initializers)
+   * whose values FP16 cannot represent, e.g. an attention-mask fill of -3.4e38 that FP16 turns into
+   * -inf (or -65504 where TensorRT clamps). Not a computation error, so it does not fail the
+   * layerwise verdict, but a report should still warn.
+   *
+   * @param referenceMaxAbs largest finite |x| of the reference value over the samples
+   * @param reason why FP16 cannot represent it
+   */
+  public record UnrepresentableConstant(String tensor, String node, String opType, double referenceMaxAbs,
+      String reason) {}
+
   /**
    * @param tensors observed tensors in topological order
-   * @param firstFailing the first tensor over tolerance, if any
+   * @param firstFailing the first computed (non-constant) tensor over tolerance, if any
    * @param unobserved tensors no build could observe, with the reason
-   * @param outputsPass whether every graph output passes (the model's verdict)
+   * @param outputsPass whether every computed graph output passes (the model's verdict)
    * @param candidateBuilds candidate builds made by this run
    * @param note the observation caveat
+   * @param constants constant tensors whose values FP16 cannot represent (excluded from the verdict
+   *     and from {@code firstFailing}), topological order
    */
   public record Result(ImmutableList<TensorReport> tensors, Optional<TensorReport> firstFailing,
-      ImmutableMap<String, String> unobserved, boolean outputsPass, int candidateBuilds, String note) {
+      ImmutableMap<String, String> unobserved, boolean outputsPass, int candidateBuilds, String note,
+      ImmutableList<UnrepresentableConstant> constants) {
+    /** A result without unrepresentable constants. */
+    public Result(ImmutableList<TensorReport> tensors, Optional<TensorReport> firstFailing,
+        ImmutableMap<String, String> unobserved, boolean outputsPass, int candidateBuilds, String note) {
+      this(tensors, firstFailing, unobserved, outputsPass, candidateBuilds, note, ImmutableList.of());
+    }
+
     public String verdict() {
       return outputsPass ? "pass" : "fail";
     }
@@ -80,6 +107,7 @@ public final class Layerwise {
       }
     });
     ImmutableList.Builder<TensorReport> rows = ImmutableList.builder();
+    ImmutableList.Builder<UnrepresentableConstant> constants = ImmutableList.builder();
     TensorReport first = null;
     boolean outputsPass = true;
     for (String t : tensors) {
@@ -90,6 +118,11 @@ public final class Layerwise {
       Onnx.NodeProto n = g.requireProducer(t);
       TensorReport row = new TensorReport(g.topoPosition(n.getName()), t, n.getName(), n.getOpType(), e);
       rows.add(row);
+      if (g.isConstant(t)) {
+        unrepresentable(p.reference(List.of(t)), t, e).ifPresent(
+            why -> constants.add(new UnrepresentableConstant(t, n.getName(), n.getOpType(), why.maxAbs, why.reason)));
+        continue;
+      }
       if (!e.pass() && first == null) {
         first = row;
       }
@@ -100,7 +133,51 @@ public final class Layerwise {
     int builds = p.candidateBuilds() - before;
     LOG.info("layerwise: {} tensors observed, {} unobserved, first failing {}, {} candidate builds",
         tensors.size() - unobserved.size(), unobserved.size(), first == null ? "none" : first.tensor(), builds);
+    ImmutableList<UnrepresentableConstant> unrepresentable = constants.build();
+    if (!unrepresentable.isEmpty()) {
+      LOG.info("layerwise: {} constant tensors FP16 cannot represent (not counted as failures): {}",
+          unrepresentable.size(), unrepresentable.stream().map(UnrepresentableConstant::tensor).toList());
+    }
     return new Result(rows.build(), Optional.ofNullable(first), ImmutableMap.copyOf(unobserved), outputsPass, builds,
-        OBSERVATION_NOTE);
+        OBSERVATION_NOTE, unrepresentable);
+  }
+
+  private record Why(double maxAbs, String reason) {}
+
+  /**
+   * Why FP16 cannot hold the reference value of a constant: finite magnitudes beyond 65504, nonzero
+   * magnitudes below 2^-24, or else (when the comparison fails anyway) rounding beyond tolerance.
+   */
+  private static Optional<Why> unrepresentable(List<Map<String, Tensor>> reference, String tensor,
+      TensorComparison error) {
+    double max = 0;
+    double minNonZero = Double.POSITIVE_INFINITY;
+    for (Map<String, Tensor> sample : reference) {
+      Tensor v = sample.get(tensor);
+      if (v == null) {
+        continue;
+      }
+      for (float x : v.toFloatArray()) {
+        double a = Math.abs(x);
+        if (Double.isFinite(a)) {
+          max = Math.max(max, a);
+          if (a > 0) {
+            minNonZero = Math.min(minNonZero, a);
+          }
+        }
+      }
+    }
+    if (max > FP16_MAX) {
+      return Optional.of(new Why(max, "values beyond the FP16 maximum 65504 (max |x| " + max
+          + ") become inf, or 65504 where clamped"));
+    }
+    if (minNonZero < FP16_MIN_SUBNORMAL) {
+      return Optional.of(new Why(max, "nonzero values below 2^-24 (min |x| " + minNonZero + ") flush to zero in FP16"));
+    }
+    if (!error.pass()) {
+      return Optional.of(new Why(max, "FP16 rounding of the constant exceeds the tolerance (normalized error "
+          + error.normalizedError() + ")"));
+    }
+    return Optional.empty();
   }
 }

@@ -2,6 +2,7 @@ package dev.halfbisect.bisect;
 
 import com.google.common.collect.ImmutableList;
 import dev.halfbisect.core.DType;
+import dev.halfbisect.onnx.Extract;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -23,7 +24,11 @@ final class ProbeGraphs {
 
   private ProbeGraphs() {}
 
-  /** Ancestors of {@code target} (its prefix) with {@code target} and {@code extra} as outputs. */
+  /**
+   * Ancestors of {@code target} (its prefix) with {@code target} and {@code extra} as outputs: an
+   * onnx-surgery {@link Extract} from the graph inputs the prefix reads. Extras outside the prefix
+   * are dropped.
+   */
   static Onnx.ModelProto prefix(ModelGraph g, String target, List<String> extraOutputs) {
     Set<Integer> positions = new TreeSet<>(g.ancestorPositions(target));
     List<String> outs = new ArrayList<>();
@@ -34,7 +39,12 @@ final class ProbeGraphs {
         outs.add(e);
       }
     }
-    return subgraph(g, positions, List.of(), outs);
+    Set<String> reads = new HashSet<>(outs);
+    for (int p : positions) {
+      reads.addAll(g.nodeInputs(g.nodes().get(p)));
+    }
+    List<String> inputs = g.graphInputs().stream().filter(reads::contains).toList();
+    return Extract.subgraph(g.model(), inputs, outs).proto();
   }
 
   /**
@@ -60,15 +70,7 @@ final class ProbeGraphs {
     for (int p : new TreeSet<>(positions)) {
       Onnx.NodeProto n = g.nodes().get(p);
       b.addNode(n);
-      reads.addAll(n.getInputList());
-      for (Onnx.AttributeProto a : n.getAttributeList()) {
-        if (a.hasG()) {
-          reads.addAll(ModelGraph.outerNames(a.getG()));
-        }
-        for (Onnx.GraphProto sub : a.getGraphsList()) {
-          reads.addAll(ModelGraph.outerNames(sub));
-        }
-      }
+      reads.addAll(g.nodeInputs(n));
     }
     for (String c : cutInputs) {
       Onnx.ValueInfoProto v = valueInfo(g, c);

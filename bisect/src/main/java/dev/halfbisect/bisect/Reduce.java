@@ -125,13 +125,7 @@ public final class Reduce {
     List<String> cuts = new ArrayList<>();
     for (String n : nodes) {
       Onnx.NodeProto node = g.node(n);
-      List<String> reads = new ArrayList<>(node.getInputList());
-      for (Onnx.AttributeProto a : node.getAttributeList()) {
-        if (a.hasG()) {
-          reads.addAll(ModelGraph.outerNames(a.getG()));
-        }
-      }
-      for (String in : reads) {
+      for (String in : g.nodeInputs(node)) {
         if (!in.isEmpty() && !produced.contains(in) && !g.isInitializer(in) && !cuts.contains(in)) {
           cuts.add(in);
         }

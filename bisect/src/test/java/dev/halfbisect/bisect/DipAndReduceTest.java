@@ -64,12 +64,51 @@ class DipAndReduceTest {
     assertThat(boundary.divergence().get().inputErrors()).anyMatch(e -> !e.pass());
     assertThat(plain.fp16Builds.get()).isLessThanOrEqualTo(bound);
 
+    // The default refines only within the bound: here the origin needs one build more, so it stops.
+    MiniBackend bounded = new MiniBackend();
+    FirstDivergence.Result cut = FirstDivergence.search(TestModels.context(g, bounded,
+        List.of(TestModels.sample(3, 0.5f, 1f, "x", 1, 16))).build());
+    assertThat(cut.divergence().get().node()).isEqualTo("join");
+    assertThat(cut.refinementCutShort()).isTrue();
+    assertThat(bounded.fp16Builds.get()).isEqualTo(cut.candidateBuilds()).isLessThanOrEqualTo(bound);
+    assertThat(boundary.refinementCutShort()).isFalse();
+
     MiniBackend refined = new MiniBackend();
     FirstDivergence.Result origin = FirstDivergence.search(TestModels.context(g, refined,
-        List.of(TestModels.sample(3, 0.5f, 1f, "x", 1, 16))).build());
+        List.of(TestModels.sample(3, 0.5f, 1f, "x", 1, 16))).build(), FirstDivergence.Refinement.UNBOUNDED);
     assertThat(origin.divergence().get().node()).isEqualTo("a_blowup");
     assertThat(origin.divergence().get().inputErrors()).isEmpty(); // reads only the graph input
-    assertThat(refined.fp16Builds.get()).isEqualTo(plain.fp16Builds.get() + 1);
+    assertThat(origin.refinementCutShort()).isFalse();
+    assertThat(refined.fp16Builds.get()).isEqualTo(plain.fp16Builds.get() + 1).isGreaterThan(bound);
+  }
+
+  /**
+   * A tolerance so tight that FP16 rounding fails every tensor: the boundary's inputs keep failing,
+   * so unbounded refinement walks down the graph. The default still counts at most ceil(log2 N) + 1
+   * candidate builds, on the 12-block planted transformer and on the graph whose error dips.
+   */
+  @Test
+  void defaultSearchHonoursTheBuildBoundWhereRefinementWouldNot() {
+    for (ModelGraph g : List.of(TestModels.transformer(12, 7), dip())) {
+      List<java.util.Map<String, dev.halfbisect.core.Tensor>> samples = g.name().startsWith("dip")
+          ? List.of(TestModels.sample(5, 0.5f, 1f, "x", 1, 16)) : TestModels.transformerSamples(1);
+      int bound = FirstDivergence.ceilLog2(g.floatNodes().size()) + 1;
+      MiniBackend b = new MiniBackend();
+      FirstDivergence.Result r = FirstDivergence.search(TestModels.context(g, b, samples)
+          .tolerance(dev.halfbisect.core.verdict.Tolerance.normalized(1e-9)).build());
+      assertThat(b.fp16Builds.get()).as(g.name()).isEqualTo(r.candidateBuilds()).isLessThanOrEqualTo(bound);
+      assertThat(r.buildBound()).isEqualTo(bound);
+      assertThat(r.divergence().get().outputError().pass()).isFalse();
+
+      MiniBackend u = new MiniBackend();
+      FirstDivergence.Result all = FirstDivergence.search(TestModels.context(g, u, samples)
+          .tolerance(dev.halfbisect.core.verdict.Tolerance.normalized(1e-9)).build(), FirstDivergence.Refinement.UNBOUNDED);
+      assertThat(all.divergence().get().inputErrors()).as(g.name()).allMatch(TensorComparison::pass);
+      assertThat(all.refinementCutShort()).isFalse();
+      if (u.fp16Builds.get() > bound) {
+        assertThat(r.refinementCutShort()).as(g.name()).isTrue();
+      }
+    }
   }
 
   @Test

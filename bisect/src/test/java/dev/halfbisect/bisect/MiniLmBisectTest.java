@@ -40,6 +40,7 @@ class MiniLmBisectTest {
   private static OnnxModel model;
   private static Backend ort;
   private static BisectContext ctx;
+  private static BisectContext plain;
   private static final List<String> timings = new ArrayList<>();
 
   @BeforeAll
@@ -62,7 +63,7 @@ class MiniLmBisectTest {
         "token_type_ids", Tensor.ofLongs(new long[] {1, SEQ}, new long[SEQ]));
     ort = Backends.get("ort"); // never named in main code: the SPI finds it
     assertThat(ort.availability().available()).as(ort.availability().reason()).isTrue();
-    BisectContext plain = BisectContext.builder(model, ort, BuildOptions.of("fp32"), ort,
+    plain = BisectContext.builder(model, ort, BuildOptions.of("fp32"), ort,
         BuildOptions.of("fp16-emulated")).samples(List.of(sample)).build();
     String out = plain.model().graphOutputs().get(0);
     ProbeResult all = plain.prober().probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, PrecisionPlan.allFp16(),
@@ -102,9 +103,24 @@ class MiniLmBisectTest {
     assertThat(r.tensors()).hasSize(ctx.model().floatTensors().size());
     assertThat(r.candidateBuilds()).isEqualTo((ctx.model().floatTensors().size() + 127) / 128);
     assertThat(r.firstFailing()).isPresent();
+    assertThat(ctx.model().isConstant(r.firstFailing().get().tensor())).isFalse();
     assertThat(r.outputsPass()).isFalse();
     assertThat(r.tensors().stream().filter(t -> ctx.model().graphOutputs().contains(t.tensor())))
         .singleElement().matches(t -> t.error().normalizedError() == outputError);
+  }
+
+  @Test
+  @Order(2)
+  void layerwisePassesByDefaultAndListsTheMaskConstant() {
+    long t0 = System.nanoTime();
+    Layerwise.Result r = Layerwise.run(plain);
+    timed("layerwise (default tol)", t0, r.candidateBuilds());
+    // The attention-mask fill -3.4028235e38 (clamped to -65504 in FP16) is a constant, not an error.
+    assertThat(r.verdict()).isEqualTo("pass");
+    assertThat(r.firstFailing()).isEmpty();
+    assertThat(r.constants()).extracting(Layerwise.UnrepresentableConstant::tensor).contains("/Constant_1_output_0");
+    assertThat(r.constants()).filteredOn(c -> c.node().equals("/Constant_1")).singleElement()
+        .matches(c -> c.referenceMaxAbs() > 3e38 && c.reason().contains("65504"));
   }
 
   @Test
@@ -115,7 +131,22 @@ class MiniLmBisectTest {
     timed("bisect", t0, r.candidateBuilds());
     assertThat(r.divergence()).isPresent();
     assertThat(r.divergence().get().outputError().pass()).isFalse();
-    assertThat(r.divergence().get().inputErrors()).allMatch(TensorComparison::pass);
+    assertThat(r.candidateBuilds()).isLessThanOrEqualTo(r.buildBound());
+    assertThat(ctx.model().isConstant(r.divergence().get().tensor())).isFalse();
+    if (!r.refinementCutShort()) {
+      assertThat(r.divergence().get().inputErrors()).allMatch(TensorComparison::pass);
+    }
+    System.out.println("[MiniLM bisect] bound " + r.buildBound() + ", refinement cut short " + r.refinementCutShort());
+    // At 0.7x the output error the former always-refining default made 20 builds; the default keeps the bound.
+    BisectContext tight = BisectContext.builder(model, ort, BuildOptions.of("fp32"), ort,
+        BuildOptions.of("fp16-emulated")).samples(plain.samples()).tolerance(Tolerance.normalized(0.7 * outputError))
+        .chunkSize(128).build();
+    t0 = System.nanoTime();
+    FirstDivergence.Result t = FirstDivergence.search(tight);
+    timed("bisect (0.7x tol)", t0, t.candidateBuilds());
+    assertThat(t.candidateBuilds()).isLessThanOrEqualTo(t.buildBound());
+    assertThat(t.divergence().get().outputError().pass()).isFalse();
+    System.out.println("[MiniLM bisect] 0.7x: " + t.divergence().get().node() + ", cut short " + t.refinementCutShort());
     System.out.println("[MiniLM bisect] first divergence " + r.divergence().get().node() + " ("
         + r.divergence().get().opType() + ") error " + r.divergence().get().outputError().normalizedError());
   }

@@ -50,6 +50,17 @@ final class TinyGraph {
     return name;
   }
 
+  /** Adds a Constant node {@code name} holding a float scalar, returning its output (named like the node). */
+  String constant(String name, float v) {
+    ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(0, v);
+    Onnx.TensorProto t = Onnx.TensorProto.newBuilder().setDataType(1).setRawData(ByteString.copyFrom(b.array()))
+        .build();
+    g.addNode(Onnx.NodeProto.newBuilder().setOpType("Constant").setName(name).addOutput(name)
+        .addAttribute(Onnx.AttributeProto.newBuilder().setName("value").setType(Onnx.AttributeProto.AttributeType.TENSOR)
+            .setT(t)));
+    return name;
+  }
+
   /** Adds node {@code name} = op(inputs), output tensor named like the node. */
   String node(String op, String name, String... inputs) {
     Onnx.NodeProto.Builder n = Onnx.NodeProto.newBuilder().setOpType(op).setName(name).addOutput(name);

@@ -118,6 +118,10 @@ public final class ReportMapper {
     List<String> w = new ArrayList<>();
     w.add(r.note());
     new TreeMap<>(r.unobserved()).forEach((t, why) -> w.add("not observed: " + t + ": " + why));
+    for (Layerwise.UnrepresentableConstant c : r.constants()) {
+      w.add("constant not representable in FP16 (not counted as a failure): " + c.tensor() + " (" + c.opType() + " "
+          + c.node() + "): " + c.reason());
+    }
     return w;
   }
 
@@ -133,6 +137,10 @@ public final class ReportMapper {
         + r.steps().size() + " probes over " + r.searchSpace() + " tensors (bound " + r.buildBound() + " builds)"));
     if (r.failingOutput().isPresent() && r.divergence().isEmpty()) {
       w.add("a graph output fails but no single divergent node was isolated");
+    }
+    if (r.refinementCutShort()) {
+      w.add("refinement stopped at the bound of " + r.buildBound() + " builds: an input of the reported node also"
+          + " fails; the error may be born earlier (layerwise lists every failing tensor)");
     }
     rep = rep.withWarnings(w.isEmpty() ? null : w);
     // The divergent node's own tensor rows give the root-cause evidence.

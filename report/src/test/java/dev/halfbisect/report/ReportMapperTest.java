@@ -60,6 +60,18 @@ class ReportMapperTest {
   }
 
   @Test
+  void layerwiseWarnsAboutUnrepresentableConstants() {
+    Layerwise.Result base = layerwise();
+    Layerwise.Result r = new Layerwise.Result(base.tensors(), Optional.empty(), ImmutableMap.of(), true, 1,
+        Layerwise.OBSERVATION_NOTE, ImmutableList.of(new Layerwise.UnrepresentableConstant("/Constant_1_output_0",
+            "/Constant_1", "Constant", 3.4028234663852886e38, "values beyond the FP16 maximum 65504")));
+    AnalysisReport rep = ReportMapper.from(HEADER, r);
+    assertThat(rep.verdict()).isEqualTo("pass");
+    assertThat(rep.warnings()).anySatisfy(w -> assertThat(w).contains("/Constant_1_output_0").contains("65504")
+        .contains("not counted as a failure"));
+  }
+
+  @Test
   void layerwiseMapsTensorsEvidenceAndFirstFailing() {
     AnalysisReport r = ReportMapper.from(HEADER, layerwise());
     assertThat(r.verdict()).isEqualTo("fail");
