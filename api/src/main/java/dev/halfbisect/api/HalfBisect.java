@@ -1,0 +1,322 @@
+package dev.halfbisect.api;
+
+import com.google.common.base.Preconditions;
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.data.InputSpec;
+import dev.halfbisect.core.data.Npy;
+import dev.halfbisect.core.data.Npz;
+import dev.halfbisect.core.verdict.Tolerance;
+import dev.halfbisect.core.backend.Backend;
+import dev.halfbisect.core.backend.BackendSpec;
+import dev.halfbisect.core.backend.Backends;
+import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.onnx.OnnxModel;
+import dev.halfbisect.onnx.proto.Onnx;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The entry point for test harnesses and the CLI: a model, its inputs, a reference and a candidate
+ * backend, a tolerance; then one terminal operation per question.
+ *
+ * <pre>{@code
+ * HalfBisect hb = HalfBisect.model(Path.of("model.onnx"))
+ *     .input("input_ids:1x128:int64:1000..21000")
+ *     .reference("ort:fp32").candidate("ort:fp16-emulated");
+ * CompareResult r = hb.compare();          // graph outputs
+ * DiagnosisResult d = hb.diagnose();       // where, why, and the fix
+ * }</pre>
+ *
+ * <p>Immutable: every configuration call returns a new instance. Validation is eager: a missing
+ * file, an unknown backend or mode, an input that the model does not have or whose dtype/shape
+ * does not fit, a plan naming nodes the model lacks throw {@link HalfBisectException} (kind
+ * {@code USAGE}) or {@link IllegalArgumentException} at the call, before any backend starts. An
+ * unreadable model throws kind {@code MODEL}. Operations open backend sessions and close them
+ * before returning; no native type appears in this API.
+ *
+ * <p>Defaults: reference {@code trt:fp32} and candidate {@code trt:fp16} when the TensorRT
+ * backend is available, else {@code ort:fp32} and {@code ort:fp16-emulated}; one sample, seed 0,
+ * {@link Tolerance#fp16Default()}, all-FP16 plan; inputs not given are derived from the model (see
+ * the notes in each report).
+ */
+public final class HalfBisect {
+  private final ModelGraph graph;
+  private final ImmutableList<InputSpec> specs;
+  private final ImmutableMap<String, Tensor> given;
+  private final BackendSpec reference;
+  private final BackendSpec candidate;
+  private final Tolerance tolerance;
+  private final int samples;
+  private final long seed;
+  private final PrecisionPlan plan;
+  private final Path outDir;
+  private final ProgressListener listener;
+
+  private HalfBisect(ModelGraph graph, List<InputSpec> specs, Map<String, Tensor> given, BackendSpec reference,
+      BackendSpec candidate, Tolerance tolerance, int samples, long seed, PrecisionPlan plan, Path outDir,
+      ProgressListener listener) {
+    this.graph = graph;
+    this.specs = ImmutableList.copyOf(specs);
+    this.given = ImmutableMap.copyOf(given);
+    this.reference = reference;
+    this.candidate = candidate;
+    this.tolerance = tolerance;
+    this.samples = samples;
+    this.seed = seed;
+    this.plan = plan;
+    this.outDir = outDir;
+    this.listener = listener;
+  }
+
+  /**
+   * Starts from an ONNX file (external data is resolved next to it).
+   *
+   * @throws HalfBisectException USAGE when the file is missing, MODEL when it is not ONNX
+   */
+  public static HalfBisect model(Path onnx) {
+    Preconditions.checkNotNull(onnx, "model path");
+    return fresh(ModelGraph.load(onnx));
+  }
+
+  /**
+   * Starts from a model held in memory.
+   *
+   * @param baseDir folder of its external data, or null
+   * @param name shown in reports
+   */
+  public static HalfBisect model(Onnx.ModelProto proto, Path baseDir, String name) {
+    Preconditions.checkNotNull(proto, "model");
+    return fresh(ModelGraph.of(proto, baseDir, name == null ? "model" : name));
+  }
+
+  /** Starts from an onnx-surgery model (e.g. one built with the graph builder or cut by surgery). */
+  public static HalfBisect model(OnnxModel model) {
+    Preconditions.checkNotNull(model, "model");
+    return fresh(ModelGraph.of(model.proto(), model.baseDir().orElse(null), model.name()));
+  }
+
+  private static HalfBisect fresh(ModelGraph g) {
+    return new HalfBisect(g, List.of(), Map.of(), null, null, Tolerance.fp16Default(), 1, 0,
+        PrecisionPlan.allFp16(), null, ProgressListener.NONE);
+  }
+
+  private HalfBisect with(List<InputSpec> sp, Map<String, Tensor> gv, BackendSpec ref, BackendSpec cand,
+      Tolerance tol, int n, long s, PrecisionPlan p, Path out, ProgressListener l) {
+    return new HalfBisect(graph, sp, gv, ref, cand, tol, n, s, p, out, l);
+  }
+
+  /** Adds an input spec {@code NAME:SHAPE:DTYPE:FILL}, e.g. {@code input_ids:1x128:int64:1000..21000}. */
+  public HalfBisect input(String spec) {
+    Preconditions.checkNotNull(spec, "input spec");
+    InputSpec s = InputPlan.parse(spec);
+    List<InputSpec> sp = new ArrayList<>(specs);
+    sp.removeIf(x -> x.name().equals(s.name()));
+    sp.add(s);
+    return validated(with(sp, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener));
+  }
+
+  /** Uses these tensors as inputs (in every sample); inputs not given are generated. */
+  public HalfBisect inputs(Map<String, Tensor> tensors) {
+    Preconditions.checkNotNull(tensors, "inputs");
+    Map<String, Tensor> gv = new LinkedHashMap<>(given);
+    gv.putAll(tensors);
+    return validated(with(specs, gv, reference, candidate, tolerance, samples, seed, plan, outDir, listener));
+  }
+
+  /** Loads inputs from a {@code .npz} (arrays named like the model inputs) or a {@code .npy}. */
+  public HalfBisect loadInputs(Path npz) {
+    Preconditions.checkNotNull(npz, "inputs file");
+    try {
+      return inputs(npz.getFileName().toString().endsWith(".npy")
+          ? Map.of(stem(npz), Npy.read(npz)) : Npz.read(npz));
+    } catch (IOException | IllegalArgumentException e) {
+      if (e instanceof HalfBisectException h) {
+        throw h;
+      }
+      throw HalfBisectException.usage("cannot read inputs " + npz + ": " + e.getMessage());
+    }
+  }
+
+  /** The reference backend and mode, e.g. {@code ort:fp32}. */
+  public HalfBisect reference(String spec) {
+    return with(specs, given, checkBackend(spec, "reference"), candidate, tolerance, samples, seed, plan, outDir,
+        listener);
+  }
+
+  /** The candidate backend and mode, e.g. {@code ort:fp16-emulated}, {@code trt:fp16}. */
+  public HalfBisect candidate(String spec) {
+    return with(specs, given, reference, checkBackend(spec, "candidate"), tolerance, samples, seed, plan, outDir,
+        listener);
+  }
+
+  public HalfBisect tolerance(Tolerance t) {
+    Preconditions.checkNotNull(t, "tolerance");
+    return with(specs, given, reference, candidate, t, samples, seed, plan, outDir, listener);
+  }
+
+  /** Number of input samples (each tensor's worst sample decides). */
+  public HalfBisect samples(int n) {
+    Preconditions.checkArgument(n >= 1, "samples must be >= 1, got %s", n);
+    return with(specs, given, reference, candidate, tolerance, n, seed, plan, outDir, listener);
+  }
+
+  public HalfBisect seed(long s) {
+    return with(specs, given, reference, candidate, tolerance, samples, s, plan, outDir, listener);
+  }
+
+  /** The precision plan applied to the candidate (the starting point of {@code precision}). */
+  public HalfBisect plan(PrecisionPlan p) {
+    Preconditions.checkNotNull(p, "plan");
+    List<String> unknown = p.fp32Nodes().stream().filter(n -> graph.node(n).isEmpty()).collect(Collectors.toList());
+    if (!unknown.isEmpty()) {
+      throw HalfBisectException.usage("precision plan names node(s) that model " + graph.name() + " does not have: "
+          + String.join(", ", unknown.subList(0, Math.min(5, unknown.size())))
+          + (unknown.size() > 5 ? " and " + (unknown.size() - 5) + " more" : ""));
+    }
+    return with(specs, given, reference, candidate, tolerance, samples, seed, p, outDir, listener);
+  }
+
+  /** Folder for files the operations write (plan.json, trtexec-flags.txt, reduced.onnx). */
+  public HalfBisect outDir(Path dir) {
+    Preconditions.checkNotNull(dir, "outDir");
+    return with(specs, given, reference, candidate, tolerance, samples, seed, plan, dir, listener);
+  }
+
+  public HalfBisect listener(ProgressListener l) {
+    Preconditions.checkNotNull(l, "listener");
+    return with(specs, given, reference, candidate, tolerance, samples, seed, plan, outDir, l);
+  }
+
+  /** Graph outputs, reference vs candidate. */
+  public CompareResult compare() {
+    return run(Operations::compare);
+  }
+
+  /** Every floating-point tensor observed in one candidate build, topological order. */
+  public LayerwiseResult layerwise() {
+    return run(Operations::layerwise);
+  }
+
+  /** First divergent tensor by bisection (one observed tensor per candidate build). */
+  public BisectResult bisect() {
+    return run(Operations::bisect);
+  }
+
+  /** Local vs accumulated error and amplification per node (shadow graph, one extra build). */
+  public AmplifyResult amplify() {
+    return run(Operations::amplify);
+  }
+
+  /** Searches the nodes to keep in FP32 so that the outputs pass. */
+  public PrecisionResult precision() {
+    return run(Operations::precision);
+  }
+
+  /** The smallest subgraph around the first failing tensor that still fails on its own. */
+  public ReduceResult reduce() {
+    return run(Operations::reduce);
+  }
+
+  /** Compare, layerwise, amplify and, when the outputs fail, precision: where, why and the fix. */
+  public DiagnosisResult diagnose() {
+    return run(Operations::diagnose);
+  }
+
+  /** Where and why without the fix: layerwise and amplify in one report with root causes (no precision search). */
+  public DiagnosisResult explain() {
+    return run(Operations::explain);
+  }
+
+  /** Node names of the model in topological order. */
+  public List<String> nodeNames() {
+    return graph.nodes().stream().map(Onnx.NodeProto::getName).collect(Collectors.toList());
+  }
+
+  /** The model's display name. */
+  public String modelName() {
+    return graph.name();
+  }
+
+  /** The reference backend this instance will use (the default resolved if none was set). */
+  public String referenceSpec() {
+    return resolvedBackends()[0].toString();
+  }
+
+  /** The candidate backend this instance will use (the default resolved if none was set). */
+  public String candidateSpec() {
+    return resolvedBackends()[1].toString();
+  }
+
+  public Tolerance tolerance() {
+    return tolerance;
+  }
+
+  public PrecisionPlan plan() {
+    return plan;
+  }
+
+  private <R> R run(java.util.function.Function<Operations, R> op) {
+    BackendSpec[] b = resolvedBackends();
+    List<String> notes = new ArrayList<>();
+    List<Map<String, Tensor>> data = InputPlan.build(graph, specs, given, samples, seed, notes);
+    try {
+      return op.apply(new Operations(graph, b[0], b[1], plan, tolerance, data, listener, outDir, notes));
+    } catch (HalfBisectException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, "analysis of " + graph.name() + " failed: "
+          + e.getMessage(), e);
+    } finally {
+      listener.finished();
+    }
+  }
+
+  private BackendSpec[] resolvedBackends() {
+    if (reference != null && candidate != null) {
+      return new BackendSpec[] {reference, candidate};
+    }
+    boolean trt = false;
+    Backend t = Backends.all().get("trt");
+    if (t != null) {
+      trt = t.availability().available();
+    }
+    BackendSpec ref = reference != null ? reference : BackendSpec.parse(trt ? "trt:fp32" : "ort:fp32");
+    BackendSpec cand = candidate != null ? candidate : BackendSpec.parse(trt ? "trt:fp16" : "ort:fp16-emulated");
+    for (BackendSpec s : new BackendSpec[] {ref, cand}) {
+      if (!Backends.all().containsKey(s.backend())) {
+        throw new HalfBisectException(HalfBisectException.Kind.BACKEND, "default backend " + s
+            + " is not on the class path; available backends: " + String.join(", ", Backends.all().keySet())
+            + " (choose with reference(...)/candidate(...) or --reference/--candidate)");
+      }
+    }
+    return new BackendSpec[] {ref, cand};
+  }
+
+  private static BackendSpec checkBackend(String spec, String role) {
+    Preconditions.checkNotNull(spec, role);
+    try {
+      BackendSpec s = BackendSpec.parse(spec);
+      Backends.resolve(s);
+      return s;
+    } catch (IllegalArgumentException e) {
+      throw HalfBisectException.usage(role + " " + e.getMessage());
+    }
+  }
+
+  private static String stem(Path p) {
+    String n = p.getFileName().toString();
+    return n.substring(0, n.length() - ".npy".length());
+  }
+
+  private HalfBisect validated(HalfBisect hb) {
+    InputPlan.build(hb.graph, hb.specs, hb.given, 0, 0, new ArrayList<>());
+    return hb;
+  }
+}

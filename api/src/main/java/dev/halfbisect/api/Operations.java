@@ -1,0 +1,226 @@
+package dev.halfbisect.api;
+
+import com.google.common.collect.ImmutableList;
+import dev.halfbisect.bisect.Amplification;
+import dev.halfbisect.bisect.BisectContext;
+import dev.halfbisect.bisect.BisectListener;
+import dev.halfbisect.bisect.FirstDivergence;
+import dev.halfbisect.bisect.Layerwise;
+import dev.halfbisect.bisect.PrecisionSearch;
+import dev.halfbisect.bisect.ProbeResult;
+import dev.halfbisect.bisect.Reduce;
+import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.backend.Backend;
+import dev.halfbisect.core.backend.BackendException;
+import dev.halfbisect.core.backend.BackendSession;
+import dev.halfbisect.core.backend.BackendSpec;
+import dev.halfbisect.core.backend.BackendUnavailableException;
+import dev.halfbisect.core.backend.Backends;
+import dev.halfbisect.core.backend.BuildOptions;
+import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.core.verdict.Tolerance;
+import dev.halfbisect.onnx.OnnxModel;
+import dev.halfbisect.report.AnalysisReport;
+import dev.halfbisect.report.ReportMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs one facade operation on the bisect module's strategies and maps the result with the report
+ * module: a preflight build of the reference (so that an unreadable model or a missing backend is
+ * an error, not an empty report), then the strategy on a fresh {@link BisectContext}. Sessions are
+ * opened and closed by the strategies' probe runner; nothing native outlives the call.
+ */
+final class Operations {
+  private final ModelGraph graph;
+  private final BackendSpec reference;
+  private final BackendSpec candidate;
+  private final PrecisionPlan plan;
+  private final Tolerance tolerance;
+  private final List<Map<String, Tensor>> samples;
+  private final ProgressListener listener;
+  private final Path outDir;
+  private final List<String> notes;
+
+  Operations(ModelGraph graph, BackendSpec reference, BackendSpec candidate, PrecisionPlan plan, Tolerance tolerance,
+      List<Map<String, Tensor>> samples, ProgressListener listener, Path outDir, List<String> notes) {
+    this.graph = graph;
+    this.reference = reference;
+    this.candidate = candidate;
+    this.plan = plan;
+    this.tolerance = tolerance;
+    this.samples = samples;
+    this.listener = listener;
+    this.outDir = outDir;
+    this.notes = notes;
+  }
+
+  CompareResult compare() {
+    BisectContext ctx = context();
+    Layerwise.Result r = Layerwise.run(ctx, t -> false); // graph outputs only
+    return new CompareResult(finish(ReportMapper.from(header("compare", ctx), r)), r);
+  }
+
+  LayerwiseResult layerwise() {
+    BisectContext ctx = context();
+    Layerwise.Result r = Layerwise.run(ctx);
+    return new LayerwiseResult(finish(ReportMapper.from(header("layerwise", ctx), r)), r);
+  }
+
+  BisectResult bisect() {
+    BisectContext ctx = context();
+    FirstDivergence.Result r = FirstDivergence.search(ctx);
+    return new BisectResult(finish(ReportMapper.from(header("bisect", ctx), r)), r);
+  }
+
+  AmplifyResult amplify() {
+    BisectContext ctx = context();
+    Amplification.Result r = Amplification.analyze(ctx);
+    return new AmplifyResult(finish(ReportMapper.from(header("amplify", ctx), r, ctx.model())), r);
+  }
+
+  PrecisionResult precision() {
+    BisectContext ctx = context();
+    PrecisionSearch.Result r = PrecisionSearch.run(ctx);
+    List<Path> files = writePlanFiles(r);
+    return new PrecisionResult(finish(ReportMapper.from(header("precision", ctx), r)), r, files);
+  }
+
+  ReduceResult reduce() {
+    BisectContext ctx = context();
+    Reduce.Result r;
+    try {
+      Path dir = outDir != null ? outDir : Files.createTempDirectory("halfbisect-reduce");
+      r = Reduce.run(ctx, dir);
+    } catch (IOException e) {
+      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, "reduce could not write its files: "
+          + e.getMessage(), e);
+    }
+    AnalysisReport rep = ReportMapper.from(header("reduce", ctx), r, graph.nodes().size());
+    return new ReduceResult(finish(rep), r);
+  }
+
+  DiagnosisResult diagnose() {
+    return diagnose(true);
+  }
+
+  DiagnosisResult explain() {
+    return diagnose(false);
+  }
+
+  private DiagnosisResult diagnose(boolean fix) {
+    BisectContext ctx = context();
+    Layerwise.Result lw = Layerwise.run(ctx);
+    Amplification.Result amp = Amplification.analyze(ctx);
+    PrecisionSearch.Result ps = lw.outputsPass() || !fix ? null
+        : PrecisionSearch.run(ctx, amp, amp.candidateBuilds());
+    List<Path> files = ps == null ? List.of() : writePlanFiles(ps);
+    AnalysisReport rep = ReportMapper.diagnose(header("diagnose", ctx), lw, null, amp, ps, ctx.model());
+    return new DiagnosisResult(finish(rep), lw, amp, ps, files);
+  }
+
+  private ReportMapper.Header header(String command, BisectContext ctx) {
+    return ReportMapper.Header.of(command, ctx);
+  }
+
+  /** Adds the facade's notes (derived inputs, files not written) to the report's warnings. */
+  private AnalysisReport finish(AnalysisReport r) {
+    listener.finished();
+    if (notes.isEmpty()) {
+      return r;
+    }
+    List<String> w = new ArrayList<>(r.warnings() == null ? List.of() : r.warnings());
+    for (String n : notes) {
+      if (!w.contains(n)) {
+        w.add(n);
+      }
+    }
+    return r.withWarnings(ImmutableList.copyOf(w));
+  }
+
+  private List<Path> writePlanFiles(PrecisionSearch.Result r) {
+    if (outDir == null) {
+      return List.of();
+    }
+    try {
+      r.writeArtifacts(outDir);
+    } catch (IOException e) {
+      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, "cannot write the plan files under " + outDir
+          + ": " + e.getMessage(), e);
+    }
+    List<Path> files = new ArrayList<>(List.of(outDir.resolve("plan.json"), outDir.resolve("trtexec-flags.txt")));
+    ModelFiles.writeFp16Model(graph, r.plan(), outDir.resolve("model-fp16.onnx"), notes).ifPresent(files::add);
+    return files;
+  }
+
+  private BisectContext context() {
+    Backend ref = resolve(reference, "reference");
+    Backend cand = resolve(candidate, "candidate");
+    preflight(ref);
+    OnnxModel model = OnnxModel.of(graph.proto(), graph.baseDir().orElse(null), graph.name());
+    return BisectContext.builder(model, ref, BuildOptions.of(reference.mode(), PrecisionPlan.allFp32()), cand,
+            BuildOptions.of(candidate.mode(), plan))
+        .tolerance(tolerance)
+        .samples(samples)
+        .listener(new ListenerAdapter(listener))
+        .build();
+  }
+
+  private static Backend resolve(BackendSpec spec, String role) {
+    Backend b;
+    try {
+      b = Backends.resolve(spec);
+    } catch (IllegalArgumentException e) {
+      throw HalfBisectException.usage(role + " " + spec + ": " + e.getMessage());
+    }
+    var a = b.availability();
+    if (!a.available()) {
+      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, role + " backend " + spec
+          + " is not available: " + a.reason());
+    }
+    return b;
+  }
+
+  /** Builds and runs the reference once so that model and input problems surface as errors. */
+  private void preflight(Backend ref) {
+    try (BackendSession s = ref.open(graph.toModelRef(), BuildOptions.of(reference.mode(), PrecisionPlan.allFp32()))) {
+      s.run(samples.get(0));
+    } catch (BackendUnavailableException e) {
+      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, "backend " + reference + " is not available: "
+          + e.getMessage(), e);
+    } catch (BackendException e) {
+      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, reference + " cannot run " + graph.name() + ": "
+          + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw HalfBisectException.usage(reference + " rejected the inputs of " + graph.name() + ": " + e.getMessage());
+    } catch (RuntimeException e) {
+      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, reference + " failed on " + graph.name() + ": "
+          + e, e);
+    }
+  }
+
+  /** Feeds the bisect module's progress events to the facade's listener. */
+  private static final class ListenerAdapter implements BisectListener {
+    private final ProgressListener target;
+    private int done;
+
+    ListenerAdapter(ProgressListener target) {
+      this.target = target;
+    }
+
+    @Override
+    public void phase(String name) {
+      done = 0;
+      target.phase(name, -1);
+    }
+
+    @Override
+    public void probeFinished(ProbeResult result) {
+      target.step(++done, result.spec().describe());
+    }
+  }
+}

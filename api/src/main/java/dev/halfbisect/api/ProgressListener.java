@@ -1,0 +1,25 @@
+package dev.halfbisect.api;
+
+/**
+ * Receives progress of long operations (one step = one probe: a backend build plus its runs). The
+ * CLI draws a progress bar from it; implementations must be cheap and must not throw.
+ */
+public interface ProgressListener {
+  /** A listener that ignores everything. */
+  ProgressListener NONE = new ProgressListener() {
+    @Override
+    public void phase(String name, int totalSteps) {}
+
+    @Override
+    public void step(int done, String message) {}
+  };
+
+  /** A new phase begins ({@code totalSteps} may be -1 when unknown). */
+  void phase(String name, int totalSteps);
+
+  /** {@code done} steps of the current phase are finished; {@code message} says what ran last. */
+  void step(int done, String message);
+
+  /** All work is done. */
+  default void finished() {}
+}

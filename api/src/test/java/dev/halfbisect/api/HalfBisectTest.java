@@ -1,0 +1,191 @@
+package dev.halfbisect.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.halfbisect.api.testing.TestModels;
+import dev.halfbisect.bisect.Amplification;
+import dev.halfbisect.bisect.FirstDivergence;
+import dev.halfbisect.bisect.Layerwise;
+import dev.halfbisect.report.AnalysisReport;
+import dev.halfbisect.report.ConsoleRenderer;
+import dev.halfbisect.api.testing.ToyBackend;
+import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.core.verdict.CheckMode;
+import dev.halfbisect.core.verdict.Tolerance;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class HalfBisectTest {
+  @TempDir Path tmp;
+
+  private HalfBisect overflow() {
+    return HalfBisect.model(TestModels.overflow(), null, "overflow.onnx")
+        .reference("toy:fp32").candidate("toy:fp16-emulated").samples(2);
+  }
+
+  private static JsonNode json(AnalysisResult r) throws Exception {
+    return new ObjectMapper().readTree(r.toJson());
+  }
+
+  @Test
+  void compareFailsOnOverflowAndPassesOnHealthyModel() throws Exception {
+    CompareResult r = overflow().compare();
+    assertThat(r.passed()).isFalse();
+    assertThat(r.outputs()).singleElement().satisfies(t -> {
+      assertThat(t.tensor()).isEqualTo("out");
+      assertThat(t.pass()).isFalse();
+    });
+    JsonNode j = json(r);
+    assertThat(j.path("schema").asText()).isEqualTo("halfbisect/1");
+    assertThat(j.path("command").asText()).isEqualTo("compare");
+    assertThat(j.path("verdict").asText()).isEqualTo("fail");
+    assertThat(j.path("builds").asInt()).isEqualTo(1);
+    assertThat(j.path("warnings").toString()).contains("derived from the model", "x:1x16:float32:-1..1");
+
+    CompareResult ok = HalfBisect.model(TestModels.healthy(), null, "healthy")
+        .reference("toy:fp32").candidate("toy:fp16-emulated").compare();
+    assertThat(ok.passed()).isTrue();
+    assertThat(ok.outputs().get(0).error().normalizedError()).isGreaterThan(0).isLessThan(1e-2);
+    assertThat(ToyBackend.OPEN.get()).as("sessions closed after each operation").isZero();
+  }
+
+  @Test
+  void layerwiseFindsTheOverflowingPow() throws Exception {
+    LayerwiseResult r = overflow().layerwise();
+    assertThat(r.tensors()).extracting(Layerwise.TensorReport::tensor)
+        .containsExactly("scaled", "squared", "shrunk", "out");
+    assertThat(r.tensors().get(0).pass()).isTrue();
+    assertThat(r.firstFailing()).get().satisfies(t -> {
+      assertThat(t.node()).isEqualTo("square");
+      assertThat(t.opType()).isEqualTo("Pow");
+    });
+    JsonNode j = json(r);
+    assertThat(j.path("tensors").get(1).path("verdict").asText()).isEqualTo("fail");
+    assertThat(j.path("firstFailing").path("node").asText()).isEqualTo("square");
+  }
+
+  @Test
+  void bisectNeedsFewerObservedTensorsAndAgreesWithLayerwise() throws Exception {
+    BisectResult r = overflow().bisect();
+    assertThat(r.divergence()).get().extracting(FirstDivergence.Divergence::tensor).isEqualTo("squared");
+    JsonNode j = json(r);
+    assertThat(j.path("firstFailing").path("node").asText()).isEqualTo("square");
+    assertThat(j.path("firstFailing").path("opType").asText()).isEqualTo("Pow");
+    assertThat(j.path("builds").asInt()).isBetween(1, 4);
+  }
+
+  @Test
+  void amplifySeparatesLocalFromInheritedError() throws Exception {
+    AmplifyResult r = overflow().amplify();
+    Amplification.NodeAmplification square = r.result().node("square").orElseThrow();
+    assertThat(square.localError()).isGreaterThan(1e-2);
+    JsonNode j = json(r);
+    assertThat(j.path("nodes")).isNotEmpty();
+    assertThat(j.path("nodes").get(0).has("amplification")).isTrue();
+    assertThat(j.path("byOpType").toString()).contains("\"Pow\"");
+    assertThat(j.path("rootCauses").get(0).path("node").asText()).isEqualTo("square");
+  }
+
+  @Test
+  void precisionPinsPowAndItsConsumerAndWritesPlanFiles() throws Exception {
+    PrecisionResult r = overflow().outDir(tmp).precision();
+    assertThat(r.passed()).isTrue();
+    assertThat(r.plan().fp32Nodes()).containsExactly("shrink", "square");
+    assertThat(r.fp16Fraction()).isEqualTo(0.5);
+    assertThat(tmp.resolve("model-fp16.onnx")).isRegularFile();
+    assertThat(Files.readString(tmp.resolve("trtexec-flags.txt")))
+        .contains("--layerPrecisions=shrink:fp32,square:fp32");
+    assertThat(PrecisionPlan.read(tmp.resolve("plan.json"))).isEqualTo(r.plan());
+    JsonNode j = json(r);
+    assertThat(j.path("fp32Nodes").toString()).isEqualTo("[\"shrink\",\"square\"]");
+    assertThat(j.path("fp16Fraction").asDouble()).isEqualTo(0.5);
+    // The plan found makes compare pass.
+    assertThat(overflow().plan(r.plan()).compare().passed()).isTrue();
+  }
+
+  @Test
+  void reduceIsolatesTheOverflowingNode() throws Exception {
+    ReduceResult r = overflow().outDir(tmp).reduce();
+    assertThat(r.nodes()).contains("square");
+    assertThat(r.model()).get().satisfies(p -> assertThat(p).startsWith(tmp).isRegularFile());
+    // The reduced model is a valid model on its own and still fails.
+    HalfBisect reduced = HalfBisect.model(r.model().orElseThrow()).reference("toy:fp32").candidate("toy:fp16-emulated")
+        .loadInputs(r.result().inputsNpz().orElseThrow());
+    assertThat(reduced.compare().passed()).isFalse();
+  }
+
+  @Test
+  void diagnoseGivesWhereWhyAndFix() throws Exception {
+    DiagnosisResult d = overflow().diagnose();
+    assertThat(d.passed()).isFalse();
+    assertThat(d.firstFailing()).get().extracting(Layerwise.TensorReport::node).isEqualTo("square");
+    assertThat(d.precision()).get().satisfies(p -> assertThat(p.plan().fp32Nodes()).contains("square"));
+    JsonNode j = json(d);
+    assertThat(j.path("fp32Nodes").toString()).contains("square");
+    assertThat(ConsoleRenderer.render(d.report())).contains("square");
+    Path html = d.writeReport(tmp.resolve("r/report.html"));
+    assertThat(Files.readString(html)).contains("<table", "square");
+    assertThat(AnalysisReport.fromJson(d.toJson())).isEqualTo(d.report());
+  }
+
+  @Test
+  void givenInputsAndSpecsAreUsed() {
+    Tensor small = Tensor.ofFloats(new long[] {1, 16}, new float[16]);
+    assertThat(overflow().inputs(Map.of("x", small)).compare().passed()).isTrue();
+    assertThat(overflow().input("x:1x16:float32:-0.5..0.5").compare().passed()).isTrue();
+    assertThat(overflow().input("x:1x16:float32:0.9").compare().passed()).isFalse();
+  }
+
+  @Test
+  void validationIsEagerWithMessages() throws Exception {
+    HalfBisect hb = overflow();
+    assertThatThrownBy(() -> HalfBisect.model(tmp.resolve("missing.onnx")))
+        .isInstanceOf(HalfBisectException.class).hasMessageContaining("model file not found")
+        .extracting(e -> ((HalfBisectException) e).kind()).isEqualTo(HalfBisectException.Kind.USAGE);
+    Path junk = Files.writeString(tmp.resolve("junk.onnx"), "this is not protobuf \u0000\u0001");
+    assertThatThrownBy(() -> HalfBisect.model(junk)).isInstanceOf(HalfBisectException.class)
+        .extracting(e -> ((HalfBisectException) e).kind()).isEqualTo(HalfBisectException.Kind.MODEL);
+    assertThatThrownBy(() -> hb.reference("nope:fp32")).hasMessageContaining("unknown backend 'nope'");
+    assertThatThrownBy(() -> hb.candidate("toy:int8")).hasMessageContaining("has no mode 'int8'");
+    assertThatThrownBy(() -> hb.candidate("toy")).hasMessageContaining("BACKEND:MODE");
+    assertThatThrownBy(() -> hb.input("y:1x16:float32:0")).hasMessageContaining("has no input 'y'")
+        .hasMessageContaining("x float32 [1x16]");
+    assertThatThrownBy(() -> hb.input("x:1x8:float32:0")).hasMessageContaining("expects x float32 [1x16]");
+    assertThatThrownBy(() -> hb.input("x:1x16:int64:0")).hasMessageContaining("is int64");
+    assertThatThrownBy(() -> hb.input("x:1x16")).hasMessageContaining("NAME:SHAPE:DTYPE:FILL");
+    assertThatThrownBy(() -> hb.input("x:1x16:float32:a..b")).hasMessageContaining("LO..HI");
+    assertThatThrownBy(() -> hb.plan(PrecisionPlan.fp16Except(List.of("square", "nosuch"))))
+        .hasMessageContaining("nosuch");
+    assertThatThrownBy(() -> hb.samples(0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> hb.loadInputs(tmp.resolve("none.npz"))).hasMessageContaining("none.npz");
+    // Immutability: the failed calls did not change hb, and configured copies leave hb as it was.
+    HalfBisect other = hb.tolerance(Tolerance.normalized(0.5));
+    assertThat(hb.tolerance()).isEqualTo(Tolerance.fp16Default());
+    assertThat(other.tolerance()).isNotEqualTo(hb.tolerance());
+  }
+
+  @Test
+  void backendErrorsAreReportedAsBackendKind() {
+    HalfBisect hb = HalfBisect.model(TestModels.unbuildable(), null, "unbuildable")
+        .reference("toy:fp32").candidate("toy:fp16-emulated");
+    assertThatThrownBy(hb::compare).isInstanceOf(HalfBisectException.class)
+        .hasMessageContaining("op Fail")
+        .extracting(e -> ((HalfBisectException) e).kind()).isEqualTo(HalfBisectException.Kind.BACKEND);
+  }
+
+  @Test
+  void polygraphyStyleTolerance() {
+    assertThat(overflow().input("x:1x16:float32:0.01..0.02").tolerance(Tolerance.elementwise(1e-9, 1e-9)).compare().passed())
+        .isFalse();
+    assertThat(overflow().input("x:1x16:float32:0.01..0.02").tolerance(Tolerance.of(CheckMode.MEDIAN, 1, 0))
+        .compare().passed()).isTrue();
+  }
+}

@@ -1,0 +1,87 @@
+package dev.halfbisect.api.testing;
+
+import com.google.protobuf.ByteString;
+import dev.halfbisect.onnx.proto.Onnx;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Tiny ONNX models for facade, CLI and JUnit tests, built from the protobuf classes. */
+public final class TestModels {
+  private TestModels() {}
+
+  /**
+   * {@code x[1x16] -> scale = x*300 (Mul "scale") -> square = scale^2 (Pow "square")
+   * -> shrink = square*1e-4 (Mul "shrink") -> out = shrink + x (Add "out_add")}. With x in [-1, 1)
+   * the square reaches 90000 &gt; 65504: FP16 overflows in "square" and, because "shrink" reads it in
+   * FP16, keeping both "square" and "shrink" in FP32 fixes it.
+   */
+  public static Onnx.ModelProto overflow() {
+    Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder().setName("overflow");
+    g.addInput(floatInput("x", 1, 16));
+    g.addInitializer(scalar("k300", 300f)).addInitializer(scalar("two", 2f)).addInitializer(scalar("k1e4", 1e-4f));
+    g.addNode(node("scale", "Mul", "x", "k300", "scaled"));
+    g.addNode(node("square", "Pow", "scaled", "two", "squared"));
+    g.addNode(node("shrink", "Mul", "squared", "k1e4", "shrunk"));
+    g.addNode(node("out_add", "Add", "shrunk", "x", "out"));
+    g.addOutput(Onnx.ValueInfoProto.newBuilder().setName("out").setType(floatType(1, 16)));
+    return model(g);
+  }
+
+  /** {@code x[1x8] -> Relu -> *0.5 -> y}: FP16 passes at the default tolerance. */
+  public static Onnx.ModelProto healthy() {
+    Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder().setName("healthy");
+    g.addInput(floatInput("x", 1, 8));
+    g.addInitializer(scalar("half", 0.5f));
+    g.addNode(node("relu", "Relu", "x", null, "r"));
+    g.addNode(node("halve", "Mul", "r", "half", "y"));
+    g.addOutput(Onnx.ValueInfoProto.newBuilder().setName("y").setType(floatType(1, 8)));
+    return model(g);
+  }
+
+  /** A model whose only node the toy backend refuses to build (a backend error). */
+  public static Onnx.ModelProto unbuildable() {
+    Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder().setName("unbuildable");
+    g.addInput(floatInput("x", 1, 4));
+    g.addNode(node("bad", "Fail", "x", null, "y"));
+    g.addOutput(Onnx.ValueInfoProto.newBuilder().setName("y").setType(floatType(1, 4)));
+    return model(g);
+  }
+
+  public static Path write(Onnx.ModelProto m, Path file) throws IOException {
+    Files.write(file, m.toByteArray());
+    return file;
+  }
+
+  private static Onnx.ModelProto model(Onnx.GraphProto.Builder g) {
+    return Onnx.ModelProto.newBuilder().setIrVersion(8).setProducerName("halfbisect-tests")
+        .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(17)).setGraph(g).build();
+  }
+
+  private static Onnx.NodeProto node(String name, String op, String a, String b, String out) {
+    Onnx.NodeProto.Builder n = Onnx.NodeProto.newBuilder().setName(name).setOpType(op).addInput(a).addOutput(out);
+    if (b != null) {
+      n.addInput(b);
+    }
+    return n.build();
+  }
+
+  private static Onnx.TensorProto scalar(String name, float v) {
+    ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(v);
+    return Onnx.TensorProto.newBuilder().setName(name).setDataType(1).setRawData(ByteString.copyFrom(b.array())).build();
+  }
+
+  private static Onnx.TypeProto floatType(long... dims) {
+    Onnx.TensorShapeProto.Builder s = Onnx.TensorShapeProto.newBuilder();
+    for (long d : dims) {
+      s.addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+    }
+    return Onnx.TypeProto.newBuilder().setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(1).setShape(s)).build();
+  }
+
+  private static Onnx.ValueInfoProto floatInput(String name, long... dims) {
+    return Onnx.ValueInfoProto.newBuilder().setName(name).setType(floatType(dims)).build();
+  }
+}

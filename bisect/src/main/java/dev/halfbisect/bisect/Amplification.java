@@ -1,0 +1,276 @@
+package dev.halfbisect.bisect;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.onnx.proto.Onnx;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Amplification analysis: separates the error a node makes itself from the error it inherits.
+ *
+ * <ul>
+ *   <li><b>local error</b>: the node computed in FP16 from the FP32 golden inputs. All nodes are
+ *       measured in one candidate build of a shadow graph: every float node gets a copy
+ *       {@code <node>__shadow} reading the same input tensors; the plan pins every original node to
+ *       FP32 and leaves the copies FP16, so the copies see golden inputs (cast to FP16 at their
+ *       border, as every FP16 node's inputs are) and their outputs are observed. Nodes the shadow
+ *       cannot copy (subgraphs, random or stateful ops) and nodes of a shadow build that fails even
+ *       alone are measured one by one: the node alone, its inputs fed golden reference values.</li>
+ *   <li><b>inherited error</b>: the largest candidate error among its float inputs in the normal
+ *       FP16 run (0 for graph inputs and weights).</li>
+ *   <li><b>output error</b>: its output's error in the normal FP16 run.</li>
+ *   <li><b>amplification</b> = output error / inherited error (NaN when nothing is inherited), and
+ *       <b>contribution</b> = output error - inherited error (the error this node adds).</li>
+ * </ul>
+ *
+ * Errors are normalized errors, worst over samples and outputs. Results are aggregated per op type
+ * and per {@link Motifs motif}; motifs and nodes are ranked by {@code max(local, contribution)}.
+ */
+public final class Amplification {
+  private static final Logger LOG = LoggerFactory.getLogger(Amplification.class);
+  private static final Set<String> NOT_SHADOWABLE = Set.of("RandomNormal", "RandomUniform", "RandomNormalLike",
+      "RandomUniformLike", "Multinomial", "Bernoulli", "Dropout", "If", "Loop", "Scan");
+
+  private Amplification() {}
+
+  /** How a node's local error was measured. */
+  public enum Method { SHADOW, SINGLE_NODE, NOT_MEASURED }
+
+  /** One node. Errors are normalized errors (worst sample, worst float output). */
+  public record NodeAmplification(String node, String opType, int topoPosition, double localError,
+      boolean localPass, double inputError, double outputError, double amplification, double contribution,
+      Method method) {
+    /** Ranking score: what the node adds, whether born in it or amplified by it. */
+    public double score() {
+      return maxNanLow(localError, contribution);
+    }
+  }
+
+  /** Aggregate over the nodes of one op type. */
+  public record OpTypeStats(String opType, int count, double maxLocalError, double meanLocalError,
+      double maxOutputError, double maxAmplification, int localFailures) {}
+
+  /** One motif: error into it, out of it, worst local error inside it. */
+  public record MotifAmplification(Motifs.Motif motif, double inputError, double outputError, double maxLocalError,
+      double amplification, double contribution) {
+    public double score() {
+      return maxNanLow(maxLocalError, contribution);
+    }
+  }
+
+  /**
+   * @param nodes per float node, topological order
+   * @param ranking node names by descending score
+   * @param byOpType per op type, by descending max local error
+   * @param motifs per motif, by descending score
+   * @param unmeasured nodes without a local error, with the reason
+   * @param candidateBuilds candidate builds made
+   * @param shadowBuilds of which shadow-graph builds
+   */
+  public record Result(ImmutableList<NodeAmplification> nodes, ImmutableList<String> ranking,
+      ImmutableList<OpTypeStats> byOpType, ImmutableList<MotifAmplification> motifs,
+      ImmutableMap<String, String> unmeasured, int candidateBuilds, int shadowBuilds) {
+
+    public java.util.Optional<NodeAmplification> node(String name) {
+      return nodes.stream().filter(n -> n.node().equals(name)).findFirst();
+    }
+  }
+
+  /** Runs the analysis. */
+  public static Result analyze(BisectContext ctx) {
+    ModelGraph g = ctx.model();
+    Prober p = ctx.prober();
+    int before = p.candidateBuilds();
+    ctx.listener().phase("amplify");
+    List<String> tensors = g.floatTensors();
+    p.reference(tensors);
+    Prober.Chunked normal = p.chunked(tensors, ctx.chunkSize(),
+        chunk -> ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), chunk));
+
+    List<String> floatNodes = g.floatNodes();
+    List<String> shadowable = new ArrayList<>();
+    List<String> single = new ArrayList<>();
+    for (String n : floatNodes) {
+      Onnx.NodeProto node = g.node(n);
+      if (NOT_SHADOWABLE.contains(node.getOpType()) || ModelGraph.hasSubgraph(node)) {
+        single.add(n);
+      } else {
+        shadowable.add(n);
+      }
+    }
+    int beforeShadow = p.candidateBuilds();
+    Prober.Chunked shadow = p.chunked(shadowable, Math.max(1, shadowable.size()),
+        chunk -> ProbeSpec.shadow(chunk, floatOutputs(g, chunk)));
+    int shadowBuilds = p.candidateBuilds() - beforeShadow;
+    single.addAll(shadow.unobserved().keySet());
+
+    Map<String, TensorComparison> local = new HashMap<>(shadow.tensors());
+    Map<String, Method> method = new HashMap<>();
+    shadowable.stream().filter(n -> !shadow.unobserved().containsKey(n)).forEach(n -> method.put(n, Method.SHADOW));
+    Map<String, String> unmeasured = new LinkedHashMap<>();
+    for (String n : single) {
+      Onnx.NodeProto node = g.node(n);
+      List<String> cuts = new ArrayList<>();
+      for (String in : node.getInputList()) {
+        if (!in.isEmpty() && !g.isInitializer(in) && !cuts.contains(in)) {
+          cuts.add(in);
+        }
+      }
+      for (Onnx.AttributeProto a : node.getAttributeList()) {
+        if (a.hasG()) {
+          ModelGraph.outerNames(a.getG()).stream().filter(x -> !g.isInitializer(x) && !cuts.contains(x))
+              .forEach(cuts::add);
+        }
+      }
+      ProbeResult r = p.probe(ProbeSpec.subgraph(ProbeSpec.Side.CANDIDATE, PrecisionPlan.allFp16(), List.of(n), cuts,
+          floatOutputs(g, List.of(n))));
+      if (r.status() == ProbeResult.Status.BUILD_FAILED || r.status() == ProbeResult.Status.CRASH) {
+        unmeasured.put(n, r.status() + ": " + r.message());
+        method.put(n, Method.NOT_MEASURED);
+      } else {
+        local.putAll(r.tensors());
+        method.put(n, Method.SINGLE_NODE);
+      }
+    }
+
+    List<NodeAmplification> rows = new ArrayList<>();
+    Map<String, NodeAmplification> byNode = new HashMap<>();
+    for (String n : floatNodes) {
+      Onnx.NodeProto node = g.node(n);
+      double loc = Double.NaN;
+      boolean locPass = true;
+      double out = 0;
+      for (String o : floatOutputs(g, List.of(n))) {
+        TensorComparison lc = local.get(o);
+        if (lc != null) {
+          loc = Double.isNaN(loc) ? lc.normalizedError() : Math.max(loc, lc.normalizedError());
+          locPass &= lc.pass();
+        }
+        TensorComparison oc = normal.tensors().get(o);
+        if (oc != null) {
+          out = Math.max(out, oc.normalizedError());
+        }
+      }
+      double in = inputError(g, node, normal.tensors());
+      NodeAmplification row = new NodeAmplification(n, node.getOpType(), g.topoPosition(n), loc, locPass, in, out,
+          ratio(out, in), contribution(out, in), method.getOrDefault(n, Method.NOT_MEASURED));
+      rows.add(row);
+      byNode.put(n, row);
+    }
+
+    ImmutableList<String> ranking = rows.stream()
+        .sorted(Comparator.comparingDouble(NodeAmplification::score).reversed()
+            .thenComparingInt(NodeAmplification::topoPosition))
+        .map(NodeAmplification::node).collect(ImmutableList.toImmutableList());
+
+    Map<String, List<NodeAmplification>> perOp = new TreeMap<>();
+    rows.forEach(r -> perOp.computeIfAbsent(r.opType(), k -> new ArrayList<>()).add(r));
+    List<OpTypeStats> ops = new ArrayList<>();
+    perOp.forEach((op, list) -> ops.add(new OpTypeStats(op, list.size(),
+        list.stream().mapToDouble(r -> nanLow(r.localError())).max().orElse(0),
+        list.stream().mapToDouble(NodeAmplification::localError).filter(d -> !Double.isNaN(d)).average().orElse(0),
+        list.stream().mapToDouble(NodeAmplification::outputError).max().orElse(0),
+        list.stream().mapToDouble(r -> nanLow(r.amplification())).max().orElse(0),
+        (int) list.stream().filter(r -> !r.localPass()).count())));
+    ops.sort(Comparator.comparingDouble(OpTypeStats::maxLocalError).reversed());
+
+    List<MotifAmplification> motifs = new ArrayList<>();
+    for (Motifs.Motif m : Motifs.detect(g)) {
+      Set<String> members = new HashSet<>(m.nodes());
+      Set<String> inside = new HashSet<>();
+      m.nodes().forEach(n -> inside.addAll(g.node(n).getOutputList()));
+      double in = 0;
+      double out = 0;
+      double loc = 0;
+      for (String n : m.nodes()) {
+        Onnx.NodeProto node = g.node(n);
+        for (String i : Prober.floatInputs(g, node)) {
+          if (!inside.contains(i)) {
+            TensorComparison c = normal.tensors().get(i);
+            in = Math.max(in, c == null ? 0 : c.normalizedError());
+          }
+        }
+        for (String o : node.getOutputList()) {
+          boolean exits = g.graphOutputs().contains(o)
+              || g.consumers(o).stream().anyMatch(c -> !members.contains(c.getName()));
+          TensorComparison c = normal.tensors().get(o);
+          if (exits && c != null) {
+            out = Math.max(out, c.normalizedError());
+          }
+        }
+        NodeAmplification r = byNode.get(n);
+        if (r != null) {
+          loc = Math.max(loc, nanLow(r.localError()));
+        }
+      }
+      motifs.add(new MotifAmplification(m, in, out, loc, ratio(out, in), contribution(out, in)));
+    }
+    motifs.sort(Comparator.comparingDouble(MotifAmplification::score).reversed());
+
+    int builds = p.candidateBuilds() - before;
+    LOG.info("amplify: {} nodes, {} by shadow in {} builds, {} single, {} unmeasured; top node {}", rows.size(),
+        shadowable.size() - shadow.unobserved().size(), shadowBuilds, single.size(), unmeasured.size(),
+        ranking.isEmpty() ? "-" : ranking.get(0));
+    return new Result(ImmutableList.copyOf(rows), ranking, ImmutableList.copyOf(ops), ImmutableList.copyOf(motifs),
+        ImmutableMap.copyOf(unmeasured), builds, shadowBuilds);
+  }
+
+  static List<String> floatOutputs(ModelGraph g, List<String> nodes) {
+    List<String> out = new ArrayList<>();
+    for (String n : nodes) {
+      for (String o : g.node(n).getOutputList()) {
+        if (!o.isEmpty() && g.isFloat(o)) {
+          out.add(o);
+        }
+      }
+    }
+    return out;
+  }
+
+  private static double inputError(ModelGraph g, Onnx.NodeProto node, Map<String, TensorComparison> normal) {
+    double in = 0;
+    for (String i : Prober.floatInputs(g, node)) {
+      TensorComparison c = normal.get(i);
+      if (c != null) {
+        in = Math.max(in, c.normalizedError());
+      }
+    }
+    return in;
+  }
+
+  static double ratio(double out, double in) {
+    if (in == 0) {
+      return Double.NaN;
+    }
+    if (Double.isInfinite(in)) {
+      return Double.isInfinite(out) ? 1 : out / in;
+    }
+    return out / in;
+  }
+
+  static double contribution(double out, double in) {
+    if (Double.isInfinite(out)) {
+      return Double.isInfinite(in) ? 0 : Double.POSITIVE_INFINITY;
+    }
+    return out - in;
+  }
+
+  private static double nanLow(double d) {
+    return Double.isNaN(d) ? Double.NEGATIVE_INFINITY : d;
+  }
+
+  static double maxNanLow(double a, double b) {
+    return Math.max(nanLow(a), nanLow(b));
+  }
+}

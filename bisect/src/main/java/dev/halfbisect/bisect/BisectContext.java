@@ -1,0 +1,220 @@
+package dev.halfbisect.bisect;
+
+import com.google.common.base.Preconditions;
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import com.google.common.hash.Hasher;
+import com.google.common.hash.Hashing;
+import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.backend.Backend;
+import dev.halfbisect.core.backend.BuildOptions;
+import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.core.verdict.Tolerance;
+import dev.halfbisect.onnx.OnnxModel;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Everything an analysis needs: the model, the reference and candidate backends with their build
+ * options, the tolerance, the input samples, and optionally a journal and a listener. One context
+ * holds one {@link Prober}, so reference values and decided probes are shared between the
+ * strategies run on it (a full diagnosis runs the reference once).
+ */
+public final class BisectContext {
+  /** Default number of tensors observed per build. */
+  public static final int DEFAULT_CHUNK_SIZE = 256;
+
+  private final ModelGraph model;
+  private final Backend reference;
+  private final BuildOptions referenceOptions;
+  private final Backend candidate;
+  private final BuildOptions candidateOptions;
+  private final Tolerance tolerance;
+  private final ImmutableList<ImmutableMap<String, Tensor>> samples;
+  private final ProbeJournal journal;
+  private final BisectListener listener;
+  private final int chunkSize;
+  private final ProbeRunner runner;
+  private final String samplesHash;
+  private Prober prober;
+
+  private BisectContext(Builder b) {
+    this.model = b.model;
+    this.reference = b.reference;
+    this.referenceOptions = b.referenceOptions;
+    this.candidate = b.candidate;
+    this.candidateOptions = b.candidateOptions;
+    this.tolerance = b.tolerance;
+    this.samples = b.samples.stream().map(ImmutableMap::copyOf).collect(ImmutableList.toImmutableList());
+    this.journal = b.journal;
+    this.listener = b.listener;
+    this.chunkSize = b.chunkSize;
+    this.runner = b.runner != null ? b.runner
+        : new SpiProbeRunner(model, reference, referenceOptions, candidate, candidateOptions);
+    this.samplesHash = hashSamples(samples);
+  }
+
+  /**
+   * Starts a context. {@code referenceOptions} and {@code candidateOptions} carry the modes (e.g.
+   * {@code fp32} and {@code fp16-emulated}); the candidate's plan is the base every search adds
+   * pins to.
+   */
+  public static Builder builder(ModelGraph model, Backend reference, BuildOptions referenceOptions, Backend candidate,
+      BuildOptions candidateOptions) {
+    return new Builder(model, reference, referenceOptions, candidate, candidateOptions);
+  }
+
+  /** {@link #builder(ModelGraph, Backend, BuildOptions, Backend, BuildOptions)} over an {@link OnnxModel}. */
+  public static Builder builder(OnnxModel model, Backend reference, BuildOptions referenceOptions, Backend candidate,
+      BuildOptions candidateOptions) {
+    return new Builder(ModelGraph.of(model), reference, referenceOptions, candidate, candidateOptions);
+  }
+
+  public ModelGraph model() {
+    return model;
+  }
+
+  public Backend reference() {
+    return reference;
+  }
+
+  public BuildOptions referenceOptions() {
+    return referenceOptions;
+  }
+
+  public Backend candidate() {
+    return candidate;
+  }
+
+  public BuildOptions candidateOptions() {
+    return candidateOptions;
+  }
+
+  /** The plan searches start from (the candidate options' plan). */
+  public PrecisionPlan basePlan() {
+    return candidateOptions.plan();
+  }
+
+  public Tolerance tolerance() {
+    return tolerance;
+  }
+
+  public ImmutableList<ImmutableMap<String, Tensor>> samples() {
+    return samples;
+  }
+
+  public java.util.Optional<ProbeJournal> journal() {
+    return java.util.Optional.ofNullable(journal);
+  }
+
+  public BisectListener listener() {
+    return listener;
+  }
+
+  public int chunkSize() {
+    return chunkSize;
+  }
+
+  ProbeRunner runner() {
+    return runner;
+  }
+
+  String samplesHash() {
+    return samplesHash;
+  }
+
+  /** The probe engine of this context (created on first use). */
+  public synchronized Prober prober() {
+    if (prober == null) {
+      prober = new Prober(this);
+    }
+    return prober;
+  }
+
+  private static String hashSamples(List<ImmutableMap<String, Tensor>> samples) {
+    Hasher h = Hashing.sha256().newHasher();
+    for (Map<String, Tensor> s : samples) {
+      for (Map.Entry<String, Tensor> e : new TreeMap<>(s).entrySet()) {
+        h.putUnencodedChars(e.getKey()).putInt(e.getValue().dtype().onnxCode());
+        for (long d : e.getValue().shape()) {
+          h.putLong(d);
+        }
+        h.putBytes(e.getValue().bytes().duplicate());
+      }
+      h.putChar('|');
+    }
+    return h.hash().toString().substring(0, 16);
+  }
+
+  /** Builder of a {@link BisectContext}. */
+  public static final class Builder {
+    private final ModelGraph model;
+    private final Backend reference;
+    private final BuildOptions referenceOptions;
+    private final Backend candidate;
+    private final BuildOptions candidateOptions;
+    private Tolerance tolerance = Tolerance.fp16Default();
+    private List<? extends Map<String, Tensor>> samples;
+    private ProbeJournal journal;
+    private BisectListener listener = BisectListener.NONE;
+    private int chunkSize = DEFAULT_CHUNK_SIZE;
+    private ProbeRunner runner;
+
+    private Builder(ModelGraph model, Backend reference, BuildOptions referenceOptions, Backend candidate,
+        BuildOptions candidateOptions) {
+      this.model = Preconditions.checkNotNull(model, "model");
+      this.reference = Preconditions.checkNotNull(reference, "reference");
+      this.referenceOptions = Preconditions.checkNotNull(referenceOptions, "referenceOptions");
+      this.candidate = Preconditions.checkNotNull(candidate, "candidate");
+      this.candidateOptions = Preconditions.checkNotNull(candidateOptions, "candidateOptions");
+    }
+
+    /** The verdict per tensor; default {@link Tolerance#fp16Default()}. */
+    public Builder tolerance(Tolerance t) {
+      this.tolerance = Preconditions.checkNotNull(t, "tolerance");
+      return this;
+    }
+
+    /** Input samples (graph input name to tensor), at least one. */
+    public Builder samples(List<? extends Map<String, Tensor>> s) {
+      Preconditions.checkArgument(s != null && !s.isEmpty(), "at least one input sample is needed");
+      this.samples = s;
+      return this;
+    }
+
+    public Builder journal(ProbeJournal j) {
+      this.journal = j;
+      return this;
+    }
+
+    public Builder listener(BisectListener l) {
+      this.listener = Preconditions.checkNotNull(l, "listener");
+      return this;
+    }
+
+    /** At most this many observed tensors per build (memory bound). */
+    public Builder chunkSize(int k) {
+      Preconditions.checkArgument(k >= 1, "chunk size must be >= 1, got %s", k);
+      this.chunkSize = k;
+      return this;
+    }
+
+    /** Replaces the SPI runner (tests, remote runners). */
+    public Builder runner(ProbeRunner r) {
+      this.runner = r;
+      return this;
+    }
+
+    public BisectContext build() {
+      Preconditions.checkState(samples != null, "samples must be set");
+      for (String in : model.graphInputs()) {
+        for (int i = 0; i < samples.size(); i++) {
+          Preconditions.checkArgument(samples.get(i).containsKey(in),
+              "sample %s lacks graph input '%s' of model %s (it has %s)", i, in, model.name(), samples.get(i).keySet());
+        }
+      }
+      return new BisectContext(this);
+    }
+  }
+}

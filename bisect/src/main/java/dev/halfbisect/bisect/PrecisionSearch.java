@@ -1,0 +1,242 @@
+package dev.halfbisect.bisect;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import dev.halfbisect.core.plan.PrecisionPlan;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Precision search: a 1-minimal set of ONNX nodes to pin to FP32 so that every graph output meets
+ * tolerance on every sample. Sets need not be contiguous.
+ *
+ * <ol>
+ *   <li>Seed: the {@link Amplification} ranking, grouped into units (a node, or its whole motif at
+ *       the rank of its best node). Pinning growing prefixes of the ranked units (1, 2, 4, ...
+ *       units, then binary search between the last failing and the first passing size) finds a
+ *       passing set in O(log) builds when the ranking is good.</li>
+ *   <li>Minimise: delta debugging (ddmin) over that set keeps a passing subset, testing halves,
+ *       complements and finer partitions; it stops only when removing any single pinned node fails,
+ *       so the result is 1-minimal (each test that decides it is a real candidate build).</li>
+ * </ol>
+ *
+ * A probe that fails to build, crashes or gives NaN counts as failing. Identical plans are built
+ * once per context (and never again when a journal holds them).
+ */
+public final class PrecisionSearch {
+  private static final Logger LOG = LoggerFactory.getLogger(PrecisionSearch.class);
+
+  private PrecisionSearch() {}
+
+  /** One tested set. */
+  public record Step(String phase, int pinned, boolean pass) {}
+
+  /**
+   * @param found whether a passing plan exists (false when even all float nodes in FP32 fail)
+   * @param plan the base plan plus the pinned nodes
+   * @param fp32Nodes pinned nodes found by the search, topological order
+   * @param fp16Fraction fraction of float nodes still FP16 under {@code plan}
+   * @param outputErrors graph output comparisons under {@code plan}
+   * @param steps tested sets in order
+   * @param searchBuilds candidate builds of the search itself
+   * @param seedBuilds candidate builds of the amplification analysis that seeded it
+   */
+  public record Result(boolean found, PrecisionPlan plan, ImmutableList<String> fp32Nodes, double fp16Fraction,
+      ImmutableMap<String, TensorComparison> outputErrors, ImmutableList<Step> steps, int searchBuilds,
+      int seedBuilds) {
+
+    public int totalBuilds() {
+      return searchBuilds + seedBuilds;
+    }
+
+    public String planJson() {
+      return plan.toJson();
+    }
+
+    public String trtexecFlags() {
+      return plan.toTrtexecFlags();
+    }
+
+    /** Writes {@code plan.json} and {@code trtexec-flags.txt} into {@code dir}. */
+    public void writeArtifacts(Path dir) throws IOException {
+      Files.createDirectories(dir);
+      plan.write(dir.resolve("plan.json"));
+      Files.writeString(dir.resolve("trtexec-flags.txt"), trtexecFlags() + "\n", StandardCharsets.UTF_8);
+    }
+  }
+
+  /** Seeds with a fresh amplification analysis on the same context, then searches. */
+  public static Result run(BisectContext ctx) {
+    int before = ctx.prober().candidateBuilds();
+    Amplification.Result seed = Amplification.analyze(ctx);
+    int seedBuilds = ctx.prober().candidateBuilds() - before;
+    return run(ctx, seed, seedBuilds);
+  }
+
+  /** Searches with a given amplification ranking. */
+  public static Result run(BisectContext ctx, Amplification.Result seed, int seedBuilds) {
+    ModelGraph g = ctx.model();
+    Prober p = ctx.prober();
+    int before = p.candidateBuilds();
+    ctx.listener().phase("precision");
+    List<Step> steps = new ArrayList<>();
+    Tester test = new Tester(ctx, steps);
+
+    if (test.passes(List.of(), "baseline")) {
+      return result(ctx, true, List.of(), test, steps, p.candidateBuilds() - before, seedBuilds);
+    }
+    List<List<String>> units = units(g, seed);
+    // Galloping over prefixes of ranked units, then binary search between fail and pass sizes.
+    int lo = 0;
+    int hi = -1;
+    for (int size = 1; ; size = Math.min(units.size(), size * 2)) {
+      if (test.passes(prefix(units, size), "seed")) {
+        hi = size;
+        break;
+      }
+      lo = size;
+      if (size == units.size()) {
+        break;
+      }
+    }
+    if (hi < 0) {
+      LOG.warn("precision: the model fails even with every float node in FP32; no plan can fix it");
+      return result(ctx, false, prefix(units, units.size()), test, steps, p.candidateBuilds() - before, seedBuilds);
+    }
+    while (hi - lo > 1) {
+      int mid = (lo + hi) >>> 1;
+      if (test.passes(prefix(units, mid), "seed")) {
+        hi = mid;
+      } else {
+        lo = mid;
+      }
+    }
+    List<String> minimal = ddmin(prefix(units, hi), test);
+    minimal.sort(Comparator.comparingInt(g::topoPosition));
+    return result(ctx, true, minimal, test, steps, p.candidateBuilds() - before, seedBuilds);
+  }
+
+  /** ddmin for the smallest passing subset; the returned set is 1-minimal. */
+  static List<String> ddmin(List<String> start, Tester test) {
+    List<String> c = new ArrayList<>(start);
+    int n = 2;
+    while (c.size() >= 2) {
+      List<List<String>> parts = split(c, n);
+      boolean reduced = false;
+      for (List<String> part : parts) {
+        if (test.passes(part, "minimise")) {
+          c = new ArrayList<>(part);
+          n = 2;
+          reduced = true;
+          break;
+        }
+      }
+      if (!reduced && n > 2) {
+        for (List<String> part : parts) {
+          List<String> comp = new ArrayList<>(c);
+          comp.removeAll(part);
+          if (test.passes(comp, "minimise")) {
+            c = comp;
+            n = Math.max(n - 1, 2);
+            reduced = true;
+            break;
+          }
+        }
+      }
+      if (!reduced) {
+        if (n >= c.size()) {
+          break;
+        }
+        n = Math.min(c.size(), 2 * n);
+      }
+    }
+    return c;
+  }
+
+  private static List<List<String>> split(List<String> c, int n) {
+    List<List<String>> parts = new ArrayList<>();
+    int start = 0;
+    for (int i = 0; i < n; i++) {
+      int end = start + (c.size() - start) / (n - i);
+      parts.add(new ArrayList<>(c.subList(start, end)));
+      start = end;
+    }
+    return parts;
+  }
+
+  /** Ranked units: each node in ranking order, or its whole motif the first time one of its nodes comes. */
+  static List<List<String>> units(ModelGraph g, Amplification.Result seed) {
+    Map<String, Motifs.Motif> motifOf = new HashMap<>();
+    for (Amplification.MotifAmplification m : seed.motifs()) {
+      m.motif().nodes().forEach(n -> motifOf.put(n, m.motif()));
+    }
+    List<List<String>> units = new ArrayList<>();
+    Set<String> used = new HashSet<>();
+    for (String n : seed.ranking()) {
+      if (used.contains(n)) {
+        continue;
+      }
+      Motifs.Motif m = motifOf.get(n);
+      List<String> unit = new ArrayList<>(m == null ? List.of(n) : m.nodes());
+      unit.removeIf(used::contains);
+      used.addAll(unit);
+      units.add(unit);
+    }
+    return units;
+  }
+
+  private static List<String> prefix(List<List<String>> units, int size) {
+    Set<String> s = new LinkedHashSet<>();
+    units.subList(0, size).forEach(s::addAll);
+    return new ArrayList<>(s);
+  }
+
+  private static Result result(BisectContext ctx, boolean found, List<String> pinned, Tester test, List<Step> steps,
+      int builds, int seedBuilds) {
+    ModelGraph g = ctx.model();
+    PrecisionPlan plan = ctx.basePlan().pin(pinned);
+    ProbeResult r = test.probe(pinned);
+    List<String> floatNodes = g.floatNodes();
+    long fp16 = floatNodes.stream().filter(plan::isFp16).count();
+    double fraction = floatNodes.isEmpty() ? 1 : (double) fp16 / floatNodes.size();
+    LOG.info("precision: {} nodes pinned to FP32, {}% of float nodes FP16, {} builds (+{} seeding)", pinned.size(),
+        String.format("%.1f", 100 * fraction), builds, seedBuilds);
+    return new Result(found, plan, ImmutableList.copyOf(pinned), fraction, r.tensors(), ImmutableList.copyOf(steps),
+        builds, seedBuilds);
+  }
+
+  /** Runs the whole model with a set pinned, observing the float graph outputs. */
+  static final class Tester {
+    private final BisectContext ctx;
+    private final List<Step> steps;
+    private final List<String> outputs;
+
+    Tester(BisectContext ctx, List<Step> steps) {
+      this.ctx = ctx;
+      this.steps = steps;
+      this.outputs = ctx.model().graphOutputs().stream().filter(ctx.model()::isFloat).toList();
+    }
+
+    ProbeResult probe(List<String> pinned) {
+      return ctx.prober().probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan().pin(pinned), outputs));
+    }
+
+    boolean passes(List<String> pinned, String phase) {
+      boolean pass = probe(pinned).passes();
+      steps.add(new Step(phase, pinned.size(), pass));
+      return pass;
+    }
+  }
+}

@@ -1,0 +1,123 @@
+package dev.halfbisect.bisect;
+
+import com.google.common.collect.ImmutableList;
+import dev.halfbisect.core.DType;
+import dev.halfbisect.onnx.proto.Onnx;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The graph surgery behind probes: prefix and explicit subgraphs with golden cut inputs, and the
+ * shadow graph. Every method returns a new model; node and tensor names are kept, so results map
+ * back to the original graph by name.
+ */
+final class ProbeGraphs {
+  /** Suffix of shadow copies of nodes and their outputs. */
+  static final String SHADOW_SUFFIX = "__shadow";
+
+  private ProbeGraphs() {}
+
+  /** Ancestors of {@code target} (its prefix) with {@code target} and {@code extra} as outputs. */
+  static Onnx.ModelProto prefix(ModelGraph g, String target, List<String> extraOutputs) {
+    Set<Integer> positions = new TreeSet<>(g.ancestorPositions(target));
+    List<String> outs = new ArrayList<>();
+    outs.add(target);
+    for (String e : extraOutputs) {
+      if (!outs.contains(e) && (g.graphInputs().contains(e) || g.producer(e).map(n -> positions.contains(
+          g.topoPosition(n.getName()))).orElse(false))) {
+        outs.add(e);
+      }
+    }
+    return subgraph(g, positions, List.of(), outs);
+  }
+
+  /**
+   * The nodes at {@code positions}; {@code cutInputs} become graph inputs (fed golden values), graph
+   * inputs the nodes read stay inputs, initializers they read are kept.
+   */
+  static Onnx.ModelProto subgraph(ModelGraph g, Collection<Integer> positions, List<String> cutInputs,
+      List<String> outputs) {
+    Onnx.GraphProto src = g.proto().getGraph();
+    Onnx.GraphProto.Builder b = Onnx.GraphProto.newBuilder().setName(src.getName() + "_probe");
+    Set<String> reads = new LinkedHashSet<>();
+    Set<String> cuts = new HashSet<>(cutInputs);
+    for (int p : new TreeSet<>(positions)) {
+      Onnx.NodeProto n = g.nodes().get(p);
+      b.addNode(n);
+      reads.addAll(n.getInputList());
+      for (Onnx.AttributeProto a : n.getAttributeList()) {
+        if (a.hasG()) {
+          reads.addAll(ModelGraph.outerNames(a.getG()));
+        }
+        for (Onnx.GraphProto sub : a.getGraphsList()) {
+          reads.addAll(ModelGraph.outerNames(sub));
+        }
+      }
+    }
+    for (String c : cutInputs) {
+      b.addInput(valueInfo(g, c));
+    }
+    for (Onnx.ValueInfoProto in : src.getInputList()) {
+      if (reads.contains(in.getName()) && !cuts.contains(in.getName()) && !g.isInitializer(in.getName())) {
+        b.addInput(in);
+      }
+    }
+    for (Onnx.TensorProto t : src.getInitializerList()) {
+      if (reads.contains(t.getName()) && !cuts.contains(t.getName())) {
+        b.addInitializer(t);
+      }
+    }
+    for (String o : outputs) {
+      b.addOutput(valueInfo(g, o));
+    }
+    return g.proto().toBuilder().setGraph(b.build()).build();
+  }
+
+  /**
+   * The whole model plus, for each of {@code nodes}, a copy {@code <node>__shadow} reading the same
+   * inputs and writing {@code <output>__shadow}. Run under {@link #shadowPlan}, the originals are
+   * pinned FP32, so the copies read golden FP32 values and compute in FP16: their error is the
+   * node's local error. The copies' outputs are graph outputs after the original ones.
+   */
+  static Onnx.ModelProto shadow(ModelGraph g, List<String> nodes) {
+    Onnx.GraphProto.Builder b = g.proto().getGraph().toBuilder();
+    for (String name : nodes) {
+      Onnx.NodeProto n = g.node(name);
+      Onnx.NodeProto.Builder copy = n.toBuilder().setName(name + SHADOW_SUFFIX).clearOutput();
+      for (String o : n.getOutputList()) {
+        copy.addOutput(o.isEmpty() ? "" : o + SHADOW_SUFFIX);
+      }
+      b.addNode(copy);
+      for (String o : n.getOutputList()) {
+        if (!o.isEmpty() && g.isFloat(o)) {
+          b.addOutput(valueInfo(g, o).toBuilder().setName(o + SHADOW_SUFFIX));
+        }
+      }
+    }
+    return g.proto().toBuilder().setGraph(b.build()).build();
+  }
+
+  /** Every original float node pinned FP32; the shadow copies (not named in the plan) run FP16. */
+  static dev.halfbisect.core.plan.PrecisionPlan shadowPlan(ModelGraph g) {
+    return dev.halfbisect.core.plan.PrecisionPlan.fp16Except(
+        g.nodes().stream().map(Onnx.NodeProto::getName).collect(ImmutableList.toImmutableList()));
+  }
+
+  static Onnx.ValueInfoProto valueInfo(ModelGraph g, String tensor) {
+    for (Onnx.ValueInfoProto v : g.proto().getGraph().getInputList()) {
+      if (v.getName().equals(tensor)) {
+        return v;
+      }
+    }
+    DType d = g.elementType(tensor).orElseThrow(() -> new IllegalArgumentException(
+        "model " + g.name() + ": element type of tensor '" + tensor + "' is unknown, cannot make it a probe input/output"));
+    return Onnx.ValueInfoProto.newBuilder().setName(tensor)
+        .setType(Onnx.TypeProto.newBuilder().setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(d.onnxCode())))
+        .build();
+  }
+}

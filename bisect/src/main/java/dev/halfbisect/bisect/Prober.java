@@ -1,0 +1,244 @@
+package dev.halfbisect.bisect;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import com.google.common.hash.Hashing;
+import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.backend.BackendCrashException;
+import dev.halfbisect.core.backend.BackendException;
+import dev.halfbisect.core.plan.PrecisionPlan;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The probe engine shared by all strategies of one {@link BisectContext}: runs the reference
+ * (chunked, values cached), runs candidate probes and compares them with the reference, reads and
+ * writes the journal, and counts builds. Candidate builds are what the searches' bounds are about.
+ */
+public final class Prober {
+  private static final Logger LOG = LoggerFactory.getLogger(Prober.class);
+
+  private final BisectContext ctx;
+  private final List<Map<String, Tensor>> referenceCache = new ArrayList<>();
+  private final Map<String, String> referenceUnavailable = new LinkedHashMap<>();
+  private int candidateBuilds;
+  private int referenceBuilds;
+  private int journalHits;
+  private final Map<String, ProbeResult> decided = new HashMap<>();
+
+  Prober(BisectContext ctx) {
+    this.ctx = ctx;
+    for (Map<String, Tensor> s : ctx.samples()) {
+      referenceCache.add(new HashMap<>(s)); // graph inputs are their own reference
+    }
+  }
+
+  /** Candidate builds attempted so far (failed builds count; journal hits do not). */
+  public int candidateBuilds() {
+    return candidateBuilds;
+  }
+
+  public int referenceBuilds() {
+    return referenceBuilds;
+  }
+
+  /** Candidate probes answered from the journal. */
+  public int journalHits() {
+    return journalHits;
+  }
+
+  /** Tensors the reference could not observe, with the backend's reason. */
+  public Map<String, String> referenceUnavailable() {
+    return ImmutableMap.copyOf(referenceUnavailable);
+  }
+
+  /**
+   * Reference values of {@code tensors} per sample, running the reference (in chunks of the
+   * context's chunk size, split on build failure) for those not cached. Tensors the reference
+   * cannot observe are left out of the maps and listed in {@link #referenceUnavailable()}.
+   */
+  public List<Map<String, Tensor>> reference(Collection<String> tensors) {
+    List<String> missing = new ArrayList<>();
+    for (String t : tensors) {
+      if (!referenceCache.get(0).containsKey(t) && !referenceUnavailable.containsKey(t) && !missing.contains(t)) {
+        missing.add(t);
+      }
+    }
+    if (!missing.isEmpty()) {
+      ctx.listener().phase("reference");
+      for (int i = 0; i < missing.size(); i += ctx.chunkSize()) {
+        referenceChunk(missing.subList(i, Math.min(missing.size(), i + ctx.chunkSize())));
+      }
+    }
+    List<Map<String, Tensor>> out = new ArrayList<>();
+    for (Map<String, Tensor> cache : referenceCache) {
+      Map<String, Tensor> m = new LinkedHashMap<>();
+      for (String t : tensors) {
+        Tensor v = cache.get(t);
+        if (v != null) {
+          m.put(t, v);
+        }
+      }
+      out.add(m);
+    }
+    return out;
+  }
+
+  private void referenceChunk(List<String> chunk) {
+    ProbeSpec spec = ProbeSpec.full(ProbeSpec.Side.REFERENCE, PrecisionPlan.allFp32(), chunk);
+    ctx.listener().probeStarted(spec);
+    referenceBuilds++;
+    try {
+      ProbeRunner.Outcome o = ctx.runner().run(spec, new ArrayList<>(ctx.samples()));
+      for (int s = 0; s < o.samples().size(); s++) {
+        referenceCache.get(s).putAll(o.samples().get(s));
+      }
+      ctx.listener().probeFinished(new ProbeResult(spec, ProbeResult.Status.OK, "", ImmutableMap.of(), o.buildTime(),
+          o.runTime(), false));
+    } catch (BackendException e) {
+      if (chunk.size() == 1) {
+        LOG.warn("reference cannot observe tensor {}: {}", chunk.get(0), e.getMessage());
+        referenceUnavailable.put(chunk.get(0), e.getMessage());
+        return;
+      }
+      LOG.info("reference build observing {} tensors failed ({}); splitting", chunk.size(), e.getMessage());
+      int half = chunk.size() / 2;
+      referenceChunk(chunk.subList(0, half));
+      referenceChunk(chunk.subList(half, chunk.size()));
+    }
+  }
+
+  /**
+   * Runs a candidate probe (or reads it from the journal) and compares each observed tensor with
+   * its reference value. Observed tensors without a reference value are left out of the result.
+   */
+  public ProbeResult probe(ProbeSpec spec) {
+    String key = key(spec);
+    ProbeResult known = decided.get(key);
+    if (known != null) {
+      return known; // decided earlier in this context: same model, samples and probe
+    }
+    ctx.listener().probeStarted(spec);
+    Optional<ProbeJournal.Entry> journaled = ctx.journal().flatMap(j -> j.get(key));
+    if (journaled.isPresent()) {
+      journalHits++;
+      ProbeResult r = ProbeJournal.toResult(spec, journaled.get());
+      decided.put(key, r);
+      LOG.debug("probe {} read from journal: {}", spec.describe(), r.status());
+      ctx.listener().probeFinished(r);
+      return r;
+    }
+    List<String> needed = new ArrayList<>(spec.observed());
+    needed.addAll(spec.cutInputs());
+    List<Map<String, Tensor>> ref = reference(needed);
+    List<Map<String, Tensor>> feeds = new ArrayList<>();
+    for (int s = 0; s < ctx.samples().size(); s++) {
+      Map<String, Tensor> f = new HashMap<>(ctx.samples().get(s));
+      for (String c : spec.cutInputs()) {
+        Tensor v = ref.get(s).get(c);
+        if (v == null) {
+          throw new IllegalStateException("no reference value for cut input '" + c + "': "
+              + referenceUnavailable.get(c));
+        }
+        f.put(c, v);
+      }
+      feeds.add(f);
+    }
+    candidateBuilds++;
+    ProbeResult result;
+    try {
+      ProbeRunner.Outcome o = ctx.runner().run(spec, feeds);
+      ImmutableMap.Builder<String, TensorComparison> cmp = ImmutableMap.builder();
+      boolean allNaN = !spec.observed().isEmpty();
+      for (String t : spec.observed()) {
+        if (!ref.get(0).containsKey(t)) {
+          continue;
+        }
+        List<TensorError> per = new ArrayList<>();
+        for (int s = 0; s < o.samples().size(); s++) {
+          Tensor cand = o.samples().get(s).get(t);
+          TensorError e = TensorError.measure(t, ref.get(s).get(t).toFloatArray(), cand.toFloatArray(), ctx.tolerance());
+          allNaN &= e.allNaN();
+          per.add(e);
+        }
+        cmp.put(t, TensorComparison.of(t, per));
+      }
+      result = new ProbeResult(spec, allNaN ? ProbeResult.Status.ALL_NAN : ProbeResult.Status.OK, "",
+          cmp.buildKeepingLast(), o.buildTime(), o.runTime(), false);
+    } catch (BackendCrashException e) {
+      LOG.warn("candidate probe {} crashed the backend: {}", spec.describe(), e.getMessage());
+      result = new ProbeResult(spec, ProbeResult.Status.CRASH, e.getMessage(), ImmutableMap.of(), Duration.ZERO,
+          Duration.ZERO, false);
+    } catch (BackendException e) {
+      LOG.info("candidate probe {} failed to build: {}", spec.describe(), e.getMessage());
+      result = new ProbeResult(spec, ProbeResult.Status.BUILD_FAILED, e.getMessage(), ImmutableMap.of(),
+          Duration.ZERO, Duration.ZERO, false);
+    }
+    ProbeResult r = result;
+    decided.put(key, r);
+    ctx.journal().ifPresent(j -> j.record(key, ctx.model().name(), r));
+    LOG.debug("probe {}: {} (build {} ms)", spec.describe(), r.status(), r.buildTime().toMillis());
+    ctx.listener().probeFinished(r);
+    return r;
+  }
+
+  /** Comparisons gathered over several chunked probes, and what could not be observed. */
+  public record Chunked(ImmutableMap<String, TensorComparison> tensors, ImmutableMap<String, String> unobserved) {}
+
+  /**
+   * Probes {@code items} in chunks of at most {@code chunkSize}; when a chunk's build fails or
+   * crashes it is split in halves and retried, down to single items, which are then reported as
+   * unobserved with the backend's message.
+   */
+  Chunked chunked(List<String> items, int chunkSize, Function<List<String>, ProbeSpec> specFor) {
+    Map<String, TensorComparison> got = new LinkedHashMap<>();
+    Map<String, String> missed = new LinkedHashMap<>();
+    for (int i = 0; i < items.size(); i += chunkSize) {
+      chunk(items.subList(i, Math.min(items.size(), i + chunkSize)), specFor, got, missed);
+    }
+    return new Chunked(ImmutableMap.copyOf(got), ImmutableMap.copyOf(missed));
+  }
+
+  private void chunk(List<String> items, Function<List<String>, ProbeSpec> specFor, Map<String, TensorComparison> got,
+      Map<String, String> missed) {
+    ProbeResult r = probe(specFor.apply(items));
+    if (r.status() == ProbeResult.Status.BUILD_FAILED || r.status() == ProbeResult.Status.CRASH) {
+      if (items.size() == 1) {
+        missed.put(items.get(0), r.status() + ": " + r.message());
+        return;
+      }
+      int half = items.size() / 2;
+      chunk(items.subList(0, half), specFor, got, missed);
+      chunk(items.subList(half, items.size()), specFor, got, missed);
+      return;
+    }
+    got.putAll(r.tensors());
+  }
+
+  /** Deterministic key: model, samples, candidate backend and mode, tolerance and the probe. */
+  String key(ProbeSpec spec) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(ctx.model().hash()).append('|').append(ctx.samplesHash()).append('|')
+        .append(ctx.candidate().name()).append(':').append(ctx.candidateOptions().mode()).append('|')
+        .append(new java.util.TreeMap<>(ctx.candidateOptions().properties())).append('|')
+        .append(ctx.tolerance()).append('|').append(spec.kind()).append('|').append(spec.side()).append('|')
+        .append(spec.plan().toJson()).append('|').append(spec.observed()).append('|').append(spec.nodes())
+        .append('|').append(spec.cutInputs());
+    return Hashing.sha256().hashString(sb, StandardCharsets.UTF_8).toString();
+  }
+
+  static ImmutableList<String> floatInputs(ModelGraph g, dev.halfbisect.onnx.proto.Onnx.NodeProto n) {
+    return n.getInputList().stream().filter(i -> !i.isEmpty() && !g.isInitializer(i) && g.isFloat(i)
+        && g.producer(i).isPresent()).distinct().collect(ImmutableList.toImmutableList());
+  }
+}

@@ -1,0 +1,82 @@
+package dev.halfbisect.bisect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.halfbisect.core.data.Npz;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DipAndReduceTest {
+
+  /** Overflow at "blowup", healed by Tanh saturation ("heal"), then a second overflow at "blowup2". */
+  static ModelGraph dip() {
+    TinyGraph t = new TinyGraph();
+    t.input("x", 1, 16);
+    String pre = t.node("Mul", "pre", "x", t.scalar(1f));
+    String up = t.node("Mul", "blowup", pre, t.scalar(1e5f));
+    String heal = t.node("Tanh", "heal", up);
+    String add = t.node("Add", "add", heal, t.scalar(0.5f));
+    String up2 = t.node("Mul", "blowup2", add, t.scalar(5e4f));
+    String down = t.node("Div", "down", up2, t.scalar(5e4f));
+    t.output(t.node("Identity", "out", down));
+    return t.graph("dip");
+  }
+
+  @Test
+  void errorThatHealsDoesNotMisleadTheSearch() {
+    MiniBackend b = new MiniBackend();
+    ModelGraph g = dip();
+    BisectContext ctx = TestModels.context(g, b, List.of(TestModels.sample(5, 0.5f, 1f, "x", 1, 16))).build();
+    Layerwise.Result lw = Layerwise.run(ctx);
+    assertThat(lw.firstFailing().get().node()).isEqualTo("blowup");
+    assertThat(lw.tensors().stream().filter(r -> r.node().equals("heal")).findFirst().get().pass()).isTrue();
+
+    FirstDivergence.Result r = FirstDivergence.search(ctx);
+    // The boundary that breaks the output: blowup2 fails while its input (healed) passes.
+    assertThat(r.divergence().get().node()).isEqualTo("blowup2");
+    assertThat(r.divergence().get().inputErrors()).singleElement().matches(TensorComparison::pass);
+    assertThat(r.steps()).anyMatch(s -> s.tensor().equals("heal") && s.pass());
+    assertThat(r.candidateBuilds()).isLessThanOrEqualTo(FirstDivergence.ceilLog2(g.floatNodes().size()) + 1);
+  }
+
+  @Test
+  void crashingProbesCountAsFailuresAndTheSearchGoesOn() {
+    MiniBackend b = new MiniBackend();
+    ModelGraph g = TestModels.transformer(12, 7);
+    b.crashWhenPresent.add("b1/ln/pow");
+    FirstDivergence.Result r = FirstDivergence.search(TestModels.context(g, b, TestModels.transformerSamples(1))
+        .build());
+    assertThat(r.steps()).anyMatch(s -> s.status() == ProbeResult.Status.CRASH);
+    assertThat(r.divergence().get().node()).isEqualTo("b1/ln/pow");
+    assertThat(r.candidateBuilds()).isLessThanOrEqualTo(r.buildBound());
+  }
+
+  @Test
+  void reduceWritesSingleNodeReproWithGoldenInputs(@TempDir Path dir) throws Exception {
+    MiniBackend b = new MiniBackend();
+    ModelGraph g = TestModels.transformer(6, 4);
+    BisectContext ctx = TestModels.context(g, b, TestModels.transformerSamples(2)).build();
+    Reduce.Result r = Reduce.run(ctx, dir);
+    assertThat(r.failing()).isTrue();
+    assertThat(r.nodes()).containsExactly(TestModels.plantUp(4));
+    assertThat(r.inputs()).containsExactly("b4/residual");
+    assertThat(r.error().get().pass()).isFalse();
+
+    ModelGraph reduced = ModelGraph.of(dev.halfbisect.onnx.proto.Onnx.ModelProto.parseFrom(
+        Files.readAllBytes(r.model().get())), null, "reduced");
+    assertThat(reduced.nodes()).hasSize(1);
+    assertThat(reduced.graphInputs()).containsExactly("b4/residual");
+    assertThat(reduced.graphOutputs()).containsExactly(TestModels.plantUp(4));
+    var saved = Npz.read(r.inputsNpz().get());
+    var golden = ctx.prober().reference(List.of("b4/residual", TestModels.plantUp(4))).get(r.sample());
+    assertThat(saved).containsOnlyKeys("b4/residual");
+    assertThat(saved.get("b4/residual")).isEqualTo(golden.get("b4/residual"));
+    assertThat(Npz.read(r.referenceNpz().get()).get(TestModels.plantUp(4))).isEqualTo(golden.get(TestModels.plantUp(4)));
+    // The reduced model alone, fed the saved golden input, still fails in FP16.
+    BisectContext again = TestModels.context(reduced, new MiniBackend(), List.of(saved)).build();
+    assertThat(Layerwise.run(again).outputsPass()).isFalse();
+  }
+}

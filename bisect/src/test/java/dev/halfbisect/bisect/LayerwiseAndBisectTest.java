@@ -1,0 +1,73 @@
+package dev.halfbisect.bisect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LayerwiseAndBisectTest {
+  private static final ModelGraph PLANTED = TestModels.transformer(12, 7);
+
+  @Test
+  void healthyTransformerPassesEverywhere() {
+    MiniBackend b = new MiniBackend();
+    ModelGraph g = TestModels.transformer(12, -1);
+    BisectContext ctx = TestModels.context(g, b, TestModels.transformerSamples(2)).build();
+    Layerwise.Result r = Layerwise.run(ctx);
+    assertThat(r.outputsPass()).isTrue();
+    assertThat(r.firstFailing()).isEmpty();
+    assertThat(r.tensors()).hasSize(g.floatTensors().size());
+    FirstDivergence.Result d = FirstDivergence.search(ctx);
+    assertThat(d.divergence()).isEmpty();
+    assertThat(d.verdict()).isEqualTo("pass");
+  }
+
+  @Test
+  void layerwiseFindsPlantedOverflowAndChunkSizeDoesNotMatter() {
+    MiniBackend b = new MiniBackend();
+    Layerwise.Result big = Layerwise.run(TestModels.context(PLANTED, b, TestModels.transformerSamples(2)).build());
+    assertThat(big.outputsPass()).isFalse();
+    assertThat(big.firstFailing()).get().extracting(Layerwise.TensorReport::node).isEqualTo(TestModels.plantUp(7));
+    assertThat(big.candidateBuilds()).isEqualTo(1);
+
+    Layerwise.Result small = Layerwise.run(TestModels.context(PLANTED, new MiniBackend(),
+        TestModels.transformerSamples(2)).chunkSize(7).build());
+    assertThat(small.candidateBuilds()).isEqualTo((PLANTED.floatTensors().size() + 6) / 7);
+    assertThat(small.firstFailing().get().tensor()).isEqualTo(big.firstFailing().get().tensor());
+    assertThat(small.tensors()).hasSameSizeAs(big.tensors());
+    for (int i = 0; i < big.tensors().size(); i++) {
+      assertThat(small.tensors().get(i).tensor()).isEqualTo(big.tensors().get(i).tensor());
+      assertThat(small.tensors().get(i).error()).isEqualTo(big.tensors().get(i).error());
+    }
+    assertThat(big.note()).contains("fusion");
+  }
+
+  @Test
+  void failedBuildsAreSplitAndUnobservableTensorsReported() {
+    MiniBackend b = new MiniBackend();
+    b.maxObserved = 10;
+    b.unobservable.add("b3/gelu/erf");
+    Layerwise.Result r = Layerwise.run(TestModels.context(PLANTED, b, TestModels.transformerSamples(1)).build());
+    assertThat(r.unobserved()).containsOnlyKeys("b3/gelu/erf");
+    assertThat(r.unobserved().get("b3/gelu/erf")).contains("cannot observe");
+    assertThat(r.tensors()).hasSize(PLANTED.floatTensors().size() - 1);
+    assertThat(r.firstFailing().get().node()).isEqualTo(TestModels.plantUp(7));
+  }
+
+  @Test
+  void firstDivergenceNamesPlantedNodeWithinBuildBound() {
+    for (int plant : List.of(0, 3, 7, 11)) {
+      MiniBackend b = new MiniBackend();
+      ModelGraph g = TestModels.transformer(12, plant);
+      FirstDivergence.Result r = FirstDivergence.search(TestModels.context(g, b, TestModels.transformerSamples(2))
+          .build());
+      assertThat(r.divergence()).get().extracting(FirstDivergence.Divergence::node).isEqualTo(TestModels.plantUp(plant));
+      assertThat(r.divergence().get().opType()).isEqualTo("Mul");
+      assertThat(r.divergence().get().outputError().pass()).isFalse();
+      assertThat(r.divergence().get().inputErrors()).isNotEmpty().allMatch(TensorComparison::pass);
+      int bound = FirstDivergence.ceilLog2(g.floatNodes().size()) + 1;
+      assertThat(r.candidateBuilds()).isEqualTo(b.fp16Builds.get()).isLessThanOrEqualTo(bound);
+      assertThat(r.buildBound()).isEqualTo(bound);
+    }
+  }
+}

@@ -1,0 +1,88 @@
+package dev.halfbisect.bisect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.plan.PrecisionPlan;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PrecisionSearchTest {
+  private static final ModelGraph PLANTED = TestModels.transformer(12, 5);
+  private static final List<Map<String, Tensor>> SAMPLES = TestModels.transformerSamples(2);
+
+  @Test
+  void findsOneMinimalPlanContainingPlantedNodes(@TempDir Path dir) throws Exception {
+    MiniBackend b = new MiniBackend();
+    PrecisionSearch.Result r = PrecisionSearch.run(TestModels.context(PLANTED, b, SAMPLES).build());
+    assertThat(r.found()).isTrue();
+    assertThat(r.fp32Nodes()).contains(TestModels.plantUp(5), TestModels.plantDown(5));
+    assertThat(r.outputErrors().values()).isNotEmpty().allMatch(TensorComparison::pass);
+    assertThat(r.totalBuilds()).isEqualTo(b.fp16Builds.get());
+    assertThat(r.searchBuilds()).isLessThanOrEqualTo(8);
+    int floatNodes = PLANTED.floatNodes().size();
+    assertThat(r.fp16Fraction()).isEqualTo((double) (floatNodes - r.fp32Nodes().size()) / floatNodes);
+    assertThat(r.trtexecFlags()).contains("--layerPrecisions=").contains(TestModels.plantUp(5) + ":fp32");
+    assertThat(PrecisionPlan.fromJson(r.planJson())).isEqualTo(r.plan());
+
+    // Independent check of the plan and of 1-minimality, on a fresh backend and context.
+    assertThat(passes(r.plan())).isTrue();
+    for (String n : r.fp32Nodes()) {
+      List<String> less = new ArrayList<>(r.fp32Nodes());
+      less.remove(n);
+      assertThat(passes(PrecisionPlan.fp16Except(less))).as("without %s", n).isFalse();
+    }
+    r.writeArtifacts(dir);
+    assertThat(PrecisionPlan.read(dir.resolve("plan.json"))).isEqualTo(r.plan());
+    assertThat(Files.readString(dir.resolve("trtexec-flags.txt"))).startsWith("--fp16 --precisionConstraints=obey");
+  }
+
+  @Test
+  void healthyModelNeedsNoPins() {
+    MiniBackend b = new MiniBackend();
+    PrecisionSearch.Result r = PrecisionSearch.run(TestModels.context(TestModels.transformer(4, -1), b, SAMPLES)
+        .build());
+    assertThat(r.found()).isTrue();
+    assertThat(r.fp32Nodes()).isEmpty();
+    assertThat(r.fp16Fraction()).isEqualTo(1.0);
+    assertThat(r.trtexecFlags()).isEqualTo("--fp16");
+  }
+
+  @Test
+  void resumedSearchMakesNoDuplicateBuilds(@TempDir Path dir) throws Exception {
+    Path journalFile = dir.resolve("probes.jsonl");
+    PrecisionSearch.Result first;
+    FirstDivergence.Result firstBisect;
+    MiniBackend b1 = new MiniBackend();
+    try (ProbeJournal j = ProbeJournal.open(journalFile)) {
+      BisectContext ctx = TestModels.context(PLANTED, b1, SAMPLES).journal(j).build();
+      first = PrecisionSearch.run(ctx);
+      firstBisect = FirstDivergence.search(ctx);
+    }
+    assertThat(b1.fp16Builds.get()).isGreaterThan(0);
+    MiniBackend b2 = new MiniBackend();
+    try (ProbeJournal j = ProbeJournal.open(journalFile)) {
+      assertThat(j.size()).isEqualTo(b1.fp16Builds.get());
+      BisectContext ctx = TestModels.context(PLANTED, b2, SAMPLES).journal(j).build();
+      PrecisionSearch.Result again = PrecisionSearch.run(ctx);
+      FirstDivergence.Result againBisect = FirstDivergence.search(ctx);
+      assertThat(b2.fp16Builds.get()).isZero();
+      assertThat(again.fp32Nodes()).isEqualTo(first.fp32Nodes());
+      assertThat(again.totalBuilds()).isZero();
+      assertThat(againBisect.divergence()).isEqualTo(firstBisect.divergence());
+      assertThat(ctx.prober().journalHits()).isGreaterThan(0);
+    }
+  }
+
+  private static boolean passes(PrecisionPlan plan) {
+    MiniBackend b = new MiniBackend();
+    BisectContext ctx = TestModels.context(PLANTED, b, SAMPLES).build();
+    ProbeResult r = ctx.prober().probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, plan, PLANTED.graphOutputs()));
+    return r.passes();
+  }
+}

@@ -1,0 +1,130 @@
+package dev.halfbisect.cli;
+
+import dev.halfbisect.api.HalfBisect;
+import dev.halfbisect.core.verdict.CheckMode;
+import dev.halfbisect.core.verdict.Tolerance;
+import dev.halfbisect.core.plan.PrecisionPlan;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Options shared by the analysing subcommands; {@link #configure} turns them into a {@link HalfBisect}. */
+final class AnalysisOptions {
+  @Parameters(index = "0", paramLabel = "MODEL", description = "the ONNX model file")
+  Path model;
+
+  @Option(names = "--reference", paramLabel = "B:MODE",
+      description = "reference backend (default trt:fp32 with TensorRT, else ort:fp32)")
+  String reference;
+
+  @Option(names = "--candidate", paramLabel = "B:MODE",
+      description = "candidate backend (default trt:fp16 with TensorRT, else ort:fp16-emulated)")
+  String candidate;
+
+  @Option(names = "--input", paramLabel = "NAME:SHAPE:DTYPE:FILL",
+      description = "an input, e.g. input_ids:1x128:int64:1000..21000 (repeatable); inputs not given are derived "
+          + "from the model")
+  List<String> inputs = new ArrayList<>();
+
+  @Option(names = "--load-inputs", paramLabel = "F.npz", description = "inputs saved with numpy.savez")
+  Path loadInputs;
+
+  @Option(names = "--samples", paramLabel = "N", defaultValue = "1", description = "input samples (default 1)")
+  int samples;
+
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "seed of generated inputs")
+  long seed;
+
+  @Option(names = "--atol", paramLabel = "A", description = "absolute tolerance (Polygraphy-style check)")
+  Double atol;
+
+  @Option(names = "--rtol", paramLabel = "R", description = "relative tolerance (Polygraphy-style check)")
+  Double rtol;
+
+  @Option(names = "--check", paramLabel = "STAT",
+      description = "what atol/rtol bound: elementwise (default), mean, median, max, quantile:Q")
+  String check;
+
+  @Option(names = "--max-error", paramLabel = "E",
+      description = "normalized error bound of the default check (default 1e-2)")
+  Double maxError;
+
+  @Option(names = "--plan", paramLabel = "PLAN.json", description = "precision plan applied to the candidate")
+  Path plan;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "folder for reports and files")
+  Path out;
+
+  @Option(names = "--json", paramLabel = "FILE", description = "write the JSON report to FILE")
+  Path json;
+
+  @Option(names = "--quiet", description = "no progress bar (for CI)")
+  boolean quiet;
+
+  @Option(names = "--verbose", description = "stack traces on errors")
+  boolean verbose;
+
+  HalfBisect configure(java.io.PrintWriter err) {
+    if (samples < 1) {
+      throw new UsageException("--samples must be at least 1, got " + samples);
+    }
+    HalfBisect hb = HalfBisect.model(model);
+    if (reference != null) {
+      hb = hb.reference(reference);
+    }
+    if (candidate != null) {
+      hb = hb.candidate(candidate);
+    }
+    if (loadInputs != null) {
+      requireFile(loadInputs, "--load-inputs");
+      hb = hb.loadInputs(loadInputs);
+    }
+    for (String in : inputs) {
+      hb = hb.input(in);
+    }
+    hb = hb.samples(samples).seed(seed).tolerance(tolerance());
+    if (plan != null) {
+      requireFile(plan, "--plan");
+      try {
+        hb = hb.plan(PrecisionPlan.read(plan));
+      } catch (IOException e) {
+        throw new UsageException("cannot read --plan " + plan + ": " + e.getMessage());
+      }
+    }
+    if (out != null) {
+      hb = hb.outDir(out);
+    }
+    return hb.listener(ProgressBar.forTerminal(quiet, err));
+  }
+
+  /** The default normalized-error check, or a Polygraphy-style one when --atol/--rtol is given. */
+  Tolerance tolerance() {
+    if (atol == null && rtol == null) {
+      if (check != null) {
+        throw new UsageException("--check " + check + " needs --atol and/or --rtol");
+      }
+      return maxError != null ? Tolerance.normalized(maxError) : Tolerance.fp16Default();
+    }
+    CheckMode mode;
+    try {
+      mode = check == null ? CheckMode.ELEMENTWISE : CheckMode.parse(check);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--check: " + e.getMessage());
+    }
+    if (mode.kind() == CheckMode.Kind.NORMALIZED) {
+      throw new UsageException("--check normalized takes --max-error, not --atol/--rtol");
+    }
+    // Unset bounds take Polygraphy's 1e-5, as core's Tolerance.parse does.
+    return Tolerance.of(mode, atol == null ? 1e-5 : atol, rtol == null ? 1e-5 : rtol);
+  }
+
+  static void requireFile(Path p, String option) {
+    if (!Files.isRegularFile(p)) {
+      throw new UsageException(option + " " + p + ": file not found");
+    }
+  }
+}

@@ -1,0 +1,48 @@
+package dev.halfbisect.cli;
+
+import dev.halfbisect.report.AnalysisReport;
+import dev.halfbisect.report.ConsoleRenderer;
+import dev.halfbisect.report.HtmlRenderer;
+import dev.halfbisect.report.MarkdownRenderer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** Re-renders a JSON report as console text, and with --out as HTML and Markdown. */
+@Command(name = "report", mixinStandardHelpOptions = true,
+    description = "Re-render a JSON report (from --json) as console text; with --out also report.html and report.md.")
+final class ReportCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "REPORT.json") Path json;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "write report.html and report.md here") Path out;
+
+  @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    AnalysisOptions.requireFile(json, "report");
+    AnalysisReport r;
+    try {
+      r = AnalysisReport.fromJson(Files.readString(json, StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UsageException("cannot read " + json + ": " + e.getMessage());
+    } catch (RuntimeException e) {
+      throw new UsageException(json + ": " + e.getMessage());
+    }
+    spec.commandLine().getOut().print(ConsoleRenderer.render(r));
+    if (out != null) {
+      Reports.write(out.resolve("report.html"), HtmlRenderer.render(r));
+      Reports.write(out.resolve("report.md"), MarkdownRenderer.render(r));
+      spec.commandLine().getOut().println("HTML report: " + out.resolve("report.html"));
+    }
+    return r.passed() ? Main.PASS : Main.ACCURACY_FAILURE;
+  }
+}

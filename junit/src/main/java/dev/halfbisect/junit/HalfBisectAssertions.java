@@ -1,0 +1,156 @@
+package dev.halfbisect.junit;
+
+import dev.halfbisect.api.AnalysisResult;
+import dev.halfbisect.api.CompareResult;
+import dev.halfbisect.api.HalfBisect;
+import dev.halfbisect.api.LayerwiseResult;
+import dev.halfbisect.bisect.Layerwise;
+import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.core.verdict.Tolerance;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.opentest4j.AssertionFailedError;
+
+/**
+ * JUnit 5 assertions for FP16 accuracy. On failure the message holds the verdict, the first
+ * failing tensor with its error and root cause, and the path of an HTML report written for the
+ * failure: into the folder given, else the folder named by the system property
+ * {@code halfbisect.reportDir}, else {@code target/halfbisect-reports} when the working directory
+ * has a {@code target} folder (Maven), else a new temporary folder.
+ *
+ * <pre>{@code
+ * HalfBisect hb = HalfBisect.model(Path.of("model.onnx")).input("x:1x3x224x224:float32:-1..1");
+ * HalfBisectAssertions.assertPassesInFp16(hb, Tolerance.fp16Default());
+ * }</pre>
+ */
+public final class HalfBisectAssertions {
+  /** System property naming the folder for failure reports. */
+  public static final String REPORT_DIR_PROPERTY = "halfbisect.reportDir";
+  private static final AtomicInteger COUNTER = new AtomicInteger();
+
+  private HalfBisectAssertions() {}
+
+  /** The graph outputs of the candidate pass against the reference under {@code tolerance}. */
+  public static void assertPassesInFp16(HalfBisect hb, Tolerance tolerance) {
+    assertPassesInFp16(hb, tolerance, null);
+  }
+
+  /** As {@link #assertPassesInFp16(HalfBisect, Tolerance)}, writing a failure report into {@code reportDir}. */
+  public static void assertPassesInFp16(HalfBisect hb, Tolerance tolerance, Path reportDir) {
+    HalfBisect configured = hb.tolerance(tolerance);
+    CompareResult r = configured.compare();
+    if (!r.passed()) {
+      fail("expected the FP16 candidate to pass (" + tolerance + ")", configured, reportDir);
+    }
+  }
+
+  /**
+   * No tensor fails before the node {@code nodeName} in topological order: the first divergence,
+   * if any, is at that node or later.
+   *
+   * @throws IllegalArgumentException when the model has no such node
+   */
+  public static void assertFirstDivergenceNotBefore(HalfBisect hb, String nodeName) {
+    assertFirstDivergenceNotBefore(hb, nodeName, null);
+  }
+
+  /** As {@link #assertFirstDivergenceNotBefore(HalfBisect, String)} with a report folder. */
+  public static void assertFirstDivergenceNotBefore(HalfBisect hb, String nodeName, Path reportDir) {
+    List<String> order = hb.nodeNames();
+    int limit = order.indexOf(nodeName);
+    if (limit < 0) {
+      throw new IllegalArgumentException("model " + hb.modelName() + " has no node named '" + nodeName + "'");
+    }
+    LayerwiseResult r = hb.layerwise();
+    Layerwise.TensorReport first = r.firstFailing().orElse(null);
+    if (first != null && order.indexOf(first.node()) < limit) {
+      fail("expected the first divergence at or after node '" + nodeName + "' but tensor " + first.tensor()
+          + " of node '" + first.node() + "' fails before it", hb, reportDir);
+    }
+  }
+
+  /** The candidate under {@code plan} passes on the graph outputs (at the tolerance of {@code hb}). */
+  public static void assertPlanPasses(HalfBisect hb, PrecisionPlan plan) {
+    assertPlanPasses(hb, plan, null);
+  }
+
+  /** As {@link #assertPlanPasses(HalfBisect, PrecisionPlan)} with a report folder. */
+  public static void assertPlanPasses(HalfBisect hb, PrecisionPlan plan, Path reportDir) {
+    HalfBisect configured = hb.plan(plan);
+    if (!configured.compare().passed()) {
+      fail("expected the candidate under the plan (" + plan.fp32Nodes().size() + " node(s) in FP32) to pass",
+          configured, reportDir);
+    }
+  }
+
+  /** Explains the failure (first failing tensor and its root cause), writes the report, throws. */
+  private static void fail(String expectation, HalfBisect hb, Path reportDir) {
+    AnalysisResult a = hb.explain();
+    Path html = reportFile(reportDir, hb.modelName());
+    a.writeReport(html);
+    throw new AssertionFailedError(message(expectation, a, html));
+  }
+
+  static String message(String expectation, AnalysisResult r, Path html) {
+    JsonNode j;
+    try {
+      j = new ObjectMapper().readTree(r.toJson());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    StringBuilder sb = new StringBuilder(expectation).append('\n');
+    sb.append("verdict: ").append(j.path("verdict").asText()).append(" (").append(j.path("command").asText())
+        .append(", reference ").append(j.path("backend").path("reference").asText()).append(", candidate ")
+        .append(j.path("backend").path("candidate").asText()).append(")\n");
+    JsonNode ff = j.path("firstFailing");
+    if (ff.isObject()) {
+      String node = ff.path("node").asText();
+      sb.append("first failing tensor: ").append(ff.path("tensor").asText()).append(" (")
+          .append(ff.path("opType").asText()).append(" node '").append(node).append("'), normalized error ")
+          .append(number(ff.path("error"))).append('\n');
+      JsonNode cause = null;
+      for (JsonNode c : j.path("rootCauses")) {
+        if (cause == null || c.path("node").asText().equals(node)) {
+          cause = c;
+          if (c.path("node").asText().equals(node)) {
+            break;
+          }
+        }
+      }
+      sb.append("root cause: ").append(cause == null ? "not determined"
+          : cause.path("cause").asText() + " in " + cause.path("node").asText() + ": " + cause.path("evidence").asText())
+          .append('\n');
+    }
+    sb.append("report: ").append(html.toAbsolutePath());
+    return sb.toString();
+  }
+
+  private static String number(JsonNode n) {
+    return n.isNumber() ? String.format(Locale.ROOT, "%.3g", n.asDouble()) : n.asText();
+  }
+
+  private static Path reportFile(Path reportDir, String model) {
+    Path dir = reportDir;
+    if (dir == null && System.getProperty(REPORT_DIR_PROPERTY) != null) {
+      dir = Path.of(System.getProperty(REPORT_DIR_PROPERTY));
+    }
+    try {
+      if (dir == null) {
+        dir = Files.isDirectory(Path.of("target")) ? Path.of("target", "halfbisect-reports")
+            : Files.createTempDirectory("halfbisect-reports");
+      }
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the report folder: " + e.getMessage(), e);
+    }
+    String safe = model.replaceAll("[^A-Za-z0-9._-]", "_");
+    return dir.resolve(safe + "-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet() + ".html");
+  }
+}

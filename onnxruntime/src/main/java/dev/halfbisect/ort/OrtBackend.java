@@ -1,0 +1,176 @@
+package dev.halfbisect.ort;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import com.google.common.base.Preconditions;
+import com.google.common.collect.ImmutableList;
+import dev.halfbisect.core.backend.Availability;
+import dev.halfbisect.core.backend.Backend;
+import dev.halfbisect.core.backend.BackendException;
+import dev.halfbisect.core.backend.BackendSession;
+import dev.halfbisect.core.backend.BackendUnavailableException;
+import dev.halfbisect.core.backend.BuildOptions;
+import dev.halfbisect.core.backend.BuildStats;
+import dev.halfbisect.core.backend.ModelRef;
+import dev.halfbisect.core.plan.PrecisionPlan;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The {@code ort} backend: ONNX Runtime on the CPU.
+ *
+ * <ul>
+ *   <li>{@code fp32}, the reference: the model as it is, graph optimizations off by default
+ *       ({@code NO_OPT}) so every observed tensor is the ONNX tensor of that name, not a fused one.
+ *   <li>{@code fp16-emulated}, the candidate: the model rewritten by onnx-surgery's
+ *       {@code Fp16Emulation} under the plan (Cast pairs around every FP16 node, weights
+ *       pre-rounded), run at {@link #EMULATED_DEFAULT_OPT_LEVEL}, a level that keeps the Cast pairs.
+ * </ul>
+ *
+ * <p>Observed tensors are marked as graph outputs before the session is built. Build options
+ * properties: {@code ort.threads} (intra-op threads, default: available processors) and
+ * {@code ort.optLevel} ({@code none|basic|extended|layout|all}).
+ *
+ * <p>Sessions are cached per (model content, external-data folder, mode, plan, observed set,
+ * settings) in a bounded LRU cache inside this instance. Every {@link BackendSession} returned is
+ * an independent view holding a reference on the shared native session: closing it never breaks
+ * another holder; an evicted session closes once its last view is closed. {@link #clearCache()}
+ * drops the cache's own references.
+ *
+ * <p>No native code loads at class load or construction; {@link OrtEnvironment} is first touched
+ * in {@link #availability()} or {@link #open}.
+ */
+public final class OrtBackend implements Backend {
+  /** Backend name on the command line. */
+  public static final String NAME = "ort";
+  public static final String MODE_FP32 = "fp32";
+  public static final String MODE_FP16_EMULATED = "fp16-emulated";
+  /** Sessions the default instance keeps built. */
+  public static final int DEFAULT_CACHE_CAPACITY = 8;
+  /** Default level for fp32: no graph rewrites, so observed tensors are the ONNX tensors. */
+  public static final OptLevel FP32_DEFAULT_OPT_LEVEL = OptLevel.NO_OPT;
+  /** Default level for fp16-emulated. */
+  public static final OptLevel EMULATED_DEFAULT_OPT_LEVEL = OptLevel.NO_OPT;
+
+  private static final ImmutableList<String> MODES = ImmutableList.of(MODE_FP32, MODE_FP16_EMULATED);
+
+  private final SessionCache cache;
+  private final ModelDigest digests = new ModelDigest();
+
+  /** The instance {@link java.util.ServiceLoader} creates, with the default cache capacity. */
+  public OrtBackend() {
+    this(DEFAULT_CACHE_CAPACITY);
+  }
+
+  /** A backend caching at most {@code cacheCapacity} sessions (0 disables caching). */
+  public OrtBackend(int cacheCapacity) {
+    this.cache = new SessionCache(cacheCapacity);
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public List<String> modes() {
+    return MODES;
+  }
+
+  @Override
+  public String referenceMode() {
+    return MODE_FP32;
+  }
+
+  @Override
+  public String candidateMode() {
+    return MODE_FP16_EMULATED;
+  }
+
+  @Override
+  public Availability availability() {
+    try {
+      environment();
+      return Availability.yes();
+    } catch (BackendUnavailableException e) {
+      return Availability.no(e.getMessage());
+    }
+  }
+
+  @Override
+  public BackendSession open(ModelRef model, BuildOptions options) throws BackendException {
+    Preconditions.checkNotNull(model, "model");
+    Preconditions.checkNotNull(options, "options");
+    if (!MODES.contains(options.mode())) {
+      throw new IllegalArgumentException("backend 'ort' has no mode '" + options.mode() + "'; modes: "
+          + String.join(", ", MODES));
+    }
+    boolean emulate = options.mode().equals(MODE_FP16_EMULATED);
+    OrtSettings settings = OrtSettings.from(options,
+        emulate ? EMULATED_DEFAULT_OPT_LEVEL : FP32_DEFAULT_OPT_LEVEL);
+    OrtEnvironment env = environment();
+    byte[] bytes;
+    try {
+      bytes = model.bytes();
+    } catch (IOException e) {
+      throw new BackendException("cannot read model '" + model.name() + "': " + e.getMessage(), e);
+    }
+    SessionKey key = new SessionKey(digests.of(bytes), model.baseDir().map(Object::toString).orElse(""),
+        options.mode(), emulate ? options.plan() : PrecisionPlan.allFp32(), options.observed(), settings);
+    SharedOrtSession cached = cache.acquire(key);
+    if (cached != null) {
+      return new OrtBackendSession(cached,
+          new BuildStats(Duration.ZERO, cached.outputNames().size(), true, ImmutableList.of()));
+    }
+    long start = System.nanoTime();
+    PreparedModel prepared = ModelPreparation.prepare(model, bytes, options, emulate);
+    SharedOrtSession built = build(env, model, prepared, settings);
+    Duration buildTime = Duration.ofNanos(System.nanoTime() - start);
+    cache.offer(key, built);
+    return new OrtBackendSession(built,
+        new BuildStats(buildTime, built.outputNames().size(), false, ImmutableList.of()));
+  }
+
+  /** Releases the sessions this backend keeps cached; sessions still open stay usable. */
+  public void clearCache() {
+    cache.clear();
+  }
+
+  /** Number of sessions currently cached. */
+  public int cachedSessions() {
+    return cache.size();
+  }
+
+  private static SharedOrtSession build(OrtEnvironment env, ModelRef model, PreparedModel prepared,
+      OrtSettings settings) throws BackendException {
+    long start = System.nanoTime();
+    try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+      so.setOptimizationLevel(settings.optLevel());
+      so.setIntraOpNumThreads(settings.intraOpThreads());
+      so.setInterOpNumThreads(1);
+      if (model.baseDir().isPresent()) {
+        // Sessions are created from bytes; external data is resolved against the model's folder.
+        so.addConfigEntry("session.model_external_initializers_file_folder_path", model.baseDir().get().toString());
+      }
+      OrtSession session = env.createSession(prepared.bytes(), so);
+      return SharedOrtSession.wrap(model.name(), env, session, Duration.ofNanos(System.nanoTime() - start));
+    } catch (OrtException e) {
+      throw new BackendException("ONNX Runtime cannot build model '" + model.name() + "': " + e.getMessage(), e);
+    }
+  }
+
+  /** The process-wide ONNX Runtime environment, loading the natives on first use. */
+  private static OrtEnvironment environment() throws BackendUnavailableException {
+    try {
+      return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "halfbisect");
+    } catch (LinkageError | RuntimeException e) {
+      throw new BackendUnavailableException("ONNX Runtime natives could not be loaded (" + e
+          + "); the com.microsoft.onnxruntime:onnxruntime jar ships them for linux-x64, linux-aarch64,"
+          + " osx-aarch64 and win-x64", e);
+    }
+  }
+}
