@@ -45,6 +45,8 @@ public final class PrecisionSearch {
 
   /**
    * @param found whether a passing plan exists (false when even all float nodes in FP32 fail)
+   * @param oneMinimal whether removing any single pinned node was shown to fail (false when the
+   *     build budget ran out first: the plan then passes but may pin more than needed)
    * @param plan the base plan plus the pinned nodes
    * @param fp32Nodes pinned nodes found by the search, topological order
    * @param fp16Fraction fraction of float nodes still FP16 under {@code plan}
@@ -53,7 +55,7 @@ public final class PrecisionSearch {
    * @param searchBuilds candidate builds of the search itself
    * @param seedBuilds candidate builds of the amplification analysis that seeded it
    */
-  public record Result(boolean found, PrecisionPlan plan, ImmutableList<String> fp32Nodes, double fp16Fraction,
+  public record Result(boolean found, boolean oneMinimal, PrecisionPlan plan, ImmutableList<String> fp32Nodes, double fp16Fraction,
       ImmutableMap<String, TensorComparison> outputErrors, ImmutableList<Step> steps, int searchBuilds,
       int seedBuilds) {
 
@@ -77,32 +79,42 @@ public final class PrecisionSearch {
     }
   }
 
-  /** Seeds with a fresh amplification analysis on the same context, then searches. */
+  /** Seeds with a fresh amplification analysis on the same context, then searches without a build budget. */
   public static Result run(BisectContext ctx) {
+    return run(ctx, Integer.MAX_VALUE);
+  }
+
+  /**
+   * Seeds with a fresh amplification analysis, then searches with at most {@code maxSearchBuilds}
+   * candidate builds for the search itself; when they run out the smallest passing set found so far
+   * is returned with {@code oneMinimal = false}.
+   */
+  public static Result run(BisectContext ctx, int maxSearchBuilds) {
     int before = ctx.prober().candidateBuilds();
     Amplification.Result seed = Amplification.analyze(ctx);
     int seedBuilds = ctx.prober().candidateBuilds() - before;
-    return run(ctx, seed, seedBuilds);
+    return run(ctx, seed, seedBuilds, maxSearchBuilds);
   }
 
   /** Searches with a given amplification ranking. */
-  public static Result run(BisectContext ctx, Amplification.Result seed, int seedBuilds) {
+  public static Result run(BisectContext ctx, Amplification.Result seed, int seedBuilds, int maxSearchBuilds) {
     ModelGraph g = ctx.model();
     Prober p = ctx.prober();
     int before = p.candidateBuilds();
     ctx.listener().phase("precision");
     List<Step> steps = new ArrayList<>();
-    Tester test = new Tester(ctx, steps);
+    Tester test = new Tester(ctx, steps, maxSearchBuilds);
 
     if (test.passes(List.of(), "baseline")) {
-      return result(ctx, true, List.of(), test, steps, p.candidateBuilds() - before, seedBuilds);
+      return result(ctx, true, true, List.of(), test, steps, p.candidateBuilds() - before, seedBuilds);
     }
     List<List<String>> units = units(g, seed);
     // Galloping over prefixes of ranked units, then binary search between fail and pass sizes.
     int lo = 0;
     int hi = -1;
     for (int size = 1; ; size = Math.min(units.size(), size * 2)) {
-      if (test.passes(prefix(units, size), "seed")) {
+      // The growth phase must finish to have any passing set, so it ignores the budget.
+      if (test.passesUnbudgeted(prefix(units, size), "seed")) {
         hi = size;
         break;
       }
@@ -113,23 +125,61 @@ public final class PrecisionSearch {
     }
     if (hi < 0) {
       LOG.warn("precision: the model fails even with every float node in FP32; no plan can fix it");
-      return result(ctx, false, prefix(units, units.size()), test, steps, p.candidateBuilds() - before, seedBuilds);
+      return result(ctx, false, false, prefix(units, units.size()), test, steps, p.candidateBuilds() - before,
+          seedBuilds);
     }
-    while (hi - lo > 1) {
-      int mid = (lo + hi) >>> 1;
-      if (test.passes(prefix(units, mid), "seed")) {
-        hi = mid;
-      } else {
-        lo = mid;
+    boolean complete = true;
+    List<String> minimal;
+    try {
+      while (hi - lo > 1) {
+        int mid = (lo + hi) >>> 1;
+        if (test.passes(prefix(units, mid), "seed")) {
+          hi = mid;
+        } else {
+          lo = mid;
+        }
+      }
+    } catch (BudgetExhausted e) {
+      complete = false;
+    }
+    Ddmin dd = new Ddmin(prefix(units, hi));
+    if (complete) {
+      try {
+        dd.run(test);
+      } catch (BudgetExhausted e) {
+        complete = false;
       }
     }
-    List<String> minimal = ddmin(prefix(units, hi), test);
+    minimal = new ArrayList<>(dd.current);
     minimal.sort(Comparator.comparingInt(g::topoPosition));
-    return result(ctx, true, minimal, test, steps, p.candidateBuilds() - before, seedBuilds);
+    if (!complete) {
+      LOG.warn("precision: build budget of {} ran out; the plan passes but is not shown 1-minimal", maxSearchBuilds);
+    }
+    return result(ctx, true, complete, minimal, test, steps, p.candidateBuilds() - before, seedBuilds);
   }
 
-  /** ddmin for the smallest passing subset; the returned set is 1-minimal. */
-  static List<String> ddmin(List<String> start, Tester test) {
+  /** Thrown by a budgeted test when the build budget is spent. */
+  static final class BudgetExhausted extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+  }
+
+  /**
+   * ddmin for the smallest passing subset; {@link #current} always passes, and after {@link #run}
+   * returns it is 1-minimal.
+   */
+  static final class Ddmin {
+    List<String> current;
+
+    Ddmin(List<String> start) {
+      current = new ArrayList<>(start);
+    }
+
+    void run(Tester test) {
+      current = ddmin(current, test, this);
+    }
+  }
+
+  private static List<String> ddmin(List<String> start, Tester test, Ddmin state) {
     List<String> c = new ArrayList<>(start);
     int n = 2;
     while (c.size() >= 2) {
@@ -138,6 +188,7 @@ public final class PrecisionSearch {
       for (List<String> part : parts) {
         if (test.passes(part, "minimise")) {
           c = new ArrayList<>(part);
+          state.current = c;
           n = 2;
           reduced = true;
           break;
@@ -149,6 +200,7 @@ public final class PrecisionSearch {
           comp.removeAll(part);
           if (test.passes(comp, "minimise")) {
             c = comp;
+            state.current = c;
             n = Math.max(n - 1, 2);
             reduced = true;
             break;
@@ -203,7 +255,7 @@ public final class PrecisionSearch {
     return new ArrayList<>(s);
   }
 
-  private static Result result(BisectContext ctx, boolean found, List<String> pinned, Tester test, List<Step> steps,
+  private static Result result(BisectContext ctx, boolean found, boolean oneMinimal, List<String> pinned, Tester test, List<Step> steps,
       int builds, int seedBuilds) {
     ModelGraph g = ctx.model();
     PrecisionPlan plan = ctx.basePlan().pin(pinned);
@@ -213,7 +265,7 @@ public final class PrecisionSearch {
     double fraction = floatNodes.isEmpty() ? 1 : (double) fp16 / floatNodes.size();
     LOG.info("precision: {} nodes pinned to FP32, {}% of float nodes FP16, {} builds (+{} seeding)", pinned.size(),
         String.format("%.1f", 100 * fraction), builds, seedBuilds);
-    return new Result(found, plan, ImmutableList.copyOf(pinned), fraction, r.tensors(), ImmutableList.copyOf(steps),
+    return new Result(found, oneMinimal, plan, ImmutableList.copyOf(pinned), fraction, r.tensors(), ImmutableList.copyOf(steps),
         builds, seedBuilds);
   }
 
@@ -222,18 +274,34 @@ public final class PrecisionSearch {
     private final BisectContext ctx;
     private final List<Step> steps;
     private final List<String> outputs;
+    private final int budget;
+    private final int start;
 
-    Tester(BisectContext ctx, List<Step> steps) {
+    Tester(BisectContext ctx, List<Step> steps, int budget) {
       this.ctx = ctx;
       this.steps = steps;
+      this.budget = budget;
+      this.start = ctx.prober().candidateBuilds();
       this.outputs = ctx.model().graphOutputs().stream().filter(ctx.model()::isFloat).toList();
     }
 
     ProbeResult probe(List<String> pinned) {
-      return ctx.prober().probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan().pin(pinned), outputs));
+      return ctx.prober().probe(spec(pinned));
     }
 
+    /** Tests a set, throwing {@link BudgetExhausted} when it would need a build beyond the budget. */
     boolean passes(List<String> pinned, String phase) {
+      if (ctx.prober().candidateBuilds() - start >= budget && !ctx.prober().isDecided(spec(pinned))) {
+        throw new BudgetExhausted();
+      }
+      return passesUnbudgeted(pinned, phase);
+    }
+
+    private ProbeSpec spec(List<String> pinned) {
+      return ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan().pin(pinned), outputs);
+    }
+
+    boolean passesUnbudgeted(List<String> pinned, String phase) {
       boolean pass = probe(pinned).passes();
       steps.add(new Step(phase, pinned.size(), pass));
       return pass;

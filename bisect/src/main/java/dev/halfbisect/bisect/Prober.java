@@ -192,6 +192,12 @@ public final class Prober {
     return r;
   }
 
+  /** Whether {@code spec} is answered without a build (decided in this context or journaled). */
+  public boolean isDecided(ProbeSpec spec) {
+    String key = key(spec);
+    return decided.containsKey(key) || ctx.journal().flatMap(j -> j.get(key)).isPresent();
+  }
+
   /** Comparisons gathered over several chunked probes, and what could not be observed. */
   public record Chunked(ImmutableMap<String, TensorComparison> tensors, ImmutableMap<String, String> unobserved) {}
 

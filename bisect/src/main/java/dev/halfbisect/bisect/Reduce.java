@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * it reads from outside as an input fed the golden reference value; a binary search finds the
  * largest {@code c} whose subgraph still fails (a boundary: {@code c} fails, {@code c + 1} passes, or
  * {@code c = m}, the single node). Writes {@code reduced.onnx}, {@code inputs.npz} (the cut inputs
- * of the worst sample) and {@code reference.npz} (the golden value of {@code t}).
+ * of the worst sample) and {@code reference.npz} (the golden value of {@code t}); array names are
+ * the tensor names mapped with {@link Npz#encodeName} ({@code /} becomes {@code %2F}).
  */
 public final class Reduce {
   private static final Logger LOG = LoggerFactory.getLogger(Reduce.class);
@@ -96,11 +97,11 @@ public final class Reduce {
     all.add(t);
     Map<String, Tensor> ref = p.reference(all).get(sample);
     Map<String, Tensor> ins = new LinkedHashMap<>();
-    cuts.forEach(c -> ins.put(c, ref.get(c)));
+    cuts.forEach(c -> ins.put(Npz.encodeName(c), ref.get(c)));
     Path inputsFile = outDir.resolve("inputs.npz");
     Npz.write(inputsFile, ins);
     Path refFile = outDir.resolve("reference.npz");
-    Npz.write(refFile, Map.of(t, ref.get(t)));
+    Npz.write(refFile, Map.of(Npz.encodeName(t), ref.get(t)));
     LOG.info("reduce: {} nodes, {} inputs, output {} written to {}", nodes.size(), cuts.size(), t, outDir);
     return new Result(true, t, ImmutableList.copyOf(nodes), ImmutableList.copyOf(cuts), err, sample,
         Optional.of(modelFile), Optional.of(inputsFile), Optional.of(refFile), p.candidateBuilds() - before);

@@ -309,6 +309,9 @@ public final class ReportMapper {
     List<String> w = new ArrayList<>();
     if (!r.found()) {
       w.add("no passing plan: even with every float node in FP32 the candidate fails");
+    } else if (!r.oneMinimal()) {
+      w.add("the build budget ran out before every pinned node was shown necessary: the plan passes but may "
+          + "keep more nodes in FP32 than needed");
     }
     new TreeMap<>(r.outputErrors()).forEach((o, c) -> {
       if (!c.pass()) {
@@ -364,9 +367,21 @@ public final class ReportMapper {
       nodes = amp.nodes();
       builds += amplify.candidateBuilds();
     }
+    List<TensorRow> tensors = lw.tensors();
+    if (nodes != null) {
+      // Tensors inherit their producer's motif, which the block table uses for unnamed exports.
+      Map<String, String> motifOf = new HashMap<>();
+      nodes.forEach(n -> {
+        if (n.motif() != null) {
+          motifOf.put(n.node(), n.motif());
+        }
+      });
+      tensors = tensors.stream().map(t -> t.motif() == null && motifOf.containsKey(t.node())
+          ? t.withMotif(motifOf.get(t.node())) : t).collect(Collectors.toList());
+    }
     AnalysisReport rep = AnalysisReport.header(h.command(), h.model(), h.backend(), layerwise.outputsPass(), builds,
             h.tolerance())
-        .withTensors(lw.tensors())
+        .withTensors(tensors)
         .withFirstFailing(ff);
     if (nodes != null) {
       rep = rep.withNodes(nodes);

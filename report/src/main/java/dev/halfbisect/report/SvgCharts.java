@@ -11,6 +11,8 @@ import javax.annotation.CheckForNull;
 final class SvgCharts {
   static final String PASS_COLOR = "#2b6cb0";
   static final String FAIL_COLOR = "#c53030";
+  /** Passing tensors drawn as hoverable markers at most; beyond, every k-th one. */
+  static final int MAX_PASSING_MARKERS = 3000;
 
   private SvgCharts() {}
 
@@ -116,10 +118,19 @@ final class SvgCharts {
     }
     double ffx = -1;
     double ffy = -1;
+    // Large graphs: every failing point keeps its marker, passing ones are thinned (the line keeps them all).
+    int step = Math.max(1, (int) Math.ceil(rows.size() / (double) MAX_PASSING_MARKERS));
     for (int i = 0; i < rows.size(); i++) {
       TensorRow r = rows.get(i);
       double e = r.normalizedError();
       double xx = x.applyAsDouble(i);
+      if (r.name().equals(firstFailingTensor)) {
+        ffx = xx;
+        ffy = Double.isFinite(e) ? y.applyAsDouble(e) : top;
+      }
+      if (r.passed() && i % step != 0) {
+        continue;
+      }
       String tip = r.name() + " (" + r.opType() + ", node " + r.node() + "): " + Fmt.sci(e);
       if (!Double.isFinite(e)) {
         s.append("<path d=\"M").append(f(xx - 4)).append(',').append(f(top + 6)).append(" L").append(f(xx + 4)).append(',')
@@ -129,10 +140,6 @@ final class SvgCharts {
         s.append("<circle cx=\"").append(f(xx)).append("\" cy=\"").append(f(y.applyAsDouble(e))).append("\" r=\"")
             .append(r.passed() ? "1.8" : "2.6").append("\" fill=\"").append(r.passed() ? PASS_COLOR : FAIL_COLOR)
             .append("\"><title>").append(Html.esc(tip)).append("</title></circle>\n");
-      }
-      if (r.name().equals(firstFailingTensor)) {
-        ffx = xx;
-        ffy = Double.isFinite(e) ? y.applyAsDouble(e) : top;
       }
     }
     if (ffx >= 0) {

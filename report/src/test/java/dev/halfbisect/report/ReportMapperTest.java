@@ -151,7 +151,7 @@ class ReportMapperTest {
   @Test
   void precisionAndReduceAndDiagnose() {
     PrecisionPlan plan = PrecisionPlan.fp16Except(List.of("/blocks/blocks.1/norm2/Pow"));
-    PrecisionSearch.Result p = new PrecisionSearch.Result(true, plan, ImmutableList.of("/blocks/blocks.1/norm2/Pow"),
+    PrecisionSearch.Result p = new PrecisionSearch.Result(true, false, plan, ImmutableList.of("/blocks/blocks.1/norm2/Pow"),
         0.97, ImmutableMap.of("out", cmp("out", 1e-3, false, false)), ImmutableList.of(), 5, 3);
     AnalysisReport pr = ReportMapper.from(HEADER.withCommand("precision"), p);
     assertThat(pr.verdict()).isEqualTo("pass");
@@ -160,6 +160,7 @@ class ReportMapperTest {
     assertThat(pr.fp16Fraction()).isEqualTo(0.97);
     assertThat(pr.trtexecFlags()).isEqualTo(plan.toTrtexecFlags());
     assertThat(pr.plan().toPlan()).isEqualTo(plan);
+    assertThat(pr.warnings()).singleElement().asString().contains("budget");
 
     Reduce.Result red = new Reduce.Result(true, "y", ImmutableList.of("a", "b"), ImmutableList.of("x"),
         Optional.of(cmp("y", 0.3, false, false)), 0, Optional.of(Path.of("out/reduced.onnx")),
@@ -174,6 +175,7 @@ class ReportMapperTest {
     assertThat(d.builds()).isEqualTo(2 + 3 + 5);
     assertThat(d.tensors()).hasSize(3);
     assertThat(d.nodes()).hasSize(2);
+    assertThat(d.tensors().get(0).motif()).as("motif from the amplification rows").isEqualTo("MatMul");
     assertThat(d.fp32Nodes()).containsExactly("/blocks/blocks.1/norm2/Pow");
     assertThat(d.rootCauses()).extracting(RootCause::node).startsWith("/blocks/blocks.1/norm2/Pow");
     // Renders without error in every format.

@@ -1,0 +1,77 @@
+package dev.halfbisect.bisect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JournalAndListenerTest {
+
+  @Test
+  void journalRecordsProbesAndSkipsACutOffLine(@TempDir Path dir) throws Exception {
+    ModelGraph g = TestModels.transformer(4, 1);
+    Path file = dir.resolve("j.jsonl");
+    FirstDivergence.Result first;
+    try (ProbeJournal j = ProbeJournal.open(file)) {
+      first = FirstDivergence.search(TestModels.context(g, new MiniBackend(), TestModels.transformerSamples(2))
+          .journal(j).build());
+      assertThat(j.entries()).hasSize(first.candidateBuilds());
+      assertThat(j.entries()).allSatisfy(e -> {
+        assertThat(e.key()).hasSize(64);
+        assertThat(e.model()).isEqualTo(g.name());
+        assertThat(e.status()).isEqualTo("OK");
+      });
+      // Infinite errors of the overflow survive the round trip.
+      assertThat(j.entries().get(0).tensors().get(0).stats().get(0).normalizedError()).isInfinite();
+    }
+    Files.writeString(file, "{\"key\":\"trunc", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+    MiniBackend b = new MiniBackend();
+    try (ProbeJournal j = ProbeJournal.open(file)) {
+      assertThat(j.size()).isEqualTo(first.candidateBuilds());
+      FirstDivergence.Result again = FirstDivergence.search(TestModels.context(g, b, TestModels.transformerSamples(2))
+          .journal(j).build());
+      assertThat(b.fp16Builds.get()).isZero();
+      assertThat(again.divergence()).isEqualTo(first.divergence());
+      assertThat(again.steps()).isEqualTo(first.steps());
+    }
+    // Other samples make other keys: nothing is reused.
+    MiniBackend c = new MiniBackend();
+    try (ProbeJournal j = ProbeJournal.open(file)) {
+      FirstDivergence.search(TestModels.context(g, c, TestModels.transformerSamples(3)).journal(j).build());
+      assertThat(c.fp16Builds.get()).isPositive();
+    }
+  }
+
+  @Test
+  void listenerSeesPhasesAndEveryProbe() {
+    List<String> events = new ArrayList<>();
+    BisectListener l = new BisectListener() {
+      @Override
+      public void phase(String name) {
+        events.add("phase:" + name);
+      }
+
+      @Override
+      public void probeStarted(ProbeSpec spec) {
+        events.add("start:" + spec.kind());
+      }
+
+      @Override
+      public void probeFinished(ProbeResult result) {
+        events.add("end:" + result.spec().kind() + ":" + result.status());
+      }
+    };
+    MiniBackend b = new MiniBackend();
+    FirstDivergence.search(TestModels.context(TestModels.transformer(4, 2), b, TestModels.transformerSamples(1))
+        .listener(l).build());
+    assertThat(events.get(0)).isEqualTo("phase:bisect");
+    assertThat(events).contains("phase:reference", "start:FULL", "end:PREFIX:OK");
+    assertThat(events.stream().filter(e -> e.startsWith("end:PREFIX"))).hasSize(b.fp16Builds.get() - 1);
+  }
+}

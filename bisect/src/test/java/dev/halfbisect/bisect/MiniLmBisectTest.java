@@ -1,0 +1,162 @@
+package dev.halfbisect.bisect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.backend.BuildOptions;
+import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.core.verdict.Tolerance;
+import dev.halfbisect.onnx.OnnxModel;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every strategy end to end on the real all-MiniLM-L6-v2 (ONNX Runtime CPU, FP16 emulated), one
+ * context for the class so the reference runs once, as in a full diagnosis. MiniLM passes the
+ * default FP16 tolerance, so the searches run against a tolerance of 0.9 times its all-FP16
+ * output error, to have something to find. Times are printed for docs/PERFORMANCE.md, not asserted.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class MiniLmBisectTest {
+  private static final int SEQ = 32;
+  private static double outputError;
+
+  @TempDir static Path dir;
+  private static OnnxModel model;
+  private static OrtTestBackend ort;
+  private static BisectContext ctx;
+  private static final List<String> timings = new ArrayList<>();
+
+  @BeforeAll
+  static void load() throws Exception {
+    Path file = dir.resolve("all-minilm-l6-v2.onnx");
+    try (InputStream in = MiniLmBisectTest.class.getResourceAsStream("/all-minilm-l6-v2.onnx")) {
+      assertThat(in).as("MiniLM jar on the test classpath").isNotNull();
+      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+    }
+    model = OnnxModel.load(file);
+    long[] ids = new long[SEQ];
+    long[] mask = new long[SEQ];
+    Random r = new Random(11);
+    for (int i = 0; i < SEQ; i++) {
+      ids[i] = i == 0 ? 101 : i == SEQ - 1 ? 102 : 1000 + r.nextInt(20000);
+      mask[i] = 1;
+    }
+    Map<String, Tensor> sample = Map.of("input_ids", Tensor.ofLongs(new long[] {1, SEQ}, ids),
+        "attention_mask", Tensor.ofLongs(new long[] {1, SEQ}, mask),
+        "token_type_ids", Tensor.ofLongs(new long[] {1, SEQ}, new long[SEQ]));
+    ort = new OrtTestBackend();
+    BisectContext plain = BisectContext.builder(model, ort, BuildOptions.of("fp32"), ort,
+        BuildOptions.of("fp16-emulated")).samples(List.of(sample)).build();
+    String out = plain.model().graphOutputs().get(0);
+    ProbeResult all = plain.prober().probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, PrecisionPlan.allFp16(),
+        List.of(out)));
+    assertThat(all.passes()).as("MiniLM passes the default FP16 tolerance").isTrue();
+    outputError = all.tensor(out).get().normalizedError();
+    System.out.println("[MiniLM bisect] all-FP16 output normalized error " + outputError);
+    ctx = BisectContext.builder(model, ort, BuildOptions.of("fp32"), ort, BuildOptions.of("fp16-emulated"))
+        .samples(List.of(sample)).tolerance(Tolerance.normalized(0.9 * outputError)).chunkSize(128).build();
+  }
+
+  private static long timed(String what, long t0, int builds) {
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    String line = String.format("%-22s %6d ms  %3d candidate builds", what, ms, builds);
+    timings.add(line);
+    System.out.println("[MiniLM bisect] " + line);
+    return ms;
+  }
+
+  @Test
+  @Order(1)
+  void motifsOfMiniLm() {
+    List<Motifs.Motif> motifs = Motifs.detect(ctx.model());
+    assertThat(motifs.stream().filter(m -> m.kind() == Motifs.Kind.LAYER_NORM)).hasSize(13);
+    assertThat(motifs.stream().filter(m -> m.kind() == Motifs.Kind.GELU)).hasSize(6);
+    assertThat(motifs.stream().filter(m -> m.kind() == Motifs.Kind.ATTENTION_SOFTMAX)).hasSize(6);
+    assertThat(motifs.stream().filter(m -> m.kind() == Motifs.Kind.RESIDUAL_ADD)).hasSize(12);
+  }
+
+  @Test
+  @Order(2)
+  void layerwise() {
+    long t0 = System.nanoTime();
+    Layerwise.Result r = Layerwise.run(ctx);
+    timed("layerwise", t0, r.candidateBuilds());
+    assertThat(r.unobserved()).isEmpty();
+    assertThat(r.tensors()).hasSize(ctx.model().floatTensors().size());
+    assertThat(r.candidateBuilds()).isEqualTo((ctx.model().floatTensors().size() + 127) / 128);
+    assertThat(r.firstFailing()).isPresent();
+    assertThat(r.outputsPass()).isFalse();
+    assertThat(r.tensors().stream().filter(t -> ctx.model().graphOutputs().contains(t.tensor())))
+        .singleElement().matches(t -> t.error().normalizedError() == outputError);
+  }
+
+  @Test
+  @Order(3)
+  void firstDivergence() {
+    long t0 = System.nanoTime();
+    FirstDivergence.Result r = FirstDivergence.search(ctx);
+    timed("bisect", t0, r.candidateBuilds());
+    assertThat(r.divergence()).isPresent();
+    assertThat(r.divergence().get().outputError().pass()).isFalse();
+    assertThat(r.divergence().get().inputErrors()).allMatch(TensorComparison::pass);
+    System.out.println("[MiniLM bisect] first divergence " + r.divergence().get().node() + " ("
+        + r.divergence().get().opType() + ") error " + r.divergence().get().outputError().normalizedError());
+  }
+
+  @Test
+  @Order(4)
+  void amplification() {
+    long t0 = System.nanoTime();
+    Amplification.Result r = Amplification.analyze(ctx);
+    timed("amplify", t0, r.candidateBuilds());
+    assertThat(r.shadowBuilds()).isEqualTo(1);
+    assertThat(r.unmeasured()).isEmpty();
+    assertThat(r.nodes()).allMatch(n -> n.method() == Amplification.Method.SHADOW);
+    assertThat(r.motifs()).isNotEmpty();
+    System.out.println("[MiniLM bisect] top motifs " + r.motifs().subList(0, 3).stream()
+        .map(m -> m.motif().id() + " local=" + m.maxLocalError() + " amp=" + m.amplification()).toList());
+  }
+
+  @Test
+  @Order(5)
+  void precisionSearch() throws Exception {
+    long t0 = System.nanoTime();
+    PrecisionSearch.Result r = PrecisionSearch.run(ctx, 40);
+    timed("precision", t0, r.totalBuilds());
+    assertThat(r.found()).isTrue();
+    assertThat(r.outputErrors().values()).allMatch(TensorComparison::pass);
+    assertThat(r.fp16Fraction()).isGreaterThan(0.5);
+    System.out.println("[MiniLM bisect] precision pinned " + r.fp32Nodes().size() + " nodes " + r.fp32Nodes()
+        + ", fp16 fraction " + r.fp16Fraction() + ", search builds " + r.searchBuilds() + ", 1-minimal "
+        + r.oneMinimal());
+    r.writeArtifacts(dir.resolve("precision"));
+    assertThat(PrecisionPlan.read(dir.resolve("precision/plan.json"))).isEqualTo(r.plan());
+  }
+
+  @Test
+  @Order(6)
+  void reduce() throws Exception {
+    long t0 = System.nanoTime();
+    Reduce.Result r = Reduce.run(ctx, dir.resolve("reduce"));
+    timed("reduce", t0, r.candidateBuilds());
+    assertThat(r.failing()).isTrue();
+    assertThat(Files.size(r.model().get())).isLessThan(Files.size(dir.resolve("all-minilm-l6-v2.onnx")));
+    assertThat(r.inputsNpz().get()).exists();
+    System.out.println("[MiniLM bisect] reduced to " + r.nodes().size() + " nodes, inputs " + r.inputs());
+    System.out.println("[MiniLM bisect] total candidate builds " + ctx.prober().candidateBuilds()
+        + ", reference builds " + ctx.prober().referenceBuilds());
+  }
+}
