@@ -4,6 +4,7 @@ import com.google.common.collect.ImmutableList;
 import dev.halfbisect.core.backend.BackendException;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.backend.ModelRef;
+import dev.halfbisect.onnx.Fp16Emulation;
 import dev.halfbisect.onnx.GraphIndex;
 import dev.halfbisect.onnx.MarkOutputs;
 import dev.halfbisect.onnx.OnnxModel;
@@ -28,7 +29,7 @@ final class ModelPreparation {
   static PreparedModel prepare(ModelRef ref, byte[] bytes, BuildOptions options, boolean emulate)
       throws BackendException {
     if (!emulate && options.observed().isEmpty()) {
-      return new PreparedModel(bytes, ImmutableList.of()); // nothing to rewrite: skip parsing
+      return new PreparedModel(bytes, ImmutableList.of(), ImmutableList.of()); // nothing to rewrite: skip parsing
     }
     OnnxModel model;
     try {
@@ -55,16 +56,35 @@ final class ModelPreparation {
       }
     }
     try {
-      OnnxModel m = emulate ? Emulation.apply(model, options.plan()) : model;
+      OnnxModel m = emulate ? Fp16Emulation.apply(model, options.plan()) : model;
       if (!marked.isEmpty()) {
         m = MarkOutputs.tensors(m, marked);
       }
-      return new PreparedModel(m.toBytes(), marked);
+      return new PreparedModel(m.toBytes(), marked, emulate ? planWarnings(index, options) : List.of());
     } catch (UnknownNameException e) {
       throw new IllegalArgumentException("model '" + ref.name() + "': " + e.getMessage(), e);
     } catch (OnnxModelException e) {
       throw new BackendException("model '" + ref.name() + "' cannot be prepared for "
           + options.mode() + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Pinned nodes the model lacks are ignored (a probe on an extracted subgraph runs under the plan
+   * of the whole model), but said, since a plan written for another model pins nothing here.
+   */
+  private static List<String> planWarnings(GraphIndex index, BuildOptions options) {
+    List<String> absent = new ArrayList<>();
+    for (String node : options.plan().fp32Nodes()) {
+      if (!index.hasNode(node)) {
+        absent.add(node);
+      }
+    }
+    if (absent.isEmpty()) {
+      return List.of();
+    }
+    List<String> shown = absent.subList(0, Math.min(5, absent.size()));
+    return List.of("precision plan pins " + absent.size() + " of " + options.plan().fp32Nodes().size()
+        + " node(s) this model does not have, ignored: " + shown + (absent.size() > shown.size() ? " ..." : ""));
   }
 }

@@ -17,6 +17,7 @@ import dev.halfbisect.core.backend.RunResult;
 import dev.halfbisect.core.backend.TensorInfo;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -34,10 +35,12 @@ final class SharedOrtSession {
   private final ImmutableList<String> outputNames;
   private final ImmutableSet<String> outputSet;
   private final Duration buildTime;
+  private final ImmutableList<String> warnings;
   private int references;
 
   private SharedOrtSession(String modelName, OrtEnvironment env, OrtSession session,
-      ImmutableList<TensorInfo> inputs, ImmutableList<String> outputNames, Duration buildTime) {
+      ImmutableList<TensorInfo> inputs, ImmutableList<String> outputNames, Duration buildTime,
+      ImmutableList<String> warnings) {
     this.modelName = modelName;
     this.env = env;
     this.session = session;
@@ -45,6 +48,7 @@ final class SharedOrtSession {
     this.outputNames = outputNames;
     this.outputSet = ImmutableSet.copyOf(outputNames);
     this.buildTime = buildTime;
+    this.warnings = warnings;
     this.references = 1;
   }
 
@@ -52,8 +56,8 @@ final class SharedOrtSession {
    * Wraps a freshly created session; the caller holds the first reference. Closes the session if
    * its inputs cannot be described.
    */
-  static SharedOrtSession wrap(String modelName, OrtEnvironment env, OrtSession session, Duration buildTime)
-      throws BackendException {
+  static SharedOrtSession wrap(String modelName, OrtEnvironment env, OrtSession session, Duration buildTime,
+      List<String> warnings) throws BackendException {
     try {
       ImmutableList.Builder<TensorInfo> inputs = ImmutableList.builder();
       for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
@@ -71,7 +75,8 @@ final class SharedOrtSession {
       }
       // Graph outputs in model order: the original outputs, then the marked observed tensors.
       ImmutableList<String> outputNames = ImmutableList.copyOf(session.getOutputNames());
-      return new SharedOrtSession(modelName, env, session, inputs.build(), outputNames, buildTime);
+      return new SharedOrtSession(modelName, env, session, inputs.build(), outputNames, buildTime,
+          ImmutableList.copyOf(warnings));
     } catch (OrtException | BackendException e) {
       closeQuietly(session);
       if (e instanceof BackendException) {
@@ -91,6 +96,11 @@ final class SharedOrtSession {
 
   Duration buildTime() {
     return buildTime;
+  }
+
+  /** Warnings of the build, repeated in the statistics of every view. */
+  ImmutableList<String> warnings() {
+    return warnings;
   }
 
   String modelName() {

@@ -48,16 +48,4 @@ final class MiniLm {
     return ImmutableMap.of("input_ids", Tensor.ofLongs(shape, ids), "attention_mask", Tensor.ofLongs(shape, mask),
         "token_type_ids", Tensor.ofLongs(shape, types));
   }
-
-  /** ||c - r||_2 / ||r||_2 in double precision. */
-  static double normalizedError(float[] reference, float[] candidate) {
-    double diff = 0;
-    double ref = 0;
-    for (int i = 0; i < reference.length; i++) {
-      double d = (double) candidate[i] - reference[i];
-      diff += d * d;
-      ref += (double) reference[i] * reference[i];
-    }
-    return Math.sqrt(diff) / Math.sqrt(ref);
-  }
 }

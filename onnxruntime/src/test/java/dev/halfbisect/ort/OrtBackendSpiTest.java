@@ -54,6 +54,14 @@ class OrtBackendSpiTest {
   }
 
   @Test
+  void observingAGraphInputReturnsIt() throws Exception {
+    try (BackendSession s = backend.open(ProtoModels.twoInputs(), BuildOptions.of("fp32").withObserved(List.of("x")))) {
+      assertThat(s.outputNames()).containsExactly("out", "x");
+      assertThat(s.run(sample(3f)).get("x").toFloatArray()).containsOnly(3f);
+    }
+  }
+
+  @Test
   void observesIntermediateTensorsAfterGraphOutputs() throws Exception {
     BuildOptions opts = BuildOptions.of("fp32").withObserved(List.of("prod", "sum", "out"));
     try (BackendSession s = backend.open(ProtoModels.twoInputs(), opts)) {
