@@ -117,7 +117,7 @@ final class Operations {
     Layerwise.Result lw = Layerwise.run(ctx);
     Amplification.Result amp = Amplification.analyze(ctx);
     PrecisionSearch.Result ps = lw.outputsPass() || !fix ? null
-        : PrecisionSearch.run(ctx, amp, amp.candidateBuilds());
+        : PrecisionSearch.run(ctx, amp, amp.candidateBuilds(), Integer.MAX_VALUE);
     List<Path> files = ps == null ? List.of() : writePlanFiles(ps);
     AnalysisReport rep = ReportMapper.diagnose(header("diagnose", ctx), lw, null, amp, ps, ctx.model());
     return new DiagnosisResult(finish(rep), lw, amp, ps, files);
