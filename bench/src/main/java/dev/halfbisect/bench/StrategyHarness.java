@@ -34,6 +34,7 @@ import java.util.function.Supplier;
  * <pre>
  * java -cp ... dev.halfbisect.bench.StrategyHarness graph 1000,10000,100000
  * java -cp ... dev.halfbisect.bench.StrategyHarness strategies 1000,10000 [layerwise,bisect,amplify,precision]
+ * java -cp ... dev.halfbisect.bench.StrategyHarness minilm all-minilm-l6-v2.onnx [strategies]
  * java -Xmx1g -cp ... dev.halfbisect.bench.StrategyHarness memory 400 4194304 [chunk]
  * </pre>
  *
@@ -177,6 +178,75 @@ public final class StrategyHarness {
     }
   }
 
+  /**
+   * The strategies on all-MiniLM-L6-v2 (sequence 128). MiniLM passes the default FP16 tolerance, so
+   * the tolerance is set to 0.9 x its all-FP16 output error: the searches then have a target.
+   */
+  static void minilm(java.nio.file.Path file, List<String> which) {
+    int seq = 128;
+    long[] ids = new long[seq];
+    long[] mask = new long[seq];
+    SplittableRandom r = new SplittableRandom(11);
+    for (int i = 0; i < seq; i++) {
+      ids[i] = i == 0 ? 101 : i == seq - 1 ? 102 : 1000 + r.nextInt(20000);
+      mask[i] = 1;
+    }
+    Map<String, Tensor> sample = Map.of("input_ids", Tensor.ofLongs(new long[] {1, seq}, ids),
+        "attention_mask", Tensor.ofLongs(new long[] {1, seq}, mask),
+        "token_type_ids", Tensor.ofLongs(new long[] {1, seq}, new long[seq]));
+    long t0 = System.nanoTime();
+    OnnxModel m = OnnxModel.load(file);
+    System.out.printf(Locale.ROOT, "MiniLM: %d nodes, load+index %.2f s%n", m.graph().getNodeCount(),
+        (System.nanoTime() - t0) / 1e9);
+    Backend ort = Backends.get("ort");
+    BisectContext probe = BisectContext.builder(m, ort, BuildOptions.of("fp32"), ort, BuildOptions.of("fp16-emulated"))
+        .samples(List.of(sample)).build();
+    String out = probe.model().graphOutputs().get(0);
+    double err = probe.prober().probe(dev.halfbisect.bisect.ProbeSpec.full(dev.halfbisect.bisect.ProbeSpec.Side.CANDIDATE,
+        dev.halfbisect.core.plan.PrecisionPlan.allFp16(), List.of(out))).tensor(out).get().normalizedError();
+    System.out.printf(Locale.ROOT, "all-FP16 output normalized error %.3g; tolerance set to %.3g%n", err, 0.9 * err);
+    System.out.println("| strategy | candidate builds | wall | answer |");
+    System.out.println("|---|---|---|---|");
+    for (String s : which) {
+      BisectContext ctx = BisectContext.builder(m, ort, BuildOptions.of("fp32"), ort, BuildOptions.of("fp16-emulated"))
+          .samples(List.of(sample)).tolerance(dev.halfbisect.core.verdict.Tolerance.normalized(0.9 * err))
+          .chunkSize(128).build();
+      long t1 = System.nanoTime();
+      String builds;
+      String answer;
+      switch (s) {
+        case "layerwise": {
+          Layerwise.Result lw = Layerwise.run(ctx);
+          builds = Integer.toString(lw.candidateBuilds());
+          answer = lw.tensors().size() + " tensors, first failing " + lw.firstFailing().map(t -> t.node()).orElse("none");
+          break;
+        }
+        case "bisect": {
+          FirstDivergence.Result fd = FirstDivergence.search(ctx);
+          builds = fd.candidateBuilds() + " (bound " + fd.buildBound() + ")";
+          answer = fd.divergence().map(d -> d.node()).orElse("none");
+          break;
+        }
+        case "amplify": {
+          Amplification.Result a = Amplification.analyze(ctx);
+          builds = Integer.toString(a.candidateBuilds());
+          answer = "top " + (a.ranking().isEmpty() ? "none" : a.ranking().get(0));
+          break;
+        }
+        case "precision": {
+          PrecisionSearch.Result p = PrecisionSearch.run(ctx);
+          builds = p.searchBuilds() + " (+" + p.seedBuilds() + " seeding)";
+          answer = p.fp32Nodes().size() + " nodes FP32, " + String.format(Locale.ROOT, "%.1f%%", 100 * p.fp16Fraction())
+              + " FP16";
+          break;
+        }
+        default:
+          throw new IllegalArgumentException("unknown strategy " + s);
+      }
+      System.out.printf(Locale.ROOT, "| %s | %s | %.1f s | %s |%n", s, builds, (System.nanoTime() - t1) / 1e9, answer);
+    }
+  }
+
   static void memory(int n, int width, int chunk) {
     OnnxModel m = chain(n, width);
     long totalBytes = (long) n * width * 4;
@@ -208,6 +278,10 @@ public final class StrategyHarness {
       case "strategies":
         strategies(ints(args.length > 1 ? args[1] : "1000,10000"),
             new ArrayList<>(List.of((args.length > 2 ? args[2] : "layerwise,bisect,amplify,precision").split(","))));
+        break;
+      case "minilm":
+        minilm(java.nio.file.Path.of(args[1]),
+            List.of((args.length > 2 ? args[2] : "layerwise,bisect,amplify,precision").split(",")));
         break;
       case "memory":
         memory(args.length > 1 ? Integer.parseInt(args[1]) : 400, args.length > 2 ? Integer.parseInt(args[2]) : 4 << 20,
