@@ -32,10 +32,12 @@ import org.slf4j.LoggerFactory;
  * The boundary probe also measured those inputs; if one fails, the search continues below it
  * ({@code hi} := that input, no build needed for the new {@code fail(hi)}). The returned node
  * therefore has a failing output while every float input passed in the same FP16 prefix run: the
- * error is born there (on the cone of {@code o}). Builds: 1 + ceil(log2 |A|) when no such step is
- * needed (chains, and any graph whose topological order keeps a failing tensor's producers ahead
- * of passing ones); each refinement step adds at most ceil(log2) of the shrunk range. The result
- * reports builds used and the bound ceil(log2 N) + 1 for N float tensors.
+ * error is born there (on the cone of {@code o}).
+ *
+ * <p><b>Builds.</b> The boundary search makes at most 1 + ceil(log2 |A|) <= ceil(log2 N) + 1
+ * candidate builds for N float tensors. Each refinement step adds at most ceil(log2) of the shrunk
+ * range; {@link #search(BisectContext, boolean) search(ctx, false)} skips refinement and keeps the
+ * bound strictly, returning the boundary (whose inputs' errors are reported, possibly failing).
  *
  * <p>A probe that fails to build, crashes, or returns NaN everywhere counts as {@code fail}.
  */
@@ -66,8 +68,16 @@ public final class FirstDivergence {
     }
   }
 
-  /** Runs the search. */
+  /** Runs the search, refined to a node whose inputs pass. */
   public static Result search(BisectContext ctx) {
+    return search(ctx, true);
+  }
+
+  /**
+   * Runs the search; with {@code refineToOrigin} false it stops at the first boundary and never
+   * exceeds ceil(log2 N) + 1 candidate builds.
+   */
+  public static Result search(BisectContext ctx, boolean refineToOrigin) {
     ModelGraph g = ctx.model();
     Prober p = ctx.prober();
     int before = p.candidateBuilds();
@@ -128,7 +138,7 @@ public final class FirstDivergence {
           break;
         }
       }
-      if (failingInput < 0) {
+      if (failingInput < 0 || !refineToOrigin) {
         break;
       }
       LOG.info("bisect: boundary {} has failing input {}; continuing below it", space.get(hi), space.get(failingInput));

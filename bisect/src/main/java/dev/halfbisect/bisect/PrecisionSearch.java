@@ -3,6 +3,8 @@ package dev.halfbisect.bisect;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.onnx.Fp16Conversion;
+import dev.halfbisect.onnx.OnnxModel;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -76,6 +78,20 @@ public final class PrecisionSearch {
       Files.createDirectories(dir);
       plan.write(dir.resolve("plan.json"));
       Files.writeString(dir.resolve("trtexec-flags.txt"), trtexecFlags() + "\n", StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Writes {@code plan.json}, {@code trtexec-flags.txt} and {@code model-fp16.onnx}: {@code model}
+     * rewritten to FP16 under the plan by onnx-surgery's {@link Fp16Conversion} (Casts at the
+     * FP16/FP32 borders, for TensorRT strong typing). Returns the nodes the conversion kept FP32
+     * because they have no FP16 form.
+     */
+    public List<String> writeArtifacts(Path dir, ModelGraph model) throws IOException {
+      writeArtifacts(dir);
+      Fp16Conversion.Result c = Fp16Conversion.apply(
+          OnnxModel.of(model.proto(), model.baseDir().orElse(null), model.name()), plan);
+      c.model().save(dir.resolve("model-fp16.onnx"));
+      return c.keptFp32NoFp16Form();
     }
   }
 

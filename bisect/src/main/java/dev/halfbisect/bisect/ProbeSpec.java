@@ -66,7 +66,7 @@ public record ProbeSpec(Kind kind, Side side, PrecisionPlan plan, ImmutableList<
 
   /** Short text for logs. */
   public String describe() {
-    return kind.name().toLowerCase() + "/" + side.name().toLowerCase()
+    return kind.name().toLowerCase(java.util.Locale.ROOT) + "/" + side.name().toLowerCase(java.util.Locale.ROOT)
         + (side == Side.CANDIDATE ? " pinned=" + plan.fp32Nodes().size() : "")
         + " observed=" + observed.size() + (nodes.isEmpty() ? "" : " nodes=" + nodes.size());
   }

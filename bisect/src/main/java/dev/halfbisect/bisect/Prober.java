@@ -231,10 +231,11 @@ public final class Prober {
     got.putAll(r.tensors());
   }
 
-  /** Deterministic key: model, samples, candidate backend and mode, tolerance and the probe. */
+  /** Deterministic key: model, samples, both backends and modes, tolerance and the probe. */
   String key(ProbeSpec spec) {
     StringBuilder sb = new StringBuilder();
     sb.append(ctx.model().hash()).append('|').append(ctx.samplesHash()).append('|')
+        .append(ctx.reference().name()).append(':').append(ctx.referenceOptions().mode()).append('|')
         .append(ctx.candidate().name()).append(':').append(ctx.candidateOptions().mode()).append('|')
         .append(new java.util.TreeMap<>(ctx.candidateOptions().properties())).append('|')
         .append(ctx.tolerance()).append('|').append(spec.kind()).append('|').append(spec.side()).append('|')

@@ -42,6 +42,36 @@ class DipAndReduceTest {
     assertThat(r.candidateBuilds()).isLessThanOrEqualTo(FirstDivergence.ceilLog2(g.floatNodes().size()) + 1);
   }
 
+  /** Two branches; the overflowing one comes first in topological order, the healthy one between. */
+  static ModelGraph branches() {
+    TinyGraph t = new TinyGraph();
+    t.input("x", 1, 16);
+    String a = t.node("Mul", "a_blowup", "x", t.scalar(1e5f));
+    String b = t.node("Mul", "b_half", "x", t.scalar(0.5f));
+    String c = t.node("Add", "join", a, b);
+    t.output(t.node("Div", "out", c, t.scalar(1e5f)));
+    return t.graph("branches");
+  }
+
+  @Test
+  void refinementMovesFromBoundaryToOriginAtACost() {
+    ModelGraph g = branches();
+    int bound = FirstDivergence.ceilLog2(g.floatNodes().size()) + 1;
+    MiniBackend plain = new MiniBackend();
+    FirstDivergence.Result boundary = FirstDivergence.search(TestModels.context(g, plain,
+        List.of(TestModels.sample(3, 0.5f, 1f, "x", 1, 16))).build(), false);
+    assertThat(boundary.divergence().get().node()).isEqualTo("join");
+    assertThat(boundary.divergence().get().inputErrors()).anyMatch(e -> !e.pass());
+    assertThat(plain.fp16Builds.get()).isLessThanOrEqualTo(bound);
+
+    MiniBackend refined = new MiniBackend();
+    FirstDivergence.Result origin = FirstDivergence.search(TestModels.context(g, refined,
+        List.of(TestModels.sample(3, 0.5f, 1f, "x", 1, 16))).build());
+    assertThat(origin.divergence().get().node()).isEqualTo("a_blowup");
+    assertThat(origin.divergence().get().inputErrors()).isEmpty(); // reads only the graph input
+    assertThat(refined.fp16Builds.get()).isEqualTo(plain.fp16Builds.get() + 1);
+  }
+
   @Test
   void crashingProbesCountAsFailuresAndTheSearchGoesOn() {
     MiniBackend b = new MiniBackend();

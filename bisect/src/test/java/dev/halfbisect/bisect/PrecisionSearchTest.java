@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.onnx.proto.Onnx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,8 +38,12 @@ class PrecisionSearchTest {
       less.remove(n);
       assertThat(passes(PrecisionPlan.fp16Except(less))).as("without %s", n).isFalse();
     }
-    r.writeArtifacts(dir);
+    assertThat(r.writeArtifacts(dir, PLANTED)).isEmpty();
     assertThat(PrecisionPlan.read(dir.resolve("plan.json"))).isEqualTo(r.plan());
+    Onnx.ModelProto fp16 = Onnx.ModelProto.parseFrom(Files.readAllBytes(dir.resolve("model-fp16.onnx")));
+    assertThat(fp16.getGraph().getNodeList()).anyMatch(n -> n.getName().equals(TestModels.plantUp(5)));
+    assertThat(fp16.getGraph().getInitializerList()).anyMatch(t -> t.getDataType() == 10); // FP16 weights
+    assertThat(fp16.getGraph().getNodeList()).anyMatch(n -> n.getOpType().equals("Cast"));
     assertThat(Files.readString(dir.resolve("trtexec-flags.txt"))).startsWith("--fp16 --precisionConstraints=obey");
   }
 

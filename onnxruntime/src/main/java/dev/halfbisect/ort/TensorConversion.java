@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.TensorInfo.OnnxTensorType;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.backend.BackendException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -31,12 +32,16 @@ final class TensorConversion {
     return OnnxTensor.createTensor(env, direct, t.shape(), javaType(t.dtype()));
   }
 
-  /** A core tensor with a copy of {@code value}'s data. */
-  static Tensor fromOnnx(String name, OnnxTensor value) {
+  /**
+   * A core tensor with a copy of {@code value}'s data.
+   *
+   * @throws BackendException for an element type halfbisect has no {@link DType} for (string, uint16, ...)
+   */
+  static Tensor fromOnnx(String name, OnnxTensor value) throws BackendException {
     ai.onnxruntime.TensorInfo info = value.getInfo();
     DType dtype = dtypeOf(info.onnxType);
     if (dtype == null) {
-      throw new IllegalStateException("output '" + name + "' has element type " + info.onnxType
+      throw new BackendException("output '" + name + "' has element type " + info.onnxType
           + ", which halfbisect does not handle");
     }
     ByteBuffer raw = value.getByteBuffer().order(ByteOrder.nativeOrder());

@@ -37,6 +37,7 @@ class Fp16EmulationBackendTest {
    * A post-LN (BERT-order) transformer block with decomposed LayerNorms (opset 13 export form):
    * {@code h = LN1(x + attention(x))}, {@code y = LN2(h + MLP(h))} with an Erf-GELU MLP.
    */
+  @SuppressWarnings("try") // scopes only name the nodes built inside them
   private static OnnxModel block() {
     GraphBuilder g = GraphBuilder.create("block", 13).seed(5);
     String x = g.input("x", DType.FLOAT32, X);

@@ -7,12 +7,14 @@ import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Half;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.Backend;
+import dev.halfbisect.core.backend.BackendException;
 import dev.halfbisect.core.backend.BackendSession;
 import dev.halfbisect.core.backend.BackendSpec;
 import dev.halfbisect.core.backend.Backends;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.backend.ModelRef;
 import dev.halfbisect.core.backend.RunResult;
+import dev.halfbisect.onnx.proto.Onnx;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -117,7 +119,7 @@ class OrtBackendSpiTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT16", "FLOAT64", "INT64", "INT32", "INT8", "UINT8", "BOOL"})
+  @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT16", "BFLOAT16", "FLOAT64", "INT64", "INT32", "INT8", "UINT8", "BOOL"})
   void everyDtypeRoundTripsThroughIdentity(DType dtype) throws Exception {
     float[] values = {0f, 1f, -2f, 3f, 100f, -7f};
     if (dtype == DType.UINT8 || dtype == DType.BOOL) {
@@ -194,10 +196,51 @@ class OrtBackendSpiTest {
   }
 
   @Test
+  void outputsOfATypeWithoutDTypeGiveABackendExceptionNamingThem() throws Exception {
+    ModelRef m = ProtoModels.model("to_uint16", Onnx.GraphProto.newBuilder()
+        .addInput(ProtoModels.value("x", DType.FLOAT32, 2))
+        .addOutput(Onnx.ValueInfoProto.newBuilder().setName("u")
+            .setType(Onnx.TypeProto.newBuilder().setTensorType(
+                Onnx.TypeProto.Tensor.newBuilder().setElemType(4)))) // uint16
+        .addNode(Onnx.NodeProto.newBuilder().setOpType("Cast").setName("c")
+            .addInput("x").addOutput("u").addAttribute(Onnx.AttributeProto.newBuilder()
+                .setName("to").setType(Onnx.AttributeProto.AttributeType.INT).setI(4)))
+        .build());
+    try (BackendSession s = backend.open(m, BuildOptions.of("fp32"))) {
+      assertThatThrownBy(() -> s.run(Map.of("x", Tensor.ofFloats(new long[] {2}, 1f, 2f))))
+          .isInstanceOf(BackendException.class)
+          .hasMessageContaining("output 'u'").hasMessageContaining("UINT16");
+    }
+  }
+
+  @Test
+  void viewsOfOneSharedSessionRunFromSeveralThreads() throws Exception {
+    ModelRef m = ProtoModels.twoInputs();
+    BuildOptions opts = BuildOptions.of("fp32").withObserved(List.of("prod"));
+    try (BackendSession a = backend.open(m, opts); BackendSession b = backend.open(m, opts)) {
+      assertThat(b.buildStats().cached()).isTrue();
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+      try {
+        List<java.util.concurrent.Future<Float>> results = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+          BackendSession s = i % 2 == 0 ? a : b;
+          float x = i;
+          results.add(pool.submit(() -> s.run(sample(x)).get("prod").toFloatArray()[0]));
+        }
+        for (int i = 0; i < 40; i++) {
+          assertThat(results.get(i).get()).isEqualTo(2f * i * i);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  @Test
   void invalidModelBytesGiveABackendExceptionNamingTheModel() {
     ModelRef junk = ModelRef.ofBytes("junk.onnx", new byte[] {1, 2, 3, 4, 5}, null);
     assertThatThrownBy(() -> backend.open(junk, BuildOptions.of("fp32")))
-        .isInstanceOf(dev.halfbisect.core.backend.BackendException.class).hasMessageContaining("junk.onnx");
+        .isInstanceOf(BackendException.class).hasMessageContaining("junk.onnx");
   }
 
   private static Tensor ids() {

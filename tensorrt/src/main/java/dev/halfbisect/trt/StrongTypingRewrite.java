@@ -1,0 +1,33 @@
+package dev.halfbisect.trt;
+
+import com.google.common.collect.ImmutableList;
+import dev.halfbisect.core.backend.BackendException;
+import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.onnx.Fp16Conversion;
+import dev.halfbisect.onnx.OnnxModel;
+import dev.halfbisect.onnx.OnnxModelException;
+import java.nio.file.Path;
+
+/**
+ * The FP16 rewrite for {@code fp16-strong}: onnx-surgery's {@link Fp16Conversion} turns the model
+ * into an FP16 graph with Casts at the FP16/FP32 borders of the plan, which TensorRT then builds
+ * strongly typed (each tensor computes in the type the graph gives it).
+ */
+final class StrongTypingRewrite {
+  /** The rewritten model and what the rewrite could not do, for BuildStats warnings. */
+  record Rewritten(byte[] bytes, ImmutableList<String> warnings) {}
+
+  private StrongTypingRewrite() {}
+
+  static Rewritten apply(String modelName, byte[] bytes, Path baseDir, PrecisionPlan plan) throws BackendException {
+    try {
+      Fp16Conversion.Result r = Fp16Conversion.apply(OnnxModel.parse(bytes, baseDir, modelName), plan);
+      ImmutableList<String> warnings = r.keptFp32NoFp16Form().isEmpty() ? ImmutableList.of()
+          : ImmutableList.of("fp16-strong: " + r.keptFp32NoFp16Form().size() + " node(s) stay FP32 because their op "
+              + "has no FP16 form: " + r.keptFp32NoFp16Form());
+      return new Rewritten(r.model().toBytes(), warnings);
+    } catch (OnnxModelException e) {
+      throw new BackendException("FP16 rewrite of " + modelName + " for trt:fp16-strong failed: " + e.getMessage(), e);
+    }
+  }
+}

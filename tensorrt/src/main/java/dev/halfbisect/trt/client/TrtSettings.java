@@ -1,0 +1,70 @@
+package dev.halfbisect.trt.client;
+
+import com.google.common.base.Preconditions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Settings of the TensorRT backend, read from system properties and overridable per build through
+ * {@link dev.halfbisect.core.backend.BuildOptions#properties()} (same keys).
+ *
+ * <ul>
+ *   <li>{@code halfbisect.trt.cacheDir}: folder of the persisted timing caches (default
+ *       {@code ~/.cache/halfbisect/trt})
+ *   <li>{@code halfbisect.trt.buildTimeoutSeconds} (default 600), {@code halfbisect.trt.runTimeoutSeconds} (default 120)
+ *   <li>{@code halfbisect.trt.recycleAfterBuilds}: builds before a worker is replaced (default 20)
+ *   <li>{@code halfbisect.trt.device}: CUDA device index the worker uses (default 0)
+ *   <li>{@code halfbisect.trt.workerJvmOptions}: extra JVM options of the worker, space separated
+ *   <li>{@code halfbisect.trt.workspaceMiB}: builder workspace limit (default: TensorRT's)
+ * </ul>
+ *
+ * <p>Timeouts apply per build (build properties win). Cache folder, device, recycle count and
+ * worker JVM options shape the worker process, so they take effect from the settings of the first
+ * session that starts the device's worker pool (in practice: system properties).
+ */
+public record TrtSettings(Path cacheDir, Duration buildTimeout, Duration runTimeout, int recycleAfterBuilds,
+    int device, String workerJvmOptions) {
+  public static final String CACHE_DIR = "halfbisect.trt.cacheDir";
+  public static final String BUILD_TIMEOUT = "halfbisect.trt.buildTimeoutSeconds";
+  public static final String RUN_TIMEOUT = "halfbisect.trt.runTimeoutSeconds";
+  public static final String RECYCLE_AFTER = "halfbisect.trt.recycleAfterBuilds";
+  public static final String DEVICE = "halfbisect.trt.device";
+  public static final String WORKER_JVM_OPTIONS = "halfbisect.trt.workerJvmOptions";
+
+  public TrtSettings {
+    Preconditions.checkArgument(recycleAfterBuilds >= 1, "%s must be at least 1", RECYCLE_AFTER);
+    Preconditions.checkArgument(device >= 0, "%s must be a device index >= 0", DEVICE);
+  }
+
+  /** Settings from system properties. */
+  public static TrtSettings fromSystem() {
+    return from(Map.of());
+  }
+
+  /** Settings from {@code overrides} (build properties), falling back to system properties, then defaults. */
+  public static TrtSettings from(Map<String, String> overrides) {
+    String home = System.getProperty("user.home", ".");
+    Path cache = Path.of(get(overrides, CACHE_DIR, Path.of(home, ".cache", "halfbisect", "trt").toString()));
+    return new TrtSettings(cache,
+        Duration.ofSeconds(getLong(overrides, BUILD_TIMEOUT, 600)),
+        Duration.ofSeconds(getLong(overrides, RUN_TIMEOUT, 120)),
+        (int) getLong(overrides, RECYCLE_AFTER, 20),
+        (int) getLong(overrides, DEVICE, 0),
+        get(overrides, WORKER_JVM_OPTIONS, ""));
+  }
+
+  private static String get(Map<String, String> overrides, String key, String dflt) {
+    String v = overrides.get(key);
+    return v != null ? v : System.getProperty(key, dflt);
+  }
+
+  private static long getLong(Map<String, String> overrides, String key, long dflt) {
+    String v = get(overrides, key, Long.toString(dflt)).trim();
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("property " + key + " must be a whole number, got '" + v + "'", e);
+    }
+  }
+}

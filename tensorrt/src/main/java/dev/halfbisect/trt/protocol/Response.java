@@ -1,0 +1,108 @@
+package dev.halfbisect.trt.protocol;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.backend.TensorInfo;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+
+/** Messages a worker answers with; one response per {@link Request}. Framed like requests. */
+public sealed interface Response {
+  int MAGIC = 0x48425453; // "HBTS"
+
+  /** Why a request failed, so the parent throws the matching SPI exception. */
+  enum FailureKind {
+    /** TensorRT, CUDA or the GPU is missing: BackendUnavailableException. */
+    UNAVAILABLE,
+    /** The model cannot be parsed or built: BackendException. */
+    BUILD_FAILED,
+    /** Inputs or observed names do not fit the model: IllegalArgumentException. */
+    BAD_ARGUMENT,
+    /** Inference failed: BackendException. */
+    RUN_FAILED
+  }
+
+  /** Success with a description (probe: GPU, compute capability, TensorRT version). */
+  record Ok(String info) implements Response {}
+
+  record Failure(FailureKind kind, String message) implements Response {}
+
+  /**
+   * A built session.
+   *
+   * @param planCheck one line per pinned node: how the engine runs it (see PlanCheck)
+   */
+  record Built(ImmutableList<TensorInfo> inputs, ImmutableList<String> outputNames, long buildMillis,
+      ImmutableList<String> warnings, ImmutableList<String> planCheck) implements Response {
+    public Built {
+      inputs = ImmutableList.copyOf(inputs);
+      outputNames = ImmutableList.copyOf(outputNames);
+      warnings = ImmutableList.copyOf(warnings);
+      planCheck = ImmutableList.copyOf(planCheck);
+    }
+  }
+
+  record Result(ImmutableMap<String, Tensor> outputs, long runNanos) implements Response {
+    public Result {
+      outputs = ImmutableMap.copyOf(outputs);
+    }
+  }
+
+  static void write(DataOutputStream out, Response r) throws IOException {
+    out.writeInt(MAGIC);
+    if (r instanceof Ok ok) {
+      out.writeInt(1);
+      WireFormat.writeString(out, ok.info());
+    } else if (r instanceof Failure f) {
+      out.writeInt(2);
+      out.writeInt(f.kind().ordinal());
+      WireFormat.writeString(out, f.message());
+    } else if (r instanceof Built b) {
+      out.writeInt(3);
+      WireFormat.writeInfos(out, b.inputs());
+      WireFormat.writeStrings(out, b.outputNames());
+      out.writeLong(b.buildMillis());
+      WireFormat.writeStrings(out, b.warnings());
+      WireFormat.writeStrings(out, b.planCheck());
+    } else if (r instanceof Result res) {
+      out.writeInt(4);
+      WireFormat.writeTensors(out, res.outputs());
+      out.writeLong(res.runNanos());
+    } else {
+      throw new AssertionError(r);
+    }
+    out.flush();
+  }
+
+  static Response read(DataInputStream in) throws IOException {
+    int magic = in.readInt();
+    if (magic != MAGIC) {
+      throw new ProtocolException(String.format(
+          "corrupt response frame: magic %08x (something else wrote to the worker's stdout)", magic));
+    }
+    int type = in.readInt();
+    switch (type) {
+      case 1: return new Ok(WireFormat.readString(in));
+      case 2: {
+        int k = in.readInt();
+        if (k < 0 || k >= FailureKind.values().length) {
+          throw new ProtocolException("corrupt response frame: failure kind " + k);
+        }
+        return new Failure(FailureKind.values()[k], WireFormat.readString(in));
+      }
+      case 3: {
+        ImmutableList<TensorInfo> inputs = WireFormat.readInfos(in);
+        ImmutableList<String> outs = WireFormat.readStrings(in);
+        long ms = in.readLong();
+        return new Built(inputs, outs, ms, WireFormat.readStrings(in), WireFormat.readStrings(in));
+      }
+      case 4: {
+        ImmutableMap<String, Tensor> outs = WireFormat.readTensors(in);
+        return new Result(outs, in.readLong());
+      }
+      default: throw new ProtocolException("corrupt response frame: unknown type " + type);
+    }
+  }
+}

@@ -1,0 +1,260 @@
+package dev.halfbisect.trt.worker;
+
+import com.google.common.collect.ImmutableList;
+import dev.halfbisect.trt.engine.InspectorJson;
+import dev.halfbisect.trt.engine.NetworkLayer;
+import dev.halfbisect.trt.engine.PlanCheck;
+import dev.halfbisect.trt.engine.PrecisionConstraints;
+import dev.halfbisect.trt.protocol.Request;
+import dev.halfbisect.trt.protocol.Response;
+import dev.halfbisect.trt.protocol.Response.FailureKind;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.tensorrt.global.nvinfer.BuilderFlag;
+import org.bytedeco.tensorrt.global.nvinfer.DataType;
+import org.bytedeco.tensorrt.global.nvinfer.LayerInformationFormat;
+import org.bytedeco.tensorrt.global.nvinfer.MemoryPoolType;
+import org.bytedeco.tensorrt.global.nvinfer.NetworkDefinitionCreationFlag;
+import org.bytedeco.tensorrt.global.nvinfer.OptProfileSelector;
+import org.bytedeco.tensorrt.global.nvinfer.ProfilingVerbosity;
+import org.bytedeco.tensorrt.global.nvonnxparser;
+import org.bytedeco.tensorrt.nvinfer.IBuilder;
+import org.bytedeco.tensorrt.nvinfer.IBuilderConfig;
+import org.bytedeco.tensorrt.nvinfer.ICudaEngine;
+import org.bytedeco.tensorrt.nvinfer.IEngineInspector;
+import org.bytedeco.tensorrt.nvinfer.IHostMemory;
+import org.bytedeco.tensorrt.nvinfer.ILayer;
+import org.bytedeco.tensorrt.nvinfer.INetworkDefinition;
+import org.bytedeco.tensorrt.nvinfer.IOptimizationProfile;
+import org.bytedeco.tensorrt.nvinfer.IRuntime;
+import org.bytedeco.tensorrt.nvinfer.ITensor;
+import org.bytedeco.tensorrt.nvinfer.ITimingCache;
+import org.bytedeco.tensorrt.nvonnxparser.IParser;
+
+/**
+ * One engine build: parse the ONNX bytes, mark observed tensors, apply the mode's flags and the
+ * plan's layer constraints, add an optimization profile for dynamic inputs, build with the shared
+ * timing cache, deserialize, and for weak FP16 with pinned nodes check the plan against the engine
+ * inspector's layer information.
+ */
+final class EngineBuild {
+  /** What a build gave: a session, or the failure to answer with. */
+  record Outcome(EngineSession session, Response.Failure failure, long buildMillis, ImmutableList<String> warnings,
+      ImmutableList<String> planCheck) {
+    static Outcome failed(FailureKind kind, String msg) {
+      return new Outcome(null, new Response.Failure(kind, msg), 0, ImmutableList.of(), ImmutableList.of());
+    }
+  }
+
+  private EngineBuild() {}
+
+  static Outcome build(IBuilder builder, IRuntime runtime, TrtLogger logger, ITimingCache cache, Request.Build req) {
+    String mode = req.mode();
+    boolean strong = mode.equals("strong");
+    int flags = strong ? 1 << NetworkDefinitionCreationFlag.kSTRONGLY_TYPED.value : 0;
+    INetworkDefinition network = builder.createNetworkV2(flags);
+    IParser parser = nvonnxparser.createParser(network, logger);
+    BytePointer model = new BytePointer(req.model());
+    String modelDir = req.properties().get("halfbisect.trt.modelDir");
+    boolean parsed = modelDir != null
+        ? parser.parse(model, req.model().length, Path.of(modelDir, "model.onnx").toString())
+        : parser.parse(model, req.model().length);
+    if (!parsed) {
+      List<String> errs = new ArrayList<>();
+      for (int i = 0; i < parser.getNbErrors(); i++) {
+        var e = parser.getError(i);
+        errs.add("node " + e.nodeName() + " (" + e.nodeOperator() + "): " + e.desc());
+      }
+      return Outcome.failed(FailureKind.BUILD_FAILED, "TensorRT's ONNX parser rejected " + req.modelName() + ": "
+          + String.join("; ", errs));
+    }
+    List<NetworkLayer> layers = readLayers(network);
+    Map<String, ITensor> tensors = tensorsByName(network);
+    // observed tensors
+    Set<String> outputs = new LinkedHashSet<>();
+    for (int i = 0; i < network.getNbOutputs(); i++) {
+      outputs.add(network.getOutput(i).getName());
+    }
+    List<String> missing = new ArrayList<>();
+    for (String name : req.observed()) {
+      if (outputs.contains(name)) {
+        continue;
+      }
+      ITensor t = tensors.get(name);
+      if (t == null) {
+        missing.add(name);
+        continue;
+      }
+      if (!t.isNetworkInput()) { // a graph input is returned as given; TensorRT cannot output it
+        network.markOutput(t);
+        outputs.add(name);
+      }
+    }
+    if (!missing.isEmpty()) {
+      return Outcome.failed(FailureKind.BAD_ARGUMENT, "model " + req.modelName() + " has no tensor named "
+          + missing.subList(0, Math.min(10, missing.size())) + (missing.size() > 10 ? " (and "
+          + (missing.size() - 10) + " more)" : "") + " after TensorRT parsed it (constant-folded, or misspelled)");
+    }
+    IBuilderConfig config = builder.createBuilderConfig();
+    config.setProfilingVerbosity(ProfilingVerbosity.kDETAILED);
+    config.setTimingCache(cache, false);
+    String ws = req.properties().get("halfbisect.trt.workspaceMiB");
+    if (ws != null) {
+      config.setMemoryPoolLimit(MemoryPoolType.kWORKSPACE, Long.parseLong(ws.trim()) << 20);
+    }
+    List<String> warnings = new ArrayList<>();
+    PrecisionConstraints constraints = null;
+    switch (mode) {
+      case "fp32":
+        config.clearFlag(BuilderFlag.kTF32);
+        break;
+      case "tf32":
+        config.setFlag(BuilderFlag.kTF32);
+        break;
+      case "fp16":
+        config.setFlag(BuilderFlag.kFP16);
+        if (!req.fp32Nodes().isEmpty()) {
+          config.setFlag(BuilderFlag.kOBEY_PRECISION_CONSTRAINTS);
+          constraints = PrecisionConstraints.decide(layers, req.fp32Nodes());
+          for (PrecisionConstraints.LayerConstraint c : constraints.constraints()) {
+            ILayer l = network.getLayer(c.layerIndex());
+            l.setPrecision(DataType.kFLOAT);
+            for (int o : c.floatOutputs()) {
+              l.setOutputType(o, DataType.kFLOAT);
+            }
+          }
+          if (!constraints.unmatchedNodes().isEmpty()) {
+            warnings.add("pinned nodes with no TensorRT layer (folded by the parser or misspelled): "
+                + constraints.unmatchedNodes());
+          }
+        }
+        break;
+      case "strong":
+        break;
+      default:
+        return Outcome.failed(FailureKind.BAD_ARGUMENT, "unknown worker build mode " + mode);
+    }
+    Map<String, long[]> inputShapes = new LinkedHashMap<>();
+    IOptimizationProfile profile = null;
+    for (int i = 0; i < network.getNbInputs(); i++) {
+      ITensor in = network.getInput(i);
+      long[] declared = NativeTypes.shape(in.getDimensions());
+      long[] given = req.shapes().get(in.getName());
+      long[] shape = given != null ? given : declared;
+      for (long d : shape) {
+        if (d < 0) {
+          return Outcome.failed(FailureKind.BAD_ARGUMENT, "input " + in.getName() + " of " + req.modelName()
+              + " has dynamic shape " + java.util.Arrays.toString(declared) + " and no sample shape was given");
+        }
+      }
+      boolean dynamic = false;
+      for (long d : declared) {
+        dynamic |= d < 0;
+      }
+      if (dynamic) {
+        if (profile == null) {
+          profile = builder.createOptimizationProfile();
+        }
+        for (OptProfileSelector sel : new OptProfileSelector[] {OptProfileSelector.kMIN, OptProfileSelector.kOPT,
+            OptProfileSelector.kMAX}) {
+          profile.setDimensions(in.getName(), sel, NativeTypes.dims(shape));
+        }
+      }
+      inputShapes.put(in.getName(), shape);
+    }
+    if (profile != null) {
+      config.addOptimizationProfile(profile);
+    }
+    long t0 = System.nanoTime();
+    IHostMemory plan = builder.buildSerializedNetwork(network, config);
+    long millis = (System.nanoTime() - t0) / 1_000_000;
+    if (plan == null || plan.isNull()) {
+      return Outcome.failed(FailureKind.BUILD_FAILED, "TensorRT could not build " + req.modelName() + " in mode "
+          + mode + ": " + String.join("; ", TrtService.tail(logger.errors(), 5)));
+    }
+    WorkerLog.info("built " + req.modelName() + " (" + mode + ", " + req.fp32Nodes().size() + " pinned, "
+        + req.observed().size() + " observed) in " + millis + " ms");
+    ICudaEngine engine = runtime.deserializeCudaEngine(plan.data(), plan.size());
+    if (engine == null || engine.isNull()) {
+      return Outcome.failed(FailureKind.BUILD_FAILED, "TensorRT could not load the engine it built for "
+          + req.modelName() + ": " + String.join("; ", TrtService.tail(logger.errors(), 5)));
+    }
+    ImmutableList<String> planCheck = ImmutableList.of();
+    String dump = req.properties().get("halfbisect.trt.dumpEngineInfo");
+    if (constraints != null || dump != null) {
+      IEngineInspector inspector = engine.createEngineInspector();
+      String json = inspector.getEngineInformation(LayerInformationFormat.kJSON);
+      if (dump != null) {
+        writeDump(dump, req, json, layers);
+      }
+      if (constraints != null) {
+        ImmutableList<PlanCheck.NodeCheck> checks = PlanCheck.check(layers, InspectorJson.parse(json), req.fp32Nodes());
+        planCheck = checks.stream().map(PlanCheck.NodeCheck::toLine).collect(ImmutableList.toImmutableList());
+        warnings.addAll(PlanCheck.warnings(checks));
+      }
+    }
+    for (String w : new LinkedHashSet<>(logger.warnings())) {
+      if (warnings.size() < 40) {
+        warnings.add("TensorRT: " + w);
+      }
+    }
+    EngineSession session = EngineSession.create(engine, inputShapes, ImmutableList.copyOf(outputs));
+    return new Outcome(session, null, millis, ImmutableList.copyOf(warnings), planCheck);
+  }
+
+  static List<NetworkLayer> readLayers(INetworkDefinition network) {
+    List<NetworkLayer> out = new ArrayList<>();
+    for (int i = 0; i < network.getNbLayers(); i++) {
+      ILayer l = network.getLayer(i);
+      ImmutableList.Builder<Boolean> floats = ImmutableList.builder();
+      for (int o = 0; o < l.getNbOutputs(); o++) {
+        floats.add(NativeTypes.isFloat(l.getOutput(o).getType()));
+      }
+      out.add(new NetworkLayer(i, l.getName(), l.getMetadata(), NativeTypes.name(l.getType()), floats.build()));
+    }
+    return out;
+  }
+
+  private static Map<String, ITensor> tensorsByName(INetworkDefinition network) {
+    Map<String, ITensor> m = new LinkedHashMap<>();
+    for (int i = 0; i < network.getNbInputs(); i++) {
+      m.put(network.getInput(i).getName(), network.getInput(i));
+    }
+    for (int i = 0; i < network.getNbLayers(); i++) {
+      ILayer l = network.getLayer(i);
+      for (int o = 0; o < l.getNbOutputs(); o++) {
+        ITensor t = l.getOutput(o);
+        m.putIfAbsent(t.getName(), t);
+      }
+    }
+    return m;
+  }
+
+  private static void writeDump(String dir, Request.Build req, String json, List<NetworkLayer> layers) {
+    try {
+      Path d = Path.of(dir);
+      Files.createDirectories(d);
+      String base = req.modelName().replaceAll("[^A-Za-z0-9._-]+", "_") + "-" + req.mode() + "-s" + req.sessionId();
+      Files.writeString(d.resolve(base + ".engine.json"), json, StandardCharsets.UTF_8);
+      StringBuilder tsv = new StringBuilder("index\tname\ttype\tfloatOutputs\tmetadata\n");
+      for (NetworkLayer l : layers) {
+        tsv.append(l.index()).append('\t').append(l.name()).append('\t').append(l.type()).append('\t')
+            .append(l.floatOutputs().stream().map(b -> b ? "1" : "0").reduce("", String::concat)).append('\t')
+            .append(l.metadata().replace("\u001e", "\\x1e")).append('\n');
+      }
+      Files.writeString(d.resolve(base + ".network.tsv"), tsv.toString(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      WorkerLog.warn("could not write engine information to " + dir + ": " + e);
+    }
+  }
+
+}

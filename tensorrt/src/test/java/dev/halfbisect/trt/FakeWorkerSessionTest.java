@@ -1,0 +1,89 @@
+package dev.halfbisect.trt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.backend.Availability;
+import dev.halfbisect.core.backend.BackendCrashException;
+import dev.halfbisect.core.backend.BackendSession;
+import dev.halfbisect.core.backend.BuildOptions;
+import dev.halfbisect.core.backend.ModelRef;
+import dev.halfbisect.core.backend.RunResult;
+import dev.halfbisect.trt.client.FakeWorkerMain;
+import dev.halfbisect.trt.client.TrtSettings;
+import dev.halfbisect.trt.client.WorkerClient;
+import dev.halfbisect.trt.client.WorkerPool;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The session proxy over a fake worker: lazy builds for dynamic shapes, rebuilds, crash surfacing. */
+class FakeWorkerSessionTest {
+  private final TrtSettings settings = new TrtSettings(Path.of("target/fake-cache"), Duration.ofSeconds(3),
+      Duration.ofSeconds(3), 20, 0, "-Xmx64m -XX:TieredStopAtLevel=1");
+  private final WorkerPool pool = new WorkerPool("fake", label -> WorkerClient.start(label,
+      WorkerPool.javaCommand(settings, FakeWorkerMain.class.getName()), Map.of()), settings.recycleAfterBuilds());
+
+  @AfterEach
+  void stop() {
+    pool.shutdown();
+  }
+
+  @Test
+  void probeThroughThePoolIsAvailable() {
+    Availability a = TensorRtBackend.probe(pool, Duration.ofSeconds(20));
+    assertThat(a.available()).isTrue();
+    assertThat(a.reason()).startsWith("fake worker pid");
+  }
+
+  @Test
+  void dynamicModelBuildsOnFirstRunAndRebuildsWhenShapesChange() throws Exception {
+    byte[] model = TestModels.overflowLayerNorm(4, 8, 1f, true);
+    try (BackendSession s = TrtSession.open(pool, settings, ModelRef.ofBytes("ok", model, null), BuildOptions.of("fp16"))) {
+      assertThat(s.buildStats().warnings()).anyMatch(w -> w.contains("not built yet"));
+      assertThat(s.outputNames()).containsExactly("y", "y_pos", "y_arg", "y_i32");
+      Tensor x1 = Tensor.ofFloats(new long[] {1, 4, 8}, TestModels.normalInput(32, 1));
+      RunResult r = s.run(Map.of("x", x1));
+      assertThat(r.get("y")).isEqualTo(x1);
+      assertThat(s.inputs().get(0).shape()).containsExactly(1, 4, 8);
+      Tensor x2 = Tensor.ofFloats(new long[] {2, 4, 8}, TestModels.normalInput(64, 2));
+      assertThat(s.run(Map.of("x", x2)).get("y")).isEqualTo(x2);
+      assertThat(s.buildStats().warnings()).contains("built 2 times because sample input shapes changed");
+      assertThatThrownBy(() -> s.run(Map.of("z", x1))).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("expects inputs [x]");
+    }
+  }
+
+  @Test
+  void crashingBuildSurfacesAsBackendCrashAndTheNextOpenWorks() throws Exception {
+    byte[] model = TestModels.overflowLayerNorm(4, 8, 1f, false);
+    assertThatThrownBy(() -> TrtSession.open(pool, settings, ModelRef.ofBytes("crash", model, null), BuildOptions.of("fp16")))
+        .isInstanceOf(BackendCrashException.class);
+    try (BackendSession s = TrtSession.open(pool, settings, ModelRef.ofBytes("ok", model, null), BuildOptions.of("fp16"))) {
+      assertThat(s.buildStats().warnings()).containsExactly("fake warning");
+    }
+    assertThat(pool.startedWorkers()).isEqualTo(2);
+  }
+
+  @Test
+  void fp16StrongSendsTheOnnxSurgeryRewriteToTheWorker() throws Exception {
+    byte[] model = TestModels.overflowLayerNorm(4, 8, 1f, false);
+    try (BackendSession s = TrtSession.open(pool, settings, ModelRef.ofBytes("ok", model, null),
+        BuildOptions.of("fp16-strong", dev.halfbisect.core.plan.PrecisionPlan.fp16Except(TestModels.LAYER_NORM_NODES)))) {
+      // the worker got the rewritten model: the weights of unpinned nodes (W, B, c_scale, ...) are FP16
+      String w = s.buildStats().warnings().stream().filter(x -> x.startsWith("mode strong")).findFirst().orElseThrow();
+      assertThat(Integer.parseInt(w.substring(w.indexOf('=') + 1))).isGreaterThanOrEqualTo(2);
+    }
+  }
+
+  @Test
+  void shapesPropertyParses() {
+    assertThat(TrtSession.parseShapes("input_ids:1x128, attention_mask:1x128").get("attention_mask"))
+        .containsExactly(1, 128);
+    assertThat(TrtSession.parseShapes(null)).isEmpty();
+    assertThatThrownBy(() -> TrtSession.parseShapes("x:1xA")).hasMessageContaining("non-numeric");
+  }
+}
