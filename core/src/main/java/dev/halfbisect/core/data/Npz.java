@@ -4,6 +4,7 @@ import com.google.common.base.Preconditions;
 import dev.halfbisect.core.Tensor;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -50,8 +51,9 @@ public final class Npz {
           put(out, key, Npy.parseOwned(readMember(in, e, source), source + "!" + e.getName()), source);
         }
       }
-    } catch (ZipException e) {
-      throw new NpyFormatException(source, "not a valid .npz (zip) archive: " + e.getMessage(), e);
+    } catch (ZipException | EOFException e) {
+      // a truncated archive surfaces as EOFException from ZipFile's central-directory scan
+      throw new NpyFormatException(source, "not a valid .npz (zip) archive: " + e, e);
     }
     return Collections.unmodifiableMap(out);
   }
