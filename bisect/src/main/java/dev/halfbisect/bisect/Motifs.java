@@ -158,13 +158,27 @@ public final class Motifs {
       return Optional.of(motif(g, Kind.GELU, n.getName(), nodes));
     }
     if (n.getOpType().equals("Tanh")) {
-      // 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))): Mul/Add/Pow ancestors, then Add and Mul(s).
+      // 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))): Add(1) and Mul(x) after the Tanh
+      // name x; the Mul/Add/Pow nodes between x and the Tanh are the inner polynomial.
+      Optional<Onnx.NodeProto> add = only(g, n, "Add");
+      Optional<Onnx.NodeProto> mul = add.flatMap(a -> only(g, a, "Mul"));
+      if (mul.isEmpty()) {
+        return Optional.empty();
+      }
+      String other = mul.get().getInput(0).equals(add.get().getOutput(0)) ? mul.get().getInput(1)
+          : mul.get().getInput(0);
+      Set<String> xs = new HashSet<>(Set.of(other));
+      g.producer(other).filter(h -> h.getOpType().equals("Mul") && constInput(g, h))
+          .ifPresent(h -> xs.addAll(h.getInputList())); // (x * 0.5) * (1 + tanh)
       Set<Onnx.NodeProto> up = new LinkedHashSet<>();
       List<Onnx.NodeProto> frontier = new ArrayList<>(List.of(n));
-      for (int depth = 0; depth < 5; depth++) {
+      for (int depth = 0; depth < 5 && !frontier.isEmpty(); depth++) {
         List<Onnx.NodeProto> next = new ArrayList<>();
         for (Onnx.NodeProto f : frontier) {
           for (String in : f.getInputList()) {
+            if (xs.contains(in)) {
+              continue; // stop at x
+            }
             g.producer(in).filter(p -> Set.of("Mul", "Add", "Pow").contains(p.getOpType())).ifPresent(p -> {
               if (up.add(p)) {
                 next.add(p);
@@ -174,12 +188,14 @@ public final class Motifs {
         }
         frontier = next;
       }
+      boolean readsX = up.stream().anyMatch(p -> p.getInputList().stream().anyMatch(xs::contains));
       boolean cubic = up.stream().anyMatch(p -> p.getOpType().equals("Pow")
           || (p.getOpType().equals("Mul") && !constInput(g, p)));
-      Optional<Onnx.NodeProto> add = only(g, n, "Add");
-      Optional<Onnx.NodeProto> mul = add.flatMap(a -> only(g, a, "Mul"));
-      if (!cubic || mul.isEmpty()) {
+      if (!cubic || !readsX) {
         return Optional.empty();
+      }
+      if (xs.size() > 1) {
+        g.producer(other).ifPresent(up::add); // the x * 0.5 node
       }
       Set<Onnx.NodeProto> nodes = new LinkedHashSet<>(up);
       nodes.add(n);

@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -42,6 +43,16 @@ final class ProbeGraphs {
    */
   static Onnx.ModelProto subgraph(ModelGraph g, Collection<Integer> positions, List<String> cutInputs,
       List<String> outputs) {
+    return subgraph(g, positions, cutInputs, outputs, Map.of());
+  }
+
+  /**
+   * As {@link #subgraph(ModelGraph, Collection, List, List)}, declaring each cut input with the
+   * shape in {@code cutShapes} (-1 for a dimension that varies between samples); a cut input
+   * without a shape there is declared with unknown rank.
+   */
+  static Onnx.ModelProto subgraph(ModelGraph g, Collection<Integer> positions, List<String> cutInputs,
+      List<String> outputs, Map<String, long[]> cutShapes) {
     Onnx.GraphProto src = g.proto().getGraph();
     Onnx.GraphProto.Builder b = Onnx.GraphProto.newBuilder().setName(src.getName() + "_probe");
     Set<String> reads = new LinkedHashSet<>();
@@ -60,7 +71,18 @@ final class ProbeGraphs {
       }
     }
     for (String c : cutInputs) {
-      b.addInput(valueInfo(g, c));
+      Onnx.ValueInfoProto v = valueInfo(g, c);
+      long[] shape = cutShapes.get(c);
+      if (shape != null && !g.graphInputs().contains(c)) {
+        Onnx.TensorShapeProto.Builder s = Onnx.TensorShapeProto.newBuilder();
+        for (int i = 0; i < shape.length; i++) {
+          s.addDim(shape[i] >= 0 ? Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(shape[i])
+              : Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam(c + "_dim" + i));
+        }
+        v = v.toBuilder().setType(v.getType().toBuilder().setTensorType(
+            v.getType().getTensorType().toBuilder().setShape(s))).build();
+      }
+      b.addInput(v);
     }
     for (Onnx.ValueInfoProto in : src.getInputList()) {
       if (reads.contains(in.getName()) && !cuts.contains(in.getName()) && !g.isInitializer(in.getName())) {

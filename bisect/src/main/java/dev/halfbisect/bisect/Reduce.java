@@ -90,12 +90,13 @@ public final class Reduce {
     int sample = worstSample(err);
 
     Files.createDirectories(outDir);
-    Onnx.ModelProto reduced = ProbeGraphs.subgraph(g, nodes.stream().map(g::topoPosition).toList(), cuts, List.of(t));
-    Path modelFile = outDir.resolve("reduced.onnx");
-    Files.write(modelFile, reduced.toByteArray());
     List<String> all = new ArrayList<>(cuts);
     all.add(t);
     Map<String, Tensor> ref = p.reference(all).get(sample);
+    Onnx.ModelProto reduced = ProbeGraphs.subgraph(g, nodes.stream().map(g::topoPosition).toList(), cuts, List.of(t),
+        SpiProbeRunner.cutShapes(cuts, List.of(ref)));
+    Path modelFile = outDir.resolve("reduced.onnx");
+    Files.write(modelFile, reduced.toByteArray());
     Map<String, Tensor> ins = new LinkedHashMap<>();
     cuts.forEach(c -> ins.put(Npz.encodeName(c), ref.get(c)));
     Path inputsFile = outDir.resolve("inputs.npz");

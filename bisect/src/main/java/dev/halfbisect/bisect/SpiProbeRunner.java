@@ -61,7 +61,7 @@ public final class SpiProbeRunner implements ProbeRunner {
         break;
       case SUBGRAPH:
         model = ProbeGraphs.subgraph(graph, spec.nodes().stream().map(graph::topoPosition).toList(), spec.cutInputs(),
-            spec.observed());
+            spec.observed(), cutShapes(spec.cutInputs(), feeds));
         observed = List.of();
         break;
       default:
@@ -105,6 +105,37 @@ public final class SpiProbeRunner implements ProbeRunner {
       }
       return new Outcome(samples.build(), build, runTime);
     }
+  }
+
+  /** Shapes of the cut inputs in the feeds, -1 where samples differ. */
+  static Map<String, long[]> cutShapes(List<String> cuts, List<Map<String, Tensor>> feeds) {
+    Map<String, long[]> shapes = new HashMap<>();
+    for (String c : cuts) {
+      long[] shape = null;
+      for (Map<String, Tensor> f : feeds) {
+        Tensor t = f.get(c);
+        if (t == null) {
+          shape = null;
+          break;
+        }
+        if (shape == null) {
+          shape = t.shape();
+        } else if (shape.length != t.rank()) {
+          shape = null;
+          break;
+        } else {
+          for (int i = 0; i < shape.length; i++) {
+            if (shape[i] != t.dim(i)) {
+              shape[i] = -1;
+            }
+          }
+        }
+      }
+      if (shape != null) {
+        shapes.put(c, shape);
+      }
+    }
+    return shapes;
   }
 
   private synchronized ModelRef fullModel() {

@@ -2,6 +2,7 @@ package dev.halfbisect.bisect;
 
 import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
+import dev.halfbisect.core.metrics.ErrorStats;
 import java.util.List;
 
 /**
@@ -32,6 +33,11 @@ public record TensorComparison(String tensor, ImmutableList<TensorError> perSamp
       }
     }
     return w;
+  }
+
+  /** Worst value of each statistic over the samples (core {@link ErrorStats#worstOf}). */
+  public ErrorStats worstStats() {
+    return ErrorStats.worstOf(perSample.stream().map(TensorError::stats).toList());
   }
 
   public double normalizedError() {

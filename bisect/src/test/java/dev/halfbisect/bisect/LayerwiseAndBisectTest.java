@@ -40,6 +40,11 @@ class LayerwiseAndBisectTest {
       assertThat(small.tensors().get(i).error()).isEqualTo(big.tensors().get(i).error());
     }
     assertThat(big.note()).contains("fusion");
+    // Two samples: per-sample statistics kept, worst case over them.
+    Layerwise.TensorReport first = big.firstFailing().get();
+    assertThat(first.error().perSample()).hasSize(2);
+    assertThat(first.error().worstStats().samples()).isEqualTo(2);
+    assertThat(first.error().worstStats().nonFiniteWhereRefFinite()).isPositive();
   }
 
   @Test
