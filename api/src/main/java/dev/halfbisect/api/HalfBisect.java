@@ -58,10 +58,11 @@ public final class HalfBisect {
   private final PrecisionPlan plan;
   private final Path outDir;
   private final ProgressListener listener;
+  private final int maxBuilds;
 
   private HalfBisect(ModelGraph graph, List<InputSpec> specs, Map<String, Tensor> given, BackendSpec reference,
       BackendSpec candidate, Tolerance tolerance, int samples, long seed, PrecisionPlan plan, Path outDir,
-      ProgressListener listener) {
+      ProgressListener listener, int maxBuilds) {
     this.graph = graph;
     this.specs = ImmutableList.copyOf(specs);
     this.given = ImmutableMap.copyOf(given);
@@ -73,6 +74,7 @@ public final class HalfBisect {
     this.plan = plan;
     this.outDir = outDir;
     this.listener = listener;
+    this.maxBuilds = maxBuilds;
   }
 
   /**
@@ -104,12 +106,22 @@ public final class HalfBisect {
 
   private static HalfBisect fresh(ModelGraph g) {
     return new HalfBisect(g, List.of(), Map.of(), null, null, Tolerance.fp16Default(), 1, 0,
-        PrecisionPlan.allFp16(), null, ProgressListener.NONE);
+        PrecisionPlan.allFp16(), null, ProgressListener.NONE, Integer.MAX_VALUE);
   }
 
   private HalfBisect with(List<InputSpec> sp, Map<String, Tensor> gv, BackendSpec ref, BackendSpec cand,
       Tolerance tol, int n, long s, PrecisionPlan p, Path out, ProgressListener l) {
-    return new HalfBisect(graph, sp, gv, ref, cand, tol, n, s, p, out, l);
+    return new HalfBisect(graph, sp, gv, ref, cand, tol, n, s, p, out, l, maxBuilds);
+  }
+
+  /**
+   * Caps the candidate builds a precision search may spend (default: no cap). With TensorRT each
+   * build takes seconds; when the cap is reached the smallest passing FP32 set found so far is
+   * returned, marked as not shown 1-minimal.
+   */
+  public HalfBisect maxBuilds(int n) {
+    Preconditions.checkArgument(n >= 1, "maxBuilds must be >= 1, got %s", n);
+    return new HalfBisect(graph, specs, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener, n);
   }
 
   /** Adds an input spec {@code NAME:SHAPE:DTYPE:FILL}, e.g. {@code input_ids:1x128:int64:1000..21000}. */
@@ -276,7 +288,7 @@ public final class HalfBisect {
     List<String> notes = new ArrayList<>();
     List<Map<String, Tensor>> data = InputPlan.build(graph, specs, given, samples, seed, notes);
     try {
-      return op.apply(new Operations(graph, b[0], b[1], plan, tolerance, data, listener, outDir, notes));
+      return op.apply(new Operations(graph, b[0], b[1], plan, tolerance, data, listener, outDir, notes, maxBuilds));
     } catch (HalfBisectException e) {
       throw e;
     } catch (RuntimeException e) {

@@ -47,9 +47,10 @@ final class Operations {
   private final ProgressListener listener;
   private final Path outDir;
   private final List<String> notes;
+  private final int maxBuilds;
 
   Operations(ModelGraph graph, BackendSpec reference, BackendSpec candidate, PrecisionPlan plan, Tolerance tolerance,
-      List<Map<String, Tensor>> samples, ProgressListener listener, Path outDir, List<String> notes) {
+      List<Map<String, Tensor>> samples, ProgressListener listener, Path outDir, List<String> notes, int maxBuilds) {
     this.graph = graph;
     this.reference = reference;
     this.candidate = candidate;
@@ -59,6 +60,7 @@ final class Operations {
     this.listener = listener;
     this.outDir = outDir;
     this.notes = notes;
+    this.maxBuilds = maxBuilds;
   }
 
   CompareResult compare() {
@@ -89,7 +91,7 @@ final class Operations {
     BisectContext ctx = context();
     PrecisionSearch.Result r = plan.fp32Nodes().isEmpty() ? passingAsIs(ctx) : null;
     if (r == null) {
-      r = PrecisionSearch.run(ctx);
+      r = PrecisionSearch.run(ctx, maxBuilds);
     }
     List<Path> files = writePlanFiles(r);
     return new PrecisionResult(finish(ReportMapper.from(header("precision", ctx), r)), r, files);
@@ -137,7 +139,7 @@ final class Operations {
     Layerwise.Result lw = Layerwise.run(ctx);
     Amplification.Result amp = Amplification.analyze(ctx);
     PrecisionSearch.Result ps = lw.outputsPass() || !fix ? null
-        : PrecisionSearch.run(ctx, amp, amp.candidateBuilds(), Integer.MAX_VALUE);
+        : PrecisionSearch.run(ctx, amp, amp.candidateBuilds(), maxBuilds);
     List<Path> files = ps == null ? List.of() : writePlanFiles(ps);
     AnalysisReport rep = ReportMapper.diagnose(header("diagnose", ctx), lw, null, amp, ps, ctx.model());
     return new DiagnosisResult(finish(rep), lw, amp, ps, files);

@@ -53,6 +53,11 @@ final class AnalysisOptions {
       description = "normalized error bound of the default check (default 1e-2)")
   Double maxError;
 
+  @Option(names = "--max-builds", paramLabel = "N",
+      description = "cap on the candidate builds of the precision search (default: none); with TensorRT each "
+          + "build takes seconds")
+  Integer maxBuilds;
+
   @Option(names = "--plan", paramLabel = "PLAN.json", description = "precision plan applied to the candidate")
   Path plan;
 
@@ -87,6 +92,12 @@ final class AnalysisOptions {
       hb = hb.input(in);
     }
     hb = hb.samples(samples).seed(seed).tolerance(tolerance());
+    if (maxBuilds != null) {
+      if (maxBuilds < 1) {
+        throw new UsageException("--max-builds must be at least 1, got " + maxBuilds);
+      }
+      hb = hb.maxBuilds(maxBuilds);
+    }
     if (plan != null) {
       requireFile(plan, "--plan");
       try {

@@ -2,8 +2,12 @@ package dev.halfbisect.cli;
 
 import dev.halfbisect.api.DiagnosisResult;
 import dev.halfbisect.api.HalfBisect;
+import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.report.ConsoleRenderer;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -41,7 +45,16 @@ final class DemoCommand implements Callable<Integer> {
     Path dir = out != null ? out : Path.of("halfbisect-out", "demo");
     DemoModels.Demo demo = DemoModels.get(example);
     o.println("halfbisect demo: " + demo.name() + " - " + demo.description());
-    HalfBisect hb = demo.configure(HalfBisect.model(demo.model()));
+    OnnxModel model = demo.model();
+    // Saved beside the report so that every other subcommand can be tried on the same model.
+    Path modelFile = dir.resolve("model.onnx");
+    try {
+      Files.createDirectories(dir);
+      model.save(modelFile);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + modelFile + ": " + e.getMessage(), e);
+    }
+    HalfBisect hb = demo.configure(HalfBisect.model(model));
     if (reference != null) {
       hb = hb.reference(reference);
     }
@@ -54,6 +67,7 @@ final class DemoCommand implements Callable<Integer> {
     o.print(ConsoleRenderer.render(d.report()));
     Path html = Reports.writeAll(d.report(), dir);
     o.println("HTML report: " + html.toAbsolutePath());
+    o.println("model: " + modelFile.toAbsolutePath() + " (try: halfbisect bisect " + modelFile + ")");
     o.flush();
     // The demo succeeds when it explains the example: outputs pass, or a passing fix was found.
     boolean fixed = d.precision().map(p -> p.found()).orElse(false);

@@ -127,6 +127,20 @@ class CliTest {
   }
 
   @Test
+  void maxBuildsCapsThePrecisionSearchAndSaysSo() throws IOException {
+    CliRun full = analyse("precision", model);
+    int fullBuilds = json().path("builds").asInt();
+    CliRun capped = analyse("precision", model, "--max-builds", "1");
+    JsonNode j = json();
+    assertThat(j.path("builds").asInt()).as(capped.err()).isLessThan(fullBuilds);
+    assertThat(j.path("warnings").toString()).contains("build budget ran out");
+    assertThat(full.exit()).isZero();
+    CliRun bad = analyse("precision", model, "--max-builds", "0");
+    assertThat(bad.exit()).isEqualTo(2);
+    assertThat(bad.err()).contains("--max-builds");
+  }
+
+  @Test
   void reportRerendersJson() throws IOException {
     analyse("layerwise", model);
     Path again = tmp.resolve("again");

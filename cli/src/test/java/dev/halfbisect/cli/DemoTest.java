@@ -37,7 +37,7 @@ class DemoTest {
     assertThat(j.path("command").asText()).isEqualTo("diagnose");
     assertThat(j.path("firstFailing").path("node").asText()).isEqualTo("norm1/Pow");
     assertThat(j.path("fp32Nodes").toString()).contains("norm1/Pow");
-    for (String f : List.of("report.html", "report.md", "plan.json", "trtexec-flags.txt", "model-fp16.onnx")) {
+    for (String f : List.of("report.html", "report.md", "plan.json", "trtexec-flags.txt", "model-fp16.onnx", "model.onnx")) {
       assertThat(out.resolve(f)).isRegularFile();
     }
     try (Stream<Path> s = Files.walk(tmp)) {

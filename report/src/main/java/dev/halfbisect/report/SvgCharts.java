@@ -9,6 +9,8 @@ import javax.annotation.CheckForNull;
 
 /** Inline SVG charts written by hand: no script, no external assets; every text goes through {@link Html#esc}. */
 final class SvgCharts {
+  static final int MAX_DECADES = 16;
+
   static final String PASS_COLOR = "#2b6cb0";
   static final String FAIL_COLOR = "#c53030";
   /** Passing tensors drawn as hoverable markers at most; beyond, every k-th one. */
@@ -43,12 +45,21 @@ final class SvgCharts {
         hi = Math.max(hi, e);
       }
     }
-    if (!Double.isFinite(lo)) {
-      lo = limit / 100;
+    // A zero, negative or non-finite limit has no place on a log axis: fall back to the data.
+    boolean limitOnAxis = Double.isFinite(limit) && limit > 0;
+    if (!Double.isFinite(hi) || hi <= 0) {
+      hi = limitOnAxis ? limit : 1;
     }
-    lo = Math.min(lo, limit / 10);
-    int decLo = (int) Math.floor(Math.log10(lo));
+    if (!Double.isFinite(lo)) {
+      lo = limitOnAxis ? limit / 100 : hi / 100;
+    }
+    if (limitOnAxis) {
+      lo = Math.min(lo, limit / 10);
+    }
     int decHi = (int) Math.ceil(Math.log10(hi));
+    // At most MAX_DECADES decades below the top, so tiny errors cannot stretch the axis (or the
+    // grid loop) without bound.
+    int decLo = Math.max((int) Math.floor(Math.log10(lo)), decHi - MAX_DECADES);
     if (decHi <= decLo) {
       decHi = decLo + 1;
     }
@@ -100,12 +111,14 @@ final class SvgCharts {
         .append("\" y2=\"").append(f(top + ph)).append("\" class=\"axis\"/>\n");
     s.append("<text x=\"").append(left).append("\" y=\"").append(h - 4).append("\" class=\"tick\">tensors in topological order (")
         .append(rows.size()).append(")").append(bands.isEmpty() ? "" : "; shaded bands and numbers: blocks").append("</text>\n");
-    // Tolerance line.
-    double ty = y.applyAsDouble(limit);
-    s.append("<line x1=\"").append(left).append("\" x2=\"").append(w - right).append("\" y1=\"").append(f(ty))
-        .append("\" y2=\"").append(f(ty)).append("\" class=\"tol\"/>\n");
-    s.append("<text x=\"").append(w - right - 4).append("\" y=\"").append(f(ty - 5))
-        .append("\" text-anchor=\"end\" class=\"tollabel\">tolerance ").append(Html.esc(Fmt.sci(limit))).append("</text>\n");
+    // Tolerance line (only for a limit that a log axis can show).
+    if (limitOnAxis) {
+      double ty = y.applyAsDouble(limit);
+      s.append("<line x1=\"").append(left).append("\" x2=\"").append(w - right).append("\" y1=\"").append(f(ty))
+          .append("\" y2=\"").append(f(ty)).append("\" class=\"tol\"/>\n");
+      s.append("<text x=\"").append(w - right - 4).append("\" y=\"").append(f(ty - 5))
+          .append("\" text-anchor=\"end\" class=\"tollabel\">tolerance ").append(Html.esc(Fmt.sci(limit))).append("</text>\n");
+    }
     // The error line, then the points (failing ones red, with a tooltip each).
     StringBuilder pts = new StringBuilder();
     for (int i = 0; i < rows.size(); i++) {

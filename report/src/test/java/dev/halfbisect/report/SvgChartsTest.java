@@ -36,6 +36,19 @@ class SvgChartsTest {
   }
 
   @Test
+  void limitsALogAxisCannotShowLeaveOutTheToleranceLineAndStayBounded() throws Exception {
+    List<TensorRow> rows = List.of(TensorRow.of("a", "/n0", "Add", 1e-3, 0, true),
+        TensorRow.of("b", "/n1", "Pow", 0.0, 0, true), TensorRow.of("c", "/n2", "Mul", 1e-30, 0, true));
+    for (double limit : new double[] {0.0, -1.0, Double.NaN}) {
+      String svg = SvgCharts.errorAlongTopo(rows, limit, null);
+      RenderersTest.parseXml(svg);
+      assertThat(svg).as("limit %s", limit).doesNotContain("class=\"tol\"").contains("<polyline");
+      // The axis spans at most MAX_DECADES + 1 decade grid lines whatever the data.
+      assertThat(count(svg, "class=\"grid\"")).isLessThanOrEqualTo(SvgCharts.MAX_DECADES + 1);
+    }
+  }
+
+  @Test
   void barsAreOrderedAndLabelledAndEscaped() throws Exception {
     String svg = SvgCharts.amplificationBars(List.of(new SvgCharts.Bar("<Pow>", Double.POSITIVE_INFINITY, "max inf"),
         new SvgCharts.Bar("Add", 2.5, "max 2.50x")), "by op type");
