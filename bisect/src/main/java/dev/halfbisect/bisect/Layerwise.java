@@ -97,21 +97,42 @@ public final class Layerwise {
       }
     }
     ctx.listener().phase("layerwise");
-    p.reference(tensors);
-    Prober.Chunked c = p.chunked(tensors, ctx.chunkSize(),
-        chunk -> ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), chunk));
-    Map<String, String> unobserved = new LinkedHashMap<>(c.unobserved());
-    p.referenceUnavailable().forEach((t, why) -> {
-      if (tensors.contains(t)) {
+    // Chunk by chunk: reference and candidate observe the same chunk, only the statistics are kept,
+    // and the chunk's tensors are dropped before the next one, so memory is bounded by the chunk size.
+    Map<String, TensorComparison> compared = new LinkedHashMap<>();
+    Map<String, String> unobserved = new LinkedHashMap<>();
+    Map<String, Why> constantWhy = new LinkedHashMap<>();
+    for (int i = 0; i < tensors.size(); i += ctx.chunkSize()) {
+      List<String> chunk = tensors.subList(i, Math.min(tensors.size(), i + ctx.chunkSize()));
+      p.beginScope(chunk);
+      try {
+        Prober.Chunked c = p.chunked(chunk, ctx.chunkSize(),
+            part -> ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), part));
+        compared.putAll(c.tensors());
+        unobserved.putAll(c.unobserved());
+        for (String t : chunk) {
+          TensorComparison e = c.tensors().get(t);
+          if (e != null && g.isConstant(t)) {
+            unrepresentable(p.reference(List.of(t)), t, e).ifPresent(why -> constantWhy.put(t, why));
+          }
+        }
+      } finally {
+        p.endScope();
+      }
+    }
+    Map<String, String> referenceUnavailable = p.referenceUnavailable();
+    for (String t : tensors) {
+      String why = referenceUnavailable.get(t);
+      if (why != null) {
         unobserved.put(t, "reference: " + why);
       }
-    });
+    }
     ImmutableList.Builder<TensorReport> rows = ImmutableList.builder();
     ImmutableList.Builder<UnrepresentableConstant> constants = ImmutableList.builder();
     TensorReport first = null;
     boolean outputsPass = true;
     for (String t : tensors) {
-      TensorComparison e = c.tensors().get(t);
+      TensorComparison e = compared.get(t);
       if (e == null) {
         continue;
       }
@@ -119,8 +140,10 @@ public final class Layerwise {
       TensorReport row = new TensorReport(g.topoPosition(n.getName()), t, n.getName(), n.getOpType(), e);
       rows.add(row);
       if (g.isConstant(t)) {
-        unrepresentable(p.reference(List.of(t)), t, e).ifPresent(
-            why -> constants.add(new UnrepresentableConstant(t, n.getName(), n.getOpType(), why.maxAbs, why.reason)));
+        Why why = constantWhy.get(t);
+        if (why != null) {
+          constants.add(new UnrepresentableConstant(t, n.getName(), n.getOpType(), why.maxAbs, why.reason));
+        }
         continue;
       }
       if (!e.pass() && first == null) {

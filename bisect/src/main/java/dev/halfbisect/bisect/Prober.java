@@ -1,5 +1,6 @@
 package dev.halfbisect.bisect;
 
+import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import com.google.common.hash.Hashing;
@@ -31,6 +32,8 @@ public final class Prober {
   private final BisectContext ctx;
   private final List<Map<String, Tensor>> referenceCache = new ArrayList<>();
   private final Map<String, String> referenceUnavailable = new LinkedHashMap<>();
+  /** Reference values held only for the current scope (a layerwise chunk), never cached; null outside a scope. */
+  private List<Map<String, Tensor>> scoped;
   private int candidateBuilds;
   private int referenceBuilds;
   private int journalHits;
@@ -68,23 +71,21 @@ public final class Prober {
    * cannot observe are left out of the maps and listed in {@link #referenceUnavailable()}.
    */
   public List<Map<String, Tensor>> reference(Collection<String> tensors) {
-    List<String> missing = new ArrayList<>();
-    for (String t : tensors) {
-      if (!referenceCache.get(0).containsKey(t) && !referenceUnavailable.containsKey(t) && !missing.contains(t)) {
-        missing.add(t);
-      }
-    }
+    List<String> missing = missing(tensors);
     if (!missing.isEmpty()) {
       ctx.listener().phase("reference");
       for (int i = 0; i < missing.size(); i += ctx.chunkSize()) {
-        referenceChunk(missing.subList(i, Math.min(missing.size(), i + ctx.chunkSize())));
+        referenceChunk(missing.subList(i, Math.min(missing.size(), i + ctx.chunkSize())), referenceCache);
       }
     }
     List<Map<String, Tensor>> out = new ArrayList<>();
-    for (Map<String, Tensor> cache : referenceCache) {
+    for (int s = 0; s < referenceCache.size(); s++) {
       Map<String, Tensor> m = new LinkedHashMap<>();
       for (String t : tensors) {
-        Tensor v = cache.get(t);
+        Tensor v = referenceCache.get(s).get(t);
+        if (v == null && scoped != null) {
+          v = scoped.get(s).get(t);
+        }
         if (v != null) {
           m.put(t, v);
         }
@@ -94,14 +95,51 @@ public final class Prober {
     return out;
   }
 
-  private void referenceChunk(List<String> chunk) {
+  private List<String> missing(Collection<String> tensors) {
+    List<String> missing = new ArrayList<>();
+    for (String t : tensors) {
+      if (!referenceCache.get(0).containsKey(t) && (scoped == null || !scoped.get(0).containsKey(t))
+          && !referenceUnavailable.containsKey(t) && !missing.contains(t)) {
+        missing.add(t);
+      }
+    }
+    return missing;
+  }
+
+  /**
+   * Runs the reference for those of {@code tensors} not cached and holds their values only until
+   * {@link #endScope()}, outside the shared cache: layerwise compares every tensor once, so keeping
+   * them all would hold every activation of the model at once. Probes made inside the scope compare
+   * against these values. Scopes do not nest.
+   */
+  void beginScope(Collection<String> tensors) {
+    Preconditions.checkState(scoped == null, "a reference scope is already open");
+    scoped = new ArrayList<>();
+    for (int s = 0; s < referenceCache.size(); s++) {
+      scoped.add(new HashMap<>());
+    }
+    List<String> missing = missing(tensors);
+    if (!missing.isEmpty()) {
+      ctx.listener().phase("reference");
+      for (int i = 0; i < missing.size(); i += ctx.chunkSize()) {
+        referenceChunk(missing.subList(i, Math.min(missing.size(), i + ctx.chunkSize())), scoped);
+      }
+    }
+  }
+
+  /** Drops the values held by {@link #beginScope}. */
+  void endScope() {
+    scoped = null;
+  }
+
+  private void referenceChunk(List<String> chunk, List<Map<String, Tensor>> target) {
     ProbeSpec spec = ProbeSpec.full(ProbeSpec.Side.REFERENCE, PrecisionPlan.allFp32(), chunk);
     ctx.listener().probeStarted(spec);
     referenceBuilds++;
     try {
       ProbeRunner.Outcome o = ctx.runner().run(spec, new ArrayList<>(ctx.samples()));
       for (int s = 0; s < o.samples().size(); s++) {
-        referenceCache.get(s).putAll(o.samples().get(s));
+        target.get(s).putAll(o.samples().get(s));
       }
       ctx.listener().probeFinished(new ProbeResult(spec, ProbeResult.Status.OK, "", ImmutableMap.of(), o.buildTime(),
           o.runTime(), false));
@@ -113,8 +151,8 @@ public final class Prober {
       }
       LOG.info("reference build observing {} tensors failed ({}); splitting", chunk.size(), e.getMessage());
       int half = chunk.size() / 2;
-      referenceChunk(chunk.subList(0, half));
-      referenceChunk(chunk.subList(half, chunk.size()));
+      referenceChunk(chunk.subList(0, half), target);
+      referenceChunk(chunk.subList(half, chunk.size()), target);
     }
   }
 

@@ -48,6 +48,21 @@ class LayerwiseAndBisectTest {
   }
 
   @Test
+  void layerwiseKeepsNoReferenceValuesBeyondItsChunk() {
+    BisectContext ctx = TestModels.context(PLANTED, new MiniBackend(), TestModels.transformerSamples(2)).chunkSize(7)
+        .build();
+    Layerwise.Result r = Layerwise.run(ctx);
+    int chunks = (PLANTED.floatTensors().size() + 6) / 7;
+    // One reference build per chunk, observing the same tensors as the chunk's candidate build.
+    assertThat(ctx.prober().referenceBuilds()).isEqualTo(chunks);
+    assertThat(r.candidateBuilds()).isEqualTo(chunks);
+    // The values were dropped after their chunk: asking for one again runs the reference again.
+    String failing = r.firstFailing().get().tensor();
+    assertThat(ctx.prober().reference(List.of(failing)).get(0)).containsKey(failing);
+    assertThat(ctx.prober().referenceBuilds()).isEqualTo(chunks + 1);
+  }
+
+  @Test
   void failedBuildsAreSplitAndUnobservableTensorsReported() {
     MiniBackend b = new MiniBackend();
     b.maxObserved = 10;
