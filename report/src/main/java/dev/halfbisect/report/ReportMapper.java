@@ -412,6 +412,12 @@ public final class ReportMapper {
       if (p.warnings() != null) {
         warnings.addAll(p.warnings());
       }
+      if (ff != null && p.fp32Nodes() != null && !p.fp32Nodes().isEmpty() && !p.fp32Nodes().contains(ff.node())) {
+        // Users expect the fix to contain the first divergence; say why it need not.
+        warnings.add("the first divergent node " + ff.node() + " is not in the FP32 set: with the set pinned, the "
+            + "error it makes no longer carries to the outputs beyond the tolerance (the search keeps only nodes "
+            + "whose removal makes an output fail); pin it too if intermediate tensors matter to you");
+      }
     }
     return rep.withWarnings(warnings.isEmpty() ? null : ImmutableList.copyOf(warnings)).withComputedRootCauses();
   }

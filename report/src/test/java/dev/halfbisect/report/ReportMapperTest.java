@@ -194,5 +194,17 @@ class ReportMapperTest {
     assertThat(ConsoleRenderer.render(d)).contains("FP32 set: 1 node");
     assertThat(HtmlRenderer.render(d)).contains("FP32 set found");
     assertThat(MarkdownRenderer.render(d)).contains("## Top amplifiers");
+    assertThat(d.warnings() == null ? List.<String>of() : d.warnings())
+        .noneMatch(w -> w.contains("is not in the FP32 set"));
+
+    // A fix that leaves out the first divergence says why.
+    PrecisionPlan elsewhere = PrecisionPlan.fp16Except(List.of("/blocks/blocks.1/mlp/fc2/MatMul"));
+    PrecisionSearch.Result p2 = new PrecisionSearch.Result(true, true, elsewhere,
+        ImmutableList.of("/blocks/blocks.1/mlp/fc2/MatMul"), 0.97, ImmutableMap.of("out", cmp("out", 1e-3, false, false)),
+        ImmutableList.of(), 5, 3);
+    AnalysisReport d2 = ReportMapper.diagnose(HEADER.withCommand("diagnose"), layerwise(), null, amplification(), p2,
+        graph());
+    assertThat(d2.warnings()).anySatisfy(w -> assertThat(w)
+        .contains("first divergent node /blocks/blocks.1/norm2/Pow is not in the FP32 set"));
   }
 }
