@@ -3,6 +3,7 @@ package dev.halfbisect.api;
 import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
+import dev.halfbisect.bisect.PrecisionSearch;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.data.InputSpec;
 import dev.halfbisect.core.data.Npy;
@@ -58,11 +59,11 @@ public final class HalfBisect {
   private final PrecisionPlan plan;
   private final Path outDir;
   private final ProgressListener listener;
-  private final int maxBuilds;
+  private final PrecisionSearch.Options search;
 
   private HalfBisect(ModelGraph graph, List<InputSpec> specs, Map<String, Tensor> given, BackendSpec reference,
       BackendSpec candidate, Tolerance tolerance, int samples, long seed, PrecisionPlan plan, Path outDir,
-      ProgressListener listener, int maxBuilds) {
+      ProgressListener listener, PrecisionSearch.Options search) {
     this.graph = graph;
     this.specs = ImmutableList.copyOf(specs);
     this.given = ImmutableMap.copyOf(given);
@@ -74,7 +75,7 @@ public final class HalfBisect {
     this.plan = plan;
     this.outDir = outDir;
     this.listener = listener;
-    this.maxBuilds = maxBuilds;
+    this.search = search;
   }
 
   /**
@@ -106,12 +107,12 @@ public final class HalfBisect {
 
   private static HalfBisect fresh(ModelGraph g) {
     return new HalfBisect(g, List.of(), Map.of(), null, null, Tolerance.fp16Default(), 1, 0,
-        PrecisionPlan.allFp16(), null, ProgressListener.NONE, Integer.MAX_VALUE);
+        PrecisionPlan.allFp16(), null, ProgressListener.NONE, PrecisionSearch.Options.defaults());
   }
 
   private HalfBisect with(List<InputSpec> sp, Map<String, Tensor> gv, BackendSpec ref, BackendSpec cand,
       Tolerance tol, int n, long s, PrecisionPlan p, Path out, ProgressListener l) {
-    return new HalfBisect(graph, sp, gv, ref, cand, tol, n, s, p, out, l, maxBuilds);
+    return new HalfBisect(graph, sp, gv, ref, cand, tol, n, s, p, out, l, search);
   }
 
   /**
@@ -121,7 +122,18 @@ public final class HalfBisect {
    */
   public HalfBisect maxBuilds(int n) {
     Preconditions.checkArgument(n >= 1, "maxBuilds must be >= 1, got %s", n);
-    return new HalfBisect(graph, specs, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener, n);
+    return new HalfBisect(graph, specs, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener,
+        search.withMaxSearchBuilds(n));
+  }
+
+  /**
+   * Whether the precision search pins nodes that overflow FP16 on their own before it searches
+   * (default true): such an overflow can hide behind output tolerance on the samples yet break on
+   * other inputs. False searches only for the smallest set that makes the outputs pass.
+   */
+  public HalfBisect pinOverflows(boolean pin) {
+    return new HalfBisect(graph, specs, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener,
+        search.withPinOverflows(pin));
   }
 
   /** Adds an input spec {@code NAME:SHAPE:DTYPE:FILL}, e.g. {@code input_ids:1x128:int64:1000..21000}. */
@@ -288,7 +300,7 @@ public final class HalfBisect {
     List<String> notes = new ArrayList<>();
     List<Map<String, Tensor>> data = InputPlan.build(graph, specs, given, samples, seed, notes);
     try {
-      return op.apply(new Operations(graph, b[0], b[1], plan, tolerance, data, listener, outDir, notes, maxBuilds));
+      return op.apply(new Operations(graph, b[0], b[1], plan, tolerance, data, listener, outDir, notes, search));
     } catch (HalfBisectException e) {
       throw e;
     } catch (RuntimeException e) {

@@ -9,14 +9,12 @@ import dev.halfbisect.bisect.FirstDivergence;
 import dev.halfbisect.bisect.Layerwise;
 import dev.halfbisect.bisect.PrecisionSearch;
 import dev.halfbisect.bisect.ProbeResult;
+import dev.halfbisect.bisect.ProbeSpec;
 import dev.halfbisect.bisect.Reduce;
 import dev.halfbisect.bisect.TensorComparison;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.Backend;
-import dev.halfbisect.core.backend.BackendException;
-import dev.halfbisect.core.backend.BackendSession;
 import dev.halfbisect.core.backend.BackendSpec;
-import dev.halfbisect.core.backend.BackendUnavailableException;
 import dev.halfbisect.core.backend.Backends;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.plan.PrecisionPlan;
@@ -47,10 +45,10 @@ final class Operations {
   private final ProgressListener listener;
   private final Path outDir;
   private final List<String> notes;
-  private final int maxBuilds;
+  private final PrecisionSearch.Options search;
 
   Operations(ModelGraph graph, BackendSpec reference, BackendSpec candidate, PrecisionPlan plan, Tolerance tolerance,
-      List<Map<String, Tensor>> samples, ProgressListener listener, Path outDir, List<String> notes, int maxBuilds) {
+      List<Map<String, Tensor>> samples, ProgressListener listener, Path outDir, List<String> notes, PrecisionSearch.Options search) {
     this.graph = graph;
     this.reference = reference;
     this.candidate = candidate;
@@ -60,41 +58,41 @@ final class Operations {
     this.listener = listener;
     this.outDir = outDir;
     this.notes = notes;
-    this.maxBuilds = maxBuilds;
+    this.search = search;
   }
 
   CompareResult compare() {
     BisectContext ctx = context();
     Layerwise.Result r = Layerwise.run(ctx, t -> false); // graph outputs only
-    return new CompareResult(finish(ReportMapper.from(header("compare", ctx), r)), r);
+    return new CompareResult(finish(ctx, ReportMapper.from(header("compare", ctx), r)), r);
   }
 
   LayerwiseResult layerwise() {
     BisectContext ctx = context();
     Layerwise.Result r = Layerwise.run(ctx);
-    return new LayerwiseResult(finish(ReportMapper.from(header("layerwise", ctx), r)), r);
+    return new LayerwiseResult(finish(ctx, ReportMapper.from(header("layerwise", ctx), r)), r);
   }
 
   BisectResult bisect() {
     BisectContext ctx = context();
     FirstDivergence.Result r = FirstDivergence.search(ctx);
-    return new BisectResult(finish(ReportMapper.from(header("bisect", ctx), r)), r);
+    return new BisectResult(finish(ctx, ReportMapper.from(header("bisect", ctx), r)), r);
   }
 
   AmplifyResult amplify() {
     BisectContext ctx = context();
     Amplification.Result r = Amplification.analyze(ctx);
-    return new AmplifyResult(finish(ReportMapper.from(header("amplify", ctx), r, ctx.model())), r);
+    return new AmplifyResult(finish(ctx, ReportMapper.from(header("amplify", ctx), r, ctx.model())), r);
   }
 
   PrecisionResult precision() {
     BisectContext ctx = context();
     PrecisionSearch.Result r = plan.fp32Nodes().isEmpty() ? passingAsIs(ctx) : null;
     if (r == null) {
-      r = PrecisionSearch.run(ctx, maxBuilds);
+      r = PrecisionSearch.run(ctx, search);
     }
     List<Path> files = writePlanFiles(r);
-    return new PrecisionResult(finish(ReportMapper.from(header("precision", ctx), r)), r, files);
+    return new PrecisionResult(finish(ctx, ReportMapper.from(header("precision", ctx), r)), r, files);
   }
 
   /**
@@ -123,7 +121,7 @@ final class Operations {
           + e.getMessage(), e);
     }
     AnalysisReport rep = ReportMapper.from(header("reduce", ctx), r, graph.nodes().size());
-    return new ReduceResult(finish(rep), r);
+    return new ReduceResult(finish(ctx, rep), r);
   }
 
   DiagnosisResult diagnose() {
@@ -139,19 +137,23 @@ final class Operations {
     Layerwise.Result lw = Layerwise.run(ctx);
     Amplification.Result amp = Amplification.analyze(ctx);
     PrecisionSearch.Result ps = lw.outputsPass() || !fix ? null
-        : PrecisionSearch.run(ctx, amp, amp.candidateBuilds(), maxBuilds);
+        : PrecisionSearch.run(ctx, amp, amp.candidateBuilds(), search);
     List<Path> files = ps == null ? List.of() : writePlanFiles(ps);
     AnalysisReport rep = ReportMapper.diagnose(header("diagnose", ctx), lw, null, amp, ps, ctx.model());
-    return new DiagnosisResult(finish(rep), lw, amp, ps, files);
+    return new DiagnosisResult(finish(ctx, rep), lw, amp, ps, files);
   }
 
   private ReportMapper.Header header(String command, BisectContext ctx) {
     return ReportMapper.Header.of(command, ctx);
   }
 
-  /** Adds the facade's notes (derived inputs, files not written) to the report's warnings. */
-  private AnalysisReport finish(AnalysisReport r) {
+  /**
+   * Counts every candidate build of the operation's context (the preflight's included) and adds the
+   * facade's notes (derived inputs, files not written) to the report's warnings.
+   */
+  private AnalysisReport finish(BisectContext ctx, AnalysisReport report) {
     listener.finished();
+    AnalysisReport r = report.withBuilds(ctx.prober().candidateBuilds());
     if (notes.isEmpty()) {
       return r;
     }
@@ -182,15 +184,15 @@ final class Operations {
   private BisectContext context() {
     Backend ref = resolve(reference, "reference");
     Backend cand = resolve(candidate, "candidate");
-    preflight(ref, reference, PrecisionPlan.allFp32());
-    preflight(cand, candidate, plan);
     OnnxModel model = OnnxModel.of(graph.proto(), graph.baseDir().orElse(null), graph.name());
-    return BisectContext.builder(model, ref, BuildOptions.of(reference.mode(), PrecisionPlan.allFp32()), cand,
-            BuildOptions.of(candidate.mode(), plan))
+    BisectContext ctx = BisectContext.builder(model, ref, BuildOptions.of(reference.mode(), PrecisionPlan.allFp32()),
+            cand, BuildOptions.of(candidate.mode(), plan))
         .tolerance(tolerance)
         .samples(samples)
         .listener(new ListenerAdapter(listener))
         .build();
+    preflight(ctx);
+    return ctx;
   }
 
   private static Backend resolve(BackendSpec spec, String role) {
@@ -209,24 +211,37 @@ final class Operations {
   }
 
   /**
-   * Builds and runs each side once, observing nothing, so that an unreadable model, an unbuildable
-   * mode or inputs that do not fit are errors rather than a report of failed probes. Backends that
-   * cache sessions reuse this build for the strategy's first probe.
+   * Runs the reference and the candidate once on the graph outputs, so that an unreadable model,
+   * an unbuildable mode or inputs that do not fit are errors rather than a report of failed probes.
+   * Both runs go through the context's prober: the reference values stay cached and the candidate
+   * probe is the one compare, precision search and diagnose start with, so no build is repeated
+   * (with TensorRT a build takes seconds).
    */
-  private void preflight(Backend backend, BackendSpec spec, PrecisionPlan p) {
-    try (BackendSession s = backend.open(graph.toModelRef(), BuildOptions.of(spec.mode(), p))) {
-      s.run(samples.get(0));
-    } catch (BackendUnavailableException e) {
-      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, "backend " + spec + " is not available: "
-          + e.getMessage(), e);
-    } catch (BackendException e) {
-      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, spec + " cannot run " + graph.name() + ": "
-          + e.getMessage(), e);
+  private void preflight(BisectContext ctx) {
+    List<String> outputs = ctx.model().graphOutputs();
+    List<String> floatOutputs = outputs.stream().filter(ctx.model()::isFloat).toList();
+    try {
+      ctx.prober().reference(outputs);
+      Map<String, String> missing = ctx.prober().referenceUnavailable();
+      if (!missing.isEmpty()) {
+        Map.Entry<String, String> first = missing.entrySet().iterator().next();
+        throw new HalfBisectException(HalfBisectException.Kind.BACKEND, reference + " cannot run " + graph.name()
+            + " (graph output " + first.getKey() + "): " + first.getValue());
+      }
+      if (floatOutputs.isEmpty()) {
+        throw HalfBisectException.usage(graph.name() + " has no float graph output: there is nothing to compare");
+      }
+      ProbeResult r = ctx.prober().probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), floatOutputs));
+      if (r.status() == ProbeResult.Status.BUILD_FAILED || r.status() == ProbeResult.Status.CRASH) {
+        throw new HalfBisectException(HalfBisectException.Kind.BACKEND, candidate + " cannot run " + graph.name()
+            + ": " + r.message());
+      }
+    } catch (HalfBisectException e) {
+      throw e;
     } catch (IllegalArgumentException e) {
-      throw HalfBisectException.usage(spec + " rejected the inputs of " + graph.name() + ": " + e.getMessage());
+      throw HalfBisectException.usage("the inputs do not fit " + graph.name() + ": " + e.getMessage());
     } catch (RuntimeException e) {
-      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, spec + " failed on " + graph.name() + ": "
-          + e, e);
+      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, "running " + graph.name() + " failed: " + e, e);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.halfbisect.bisect;
 
+import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import dev.halfbisect.core.plan.PrecisionPlan;
@@ -25,6 +26,12 @@ import org.slf4j.LoggerFactory;
  * tolerance on every sample. Sets need not be contiguous.
  *
  * <ol>
+ *   <li>Overflow: nodes where FP16 overflows on their own (the amplification analysis computed them
+ *       in FP16 from FP32 inputs and got inf or NaN where FP32 is finite) are pinned up front and
+ *       stay pinned ({@link Options#pinOverflows}). An overflow can hide behind a tolerance that the
+ *       outputs still meet (a LayerNorm whose variance overflows zeroes a residual branch), but it is
+ *       a defect for other inputs, and pinning it first often makes the rest of the search short.
+ *       Constant tensors (attention-mask fills such as -3.4e38) are not counted.</li>
  *   <li>Seed: the {@link Amplification} ranking, grouped into units (a node, or its whole motif at
  *       the rank of its best node). Pinning growing prefixes of the ranked units (1, 2, 4, ...
  *       units, then binary search between the last failing and the first passing size) finds a
@@ -46,20 +53,57 @@ public final class PrecisionSearch {
   public record Step(String phase, int pinned, boolean pass) {}
 
   /**
+   * Search options.
+   *
+   * @param maxSearchBuilds candidate builds the search itself may make (the seeding amplification
+   *     and the growth phase that finds a first passing set are not limited); when they run out the
+   *     smallest passing set so far is returned with {@code oneMinimal = false}
+   * @param pinOverflows whether nodes that overflow FP16 on their own are pinned up front
+   */
+  public record Options(int maxSearchBuilds, boolean pinOverflows) {
+    public Options {
+      Preconditions.checkArgument(maxSearchBuilds >= 1, "maxSearchBuilds must be >= 1, got %s", maxSearchBuilds);
+    }
+
+    /** No build budget; overflowing nodes pinned up front. */
+    public static Options defaults() {
+      return new Options(Integer.MAX_VALUE, true);
+    }
+
+    public Options withMaxSearchBuilds(int n) {
+      return new Options(n, pinOverflows);
+    }
+
+    public Options withPinOverflows(boolean pin) {
+      return new Options(maxSearchBuilds, pin);
+    }
+  }
+
+  /**
    * @param found whether a passing plan exists (false when even all float nodes in FP32 fail)
    * @param oneMinimal whether removing any single pinned node was shown to fail (false when the
    *     build budget ran out first: the plan then passes but may pin more than needed)
    * @param plan the base plan plus the pinned nodes
-   * @param fp32Nodes pinned nodes found by the search, topological order
+   * @param fp32Nodes pinned nodes found by the search, topological order (overflow nodes included)
    * @param fp16Fraction fraction of float nodes still FP16 under {@code plan}
    * @param outputErrors graph output comparisons under {@code plan}
    * @param steps tested sets in order
    * @param searchBuilds candidate builds of the search itself
    * @param seedBuilds candidate builds of the amplification analysis that seeded it
+   * @param overflowNodes the part of {@code fp32Nodes} pinned up front because FP16 overflows in
+   *     them on their own, topological order; 1-minimality is about the other nodes
    */
   public record Result(boolean found, boolean oneMinimal, PrecisionPlan plan, ImmutableList<String> fp32Nodes, double fp16Fraction,
       ImmutableMap<String, TensorComparison> outputErrors, ImmutableList<Step> steps, int searchBuilds,
-      int seedBuilds) {
+      int seedBuilds, ImmutableList<String> overflowNodes) {
+
+    /** A result with no node pinned for overflow. */
+    public Result(boolean found, boolean oneMinimal, PrecisionPlan plan, ImmutableList<String> fp32Nodes,
+        double fp16Fraction, ImmutableMap<String, TensorComparison> outputErrors, ImmutableList<Step> steps,
+        int searchBuilds, int seedBuilds) {
+      this(found, oneMinimal, plan, fp32Nodes, fp16Fraction, outputErrors, steps, searchBuilds, seedBuilds,
+          ImmutableList.of());
+    }
 
     public int totalBuilds() {
       return searchBuilds + seedBuilds;
@@ -106,25 +150,47 @@ public final class PrecisionSearch {
    * is returned with {@code oneMinimal = false}.
    */
   public static Result run(BisectContext ctx, int maxSearchBuilds) {
+    return run(ctx, Options.defaults().withMaxSearchBuilds(maxSearchBuilds));
+  }
+
+  /** Seeds with a fresh amplification analysis, then searches with {@code options}. */
+  public static Result run(BisectContext ctx, Options options) {
     int before = ctx.prober().candidateBuilds();
     Amplification.Result seed = Amplification.analyze(ctx);
     int seedBuilds = ctx.prober().candidateBuilds() - before;
-    return run(ctx, seed, seedBuilds, maxSearchBuilds);
+    return run(ctx, seed, seedBuilds, options);
+  }
+
+  /** Searches with a given amplification ranking (default options but the build budget). */
+  public static Result run(BisectContext ctx, Amplification.Result seed, int seedBuilds, int maxSearchBuilds) {
+    return run(ctx, seed, seedBuilds, Options.defaults().withMaxSearchBuilds(maxSearchBuilds));
   }
 
   /** Searches with a given amplification ranking. */
-  public static Result run(BisectContext ctx, Amplification.Result seed, int seedBuilds, int maxSearchBuilds) {
+  public static Result run(BisectContext ctx, Amplification.Result seed, int seedBuilds, Options options) {
     ModelGraph g = ctx.model();
     Prober p = ctx.prober();
     int before = p.candidateBuilds();
     ctx.listener().phase("precision");
     List<Step> steps = new ArrayList<>();
-    Tester test = new Tester(ctx, steps, maxSearchBuilds);
+    List<String> overflow = options.pinOverflows() ? overflowNodes(g, seed) : List.of();
+    if (!overflow.isEmpty()) {
+      LOG.info("precision: {} nodes overflow FP16 on their own and are pinned up front: {}", overflow.size(),
+          overflow);
+    }
+    Tester test = new Tester(ctx, steps, options.maxSearchBuilds(), overflow);
 
-    if (test.passes(List.of(), "baseline")) {
+    if (test.passes(List.of(), overflow.isEmpty() ? "baseline" : "overflow")) {
       return result(ctx, true, true, List.of(), test, steps, p.candidateBuilds() - before, seedBuilds);
     }
     List<List<String>> units = units(g, seed);
+    Set<String> fixed = new HashSet<>(overflow);
+    units.forEach(u -> u.removeIf(fixed::contains));
+    units.removeIf(List::isEmpty);
+    if (units.isEmpty()) {
+      LOG.warn("precision: the model fails with its overflowing nodes in FP32 and has no other float node to pin");
+      return result(ctx, false, false, List.of(), test, steps, p.candidateBuilds() - before, seedBuilds);
+    }
     // Galloping over prefixes of ranked units, then binary search between fail and pass sizes.
     int lo = 0;
     int hi = -1;
@@ -169,7 +235,8 @@ public final class PrecisionSearch {
     minimal = new ArrayList<>(dd.current);
     minimal.sort(Comparator.comparingInt(g::topoPosition));
     if (!complete) {
-      LOG.warn("precision: build budget of {} ran out; the plan passes but is not shown 1-minimal", maxSearchBuilds);
+      LOG.warn("precision: build budget of {} ran out; the plan passes but is not shown 1-minimal",
+          options.maxSearchBuilds());
     }
     return result(ctx, true, complete, minimal, test, steps, p.candidateBuilds() - before, seedBuilds);
   }
@@ -265,38 +332,59 @@ public final class PrecisionSearch {
     return units;
   }
 
+  /**
+   * Float nodes whose local FP16 error is infinite (inf or NaN where the FP32 reference is finite)
+   * and whose outputs are not constants, topological order.
+   */
+  static List<String> overflowNodes(ModelGraph g, Amplification.Result seed) {
+    List<String> out = new ArrayList<>();
+    for (Amplification.NodeAmplification n : seed.nodes()) {
+      if (n.method() != Amplification.Method.NOT_MEASURED && Double.isInfinite(n.localError())
+          && g.node(n.node()).getOutputList().stream().noneMatch(o -> !o.isEmpty() && g.isConstant(o))) {
+        out.add(n.node());
+      }
+    }
+    out.sort(Comparator.comparingInt(g::topoPosition));
+    return out;
+  }
+
   private static List<String> prefix(List<List<String>> units, int size) {
     Set<String> s = new LinkedHashSet<>();
     units.subList(0, size).forEach(s::addAll);
     return new ArrayList<>(s);
   }
 
-  private static Result result(BisectContext ctx, boolean found, boolean oneMinimal, List<String> pinned, Tester test, List<Step> steps,
-      int builds, int seedBuilds) {
+  private static Result result(BisectContext ctx, boolean found, boolean oneMinimal, List<String> searched,
+      Tester test, List<Step> steps, int builds, int seedBuilds) {
     ModelGraph g = ctx.model();
+    List<String> pinned = new ArrayList<>(test.always);
+    searched.stream().filter(n -> !test.always.contains(n)).forEach(pinned::add);
+    pinned.sort(Comparator.comparingInt(g::topoPosition));
     PrecisionPlan plan = ctx.basePlan().pin(pinned);
-    ProbeResult r = test.probe(pinned);
+    ProbeResult r = test.probe(searched);
     List<String> floatNodes = g.floatNodes();
     long fp16 = floatNodes.stream().filter(plan::isFp16).count();
     double fraction = floatNodes.isEmpty() ? 1 : (double) fp16 / floatNodes.size();
     LOG.info("precision: {} nodes pinned to FP32, {}% of float nodes FP16, {} builds (+{} seeding)", pinned.size(),
         String.format("%.1f", 100 * fraction), builds, seedBuilds);
-    return new Result(found, oneMinimal, plan, ImmutableList.copyOf(pinned), fraction, r.tensors(), ImmutableList.copyOf(steps),
-        builds, seedBuilds);
+    return new Result(found, oneMinimal, plan, ImmutableList.copyOf(pinned), fraction, r.tensors(),
+        ImmutableList.copyOf(steps), builds, seedBuilds, ImmutableList.copyOf(test.always));
   }
 
-  /** Runs the whole model with a set pinned, observing the float graph outputs. */
+  /** Runs the whole model with a set pinned (plus the {@code always} set), observing the float graph outputs. */
   static final class Tester {
     private final BisectContext ctx;
     private final List<Step> steps;
     private final List<String> outputs;
     private final int budget;
     private final int start;
+    final List<String> always;
 
-    Tester(BisectContext ctx, List<Step> steps, int budget) {
+    Tester(BisectContext ctx, List<Step> steps, int budget, List<String> always) {
       this.ctx = ctx;
       this.steps = steps;
       this.budget = budget;
+      this.always = List.copyOf(always);
       this.start = ctx.prober().candidateBuilds();
       this.outputs = ctx.model().graphOutputs().stream().filter(ctx.model()::isFloat).toList();
     }
@@ -314,12 +402,14 @@ public final class PrecisionSearch {
     }
 
     private ProbeSpec spec(List<String> pinned) {
-      return ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan().pin(pinned), outputs);
+      List<String> all = new ArrayList<>(always);
+      all.addAll(pinned);
+      return ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan().pin(all), outputs);
     }
 
     boolean passesUnbudgeted(List<String> pinned, String phase) {
       boolean pass = probe(pinned).passes();
-      steps.add(new Step(phase, pinned.size(), pass));
+      steps.add(new Step(phase, always.size() + pinned.size(), pass));
       return pass;
     }
   }

@@ -277,7 +277,10 @@ public final class Prober {
         .append(ctx.candidate().name()).append(':').append(ctx.candidateOptions().mode()).append('|')
         .append(new java.util.TreeMap<>(ctx.candidateOptions().properties())).append('|')
         .append(ctx.tolerance()).append('|').append(spec.kind()).append('|').append(spec.side()).append('|')
-        .append(spec.plan().toJson()).append('|').append(spec.observed()).append('|').append(spec.nodes())
+        .append(spec.plan().toJson()).append('|')
+        // A full run observing the same tensors in another order is the same probe.
+        .append(spec.kind() == ProbeSpec.Kind.FULL ? new java.util.TreeSet<>(spec.observed()) : spec.observed())
+        .append('|').append(spec.nodes())
         .append('|').append(spec.cutInputs());
     return Hashing.sha256().hashString(sb, StandardCharsets.UTF_8).toString();
   }

@@ -48,6 +48,55 @@ class PrecisionSearchTest {
   }
 
   @Test
+  void overflowingNodesArePinnedUpFrontAndTheRestIsSearched() {
+    MiniBackend b = new MiniBackend();
+    PrecisionSearch.Result r = PrecisionSearch.run(TestModels.context(PLANTED, b, SAMPLES).build());
+    // The scale-up overflows FP16 by itself; the divide gets its (golden, too large) input cast to inf.
+    assertThat(r.overflowNodes()).containsExactly(TestModels.plantUp(5), TestModels.plantDown(5));
+    assertThat(r.fp32Nodes()).containsAll(r.overflowNodes());
+    assertThat(r.steps().get(0).phase()).isEqualTo("overflow");
+
+    MiniBackend b2 = new MiniBackend();
+    PrecisionSearch.Result plain = PrecisionSearch.run(TestModels.context(PLANTED, b2, SAMPLES).build(),
+        PrecisionSearch.Options.defaults().withPinOverflows(false));
+    assertThat(plain.overflowNodes()).isEmpty();
+    assertThat(plain.fp32Nodes()).contains(TestModels.plantUp(5), TestModels.plantDown(5));
+    assertThat(plain.steps().get(0).phase()).isEqualTo("baseline");
+    assertThat(r.searchBuilds()).as("pinning the overflow first shortens the search").isLessThan(plain.searchBuilds());
+  }
+
+  @Test
+  void overflowHiddenByToleranceIsStillPinned() {
+    // y = x + 1 / (x * 1e5): the product overflows FP16 (x >= 1), 1/inf = 0 in FP16, and the lost
+    // term (about 1e-5) is far below the output tolerance, so the outputs pass all-FP16.
+    TinyGraph t = new TinyGraph();
+    t.input("x", 1, TestModels.SEQ, TestModels.HIDDEN);
+    String big = t.node("Mul", "hidden/scale", "x", t.scalar(1e5f));
+    String inv = t.node("Div", "hidden/inverse", t.scalar(1f), big);
+    t.output(t.node("Add", "hidden/add", "x", inv));
+    ModelGraph g = t.graph("hidden-overflow");
+    List<Map<String, Tensor>> samples = List.of(Map.of("x", positive()));
+
+    PrecisionSearch.Result r = PrecisionSearch.run(TestModels.context(g, new MiniBackend(), samples).build());
+    assertThat(r.overflowNodes()).containsExactly("hidden/scale");
+    assertThat(r.fp32Nodes()).containsExactly("hidden/scale");
+    assertThat(r.oneMinimal()).isTrue();
+
+    PrecisionSearch.Result allowed = PrecisionSearch.run(TestModels.context(g, new MiniBackend(), samples).build(),
+        PrecisionSearch.Options.defaults().withPinOverflows(false));
+    assertThat(allowed.fp32Nodes()).isEmpty();
+  }
+
+  private static Tensor positive() {
+    int n = TestModels.SEQ * TestModels.HIDDEN;
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = 1f + (i % 7);
+    }
+    return Tensor.ofFloats(new long[] {1, TestModels.SEQ, TestModels.HIDDEN}, v);
+  }
+
+  @Test
   void healthyModelNeedsNoPins() {
     MiniBackend b = new MiniBackend();
     PrecisionSearch.Result r = PrecisionSearch.run(TestModels.context(TestModels.transformer(4, -1), b, SAMPLES)

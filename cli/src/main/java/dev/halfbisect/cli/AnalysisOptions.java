@@ -58,6 +58,11 @@ final class AnalysisOptions {
           + "build takes seconds")
   Integer maxBuilds;
 
+  @Option(names = "--allow-overflow",
+      description = "precision search: do not pin up front the nodes that overflow FP16 on their own (their "
+          + "FP16 output is inf or NaN where FP32 is finite); search only for the smallest set that makes the outputs pass")
+  boolean allowOverflow;
+
   @Option(names = "--plan", paramLabel = "PLAN.json", description = "precision plan applied to the candidate")
   Path plan;
 
@@ -97,6 +102,9 @@ final class AnalysisOptions {
         throw new UsageException("--max-builds must be at least 1, got " + maxBuilds);
       }
       hb = hb.maxBuilds(maxBuilds);
+    }
+    if (allowOverflow) {
+      hb = hb.pinOverflows(false);
     }
     if (plan != null) {
       requireFile(plan, "--plan");

@@ -103,6 +103,13 @@ public record AnalysisReport(
     return Optional.ofNullable(firstFailing);
   }
 
+  /** The same report with {@code builds} candidate builds (e.g. counting a preflight build). */
+  public AnalysisReport withBuilds(int b) {
+    return new AnalysisReport(schema, command, model, backend, verdict, b, tolerance, tensors,
+        firstFailing, nodes, byOpType, byMotif, fp32Nodes, fp16Fraction, plan, trtexecFlags, reduce,
+        rootCauses, warnings, timings);
+  }
+
   public AnalysisReport withTensors(List<TensorRow> t) {
     return new AnalysisReport(schema, command, model, backend, verdict, builds, tolerance, t,
         firstFailing, nodes, byOpType, byMotif, fp32Nodes, fp16Fraction, plan, trtexecFlags, reduce,

@@ -321,6 +321,12 @@ public final class ReportMapper {
       w.add("the build budget ran out before every pinned node was shown necessary: the plan passes but may "
           + "keep more nodes in FP32 than needed");
     }
+    if (!r.overflowNodes().isEmpty()) {
+      w.add(r.overflowNodes().size() + (r.overflowNodes().size() == 1 ? " node was" : " nodes were")
+          + " kept in FP32 up front because FP16 overflows in them on their own (inf or NaN where FP32 is finite),"
+          + " whether or not the outputs need it: " + String.join(", ", r.overflowNodes())
+          + " (--allow-overflow searches without this rule)");
+    }
     new TreeMap<>(r.outputErrors()).forEach((o, c) -> {
       if (!c.pass()) {
         w.add("graph output " + o + " still fails under the plan: normalized error " + Fmt.sci(c.normalizedError()));
