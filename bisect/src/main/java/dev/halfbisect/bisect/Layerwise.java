@@ -121,10 +121,15 @@ public final class Layerwise {
       }
     }
     Map<String, String> referenceUnavailable = p.referenceUnavailable();
+    Map<String, String> candidateUnavailable = p.candidateUnavailable();
     for (String t : tensors) {
       String why = referenceUnavailable.get(t);
       if (why != null) {
         unobserved.put(t, "reference: " + why);
+      }
+      String cwhy = candidateUnavailable.get(t);
+      if (cwhy != null && !compared.containsKey(t)) {
+        unobserved.putIfAbsent(t, "candidate: " + cwhy);
       }
     }
     ImmutableList.Builder<TensorReport> rows = ImmutableList.builder();

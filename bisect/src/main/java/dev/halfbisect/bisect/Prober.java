@@ -7,6 +7,7 @@ import com.google.common.hash.Hashing;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.BackendCrashException;
 import dev.halfbisect.core.backend.BackendException;
+import dev.halfbisect.core.backend.UnobservableTensorsException;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -32,6 +33,8 @@ public final class Prober {
   private final BisectContext ctx;
   private final List<Map<String, Tensor>> referenceCache = new ArrayList<>();
   private final Map<String, String> referenceUnavailable = new LinkedHashMap<>();
+  /** Tensors the candidate backend said it cannot observe (e.g. constant-folded by TensorRT). */
+  private final Map<String, String> candidateUnavailable = new LinkedHashMap<>();
   /** Reference values held only for the current scope (a layerwise chunk), never cached; null outside a scope. */
   private List<Map<String, Tensor>> scoped;
   private int candidateBuilds;
@@ -58,6 +61,11 @@ public final class Prober {
   /** Candidate probes answered from the journal. */
   public int journalHits() {
     return journalHits;
+  }
+
+  /** Tensors the candidate backend cannot observe, with its reason; left out of candidate results. */
+  public Map<String, String> candidateUnavailable() {
+    return ImmutableMap.copyOf(candidateUnavailable);
   }
 
   /** Tensors the reference could not observe, with the backend's reason. */
@@ -143,17 +151,38 @@ public final class Prober {
       }
       ctx.listener().probeFinished(new ProbeResult(spec, ProbeResult.Status.OK, "", ImmutableMap.of(), o.buildTime(),
           o.runTime(), false));
-    } catch (BackendException e) {
-      if (chunk.size() == 1) {
-        LOG.warn("reference cannot observe tensor {}: {}", chunk.get(0), e.getMessage());
-        referenceUnavailable.put(chunk.get(0), e.getMessage());
+    } catch (UnobservableTensorsException e) {
+      // The network has no such tensors (constant-folded): drop them and observe the rest.
+      List<String> rest = new ArrayList<>(chunk);
+      for (String t : e.tensors()) {
+        if (rest.remove(t)) {
+          referenceUnavailable.put(t, "the reference backend cannot observe it: " + e.getMessage());
+        }
+      }
+      if (rest.size() < chunk.size()) {
+        LOG.info("reference cannot observe {} of {} tensors (constant-folded); observing the rest",
+            chunk.size() - rest.size(), chunk.size());
+        if (!rest.isEmpty()) {
+          referenceChunk(rest, target);
+        }
         return;
       }
-      LOG.info("reference build observing {} tensors failed ({}); splitting", chunk.size(), e.getMessage());
-      int half = chunk.size() / 2;
-      referenceChunk(chunk.subList(0, half), target);
-      referenceChunk(chunk.subList(half, chunk.size()), target);
+      splitReferenceChunk(chunk, target, e);
+    } catch (BackendException e) {
+      splitReferenceChunk(chunk, target, e);
     }
+  }
+
+  private void splitReferenceChunk(List<String> chunk, List<Map<String, Tensor>> target, BackendException e) {
+    if (chunk.size() == 1) {
+      LOG.warn("reference cannot observe tensor {}: {}", chunk.get(0), e.getMessage());
+      referenceUnavailable.put(chunk.get(0), e.getMessage());
+      return;
+    }
+    LOG.info("reference build observing {} tensors failed ({}); splitting", chunk.size(), e.getMessage());
+    int half = chunk.size() / 2;
+    referenceChunk(chunk.subList(0, half), target);
+    referenceChunk(chunk.subList(half, chunk.size()), target);
   }
 
   /**
@@ -195,10 +224,22 @@ public final class Prober {
     candidateBuilds++;
     ProbeResult result;
     try {
-      ProbeRunner.Outcome o = ctx.runner().run(spec, feeds);
+      ProbeRunner.Outcome o = null;
+      ProbeSpec run = withoutUnobservable(spec, ref);
+      while (o == null) {
+        try {
+          o = ctx.runner().run(run, feeds);
+        } catch (UnobservableTensorsException e) {
+          ProbeSpec fewer = dropUnobservable(run, e);
+          if (fewer == null) {
+            throw e;
+          }
+          run = fewer; // the same probe without the tensors the candidate's network folded away
+        }
+      }
       ImmutableMap.Builder<String, TensorComparison> cmp = ImmutableMap.builder();
-      boolean allNaN = !spec.observed().isEmpty();
-      for (String t : spec.observed()) {
+      boolean allNaN = !run.observed().isEmpty();
+      for (String t : run.observed()) {
         if (!ref.get(0).containsKey(t)) {
           continue;
         }
@@ -228,6 +269,48 @@ public final class Prober {
     LOG.debug("probe {}: {} (build {} ms)", spec.describe(), r.status(), r.buildTime().toMillis());
     ctx.listener().probeFinished(r);
     return r;
+  }
+
+  /** {@code spec} without the tensors known unobservable (no reference value, or the candidate cannot). */
+  private ProbeSpec withoutUnobservable(ProbeSpec spec, List<Map<String, Tensor>> ref) {
+    if (spec.kind() != ProbeSpec.Kind.FULL && spec.kind() != ProbeSpec.Kind.SHADOW) {
+      return spec;
+    }
+    List<String> keep = new ArrayList<>();
+    for (String t : spec.observed()) {
+      if (!candidateUnavailable.containsKey(t) && (spec.kind() == ProbeSpec.Kind.SHADOW || ref.get(0).containsKey(t))) {
+        keep.add(t);
+      }
+    }
+    return keep.size() == spec.observed().size() ? spec : withObserved(spec, keep);
+  }
+
+  /**
+   * Records the tensors a candidate build could not observe and returns the probe without them,
+   * or null when that leaves nothing to retry (not a full or shadow probe, or no named tensor in it).
+   */
+  private ProbeSpec dropUnobservable(ProbeSpec run, UnobservableTensorsException e) {
+    if (run.kind() != ProbeSpec.Kind.FULL && run.kind() != ProbeSpec.Kind.SHADOW) {
+      return null;
+    }
+    List<String> keep = new ArrayList<>(run.observed());
+    for (String named : e.tensors()) {
+      String t = run.kind() == ProbeSpec.Kind.SHADOW && named.endsWith(ProbeGraphs.SHADOW_SUFFIX)
+          ? named.substring(0, named.length() - ProbeGraphs.SHADOW_SUFFIX.length()) : named;
+      if (keep.remove(t)) {
+        candidateUnavailable.put(t, "the candidate backend cannot observe it: " + e.getMessage());
+      }
+    }
+    if (keep.size() == run.observed().size()) {
+      return null;
+    }
+    LOG.info("candidate cannot observe {} of {} tensors (constant-folded); building without them",
+        run.observed().size() - keep.size(), run.observed().size());
+    return withObserved(run, keep);
+  }
+
+  private static ProbeSpec withObserved(ProbeSpec s, List<String> observed) {
+    return new ProbeSpec(s.kind(), s.side(), s.plan(), ImmutableList.copyOf(observed), s.nodes(), s.cutInputs());
   }
 
   /** Whether {@code spec} is answered without a build (decided in this context or journaled). */

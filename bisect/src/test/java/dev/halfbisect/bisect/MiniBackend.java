@@ -14,6 +14,7 @@ import dev.halfbisect.core.backend.BuildStats;
 import dev.halfbisect.core.backend.ModelRef;
 import dev.halfbisect.core.backend.RunResult;
 import dev.halfbisect.core.backend.TensorInfo;
+import dev.halfbisect.core.backend.UnobservableTensorsException;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.io.IOException;
@@ -41,6 +42,9 @@ final class MiniBackend implements Backend {
   int maxObserved = Integer.MAX_VALUE;
   final Set<String> unobservable = new HashSet<>();
   final Set<String> crashWhenPresent = new HashSet<>();
+  /** Tensors (and their shadow copies) the "compiled network" folded away, like TensorRT's constant folding. */
+  final Set<String> folded = new HashSet<>();
+  boolean foldOnReference = true;
 
   @Override
   public String name() {
@@ -80,6 +84,16 @@ final class MiniBackend implements Backend {
     if (fp16 && options.observed().size() > maxObserved) {
       throw new BackendException("Could not find any implementation for node {ForeignNode} ("
           + options.observed().size() + " observed)");
+    }
+    List<String> gone = new ArrayList<>();
+    for (String o : options.observed()) {
+      String base = o.endsWith(ProbeGraphs.SHADOW_SUFFIX) ? o.substring(0, o.length() - ProbeGraphs.SHADOW_SUFFIX.length()) : o;
+      if ((fp16 || foldOnReference) && folded.contains(base)) {
+        gone.add(o);
+      }
+    }
+    if (!gone.isEmpty()) {
+      throw new UnobservableTensorsException("network has no tensor named " + gone, gone);
     }
     for (String o : options.observed()) {
       if (fp16 && unobservable.contains(o)) {

@@ -24,6 +24,9 @@ final class Ops {
       case "Neg": return unary(a.get(0), x -> -x);
       case "Erf": return unary(a.get(0), Ops::erf);
       case "Identity": return a.get(0);
+      case "Constant": return Val.of(n.getAttributeList().stream().filter(x -> x.getName().equals("value"))
+          .findFirst().orElseThrow(() -> new IllegalArgumentException("Constant " + n.getName() + " has no value"))
+          .getT());
       case "MatMul": return matmul(a.get(0), a.get(1));
       case "ReduceMean": return reduceMeanLast(a.get(0));
       case "Softmax": return softmaxLast(a.get(0));

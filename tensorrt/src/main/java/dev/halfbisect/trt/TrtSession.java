@@ -13,6 +13,7 @@ import dev.halfbisect.core.backend.BuildStats;
 import dev.halfbisect.core.backend.ModelRef;
 import dev.halfbisect.core.backend.RunResult;
 import dev.halfbisect.core.backend.TensorInfo;
+import dev.halfbisect.core.backend.UnobservableTensorsException;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.trt.client.TrtSettings;
 import dev.halfbisect.trt.client.WorkerPool;
@@ -239,6 +240,7 @@ final class TrtSession implements BackendSession {
       switch (f.kind()) {
         case UNAVAILABLE: return new BackendUnavailableException(f.message());
         case BAD_ARGUMENT: throw new IllegalArgumentException(f.message());
+        case UNOBSERVABLE: return new UnobservableTensorsException(f.message(), f.tensors());
         default: return new BackendException(what + " failed: " + f.message());
       }
     }

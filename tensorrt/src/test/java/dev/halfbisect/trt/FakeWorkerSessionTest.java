@@ -80,6 +80,16 @@ class FakeWorkerSessionTest {
   }
 
   @Test
+  void constantFoldedObservationsBecomeUnobservableTensorsException() {
+    var folded = new dev.halfbisect.trt.protocol.Response.Failure(
+        dev.halfbisect.trt.protocol.Response.FailureKind.UNOBSERVABLE, "no tensor named [/Constant_output_0]",
+        com.google.common.collect.ImmutableList.of("/Constant_output_0"));
+    assertThat(TrtSession.failure(folded, "building m"))
+        .isInstanceOfSatisfying(dev.halfbisect.core.backend.UnobservableTensorsException.class,
+            e -> assertThat(e.tensors()).containsExactly("/Constant_output_0"));
+  }
+
+  @Test
   void shapesPropertyParses() {
     assertThat(TrtSession.parseShapes("input_ids:1x128, attention_mask:1x128").get("attention_mask"))
         .containsExactly(1, 128);

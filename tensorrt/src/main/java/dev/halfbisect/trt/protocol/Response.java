@@ -21,13 +21,24 @@ public sealed interface Response {
     /** Inputs or observed names do not fit the model: IllegalArgumentException. */
     BAD_ARGUMENT,
     /** Inference failed: BackendException. */
-    RUN_FAILED
+    RUN_FAILED,
+    /** Observed tensors the parsed network does not have (constant-folded): UnobservableTensorsException. */
+    UNOBSERVABLE
   }
 
   /** Success with a description (probe: GPU, compute capability, TensorRT version). */
   record Ok(String info) implements Response {}
 
-  record Failure(FailureKind kind, String message) implements Response {}
+  /** A failure; {@code tensors} names the tensors concerned (for {@link FailureKind#UNOBSERVABLE}). */
+  record Failure(FailureKind kind, String message, ImmutableList<String> tensors) implements Response {
+    public Failure {
+      tensors = ImmutableList.copyOf(tensors);
+    }
+
+    public Failure(FailureKind kind, String message) {
+      this(kind, message, ImmutableList.of());
+    }
+  }
 
   /**
    * A built session.
@@ -59,6 +70,7 @@ public sealed interface Response {
       out.writeInt(2);
       out.writeInt(f.kind().ordinal());
       WireFormat.writeString(out, f.message());
+      WireFormat.writeStrings(out, f.tensors());
     } else if (r instanceof Built b) {
       out.writeInt(3);
       WireFormat.writeInfos(out, b.inputs());
@@ -90,7 +102,8 @@ public sealed interface Response {
         if (k < 0 || k >= FailureKind.values().length) {
           throw new ProtocolException("corrupt response frame: failure kind " + k);
         }
-        return new Failure(FailureKind.values()[k], WireFormat.readString(in));
+        String message = WireFormat.readString(in);
+        return new Failure(FailureKind.values()[k], message, WireFormat.readStrings(in));
       }
       case 3: {
         ImmutableList<TensorInfo> inputs = WireFormat.readInfos(in);

@@ -100,9 +100,11 @@ final class EngineBuild {
       }
     }
     if (!missing.isEmpty()) {
-      return Outcome.failed(FailureKind.BAD_ARGUMENT, "model " + req.modelName() + " has no tensor named "
+      String msg = "model " + req.modelName() + " has no tensor named "
           + missing.subList(0, Math.min(10, missing.size())) + (missing.size() > 10 ? " (and "
-          + (missing.size() - 10) + " more)" : "") + " after TensorRT parsed it (constant-folded, or misspelled)");
+          + (missing.size() - 10) + " more)" : "") + " after TensorRT parsed it (constant-folded, or misspelled)";
+      return new Outcome(null, new Response.Failure(FailureKind.UNOBSERVABLE, msg, ImmutableList.copyOf(missing)), 0, ImmutableList.of(),
+          ImmutableList.of());
     }
     IBuilderConfig config = builder.createBuilderConfig();
     config.setProfilingVerbosity(ProfilingVerbosity.kDETAILED);

@@ -93,6 +93,10 @@ class ProtocolRoundTripTest {
     for (Response.FailureKind k : Response.FailureKind.values()) {
       assertThat(roundTrip(new Response.Failure(k, "why " + k))).isEqualTo(new Response.Failure(k, "why " + k));
     }
+    Response.Failure folded = new Response.Failure(Response.FailureKind.UNOBSERVABLE, "constant-folded",
+        ImmutableList.of("/Constant_output_0", "/Constant_1_output_0"));
+    assertThat(roundTrip(folded)).isEqualTo(folded);
+
     Response.Built built = new Response.Built(
         ImmutableList.of(new TensorInfo("x", DType.FLOAT32, new long[] {-1, 128}), new TensorInfo("ids", DType.INT64, new long[] {1})),
         ImmutableList.of("y", "d2"), 1234, ImmutableList.of("w1"), ImmutableList.of("ln_pow\tFP32\tln_pow"));
