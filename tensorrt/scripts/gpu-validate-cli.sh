@@ -15,7 +15,7 @@
 #   STEPS is a comma-separated list run in order; each "--"-separated list runs in parallel with the
 #   others (one GPU, one worker JVM per CLI process). Every step gets at most the time left before
 #   the deadline (default 560 s from the start), so the device call returns its logs in time.
-#   steps: bisect precision check strong rebisect mlcompare mllayerwise mlbisect mlamplify mlprecision
+#   steps: bisect precision plain check strong rebisect mlcompare mllayerwise mlbisect mlamplify mlprecision
 # Logs and JSON go to /tmp/r2, a tgz of it to $OUT, and summary.txt is printed last.
 set -o pipefail
 source /opt/hb/env.sh
@@ -39,6 +39,8 @@ step() { case $1 in
   bisect) t tsf-bisect bisect $M $TSF_IN $TT --json $R/tsf-bisect.json ;;
   rebisect) t tsf-bisect-warm bisect $M $TSF_IN $TT --json $R/tsf-bisect-warm.json ;;
   precision) t tsf-precision precision $M $TSF_IN $TT --max-builds 40 --out $R/tsfp --json $R/tsf-precision.json ;;
+  plain) mkdir -p $R/tsfplain; t tsf-precision-plain precision $M $TSF_IN $TT --allow-overflow --max-builds 40 \
+            --out $R/tsfplain --json $R/tsf-precision-plain.json ;;
   check) t tsf-found-fp16 compare $M $TSF_IN $TT --plan $R/tsfp/plan.json --json $R/tsf-found-fp16.json ;;
   strong) t tsf-found-strong compare $M $TSF_IN --reference trt:fp32 --candidate trt:fp16-strong --quiet \
             --plan $R/tsfp/plan.json --json $R/tsf-found-strong.json ;;

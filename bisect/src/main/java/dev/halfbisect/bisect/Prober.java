@@ -30,6 +30,11 @@ import org.slf4j.LoggerFactory;
 public final class Prober {
   private static final Logger LOG = LoggerFactory.getLogger(Prober.class);
 
+  static final String REFERENCE_FOLDED = "the reference backend's network has no such tensor after parsing"
+      + " (constant-folded)";
+  static final String CANDIDATE_FOLDED = "the candidate backend's network has no such tensor after parsing"
+      + " (constant-folded)";
+
   private final BisectContext ctx;
   private final List<Map<String, Tensor>> referenceCache = new ArrayList<>();
   private final Map<String, String> referenceUnavailable = new LinkedHashMap<>();
@@ -156,7 +161,7 @@ public final class Prober {
       List<String> rest = new ArrayList<>(chunk);
       for (String t : e.tensors()) {
         if (rest.remove(t)) {
-          referenceUnavailable.put(t, "the reference backend cannot observe it: " + e.getMessage());
+          referenceUnavailable.put(t, REFERENCE_FOLDED);
         }
       }
       if (rest.size() < chunk.size()) {
@@ -298,7 +303,7 @@ public final class Prober {
       String t = run.kind() == ProbeSpec.Kind.SHADOW && named.endsWith(ProbeGraphs.SHADOW_SUFFIX)
           ? named.substring(0, named.length() - ProbeGraphs.SHADOW_SUFFIX.length()) : named;
       if (keep.remove(t)) {
-        candidateUnavailable.put(t, "the candidate backend cannot observe it: " + e.getMessage());
+        candidateUnavailable.put(t, CANDIDATE_FOLDED);
       }
     }
     if (keep.size() == run.observed().size()) {

@@ -117,7 +117,12 @@ public final class ReportMapper {
   private static List<String> layerwiseWarnings(Layerwise.Result r) {
     List<String> w = new ArrayList<>();
     w.add(r.note());
-    new TreeMap<>(r.unobserved()).forEach((t, why) -> w.add("not observed: " + t + ": " + why));
+    // One line per reason: TensorRT folds dozens of constants away for the same reason.
+    Map<String, List<String>> byReason = new java.util.LinkedHashMap<>();
+    new TreeMap<>(r.unobserved()).forEach((t, why) -> byReason.computeIfAbsent(why, k -> new ArrayList<>()).add(t));
+    byReason.forEach((why, ts) -> w.add(ts.size() == 1 ? "not observed: " + ts.get(0) + ": " + why
+        : ts.size() + " tensors not observed (" + String.join(", ", ts.subList(0, Math.min(5, ts.size())))
+            + (ts.size() > 5 ? ", ..." : "") + "): " + why));
     for (Layerwise.UnrepresentableConstant c : r.constants()) {
       w.add("constant not representable in FP16 (not counted as a failure): " + c.tensor() + " (" + c.opType() + " "
           + c.node() + "): " + c.reason());

@@ -72,6 +72,23 @@ class ReportMapperTest {
   }
 
   @Test
+  void unobservedTensorsWithOneReasonShareOneWarning() {
+    Layerwise.Result base = layerwise();
+    String folded = "reference: the network has no such tensor after parsing (constant-folded)";
+    ImmutableMap.Builder<String, String> un = ImmutableMap.builder();
+    for (int i = 0; i < 7; i++) {
+      un.put("/c" + i, folded);
+    }
+    un.put("shape_t", "integer tensor");
+    Layerwise.Result r = new Layerwise.Result(base.tensors(), Optional.empty(), un.build(), true, 1,
+        Layerwise.OBSERVATION_NOTE);
+    List<String> w = ReportMapper.from(HEADER, r).warnings();
+    assertThat(w).filteredOn(x -> x.contains("constant-folded")).singleElement()
+        .satisfies(x -> assertThat(x).startsWith("7 tensors not observed (/c0, /c1, /c2, /c3, /c4, ...)"));
+    assertThat(w).contains("not observed: shape_t: integer tensor");
+  }
+
+  @Test
   void layerwiseMapsTensorsEvidenceAndFirstFailing() {
     AnalysisReport r = ReportMapper.from(HEADER, layerwise());
     assertThat(r.verdict()).isEqualTo("fail");
