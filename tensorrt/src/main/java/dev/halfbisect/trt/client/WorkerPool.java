@@ -52,6 +52,9 @@ public final class WorkerPool {
     });
   }
 
+  /** JavaCPP's system property for the folder it extracts native libraries into. */
+  static final String JAVACPP_CACHE_DIR = "org.bytedeco.javacpp.cachedir";
+
   /** A java command line running {@code mainClass} on this JVM's class path, with the backend's settings. */
   public static List<String> javaCommand(TrtSettings settings, String mainClass) {
     List<String> cmd = new ArrayList<>();
@@ -63,6 +66,11 @@ public final class WorkerPool {
       }
     }
     cmd.add("-D" + TrtSettings.CACHE_DIR + "=" + settings.cacheDir());
+    if (!settings.workerJvmOptions().contains(JAVACPP_CACHE_DIR)) {
+      // JavaCPP extracts its JNI libraries on first load; keep them beside the timing caches
+      // instead of its default ~/.javacpp/cache.
+      cmd.add("-D" + JAVACPP_CACHE_DIR + "=" + settings.cacheDir().resolve("javacpp"));
+    }
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(mainClass);

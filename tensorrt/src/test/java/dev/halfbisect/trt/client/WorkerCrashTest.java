@@ -35,6 +35,16 @@ class WorkerCrashTest {
   }
 
   @Test
+  void workersExtractJavaCppLibrariesBesideTheTimingCaches() {
+    assertThat(WorkerPool.javaCommand(settings, "Main"))
+        .contains("-Dorg.bytedeco.javacpp.cachedir=" + Path.of("target/fake-cache").resolve("javacpp"));
+    TrtSettings own = new TrtSettings(Path.of("c"), Duration.ofSeconds(3), Duration.ofSeconds(3), 2, 0,
+        "-Dorg.bytedeco.javacpp.cachedir=/elsewhere");
+    assertThat(WorkerPool.javaCommand(own, "Main")).filteredOn(a -> a.contains("javacpp.cachedir"))
+        .containsExactly("-Dorg.bytedeco.javacpp.cachedir=/elsewhere");
+  }
+
+  @Test
   void aCrashingBuildIsABackendCrashAndTheNextProbeGetsANewWorker() throws Exception {
     String first = probe();
     WorkerPool.Worker w = pool.acquireForBuild();
