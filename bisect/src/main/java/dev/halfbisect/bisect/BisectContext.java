@@ -47,6 +47,7 @@ public final class BisectContext {
   private final ProbeRunner runner;
   private final String samplesHash;
   private Prober prober;
+  private ObservationChunks chunks;
 
   private BisectContext(Builder b) {
     this.model = b.model;
@@ -138,9 +139,12 @@ public final class BisectContext {
     return maxChunkTensors;
   }
 
-  /** How observed tensors are split into builds under this context's budget. */
-  ObservationChunks chunks() {
-    return ObservationChunks.of(this);
+  /** How observed tensors are split into builds under this context's budget (made on first use). */
+  synchronized ObservationChunks chunks() {
+    if (chunks == null) {
+      chunks = ObservationChunks.of(this);
+    }
+    return chunks;
   }
 
   ProbeRunner runner() {

@@ -94,14 +94,28 @@ class ObservationChunksTest {
     assertThat(ctx.prober().referenceBuilds()).isEqualTo(1);
     assertThat(b.fp16Builds.get()).isEqualTo(1);
 
-    // The same chain with a symbolic width is chunked by count, as before the byte budget.
+    // The same chain with a symbolic width, samples of different widths: no size is known, so it
+    // is chunked by count, as before the byte budget.
     MiniBackend s = new MiniBackend();
-    BisectContext symbolic = TestModels.context(chain(n, -1), s, List.of(input(16))).build();
+    BisectContext symbolic = TestModels.context(chain(n, -1), s, List.of(input(16), input(8))).build();
     Layerwise.Result rs = Layerwise.run(symbolic);
     int chunks = (n + BisectContext.DEFAULT_CHUNK_SIZE - 1) / BisectContext.DEFAULT_CHUNK_SIZE;
     assertThat(rs.candidateBuilds()).isEqualTo(chunks);
     assertThat(symbolic.prober().referenceBuilds()).isEqualTo(chunks);
     assertThat(rs.tensors()).hasSize(n);
+  }
+
+  @Test
+  void symbolicInputsAreSpecialisedWithTheSamplesShapes() {
+    int n = 600;
+    ModelGraph g = chain(n, -1);
+    BisectContext ctx = TestModels.context(g, new MiniBackend(), List.of(input(16), input(16))).build();
+    // [1, dyn] declared, [1, 16] in both samples: 16 floats x 4 bytes x 2 samples.
+    assertThat(ctx.chunks().tensorBytes(g.floatTensors().get(n / 2))).isEqualTo(16L * 4 * 2);
+    Layerwise.Result r = Layerwise.run(ctx);
+    assertThat(r.candidateBuilds()).isEqualTo(1);
+    assertThat(ctx.prober().referenceBuilds()).isEqualTo(1);
+    assertThat(r.tensors()).hasSize(n);
   }
 
   @Test
