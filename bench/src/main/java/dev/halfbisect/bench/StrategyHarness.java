@@ -35,7 +35,7 @@ import java.util.function.Supplier;
  * java -cp ... dev.halfbisect.bench.StrategyHarness graph 1000,10000,100000
  * java -cp ... dev.halfbisect.bench.StrategyHarness strategies 1000,10000 [layerwise,bisect,amplify,precision]
  * java -cp ... dev.halfbisect.bench.StrategyHarness minilm all-minilm-l6-v2.onnx [strategies]
- * java -Xmx1g -cp ... dev.halfbisect.bench.StrategyHarness memory 400 4194304 [chunk]
+ * java -Xmx1g -cp ... dev.halfbisect.bench.StrategyHarness memory 400 4194304 [maxTensorsPerBuild [chunkBytes]]
  * </pre>
  *
  * Chain node i is {@code Neg} or {@code Abs} (exact in FP16, so nothing else diverges); at 70%
@@ -90,10 +90,25 @@ public final class StrategyHarness {
         .setRawData(ByteString.copyFrom(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(0, v))).build();
   }
 
-  private static BisectContext context(OnnxModel m, int width, int chunk) {
+  /** Context over ORT with the default chunking (byte budget, tensor cap). */
+  private static BisectContext context(OnnxModel m, int width) {
+    return contextBuilder(m, width).build();
+  }
+
+  /** System properties {@code halfbisect.chunkBytes} and {@code halfbisect.maxChunkTensors} override the defaults. */
+  private static BisectContext.Builder contextBuilder(OnnxModel m, int width) {
     Backend ort = Backends.get("ort");
-    return BisectContext.builder(m, ort, BuildOptions.of("fp32"), ort, BuildOptions.of("fp16-emulated"))
-        .samples(List.of(input(width, 7))).chunkSize(chunk).build();
+    BisectContext.Builder b = BisectContext.builder(m, ort, BuildOptions.of("fp32"), ort,
+        BuildOptions.of("fp16-emulated")).samples(List.of(input(width, 7)));
+    Long bytes = Long.getLong("halfbisect.chunkBytes");
+    Integer cap = Integer.getInteger("halfbisect.maxChunkTensors");
+    if (bytes != null) {
+      b.chunkBytes(bytes);
+    }
+    if (cap != null) {
+      b.maxChunkTensors(cap);
+    }
+    return b;
   }
 
   private static <T> T timed(String label, Supplier<T> work, StringBuilder row) {
@@ -131,12 +146,12 @@ public final class StrategyHarness {
   }
 
   static void strategies(int[] sizes, List<String> which) {
-    System.out.println("| nodes | strategy | candidate builds | bound | wall | answer |");
-    System.out.println("|---|---|---|---|---|---|");
+    System.out.println("| nodes | strategy | candidate builds | reference builds | bound | wall | answer |");
+    System.out.println("|---|---|---|---|---|---|---|");
     for (int n : sizes) {
       OnnxModel m = chain(n, 16);
       for (String s : which) {
-        BisectContext ctx = context(m, 16, BisectContext.DEFAULT_CHUNK_SIZE);
+        BisectContext ctx = context(m, 16);
         long t0 = System.nanoTime();
         String builds;
         String bound = "";
@@ -145,7 +160,7 @@ public final class StrategyHarness {
           case "layerwise": {
             Layerwise.Result r = Layerwise.run(ctx);
             builds = Integer.toString(r.candidateBuilds());
-            bound = "ceil(" + n + "/" + ctx.chunkSize() + ")";
+            bound = "ceil(" + n + "/" + ctx.maxChunkTensors() + ") (cap; " + (ctx.chunkBytes() >> 20) + " MiB budget)";
             answer = r.firstFailing().map(t -> t.node()).orElse("none");
             break;
           }
@@ -172,8 +187,8 @@ public final class StrategyHarness {
           default:
             throw new IllegalArgumentException("unknown strategy " + s);
         }
-        System.out.printf(Locale.ROOT, "| %,d | %s | %s | %s | %.1f s | %s |%n", n, s, builds, bound,
-            (System.nanoTime() - t0) / 1e9, answer);
+        System.out.printf(Locale.ROOT, "| %,d | %s | %s | %d | %s | %.1f s | %s |%n", n, s, builds,
+            ctx.prober().referenceBuilds(), bound, (System.nanoTime() - t0) / 1e9, answer);
       }
     }
   }
@@ -247,20 +262,30 @@ public final class StrategyHarness {
     }
   }
 
-  static void memory(int n, int width, int chunk) {
+  /** Layerwise on {@code n} ops of {@code width} floats; {@code maxTensors}/{@code chunkBytes} 0 keep the defaults. */
+  static void memory(int n, int width, int maxTensors, long chunkBytes) {
     OnnxModel m = chain(n, width);
     long totalBytes = (long) n * width * 4;
-    BisectContext ctx = context(m, width, chunk);
+    BisectContext.Builder b = contextBuilder(m, width);
+    if (maxTensors > 0) {
+      b.maxChunkTensors(maxTensors);
+    }
+    if (chunkBytes > 0) {
+      b.chunkBytes(chunkBytes);
+    }
+    BisectContext ctx = b.build();
     long t0 = System.nanoTime();
     Layerwise.Result r = Layerwise.run(ctx);
     long peak = ManagementFactory.getMemoryPoolMXBeans().stream()
         .filter(p -> p.getType() == java.lang.management.MemoryType.HEAP)
         .mapToLong(p -> p.getPeakUsage().getUsed()).sum();
-    System.out.printf(Locale.ROOT, "layerwise memory: %d ops x %,d floats = %.1f GB of activations, chunk %d, "
-            + "max heap %d MB: %d tensors compared, %d candidate builds, first failing %s, %.1f s, peak heap %d MB%n",
-        n, width, totalBytes / 1e9, chunk, Runtime.getRuntime().maxMemory() >> 20, r.tensors().size(),
-        r.candidateBuilds(), r.firstFailing().map(t -> t.node()).orElse("none"), (System.nanoTime() - t0) / 1e9,
-        peak >> 20);
+    System.out.printf(Locale.ROOT, "layerwise memory: %d ops x %,d floats = %.1f GB of activations, budget %d MiB, "
+            + "cap %d tensors/build, max heap %d MB: %d tensors compared, %d candidate builds, %d reference builds, "
+            + "first failing %s, %.1f s, peak heap %d MB%n",
+        n, width, totalBytes / 1e9, ctx.chunkBytes() >> 20, ctx.maxChunkTensors(),
+        Runtime.getRuntime().maxMemory() >> 20, r.tensors().size(), r.candidateBuilds(),
+        ctx.prober().referenceBuilds(), r.firstFailing().map(t -> t.node()).orElse("none"),
+        (System.nanoTime() - t0) / 1e9, peak >> 20);
   }
 
   private static int[] ints(String csv) {
@@ -285,7 +310,7 @@ public final class StrategyHarness {
         break;
       case "memory":
         memory(args.length > 1 ? Integer.parseInt(args[1]) : 400, args.length > 2 ? Integer.parseInt(args[2]) : 4 << 20,
-            args.length > 3 ? Integer.parseInt(args[3]) : 16);
+            args.length > 3 ? Integer.parseInt(args[3]) : 0, args.length > 4 ? Long.parseLong(args[4]) : 0);
         break;
       default:
         throw new IllegalArgumentException("usage: StrategyHarness graph|strategies|memory ...");

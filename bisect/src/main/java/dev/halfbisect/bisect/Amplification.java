@@ -95,7 +95,7 @@ public final class Amplification {
     ctx.listener().phase("amplify");
     List<String> tensors = g.floatTensors();
     p.reference(tensors);
-    Prober.Chunked normal = p.chunked(tensors, ctx.chunkSize(),
+    Prober.Chunked normal = p.chunked(ctx.chunks().tensors(tensors),
         chunk -> ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), chunk));
 
     List<String> floatNodes = g.floatNodes();
@@ -110,7 +110,8 @@ public final class Amplification {
       }
     }
     int beforeShadow = p.candidateBuilds();
-    Prober.Chunked shadow = p.chunked(shadowable, Math.max(1, shadowable.size()),
+    // One shadow build for models whose outputs fit the byte budget; split by it otherwise.
+    Prober.Chunked shadow = p.chunked(ctx.chunks().nodes(shadowable),
         chunk -> ProbeSpec.shadow(chunk, floatOutputs(g, chunk)));
     int shadowBuilds = p.candidateBuilds() - beforeShadow;
     single.addAll(shadow.unobserved().keySet());

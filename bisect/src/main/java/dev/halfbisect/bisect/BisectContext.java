@@ -22,8 +22,15 @@ import java.util.TreeMap;
  * strategies run on it (a full diagnosis runs the reference once).
  */
 public final class BisectContext {
-  /** Default number of tensors observed per build. */
+  /**
+   * Default number of tensors observed per build when their sizes are unknown (symbolic shapes):
+   * each such tensor counts as {@code chunkBytes / chunkSize} bytes of the byte budget.
+   */
   public static final int DEFAULT_CHUNK_SIZE = 256;
+  /** Default byte budget per build: float32 bytes of the observed tensors over all samples, 128 MiB. */
+  public static final long DEFAULT_CHUNK_BYTES = 128L << 20;
+  /** Default hard cap on tensors observed per build, whatever their size. */
+  public static final int DEFAULT_MAX_CHUNK_TENSORS = 16_384;
 
   private final ModelGraph model;
   private final Backend reference;
@@ -35,9 +42,12 @@ public final class BisectContext {
   private final ProbeJournal journal;
   private final BisectListener listener;
   private final int chunkSize;
+  private final long chunkBytes;
+  private final int maxChunkTensors;
   private final ProbeRunner runner;
   private final String samplesHash;
   private Prober prober;
+  private ObservationChunks chunks;
 
   private BisectContext(Builder b) {
     this.model = b.model;
@@ -50,6 +60,8 @@ public final class BisectContext {
     this.journal = b.journal;
     this.listener = b.listener;
     this.chunkSize = b.chunkSize;
+    this.chunkBytes = b.chunkBytes;
+    this.maxChunkTensors = b.maxChunkTensors;
     this.runner = b.runner != null ? b.runner
         : new SpiProbeRunner(model, reference, referenceOptions, candidate, candidateOptions);
     this.samplesHash = hashSamples(samples);
@@ -112,8 +124,27 @@ public final class BisectContext {
     return listener;
   }
 
+  /** Tensors per build when their sizes are unknown (see {@link Builder#chunkSize}). */
   public int chunkSize() {
     return chunkSize;
+  }
+
+  /** Byte budget per build (see {@link Builder#chunkBytes}). */
+  public long chunkBytes() {
+    return chunkBytes;
+  }
+
+  /** Hard cap on tensors observed per build (see {@link Builder#maxChunkTensors}). */
+  public int maxChunkTensors() {
+    return maxChunkTensors;
+  }
+
+  /** How observed tensors are split into builds under this context's budget (made on first use). */
+  synchronized ObservationChunks chunks() {
+    if (chunks == null) {
+      chunks = ObservationChunks.of(this);
+    }
+    return chunks;
   }
 
   ProbeRunner runner() {
@@ -159,6 +190,8 @@ public final class BisectContext {
     private ProbeJournal journal;
     private BisectListener listener = BisectListener.NONE;
     private int chunkSize = DEFAULT_CHUNK_SIZE;
+    private long chunkBytes = DEFAULT_CHUNK_BYTES;
+    private int maxChunkTensors = DEFAULT_MAX_CHUNK_TENSORS;
     private ProbeRunner runner;
 
     private Builder(ModelGraph model, Backend reference, BuildOptions referenceOptions, Backend candidate,
@@ -193,10 +226,36 @@ public final class BisectContext {
       return this;
     }
 
-    /** At most this many observed tensors per build (memory bound). */
+    /**
+     * Observed tensors per build when their sizes are unknown (symbolic shapes); default
+     * {@value BisectContext#DEFAULT_CHUNK_SIZE}. Each tensor without a static shape counts as
+     * {@code chunkBytes / k} bytes, so such models are chunked {@code k} tensors per build.
+     */
     public Builder chunkSize(int k) {
       Preconditions.checkArgument(k >= 1, "chunk size must be >= 1, got %s", k);
       this.chunkSize = k;
+      return this;
+    }
+
+    /**
+     * Memory bound of one build: the float32 bytes of the tensors it observes, over all samples,
+     * estimated from the static shapes the graph index infers; default 128 MiB. Small tensors are
+     * packed into few builds, a tensor larger than the budget is observed alone.
+     */
+    public Builder chunkBytes(long bytes) {
+      Preconditions.checkArgument(bytes >= 1, "chunk byte budget must be >= 1 byte, got %s", bytes);
+      this.chunkBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Hard cap on tensors observed per build whatever their size; default
+     * {@value BisectContext#DEFAULT_MAX_CHUNK_TENSORS}. A build that fails with many marked
+     * outputs is still split in halves and retried.
+     */
+    public Builder maxChunkTensors(int k) {
+      Preconditions.checkArgument(k >= 1, "max tensors per build must be >= 1, got %s", k);
+      this.maxChunkTensors = k;
       return this;
     }
 

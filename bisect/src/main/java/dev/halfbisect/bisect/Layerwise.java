@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Layerwise comparison ("mark all", done right): observes every float tensor in the reference
- * and in the candidate, in chunks of at most the context's chunk size per build, and lists each
+ * and in the candidate, in chunks within the context's byte budget and tensor cap per build, and lists each
  * tensor's error in topological order with the first tensor over tolerance.
  *
  * <p>Marking a tensor as an output can change what the candidate compiles: TensorRT cannot fuse
@@ -98,15 +98,14 @@ public final class Layerwise {
     }
     ctx.listener().phase("layerwise");
     // Chunk by chunk: reference and candidate observe the same chunk, only the statistics are kept,
-    // and the chunk's tensors are dropped before the next one, so memory is bounded by the chunk size.
+    // and the chunk's tensors are dropped before the next one, so memory is bounded by the byte budget.
     Map<String, TensorComparison> compared = new LinkedHashMap<>();
     Map<String, String> unobserved = new LinkedHashMap<>();
     Map<String, Why> constantWhy = new LinkedHashMap<>();
-    for (int i = 0; i < tensors.size(); i += ctx.chunkSize()) {
-      List<String> chunk = tensors.subList(i, Math.min(tensors.size(), i + ctx.chunkSize()));
+    for (List<String> chunk : ctx.chunks().tensors(tensors)) {
       p.beginScope(chunk);
       try {
-        Prober.Chunked c = p.chunked(chunk, ctx.chunkSize(),
+        Prober.Chunked c = p.chunked(List.of(chunk),
             part -> ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), part));
         compared.putAll(c.tensors());
         unobserved.putAll(c.unobserved());

@@ -14,6 +14,7 @@ import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -121,6 +122,27 @@ public final class ModelGraph {
 
   public Optional<DType> elementType(String tensor) {
     return index.elementType(tensor);
+  }
+
+  /** Known static shape (-1 for unknown or symbolic dims); empty when even the rank is unknown. */
+  public Optional<long[]> shape(String tensor) {
+    return index.shape(tensor);
+  }
+
+  /** Number of elements of {@code tensor} when its shape is fully static; empty otherwise. */
+  public OptionalLong elementCount(String tensor) {
+    Optional<long[]> s = index.shape(tensor);
+    if (s.isEmpty()) {
+      return OptionalLong.empty();
+    }
+    long n = 1;
+    for (long d : s.get()) {
+      if (d < 0) {
+        return OptionalLong.empty();
+      }
+      n = d != 0 && Long.MAX_VALUE / d < n ? Long.MAX_VALUE : n * d;
+    }
+    return OptionalLong.of(n);
   }
 
   public boolean isFloat(String tensor) {

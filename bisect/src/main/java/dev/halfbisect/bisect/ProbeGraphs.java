@@ -31,7 +31,7 @@ final class ProbeGraphs {
    */
   static Onnx.ModelProto prefix(ModelGraph g, String target, List<String> extraOutputs) {
     Set<Integer> positions = new TreeSet<>(g.ancestorPositions(target));
-    List<String> outs = new ArrayList<>();
+    Set<String> outs = new LinkedHashSet<>(); // a set: extras can be every tensor of a 100k-node model
     outs.add(target);
     for (String e : extraOutputs) {
       if (!outs.contains(e) && (g.graphInputs().contains(e) || g.producer(e).map(n -> positions.contains(
@@ -44,7 +44,7 @@ final class ProbeGraphs {
       reads.addAll(g.nodeInputs(g.nodes().get(p)));
     }
     List<String> inputs = g.graphInputs().stream().filter(reads::contains).toList();
-    return Extract.subgraph(g.model(), inputs, outs).proto();
+    return Extract.subgraph(g.model(), inputs, new ArrayList<>(outs)).proto();
   }
 
   /**

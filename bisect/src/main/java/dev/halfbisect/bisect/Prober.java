@@ -15,9 +15,11 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,16 +81,16 @@ public final class Prober {
   }
 
   /**
-   * Reference values of {@code tensors} per sample, running the reference (in chunks of the
-   * context's chunk size, split on build failure) for those not cached. Tensors the reference
+   * Reference values of {@code tensors} per sample, running the reference (in chunks within the
+   * context's byte budget and tensor cap, split on build failure) for those not cached. Tensors the reference
    * cannot observe are left out of the maps and listed in {@link #referenceUnavailable()}.
    */
   public List<Map<String, Tensor>> reference(Collection<String> tensors) {
     List<String> missing = missing(tensors);
     if (!missing.isEmpty()) {
       ctx.listener().phase("reference");
-      for (int i = 0; i < missing.size(); i += ctx.chunkSize()) {
-        referenceChunk(missing.subList(i, Math.min(missing.size(), i + ctx.chunkSize())), referenceCache);
+      for (List<String> chunk : ctx.chunks().tensors(missing)) {
+        referenceChunk(chunk, referenceCache);
       }
     }
     List<Map<String, Tensor>> out = new ArrayList<>();
@@ -109,14 +111,14 @@ public final class Prober {
   }
 
   private List<String> missing(Collection<String> tensors) {
-    List<String> missing = new ArrayList<>();
+    Set<String> missing = new LinkedHashSet<>(); // a set: a list's contains() is quadratic at 100k tensors
     for (String t : tensors) {
       if (!referenceCache.get(0).containsKey(t) && (scoped == null || !scoped.get(0).containsKey(t))
-          && !referenceUnavailable.containsKey(t) && !missing.contains(t)) {
+          && !referenceUnavailable.containsKey(t)) {
         missing.add(t);
       }
     }
-    return missing;
+    return new ArrayList<>(missing);
   }
 
   /**
@@ -134,8 +136,8 @@ public final class Prober {
     List<String> missing = missing(tensors);
     if (!missing.isEmpty()) {
       ctx.listener().phase("reference");
-      for (int i = 0; i < missing.size(); i += ctx.chunkSize()) {
-        referenceChunk(missing.subList(i, Math.min(missing.size(), i + ctx.chunkSize())), scoped);
+      for (List<String> chunk : ctx.chunks().tensors(missing)) {
+        referenceChunk(chunk, scoped);
       }
     }
   }
@@ -328,15 +330,15 @@ public final class Prober {
   public record Chunked(ImmutableMap<String, TensorComparison> tensors, ImmutableMap<String, String> unobserved) {}
 
   /**
-   * Probes {@code items} in chunks of at most {@code chunkSize}; when a chunk's build fails or
+   * Probes each of {@code chunks} (see {@link ObservationChunks}); when a chunk's build fails or
    * crashes it is split in halves and retried, down to single items, which are then reported as
    * unobserved with the backend's message.
    */
-  Chunked chunked(List<String> items, int chunkSize, Function<List<String>, ProbeSpec> specFor) {
+  Chunked chunked(List<List<String>> chunks, Function<List<String>, ProbeSpec> specFor) {
     Map<String, TensorComparison> got = new LinkedHashMap<>();
     Map<String, String> missed = new LinkedHashMap<>();
-    for (int i = 0; i < items.size(); i += chunkSize) {
-      chunk(items.subList(i, Math.min(items.size(), i + chunkSize)), specFor, got, missed);
+    for (List<String> c : chunks) {
+      chunk(c, specFor, got, missed);
     }
     return new Chunked(ImmutableMap.copyOf(got), ImmutableMap.copyOf(missed));
   }

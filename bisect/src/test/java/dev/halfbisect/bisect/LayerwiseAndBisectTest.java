@@ -31,7 +31,7 @@ class LayerwiseAndBisectTest {
     assertThat(big.candidateBuilds()).isEqualTo(1);
 
     Layerwise.Result small = Layerwise.run(TestModels.context(PLANTED, new MiniBackend(),
-        TestModels.transformerSamples(2)).chunkSize(7).build());
+        TestModels.transformerSamples(2)).maxChunkTensors(7).build());
     assertThat(small.candidateBuilds()).isEqualTo((PLANTED.floatTensors().size() + 6) / 7);
     assertThat(small.firstFailing().get().tensor()).isEqualTo(big.firstFailing().get().tensor());
     assertThat(small.tensors()).hasSameSizeAs(big.tensors());
@@ -49,8 +49,8 @@ class LayerwiseAndBisectTest {
 
   @Test
   void layerwiseKeepsNoReferenceValuesBeyondItsChunk() {
-    BisectContext ctx = TestModels.context(PLANTED, new MiniBackend(), TestModels.transformerSamples(2)).chunkSize(7)
-        .build();
+    BisectContext ctx = TestModels.context(PLANTED, new MiniBackend(), TestModels.transformerSamples(2))
+        .maxChunkTensors(7).build();
     Layerwise.Result r = Layerwise.run(ctx);
     int chunks = (PLANTED.floatTensors().size() + 6) / 7;
     // One reference build per chunk, observing the same tensors as the chunk's candidate build.

@@ -87,7 +87,9 @@ final class TinyGraph {
   private static Onnx.ValueInfoProto info(String name, long[] shape) {
     Onnx.TensorShapeProto.Builder s = Onnx.TensorShapeProto.newBuilder();
     for (long d : shape) {
-      s.addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+      // A negative dimension is symbolic (named), as in models exported with dynamic axes.
+      s.addDim(d >= 0 ? Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d)
+          : Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam("dyn" + (-d)));
     }
     return Onnx.ValueInfoProto.newBuilder().setName(name).setType(Onnx.TypeProto.newBuilder()
         .setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(1).setShape(s))).build();
