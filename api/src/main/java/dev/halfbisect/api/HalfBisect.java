@@ -60,10 +60,11 @@ public final class HalfBisect {
   private final Path outDir;
   private final ProgressListener listener;
   private final PrecisionSearch.Options search;
+  private final ObservationLimits limits;
 
   private HalfBisect(ModelGraph graph, List<InputSpec> specs, Map<String, Tensor> given, BackendSpec reference,
       BackendSpec candidate, Tolerance tolerance, int samples, long seed, PrecisionPlan plan, Path outDir,
-      ProgressListener listener, PrecisionSearch.Options search) {
+      ProgressListener listener, PrecisionSearch.Options search, ObservationLimits limits) {
     this.graph = graph;
     this.specs = ImmutableList.copyOf(specs);
     this.given = ImmutableMap.copyOf(given);
@@ -76,6 +77,7 @@ public final class HalfBisect {
     this.outDir = outDir;
     this.listener = listener;
     this.search = search;
+    this.limits = limits;
   }
 
   /**
@@ -107,12 +109,13 @@ public final class HalfBisect {
 
   private static HalfBisect fresh(ModelGraph g) {
     return new HalfBisect(g, List.of(), Map.of(), null, null, Tolerance.fp16Default(), 1, 0,
-        PrecisionPlan.allFp16(), null, ProgressListener.NONE, PrecisionSearch.Options.defaults());
+        PrecisionPlan.allFp16(), null, ProgressListener.NONE, PrecisionSearch.Options.defaults(),
+        ObservationLimits.defaults());
   }
 
   private HalfBisect with(List<InputSpec> sp, Map<String, Tensor> gv, BackendSpec ref, BackendSpec cand,
       Tolerance tol, int n, long s, PrecisionPlan p, Path out, ProgressListener l) {
-    return new HalfBisect(graph, sp, gv, ref, cand, tol, n, s, p, out, l, search);
+    return new HalfBisect(graph, sp, gv, ref, cand, tol, n, s, p, out, l, search, limits);
   }
 
   /**
@@ -123,7 +126,7 @@ public final class HalfBisect {
   public HalfBisect maxBuilds(int n) {
     Preconditions.checkArgument(n >= 1, "maxBuilds must be >= 1, got %s", n);
     return new HalfBisect(graph, specs, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener,
-        search.withMaxSearchBuilds(n));
+        search.withMaxSearchBuilds(n), limits);
   }
 
   /**
@@ -133,7 +136,17 @@ public final class HalfBisect {
    */
   public HalfBisect pinOverflows(boolean pin) {
     return new HalfBisect(graph, specs, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener,
-        search.withPinOverflows(pin));
+        search.withPinOverflows(pin), limits);
+  }
+
+  /**
+   * How much each build may observe (default {@link ObservationLimits#defaults()}): lower for less
+   * memory, higher for fewer builds on large models.
+   */
+  public HalfBisect observationLimits(ObservationLimits l) {
+    Preconditions.checkNotNull(l, "observation limits");
+    return new HalfBisect(graph, specs, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener,
+        search, l);
   }
 
   /** Adds an input spec {@code NAME:SHAPE:DTYPE:FILL}, e.g. {@code input_ids:1x128:int64:1000..21000}. */
@@ -300,7 +313,8 @@ public final class HalfBisect {
     List<String> notes = new ArrayList<>();
     List<Map<String, Tensor>> data = InputPlan.build(graph, specs, given, samples, seed, notes);
     try {
-      return op.apply(new Operations(graph, b[0], b[1], plan, tolerance, data, listener, outDir, notes, search));
+      return op.apply(new Operations(graph, b[0], b[1], plan, tolerance, data, listener, outDir, notes, search,
+          limits));
     } catch (HalfBisectException e) {
       throw e;
     } catch (RuntimeException e) {

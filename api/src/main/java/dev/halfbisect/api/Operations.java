@@ -46,9 +46,11 @@ final class Operations {
   private final Path outDir;
   private final List<String> notes;
   private final PrecisionSearch.Options search;
+  private final ObservationLimits limits;
 
   Operations(ModelGraph graph, BackendSpec reference, BackendSpec candidate, PrecisionPlan plan, Tolerance tolerance,
-      List<Map<String, Tensor>> samples, ProgressListener listener, Path outDir, List<String> notes, PrecisionSearch.Options search) {
+      List<Map<String, Tensor>> samples, ProgressListener listener, Path outDir, List<String> notes, PrecisionSearch.Options search,
+      ObservationLimits limits) {
     this.graph = graph;
     this.reference = reference;
     this.candidate = candidate;
@@ -59,6 +61,7 @@ final class Operations {
     this.outDir = outDir;
     this.notes = notes;
     this.search = search;
+    this.limits = limits;
   }
 
   CompareResult compare() {
@@ -185,12 +188,13 @@ final class Operations {
     Backend ref = resolve(reference, "reference");
     Backend cand = resolve(candidate, "candidate");
     OnnxModel model = OnnxModel.of(graph.proto(), graph.baseDir().orElse(null), graph.name());
-    BisectContext ctx = BisectContext.builder(model, ref, BuildOptions.of(reference.mode(), PrecisionPlan.allFp32()),
-            cand, BuildOptions.of(candidate.mode(), plan))
+    BisectContext.Builder b = BisectContext.builder(model, ref,
+            BuildOptions.of(reference.mode(), PrecisionPlan.allFp32()), cand, BuildOptions.of(candidate.mode(), plan))
         .tolerance(tolerance)
         .samples(samples)
-        .listener(new ListenerAdapter(listener))
-        .build();
+        .listener(new ListenerAdapter(listener));
+    limits.applyTo(b);
+    BisectContext ctx = b.build();
     preflight(ctx);
     return ctx;
   }

@@ -279,8 +279,9 @@ public final class PrecisionSearch {
       }
       if (!reduced && n > 2) {
         for (List<String> part : parts) {
+          Set<String> drop = new HashSet<>(part); // a set: removeAll on a list is |c| x |part|
           List<String> comp = new ArrayList<>(c);
-          comp.removeAll(part);
+          comp.removeIf(drop::contains);
           if (test.passes(comp, "minimise")) {
             c = comp;
             state.current = c;

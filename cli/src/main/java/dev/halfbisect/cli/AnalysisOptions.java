@@ -1,6 +1,7 @@
 package dev.halfbisect.cli;
 
 import dev.halfbisect.api.HalfBisect;
+import dev.halfbisect.api.ObservationLimits;
 import dev.halfbisect.core.verdict.CheckMode;
 import dev.halfbisect.core.verdict.Tolerance;
 import dev.halfbisect.core.plan.PrecisionPlan;
@@ -58,6 +59,15 @@ final class AnalysisOptions {
           + "build takes seconds")
   Integer maxBuilds;
 
+  @Option(names = "--observe-mib", paramLabel = "MIB",
+      description = "float32 MiB of observed tensors per build, over all samples (default 128): bounds the memory "
+          + "of layerwise and amplify; larger means fewer builds")
+  Long observeMib;
+
+  @Option(names = "--observe-max", paramLabel = "N",
+      description = "at most N observed tensors per build (default 16384)")
+  Integer observeMax;
+
   @Option(names = "--allow-overflow",
       description = "precision search: do not pin up front the nodes that overflow FP16 on their own (their "
           + "FP16 output is inf or NaN where FP32 is finite); search only for the smallest set that makes the outputs pass")
@@ -102,6 +112,17 @@ final class AnalysisOptions {
         throw new UsageException("--max-builds must be at least 1, got " + maxBuilds);
       }
       hb = hb.maxBuilds(maxBuilds);
+    }
+    if (observeMib != null || observeMax != null) {
+      ObservationLimits d = ObservationLimits.defaults();
+      if (observeMib != null && (observeMib < 1 || observeMib > (Long.MAX_VALUE >> 20))) {
+        throw new UsageException("--observe-mib must be at least 1, got " + observeMib);
+      }
+      if (observeMax != null && observeMax < 1) {
+        throw new UsageException("--observe-max must be at least 1, got " + observeMax);
+      }
+      hb = hb.observationLimits(new ObservationLimits(observeMib == null ? d.bytesPerBuild() : observeMib << 20,
+          observeMax == null ? d.maxTensorsPerBuild() : observeMax));
     }
     if (allowOverflow) {
       hb = hb.pinOverflows(false);

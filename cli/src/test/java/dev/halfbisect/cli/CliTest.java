@@ -146,6 +146,21 @@ class CliTest {
   }
 
   @Test
+  void observationLimitsChangeTheBuildsNotTheAnswer() throws IOException {
+    CliRun all = analyse("layerwise", model);
+    JsonNode one = json();
+    CliRun split = analyse("layerwise", model, "--observe-max", "1");
+    JsonNode many = json();
+    assertThat(split.exit()).isEqualTo(all.exit());
+    assertThat(many.path("builds").asInt()).as(split.err()).isGreaterThan(one.path("builds").asInt());
+    assertThat(many.path("firstFailing")).isEqualTo(one.path("firstFailing"));
+    assertThat(many.path("tensors").size()).isEqualTo(one.path("tensors").size());
+    CliRun bad = analyse("layerwise", model, "--observe-mib", "0");
+    assertThat(bad.exit()).isEqualTo(2);
+    assertThat(bad.err()).contains("--observe-mib must be at least 1");
+  }
+
+  @Test
   void reportRerendersJson() throws IOException {
     analyse("layerwise", model);
     Path again = tmp.resolve("again");
