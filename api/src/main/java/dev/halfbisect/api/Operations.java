@@ -49,8 +49,8 @@ final class Operations {
   private final ObservationLimits limits;
 
   Operations(ModelGraph graph, BackendSpec reference, BackendSpec candidate, PrecisionPlan plan, Tolerance tolerance,
-      List<Map<String, Tensor>> samples, ProgressListener listener, Path outDir, List<String> notes, PrecisionSearch.Options search,
-      ObservationLimits limits) {
+      List<Map<String, Tensor>> samples, ProgressListener listener, Path outDir, List<String> notes,
+      PrecisionSearch.Options search, ObservationLimits limits) {
     this.graph = graph;
     this.reference = reference;
     this.candidate = candidate;
