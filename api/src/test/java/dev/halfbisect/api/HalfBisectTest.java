@@ -117,8 +117,8 @@ class HalfBisectTest {
     assertThat(r.nodes()).contains("square");
     assertThat(r.model()).get().satisfies(p -> assertThat(p).startsWith(tmp).isRegularFile());
     // The reduced model is a valid model on its own and still fails.
-    HalfBisect reduced = HalfBisect.model(r.model().orElseThrow()).reference("interp:fp32").candidate("interp:fp16-emulated")
-        .loadInputs(r.result().inputsNpz().orElseThrow());
+    HalfBisect reduced = HalfBisect.model(r.model().orElseThrow()).reference("interp:fp32")
+        .candidate("interp:fp16-emulated").loadInputs(r.result().inputsNpz().orElseThrow());
     assertThat(reduced.compare().passed()).isFalse();
   }
 

@@ -83,7 +83,8 @@ class PrecisionSearchTest {
     assertThat(r.fp32Nodes()).containsExactly("hidden/scale");
     assertThat(r.oneMinimal()).isTrue();
 
-    PrecisionSearch.Result allowed = PrecisionSearch.run(TestModels.context(g, new InterpreterBackend(), samples).build(),
+    PrecisionSearch.Result allowed = PrecisionSearch.run(
+        TestModels.context(g, new InterpreterBackend(), samples).build(),
         PrecisionSearch.Options.defaults().withPinOverflows(false));
     assertThat(allowed.fp32Nodes()).isEmpty();
   }

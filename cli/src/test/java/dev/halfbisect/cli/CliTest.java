@@ -236,11 +236,13 @@ class CliTest {
   @Test
   void modelAndBackendErrorsExit3() throws IOException {
     Path corrupt = Files.write(tmp.resolve("corrupt.onnx"), new byte[] {8, 1, 0x3a, 0x7f, 1, 2, 3});
-    CliRun c = CliRun.of("compare", corrupt.toString(), "--reference", "interp:fp32", "--candidate", "interp:fp16-emulated");
+    CliRun c = CliRun.of("compare", corrupt.toString(), "--reference", "interp:fp32", "--candidate",
+        "interp:fp16-emulated");
     assertThat(c.exit()).as(c.err()).isEqualTo(3);
     assertThat(c.errLine()).contains("corrupt.onnx").doesNotContain("\n");
     Path bad = TestModels.write(TestModels.unbuildable(), tmp.resolve("bad.onnx"));
-    CliRun b = CliRun.of("compare", bad.toString(), "--reference", "interp:fp32", "--candidate", "interp:fp16-emulated");
+    CliRun b = CliRun.of("compare", bad.toString(), "--reference", "interp:fp32", "--candidate",
+        "interp:fp16-emulated");
     assertThat(b.exit()).isEqualTo(3);
     assertThat(b.errLine()).contains("op Fail");
     CliRun v = CliRun.of("compare", bad.toString(), "--reference", "interp:fp32", "--candidate", "interp:fp16-emulated",
