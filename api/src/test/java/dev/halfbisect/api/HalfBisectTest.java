@@ -9,9 +9,9 @@ import dev.halfbisect.api.testing.TestModels;
 import dev.halfbisect.bisect.Amplification;
 import dev.halfbisect.bisect.FirstDivergence;
 import dev.halfbisect.bisect.Layerwise;
+import dev.halfbisect.bisect.testing.InterpreterBackend;
 import dev.halfbisect.report.AnalysisReport;
 import dev.halfbisect.report.ConsoleRenderer;
-import dev.halfbisect.api.testing.ToyBackend;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.core.verdict.CheckMode;
@@ -28,7 +28,7 @@ class HalfBisectTest {
 
   private HalfBisect overflow() {
     return HalfBisect.model(TestModels.overflow(), null, "overflow.onnx")
-        .reference("toy:fp32").candidate("toy:fp16-emulated").samples(2);
+        .reference("interp:fp32").candidate("interp:fp16-emulated").samples(2);
   }
 
   private static JsonNode json(AnalysisResult r) throws Exception {
@@ -51,10 +51,10 @@ class HalfBisectTest {
     assertThat(j.path("warnings").toString()).contains("derived from the model", "x:1x16:float32:-1..1");
 
     CompareResult ok = HalfBisect.model(TestModels.healthy(), null, "healthy")
-        .reference("toy:fp32").candidate("toy:fp16-emulated").compare();
+        .reference("interp:fp32").candidate("interp:fp16-emulated").compare();
     assertThat(ok.passed()).isTrue();
     assertThat(ok.outputs().get(0).error().normalizedError()).isGreaterThan(0).isLessThan(1e-2);
-    assertThat(ToyBackend.OPEN.get()).as("sessions closed after each operation").isZero();
+    assertThat(InterpreterBackend.openSessions()).as("sessions closed after each operation").isZero();
   }
 
   @Test
@@ -117,8 +117,8 @@ class HalfBisectTest {
     assertThat(r.nodes()).contains("square");
     assertThat(r.model()).get().satisfies(p -> assertThat(p).startsWith(tmp).isRegularFile());
     // The reduced model is a valid model on its own and still fails.
-    HalfBisect reduced = HalfBisect.model(r.model().orElseThrow()).reference("toy:fp32").candidate("toy:fp16-emulated")
-        .loadInputs(r.result().inputsNpz().orElseThrow());
+    HalfBisect reduced = HalfBisect.model(r.model().orElseThrow()).reference("interp:fp32")
+        .candidate("interp:fp16-emulated").loadInputs(r.result().inputsNpz().orElseThrow());
     assertThat(reduced.compare().passed()).isFalse();
   }
 
@@ -154,8 +154,8 @@ class HalfBisectTest {
     assertThatThrownBy(() -> HalfBisect.model(junk)).isInstanceOf(HalfBisectException.class)
         .extracting(e -> ((HalfBisectException) e).kind()).isEqualTo(HalfBisectException.Kind.MODEL);
     assertThatThrownBy(() -> hb.reference("nope:fp32")).hasMessageContaining("unknown backend 'nope'");
-    assertThatThrownBy(() -> hb.candidate("toy:int8")).hasMessageContaining("has no mode 'int8'");
-    assertThatThrownBy(() -> hb.candidate("toy")).hasMessageContaining("BACKEND:MODE");
+    assertThatThrownBy(() -> hb.candidate("interp:int8")).hasMessageContaining("has no mode 'int8'");
+    assertThatThrownBy(() -> hb.candidate("interp")).hasMessageContaining("BACKEND:MODE");
     assertThatThrownBy(() -> hb.input("y:1x16:float32:0")).hasMessageContaining("has no input 'y'")
         .hasMessageContaining("x float32 [1x16]");
     assertThatThrownBy(() -> hb.input("x:1x8:float32:0")).hasMessageContaining("expects x float32 [1x16]");
@@ -175,7 +175,7 @@ class HalfBisectTest {
   @Test
   void backendErrorsAreReportedAsBackendKind() {
     HalfBisect hb = HalfBisect.model(TestModels.unbuildable(), null, "unbuildable")
-        .reference("toy:fp32").candidate("toy:fp16-emulated");
+        .reference("interp:fp32").candidate("interp:fp16-emulated");
     assertThatThrownBy(hb::compare).isInstanceOf(HalfBisectException.class)
         .hasMessageContaining("op Fail")
         .extracting(e -> ((HalfBisectException) e).kind()).isEqualTo(HalfBisectException.Kind.BACKEND);

@@ -2,6 +2,7 @@ package dev.halfbisect.bisect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.halfbisect.bisect.testing.InterpreterBackend;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -38,7 +39,7 @@ class AmplificationTest {
 
   @Test
   void geluAmplifiesSmallUpstreamErrorAndRanksFirst() {
-    MiniBackend b = new MiniBackend();
+    InterpreterBackend b = new InterpreterBackend();
     ModelGraph g = geluTail();
     BisectContext ctx = TestModels.context(g, b, List.of(TestModels.sample(1, -1, 1, "x", 1, 4, 16),
         TestModels.sample(2, -1, 1, "x", 1, 4, 16))).build();
@@ -62,9 +63,9 @@ class AmplificationTest {
 
   @Test
   void plantedOverflowHasInfiniteLocalErrorAndShadowFallsBackPerNode() {
-    MiniBackend b = new MiniBackend();
+    InterpreterBackend b = new InterpreterBackend();
     ModelGraph g = TestModels.transformer(4, 2);
-    b.crashWhenPresent.add("b1/gelu/erf" + ProbeGraphs.SHADOW_SUFFIX);
+    b.crashWhenPresent("b1/gelu/erf" + ProbeGraphs.SHADOW_SUFFIX);
     Amplification.Result r = Amplification.analyze(TestModels.context(g, b, TestModels.transformerSamples(1)).build());
     Amplification.NodeAmplification up = r.node(TestModels.plantUp(2)).orElseThrow();
     assertThat(up.localError()).isInfinite();

@@ -2,6 +2,7 @@ package dev.halfbisect.bisect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.halfbisect.bisect.testing.InterpreterBackend;
 import dev.halfbisect.core.data.Npz;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +28,7 @@ class DipAndReduceTest {
 
   @Test
   void errorThatHealsDoesNotMisleadTheSearch() {
-    MiniBackend b = new MiniBackend();
+    InterpreterBackend b = new InterpreterBackend();
     ModelGraph g = dip();
     BisectContext ctx = TestModels.context(g, b, List.of(TestModels.sample(5, 0.5f, 1f, "x", 1, 16))).build();
     Layerwise.Result lw = Layerwise.run(ctx);
@@ -57,29 +58,29 @@ class DipAndReduceTest {
   void refinementMovesFromBoundaryToOriginAtACost() {
     ModelGraph g = branches();
     int bound = FirstDivergence.ceilLog2(g.floatNodes().size()) + 1;
-    MiniBackend plain = new MiniBackend();
+    InterpreterBackend plain = new InterpreterBackend();
     FirstDivergence.Result boundary = FirstDivergence.search(TestModels.context(g, plain,
         List.of(TestModels.sample(3, 0.5f, 1f, "x", 1, 16))).build(), false);
     assertThat(boundary.divergence().get().node()).isEqualTo("join");
     assertThat(boundary.divergence().get().inputErrors()).anyMatch(e -> !e.pass());
-    assertThat(plain.fp16Builds.get()).isLessThanOrEqualTo(bound);
+    assertThat(plain.fp16Builds()).isLessThanOrEqualTo(bound);
 
     // The default refines only within the bound: here the origin needs one build more, so it stops.
-    MiniBackend bounded = new MiniBackend();
+    InterpreterBackend bounded = new InterpreterBackend();
     FirstDivergence.Result cut = FirstDivergence.search(TestModels.context(g, bounded,
         List.of(TestModels.sample(3, 0.5f, 1f, "x", 1, 16))).build());
     assertThat(cut.divergence().get().node()).isEqualTo("join");
     assertThat(cut.refinementCutShort()).isTrue();
-    assertThat(bounded.fp16Builds.get()).isEqualTo(cut.candidateBuilds()).isLessThanOrEqualTo(bound);
+    assertThat(bounded.fp16Builds()).isEqualTo(cut.candidateBuilds()).isLessThanOrEqualTo(bound);
     assertThat(boundary.refinementCutShort()).isFalse();
 
-    MiniBackend refined = new MiniBackend();
+    InterpreterBackend refined = new InterpreterBackend();
     FirstDivergence.Result origin = FirstDivergence.search(TestModels.context(g, refined,
         List.of(TestModels.sample(3, 0.5f, 1f, "x", 1, 16))).build(), FirstDivergence.Refinement.UNBOUNDED);
     assertThat(origin.divergence().get().node()).isEqualTo("a_blowup");
     assertThat(origin.divergence().get().inputErrors()).isEmpty(); // reads only the graph input
     assertThat(origin.refinementCutShort()).isFalse();
-    assertThat(refined.fp16Builds.get()).isEqualTo(plain.fp16Builds.get() + 1).isGreaterThan(bound);
+    assertThat(refined.fp16Builds()).isEqualTo(plain.fp16Builds() + 1).isGreaterThan(bound);
   }
 
   /**
@@ -93,19 +94,19 @@ class DipAndReduceTest {
       List<java.util.Map<String, dev.halfbisect.core.Tensor>> samples = g.name().startsWith("dip")
           ? List.of(TestModels.sample(5, 0.5f, 1f, "x", 1, 16)) : TestModels.transformerSamples(1);
       int bound = FirstDivergence.ceilLog2(g.floatNodes().size()) + 1;
-      MiniBackend b = new MiniBackend();
+      InterpreterBackend b = new InterpreterBackend();
       FirstDivergence.Result r = FirstDivergence.search(TestModels.context(g, b, samples)
           .tolerance(dev.halfbisect.core.verdict.Tolerance.normalized(1e-9)).build());
-      assertThat(b.fp16Builds.get()).as(g.name()).isEqualTo(r.candidateBuilds()).isLessThanOrEqualTo(bound);
+      assertThat(b.fp16Builds()).as(g.name()).isEqualTo(r.candidateBuilds()).isLessThanOrEqualTo(bound);
       assertThat(r.buildBound()).isEqualTo(bound);
       assertThat(r.divergence().get().outputError().pass()).isFalse();
 
-      MiniBackend u = new MiniBackend();
+      InterpreterBackend u = new InterpreterBackend();
       FirstDivergence.Result all = FirstDivergence.search(TestModels.context(g, u, samples)
           .tolerance(dev.halfbisect.core.verdict.Tolerance.normalized(1e-9)).build(), FirstDivergence.Refinement.UNBOUNDED);
       assertThat(all.divergence().get().inputErrors()).as(g.name()).allMatch(TensorComparison::pass);
       assertThat(all.refinementCutShort()).isFalse();
-      if (u.fp16Builds.get() > bound) {
+      if (u.fp16Builds() > bound) {
         assertThat(r.refinementCutShort()).as(g.name()).isTrue();
       }
     }
@@ -113,9 +114,9 @@ class DipAndReduceTest {
 
   @Test
   void crashingProbesCountAsFailuresAndTheSearchGoesOn() {
-    MiniBackend b = new MiniBackend();
+    InterpreterBackend b = new InterpreterBackend();
     ModelGraph g = TestModels.transformer(12, 7);
-    b.crashWhenPresent.add("b1/ln/pow");
+    b.crashWhenPresent("b1/ln/pow");
     FirstDivergence.Result r = FirstDivergence.search(TestModels.context(g, b, TestModels.transformerSamples(1))
         .build());
     assertThat(r.steps()).anyMatch(s -> s.status() == ProbeResult.Status.CRASH);
@@ -125,7 +126,7 @@ class DipAndReduceTest {
 
   @Test
   void reduceWritesSingleNodeReproWithGoldenInputs(@TempDir Path dir) throws Exception {
-    MiniBackend b = new MiniBackend();
+    InterpreterBackend b = new InterpreterBackend();
     ModelGraph g = TestModels.transformer(6, 4);
     BisectContext ctx = TestModels.context(g, b, TestModels.transformerSamples(2)).build();
     Reduce.Result r = Reduce.run(ctx, dir);
@@ -146,7 +147,7 @@ class DipAndReduceTest {
     assertThat(Npz.read(r.referenceNpz().get()).get(Npz.encodeName(TestModels.plantUp(4))))
         .isEqualTo(golden.get(TestModels.plantUp(4)));
     // The reduced model alone, fed the saved golden input, still fails in FP16.
-    BisectContext again = TestModels.context(reduced, new MiniBackend(),
+    BisectContext again = TestModels.context(reduced, new InterpreterBackend(),
         List.of(java.util.Map.of("b4/residual", saved.get(Npz.encodeName("b4/residual"))))).build();
     assertThat(Layerwise.run(again).outputsPass()).isFalse();
   }

@@ -2,6 +2,7 @@ package dev.halfbisect.bisect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.halfbisect.bisect.testing.InterpreterBackend;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.BuildOptions;
 import java.util.List;
@@ -36,8 +37,8 @@ class FoldedTensorTest {
 
   @Test
   void layerwiseSkipsTensorsBothSidesFolded() {
-    MiniBackend b = new MiniBackend();
-    b.folded.addAll(constants());
+    InterpreterBackend b = new InterpreterBackend();
+    b.folded(constants());
     assertThat(MODEL.constantTensors()).containsExactlyInAnyOrderElementsOf(constants());
     BisectContext ctx = TestModels.context(MODEL, b, SAMPLES).build();
     Layerwise.Result r = Layerwise.run(ctx);
@@ -54,17 +55,17 @@ class FoldedTensorTest {
 
   @Test
   void candidateOnlyFoldingIsRetriedOnceAndReported() {
-    MiniBackend reference = new MiniBackend();
-    MiniBackend candidate = new MiniBackend();
-    candidate.folded.addAll(constants());
-    candidate.foldOnReference = false;
+    InterpreterBackend reference = new InterpreterBackend();
+    InterpreterBackend candidate = new InterpreterBackend();
+    candidate.folded(constants());
+    candidate.foldOnReference(false);
     BisectContext ctx = BisectContext.builder(MODEL, reference, BuildOptions.of("fp32"), candidate,
         BuildOptions.of("fp16-emulated")).samples(SAMPLES).build();
     Layerwise.Result r = Layerwise.run(ctx);
     assertThat(r.unobserved()).containsOnlyKeys(constants());
     assertThat(r.unobserved().values()).allMatch(why -> why.equals("candidate: " + Prober.CANDIDATE_FOLDED));
     assertThat(r.candidateBuilds()).isEqualTo(1); // the retry is the same probe
-    assertThat(candidate.fp16Builds.get()).isEqualTo(2);
+    assertThat(candidate.fp16Builds()).isEqualTo(2);
 
     // The shadow graph names its copies "<tensor>__shadow"; those are dropped the same way.
     Amplification.Result a = Amplification.analyze(ctx);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.common.collect.ImmutableMap;
+import dev.halfbisect.bisect.testing.InterpreterBackend;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.Availability;
 import dev.halfbisect.core.backend.Backend;
@@ -74,49 +75,49 @@ class InterruptionAndFaultTest {
   void interruptedPrecisionSearchResumesWithoutRepeatedBuilds(@TempDir Path dir) throws Exception {
     // Without the overflow rule the planted overflow is found by galloping and ddmin: a long search.
     PrecisionSearch.Options longSearch = PrecisionSearch.Options.defaults().withPinOverflows(false);
-    MiniBackend whole = new MiniBackend();
+    InterpreterBackend whole = new InterpreterBackend();
     PrecisionSearch.Result uninterrupted = PrecisionSearch.run(TestModels.context(MODEL, whole, SAMPLES).build(),
         longSearch);
-    int total = whole.fp16Builds.get();
+    int total = whole.fp16Builds();
     assertThat(total).as("enough builds to interrupt in the middle").isGreaterThan(4);
 
     Path file = dir.resolve("probes.jsonl");
     int k = total / 2;
-    MiniBackend first = new MiniBackend();
+    InterpreterBackend first = new InterpreterBackend();
     try (ProbeJournal j = ProbeJournal.open(file)) {
       BisectContext ctx = TestModels.context(MODEL, first, SAMPLES).journal(j).listener(stopAfter(k)).build();
       assertThatThrownBy(() -> PrecisionSearch.run(ctx, longSearch)).isInstanceOf(Interrupted.class);
     }
-    assertThat(first.fp16Builds.get()).isEqualTo(k);
+    assertThat(first.fp16Builds()).isEqualTo(k);
 
-    MiniBackend second = new MiniBackend();
+    InterpreterBackend second = new InterpreterBackend();
     PrecisionSearch.Result resumed;
     try (ProbeJournal j = ProbeJournal.open(file)) {
       assertThat(j.size()).as("every finished probe was journaled").isEqualTo(k);
       resumed = PrecisionSearch.run(TestModels.context(MODEL, second, SAMPLES).journal(j).build(), longSearch);
     }
-    assertThat(first.fp16Builds.get() + second.fp16Builds.get()).as("no build repeated").isEqualTo(total);
+    assertThat(first.fp16Builds() + second.fp16Builds()).as("no build repeated").isEqualTo(total);
     assertThat(resumed.fp32Nodes()).isEqualTo(uninterrupted.fp32Nodes());
     assertThat(resumed.found()).isEqualTo(uninterrupted.found());
   }
 
   @Test
   void interruptedFirstDivergenceResumesWithoutRepeatedBuilds(@TempDir Path dir) throws Exception {
-    MiniBackend whole = new MiniBackend();
+    InterpreterBackend whole = new InterpreterBackend();
     FirstDivergence.Result uninterrupted = FirstDivergence.search(TestModels.context(MODEL, whole, SAMPLES).build());
-    int total = whole.fp16Builds.get();
+    int total = whole.fp16Builds();
     Path file = dir.resolve("bisect.jsonl");
-    MiniBackend first = new MiniBackend();
+    InterpreterBackend first = new InterpreterBackend();
     try (ProbeJournal j = ProbeJournal.open(file)) {
       BisectContext ctx = TestModels.context(MODEL, first, SAMPLES).journal(j).listener(stopAfter(2)).build();
       assertThatThrownBy(() -> FirstDivergence.search(ctx)).isInstanceOf(Interrupted.class);
     }
-    MiniBackend second = new MiniBackend();
+    InterpreterBackend second = new InterpreterBackend();
     FirstDivergence.Result resumed;
     try (ProbeJournal j = ProbeJournal.open(file)) {
       resumed = FirstDivergence.search(TestModels.context(MODEL, second, SAMPLES).journal(j).build());
     }
-    assertThat(first.fp16Builds.get() + second.fp16Builds.get()).isEqualTo(total);
+    assertThat(first.fp16Builds() + second.fp16Builds()).isEqualTo(total);
     assertThat(resumed.divergence()).isEqualTo(uninterrupted.divergence());
   }
 
@@ -124,12 +125,12 @@ class InterruptionAndFaultTest {
   enum Fault { NONE, CRASH, HANG, NAN }
 
   /**
-   * A candidate backend around {@link MiniBackend} that injects faults by build number. A hang runs
+   * A candidate backend around {@link InterpreterBackend} that injects faults by build number. A hang runs
    * on a worker thread watched like an out-of-process worker: past {@code limit} it is abandoned
    * and reported as a {@link BackendCrashException}, the SPI's contract for time limits.
    */
   static final class FaultyBackend implements Backend {
-    final MiniBackend inner = new MiniBackend();
+    final InterpreterBackend inner = new InterpreterBackend();
     final Map<Integer, Fault> faults;
     final Duration limit;
     final AtomicInteger builds = new AtomicInteger();
@@ -228,7 +229,7 @@ class InterruptionAndFaultTest {
   void crashingHangingAndNanProbesAreReportedAndTheSearchGoesOn(@TempDir Path dir) throws Exception {
     FaultyBackend cand = new FaultyBackend(Map.of(1, Fault.CRASH, 2, Fault.HANG, 3, Fault.NAN),
         Duration.ofMillis(200));
-    MiniBackend ref = new MiniBackend();
+    InterpreterBackend ref = new InterpreterBackend();
     List<ProbeResult> seen = new ArrayList<>();
     BisectListener l = new BisectListener() {
       @Override
@@ -257,7 +258,7 @@ class InterruptionAndFaultTest {
     assertThat(seen.size()).as("the search went on after the faults").isGreaterThan(3);
     assertThat(r.found()).as("and still found a passing FP32 set").isTrue();
     // the answer is one a fault-free search accepts: the plan passes on a healthy backend
-    MiniBackend check = new MiniBackend();
+    InterpreterBackend check = new InterpreterBackend();
     BisectContext healthy = TestModels.context(MODEL, check, SAMPLES).build();
     ProbeResult verify = healthy.prober().probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE,
         dev.halfbisect.core.plan.PrecisionPlan.fp16Except(r.fp32Nodes()), MODEL.graphOutputs()));
@@ -267,7 +268,7 @@ class InterruptionAndFaultTest {
   @Test
   void firstDivergenceReportsFaultyProbesPerStep() {
     FaultyBackend cand = new FaultyBackend(Map.of(2, Fault.CRASH, 3, Fault.NAN), Duration.ofMillis(200));
-    BisectContext ctx = BisectContext.builder(MODEL, new MiniBackend(), BuildOptions.of("fp32"), cand,
+    BisectContext ctx = BisectContext.builder(MODEL, new InterpreterBackend(), BuildOptions.of("fp32"), cand,
         BuildOptions.of("fp16-emulated")).samples(SAMPLES).build();
     FirstDivergence.Result r = FirstDivergence.search(ctx);
     assertThat(r.steps()).extracting(FirstDivergence.Step::status)

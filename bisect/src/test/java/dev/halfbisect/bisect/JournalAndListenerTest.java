@@ -2,6 +2,7 @@ package dev.halfbisect.bisect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.halfbisect.bisect.testing.InterpreterBackend;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +20,7 @@ class JournalAndListenerTest {
     Path file = dir.resolve("j.jsonl");
     FirstDivergence.Result first;
     try (ProbeJournal j = ProbeJournal.open(file)) {
-      first = FirstDivergence.search(TestModels.context(g, new MiniBackend(), TestModels.transformerSamples(2))
+      first = FirstDivergence.search(TestModels.context(g, new InterpreterBackend(), TestModels.transformerSamples(2))
           .journal(j).build());
       assertThat(j.entries()).hasSize(first.candidateBuilds());
       assertThat(j.entries()).allSatisfy(e -> {
@@ -34,20 +35,20 @@ class JournalAndListenerTest {
       assertThat(j.entries().get(0).tensors().get(0).stats().get(0).normalizedError()).isInfinite();
     }
     Files.writeString(file, "{\"key\":\"trunc", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
-    MiniBackend b = new MiniBackend();
+    InterpreterBackend b = new InterpreterBackend();
     try (ProbeJournal j = ProbeJournal.open(file)) {
       assertThat(j.size()).isEqualTo(first.candidateBuilds());
       FirstDivergence.Result again = FirstDivergence.search(TestModels.context(g, b, TestModels.transformerSamples(2))
           .journal(j).build());
-      assertThat(b.fp16Builds.get()).isZero();
+      assertThat(b.fp16Builds()).isZero();
       assertThat(again.divergence()).isEqualTo(first.divergence());
       assertThat(again.steps()).isEqualTo(first.steps());
     }
     // Other samples make other keys: nothing is reused.
-    MiniBackend c = new MiniBackend();
+    InterpreterBackend c = new InterpreterBackend();
     try (ProbeJournal j = ProbeJournal.open(file)) {
       FirstDivergence.search(TestModels.context(g, c, TestModels.transformerSamples(3)).journal(j).build());
-      assertThat(c.fp16Builds.get()).isPositive();
+      assertThat(c.fp16Builds()).isPositive();
     }
   }
 
@@ -70,11 +71,11 @@ class JournalAndListenerTest {
         events.add("end:" + result.spec().kind() + ":" + result.status());
       }
     };
-    MiniBackend b = new MiniBackend();
+    InterpreterBackend b = new InterpreterBackend();
     FirstDivergence.search(TestModels.context(TestModels.transformer(4, 2), b, TestModels.transformerSamples(1))
         .listener(l).build());
     assertThat(events.get(0)).isEqualTo("phase:bisect");
     assertThat(events).contains("phase:reference", "start:FULL", "end:PREFIX:OK");
-    assertThat(events.stream().filter(e -> e.startsWith("end:PREFIX"))).hasSize(b.fp16Builds.get() - 1);
+    assertThat(events.stream().filter(e -> e.startsWith("end:PREFIX"))).hasSize(b.fp16Builds() - 1);
   }
 }

@@ -2,6 +2,7 @@ package dev.halfbisect.bisect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.halfbisect.bisect.testing.InterpreterBackend;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -10,7 +11,7 @@ class LayerwiseAndBisectTest {
 
   @Test
   void healthyTransformerPassesEverywhere() {
-    MiniBackend b = new MiniBackend();
+    InterpreterBackend b = new InterpreterBackend();
     ModelGraph g = TestModels.transformer(12, -1);
     BisectContext ctx = TestModels.context(g, b, TestModels.transformerSamples(2)).build();
     Layerwise.Result r = Layerwise.run(ctx);
@@ -24,13 +25,13 @@ class LayerwiseAndBisectTest {
 
   @Test
   void layerwiseFindsPlantedOverflowAndChunkSizeDoesNotMatter() {
-    MiniBackend b = new MiniBackend();
+    InterpreterBackend b = new InterpreterBackend();
     Layerwise.Result big = Layerwise.run(TestModels.context(PLANTED, b, TestModels.transformerSamples(2)).build());
     assertThat(big.outputsPass()).isFalse();
     assertThat(big.firstFailing()).get().extracting(Layerwise.TensorReport::node).isEqualTo(TestModels.plantUp(7));
     assertThat(big.candidateBuilds()).isEqualTo(1);
 
-    Layerwise.Result small = Layerwise.run(TestModels.context(PLANTED, new MiniBackend(),
+    Layerwise.Result small = Layerwise.run(TestModels.context(PLANTED, new InterpreterBackend(),
         TestModels.transformerSamples(2)).maxChunkTensors(7).build());
     assertThat(small.candidateBuilds()).isEqualTo((PLANTED.floatTensors().size() + 6) / 7);
     assertThat(small.firstFailing().get().tensor()).isEqualTo(big.firstFailing().get().tensor());
@@ -49,7 +50,7 @@ class LayerwiseAndBisectTest {
 
   @Test
   void layerwiseKeepsNoReferenceValuesBeyondItsChunk() {
-    BisectContext ctx = TestModels.context(PLANTED, new MiniBackend(), TestModels.transformerSamples(2))
+    BisectContext ctx = TestModels.context(PLANTED, new InterpreterBackend(), TestModels.transformerSamples(2))
         .maxChunkTensors(7).build();
     Layerwise.Result r = Layerwise.run(ctx);
     int chunks = (PLANTED.floatTensors().size() + 6) / 7;
@@ -64,9 +65,9 @@ class LayerwiseAndBisectTest {
 
   @Test
   void failedBuildsAreSplitAndUnobservableTensorsReported() {
-    MiniBackend b = new MiniBackend();
-    b.maxObserved = 10;
-    b.unobservable.add("b3/gelu/erf");
+    InterpreterBackend b = new InterpreterBackend();
+    b.maxObserved(10);
+    b.unobservable("b3/gelu/erf");
     Layerwise.Result r = Layerwise.run(TestModels.context(PLANTED, b, TestModels.transformerSamples(1)).build());
     assertThat(r.unobserved()).containsOnlyKeys("b3/gelu/erf");
     assertThat(r.unobserved().get("b3/gelu/erf")).contains("cannot observe");
@@ -77,7 +78,7 @@ class LayerwiseAndBisectTest {
   @Test
   void firstDivergenceNamesPlantedNodeWithinBuildBound() {
     for (int plant : List.of(0, 3, 7, 11)) {
-      MiniBackend b = new MiniBackend();
+      InterpreterBackend b = new InterpreterBackend();
       ModelGraph g = TestModels.transformer(12, plant);
       FirstDivergence.Result r = FirstDivergence.search(TestModels.context(g, b, TestModels.transformerSamples(2))
           .build());
@@ -86,7 +87,7 @@ class LayerwiseAndBisectTest {
       assertThat(r.divergence().get().outputError().pass()).isFalse();
       assertThat(r.divergence().get().inputErrors()).isNotEmpty().allMatch(TensorComparison::pass);
       int bound = FirstDivergence.ceilLog2(g.floatNodes().size()) + 1;
-      assertThat(r.candidateBuilds()).isEqualTo(b.fp16Builds.get()).isLessThanOrEqualTo(bound);
+      assertThat(r.candidateBuilds()).isEqualTo(b.fp16Builds()).isLessThanOrEqualTo(bound);
       assertThat(r.buildBound()).isEqualTo(bound);
     }
   }

@@ -9,10 +9,9 @@ import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.core.verdict.Tolerance;
 import dev.halfbisect.onnx.OnnxModel;
-import java.io.InputStream;
+import dev.halfbisect.onnx.testing.MiniLmModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -45,12 +44,7 @@ class MiniLmBisectTest {
 
   @BeforeAll
   static void load() throws Exception {
-    Path file = dir.resolve("all-minilm-l6-v2.onnx");
-    try (InputStream in = MiniLmBisectTest.class.getResourceAsStream("/all-minilm-l6-v2.onnx")) {
-      assertThat(in).as("MiniLM jar on the test classpath").isNotNull();
-      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-    }
-    model = OnnxModel.load(file);
+    model = OnnxModel.load(MiniLmModel.copyTo(dir));
     long[] ids = new long[SEQ];
     long[] mask = new long[SEQ];
     Random r = new Random(11);
@@ -189,7 +183,7 @@ class MiniLmBisectTest {
     Reduce.Result r = Reduce.run(ctx, dir.resolve("reduce"));
     timed("reduce", t0, r.candidateBuilds());
     assertThat(r.failing()).isTrue();
-    assertThat(Files.size(r.model().get())).isLessThan(Files.size(dir.resolve("all-minilm-l6-v2.onnx")));
+    assertThat(Files.size(r.model().get())).isLessThan(Files.size(dir.resolve(MiniLmModel.FILE_NAME)));
     assertThat(r.inputsNpz().get()).exists();
     System.out.println("[MiniLM bisect] reduced to " + r.nodes().size() + " nodes, inputs " + r.inputs());
     System.out.println("[MiniLM bisect] total candidate builds " + ctx.prober().candidateBuilds()

@@ -3,6 +3,7 @@ package dev.halfbisect.bisect;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.halfbisect.bisect.testing.InterpreterBackend;
 import dev.halfbisect.core.Tensor;
 import java.util.List;
 import java.util.Map;
@@ -73,7 +74,7 @@ class ObservationChunksTest {
 
   @Test
   void contextValidatesTheBudgetAndTheCap() {
-    BisectContext.Builder b = TestModels.context(chain(2, 4), new MiniBackend(), List.of(input(4)));
+    BisectContext.Builder b = TestModels.context(chain(2, 4), new InterpreterBackend(), List.of(input(4)));
     assertThatThrownBy(() -> b.chunkBytes(0)).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("chunk byte budget must be >= 1 byte, got 0");
     assertThatThrownBy(() -> b.maxChunkTensors(0)).isInstanceOf(IllegalArgumentException.class)
@@ -86,17 +87,17 @@ class ObservationChunksTest {
   @Test
   void layerwiseOnALongChainOfSmallTensorsNeedsOneBuildPerSide() {
     int n = 600; // more than twice the old 256-tensor chunk
-    MiniBackend b = new MiniBackend();
+    InterpreterBackend b = new InterpreterBackend();
     BisectContext ctx = TestModels.context(chain(n, 16), b, List.of(input(16))).build();
     Layerwise.Result r = Layerwise.run(ctx);
     assertThat(r.tensors()).hasSize(n);
     assertThat(r.candidateBuilds()).isEqualTo(1);
     assertThat(ctx.prober().referenceBuilds()).isEqualTo(1);
-    assertThat(b.fp16Builds.get()).isEqualTo(1);
+    assertThat(b.fp16Builds()).isEqualTo(1);
 
     // The same chain with a symbolic width, samples of different widths: no size is known, so it
     // is chunked by count, as before the byte budget.
-    MiniBackend s = new MiniBackend();
+    InterpreterBackend s = new InterpreterBackend();
     BisectContext symbolic = TestModels.context(chain(n, -1), s, List.of(input(16), input(8))).build();
     Layerwise.Result rs = Layerwise.run(symbolic);
     int chunks = (n + BisectContext.DEFAULT_CHUNK_SIZE - 1) / BisectContext.DEFAULT_CHUNK_SIZE;
@@ -109,7 +110,7 @@ class ObservationChunksTest {
   void symbolicInputsAreSpecialisedWithTheSamplesShapes() {
     int n = 600;
     ModelGraph g = chain(n, -1);
-    BisectContext ctx = TestModels.context(g, new MiniBackend(), List.of(input(16), input(16))).build();
+    BisectContext ctx = TestModels.context(g, new InterpreterBackend(), List.of(input(16), input(16))).build();
     // [1, dyn] declared, [1, 16] in both samples: 16 floats x 4 bytes x 2 samples.
     assertThat(ctx.chunks().tensorBytes(g.floatTensors().get(n / 2))).isEqualTo(16L * 4 * 2);
     Layerwise.Result r = Layerwise.run(ctx);
@@ -121,7 +122,7 @@ class ObservationChunksTest {
   @Test
   void amplificationOnALongChainOfSmallTensorsNeedsOneNormalAndOneShadowBuild() {
     int n = 600;
-    MiniBackend b = new MiniBackend();
+    InterpreterBackend b = new InterpreterBackend();
     BisectContext ctx = TestModels.context(chain(n, 16), b, List.of(input(16))).build();
     Amplification.Result r = Amplification.analyze(ctx);
     assertThat(r.nodes()).hasSize(n);
@@ -134,7 +135,7 @@ class ObservationChunksTest {
   @Test
   void aTightBudgetSplitsTheShadowToo() {
     int n = 40;
-    MiniBackend b = new MiniBackend();
+    InterpreterBackend b = new InterpreterBackend();
     // 16 floats x 4 bytes = 64 bytes per tensor; 640 bytes hold ten.
     BisectContext ctx = TestModels.context(chain(n, 16), b, List.of(input(16))).chunkBytes(640).build();
     Amplification.Result r = Amplification.analyze(ctx);

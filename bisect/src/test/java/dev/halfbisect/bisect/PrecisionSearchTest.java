@@ -2,6 +2,7 @@ package dev.halfbisect.bisect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.halfbisect.bisect.testing.InterpreterBackend;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.onnx.proto.Onnx;
@@ -19,12 +20,12 @@ class PrecisionSearchTest {
 
   @Test
   void findsOneMinimalPlanContainingPlantedNodes(@TempDir Path dir) throws Exception {
-    MiniBackend b = new MiniBackend();
+    InterpreterBackend b = new InterpreterBackend();
     PrecisionSearch.Result r = PrecisionSearch.run(TestModels.context(PLANTED, b, SAMPLES).build());
     assertThat(r.found()).isTrue();
     assertThat(r.fp32Nodes()).contains(TestModels.plantUp(5), TestModels.plantDown(5));
     assertThat(r.outputErrors().values()).isNotEmpty().allMatch(TensorComparison::pass);
-    assertThat(r.totalBuilds()).isEqualTo(b.fp16Builds.get());
+    assertThat(r.totalBuilds()).isEqualTo(b.fp16Builds());
     assertThat(r.searchBuilds()).isLessThanOrEqualTo(8);
     int floatNodes = PLANTED.floatNodes().size();
     assertThat(r.fp16Fraction()).isEqualTo((double) (floatNodes - r.fp32Nodes().size()) / floatNodes);
@@ -49,14 +50,14 @@ class PrecisionSearchTest {
 
   @Test
   void overflowingNodesArePinnedUpFrontAndTheRestIsSearched() {
-    MiniBackend b = new MiniBackend();
+    InterpreterBackend b = new InterpreterBackend();
     PrecisionSearch.Result r = PrecisionSearch.run(TestModels.context(PLANTED, b, SAMPLES).build());
     // The scale-up overflows FP16 by itself; the divide gets its (golden, too large) input cast to inf.
     assertThat(r.overflowNodes()).containsExactly(TestModels.plantUp(5), TestModels.plantDown(5));
     assertThat(r.fp32Nodes()).containsAll(r.overflowNodes());
     assertThat(r.steps().get(0).phase()).isEqualTo("overflow");
 
-    MiniBackend b2 = new MiniBackend();
+    InterpreterBackend b2 = new InterpreterBackend();
     PrecisionSearch.Result plain = PrecisionSearch.run(TestModels.context(PLANTED, b2, SAMPLES).build(),
         PrecisionSearch.Options.defaults().withPinOverflows(false));
     assertThat(plain.overflowNodes()).isEmpty();
@@ -77,12 +78,13 @@ class PrecisionSearchTest {
     ModelGraph g = t.graph("hidden-overflow");
     List<Map<String, Tensor>> samples = List.of(Map.of("x", positive()));
 
-    PrecisionSearch.Result r = PrecisionSearch.run(TestModels.context(g, new MiniBackend(), samples).build());
+    PrecisionSearch.Result r = PrecisionSearch.run(TestModels.context(g, new InterpreterBackend(), samples).build());
     assertThat(r.overflowNodes()).containsExactly("hidden/scale");
     assertThat(r.fp32Nodes()).containsExactly("hidden/scale");
     assertThat(r.oneMinimal()).isTrue();
 
-    PrecisionSearch.Result allowed = PrecisionSearch.run(TestModels.context(g, new MiniBackend(), samples).build(),
+    PrecisionSearch.Result allowed = PrecisionSearch.run(
+        TestModels.context(g, new InterpreterBackend(), samples).build(),
         PrecisionSearch.Options.defaults().withPinOverflows(false));
     assertThat(allowed.fp32Nodes()).isEmpty();
   }
@@ -98,7 +100,7 @@ class PrecisionSearchTest {
 
   @Test
   void healthyModelNeedsNoPins() {
-    MiniBackend b = new MiniBackend();
+    InterpreterBackend b = new InterpreterBackend();
     PrecisionSearch.Result r = PrecisionSearch.run(TestModels.context(TestModels.transformer(4, -1), b, SAMPLES)
         .build());
     assertThat(r.found()).isTrue();
@@ -112,20 +114,20 @@ class PrecisionSearchTest {
     Path journalFile = dir.resolve("probes.jsonl");
     PrecisionSearch.Result first;
     FirstDivergence.Result firstBisect;
-    MiniBackend b1 = new MiniBackend();
+    InterpreterBackend b1 = new InterpreterBackend();
     try (ProbeJournal j = ProbeJournal.open(journalFile)) {
       BisectContext ctx = TestModels.context(PLANTED, b1, SAMPLES).journal(j).build();
       first = PrecisionSearch.run(ctx);
       firstBisect = FirstDivergence.search(ctx);
     }
-    assertThat(b1.fp16Builds.get()).isGreaterThan(0);
-    MiniBackend b2 = new MiniBackend();
+    assertThat(b1.fp16Builds()).isGreaterThan(0);
+    InterpreterBackend b2 = new InterpreterBackend();
     try (ProbeJournal j = ProbeJournal.open(journalFile)) {
-      assertThat(j.size()).isEqualTo(b1.fp16Builds.get());
+      assertThat(j.size()).isEqualTo(b1.fp16Builds());
       BisectContext ctx = TestModels.context(PLANTED, b2, SAMPLES).journal(j).build();
       PrecisionSearch.Result again = PrecisionSearch.run(ctx);
       FirstDivergence.Result againBisect = FirstDivergence.search(ctx);
-      assertThat(b2.fp16Builds.get()).isZero();
+      assertThat(b2.fp16Builds()).isZero();
       assertThat(again.fp32Nodes()).isEqualTo(first.fp32Nodes());
       assertThat(again.totalBuilds()).isZero();
       assertThat(againBisect.divergence()).isEqualTo(firstBisect.divergence());
@@ -134,7 +136,7 @@ class PrecisionSearchTest {
   }
 
   private static boolean passes(PrecisionPlan plan) {
-    MiniBackend b = new MiniBackend();
+    InterpreterBackend b = new InterpreterBackend();
     BisectContext ctx = TestModels.context(PLANTED, b, SAMPLES).build();
     ProbeResult r = ctx.prober().probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, plan, PLANTED.graphOutputs()));
     return r.passes();

@@ -1,12 +1,13 @@
 package dev.halfbisect.bisect;
 
+import dev.halfbisect.bisect.testing.InterpreterBackend;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.BuildOptions;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
-/** Models whose FP16 failure is known by construction, and contexts over {@link MiniBackend}. */
+/** Models whose FP16 failure is known by construction, and contexts over {@link InterpreterBackend}. */
 final class TestModels {
   static final int SEQ = 4;
   static final int HIDDEN = 8;
@@ -87,7 +88,7 @@ final class TestModels {
         .mapToObj(i -> sample(100 + i, -1f, 1f, "x", 1, SEQ, HIDDEN)).toList();
   }
 
-  static BisectContext.Builder context(ModelGraph g, MiniBackend b, List<Map<String, Tensor>> samples) {
+  static BisectContext.Builder context(ModelGraph g, InterpreterBackend b, List<Map<String, Tensor>> samples) {
     return BisectContext.builder(g, b, BuildOptions.of("fp32"), b, BuildOptions.of("fp16-emulated"))
         .samples(samples);
   }

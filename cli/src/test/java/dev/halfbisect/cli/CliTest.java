@@ -15,7 +15,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Every subcommand in-process on tiny models with the toy test backend. */
+/** Every subcommand in-process on tiny models with the interpreter test backend. */
 class CliTest {
   @TempDir Path tmp;
   Path model;
@@ -32,8 +32,8 @@ class CliTest {
   }
 
   private CliRun analyse(String command, Path m, String... extra) {
-    List<String> args = new java.util.ArrayList<>(List.of(command, m.toString(), "--reference", "toy:fp32",
-        "--candidate", "toy:fp16-emulated", "--quiet", "--json", json.toString(), "--out", out.toString()));
+    List<String> args = new java.util.ArrayList<>(List.of(command, m.toString(), "--reference", "interp:fp32",
+        "--candidate", "interp:fp16-emulated", "--quiet", "--json", json.toString(), "--out", out.toString()));
     args.addAll(List.of(extra));
     return CliRun.of(args.toArray(String[]::new));
   }
@@ -60,7 +60,7 @@ class CliTest {
     assertThat(j.path("schema").asText()).isEqualTo("halfbisect/1");
     assertThat(j.path("command").asText()).isEqualTo("compare");
     assertThat(j.path("model").asText()).isEqualTo("overflow.onnx");
-    assertThat(j.path("backend").path("candidate").asText()).isEqualTo("toy:fp16-emulated");
+    assertThat(j.path("backend").path("candidate").asText()).isEqualTo("interp:fp16-emulated");
     assertThat(j.path("verdict").asText()).isEqualTo("fail");
     assertThat(j.path("builds").asInt()).isEqualTo(1);
     assertThat(out.resolve("report.html")).isRegularFile();
@@ -236,14 +236,16 @@ class CliTest {
   @Test
   void modelAndBackendErrorsExit3() throws IOException {
     Path corrupt = Files.write(tmp.resolve("corrupt.onnx"), new byte[] {8, 1, 0x3a, 0x7f, 1, 2, 3});
-    CliRun c = CliRun.of("compare", corrupt.toString(), "--reference", "toy:fp32", "--candidate", "toy:fp16-emulated");
+    CliRun c = CliRun.of("compare", corrupt.toString(), "--reference", "interp:fp32", "--candidate",
+        "interp:fp16-emulated");
     assertThat(c.exit()).as(c.err()).isEqualTo(3);
     assertThat(c.errLine()).contains("corrupt.onnx").doesNotContain("\n");
     Path bad = TestModels.write(TestModels.unbuildable(), tmp.resolve("bad.onnx"));
-    CliRun b = CliRun.of("compare", bad.toString(), "--reference", "toy:fp32", "--candidate", "toy:fp16-emulated");
+    CliRun b = CliRun.of("compare", bad.toString(), "--reference", "interp:fp32", "--candidate",
+        "interp:fp16-emulated");
     assertThat(b.exit()).isEqualTo(3);
     assertThat(b.errLine()).contains("op Fail");
-    CliRun v = CliRun.of("compare", bad.toString(), "--reference", "toy:fp32", "--candidate", "toy:fp16-emulated",
+    CliRun v = CliRun.of("compare", bad.toString(), "--reference", "interp:fp32", "--candidate", "interp:fp16-emulated",
         "--verbose");
     assertThat(v.err()).contains("\tat ");
   }

@@ -30,8 +30,8 @@ class DeterminismTest {
   @Test
   void diagnoseJsonIsByteIdenticalAcrossRunsExceptTimings() throws IOException {
     Path model = TestModels.write(TestModels.overflow(), tmp.resolve("overflow.onnx"));
-    String first = diagnose(model, "a", "toy");
-    String second = diagnose(model, "b", "toy");
+    String first = diagnose(model, "a", "interp");
+    String second = diagnose(model, "b", "interp");
     assertThat(stripTimings(second)).isEqualTo(stripTimings(first));
     JsonNode j = new ObjectMapper().readTree(first);
     assertThat(j.path("command").asText()).isEqualTo("diagnose");

@@ -62,8 +62,8 @@ class MalformedInputCliTest {
       Path npz = tmp.resolve("hostile.npz");
       Files.write(npz, zip(member, Npy.toBytes(Tensor.ofFloats(new long[] {1, 16}, new float[16]))));
       Map<Path, Long> before = snapshot(tmp);
-      CliRun r = CliRun.of("compare", model.toString(), "--reference", "toy:fp32", "--candidate",
-          "toy:fp16-emulated", "--quiet", "--load-inputs", npz.toString(), "--out", out.toString());
+      CliRun r = CliRun.of("compare", model.toString(), "--reference", "interp:fp32", "--candidate",
+          "interp:fp16-emulated", "--quiet", "--load-inputs", npz.toString(), "--out", out.toString());
       String what = member + " -> " + r.err();
       assertThat(r.exit()).as(what).isIn(2, 3);
       assertThat(r.errLine()).as(what).contains("hostile.npz").contains(member).doesNotContain("\n");
@@ -78,7 +78,7 @@ class MalformedInputCliTest {
   private static List<String[]> commands(Path model, Path out) {
     String m = model.toString();
     List<String[]> c = new ArrayList<>();
-    c.add(new String[] {"compare", m, "--reference", "toy:fp32", "--candidate", "toy:fp16-emulated", "--quiet",
+    c.add(new String[] {"compare", m, "--reference", "interp:fp32", "--candidate", "interp:fp16-emulated", "--quiet",
         "--out", out.toString(), "--json", out.resolve("r.json").toString()});
     c.add(new String[] {"inspect", m});
     c.add(new String[] {"surgeon", "mark", m, "--all", "-o", out.resolve("marked.onnx").toString()});

@@ -8,8 +8,8 @@ import dev.halfbisect.core.backend.Backends;
 import dev.halfbisect.core.backend.BackendSpec;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.backend.ModelRef;
+import dev.halfbisect.onnx.testing.MiniLmModel;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,11 +29,8 @@ class MiniLmCliTest {
 
   @BeforeAll
   static void extract() throws IOException {
-    try (InputStream in = MiniLmCliTest.class.getResourceAsStream("/all-minilm-l6-v2.onnx")) {
-      Assumptions.assumeTrue(in != null, "MiniLM test jar not on the class path");
-      model = tmp.resolve("all-minilm-l6-v2.onnx");
-      Files.copy(in, model);
-    }
+    Assumptions.assumeTrue(MiniLmModel.onClassPath(), "MiniLM test jar not on the class path");
+    model = MiniLmModel.copyTo(tmp);
     // The ort backend gets FP16 emulation from onnx-surgery; skip cleanly on a build without it.
     try {
       Backends.resolve(BackendSpec.parse("ort:fp16-emulated")).open(ModelRef.ofPath(model),

