@@ -4,6 +4,7 @@ import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableSet;
 import com.google.common.hash.Hashing;
+import com.google.common.math.LongMath;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.onnx.GraphIndex;
 import dev.halfbisect.onnx.OnnxModel;
@@ -131,16 +132,20 @@ public final class ModelGraph {
 
   /** Number of elements of {@code tensor} when its shape is fully static; empty otherwise. */
   public OptionalLong elementCount(String tensor) {
-    Optional<long[]> s = index.shape(tensor);
-    if (s.isEmpty()) {
+    return elementCount(index.shape(tensor));
+  }
+
+  /** Number of elements of a fully static shape (saturating at Long.MAX_VALUE); empty otherwise. */
+  static OptionalLong elementCount(Optional<long[]> shape) {
+    if (shape.isEmpty()) {
       return OptionalLong.empty();
     }
     long n = 1;
-    for (long d : s.get()) {
+    for (long d : shape.get()) {
       if (d < 0) {
         return OptionalLong.empty();
       }
-      n = d != 0 && Long.MAX_VALUE / d < n ? Long.MAX_VALUE : n * d;
+      n = LongMath.saturatedMultiply(n, d);
     }
     return OptionalLong.of(n);
   }

@@ -2,13 +2,13 @@ package dev.halfbisect.bisect;
 
 import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
+import com.google.common.math.LongMath;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.onnx.GraphIndex;
 import dev.halfbisect.onnx.OnnxModelException;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
@@ -105,7 +105,7 @@ final class ObservationChunks {
     }
     try {
       GraphIndex specialised = g.model().withGraph(b.build()).index();
-      return t -> elementCount(specialised.shape(t));
+      return t -> ModelGraph.elementCount(specialised.shape(t));
     } catch (OnnxModelException | IllegalArgumentException e) {
       LOG.debug("model {}: shapes not inferable with the sample input shapes ({}); using the declared ones",
           g.name(), e.getMessage());
@@ -126,27 +126,13 @@ final class ObservationChunks {
     return shape;
   }
 
-  private static OptionalLong elementCount(Optional<long[]> shape) {
-    if (shape.isEmpty()) {
-      return OptionalLong.empty();
-    }
-    long n = 1;
-    for (long d : shape.get()) {
-      if (d < 0) {
-        return OptionalLong.empty();
-      }
-      n = saturatedMultiply(n, d);
-    }
-    return OptionalLong.of(n);
-  }
-
   /** Estimated bytes {@code tensor} holds over all samples, as float32; {@code unknownBytes} when its shape is not static. */
   long tensorBytes(String tensor) {
     OptionalLong elements = elementCount.apply(tensor);
     if (elements.isEmpty()) {
       return unknownBytes;
     }
-    return saturatedMultiply(saturatedMultiply(elements.getAsLong(), Float.BYTES), samples);
+    return LongMath.saturatedMultiply(LongMath.saturatedMultiply(elements.getAsLong(), Float.BYTES), samples);
   }
 
   /**
@@ -158,7 +144,7 @@ final class ObservationChunks {
     long sum = 0;
     for (String o : Amplification.floatOutputs(graph, List.of(node))) {
       if (elementCount.apply(o).isPresent()) {
-        sum = saturatedAdd(sum, tensorBytes(o));
+        sum = LongMath.saturatedAdd(sum, tensorBytes(o));
       }
     }
     return sum;
@@ -181,25 +167,16 @@ final class ObservationChunks {
     long held = 0;
     for (int i = 0; i < items.size(); i++) {
       long b = bytes.applyAsLong(items.get(i));
-      if (i > start && (i - start >= maxTensors || saturatedAdd(held, b) > budgetBytes)) {
+      if (i > start && (i - start >= maxTensors || LongMath.saturatedAdd(held, b) > budgetBytes)) {
         out.add(List.copyOf(items.subList(start, i)));
         start = i;
         held = 0;
       }
-      held = saturatedAdd(held, b);
+      held = LongMath.saturatedAdd(held, b);
     }
     if (start < items.size()) {
       out.add(List.copyOf(items.subList(start, items.size())));
     }
     return out.build();
-  }
-
-  private static long saturatedAdd(long a, long b) {
-    long r = a + b;
-    return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
-  }
-
-  private static long saturatedMultiply(long a, long b) {
-    return a != 0 && b != 0 && Long.MAX_VALUE / a < b ? Long.MAX_VALUE : a * b;
   }
 }
