@@ -29,6 +29,8 @@ public final class BisectContext {
   public static final int DEFAULT_CHUNK_SIZE = 256;
   /** Default byte budget per build: float32 bytes of the observed tensors over all samples, 128 MiB. */
   public static final long DEFAULT_CHUNK_BYTES = 128L << 20;
+  /** Default bytes of reference values layerwise keeps for later strategies. */
+  public static final long DEFAULT_REFERENCE_CACHE_BYTES = 256L << 20;
   /** Default hard cap on tensors observed per build, whatever their size. */
   public static final int DEFAULT_MAX_CHUNK_TENSORS = 16_384;
 
@@ -43,6 +45,7 @@ public final class BisectContext {
   private final BisectListener listener;
   private final int chunkSize;
   private final long chunkBytes;
+  private final long referenceCacheBytes;
   private final int maxChunkTensors;
   private final ProbeRunner runner;
   private final String samplesHash;
@@ -61,6 +64,7 @@ public final class BisectContext {
     this.listener = b.listener;
     this.chunkSize = b.chunkSize;
     this.chunkBytes = b.chunkBytes;
+    this.referenceCacheBytes = b.referenceCacheBytes;
     this.maxChunkTensors = b.maxChunkTensors;
     this.runner = b.runner != null ? b.runner
         : new SpiProbeRunner(model, reference, referenceOptions, candidate, candidateOptions);
@@ -129,6 +133,11 @@ public final class BisectContext {
     return chunkSize;
   }
 
+  /** Bytes of layerwise reference values kept for later strategies (see {@link Builder#referenceCacheBytes}). */
+  public long referenceCacheBytes() {
+    return referenceCacheBytes;
+  }
+
   /** Byte budget per build (see {@link Builder#chunkBytes}). */
   public long chunkBytes() {
     return chunkBytes;
@@ -191,6 +200,7 @@ public final class BisectContext {
     private BisectListener listener = BisectListener.NONE;
     private int chunkSize = DEFAULT_CHUNK_SIZE;
     private long chunkBytes = DEFAULT_CHUNK_BYTES;
+    private long referenceCacheBytes = DEFAULT_REFERENCE_CACHE_BYTES;
     private int maxChunkTensors = DEFAULT_MAX_CHUNK_TENSORS;
     private ProbeRunner runner;
 
@@ -242,6 +252,18 @@ public final class BisectContext {
      * estimated from the static shapes the graph index infers; default 128 MiB. Small tensors are
      * packed into few builds, a tensor larger than the budget is observed alone.
      */
+    /**
+     * Reference values layerwise may keep after each chunk, in bytes over all samples (default
+     * {@value BisectContext#DEFAULT_REFERENCE_CACHE_BYTES}), so that amplification, precision search
+     * or first divergence on the same context need no new reference build for them. Layerwise
+     * memory stays bounded by the chunk budget plus this; 0 keeps nothing.
+     */
+    public Builder referenceCacheBytes(long bytes) {
+      Preconditions.checkArgument(bytes >= 0, "reference cache bytes must be >= 0, got %s", bytes);
+      this.referenceCacheBytes = bytes;
+      return this;
+    }
+
     public Builder chunkBytes(long bytes) {
       Preconditions.checkArgument(bytes >= 1, "chunk byte budget must be >= 1 byte, got %s", bytes);
       this.chunkBytes = bytes;

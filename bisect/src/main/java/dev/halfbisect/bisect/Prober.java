@@ -44,6 +44,9 @@ public final class Prober {
   private final Map<String, String> candidateUnavailable = new LinkedHashMap<>();
   /** Reference values held only for the current scope (a layerwise chunk), never cached; null outside a scope. */
   private List<Map<String, Tensor>> scoped;
+  private List<String> scopedOrder;
+  /** Bytes of reference values moved from scopes into the shared cache (bounded by the context). */
+  private long retainedBytes;
   private int candidateBuilds;
   private int referenceBuilds;
   private int journalHits;
@@ -130,6 +133,7 @@ public final class Prober {
   void beginScope(Collection<String> tensors) {
     Preconditions.checkState(scoped == null, "a reference scope is already open");
     scoped = new ArrayList<>();
+    scopedOrder = List.copyOf(tensors);
     for (int s = 0; s < referenceCache.size(); s++) {
       scoped.add(new HashMap<>());
     }
@@ -142,9 +146,34 @@ public final class Prober {
     }
   }
 
-  /** Drops the values held by {@link #beginScope}. */
+  /**
+   * Ends the scope: its values move into the shared cache, in the scope's order, while they fit in
+   * the context's {@link BisectContext#referenceCacheBytes() reference cache budget}; the rest are
+   * dropped. Later strategies (amplification after layerwise in a diagnosis) then reuse them.
+   */
   void endScope() {
+    for (String t : scopedOrder) {
+      if (!scoped.get(0).containsKey(t)) {
+        continue;
+      }
+      long bytes = 0;
+      for (Map<String, Tensor> sample : scoped) {
+        Tensor v = sample.get(t);
+        bytes += v == null ? 0 : v.size() * v.dtype().byteSize();
+      }
+      if (retainedBytes + bytes > ctx.referenceCacheBytes()) {
+        break;
+      }
+      retainedBytes += bytes;
+      for (int s = 0; s < scoped.size(); s++) {
+        Tensor v = scoped.get(s).get(t);
+        if (v != null) {
+          referenceCache.get(s).put(t, v);
+        }
+      }
+    }
     scoped = null;
+    scopedOrder = null;
   }
 
   private void referenceChunk(List<String> chunk, List<Map<String, Tensor>> target) {

@@ -49,9 +49,9 @@ class LayerwiseAndBisectTest {
   }
 
   @Test
-  void layerwiseKeepsNoReferenceValuesBeyondItsChunk() {
+  void layerwiseKeepsNoReferenceValuesBeyondItsChunkWithoutACacheBudget() {
     BisectContext ctx = TestModels.context(PLANTED, new InterpreterBackend(), TestModels.transformerSamples(2))
-        .maxChunkTensors(7).build();
+        .maxChunkTensors(7).referenceCacheBytes(0).build();
     Layerwise.Result r = Layerwise.run(ctx);
     int chunks = (PLANTED.floatTensors().size() + 6) / 7;
     // One reference build per chunk, observing the same tensors as the chunk's candidate build.
@@ -61,6 +61,26 @@ class LayerwiseAndBisectTest {
     String failing = r.firstFailing().get().tensor();
     assertThat(ctx.prober().reference(List.of(failing)).get(0)).containsKey(failing);
     assertThat(ctx.prober().referenceBuilds()).isEqualTo(chunks + 1);
+  }
+
+  @Test
+  void laterStrategiesReuseLayerwiseReferenceValuesWithinTheCacheBudget() {
+    BisectContext ctx = TestModels.context(PLANTED, new InterpreterBackend(), TestModels.transformerSamples(2))
+        .maxChunkTensors(7).build();
+    Layerwise.run(ctx);
+    int afterLayerwise = ctx.prober().referenceBuilds();
+    Amplification.analyze(ctx);
+    assertThat(ctx.prober().referenceBuilds()).as("amplification needs every float tensor's reference")
+        .isEqualTo(afterLayerwise);
+
+    // A budget of one tensor's worth keeps only the first chunk's first tensor.
+    long oneTensor = 2L * 4 * TestModels.SEQ * TestModels.HIDDEN;
+    BisectContext tight = TestModels.context(PLANTED, new InterpreterBackend(), TestModels.transformerSamples(2))
+        .maxChunkTensors(7).referenceCacheBytes(oneTensor).build();
+    Layerwise.run(tight);
+    int before = tight.prober().referenceBuilds();
+    Amplification.analyze(tight);
+    assertThat(tight.prober().referenceBuilds()).isGreaterThan(before);
   }
 
   @Test

@@ -68,6 +68,10 @@ final class AnalysisOptions {
       description = "at most N observed tensors per build (default 16384)")
   Integer observeMax;
 
+  @Option(names = "--reference-cache-mib", paramLabel = "MIB",
+      description = "MiB of layerwise reference values kept for the strategies after it (default 256; 0: none)")
+  Long referenceCacheMib;
+
   @Option(names = "--allow-overflow",
       description = "precision search: do not pin up front the nodes that overflow FP16 on their own (their "
           + "FP16 output is inf or NaN where FP32 is finite); search only for the smallest set that makes the outputs pass")
@@ -113,7 +117,7 @@ final class AnalysisOptions {
       }
       hb = hb.maxBuilds(maxBuilds);
     }
-    if (observeMib != null || observeMax != null) {
+    if (observeMib != null || observeMax != null || referenceCacheMib != null) {
       ObservationLimits d = ObservationLimits.defaults();
       if (observeMib != null && (observeMib < 1 || observeMib > (Long.MAX_VALUE >> 20))) {
         throw new UsageException("--observe-mib must be at least 1, got " + observeMib);
@@ -121,8 +125,12 @@ final class AnalysisOptions {
       if (observeMax != null && observeMax < 1) {
         throw new UsageException("--observe-max must be at least 1, got " + observeMax);
       }
+      if (referenceCacheMib != null && (referenceCacheMib < 0 || referenceCacheMib > (Long.MAX_VALUE >> 20))) {
+        throw new UsageException("--reference-cache-mib must be at least 0, got " + referenceCacheMib);
+      }
       hb = hb.observationLimits(new ObservationLimits(observeMib == null ? d.bytesPerBuild() : observeMib << 20,
-          observeMax == null ? d.maxTensorsPerBuild() : observeMax));
+          observeMax == null ? d.maxTensorsPerBuild() : observeMax,
+          referenceCacheMib == null ? d.referenceCacheBytes() : referenceCacheMib << 20));
     }
     if (allowOverflow) {
       hb = hb.pinOverflows(false);

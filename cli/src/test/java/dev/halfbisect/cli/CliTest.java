@@ -155,6 +155,10 @@ class CliTest {
     assertThat(many.path("builds").asInt()).as(split.err()).isGreaterThan(one.path("builds").asInt());
     assertThat(many.path("firstFailing")).isEqualTo(one.path("firstFailing"));
     assertThat(many.path("tensors").size()).isEqualTo(one.path("tensors").size());
+    CliRun noCache = analyse("diagnose", model, "--reference-cache-mib", "0");
+    assertThat(noCache.exit()).as(noCache.err()).isIn(0, 1);
+    assertThat(analyse("diagnose", model, "--reference-cache-mib", "-1").err())
+        .contains("--reference-cache-mib must be at least 0");
     CliRun bad = analyse("layerwise", model, "--observe-mib", "0");
     assertThat(bad.exit()).isEqualTo(2);
     assertThat(bad.err()).contains("--observe-mib must be at least 1");
