@@ -16,6 +16,7 @@ import dev.halfbisect.onnx.GraphIndex;
 import dev.halfbisect.onnx.MarkOutputs;
 import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.onnx.proto.Onnx;
+import dev.halfbisect.onnx.testing.MiniLmModel;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -199,16 +200,7 @@ public final class StrategyHarness {
    */
   static void minilm(java.nio.file.Path file, List<String> which) {
     int seq = 128;
-    long[] ids = new long[seq];
-    long[] mask = new long[seq];
-    SplittableRandom r = new SplittableRandom(11);
-    for (int i = 0; i < seq; i++) {
-      ids[i] = i == 0 ? 101 : i == seq - 1 ? 102 : 1000 + r.nextInt(20000);
-      mask[i] = 1;
-    }
-    Map<String, Tensor> sample = Map.of("input_ids", Tensor.ofLongs(new long[] {1, seq}, ids),
-        "attention_mask", Tensor.ofLongs(new long[] {1, seq}, mask),
-        "token_type_ids", Tensor.ofLongs(new long[] {1, seq}, new long[seq]));
+    Map<String, Tensor> sample = MiniLmModel.sample(seq, new SplittableRandom(11)::nextInt);
     long t0 = System.nanoTime();
     OnnxModel m = OnnxModel.load(file);
     System.out.printf(Locale.ROOT, "MiniLM: %d nodes, load+index %.2f s%n", m.graph().getNodeCount(),

@@ -45,16 +45,7 @@ class MiniLmBisectTest {
   @BeforeAll
   static void load() throws Exception {
     model = OnnxModel.load(MiniLmModel.copyTo(dir));
-    long[] ids = new long[SEQ];
-    long[] mask = new long[SEQ];
-    Random r = new Random(11);
-    for (int i = 0; i < SEQ; i++) {
-      ids[i] = i == 0 ? 101 : i == SEQ - 1 ? 102 : 1000 + r.nextInt(20000);
-      mask[i] = 1;
-    }
-    Map<String, Tensor> sample = Map.of("input_ids", Tensor.ofLongs(new long[] {1, SEQ}, ids),
-        "attention_mask", Tensor.ofLongs(new long[] {1, SEQ}, mask),
-        "token_type_ids", Tensor.ofLongs(new long[] {1, SEQ}, new long[SEQ]));
+    Map<String, Tensor> sample = MiniLmModel.sample(SEQ, new Random(11)::nextInt);
     ort = Backends.get("ort"); // never named in main code: the SPI finds it
     assertThat(ort.availability().available()).as(ort.availability().reason()).isTrue();
     plain = BisectContext.builder(model, ort, BuildOptions.of("fp32"), ort,

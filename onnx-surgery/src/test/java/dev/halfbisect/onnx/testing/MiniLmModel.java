@@ -1,10 +1,13 @@
 package dev.halfbisect.onnx.testing;
 
+import dev.halfbisect.core.Tensor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Map;
+import java.util.function.IntUnaryOperator;
 
 /**
  * The real all-MiniLM-L6-v2 export (90 MB, opset 11) for tests: the class-path resource
@@ -43,6 +46,23 @@ public final class MiniLmModel {
       Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
     }
     return file;
+  }
+
+  /**
+   * One input sample of {@code seq} tokens: [CLS] (101), random word ids in 1000..20999 from
+   * {@code nextInt} (called with 20000, e.g. {@code new Random(11)::nextInt}), [SEP] (102); mask 1,
+   * token types 0.
+   */
+  public static Map<String, Tensor> sample(int seq, IntUnaryOperator nextInt) {
+    long[] ids = new long[seq];
+    long[] mask = new long[seq];
+    for (int i = 0; i < seq; i++) {
+      ids[i] = i == 0 ? 101 : i == seq - 1 ? 102 : 1000 + nextInt.applyAsInt(20000);
+      mask[i] = 1;
+    }
+    return Map.of("input_ids", Tensor.ofLongs(new long[] {1, seq}, ids),
+        "attention_mask", Tensor.ofLongs(new long[] {1, seq}, mask),
+        "token_type_ids", Tensor.ofLongs(new long[] {1, seq}, new long[seq]));
   }
 
   private static InputStream open() {
