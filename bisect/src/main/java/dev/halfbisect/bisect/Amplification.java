@@ -118,8 +118,26 @@ public final class Amplification {
 
     Map<String, TensorComparison> local = new HashMap<>(shadow.tensors());
     Map<String, Method> method = new HashMap<>();
-    shadowable.stream().filter(n -> !shadow.unobserved().containsKey(n)).forEach(n -> method.put(n, Method.SHADOW));
     Map<String, String> unmeasured = new LinkedHashMap<>();
+    for (String n : shadowable) {
+      if (shadow.unobserved().containsKey(n)) {
+        continue;
+      }
+      // A node whose every output the backend folded away (constants) has no local error to report.
+      List<String> outs = floatOutputs(g, List.of(n));
+      if (!outs.isEmpty() && outs.stream().noneMatch(local::containsKey)) {
+        String why = p.candidateUnavailable().get(outs.get(0));
+        if (why == null) {
+          why = p.referenceUnavailable().get(outs.get(0));
+        }
+        if (why != null) {
+          unmeasured.put(n, why);
+          method.put(n, Method.NOT_MEASURED);
+          continue;
+        }
+      }
+      method.put(n, Method.SHADOW);
+    }
     for (String n : single) {
       Onnx.NodeProto node = g.node(n);
       List<String> cuts = new ArrayList<>();

@@ -69,7 +69,10 @@ class FoldedTensorTest {
 
     // The shadow graph names its copies "<tensor>__shadow"; those are dropped the same way.
     Amplification.Result a = Amplification.analyze(ctx);
-    assertThat(a.unmeasured()).isEmpty();
+    assertThat(a.unmeasured()).containsOnlyKeys(constants())
+        .allSatisfy((n, why) -> assertThat(why).isEqualTo(Prober.CANDIDATE_FOLDED));
+    assertThat(a.node("fill").orElseThrow().method()).isEqualTo(Amplification.Method.NOT_MEASURED);
+    assertThat(a.node("scale").orElseThrow().method()).isEqualTo(Amplification.Method.SHADOW);
     assertThat(a.ranking()).isNotEmpty();
     assertThat(a.node("plant/up").orElseThrow().localError()).isInfinite();
   }
