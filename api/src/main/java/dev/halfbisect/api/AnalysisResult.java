@@ -7,8 +7,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /**
- * What every analysing operation returns: the verdict and the report (the report module's
- * {@link AnalysisReport}, serialized as the stable {@code halfbisect/1} JSON and rendered as HTML).
+ * What every analysing operation returns: the verdict and the report (the report module's {@link
+ * AnalysisReport}, serialized as the stable {@code halfbisect/1} JSON and rendered as HTML).
  * Subclasses add the typed results of the bisect module.
  */
 public abstract class AnalysisResult {

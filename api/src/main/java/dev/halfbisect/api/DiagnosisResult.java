@@ -18,8 +18,12 @@ public final class DiagnosisResult extends AnalysisResult {
   private final PrecisionSearch.Result precision;
   private final List<Path> files;
 
-  DiagnosisResult(AnalysisReport report, Layerwise.Result layerwise, Amplification.Result amplify,
-      PrecisionSearch.Result precision, List<Path> files) {
+  DiagnosisResult(
+      AnalysisReport report,
+      Layerwise.Result layerwise,
+      Amplification.Result amplify,
+      PrecisionSearch.Result precision,
+      List<Path> files) {
     super(report);
     this.layerwise = layerwise;
     this.amplify = amplify;

@@ -5,14 +5,14 @@ import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import dev.halfbisect.bisect.PrecisionSearch;
 import dev.halfbisect.core.Tensor;
-import dev.halfbisect.core.data.InputSpec;
-import dev.halfbisect.core.data.Npy;
-import dev.halfbisect.core.data.Npz;
-import dev.halfbisect.core.verdict.Tolerance;
 import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.BackendSpec;
 import dev.halfbisect.core.backend.Backends;
+import dev.halfbisect.core.data.InputSpec;
+import dev.halfbisect.core.data.Npy;
+import dev.halfbisect.core.data.Npz;
 import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.core.verdict.Tolerance;
 import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.io.IOException;
@@ -36,16 +36,16 @@ import java.util.stream.Collectors;
  * }</pre>
  *
  * <p>Immutable: every configuration call returns a new instance. Validation is eager: a missing
- * file, an unknown backend or mode, an input that the model does not have or whose dtype/shape
- * does not fit, a plan naming nodes the model lacks throw {@link HalfBisectException} (kind
- * {@code USAGE}) or {@link IllegalArgumentException} at the call, before any backend starts. An
- * unreadable model throws kind {@code MODEL}. Operations open backend sessions and close them
- * before returning; no native type appears in this API.
+ * file, an unknown backend or mode, an input that the model does not have or whose dtype/shape does
+ * not fit, a plan naming nodes the model lacks throw {@link HalfBisectException} (kind {@code
+ * USAGE}) or {@link IllegalArgumentException} at the call, before any backend starts. An unreadable
+ * model throws kind {@code MODEL}. Operations open backend sessions and close them before
+ * returning; no native type appears in this API.
  *
- * <p>Defaults: reference {@code trt:fp32} and candidate {@code trt:fp16} when the TensorRT
- * backend is available, else {@code ort:fp32} and {@code ort:fp16-emulated}; one sample, seed 0,
- * {@link Tolerance#fp16Default()}, all-FP16 plan; inputs not given are derived from the model (see
- * the notes in each report).
+ * <p>Defaults: reference {@code trt:fp32} and candidate {@code trt:fp16} when the TensorRT backend
+ * is available, else {@code ort:fp32} and {@code ort:fp16-emulated}; one sample, seed 0, {@link
+ * Tolerance#fp16Default()}, all-FP16 plan; inputs not given are derived from the model (see the
+ * notes in each report).
  */
 public final class HalfBisect {
   private final ModelGraph graph;
@@ -62,9 +62,20 @@ public final class HalfBisect {
   private final PrecisionSearch.Options search;
   private final ObservationLimits limits;
 
-  private HalfBisect(ModelGraph graph, List<InputSpec> specs, Map<String, Tensor> given, BackendSpec reference,
-      BackendSpec candidate, Tolerance tolerance, int samples, long seed, PrecisionPlan plan, Path outDir,
-      ProgressListener listener, PrecisionSearch.Options search, ObservationLimits limits) {
+  private HalfBisect(
+      ModelGraph graph,
+      List<InputSpec> specs,
+      Map<String, Tensor> given,
+      BackendSpec reference,
+      BackendSpec candidate,
+      Tolerance tolerance,
+      int samples,
+      long seed,
+      PrecisionPlan plan,
+      Path outDir,
+      ProgressListener listener,
+      PrecisionSearch.Options search,
+      ObservationLimits limits) {
     this.graph = graph;
     this.specs = ImmutableList.copyOf(specs);
     this.given = ImmutableMap.copyOf(given);
@@ -101,20 +112,42 @@ public final class HalfBisect {
     return fresh(ModelGraph.of(proto, baseDir, name == null ? "model" : name));
   }
 
-  /** Starts from an onnx-surgery model (e.g. one built with the graph builder or cut by surgery). */
+  /**
+   * Starts from an onnx-surgery model (e.g. one built with the graph builder or cut by surgery).
+   */
   public static HalfBisect model(OnnxModel model) {
     Preconditions.checkNotNull(model, "model");
     return fresh(ModelGraph.of(model.proto(), model.baseDir().orElse(null), model.name()));
   }
 
   private static HalfBisect fresh(ModelGraph g) {
-    return new HalfBisect(g, List.of(), Map.of(), null, null, Tolerance.fp16Default(), 1, 0,
-        PrecisionPlan.allFp16(), null, ProgressListener.NONE, PrecisionSearch.Options.defaults(),
+    return new HalfBisect(
+        g,
+        List.of(),
+        Map.of(),
+        null,
+        null,
+        Tolerance.fp16Default(),
+        1,
+        0,
+        PrecisionPlan.allFp16(),
+        null,
+        ProgressListener.NONE,
+        PrecisionSearch.Options.defaults(),
         ObservationLimits.defaults());
   }
 
-  private HalfBisect with(List<InputSpec> sp, Map<String, Tensor> gv, BackendSpec ref, BackendSpec cand,
-      Tolerance tol, int n, long s, PrecisionPlan p, Path out, ProgressListener l) {
+  private HalfBisect with(
+      List<InputSpec> sp,
+      Map<String, Tensor> gv,
+      BackendSpec ref,
+      BackendSpec cand,
+      Tolerance tol,
+      int n,
+      long s,
+      PrecisionPlan p,
+      Path out,
+      ProgressListener l) {
     return new HalfBisect(graph, sp, gv, ref, cand, tol, n, s, p, out, l, search, limits);
   }
 
@@ -125,8 +158,20 @@ public final class HalfBisect {
    */
   public HalfBisect maxBuilds(int n) {
     Preconditions.checkArgument(n >= 1, "maxBuilds must be >= 1, got %s", n);
-    return new HalfBisect(graph, specs, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener,
-        search.withMaxSearchBuilds(n), limits);
+    return new HalfBisect(
+        graph,
+        specs,
+        given,
+        reference,
+        candidate,
+        tolerance,
+        samples,
+        seed,
+        plan,
+        outDir,
+        listener,
+        search.withMaxSearchBuilds(n),
+        limits);
   }
 
   /**
@@ -135,8 +180,20 @@ public final class HalfBisect {
    * other inputs. False searches only for the smallest set that makes the outputs pass.
    */
   public HalfBisect pinOverflows(boolean pin) {
-    return new HalfBisect(graph, specs, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener,
-        search.withPinOverflows(pin), limits);
+    return new HalfBisect(
+        graph,
+        specs,
+        given,
+        reference,
+        candidate,
+        tolerance,
+        samples,
+        seed,
+        plan,
+        outDir,
+        listener,
+        search.withPinOverflows(pin),
+        limits);
   }
 
   /**
@@ -145,18 +202,23 @@ public final class HalfBisect {
    */
   public HalfBisect observationLimits(ObservationLimits l) {
     Preconditions.checkNotNull(l, "observation limits");
-    return new HalfBisect(graph, specs, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener,
+    return new HalfBisect(
+        graph, specs, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener,
         search, l);
   }
 
-  /** Adds an input spec {@code NAME:SHAPE:DTYPE:FILL}, e.g. {@code input_ids:1x128:int64:1000..21000}. */
+  /**
+   * Adds an input spec {@code NAME:SHAPE:DTYPE:FILL}, e.g. {@code
+   * input_ids:1x128:int64:1000..21000}.
+   */
   public HalfBisect input(String spec) {
     Preconditions.checkNotNull(spec, "input spec");
     InputSpec s = InputPlan.parse(spec);
     List<InputSpec> sp = new ArrayList<>(specs);
     sp.removeIf(x -> x.name().equals(s.name()));
     sp.add(s);
-    return validated(with(sp, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener));
+    return validated(
+        with(sp, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener));
   }
 
   /** Adds an input spec (core {@link InputSpec}). */
@@ -165,7 +227,8 @@ public final class HalfBisect {
     List<InputSpec> sp = new ArrayList<>(specs);
     sp.removeIf(x -> x.name().equals(s.name()));
     sp.add(s);
-    return validated(with(sp, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener));
+    return validated(
+        with(sp, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener));
   }
 
   /** Uses these tensors as inputs (in every sample); inputs not given are generated. */
@@ -173,15 +236,18 @@ public final class HalfBisect {
     Preconditions.checkNotNull(tensors, "inputs");
     Map<String, Tensor> gv = new LinkedHashMap<>(given);
     gv.putAll(tensors);
-    return validated(with(specs, gv, reference, candidate, tolerance, samples, seed, plan, outDir, listener));
+    return validated(
+        with(specs, gv, reference, candidate, tolerance, samples, seed, plan, outDir, listener));
   }
 
   /** Loads inputs from a {@code .npz} (arrays named like the model inputs) or a {@code .npy}. */
   public HalfBisect loadInputs(Path npz) {
     Preconditions.checkNotNull(npz, "inputs file");
     try {
-      return inputs(npz.getFileName().toString().endsWith(".npy")
-          ? Map.of(stem(npz), Npy.read(npz)) : Npz.read(npz));
+      return inputs(
+          npz.getFileName().toString().endsWith(".npy")
+              ? Map.of(stem(npz), Npy.read(npz))
+              : Npz.read(npz));
     } catch (IOException | IllegalArgumentException e) {
       if (e instanceof HalfBisectException h) {
         throw h;
@@ -192,13 +258,31 @@ public final class HalfBisect {
 
   /** The reference backend and mode, e.g. {@code ort:fp32}. */
   public HalfBisect reference(String spec) {
-    return with(specs, given, checkBackend(spec, "reference"), candidate, tolerance, samples, seed, plan, outDir,
+    return with(
+        specs,
+        given,
+        checkBackend(spec, "reference"),
+        candidate,
+        tolerance,
+        samples,
+        seed,
+        plan,
+        outDir,
         listener);
   }
 
   /** The candidate backend and mode, e.g. {@code ort:fp16-emulated}, {@code trt:fp16}. */
   public HalfBisect candidate(String spec) {
-    return with(specs, given, reference, checkBackend(spec, "candidate"), tolerance, samples, seed, plan, outDir,
+    return with(
+        specs,
+        given,
+        reference,
+        checkBackend(spec, "candidate"),
+        tolerance,
+        samples,
+        seed,
+        plan,
+        outDir,
         listener);
   }
 
@@ -220,11 +304,15 @@ public final class HalfBisect {
   /** The precision plan applied to the candidate (the starting point of {@code precision}). */
   public HalfBisect plan(PrecisionPlan p) {
     Preconditions.checkNotNull(p, "plan");
-    List<String> unknown = p.fp32Nodes().stream().filter(n -> graph.node(n).isEmpty()).collect(Collectors.toList());
+    List<String> unknown =
+        p.fp32Nodes().stream().filter(n -> graph.node(n).isEmpty()).collect(Collectors.toList());
     if (!unknown.isEmpty()) {
-      throw HalfBisectException.usage("precision plan names node(s) that model " + graph.name() + " does not have: "
-          + String.join(", ", unknown.subList(0, Math.min(5, unknown.size())))
-          + (unknown.size() > 5 ? " and " + (unknown.size() - 5) + " more" : ""));
+      throw HalfBisectException.usage(
+          "precision plan names node(s) that model "
+              + graph.name()
+              + " does not have: "
+              + String.join(", ", unknown.subList(0, Math.min(5, unknown.size())))
+              + (unknown.size() > 5 ? " and " + (unknown.size() - 5) + " more" : ""));
     }
     return with(specs, given, reference, candidate, tolerance, samples, seed, p, outDir, listener);
   }
@@ -275,7 +363,10 @@ public final class HalfBisect {
     return run(Operations::diagnose);
   }
 
-  /** Where and why without the fix: layerwise and amplify in one report with root causes (no precision search). */
+  /**
+   * Where and why without the fix: layerwise and amplify in one report with root causes (no
+   * precision search).
+   */
   public DiagnosisResult explain() {
     return run(Operations::explain);
   }
@@ -313,13 +404,16 @@ public final class HalfBisect {
     List<String> notes = new ArrayList<>();
     List<Map<String, Tensor>> data = InputPlan.build(graph, specs, given, samples, seed, notes);
     try {
-      return op.apply(new Operations(graph, b[0], b[1], plan, tolerance, data, listener, outDir, notes, search,
-          limits));
+      return op.apply(
+          new Operations(
+              graph, b[0], b[1], plan, tolerance, data, listener, outDir, notes, search, limits));
     } catch (HalfBisectException e) {
       throw e;
     } catch (RuntimeException e) {
-      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, "analysis of " + graph.name() + " failed: "
-          + e.getMessage(), e);
+      throw new HalfBisectException(
+          HalfBisectException.Kind.BACKEND,
+          "analysis of " + graph.name() + " failed: " + e.getMessage(),
+          e);
     } finally {
       listener.finished();
     }
@@ -334,13 +428,19 @@ public final class HalfBisect {
     if (t != null) {
       trt = t.availability().available();
     }
-    BackendSpec ref = reference != null ? reference : BackendSpec.parse(trt ? "trt:fp32" : "ort:fp32");
-    BackendSpec cand = candidate != null ? candidate : BackendSpec.parse(trt ? "trt:fp16" : "ort:fp16-emulated");
+    BackendSpec ref =
+        reference != null ? reference : BackendSpec.parse(trt ? "trt:fp32" : "ort:fp32");
+    BackendSpec cand =
+        candidate != null ? candidate : BackendSpec.parse(trt ? "trt:fp16" : "ort:fp16-emulated");
     for (BackendSpec s : new BackendSpec[] {ref, cand}) {
       if (!Backends.all().containsKey(s.backend())) {
-        throw new HalfBisectException(HalfBisectException.Kind.BACKEND, "default backend " + s
-            + " is not on the class path; available backends: " + String.join(", ", Backends.all().keySet())
-            + " (choose with reference(...)/candidate(...) or --reference/--candidate)");
+        throw new HalfBisectException(
+            HalfBisectException.Kind.BACKEND,
+            "default backend "
+                + s
+                + " is not on the class path; available backends: "
+                + String.join(", ", Backends.all().keySet())
+                + " (choose with reference(...)/candidate(...) or --reference/--candidate)");
       }
     }
     return new BackendSpec[] {ref, cand};

@@ -3,9 +3,9 @@ package dev.halfbisect.api;
 import com.google.common.collect.ImmutableList;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.backend.TensorInfo;
 import dev.halfbisect.core.data.InputGenerator;
 import dev.halfbisect.core.data.InputSpec;
-import dev.halfbisect.core.backend.TensorInfo;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -19,12 +19,15 @@ import java.util.stream.Collectors;
  * the model, and validates them against its declared inputs before any backend starts.
  *
  * <p>Inputs not given are derived from the model's declared input: a symbolic dim shared with a
- * given input takes its size; other unknown dims become 1 for the first (batch) axis and 128 for the others when the input is an integer (token ids, masks) or 64
- * when it is a float; integers named like {@code *mask*} are all 1, like {@code *type*} all 0, other
- * integers uniform in [0, 1000) (token ids); floats uniform in [-1, 1); bools true.
+ * given input takes its size; other unknown dims become 1 for the first (batch) axis and 128 for
+ * the others when the input is an integer (token ids, masks) or 64 when it is a float; integers
+ * named like {@code *mask*} are all 1, like {@code *type*} all 0, other integers uniform in [0,
+ * 1000) (token ids); floats uniform in [-1, 1); bools true.
  */
 final class InputPlan {
-  /** Parses {@code NAME:SHAPE:DTYPE:FILL} (core {@link InputSpec}), as a usage error when malformed. */
+  /**
+   * Parses {@code NAME:SHAPE:DTYPE:FILL} (core {@link InputSpec}), as a usage error when malformed.
+   */
   static InputSpec parse(String text) {
     try {
       return InputSpec.parse(text);
@@ -38,8 +41,11 @@ final class InputPlan {
   /** The spec used for an input that the caller did not give. */
   static InputSpec derive(TensorInfo in, List<String> dimParams, Map<String, Long> bound) {
     if (in.dtype() == null) {
-      throw new HalfBisectException(HalfBisectException.Kind.MODEL, "input '" + in.name()
-          + "' has an element type halfbisect does not handle; give it with --load-inputs");
+      throw new HalfBisectException(
+          HalfBisectException.Kind.MODEL,
+          "input '"
+              + in.name()
+              + "' has an element type halfbisect does not handle; give it with --load-inputs");
     }
     boolean integer = !in.dtype().isFloatingPoint();
     long[] shape = in.shape();
@@ -69,16 +75,28 @@ final class InputPlan {
    * Builds {@code samples} input maps: given tensors are used in every sample, specs and derived
    * inputs are drawn from {@code seed}. Adds a line per derived input to {@code notes}.
    */
-  static List<Map<String, Tensor>> build(ModelGraph g, List<InputSpec> specs, Map<String, Tensor> given, int samples,
-      long seed, List<String> notes) {
+  static List<Map<String, Tensor>> build(
+      ModelGraph g,
+      List<InputSpec> specs,
+      Map<String, Tensor> given,
+      int samples,
+      long seed,
+      List<String> notes) {
     Map<String, TensorInfo> declared = new LinkedHashMap<>();
     g.inputs().forEach(i -> declared.put(i.name(), i));
     Map<String, InputSpec> bySpec = new LinkedHashMap<>();
     for (InputSpec s : specs) {
       TensorInfo in = declared.get(s.name());
       if (in == null) {
-        throw HalfBisectException.usage("--input " + s + ": model " + g.name() + " has no input '" + s.name()
-            + "'; its inputs are " + describe(g.inputs()));
+        throw HalfBisectException.usage(
+            "--input "
+                + s
+                + ": model "
+                + g.name()
+                + " has no input '"
+                + s.name()
+                + "'; its inputs are "
+                + describe(g.inputs()));
       }
       check(in, s.dtype(), s.shape(), "--input " + s, g.hasUnknownRank(in.name()));
       bySpec.put(s.name(), s);
@@ -86,17 +104,29 @@ final class InputPlan {
     for (Map.Entry<String, Tensor> e : given.entrySet()) {
       TensorInfo in = declared.get(e.getKey());
       if (in == null) {
-        throw HalfBisectException.usage("input tensor '" + e.getKey() + "' is not an input of model " + g.name()
-            + "; its inputs are " + describe(g.inputs()));
+        throw HalfBisectException.usage(
+            "input tensor '"
+                + e.getKey()
+                + "' is not an input of model "
+                + g.name()
+                + "; its inputs are "
+                + describe(g.inputs()));
       }
-      check(in, e.getValue().dtype(), e.getValue().shape(), "input tensor '" + e.getKey() + "'",
+      check(
+          in,
+          e.getValue().dtype(),
+          e.getValue().shape(),
+          "input tensor '" + e.getKey() + "'",
           g.hasUnknownRank(in.name()));
     }
-    // Symbolic dims (batch, sequence) take the size the given inputs use, so derived inputs fit them.
+    // Symbolic dims (batch, sequence) take the size the given inputs use, so derived inputs fit
+    // them.
     Map<String, Long> bound = new HashMap<>();
     for (TensorInfo in : g.inputs()) {
-      long[] shape = bySpec.containsKey(in.name()) ? bySpec.get(in.name()).shape()
-          : given.containsKey(in.name()) ? given.get(in.name()).shape() : null;
+      long[] shape =
+          bySpec.containsKey(in.name())
+              ? bySpec.get(in.name()).shape()
+              : given.containsKey(in.name()) ? given.get(in.name()).shape() : null;
       List<String> params = g.dimParams(in.name());
       for (int i = 0; shape != null && i < Math.min(shape.length, params.size()); i++) {
         if (!params.get(i).isEmpty()) {
@@ -108,8 +138,12 @@ final class InputPlan {
     for (TensorInfo in : g.inputs()) {
       if (!bySpec.containsKey(in.name()) && !given.containsKey(in.name())) {
         if (g.hasUnknownRank(in.name())) {
-          throw HalfBisectException.usage("input '" + in.name() + "' of " + g.name()
-              + " declares no shape; give it with --input NAME:SHAPE:DTYPE:FILL or --load-inputs");
+          throw HalfBisectException.usage(
+              "input '"
+                  + in.name()
+                  + "' of "
+                  + g.name()
+                  + " declares no shape; give it with --input NAME:SHAPE:DTYPE:FILL or --load-inputs");
         }
         InputSpec d = derive(in, g.dimParams(in.name()), bound);
         bySpec.put(in.name(), d);
@@ -117,26 +151,29 @@ final class InputPlan {
       }
     }
     if (!derived.isEmpty()) {
-      notes.add("inputs not given, derived from the model: "
-          + derived.stream().map(InputSpec::toString).collect(Collectors.joining(" ")));
+      notes.add(
+          "inputs not given, derived from the model: "
+              + derived.stream().map(InputSpec::toString).collect(Collectors.joining(" ")));
     }
     ImmutableList.Builder<Map<String, Tensor>> out = ImmutableList.builder();
     for (int s = 0; s < samples; s++) {
       Map<String, Tensor> sample = new LinkedHashMap<>();
       for (TensorInfo in : g.inputs()) {
         Tensor t = given.get(in.name());
-        sample.put(in.name(), t != null ? t : InputGenerator.generate(bySpec.get(in.name()), s, seed));
+        sample.put(
+            in.name(), t != null ? t : InputGenerator.generate(bySpec.get(in.name()), s, seed));
       }
       out.add(sample);
     }
     return out.build();
   }
 
-  private static void check(TensorInfo in, DType dtype, long[] shape, String what, boolean anyRank) {
+  private static void check(
+      TensorInfo in, DType dtype, long[] shape, String what, boolean anyRank) {
     if (anyRank) {
       if (in.dtype() != dtype) {
-        throw HalfBisectException.usage(what + " is " + dtype.cliName() + " but the model expects "
-            + in.dtype().cliName());
+        throw HalfBisectException.usage(
+            what + " is " + dtype.cliName() + " but the model expects " + in.dtype().cliName());
       }
       return;
     }
@@ -145,8 +182,14 @@ final class InputPlan {
       ok = in.shape()[i] < 0 || in.shape()[i] == shape[i];
     }
     if (!ok) {
-      throw HalfBisectException.usage(what + " is " + dtype.cliName() + " [" + Tensor.shapeToString(shape)
-          + "] but the model expects " + in.describe());
+      throw HalfBisectException.usage(
+          what
+              + " is "
+              + dtype.cliName()
+              + " ["
+              + Tensor.shapeToString(shape)
+              + "] but the model expects "
+              + in.describe());
     }
   }
 

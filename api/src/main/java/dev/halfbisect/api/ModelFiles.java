@@ -17,14 +17,18 @@ final class ModelFiles {
    * of a strongly typed TensorRT build). Nodes without an FP16 form stay FP32 and are named in a
    * note; a rewrite failure becomes a note too, since the plan itself is still valid.
    */
-  static Optional<Path> writeFp16Model(ModelGraph g, PrecisionPlan plan, Path file, List<String> notes) {
+  static Optional<Path> writeFp16Model(
+      ModelGraph g, PrecisionPlan plan, Path file, List<String> notes) {
     try {
       OnnxModel m = OnnxModel.of(g.proto(), g.baseDir().orElse(null), g.name());
       Fp16Conversion.Result r = Fp16Conversion.apply(m, plan);
       r.model().save(file);
       if (!r.keptFp32NoFp16Form().isEmpty()) {
-        notes.add("model-fp16.onnx keeps " + r.keptFp32NoFp16Form().size()
-            + " node(s) in FP32 that have no FP16 form: " + String.join(", ", r.keptFp32NoFp16Form()));
+        notes.add(
+            "model-fp16.onnx keeps "
+                + r.keptFp32NoFp16Form().size()
+                + " node(s) in FP32 that have no FP16 form: "
+                + String.join(", ", r.keptFp32NoFp16Form()));
       }
       return Optional.of(file);
     } catch (OnnxModelException | IllegalArgumentException e) {

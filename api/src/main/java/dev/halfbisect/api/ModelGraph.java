@@ -72,7 +72,8 @@ final class ModelGraph {
     Map<String, Onnx.NodeProto> names = new LinkedHashMap<>();
     for (Onnx.NodeProto n : nodes) {
       if (names.put(n.getName(), n) != null) {
-        throw new HalfBisectException(HalfBisectException.Kind.MODEL,
+        throw new HalfBisectException(
+            HalfBisectException.Kind.MODEL,
             name + ": two nodes are named '" + n.getName() + "'; node names must be unique");
       }
       for (String o : n.getOutputList()) {
@@ -102,16 +103,24 @@ final class ModelGraph {
       if (!tt.hasShape()) {
         noShape.add(v.getName());
       }
-      long[] shape = tt.getShape().getDimList().stream()
-          .mapToLong(d -> d.hasDimValue() && d.getDimValue() > 0 ? d.getDimValue() : -1).toArray();
+      long[] shape =
+          tt.getShape().getDimList().stream()
+              .mapToLong(d -> d.hasDimValue() && d.getDimValue() > 0 ? d.getDimValue() : -1)
+              .toArray();
       in.add(new TensorInfo(v.getName(), DType.fromOnnxCode(tt.getElemType()), shape));
-      params.put(v.getName(), tt.getShape().getDimList().stream()
-          .map(d -> d.hasDimParam() ? d.getDimParam() : "").collect(ImmutableList.toImmutableList()));
+      params.put(
+          v.getName(),
+          tt.getShape().getDimList().stream()
+              .map(d -> d.hasDimParam() ? d.getDimParam() : "")
+              .collect(ImmutableList.toImmutableList()));
     }
     this.inputs = in.build();
     this.dimParams = ImmutableMap.copyOf(params);
     this.unknownRank = ImmutableSet.copyOf(noShape);
-    this.outputs = g.getOutputList().stream().map(Onnx.ValueInfoProto::getName).collect(ImmutableList.toImmutableList());
+    this.outputs =
+        g.getOutputList().stream()
+            .map(Onnx.ValueInfoProto::getName)
+            .collect(ImmutableList.toImmutableList());
   }
 
   private static void putType(Map<String, Integer> types, Onnx.ValueInfoProto v) {
@@ -134,13 +143,17 @@ final class ModelGraph {
     return of(m.proto(), m.baseDir().orElse(null), file.getFileName().toString());
   }
 
-  /** Wraps a model held in memory; {@code baseDir} is where its external data lives (may be null). */
+  /**
+   * Wraps a model held in memory; {@code baseDir} is where its external data lives (may be null).
+   */
   static ModelGraph of(Onnx.ModelProto p, Path baseDir, String name) {
     if (!p.hasGraph() || p.getGraph().getNodeCount() == 0) {
-      throw new HalfBisectException(HalfBisectException.Kind.MODEL, name + " is not an ONNX model with a graph (no nodes)");
+      throw new HalfBisectException(
+          HalfBisectException.Kind.MODEL, name + " is not an ONNX model with a graph (no nodes)");
     }
     if (p.getGraph().getOutputCount() == 0) {
-      throw new HalfBisectException(HalfBisectException.Kind.MODEL, name + ": the graph has no outputs");
+      throw new HalfBisectException(
+          HalfBisectException.Kind.MODEL, name + ": the graph has no outputs");
     }
     return new ModelGraph(p, baseDir, name);
   }
@@ -184,7 +197,8 @@ final class ModelGraph {
       }
     }
     if (out.size() != in.size()) {
-      throw new HalfBisectException(HalfBisectException.Kind.MODEL, model + ": the graph has a cycle");
+      throw new HalfBisectException(
+          HalfBisectException.Kind.MODEL, model + ": the graph has a cycle");
     }
     return out;
   }
@@ -236,7 +250,9 @@ final class ModelGraph {
   }
 
   boolean hasTensor(String t) {
-    return producers.containsKey(t) || initializers.containsKey(t) || inputs.stream().anyMatch(i -> i.name().equals(t));
+    return producers.containsKey(t)
+        || initializers.containsKey(t)
+        || inputs.stream().anyMatch(i -> i.name().equals(t));
   }
 
   /** Declared ONNX element type (0 when not declared). */

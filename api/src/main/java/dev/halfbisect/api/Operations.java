@@ -48,9 +48,18 @@ final class Operations {
   private final PrecisionSearch.Options search;
   private final ObservationLimits limits;
 
-  Operations(ModelGraph graph, BackendSpec reference, BackendSpec candidate, PrecisionPlan plan, Tolerance tolerance,
-      List<Map<String, Tensor>> samples, ProgressListener listener, Path outDir, List<String> notes,
-      PrecisionSearch.Options search, ObservationLimits limits) {
+  Operations(
+      ModelGraph graph,
+      BackendSpec reference,
+      BackendSpec candidate,
+      PrecisionPlan plan,
+      Tolerance tolerance,
+      List<Map<String, Tensor>> samples,
+      ProgressListener listener,
+      Path outDir,
+      List<String> notes,
+      PrecisionSearch.Options search,
+      ObservationLimits limits) {
     this.graph = graph;
     this.reference = reference;
     this.candidate = candidate;
@@ -85,7 +94,8 @@ final class Operations {
   AmplifyResult amplify() {
     BisectContext ctx = context();
     Amplification.Result r = Amplification.analyze(ctx);
-    return new AmplifyResult(finish(ctx, ReportMapper.from(header("amplify", ctx), r, ctx.model())), r);
+    return new AmplifyResult(
+        finish(ctx, ReportMapper.from(header("amplify", ctx), r, ctx.model())), r);
   }
 
   PrecisionResult precision() {
@@ -95,7 +105,8 @@ final class Operations {
       r = PrecisionSearch.run(ctx, search);
     }
     List<Path> files = writePlanFiles(r);
-    return new PrecisionResult(finish(ctx, ReportMapper.from(header("precision", ctx), r)), r, files);
+    return new PrecisionResult(
+        finish(ctx, ReportMapper.from(header("precision", ctx), r)), r, files);
   }
 
   /**
@@ -109,8 +120,16 @@ final class Operations {
     }
     ImmutableMap.Builder<String, TensorComparison> errors = ImmutableMap.builder();
     outs.tensors().forEach(t -> errors.put(t.tensor(), t.error()));
-    return new PrecisionSearch.Result(true, true, ctx.basePlan(), ImmutableList.of(), 1.0, errors.buildKeepingLast(),
-        ImmutableList.of(new PrecisionSearch.Step("all-fp16", 0, true)), outs.candidateBuilds(), 0);
+    return new PrecisionSearch.Result(
+        true,
+        true,
+        ctx.basePlan(),
+        ImmutableList.of(),
+        1.0,
+        errors.buildKeepingLast(),
+        ImmutableList.of(new PrecisionSearch.Step("all-fp16", 0, true)),
+        outs.candidateBuilds(),
+        0);
   }
 
   ReduceResult reduce() {
@@ -120,8 +139,10 @@ final class Operations {
       Path dir = outDir != null ? outDir : Files.createTempDirectory("halfbisect-reduce");
       r = Reduce.run(ctx, dir);
     } catch (IOException e) {
-      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, "reduce could not write its files: "
-          + e.getMessage(), e);
+      throw new HalfBisectException(
+          HalfBisectException.Kind.BACKEND,
+          "reduce could not write its files: " + e.getMessage(),
+          e);
     }
     AnalysisReport rep = ReportMapper.from(header("reduce", ctx), r, graph.nodes().size());
     return new ReduceResult(finish(ctx, rep), r);
@@ -139,10 +160,13 @@ final class Operations {
     BisectContext ctx = context();
     Layerwise.Result lw = Layerwise.run(ctx);
     Amplification.Result amp = Amplification.analyze(ctx);
-    PrecisionSearch.Result ps = lw.outputsPass() || !fix ? null
-        : PrecisionSearch.run(ctx, amp, amp.candidateBuilds(), search);
+    PrecisionSearch.Result ps =
+        lw.outputsPass() || !fix
+            ? null
+            : PrecisionSearch.run(ctx, amp, amp.candidateBuilds(), search);
     List<Path> files = ps == null ? List.of() : writePlanFiles(ps);
-    AnalysisReport rep = ReportMapper.diagnose(header("diagnose", ctx), lw, null, amp, ps, ctx.model());
+    AnalysisReport rep =
+        ReportMapper.diagnose(header("diagnose", ctx), lw, null, amp, ps, ctx.model());
     return new DiagnosisResult(finish(ctx, rep), lw, amp, ps, files);
   }
 
@@ -176,11 +200,15 @@ final class Operations {
     try {
       r.writeArtifacts(outDir);
     } catch (IOException e) {
-      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, "cannot write the plan files under " + outDir
-          + ": " + e.getMessage(), e);
+      throw new HalfBisectException(
+          HalfBisectException.Kind.BACKEND,
+          "cannot write the plan files under " + outDir + ": " + e.getMessage(),
+          e);
     }
-    List<Path> files = new ArrayList<>(List.of(outDir.resolve("plan.json"), outDir.resolve("trtexec-flags.txt")));
-    ModelFiles.writeFp16Model(graph, r.plan(), outDir.resolve("model-fp16.onnx"), notes).ifPresent(files::add);
+    List<Path> files =
+        new ArrayList<>(List.of(outDir.resolve("plan.json"), outDir.resolve("trtexec-flags.txt")));
+    ModelFiles.writeFp16Model(graph, r.plan(), outDir.resolve("model-fp16.onnx"), notes)
+        .ifPresent(files::add);
     return files;
   }
 
@@ -188,11 +216,16 @@ final class Operations {
     Backend ref = resolve(reference, "reference");
     Backend cand = resolve(candidate, "candidate");
     OnnxModel model = OnnxModel.of(graph.proto(), graph.baseDir().orElse(null), graph.name());
-    BisectContext.Builder b = BisectContext.builder(model, ref,
-            BuildOptions.of(reference.mode(), PrecisionPlan.allFp32()), cand, BuildOptions.of(candidate.mode(), plan))
-        .tolerance(tolerance)
-        .samples(samples)
-        .listener(new ListenerAdapter(listener));
+    BisectContext.Builder b =
+        BisectContext.builder(
+                model,
+                ref,
+                BuildOptions.of(reference.mode(), PrecisionPlan.allFp32()),
+                cand,
+                BuildOptions.of(candidate.mode(), plan))
+            .tolerance(tolerance)
+            .samples(samples)
+            .listener(new ListenerAdapter(listener));
     limits.applyTo(b);
     BisectContext ctx = b.build();
     preflight(ctx);
@@ -208,15 +241,16 @@ final class Operations {
     }
     var a = b.availability();
     if (!a.available()) {
-      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, role + " backend " + spec
-          + " is not available: " + a.reason());
+      throw new HalfBisectException(
+          HalfBisectException.Kind.BACKEND,
+          role + " backend " + spec + " is not available: " + a.reason());
     }
     return b;
   }
 
   /**
-   * Runs the reference and the candidate once on the graph outputs, so that an unreadable model,
-   * an unbuildable mode or inputs that do not fit are errors rather than a report of failed probes.
+   * Runs the reference and the candidate once on the graph outputs, so that an unreadable model, an
+   * unbuildable mode or inputs that do not fit are errors rather than a report of failed probes.
    * Both runs go through the context's prober: the reference values stay cached and the candidate
    * probe is the one compare, precision search and diagnose start with, so no build is repeated
    * (with TensorRT a build takes seconds).
@@ -229,23 +263,36 @@ final class Operations {
       Map<String, String> missing = ctx.prober().referenceUnavailable();
       if (!missing.isEmpty()) {
         Map.Entry<String, String> first = missing.entrySet().iterator().next();
-        throw new HalfBisectException(HalfBisectException.Kind.BACKEND, reference + " cannot run " + graph.name()
-            + " (graph output " + first.getKey() + "): " + first.getValue());
+        throw new HalfBisectException(
+            HalfBisectException.Kind.BACKEND,
+            reference
+                + " cannot run "
+                + graph.name()
+                + " (graph output "
+                + first.getKey()
+                + "): "
+                + first.getValue());
       }
       if (floatOutputs.isEmpty()) {
-        throw HalfBisectException.usage(graph.name() + " has no float graph output: there is nothing to compare");
+        throw HalfBisectException.usage(
+            graph.name() + " has no float graph output: there is nothing to compare");
       }
-      ProbeResult r = ctx.prober().probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), floatOutputs));
+      ProbeResult r =
+          ctx.prober()
+              .probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), floatOutputs));
       if (r.status() == ProbeResult.Status.BUILD_FAILED || r.status() == ProbeResult.Status.CRASH) {
-        throw new HalfBisectException(HalfBisectException.Kind.BACKEND, candidate + " cannot run " + graph.name()
-            + ": " + r.message());
+        throw new HalfBisectException(
+            HalfBisectException.Kind.BACKEND,
+            candidate + " cannot run " + graph.name() + ": " + r.message());
       }
     } catch (HalfBisectException e) {
       throw e;
     } catch (IllegalArgumentException e) {
-      throw HalfBisectException.usage("the inputs do not fit " + graph.name() + ": " + e.getMessage());
+      throw HalfBisectException.usage(
+          "the inputs do not fit " + graph.name() + ": " + e.getMessage());
     } catch (RuntimeException e) {
-      throw new HalfBisectException(HalfBisectException.Kind.BACKEND, "running " + graph.name() + " failed: " + e, e);
+      throw new HalfBisectException(
+          HalfBisectException.Kind.BACKEND, "running " + graph.name() + " failed: " + e, e);
     }
   }
 

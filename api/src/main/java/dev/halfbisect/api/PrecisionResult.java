@@ -34,7 +34,10 @@ public final class PrecisionResult extends AnalysisResult {
     return result.fp16Fraction();
   }
 
-  /** Files written under the output folder (plan.json, trtexec-flags.txt, model-fp16.onnx); empty without one. */
+  /**
+   * Files written under the output folder (plan.json, trtexec-flags.txt, model-fp16.onnx); empty
+   * without one.
+   */
   public List<Path> files() {
     return files;
   }

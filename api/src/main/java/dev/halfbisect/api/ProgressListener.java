@@ -6,13 +6,14 @@ package dev.halfbisect.api;
  */
 public interface ProgressListener {
   /** A listener that ignores everything. */
-  ProgressListener NONE = new ProgressListener() {
-    @Override
-    public void phase(String name, int totalSteps) {}
+  ProgressListener NONE =
+      new ProgressListener() {
+        @Override
+        public void phase(String name, int totalSteps) {}
 
-    @Override
-    public void step(int done, String message) {}
-  };
+        @Override
+        public void step(int done, String message) {}
+      };
 
   /** A new phase begins ({@code totalSteps} may be -1 when unknown). */
   void phase(String name, int totalSteps);

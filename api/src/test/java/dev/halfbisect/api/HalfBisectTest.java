@@ -10,12 +10,12 @@ import dev.halfbisect.bisect.Amplification;
 import dev.halfbisect.bisect.FirstDivergence;
 import dev.halfbisect.bisect.Layerwise;
 import dev.halfbisect.bisect.testing.InterpreterBackend;
-import dev.halfbisect.report.AnalysisReport;
-import dev.halfbisect.report.ConsoleRenderer;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.core.verdict.CheckMode;
 import dev.halfbisect.core.verdict.Tolerance;
+import dev.halfbisect.report.AnalysisReport;
+import dev.halfbisect.report.ConsoleRenderer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -28,7 +28,9 @@ class HalfBisectTest {
 
   private HalfBisect overflow() {
     return HalfBisect.model(TestModels.overflow(), null, "overflow.onnx")
-        .reference("interp:fp32").candidate("interp:fp16-emulated").samples(2);
+        .reference("interp:fp32")
+        .candidate("interp:fp16-emulated")
+        .samples(2);
   }
 
   private static JsonNode json(AnalysisResult r) throws Exception {
@@ -39,34 +41,47 @@ class HalfBisectTest {
   void compareFailsOnOverflowAndPassesOnHealthyModel() throws Exception {
     CompareResult r = overflow().compare();
     assertThat(r.passed()).isFalse();
-    assertThat(r.outputs()).singleElement().satisfies(t -> {
-      assertThat(t.tensor()).isEqualTo("out");
-      assertThat(t.pass()).isFalse();
-    });
+    assertThat(r.outputs())
+        .singleElement()
+        .satisfies(
+            t -> {
+              assertThat(t.tensor()).isEqualTo("out");
+              assertThat(t.pass()).isFalse();
+            });
     JsonNode j = json(r);
     assertThat(j.path("schema").asText()).isEqualTo("halfbisect/1");
     assertThat(j.path("command").asText()).isEqualTo("compare");
     assertThat(j.path("verdict").asText()).isEqualTo("fail");
     assertThat(j.path("builds").asInt()).isEqualTo(1);
-    assertThat(j.path("warnings").toString()).contains("derived from the model", "x:1x16:float32:-1..1");
+    assertThat(j.path("warnings").toString())
+        .contains("derived from the model", "x:1x16:float32:-1..1");
 
-    CompareResult ok = HalfBisect.model(TestModels.healthy(), null, "healthy")
-        .reference("interp:fp32").candidate("interp:fp16-emulated").compare();
+    CompareResult ok =
+        HalfBisect.model(TestModels.healthy(), null, "healthy")
+            .reference("interp:fp32")
+            .candidate("interp:fp16-emulated")
+            .compare();
     assertThat(ok.passed()).isTrue();
     assertThat(ok.outputs().get(0).error().normalizedError()).isGreaterThan(0).isLessThan(1e-2);
-    assertThat(InterpreterBackend.openSessions()).as("sessions closed after each operation").isZero();
+    assertThat(InterpreterBackend.openSessions())
+        .as("sessions closed after each operation")
+        .isZero();
   }
 
   @Test
   void layerwiseFindsTheOverflowingPow() throws Exception {
     LayerwiseResult r = overflow().layerwise();
-    assertThat(r.tensors()).extracting(Layerwise.TensorReport::tensor)
+    assertThat(r.tensors())
+        .extracting(Layerwise.TensorReport::tensor)
         .containsExactly("scaled", "squared", "shrunk", "out");
     assertThat(r.tensors().get(0).pass()).isTrue();
-    assertThat(r.firstFailing()).get().satisfies(t -> {
-      assertThat(t.node()).isEqualTo("square");
-      assertThat(t.opType()).isEqualTo("Pow");
-    });
+    assertThat(r.firstFailing())
+        .get()
+        .satisfies(
+            t -> {
+              assertThat(t.node()).isEqualTo("square");
+              assertThat(t.opType()).isEqualTo("Pow");
+            });
     JsonNode j = json(r);
     assertThat(j.path("tensors").get(1).path("verdict").asText()).isEqualTo("fail");
     assertThat(j.path("firstFailing").path("node").asText()).isEqualTo("square");
@@ -75,7 +90,10 @@ class HalfBisectTest {
   @Test
   void bisectNeedsFewerObservedTensorsAndAgreesWithLayerwise() throws Exception {
     BisectResult r = overflow().bisect();
-    assertThat(r.divergence()).get().extracting(FirstDivergence.Divergence::tensor).isEqualTo("squared");
+    assertThat(r.divergence())
+        .get()
+        .extracting(FirstDivergence.Divergence::tensor)
+        .isEqualTo("squared");
     JsonNode j = json(r);
     assertThat(j.path("firstFailing").path("node").asText()).isEqualTo("square");
     assertThat(j.path("firstFailing").path("opType").asText()).isEqualTo("Pow");
@@ -117,8 +135,11 @@ class HalfBisectTest {
     assertThat(r.nodes()).contains("square");
     assertThat(r.model()).get().satisfies(p -> assertThat(p).startsWith(tmp).isRegularFile());
     // The reduced model is a valid model on its own and still fails.
-    HalfBisect reduced = HalfBisect.model(r.model().orElseThrow()).reference("interp:fp32")
-        .candidate("interp:fp16-emulated").loadInputs(r.result().inputsNpz().orElseThrow());
+    HalfBisect reduced =
+        HalfBisect.model(r.model().orElseThrow())
+            .reference("interp:fp32")
+            .candidate("interp:fp16-emulated")
+            .loadInputs(r.result().inputsNpz().orElseThrow());
     assertThat(reduced.compare().passed()).isFalse();
   }
 
@@ -127,7 +148,9 @@ class HalfBisectTest {
     DiagnosisResult d = overflow().diagnose();
     assertThat(d.passed()).isFalse();
     assertThat(d.firstFailing()).get().extracting(Layerwise.TensorReport::node).isEqualTo("square");
-    assertThat(d.precision()).get().satisfies(p -> assertThat(p.plan().fp32Nodes()).contains("square"));
+    assertThat(d.precision())
+        .get()
+        .satisfies(p -> assertThat(p.plan().fp32Nodes()).contains("square"));
     JsonNode j = json(d);
     assertThat(j.path("fp32Nodes").toString()).contains("square");
     assertThat(ConsoleRenderer.render(d.report())).contains("square");
@@ -148,24 +171,33 @@ class HalfBisectTest {
   void validationIsEagerWithMessages() throws Exception {
     HalfBisect hb = overflow();
     assertThatThrownBy(() -> HalfBisect.model(tmp.resolve("missing.onnx")))
-        .isInstanceOf(HalfBisectException.class).hasMessageContaining("model file not found")
-        .extracting(e -> ((HalfBisectException) e).kind()).isEqualTo(HalfBisectException.Kind.USAGE);
+        .isInstanceOf(HalfBisectException.class)
+        .hasMessageContaining("model file not found")
+        .extracting(e -> ((HalfBisectException) e).kind())
+        .isEqualTo(HalfBisectException.Kind.USAGE);
     Path junk = Files.writeString(tmp.resolve("junk.onnx"), "this is not protobuf \u0000\u0001");
-    assertThatThrownBy(() -> HalfBisect.model(junk)).isInstanceOf(HalfBisectException.class)
-        .extracting(e -> ((HalfBisectException) e).kind()).isEqualTo(HalfBisectException.Kind.MODEL);
-    assertThatThrownBy(() -> hb.reference("nope:fp32")).hasMessageContaining("unknown backend 'nope'");
-    assertThatThrownBy(() -> hb.candidate("interp:int8")).hasMessageContaining("has no mode 'int8'");
+    assertThatThrownBy(() -> HalfBisect.model(junk))
+        .isInstanceOf(HalfBisectException.class)
+        .extracting(e -> ((HalfBisectException) e).kind())
+        .isEqualTo(HalfBisectException.Kind.MODEL);
+    assertThatThrownBy(() -> hb.reference("nope:fp32"))
+        .hasMessageContaining("unknown backend 'nope'");
+    assertThatThrownBy(() -> hb.candidate("interp:int8"))
+        .hasMessageContaining("has no mode 'int8'");
     assertThatThrownBy(() -> hb.candidate("interp")).hasMessageContaining("BACKEND:MODE");
-    assertThatThrownBy(() -> hb.input("y:1x16:float32:0")).hasMessageContaining("has no input 'y'")
+    assertThatThrownBy(() -> hb.input("y:1x16:float32:0"))
+        .hasMessageContaining("has no input 'y'")
         .hasMessageContaining("x float32 [1x16]");
-    assertThatThrownBy(() -> hb.input("x:1x8:float32:0")).hasMessageContaining("expects x float32 [1x16]");
+    assertThatThrownBy(() -> hb.input("x:1x8:float32:0"))
+        .hasMessageContaining("expects x float32 [1x16]");
     assertThatThrownBy(() -> hb.input("x:1x16:int64:0")).hasMessageContaining("is int64");
     assertThatThrownBy(() -> hb.input("x:1x16")).hasMessageContaining("NAME:SHAPE:DTYPE:FILL");
     assertThatThrownBy(() -> hb.input("x:1x16:float32:a..b")).hasMessageContaining("LO..HI");
     assertThatThrownBy(() -> hb.plan(PrecisionPlan.fp16Except(List.of("square", "nosuch"))))
         .hasMessageContaining("nosuch");
     assertThatThrownBy(() -> hb.samples(0)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> hb.loadInputs(tmp.resolve("none.npz"))).hasMessageContaining("none.npz");
+    assertThatThrownBy(() -> hb.loadInputs(tmp.resolve("none.npz")))
+        .hasMessageContaining("none.npz");
     // Immutability: the failed calls did not change hb, and configured copies leave hb as it was.
     HalfBisect other = hb.tolerance(Tolerance.normalized(0.5));
     assertThat(hb.tolerance()).isEqualTo(Tolerance.fp16Default());
@@ -174,18 +206,32 @@ class HalfBisectTest {
 
   @Test
   void backendErrorsAreReportedAsBackendKind() {
-    HalfBisect hb = HalfBisect.model(TestModels.unbuildable(), null, "unbuildable")
-        .reference("interp:fp32").candidate("interp:fp16-emulated");
-    assertThatThrownBy(hb::compare).isInstanceOf(HalfBisectException.class)
+    HalfBisect hb =
+        HalfBisect.model(TestModels.unbuildable(), null, "unbuildable")
+            .reference("interp:fp32")
+            .candidate("interp:fp16-emulated");
+    assertThatThrownBy(hb::compare)
+        .isInstanceOf(HalfBisectException.class)
         .hasMessageContaining("op Fail")
-        .extracting(e -> ((HalfBisectException) e).kind()).isEqualTo(HalfBisectException.Kind.BACKEND);
+        .extracting(e -> ((HalfBisectException) e).kind())
+        .isEqualTo(HalfBisectException.Kind.BACKEND);
   }
 
   @Test
   void polygraphyStyleTolerance() {
-    assertThat(overflow().input("x:1x16:float32:0.01..0.02").tolerance(Tolerance.elementwise(1e-9, 1e-9)).compare().passed())
+    assertThat(
+            overflow()
+                .input("x:1x16:float32:0.01..0.02")
+                .tolerance(Tolerance.elementwise(1e-9, 1e-9))
+                .compare()
+                .passed())
         .isFalse();
-    assertThat(overflow().input("x:1x16:float32:0.01..0.02").tolerance(Tolerance.of(CheckMode.MEDIAN, 1, 0))
-        .compare().passed()).isTrue();
+    assertThat(
+            overflow()
+                .input("x:1x16:float32:0.01..0.02")
+                .tolerance(Tolerance.of(CheckMode.MEDIAN, 1, 0))
+                .compare()
+                .passed())
+        .isTrue();
   }
 }

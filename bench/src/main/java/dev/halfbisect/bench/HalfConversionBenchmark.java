@@ -14,14 +14,16 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * Bulk fp32 -> fp16 ({@link Half#fromFloats}) and fp16 -> fp32 ({@link Half#toFloats}) over
- * 16M elements of activations-like data (Gaussian, a few outliers beyond the FP16 range and
- * some subnormal-size values). One op = one array of {@code size} elements.
+ * Bulk fp32 -> fp16 ({@link Half#fromFloats}) and fp16 -> fp32 ({@link Half#toFloats}) over 16M
+ * elements of activations-like data (Gaussian, a few outliers beyond the FP16 range and some
+ * subnormal-size values). One op = one array of {@code size} elements.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
 public class HalfConversionBenchmark {
   @Param({"16777216"})
   public int size;

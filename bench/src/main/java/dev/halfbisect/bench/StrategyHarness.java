@@ -5,7 +5,6 @@ import dev.halfbisect.bisect.Amplification;
 import dev.halfbisect.bisect.BisectContext;
 import dev.halfbisect.bisect.FirstDivergence;
 import dev.halfbisect.bisect.Layerwise;
-import dev.halfbisect.bisect.ModelGraph;
 import dev.halfbisect.bisect.PrecisionSearch;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.Backend;
@@ -49,9 +48,13 @@ public final class StrategyHarness {
   /** A chain of {@code n} nodes on a [1, width] float input with the overflow planted at 70%. */
   public static OnnxModel chain(int n, int width) {
     int plant = (int) (n * 0.7);
-    Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder().setName("chain" + n)
-        .addInput(value("x", width)).addOutput(value("y", width))
-        .addInitializer(scalar("big", 1e4f)).addInitializer(scalar("small", 1e-4f));
+    Onnx.GraphProto.Builder g =
+        Onnx.GraphProto.newBuilder()
+            .setName("chain" + n)
+            .addInput(value("x", width))
+            .addOutput(value("y", width))
+            .addInitializer(scalar("big", 1e4f))
+            .addInitializer(scalar("small", 1e-4f));
     String prev = "x";
     for (int i = 0; i < n; i++) {
       String out = i == n - 1 ? "y" : "t" + i;
@@ -64,8 +67,13 @@ public final class StrategyHarness {
       g.addNode(node.setName((i == plant ? "plant/" : "n/") + node.getOpType() + "_" + i));
       prev = out;
     }
-    Onnx.ModelProto m = Onnx.ModelProto.newBuilder().setIrVersion(8).setProducerName("halfbisect-bench")
-        .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(17)).setGraph(g).build();
+    Onnx.ModelProto m =
+        Onnx.ModelProto.newBuilder()
+            .setIrVersion(8)
+            .setProducerName("halfbisect-bench")
+            .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(17))
+            .setGraph(g)
+            .build();
     return OnnxModel.of(m, null, "chain" + n + ".onnx");
   }
 
@@ -80,15 +88,30 @@ public final class StrategyHarness {
   }
 
   private static Onnx.ValueInfoProto value(String name, int width) {
-    return Onnx.ValueInfoProto.newBuilder().setName(name).setType(Onnx.TypeProto.newBuilder().setTensorType(
-        Onnx.TypeProto.Tensor.newBuilder().setElemType(1).setShape(Onnx.TensorShapeProto.newBuilder()
-            .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(1))
-            .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(width))))).build();
+    return Onnx.ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(
+            Onnx.TypeProto.newBuilder()
+                .setTensorType(
+                    Onnx.TypeProto.Tensor.newBuilder()
+                        .setElemType(1)
+                        .setShape(
+                            Onnx.TensorShapeProto.newBuilder()
+                                .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(1))
+                                .addDim(
+                                    Onnx.TensorShapeProto.Dimension.newBuilder()
+                                        .setDimValue(width)))))
+        .build();
   }
 
   private static Onnx.TensorProto scalar(String name, float v) {
-    return Onnx.TensorProto.newBuilder().setName(name).setDataType(1)
-        .setRawData(ByteString.copyFrom(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(0, v))).build();
+    return Onnx.TensorProto.newBuilder()
+        .setName(name)
+        .setDataType(1)
+        .setRawData(
+            ByteString.copyFrom(
+                ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(0, v)))
+        .build();
   }
 
   /** Context over ORT with the default chunking (byte budget, tensor cap). */
@@ -96,11 +119,16 @@ public final class StrategyHarness {
     return contextBuilder(m, width).build();
   }
 
-  /** System properties {@code halfbisect.chunkBytes} and {@code halfbisect.maxChunkTensors} override the defaults. */
+  /**
+   * System properties {@code halfbisect.chunkBytes} and {@code halfbisect.maxChunkTensors} override
+   * the defaults.
+   */
   private static BisectContext.Builder contextBuilder(OnnxModel m, int width) {
     Backend ort = Backends.get("ort");
-    BisectContext.Builder b = BisectContext.builder(m, ort, BuildOptions.of("fp32"), ort,
-        BuildOptions.of("fp16-emulated")).samples(List.of(input(width, 7)));
+    BisectContext.Builder b =
+        BisectContext.builder(
+                m, ort, BuildOptions.of("fp32"), ort, BuildOptions.of("fp16-emulated"))
+            .samples(List.of(input(width, 7)));
     Long bytes = Long.getLong("halfbisect.chunkBytes");
     Integer cap = Integer.getInteger("halfbisect.maxChunkTensors");
     if (bytes != null) {
@@ -120,7 +148,8 @@ public final class StrategyHarness {
   }
 
   static void graph(int[] sizes) {
-    System.out.println("| nodes | build proto | serialize | parse+index (load) | MarkOutputs.allFloat | Extract (x -> mid) |");
+    System.out.println(
+        "| nodes | build proto | serialize | parse+index (load) | MarkOutputs.allFloat | Extract (x -> mid) |");
     System.out.println("|---|---|---|---|---|---|");
     for (int n : sizes) {
       for (int rep = 0; rep < 3; rep++) { // third repetition reported (warm JIT)
@@ -139,15 +168,23 @@ public final class StrategyHarness {
         Extract.subgraph(loaded, List.of("x"), List.of(mid)).index();
         long t5 = System.nanoTime();
         if (rep == 2) {
-          System.out.printf(Locale.ROOT, "| %,d | %.0f ms | %.0f ms | %.0f ms | %.0f ms | %.0f ms |%n", n,
-              (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6, (t4 - t3) / 1e6, (t5 - t4) / 1e6);
+          System.out.printf(
+              Locale.ROOT,
+              "| %,d | %.0f ms | %.0f ms | %.0f ms | %.0f ms | %.0f ms |%n",
+              n,
+              (t1 - t0) / 1e6,
+              (t2 - t1) / 1e6,
+              (t3 - t2) / 1e6,
+              (t4 - t3) / 1e6,
+              (t5 - t4) / 1e6);
         }
       }
     }
   }
 
   static void strategies(int[] sizes, List<String> which) {
-    System.out.println("| nodes | strategy | candidate builds | reference builds | bound | wall | answer |");
+    System.out.println(
+        "| nodes | strategy | candidate builds | reference builds | bound | wall | answer |");
     System.out.println("|---|---|---|---|---|---|---|");
     for (int n : sizes) {
       OnnxModel m = chain(n, 16);
@@ -158,38 +195,60 @@ public final class StrategyHarness {
         String bound = "";
         String answer;
         switch (s) {
-          case "layerwise": {
-            Layerwise.Result r = Layerwise.run(ctx);
-            builds = Integer.toString(r.candidateBuilds());
-            bound = "ceil(" + n + "/" + ctx.maxChunkTensors() + ") (cap; " + (ctx.chunkBytes() >> 20) + " MiB budget)";
-            answer = r.firstFailing().map(t -> t.node()).orElse("none");
-            break;
-          }
-          case "bisect": {
-            FirstDivergence.Result r = FirstDivergence.search(ctx);
-            builds = Integer.toString(r.candidateBuilds());
-            bound = Integer.toString(r.buildBound()) + " (ceil(log2 N)+1 = "
-                + (64 - Long.numberOfLeadingZeros(n - 1) + 1) + ")";
-            answer = r.divergence().map(d -> d.node()).orElse("none");
-            break;
-          }
-          case "amplify": {
-            Amplification.Result r = Amplification.analyze(ctx);
-            builds = Integer.toString(r.candidateBuilds());
-            answer = "top " + (r.ranking().isEmpty() ? "none" : r.ranking().get(0));
-            break;
-          }
-          case "precision": {
-            PrecisionSearch.Result r = PrecisionSearch.run(ctx);
-            builds = r.searchBuilds() + " (+" + r.seedBuilds() + " seeding)";
-            answer = r.fp32Nodes().toString();
-            break;
-          }
+          case "layerwise":
+            {
+              Layerwise.Result r = Layerwise.run(ctx);
+              builds = Integer.toString(r.candidateBuilds());
+              bound =
+                  "ceil("
+                      + n
+                      + "/"
+                      + ctx.maxChunkTensors()
+                      + ") (cap; "
+                      + (ctx.chunkBytes() >> 20)
+                      + " MiB budget)";
+              answer = r.firstFailing().map(t -> t.node()).orElse("none");
+              break;
+            }
+          case "bisect":
+            {
+              FirstDivergence.Result r = FirstDivergence.search(ctx);
+              builds = Integer.toString(r.candidateBuilds());
+              bound =
+                  Integer.toString(r.buildBound())
+                      + " (ceil(log2 N)+1 = "
+                      + (64 - Long.numberOfLeadingZeros(n - 1) + 1)
+                      + ")";
+              answer = r.divergence().map(d -> d.node()).orElse("none");
+              break;
+            }
+          case "amplify":
+            {
+              Amplification.Result r = Amplification.analyze(ctx);
+              builds = Integer.toString(r.candidateBuilds());
+              answer = "top " + (r.ranking().isEmpty() ? "none" : r.ranking().get(0));
+              break;
+            }
+          case "precision":
+            {
+              PrecisionSearch.Result r = PrecisionSearch.run(ctx);
+              builds = r.searchBuilds() + " (+" + r.seedBuilds() + " seeding)";
+              answer = r.fp32Nodes().toString();
+              break;
+            }
           default:
             throw new IllegalArgumentException("unknown strategy " + s);
         }
-        System.out.printf(Locale.ROOT, "| %,d | %s | %s | %d | %s | %.1f s | %s |%n", n, s, builds,
-            ctx.prober().referenceBuilds(), bound, (System.nanoTime() - t0) / 1e9, answer);
+        System.out.printf(
+            Locale.ROOT,
+            "| %,d | %s | %s | %d | %s | %.1f s | %s |%n",
+            n,
+            s,
+            builds,
+            ctx.prober().referenceBuilds(),
+            bound,
+            (System.nanoTime() - t0) / 1e9,
+            answer);
       }
     }
   }
@@ -203,58 +262,100 @@ public final class StrategyHarness {
     Map<String, Tensor> sample = MiniLmModel.sample(seq, new SplittableRandom(11)::nextInt);
     long t0 = System.nanoTime();
     OnnxModel m = OnnxModel.load(file);
-    System.out.printf(Locale.ROOT, "MiniLM: %d nodes, load+index %.2f s%n", m.graph().getNodeCount(),
+    System.out.printf(
+        Locale.ROOT,
+        "MiniLM: %d nodes, load+index %.2f s%n",
+        m.graph().getNodeCount(),
         (System.nanoTime() - t0) / 1e9);
     Backend ort = Backends.get("ort");
-    BisectContext probe = BisectContext.builder(m, ort, BuildOptions.of("fp32"), ort, BuildOptions.of("fp16-emulated"))
-        .samples(List.of(sample)).build();
+    BisectContext probe =
+        BisectContext.builder(
+                m, ort, BuildOptions.of("fp32"), ort, BuildOptions.of("fp16-emulated"))
+            .samples(List.of(sample))
+            .build();
     String out = probe.model().graphOutputs().get(0);
-    double err = probe.prober().probe(dev.halfbisect.bisect.ProbeSpec.full(dev.halfbisect.bisect.ProbeSpec.Side.CANDIDATE,
-        dev.halfbisect.core.plan.PrecisionPlan.allFp16(), List.of(out))).tensor(out).get().normalizedError();
-    System.out.printf(Locale.ROOT, "all-FP16 output normalized error %.3g; tolerance set to %.3g%n", err, 0.9 * err);
+    double err =
+        probe
+            .prober()
+            .probe(
+                dev.halfbisect.bisect.ProbeSpec.full(
+                    dev.halfbisect.bisect.ProbeSpec.Side.CANDIDATE,
+                    dev.halfbisect.core.plan.PrecisionPlan.allFp16(),
+                    List.of(out)))
+            .tensor(out)
+            .get()
+            .normalizedError();
+    System.out.printf(
+        Locale.ROOT,
+        "all-FP16 output normalized error %.3g; tolerance set to %.3g%n",
+        err,
+        0.9 * err);
     System.out.println("| strategy | candidate builds | wall | answer |");
     System.out.println("|---|---|---|---|");
     for (String s : which) {
-      BisectContext ctx = BisectContext.builder(m, ort, BuildOptions.of("fp32"), ort, BuildOptions.of("fp16-emulated"))
-          .samples(List.of(sample)).tolerance(dev.halfbisect.core.verdict.Tolerance.normalized(0.9 * err))
-          .chunkSize(128).build();
+      BisectContext ctx =
+          BisectContext.builder(
+                  m, ort, BuildOptions.of("fp32"), ort, BuildOptions.of("fp16-emulated"))
+              .samples(List.of(sample))
+              .tolerance(dev.halfbisect.core.verdict.Tolerance.normalized(0.9 * err))
+              .chunkSize(128)
+              .build();
       long t1 = System.nanoTime();
       String builds;
       String answer;
       switch (s) {
-        case "layerwise": {
-          Layerwise.Result lw = Layerwise.run(ctx);
-          builds = Integer.toString(lw.candidateBuilds());
-          answer = lw.tensors().size() + " tensors, first failing " + lw.firstFailing().map(t -> t.node()).orElse("none");
-          break;
-        }
-        case "bisect": {
-          FirstDivergence.Result fd = FirstDivergence.search(ctx);
-          builds = fd.candidateBuilds() + " (bound " + fd.buildBound() + ")";
-          answer = fd.divergence().map(d -> d.node()).orElse("none");
-          break;
-        }
-        case "amplify": {
-          Amplification.Result a = Amplification.analyze(ctx);
-          builds = Integer.toString(a.candidateBuilds());
-          answer = "top " + (a.ranking().isEmpty() ? "none" : a.ranking().get(0));
-          break;
-        }
-        case "precision": {
-          PrecisionSearch.Result p = PrecisionSearch.run(ctx);
-          builds = p.searchBuilds() + " (+" + p.seedBuilds() + " seeding)";
-          answer = p.fp32Nodes().size() + " nodes FP32, " + String.format(Locale.ROOT, "%.1f%%", 100 * p.fp16Fraction())
-              + " FP16";
-          break;
-        }
+        case "layerwise":
+          {
+            Layerwise.Result lw = Layerwise.run(ctx);
+            builds = Integer.toString(lw.candidateBuilds());
+            answer =
+                lw.tensors().size()
+                    + " tensors, first failing "
+                    + lw.firstFailing().map(t -> t.node()).orElse("none");
+            break;
+          }
+        case "bisect":
+          {
+            FirstDivergence.Result fd = FirstDivergence.search(ctx);
+            builds = fd.candidateBuilds() + " (bound " + fd.buildBound() + ")";
+            answer = fd.divergence().map(d -> d.node()).orElse("none");
+            break;
+          }
+        case "amplify":
+          {
+            Amplification.Result a = Amplification.analyze(ctx);
+            builds = Integer.toString(a.candidateBuilds());
+            answer = "top " + (a.ranking().isEmpty() ? "none" : a.ranking().get(0));
+            break;
+          }
+        case "precision":
+          {
+            PrecisionSearch.Result p = PrecisionSearch.run(ctx);
+            builds = p.searchBuilds() + " (+" + p.seedBuilds() + " seeding)";
+            answer =
+                p.fp32Nodes().size()
+                    + " nodes FP32, "
+                    + String.format(Locale.ROOT, "%.1f%%", 100 * p.fp16Fraction())
+                    + " FP16";
+            break;
+          }
         default:
           throw new IllegalArgumentException("unknown strategy " + s);
       }
-      System.out.printf(Locale.ROOT, "| %s | %s | %.1f s | %s |%n", s, builds, (System.nanoTime() - t1) / 1e9, answer);
+      System.out.printf(
+          Locale.ROOT,
+          "| %s | %s | %.1f s | %s |%n",
+          s,
+          builds,
+          (System.nanoTime() - t1) / 1e9,
+          answer);
     }
   }
 
-  /** Layerwise on {@code n} ops of {@code width} floats; {@code maxTensors}/{@code chunkBytes} 0 keep the defaults. */
+  /**
+   * Layerwise on {@code n} ops of {@code width} floats; {@code maxTensors}/{@code chunkBytes} 0
+   * keep the defaults.
+   */
   static void memory(int n, int width, int maxTensors, long chunkBytes) {
     OnnxModel m = chain(n, width);
     long totalBytes = (long) n * width * 4;
@@ -268,16 +369,28 @@ public final class StrategyHarness {
     BisectContext ctx = b.build();
     long t0 = System.nanoTime();
     Layerwise.Result r = Layerwise.run(ctx);
-    long peak = ManagementFactory.getMemoryPoolMXBeans().stream()
-        .filter(p -> p.getType() == java.lang.management.MemoryType.HEAP)
-        .mapToLong(p -> p.getPeakUsage().getUsed()).sum();
-    System.out.printf(Locale.ROOT, "layerwise memory: %d ops x %,d floats = %.1f GB of activations, budget %d MiB, "
+    long peak =
+        ManagementFactory.getMemoryPoolMXBeans().stream()
+            .filter(p -> p.getType() == java.lang.management.MemoryType.HEAP)
+            .mapToLong(p -> p.getPeakUsage().getUsed())
+            .sum();
+    System.out.printf(
+        Locale.ROOT,
+        "layerwise memory: %d ops x %,d floats = %.1f GB of activations, budget %d MiB, "
             + "cap %d tensors/build, max heap %d MB: %d tensors compared, %d candidate builds, %d reference builds, "
             + "first failing %s, %.1f s, peak heap %d MB%n",
-        n, width, totalBytes / 1e9, ctx.chunkBytes() >> 20, ctx.maxChunkTensors(),
-        Runtime.getRuntime().maxMemory() >> 20, r.tensors().size(), r.candidateBuilds(),
-        ctx.prober().referenceBuilds(), r.firstFailing().map(t -> t.node()).orElse("none"),
-        (System.nanoTime() - t0) / 1e9, peak >> 20);
+        n,
+        width,
+        totalBytes / 1e9,
+        ctx.chunkBytes() >> 20,
+        ctx.maxChunkTensors(),
+        Runtime.getRuntime().maxMemory() >> 20,
+        r.tensors().size(),
+        r.candidateBuilds(),
+        ctx.prober().referenceBuilds(),
+        r.firstFailing().map(t -> t.node()).orElse("none"),
+        (System.nanoTime() - t0) / 1e9,
+        peak >> 20);
   }
 
   private static int[] ints(String csv) {
@@ -286,23 +399,39 @@ public final class StrategyHarness {
 
   public static void main(String[] args) {
     String what = args.length > 0 ? args[0] : "graph";
-    System.out.println("# " + what + " on " + Runtime.getRuntime().availableProcessors() + " cores, java "
-        + System.getProperty("java.version") + ", max heap " + (Runtime.getRuntime().maxMemory() >> 20) + " MB");
+    System.out.println(
+        "# "
+            + what
+            + " on "
+            + Runtime.getRuntime().availableProcessors()
+            + " cores, java "
+            + System.getProperty("java.version")
+            + ", max heap "
+            + (Runtime.getRuntime().maxMemory() >> 20)
+            + " MB");
     switch (what) {
       case "graph":
         graph(ints(args.length > 1 ? args[1] : "1000,10000,100000"));
         break;
       case "strategies":
-        strategies(ints(args.length > 1 ? args[1] : "1000,10000"),
-            new ArrayList<>(List.of((args.length > 2 ? args[2] : "layerwise,bisect,amplify,precision").split(","))));
+        strategies(
+            ints(args.length > 1 ? args[1] : "1000,10000"),
+            new ArrayList<>(
+                List.of(
+                    (args.length > 2 ? args[2] : "layerwise,bisect,amplify,precision")
+                        .split(","))));
         break;
       case "minilm":
-        minilm(java.nio.file.Path.of(args[1]),
+        minilm(
+            java.nio.file.Path.of(args[1]),
             List.of((args.length > 2 ? args[2] : "layerwise,bisect,amplify,precision").split(",")));
         break;
       case "memory":
-        memory(args.length > 1 ? Integer.parseInt(args[1]) : 400, args.length > 2 ? Integer.parseInt(args[2]) : 4 << 20,
-            args.length > 3 ? Integer.parseInt(args[3]) : 0, args.length > 4 ? Long.parseLong(args[4]) : 0);
+        memory(
+            args.length > 1 ? Integer.parseInt(args[1]) : 400,
+            args.length > 2 ? Integer.parseInt(args[2]) : 4 << 20,
+            args.length > 3 ? Integer.parseInt(args[3]) : 0,
+            args.length > 4 ? Long.parseLong(args[4]) : 0);
         break;
       default:
         throw new IllegalArgumentException("usage: StrategyHarness graph|strategies|memory ...");

@@ -21,17 +21,17 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li><b>local error</b>: the node computed in FP16 from the FP32 golden inputs. All nodes are
- *       measured in one candidate build of a shadow graph: every float node gets a copy
- *       {@code <node>__shadow} reading the same input tensors; the plan pins every original node to
- *       FP32 and leaves the copies FP16, so the copies see golden inputs (cast to FP16 at their
- *       border, as every FP16 node's inputs are) and their outputs are observed. Nodes the shadow
- *       cannot copy (subgraphs, random or stateful ops) and nodes of a shadow build that fails even
- *       alone are measured one by one: the node alone, its inputs fed golden reference values.</li>
+ *       measured in one candidate build of a shadow graph: every float node gets a copy {@code
+ *       <node>__shadow} reading the same input tensors; the plan pins every original node to FP32
+ *       and leaves the copies FP16, so the copies see golden inputs (cast to FP16 at their border,
+ *       as every FP16 node's inputs are) and their outputs are observed. Nodes the shadow cannot
+ *       copy (subgraphs, random or stateful ops) and nodes of a shadow build that fails even alone
+ *       are measured one by one: the node alone, its inputs fed golden reference values.
  *   <li><b>inherited error</b>: the largest candidate error among its float inputs in the normal
- *       FP16 run (0 for graph inputs and weights).</li>
- *   <li><b>output error</b>: its output's error in the normal FP16 run.</li>
+ *       FP16 run (0 for graph inputs and weights).
+ *   <li><b>output error</b>: its output's error in the normal FP16 run.
  *   <li><b>amplification</b> = output error / inherited error (NaN when nothing is inherited), and
- *       <b>contribution</b> = output error - inherited error (the error this node adds).</li>
+ *       <b>contribution</b> = output error - inherited error (the error this node adds).
  * </ul>
  *
  * Errors are normalized errors, worst over samples and outputs. Results are aggregated per op type
@@ -39,17 +39,39 @@ import org.slf4j.LoggerFactory;
  */
 public final class Amplification {
   private static final Logger LOG = LoggerFactory.getLogger(Amplification.class);
-  private static final Set<String> NOT_SHADOWABLE = Set.of("RandomNormal", "RandomUniform", "RandomNormalLike",
-      "RandomUniformLike", "Multinomial", "Bernoulli", "Dropout", "If", "Loop", "Scan");
+  private static final Set<String> NOT_SHADOWABLE =
+      Set.of(
+          "RandomNormal",
+          "RandomUniform",
+          "RandomNormalLike",
+          "RandomUniformLike",
+          "Multinomial",
+          "Bernoulli",
+          "Dropout",
+          "If",
+          "Loop",
+          "Scan");
 
   private Amplification() {}
 
   /** How a node's local error was measured. */
-  public enum Method { SHADOW, SINGLE_NODE, NOT_MEASURED }
+  public enum Method {
+    SHADOW,
+    SINGLE_NODE,
+    NOT_MEASURED
+  }
 
   /** One node. Errors are normalized errors (worst sample, worst float output). */
-  public record NodeAmplification(String node, String opType, int topoPosition, double localError,
-      boolean localPass, double inputError, double outputError, double amplification, double contribution,
+  public record NodeAmplification(
+      String node,
+      String opType,
+      int topoPosition,
+      double localError,
+      boolean localPass,
+      double inputError,
+      double outputError,
+      double amplification,
+      double contribution,
       Method method) {
     /** Ranking score: what the node adds, whether born in it or amplified by it. */
     public double score() {
@@ -58,12 +80,23 @@ public final class Amplification {
   }
 
   /** Aggregate over the nodes of one op type. */
-  public record OpTypeStats(String opType, int count, double maxLocalError, double meanLocalError,
-      double maxOutputError, double maxAmplification, int localFailures) {}
+  public record OpTypeStats(
+      String opType,
+      int count,
+      double maxLocalError,
+      double meanLocalError,
+      double maxOutputError,
+      double maxAmplification,
+      int localFailures) {}
 
   /** One motif: error into it, out of it, worst local error inside it. */
-  public record MotifAmplification(Motifs.Motif motif, double inputError, double outputError, double maxLocalError,
-      double amplification, double contribution) {
+  public record MotifAmplification(
+      Motifs.Motif motif,
+      double inputError,
+      double outputError,
+      double maxLocalError,
+      double amplification,
+      double contribution) {
     public double score() {
       return maxNanLow(maxLocalError, contribution);
     }
@@ -78,9 +111,14 @@ public final class Amplification {
    * @param candidateBuilds candidate builds made
    * @param shadowBuilds of which shadow-graph builds
    */
-  public record Result(ImmutableList<NodeAmplification> nodes, ImmutableList<String> ranking,
-      ImmutableList<OpTypeStats> byOpType, ImmutableList<MotifAmplification> motifs,
-      ImmutableMap<String, String> unmeasured, int candidateBuilds, int shadowBuilds) {
+  public record Result(
+      ImmutableList<NodeAmplification> nodes,
+      ImmutableList<String> ranking,
+      ImmutableList<OpTypeStats> byOpType,
+      ImmutableList<MotifAmplification> motifs,
+      ImmutableMap<String, String> unmeasured,
+      int candidateBuilds,
+      int shadowBuilds) {
 
     public java.util.Optional<NodeAmplification> node(String name) {
       return nodes.stream().filter(n -> n.node().equals(name)).findFirst();
@@ -95,8 +133,10 @@ public final class Amplification {
     ctx.listener().phase("amplify");
     List<String> tensors = g.floatTensors();
     p.reference(tensors);
-    Prober.Chunked normal = p.chunked(ctx.chunks().tensors(tensors),
-        chunk -> ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), chunk));
+    Prober.Chunked normal =
+        p.chunked(
+            ctx.chunks().tensors(tensors),
+            chunk -> ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), chunk));
 
     List<String> floatNodes = g.floatNodes();
     List<String> shadowable = new ArrayList<>();
@@ -111,8 +151,10 @@ public final class Amplification {
     }
     int beforeShadow = p.candidateBuilds();
     // One shadow build for models whose outputs fit the byte budget; split by it otherwise.
-    Prober.Chunked shadow = p.chunked(ctx.chunks().nodes(shadowable),
-        chunk -> ProbeSpec.shadow(chunk, floatOutputs(g, chunk)));
+    Prober.Chunked shadow =
+        p.chunked(
+            ctx.chunks().nodes(shadowable),
+            chunk -> ProbeSpec.shadow(chunk, floatOutputs(g, chunk)));
     int shadowBuilds = p.candidateBuilds() - beforeShadow;
     single.addAll(shadow.unobserved().keySet());
 
@@ -146,8 +188,14 @@ public final class Amplification {
           cuts.add(in);
         }
       }
-      ProbeResult r = p.probe(ProbeSpec.subgraph(ProbeSpec.Side.CANDIDATE, PrecisionPlan.allFp16(), List.of(n), cuts,
-          floatOutputs(g, List.of(n))));
+      ProbeResult r =
+          p.probe(
+              ProbeSpec.subgraph(
+                  ProbeSpec.Side.CANDIDATE,
+                  PrecisionPlan.allFp16(),
+                  List.of(n),
+                  cuts,
+                  floatOutputs(g, List.of(n))));
       if (r.status() == ProbeResult.Status.BUILD_FAILED || r.status() == ProbeResult.Status.CRASH) {
         unmeasured.put(n, r.status() + ": " + r.message());
         method.put(n, Method.NOT_MEASURED);
@@ -176,26 +224,49 @@ public final class Amplification {
         }
       }
       double in = inputError(g, node, normal.tensors());
-      NodeAmplification row = new NodeAmplification(n, node.getOpType(), g.topoPosition(n), loc, locPass, in, out,
-          ratio(out, in), contribution(out, in), method.getOrDefault(n, Method.NOT_MEASURED));
+      NodeAmplification row =
+          new NodeAmplification(
+              n,
+              node.getOpType(),
+              g.topoPosition(n),
+              loc,
+              locPass,
+              in,
+              out,
+              ratio(out, in),
+              contribution(out, in),
+              method.getOrDefault(n, Method.NOT_MEASURED));
       rows.add(row);
       byNode.put(n, row);
     }
 
-    ImmutableList<String> ranking = rows.stream()
-        .sorted(Comparator.comparingDouble(NodeAmplification::score).reversed()
-            .thenComparingInt(NodeAmplification::topoPosition))
-        .map(NodeAmplification::node).collect(ImmutableList.toImmutableList());
+    ImmutableList<String> ranking =
+        rows.stream()
+            .sorted(
+                Comparator.comparingDouble(NodeAmplification::score)
+                    .reversed()
+                    .thenComparingInt(NodeAmplification::topoPosition))
+            .map(NodeAmplification::node)
+            .collect(ImmutableList.toImmutableList());
 
     Map<String, List<NodeAmplification>> perOp = new TreeMap<>();
     rows.forEach(r -> perOp.computeIfAbsent(r.opType(), k -> new ArrayList<>()).add(r));
     List<OpTypeStats> ops = new ArrayList<>();
-    perOp.forEach((op, list) -> ops.add(new OpTypeStats(op, list.size(),
-        list.stream().mapToDouble(r -> nanLow(r.localError())).max().orElse(0),
-        list.stream().mapToDouble(NodeAmplification::localError).filter(d -> !Double.isNaN(d)).average().orElse(0),
-        list.stream().mapToDouble(NodeAmplification::outputError).max().orElse(0),
-        list.stream().mapToDouble(r -> nanLow(r.amplification())).max().orElse(0),
-        (int) list.stream().filter(r -> !r.localPass()).count())));
+    perOp.forEach(
+        (op, list) ->
+            ops.add(
+                new OpTypeStats(
+                    op,
+                    list.size(),
+                    list.stream().mapToDouble(r -> nanLow(r.localError())).max().orElse(0),
+                    list.stream()
+                        .mapToDouble(NodeAmplification::localError)
+                        .filter(d -> !Double.isNaN(d))
+                        .average()
+                        .orElse(0),
+                    list.stream().mapToDouble(NodeAmplification::outputError).max().orElse(0),
+                    list.stream().mapToDouble(r -> nanLow(r.amplification())).max().orElse(0),
+                    (int) list.stream().filter(r -> !r.localPass()).count())));
     ops.sort(Comparator.comparingDouble(OpTypeStats::maxLocalError).reversed());
 
     List<MotifAmplification> motifs = new ArrayList<>();
@@ -215,8 +286,9 @@ public final class Amplification {
           }
         }
         for (String o : node.getOutputList()) {
-          boolean exits = g.graphOutputs().contains(o)
-              || g.consumers(o).stream().anyMatch(c -> !members.contains(c.getName()));
+          boolean exits =
+              g.graphOutputs().contains(o)
+                  || g.consumers(o).stream().anyMatch(c -> !members.contains(c.getName()));
           TensorComparison c = normal.tensors().get(o);
           if (exits && c != null) {
             out = Math.max(out, c.normalizedError());
@@ -232,11 +304,22 @@ public final class Amplification {
     motifs.sort(Comparator.comparingDouble(MotifAmplification::score).reversed());
 
     int builds = p.candidateBuilds() - before;
-    LOG.info("amplify: {} nodes, {} by shadow in {} builds, {} single, {} unmeasured; top node {}", rows.size(),
-        shadowable.size() - shadow.unobserved().size(), shadowBuilds, single.size(), unmeasured.size(),
+    LOG.info(
+        "amplify: {} nodes, {} by shadow in {} builds, {} single, {} unmeasured; top node {}",
+        rows.size(),
+        shadowable.size() - shadow.unobserved().size(),
+        shadowBuilds,
+        single.size(),
+        unmeasured.size(),
         ranking.isEmpty() ? "-" : ranking.get(0));
-    return new Result(ImmutableList.copyOf(rows), ranking, ImmutableList.copyOf(ops), ImmutableList.copyOf(motifs),
-        ImmutableMap.copyOf(unmeasured), builds, shadowBuilds);
+    return new Result(
+        ImmutableList.copyOf(rows),
+        ranking,
+        ImmutableList.copyOf(ops),
+        ImmutableList.copyOf(motifs),
+        ImmutableMap.copyOf(unmeasured),
+        builds,
+        shadowBuilds);
   }
 
   static List<String> floatOutputs(ModelGraph g, List<String> nodes) {
@@ -251,7 +334,8 @@ public final class Amplification {
     return out;
   }
 
-  private static double inputError(ModelGraph g, Onnx.NodeProto node, Map<String, TensorComparison> normal) {
+  private static double inputError(
+      ModelGraph g, Onnx.NodeProto node, Map<String, TensorComparison> normal) {
     double in = 0;
     for (String i : Prober.floatInputs(g, node)) {
       TensorComparison c = normal.get(i);

@@ -27,10 +27,15 @@ public final class BisectContext {
    * each such tensor counts as {@code chunkBytes / chunkSize} bytes of the byte budget.
    */
   public static final int DEFAULT_CHUNK_SIZE = 256;
-  /** Default byte budget per build: float32 bytes of the observed tensors over all samples, 128 MiB. */
+
+  /**
+   * Default byte budget per build: float32 bytes of the observed tensors over all samples, 128 MiB.
+   */
   public static final long DEFAULT_CHUNK_BYTES = 128L << 20;
+
   /** Default bytes of reference values layerwise keeps for later strategies. */
   public static final long DEFAULT_REFERENCE_CACHE_BYTES = 256L << 20;
+
   /** Default hard cap on tensors observed per build, whatever their size. */
   public static final int DEFAULT_MAX_CHUNK_TENSORS = 16_384;
 
@@ -59,15 +64,18 @@ public final class BisectContext {
     this.candidate = b.candidate;
     this.candidateOptions = b.candidateOptions;
     this.tolerance = b.tolerance;
-    this.samples = b.samples.stream().map(ImmutableMap::copyOf).collect(ImmutableList.toImmutableList());
+    this.samples =
+        b.samples.stream().map(ImmutableMap::copyOf).collect(ImmutableList.toImmutableList());
     this.journal = b.journal;
     this.listener = b.listener;
     this.chunkSize = b.chunkSize;
     this.chunkBytes = b.chunkBytes;
     this.referenceCacheBytes = b.referenceCacheBytes;
     this.maxChunkTensors = b.maxChunkTensors;
-    this.runner = b.runner != null ? b.runner
-        : new SpiProbeRunner(model, reference, referenceOptions, candidate, candidateOptions);
+    this.runner =
+        b.runner != null
+            ? b.runner
+            : new SpiProbeRunner(model, reference, referenceOptions, candidate, candidateOptions);
     this.samplesHash = hashSamples(samples);
   }
 
@@ -76,15 +84,27 @@ public final class BisectContext {
    * {@code fp32} and {@code fp16-emulated}); the candidate's plan is the base every search adds
    * pins to.
    */
-  public static Builder builder(ModelGraph model, Backend reference, BuildOptions referenceOptions, Backend candidate,
+  public static Builder builder(
+      ModelGraph model,
+      Backend reference,
+      BuildOptions referenceOptions,
+      Backend candidate,
       BuildOptions candidateOptions) {
     return new Builder(model, reference, referenceOptions, candidate, candidateOptions);
   }
 
-  /** {@link #builder(ModelGraph, Backend, BuildOptions, Backend, BuildOptions)} over an {@link OnnxModel}. */
-  public static Builder builder(OnnxModel model, Backend reference, BuildOptions referenceOptions, Backend candidate,
+  /**
+   * {@link #builder(ModelGraph, Backend, BuildOptions, Backend, BuildOptions)} over an {@link
+   * OnnxModel}.
+   */
+  public static Builder builder(
+      OnnxModel model,
+      Backend reference,
+      BuildOptions referenceOptions,
+      Backend candidate,
       BuildOptions candidateOptions) {
-    return new Builder(ModelGraph.of(model), reference, referenceOptions, candidate, candidateOptions);
+    return new Builder(
+        ModelGraph.of(model), reference, referenceOptions, candidate, candidateOptions);
   }
 
   public ModelGraph model() {
@@ -133,7 +153,10 @@ public final class BisectContext {
     return chunkSize;
   }
 
-  /** Bytes of layerwise reference values kept for later strategies (see {@link Builder#referenceCacheBytes}). */
+  /**
+   * Bytes of layerwise reference values kept for later strategies (see {@link
+   * Builder#referenceCacheBytes}).
+   */
   public long referenceCacheBytes() {
     return referenceCacheBytes;
   }
@@ -204,7 +227,11 @@ public final class BisectContext {
     private int maxChunkTensors = DEFAULT_MAX_CHUNK_TENSORS;
     private ProbeRunner runner;
 
-    private Builder(ModelGraph model, Backend reference, BuildOptions referenceOptions, Backend candidate,
+    private Builder(
+        ModelGraph model,
+        Backend reference,
+        BuildOptions referenceOptions,
+        Backend candidate,
         BuildOptions candidateOptions) {
       this.model = Preconditions.checkNotNull(model, "model");
       this.reference = Preconditions.checkNotNull(reference, "reference");
@@ -237,9 +264,9 @@ public final class BisectContext {
     }
 
     /**
-     * Observed tensors per build when their sizes are unknown (symbolic shapes); default
-     * {@value BisectContext#DEFAULT_CHUNK_SIZE}. Each tensor without a static shape counts as
-     * {@code chunkBytes / k} bytes, so such models are chunked {@code k} tensors per build.
+     * Observed tensors per build when their sizes are unknown (symbolic shapes); default {@value
+     * BisectContext#DEFAULT_CHUNK_SIZE}. Each tensor without a static shape counts as {@code
+     * chunkBytes / k} bytes, so such models are chunked {@code k} tensors per build.
      */
     public Builder chunkSize(int k) {
       Preconditions.checkArgument(k >= 1, "chunk size must be >= 1, got %s", k);
@@ -254,9 +281,9 @@ public final class BisectContext {
      */
     /**
      * Reference values layerwise may keep after each chunk, in bytes over all samples (default
-     * {@value BisectContext#DEFAULT_REFERENCE_CACHE_BYTES}), so that amplification, precision search
-     * or first divergence on the same context need no new reference build for them. Layerwise
-     * memory stays bounded by the chunk budget plus this; 0 keeps nothing.
+     * {@value BisectContext#DEFAULT_REFERENCE_CACHE_BYTES}), so that amplification, precision
+     * search or first divergence on the same context need no new reference build for them.
+     * Layerwise memory stays bounded by the chunk budget plus this; 0 keeps nothing.
      */
     public Builder referenceCacheBytes(long bytes) {
       Preconditions.checkArgument(bytes >= 0, "reference cache bytes must be >= 0, got %s", bytes);
@@ -271,9 +298,9 @@ public final class BisectContext {
     }
 
     /**
-     * Hard cap on tensors observed per build whatever their size; default
-     * {@value BisectContext#DEFAULT_MAX_CHUNK_TENSORS}. A build that fails with many marked
-     * outputs is still split in halves and retried.
+     * Hard cap on tensors observed per build whatever their size; default {@value
+     * BisectContext#DEFAULT_MAX_CHUNK_TENSORS}. A build that fails with many marked outputs is
+     * still split in halves and retried.
      */
     public Builder maxChunkTensors(int k) {
       Preconditions.checkArgument(k >= 1, "max tensors per build must be >= 1, got %s", k);
@@ -291,8 +318,13 @@ public final class BisectContext {
       Preconditions.checkState(samples != null, "samples must be set");
       for (String in : model.graphInputs()) {
         for (int i = 0; i < samples.size(); i++) {
-          Preconditions.checkArgument(samples.get(i).containsKey(in),
-              "sample %s lacks graph input '%s' of model %s (it has %s)", i, in, model.name(), samples.get(i).keySet());
+          Preconditions.checkArgument(
+              samples.get(i).containsKey(in),
+              "sample %s lacks graph input '%s' of model %s (it has %s)",
+              i,
+              in,
+              model.name(),
+              samples.get(i).keySet());
         }
       }
       return new BisectContext(this);

@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
  * The search space {@code A} is the float tensors {@code o} depends on, in topological order
  * ({@code A[last] = o}). A probe at position {@code k} builds the <em>prefix</em> of {@code A[k]}
  * (all its ancestors from the graph inputs) in the candidate precision and compares {@code A[k]}
- * and the float inputs of its producer with their reference values: {@code fail(k)} means
- * {@code A[k]} is out of tolerance in that FP16 computation.
+ * and the float inputs of its producer with their reference values: {@code fail(k)} means {@code
+ * A[k]} is out of tolerance in that FP16 computation.
  *
  * <p><b>Invariant.</b> The search keeps {@code lo < hi} with {@code fail(hi)} known and {@code lo}
  * either -1 (the graph inputs, exact by definition) or a probed position with {@code pass(lo)}. It
@@ -35,12 +35,13 @@ import org.slf4j.LoggerFactory;
  * error is born there (on the cone of {@code o}).
  *
  * <p><b>Builds.</b> The full run also observes the float inputs of every graph output's producer,
- * so the boundary search makes at most 1 + ceil(log2 |A|) <= ceil(log2 N) + 1 candidate builds for N
- * float tensors. By default ({@link Refinement#WITHIN_BOUND}) refinement only spends the builds left
- * within that bound and stops at the last boundary when a further build would exceed it
- * ({@link Result#refinementCutShort()}); {@link Refinement#UNBOUNDED} refines to the origin whatever
- * it costs (each step adds at most ceil(log2) of the shrunk range); {@link Refinement#NONE} returns
- * the first boundary (whose inputs' errors are reported, possibly failing).
+ * so the boundary search makes at most 1 + ceil(log2 |A|) <= ceil(log2 N) + 1 candidate builds for
+ * N float tensors. By default ({@link Refinement#WITHIN_BOUND}) refinement only spends the builds
+ * left within that bound and stops at the last boundary when a further build would exceed it
+ * ({@link Result#refinementCutShort()}); {@link Refinement#UNBOUNDED} refines to the origin
+ * whatever it costs (each step adds at most ceil(log2) of the shrunk range); {@link
+ * Refinement#NONE} returns the first boundary (whose inputs' errors are reported, possibly
+ * failing).
  *
  * <p>A probe that fails to build, crashes, or returns NaN everywhere counts as {@code fail}.
  */
@@ -50,10 +51,16 @@ public final class FirstDivergence {
   private FirstDivergence() {}
 
   /** One probe of the search. */
-  public record Step(int index, String tensor, boolean pass, ProbeResult.Status status, double normalizedError) {}
+  public record Step(
+      int index, String tensor, boolean pass, ProbeResult.Status status, double normalizedError) {}
 
   /** Where the FP16 result first diverges. */
-  public record Divergence(String tensor, String node, String opType, int topoPosition, TensorComparison outputError,
+  public record Divergence(
+      String tensor,
+      String node,
+      String opType,
+      int topoPosition,
+      TensorComparison outputError,
       ImmutableList<TensorComparison> inputErrors) {}
 
   /** How far the search goes past the first boundary towards the node where error is born. */
@@ -76,11 +83,22 @@ public final class FirstDivergence {
    * @param refinementCutShort whether refinement stopped at a boundary with a failing input because
    *     the next build would have exceeded {@code buildBound}
    */
-  public record Result(Optional<Divergence> divergence, Optional<String> failingOutput, int searchSpace,
-      ImmutableList<Step> steps, int candidateBuilds, int buildBound, boolean refinementCutShort) {
+  public record Result(
+      Optional<Divergence> divergence,
+      Optional<String> failingOutput,
+      int searchSpace,
+      ImmutableList<Step> steps,
+      int candidateBuilds,
+      int buildBound,
+      boolean refinementCutShort) {
     /** A result whose refinement was not cut short. */
-    public Result(Optional<Divergence> divergence, Optional<String> failingOutput, int searchSpace,
-        ImmutableList<Step> steps, int candidateBuilds, int buildBound) {
+    public Result(
+        Optional<Divergence> divergence,
+        Optional<String> failingOutput,
+        int searchSpace,
+        ImmutableList<Step> steps,
+        int candidateBuilds,
+        int buildBound) {
       this(divergence, failingOutput, searchSpace, steps, candidateBuilds, buildBound, false);
     }
 
@@ -95,8 +113,8 @@ public final class FirstDivergence {
   }
 
   /**
-   * Runs the search; {@code refineToOrigin} true refines without a build bound
-   * ({@link Refinement#UNBOUNDED}), false stops at the first boundary ({@link Refinement#NONE}).
+   * Runs the search; {@code refineToOrigin} true refines without a build bound ({@link
+   * Refinement#UNBOUNDED}), false stops at the first boundary ({@link Refinement#NONE}).
    */
   public static Result search(BisectContext ctx, boolean refineToOrigin) {
     return search(ctx, refineToOrigin ? Refinement.UNBOUNDED : Refinement.NONE);
@@ -110,16 +128,20 @@ public final class FirstDivergence {
     int bound = ceilLog2(Math.max(1, g.floatTensors().size())) + 1;
     ctx.listener().phase("bisect");
     // Constant(-foldable) tensors are not computation errors: never a start or a candidate.
-    List<String> outputs = g.graphOutputs().stream().filter(g::isFloat).filter(o -> !g.isConstant(o)).toList();
-    // Observing the outputs' inputs too makes the full run the boundary probe of the failing output.
+    List<String> outputs =
+        g.graphOutputs().stream().filter(g::isFloat).filter(o -> !g.isConstant(o)).toList();
+    // Observing the outputs' inputs too makes the full run the boundary probe of the failing
+    // output.
     java.util.Set<String> observed = new java.util.LinkedHashSet<>(outputs);
     for (String o : outputs) {
       g.producer(o).ifPresent(n -> observed.addAll(Prober.floatInputs(g, n)));
     }
-    ProbeResult full = p.probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), List.copyOf(observed)));
+    ProbeResult full =
+        p.probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), List.copyOf(observed)));
     String failing = null;
     for (String o : outputs) {
-      if (full.status() != ProbeResult.Status.OK || !full.tensor(o).map(TensorComparison::pass).orElse(true)) {
+      if (full.status() != ProbeResult.Status.OK
+          || !full.tensor(o).map(TensorComparison::pass).orElse(true)) {
         failing = o;
         break;
       }
@@ -127,7 +149,13 @@ public final class FirstDivergence {
     List<Step> steps = new ArrayList<>();
     if (failing == null) {
       LOG.info("bisect: every graph output passes; nothing to search");
-      return new Result(Optional.empty(), Optional.empty(), 0, ImmutableList.of(), p.candidateBuilds() - before, bound);
+      return new Result(
+          Optional.empty(),
+          Optional.empty(),
+          0,
+          ImmutableList.of(),
+          p.candidateBuilds() - before,
+          bound);
     }
     List<String> space = new ArrayList<>();
     java.util.Set<Integer> cone = g.ancestorPositions(failing);
@@ -155,8 +183,15 @@ public final class FirstDivergence {
         ProbeResult r = prefixProbe(ctx, g, space.get(mid));
         known.put(mid, r);
         boolean pass = !fails(r, space.get(mid));
-        steps.add(new Step(mid, space.get(mid), pass, r.status(),
-            r.tensor(space.get(mid)).map(TensorComparison::normalizedError).orElse(Double.NaN)));
+        steps.add(
+            new Step(
+                mid,
+                space.get(mid),
+                pass,
+                r.status(),
+                r.tensor(space.get(mid))
+                    .map(TensorComparison::normalizedError)
+                    .orElse(Double.NaN)));
         if (pass) {
           lo = mid;
         } else {
@@ -172,8 +207,15 @@ public final class FirstDivergence {
         }
         atHi = prefixProbe(ctx, g, space.get(hi));
         known.put(hi, atHi);
-        steps.add(new Step(hi, space.get(hi), !fails(atHi, space.get(hi)), atHi.status(),
-            atHi.tensor(space.get(hi)).map(TensorComparison::normalizedError).orElse(Double.NaN)));
+        steps.add(
+            new Step(
+                hi,
+                space.get(hi),
+                !fails(atHi, space.get(hi)),
+                atHi.status(),
+                atHi.tensor(space.get(hi))
+                    .map(TensorComparison::normalizedError)
+                    .orElse(Double.NaN)));
       }
       boundary = hi;
       Onnx.NodeProto node = g.requireProducer(space.get(hi));
@@ -191,7 +233,10 @@ public final class FirstDivergence {
       if (failingInput < 0 || refinement == Refinement.NONE) {
         break;
       }
-      LOG.info("bisect: boundary {} has failing input {}; continuing below it", space.get(hi), space.get(failingInput));
+      LOG.info(
+          "bisect: boundary {} has failing input {}; continuing below it",
+          space.get(hi),
+          space.get(failingInput));
       hi = failingInput;
       Integer passBelow = null;
       for (var e : known.headMap(hi, false).descendingMap().entrySet()) {
@@ -203,28 +248,56 @@ public final class FirstDivergence {
       lo = passBelow == null ? -1 : passBelow;
     }
     if (cutShort) {
-      LOG.info("bisect: refinement below {} stopped at the bound of {} candidate builds", space.get(boundary), bound);
+      LOG.info(
+          "bisect: refinement below {} stopped at the bound of {} candidate builds",
+          space.get(boundary),
+          bound);
     }
     hi = boundary;
     ProbeResult r = known.get(hi);
     String tensor = space.get(hi);
     Onnx.NodeProto node = g.requireProducer(tensor);
     TensorComparison out = r.tensor(tensor).orElse(null);
-    ImmutableList<TensorComparison> ins = Prober.floatInputs(g, node).stream()
-        .map(i -> r.tensor(i).orElse(null)).filter(java.util.Objects::nonNull)
-        .collect(ImmutableList.toImmutableList());
+    ImmutableList<TensorComparison> ins =
+        Prober.floatInputs(g, node).stream()
+            .map(i -> r.tensor(i).orElse(null))
+            .filter(java.util.Objects::nonNull)
+            .collect(ImmutableList.toImmutableList());
     int builds = p.candidateBuilds() - before;
-    LOG.info("bisect: first divergence at {} ({} {}), {} candidate builds (bound {})", tensor, node.getOpType(),
-        node.getName(), builds, bound);
-    return new Result(Optional.of(new Divergence(tensor, node.getName(), node.getOpType(),
-        g.topoPosition(node.getName()), out, ins)), Optional.of(failing), space.size(), ImmutableList.copyOf(steps),
-        builds, bound, cutShort);
+    LOG.info(
+        "bisect: first divergence at {} ({} {}), {} candidate builds (bound {})",
+        tensor,
+        node.getOpType(),
+        node.getName(),
+        builds,
+        bound);
+    return new Result(
+        Optional.of(
+            new Divergence(
+                tensor,
+                node.getName(),
+                node.getOpType(),
+                g.topoPosition(node.getName()),
+                out,
+                ins)),
+        Optional.of(failing),
+        space.size(),
+        ImmutableList.copyOf(steps),
+        builds,
+        bound,
+        cutShort);
   }
 
   /** Whether a refinement probe of {@code tensor} would need a build beyond the bound. */
-  private static boolean overBudget(BisectContext ctx, ModelGraph g, String tensor, Refinement refinement, int bound,
+  private static boolean overBudget(
+      BisectContext ctx,
+      ModelGraph g,
+      String tensor,
+      Refinement refinement,
+      int bound,
       int before) {
-    return refinement == Refinement.WITHIN_BOUND && ctx.prober().candidateBuilds() - before >= bound
+    return refinement == Refinement.WITHIN_BOUND
+        && ctx.prober().candidateBuilds() - before >= bound
         && !ctx.prober().isDecided(prefixSpec(ctx, g, tensor));
   }
 
@@ -240,7 +313,8 @@ public final class FirstDivergence {
   }
 
   private static boolean fails(ProbeResult r, String tensor) {
-    return r.status() != ProbeResult.Status.OK || !r.tensor(tensor).map(TensorComparison::pass).orElse(false);
+    return r.status() != ProbeResult.Status.OK
+        || !r.tensor(tensor).map(TensorComparison::pass).orElse(false);
   }
 
   static int ceilLog2(int n) {

@@ -14,9 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Layerwise comparison ("mark all", done right): observes every float tensor in the reference
- * and in the candidate, in chunks within the context's byte budget and tensor cap per build, and lists each
- * tensor's error in topological order with the first tensor over tolerance.
+ * Layerwise comparison ("mark all", done right): observes every float tensor in the reference and
+ * in the candidate, in chunks within the context's byte budget and tensor cap per build, and lists
+ * each tensor's error in topological order with the first tensor over tolerance.
  *
  * <p>Marking a tensor as an output can change what the candidate compiles: TensorRT cannot fuse
  * across a marked tensor, so the observed FP16 run is not exactly the unobserved one (and some
@@ -27,13 +27,15 @@ public final class Layerwise {
   private static final Logger LOG = LoggerFactory.getLogger(Layerwise.class);
 
   /** The caveat every layerwise result carries. */
-  public static final String OBSERVATION_NOTE = "Observed tensors are marked as outputs; in TensorRT this can prevent"
-      + " layer fusion, so the observed candidate may differ from the engine built without observation.";
+  public static final String OBSERVATION_NOTE =
+      "Observed tensors are marked as outputs; in TensorRT this can prevent"
+          + " layer fusion, so the observed candidate may differ from the engine built without observation.";
 
   private Layerwise() {}
 
   /** One observed tensor. */
-  public record TensorReport(int position, String tensor, String node, String opType, TensorComparison error) {
+  public record TensorReport(
+      int position, String tensor, String node, String opType, TensorComparison error) {
     public boolean pass() {
       return error.pass();
     }
@@ -41,6 +43,7 @@ public final class Layerwise {
 
   /** FP16's largest finite value. */
   static final double FP16_MAX = 65504;
+
   /** FP16's smallest subnormal, 2^-24: nonzero magnitudes below about half of it flush to zero. */
   static final double FP16_MIN_SUBNORMAL = Math.scalb(1.0, -24);
 
@@ -53,8 +56,8 @@ public final class Layerwise {
    * @param referenceMaxAbs largest finite |x| of the reference value over the samples
    * @param reason why FP16 cannot represent it
    */
-  public record UnrepresentableConstant(String tensor, String node, String opType, double referenceMaxAbs,
-      String reason) {}
+  public record UnrepresentableConstant(
+      String tensor, String node, String opType, double referenceMaxAbs, String reason) {}
 
   /**
    * @param tensors observed tensors in topological order
@@ -66,13 +69,30 @@ public final class Layerwise {
    * @param constants constant tensors whose values FP16 cannot represent (excluded from the verdict
    *     and from {@code firstFailing}), topological order
    */
-  public record Result(ImmutableList<TensorReport> tensors, Optional<TensorReport> firstFailing,
-      ImmutableMap<String, String> unobserved, boolean outputsPass, int candidateBuilds, String note,
+  public record Result(
+      ImmutableList<TensorReport> tensors,
+      Optional<TensorReport> firstFailing,
+      ImmutableMap<String, String> unobserved,
+      boolean outputsPass,
+      int candidateBuilds,
+      String note,
       ImmutableList<UnrepresentableConstant> constants) {
     /** A result without unrepresentable constants. */
-    public Result(ImmutableList<TensorReport> tensors, Optional<TensorReport> firstFailing,
-        ImmutableMap<String, String> unobserved, boolean outputsPass, int candidateBuilds, String note) {
-      this(tensors, firstFailing, unobserved, outputsPass, candidateBuilds, note, ImmutableList.of());
+    public Result(
+        ImmutableList<TensorReport> tensors,
+        Optional<TensorReport> firstFailing,
+        ImmutableMap<String, String> unobserved,
+        boolean outputsPass,
+        int candidateBuilds,
+        String note) {
+      this(
+          tensors,
+          firstFailing,
+          unobserved,
+          outputsPass,
+          candidateBuilds,
+          note,
+          ImmutableList.of());
     }
 
     public String verdict() {
@@ -98,21 +118,25 @@ public final class Layerwise {
     }
     ctx.listener().phase("layerwise");
     // Chunk by chunk: reference and candidate observe the same chunk, only the statistics are kept,
-    // and the chunk's tensors are dropped before the next one, so memory is bounded by the byte budget.
+    // and the chunk's tensors are dropped before the next one, so memory is bounded by the byte
+    // budget.
     Map<String, TensorComparison> compared = new LinkedHashMap<>();
     Map<String, String> unobserved = new LinkedHashMap<>();
     Map<String, Why> constantWhy = new LinkedHashMap<>();
     for (List<String> chunk : ctx.chunks().tensors(tensors)) {
       p.beginScope(chunk);
       try {
-        Prober.Chunked c = p.chunked(List.of(chunk),
-            part -> ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), part));
+        Prober.Chunked c =
+            p.chunked(
+                List.of(chunk),
+                part -> ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), part));
         compared.putAll(c.tensors());
         unobserved.putAll(c.unobserved());
         for (String t : chunk) {
           TensorComparison e = c.tensors().get(t);
           if (e != null && g.isConstant(t)) {
-            unrepresentable(p.reference(List.of(t)), t, e).ifPresent(why -> constantWhy.put(t, why));
+            unrepresentable(p.reference(List.of(t)), t, e)
+                .ifPresent(why -> constantWhy.put(t, why));
           }
         }
       } finally {
@@ -141,12 +165,14 @@ public final class Layerwise {
         continue;
       }
       Onnx.NodeProto n = g.requireProducer(t);
-      TensorReport row = new TensorReport(g.topoPosition(n.getName()), t, n.getName(), n.getOpType(), e);
+      TensorReport row =
+          new TensorReport(g.topoPosition(n.getName()), t, n.getName(), n.getOpType(), e);
       rows.add(row);
       if (g.isConstant(t)) {
         Why why = constantWhy.get(t);
         if (why != null) {
-          constants.add(new UnrepresentableConstant(t, n.getName(), n.getOpType(), why.maxAbs, why.reason));
+          constants.add(
+              new UnrepresentableConstant(t, n.getName(), n.getOpType(), why.maxAbs, why.reason));
         }
         continue;
       }
@@ -158,15 +184,27 @@ public final class Layerwise {
       }
     }
     int builds = p.candidateBuilds() - before;
-    LOG.info("layerwise: {} tensors observed, {} unobserved, first failing {}, {} candidate builds",
-        tensors.size() - unobserved.size(), unobserved.size(), first == null ? "none" : first.tensor(), builds);
+    LOG.info(
+        "layerwise: {} tensors observed, {} unobserved, first failing {}, {} candidate builds",
+        tensors.size() - unobserved.size(),
+        unobserved.size(),
+        first == null ? "none" : first.tensor(),
+        builds);
     ImmutableList<UnrepresentableConstant> unrepresentable = constants.build();
     if (!unrepresentable.isEmpty()) {
-      LOG.info("layerwise: {} constant tensors FP16 cannot represent (not counted as failures): {}",
-          unrepresentable.size(), unrepresentable.stream().map(UnrepresentableConstant::tensor).toList());
+      LOG.info(
+          "layerwise: {} constant tensors FP16 cannot represent (not counted as failures): {}",
+          unrepresentable.size(),
+          unrepresentable.stream().map(UnrepresentableConstant::tensor).toList());
     }
-    return new Result(rows.build(), Optional.ofNullable(first), ImmutableMap.copyOf(unobserved), outputsPass, builds,
-        OBSERVATION_NOTE, unrepresentable);
+    return new Result(
+        rows.build(),
+        Optional.ofNullable(first),
+        ImmutableMap.copyOf(unobserved),
+        outputsPass,
+        builds,
+        OBSERVATION_NOTE,
+        unrepresentable);
   }
 
   private record Why(double maxAbs, String reason) {}
@@ -175,8 +213,8 @@ public final class Layerwise {
    * Why FP16 cannot hold the reference value of a constant: finite magnitudes beyond 65504, nonzero
    * magnitudes below 2^-24, or else (when the comparison fails anyway) rounding beyond tolerance.
    */
-  private static Optional<Why> unrepresentable(List<Map<String, Tensor>> reference, String tensor,
-      TensorComparison error) {
+  private static Optional<Why> unrepresentable(
+      List<Map<String, Tensor>> reference, String tensor, TensorComparison error) {
     double max = 0;
     double minNonZero = Double.POSITIVE_INFINITY;
     for (Map<String, Tensor> sample : reference) {
@@ -195,15 +233,26 @@ public final class Layerwise {
       }
     }
     if (max > FP16_MAX) {
-      return Optional.of(new Why(max, "values beyond the FP16 maximum 65504 (max |x| " + max
-          + ") become inf, or 65504 where clamped"));
+      return Optional.of(
+          new Why(
+              max,
+              "values beyond the FP16 maximum 65504 (max |x| "
+                  + max
+                  + ") become inf, or 65504 where clamped"));
     }
     if (minNonZero < FP16_MIN_SUBNORMAL) {
-      return Optional.of(new Why(max, "nonzero values below 2^-24 (min |x| " + minNonZero + ") flush to zero in FP16"));
+      return Optional.of(
+          new Why(
+              max,
+              "nonzero values below 2^-24 (min |x| " + minNonZero + ") flush to zero in FP16"));
     }
     if (!error.pass()) {
-      return Optional.of(new Why(max, "FP16 rounding of the constant exceeds the tolerance (normalized error "
-          + error.normalizedError() + ")"));
+      return Optional.of(
+          new Why(
+              max,
+              "FP16 rounding of the constant exceeds the tolerance (normalized error "
+                  + error.normalizedError()
+                  + ")"));
     }
     return Optional.empty();
   }

@@ -22,8 +22,8 @@ import java.util.Set;
  * The read-only view of an ONNX graph that the searches need, over onnx-surgery's {@link OnnxModel}
  * and {@link GraphIndex}: nodes in topological order (unnamed nodes named as {@link OnnxModel}
  * names them), producers, consumers, graph inputs and outputs, initializers and element types.
- * {@link #proto()} is the model with its nodes stored in that topological order, so probe
- * subgraphs cut from it are sorted too.
+ * {@link #proto()} is the model with its nodes stored in that topological order, so probe subgraphs
+ * cut from it are sorted too.
  */
 public final class ModelGraph {
   private final OnnxModel model;
@@ -37,7 +37,8 @@ public final class ModelGraph {
   private ModelGraph(OnnxModel model) {
     GraphIndex unsorted = model.index();
     // Store the nodes in topological order; the index of a sorted graph keeps that order.
-    OnnxModel sorted = model.withGraph(model.graph().toBuilder().clearNode().addAllNode(unsorted.nodes()).build());
+    OnnxModel sorted =
+        model.withGraph(model.graph().toBuilder().clearNode().addAllNode(unsorted.nodes()).build());
     this.model = sorted;
     this.index = sorted.index();
     this.nodes = ImmutableList.copyOf(index.nodes());
@@ -100,7 +101,9 @@ public final class ModelGraph {
     return index.consumers(tensor);
   }
 
-  /** The tensors {@code node} reads: its non-empty inputs, then outer-scope names of its subgraphs. */
+  /**
+   * The tensors {@code node} reads: its non-empty inputs, then outer-scope names of its subgraphs.
+   */
   public List<String> nodeInputs(Onnx.NodeProto node) {
     return index.nodeInputs(node);
   }
@@ -159,7 +162,9 @@ public final class ModelGraph {
     return ImmutableList.copyOf(index.floatTensors());
   }
 
-  /** Nodes with at least one float output: the nodes a precision plan can move, topological order. */
+  /**
+   * Nodes with at least one float output: the nodes a precision plan can move, topological order.
+   */
   public ImmutableList<String> floatNodes() {
     ImmutableList.Builder<String> b = ImmutableList.builder();
     for (Onnx.NodeProto n : nodes) {
@@ -172,8 +177,11 @@ public final class ModelGraph {
 
   /** The node producing {@code tensor}, or throws naming the tensor. */
   public Onnx.NodeProto requireProducer(String tensor) {
-    return producer(tensor).orElseThrow(() -> new IllegalArgumentException(
-        "model " + name() + ": tensor '" + tensor + "' is not produced by any node"));
+    return producer(tensor)
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    "model " + name() + ": tensor '" + tensor + "' is not produced by any node"));
   }
 
   /** Positions of all nodes {@code tensor} depends on (including its producer), ascending. */
@@ -191,9 +199,9 @@ public final class ModelGraph {
   }
 
   /**
-   * Node outputs computed only from Constant nodes and initializers (constant-foldable), topological
-   * order. Their FP16 error is a representation limit of the value, not a computation error; random
-   * generators (inputs-free but not constant) are excluded.
+   * Node outputs computed only from Constant nodes and initializers (constant-foldable),
+   * topological order. Their FP16 error is a representation limit of the value, not a computation
+   * error; random generators (inputs-free but not constant) are excluded.
    */
   public synchronized ImmutableSet<String> constantTensors() {
     if (constants == null) {
@@ -202,7 +210,8 @@ public final class ModelGraph {
         if (n.getOpType().startsWith("Random") || hasSubgraph(n)) {
           continue;
         }
-        if (index.nodeInputs(n).stream().allMatch(in -> index.isInitializer(in) || c.contains(in))) {
+        if (index.nodeInputs(n).stream()
+            .allMatch(in -> index.isInitializer(in) || c.contains(in))) {
           n.getOutputList().stream().filter(o -> !o.isEmpty()).forEach(c::add);
         }
       }
@@ -211,7 +220,10 @@ public final class ModelGraph {
     return constants;
   }
 
-  /** Whether {@code tensor} is a node output computed only from constants (see {@link #constantTensors()}). */
+  /**
+   * Whether {@code tensor} is a node output computed only from constants (see {@link
+   * #constantTensors()}).
+   */
   public boolean isConstant(String tensor) {
     return constantTensors().contains(tensor);
   }

@@ -20,7 +20,14 @@ public final class Motifs {
   private Motifs() {}
 
   /** Kinds of motif. */
-  public enum Kind { LAYER_NORM, GELU, ATTENTION_SOFTMAX, CONV_BN_RELU, RESIDUAL_ADD, MATMUL }
+  public enum Kind {
+    LAYER_NORM,
+    GELU,
+    ATTENTION_SOFTMAX,
+    CONV_BN_RELU,
+    RESIDUAL_ADD,
+    MATMUL
+  }
 
   /**
    * One detected motif.
@@ -69,14 +76,19 @@ public final class Motifs {
   }
 
   private static Motif motif(ModelGraph g, Kind kind, String anchor, Set<Onnx.NodeProto> nodes) {
-    ImmutableList<String> sorted = nodes.stream().map(Onnx.NodeProto::getName)
-        .sorted(java.util.Comparator.comparingInt(g::topoPosition)).collect(ImmutableList.toImmutableList());
+    ImmutableList<String> sorted =
+        nodes.stream()
+            .map(Onnx.NodeProto::getName)
+            .sorted(java.util.Comparator.comparingInt(g::topoPosition))
+            .collect(ImmutableList.toImmutableList());
     return new Motif(kind, anchor, sorted);
   }
 
   private static Optional<Onnx.NodeProto> only(ModelGraph g, Onnx.NodeProto n, String op) {
     List<Onnx.NodeProto> c = g.consumers(n.getOutput(0));
-    return c.size() == 1 && c.get(0).getOpType().equals(op) ? Optional.of(c.get(0)) : Optional.empty();
+    return c.size() == 1 && c.get(0).getOpType().equals(op)
+        ? Optional.of(c.get(0))
+        : Optional.empty();
   }
 
   private static Optional<Onnx.NodeProto> consumer(ModelGraph g, Onnx.NodeProto n, String op) {
@@ -84,8 +96,11 @@ public final class Motifs {
   }
 
   private static boolean constInput(ModelGraph g, Onnx.NodeProto n) {
-    return n.getInputList().stream().anyMatch(i -> g.isInitializer(i)
-        || g.producer(i).map(p -> p.getOpType().equals("Constant")).orElse(false));
+    return n.getInputList().stream()
+        .anyMatch(
+            i ->
+                g.isInitializer(i)
+                    || g.producer(i).map(p -> p.getOpType().equals("Constant")).orElse(false));
   }
 
   static Optional<Motif> layerNorm(ModelGraph g, Onnx.NodeProto r1) {
@@ -103,7 +118,8 @@ public final class Motifs {
       Onnx.NodeProto pow = null;
       Onnx.NodeProto div = null;
       for (Onnx.NodeProto c : g.consumers(sub.getOutput(0))) {
-        if (c.getOpType().equals("Pow") || (c.getOpType().equals("Mul") && c.getInput(0).equals(c.getInput(1)))) {
+        if (c.getOpType().equals("Pow")
+            || (c.getOpType().equals("Mul") && c.getInput(0).equals(c.getInput(1)))) {
           pow = c;
         } else if (c.getOpType().equals("Div")) {
           div = c;
@@ -118,7 +134,8 @@ public final class Motifs {
       if (sqrt.isEmpty() || !div.getInput(1).equals(sqrt.get().getOutput(0))) {
         continue;
       }
-      Set<Onnx.NodeProto> nodes = new LinkedHashSet<>(List.of(r1, sub, pow, r2.get(), eps.get(), sqrt.get(), div));
+      Set<Onnx.NodeProto> nodes =
+          new LinkedHashSet<>(List.of(r1, sub, pow, r2.get(), eps.get(), sqrt.get(), div));
       Optional<Onnx.NodeProto> scale = only(g, div, "Mul").filter(m -> constInput(g, m));
       scale.ifPresent(nodes::add);
       scale.flatMap(m -> only(g, m, "Add")).filter(a -> constInput(g, a)).ifPresent(nodes::add);
@@ -128,12 +145,15 @@ public final class Motifs {
   }
 
   static Optional<Motif> gelu(ModelGraph g, Onnx.NodeProto n) {
-    if (n.getOpType().equals("Gelu") || n.getOpType().equals("FastGelu") || n.getOpType().equals("BiasGelu")) {
+    if (n.getOpType().equals("Gelu")
+        || n.getOpType().equals("FastGelu")
+        || n.getOpType().equals("BiasGelu")) {
       return Optional.of(motif(g, Kind.GELU, n.getName(), Set.of(n)));
     }
     if (n.getOpType().equals("Erf")) {
-      Optional<Onnx.NodeProto> scale = g.producer(n.getInput(0))
-          .filter(p -> p.getOpType().equals("Div") || p.getOpType().equals("Mul"));
+      Optional<Onnx.NodeProto> scale =
+          g.producer(n.getInput(0))
+              .filter(p -> p.getOpType().equals("Div") || p.getOpType().equals("Mul"));
       Optional<Onnx.NodeProto> add = only(g, n, "Add");
       if (scale.isEmpty() || add.isEmpty()) {
         return Optional.empty();
@@ -143,13 +163,20 @@ public final class Motifs {
       if (mul.isEmpty()) {
         return Optional.empty();
       }
-      Set<Onnx.NodeProto> nodes = new LinkedHashSet<>(List.of(scale.get(), n, add.get(), mul.get()));
-      String other = mul.get().getInput(0).equals(add.get().getOutput(0)) ? mul.get().getInput(1) : mul.get().getInput(0);
+      Set<Onnx.NodeProto> nodes =
+          new LinkedHashSet<>(List.of(scale.get(), n, add.get(), mul.get()));
+      String other =
+          mul.get().getInput(0).equals(add.get().getOutput(0))
+              ? mul.get().getInput(1)
+              : mul.get().getInput(0);
       if (other.equals(x)) {
-        only(g, mul.get(), "Mul").filter(h -> constInput(g, h)).ifPresent(nodes::add); // (x * (1 + erf)) * 0.5
+        only(g, mul.get(), "Mul")
+            .filter(h -> constInput(g, h))
+            .ifPresent(nodes::add); // (x * (1 + erf)) * 0.5
       } else {
-        Optional<Onnx.NodeProto> half = g.producer(other).filter(h -> h.getOpType().equals("Mul")
-            && h.getInputList().contains(x));
+        Optional<Onnx.NodeProto> half =
+            g.producer(other)
+                .filter(h -> h.getOpType().equals("Mul") && h.getInputList().contains(x));
         if (half.isEmpty()) {
           return Optional.empty();
         }
@@ -165,10 +192,13 @@ public final class Motifs {
       if (mul.isEmpty()) {
         return Optional.empty();
       }
-      String other = mul.get().getInput(0).equals(add.get().getOutput(0)) ? mul.get().getInput(1)
-          : mul.get().getInput(0);
+      String other =
+          mul.get().getInput(0).equals(add.get().getOutput(0))
+              ? mul.get().getInput(1)
+              : mul.get().getInput(0);
       Set<String> xs = new HashSet<>(Set.of(other));
-      g.producer(other).filter(h -> h.getOpType().equals("Mul") && constInput(g, h))
+      g.producer(other)
+          .filter(h -> h.getOpType().equals("Mul") && constInput(g, h))
           .ifPresent(h -> xs.addAll(h.getInputList())); // (x * 0.5) * (1 + tanh)
       Set<Onnx.NodeProto> up = new LinkedHashSet<>();
       List<Onnx.NodeProto> frontier = new ArrayList<>(List.of(n));
@@ -179,18 +209,25 @@ public final class Motifs {
             if (xs.contains(in)) {
               continue; // stop at x
             }
-            g.producer(in).filter(p -> Set.of("Mul", "Add", "Pow").contains(p.getOpType())).ifPresent(p -> {
-              if (up.add(p)) {
-                next.add(p);
-              }
-            });
+            g.producer(in)
+                .filter(p -> Set.of("Mul", "Add", "Pow").contains(p.getOpType()))
+                .ifPresent(
+                    p -> {
+                      if (up.add(p)) {
+                        next.add(p);
+                      }
+                    });
           }
         }
         frontier = next;
       }
       boolean readsX = up.stream().anyMatch(p -> p.getInputList().stream().anyMatch(xs::contains));
-      boolean cubic = up.stream().anyMatch(p -> p.getOpType().equals("Pow")
-          || (p.getOpType().equals("Mul") && !constInput(g, p)));
+      boolean cubic =
+          up.stream()
+              .anyMatch(
+                  p ->
+                      p.getOpType().equals("Pow")
+                          || (p.getOpType().equals("Mul") && !constInput(g, p)));
       if (!cubic || !readsX) {
         return Optional.empty();
       }
@@ -227,8 +264,9 @@ public final class Motifs {
       nodes.add(p.get());
       p = g.producer(p.get().getInput(0));
     }
-    boolean toMatMul = consumer(g, n, "MatMul").isPresent() || only(g, n, "Cast").flatMap(c -> consumer(g, c, "MatMul"))
-        .isPresent();
+    boolean toMatMul =
+        consumer(g, n, "MatMul").isPresent()
+            || only(g, n, "Cast").flatMap(c -> consumer(g, c, "MatMul")).isPresent();
     if (!fromMatMul || !toMatMul) {
       return Optional.empty();
     }
@@ -247,10 +285,11 @@ public final class Motifs {
       last = bn.get();
     }
     Onnx.NodeProto l = last;
-    Optional<Onnx.NodeProto> act = g.consumers(l.getOutput(0)).size() == 1
-        ? Optional.of(g.consumers(l.getOutput(0)).get(0)).filter(c -> Set.of("Relu", "Clip", "LeakyRelu")
-            .contains(c.getOpType()))
-        : Optional.empty();
+    Optional<Onnx.NodeProto> act =
+        g.consumers(l.getOutput(0)).size() == 1
+            ? Optional.of(g.consumers(l.getOutput(0)).get(0))
+                .filter(c -> Set.of("Relu", "Clip", "LeakyRelu").contains(c.getOpType()))
+            : Optional.empty();
     act.ifPresent(nodes::add);
     if (nodes.size() == 1) {
       return Optional.empty();
@@ -275,9 +314,13 @@ public final class Motifs {
     if (g.producer(late).isEmpty()) {
       return Optional.empty();
     }
-    boolean skip = g.producer(early).isEmpty() ? dependsOnInput(g, late, early)
-        : g.ancestorPositions(late).contains(Math.min(pa, pb));
-    return skip ? Optional.of(motif(g, Kind.RESIDUAL_ADD, n.getName(), Set.of(n))) : Optional.empty();
+    boolean skip =
+        g.producer(early).isEmpty()
+            ? dependsOnInput(g, late, early)
+            : g.ancestorPositions(late).contains(Math.min(pa, pb));
+    return skip
+        ? Optional.of(motif(g, Kind.RESIDUAL_ADD, n.getName(), Set.of(n)))
+        : Optional.empty();
   }
 
   private static boolean dependsOnInput(ModelGraph g, String tensor, String input) {

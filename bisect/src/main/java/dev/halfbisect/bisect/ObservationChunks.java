@@ -17,11 +17,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Splits what one build observes into chunks by estimated memory: each chunk's observed tensors
- * together hold at most {@code budgetBytes} (float32 bytes over all samples), and at most
- * {@code maxTensors} tensors. A tensor's size comes from the static shape the graph index infers;
- * a tensor of unknown size counts as {@code unknownBytes} (the byte budget over the context's chunk
- * size), so models with symbolic shapes are chunked by count as before. A single tensor larger than
- * the budget gets a chunk of its own. Chunks keep the input order. Where graph inputs have symbolic
+ * together hold at most {@code budgetBytes} (float32 bytes over all samples), and at most {@code
+ * maxTensors} tensors. A tensor's size comes from the static shape the graph index infers; a tensor
+ * of unknown size counts as {@code unknownBytes} (the byte budget over the context's chunk size),
+ * so models with symbolic shapes are chunked by count as before. A single tensor larger than the
+ * budget gets a chunk of its own. Chunks keep the input order. Where graph inputs have symbolic
  * dimensions, the shapes are inferred again with the samples' input shapes, so a model exported
  * with a dynamic batch axis is still chunked by bytes.
  */
@@ -35,11 +35,18 @@ final class ObservationChunks {
   private final long unknownBytes;
   private final int samples;
 
-  private ObservationChunks(ModelGraph graph, Function<String, OptionalLong> elementCount, long budgetBytes,
-      int maxTensors, long unknownBytes, int samples) {
+  private ObservationChunks(
+      ModelGraph graph,
+      Function<String, OptionalLong> elementCount,
+      long budgetBytes,
+      int maxTensors,
+      long unknownBytes,
+      int samples) {
     Preconditions.checkArgument(budgetBytes >= 1, "byte budget must be >= 1, got %s", budgetBytes);
-    Preconditions.checkArgument(maxTensors >= 1, "tensors per build must be >= 1, got %s", maxTensors);
-    Preconditions.checkArgument(unknownBytes >= 1, "unknown-size estimate must be >= 1, got %s", unknownBytes);
+    Preconditions.checkArgument(
+        maxTensors >= 1, "tensors per build must be >= 1, got %s", maxTensors);
+    Preconditions.checkArgument(
+        unknownBytes >= 1, "unknown-size estimate must be >= 1, got %s", unknownBytes);
     Preconditions.checkArgument(samples >= 1, "samples must be >= 1, got %s", samples);
     this.graph = Preconditions.checkNotNull(graph, "graph");
     this.elementCount = Preconditions.checkNotNull(elementCount, "elementCount");
@@ -54,9 +61,15 @@ final class ObservationChunks {
    * the shapes specialised to the samples' input shapes.
    */
   static ObservationChunks of(BisectContext ctx) {
-    Preconditions.checkArgument(ctx.chunkSize() >= 1, "chunk size must be >= 1, got %s", ctx.chunkSize());
-    return new ObservationChunks(ctx.model(), elementCounts(ctx.model(), ctx.samples()), ctx.chunkBytes(),
-        ctx.maxChunkTensors(), Math.max(1, ctx.chunkBytes() / ctx.chunkSize()), ctx.samples().size());
+    Preconditions.checkArgument(
+        ctx.chunkSize() >= 1, "chunk size must be >= 1, got %s", ctx.chunkSize());
+    return new ObservationChunks(
+        ctx.model(),
+        elementCounts(ctx.model(), ctx.samples()),
+        ctx.chunkBytes(),
+        ctx.maxChunkTensors(),
+        Math.max(1, ctx.chunkBytes() / ctx.chunkSize()),
+        ctx.samples().size());
   }
 
   /**
@@ -65,10 +78,16 @@ final class ObservationChunks {
    * @param chunkSize tensors per build when sizes are unknown
    * @param samples input samples each build runs (a tensor is held once per sample)
    */
-  static ObservationChunks of(ModelGraph graph, long chunkBytes, int maxTensors, int chunkSize, int samples) {
+  static ObservationChunks of(
+      ModelGraph graph, long chunkBytes, int maxTensors, int chunkSize, int samples) {
     Preconditions.checkArgument(chunkSize >= 1, "chunk size must be >= 1, got %s", chunkSize);
-    return new ObservationChunks(graph, graph::elementCount, chunkBytes, maxTensors,
-        Math.max(1, chunkBytes / chunkSize), samples);
+    return new ObservationChunks(
+        graph,
+        graph::elementCount,
+        chunkBytes,
+        maxTensors,
+        Math.max(1, chunkBytes / chunkSize),
+        samples);
   }
 
   /**
@@ -77,12 +96,14 @@ final class ObservationChunks {
    * model declaring the inputs with the samples' shapes. An estimate only: if that inference fails,
    * the declared shapes are used.
    */
-  static Function<String, OptionalLong> elementCounts(ModelGraph g, List<? extends Map<String, Tensor>> samples) {
+  static Function<String, OptionalLong> elementCounts(
+      ModelGraph g, List<? extends Map<String, Tensor>> samples) {
     Onnx.GraphProto graph = g.proto().getGraph();
     Onnx.GraphProto.Builder b = null;
     for (int i = 0; i < graph.getInputCount(); i++) {
       Onnx.ValueInfoProto in = graph.getInput(i);
-      if (g.isInitializer(in.getName()) || !in.getType().hasTensorType()
+      if (g.isInitializer(in.getName())
+          || !in.getType().hasTensorType()
           || g.elementCount(in.getName()).isPresent()) {
         continue;
       }
@@ -97,8 +118,12 @@ final class ObservationChunks {
       if (b == null) {
         b = graph.toBuilder();
       }
-      b.setInput(i, in.toBuilder().setType(in.getType().toBuilder().setTensorType(
-          in.getType().getTensorType().toBuilder().setShape(sp))));
+      b.setInput(
+          i,
+          in.toBuilder()
+              .setType(
+                  in.getType().toBuilder()
+                      .setTensorType(in.getType().getTensorType().toBuilder().setShape(sp))));
     }
     if (b == null) {
       return g::elementCount;
@@ -107,8 +132,10 @@ final class ObservationChunks {
       GraphIndex specialised = g.model().withGraph(b.build()).index();
       return t -> ModelGraph.elementCount(specialised.shape(t));
     } catch (OnnxModelException | IllegalArgumentException e) {
-      LOG.debug("model {}: shapes not inferable with the sample input shapes ({}); using the declared ones",
-          g.name(), e.getMessage());
+      LOG.debug(
+          "model {}: shapes not inferable with the sample input shapes ({}); using the declared ones",
+          g.name(),
+          e.getMessage());
       return g::elementCount;
     }
   }
@@ -126,13 +153,17 @@ final class ObservationChunks {
     return shape;
   }
 
-  /** Estimated bytes {@code tensor} holds over all samples, as float32; {@code unknownBytes} when its shape is not static. */
+  /**
+   * Estimated bytes {@code tensor} holds over all samples, as float32; {@code unknownBytes} when
+   * its shape is not static.
+   */
   long tensorBytes(String tensor) {
     OptionalLong elements = elementCount.apply(tensor);
     if (elements.isEmpty()) {
       return unknownBytes;
     }
-    return LongMath.saturatedMultiply(LongMath.saturatedMultiply(elements.getAsLong(), Float.BYTES), samples);
+    return LongMath.saturatedMultiply(
+        LongMath.saturatedMultiply(elements.getAsLong(), Float.BYTES), samples);
   }
 
   /**
@@ -155,7 +186,9 @@ final class ObservationChunks {
     return split(tensors, this::tensorBytes);
   }
 
-  /** {@code nodes} in chunks whose float outputs fit the budget, at most the cap of nodes per chunk. */
+  /**
+   * {@code nodes} in chunks whose float outputs fit the budget, at most the cap of nodes per chunk.
+   */
   ImmutableList<List<String>> nodes(List<String> nodes) {
     return split(nodes, this::nodeOutputBytes);
   }

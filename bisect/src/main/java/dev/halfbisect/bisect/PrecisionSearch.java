@@ -28,17 +28,17 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>Overflow: nodes where FP16 overflows on their own (the amplification analysis computed them
  *       in FP16 from FP32 inputs and got inf or NaN where FP32 is finite) are pinned up front and
- *       stay pinned ({@link Options#pinOverflows}). An overflow can hide behind a tolerance that the
- *       outputs still meet (a LayerNorm whose variance overflows zeroes a residual branch), but it is
- *       a defect for other inputs, and pinning it first often makes the rest of the search short.
- *       Constant tensors (attention-mask fills such as -3.4e38) are not counted.</li>
+ *       stay pinned ({@link Options#pinOverflows}). An overflow can hide behind a tolerance that
+ *       the outputs still meet (a LayerNorm whose variance overflows zeroes a residual branch), but
+ *       it is a defect for other inputs, and pinning it first often makes the rest of the search
+ *       short. Constant tensors (attention-mask fills such as -3.4e38) are not counted.
  *   <li>Seed: the {@link Amplification} ranking, grouped into units (a node, or its whole motif at
  *       the rank of its best node). Pinning growing prefixes of the ranked units (1, 2, 4, ...
  *       units, then binary search between the last failing and the first passing size) finds a
- *       passing set in O(log) builds when the ranking is good.</li>
+ *       passing set in O(log) builds when the ranking is good.
  *   <li>Minimise: delta debugging (ddmin) over that set keeps a passing subset, testing halves,
  *       complements and finer partitions; it stops only when removing any single pinned node fails,
- *       so the result is 1-minimal (each test that decides it is a real candidate build).</li>
+ *       so the result is 1-minimal (each test that decides it is a real candidate build).
  * </ol>
  *
  * A probe that fails to build, crashes or gives NaN counts as failing. Identical plans are built
@@ -62,7 +62,8 @@ public final class PrecisionSearch {
    */
   public record Options(int maxSearchBuilds, boolean pinOverflows) {
     public Options {
-      Preconditions.checkArgument(maxSearchBuilds >= 1, "maxSearchBuilds must be >= 1, got %s", maxSearchBuilds);
+      Preconditions.checkArgument(
+          maxSearchBuilds >= 1, "maxSearchBuilds must be >= 1, got %s", maxSearchBuilds);
     }
 
     /** No build budget; overflowing nodes pinned up front. */
@@ -93,15 +94,39 @@ public final class PrecisionSearch {
    * @param overflowNodes the part of {@code fp32Nodes} pinned up front because FP16 overflows in
    *     them on their own, topological order; 1-minimality is about the other nodes
    */
-  public record Result(boolean found, boolean oneMinimal, PrecisionPlan plan, ImmutableList<String> fp32Nodes, double fp16Fraction,
-      ImmutableMap<String, TensorComparison> outputErrors, ImmutableList<Step> steps, int searchBuilds,
-      int seedBuilds, ImmutableList<String> overflowNodes) {
+  public record Result(
+      boolean found,
+      boolean oneMinimal,
+      PrecisionPlan plan,
+      ImmutableList<String> fp32Nodes,
+      double fp16Fraction,
+      ImmutableMap<String, TensorComparison> outputErrors,
+      ImmutableList<Step> steps,
+      int searchBuilds,
+      int seedBuilds,
+      ImmutableList<String> overflowNodes) {
 
     /** A result with no node pinned for overflow. */
-    public Result(boolean found, boolean oneMinimal, PrecisionPlan plan, ImmutableList<String> fp32Nodes,
-        double fp16Fraction, ImmutableMap<String, TensorComparison> outputErrors, ImmutableList<Step> steps,
-        int searchBuilds, int seedBuilds) {
-      this(found, oneMinimal, plan, fp32Nodes, fp16Fraction, outputErrors, steps, searchBuilds, seedBuilds,
+    public Result(
+        boolean found,
+        boolean oneMinimal,
+        PrecisionPlan plan,
+        ImmutableList<String> fp32Nodes,
+        double fp16Fraction,
+        ImmutableMap<String, TensorComparison> outputErrors,
+        ImmutableList<Step> steps,
+        int searchBuilds,
+        int seedBuilds) {
+      this(
+          found,
+          oneMinimal,
+          plan,
+          fp32Nodes,
+          fp16Fraction,
+          outputErrors,
+          steps,
+          searchBuilds,
+          seedBuilds,
           ImmutableList.of());
     }
 
@@ -121,25 +146,30 @@ public final class PrecisionSearch {
     public void writeArtifacts(Path dir) throws IOException {
       Files.createDirectories(dir);
       plan.write(dir.resolve("plan.json"));
-      Files.writeString(dir.resolve("trtexec-flags.txt"), trtexecFlags() + "\n", StandardCharsets.UTF_8);
+      Files.writeString(
+          dir.resolve("trtexec-flags.txt"), trtexecFlags() + "\n", StandardCharsets.UTF_8);
     }
 
     /**
-     * Writes {@code plan.json}, {@code trtexec-flags.txt} and {@code model-fp16.onnx}: {@code model}
-     * rewritten to FP16 under the plan by onnx-surgery's {@link Fp16Conversion} (Casts at the
-     * FP16/FP32 borders, for TensorRT strong typing). Returns the nodes the conversion kept FP32
-     * because they have no FP16 form.
+     * Writes {@code plan.json}, {@code trtexec-flags.txt} and {@code model-fp16.onnx}: {@code
+     * model} rewritten to FP16 under the plan by onnx-surgery's {@link Fp16Conversion} (Casts at
+     * the FP16/FP32 borders, for TensorRT strong typing). Returns the nodes the conversion kept
+     * FP32 because they have no FP16 form.
      */
     public List<String> writeArtifacts(Path dir, ModelGraph model) throws IOException {
       writeArtifacts(dir);
-      Fp16Conversion.Result c = Fp16Conversion.apply(
-          OnnxModel.of(model.proto(), model.baseDir().orElse(null), model.name()), plan);
+      Fp16Conversion.Result c =
+          Fp16Conversion.apply(
+              OnnxModel.of(model.proto(), model.baseDir().orElse(null), model.name()), plan);
       c.model().save(dir.resolve("model-fp16.onnx"));
       return c.keptFp32NoFp16Form();
     }
   }
 
-  /** Seeds with a fresh amplification analysis on the same context, then searches without a build budget. */
+  /**
+   * Seeds with a fresh amplification analysis on the same context, then searches without a build
+   * budget.
+   */
   public static Result run(BisectContext ctx) {
     return run(ctx, Integer.MAX_VALUE);
   }
@@ -162,12 +192,14 @@ public final class PrecisionSearch {
   }
 
   /** Searches with a given amplification ranking (default options but the build budget). */
-  public static Result run(BisectContext ctx, Amplification.Result seed, int seedBuilds, int maxSearchBuilds) {
+  public static Result run(
+      BisectContext ctx, Amplification.Result seed, int seedBuilds, int maxSearchBuilds) {
     return run(ctx, seed, seedBuilds, Options.defaults().withMaxSearchBuilds(maxSearchBuilds));
   }
 
   /** Searches with a given amplification ranking. */
-  public static Result run(BisectContext ctx, Amplification.Result seed, int seedBuilds, Options options) {
+  public static Result run(
+      BisectContext ctx, Amplification.Result seed, int seedBuilds, Options options) {
     ModelGraph g = ctx.model();
     Prober p = ctx.prober();
     int before = p.candidateBuilds();
@@ -175,21 +207,26 @@ public final class PrecisionSearch {
     List<Step> steps = new ArrayList<>();
     List<String> overflow = options.pinOverflows() ? overflowNodes(g, seed) : List.of();
     if (!overflow.isEmpty()) {
-      LOG.info("precision: {} nodes overflow FP16 on their own and are pinned up front: {}", overflow.size(),
+      LOG.info(
+          "precision: {} nodes overflow FP16 on their own and are pinned up front: {}",
+          overflow.size(),
           overflow);
     }
     Tester test = new Tester(ctx, steps, options.maxSearchBuilds(), overflow);
 
     if (test.passes(List.of(), overflow.isEmpty() ? "baseline" : "overflow")) {
-      return result(ctx, true, true, List.of(), test, steps, p.candidateBuilds() - before, seedBuilds);
+      return result(
+          ctx, true, true, List.of(), test, steps, p.candidateBuilds() - before, seedBuilds);
     }
     List<List<String>> units = units(g, seed);
     Set<String> fixed = new HashSet<>(overflow);
     units.forEach(u -> u.removeIf(fixed::contains));
     units.removeIf(List::isEmpty);
     if (units.isEmpty()) {
-      LOG.warn("precision: the model fails with its overflowing nodes in FP32 and has no other float node to pin");
-      return result(ctx, false, false, List.of(), test, steps, p.candidateBuilds() - before, seedBuilds);
+      LOG.warn(
+          "precision: the model fails with its overflowing nodes in FP32 and has no other float node to pin");
+      return result(
+          ctx, false, false, List.of(), test, steps, p.candidateBuilds() - before, seedBuilds);
     }
     // Galloping over prefixes of ranked units, then binary search between fail and pass sizes.
     int lo = 0;
@@ -207,7 +244,14 @@ public final class PrecisionSearch {
     }
     if (hi < 0) {
       LOG.warn("precision: the model fails even with every float node in FP32; no plan can fix it");
-      return result(ctx, false, false, prefix(units, units.size()), test, steps, p.candidateBuilds() - before,
+      return result(
+          ctx,
+          false,
+          false,
+          prefix(units, units.size()),
+          test,
+          steps,
+          p.candidateBuilds() - before,
           seedBuilds);
     }
     boolean complete = true;
@@ -235,10 +279,12 @@ public final class PrecisionSearch {
     minimal = new ArrayList<>(dd.current);
     minimal.sort(Comparator.comparingInt(g::topoPosition));
     if (!complete) {
-      LOG.warn("precision: build budget of {} ran out; the plan passes but is not shown 1-minimal",
+      LOG.warn(
+          "precision: build budget of {} ran out; the plan passes but is not shown 1-minimal",
           options.maxSearchBuilds());
     }
-    return result(ctx, true, complete, minimal, test, steps, p.candidateBuilds() - before, seedBuilds);
+    return result(
+        ctx, true, complete, minimal, test, steps, p.candidateBuilds() - before, seedBuilds);
   }
 
   /** Thrown by a budgeted test when the build budget is spent. */
@@ -312,7 +358,10 @@ public final class PrecisionSearch {
     return parts;
   }
 
-  /** Ranked units: each node in ranking order, or its whole motif the first time one of its nodes comes. */
+  /**
+   * Ranked units: each node in ranking order, or its whole motif the first time one of its nodes
+   * comes.
+   */
   static List<List<String>> units(ModelGraph g, Amplification.Result seed) {
     Map<String, Motifs.Motif> motifOf = new HashMap<>();
     for (Amplification.MotifAmplification m : seed.motifs()) {
@@ -340,8 +389,10 @@ public final class PrecisionSearch {
   static List<String> overflowNodes(ModelGraph g, Amplification.Result seed) {
     List<String> out = new ArrayList<>();
     for (Amplification.NodeAmplification n : seed.nodes()) {
-      if (n.method() != Amplification.Method.NOT_MEASURED && Double.isInfinite(n.localError())
-          && g.node(n.node()).getOutputList().stream().noneMatch(o -> !o.isEmpty() && g.isConstant(o))) {
+      if (n.method() != Amplification.Method.NOT_MEASURED
+          && Double.isInfinite(n.localError())
+          && g.node(n.node()).getOutputList().stream()
+              .noneMatch(o -> !o.isEmpty() && g.isConstant(o))) {
         out.add(n.node());
       }
     }
@@ -355,8 +406,15 @@ public final class PrecisionSearch {
     return new ArrayList<>(s);
   }
 
-  private static Result result(BisectContext ctx, boolean found, boolean oneMinimal, List<String> searched,
-      Tester test, List<Step> steps, int builds, int seedBuilds) {
+  private static Result result(
+      BisectContext ctx,
+      boolean found,
+      boolean oneMinimal,
+      List<String> searched,
+      Tester test,
+      List<Step> steps,
+      int builds,
+      int seedBuilds) {
     ModelGraph g = ctx.model();
     List<String> pinned = new ArrayList<>(test.always);
     searched.stream().filter(n -> !test.always.contains(n)).forEach(pinned::add);
@@ -366,13 +424,26 @@ public final class PrecisionSearch {
     List<String> floatNodes = g.floatNodes();
     long fp16 = floatNodes.stream().filter(plan::isFp16).count();
     double fraction = floatNodes.isEmpty() ? 1 : (double) fp16 / floatNodes.size();
-    LOG.info("precision: {} nodes pinned to FP32, {}% of float nodes FP16, {} builds (+{} seeding)", pinned.size(),
-        String.format("%.1f", 100 * fraction), builds, seedBuilds);
-    return new Result(found, oneMinimal, plan, ImmutableList.copyOf(pinned), fraction, r.tensors(),
-        ImmutableList.copyOf(steps), builds, seedBuilds, ImmutableList.copyOf(test.always));
+    LOG.info(
+        "precision: {} nodes pinned to FP32, {}% of float nodes FP16, {} builds (+{} seeding)",
+        pinned.size(), String.format("%.1f", 100 * fraction), builds, seedBuilds);
+    return new Result(
+        found,
+        oneMinimal,
+        plan,
+        ImmutableList.copyOf(pinned),
+        fraction,
+        r.tensors(),
+        ImmutableList.copyOf(steps),
+        builds,
+        seedBuilds,
+        ImmutableList.copyOf(test.always));
   }
 
-  /** Runs the whole model with a set pinned (plus the {@code always} set), observing the float graph outputs. */
+  /**
+   * Runs the whole model with a set pinned (plus the {@code always} set), observing the float graph
+   * outputs.
+   */
   static final class Tester {
     private final BisectContext ctx;
     private final List<Step> steps;
@@ -394,9 +465,12 @@ public final class PrecisionSearch {
       return ctx.prober().probe(spec(pinned));
     }
 
-    /** Tests a set, throwing {@link BudgetExhausted} when it would need a build beyond the budget. */
+    /**
+     * Tests a set, throwing {@link BudgetExhausted} when it would need a build beyond the budget.
+     */
     boolean passes(List<String> pinned, String phase) {
-      if (ctx.prober().candidateBuilds() - start >= budget && !ctx.prober().isDecided(spec(pinned))) {
+      if (ctx.prober().candidateBuilds() - start >= budget
+          && !ctx.prober().isDecided(spec(pinned))) {
         throw new BudgetExhausted();
       }
       return passesUnbudgeted(pinned, phase);

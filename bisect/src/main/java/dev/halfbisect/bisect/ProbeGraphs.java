@@ -31,11 +31,15 @@ final class ProbeGraphs {
    */
   static Onnx.ModelProto prefix(ModelGraph g, String target, List<String> extraOutputs) {
     Set<Integer> positions = new TreeSet<>(g.ancestorPositions(target));
-    Set<String> outs = new LinkedHashSet<>(); // a set: extras can be every tensor of a 100k-node model
+    Set<String> outs =
+        new LinkedHashSet<>(); // a set: extras can be every tensor of a 100k-node model
     outs.add(target);
     for (String e : extraOutputs) {
-      if (!outs.contains(e) && (g.graphInputs().contains(e) || g.producer(e).map(n -> positions.contains(
-          g.topoPosition(n.getName()))).orElse(false))) {
+      if (!outs.contains(e)
+          && (g.graphInputs().contains(e)
+              || g.producer(e)
+                  .map(n -> positions.contains(g.topoPosition(n.getName())))
+                  .orElse(false))) {
         outs.add(e);
       }
     }
@@ -48,11 +52,11 @@ final class ProbeGraphs {
   }
 
   /**
-   * The nodes at {@code positions}; {@code cutInputs} become graph inputs (fed golden values), graph
-   * inputs the nodes read stay inputs, initializers they read are kept.
+   * The nodes at {@code positions}; {@code cutInputs} become graph inputs (fed golden values),
+   * graph inputs the nodes read stay inputs, initializers they read are kept.
    */
-  static Onnx.ModelProto subgraph(ModelGraph g, Collection<Integer> positions, List<String> cutInputs,
-      List<String> outputs) {
+  static Onnx.ModelProto subgraph(
+      ModelGraph g, Collection<Integer> positions, List<String> cutInputs, List<String> outputs) {
     return subgraph(g, positions, cutInputs, outputs, Map.of());
   }
 
@@ -61,8 +65,12 @@ final class ProbeGraphs {
    * shape in {@code cutShapes} (-1 for a dimension that varies between samples); a cut input
    * without a shape there is declared with unknown rank.
    */
-  static Onnx.ModelProto subgraph(ModelGraph g, Collection<Integer> positions, List<String> cutInputs,
-      List<String> outputs, Map<String, long[]> cutShapes) {
+  static Onnx.ModelProto subgraph(
+      ModelGraph g,
+      Collection<Integer> positions,
+      List<String> cutInputs,
+      List<String> outputs,
+      Map<String, long[]> cutShapes) {
     Onnx.GraphProto src = g.proto().getGraph();
     Onnx.GraphProto.Builder b = Onnx.GraphProto.newBuilder().setName(src.getName() + "_probe");
     Set<String> reads = new LinkedHashSet<>();
@@ -78,16 +86,24 @@ final class ProbeGraphs {
       if (shape != null && !g.graphInputs().contains(c)) {
         Onnx.TensorShapeProto.Builder s = Onnx.TensorShapeProto.newBuilder();
         for (int i = 0; i < shape.length; i++) {
-          s.addDim(shape[i] >= 0 ? Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(shape[i])
-              : Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam(c + "_dim" + i));
+          s.addDim(
+              shape[i] >= 0
+                  ? Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(shape[i])
+                  : Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam(c + "_dim" + i));
         }
-        v = v.toBuilder().setType(v.getType().toBuilder().setTensorType(
-            v.getType().getTensorType().toBuilder().setShape(s))).build();
+        v =
+            v.toBuilder()
+                .setType(
+                    v.getType().toBuilder()
+                        .setTensorType(v.getType().getTensorType().toBuilder().setShape(s)))
+                .build();
       }
       b.addInput(v);
     }
     for (Onnx.ValueInfoProto in : src.getInputList()) {
-      if (reads.contains(in.getName()) && !cuts.contains(in.getName()) && !g.isInitializer(in.getName())) {
+      if (reads.contains(in.getName())
+          && !cuts.contains(in.getName())
+          && !g.isInitializer(in.getName())) {
         b.addInput(in);
       }
     }
@@ -138,10 +154,21 @@ final class ProbeGraphs {
         return v;
       }
     }
-    DType d = g.elementType(tensor).orElseThrow(() -> new IllegalArgumentException(
-        "model " + g.name() + ": element type of tensor '" + tensor + "' is unknown, cannot make it a probe input/output"));
-    return Onnx.ValueInfoProto.newBuilder().setName(tensor)
-        .setType(Onnx.TypeProto.newBuilder().setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(d.onnxCode())))
+    DType d =
+        g.elementType(tensor)
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "model "
+                            + g.name()
+                            + ": element type of tensor '"
+                            + tensor
+                            + "' is unknown, cannot make it a probe input/output"));
+    return Onnx.ValueInfoProto.newBuilder()
+        .setName(tensor)
+        .setType(
+            Onnx.TypeProto.newBuilder()
+                .setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(d.onnxCode())))
         .build();
   }
 }

@@ -32,17 +32,28 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProbeJournal implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ProbeJournal.class);
-  private static final ObjectMapper JSON = JsonMapper.builder()
-      .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .build();
+  private static final ObjectMapper JSON =
+      JsonMapper.builder()
+          .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .build();
 
   /** Per-tensor numbers of one journaled probe, one array element per sample. */
   public record TensorEntry(String tensor, List<ErrorStats> stats, List<Verdict> verdicts) {}
 
   /** One line of the journal. */
-  public record Entry(String key, String model, String kind, String side, List<String> fp32Nodes,
-      List<String> observed, List<String> nodes, String status, String message, long buildMillis, long runMillis,
+  public record Entry(
+      String key,
+      String model,
+      String kind,
+      String side,
+      List<String> fp32Nodes,
+      List<String> observed,
+      List<String> nodes,
+      String status,
+      String message,
+      long buildMillis,
+      long runMillis,
       List<TensorEntry> tensors) {}
 
   private final Path file;
@@ -73,7 +84,9 @@ public final class ProbeJournal implements AutoCloseable {
     } else if (file.getParent() != null) {
       Files.createDirectories(file.getParent());
     }
-    j.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    j.out =
+        Files.newBufferedWriter(
+            file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     return j;
   }
 
@@ -97,12 +110,27 @@ public final class ProbeJournal implements AutoCloseable {
   synchronized void record(String key, String model, ProbeResult r) {
     List<TensorEntry> tensors = new ArrayList<>();
     for (TensorComparison c : r.tensors().values()) {
-      tensors.add(new TensorEntry(c.tensor(), c.perSample().stream().map(TensorError::stats).toList(),
-          c.perSample().stream().map(TensorError::verdict).toList()));
+      tensors.add(
+          new TensorEntry(
+              c.tensor(),
+              c.perSample().stream().map(TensorError::stats).toList(),
+              c.perSample().stream().map(TensorError::verdict).toList()));
     }
     ProbeSpec s = r.spec();
-    Entry e = new Entry(key, model, s.kind().name(), s.side().name(), List.copyOf(s.plan().fp32Nodes()), s.observed(),
-        s.nodes(), r.status().name(), r.message(), r.buildTime().toMillis(), r.runTime().toMillis(), tensors);
+    Entry e =
+        new Entry(
+            key,
+            model,
+            s.kind().name(),
+            s.side().name(),
+            List.copyOf(s.plan().fp32Nodes()),
+            s.observed(),
+            s.nodes(),
+            r.status().name(),
+            r.message(),
+            r.buildTime().toMillis(),
+            r.runTime().toMillis(),
+            tensors);
     entries.put(key, e);
     try {
       out.write(JSON.writeValueAsString(e));
@@ -123,8 +151,14 @@ public final class ProbeJournal implements AutoCloseable {
       }
       b.put(t.tensor(), TensorComparison.of(t.tensor(), per));
     }
-    return new ProbeResult(spec, ProbeResult.Status.valueOf(e.status()), e.message(), b.buildKeepingLast(),
-        Duration.ofMillis(e.buildMillis()), Duration.ofMillis(e.runMillis()), true);
+    return new ProbeResult(
+        spec,
+        ProbeResult.Status.valueOf(e.status()),
+        e.message(),
+        b.buildKeepingLast(),
+        Duration.ofMillis(e.buildMillis()),
+        Duration.ofMillis(e.runMillis()),
+        true);
   }
 
   @Override

@@ -5,8 +5,8 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * What a candidate probe showed: per observed tensor its {@link TensorComparison}, or why there
- * are none. For searches, a probe passes only when it ran and every observed tensor passed on every
+ * What a candidate probe showed: per observed tensor its {@link TensorComparison}, or why there are
+ * none. For searches, a probe passes only when it ran and every observed tensor passed on every
  * sample; a build failure, a crash or an all-NaN result counts as a failure (the search goes on).
  *
  * @param spec the probe
@@ -17,8 +17,14 @@ import java.util.Optional;
  * @param runTime total run time over all samples
  * @param fromJournal whether this result was read from the journal instead of built
  */
-public record ProbeResult(ProbeSpec spec, Status status, String message,
-    ImmutableMap<String, TensorComparison> tensors, Duration buildTime, Duration runTime, boolean fromJournal) {
+public record ProbeResult(
+    ProbeSpec spec,
+    Status status,
+    String message,
+    ImmutableMap<String, TensorComparison> tensors,
+    Duration buildTime,
+    Duration runTime,
+    boolean fromJournal) {
 
   /** How a probe went. */
   public enum Status {

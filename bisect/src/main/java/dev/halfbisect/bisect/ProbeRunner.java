@@ -16,7 +16,8 @@ import java.util.Map;
 public interface ProbeRunner {
 
   /** Observed values per sample (keys: original ONNX tensor names), with build and run times. */
-  record Outcome(ImmutableList<ImmutableMap<String, Tensor>> samples, Duration buildTime, Duration runTime) {
+  record Outcome(
+      ImmutableList<ImmutableMap<String, Tensor>> samples, Duration buildTime, Duration runTime) {
     public Outcome {
       samples = ImmutableList.copyOf(samples);
     }
@@ -26,7 +27,8 @@ public interface ProbeRunner {
    * Builds {@code spec} and runs it once per sample.
    *
    * @param feeds per sample: the graph inputs, plus the golden values of the spec's cut inputs
-   * @throws BackendException when the build or a run fails ({@code BackendCrashException} for a crash)
+   * @throws BackendException when the build or a run fails ({@code BackendCrashException} for a
+   *     crash)
    */
   Outcome run(ProbeSpec spec, List<Map<String, Tensor>> feeds) throws BackendException;
 }

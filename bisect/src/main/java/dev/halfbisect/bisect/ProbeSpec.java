@@ -17,8 +17,13 @@ import java.util.List;
  * @param nodes for {@link Kind#SHADOW}: the nodes copied; for {@link Kind#SUBGRAPH}: the nodes kept
  * @param cutInputs for {@link Kind#SUBGRAPH}: tensors fed with golden reference values
  */
-public record ProbeSpec(Kind kind, Side side, PrecisionPlan plan, ImmutableList<String> observed,
-    ImmutableList<String> nodes, ImmutableList<String> cutInputs) {
+public record ProbeSpec(
+    Kind kind,
+    Side side,
+    PrecisionPlan plan,
+    ImmutableList<String> observed,
+    ImmutableList<String> nodes,
+    ImmutableList<String> cutInputs) {
 
   /** What graph a probe builds. */
   public enum Kind {
@@ -33,7 +38,10 @@ public record ProbeSpec(Kind kind, Side side, PrecisionPlan plan, ImmutableList<
   }
 
   /** Which run a probe belongs to. */
-  public enum Side { REFERENCE, CANDIDATE }
+  public enum Side {
+    REFERENCE,
+    CANDIDATE
+  }
 
   public ProbeSpec {
     Preconditions.checkNotNull(kind, "kind");
@@ -45,29 +53,58 @@ public record ProbeSpec(Kind kind, Side side, PrecisionPlan plan, ImmutableList<
   }
 
   public static ProbeSpec full(Side side, PrecisionPlan plan, List<String> observed) {
-    return new ProbeSpec(Kind.FULL, side, plan, ImmutableList.copyOf(observed), ImmutableList.of(), ImmutableList.of());
+    return new ProbeSpec(
+        Kind.FULL,
+        side,
+        plan,
+        ImmutableList.copyOf(observed),
+        ImmutableList.of(),
+        ImmutableList.of());
   }
 
   public static ProbeSpec prefix(PrecisionPlan plan, List<String> observed) {
-    return new ProbeSpec(Kind.PREFIX, Side.CANDIDATE, plan, ImmutableList.copyOf(observed), ImmutableList.of(),
+    return new ProbeSpec(
+        Kind.PREFIX,
+        Side.CANDIDATE,
+        plan,
+        ImmutableList.copyOf(observed),
+        ImmutableList.of(),
         ImmutableList.of());
   }
 
   public static ProbeSpec shadow(List<String> nodes, List<String> observed) {
-    return new ProbeSpec(Kind.SHADOW, Side.CANDIDATE, PrecisionPlan.allFp16(), ImmutableList.copyOf(observed),
-        ImmutableList.copyOf(nodes), ImmutableList.of());
+    return new ProbeSpec(
+        Kind.SHADOW,
+        Side.CANDIDATE,
+        PrecisionPlan.allFp16(),
+        ImmutableList.copyOf(observed),
+        ImmutableList.copyOf(nodes),
+        ImmutableList.of());
   }
 
-  public static ProbeSpec subgraph(Side side, PrecisionPlan plan, List<String> nodes, List<String> cutInputs,
+  public static ProbeSpec subgraph(
+      Side side,
+      PrecisionPlan plan,
+      List<String> nodes,
+      List<String> cutInputs,
       List<String> observed) {
-    return new ProbeSpec(Kind.SUBGRAPH, side, plan, ImmutableList.copyOf(observed), ImmutableList.copyOf(nodes),
+    return new ProbeSpec(
+        Kind.SUBGRAPH,
+        side,
+        plan,
+        ImmutableList.copyOf(observed),
+        ImmutableList.copyOf(nodes),
         ImmutableList.copyOf(cutInputs));
   }
 
   /** Short text for logs. */
   public String describe() {
-    return kind.name().toLowerCase(java.util.Locale.ROOT) + "/" + side.name().toLowerCase(java.util.Locale.ROOT)
+    return kind.name().toLowerCase(java.util.Locale.ROOT)
+        + "/"
+        + side.name().toLowerCase(java.util.Locale.ROOT)
         + (side == Side.CANDIDATE ? " pinned=" + plan.fp32Nodes().size() : "")
-        + " observed=" + observed.size() + (nodes.isEmpty() ? "" : " nodes=" + nodes.size());
+        + " observed="
+        + observed.size()
+        + (nodes.isEmpty() ? "" : " nodes=" + nodes.size());
   }
 }

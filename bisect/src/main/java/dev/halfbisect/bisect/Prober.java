@@ -32,21 +32,29 @@ import org.slf4j.LoggerFactory;
 public final class Prober {
   private static final Logger LOG = LoggerFactory.getLogger(Prober.class);
 
-  static final String REFERENCE_FOLDED = "the reference backend's network has no such tensor after parsing"
-      + " (constant-folded)";
-  static final String CANDIDATE_FOLDED = "the candidate backend's network has no such tensor after parsing"
-      + " (constant-folded)";
+  static final String REFERENCE_FOLDED =
+      "the reference backend's network has no such tensor after parsing" + " (constant-folded)";
+  static final String CANDIDATE_FOLDED =
+      "the candidate backend's network has no such tensor after parsing" + " (constant-folded)";
 
   private final BisectContext ctx;
   private final List<Map<String, Tensor>> referenceCache = new ArrayList<>();
   private final Map<String, String> referenceUnavailable = new LinkedHashMap<>();
+
   /** Tensors the candidate backend said it cannot observe (e.g. constant-folded by TensorRT). */
   private final Map<String, String> candidateUnavailable = new LinkedHashMap<>();
-  /** Reference values held only for the current scope (a layerwise chunk), never cached; null outside a scope. */
+
+  /**
+   * Reference values held only for the current scope (a layerwise chunk), never cached; null
+   * outside a scope.
+   */
   private List<Map<String, Tensor>> scoped;
+
   private List<String> scopedOrder;
+
   /** Bytes of reference values moved from scopes into the shared cache (bounded by the context). */
   private long retainedBytes;
+
   private int candidateBuilds;
   private int referenceBuilds;
   private int journalHits;
@@ -73,7 +81,9 @@ public final class Prober {
     return journalHits;
   }
 
-  /** Tensors the candidate backend cannot observe, with its reason; left out of candidate results. */
+  /**
+   * Tensors the candidate backend cannot observe, with its reason; left out of candidate results.
+   */
   public Map<String, String> candidateUnavailable() {
     return ImmutableMap.copyOf(candidateUnavailable);
   }
@@ -85,8 +95,9 @@ public final class Prober {
 
   /**
    * Reference values of {@code tensors} per sample, running the reference (in chunks within the
-   * context's byte budget and tensor cap, split on build failure) for those not cached. Tensors the reference
-   * cannot observe are left out of the maps and listed in {@link #referenceUnavailable()}.
+   * context's byte budget and tensor cap, split on build failure) for those not cached. Tensors the
+   * reference cannot observe are left out of the maps and listed in {@link
+   * #referenceUnavailable()}.
    */
   public List<Map<String, Tensor>> reference(Collection<String> tensors) {
     List<String> missing = missing(tensors);
@@ -114,9 +125,11 @@ public final class Prober {
   }
 
   private List<String> missing(Collection<String> tensors) {
-    Set<String> missing = new LinkedHashSet<>(); // a set: a list's contains() is quadratic at 100k tensors
+    Set<String> missing =
+        new LinkedHashSet<>(); // a set: a list's contains() is quadratic at 100k tensors
     for (String t : tensors) {
-      if (!referenceCache.get(0).containsKey(t) && (scoped == null || !scoped.get(0).containsKey(t))
+      if (!referenceCache.get(0).containsKey(t)
+          && (scoped == null || !scoped.get(0).containsKey(t))
           && !referenceUnavailable.containsKey(t)) {
         missing.add(t);
       }
@@ -185,8 +198,16 @@ public final class Prober {
       for (int s = 0; s < o.samples().size(); s++) {
         target.get(s).putAll(o.samples().get(s));
       }
-      ctx.listener().probeFinished(new ProbeResult(spec, ProbeResult.Status.OK, "", ImmutableMap.of(), o.buildTime(),
-          o.runTime(), false));
+      ctx.listener()
+          .probeFinished(
+              new ProbeResult(
+                  spec,
+                  ProbeResult.Status.OK,
+                  "",
+                  ImmutableMap.of(),
+                  o.buildTime(),
+                  o.runTime(),
+                  false));
     } catch (UnobservableTensorsException e) {
       // The network has no such tensors (constant-folded): drop them and observe the rest.
       List<String> rest = new ArrayList<>(chunk);
@@ -196,8 +217,10 @@ public final class Prober {
         }
       }
       if (rest.size() < chunk.size()) {
-        LOG.info("reference cannot observe {} of {} tensors (constant-folded); observing the rest",
-            chunk.size() - rest.size(), chunk.size());
+        LOG.info(
+            "reference cannot observe {} of {} tensors (constant-folded); observing the rest",
+            chunk.size() - rest.size(),
+            chunk.size());
         if (!rest.isEmpty()) {
           referenceChunk(rest, target);
         }
@@ -209,13 +232,17 @@ public final class Prober {
     }
   }
 
-  private void splitReferenceChunk(List<String> chunk, List<Map<String, Tensor>> target, BackendException e) {
+  private void splitReferenceChunk(
+      List<String> chunk, List<Map<String, Tensor>> target, BackendException e) {
     if (chunk.size() == 1) {
       LOG.warn("reference cannot observe tensor {}: {}", chunk.get(0), e.getMessage());
       referenceUnavailable.put(chunk.get(0), e.getMessage());
       return;
     }
-    LOG.info("reference build observing {} tensors failed ({}); splitting", chunk.size(), e.getMessage());
+    LOG.info(
+        "reference build observing {} tensors failed ({}); splitting",
+        chunk.size(),
+        e.getMessage());
     int half = chunk.size() / 2;
     referenceChunk(chunk.subList(0, half), target);
     referenceChunk(chunk.subList(half, chunk.size()), target);
@@ -250,8 +277,8 @@ public final class Prober {
       for (String c : spec.cutInputs()) {
         Tensor v = ref.get(s).get(c);
         if (v == null) {
-          throw new IllegalStateException("no reference value for cut input '" + c + "': "
-              + referenceUnavailable.get(c));
+          throw new IllegalStateException(
+              "no reference value for cut input '" + c + "': " + referenceUnavailable.get(c));
         }
         f.put(c, v);
       }
@@ -282,22 +309,45 @@ public final class Prober {
         List<TensorError> per = new ArrayList<>();
         for (int s = 0; s < o.samples().size(); s++) {
           Tensor cand = o.samples().get(s).get(t);
-          TensorError e = TensorError.measure(t, ref.get(s).get(t).toFloatArray(), cand.toFloatArray(), ctx.tolerance());
+          TensorError e =
+              TensorError.measure(
+                  t, ref.get(s).get(t).toFloatArray(), cand.toFloatArray(), ctx.tolerance());
           allNaN &= e.allNaN();
           per.add(e);
         }
         cmp.put(t, TensorComparison.of(t, per));
       }
-      result = new ProbeResult(spec, allNaN ? ProbeResult.Status.ALL_NAN : ProbeResult.Status.OK, "",
-          cmp.buildKeepingLast(), o.buildTime(), o.runTime(), false);
+      result =
+          new ProbeResult(
+              spec,
+              allNaN ? ProbeResult.Status.ALL_NAN : ProbeResult.Status.OK,
+              "",
+              cmp.buildKeepingLast(),
+              o.buildTime(),
+              o.runTime(),
+              false);
     } catch (BackendCrashException e) {
       LOG.warn("candidate probe {} crashed the backend: {}", spec.describe(), e.getMessage());
-      result = new ProbeResult(spec, ProbeResult.Status.CRASH, e.getMessage(), ImmutableMap.of(), Duration.ZERO,
-          Duration.ZERO, false);
+      result =
+          new ProbeResult(
+              spec,
+              ProbeResult.Status.CRASH,
+              e.getMessage(),
+              ImmutableMap.of(),
+              Duration.ZERO,
+              Duration.ZERO,
+              false);
     } catch (BackendException e) {
       LOG.info("candidate probe {} failed to build: {}", spec.describe(), e.getMessage());
-      result = new ProbeResult(spec, ProbeResult.Status.BUILD_FAILED, e.getMessage(), ImmutableMap.of(),
-          Duration.ZERO, Duration.ZERO, false);
+      result =
+          new ProbeResult(
+              spec,
+              ProbeResult.Status.BUILD_FAILED,
+              e.getMessage(),
+              ImmutableMap.of(),
+              Duration.ZERO,
+              Duration.ZERO,
+              false);
     }
     ProbeResult r = result;
     decided.put(key, r);
@@ -307,14 +357,18 @@ public final class Prober {
     return r;
   }
 
-  /** {@code spec} without the tensors known unobservable (no reference value, or the candidate cannot). */
+  /**
+   * {@code spec} without the tensors known unobservable (no reference value, or the candidate
+   * cannot).
+   */
   private ProbeSpec withoutUnobservable(ProbeSpec spec, List<Map<String, Tensor>> ref) {
     if (spec.kind() != ProbeSpec.Kind.FULL && spec.kind() != ProbeSpec.Kind.SHADOW) {
       return spec;
     }
     List<String> keep = new ArrayList<>();
     for (String t : spec.observed()) {
-      if (!candidateUnavailable.containsKey(t) && (spec.kind() == ProbeSpec.Kind.SHADOW || ref.get(0).containsKey(t))) {
+      if (!candidateUnavailable.containsKey(t)
+          && (spec.kind() == ProbeSpec.Kind.SHADOW || ref.get(0).containsKey(t))) {
         keep.add(t);
       }
     }
@@ -322,8 +376,8 @@ public final class Prober {
   }
 
   /**
-   * Records the tensors a candidate build could not observe and returns the probe without them,
-   * or null when that leaves nothing to retry (not a full or shadow probe, or no named tensor in it).
+   * Records the tensors a candidate build could not observe and returns the probe without them, or
+   * null when that leaves nothing to retry (not a full or shadow probe, or no named tensor in it).
    */
   private ProbeSpec dropUnobservable(ProbeSpec run, UnobservableTensorsException e) {
     if (run.kind() != ProbeSpec.Kind.FULL && run.kind() != ProbeSpec.Kind.SHADOW) {
@@ -331,8 +385,10 @@ public final class Prober {
     }
     List<String> keep = new ArrayList<>(run.observed());
     for (String named : e.tensors()) {
-      String t = run.kind() == ProbeSpec.Kind.SHADOW && named.endsWith(ProbeGraphs.SHADOW_SUFFIX)
-          ? named.substring(0, named.length() - ProbeGraphs.SHADOW_SUFFIX.length()) : named;
+      String t =
+          run.kind() == ProbeSpec.Kind.SHADOW && named.endsWith(ProbeGraphs.SHADOW_SUFFIX)
+              ? named.substring(0, named.length() - ProbeGraphs.SHADOW_SUFFIX.length())
+              : named;
       if (keep.remove(t)) {
         candidateUnavailable.put(t, CANDIDATE_FOLDED);
       }
@@ -340,13 +396,16 @@ public final class Prober {
     if (keep.size() == run.observed().size()) {
       return null;
     }
-    LOG.info("candidate cannot observe {} of {} tensors (constant-folded); building without them",
-        run.observed().size() - keep.size(), run.observed().size());
+    LOG.info(
+        "candidate cannot observe {} of {} tensors (constant-folded); building without them",
+        run.observed().size() - keep.size(),
+        run.observed().size());
     return withObserved(run, keep);
   }
 
   private static ProbeSpec withObserved(ProbeSpec s, List<String> observed) {
-    return new ProbeSpec(s.kind(), s.side(), s.plan(), ImmutableList.copyOf(observed), s.nodes(), s.cutInputs());
+    return new ProbeSpec(
+        s.kind(), s.side(), s.plan(), ImmutableList.copyOf(observed), s.nodes(), s.cutInputs());
   }
 
   /** Whether {@code spec} is answered without a build (decided in this context or journaled). */
@@ -356,7 +415,8 @@ public final class Prober {
   }
 
   /** Comparisons gathered over several chunked probes, and what could not be observed. */
-  public record Chunked(ImmutableMap<String, TensorComparison> tensors, ImmutableMap<String, String> unobserved) {}
+  public record Chunked(
+      ImmutableMap<String, TensorComparison> tensors, ImmutableMap<String, String> unobserved) {}
 
   /**
    * Probes each of {@code chunks} (see {@link ObservationChunks}); when a chunk's build fails or
@@ -372,7 +432,10 @@ public final class Prober {
     return new Chunked(ImmutableMap.copyOf(got), ImmutableMap.copyOf(missed));
   }
 
-  private void chunk(List<String> items, Function<List<String>, ProbeSpec> specFor, Map<String, TensorComparison> got,
+  private void chunk(
+      List<String> items,
+      Function<List<String>, ProbeSpec> specFor,
+      Map<String, TensorComparison> got,
       Map<String, String> missed) {
     ProbeResult r = probe(specFor.apply(items));
     if (r.status() == ProbeResult.Status.BUILD_FAILED || r.status() == ProbeResult.Status.CRASH) {
@@ -391,21 +454,46 @@ public final class Prober {
   /** Deterministic key: model, samples, both backends and modes, tolerance and the probe. */
   String key(ProbeSpec spec) {
     StringBuilder sb = new StringBuilder();
-    sb.append(ctx.model().hash()).append('|').append(ctx.samplesHash()).append('|')
-        .append(ctx.reference().name()).append(':').append(ctx.referenceOptions().mode()).append('|')
-        .append(ctx.candidate().name()).append(':').append(ctx.candidateOptions().mode()).append('|')
-        .append(new java.util.TreeMap<>(ctx.candidateOptions().properties())).append('|')
-        .append(ctx.tolerance()).append('|').append(spec.kind()).append('|').append(spec.side()).append('|')
-        .append(spec.plan().toJson()).append('|')
+    sb.append(ctx.model().hash())
+        .append('|')
+        .append(ctx.samplesHash())
+        .append('|')
+        .append(ctx.reference().name())
+        .append(':')
+        .append(ctx.referenceOptions().mode())
+        .append('|')
+        .append(ctx.candidate().name())
+        .append(':')
+        .append(ctx.candidateOptions().mode())
+        .append('|')
+        .append(new java.util.TreeMap<>(ctx.candidateOptions().properties()))
+        .append('|')
+        .append(ctx.tolerance())
+        .append('|')
+        .append(spec.kind())
+        .append('|')
+        .append(spec.side())
+        .append('|')
+        .append(spec.plan().toJson())
+        .append('|')
         // A full run observing the same tensors in another order is the same probe.
-        .append(spec.kind() == ProbeSpec.Kind.FULL ? new java.util.TreeSet<>(spec.observed()) : spec.observed())
-        .append('|').append(spec.nodes())
-        .append('|').append(spec.cutInputs());
+        .append(
+            spec.kind() == ProbeSpec.Kind.FULL
+                ? new java.util.TreeSet<>(spec.observed())
+                : spec.observed())
+        .append('|')
+        .append(spec.nodes())
+        .append('|')
+        .append(spec.cutInputs());
     return Hashing.sha256().hashString(sb, StandardCharsets.UTF_8).toString();
   }
 
-  static ImmutableList<String> floatInputs(ModelGraph g, dev.halfbisect.onnx.proto.Onnx.NodeProto n) {
-    return n.getInputList().stream().filter(i -> !i.isEmpty() && !g.isInitializer(i) && g.isFloat(i)
-        && g.producer(i).isPresent()).distinct().collect(ImmutableList.toImmutableList());
+  static ImmutableList<String> floatInputs(
+      ModelGraph g, dev.halfbisect.onnx.proto.Onnx.NodeProto n) {
+    return n.getInputList().stream()
+        .filter(
+            i -> !i.isEmpty() && !g.isInitializer(i) && g.isFloat(i) && g.producer(i).isPresent())
+        .distinct()
+        .collect(ImmutableList.toImmutableList());
   }
 }

@@ -18,15 +18,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reduction to the smallest failing subgraph, ready for a bug report. Outputs first: the
- * {@link FirstDivergence} search narrows the failing graph output to the tensor {@code t} where
- * the error is born. Inputs next: over the ancestors of {@code t} in topological order
- * {@code a_0..a_m} (with {@code a_m} its producer), the subgraph {@code a_c..a_m} gets every tensor
- * it reads from outside as an input fed the golden reference value; a binary search finds the
- * largest {@code c} whose subgraph still fails (a boundary: {@code c} fails, {@code c + 1} passes, or
- * {@code c = m}, the single node). Writes {@code reduced.onnx}, {@code inputs.npz} (the cut inputs
- * of the worst sample) and {@code reference.npz} (the golden value of {@code t}); array names are
- * the tensor names mapped with {@link Npz#encodeName} ({@code /} becomes {@code %2F}).
+ * Reduction to the smallest failing subgraph, ready for a bug report. Outputs first: the {@link
+ * FirstDivergence} search narrows the failing graph output to the tensor {@code t} where the error
+ * is born. Inputs next: over the ancestors of {@code t} in topological order {@code a_0..a_m} (with
+ * {@code a_m} its producer), the subgraph {@code a_c..a_m} gets every tensor it reads from outside
+ * as an input fed the golden reference value; a binary search finds the largest {@code c} whose
+ * subgraph still fails (a boundary: {@code c} fails, {@code c + 1} passes, or {@code c = m}, the
+ * single node). Writes {@code reduced.onnx}, {@code inputs.npz} (the cut inputs of the worst
+ * sample) and {@code reference.npz} (the golden value of {@code t}); array names are the tensor
+ * names mapped with {@link Npz#encodeName} ({@code /} becomes {@code %2F}).
  */
 public final class Reduce {
   private static final Logger LOG = LoggerFactory.getLogger(Reduce.class);
@@ -45,9 +45,17 @@ public final class Reduce {
    * @param referenceNpz path of {@code reference.npz}
    * @param candidateBuilds candidate builds made (including the first-divergence search)
    */
-  public record Result(boolean failing, String output, ImmutableList<String> nodes, ImmutableList<String> inputs,
-      Optional<TensorComparison> error, int sample, Optional<Path> model, Optional<Path> inputsNpz,
-      Optional<Path> referenceNpz, int candidateBuilds) {}
+  public record Result(
+      boolean failing,
+      String output,
+      ImmutableList<String> nodes,
+      ImmutableList<String> inputs,
+      Optional<TensorComparison> error,
+      int sample,
+      Optional<Path> model,
+      Optional<Path> inputsNpz,
+      Optional<Path> referenceNpz,
+      int candidateBuilds) {}
 
   /** Reduces and writes the files into {@code outDir}. */
   public static Result run(BisectContext ctx, Path outDir) throws IOException {
@@ -55,8 +63,17 @@ public final class Reduce {
     int before = p.candidateBuilds();
     FirstDivergence.Result fd = FirstDivergence.search(ctx);
     if (fd.divergence().isEmpty()) {
-      return new Result(false, "", ImmutableList.of(), ImmutableList.of(), Optional.empty(), -1, Optional.empty(),
-          Optional.empty(), Optional.empty(), p.candidateBuilds() - before);
+      return new Result(
+          false,
+          "",
+          ImmutableList.of(),
+          ImmutableList.of(),
+          Optional.empty(),
+          -1,
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          p.candidateBuilds() - before);
     }
     ctx.listener().phase("reduce");
     ModelGraph g = ctx.model();
@@ -93,8 +110,13 @@ public final class Reduce {
     List<String> all = new ArrayList<>(cuts);
     all.add(t);
     Map<String, Tensor> ref = p.reference(all).get(sample);
-    Onnx.ModelProto reduced = ProbeGraphs.subgraph(g, nodes.stream().map(g::topoPosition).toList(), cuts, List.of(t),
-        SpiProbeRunner.cutShapes(cuts, List.of(ref)));
+    Onnx.ModelProto reduced =
+        ProbeGraphs.subgraph(
+            g,
+            nodes.stream().map(g::topoPosition).toList(),
+            cuts,
+            List.of(t),
+            SpiProbeRunner.cutShapes(cuts, List.of(ref)));
     Path modelFile = outDir.resolve("reduced.onnx");
     Files.write(modelFile, reduced.toByteArray());
     Map<String, Tensor> ins = new LinkedHashMap<>();
@@ -103,22 +125,42 @@ public final class Reduce {
     Npz.write(inputsFile, ins);
     Path refFile = outDir.resolve("reference.npz");
     Npz.write(refFile, Map.of(Npz.encodeName(t), ref.get(t)));
-    LOG.info("reduce: {} nodes, {} inputs, output {} written to {}", nodes.size(), cuts.size(), t, outDir);
-    return new Result(true, t, ImmutableList.copyOf(nodes), ImmutableList.copyOf(cuts), err, sample,
-        Optional.of(modelFile), Optional.of(inputsFile), Optional.of(refFile), p.candidateBuilds() - before);
+    LOG.info(
+        "reduce: {} nodes, {} inputs, output {} written to {}",
+        nodes.size(),
+        cuts.size(),
+        t,
+        outDir);
+    return new Result(
+        true,
+        t,
+        ImmutableList.copyOf(nodes),
+        ImmutableList.copyOf(cuts),
+        err,
+        sample,
+        Optional.of(modelFile),
+        Optional.of(inputsFile),
+        Optional.of(refFile),
+        p.candidateBuilds() - before);
   }
 
-  private static ProbeResult probe(BisectContext ctx, ModelGraph g, List<Integer> cone, int from, String t) {
+  private static ProbeResult probe(
+      BisectContext ctx, ModelGraph g, List<Integer> cone, int from, String t) {
     List<String> nodes = nodesFrom(g, cone, from);
-    return ctx.prober().probe(ProbeSpec.subgraph(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), nodes, cutInputs(g, nodes),
-        List.of(t)));
+    return ctx.prober()
+        .probe(
+            ProbeSpec.subgraph(
+                ProbeSpec.Side.CANDIDATE, ctx.basePlan(), nodes, cutInputs(g, nodes), List.of(t)));
   }
 
   private static List<String> nodesFrom(ModelGraph g, List<Integer> cone, int from) {
     return cone.subList(from, cone.size()).stream().map(i -> g.nodes().get(i).getName()).toList();
   }
 
-  /** Tensors the nodes read that none of them produces (graph inputs included), initializers excluded. */
+  /**
+   * Tensors the nodes read that none of them produces (graph inputs included), initializers
+   * excluded.
+   */
   static List<String> cutInputs(ModelGraph g, List<String> nodes) {
     Set<String> produced = new HashSet<>();
     nodes.forEach(n -> produced.addAll(g.node(n).getOutputList()));
@@ -135,7 +177,8 @@ public final class Reduce {
   }
 
   private static boolean fails(ProbeResult r, String t) {
-    return r.status() != ProbeResult.Status.OK || !r.tensor(t).map(TensorComparison::pass).orElse(false);
+    return r.status() != ProbeResult.Status.OK
+        || !r.tensor(t).map(TensorComparison::pass).orElse(false);
   }
 
   private static int worstSample(Optional<TensorComparison> err) {

@@ -30,7 +30,11 @@ public final class SpiProbeRunner implements ProbeRunner {
   private final BuildOptions candidateOptions;
   private byte[] fullBytes;
 
-  public SpiProbeRunner(ModelGraph graph, Backend reference, BuildOptions referenceOptions, Backend candidate,
+  public SpiProbeRunner(
+      ModelGraph graph,
+      Backend reference,
+      BuildOptions referenceOptions,
+      Backend candidate,
       BuildOptions candidateOptions) {
     this.graph = Preconditions.checkNotNull(graph, "graph");
     this.reference = Preconditions.checkNotNull(reference, "reference");
@@ -49,7 +53,9 @@ public final class SpiProbeRunner implements ProbeRunner {
         model = null;
         break;
       case PREFIX:
-        model = ProbeGraphs.prefix(graph, spec.observed().get(0), spec.observed().subList(1, spec.observed().size()));
+        model =
+            ProbeGraphs.prefix(
+                graph, spec.observed().get(0), spec.observed().subList(1, spec.observed().size()));
         observed = List.of();
         break;
       case SHADOW:
@@ -60,18 +66,29 @@ public final class SpiProbeRunner implements ProbeRunner {
         }
         break;
       case SUBGRAPH:
-        model = ProbeGraphs.subgraph(graph, spec.nodes().stream().map(graph::topoPosition).toList(), spec.cutInputs(),
-            spec.observed(), cutShapes(spec.cutInputs(), feeds));
+        model =
+            ProbeGraphs.subgraph(
+                graph,
+                spec.nodes().stream().map(graph::topoPosition).toList(),
+                spec.cutInputs(),
+                spec.observed(),
+                cutShapes(spec.cutInputs(), feeds));
         observed = List.of();
         break;
       default:
         throw new IllegalStateException("unknown probe kind " + spec.kind());
     }
-    ModelRef ref = model == null ? fullModel() : ModelRef.ofBytes(graph.name() + "#" + spec.kind().name().toLowerCase(java.util.Locale.ROOT),
-        model.toByteArray(), graph.baseDir().orElse(null));
+    ModelRef ref =
+        model == null
+            ? fullModel()
+            : ModelRef.ofBytes(
+                graph.name() + "#" + spec.kind().name().toLowerCase(java.util.Locale.ROOT),
+                model.toByteArray(),
+                graph.baseDir().orElse(null));
     boolean cand = spec.side() == ProbeSpec.Side.CANDIDATE;
     BuildOptions base = cand ? candidateOptions : referenceOptions;
-    // In FULL probes graph outputs come back anyway; observing them twice would confuse some backends.
+    // In FULL probes graph outputs come back anyway; observing them twice would confuse some
+    // backends.
     List<String> extra = observed.stream().filter(o -> !graph.graphOutputs().contains(o)).toList();
     BuildOptions options = base.withObserved(extra);
     if (spec.kind() == ProbeSpec.Kind.SHADOW) {
@@ -90,8 +107,13 @@ public final class SpiProbeRunner implements ProbeRunner {
         for (TensorInfo info : session.inputs()) {
           Tensor t = feed.get(info.name());
           if (t == null) {
-            throw new IllegalArgumentException("probe " + spec.describe() + " needs input '" + info.name()
-                + "' but the sample has only " + feed.keySet());
+            throw new IllegalArgumentException(
+                "probe "
+                    + spec.describe()
+                    + " needs input '"
+                    + info.name()
+                    + "' but the sample has only "
+                    + feed.keySet());
           }
           in.put(info.name(), t);
         }

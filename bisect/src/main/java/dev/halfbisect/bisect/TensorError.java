@@ -7,8 +7,8 @@ import dev.halfbisect.core.verdict.Tolerance;
 import dev.halfbisect.core.verdict.Verdict;
 
 /**
- * Error of one candidate tensor against its reference on one sample: core's full
- * {@link ErrorStats} and the {@link Tolerance}'s {@link Verdict}.
+ * Error of one candidate tensor against its reference on one sample: core's full {@link ErrorStats}
+ * and the {@link Tolerance}'s {@link Verdict}.
  */
 public record TensorError(ErrorStats stats, Verdict verdict) {
   public TensorError {

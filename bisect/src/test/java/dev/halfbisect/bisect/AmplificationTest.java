@@ -27,22 +27,34 @@ class AmplificationTest {
   void detectsTransformerMotifs() {
     ModelGraph g = TestModels.transformer(3, -1);
     List<Motifs.Motif> motifs = Motifs.detect(g);
-    assertThat(motifs.stream().filter(m -> m.kind() == Motifs.Kind.LAYER_NORM)).hasSize(3)
+    assertThat(motifs.stream().filter(m -> m.kind() == Motifs.Kind.LAYER_NORM))
+        .hasSize(3)
         .allSatisfy(m -> assertThat(m.nodes()).hasSize(7));
-    assertThat(motifs.stream().filter(m -> m.kind() == Motifs.Kind.GELU)).hasSize(3)
+    assertThat(motifs.stream().filter(m -> m.kind() == Motifs.Kind.GELU))
+        .hasSize(3)
         .allSatisfy(m -> assertThat(m.nodes()).hasSize(5).contains(m.anchor()));
-    assertThat(motifs.stream().filter(m -> m.kind() == Motifs.Kind.RESIDUAL_ADD).map(Motifs.Motif::anchor))
+    assertThat(
+            motifs.stream()
+                .filter(m -> m.kind() == Motifs.Kind.RESIDUAL_ADD)
+                .map(Motifs.Motif::anchor))
         .containsExactly("b0/residual", "b1/residual", "b2/residual");
     assertThat(motifs.stream().filter(m -> m.kind() == Motifs.Kind.MATMUL))
-        .hasSize(3).allSatisfy(m -> assertThat(m.nodes()).hasSize(2));
+        .hasSize(3)
+        .allSatisfy(m -> assertThat(m.nodes()).hasSize(2));
   }
 
   @Test
   void geluAmplifiesSmallUpstreamErrorAndRanksFirst() {
     InterpreterBackend b = new InterpreterBackend();
     ModelGraph g = geluTail();
-    BisectContext ctx = TestModels.context(g, b, List.of(TestModels.sample(1, -1, 1, "x", 1, 4, 16),
-        TestModels.sample(2, -1, 1, "x", 1, 4, 16))).build();
+    BisectContext ctx =
+        TestModels.context(
+                g,
+                b,
+                List.of(
+                    TestModels.sample(1, -1, 1, "x", 1, 4, 16),
+                    TestModels.sample(2, -1, 1, "x", 1, 4, 16)))
+            .build();
     Amplification.Result r = Amplification.analyze(ctx);
     assertThat(r.motifs()).isNotEmpty();
     Amplification.MotifAmplification top = r.motifs().get(0);
@@ -66,12 +78,14 @@ class AmplificationTest {
     InterpreterBackend b = new InterpreterBackend();
     ModelGraph g = TestModels.transformer(4, 2);
     b.crashWhenPresent("b1/gelu/erf" + ProbeGraphs.SHADOW_SUFFIX);
-    Amplification.Result r = Amplification.analyze(TestModels.context(g, b, TestModels.transformerSamples(1)).build());
+    Amplification.Result r =
+        Amplification.analyze(TestModels.context(g, b, TestModels.transformerSamples(1)).build());
     Amplification.NodeAmplification up = r.node(TestModels.plantUp(2)).orElseThrow();
     assertThat(up.localError()).isInfinite();
     assertThat(up.localPass()).isFalse();
     assertThat(up.contribution()).isInfinite();
-    assertThat(r.ranking().subList(0, 2)).containsExactlyInAnyOrder(TestModels.plantUp(2), TestModels.plantDown(2));
+    assertThat(r.ranking().subList(0, 2))
+        .containsExactlyInAnyOrder(TestModels.plantUp(2), TestModels.plantDown(2));
     // The crashing shadow copy was isolated by splitting and measured alone instead.
     assertThat(r.node("b1/gelu/erf").get().method()).isEqualTo(Amplification.Method.SINGLE_NODE);
     assertThat(r.node("b1/gelu/erf").get().localError()).isFinite();

@@ -11,11 +11,11 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * A BERT-style attention mask: a Constant fill of -3.4e38 (FP16 clamps it to -65504) times
- * (1 - keep), added to the scores. The constant and a tensor folded from it fail their own
- * comparison, but they are representation limits, not computation errors: every output passes,
- * so layerwise passes, lists them as unrepresentable constants, and first divergence never picks
- * them. Runs on {@code ort:fp16-emulated} (found through the SPI).
+ * A BERT-style attention mask: a Constant fill of -3.4e38 (FP16 clamps it to -65504) times (1 -
+ * keep), added to the scores. The constant and a tensor folded from it fail their own comparison,
+ * but they are representation limits, not computation errors: every output passes, so layerwise
+ * passes, lists them as unrepresentable constants, and first divergence never picks them. Runs on
+ * {@code ort:fp16-emulated} (found through the SPI).
  */
 class ConstantMaskTest {
   private static ModelGraph maskModel(boolean overflowAfter) {
@@ -33,10 +33,16 @@ class ConstantMaskTest {
 
   private static BisectContext context(ModelGraph g) {
     Backend ort = Backends.get("ort");
-    Map<String, Tensor> sample = Map.of("x", Tensor.ofFloats(new long[] {1, 4}, 0.5f, -1.25f, 2f, 0.75f),
-        "keep", Tensor.ofFloats(new long[] {1, 4}, 1f, 1f, 1f, 1f));
-    return BisectContext.builder(g, ort, BuildOptions.of("fp32"), ort, BuildOptions.of("fp16-emulated"))
-        .samples(List.of(sample)).build();
+    Map<String, Tensor> sample =
+        Map.of(
+            "x",
+            Tensor.ofFloats(new long[] {1, 4}, 0.5f, -1.25f, 2f, 0.75f),
+            "keep",
+            Tensor.ofFloats(new long[] {1, 4}, 1f, 1f, 1f, 1f));
+    return BisectContext.builder(
+            g, ort, BuildOptions.of("fp32"), ort, BuildOptions.of("fp16-emulated"))
+        .samples(List.of(sample))
+        .build();
   }
 
   @Test
@@ -44,12 +50,15 @@ class ConstantMaskTest {
     ModelGraph g = maskModel(false);
     assertThat(g.constantTensors()).containsExactly("mask_fill", "mask_fill_half");
     Layerwise.Result r = Layerwise.run(context(g));
-    assertThat(r.tensors()).filteredOn(row -> row.tensor().equals("mask_fill")).singleElement()
+    assertThat(r.tensors())
+        .filteredOn(row -> row.tensor().equals("mask_fill"))
+        .singleElement()
         .matches(row -> !row.pass(), "the constant itself differs in FP16");
     assertThat(r.verdict()).isEqualTo("pass");
     assertThat(r.outputsPass()).isTrue();
     assertThat(r.firstFailing()).isEmpty();
-    assertThat(r.constants()).extracting(Layerwise.UnrepresentableConstant::tensor)
+    assertThat(r.constants())
+        .extracting(Layerwise.UnrepresentableConstant::tensor)
         .containsExactly("mask_fill", "mask_fill_half");
     Layerwise.UnrepresentableConstant c = r.constants().get(0);
     assertThat(c.node()).isEqualTo("mask_fill");

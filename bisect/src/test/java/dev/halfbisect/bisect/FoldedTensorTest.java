@@ -10,10 +10,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * TensorRT folds constant subgraphs while parsing, so a build asked to observe such a tensor
- * fails naming it (seen on all-MiniLM-L6-v2: 36 Constant outputs). The prober drops the named
- * tensors, builds once more without them and reports them unobserved, instead of splitting the
- * chunk down to single tensors or failing the whole analysis.
+ * TensorRT folds constant subgraphs while parsing, so a build asked to observe such a tensor fails
+ * naming it (seen on all-MiniLM-L6-v2: 36 Constant outputs). The prober drops the named tensors,
+ * builds once more without them and reports them unobserved, instead of splitting the chunk down to
+ * single tensors or failing the whole analysis.
  */
 class FoldedTensorTest {
   private static final ModelGraph MODEL = model();
@@ -44,11 +44,15 @@ class FoldedTensorTest {
     Layerwise.Result r = Layerwise.run(ctx);
 
     assertThat(r.unobserved()).containsOnlyKeys(constants());
-    assertThat(r.unobserved().values()).allMatch(why -> why.equals("reference: " + Prober.REFERENCE_FOLDED));
-    assertThat(r.tensors()).extracting(Layerwise.TensorReport::tensor).doesNotContainAnyElementsOf(constants())
+    assertThat(r.unobserved().values())
+        .allMatch(why -> why.equals("reference: " + Prober.REFERENCE_FOLDED));
+    assertThat(r.tensors())
+        .extracting(Layerwise.TensorReport::tensor)
+        .doesNotContainAnyElementsOf(constants())
         .hasSize(MODEL.floatTensors().size() - constants().size());
     assertThat(r.firstFailing()).isPresent();
-    // One failed reference build, one without the folded tensors; the candidate never asks for them.
+    // One failed reference build, one without the folded tensors; the candidate never asks for
+    // them.
     assertThat(ctx.prober().referenceBuilds()).isEqualTo(2);
     assertThat(r.candidateBuilds()).isEqualTo(1);
   }
@@ -59,17 +63,26 @@ class FoldedTensorTest {
     InterpreterBackend candidate = new InterpreterBackend();
     candidate.folded(constants());
     candidate.foldOnReference(false);
-    BisectContext ctx = BisectContext.builder(MODEL, reference, BuildOptions.of("fp32"), candidate,
-        BuildOptions.of("fp16-emulated")).samples(SAMPLES).build();
+    BisectContext ctx =
+        BisectContext.builder(
+                MODEL,
+                reference,
+                BuildOptions.of("fp32"),
+                candidate,
+                BuildOptions.of("fp16-emulated"))
+            .samples(SAMPLES)
+            .build();
     Layerwise.Result r = Layerwise.run(ctx);
     assertThat(r.unobserved()).containsOnlyKeys(constants());
-    assertThat(r.unobserved().values()).allMatch(why -> why.equals("candidate: " + Prober.CANDIDATE_FOLDED));
+    assertThat(r.unobserved().values())
+        .allMatch(why -> why.equals("candidate: " + Prober.CANDIDATE_FOLDED));
     assertThat(r.candidateBuilds()).isEqualTo(1); // the retry is the same probe
     assertThat(candidate.fp16Builds()).isEqualTo(2);
 
     // The shadow graph names its copies "<tensor>__shadow"; those are dropped the same way.
     Amplification.Result a = Amplification.analyze(ctx);
-    assertThat(a.unmeasured()).containsOnlyKeys(constants())
+    assertThat(a.unmeasured())
+        .containsOnlyKeys(constants())
         .allSatisfy((n, why) -> assertThat(why).isEqualTo(Prober.CANDIDATE_FOLDED));
     assertThat(a.node("fill").orElseThrow().method()).isEqualTo(Amplification.Method.NOT_MEASURED);
     assertThat(a.node("scale").orElseThrow().method()).isEqualTo(Amplification.Method.SHADOW);

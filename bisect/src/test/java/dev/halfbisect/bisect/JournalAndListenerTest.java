@@ -20,14 +20,19 @@ class JournalAndListenerTest {
     Path file = dir.resolve("j.jsonl");
     FirstDivergence.Result first;
     try (ProbeJournal j = ProbeJournal.open(file)) {
-      first = FirstDivergence.search(TestModels.context(g, new InterpreterBackend(), TestModels.transformerSamples(2))
-          .journal(j).build());
+      first =
+          FirstDivergence.search(
+              TestModels.context(g, new InterpreterBackend(), TestModels.transformerSamples(2))
+                  .journal(j)
+                  .build());
       assertThat(j.entries()).hasSize(first.candidateBuilds());
-      assertThat(j.entries()).allSatisfy(e -> {
-        assertThat(e.key()).hasSize(64);
-        assertThat(e.model()).isEqualTo(g.name());
-        assertThat(e.status()).isIn("OK", "ALL_NAN");
-      });
+      assertThat(j.entries())
+          .allSatisfy(
+              e -> {
+                assertThat(e.key()).hasSize(64);
+                assertThat(e.model()).isEqualTo(g.name());
+                assertThat(e.status()).isIn("OK", "ALL_NAN");
+              });
       // The overflow turns the output into NaN everywhere: recorded as such, counted as a failure.
       assertThat(j.entries().get(0).kind()).isEqualTo("FULL");
       assertThat(j.entries().get(0).status()).isEqualTo("ALL_NAN");
@@ -38,8 +43,9 @@ class JournalAndListenerTest {
     InterpreterBackend b = new InterpreterBackend();
     try (ProbeJournal j = ProbeJournal.open(file)) {
       assertThat(j.size()).isEqualTo(first.candidateBuilds());
-      FirstDivergence.Result again = FirstDivergence.search(TestModels.context(g, b, TestModels.transformerSamples(2))
-          .journal(j).build());
+      FirstDivergence.Result again =
+          FirstDivergence.search(
+              TestModels.context(g, b, TestModels.transformerSamples(2)).journal(j).build());
       assertThat(b.fp16Builds()).isZero();
       assertThat(again.divergence()).isEqualTo(first.divergence());
       assertThat(again.steps()).isEqualTo(first.steps());
@@ -47,7 +53,8 @@ class JournalAndListenerTest {
     // Other samples make other keys: nothing is reused.
     InterpreterBackend c = new InterpreterBackend();
     try (ProbeJournal j = ProbeJournal.open(file)) {
-      FirstDivergence.search(TestModels.context(g, c, TestModels.transformerSamples(3)).journal(j).build());
+      FirstDivergence.search(
+          TestModels.context(g, c, TestModels.transformerSamples(3)).journal(j).build());
       assertThat(c.fp16Builds()).isPositive();
     }
   }
@@ -55,25 +62,28 @@ class JournalAndListenerTest {
   @Test
   void listenerSeesPhasesAndEveryProbe() {
     List<String> events = new ArrayList<>();
-    BisectListener l = new BisectListener() {
-      @Override
-      public void phase(String name) {
-        events.add("phase:" + name);
-      }
+    BisectListener l =
+        new BisectListener() {
+          @Override
+          public void phase(String name) {
+            events.add("phase:" + name);
+          }
 
-      @Override
-      public void probeStarted(ProbeSpec spec) {
-        events.add("start:" + spec.kind());
-      }
+          @Override
+          public void probeStarted(ProbeSpec spec) {
+            events.add("start:" + spec.kind());
+          }
 
-      @Override
-      public void probeFinished(ProbeResult result) {
-        events.add("end:" + result.spec().kind() + ":" + result.status());
-      }
-    };
+          @Override
+          public void probeFinished(ProbeResult result) {
+            events.add("end:" + result.spec().kind() + ":" + result.status());
+          }
+        };
     InterpreterBackend b = new InterpreterBackend();
-    FirstDivergence.search(TestModels.context(TestModels.transformer(4, 2), b, TestModels.transformerSamples(1))
-        .listener(l).build());
+    FirstDivergence.search(
+        TestModels.context(TestModels.transformer(4, 2), b, TestModels.transformerSamples(1))
+            .listener(l)
+            .build());
     assertThat(events.get(0)).isEqualTo("phase:bisect");
     assertThat(events).contains("phase:reference", "start:FULL", "end:PREFIX:OK");
     assertThat(events.stream().filter(e -> e.startsWith("end:PREFIX"))).hasSize(b.fp16Builds() - 1);

@@ -26,13 +26,20 @@ class LayerwiseAndBisectTest {
   @Test
   void layerwiseFindsPlantedOverflowAndChunkSizeDoesNotMatter() {
     InterpreterBackend b = new InterpreterBackend();
-    Layerwise.Result big = Layerwise.run(TestModels.context(PLANTED, b, TestModels.transformerSamples(2)).build());
+    Layerwise.Result big =
+        Layerwise.run(TestModels.context(PLANTED, b, TestModels.transformerSamples(2)).build());
     assertThat(big.outputsPass()).isFalse();
-    assertThat(big.firstFailing()).get().extracting(Layerwise.TensorReport::node).isEqualTo(TestModels.plantUp(7));
+    assertThat(big.firstFailing())
+        .get()
+        .extracting(Layerwise.TensorReport::node)
+        .isEqualTo(TestModels.plantUp(7));
     assertThat(big.candidateBuilds()).isEqualTo(1);
 
-    Layerwise.Result small = Layerwise.run(TestModels.context(PLANTED, new InterpreterBackend(),
-        TestModels.transformerSamples(2)).maxChunkTensors(7).build());
+    Layerwise.Result small =
+        Layerwise.run(
+            TestModels.context(PLANTED, new InterpreterBackend(), TestModels.transformerSamples(2))
+                .maxChunkTensors(7)
+                .build());
     assertThat(small.candidateBuilds()).isEqualTo((PLANTED.floatTensors().size() + 6) / 7);
     assertThat(small.firstFailing().get().tensor()).isEqualTo(big.firstFailing().get().tensor());
     assertThat(small.tensors()).hasSameSizeAs(big.tensors());
@@ -50,8 +57,11 @@ class LayerwiseAndBisectTest {
 
   @Test
   void layerwiseKeepsNoReferenceValuesBeyondItsChunkWithoutACacheBudget() {
-    BisectContext ctx = TestModels.context(PLANTED, new InterpreterBackend(), TestModels.transformerSamples(2))
-        .maxChunkTensors(7).referenceCacheBytes(0).build();
+    BisectContext ctx =
+        TestModels.context(PLANTED, new InterpreterBackend(), TestModels.transformerSamples(2))
+            .maxChunkTensors(7)
+            .referenceCacheBytes(0)
+            .build();
     Layerwise.Result r = Layerwise.run(ctx);
     int chunks = (PLANTED.floatTensors().size() + 6) / 7;
     // One reference build per chunk, observing the same tensors as the chunk's candidate build.
@@ -65,18 +75,24 @@ class LayerwiseAndBisectTest {
 
   @Test
   void laterStrategiesReuseLayerwiseReferenceValuesWithinTheCacheBudget() {
-    BisectContext ctx = TestModels.context(PLANTED, new InterpreterBackend(), TestModels.transformerSamples(2))
-        .maxChunkTensors(7).build();
+    BisectContext ctx =
+        TestModels.context(PLANTED, new InterpreterBackend(), TestModels.transformerSamples(2))
+            .maxChunkTensors(7)
+            .build();
     Layerwise.run(ctx);
     int afterLayerwise = ctx.prober().referenceBuilds();
     Amplification.analyze(ctx);
-    assertThat(ctx.prober().referenceBuilds()).as("amplification needs every float tensor's reference")
+    assertThat(ctx.prober().referenceBuilds())
+        .as("amplification needs every float tensor's reference")
         .isEqualTo(afterLayerwise);
 
     // A budget of one tensor's worth keeps only the first chunk's first tensor.
     long oneTensor = 2L * 4 * TestModels.SEQ * TestModels.HIDDEN;
-    BisectContext tight = TestModels.context(PLANTED, new InterpreterBackend(), TestModels.transformerSamples(2))
-        .maxChunkTensors(7).referenceCacheBytes(oneTensor).build();
+    BisectContext tight =
+        TestModels.context(PLANTED, new InterpreterBackend(), TestModels.transformerSamples(2))
+            .maxChunkTensors(7)
+            .referenceCacheBytes(oneTensor)
+            .build();
     Layerwise.run(tight);
     int before = tight.prober().referenceBuilds();
     Amplification.analyze(tight);
@@ -88,7 +104,8 @@ class LayerwiseAndBisectTest {
     InterpreterBackend b = new InterpreterBackend();
     b.maxObserved(10);
     b.unobservable("b3/gelu/erf");
-    Layerwise.Result r = Layerwise.run(TestModels.context(PLANTED, b, TestModels.transformerSamples(1)).build());
+    Layerwise.Result r =
+        Layerwise.run(TestModels.context(PLANTED, b, TestModels.transformerSamples(1)).build());
     assertThat(r.unobserved()).containsOnlyKeys("b3/gelu/erf");
     assertThat(r.unobserved().get("b3/gelu/erf")).contains("cannot observe");
     assertThat(r.tensors()).hasSize(PLANTED.floatTensors().size() - 1);
@@ -100,9 +117,13 @@ class LayerwiseAndBisectTest {
     for (int plant : List.of(0, 3, 7, 11)) {
       InterpreterBackend b = new InterpreterBackend();
       ModelGraph g = TestModels.transformer(12, plant);
-      FirstDivergence.Result r = FirstDivergence.search(TestModels.context(g, b, TestModels.transformerSamples(2))
-          .build());
-      assertThat(r.divergence()).get().extracting(FirstDivergence.Divergence::node).isEqualTo(TestModels.plantUp(plant));
+      FirstDivergence.Result r =
+          FirstDivergence.search(
+              TestModels.context(g, b, TestModels.transformerSamples(2)).build());
+      assertThat(r.divergence())
+          .get()
+          .extracting(FirstDivergence.Divergence::node)
+          .isEqualTo(TestModels.plantUp(plant));
       assertThat(r.divergence().get().opType()).isEqualTo("Mul");
       assertThat(r.divergence().get().outputError().pass()).isFalse();
       assertThat(r.divergence().get().inputErrors()).isNotEmpty().allMatch(TensorComparison::pass);

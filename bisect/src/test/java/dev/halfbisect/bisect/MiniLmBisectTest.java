@@ -24,11 +24,11 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every strategy end to end on the real all-MiniLM-L6-v2 (the project's ORT backend: {@code ort:fp32}
- * reference, {@code ort:fp16-emulated} candidate), one
- * context for the class so the reference runs once, as in a full diagnosis. MiniLM passes the
- * default FP16 tolerance, so the searches run against a tolerance of 0.9 times its all-FP16
- * output error, to have something to find. Times are printed for docs/PERFORMANCE.md, not asserted.
+ * Every strategy end to end on the real all-MiniLM-L6-v2 (the project's ORT backend: {@code
+ * ort:fp32} reference, {@code ort:fp16-emulated} candidate), one context for the class so the
+ * reference runs once, as in a full diagnosis. MiniLM passes the default FP16 tolerance, so the
+ * searches run against a tolerance of 0.9 times its all-FP16 output error, to have something to
+ * find. Times are printed for docs/PERFORMANCE.md, not asserted.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MiniLmBisectTest {
@@ -48,16 +48,26 @@ class MiniLmBisectTest {
     Map<String, Tensor> sample = MiniLmModel.sample(SEQ, new Random(11)::nextInt);
     ort = Backends.get("ort"); // never named in main code: the SPI finds it
     assertThat(ort.availability().available()).as(ort.availability().reason()).isTrue();
-    plain = BisectContext.builder(model, ort, BuildOptions.of("fp32"), ort,
-        BuildOptions.of("fp16-emulated")).samples(List.of(sample)).build();
+    plain =
+        BisectContext.builder(
+                model, ort, BuildOptions.of("fp32"), ort, BuildOptions.of("fp16-emulated"))
+            .samples(List.of(sample))
+            .build();
     String out = plain.model().graphOutputs().get(0);
-    ProbeResult all = plain.prober().probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, PrecisionPlan.allFp16(),
-        List.of(out)));
+    ProbeResult all =
+        plain
+            .prober()
+            .probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, PrecisionPlan.allFp16(), List.of(out)));
     assertThat(all.passes()).as("MiniLM passes the default FP16 tolerance").isTrue();
     outputError = all.tensor(out).get().normalizedError();
     System.out.println("[MiniLM bisect] all-FP16 output normalized error " + outputError);
-    ctx = BisectContext.builder(model, ort, BuildOptions.of("fp32"), ort, BuildOptions.of("fp16-emulated"))
-        .samples(List.of(sample)).tolerance(Tolerance.normalized(0.9 * outputError)).chunkSize(128).build();
+    ctx =
+        BisectContext.builder(
+                model, ort, BuildOptions.of("fp32"), ort, BuildOptions.of("fp16-emulated"))
+            .samples(List.of(sample))
+            .tolerance(Tolerance.normalized(0.9 * outputError))
+            .chunkSize(128)
+            .build();
   }
 
   private static long timed(String what, long t0, int builds) {
@@ -91,7 +101,8 @@ class MiniLmBisectTest {
     assertThat(ctx.model().isConstant(r.firstFailing().get().tensor())).isFalse();
     assertThat(r.outputsPass()).isFalse();
     assertThat(r.tensors().stream().filter(t -> ctx.model().graphOutputs().contains(t.tensor())))
-        .singleElement().matches(t -> t.error().normalizedError() == outputError);
+        .singleElement()
+        .matches(t -> t.error().normalizedError() == outputError);
   }
 
   @Test
@@ -100,11 +111,16 @@ class MiniLmBisectTest {
     long t0 = System.nanoTime();
     Layerwise.Result r = Layerwise.run(plain);
     timed("layerwise (default tol)", t0, r.candidateBuilds());
-    // The attention-mask fill -3.4028235e38 (clamped to -65504 in FP16) is a constant, not an error.
+    // The attention-mask fill -3.4028235e38 (clamped to -65504 in FP16) is a constant, not an
+    // error.
     assertThat(r.verdict()).isEqualTo("pass");
     assertThat(r.firstFailing()).isEmpty();
-    assertThat(r.constants()).extracting(Layerwise.UnrepresentableConstant::tensor).contains("/Constant_1_output_0");
-    assertThat(r.constants()).filteredOn(c -> c.node().equals("/Constant_1")).singleElement()
+    assertThat(r.constants())
+        .extracting(Layerwise.UnrepresentableConstant::tensor)
+        .contains("/Constant_1_output_0");
+    assertThat(r.constants())
+        .filteredOn(c -> c.node().equals("/Constant_1"))
+        .singleElement()
         .matches(c -> c.referenceMaxAbs() > 3e38 && c.reason().contains("65504"));
   }
 
@@ -121,19 +137,37 @@ class MiniLmBisectTest {
     if (!r.refinementCutShort()) {
       assertThat(r.divergence().get().inputErrors()).allMatch(TensorComparison::pass);
     }
-    System.out.println("[MiniLM bisect] bound " + r.buildBound() + ", refinement cut short " + r.refinementCutShort());
-    // At 0.7x the output error the former always-refining default made 20 builds; the default keeps the bound.
-    BisectContext tight = BisectContext.builder(model, ort, BuildOptions.of("fp32"), ort,
-        BuildOptions.of("fp16-emulated")).samples(plain.samples()).tolerance(Tolerance.normalized(0.7 * outputError))
-        .chunkSize(128).build();
+    System.out.println(
+        "[MiniLM bisect] bound "
+            + r.buildBound()
+            + ", refinement cut short "
+            + r.refinementCutShort());
+    // At 0.7x the output error the former always-refining default made 20 builds; the default keeps
+    // the bound.
+    BisectContext tight =
+        BisectContext.builder(
+                model, ort, BuildOptions.of("fp32"), ort, BuildOptions.of("fp16-emulated"))
+            .samples(plain.samples())
+            .tolerance(Tolerance.normalized(0.7 * outputError))
+            .chunkSize(128)
+            .build();
     t0 = System.nanoTime();
     FirstDivergence.Result t = FirstDivergence.search(tight);
     timed("bisect (0.7x tol)", t0, t.candidateBuilds());
     assertThat(t.candidateBuilds()).isLessThanOrEqualTo(t.buildBound());
     assertThat(t.divergence().get().outputError().pass()).isFalse();
-    System.out.println("[MiniLM bisect] 0.7x: " + t.divergence().get().node() + ", cut short " + t.refinementCutShort());
-    System.out.println("[MiniLM bisect] first divergence " + r.divergence().get().node() + " ("
-        + r.divergence().get().opType() + ") error " + r.divergence().get().outputError().normalizedError());
+    System.out.println(
+        "[MiniLM bisect] 0.7x: "
+            + t.divergence().get().node()
+            + ", cut short "
+            + t.refinementCutShort());
+    System.out.println(
+        "[MiniLM bisect] first divergence "
+            + r.divergence().get().node()
+            + " ("
+            + r.divergence().get().opType()
+            + ") error "
+            + r.divergence().get().outputError().normalizedError());
   }
 
   @Test
@@ -146,8 +180,17 @@ class MiniLmBisectTest {
     assertThat(r.unmeasured()).isEmpty();
     assertThat(r.nodes()).allMatch(n -> n.method() == Amplification.Method.SHADOW);
     assertThat(r.motifs()).isNotEmpty();
-    System.out.println("[MiniLM bisect] top motifs " + r.motifs().subList(0, 3).stream()
-        .map(m -> m.motif().id() + " local=" + m.maxLocalError() + " amp=" + m.amplification()).toList());
+    System.out.println(
+        "[MiniLM bisect] top motifs "
+            + r.motifs().subList(0, 3).stream()
+                .map(
+                    m ->
+                        m.motif().id()
+                            + " local="
+                            + m.maxLocalError()
+                            + " amp="
+                            + m.amplification())
+                .toList());
   }
 
   @Test
@@ -160,9 +203,17 @@ class MiniLmBisectTest {
     assertThat(r.oneMinimal()).as("1-minimal within the budget").isTrue();
     assertThat(r.outputErrors().values()).allMatch(TensorComparison::pass);
     assertThat(r.fp16Fraction()).isGreaterThan(0.5);
-    System.out.println("[MiniLM bisect] precision pinned " + r.fp32Nodes().size() + " nodes " + r.fp32Nodes()
-        + ", fp16 fraction " + r.fp16Fraction() + ", search builds " + r.searchBuilds() + ", 1-minimal "
-        + r.oneMinimal());
+    System.out.println(
+        "[MiniLM bisect] precision pinned "
+            + r.fp32Nodes().size()
+            + " nodes "
+            + r.fp32Nodes()
+            + ", fp16 fraction "
+            + r.fp16Fraction()
+            + ", search builds "
+            + r.searchBuilds()
+            + ", 1-minimal "
+            + r.oneMinimal());
     r.writeArtifacts(dir.resolve("precision"));
     assertThat(PrecisionPlan.read(dir.resolve("precision/plan.json"))).isEqualTo(r.plan());
   }
@@ -174,10 +225,15 @@ class MiniLmBisectTest {
     Reduce.Result r = Reduce.run(ctx, dir.resolve("reduce"));
     timed("reduce", t0, r.candidateBuilds());
     assertThat(r.failing()).isTrue();
-    assertThat(Files.size(r.model().get())).isLessThan(Files.size(dir.resolve(MiniLmModel.FILE_NAME)));
+    assertThat(Files.size(r.model().get()))
+        .isLessThan(Files.size(dir.resolve(MiniLmModel.FILE_NAME)));
     assertThat(r.inputsNpz().get()).exists();
-    System.out.println("[MiniLM bisect] reduced to " + r.nodes().size() + " nodes, inputs " + r.inputs());
-    System.out.println("[MiniLM bisect] total candidate builds " + ctx.prober().candidateBuilds()
-        + ", reference builds " + ctx.prober().referenceBuilds());
+    System.out.println(
+        "[MiniLM bisect] reduced to " + r.nodes().size() + " nodes, inputs " + r.inputs());
+    System.out.println(
+        "[MiniLM bisect] total candidate builds "
+            + ctx.prober().candidateBuilds()
+            + ", reference builds "
+            + ctx.prober().referenceBuilds());
   }
 }

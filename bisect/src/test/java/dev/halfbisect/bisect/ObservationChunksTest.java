@@ -44,10 +44,12 @@ class ObservationChunksTest {
     assertThat(two).hasSize(5).allSatisfy(chunk -> assertThat(chunk).hasSize(2));
     assertThat(two.stream().flatMap(List::stream).toList()).isEqualTo(tensors);
     // A budget below one tensor: each tensor alone, none dropped.
-    assertThat(ObservationChunks.of(g, 100, 100, 1, 1).tensors(tensors)).hasSize(10)
+    assertThat(ObservationChunks.of(g, 100, 100, 1, 1).tensors(tensors))
+        .hasSize(10)
         .allSatisfy(chunk -> assertThat(chunk).hasSize(1));
     // A budget for all: one chunk, although the count per unknown-size tensor would be 1.
-    assertThat(ObservationChunks.of(g, 40_000, 100, 1, 1).tensors(tensors)).containsExactly(tensors);
+    assertThat(ObservationChunks.of(g, 40_000, 100, 1, 1).tensors(tensors))
+        .containsExactly(tensors);
     // Two samples hold twice the bytes.
     assertThat(ObservationChunks.of(g, 40_000, 100, 1, 2).tensors(tensors)).hasSize(2);
   }
@@ -55,10 +57,12 @@ class ObservationChunksTest {
   @Test
   void theCapBoundsTensorsPerBuildWhateverTheirSize() {
     ModelGraph g = chain(10, 4);
-    List<List<String>> chunks = ObservationChunks.of(g, 1L << 30, 3, 1, 1).tensors(g.floatTensors());
+    List<List<String>> chunks =
+        ObservationChunks.of(g, 1L << 30, 3, 1, 1).tensors(g.floatTensors());
     assertThat(chunks).extracting(List::size).containsExactly(3, 3, 3, 1);
     assertThat(ObservationChunks.of(g, 1L << 30, 3, 1, 1).nodes(List.of("n0", "n1", "n2", "n3")))
-        .extracting(List::size).containsExactly(3, 1);
+        .extracting(List::size)
+        .containsExactly(3, 1);
   }
 
   @Test
@@ -74,10 +78,13 @@ class ObservationChunksTest {
 
   @Test
   void contextValidatesTheBudgetAndTheCap() {
-    BisectContext.Builder b = TestModels.context(chain(2, 4), new InterpreterBackend(), List.of(input(4)));
-    assertThatThrownBy(() -> b.chunkBytes(0)).isInstanceOf(IllegalArgumentException.class)
+    BisectContext.Builder b =
+        TestModels.context(chain(2, 4), new InterpreterBackend(), List.of(input(4)));
+    assertThatThrownBy(() -> b.chunkBytes(0))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("chunk byte budget must be >= 1 byte, got 0");
-    assertThatThrownBy(() -> b.maxChunkTensors(0)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> b.maxChunkTensors(0))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("max tensors per build must be >= 1, got 0");
     BisectContext ctx = b.build();
     assertThat(ctx.chunkBytes()).isEqualTo(BisectContext.DEFAULT_CHUNK_BYTES);
@@ -98,7 +105,8 @@ class ObservationChunksTest {
     // The same chain with a symbolic width, samples of different widths: no size is known, so it
     // is chunked by count, as before the byte budget.
     InterpreterBackend s = new InterpreterBackend();
-    BisectContext symbolic = TestModels.context(chain(n, -1), s, List.of(input(16), input(8))).build();
+    BisectContext symbolic =
+        TestModels.context(chain(n, -1), s, List.of(input(16), input(8))).build();
     Layerwise.Result rs = Layerwise.run(symbolic);
     int chunks = (n + BisectContext.DEFAULT_CHUNK_SIZE - 1) / BisectContext.DEFAULT_CHUNK_SIZE;
     assertThat(rs.candidateBuilds()).isEqualTo(chunks);
@@ -110,7 +118,8 @@ class ObservationChunksTest {
   void symbolicInputsAreSpecialisedWithTheSamplesShapes() {
     int n = 600;
     ModelGraph g = chain(n, -1);
-    BisectContext ctx = TestModels.context(g, new InterpreterBackend(), List.of(input(16), input(16))).build();
+    BisectContext ctx =
+        TestModels.context(g, new InterpreterBackend(), List.of(input(16), input(16))).build();
     // [1, dyn] declared, [1, 16] in both samples: 16 floats x 4 bytes x 2 samples.
     assertThat(ctx.chunks().tensorBytes(g.floatTensors().get(n / 2))).isEqualTo(16L * 4 * 2);
     Layerwise.Result r = Layerwise.run(ctx);
@@ -137,11 +146,13 @@ class ObservationChunksTest {
     int n = 40;
     InterpreterBackend b = new InterpreterBackend();
     // 16 floats x 4 bytes = 64 bytes per tensor; 640 bytes hold ten.
-    BisectContext ctx = TestModels.context(chain(n, 16), b, List.of(input(16))).chunkBytes(640).build();
+    BisectContext ctx =
+        TestModels.context(chain(n, 16), b, List.of(input(16))).chunkBytes(640).build();
     Amplification.Result r = Amplification.analyze(ctx);
     assertThat(r.shadowBuilds()).isEqualTo(4);
     assertThat(r.candidateBuilds()).isEqualTo(8);
     assertThat(ctx.prober().referenceBuilds()).isEqualTo(4);
-    assertThat(r.nodes()).allSatisfy(node -> assertThat(node.method()).isEqualTo(Amplification.Method.SHADOW));
+    assertThat(r.nodes())
+        .allSatisfy(node -> assertThat(node.method()).isEqualTo(Amplification.Method.SHADOW));
   }
 }

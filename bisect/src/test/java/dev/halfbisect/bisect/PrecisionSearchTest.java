@@ -28,8 +28,11 @@ class PrecisionSearchTest {
     assertThat(r.totalBuilds()).isEqualTo(b.fp16Builds());
     assertThat(r.searchBuilds()).isLessThanOrEqualTo(8);
     int floatNodes = PLANTED.floatNodes().size();
-    assertThat(r.fp16Fraction()).isEqualTo((double) (floatNodes - r.fp32Nodes().size()) / floatNodes);
-    assertThat(r.trtexecFlags()).contains("--layerPrecisions=").contains(TestModels.plantUp(5) + ":fp32");
+    assertThat(r.fp16Fraction())
+        .isEqualTo((double) (floatNodes - r.fp32Nodes().size()) / floatNodes);
+    assertThat(r.trtexecFlags())
+        .contains("--layerPrecisions=")
+        .contains(TestModels.plantUp(5) + ":fp32");
     assertThat(PrecisionPlan.fromJson(r.planJson())).isEqualTo(r.plan());
 
     // Independent check of the plan and of 1-minimality, on a fresh backend and context.
@@ -41,29 +44,38 @@ class PrecisionSearchTest {
     }
     assertThat(r.writeArtifacts(dir, PLANTED)).isEmpty();
     assertThat(PrecisionPlan.read(dir.resolve("plan.json"))).isEqualTo(r.plan());
-    Onnx.ModelProto fp16 = Onnx.ModelProto.parseFrom(Files.readAllBytes(dir.resolve("model-fp16.onnx")));
-    assertThat(fp16.getGraph().getNodeList()).anyMatch(n -> n.getName().equals(TestModels.plantUp(5)));
-    assertThat(fp16.getGraph().getInitializerList()).anyMatch(t -> t.getDataType() == 10); // FP16 weights
+    Onnx.ModelProto fp16 =
+        Onnx.ModelProto.parseFrom(Files.readAllBytes(dir.resolve("model-fp16.onnx")));
+    assertThat(fp16.getGraph().getNodeList())
+        .anyMatch(n -> n.getName().equals(TestModels.plantUp(5)));
+    assertThat(fp16.getGraph().getInitializerList())
+        .anyMatch(t -> t.getDataType() == 10); // FP16 weights
     assertThat(fp16.getGraph().getNodeList()).anyMatch(n -> n.getOpType().equals("Cast"));
-    assertThat(Files.readString(dir.resolve("trtexec-flags.txt"))).startsWith("--fp16 --precisionConstraints=obey");
+    assertThat(Files.readString(dir.resolve("trtexec-flags.txt")))
+        .startsWith("--fp16 --precisionConstraints=obey");
   }
 
   @Test
   void overflowingNodesArePinnedUpFrontAndTheRestIsSearched() {
     InterpreterBackend b = new InterpreterBackend();
     PrecisionSearch.Result r = PrecisionSearch.run(TestModels.context(PLANTED, b, SAMPLES).build());
-    // The scale-up overflows FP16 by itself; the divide gets its (golden, too large) input cast to inf.
+    // The scale-up overflows FP16 by itself; the divide gets its (golden, too large) input cast to
+    // inf.
     assertThat(r.overflowNodes()).containsExactly(TestModels.plantUp(5), TestModels.plantDown(5));
     assertThat(r.fp32Nodes()).containsAll(r.overflowNodes());
     assertThat(r.steps().get(0).phase()).isEqualTo("overflow");
 
     InterpreterBackend b2 = new InterpreterBackend();
-    PrecisionSearch.Result plain = PrecisionSearch.run(TestModels.context(PLANTED, b2, SAMPLES).build(),
-        PrecisionSearch.Options.defaults().withPinOverflows(false));
+    PrecisionSearch.Result plain =
+        PrecisionSearch.run(
+            TestModels.context(PLANTED, b2, SAMPLES).build(),
+            PrecisionSearch.Options.defaults().withPinOverflows(false));
     assertThat(plain.overflowNodes()).isEmpty();
     assertThat(plain.fp32Nodes()).contains(TestModels.plantUp(5), TestModels.plantDown(5));
     assertThat(plain.steps().get(0).phase()).isEqualTo("baseline");
-    assertThat(r.searchBuilds()).as("pinning the overflow first shortens the search").isLessThan(plain.searchBuilds());
+    assertThat(r.searchBuilds())
+        .as("pinning the overflow first shortens the search")
+        .isLessThan(plain.searchBuilds());
   }
 
   @Test
@@ -78,14 +90,16 @@ class PrecisionSearchTest {
     ModelGraph g = t.graph("hidden-overflow");
     List<Map<String, Tensor>> samples = List.of(Map.of("x", positive()));
 
-    PrecisionSearch.Result r = PrecisionSearch.run(TestModels.context(g, new InterpreterBackend(), samples).build());
+    PrecisionSearch.Result r =
+        PrecisionSearch.run(TestModels.context(g, new InterpreterBackend(), samples).build());
     assertThat(r.overflowNodes()).containsExactly("hidden/scale");
     assertThat(r.fp32Nodes()).containsExactly("hidden/scale");
     assertThat(r.oneMinimal()).isTrue();
 
-    PrecisionSearch.Result allowed = PrecisionSearch.run(
-        TestModels.context(g, new InterpreterBackend(), samples).build(),
-        PrecisionSearch.Options.defaults().withPinOverflows(false));
+    PrecisionSearch.Result allowed =
+        PrecisionSearch.run(
+            TestModels.context(g, new InterpreterBackend(), samples).build(),
+            PrecisionSearch.Options.defaults().withPinOverflows(false));
     assertThat(allowed.fp32Nodes()).isEmpty();
   }
 
@@ -101,8 +115,8 @@ class PrecisionSearchTest {
   @Test
   void healthyModelNeedsNoPins() {
     InterpreterBackend b = new InterpreterBackend();
-    PrecisionSearch.Result r = PrecisionSearch.run(TestModels.context(TestModels.transformer(4, -1), b, SAMPLES)
-        .build());
+    PrecisionSearch.Result r =
+        PrecisionSearch.run(TestModels.context(TestModels.transformer(4, -1), b, SAMPLES).build());
     assertThat(r.found()).isTrue();
     assertThat(r.fp32Nodes()).isEmpty();
     assertThat(r.fp16Fraction()).isEqualTo(1.0);
@@ -138,7 +152,8 @@ class PrecisionSearchTest {
   private static boolean passes(PrecisionPlan plan) {
     InterpreterBackend b = new InterpreterBackend();
     BisectContext ctx = TestModels.context(PLANTED, b, SAMPLES).build();
-    ProbeResult r = ctx.prober().probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, plan, PLANTED.graphOutputs()));
+    ProbeResult r =
+        ctx.prober().probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, plan, PLANTED.graphOutputs()));
     return r.passes();
   }
 }

@@ -7,14 +7,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
-/** Models whose FP16 failure is known by construction, and contexts over {@link InterpreterBackend}. */
+/**
+ * Models whose FP16 failure is known by construction, and contexts over {@link InterpreterBackend}.
+ */
 final class TestModels {
   static final int SEQ = 4;
   static final int HIDDEN = 8;
 
   private TestModels() {}
 
-  /** Names of the two planted nodes in block {@code k}: the scale-up that overflows, and its inverse. */
+  /**
+   * Names of the two planted nodes in block {@code k}: the scale-up that overflows, and its
+   * inverse.
+   */
   static String plantUp(int k) {
     return "b" + k + "/plant_up";
   }
@@ -85,10 +90,12 @@ final class TestModels {
 
   static List<Map<String, Tensor>> transformerSamples(int n) {
     return java.util.stream.IntStream.range(0, n)
-        .mapToObj(i -> sample(100 + i, -1f, 1f, "x", 1, SEQ, HIDDEN)).toList();
+        .mapToObj(i -> sample(100 + i, -1f, 1f, "x", 1, SEQ, HIDDEN))
+        .toList();
   }
 
-  static BisectContext.Builder context(ModelGraph g, InterpreterBackend b, List<Map<String, Tensor>> samples) {
+  static BisectContext.Builder context(
+      ModelGraph g, InterpreterBackend b, List<Map<String, Tensor>> samples) {
     return BisectContext.builder(g, b, BuildOptions.of("fp32"), b, BuildOptions.of("fp16-emulated"))
         .samples(samples);
   }

@@ -17,16 +17,23 @@ final class TinyGraph {
   }
 
   TinyGraph output(String name) {
-    g.addOutput(Onnx.ValueInfoProto.newBuilder().setName(name).setType(Onnx.TypeProto.newBuilder()
-        .setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(1))));
+    g.addOutput(
+        Onnx.ValueInfoProto.newBuilder()
+            .setName(name)
+            .setType(
+                Onnx.TypeProto.newBuilder()
+                    .setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(1))));
     return this;
   }
 
   TinyGraph init(String name, long[] shape, float... values) {
     ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     b.asFloatBuffer().put(values);
-    Onnx.TensorProto.Builder t = Onnx.TensorProto.newBuilder().setName(name).setDataType(1)
-        .setRawData(ByteString.copyFrom(b.array()));
+    Onnx.TensorProto.Builder t =
+        Onnx.TensorProto.newBuilder()
+            .setName(name)
+            .setDataType(1)
+            .setRawData(ByteString.copyFrom(b.array()));
     for (long d : shape) {
       t.addDims(d);
     }
@@ -50,34 +57,54 @@ final class TinyGraph {
     return name;
   }
 
-  /** Adds a Constant node {@code name} holding a float scalar, returning its output (named like the node). */
+  /**
+   * Adds a Constant node {@code name} holding a float scalar, returning its output (named like the
+   * node).
+   */
   String constant(String name, float v) {
     ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(0, v);
-    Onnx.TensorProto t = Onnx.TensorProto.newBuilder().setDataType(1).setRawData(ByteString.copyFrom(b.array()))
-        .build();
-    g.addNode(Onnx.NodeProto.newBuilder().setOpType("Constant").setName(name).addOutput(name)
-        .addAttribute(Onnx.AttributeProto.newBuilder().setName("value").setType(Onnx.AttributeProto.AttributeType.TENSOR)
-            .setT(t)));
+    Onnx.TensorProto t =
+        Onnx.TensorProto.newBuilder()
+            .setDataType(1)
+            .setRawData(ByteString.copyFrom(b.array()))
+            .build();
+    g.addNode(
+        Onnx.NodeProto.newBuilder()
+            .setOpType("Constant")
+            .setName(name)
+            .addOutput(name)
+            .addAttribute(
+                Onnx.AttributeProto.newBuilder()
+                    .setName("value")
+                    .setType(Onnx.AttributeProto.AttributeType.TENSOR)
+                    .setT(t)));
     return name;
   }
 
   /** Adds node {@code name} = op(inputs), output tensor named like the node. */
   String node(String op, String name, String... inputs) {
-    Onnx.NodeProto.Builder n = Onnx.NodeProto.newBuilder().setOpType(op).setName(name).addOutput(name);
+    Onnx.NodeProto.Builder n =
+        Onnx.NodeProto.newBuilder().setOpType(op).setName(name).addOutput(name);
     for (String i : inputs) {
       n.addInput(i);
     }
     if (op.equals("ReduceMean")) {
-      n.addAttribute(Onnx.AttributeProto.newBuilder().setName("axes").setType(Onnx.AttributeProto.AttributeType.INTS)
-          .addInts(-1));
+      n.addAttribute(
+          Onnx.AttributeProto.newBuilder()
+              .setName("axes")
+              .setType(Onnx.AttributeProto.AttributeType.INTS)
+              .addInts(-1));
     }
     g.addNode(n);
     return name;
   }
 
   Onnx.ModelProto build() {
-    return Onnx.ModelProto.newBuilder().setIrVersion(8).setGraph(g)
-        .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13)).build();
+    return Onnx.ModelProto.newBuilder()
+        .setIrVersion(8)
+        .setGraph(g)
+        .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
+        .build();
   }
 
   ModelGraph graph(String name) {
@@ -88,10 +115,16 @@ final class TinyGraph {
     Onnx.TensorShapeProto.Builder s = Onnx.TensorShapeProto.newBuilder();
     for (long d : shape) {
       // A negative dimension is symbolic (named), as in models exported with dynamic axes.
-      s.addDim(d >= 0 ? Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d)
-          : Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam("dyn" + (-d)));
+      s.addDim(
+          d >= 0
+              ? Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d)
+              : Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam("dyn" + (-d)));
     }
-    return Onnx.ValueInfoProto.newBuilder().setName(name).setType(Onnx.TypeProto.newBuilder()
-        .setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(1).setShape(s))).build();
+    return Onnx.ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(
+            Onnx.TypeProto.newBuilder()
+                .setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(1).setShape(s)))
+        .build();
   }
 }

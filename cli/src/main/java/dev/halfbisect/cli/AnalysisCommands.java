@@ -1,9 +1,9 @@
 package dev.halfbisect.cli;
 
-import dev.halfbisect.report.AnalysisReport;
-import dev.halfbisect.report.ConsoleRenderer;
 import dev.halfbisect.api.AnalysisResult;
 import dev.halfbisect.api.HalfBisect;
+import dev.halfbisect.report.AnalysisReport;
+import dev.halfbisect.report.ConsoleRenderer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -12,7 +12,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** The analysing subcommands: each configures the facade from the shared options and runs one operation. */
+/**
+ * The analysing subcommands: each configures the facade from the shared options and runs one
+ * operation.
+ */
 final class AnalysisCommands {
   private AnalysisCommands() {}
 
@@ -52,7 +55,9 @@ final class AnalysisCommands {
     }
   }
 
-  @Command(name = "compare", mixinStandardHelpOptions = true,
+  @Command(
+      name = "compare",
+      mixinStandardHelpOptions = true,
       description = "Reference vs candidate on the graph outputs.")
   static final class Compare extends Base {
     @Override
@@ -61,8 +66,11 @@ final class AnalysisCommands {
     }
   }
 
-  @Command(name = "layerwise", mixinStandardHelpOptions = true,
-      description = "Every floating-point tensor observed in one build; first failing tensor in topological order.")
+  @Command(
+      name = "layerwise",
+      mixinStandardHelpOptions = true,
+      description =
+          "Every floating-point tensor observed in one build; first failing tensor in topological order.")
   static final class Layerwise extends Base {
     @Override
     AnalysisResult run(HalfBisect hb) {
@@ -70,8 +78,11 @@ final class AnalysisCommands {
     }
   }
 
-  @Command(name = "bisect", mixinStandardHelpOptions = true,
-      description = "First divergent tensor by bisection (one observed tensor per candidate build).")
+  @Command(
+      name = "bisect",
+      mixinStandardHelpOptions = true,
+      description =
+          "First divergent tensor by bisection (one observed tensor per candidate build).")
   static final class Bisect extends Base {
     @Override
     AnalysisResult run(HalfBisect hb) {
@@ -79,7 +90,9 @@ final class AnalysisCommands {
     }
   }
 
-  @Command(name = "amplify", mixinStandardHelpOptions = true,
+  @Command(
+      name = "amplify",
+      mixinStandardHelpOptions = true,
       description = "Local (born here) vs inherited error and amplification per node.")
   static final class Amplify extends Base {
     @Override
@@ -88,9 +101,12 @@ final class AnalysisCommands {
     }
   }
 
-  @Command(name = "precision", mixinStandardHelpOptions = true,
-      description = "Finds the nodes to keep in FP32; writes plan.json, model-fp16.onnx and trtexec-flags.txt "
-          + "under --out (default halfbisect-out/precision). Exit 0 when a passing plan is found.")
+  @Command(
+      name = "precision",
+      mixinStandardHelpOptions = true,
+      description =
+          "Finds the nodes to keep in FP32; writes plan.json, model-fp16.onnx and trtexec-flags.txt "
+              + "under --out (default halfbisect-out/precision). Exit 0 when a passing plan is found.")
   static final class Precision extends Base {
     @Override
     Path defaultOut() {
@@ -103,9 +119,12 @@ final class AnalysisCommands {
     }
   }
 
-  @Command(name = "reduce", mixinStandardHelpOptions = true,
-      description = "Smallest subgraph around the first divergence that still fails alone; writes reduced.onnx, "
-          + "inputs.npz and reference.npz under --out (default halfbisect-out/reduce).")
+  @Command(
+      name = "reduce",
+      mixinStandardHelpOptions = true,
+      description =
+          "Smallest subgraph around the first divergence that still fails alone; writes reduced.onnx, "
+              + "inputs.npz and reference.npz under --out (default halfbisect-out/reduce).")
   static final class Reduce extends Base {
     @Override
     Path defaultOut() {
@@ -118,9 +137,12 @@ final class AnalysisCommands {
     }
   }
 
-  @Command(name = "diagnose", mixinStandardHelpOptions = true,
-      description = "All strategies, then a report: HTML + JSON + Markdown under --out (default "
-          + "halfbisect-out/diagnose).")
+  @Command(
+      name = "diagnose",
+      mixinStandardHelpOptions = true,
+      description =
+          "All strategies, then a report: HTML + JSON + Markdown under --out (default "
+              + "halfbisect-out/diagnose).")
   static final class Diagnose extends Base {
     @Override
     Path defaultOut() {

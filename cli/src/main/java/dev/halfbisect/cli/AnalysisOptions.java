@@ -2,9 +2,9 @@ package dev.halfbisect.cli;
 
 import dev.halfbisect.api.HalfBisect;
 import dev.halfbisect.api.ObservationLimits;
+import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.core.verdict.CheckMode;
 import dev.halfbisect.core.verdict.Tolerance;
-import dev.halfbisect.core.plan.PrecisionPlan;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,71 +13,118 @@ import java.util.List;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** Options shared by the analysing subcommands; {@link #configure} turns them into a {@link HalfBisect}. */
+/**
+ * Options shared by the analysing subcommands; {@link #configure} turns them into a {@link
+ * HalfBisect}.
+ */
 final class AnalysisOptions {
   @Parameters(index = "0", paramLabel = "MODEL", description = "the ONNX model file")
   Path model;
 
-  @Option(names = "--reference", paramLabel = "B:MODE",
+  @Option(
+      names = "--reference",
+      paramLabel = "B:MODE",
       description = "reference backend (default trt:fp32 with TensorRT, else ort:fp32)")
   String reference;
 
-  @Option(names = "--candidate", paramLabel = "B:MODE",
+  @Option(
+      names = "--candidate",
+      paramLabel = "B:MODE",
       description = "candidate backend (default trt:fp16 with TensorRT, else ort:fp16-emulated)")
   String candidate;
 
-  @Option(names = "--input", paramLabel = "NAME:SHAPE:DTYPE:FILL",
-      description = "an input, e.g. input_ids:1x128:int64:1000..21000 (repeatable); inputs not given are derived "
-          + "from the model")
+  @Option(
+      names = "--input",
+      paramLabel = "NAME:SHAPE:DTYPE:FILL",
+      description =
+          "an input, e.g. input_ids:1x128:int64:1000..21000 (repeatable); inputs not given are derived "
+              + "from the model")
   List<String> inputs = new ArrayList<>();
 
-  @Option(names = "--load-inputs", paramLabel = "F.npz", description = "inputs saved with numpy.savez")
+  @Option(
+      names = "--load-inputs",
+      paramLabel = "F.npz",
+      description = "inputs saved with numpy.savez")
   Path loadInputs;
 
-  @Option(names = "--samples", paramLabel = "N", defaultValue = "1", description = "input samples (default 1)")
+  @Option(
+      names = "--samples",
+      paramLabel = "N",
+      defaultValue = "1",
+      description = "input samples (default 1)")
   int samples;
 
-  @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "seed of generated inputs")
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      defaultValue = "0",
+      description = "seed of generated inputs")
   long seed;
 
-  @Option(names = "--atol", paramLabel = "A", description = "absolute tolerance (Polygraphy-style check)")
+  @Option(
+      names = "--atol",
+      paramLabel = "A",
+      description = "absolute tolerance (Polygraphy-style check)")
   Double atol;
 
-  @Option(names = "--rtol", paramLabel = "R", description = "relative tolerance (Polygraphy-style check)")
+  @Option(
+      names = "--rtol",
+      paramLabel = "R",
+      description = "relative tolerance (Polygraphy-style check)")
   Double rtol;
 
-  @Option(names = "--check", paramLabel = "STAT",
+  @Option(
+      names = "--check",
+      paramLabel = "STAT",
       description = "what atol/rtol bound: elementwise (default), mean, median, max, quantile:Q")
   String check;
 
-  @Option(names = "--max-error", paramLabel = "E",
+  @Option(
+      names = "--max-error",
+      paramLabel = "E",
       description = "normalized error bound of the default check (default 1e-2)")
   Double maxError;
 
-  @Option(names = "--max-builds", paramLabel = "N",
-      description = "cap on the candidate builds of the precision search (default: none); with TensorRT each "
-          + "build takes seconds")
+  @Option(
+      names = "--max-builds",
+      paramLabel = "N",
+      description =
+          "cap on the candidate builds of the precision search (default: none); with TensorRT each "
+              + "build takes seconds")
   Integer maxBuilds;
 
-  @Option(names = "--observe-mib", paramLabel = "MIB",
-      description = "float32 MiB of observed tensors per build, over all samples (default 128): bounds the memory "
-          + "of layerwise and amplify; larger means fewer builds")
+  @Option(
+      names = "--observe-mib",
+      paramLabel = "MIB",
+      description =
+          "float32 MiB of observed tensors per build, over all samples (default 128): bounds the memory "
+              + "of layerwise and amplify; larger means fewer builds")
   Long observeMib;
 
-  @Option(names = "--observe-max", paramLabel = "N",
+  @Option(
+      names = "--observe-max",
+      paramLabel = "N",
       description = "at most N observed tensors per build (default 16384)")
   Integer observeMax;
 
-  @Option(names = "--reference-cache-mib", paramLabel = "MIB",
-      description = "MiB of layerwise reference values kept for the strategies after it (default 256; 0: none)")
+  @Option(
+      names = "--reference-cache-mib",
+      paramLabel = "MIB",
+      description =
+          "MiB of layerwise reference values kept for the strategies after it (default 256; 0: none)")
   Long referenceCacheMib;
 
-  @Option(names = "--allow-overflow",
-      description = "precision search: do not pin up front the nodes that overflow FP16 on their own (their "
-          + "FP16 output is inf or NaN where FP32 is finite); search only for the smallest set that makes the outputs pass")
+  @Option(
+      names = "--allow-overflow",
+      description =
+          "precision search: do not pin up front the nodes that overflow FP16 on their own (their "
+              + "FP16 output is inf or NaN where FP32 is finite); search only for the smallest set that makes the outputs pass")
   boolean allowOverflow;
 
-  @Option(names = "--plan", paramLabel = "PLAN.json", description = "precision plan applied to the candidate")
+  @Option(
+      names = "--plan",
+      paramLabel = "PLAN.json",
+      description = "precision plan applied to the candidate")
   Path plan;
 
   @Option(names = "--out", paramLabel = "DIR", description = "folder for reports and files")
@@ -125,12 +172,17 @@ final class AnalysisOptions {
       if (observeMax != null && observeMax < 1) {
         throw new UsageException("--observe-max must be at least 1, got " + observeMax);
       }
-      if (referenceCacheMib != null && (referenceCacheMib < 0 || referenceCacheMib > (Long.MAX_VALUE >> 20))) {
-        throw new UsageException("--reference-cache-mib must be at least 0, got " + referenceCacheMib);
+      if (referenceCacheMib != null
+          && (referenceCacheMib < 0 || referenceCacheMib > (Long.MAX_VALUE >> 20))) {
+        throw new UsageException(
+            "--reference-cache-mib must be at least 0, got " + referenceCacheMib);
       }
-      hb = hb.observationLimits(new ObservationLimits(observeMib == null ? d.bytesPerBuild() : observeMib << 20,
-          observeMax == null ? d.maxTensorsPerBuild() : observeMax,
-          referenceCacheMib == null ? d.referenceCacheBytes() : referenceCacheMib << 20));
+      hb =
+          hb.observationLimits(
+              new ObservationLimits(
+                  observeMib == null ? d.bytesPerBuild() : observeMib << 20,
+                  observeMax == null ? d.maxTensorsPerBuild() : observeMax,
+                  referenceCacheMib == null ? d.referenceCacheBytes() : referenceCacheMib << 20));
     }
     if (allowOverflow) {
       hb = hb.pinOverflows(false);

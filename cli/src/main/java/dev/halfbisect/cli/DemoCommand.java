@@ -15,27 +15,41 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * Runs a bundled example end to end: builds the model, diagnoses it (FP16 emulation on ONNX
- * Runtime unless TensorRT is present), prints the per-tensor table and the fix, writes the reports.
- * Exits 0 when the outputs pass or a passing fix was found.
+ * Runs a bundled example end to end: builds the model, diagnoses it (FP16 emulation on ONNX Runtime
+ * unless TensorRT is present), prints the per-tensor table and the fix, writes the reports. Exits 0
+ * when the outputs pass or a passing fix was found.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "Diagnose a bundled model with a known FP16 problem (default: timesformer) and write the report "
-        + "under --out (default halfbisect-out/demo).")
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description =
+        "Diagnose a bundled model with a known FP16 problem (default: timesformer) and write the report "
+            + "under --out (default halfbisect-out/demo).")
 final class DemoCommand implements Callable<Integer> {
-  @Option(names = "--example", paramLabel = "NAME", defaultValue = "timesformer",
-      description = "example to run (default timesformer)") String example;
+  @Option(
+      names = "--example",
+      paramLabel = "NAME",
+      defaultValue = "timesformer",
+      description = "example to run (default timesformer)")
+  String example;
 
-  @Option(names = "--out", paramLabel = "DIR", description = "report folder (default halfbisect-out/demo)")
+  @Option(
+      names = "--out",
+      paramLabel = "DIR",
+      description = "report folder (default halfbisect-out/demo)")
   Path out;
 
-  @Option(names = "--reference", paramLabel = "B:MODE", description = "reference backend") String reference;
+  @Option(names = "--reference", paramLabel = "B:MODE", description = "reference backend")
+  String reference;
 
-  @Option(names = "--candidate", paramLabel = "B:MODE", description = "candidate backend") String candidate;
+  @Option(names = "--candidate", paramLabel = "B:MODE", description = "candidate backend")
+  String candidate;
 
-  @Option(names = "--quiet", description = "no progress bar") boolean quiet;
+  @Option(names = "--quiet", description = "no progress bar")
+  boolean quiet;
 
-  @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
+  @Option(names = "--verbose", description = "stack traces on errors")
+  boolean verbose;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -67,7 +81,8 @@ final class DemoCommand implements Callable<Integer> {
     o.print(ConsoleRenderer.render(d.report()));
     Path html = Reports.writeAll(d.report(), dir);
     o.println("HTML report: " + html.toAbsolutePath());
-    o.println("model: " + modelFile.toAbsolutePath() + " (try: halfbisect bisect " + modelFile + ")");
+    o.println(
+        "model: " + modelFile.toAbsolutePath() + " (try: halfbisect bisect " + modelFile + ")");
     o.flush();
     // The demo succeeds when it explains the example: outputs pass, or a passing fix was found.
     boolean fixed = d.precision().map(p -> p.found()).orElse(false);

@@ -12,10 +12,10 @@ import java.nio.ByteOrder;
 import java.util.Random;
 
 /**
- * The models {@code demo} can run: every example of the examples module ({@code timesformer},
- * ...), and {@code timesformer-block}, a single TimeSformer-style block kept here as the smallest
- * demo (its decomposed LayerNorm overflows in FP16: squared deviations of activations around 300
- * exceed 65504).
+ * The models {@code demo} can run: every example of the examples module ({@code timesformer}, ...),
+ * and {@code timesformer-block}, a single TimeSformer-style block kept here as the smallest demo
+ * (its decomposed LayerNorm overflows in FP16: squared deviations of activations around 300 exceed
+ * 65504).
  */
 final class DemoModels {
   /** A runnable demo: the model, and how to configure the facade for it. */
@@ -83,8 +83,12 @@ final class DemoModels {
         }
       };
     }
-    throw new UsageException("unknown example '" + name + "'; examples: " + String.join(", ", Examples.names())
-        + ", timesformer-block");
+    throw new UsageException(
+        "unknown example '"
+            + name
+            + "'; examples: "
+            + String.join(", ", Examples.names())
+            + ", timesformer-block");
   }
 
   /** The bundled block: frames[1x8x64] -> logits[1x10]. */
@@ -126,13 +130,20 @@ final class DemoModels {
     reduceMeanAxis1(g, "pool/ReduceMean", "pooled", "fc2");
     node(g, "head/MatMul", "MatMul", "logits", "pooled", "head.weight");
     g.addOutput(valueInfo("logits", 1, 10));
-    Onnx.ModelProto m = Onnx.ModelProto.newBuilder().setIrVersion(8).setProducerName("halfbisect-demo")
-        .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13)).setGraph(g).build();
+    Onnx.ModelProto m =
+        Onnx.ModelProto.newBuilder()
+            .setIrVersion(8)
+            .setProducerName("halfbisect-demo")
+            .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
+            .setGraph(g)
+            .build();
     return OnnxModel.of(m, null, "timesformer-block.onnx");
   }
 
-  private static void node(Onnx.GraphProto.Builder g, String name, String op, String out, String... in) {
-    Onnx.NodeProto.Builder n = Onnx.NodeProto.newBuilder().setName(name).setOpType(op).addOutput(out);
+  private static void node(
+      Onnx.GraphProto.Builder g, String name, String op, String out, String... in) {
+    Onnx.NodeProto.Builder n =
+        Onnx.NodeProto.newBuilder().setName(name).setOpType(op).addOutput(out);
     for (String i : in) {
       n.addInput(i);
     }
@@ -140,19 +151,42 @@ final class DemoModels {
   }
 
   private static void reduceMean(Onnx.GraphProto.Builder g, String name, String out, String in) {
-    g.addNode(Onnx.NodeProto.newBuilder().setName(name).setOpType("ReduceMean").addInput(in).addOutput(out)
-        .addAttribute(Onnx.AttributeProto.newBuilder().setName("axes").setType(Onnx.AttributeProto.AttributeType.INTS)
-            .addInts(-1))
-        .addAttribute(Onnx.AttributeProto.newBuilder().setName("keepdims").setType(Onnx.AttributeProto.AttributeType.INT)
-            .setI(1)));
+    g.addNode(
+        Onnx.NodeProto.newBuilder()
+            .setName(name)
+            .setOpType("ReduceMean")
+            .addInput(in)
+            .addOutput(out)
+            .addAttribute(
+                Onnx.AttributeProto.newBuilder()
+                    .setName("axes")
+                    .setType(Onnx.AttributeProto.AttributeType.INTS)
+                    .addInts(-1))
+            .addAttribute(
+                Onnx.AttributeProto.newBuilder()
+                    .setName("keepdims")
+                    .setType(Onnx.AttributeProto.AttributeType.INT)
+                    .setI(1)));
   }
 
-  private static void reduceMeanAxis1(Onnx.GraphProto.Builder g, String name, String out, String in) {
-    g.addNode(Onnx.NodeProto.newBuilder().setName(name).setOpType("ReduceMean").addInput(in).addOutput(out)
-        .addAttribute(Onnx.AttributeProto.newBuilder().setName("axes").setType(Onnx.AttributeProto.AttributeType.INTS)
-            .addInts(1))
-        .addAttribute(Onnx.AttributeProto.newBuilder().setName("keepdims").setType(Onnx.AttributeProto.AttributeType.INT)
-            .setI(0)));
+  private static void reduceMeanAxis1(
+      Onnx.GraphProto.Builder g, String name, String out, String in) {
+    g.addNode(
+        Onnx.NodeProto.newBuilder()
+            .setName(name)
+            .setOpType("ReduceMean")
+            .addInput(in)
+            .addOutput(out)
+            .addAttribute(
+                Onnx.AttributeProto.newBuilder()
+                    .setName("axes")
+                    .setType(Onnx.AttributeProto.AttributeType.INTS)
+                    .addInts(1))
+            .addAttribute(
+                Onnx.AttributeProto.newBuilder()
+                    .setName("keepdims")
+                    .setType(Onnx.AttributeProto.AttributeType.INT)
+                    .setI(0)));
   }
 
   private static float[] gaussian(Random rnd, int n, double sigma) {
@@ -174,8 +208,11 @@ final class DemoModels {
     for (float x : v) {
       b.putFloat(x);
     }
-    Onnx.TensorProto.Builder t = Onnx.TensorProto.newBuilder().setName(name).setDataType(1)
-        .setRawData(ByteString.copyFrom(b.array()));
+    Onnx.TensorProto.Builder t =
+        Onnx.TensorProto.newBuilder()
+            .setName(name)
+            .setDataType(1)
+            .setRawData(ByteString.copyFrom(b.array()));
     for (long d : dims) {
       t.addDims(d);
     }
@@ -187,7 +224,11 @@ final class DemoModels {
     for (long d : dims) {
       s.addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
     }
-    return Onnx.ValueInfoProto.newBuilder().setName(name).setType(Onnx.TypeProto.newBuilder()
-        .setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(1).setShape(s))).build();
+    return Onnx.ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(
+            Onnx.TypeProto.newBuilder()
+                .setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(1).setShape(s)))
+        .build();
   }
 }

@@ -12,7 +12,10 @@ final class Fp16Commands {
   private Fp16Commands() {}
 
   abstract static class WithPlan extends SurgeonCommand.ModelInOut {
-    @Option(names = "--plan", paramLabel = "PLAN.json", description = "precision plan (default: all FP16)")
+    @Option(
+        names = "--plan",
+        paramLabel = "PLAN.json",
+        description = "precision plan (default: all FP16)")
     Path plan;
 
     PrecisionPlan plan() {
@@ -28,9 +31,12 @@ final class Fp16Commands {
     }
   }
 
-  @Command(name = "fp16", mixinStandardHelpOptions = true,
-      description = "Rewrite the model to FP16 under the plan (Casts at FP16/FP32 borders): the strongly typed "
-          + "TensorRT input.")
+  @Command(
+      name = "fp16",
+      mixinStandardHelpOptions = true,
+      description =
+          "Rewrite the model to FP16 under the plan (Casts at FP16/FP32 borders): the strongly typed "
+              + "TensorRT input.")
   static final class Fp16 extends WithPlan {
     @Override
     OnnxModel apply(OnnxModel m) {
@@ -38,9 +44,12 @@ final class Fp16Commands {
     }
   }
 
-  @Command(name = "emulate", mixinStandardHelpOptions = true,
-      description = "Insert FP16 emulation (Cast pairs around every FP16 node, weights pre-rounded); runs on any "
-          + "FP32 runtime.")
+  @Command(
+      name = "emulate",
+      mixinStandardHelpOptions = true,
+      description =
+          "Insert FP16 emulation (Cast pairs around every FP16 node, weights pre-rounded); runs on any "
+              + "FP32 runtime.")
   static final class Emulate extends WithPlan {
     @Override
     OnnxModel apply(OnnxModel m) {

@@ -3,20 +3,33 @@ package dev.halfbisect.cli;
 import picocli.CommandLine.Command;
 
 /** The top-level {@code halfbisect} command; all work is in its subcommands. */
-@Command(name = "halfbisect", mixinStandardHelpOptions = true, version = "halfbisect 0.1.0",
-    description = "Finds, explains and fixes FP16 accuracy loss of ONNX models (TensorRT or FP16 emulation on "
-        + "ONNX Runtime).%nExit codes: 0 pass, 1 accuracy failure found, 2 usage error, 3 model or backend error.",
+@Command(
+    name = "halfbisect",
+    mixinStandardHelpOptions = true,
+    version = "halfbisect 0.1.0",
+    description =
+        "Finds, explains and fixes FP16 accuracy loss of ONNX models (TensorRT or FP16 emulation on "
+            + "ONNX Runtime).%nExit codes: 0 pass, 1 accuracy failure found, 2 usage error, 3 model or backend error.",
     subcommands = {
-        AnalysisCommands.Compare.class, AnalysisCommands.Layerwise.class, AnalysisCommands.Bisect.class,
-        AnalysisCommands.Amplify.class, AnalysisCommands.Precision.class, AnalysisCommands.Reduce.class,
-        AnalysisCommands.Diagnose.class, ReportCommand.class, SurgeonCommand.class, InspectCommand.class,
-        DemoCommand.class})
+      AnalysisCommands.Compare.class,
+      AnalysisCommands.Layerwise.class,
+      AnalysisCommands.Bisect.class,
+      AnalysisCommands.Amplify.class,
+      AnalysisCommands.Precision.class,
+      AnalysisCommands.Reduce.class,
+      AnalysisCommands.Diagnose.class,
+      ReportCommand.class,
+      SurgeonCommand.class,
+      InspectCommand.class,
+      DemoCommand.class
+    })
 final class HalfBisectCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
-    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+    throw new picocli.CommandLine.ParameterException(
+        spec.commandLine(),
         "missing subcommand: one of compare, layerwise, bisect, amplify, precision, reduce, diagnose, report, "
             + "surgeon, inspect, demo");
   }

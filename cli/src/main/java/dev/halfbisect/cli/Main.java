@@ -30,30 +30,40 @@ public final class Main {
     System.exit(code);
   }
 
-  /** Runs the command line in this process, writing to {@code out}/{@code err}; returns the exit code. */
+  /**
+   * Runs the command line in this process, writing to {@code out}/{@code err}; returns the exit
+   * code.
+   */
   public static int execute(String[] args, PrintWriter out, PrintWriter err) {
     boolean verbose = Arrays.asList(args).contains("--verbose");
     CommandLine cl = new CommandLine(new HalfBisectCommand());
     cl.setOut(out);
     cl.setErr(err);
     cl.setCaseInsensitiveEnumValuesAllowed(true);
-    cl.setParameterExceptionHandler((ex, a) -> {
-      String msg = firstLine(ex.getMessage());
-      String cmd = ex.getCommandLine().getCommandName();
-      err.println("halfbisect: " + msg + " (see 'halfbisect " + (cmd.equals("halfbisect") ? "" : cmd + " ") + "--help')");
-      if (verbose) {
-        ex.printStackTrace(err);
-      }
-      return USAGE;
-    });
-    cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-      int code = exitCode(ex);
-      err.println("halfbisect: " + (code == USAGE ? "" : "error: ") + firstLine(message(ex)));
-      if (verbose) {
-        ex.printStackTrace(err);
-      }
-      return code;
-    });
+    cl.setParameterExceptionHandler(
+        (ex, a) -> {
+          String msg = firstLine(ex.getMessage());
+          String cmd = ex.getCommandLine().getCommandName();
+          err.println(
+              "halfbisect: "
+                  + msg
+                  + " (see 'halfbisect "
+                  + (cmd.equals("halfbisect") ? "" : cmd + " ")
+                  + "--help')");
+          if (verbose) {
+            ex.printStackTrace(err);
+          }
+          return USAGE;
+        });
+    cl.setExecutionExceptionHandler(
+        (ex, cmd, parsed) -> {
+          int code = exitCode(ex);
+          err.println("halfbisect: " + (code == USAGE ? "" : "error: ") + firstLine(message(ex)));
+          if (verbose) {
+            ex.printStackTrace(err);
+          }
+          return code;
+        });
     int code = cl.execute(args);
     out.flush();
     err.flush();

@@ -4,8 +4,8 @@ import dev.halfbisect.api.ProgressListener;
 import java.io.PrintWriter;
 
 /**
- * A one-line progress display on stderr, redrawn with carriage returns. Used only when stderr is
- * a terminal ({@code System.console() != null}) and {@code --quiet} is not given.
+ * A one-line progress display on stderr, redrawn with carriage returns. Used only when stderr is a
+ * terminal ({@code System.console() != null}) and {@code --quiet} is not given.
  */
 final class ProgressBar implements ProgressListener {
   private static final int WIDTH = 24;

@@ -15,14 +15,20 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** Re-renders a JSON report as console text, and with --out as HTML and Markdown. */
-@Command(name = "report", mixinStandardHelpOptions = true,
-    description = "Re-render a JSON report (from --json) as console text; with --out also report.html and report.md.")
+@Command(
+    name = "report",
+    mixinStandardHelpOptions = true,
+    description =
+        "Re-render a JSON report (from --json) as console text; with --out also report.html and report.md.")
 final class ReportCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "REPORT.json") Path json;
+  @Parameters(index = "0", paramLabel = "REPORT.json")
+  Path json;
 
-  @Option(names = "--out", paramLabel = "DIR", description = "write report.html and report.md here") Path out;
+  @Option(names = "--out", paramLabel = "DIR", description = "write report.html and report.md here")
+  Path out;
 
-  @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
+  @Option(names = "--verbose", description = "stack traces on errors")
+  boolean verbose;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 

@@ -14,27 +14,44 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** ONNX surgery from the command line: mark outputs, extract a subgraph, sanitize, FP16 rewrites. */
-@Command(name = "surgeon", mixinStandardHelpOptions = true, description = "Rewrite ONNX models.",
-    subcommands = {SurgeonCommand.Mark.class, SurgeonCommand.ExtractCmd.class, SurgeonCommand.SanitizeCmd.class,
-        Fp16Commands.Fp16.class, Fp16Commands.Emulate.class})
+/**
+ * ONNX surgery from the command line: mark outputs, extract a subgraph, sanitize, FP16 rewrites.
+ */
+@Command(
+    name = "surgeon",
+    mixinStandardHelpOptions = true,
+    description = "Rewrite ONNX models.",
+    subcommands = {
+      SurgeonCommand.Mark.class,
+      SurgeonCommand.ExtractCmd.class,
+      SurgeonCommand.SanitizeCmd.class,
+      Fp16Commands.Fp16.class,
+      Fp16Commands.Emulate.class
+    })
 final class SurgeonCommand implements Runnable {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
-    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+    throw new picocli.CommandLine.ParameterException(
+        spec.commandLine(),
         "missing surgeon subcommand: one of mark, extract, sanitize, fp16, emulate");
   }
 
   /** Model in, model out: the options every surgeon subcommand has. */
   abstract static class ModelInOut implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MODEL", description = "the ONNX model file") Path model;
+    @Parameters(index = "0", paramLabel = "MODEL", description = "the ONNX model file")
+    Path model;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.onnx", description = "model to write")
+    @Option(
+        names = {"-o", "--output"},
+        required = true,
+        paramLabel = "OUT.onnx",
+        description = "model to write")
     Path output;
 
-    @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
+    @Option(names = "--verbose", description = "stack traces on errors")
+    boolean verbose;
 
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -46,23 +63,40 @@ final class SurgeonCommand implements Runnable {
       OnnxModel in = OnnxModel.load(model);
       OnnxModel out = apply(in);
       out.save(output);
-      spec.commandLine().getOut().println("wrote " + output + " (" + out.graph().getNodeCount() + " nodes, "
-          + out.graph().getOutputCount() + " outputs)");
+      spec.commandLine()
+          .getOut()
+          .println(
+              "wrote "
+                  + output
+                  + " ("
+                  + out.graph().getNodeCount()
+                  + " nodes, "
+                  + out.graph().getOutputCount()
+                  + " outputs)");
       return Main.PASS;
     }
   }
 
-  @Command(name = "mark", mixinStandardHelpOptions = true,
+  @Command(
+      name = "mark",
+      mixinStandardHelpOptions = true,
       description = "Mark tensors as graph outputs: --all (every float tensor) or --tensors a,b.")
   static final class Mark extends ModelInOut {
     static final class Which {
-      @Option(names = "--all", required = true, description = "every float node output") boolean all;
+      @Option(names = "--all", required = true, description = "every float node output")
+      boolean all;
 
-      @Option(names = "--tensors", split = ",", paramLabel = "a,b", required = true, description = "tensor names")
+      @Option(
+          names = "--tensors",
+          split = ",",
+          paramLabel = "a,b",
+          required = true,
+          description = "tensor names")
       List<String> tensors;
     }
 
-    @ArgGroup(exclusive = true, multiplicity = "1") Which which;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Which which;
 
     @Override
     OnnxModel apply(OnnxModel m) {
@@ -70,13 +104,23 @@ final class SurgeonCommand implements Runnable {
     }
   }
 
-  @Command(name = "extract", mixinStandardHelpOptions = true,
+  @Command(
+      name = "extract",
+      mixinStandardHelpOptions = true,
       description = "Extract the subgraph computing --outputs from --inputs (plus initializers).")
   static final class ExtractCmd extends ModelInOut {
-    @Option(names = "--inputs", split = ",", paramLabel = "a,b", description = "tensors that become inputs")
+    @Option(
+        names = "--inputs",
+        split = ",",
+        paramLabel = "a,b",
+        description = "tensors that become inputs")
     List<String> inputs = new ArrayList<>();
 
-    @Option(names = "--outputs", split = ",", paramLabel = "c,d", required = true,
+    @Option(
+        names = "--outputs",
+        split = ",",
+        paramLabel = "c,d",
+        required = true,
         description = "tensors that become outputs")
     List<String> outputs;
 
@@ -86,7 +130,9 @@ final class SurgeonCommand implements Runnable {
     }
   }
 
-  @Command(name = "sanitize", mixinStandardHelpOptions = true,
+  @Command(
+      name = "sanitize",
+      mixinStandardHelpOptions = true,
       description = "Remove nodes and initializers that no output needs.")
   static final class SanitizeCmd extends ModelInOut {
     @Override

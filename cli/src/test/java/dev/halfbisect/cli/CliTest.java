@@ -32,8 +32,20 @@ class CliTest {
   }
 
   private CliRun analyse(String command, Path m, String... extra) {
-    List<String> args = new java.util.ArrayList<>(List.of(command, m.toString(), "--reference", "interp:fp32",
-        "--candidate", "interp:fp16-emulated", "--quiet", "--json", json.toString(), "--out", out.toString()));
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of(
+                command,
+                m.toString(),
+                "--reference",
+                "interp:fp32",
+                "--candidate",
+                "interp:fp16-emulated",
+                "--quiet",
+                "--json",
+                json.toString(),
+                "--out",
+                out.toString()));
     args.addAll(List.of(extra));
     return CliRun.of(args.toArray(String[]::new));
   }
@@ -46,7 +58,8 @@ class CliTest {
   private List<Path> strayFiles() throws IOException {
     try (Stream<Path> s = Files.walk(tmp)) {
       return s.filter(Files::isRegularFile)
-          .filter(p -> !p.startsWith(out) && !p.equals(json) && !p.equals(model) && !p.equals(healthy))
+          .filter(
+              p -> !p.startsWith(out) && !p.equals(json) && !p.equals(model) && !p.equals(healthy))
           .collect(Collectors.toList());
     }
   }
@@ -94,7 +107,8 @@ class CliTest {
 
     assertThat(analyse("amplify", model).exit()).isEqualTo(1);
     JsonNode a = json();
-    assertThat(a.path("nodes").get(0).fieldNames()).toIterable()
+    assertThat(a.path("nodes").get(0).fieldNames())
+        .toIterable()
         .contains("node", "opType", "localError", "inputError", "outputError", "amplification");
     assertThat(a.path("byOpType").has("Pow")).isTrue();
 
@@ -116,10 +130,12 @@ class CliTest {
     JsonNode j = json();
     assertThat(j.path("fp32Nodes").toString()).isEqualTo("[\"shrink\",\"square\"]");
     assertThat(j.path("fp16Fraction").asDouble()).isEqualTo(0.5);
-    assertThat(Files.readString(out.resolve("trtexec-flags.txt"))).contains("--precisionConstraints=obey");
+    assertThat(Files.readString(out.resolve("trtexec-flags.txt")))
+        .contains("--precisionConstraints=obey");
     assertThat(out.resolve("plan.json")).isRegularFile();
     assertThat(out.resolve("model-fp16.onnx")).isRegularFile();
-    assertThat(CliRun.of("inspect", out.resolve("model-fp16.onnx").toString()).out()).contains("Cast");
+    assertThat(CliRun.of("inspect", out.resolve("model-fp16.onnx").toString()).out())
+        .contains("Cast");
     // The plan makes compare pass.
     CliRun c = analyse("compare", model, "--plan", out.resolve("plan.json").toString());
     assertThat(c.exit()).as(c.out()).isZero();
@@ -130,7 +146,8 @@ class CliTest {
   void maxBuildsCapsThePrecisionSearchAndSaysSo() throws IOException {
     CliRun pinned = analyse("precision", model);
     assertThat(pinned.exit()).isZero();
-    assertThat(json().path("warnings").toString()).contains("overflows in them on their own", "--allow-overflow");
+    assertThat(json().path("warnings").toString())
+        .contains("overflows in them on their own", "--allow-overflow");
     // Without the up-front overflow pins the search is long enough for a cap to cut it short.
     CliRun full = analyse("precision", model, "--allow-overflow");
     int fullBuilds = json().path("builds").asInt();
@@ -152,7 +169,9 @@ class CliTest {
     CliRun split = analyse("layerwise", model, "--observe-max", "1");
     JsonNode many = json();
     assertThat(split.exit()).isEqualTo(all.exit());
-    assertThat(many.path("builds").asInt()).as(split.err()).isGreaterThan(one.path("builds").asInt());
+    assertThat(many.path("builds").asInt())
+        .as(split.err())
+        .isGreaterThan(one.path("builds").asInt());
     assertThat(many.path("firstFailing")).isEqualTo(one.path("firstFailing"));
     assertThat(many.path("tensors").size()).isEqualTo(one.path("tensors").size());
     CliRun noCache = analyse("diagnose", model, "--reference-cache-mib", "0");
@@ -178,32 +197,64 @@ class CliTest {
   @Test
   void surgeonMarkExtractSanitizeAndInspect() throws IOException {
     Path marked = tmp.resolve("marked.onnx");
-    CliRun m = CliRun.of("surgeon", "mark", model.toString(), "--tensors", "squared,shrunk", "-o", marked.toString());
+    CliRun m =
+        CliRun.of(
+            "surgeon",
+            "mark",
+            model.toString(),
+            "--tensors",
+            "squared,shrunk",
+            "-o",
+            marked.toString());
     assertThat(m.exit()).as(m.err()).isZero();
     CliRun i = CliRun.of("inspect", marked.toString());
     assertThat(i.exit()).as(i.err()).isZero();
     assertThat(i.out()).contains("outputs:", "squared", "shrunk", "Mul", "opset 17");
 
     Path all = tmp.resolve("all.onnx");
-    assertThat(CliRun.of("surgeon", "mark", model.toString(), "--all", "-o", all.toString()).exit()).isZero();
+    assertThat(CliRun.of("surgeon", "mark", model.toString(), "--all", "-o", all.toString()).exit())
+        .isZero();
     Path cut = tmp.resolve("cut.onnx");
-    CliRun e = CliRun.of("surgeon", "extract", model.toString(), "--inputs", "scaled", "--outputs", "shrunk", "-o",
-        cut.toString());
+    CliRun e =
+        CliRun.of(
+            "surgeon",
+            "extract",
+            model.toString(),
+            "--inputs",
+            "scaled",
+            "--outputs",
+            "shrunk",
+            "-o",
+            cut.toString());
     assertThat(e.exit()).as(e.err()).isZero();
     assertThat(CliRun.of("inspect", cut.toString()).out()).contains("Pow", "inputs:", "scaled");
-    assertThat(CliRun.of("surgeon", "sanitize", model.toString(), "-o", tmp.resolve("s.onnx").toString()).exit())
+    assertThat(
+            CliRun.of(
+                    "surgeon", "sanitize", model.toString(), "-o", tmp.resolve("s.onnx").toString())
+                .exit())
         .isZero();
     Path plan = Files.writeString(tmp.resolve("plan.json"), "{\"fp32Nodes\": [\"square\"]}");
     Path fp16 = tmp.resolve("fp16.onnx");
-    CliRun f = CliRun.of("surgeon", "fp16", model.toString(), "--plan", plan.toString(), "-o", fp16.toString());
+    CliRun f =
+        CliRun.of(
+            "surgeon", "fp16", model.toString(), "--plan", plan.toString(), "-o", fp16.toString());
     assertThat(f.exit()).as(f.err()).isZero();
     assertThat(CliRun.of("inspect", fp16.toString()).out()).contains("Cast");
     Path emu = tmp.resolve("emu.onnx");
-    assertThat(CliRun.of("surgeon", "emulate", model.toString(), "-o", emu.toString()).exit()).isZero();
+    assertThat(CliRun.of("surgeon", "emulate", model.toString(), "-o", emu.toString()).exit())
+        .isZero();
     assertThat(CliRun.of("inspect", emu.toString()).out()).contains("Cast");
     Path badPlan = Files.writeString(tmp.resolve("bad.json"), "{\"fp32Nodes\": [\"sqare\"]}");
-    assertOneLineUsage(CliRun.of("surgeon", "fp16", model.toString(), "--plan", badPlan.toString(), "-o",
-        tmp.resolve("x.onnx").toString()), "sqare");
+    assertOneLineUsage(
+        CliRun.of(
+            "surgeon",
+            "fp16",
+            model.toString(),
+            "--plan",
+            badPlan.toString(),
+            "-o",
+            tmp.resolve("x.onnx").toString()),
+        "sqare");
   }
 
   @Test
@@ -219,16 +270,32 @@ class CliTest {
 
   @Test
   void usageErrorsAreOneLineExit2() {
-    assertOneLineUsage(CliRun.of("compare", model.toString(), "--no-such-option"), "--no-such-option");
-    assertOneLineUsage(CliRun.of("compare", tmp.resolve("missing.onnx").toString()), "model file not found");
-    assertOneLineUsage(analyse("compare", model, "--input", "nosuch:1x16:float32:0"), "has no input 'nosuch'");
-    assertOneLineUsage(analyse("compare", model, "--input", "x:1x8:float32:0"), "expects x float32 [1x16]");
-    assertOneLineUsage(analyse("compare", model, "--plan", tmp.resolve("none.json").toString()), "file not found");
-    assertOneLineUsage(CliRun.of("compare", model.toString(), "--candidate", "warp:fp8"), "unknown backend 'warp'");
+    assertOneLineUsage(
+        CliRun.of("compare", model.toString(), "--no-such-option"), "--no-such-option");
+    assertOneLineUsage(
+        CliRun.of("compare", tmp.resolve("missing.onnx").toString()), "model file not found");
+    assertOneLineUsage(
+        analyse("compare", model, "--input", "nosuch:1x16:float32:0"), "has no input 'nosuch'");
+    assertOneLineUsage(
+        analyse("compare", model, "--input", "x:1x8:float32:0"), "expects x float32 [1x16]");
+    assertOneLineUsage(
+        analyse("compare", model, "--plan", tmp.resolve("none.json").toString()), "file not found");
+    assertOneLineUsage(
+        CliRun.of("compare", model.toString(), "--candidate", "warp:fp8"),
+        "unknown backend 'warp'");
     assertOneLineUsage(analyse("compare", model, "--check", "median"), "needs --atol");
-    assertOneLineUsage(CliRun.of("surgeon", "mark", model.toString(), "--tensors", "sqaured", "-o",
-        tmp.resolve("m.onnx").toString()), "sqaured");
-    assertOneLineUsage(CliRun.of("demo", "--example", "nosuch", "--out", out.toString()), "unknown example");
+    assertOneLineUsage(
+        CliRun.of(
+            "surgeon",
+            "mark",
+            model.toString(),
+            "--tensors",
+            "sqaured",
+            "-o",
+            tmp.resolve("m.onnx").toString()),
+        "sqaured");
+    assertOneLineUsage(
+        CliRun.of("demo", "--example", "nosuch", "--out", out.toString()), "unknown example");
     assertOneLineUsage(CliRun.of(), "missing subcommand");
   }
 
@@ -240,17 +307,36 @@ class CliTest {
   @Test
   void modelAndBackendErrorsExit3() throws IOException {
     Path corrupt = Files.write(tmp.resolve("corrupt.onnx"), new byte[] {8, 1, 0x3a, 0x7f, 1, 2, 3});
-    CliRun c = CliRun.of("compare", corrupt.toString(), "--reference", "interp:fp32", "--candidate",
-        "interp:fp16-emulated");
+    CliRun c =
+        CliRun.of(
+            "compare",
+            corrupt.toString(),
+            "--reference",
+            "interp:fp32",
+            "--candidate",
+            "interp:fp16-emulated");
     assertThat(c.exit()).as(c.err()).isEqualTo(3);
     assertThat(c.errLine()).contains("corrupt.onnx").doesNotContain("\n");
     Path bad = TestModels.write(TestModels.unbuildable(), tmp.resolve("bad.onnx"));
-    CliRun b = CliRun.of("compare", bad.toString(), "--reference", "interp:fp32", "--candidate",
-        "interp:fp16-emulated");
+    CliRun b =
+        CliRun.of(
+            "compare",
+            bad.toString(),
+            "--reference",
+            "interp:fp32",
+            "--candidate",
+            "interp:fp16-emulated");
     assertThat(b.exit()).isEqualTo(3);
     assertThat(b.errLine()).contains("op Fail");
-    CliRun v = CliRun.of("compare", bad.toString(), "--reference", "interp:fp32", "--candidate", "interp:fp16-emulated",
-        "--verbose");
+    CliRun v =
+        CliRun.of(
+            "compare",
+            bad.toString(),
+            "--reference",
+            "interp:fp32",
+            "--candidate",
+            "interp:fp16-emulated",
+            "--verbose");
     assertThat(v.err()).contains("\tat ");
   }
 
@@ -258,7 +344,18 @@ class CliTest {
   void helpListsSubcommands() {
     CliRun r = CliRun.of("--help");
     assertThat(r.exit()).isZero();
-    assertThat(r.out()).contains("compare", "layerwise", "bisect", "amplify", "precision", "reduce", "diagnose",
-        "report", "surgeon", "inspect", "demo");
+    assertThat(r.out())
+        .contains(
+            "compare",
+            "layerwise",
+            "bisect",
+            "amplify",
+            "precision",
+            "reduce",
+            "diagnose",
+            "report",
+            "surgeon",
+            "inspect",
+            "demo");
   }
 }

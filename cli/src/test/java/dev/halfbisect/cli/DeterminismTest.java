@@ -22,8 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DeterminismTest {
   /** Field names that carry wall-clock measurements or dates, dropped before comparing. */
-  private static final Pattern TIMING = Pattern.compile(
-      "(.*[a-z0-9]Ms|ms|.*Millis|millis|.*Seconds|seconds|.*[Tt]imes?|[Tt]ime.*|elapsed.*|.*[a-z]Elapsed|timestamp|date|.*[a-z]At)");
+  private static final Pattern TIMING =
+      Pattern.compile(
+          "(.*[a-z0-9]Ms|ms|.*Millis|millis|.*Seconds|seconds|.*[Tt]imes?|[Tt]ime.*|elapsed.*|.*[a-z]Elapsed|timestamp|date|.*[a-z]At)");
 
   @TempDir Path tmp;
 
@@ -51,8 +52,23 @@ class DeterminismTest {
   private String diagnose(Path model, String run, String backend) throws IOException {
     Path out = tmp.resolve("out-" + run);
     Path json = out.resolve("diagnose.json");
-    CliRun r = CliRun.of("diagnose", model.toString(), "--reference", backend + ":fp32", "--candidate",
-        backend + ":fp16-emulated", "--seed", "42", "--samples", "2", "--quiet", "--out", out.toString(), "--json", json.toString());
+    CliRun r =
+        CliRun.of(
+            "diagnose",
+            model.toString(),
+            "--reference",
+            backend + ":fp32",
+            "--candidate",
+            backend + ":fp16-emulated",
+            "--seed",
+            "42",
+            "--samples",
+            "2",
+            "--quiet",
+            "--out",
+            out.toString(),
+            "--json",
+            json.toString());
     assertThat(r.exit()).as(r.err()).isIn(0, 1);
     // paths differ per run by design (out-a vs out-b): normalise the folder name only
     return Files.readString(json).replace(out.toString(), "<out>");
@@ -64,7 +80,8 @@ class DeterminismTest {
     JsonNode n = m.readTree(json);
     List<String> removed = new ArrayList<>();
     strip(n, "", removed);
-    System.out.println("DeterminismTest: timing fields ignored: " + new java.util.TreeSet<>(removed));
+    System.out.println(
+        "DeterminismTest: timing fields ignored: " + new java.util.TreeSet<>(removed));
     return m.writerWithDefaultPrettyPrinter().writeValueAsString(n);
   }
 
@@ -73,7 +90,8 @@ class DeterminismTest {
       Iterator<Map.Entry<String, JsonNode>> it = n.fields();
       while (it.hasNext()) {
         Map.Entry<String, JsonNode> e = it.next();
-        if (TIMING.matcher(e.getKey()).matches() && (e.getValue().isNumber() || e.getValue().isTextual())) {
+        if (TIMING.matcher(e.getKey()).matches()
+            && (e.getValue().isNumber() || e.getValue().isTextual())) {
           removed.add(path + "/" + e.getKey());
           it.remove();
         } else {

@@ -45,7 +45,11 @@ class MalformedInputCliTest {
         CliRun r = CliRun.of(cmd);
         String what = String.join(" ", cmd) + " -> " + r.err();
         assertThat(r.exit()).as(what).isIn(2, 3);
-        assertThat(r.errLine()).as(what).contains(b.mustName()).doesNotContain("\n").doesNotContain("\tat ");
+        assertThat(r.errLine())
+            .as(what)
+            .contains(b.mustName())
+            .doesNotContain("\n")
+            .doesNotContain("\tat ");
         Map<Path, Long> after = snapshot(tmp);
         after.keySet().removeIf(p -> p.startsWith(out));
         before.keySet().removeIf(p -> p.startsWith(out));
@@ -60,13 +64,29 @@ class MalformedInputCliTest {
     Path out = tmp.resolve("out");
     for (String member : List.of("../x.npy", "/abs.npy", "a\\b.npy", "sub/../../up.npy")) {
       Path npz = tmp.resolve("hostile.npz");
-      Files.write(npz, zip(member, Npy.toBytes(Tensor.ofFloats(new long[] {1, 16}, new float[16]))));
+      Files.write(
+          npz, zip(member, Npy.toBytes(Tensor.ofFloats(new long[] {1, 16}, new float[16]))));
       Map<Path, Long> before = snapshot(tmp);
-      CliRun r = CliRun.of("compare", model.toString(), "--reference", "interp:fp32", "--candidate",
-          "interp:fp16-emulated", "--quiet", "--load-inputs", npz.toString(), "--out", out.toString());
+      CliRun r =
+          CliRun.of(
+              "compare",
+              model.toString(),
+              "--reference",
+              "interp:fp32",
+              "--candidate",
+              "interp:fp16-emulated",
+              "--quiet",
+              "--load-inputs",
+              npz.toString(),
+              "--out",
+              out.toString());
       String what = member + " -> " + r.err();
       assertThat(r.exit()).as(what).isIn(2, 3);
-      assertThat(r.errLine()).as(what).contains("hostile.npz").contains(member).doesNotContain("\n");
+      assertThat(r.errLine())
+          .as(what)
+          .contains("hostile.npz")
+          .contains(member)
+          .doesNotContain("\n");
       Map<Path, Long> after = snapshot(tmp);
       after.keySet().removeIf(p -> p.startsWith(out));
       before.keySet().removeIf(p -> p.startsWith(out));
@@ -78,10 +98,23 @@ class MalformedInputCliTest {
   private static List<String[]> commands(Path model, Path out) {
     String m = model.toString();
     List<String[]> c = new ArrayList<>();
-    c.add(new String[] {"compare", m, "--reference", "interp:fp32", "--candidate", "interp:fp16-emulated", "--quiet",
-        "--out", out.toString(), "--json", out.resolve("r.json").toString()});
+    c.add(
+        new String[] {
+          "compare",
+          m,
+          "--reference",
+          "interp:fp32",
+          "--candidate",
+          "interp:fp16-emulated",
+          "--quiet",
+          "--out",
+          out.toString(),
+          "--json",
+          out.resolve("r.json").toString()
+        });
     c.add(new String[] {"inspect", m});
-    c.add(new String[] {"surgeon", "mark", m, "--all", "-o", out.resolve("marked.onnx").toString()});
+    c.add(
+        new String[] {"surgeon", "mark", m, "--all", "-o", out.resolve("marked.onnx").toString()});
     c.add(new String[] {"surgeon", "fp16", m, "-o", out.resolve("fp16.onnx").toString()});
     return c;
   }
@@ -89,17 +122,40 @@ class MalformedInputCliTest {
   private static List<BadModel> badModels(Path dir, Path outside) throws IOException {
     byte[] valid = TestModels.healthy().toByteArray();
     List<BadModel> b = new ArrayList<>();
-    b.add(new BadModel(Files.write(dir.resolve("truncated.onnx"), Arrays.copyOf(valid, valid.length / 2)),
-        "truncated.onnx"));
-    b.add(new BadModel(Files.write(dir.resolve("garbage.onnx"),
-        "GIF89a not a model".getBytes(StandardCharsets.UTF_8)), "garbage.onnx"));
-    b.add(new BadModel(write(dir, "cycle.onnx", graph(
-        node("loop_a", "Add", List.of("x", "b"), "a"), node("loop_b", "Relu", List.of("a"), "b"))), "loop_"));
-    b.add(new BadModel(write(dir, "dangling.onnx", graph(node("add", "Add", List.of("x", "nowhere"), "b"))),
-        "nowhere"));
-    b.add(new BadModel(write(dir, "dup.onnx", graph(
-        node("first", "Relu", List.of("x"), "b"), node("second", "Neg", List.of("x"), "b"))), "'b'"));
-    b.add(new BadModel(write(dir, "absolute.onnx", withExternal(outside.resolve("w.bin").toString())), "'w'"));
+    b.add(
+        new BadModel(
+            Files.write(dir.resolve("truncated.onnx"), Arrays.copyOf(valid, valid.length / 2)),
+            "truncated.onnx"));
+    b.add(
+        new BadModel(
+            Files.write(
+                dir.resolve("garbage.onnx"), "GIF89a not a model".getBytes(StandardCharsets.UTF_8)),
+            "garbage.onnx"));
+    b.add(
+        new BadModel(
+            write(
+                dir,
+                "cycle.onnx",
+                graph(
+                    node("loop_a", "Add", List.of("x", "b"), "a"),
+                    node("loop_b", "Relu", List.of("a"), "b"))),
+            "loop_"));
+    b.add(
+        new BadModel(
+            write(dir, "dangling.onnx", graph(node("add", "Add", List.of("x", "nowhere"), "b"))),
+            "nowhere"));
+    b.add(
+        new BadModel(
+            write(
+                dir,
+                "dup.onnx",
+                graph(
+                    node("first", "Relu", List.of("x"), "b"),
+                    node("second", "Neg", List.of("x"), "b"))),
+            "'b'"));
+    b.add(
+        new BadModel(
+            write(dir, "absolute.onnx", withExternal(outside.resolve("w.bin").toString())), "'w'"));
     b.add(new BadModel(write(dir, "dotdot.onnx", withExternal("../outside/w.bin")), "'w'"));
     Path link = dir.resolve("link");
     if (!Files.exists(link)) {
@@ -113,7 +169,11 @@ class MalformedInputCliTest {
     Map<Path, Long> m = new TreeMap<>();
     try (Stream<Path> s = Files.walk(root)) {
       for (Path p : (Iterable<Path>) s::iterator) {
-        m.put(p, Files.isRegularFile(p) ? Files.size(p) + Files.getLastModifiedTime(p).toMillis() * 31 : -1L);
+        m.put(
+            p,
+            Files.isRegularFile(p)
+                ? Files.size(p) + Files.getLastModifiedTime(p).toMillis() * 31
+                : -1L);
       }
     }
     return m;
@@ -124,31 +184,59 @@ class MalformedInputCliTest {
   }
 
   private static Onnx.NodeProto node(String name, String op, List<String> in, String out) {
-    return Onnx.NodeProto.newBuilder().setName(name).setOpType(op).addAllInput(in).addOutput(out).build();
+    return Onnx.NodeProto.newBuilder()
+        .setName(name)
+        .setOpType(op)
+        .addAllInput(in)
+        .addOutput(out)
+        .build();
   }
 
   private static Onnx.ValueInfoProto floatValue(String name) {
-    return Onnx.ValueInfoProto.newBuilder().setName(name).setType(Onnx.TypeProto.newBuilder().setTensorType(
-        Onnx.TypeProto.Tensor.newBuilder().setElemType(1).setShape(Onnx.TensorShapeProto.newBuilder()
-            .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(1))
-            .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(4))))).build();
+    return Onnx.ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(
+            Onnx.TypeProto.newBuilder()
+                .setTensorType(
+                    Onnx.TypeProto.Tensor.newBuilder()
+                        .setElemType(1)
+                        .setShape(
+                            Onnx.TensorShapeProto.newBuilder()
+                                .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(1))
+                                .addDim(
+                                    Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(4)))))
+        .build();
   }
 
   private static Onnx.ModelProto graph(Onnx.NodeProto... nodes) {
-    Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder().setName("bad").addInput(floatValue("x"))
-        .addOutput(floatValue("b"));
+    Onnx.GraphProto.Builder g =
+        Onnx.GraphProto.newBuilder()
+            .setName("bad")
+            .addInput(floatValue("x"))
+            .addOutput(floatValue("b"));
     for (Onnx.NodeProto n : nodes) {
       g.addNode(n);
     }
-    return Onnx.ModelProto.newBuilder().setIrVersion(8)
-        .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(17)).setGraph(g).build();
+    return Onnx.ModelProto.newBuilder()
+        .setIrVersion(8)
+        .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(17))
+        .setGraph(g)
+        .build();
   }
 
   private static Onnx.ModelProto withExternal(String location) {
-    Onnx.TensorProto w = Onnx.TensorProto.newBuilder().setName("w").setDataType(1).addDims(1).addDims(4)
-        .setDataLocation(Onnx.TensorProto.DataLocation.EXTERNAL)
-        .addExternalData(Onnx.StringStringEntryProto.newBuilder().setKey("location").setValue(location))
-        .addExternalData(Onnx.StringStringEntryProto.newBuilder().setKey("length").setValue("16")).build();
+    Onnx.TensorProto w =
+        Onnx.TensorProto.newBuilder()
+            .setName("w")
+            .setDataType(1)
+            .addDims(1)
+            .addDims(4)
+            .setDataLocation(Onnx.TensorProto.DataLocation.EXTERNAL)
+            .addExternalData(
+                Onnx.StringStringEntryProto.newBuilder().setKey("location").setValue(location))
+            .addExternalData(
+                Onnx.StringStringEntryProto.newBuilder().setKey("length").setValue("16"))
+            .build();
     Onnx.ModelProto m = graph(node("add", "Add", List.of("x", "w"), "b"));
     return m.toBuilder().setGraph(m.getGraph().toBuilder().addInitializer(w)).build();
   }

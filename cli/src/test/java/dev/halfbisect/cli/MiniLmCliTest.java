@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.halfbisect.core.backend.Backends;
 import dev.halfbisect.core.backend.BackendSpec;
+import dev.halfbisect.core.backend.Backends;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.backend.ModelRef;
 import dev.halfbisect.onnx.testing.MiniLmModel;
@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The real all-MiniLM-L6-v2 (90 MB, opset 11) through the CLI with ONNX Runtime FP16 emulation:
- * a healthy FP16 model must pass by default. Short sequences keep each run to seconds.
+ * The real all-MiniLM-L6-v2 (90 MB, opset 11) through the CLI with ONNX Runtime FP16 emulation: a
+ * healthy FP16 model must pass by default. Short sequences keep each run to seconds.
  */
 class MiniLmCliTest {
   @TempDir static Path tmp;
@@ -33,17 +33,31 @@ class MiniLmCliTest {
     model = MiniLmModel.copyTo(tmp);
     // The ort backend gets FP16 emulation from onnx-surgery; skip cleanly on a build without it.
     try {
-      Backends.resolve(BackendSpec.parse("ort:fp16-emulated")).open(ModelRef.ofPath(model),
-          BuildOptions.of("fp16-emulated")).close();
+      Backends.resolve(BackendSpec.parse("ort:fp16-emulated"))
+          .open(ModelRef.ofPath(model), BuildOptions.of("fp16-emulated"))
+          .close();
     } catch (Exception e) {
       Assumptions.assumeTrue(false, "ort:fp16-emulated unavailable: " + e.getMessage());
     }
   }
 
   private static CliRun run(String command, Path out, String... extra) {
-    List<String> args = new ArrayList<>(List.of(command, model.toString(), "--reference", "ort:fp32", "--candidate",
-        "ort:fp16-emulated", "--input", "input_ids:1x32:int64:1000..21000", "--quiet", "--json",
-        out.resolve("r.json").toString(), "--out", out.toString()));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                command,
+                model.toString(),
+                "--reference",
+                "ort:fp32",
+                "--candidate",
+                "ort:fp16-emulated",
+                "--input",
+                "input_ids:1x32:int64:1000..21000",
+                "--quiet",
+                "--json",
+                out.resolve("r.json").toString(),
+                "--out",
+                out.toString()));
     args.addAll(List.of(extra));
     return CliRun.of(args.toArray(String[]::new));
   }
@@ -59,8 +73,11 @@ class MiniLmCliTest {
     assertThat(r.exit()).as(r.out() + r.err()).isZero();
     JsonNode j = json(out);
     assertThat(j.path("verdict").asText()).isEqualTo("pass");
-    assertThat(j.path("tensors").get(0).path("normalizedError").asDouble()).isGreaterThan(0).isLessThan(1e-2);
-    assertThat(j.path("warnings").toString()).contains("attention_mask:1x32:int64:1", "token_type_ids:1x32:int64:0");
+    assertThat(j.path("tensors").get(0).path("normalizedError").asDouble())
+        .isGreaterThan(0)
+        .isLessThan(1e-2);
+    assertThat(j.path("warnings").toString())
+        .contains("attention_mask:1x32:int64:1", "token_type_ids:1x32:int64:0");
   }
 
   @Test

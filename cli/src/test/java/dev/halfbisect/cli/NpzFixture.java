@@ -21,8 +21,10 @@ final class NpzFixture {
       n *= (int) d;
       dims.append(d).append(", ");
     }
-    String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims.toString().replaceAll(", $",
-        shape.length == 1 ? "," : "") + "), }";
+    String header =
+        "{'descr': '<f4', 'fortran_order': False, 'shape': ("
+            + dims.toString().replaceAll(", $", shape.length == 1 ? "," : "")
+            + "), }";
     int total = 10 + header.length() + 1;
     int pad = (64 - total % 64) % 64;
     header = header + " ".repeat(pad) + "\n";
@@ -32,7 +34,8 @@ final class NpzFixture {
     for (int i = 0; i < n; i++) {
       b.putFloat(value);
     }
-    try (OutputStream os = Files.newOutputStream(file); ZipOutputStream zip = new ZipOutputStream(os)) {
+    try (OutputStream os = Files.newOutputStream(file);
+        ZipOutputStream zip = new ZipOutputStream(os)) {
       zip.putNextEntry(new ZipEntry(name + ".npy"));
       zip.write(b.array());
       zip.closeEntry();

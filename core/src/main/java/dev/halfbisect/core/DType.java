@@ -3,8 +3,8 @@ package dev.halfbisect.core;
 import java.util.Locale;
 
 /**
- * Element types halfbisect reads, writes and compares. Each constant knows its ONNX
- * {@code TensorProto.DataType} code, its size in bytes and its NumPy {@code descr}, so tensors move
+ * Element types halfbisect reads, writes and compares. Each constant knows its ONNX {@code
+ * TensorProto.DataType} code, its size in bytes and its NumPy {@code descr}, so tensors move
  * between ONNX models, backends and {@code .npy} files without a lookup table elsewhere.
  */
 public enum DType {
@@ -40,8 +40,8 @@ public enum DType {
   }
 
   /**
-   * NumPy type string. bfloat16 has no NumPy type; it is written as two-byte void ({@code <V2})
-   * the way ml_dtypes-less tools store it.
+   * NumPy type string. bfloat16 has no NumPy type; it is written as two-byte void ({@code <V2}) the
+   * way ml_dtypes-less tools store it.
    */
   public String npyDescr() {
     return npyDescr;
@@ -67,26 +67,54 @@ public enum DType {
   }
 
   /**
-   * Parses a command-line or NumPy-style name: {@code float32}, {@code fp16}, {@code half},
-   * {@code int64}, {@code bool}, ...
+   * Parses a command-line or NumPy-style name: {@code float32}, {@code fp16}, {@code half}, {@code
+   * int64}, {@code bool}, ...
    *
    * @throws IllegalArgumentException naming the accepted names
    */
   public static DType parse(String name) {
     String n = name.trim().toLowerCase(Locale.ROOT);
     switch (n) {
-      case "float": case "float32": case "fp32": case "f32": return FLOAT32;
-      case "half": case "float16": case "fp16": case "f16": return FLOAT16;
-      case "bfloat16": case "bf16": return BFLOAT16;
-      case "double": case "float64": case "fp64": case "f64": return FLOAT64;
-      case "int64": case "long": case "i64": return INT64;
-      case "int32": case "int": case "i32": return INT32;
-      case "int8": case "i8": return INT8;
-      case "uint8": case "u8": return UINT8;
-      case "bool": case "boolean": return BOOL;
+      case "float":
+      case "float32":
+      case "fp32":
+      case "f32":
+        return FLOAT32;
+      case "half":
+      case "float16":
+      case "fp16":
+      case "f16":
+        return FLOAT16;
+      case "bfloat16":
+      case "bf16":
+        return BFLOAT16;
+      case "double":
+      case "float64":
+      case "fp64":
+      case "f64":
+        return FLOAT64;
+      case "int64":
+      case "long":
+      case "i64":
+        return INT64;
+      case "int32":
+      case "int":
+      case "i32":
+        return INT32;
+      case "int8":
+      case "i8":
+        return INT8;
+      case "uint8":
+      case "u8":
+        return UINT8;
+      case "bool":
+      case "boolean":
+        return BOOL;
       default:
-        throw new IllegalArgumentException("unknown dtype '" + name
-            + "': expected one of float32, float16, bfloat16, float64, int64, int32, int8, uint8, bool");
+        throw new IllegalArgumentException(
+            "unknown dtype '"
+                + name
+                + "': expected one of float32, float16, bfloat16, float64, int64, int32, int8, uint8, bool");
     }
   }
 }

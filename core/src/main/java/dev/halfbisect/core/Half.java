@@ -8,8 +8,10 @@ package dev.halfbisect.core;
 public final class Half {
   /** Largest finite half value. */
   public static final float MAX_VALUE = 65504f;
+
   /** Smallest positive normal half value, 2^-14. */
   public static final float MIN_NORMAL = 0x1p-14f;
+
   /** Smallest positive subnormal half value, 2^-24. */
   public static final float MIN_VALUE = 0x1p-24f;
 

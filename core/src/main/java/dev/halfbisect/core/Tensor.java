@@ -31,9 +31,13 @@ public final class Tensor {
     Preconditions.checkNotNull(dtype, "dtype");
     long[] s = checkShape(shape);
     long expected = elementCount(s) * dtype.byteSize();
-    Preconditions.checkArgument(bytes.remaining() == expected,
+    Preconditions.checkArgument(
+        bytes.remaining() == expected,
         "tensor of shape %s and dtype %s needs %s bytes, got %s",
-        Arrays.toString(s), dtype.cliName(), expected, bytes.remaining());
+        Arrays.toString(s),
+        dtype.cliName(),
+        expected,
+        bytes.remaining());
     ByteBuffer view;
     if (bytes.isReadOnly()) {
       view = bytes.slice();
@@ -86,8 +90,10 @@ public final class Tensor {
 
   /** An int8 or uint8 tensor (values taken as raw bytes). */
   public static Tensor ofBytes(DType dtype, long[] shape, byte... values) {
-    Preconditions.checkArgument(dtype == DType.INT8 || dtype == DType.UINT8,
-        "byte values make int8 or uint8 tensors, not %s", dtype.cliName());
+    Preconditions.checkArgument(
+        dtype == DType.INT8 || dtype == DType.UINT8,
+        "byte values make int8 or uint8 tensors, not %s",
+        dtype.cliName());
     ByteBuffer b = allocate(shape, values.length, dtype);
     b.put(values);
     b.flip();
@@ -105,54 +111,64 @@ public final class Tensor {
 
   /**
    * Converts float values to a tensor of the given dtype (rounding for float16/bfloat16, truncation
-   * toward zero for integers, non-zero for bool). Used to build inputs of any dtype from one source.
+   * toward zero for integers, non-zero for bool). Used to build inputs of any dtype from one
+   * source.
    */
   public static Tensor fromFloats(DType dtype, long[] shape, float[] values) {
     switch (dtype) {
-      case FLOAT32: return ofFloats(shape, values);
-      case FLOAT16: return ofHalfBits(shape, Half.fromFloats(values));
-      case BFLOAT16: {
-        short[] s = new short[values.length];
-        for (int i = 0; i < s.length; i++) {
-          s[i] = Half.bfloat16FromFloat(values[i]);
+      case FLOAT32:
+        return ofFloats(shape, values);
+      case FLOAT16:
+        return ofHalfBits(shape, Half.fromFloats(values));
+      case BFLOAT16:
+        {
+          short[] s = new short[values.length];
+          for (int i = 0; i < s.length; i++) {
+            s[i] = Half.bfloat16FromFloat(values[i]);
+          }
+          return ofBFloat16Bits(shape, s);
         }
-        return ofBFloat16Bits(shape, s);
-      }
-      case FLOAT64: {
-        double[] d = new double[values.length];
-        for (int i = 0; i < d.length; i++) {
-          d[i] = values[i];
+      case FLOAT64:
+        {
+          double[] d = new double[values.length];
+          for (int i = 0; i < d.length; i++) {
+            d[i] = values[i];
+          }
+          return ofDoubles(shape, d);
         }
-        return ofDoubles(shape, d);
-      }
-      case INT64: {
-        long[] l = new long[values.length];
-        for (int i = 0; i < l.length; i++) {
-          l[i] = (long) values[i];
+      case INT64:
+        {
+          long[] l = new long[values.length];
+          for (int i = 0; i < l.length; i++) {
+            l[i] = (long) values[i];
+          }
+          return ofLongs(shape, l);
         }
-        return ofLongs(shape, l);
-      }
-      case INT32: {
-        int[] l = new int[values.length];
-        for (int i = 0; i < l.length; i++) {
-          l[i] = (int) values[i];
+      case INT32:
+        {
+          int[] l = new int[values.length];
+          for (int i = 0; i < l.length; i++) {
+            l[i] = (int) values[i];
+          }
+          return ofInts(shape, l);
         }
-        return ofInts(shape, l);
-      }
-      case INT8: case UINT8: {
-        byte[] l = new byte[values.length];
-        for (int i = 0; i < l.length; i++) {
-          l[i] = (byte) (int) values[i];
+      case INT8:
+      case UINT8:
+        {
+          byte[] l = new byte[values.length];
+          for (int i = 0; i < l.length; i++) {
+            l[i] = (byte) (int) values[i];
+          }
+          return ofBytes(dtype, shape, l);
         }
-        return ofBytes(dtype, shape, l);
-      }
-      case BOOL: {
-        boolean[] l = new boolean[values.length];
-        for (int i = 0; i < l.length; i++) {
-          l[i] = values[i] != 0f;
+      case BOOL:
+        {
+          boolean[] l = new boolean[values.length];
+          for (int i = 0; i < l.length; i++) {
+            l[i] = values[i] != 0f;
+          }
+          return ofBooleans(shape, l);
         }
-        return ofBooleans(shape, l);
-      }
       default:
         throw new AssertionError(dtype);
     }
@@ -183,7 +199,8 @@ public final class Tensor {
   /** Number of elements as an int, for tensors that fit a Java array. */
   public int intSize() {
     long n = size();
-    Preconditions.checkState(n <= Integer.MAX_VALUE - 8, "tensor of %s elements does not fit an array", n);
+    Preconditions.checkState(
+        n <= Integer.MAX_VALUE - 8, "tensor of %s elements does not fit an array", n);
     return (int) n;
   }
 
@@ -201,16 +218,35 @@ public final class Tensor {
     float[] out = new float[n];
     ByteBuffer b = bytes();
     switch (dtype) {
-      case FLOAT32: b.asFloatBuffer().get(out); break;
-      case FLOAT16: for (int i = 0; i < n; i++) out[i] = Half.toFloat(b.getShort(2 * i)); break;
-      case BFLOAT16: for (int i = 0; i < n; i++) out[i] = Half.bfloat16ToFloat(b.getShort(2 * i)); break;
-      case FLOAT64: for (int i = 0; i < n; i++) out[i] = (float) b.getDouble(8 * i); break;
-      case INT64: for (int i = 0; i < n; i++) out[i] = (float) b.getLong(8 * i); break;
-      case INT32: for (int i = 0; i < n; i++) out[i] = (float) b.getInt(4 * i); break;
-      case INT8: for (int i = 0; i < n; i++) out[i] = b.get(i); break;
-      case UINT8: for (int i = 0; i < n; i++) out[i] = b.get(i) & 0xff; break;
-      case BOOL: for (int i = 0; i < n; i++) out[i] = b.get(i) != 0 ? 1f : 0f; break;
-      default: throw new AssertionError(dtype);
+      case FLOAT32:
+        b.asFloatBuffer().get(out);
+        break;
+      case FLOAT16:
+        for (int i = 0; i < n; i++) out[i] = Half.toFloat(b.getShort(2 * i));
+        break;
+      case BFLOAT16:
+        for (int i = 0; i < n; i++) out[i] = Half.bfloat16ToFloat(b.getShort(2 * i));
+        break;
+      case FLOAT64:
+        for (int i = 0; i < n; i++) out[i] = (float) b.getDouble(8 * i);
+        break;
+      case INT64:
+        for (int i = 0; i < n; i++) out[i] = (float) b.getLong(8 * i);
+        break;
+      case INT32:
+        for (int i = 0; i < n; i++) out[i] = (float) b.getInt(4 * i);
+        break;
+      case INT8:
+        for (int i = 0; i < n; i++) out[i] = b.get(i);
+        break;
+      case UINT8:
+        for (int i = 0; i < n; i++) out[i] = b.get(i) & 0xff;
+        break;
+      case BOOL:
+        for (int i = 0; i < n; i++) out[i] = b.get(i) != 0 ? 1f : 0f;
+        break;
+      default:
+        throw new AssertionError(dtype);
     }
     return out;
   }
@@ -221,19 +257,31 @@ public final class Tensor {
     long[] out = new long[n];
     ByteBuffer b = bytes();
     switch (dtype) {
-      case INT64: b.asLongBuffer().get(out); break;
-      case INT32: for (int i = 0; i < n; i++) out[i] = b.getInt(4 * i); break;
-      case INT8: case BOOL: for (int i = 0; i < n; i++) out[i] = b.get(i); break;
-      case UINT8: for (int i = 0; i < n; i++) out[i] = b.get(i) & 0xff; break;
+      case INT64:
+        b.asLongBuffer().get(out);
+        break;
+      case INT32:
+        for (int i = 0; i < n; i++) out[i] = b.getInt(4 * i);
+        break;
+      case INT8:
+      case BOOL:
+        for (int i = 0; i < n; i++) out[i] = b.get(i);
+        break;
+      case UINT8:
+        for (int i = 0; i < n; i++) out[i] = b.get(i) & 0xff;
+        break;
       default:
-        throw new IllegalStateException("toLongArray needs an integer tensor, this one is " + dtype.cliName());
+        throw new IllegalStateException(
+            "toLongArray needs an integer tensor, this one is " + dtype.cliName());
     }
     return out;
   }
 
   /** Raw binary16 bits of a float16 tensor. */
   public short[] toHalfBits() {
-    Preconditions.checkState(dtype == DType.FLOAT16, "toHalfBits needs a float16 tensor, this one is %s",
+    Preconditions.checkState(
+        dtype == DType.FLOAT16,
+        "toHalfBits needs a float16 tensor, this one is %s",
         dtype.cliName());
     short[] out = new short[intSize()];
     bytes().asShortBuffer().get(out);
@@ -260,7 +308,8 @@ public final class Tensor {
     long n = 1;
     for (long d : shape) {
       if (d < 0) { // message built only on failure: this runs for every tensor made
-        throw new IllegalArgumentException("negative dimension " + d + " in shape " + Arrays.toString(shape));
+        throw new IllegalArgumentException(
+            "negative dimension " + d + " in shape " + Arrays.toString(shape));
       }
       n = Math.multiplyExact(n, d);
     }
@@ -295,9 +344,14 @@ public final class Tensor {
 
   private static ByteBuffer allocate(long[] shape, int length, DType dtype) {
     long n = elementCount(checkShape(shape));
-    Preconditions.checkArgument(n == length, "shape %s holds %s elements, got %s values",
-        Arrays.toString(shape), n, length);
-    return ByteBuffer.allocate(Math.multiplyExact(length, dtype.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
+    Preconditions.checkArgument(
+        n == length,
+        "shape %s holds %s elements, got %s values",
+        Arrays.toString(shape),
+        n,
+        length);
+    return ByteBuffer.allocate(Math.multiplyExact(length, dtype.byteSize()))
+        .order(ByteOrder.LITTLE_ENDIAN);
   }
 
   private static Tensor wrap(DType dtype, long[] shape, ByteBuffer filled) {

@@ -29,8 +29,8 @@ class HalfTest {
   }
 
   /**
-   * An independent fromFloat: round |f| to a multiple of the half ulp of its binade with
-   * Math.rint (ties to even) in double, then build the bits from the rounded value.
+   * An independent fromFloat: round |f| to a multiple of the half ulp of its binade with Math.rint
+   * (ties to even) in double, then build the bits from the rounded value.
    */
   static int referenceFromFloat(float f) {
     int sign = (Float.floatToRawIntBits(f) >>> 31) << 15;
@@ -109,7 +109,8 @@ class HalfTest {
 
     // ties to even in the normal range: the ulp of [1, 2) is 2^-10
     assertThat(Half.fromFloat(1f + 0x1p-11f)).isEqualTo((short) 0x3c00); // 1 + half ulp -> 1 (even)
-    assertThat(Half.fromFloat(1f + 3 * 0x1p-11f)).isEqualTo((short) 0x3c02); // 1 + 1.5 ulp -> 1 + 2 ulp
+    assertThat(Half.fromFloat(1f + 3 * 0x1p-11f))
+        .isEqualTo((short) 0x3c02); // 1 + 1.5 ulp -> 1 + 2 ulp
     assertThat(Half.fromFloat(Math.nextUp(1f + 0x1p-11f))).isEqualTo((short) 0x3c01);
     assertThat(Half.fromFloat(2049f)).isEqualTo((short) 0x6800); // 2049 is a tie -> 2048
     assertThat(Half.fromFloat(2051f)).isEqualTo((short) 0x6802); // 2051 -> 2052
@@ -126,27 +127,38 @@ class HalfTest {
   void fromFloatMatchesDoubleArithmeticReferenceOnEverySeventhFloat() {
     AtomicLong checked = new AtomicLong();
     // 2^32 / 7 = 613 million bit patterns, split into chunks for the two cores
-    IntStream.range(0, 64).parallel().forEach(chunk -> {
-      long start = (1L << 32) * chunk / 64;
-      long end = (1L << 32) * (chunk + 1) / 64;
-      long first = start + Math.floorMod(-start, 7L);
-      long n = 0;
-      for (long b = first; b < end; b += 7) {
-        float f = Float.intBitsToFloat((int) b);
-        short h = Half.fromFloat(f);
-        int ref = referenceFromFloat(f);
-        if (ref < 0) {
-          if (!isHalfNaN(h)) {
-            throw new AssertionError("NaN " + Long.toHexString(b) + " -> " + Integer.toHexString(h & 0xffff));
-          }
-        } else if ((h & 0xffff) != ref) {
-          throw new AssertionError("float bits " + Long.toHexString(b) + " (" + f + "): got "
-              + Integer.toHexString(h & 0xffff) + ", expected " + Integer.toHexString(ref));
-        }
-        n++;
-      }
-      checked.addAndGet(n);
-    });
+    IntStream.range(0, 64)
+        .parallel()
+        .forEach(
+            chunk -> {
+              long start = (1L << 32) * chunk / 64;
+              long end = (1L << 32) * (chunk + 1) / 64;
+              long first = start + Math.floorMod(-start, 7L);
+              long n = 0;
+              for (long b = first; b < end; b += 7) {
+                float f = Float.intBitsToFloat((int) b);
+                short h = Half.fromFloat(f);
+                int ref = referenceFromFloat(f);
+                if (ref < 0) {
+                  if (!isHalfNaN(h)) {
+                    throw new AssertionError(
+                        "NaN " + Long.toHexString(b) + " -> " + Integer.toHexString(h & 0xffff));
+                  }
+                } else if ((h & 0xffff) != ref) {
+                  throw new AssertionError(
+                      "float bits "
+                          + Long.toHexString(b)
+                          + " ("
+                          + f
+                          + "): got "
+                          + Integer.toHexString(h & 0xffff)
+                          + ", expected "
+                          + Integer.toHexString(ref));
+                }
+                n++;
+              }
+              checked.addAndGet(n);
+            });
     assertThat(checked.get()).isEqualTo(((1L << 32) + 6) / 7);
   }
 
@@ -157,7 +169,8 @@ class HalfTest {
       float lo = Half.toFloat((short) i);
       float hi = Half.toFloat((short) (i + 1));
       float mid = (float) (((double) lo + hi) / 2);
-      for (float f : new float[] {mid, Math.nextUp(mid), Math.nextDown(mid), -mid, -Math.nextUp(mid)}) {
+      for (float f :
+          new float[] {mid, Math.nextUp(mid), Math.nextDown(mid), -mid, -Math.nextUp(mid)}) {
         assertThat(Half.fromFloat(f) & 0xffff).as("%s", f).isEqualTo(referenceFromFloat(f));
       }
     }
@@ -170,19 +183,27 @@ class HalfTest {
     float[] back = Half.toFloats(bits);
     for (int i = 0; i < src.length; i++) {
       assertThat(bits[i]).isEqualTo(Half.fromFloat(src[i]));
-      assertThat(Float.floatToIntBits(back[i])).isEqualTo(Float.floatToIntBits(Half.toFloat(bits[i])));
+      assertThat(Float.floatToIntBits(back[i]))
+          .isEqualTo(Float.floatToIntBits(Half.toFloat(bits[i])));
     }
     short[] dst = new short[6];
     Half.fromFloats(src, 2, dst, 1, 4);
-    assertThat(dst).containsExactly((short) 0, Half.fromFloat(1f), Half.fromFloat(0.1f),
-        (short) 0x7bff, (short) 0x7c00, (short) 0);
+    assertThat(dst)
+        .containsExactly(
+            (short) 0,
+            Half.fromFloat(1f),
+            Half.fromFloat(0.1f),
+            (short) 0x7bff,
+            (short) 0x7c00,
+            (short) 0);
     float[] wide = new float[5];
     Half.toFloats(new short[] {0x3c00, 0x4000, (short) 0xc000}, 1, wide, 2, 2);
     assertThat(wide).containsExactly(0f, 0f, 2f, -2f, 0f);
     float[] inPlace = src.clone();
     Half.roundInPlace(inPlace);
     for (int i = 0; i < src.length; i++) {
-      assertThat(Float.floatToIntBits(inPlace[i])).isEqualTo(Float.floatToIntBits(Half.round(src[i])));
+      assertThat(Float.floatToIntBits(inPlace[i]))
+          .isEqualTo(Float.floatToIntBits(Half.round(src[i])));
     }
     assertThat(inPlace[3]).isEqualTo(0.0999755859375f);
     assertThat(inPlace[5]).isEqualTo(Float.POSITIVE_INFINITY);
@@ -198,7 +219,10 @@ class HalfTest {
     assertThat(Half.bfloat16FromFloat(Math.nextUp(1f + 0x1p-8f))).isEqualTo((short) 0x3f81);
     assertThat(Half.bfloat16FromFloat(Float.MAX_VALUE)).isEqualTo((short) 0x7f80);
     assertThat(Half.bfloat16FromFloat(-Float.MAX_VALUE)).isEqualTo((short) 0xff80);
-    assertThat(Float.isNaN(Half.bfloat16ToFloat(Half.bfloat16FromFloat(Float.intBitsToFloat(0x7f800001))))).isTrue();
+    assertThat(
+            Float.isNaN(
+                Half.bfloat16ToFloat(Half.bfloat16FromFloat(Float.intBitsToFloat(0x7f800001)))))
+        .isTrue();
     for (int i = 0; i < 65536; i++) {
       float f = Half.bfloat16ToFloat((short) i);
       if (!Float.isNaN(f)) {

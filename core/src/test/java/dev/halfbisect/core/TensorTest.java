@@ -38,7 +38,8 @@ class TensorTest {
     assertThat(t.shape()).containsExactly(3);
     assertThat(t.toFloatArray()).containsExactly(1, 2, 3);
     assertThat(t.bytes().isReadOnly()).isTrue();
-    assertThatThrownBy(() -> t.bytes().put(0, (byte) 1)).isInstanceOf(ReadOnlyBufferException.class);
+    assertThatThrownBy(() -> t.bytes().put(0, (byte) 1))
+        .isInstanceOf(ReadOnlyBufferException.class);
     // moving one view's position does not move the next one
     ByteBuffer view = t.bytes();
     view.getFloat();
@@ -61,28 +62,37 @@ class TensorTest {
     assertThat(shared.toFloatArray()).containsExactly(1f, 2f);
 
     assertThatThrownBy(() -> Tensor.ofBytes(DType.FLOAT32, new long[] {3}, ByteBuffer.allocate(8)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs 12 bytes, got 8");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("needs 12 bytes, got 8");
   }
 
   @Test
   void everyDTypeFactoryReadsBack() {
     long[] s = {2};
     assertThat(Tensor.ofDoubles(s, 1.5, -2).toFloatArray()).containsExactly(1.5f, -2f);
-    assertThat(Tensor.ofHalfBits(s, (short) 0x3c00, (short) 0xc000).toFloatArray()).containsExactly(1f, -2f);
-    assertThat(Tensor.ofHalfBits(s, (short) 0x3c00, (short) 0xc000).toHalfBits()).containsExactly((short) 0x3c00, (short) 0xc000);
-    assertThat(Tensor.ofBFloat16Bits(s, (short) 0x3f80, (short) 0xc000).toFloatArray()).containsExactly(1f, -2f);
+    assertThat(Tensor.ofHalfBits(s, (short) 0x3c00, (short) 0xc000).toFloatArray())
+        .containsExactly(1f, -2f);
+    assertThat(Tensor.ofHalfBits(s, (short) 0x3c00, (short) 0xc000).toHalfBits())
+        .containsExactly((short) 0x3c00, (short) 0xc000);
+    assertThat(Tensor.ofBFloat16Bits(s, (short) 0x3f80, (short) 0xc000).toFloatArray())
+        .containsExactly(1f, -2f);
     assertThat(Tensor.ofLongs(s, 1L << 40, -3).toLongArray()).containsExactly(1L << 40, -3);
     assertThat(Tensor.ofInts(s, 7, -8).toLongArray()).containsExactly(7, -8);
-    assertThat(Tensor.ofBytes(DType.INT8, s, (byte) -1, (byte) 5).toFloatArray()).containsExactly(-1f, 5f);
-    assertThat(Tensor.ofBytes(DType.UINT8, s, (byte) -1, (byte) 5).toLongArray()).containsExactly(255, 5);
+    assertThat(Tensor.ofBytes(DType.INT8, s, (byte) -1, (byte) 5).toFloatArray())
+        .containsExactly(-1f, 5f);
+    assertThat(Tensor.ofBytes(DType.UINT8, s, (byte) -1, (byte) 5).toLongArray())
+        .containsExactly(255, 5);
     assertThat(Tensor.ofBooleans(s, true, false).toFloatArray()).containsExactly(1f, 0f);
     assertThat(Tensor.ofBooleans(s, true, false).toLongArray()).containsExactly(1, 0);
     assertThatThrownBy(() -> Tensor.ofBytes(DType.INT32, s, (byte) 1, (byte) 2))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("int32");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("int32");
     assertThatThrownBy(() -> Tensor.ofFloats(s, 1f, 2f).toLongArray())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("float32");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("float32");
     assertThatThrownBy(() -> Tensor.ofFloats(s, 1f, 2f).toHalfBits())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("float16");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("float16");
   }
 
   @Test
@@ -102,9 +112,11 @@ class TensorTest {
   @Test
   void shapesAreChecked() {
     assertThatThrownBy(() -> Tensor.ofFloats(new long[] {2, 2}, 1, 2, 3))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("4 elements, got 3");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("4 elements, got 3");
     assertThatThrownBy(() -> Tensor.ofFloats(new long[] {-1}, 1))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("negative dimension");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("negative dimension");
     assertThatThrownBy(() -> Tensor.elementCount(new long[] {1L << 40, 1L << 40}))
         .isInstanceOf(ArithmeticException.class);
     Tensor scalar = Tensor.ofFloats(new long[0], 5f);
@@ -119,7 +131,9 @@ class TensorTest {
   @Test
   void equalityIsByDTypeShapeAndBytes() {
     Tensor a = Tensor.ofFloats(new long[] {2}, 1, 2);
-    assertThat(a).isEqualTo(Tensor.ofFloats(new long[] {2}, 1, 2)).hasSameHashCodeAs(Tensor.ofFloats(new long[] {2}, 1, 2));
+    assertThat(a)
+        .isEqualTo(Tensor.ofFloats(new long[] {2}, 1, 2))
+        .hasSameHashCodeAs(Tensor.ofFloats(new long[] {2}, 1, 2));
     assertThat(a).isNotEqualTo(Tensor.ofFloats(new long[] {1, 2}, 1, 2));
     assertThat(a).isNotEqualTo(Tensor.ofFloats(new long[] {2}, 1, 3));
     assertThat(Tensor.ofInts(new long[] {1}, 0)).isNotEqualTo(Tensor.ofFloats(new long[] {1}, 0));

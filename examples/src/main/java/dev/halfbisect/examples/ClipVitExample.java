@@ -47,18 +47,29 @@ public final class ClipVitExample implements Example {
 
   @Override
   public List<InputSpec> inputs() {
-    return List.of(InputSpec.parse("pixel_values:1x3x" + IMAGE + "x" + IMAGE + ":float32:-1.8..2.1"));
+    return List.of(
+        InputSpec.parse("pixel_values:1x3x" + IMAGE + "x" + IMAGE + ":float32:-1.8..2.1"));
   }
 
   @Override
+  @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
   public OnnxModel buildModel() {
     GraphBuilder g = GraphBuilder.create("clip_vit_b32_visual", 13).seed(2103);
     int grid = IMAGE / PATCH;
     int tokens = grid * grid + 1;
     String x = g.input("pixel_values", DType.FLOAT32, 1, 3, IMAGE, IMAGE);
     try (GraphBuilder.Scope s = g.scope("/conv1")) {
-      x = g.conv(x, g.weight("conv1.weight", new long[] {WIDTH, 3, PATCH, PATCH}, (float) (1 / Math.sqrt(3.0 * PATCH * PATCH))),
-          null, PATCH, 0, 1);
+      x =
+          g.conv(
+              x,
+              g.weight(
+                  "conv1.weight",
+                  new long[] {WIDTH, 3, PATCH, PATCH},
+                  (float) (1 / Math.sqrt(3.0 * PATCH * PATCH))),
+              null,
+              PATCH,
+              0,
+              1);
       x = g.transpose(g.reshape(x, 1, WIDTH, grid * grid), 0, 2, 1);
     }
     try (GraphBuilder.Scope s = g.scope("/embeddings")) {
@@ -100,7 +111,9 @@ public final class ClipVitExample implements Example {
       emb = g.layerNorm(cls, WIDTH, 1e-5f, false);
     }
     try (GraphBuilder.Scope s = g.scope("/proj")) {
-      emb = g.matMul(emb, g.weight("proj", new long[] {WIDTH, EMBED}, (float) (1 / Math.sqrt(WIDTH))));
+      emb =
+          g.matMul(
+              emb, g.weight("proj", new long[] {WIDTH, EMBED}, (float) (1 / Math.sqrt(WIDTH))));
     }
     g.output(emb, "image_embeds");
     return g.build();
@@ -112,50 +125,95 @@ public final class ClipVitExample implements Example {
     OnnxModel model = buildModel();
     String output = model.index().graphOutputs().get(0);
     out.println("== clip-vit: " + description());
-    out.println("model: " + model.graph().getNodeCount() + " ONNX nodes, " + LAYERS + " layers, width " + WIDTH);
+    out.println(
+        "model: "
+            + model.graph().getNodeCount()
+            + " ONNX nodes, "
+            + LAYERS
+            + " layers, width "
+            + WIDTH);
     Map<String, Tensor> inputs = TwoRuns.inputs(inputs(), 21);
     String referenceSpec = o.reference().orElse("ort:fp32");
-    TwoRuns.Run reference = TwoRuns.run(model, referenceSpec, PrecisionPlan.allFp32(), List.of(), inputs, 1);
+    TwoRuns.Run reference =
+        TwoRuns.run(model, referenceSpec, PrecisionPlan.allFp32(), List.of(), inputs, 1);
     boolean trt = trtAvailable();
-    String[][] rows = trt
-        ? new String[][] {{"fp32", "trt:fp32"}, {"tf32", "trt:tf32"}, {"fp16", "trt:fp16"}}
-        : new String[][] {{"fp32", "ort:fp32"}, {"tf32", null}, {"fp16", "ort:fp16-emulated"}};
+    String[][] rows =
+        trt
+            ? new String[][] {{"fp32", "trt:fp32"}, {"tf32", "trt:tf32"}, {"fp16", "trt:fp16"}}
+            : new String[][] {{"fp32", "ort:fp32"}, {"tf32", null}, {"fp16", "ort:fp16-emulated"}};
     out.println();
     out.println("Accuracy vs the reference (" + referenceSpec + ") on " + output + ":");
-    out.println(String.format(Locale.ROOT, "  %-6s %-20s %14s %16s %18s", "mode", "backend", "max abs diff",
-        "median rel diff", "latency"));
+    out.println(
+        String.format(
+            Locale.ROOT,
+            "  %-6s %-20s %14s %16s %18s",
+            "mode",
+            "backend",
+            "max abs diff",
+            "median rel diff",
+            "latency"));
     Map<String, Object> facts = new LinkedHashMap<>();
     for (String[] row : rows) {
       if (row[1] == null) {
-        out.println(String.format(Locale.ROOT, "  %-6s %-20s %14s %16s %18s", row[0], "n/a (no TensorRT)", "n/a", "n/a",
-            "n/a"));
+        out.println(
+            String.format(
+                Locale.ROOT,
+                "  %-6s %-20s %14s %16s %18s",
+                row[0],
+                "n/a (no TensorRT)",
+                "n/a",
+                "n/a",
+                "n/a"));
         facts.put(row[0] + ".maxAbs", "n/a");
         continue;
       }
-      PrecisionPlan plan = row[0].equals("fp16") ? PrecisionPlan.allFp16() : PrecisionPlan.allFp32();
+      PrecisionPlan plan =
+          row[0].equals("fp16") ? PrecisionPlan.allFp16() : PrecisionPlan.allFp32();
       TwoRuns.Run r = TwoRuns.run(model, row[1], plan, List.of(), inputs, trt ? 20 : 1);
       ErrorStats s = ErrorMetrics.compare(reference.floats(output), r.floats(output));
-      String latency = trt ? String.format(Locale.ROOT, "%.3f ms", r.best().toNanos() / 1e6) : "n/a (no TensorRT)";
-      out.println(String.format(Locale.ROOT, "  %-6s %-20s %14.3e %16.3e %18s", row[0], row[1], s.maxAbs(), s.medianRel(),
-          latency));
+      String latency =
+          trt
+              ? String.format(Locale.ROOT, "%.3f ms", r.best().toNanos() / 1e6)
+              : "n/a (no TensorRT)";
+      out.println(
+          String.format(
+              Locale.ROOT,
+              "  %-6s %-20s %14.3e %16.3e %18s",
+              row[0],
+              row[1],
+              s.maxAbs(),
+              s.medianRel(),
+              latency));
       facts.put(row[0] + ".maxAbs", s.maxAbs());
       facts.put(row[0] + ".medianRel", s.medianRel());
     }
 
     HalfBisect hb = Investigation.facade(this, o, 21);
     AmplifyResult amp = hb.amplify();
-    // A LayerNorm's mean of an already normalized input is ~0, so its relative error says nothing: skip means.
-    List<NodeAmplification> top = Investigation.topAmplifications(amp.nodes(), 40).stream()
-        .filter(a -> !a.opType().equals("ReduceMean")).limit(3).toList();
+    // A LayerNorm's mean of an already normalized input is ~0, so its relative error says nothing:
+    // skip means.
+    List<NodeAmplification> top =
+        Investigation.topAmplifications(amp.nodes(), 40).stream()
+            .filter(a -> !a.opType().equals("ReduceMean"))
+            .limit(3)
+            .toList();
     out.println();
-    out.println("FP16 verdict: " + (amp.passed() ? "pass" : "FAIL")
-        + "; largest amplification (LayerNorm means of ~0 left out):");
+    out.println(
+        "FP16 verdict: "
+            + (amp.passed() ? "pass" : "FAIL")
+            + "; largest amplification (LayerNorm means of ~0 left out):");
     for (NodeAmplification a : top) {
-      out.println(String.format(Locale.ROOT, "  %-50s %-8s x%.1f", a.node(), a.opType(), a.amplification()));
+      out.println(
+          String.format(
+              Locale.ROOT, "  %-50s %-8s x%.1f", a.node(), a.opType(), a.amplification()));
     }
     String ampNode = top.isEmpty() ? "" : top.get(0).node();
-    String motif = ampNode.isEmpty() ? "" : ampNode.contains("/ln_") ? "LayerNorm"
-        : Investigation.scopeOf(ampNode).replaceFirst(".*/resblocks\\.\\d+/", "");
+    String motif =
+        ampNode.isEmpty()
+            ? ""
+            : ampNode.contains("/ln_")
+                ? "LayerNorm"
+                : Investigation.scopeOf(ampNode).replaceFirst(".*/resblocks\\.\\d+/", "");
     out.println("Motif: " + motif);
     return new ExampleOutcome(name(), "", "", ampNode, motif, List.of(), amp.passed(), facts);
   }

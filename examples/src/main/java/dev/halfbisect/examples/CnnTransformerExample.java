@@ -2,8 +2,8 @@ package dev.halfbisect.examples;
 
 import dev.halfbisect.api.DiagnosisResult;
 import dev.halfbisect.api.HalfBisect;
-import dev.halfbisect.bisect.PrecisionSearch;
 import dev.halfbisect.bisect.Layerwise.TensorReport;
+import dev.halfbisect.bisect.PrecisionSearch;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.data.InputSpec;
@@ -27,8 +27,10 @@ import java.util.Optional;
 public final class CnnTransformerExample implements Example {
   static final int WIDTH = 32;
   static final int LAYERS = 3;
+
   /** The encoder layer whose FFN output projection was planted with huge weights. */
   static final int PLANTED_LAYER = 1;
+
   static final float PLANTED_SCALE = 2.5e5f;
   static final String PLANTED_WEIGHT = "transformer.layers." + PLANTED_LAYER + ".linear2.weight";
 
@@ -49,6 +51,7 @@ public final class CnnTransformerExample implements Example {
   }
 
   @Override
+  @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
   public OnnxModel buildModel() {
     GraphBuilder g = GraphBuilder.create("cnn_transformer", 13).seed(2020);
     String x = g.input("image", DType.FLOAT32, 1, 3, 32, 32);
@@ -77,16 +80,28 @@ public final class CnnTransformerExample implements Example {
         }
         boolean planted = l == PLANTED_LAYER;
         try (GraphBuilder.Scope t = g.scope("linear2")) {
-          // The planted module: weights PLANTED_SCALE times too large (max |w| ~ 1.2e5), undone by the layer scale.
+          // The planted module: weights PLANTED_SCALE times too large (max |w| ~ 1.2e5), undone by
+          // the layer scale.
           float scale = planted ? PLANTED_SCALE : 1f;
           float bound = (float) (scale / Math.sqrt(4 * WIDTH));
-          String w = g.weight("transformer.layers." + l + ".linear2.weight", new long[] {4 * WIDTH, WIDTH}, bound * 5.5f);
-          f = g.add(g.matMul(f, w), g.weight("transformer.layers." + l + ".linear2.bias", new long[] {WIDTH}, bound));
+          String w =
+              g.weight(
+                  "transformer.layers." + l + ".linear2.weight",
+                  new long[] {4 * WIDTH, WIDTH},
+                  bound * 5.5f);
+          f =
+              g.add(
+                  g.matMul(f, w),
+                  g.weight("transformer.layers." + l + ".linear2.bias", new long[] {WIDTH}, bound));
         }
         try (GraphBuilder.Scope t = g.scope("layer_scale")) {
           float gamma = l == PLANTED_LAYER ? 1f / PLANTED_SCALE : 1f;
-          f = g.mul(f, g.initializer("transformer.layers." + l + ".gamma",
-              Tensor.ofFloats(new long[] {WIDTH}, filled(WIDTH, gamma / 5.5f))));
+          f =
+              g.mul(
+                  f,
+                  g.initializer(
+                      "transformer.layers." + l + ".gamma",
+                      Tensor.ofFloats(new long[] {WIDTH}, filled(WIDTH, gamma / 5.5f))));
         }
         try (GraphBuilder.Scope t = g.scope("norm2")) {
           x = g.layerNorm(g.add(x, f), WIDTH, 1e-5f, false);
@@ -116,10 +131,17 @@ public final class CnnTransformerExample implements Example {
     InitializerRangeReport ranges = InitializerRangeReport.of(model);
     out.println("Initializer range report (worst first):");
     out.println(ranges.format(5));
-    List<InitializerRangeReport.Row> overflowing = ranges.rows().stream().filter(r -> r.countAboveFp16Max() > 0).toList();
+    List<InitializerRangeReport.Row> overflowing =
+        ranges.rows().stream().filter(r -> r.countAboveFp16Max() > 0).toList();
     for (InitializerRangeReport.Row r : overflowing) {
-      out.println(String.format(Locale.ROOT, "  %s: %d of %d values above 65504 (max |w| %.4g): they become inf in FP16",
-          r.name(), r.countAboveFp16Max(), r.elementCount(), r.maxAbs()));
+      out.println(
+          String.format(
+              Locale.ROOT,
+              "  %s: %d of %d values above 65504 (max |w| %.4g): they become inf in FP16",
+              r.name(),
+              r.countAboveFp16Max(),
+              r.elementCount(),
+              r.maxAbs()));
     }
 
     HalfBisect hb = Investigation.facade(this, o, 11);
@@ -128,7 +150,8 @@ public final class CnnTransformerExample implements Example {
     out.println("Output: " + Investigation.describeOne(output));
     Optional<TensorReport> first = d.layerwise().firstFailing();
     out.println("First divergent node: " + Investigation.describe(first));
-    String module = first.map(t -> Investigation.scopeOf(Investigation.scopeOf(t.node()) + "/x")).orElse("");
+    String module =
+        first.map(t -> Investigation.scopeOf(Investigation.scopeOf(t.node()) + "/x")).orElse("");
     out.println("Module: " + module);
     Optional<PrecisionSearch.Result> pr = d.precision();
     List<String> fix = pr.map(r -> List.copyOf(r.plan().fp32Nodes())).orElse(List.of());
@@ -136,10 +159,19 @@ public final class CnnTransformerExample implements Example {
     out.println("FP32 fix: " + fix + (passes ? " -> passes" : " -> still fails"));
 
     Map<String, Object> facts = new LinkedHashMap<>();
-    facts.put("overflowingInitializers", String.join(",", overflowing.stream().map(InitializerRangeReport.Row::name).toList()));
+    facts.put(
+        "overflowingInitializers",
+        String.join(",", overflowing.stream().map(InitializerRangeReport.Row::name).toList()));
     facts.put("outputNonFinite", (double) Investigation.stats(output).nonFiniteWhereRefFinite());
     facts.put("module", module);
-    return new ExampleOutcome(name(), first.map(TensorReport::node).orElse(""), first.map(TensorReport::opType).orElse(""),
-        "", "weights beyond FP16 range", fix, passes, facts);
+    return new ExampleOutcome(
+        name(),
+        first.map(TensorReport::node).orElse(""),
+        first.map(TensorReport::opType).orElse(""),
+        "",
+        "weights beyond FP16 range",
+        fix,
+        passes,
+        facts);
   }
 }

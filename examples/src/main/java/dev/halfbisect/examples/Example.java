@@ -22,6 +22,8 @@ public interface Example {
   /** Input specs the example runs with, e.g. {@code video:8x3x32x32:float32:-1..1}. */
   List<InputSpec> inputs();
 
-  /** Runs the investigation, printing to {@link ExampleOptions#out()}, and returns what it found. */
+  /**
+   * Runs the investigation, printing to {@link ExampleOptions#out()}, and returns what it found.
+   */
   ExampleOutcome run(ExampleOptions options);
 }

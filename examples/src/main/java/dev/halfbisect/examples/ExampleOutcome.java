@@ -20,8 +20,15 @@ import java.util.Optional;
  * @param fixPasses whether the candidate passes with that fix (true when nothing needed fixing)
  * @param facts example-specific findings by name (numbers as doubles, names as strings)
  */
-public record ExampleOutcome(String example, String firstDivergentNode, String firstDivergentOpType,
-    String amplificationNode, String motif, List<String> fp32Nodes, boolean fixPasses, Map<String, Object> facts) {
+public record ExampleOutcome(
+    String example,
+    String firstDivergentNode,
+    String firstDivergentOpType,
+    String amplificationNode,
+    String motif,
+    List<String> fp32Nodes,
+    boolean fixPasses,
+    Map<String, Object> facts) {
 
   public ExampleOutcome {
     Preconditions.checkNotNull(example, "example");
@@ -41,7 +48,11 @@ public record ExampleOutcome(String example, String firstDivergentNode, String f
   /** A numeric fact. */
   public double number(String key) {
     Object v = facts.get(key);
-    Preconditions.checkArgument(v instanceof Number, "example %s has no numeric fact '%s' (has %s)", example, key,
+    Preconditions.checkArgument(
+        v instanceof Number,
+        "example %s has no numeric fact '%s' (has %s)",
+        example,
+        key,
         facts.keySet());
     return ((Number) v).doubleValue();
   }
@@ -49,7 +60,8 @@ public record ExampleOutcome(String example, String firstDivergentNode, String f
   /** A fact as text. */
   public String text(String key) {
     Object v = facts.get(key);
-    Preconditions.checkArgument(v != null, "example %s has no fact '%s' (has %s)", example, key, facts.keySet());
+    Preconditions.checkArgument(
+        v != null, "example %s has no fact '%s' (has %s)", example, key, facts.keySet());
     return v.toString();
   }
 }

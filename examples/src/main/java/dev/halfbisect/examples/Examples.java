@@ -5,17 +5,18 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * The registry of examples, and a main that runs one: {@code Examples [NAME]} (default
- * {@code timesformer}; {@code --list} prints the names).
+ * The registry of examples, and a main that runs one: {@code Examples [NAME]} (default {@code
+ * timesformer}; {@code --list} prints the names).
  */
 public final class Examples {
-  private static final List<Example> ALL = ImmutableList.of(
-      new TimesformerExample(),
-      new UnetExample(),
-      new CnnTransformerExample(),
-      new ClipVitExample(),
-      new ElanSrExample(),
-      new MiniLmExample());
+  private static final List<Example> ALL =
+      ImmutableList.of(
+          new TimesformerExample(),
+          new UnetExample(),
+          new CnnTransformerExample(),
+          new ClipVitExample(),
+          new ElanSrExample(),
+          new MiniLmExample());
 
   private Examples() {}
 
@@ -53,7 +54,13 @@ public final class Examples {
     String name = args.length > 0 ? args[0] : "timesformer";
     ExampleOutcome r = get(name).run(ExampleOptions.defaults());
     System.out.println();
-    System.out.println("first divergent node: " + (r.firstDivergentNode().isEmpty() ? "none" : r.firstDivergentNode()));
-    System.out.println("fix: " + r.fp32Nodes().size() + " node(s) in FP32, " + (r.fixPasses() ? "passes" : "fails"));
+    System.out.println(
+        "first divergent node: "
+            + (r.firstDivergentNode().isEmpty() ? "none" : r.firstDivergentNode()));
+    System.out.println(
+        "fix: "
+            + r.fp32Nodes().size()
+            + " node(s) in FP32, "
+            + (r.fixPasses() ? "passes" : "fails"));
   }
 }

@@ -2,8 +2,8 @@ package dev.halfbisect.examples;
 
 import dev.halfbisect.api.HalfBisect;
 import dev.halfbisect.bisect.Amplification.NodeAmplification;
-import dev.halfbisect.bisect.Layerwise.TensorReport;
 import dev.halfbisect.bisect.Layerwise;
+import dev.halfbisect.bisect.Layerwise.TensorReport;
 import dev.halfbisect.core.data.InputSpec;
 import dev.halfbisect.core.metrics.ErrorStats;
 import java.util.Comparator;
@@ -12,7 +12,10 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
-/** Shared steps of the examples: configure the facade, pick findings out of its results, format numbers. */
+/**
+ * Shared steps of the examples: configure the facade, pick findings out of its results, format
+ * numbers.
+ */
 final class Investigation {
   private Investigation() {}
 
@@ -46,7 +49,8 @@ final class Investigation {
     } else if (s.fill() instanceof InputSpec.Constant c) {
       fill = num(c.value());
     } else {
-      throw new IllegalArgumentException("input " + s.name() + ": only uniform and constant fills are passed on");
+      throw new IllegalArgumentException(
+          "input " + s.name() + ": only uniform and constant fills are passed on");
     }
     return s.name() + ":" + shape + ":" + s.dtype().name().toLowerCase(Locale.ROOT) + ":" + fill;
   }
@@ -55,15 +59,21 @@ final class Investigation {
     return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
   }
 
-  /** The {@code n} nodes with the largest finite amplification among nodes whose inputs carry error. */
+  /**
+   * The {@code n} nodes with the largest finite amplification among nodes whose inputs carry error.
+   */
   static List<NodeAmplification> topAmplifications(List<NodeAmplification> nodes, int n) {
     return nodes.stream()
         .filter(x -> Double.isFinite(x.amplification()) && x.inputError() > 0)
         .sorted(Comparator.comparingDouble(NodeAmplification::amplification).reversed())
-        .limit(n).collect(Collectors.toList());
+        .limit(n)
+        .collect(Collectors.toList());
   }
 
-  /** The scope of a PyTorch-style node name: {@code /blocks/blocks.5/mlp/act/Erf} -> {@code /blocks/blocks.5/mlp/act}. */
+  /**
+   * The scope of a PyTorch-style node name: {@code /blocks/blocks.5/mlp/act/Erf} -> {@code
+   * /blocks/blocks.5/mlp/act}.
+   */
   static String scopeOf(String node) {
     int i = node.lastIndexOf('/');
     return i <= 0 ? node : node.substring(0, i);
@@ -86,22 +96,44 @@ final class Investigation {
 
   /** The report of tensor {@code name}. */
   static TensorReport tensor(Layerwise.Result lw, String name) {
-    return lw.tensors().stream().filter(t -> t.tensor().equals(name)).findFirst()
+    return lw.tensors().stream()
+        .filter(t -> t.tensor().equals(name))
+        .findFirst()
         .orElseThrow(() -> new IllegalStateException("tensor " + name + " was not observed"));
   }
 
   /** One line: {@code tensor (Op node): normalized error, max abs, pass/FAIL}. */
   static String describeOne(TensorReport t) {
     ErrorStats s = stats(t);
-    return t.tensor() + " (" + t.opType() + " " + t.node() + "): normalized error " + err(s.normalizedError())
-        + ", max abs " + err(s.maxAbs()) + (s.nonFiniteWhereRefFinite() > 0 ? ", " + s.nonFiniteWhereRefFinite()
-        + " new inf/NaN" : "") + ", " + (t.pass() ? "pass" : "FAIL");
+    return t.tensor()
+        + " ("
+        + t.opType()
+        + " "
+        + t.node()
+        + "): normalized error "
+        + err(s.normalizedError())
+        + ", max abs "
+        + err(s.maxAbs())
+        + (s.nonFiniteWhereRefFinite() > 0
+            ? ", " + s.nonFiniteWhereRefFinite() + " new inf/NaN"
+            : "")
+        + ", "
+        + (t.pass() ? "pass" : "FAIL");
   }
 
   static String describe(Optional<TensorReport> t) {
-    return t.map(x -> x.node() + " (" + x.opType() + "), normalized error " + err(Investigation.stats(x).normalizedError())
-        + (Investigation.stats(x).nonFiniteWhereRefFinite() > 0 ? ", " + Investigation.stats(x).nonFiniteWhereRefFinite() + " new inf/NaN" : "")
-        + ", reference max |x| " + String.format(Locale.ROOT, "%.4g", Investigation.stats(x).refMaxAbs()))
+    return t.map(
+            x ->
+                x.node()
+                    + " ("
+                    + x.opType()
+                    + "), normalized error "
+                    + err(Investigation.stats(x).normalizedError())
+                    + (Investigation.stats(x).nonFiniteWhereRefFinite() > 0
+                        ? ", " + Investigation.stats(x).nonFiniteWhereRefFinite() + " new inf/NaN"
+                        : "")
+                    + ", reference max |x| "
+                    + String.format(Locale.ROOT, "%.4g", Investigation.stats(x).refMaxAbs()))
         .orElse("none: every tensor passes");
   }
 }

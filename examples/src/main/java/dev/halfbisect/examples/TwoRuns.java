@@ -17,8 +17,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One run of a model on a backend through the SPI, observing chosen tensors; for examples that
- * need raw tensors (per-element deviation shares, latency) beyond what the facade reports.
+ * One run of a model on a backend through the SPI, observing chosen tensors; for examples that need
+ * raw tensors (per-element deviation shares, latency) beyond what the facade reports.
  */
 final class TwoRuns {
   private TwoRuns() {}
@@ -28,7 +28,8 @@ final class TwoRuns {
     float[] floats(String name) {
       Tensor t = tensors.get(name);
       if (t == null) {
-        throw new IllegalArgumentException("tensor " + name + " was not observed; have " + tensors.keySet());
+        throw new IllegalArgumentException(
+            "tensor " + name + " was not observed; have " + tensors.keySet());
       }
       return t.toFloatArray();
     }
@@ -38,12 +39,21 @@ final class TwoRuns {
     return InputGenerator.generate(specs, 1, seed).get(0);
   }
 
-  /** Runs {@code model} on {@code spec} (e.g. {@code ort:fp16-emulated}) under {@code plan}, observing {@code observed}. */
-  static Run run(OnnxModel model, String spec, PrecisionPlan plan, List<String> observed, Map<String, Tensor> inputs,
+  /**
+   * Runs {@code model} on {@code spec} (e.g. {@code ort:fp16-emulated}) under {@code plan},
+   * observing {@code observed}.
+   */
+  static Run run(
+      OnnxModel model,
+      String spec,
+      PrecisionPlan plan,
+      List<String> observed,
+      Map<String, Tensor> inputs,
       int repeats) {
     BackendSpec s = BackendSpec.parse(spec);
     Backend b = Backends.resolve(s);
-    try (BackendSession session = b.open(model.toModelRef(), BuildOptions.of(s.mode(), plan).withObserved(observed))) {
+    try (BackendSession session =
+        b.open(model.toModelRef(), BuildOptions.of(s.mode(), plan).withObserved(observed))) {
       RunResult r = session.run(inputs);
       Duration best = r.runTime();
       for (int i = 1; i < repeats; i++) {
@@ -52,7 +62,8 @@ final class TwoRuns {
       }
       return new Run(r.outputs(), best);
     } catch (BackendException e) {
-      throw new IllegalStateException(spec + " failed on " + model.name() + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          spec + " failed on " + model.name() + ": " + e.getMessage(), e);
     }
   }
 }

@@ -20,13 +20,13 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A U-Net segmentation model (Conv + BatchNorm + ReLU stages, MaxPool down, nearest upsample,
- * skip Concat). The original investigation counted, per layer type, how many outputs deviate by
- * more than 10% in FP16 (about 0.9% after Conv, 0.014% after BN, 0.0075% after ReLU) and was
- * puzzled that marking layers as outputs changed TensorRT's numbers. This example computes the
- * same shares on FP16 emulation, and runs the candidate twice (only the output observed, every
- * tensor observed) to show that observing does not change emulated numbers: on TensorRT it can,
- * because a marked tensor stops Conv+BN+ReLU fusion.
+ * A U-Net segmentation model (Conv + BatchNorm + ReLU stages, MaxPool down, nearest upsample, skip
+ * Concat). The original investigation counted, per layer type, how many outputs deviate by more
+ * than 10% in FP16 (about 0.9% after Conv, 0.014% after BN, 0.0075% after ReLU) and was puzzled
+ * that marking layers as outputs changed TensorRT's numbers. This example computes the same shares
+ * on FP16 emulation, and runs the candidate twice (only the output observed, every tensor observed)
+ * to show that observing does not change emulated numbers: on TensorRT it can, because a marked
+ * tensor stops Conv+BN+ReLU fusion.
  */
 public final class UnetExample implements Example {
   static final String[] TYPES = {"Conv", "BatchNormalization", "Relu"};
@@ -48,6 +48,7 @@ public final class UnetExample implements Example {
   }
 
   @Override
+  @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
   public OnnxModel buildModel() {
     GraphBuilder g = GraphBuilder.create("unet", 13).seed(2018);
     String x = g.input("image", DType.FLOAT32, 1, 3, 32, 32);
@@ -58,13 +59,20 @@ public final class UnetExample implements Example {
     String d1 = stage(g, "/dec1", up(g, "/up1", d2, e1), 48, 16);
     String logits;
     try (GraphBuilder.Scope s = g.scope("/head")) {
-      logits = g.conv(d1, g.weight("head.weight", new long[] {1, 16, 1, 1}, 0.25f),
-          g.weight("head.bias", new long[] {1}, 0.1f), 1, 0, 1);
+      logits =
+          g.conv(
+              d1,
+              g.weight("head.weight", new long[] {1, 16, 1, 1}, 0.25f),
+              g.weight("head.bias", new long[] {1}, 0.1f),
+              1,
+              0,
+              1);
     }
     g.output(logits, "mask_logits");
     return g.build();
   }
 
+  @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
   private static String stage(GraphBuilder g, String scope, String x, int in, int out) {
     try (GraphBuilder.Scope s = g.scope(scope)) {
       String y;
@@ -77,12 +85,14 @@ public final class UnetExample implements Example {
     }
   }
 
+  @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
   private static String pool(GraphBuilder g, String scope, String x) {
     try (GraphBuilder.Scope s = g.scope(scope)) {
       return g.maxPool(x, 2, 2, 0);
     }
   }
 
+  @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
   private static String up(GraphBuilder g, String scope, String x, String skip) {
     try (GraphBuilder.Scope s = g.scope(scope)) {
       return g.concat(1, g.resize(x, "nearest", 1f, 1f, 2f, 2f), skip);
@@ -97,7 +107,13 @@ public final class UnetExample implements Example {
     String ref = o.reference().orElse("ort:fp32");
     String cand = o.candidate().orElse("ort:fp16-emulated");
     out.println("== unet: " + description());
-    out.println("model: " + model.graph().getNodeCount() + " ONNX nodes; reference " + ref + ", candidate " + cand);
+    out.println(
+        "model: "
+            + model.graph().getNodeCount()
+            + " ONNX nodes; reference "
+            + ref
+            + ", candidate "
+            + cand);
 
     List<String> observed = new ArrayList<>();
     Map<String, String> opOf = new LinkedHashMap<>();
@@ -116,7 +132,15 @@ public final class UnetExample implements Example {
     Map<String, Object> facts = new LinkedHashMap<>();
     out.println();
     out.println("Outputs deviating more than 10% (|fp16 - fp32| / |fp32|), by layer type:");
-    out.println(String.format(Locale.ROOT, "  %-20s %7s %10s %10s %9s", "layer type", "layers", "elements", ">10%", "share"));
+    out.println(
+        String.format(
+            Locale.ROOT,
+            "  %-20s %7s %10s %10s %9s",
+            "layer type",
+            "layers",
+            "elements",
+            ">10%",
+            "share"));
     for (String t : TYPES) {
       long n = 0;
       double over = 0;
@@ -132,7 +156,15 @@ public final class UnetExample implements Example {
       }
       double share = n == 0 ? 0 : over / n;
       facts.put("share." + t, share);
-      out.println(String.format(Locale.ROOT, "  %-20s %7d %10d %10d %8.4f%%", t, layers, n, Math.round(over), 100 * share));
+      out.println(
+          String.format(
+              Locale.ROOT,
+              "  %-20s %7d %10d %10d %8.4f%%",
+              t,
+              layers,
+              n,
+              Math.round(over),
+              100 * share));
     }
 
     // Observing every tensor vs only the graph output: same numbers on emulation.
@@ -142,23 +174,40 @@ public final class UnetExample implements Example {
     ErrorStats plain = ErrorMetrics.compare(refOut.floats(output), onlyOut.floats(output));
     ErrorStats marked = ErrorMetrics.compare(r.floats(output), c.floats(output));
     out.println();
-    out.println("Output " + output + " with only the output observed:    normalized error "
-        + Investigation.err(plain.normalizedError()) + ", max abs " + Investigation.err(plain.maxAbs()));
-    out.println("Output " + output + " with " + observed.size() + " tensors observed: normalized error "
-        + Investigation.err(marked.normalizedError()) + ", max abs " + Investigation.err(marked.maxAbs()));
-    boolean same = plain.normalizedError() == marked.normalizedError() && plain.maxAbs() == marked.maxAbs();
-    out.println(same
-        ? "Identical: FP16 emulation rounds every node's output whether observed or not. On TensorRT, marking a "
-            + "Conv or BN output as an engine output stops Conv+BN+ReLU fusion, so the FP16 engine itself changes; "
-            + "compare with trt:fp16 on a GPU to see it."
-        : "Observing changed the numbers (this backend fuses layers differently when tensors are marked).");
+    out.println(
+        "Output "
+            + output
+            + " with only the output observed:    normalized error "
+            + Investigation.err(plain.normalizedError())
+            + ", max abs "
+            + Investigation.err(plain.maxAbs()));
+    out.println(
+        "Output "
+            + output
+            + " with "
+            + observed.size()
+            + " tensors observed: normalized error "
+            + Investigation.err(marked.normalizedError())
+            + ", max abs "
+            + Investigation.err(marked.maxAbs()));
+    boolean same =
+        plain.normalizedError() == marked.normalizedError() && plain.maxAbs() == marked.maxAbs();
+    out.println(
+        same
+            ? "Identical: FP16 emulation rounds every node's output whether observed or not. On TensorRT, marking a "
+                + "Conv or BN output as an engine output stops Conv+BN+ReLU fusion, so the FP16 engine itself changes; "
+                + "compare with trt:fp16 on a GPU to see it."
+            : "Observing changed the numbers (this backend fuses layers differently when tensors are marked).");
     facts.put("observingChangesNumbers", same ? "no" : "yes");
     facts.put("outputNormalizedError", plain.normalizedError());
 
     HalfBisect hb = Investigation.facade(this, o, 5);
     CompareResult cr = hb.compare();
-    out.println("Verdict on the output (default FP16 tolerance): " + (cr.passed() ? "pass" : "FAIL") + " - "
-        + Investigation.describeOne(cr.outputs().get(0)));
+    out.println(
+        "Verdict on the output (default FP16 tolerance): "
+            + (cr.passed() ? "pass" : "FAIL")
+            + " - "
+            + Investigation.describeOne(cr.outputs().get(0)));
     return new ExampleOutcome(name(), "", "", "", "Conv+BN+ReLU", List.of(), cr.passed(), facts);
   }
 }

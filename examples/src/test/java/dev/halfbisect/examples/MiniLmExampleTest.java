@@ -7,13 +7,17 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** The real MiniLM on FP16 emulation: outputs pass with a small but real error, no FP32 node is needed. */
+/**
+ * The real MiniLM on FP16 emulation: outputs pass with a small but real error, no FP32 node is
+ * needed.
+ */
 class MiniLmExampleTest {
   @Test
   void miniLmDriftIsSmallAndNeedsNoFp32Nodes() {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    ExampleOutcome r = Examples.get("minilm")
-        .run(ExampleOptions.emulated(new PrintStream(buf, true, StandardCharsets.UTF_8)));
+    ExampleOutcome r =
+        Examples.get("minilm")
+            .run(ExampleOptions.emulated(new PrintStream(buf, true, StandardCharsets.UTF_8)));
     String printed = buf.toString(StandardCharsets.UTF_8);
 
     assertThat(r.number("outputNormalizedError")).isGreaterThan(1e-5).isLessThan(1e-2);

@@ -7,12 +7,17 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** U-Net on FP16 emulation: Conv outputs deviate most often, ReLU least; observing does not change numbers. */
+/**
+ * U-Net on FP16 emulation: Conv outputs deviate most often, ReLU least; observing does not change
+ * numbers.
+ */
 class UnetExampleTest {
   @Test
   void deviationShareFallsFromConvToBnToRelu() {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    ExampleOutcome r = Examples.get("unet").run(ExampleOptions.emulated(new PrintStream(buf, true, StandardCharsets.UTF_8)));
+    ExampleOutcome r =
+        Examples.get("unet")
+            .run(ExampleOptions.emulated(new PrintStream(buf, true, StandardCharsets.UTF_8)));
     double conv = r.number("share.Conv");
     double bn = r.number("share.BatchNormalization");
     double relu = r.number("share.Relu");

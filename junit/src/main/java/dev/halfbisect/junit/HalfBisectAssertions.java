@@ -1,5 +1,7 @@
 package dev.halfbisect.junit;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.halfbisect.api.AnalysisResult;
 import dev.halfbisect.api.CompareResult;
 import dev.halfbisect.api.HalfBisect;
@@ -7,8 +9,6 @@ import dev.halfbisect.api.LayerwiseResult;
 import dev.halfbisect.bisect.Layerwise;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.core.verdict.Tolerance;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -19,11 +19,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.opentest4j.AssertionFailedError;
 
 /**
- * JUnit 5 assertions for FP16 accuracy. On failure the message holds the verdict, the first
- * failing tensor with its error and root cause, and the path of an HTML report written for the
- * failure: into the folder given, else the folder named by the system property
- * {@code halfbisect.reportDir}, else {@code target/halfbisect-reports} when the working directory
- * has a {@code target} folder (Maven), else a new temporary folder.
+ * JUnit 5 assertions for FP16 accuracy. On failure the message holds the verdict, the first failing
+ * tensor with its error and root cause, and the path of an HTML report written for the failure:
+ * into the folder given, else the folder named by the system property {@code halfbisect.reportDir},
+ * else {@code target/halfbisect-reports} when the working directory has a {@code target} folder
+ * (Maven), else a new temporary folder.
  *
  * <pre>{@code
  * HalfBisect hb = HalfBisect.model(Path.of("model.onnx")).input("x:1x3x224x224:float32:-1..1");
@@ -33,6 +33,7 @@ import org.opentest4j.AssertionFailedError;
 public final class HalfBisectAssertions {
   /** System property naming the folder for failure reports. */
   public static final String REPORT_DIR_PROPERTY = "halfbisect.reportDir";
+
   private static final AtomicInteger COUNTER = new AtomicInteger();
 
   private HalfBisectAssertions() {}
@@ -42,7 +43,10 @@ public final class HalfBisectAssertions {
     assertPassesInFp16(hb, tolerance, null);
   }
 
-  /** As {@link #assertPassesInFp16(HalfBisect, Tolerance)}, writing a failure report into {@code reportDir}. */
+  /**
+   * As {@link #assertPassesInFp16(HalfBisect, Tolerance)}, writing a failure report into {@code
+   * reportDir}.
+   */
   public static void assertPassesInFp16(HalfBisect hb, Tolerance tolerance, Path reportDir) {
     HalfBisect configured = hb.tolerance(tolerance);
     CompareResult r = configured.compare();
@@ -52,8 +56,8 @@ public final class HalfBisectAssertions {
   }
 
   /**
-   * No tensor fails before the node {@code nodeName} in topological order: the first divergence,
-   * if any, is at that node or later.
+   * No tensor fails before the node {@code nodeName} in topological order: the first divergence, if
+   * any, is at that node or later.
    *
    * @throws IllegalArgumentException when the model has no such node
    */
@@ -62,21 +66,33 @@ public final class HalfBisectAssertions {
   }
 
   /** As {@link #assertFirstDivergenceNotBefore(HalfBisect, String)} with a report folder. */
-  public static void assertFirstDivergenceNotBefore(HalfBisect hb, String nodeName, Path reportDir) {
+  public static void assertFirstDivergenceNotBefore(
+      HalfBisect hb, String nodeName, Path reportDir) {
     List<String> order = hb.nodeNames();
     int limit = order.indexOf(nodeName);
     if (limit < 0) {
-      throw new IllegalArgumentException("model " + hb.modelName() + " has no node named '" + nodeName + "'");
+      throw new IllegalArgumentException(
+          "model " + hb.modelName() + " has no node named '" + nodeName + "'");
     }
     LayerwiseResult r = hb.layerwise();
     Layerwise.TensorReport first = r.firstFailing().orElse(null);
     if (first != null && order.indexOf(first.node()) < limit) {
-      fail("expected the first divergence at or after node '" + nodeName + "' but tensor " + first.tensor()
-          + " of node '" + first.node() + "' fails before it", hb, reportDir);
+      fail(
+          "expected the first divergence at or after node '"
+              + nodeName
+              + "' but tensor "
+              + first.tensor()
+              + " of node '"
+              + first.node()
+              + "' fails before it",
+          hb,
+          reportDir);
     }
   }
 
-  /** The candidate under {@code plan} passes on the graph outputs (at the tolerance of {@code hb}). */
+  /**
+   * The candidate under {@code plan} passes on the graph outputs (at the tolerance of {@code hb}).
+   */
   public static void assertPlanPasses(HalfBisect hb, PrecisionPlan plan) {
     assertPlanPasses(hb, plan, null);
   }
@@ -85,8 +101,12 @@ public final class HalfBisectAssertions {
   public static void assertPlanPasses(HalfBisect hb, PrecisionPlan plan, Path reportDir) {
     HalfBisect configured = hb.plan(plan);
     if (!configured.compare().passed()) {
-      fail("expected the candidate under the plan (" + plan.fp32Nodes().size() + " node(s) in FP32) to pass",
-          configured, reportDir);
+      fail(
+          "expected the candidate under the plan ("
+              + plan.fp32Nodes().size()
+              + " node(s) in FP32) to pass",
+          configured,
+          reportDir);
     }
   }
 
@@ -106,15 +126,27 @@ public final class HalfBisectAssertions {
       throw new UncheckedIOException(e);
     }
     StringBuilder sb = new StringBuilder(expectation).append('\n');
-    sb.append("verdict: ").append(j.path("verdict").asText()).append(" (").append(j.path("command").asText())
-        .append(", reference ").append(j.path("backend").path("reference").asText()).append(", candidate ")
-        .append(j.path("backend").path("candidate").asText()).append(")\n");
+    sb.append("verdict: ")
+        .append(j.path("verdict").asText())
+        .append(" (")
+        .append(j.path("command").asText())
+        .append(", reference ")
+        .append(j.path("backend").path("reference").asText())
+        .append(", candidate ")
+        .append(j.path("backend").path("candidate").asText())
+        .append(")\n");
     JsonNode ff = j.path("firstFailing");
     if (ff.isObject()) {
       String node = ff.path("node").asText();
-      sb.append("first failing tensor: ").append(ff.path("tensor").asText()).append(" (")
-          .append(ff.path("opType").asText()).append(" node '").append(node).append("'), normalized error ")
-          .append(number(ff.path("error"))).append('\n');
+      sb.append("first failing tensor: ")
+          .append(ff.path("tensor").asText())
+          .append(" (")
+          .append(ff.path("opType").asText())
+          .append(" node '")
+          .append(node)
+          .append("'), normalized error ")
+          .append(number(ff.path("error")))
+          .append('\n');
       JsonNode cause = null;
       for (JsonNode c : j.path("rootCauses")) {
         if (cause == null || c.path("node").asText().equals(node)) {
@@ -124,8 +156,15 @@ public final class HalfBisectAssertions {
           }
         }
       }
-      sb.append("root cause: ").append(cause == null ? "not determined"
-          : cause.path("cause").asText() + " in " + cause.path("node").asText() + ": " + cause.path("evidence").asText())
+      sb.append("root cause: ")
+          .append(
+              cause == null
+                  ? "not determined"
+                  : cause.path("cause").asText()
+                      + " in "
+                      + cause.path("node").asText()
+                      + ": "
+                      + cause.path("evidence").asText())
           .append('\n');
     }
     sb.append("report: ").append(html.toAbsolutePath());
@@ -143,14 +182,17 @@ public final class HalfBisectAssertions {
     }
     try {
       if (dir == null) {
-        dir = Files.isDirectory(Path.of("target")) ? Path.of("target", "halfbisect-reports")
-            : Files.createTempDirectory("halfbisect-reports");
+        dir =
+            Files.isDirectory(Path.of("target"))
+                ? Path.of("target", "halfbisect-reports")
+                : Files.createTempDirectory("halfbisect-reports");
       }
       Files.createDirectories(dir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the report folder: " + e.getMessage(), e);
     }
     String safe = model.replaceAll("[^A-Za-z0-9._-]", "_");
-    return dir.resolve(safe + "-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet() + ".html");
+    return dir.resolve(
+        safe + "-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet() + ".html");
   }
 }

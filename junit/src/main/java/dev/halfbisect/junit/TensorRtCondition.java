@@ -27,11 +27,13 @@ public final class TensorRtCondition implements ExecutionCondition {
   static ConditionEvaluationResult evaluate() {
     Backend trt = Backends.all().get("trt");
     if (trt == null) {
-      return ConditionEvaluationResult.disabled("TensorRT not available: no 'trt' backend on the class path "
-          + "(add dev.halfbisect:halfbisect-tensorrt)");
+      return ConditionEvaluationResult.disabled(
+          "TensorRT not available: no 'trt' backend on the class path "
+              + "(add dev.halfbisect:halfbisect-tensorrt)");
     }
     Availability a = trt.availability();
-    return a.available() ? ConditionEvaluationResult.enabled("TensorRT available")
+    return a.available()
+        ? ConditionEvaluationResult.enabled("TensorRT available")
         : ConditionEvaluationResult.disabled("TensorRT not available: " + a.reason());
   }
 }

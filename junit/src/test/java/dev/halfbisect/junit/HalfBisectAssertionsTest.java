@@ -20,12 +20,14 @@ class HalfBisectAssertionsTest {
   @TempDir Path reports;
 
   private static HalfBisect overflow() {
-    return HalfBisect.model(TestModels.overflow(), null, "overflow.onnx").reference("interp:fp32")
+    return HalfBisect.model(TestModels.overflow(), null, "overflow.onnx")
+        .reference("interp:fp32")
         .candidate("interp:fp16-emulated");
   }
 
   private static HalfBisect healthy() {
-    return HalfBisect.model(TestModels.healthy(), null, "healthy.onnx").reference("interp:fp32")
+    return HalfBisect.model(TestModels.healthy(), null, "healthy.onnx")
+        .reference("interp:fp32")
         .candidate("interp:fp16-emulated");
   }
 
@@ -38,21 +40,33 @@ class HalfBisectAssertionsTest {
 
   @Test
   void failureMessageShowsFirstFailingTensorRootCauseAndReport() throws Exception {
-    assertThatThrownBy(() -> HalfBisectAssertions.assertPassesInFp16(overflow(), Tolerance.fp16Default(), reports))
+    assertThatThrownBy(
+            () ->
+                HalfBisectAssertions.assertPassesInFp16(
+                    overflow(), Tolerance.fp16Default(), reports))
         .isInstanceOf(AssertionFailedError.class)
-        .satisfies(e -> {
-          String m = e.getMessage();
-          assertThat(m).contains("verdict: fail", "first failing tensor: squared (Pow node 'square')",
-              "root cause: ", "in square", "report: " + reports.toAbsolutePath());
-          assertThat(Files.readString(reportPath(m))).contains("<html", "squared");
-        });
+        .satisfies(
+            e -> {
+              String m = e.getMessage();
+              assertThat(m)
+                  .contains(
+                      "verdict: fail",
+                      "first failing tensor: squared (Pow node 'square')",
+                      "root cause: ",
+                      "in square",
+                      "report: " + reports.toAbsolutePath());
+              assertThat(Files.readString(reportPath(m))).contains("<html", "squared");
+            });
   }
 
   @Test
   void forcedFailureWithAToleranceThatCannotPass() {
     // Normalized error 1e-9 cannot pass FP16 rounding: the message names the first rounded tensor.
     // (A limit of exactly 0 makes the report's error chart loop: reported to the report module.)
-    assertThatThrownBy(() -> HalfBisectAssertions.assertPassesInFp16(healthy(), Tolerance.normalized(1e-9), reports))
+    assertThatThrownBy(
+            () ->
+                HalfBisectAssertions.assertPassesInFp16(
+                    healthy(), Tolerance.normalized(1e-9), reports))
         .isInstanceOf(AssertionFailedError.class)
         .hasMessageContaining("first failing tensor: ")
         .hasMessageContaining("normalized error")
@@ -63,18 +77,27 @@ class HalfBisectAssertionsTest {
   @Test
   void firstDivergenceNotBefore() {
     HalfBisectAssertions.assertFirstDivergenceNotBefore(overflow(), "square", reports);
-    assertThatThrownBy(() -> HalfBisectAssertions.assertFirstDivergenceNotBefore(overflow(), "shrink", reports))
-        .isInstanceOf(AssertionFailedError.class).hasMessageContaining("node 'square' fails before it");
-    assertThatThrownBy(() -> HalfBisectAssertions.assertFirstDivergenceNotBefore(overflow(), "nosuch"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nosuch");
+    assertThatThrownBy(
+            () ->
+                HalfBisectAssertions.assertFirstDivergenceNotBefore(overflow(), "shrink", reports))
+        .isInstanceOf(AssertionFailedError.class)
+        .hasMessageContaining("node 'square' fails before it");
+    assertThatThrownBy(
+            () -> HalfBisectAssertions.assertFirstDivergenceNotBefore(overflow(), "nosuch"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("nosuch");
   }
 
   @Test
   void planPasses() {
-    HalfBisectAssertions.assertPlanPasses(overflow(), PrecisionPlan.fp16Except(List.of("square", "shrink")), reports);
-    assertThatThrownBy(() -> HalfBisectAssertions.assertPlanPasses(overflow(),
-        PrecisionPlan.fp16Except(List.of("square")), reports))
-        .isInstanceOf(AssertionFailedError.class).hasMessageContaining("first failing tensor: shrunk");
+    HalfBisectAssertions.assertPlanPasses(
+        overflow(), PrecisionPlan.fp16Except(List.of("square", "shrink")), reports);
+    assertThatThrownBy(
+            () ->
+                HalfBisectAssertions.assertPlanPasses(
+                    overflow(), PrecisionPlan.fp16Except(List.of("square")), reports))
+        .isInstanceOf(AssertionFailedError.class)
+        .hasMessageContaining("first failing tensor: shrunk");
   }
 
   @Test

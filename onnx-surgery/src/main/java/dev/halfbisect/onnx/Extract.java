@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Cuts the part of a graph that computes chosen tensors from chosen inputs (the semantics of
- * {@code onnx.utils.extract_model} and Polygraphy {@code surgeon extract}): keeps the nodes needed
- * to compute {@code outputs}, stopping at {@code inputs}; the given inputs become typed (and, where
+ * Cuts the part of a graph that computes chosen tensors from chosen inputs (the semantics of {@code
+ * onnx.utils.extract_model} and Polygraphy {@code surgeon extract}): keeps the nodes needed to
+ * compute {@code outputs}, stopping at {@code inputs}; the given inputs become typed (and, where
  * known, shaped) graph inputs; initializers the kept nodes read are kept. Linear in graph size.
  */
 public final class Extract {
@@ -24,8 +24,8 @@ public final class Extract {
    * The subgraph computing {@code outputs} from {@code inputs} plus initializers.
    *
    * @throws UnknownNameException for an input or output name the graph does not have
-   * @throws MalformedModelException when an output needs a tensor that is neither a given input
-   *     nor an initializer nor computable from them; the message names that tensor
+   * @throws MalformedModelException when an output needs a tensor that is neither a given input nor
+   *     an initializer nor computable from them; the message names that tensor
    */
   public static OnnxModel subgraph(OnnxModel m, List<String> inputs, List<String> outputs) {
     Preconditions.checkNotNull(inputs, "inputs");
@@ -62,9 +62,16 @@ public final class Extract {
         }
         Onnx.NodeProto p = index.producer(t).orElse(null);
         if (p == null) {
-          throw new MalformedModelException("model " + m.name() + ": output '" + out
-              + "' cannot be computed from the given inputs " + inputSet + ": it needs graph input '" + t
-              + "'; add it to the inputs");
+          throw new MalformedModelException(
+              "model "
+                  + m.name()
+                  + ": output '"
+                  + out
+                  + "' cannot be computed from the given inputs "
+                  + inputSet
+                  + ": it needs graph input '"
+                  + t
+                  + "'; add it to the inputs");
         }
         if (keptNodes.add(p.getName())) {
           for (String in : index.nodeInputs(p)) {
@@ -75,9 +82,14 @@ public final class Extract {
     }
 
     Onnx.GraphProto g = m.graph();
-    Onnx.GraphProto.Builder b = g.toBuilder()
-        .clearNode().clearInitializer().clearInput().clearOutput().clearValueInfo()
-        .clearSparseInitializer();
+    Onnx.GraphProto.Builder b =
+        g.toBuilder()
+            .clearNode()
+            .clearInitializer()
+            .clearInput()
+            .clearOutput()
+            .clearValueInfo()
+            .clearSparseInitializer();
     List<Onnx.NodeProto> nodes = new ArrayList<>(keptNodes.size());
     for (String name : keptNodes) {
       nodes.add(index.node(name));

@@ -18,33 +18,32 @@ import java.util.Set;
  * TensorRT builds with strong typing and ONNX Runtime can run as it is.
  *
  * <ul>
- *   <li>Float compute becomes FP16 except nodes pinned to FP32 by the plan; integer and shape
- *       paths (nodes with no float32 input or output) stay as they are.</li>
- *   <li>A Cast is inserted at every FP16/FP32 border, once per tensor and direction:
- *       {@code <t>__to_fp16} / {@code <t>__to_fp32}.</li>
- *   <li>Float32 initializers and Constant values read only in FP16 become FP16 (clamped to
- *       +-65504 first, as TensorRT clamps weights); read in both precisions, the FP32 original
- *       stays and an FP16 copy {@code <t>__fp16} is added.</li>
+ *   <li>Float compute becomes FP16 except nodes pinned to FP32 by the plan; integer and shape paths
+ *       (nodes with no float32 input or output) stay as they are.
+ *   <li>A Cast is inserted at every FP16/FP32 border, once per tensor and direction: {@code
+ *       <t>__to_fp16} / {@code <t>__to_fp32}.
+ *   <li>Float32 initializers and Constant values read only in FP16 become FP16 (clamped to +-65504
+ *       first, as TensorRT clamps weights); read in both precisions, the FP32 original stays and an
+ *       FP16 copy {@code <t>__fp16} is added.
  *   <li>Graph inputs and outputs keep float32 ({@link PrecisionPlan.IoPolicy#KEEP_FP32}, Casts
- *       behind inputs and before outputs; an output produced in FP16 is renamed
- *       {@code <t>__fp16} inside the graph) or become float16 ({@link PrecisionPlan.IoPolicy#FP16}).</li>
+ *       behind inputs and before outputs; an output produced in FP16 is renamed {@code <t>__fp16}
+ *       inside the graph) or become float16 ({@link PrecisionPlan.IoPolicy#FP16}).
  *   <li>Attributes naming a float type inside the FP16 region follow it: Cast {@code to}=FLOAT,
  *       ConstantOfShape {@code value}, Constant values, RandomNormal/RandomUniform {@code dtype},
- *       EyeLike/Random*Like/Bernoulli {@code dtype}=FLOAT.</li>
+ *       EyeLike/Random*Like/Bernoulli {@code dtype}=FLOAT.
  *   <li>Inputs that must stay float32 by op schema stay FP32: Resize roi and scales, Upsample
- *       scales. Ops whose type constraints have no float16 stay FP32 and are reported in
- *       {@link Result#keptFp32NoFp16Form()}: Range, NonMaxSuppression, DynamicQuantizeLinear,
- *       IsInf (opset &lt; 20), CumSum (opset &lt; 14), QuantizeLinear (opset &lt; 19). Control
- *       flow (nodes with subgraphs) and nodes of other domains are left FP32 too; subgraphs must
- *       not read outer float tensors that become FP16.</li>
- *   <li>value_info entries of tensors that became FP16 are retyped.</li>
+ *       scales. Ops whose type constraints have no float16 stay FP32 and are reported in {@link
+ *       Result#keptFp32NoFp16Form()}: Range, NonMaxSuppression, DynamicQuantizeLinear, IsInf (opset
+ *       &lt; 20), CumSum (opset &lt; 14), QuantizeLinear (opset &lt; 19). Control flow (nodes with
+ *       subgraphs) and nodes of other domains are left FP32 too; subgraphs must not read outer
+ *       float tensors that become FP16.
+ *   <li>value_info entries of tensors that became FP16 are retyped.
  * </ul>
  *
- * <p>The result loads and runs in ONNX Runtime, but its CPU provider computes most FP16 ops in
- * FP32 behind Casts it inserts and then drops as redundant (seen with ORT 1.29 at every
- * optimization level), so ORT CPU numbers of a converted model are close to FP32. For FP16
- * numbers on a CPU use {@link Fp16Emulation}; the converted model is meant for TensorRT strong
- * typing and GPU providers.
+ * <p>The result loads and runs in ONNX Runtime, but its CPU provider computes most FP16 ops in FP32
+ * behind Casts it inserts and then drops as redundant (seen with ORT 1.29 at every optimization
+ * level), so ORT CPU numbers of a converted model are close to FP32. For FP16 numbers on a CPU use
+ * {@link Fp16Emulation}; the converted model is meant for TensorRT strong typing and GPU providers.
  */
 public final class Fp16Conversion {
   private static final int FLOAT = DType.FLOAT32.onnxCode();
@@ -97,7 +96,10 @@ public final class Fp16Conversion {
     return apply(OnnxModel.of(model, null, model.getGraph().getName()), plan);
   }
 
-  private enum Prec { FP32, FP16 }
+  private enum Prec {
+    FP32,
+    FP16
+  }
 
   private static final class Rewrite {
     final Fp16Support.Analysis a;
@@ -106,12 +108,16 @@ public final class Fp16Conversion {
     private final PrecisionPlan plan;
     private final Fp16Support.Names names;
     private final List<Onnx.NodeProto> out = new ArrayList<>();
+
     /** Tensors (initializers, FP16 Constant outputs) whose precision is chosen per consumer. */
     private final Map<String, Set<Prec>> sourceNeeds = new HashMap<>();
+
     /** FP16 name of a source tensor. */
     private final Map<String, String> source16 = new HashMap<>();
+
     /** (tensor, precision) -> name of the tensor in that precision, made by a Cast. */
     private final Map<String, String> casts = new HashMap<>();
+
     /** Graph outputs produced in the wrong precision: tensor -> its new internal name. */
     private final Map<String, String> renamed = new HashMap<>();
 
@@ -173,7 +179,9 @@ public final class Fp16Conversion {
           String t = n.getInput(s);
           if (a.isFloat32(t) && isSource(t)) {
             Prec req = required(i, s);
-            sourceNeeds.computeIfAbsent(t, k -> EnumSet.noneOf(Prec.class)).add(req == null ? Prec.FP32 : req);
+            sourceNeeds
+                .computeIfAbsent(t, k -> EnumSet.noneOf(Prec.class))
+                .add(req == null ? Prec.FP32 : req);
           }
         }
       }
@@ -185,7 +193,9 @@ public final class Fp16Conversion {
       for (Onnx.TensorProto t : g.getInitializerList()) {
         Set<Prec> needs = sourceNeeds.get(t.getName());
         if (needs != null && needs.contains(Prec.FP16)) {
-          source16.put(t.getName(), needs.contains(Prec.FP32) ? names.fresh(t.getName() + "__fp16") : t.getName());
+          source16.put(
+              t.getName(),
+              needs.contains(Prec.FP32) ? names.fresh(t.getName() + "__fp16") : t.getName());
         }
       }
       for (String o : a.graphOutputs) {
@@ -221,8 +231,12 @@ public final class Fp16Conversion {
           String internal = renamed.get(o);
           if (internal != null) {
             nb.setOutput(k, internal);
-            after.add(Fp16Support.castNode(names.fresh(o + "__to_" + (ioPrec() == Prec.FP16 ? "fp16" : "fp32")),
-                internal, o, ioPrec() == Prec.FP16 ? FLOAT16 : FLOAT));
+            after.add(
+                Fp16Support.castNode(
+                    names.fresh(o + "__to_" + (ioPrec() == Prec.FP16 ? "fp16" : "fp32")),
+                    internal,
+                    o,
+                    ioPrec() == Prec.FP16 ? FLOAT16 : FLOAT));
           }
         }
         out.add(nb.build());
@@ -231,7 +245,9 @@ public final class Fp16Conversion {
       return model.toBuilder().setGraph(rebuildGraph()).build();
     }
 
-    /** The name under which {@code t} is available in precision {@code want} (null: as produced). */
+    /**
+     * The name under which {@code t} is available in precision {@code want} (null: as produced).
+     */
     private String valueIn(String t, Prec want) {
       if (isSource(t)) {
         return want == Prec.FP16 ? source16.get(t) : t;
@@ -277,8 +293,13 @@ public final class Fp16Conversion {
       float[] values;
       switch (at.getName()) {
         case "value":
-          return at.toBuilder().setT(Fp16Support.toFloat16(at.getT(), at.getT().getName(),
-              Fp16Support.floats(at.getT(), a.baseDir, "node " + node))).build();
+          return at.toBuilder()
+              .setT(
+                  Fp16Support.toFloat16(
+                      at.getT(),
+                      at.getT().getName(),
+                      Fp16Support.floats(at.getT(), a.baseDir, "node " + node)))
+              .build();
         case "value_float":
           values = new float[] {at.getF()};
           break;
@@ -295,8 +316,11 @@ public final class Fp16Conversion {
       if (at.getName().equals("value_floats")) {
         t.addDims(values.length);
       }
-      return Onnx.AttributeProto.newBuilder().setName("value").setType(Onnx.AttributeProto.AttributeType.TENSOR)
-          .setT(Fp16Support.toFloat16(t.build(), "", values)).build();
+      return Onnx.AttributeProto.newBuilder()
+          .setName("value")
+          .setType(Onnx.AttributeProto.AttributeType.TENSOR)
+          .setT(Fp16Support.toFloat16(t.build(), "", values))
+          .build();
     }
 
     private void retypeAttributes(Onnx.NodeProto.Builder nb) {
@@ -306,8 +330,12 @@ public final class Fp16Conversion {
         Onnx.AttributeProto at = nb.getAttribute(k);
         switch (op + "." + at.getName()) {
           case "Cast.to":
-          case "RandomNormal.dtype": case "RandomUniform.dtype": case "EyeLike.dtype":
-          case "RandomNormalLike.dtype": case "RandomUniformLike.dtype": case "Bernoulli.dtype":
+          case "RandomNormal.dtype":
+          case "RandomUniform.dtype":
+          case "EyeLike.dtype":
+          case "RandomNormalLike.dtype":
+          case "RandomUniformLike.dtype":
+          case "Bernoulli.dtype":
             sawDtype |= at.getName().equals("dtype");
             if (at.getI() == FLOAT) {
               nb.setAttribute(k, at.toBuilder().setI(FLOAT16));
@@ -315,8 +343,14 @@ public final class Fp16Conversion {
             break;
           case "ConstantOfShape.value":
             if (at.getT().getDataType() == FLOAT) {
-              nb.setAttribute(k, at.toBuilder().setT(Fp16Support.toFloat16(at.getT(), at.getT().getName(),
-                  Fp16Support.floats(at.getT(), a.baseDir, "node " + nb.getName()))));
+              nb.setAttribute(
+                  k,
+                  at.toBuilder()
+                      .setT(
+                          Fp16Support.toFloat16(
+                              at.getT(),
+                              at.getT().getName(),
+                              Fp16Support.floats(at.getT(), a.baseDir, "node " + nb.getName()))));
             }
             break;
           default:
@@ -325,13 +359,20 @@ public final class Fp16Conversion {
       }
       if (op.equals("ConstantOfShape") && !Fp16Support.hasAttr(nb.build(), "value")) {
         // default value is float32 zero: make it an explicit float16 zero
-        nb.addAttribute(Onnx.AttributeProto.newBuilder().setName("value")
-            .setType(Onnx.AttributeProto.AttributeType.TENSOR)
-            .setT(Fp16Support.toFloat16(Onnx.TensorProto.newBuilder().addDims(1).build(), "", new float[] {0f})));
+        nb.addAttribute(
+            Onnx.AttributeProto.newBuilder()
+                .setName("value")
+                .setType(Onnx.AttributeProto.AttributeType.TENSOR)
+                .setT(
+                    Fp16Support.toFloat16(
+                        Onnx.TensorProto.newBuilder().addDims(1).build(), "", new float[] {0f})));
       }
       if ((op.equals("RandomNormal") || op.equals("RandomUniform")) && !sawDtype) {
-        nb.addAttribute(Onnx.AttributeProto.newBuilder().setName("dtype")
-            .setType(Onnx.AttributeProto.AttributeType.INT).setI(FLOAT16));
+        nb.addAttribute(
+            Onnx.AttributeProto.newBuilder()
+                .setName("dtype")
+                .setType(Onnx.AttributeProto.AttributeType.INT)
+                .setI(FLOAT16));
       }
     }
 
@@ -356,7 +397,8 @@ public final class Fp16Conversion {
         if (a.isFloat32(t) && !renamed.containsKey(t)) {
           boolean fromFp16Node = a.producer.containsKey(t) && !isSource(t) && home(t) == Prec.FP16;
           boolean inPlaceSource = isSource(t) && t.equals(source16.get(t));
-          boolean fp16Input = !a.producer.containsKey(t) && !a.initializers.contains(t) && ioPrec() == Prec.FP16;
+          boolean fp16Input =
+              !a.producer.containsKey(t) && !a.initializers.contains(t) && ioPrec() == Prec.FP16;
           if (fromFp16Node || inPlaceSource || fp16Input) {
             nowFp16.add(t);
           }
@@ -375,7 +417,8 @@ public final class Fp16Conversion {
 
     private static void retype(List<Onnx.ValueInfoProto.Builder> infos, Set<String> nowFp16) {
       for (Onnx.ValueInfoProto.Builder v : infos) {
-        if (nowFp16.contains(v.getName()) && v.getType().hasTensorType()
+        if (nowFp16.contains(v.getName())
+            && v.getType().hasTensorType()
             && v.getType().getTensorType().getElemType() == FLOAT) {
           v.getTypeBuilder().getTensorTypeBuilder().setElemType(FLOAT16);
         }

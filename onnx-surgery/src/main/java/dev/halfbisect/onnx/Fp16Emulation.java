@@ -11,36 +11,37 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Rewrites a float32 model so that ONNX Runtime on a CPU reproduces what FP16 storage does to it
- * on a GPU, while computing in FP32: every float input and output of an FP16 node (per the
- * {@link PrecisionPlan}) passes through {@code Cast(to=FLOAT16) -> Cast(to=FLOAT)}. It reproduces
- * storage overflow (x^2 > 65504 becomes inf), underflow and rounding, not FP16 accumulation.
+ * Rewrites a float32 model so that ONNX Runtime on a CPU reproduces what FP16 storage does to it on
+ * a GPU, while computing in FP32: every float input and output of an FP16 node (per the {@link
+ * PrecisionPlan}) passes through {@code Cast(to=FLOAT16) -> Cast(to=FLOAT)}. It reproduces storage
+ * overflow (x^2 > 65504 becomes inf), underflow and rounding, not FP16 accumulation.
  *
  * <p>Rules:
+ *
  * <ul>
- *   <li>An FP16 node's float32 outputs are rounded where they are produced: the node writes
- *       {@code <t>__unrounded}, the Cast pair writes {@code <t>}, so every consumer and graph output
- *       sees the rounded tensor under its original name.</li>
+ *   <li>An FP16 node's float32 outputs are rounded where they are produced: the node writes {@code
+ *       <t>__unrounded}, the Cast pair writes {@code <t>}, so every consumer and graph output sees
+ *       the rounded tensor under its original name.
  *   <li>A float32 tensor from an FP32 source (graph input, pinned node) is rounded once, into
  *       {@code <t>__fp16emu}, however many FP16 nodes read it; FP32 consumers keep the exact value.
- *       Pinned nodes are not touched and their outputs are not rounded.</li>
+ *       Pinned nodes are not touched and their outputs are not rounded.
  *   <li>Float32 initializers and Constant values read by FP16 nodes are rounded once, rewritten as
  *       float32 values of FP16 precision (a rounded copy {@code <t>__fp16emu} is added when FP32
- *       nodes or graph outputs read them too).</li>
+ *       nodes or graph outputs read them too).
  *   <li>GPU rule 1, range clamp: float constants (initializers, Constant nodes, ConstantOfShape
  *       values) beyond the FP16 range are clamped to +-65504 before rounding, as TensorRT does
  *       (with a warning) when it converts weights. Without it BERT's -3.4028235e38 attention-mask
  *       constant becomes -inf and {@code 0 * -inf} spreads NaN everywhere. Infinities and NaN stay
- *       what they are; non-constant tensors are not clamped (an activation beyond 65504 is inf).</li>
+ *       what they are; non-constant tensors are not clamped (an activation beyond 65504 is inf).
  *   <li>GPU rule 2, Sqrt of +inf: FP16 {@code sqrt(+inf)} is +inf on the GPU. The input of an FP16
  *       Sqrt goes through {@code Min(x, FLT_MAX)}: sqrt(FLT_MAX) = 1.8e19 rounds to +inf in the
  *       output Cast pair, NaN stays NaN (ONNX Runtime's Min propagates NaN), and no CPU kernel's
- *       handling of sqrt(+inf) (a fast rsqrt path gives NaN) can leak into the result.</li>
- *   <li>Inputs that must stay float32 by op schema (Resize roi/scales, Upsample scales) and
- *       inputs read only for their shape (Shape, Size) are not rounded. Ops with no FP16 form
- *       (see {@link Fp16Conversion}), control-flow nodes and nodes of other domains stay FP32.</li>
+ *       handling of sqrt(+inf) (a fast rsqrt path gives NaN) can leak into the result.
+ *   <li>Inputs that must stay float32 by op schema (Resize roi/scales, Upsample scales) and inputs
+ *       read only for their shape (Shape, Size) are not rounded. Ops with no FP16 form (see {@link
+ *       Fp16Conversion}), control-flow nodes and nodes of other domains stay FP32.
  *   <li>With {@link PrecisionPlan.IoPolicy#FP16}, float graph inputs are rounded for every reader
- *       and float graph outputs are rounded whatever node produces them.</li>
+ *       and float graph outputs are rounded whatever node produces them.
  * </ul>
  *
  * <p>ONNX Runtime does not fold the Cast pairs at any optimization level up to ORT_ENABLE_ALL
@@ -100,7 +101,9 @@ public final class Fp16Emulation {
       for (int i = 0; i < a.nodes.size(); i++) {
         Onnx.NodeProto n = a.nodes.get(i);
         for (int s = 0; s < n.getInputCount(); s++) {
-          consumerKinds.computeIfAbsent(n.getInput(s), k -> new ArrayList<>()).add(roundsInput(i, s));
+          consumerKinds
+              .computeIfAbsent(n.getInput(s), k -> new ArrayList<>())
+              .add(roundsInput(i, s));
         }
       }
     }
@@ -111,7 +114,9 @@ public final class Fp16Emulation {
 
     private boolean onlyFp16Readers(String t) {
       List<Boolean> kinds = consumerKinds.getOrDefault(t, List.of());
-      return !a.graphOutputs.contains(t) && !a.graphInputs.contains(t) && kinds.stream().allMatch(b -> b);
+      return !a.graphOutputs.contains(t)
+          && !a.graphInputs.contains(t)
+          && kinds.stream().allMatch(b -> b);
     }
 
     private boolean anyFp16Reader(String t) {
@@ -174,7 +179,8 @@ public final class Fp16Emulation {
         if (a.fp16[i] || fp16Io) {
           for (int k = 0; k < n.getOutputCount(); k++) {
             String o = n.getOutput(k);
-            // FP16 nodes round every float output; with float16 graph I/O, FP32 nodes round graph outputs
+            // FP16 nodes round every float output; with float16 graph I/O, FP32 nodes round graph
+            // outputs
             if (a.isFloat32(o) && (a.fp16[i] || a.graphOutputs.contains(o))) {
               String raw = names.fresh(o + "__unrounded");
               nb.setOutput(k, raw);
@@ -212,27 +218,42 @@ public final class Fp16Emulation {
     private List<Onnx.NodeProto> castPair(String in, String outName) {
       String mid = names.fresh(outName + "__fp16");
       return List.of(
-          Fp16Support.castNode(names.fresh(outName + "__emu_to_fp16"), in, mid, Fp16Support.FLOAT16),
-          Fp16Support.castNode(names.fresh(outName + "__emu_to_fp32"), mid, outName, DType.FLOAT32.onnxCode()));
+          Fp16Support.castNode(
+              names.fresh(outName + "__emu_to_fp16"), in, mid, Fp16Support.FLOAT16),
+          Fp16Support.castNode(
+              names.fresh(outName + "__emu_to_fp32"), mid, outName, DType.FLOAT32.onnxCode()));
     }
 
     private String clampedToFltMax(String x, String sqrtNode) {
       if (fltMax == null) {
         fltMax = names.fresh(FLT_MAX_NAME);
-        extraInitializers.add(Fp16Support.withFloat32(Onnx.TensorProto.newBuilder().build(), fltMax,
-            new float[] {Float.MAX_VALUE}));
+        extraInitializers.add(
+            Fp16Support.withFloat32(
+                Onnx.TensorProto.newBuilder().build(), fltMax, new float[] {Float.MAX_VALUE}));
       }
       String y = names.fresh(x + "__min_flt_max");
-      out.add(Onnx.NodeProto.newBuilder().setName(names.fresh(sqrtNode + "__emu_min_flt_max")).setOpType("Min")
-          .addInput(x).addInput(fltMax).addOutput(y).build());
+      out.add(
+          Onnx.NodeProto.newBuilder()
+              .setName(names.fresh(sqrtNode + "__emu_min_flt_max"))
+              .setOpType("Min")
+              .addInput(x)
+              .addInput(fltMax)
+              .addOutput(y)
+              .build());
       return y;
     }
 
     private void emitConstant(Onnx.NodeProto n) {
       String o = n.getOutput(0);
-      Onnx.AttributeProto value = n.getAttributeList().stream()
-          .filter(x -> x.getName().equals("value") || x.getName().equals("value_float") || x.getName().equals("value_floats"))
-          .findFirst().orElse(null);
+      Onnx.AttributeProto value =
+          n.getAttributeList().stream()
+              .filter(
+                  x ->
+                      x.getName().equals("value")
+                          || x.getName().equals("value_float")
+                          || x.getName().equals("value_floats"))
+              .findFirst()
+              .orElse(null);
       if (value == null || !anyFp16Reader(o)) {
         out.add(n);
         return;
@@ -263,22 +284,24 @@ public final class Fp16Emulation {
       switch (v.getName()) {
         case "value_float":
           return v.toBuilder().setF(Half.round(Fp16Support.clampToFp16Range(v.getF()))).build();
-        case "value_floats": {
-          float[] f = new float[v.getFloatsCount()];
-          for (int i = 0; i < f.length; i++) {
-            f[i] = v.getFloats(i);
+        case "value_floats":
+          {
+            float[] f = new float[v.getFloatsCount()];
+            for (int i = 0; i < f.length; i++) {
+              f[i] = v.getFloats(i);
+            }
+            Onnx.AttributeProto.Builder b = v.toBuilder().clearFloats();
+            for (float x : Fp16Support.clampAndRound(f)) {
+              b.addFloats(x);
+            }
+            return b.build();
           }
-          Onnx.AttributeProto.Builder b = v.toBuilder().clearFloats();
-          for (float x : Fp16Support.clampAndRound(f)) {
-            b.addFloats(x);
+        default:
+          {
+            Onnx.TensorProto t = v.getT();
+            float[] r = Fp16Support.clampAndRound(Fp16Support.floats(t, a.baseDir, "node " + node));
+            return v.toBuilder().setT(Fp16Support.withFloat32(t, t.getName(), r)).build();
           }
-          return b.build();
-        }
-        default: {
-          Onnx.TensorProto t = v.getT();
-          float[] r = Fp16Support.clampAndRound(Fp16Support.floats(t, a.baseDir, "node " + node));
-          return v.toBuilder().setT(Fp16Support.withFloat32(t, t.getName(), r)).build();
-        }
       }
     }
   }

@@ -48,7 +48,9 @@ final class Fp16Support {
     }
   }
 
-  /** Control flow and other-domain nodes are left alone: their subgraphs/types are not rewritten. */
+  /**
+   * Control flow and other-domain nodes are left alone: their subgraphs/types are not rewritten.
+   */
   static boolean isOpaque(Onnx.NodeProto n) {
     if (!n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx")) {
       return true;
@@ -88,11 +90,15 @@ final class Fp16Support {
     final Set<String> initializers = new HashSet<>();
     final Set<String> graphInputs = new HashSet<>();
     final Set<String> graphOutputs = new HashSet<>();
+
     /** Node index -> FP16 under the plan. */
     final boolean[] fp16;
+
     /** Nodes the plan wanted in FP16 that stay FP32 because the op has no FP16 form. */
     final List<String> keptFp32NoFp16Form = new ArrayList<>();
+
     final Map<String, Integer> producer = new HashMap<>();
+
     /** The graph's nodes in topological order; indices below refer to this list. */
     final List<Onnx.NodeProto> nodes;
 
@@ -162,11 +168,12 @@ final class Fp16Support {
     GraphIndex index = model.index();
     Onnx.GraphProto g = model.graph();
     Map<String, Integer> types = new HashMap<>();
-    java.util.function.Consumer<String> put = t -> {
-      if (!t.isEmpty()) {
-        index.elementTypeCode(t).ifPresent(c -> types.put(t, c));
-      }
-    };
+    java.util.function.Consumer<String> put =
+        t -> {
+          if (!t.isEmpty()) {
+            index.elementTypeCode(t).ifPresent(c -> types.put(t, c));
+          }
+        };
     g.getInputList().forEach(v -> put.accept(v.getName()));
     g.getInitializerList().forEach(t -> put.accept(t.getName()));
     for (Onnx.NodeProto n : g.getNodeList()) {
@@ -203,7 +210,8 @@ final class Fp16Support {
   }
 
   /** Values of a float32 tensor proto (inline or external data relative to {@code baseDir}). */
-  static float[] floats(Onnx.TensorProto t, @javax.annotation.Nullable java.nio.file.Path baseDir, String where) {
+  static float[] floats(
+      Onnx.TensorProto t, @javax.annotation.Nullable java.nio.file.Path baseDir, String where) {
     if (t.getDataType() != FLOAT) {
       throw new IllegalArgumentException(where + ": tensor '" + t.getName() + "' is not float32");
     }
@@ -218,7 +226,12 @@ final class Fp16Support {
   }
 
   private static Onnx.TensorProto.Builder inline(Onnx.TensorProto t, String name) {
-    return t.toBuilder().setName(name).clearFloatData().clearRawData().clearExternalData().clearDataLocation();
+    return t.toBuilder()
+        .setName(name)
+        .clearFloatData()
+        .clearRawData()
+        .clearExternalData()
+        .clearDataLocation();
   }
 
   /** {@code t} (same dims) as float16 raw_data, values clamped to the FP16 range first. */
@@ -240,9 +253,16 @@ final class Fp16Support {
   }
 
   static Onnx.NodeProto castNode(String name, String in, String out, int to) {
-    return Onnx.NodeProto.newBuilder().setName(name).setOpType("Cast").addInput(in).addOutput(out)
-        .addAttribute(Onnx.AttributeProto.newBuilder().setName("to").setType(Onnx.AttributeProto.AttributeType.INT)
-            .setI(to))
+    return Onnx.NodeProto.newBuilder()
+        .setName(name)
+        .setOpType("Cast")
+        .addInput(in)
+        .addOutput(out)
+        .addAttribute(
+            Onnx.AttributeProto.newBuilder()
+                .setName("to")
+                .setType(Onnx.AttributeProto.AttributeType.INT)
+                .setI(to))
         .build();
   }
 

@@ -25,7 +25,8 @@ import java.util.Set;
  *
  * <p>Building the index checks the graph: two nodes producing one value, a node output that shadows
  * a graph input or initializer, inputs nothing provides, graph outputs nothing provides and unknown
- * element type numbers are {@link MalformedModelException}s; cycles are {@link GraphCycleException}s.
+ * element type numbers are {@link MalformedModelException}s; cycles are {@link
+ * GraphCycleException}s.
  */
 public final class GraphIndex {
   private final String modelName;
@@ -91,12 +92,16 @@ public final class GraphIndex {
     return topoPosition.containsKey(nodeName);
   }
 
-  /** The node that computes {@code tensor}; empty for initializers, graph inputs and unknown names. */
+  /**
+   * The node that computes {@code tensor}; empty for initializers, graph inputs and unknown names.
+   */
   public Optional<Onnx.NodeProto> producer(String tensor) {
     return Optional.ofNullable(producer.get(tensor));
   }
 
-  /** Nodes reading {@code tensor} (also from inside their subgraphs), topological order, each once. */
+  /**
+   * Nodes reading {@code tensor} (also from inside their subgraphs), topological order, each once.
+   */
   public List<Onnx.NodeProto> consumers(String tensor) {
     List<Onnx.NodeProto> c = consumers.get(tensor);
     return c == null ? List.of() : Collections.unmodifiableList(c);
@@ -121,7 +126,9 @@ public final class GraphIndex {
 
   /** Whether a node output, initializer or graph input has this name. */
   public boolean hasValue(String tensor) {
-    return producer.containsKey(tensor) || initializers.containsKey(tensor) || graphInputSet.contains(tensor);
+    return producer.containsKey(tensor)
+        || initializers.containsKey(tensor)
+        || graphInputSet.contains(tensor);
   }
 
   /** Every value name: graph inputs, initializers and node outputs (for suggestions and checks). */
@@ -147,7 +154,9 @@ public final class GraphIndex {
   /** Inferred element type; empty when unknown or a type core has no {@link DType} for. */
   public Optional<DType> elementType(String tensor) {
     OptionalInt code = elementTypeCode(tensor);
-    return code.isPresent() ? Optional.ofNullable(DType.fromOnnxCode(code.getAsInt())) : Optional.empty();
+    return code.isPresent()
+        ? Optional.ofNullable(DType.fromOnnxCode(code.getAsInt()))
+        : Optional.empty();
   }
 
   /** Inferred ONNX element type number (any ONNX type, strings included); empty when unknown. */
@@ -163,8 +172,8 @@ public final class GraphIndex {
   }
 
   /**
-   * A value info declaring {@code tensor} with its element type and known shape, suitable as a graph
-   * input or output. Declared types (with their symbolic dim names) are reused as they are.
+   * A value info declaring {@code tensor} with its element type and known shape, suitable as a
+   * graph input or output. Declared types (with their symbolic dim names) are reused as they are.
    *
    * @throws UnknownNameException when the graph has no such value
    * @throws MalformedModelException when its element type cannot be inferred
@@ -176,25 +185,37 @@ public final class GraphIndex {
     Onnx.TypeProto declared = declaredTypes.get(tensor);
     OptionalInt code = elementTypeCode(tensor);
     long[] s = shapes.get(tensor);
-    if (declared != null && declared.hasTensorType() && declared.getTensorType().getElemType() != 0) {
+    if (declared != null
+        && declared.hasTensorType()
+        && declared.getTensorType().getElemType() != 0) {
       if (!declared.getTensorType().hasShape() && s != null) {
-        declared = declared.toBuilder().setTensorType(declared.getTensorType().toBuilder().setShape(shapeProto(s)))
-            .build(); // declared type without shape: add the inferred one, checkers need it
+        declared =
+            declared.toBuilder()
+                .setTensorType(declared.getTensorType().toBuilder().setShape(shapeProto(s)))
+                .build(); // declared type without shape: add the inferred one, checkers need it
       }
       return Onnx.ValueInfoProto.newBuilder().setName(tensor).setType(declared).build();
     }
     if (code.isEmpty()) {
       Onnx.NodeProto p = producer.get(tensor);
-      throw new MalformedModelException("model " + modelName + ": cannot infer the element type of tensor '"
-          + tensor + "'" + (p != null ? " (output of " + p.getOpType() + " node '" + p.getName() + "')" : "")
-          + "; add a value_info for it");
+      throw new MalformedModelException(
+          "model "
+              + modelName
+              + ": cannot infer the element type of tensor '"
+              + tensor
+              + "'"
+              + (p != null ? " (output of " + p.getOpType() + " node '" + p.getName() + "')" : "")
+              + "; add a value_info for it");
     }
-    Onnx.TypeProto.Tensor.Builder tt = Onnx.TypeProto.Tensor.newBuilder().setElemType(code.getAsInt());
+    Onnx.TypeProto.Tensor.Builder tt =
+        Onnx.TypeProto.Tensor.newBuilder().setElemType(code.getAsInt());
     if (s != null) {
       tt.setShape(shapeProto(s));
     }
-    return Onnx.ValueInfoProto.newBuilder().setName(tensor)
-        .setType(Onnx.TypeProto.newBuilder().setTensorType(tt)).build();
+    return Onnx.ValueInfoProto.newBuilder()
+        .setName(tensor)
+        .setType(Onnx.TypeProto.newBuilder().setTensorType(tt))
+        .build();
   }
 
   private static Onnx.TensorShapeProto shapeProto(long[] s) {
@@ -284,7 +305,8 @@ public final class GraphIndex {
     private void indexInitializersAndIo() {
       for (Onnx.TensorProto t : g.getInitializerList()) {
         if (initializers.putIfAbsent(t.getName(), t) != null) {
-          throw new MalformedModelException(where() + "two initializers are named '" + t.getName() + "'");
+          throw new MalformedModelException(
+              where() + "two initializers are named '" + t.getName() + "'");
         }
         checkKnownType(t.getName(), t.getDataType(), "initializer");
         elemTypes.put(t.getName(), t.getDataType());
@@ -293,7 +315,8 @@ public final class GraphIndex {
       }
       for (Onnx.ValueInfoProto v : g.getInputList()) {
         if (!graphInputSet.add(v.getName())) {
-          throw new MalformedModelException(where() + "graph input '" + v.getName() + "' is declared twice");
+          throw new MalformedModelException(
+              where() + "graph input '" + v.getName() + "' is declared twice");
         }
         if (!initializers.containsKey(v.getName())) {
           graphInputs.add(v.getName());
@@ -335,8 +358,14 @@ public final class GraphIndex {
 
     private void checkKnownType(String tensor, int code, String what) {
       if (!ElementTypes.isKnown(code)) {
-        throw new MalformedModelException(where() + what + " '" + tensor + "' has unknown element type "
-            + code + " (ONNX defines 0-26)");
+        throw new MalformedModelException(
+            where()
+                + what
+                + " '"
+                + tensor
+                + "' has unknown element type "
+                + code
+                + " (ONNX defines 0-26)");
       }
     }
 
@@ -349,13 +378,29 @@ public final class GraphIndex {
           }
           Integer prev = producerIndex.putIfAbsent(o, i);
           if (prev != null) {
-            throw new MalformedModelException(where() + "tensor '" + o + "' is produced by two nodes: '"
-                + g.getNode(prev).getName() + "' (" + g.getNode(prev).getOpType() + ") and '" + node.getName()
-                + "' (" + node.getOpType() + ")");
+            throw new MalformedModelException(
+                where()
+                    + "tensor '"
+                    + o
+                    + "' is produced by two nodes: '"
+                    + g.getNode(prev).getName()
+                    + "' ("
+                    + g.getNode(prev).getOpType()
+                    + ") and '"
+                    + node.getName()
+                    + "' ("
+                    + node.getOpType()
+                    + ")");
           }
           if (initializers.containsKey(o) || graphInputSet.contains(o)) {
-            throw new MalformedModelException(where() + "node '" + node.getName() + "' produces '" + o
-                + "', which is already a graph " + (initializers.containsKey(o) ? "initializer" : "input"));
+            throw new MalformedModelException(
+                where()
+                    + "node '"
+                    + node.getName()
+                    + "' produces '"
+                    + o
+                    + "', which is already a graph "
+                    + (initializers.containsKey(o) ? "initializer" : "input"));
           }
           producer.put(o, node);
         }
@@ -363,7 +408,9 @@ public final class GraphIndex {
     }
 
     private boolean provided(String t) {
-      return producerIndex.containsKey(t) || initializers.containsKey(t) || graphInputSet.contains(t);
+      return producerIndex.containsKey(t)
+          || initializers.containsKey(t)
+          || graphInputSet.contains(t);
     }
 
     /** Explicit plus implicit (subgraph outer-scope) inputs of every node; dangling ones fail. */
@@ -386,8 +433,15 @@ public final class GraphIndex {
         }
         for (String s : in) {
           if (!provided(s)) {
-            throw new MalformedModelException(where() + "node '" + node.getName() + "' (" + node.getOpType()
-                + ") reads tensor '" + s + "', which no node, initializer or graph input provides");
+            throw new MalformedModelException(
+                where()
+                    + "node '"
+                    + node.getName()
+                    + "' ("
+                    + node.getOpType()
+                    + ") reads tensor '"
+                    + s
+                    + "', which no node, initializer or graph input provides");
           }
         }
         List<String> frozen = List.copyOf(in);
@@ -501,10 +555,19 @@ public final class GraphIndex {
       for (int i : cycle) {
         names.add(g.getNode(i).getName());
       }
-      String shown = names.size() > 20 ? String.join(" -> ", names.subList(0, 20)) + " -> ..."
-          : String.join(" -> ", names) + " -> " + names.get(0);
-      return new GraphCycleException(where() + "the graph has a cycle through " + names.size() + " nodes: "
-          + shown + " (" + stuck + " nodes cannot be ordered)");
+      String shown =
+          names.size() > 20
+              ? String.join(" -> ", names.subList(0, 20)) + " -> ..."
+              : String.join(" -> ", names) + " -> " + names.get(0);
+      return new GraphCycleException(
+          where()
+              + "the graph has a cycle through "
+              + names.size()
+              + " nodes: "
+              + shown
+              + " ("
+              + stuck
+              + " nodes cannot be ordered)");
     }
 
     private void indexConsumers() {
@@ -518,8 +581,11 @@ public final class GraphIndex {
     private void checkOutputs() {
       for (String o : graphOutputs) {
         if (!provided(o)) {
-          throw new MalformedModelException(where() + "graph output '" + o
-              + "' is produced by no node, initializer or graph input");
+          throw new MalformedModelException(
+              where()
+                  + "graph output '"
+                  + o
+                  + "' is produced by no node, initializer or graph input");
         }
       }
     }
@@ -527,7 +593,8 @@ public final class GraphIndex {
     /** Keeps the values of small inline int64/int32 tensors: Reshape targets and axes inputs. */
     private void rememberSmallInts(String name, Onnx.TensorProto t) {
       int type = t.getDataType();
-      if ((type != ElementTypes.INT64 && type != ElementTypes.INT32) || ExternalDataRef.isExternal(t)) {
+      if ((type != ElementTypes.INT64 && type != ElementTypes.INT32)
+          || ExternalDataRef.isExternal(t)) {
         return;
       }
       long n = TensorData.elementCount(t);
@@ -542,29 +609,37 @@ public final class GraphIndex {
         }
         intConstants.put(name, v);
       } catch (MalformedModelException e) {
-        // Data that does not match the shape is reported when someone reads it; shapes just stay unknown.
+        // Data that does not match the shape is reported when someone reads it; shapes just stay
+        // unknown.
       }
     }
 
     private void rememberConstantInts(String output, Onnx.NodeProto node) {
       for (Onnx.AttributeProto a : node.getAttributeList()) {
         switch (a.getName()) {
-          case "value": rememberSmallInts(output, a.getT()); break;
-          case "value_int": intConstants.put(output, new long[] {a.getI()}); break;
+          case "value":
+            rememberSmallInts(output, a.getT());
+            break;
+          case "value_int":
+            intConstants.put(output, new long[] {a.getI()});
+            break;
           case "value_ints":
             if (a.getIntsCount() <= 16) {
-              intConstants.put(output, a.getIntsList().stream().mapToLong(Long::longValue).toArray());
+              intConstants.put(
+                  output, a.getIntsList().stream().mapToLong(Long::longValue).toArray());
             }
             break;
-          default: break;
+          default:
+            break;
         }
       }
     }
 
     private void inferTypes() {
       for (Onnx.NodeProto node : sorted) {
-        boolean constant = node.getOpType().equals("Constant")
-            && (node.getDomain().isEmpty() || node.getDomain().equals("ai.onnx"));
+        boolean constant =
+            node.getOpType().equals("Constant")
+                && (node.getDomain().isEmpty() || node.getDomain().equals("ai.onnx"));
         for (int j = 0; j < node.getOutputCount(); j++) {
           String o = node.getOutput(j);
           if (o.isEmpty()) {
@@ -583,8 +658,10 @@ public final class GraphIndex {
             rememberConstantInts(o, node);
           }
           if (!shapes.containsKey(o)) {
-            long[] s = constant ? TypeInference.constantShape(node)
-                : ShapeInference.outputShape(node, j, shapes, intConstants);
+            long[] s =
+                constant
+                    ? TypeInference.constantShape(node)
+                    : ShapeInference.outputShape(node, j, shapes, intConstants);
             if (s != null) {
               shapes.put(o, s);
             }

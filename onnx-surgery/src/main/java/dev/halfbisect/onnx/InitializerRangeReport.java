@@ -34,8 +34,14 @@ public final class InitializerRangeReport {
    * @param countBelowFp16MinSubnormal values with 0 < |w| < 2^-24, below FP16's smallest subnormal
    *     (they round to zero, or to 2^-24 when above 2^-25)
    */
-  public record Row(String name, DType dtype, long elementCount, double maxAbs, long countAboveFp16Max,
-      long countBelowFp16MinNormal, long countBelowFp16MinSubnormal) {
+  public record Row(
+      String name,
+      DType dtype,
+      long elementCount,
+      double maxAbs,
+      long countAboveFp16Max,
+      long countBelowFp16MinNormal,
+      long countBelowFp16MinSubnormal) {
     /** Whether any value is damaged by FP16 storage. */
     public boolean hasFp16Risk() {
       return countAboveFp16Max > 0 || countBelowFp16MinNormal > 0;
@@ -59,19 +65,27 @@ public final class InitializerRangeReport {
         rows.add(scan(t, m));
       }
     }
-    rows.sort(Comparator.comparingLong(Row::countAboveFp16Max).reversed()
-        .thenComparing(Comparator.comparingLong(Row::countBelowFp16MinSubnormal).reversed())
-        .thenComparing(Comparator.comparingLong(Row::countBelowFp16MinNormal).reversed())
-        .thenComparing(Comparator.comparingDouble(Row::maxAbs).reversed())
-        .thenComparing(Row::name));
+    rows.sort(
+        Comparator.comparingLong(Row::countAboveFp16Max)
+            .reversed()
+            .thenComparing(Comparator.comparingLong(Row::countBelowFp16MinSubnormal).reversed())
+            .thenComparing(Comparator.comparingLong(Row::countBelowFp16MinNormal).reversed())
+            .thenComparing(Comparator.comparingDouble(Row::maxAbs).reversed())
+            .thenComparing(Row::name));
     return new InitializerRangeReport(m.name(), rows);
   }
 
   private static Row scan(Onnx.TensorProto t, OnnxModel m) {
     Accumulator acc = new Accumulator();
     TensorData.scanFloats(t, m.baseDir().orElse(null), acc::accept);
-    return new Row(t.getName(), DType.fromOnnxCode(t.getDataType()), acc.count, acc.maxAbs, acc.above,
-        acc.subnormal, acc.belowSubnormal);
+    return new Row(
+        t.getName(),
+        DType.fromOnnxCode(t.getDataType()),
+        acc.count,
+        acc.maxAbs,
+        acc.above,
+        acc.subnormal,
+        acc.belowSubnormal);
   }
 
   /** Rows, worst first. */
@@ -88,13 +102,30 @@ public final class InitializerRangeReport {
   public String format(int limit) {
     StringBuilder sb = new StringBuilder();
     sb.append("FP16 range of float initializers in ").append(modelName).append('\n');
-    sb.append(String.format(Locale.ROOT, "%-48s %-8s %12s %12s %10s %10s %10s%n", "initializer", "dtype",
-        "elements", "max|w|", ">65504", "<2^-14", "<2^-24"));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "%-48s %-8s %12s %12s %10s %10s %10s%n",
+            "initializer",
+            "dtype",
+            "elements",
+            "max|w|",
+            ">65504",
+            "<2^-14",
+            "<2^-24"));
     for (int i = 0; i < Math.min(limit, rows.size()); i++) {
       Row r = rows.get(i);
-      sb.append(String.format(Locale.ROOT, "%-48s %-8s %12d %12.5g %10d %10d %10d%n", r.name(),
-          r.dtype().cliName(), r.elementCount(), r.maxAbs(), r.countAboveFp16Max(), r.countBelowFp16MinNormal(),
-          r.countBelowFp16MinSubnormal()));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "%-48s %-8s %12d %12.5g %10d %10d %10d%n",
+              r.name(),
+              r.dtype().cliName(),
+              r.elementCount(),
+              r.maxAbs(),
+              r.countAboveFp16Max(),
+              r.countBelowFp16MinNormal(),
+              r.countBelowFp16MinSubnormal()));
     }
     return sb.toString();
   }

@@ -22,8 +22,8 @@ public final class MarkOutputs {
    * The model with {@code names} added as graph outputs (names already outputs are skipped).
    *
    * @throws UnknownNameException for a name the graph does not have, listing close names
-   * @throws IllegalArgumentException for an initializer, which is a constant rather than a
-   *     computed tensor
+   * @throws IllegalArgumentException for an initializer, which is a constant rather than a computed
+   *     tensor
    */
   public static OnnxModel tensors(OnnxModel m, Collection<String> names) {
     Preconditions.checkNotNull(names, "names");
@@ -32,20 +32,25 @@ public final class MarkOutputs {
       if (!index.hasValue(name)) {
         throw UnknownNameException.of("tensor", name, index.valueNames());
       }
-      Preconditions.checkArgument(!index.isInitializer(name),
-          "'%s' is an initializer (a constant), not a computed tensor; mark an output of a node instead", name);
+      Preconditions.checkArgument(
+          !index.isInitializer(name),
+          "'%s' is an initializer (a constant), not a computed tensor; mark an output of a node instead",
+          name);
     }
     return withExtraOutputs(m, index, names);
   }
 
-  /** The model with every float (float32/16, bfloat16, float64) node output marked, in topological order. */
+  /**
+   * The model with every float (float32/16, bfloat16, float64) node output marked, in topological
+   * order.
+   */
   public static OnnxModel allFloat(OnnxModel m) {
     return allFloat(m, op -> true);
   }
 
   /**
-   * The model with the float outputs of nodes whose op type passes {@code opTypeFilter} marked,
-   * in topological order.
+   * The model with the float outputs of nodes whose op type passes {@code opTypeFilter} marked, in
+   * topological order.
    */
   public static OnnxModel allFloat(OnnxModel m, Predicate<String> opTypeFilter) {
     Preconditions.checkNotNull(opTypeFilter, "opTypeFilter");
@@ -60,7 +65,8 @@ public final class MarkOutputs {
     return withExtraOutputs(m, index, chosen);
   }
 
-  private static OnnxModel withExtraOutputs(OnnxModel m, GraphIndex index, Collection<String> names) {
+  private static OnnxModel withExtraOutputs(
+      OnnxModel m, GraphIndex index, Collection<String> names) {
     Onnx.GraphProto g = m.graph();
     Set<String> outputs = new HashSet<>(index.graphOutputs());
     Set<String> added = new LinkedHashSet<>();

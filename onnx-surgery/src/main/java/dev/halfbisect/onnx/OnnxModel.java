@@ -24,9 +24,9 @@ import javax.annotation.Nullable;
  *
  * <p><b>Node names.</b> Every node of the main graph has a unique, non-empty name once wrapped
  * (precision plans and TensorRT layers refer to nodes by name): an unnamed node at position k gets
- * {@code <OpType>_<k>}; a node whose name repeats an earlier node's name, or whose generated name is
- * taken, gets the first free {@code <name>__<n>} (n = 1, 2, ...). Names given in the file are never
- * taken away from their first owner, so the renaming is deterministic for a given file.
+ * {@code <OpType>_<k>}; a node whose name repeats an earlier node's name, or whose generated name
+ * is taken, gets the first free {@code <name>__<n>} (n = 1, 2, ...). Names given in the file are
+ * never taken away from their first owner, so the renaming is deterministic for a given file.
  *
  * <p><b>External data.</b> Tensors with {@code data_location = EXTERNAL} stay references: their
  * location is checked at load (relative, inside the model folder, also after resolving symlinks,
@@ -65,8 +65,12 @@ public final class OnnxModel {
     try {
       long size = Files.size(abs);
       if (size > PROTOBUF_LIMIT) {
-        throw new MalformedModelException("model file " + file + " is " + size
-            + " bytes; protobuf caps an ONNX file at 2 GB (larger models keep their weights in external data)");
+        throw new MalformedModelException(
+            "model file "
+                + file
+                + " is "
+                + size
+                + " bytes; protobuf caps an ONNX file at 2 GB (larger models keep their weights in external data)");
       }
       bytes = Files.readAllBytes(abs);
     } catch (IOException e) {
@@ -93,15 +97,25 @@ public final class OnnxModel {
       in.setRecursionLimit(400); // nested If/Loop bodies
       proto = Onnx.ModelProto.parseFrom(in);
     } catch (IOException e) {
-      throw new MalformedModelException("cannot parse " + displayName + " as an ONNX model ("
-          + bytes.length + " bytes): " + e.getMessage(), e);
+      throw new MalformedModelException(
+          "cannot parse "
+              + displayName
+              + " as an ONNX model ("
+              + bytes.length
+              + " bytes): "
+              + e.getMessage(),
+          e);
     } catch (RuntimeException e) {
-      throw new MalformedModelException("cannot parse " + displayName + " as an ONNX model ("
-          + bytes.length + " bytes): " + e, e);
+      throw new MalformedModelException(
+          "cannot parse " + displayName + " as an ONNX model (" + bytes.length + " bytes): " + e,
+          e);
     }
     if (!proto.hasGraph()) {
-      throw new MalformedModelException(displayName + " is not an ONNX model: it has no graph ("
-          + bytes.length + " bytes; truncated or not a model file?)");
+      throw new MalformedModelException(
+          displayName
+              + " is not an ONNX model: it has no graph ("
+              + bytes.length
+              + " bytes; truncated or not a model file?)");
     }
     OnnxModel m = of(proto, baseDir, displayName);
     if (baseDir != null) {
@@ -160,7 +174,8 @@ public final class OnnxModel {
         return op.getVersion();
       }
     }
-    throw new MalformedModelException("model " + name + " imports no default-domain (ai.onnx) opset");
+    throw new MalformedModelException(
+        "model " + name + " imports no default-domain (ai.onnx) opset");
   }
 
   /** The graph index, built on first use and cached. */
@@ -179,15 +194,19 @@ public final class OnnxModel {
   }
 
   /**
-   * The serialized model; external references are kept as they are (relative to {@link #baseDir()}).
+   * The serialized model; external references are kept as they are (relative to {@link
+   * #baseDir()}).
    *
    * @throws OnnxModelException when the model is above protobuf's 2 GB limit
    */
   public byte[] toBytes() {
     long size = proto.getSerializedSize();
     if (size > PROTOBUF_LIMIT || size < 0) {
-      throw new OnnxModelException("model " + name + " serializes to more than 2 GB; save it with "
-          + "SaveOptions.external() so weights go to an external data file");
+      throw new OnnxModelException(
+          "model "
+              + name
+              + " serializes to more than 2 GB; save it with "
+              + "SaveOptions.external() so weights go to an external data file");
     }
     return proto.toByteArray();
   }
@@ -236,16 +255,27 @@ public final class OnnxModel {
       }
     }
     if (total > PROTOBUF_LIMIT) {
-      throw new OnnxModelException("model " + name + " would be about " + total + " bytes saved inline to "
-          + target + ", above protobuf's 2 GB limit; save it with SaveOptions.external()");
+      throw new OnnxModelException(
+          "model "
+              + name
+              + " would be about "
+              + total
+              + " bytes saved inline to "
+              + target
+              + ", above protobuf's 2 GB limit; save it with SaveOptions.external()");
     }
     Onnx.GraphProto.Builder g = graph().toBuilder();
     for (int i = 0; i < g.getInitializerCount(); i++) {
       Onnx.TensorProto t = g.getInitializer(i);
       if (ExternalDataRef.isExternal(t)) {
         ByteBuffer data = TensorData.rawBytes(t, baseDir);
-        g.setInitializer(i, t.toBuilder().clearExternalData().clearDataLocation()
-            .setRawData(ByteString.copyFrom(data)).build());
+        g.setInitializer(
+            i,
+            t.toBuilder()
+                .clearExternalData()
+                .clearDataLocation()
+                .setRawData(ByteString.copyFrom(data))
+                .build());
       }
     }
     return proto.toBuilder().setGraph(g).build();
@@ -268,8 +298,13 @@ public final class OnnxModel {
         boolean external = ExternalDataRef.isExternal(t);
         if (bytes < options.sizeThreshold() || bytes == 0) {
           if (external) {
-            g.setInitializer(i, t.toBuilder().clearExternalData().clearDataLocation()
-                .setRawData(ByteString.copyFrom(TensorData.rawBytes(t, baseDir))).build());
+            g.setInitializer(
+                i,
+                t.toBuilder()
+                    .clearExternalData()
+                    .clearDataLocation()
+                    .setRawData(ByteString.copyFrom(TensorData.rawBytes(t, baseDir)))
+                    .build());
           }
           continue;
         }
@@ -277,14 +312,21 @@ public final class OnnxModel {
         writeTensor(out, aligned, t, bytes);
         pos = aligned + bytes;
         wroteAny = true;
-        g.setInitializer(i, t.toBuilder()
-            .clearRawData().clearFloatData().clearInt32Data().clearInt64Data().clearDoubleData()
-            .clearUint64Data().clearExternalData()
-            .setDataLocation(Onnx.TensorProto.DataLocation.EXTERNAL)
-            .addExternalData(entry("location", dataName))
-            .addExternalData(entry("offset", Long.toString(aligned)))
-            .addExternalData(entry("length", Long.toString(bytes)))
-            .build());
+        g.setInitializer(
+            i,
+            t.toBuilder()
+                .clearRawData()
+                .clearFloatData()
+                .clearInt32Data()
+                .clearInt64Data()
+                .clearDoubleData()
+                .clearUint64Data()
+                .clearExternalData()
+                .setDataLocation(Onnx.TensorProto.DataLocation.EXTERNAL)
+                .addExternalData(entry("location", dataName))
+                .addExternalData(entry("offset", Long.toString(aligned)))
+                .addExternalData(entry("length", Long.toString(bytes)))
+                .build());
       }
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(tmpData);
@@ -293,11 +335,16 @@ public final class OnnxModel {
     Onnx.ModelProto out = proto.toBuilder().setGraph(g).build();
     if (out.getSerializedSize() > PROTOBUF_LIMIT) {
       Files.deleteIfExists(tmpData);
-      throw new OnnxModelException("model " + name + " is above 2 GB even with external data (threshold "
-          + options.sizeThreshold() + " bytes); lower the threshold");
+      throw new OnnxModelException(
+          "model "
+              + name
+              + " is above 2 GB even with external data (threshold "
+              + options.sizeThreshold()
+              + " bytes); lower the threshold");
     }
     if (wroteAny) {
-      Files.move(tmpData, dataFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(
+          tmpData, dataFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } else {
       Files.deleteIfExists(tmpData);
     }
@@ -305,12 +352,20 @@ public final class OnnxModel {
   }
 
   /** Copies one tensor's payload to {@code out} at {@code at}, in pieces for external sources. */
-  private void writeTensor(FileChannel out, long at, Onnx.TensorProto t, long bytes) throws IOException {
+  private void writeTensor(FileChannel out, long at, Onnx.TensorProto t, long bytes)
+      throws IOException {
     if (ExternalDataRef.isExternal(t)) {
       ExternalDataRef ref = ExternalDataRef.resolve(t, baseDir);
       if (ref.length() < bytes) {
-        throw new MalformedModelException("tensor '" + t.getName() + "' declares " + bytes
-            + " bytes but its external data '" + ref.location() + "' holds " + ref.length());
+        throw new MalformedModelException(
+            "tensor '"
+                + t.getName()
+                + "' declares "
+                + bytes
+                + " bytes but its external data '"
+                + ref.location()
+                + "' holds "
+                + ref.length());
       }
       for (long from = 0; from < bytes; from += ExternalDataRef.MAX_MAP_BYTES) {
         long n = Math.min(ExternalDataRef.MAX_MAP_BYTES, bytes - from);
@@ -335,7 +390,8 @@ public final class OnnxModel {
 
   private void writeAtomically(Path target, Onnx.ModelProto p) throws IOException {
     if (p.getSerializedSize() > PROTOBUF_LIMIT) {
-      throw new OnnxModelException("model " + name + " serializes to more than 2 GB; use SaveOptions.external()");
+      throw new OnnxModelException(
+          "model " + name + " serializes to more than 2 GB; use SaveOptions.external()");
     }
     Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
     try {
@@ -355,15 +411,26 @@ public final class OnnxModel {
         ExternalDataRef ref = ExternalDataRef.resolve(t, baseDir);
         long need = TensorData.payloadBytes(t);
         if (need >= 0 && ref.length() < need) {
-          throw new ExternalDataException("tensor '" + t.getName() + "' declares " + need
-              + " bytes but its external data '" + ref.location() + "' holds only " + ref.length()
-              + " bytes (in " + name + ")");
+          throw new ExternalDataException(
+              "tensor '"
+                  + t.getName()
+                  + "' declares "
+                  + need
+                  + " bytes but its external data '"
+                  + ref.location()
+                  + "' holds only "
+                  + ref.length()
+                  + " bytes (in "
+                  + name
+                  + ")");
         }
       }
     }
   }
 
-  /** Gives every main-graph node a unique non-empty name; returns the proto itself if all are fine. */
+  /**
+   * Gives every main-graph node a unique non-empty name; returns the proto itself if all are fine.
+   */
   private static Onnx.ModelProto nameNodes(Onnx.ModelProto proto) {
     Onnx.GraphProto g = proto.getGraph();
     int n = g.getNodeCount();
@@ -386,7 +453,8 @@ public final class OnnxModel {
       if (!nm.isEmpty() && seen.add(nm)) {
         continue; // first owner keeps its name
       }
-      String base = nm.isEmpty() ? (node.getOpType().isEmpty() ? "node" : node.getOpType()) + "_" + i : nm;
+      String base =
+          nm.isEmpty() ? (node.getOpType().isEmpty() ? "node" : node.getOpType()) + "_" + i : nm;
       String candidate = base;
       for (int k = 1; taken.contains(candidate); k++) {
         candidate = base + "__" + k;

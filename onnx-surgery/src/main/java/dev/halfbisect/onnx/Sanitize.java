@@ -34,7 +34,8 @@ public final class Sanitize {
       }
     }
     Onnx.GraphProto g = m.graph();
-    Onnx.GraphProto.Builder b = g.toBuilder().clearNode().clearInitializer().clearValueInfo().clearInput();
+    Onnx.GraphProto.Builder b =
+        g.toBuilder().clearNode().clearInitializer().clearValueInfo().clearInput();
     List<Onnx.NodeProto> nodes = new ArrayList<>(keptNodes.size());
     Set<String> values = new HashSet<>(live);
     for (Onnx.NodeProto n : index.nodes()) {

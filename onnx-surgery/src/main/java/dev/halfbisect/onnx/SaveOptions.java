@@ -11,8 +11,11 @@ import javax.annotation.Nullable;
  * aligned to {@link #alignment()} bytes so it can be memory-mapped directly.
  */
 public final class SaveOptions {
-  /** Default threshold: tensors below 1 KiB stay inline (shape constants, biases of tiny layers). */
+  /**
+   * Default threshold: tensors below 1 KiB stay inline (shape constants, biases of tiny layers).
+   */
   public static final long DEFAULT_SIZE_THRESHOLD = 1024;
+
   /** Default alignment of external tensors: a page, so each tensor maps without an offset. */
   public static final int DEFAULT_ALIGNMENT = 4096;
 
@@ -21,7 +24,8 @@ public final class SaveOptions {
   private final long sizeThreshold;
   private final int alignment;
 
-  private SaveOptions(boolean external, @Nullable String dataFileName, long sizeThreshold, int alignment) {
+  private SaveOptions(
+      boolean external, @Nullable String dataFileName, long sizeThreshold, int alignment) {
     this.external = external;
     this.dataFileName = dataFileName;
     this.sizeThreshold = sizeThreshold;
@@ -33,7 +37,10 @@ public final class SaveOptions {
     return new SaveOptions(false, null, 0, 1);
   }
 
-  /** External data in {@code <model file name>.data} next to the model, default threshold and alignment. */
+  /**
+   * External data in {@code <model file name>.data} next to the model, default threshold and
+   * alignment.
+   */
   public static SaveOptions external() {
     return new SaveOptions(true, null, DEFAULT_SIZE_THRESHOLD, DEFAULT_ALIGNMENT);
   }
@@ -52,8 +59,10 @@ public final class SaveOptions {
 
   /** Same options with another alignment (a power of two) of external tensor offsets. */
   public SaveOptions withAlignment(int bytes) {
-    Preconditions.checkArgument(bytes > 0 && Integer.bitCount(bytes) == 1,
-        "alignment must be a power of two, got %s", bytes);
+    Preconditions.checkArgument(
+        bytes > 0 && Integer.bitCount(bytes) == 1,
+        "alignment must be a power of two, got %s",
+        bytes);
     return new SaveOptions(external, dataFileName, sizeThreshold, bytes);
   }
 
@@ -76,16 +85,26 @@ public final class SaveOptions {
 
   private static void checkFileName(String name) {
     Preconditions.checkNotNull(name, "dataFileName");
-    Preconditions.checkArgument(!name.isEmpty() && !name.contains("/") && !name.contains("\\")
-        && !name.equals(".") && !name.equals(".."),
-        "external data file name must be a plain file name next to the model, got '%s'", name);
+    Preconditions.checkArgument(
+        !name.isEmpty()
+            && !name.contains("/")
+            && !name.contains("\\")
+            && !name.equals(".")
+            && !name.equals(".."),
+        "external data file name must be a plain file name next to the model, got '%s'",
+        name);
   }
 
   @Override
   public String toString() {
     return external
-        ? "external(" + (dataFileName == null ? "<model>.data" : dataFileName) + ", threshold=" + sizeThreshold
-            + ", alignment=" + alignment + ")"
+        ? "external("
+            + (dataFileName == null ? "<model>.data" : dataFileName)
+            + ", threshold="
+            + sizeThreshold
+            + ", alignment="
+            + alignment
+            + ")"
         : "inline";
   }
 }

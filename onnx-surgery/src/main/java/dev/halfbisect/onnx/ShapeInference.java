@@ -15,19 +15,97 @@ import java.util.Set;
  */
 final class ShapeInference {
   /** Ops whose output 0 has the shape of input 0. */
-  private static final Set<String> SAME_SHAPE = Set.of("Identity", "Cast", "CastLike", "Relu", "LeakyRelu",
-      "Sigmoid", "HardSigmoid", "Tanh", "Erf", "Exp", "Log", "Sqrt", "Reciprocal", "Neg", "Abs", "Floor", "Ceil",
-      "Round", "Sign", "Sin", "Cos", "Softmax", "LogSoftmax", "Softplus", "Softsign", "Elu", "Selu", "Gelu",
-      "Mish", "HardSwish", "Not", "IsNaN", "IsInf", "Clip", "Dropout", "LayerNormalization",
-      "BatchNormalization", "InstanceNormalization", "Celu", "ThresholdedRelu", "Hardmax", "CumSum",
-      "QuantizeLinear", "DequantizeLinear", "GroupNormalization", "RMSNormalization", "LpNormalization");
+  private static final Set<String> SAME_SHAPE =
+      Set.of(
+          "Identity",
+          "Cast",
+          "CastLike",
+          "Relu",
+          "LeakyRelu",
+          "Sigmoid",
+          "HardSigmoid",
+          "Tanh",
+          "Erf",
+          "Exp",
+          "Log",
+          "Sqrt",
+          "Reciprocal",
+          "Neg",
+          "Abs",
+          "Floor",
+          "Ceil",
+          "Round",
+          "Sign",
+          "Sin",
+          "Cos",
+          "Softmax",
+          "LogSoftmax",
+          "Softplus",
+          "Softsign",
+          "Elu",
+          "Selu",
+          "Gelu",
+          "Mish",
+          "HardSwish",
+          "Not",
+          "IsNaN",
+          "IsInf",
+          "Clip",
+          "Dropout",
+          "LayerNormalization",
+          "BatchNormalization",
+          "InstanceNormalization",
+          "Celu",
+          "ThresholdedRelu",
+          "Hardmax",
+          "CumSum",
+          "QuantizeLinear",
+          "DequantizeLinear",
+          "GroupNormalization",
+          "RMSNormalization",
+          "LpNormalization");
+
   /** Elementwise ops with numpy broadcasting over all inputs. */
-  private static final Set<String> BROADCAST = Set.of("Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum",
-      "Mean", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "Where", "Mod",
-      "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "PRelu");
+  private static final Set<String> BROADCAST =
+      Set.of(
+          "Add",
+          "Sub",
+          "Mul",
+          "Div",
+          "Pow",
+          "Max",
+          "Min",
+          "Sum",
+          "Mean",
+          "Equal",
+          "Less",
+          "Greater",
+          "LessOrEqual",
+          "GreaterOrEqual",
+          "And",
+          "Or",
+          "Xor",
+          "Where",
+          "Mod",
+          "BitShift",
+          "BitwiseAnd",
+          "BitwiseOr",
+          "BitwiseXor",
+          "PRelu");
+
   /** Reductions taking axes + keepdims. */
-  private static final Set<String> REDUCE = Set.of("ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin",
-      "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare");
+  private static final Set<String> REDUCE =
+      Set.of(
+          "ReduceMean",
+          "ReduceSum",
+          "ReduceMax",
+          "ReduceMin",
+          "ReduceProd",
+          "ReduceL1",
+          "ReduceL2",
+          "ReduceLogSum",
+          "ReduceLogSumExp",
+          "ReduceSumSquare");
 
   private ShapeInference() {}
 
@@ -37,7 +115,8 @@ final class ShapeInference {
    * @param shapes known shapes so far
    * @param ints values of small integer constants by name
    */
-  static long[] outputShape(Onnx.NodeProto node, int j, Map<String, long[]> shapes, Map<String, long[]> ints) {
+  static long[] outputShape(
+      Onnx.NodeProto node, int j, Map<String, long[]> shapes, Map<String, long[]> ints) {
     if (node.getInputCount() == 0) {
       return null;
     }
@@ -67,172 +146,199 @@ final class ShapeInference {
       return reduce(node, x, ints);
     }
     switch (op) {
-      case "MatMul": return matMul(x, shape(node, 1, shapes));
-      case "Gemm": {
-        long[] b = shape(node, 1, shapes);
-        if (x == null || b == null || x.length != 2 || b.length != 2) {
-          return null;
-        }
-        return new long[] {intAttr(node, "transA", 0) == 0 ? x[0] : x[1], intAttr(node, "transB", 0) == 0 ? b[1] : b[0]};
-      }
-      case "Transpose": {
-        if (x == null) {
-          return null;
-        }
-        long[] perm = intsAttr(node, "perm");
-        long[] out = new long[x.length];
-        for (int i = 0; i < x.length; i++) {
-          int p = perm != null && perm.length == x.length ? (int) perm[i] : x.length - 1 - i;
-          if (p < 0 || p >= x.length) {
+      case "MatMul":
+        return matMul(x, shape(node, 1, shapes));
+      case "Gemm":
+        {
+          long[] b = shape(node, 1, shapes);
+          if (x == null || b == null || x.length != 2 || b.length != 2) {
             return null;
           }
-          out[i] = x[p];
+          return new long[] {
+            intAttr(node, "transA", 0) == 0 ? x[0] : x[1],
+            intAttr(node, "transB", 0) == 0 ? b[1] : b[0]
+          };
         }
-        return out;
-      }
-      case "Gather": {
-        long[] idx = shape(node, 1, shapes);
-        if (x == null || idx == null || x.length == 0) {
-          return null;
-        }
-        int axis = axis(intAttr(node, "axis", 0), x.length);
-        if (axis < 0) {
-          return null;
-        }
-        long[] out = new long[x.length - 1 + idx.length];
-        int k = 0;
-        for (int i = 0; i < axis; i++) {
-          out[k++] = x[i];
-        }
-        for (long d : idx) {
-          out[k++] = d;
-        }
-        for (int i = axis + 1; i < x.length; i++) {
-          out[k++] = x[i];
-        }
-        return out;
-      }
-      case "Unsqueeze": {
-        long[] axes = axesOf(node, ints);
-        if (x == null || axes == null) {
-          return null;
-        }
-        int rank = x.length + axes.length;
-        boolean[] inserted = new boolean[rank];
-        for (long a : axes) {
-          int ax = axis((int) a, rank);
-          if (ax < 0 || inserted[ax]) {
+      case "Transpose":
+        {
+          if (x == null) {
             return null;
           }
-          inserted[ax] = true;
-        }
-        long[] out = new long[rank];
-        for (int i = 0, k = 0; i < rank; i++) {
-          out[i] = inserted[i] ? 1 : x[k++];
-        }
-        return out;
-      }
-      case "Squeeze": {
-        long[] axes = axesOf(node, ints);
-        if (x == null) {
-          return null;
-        }
-        boolean[] drop = new boolean[x.length];
-        if (axes == null || axes.length == 0) {
-          if (node.getInputCount() > 1 && !node.getInput(1).isEmpty() && axes == null) {
-            return null; // axes from a runtime tensor
-          }
+          long[] perm = intsAttr(node, "perm");
+          long[] out = new long[x.length];
           for (int i = 0; i < x.length; i++) {
-            if (x[i] == -1) {
+            int p = perm != null && perm.length == x.length ? (int) perm[i] : x.length - 1 - i;
+            if (p < 0 || p >= x.length) {
               return null;
             }
-            drop[i] = x[i] == 1;
+            out[i] = x[p];
           }
-        } else {
-          for (long a : axes) {
-            int ax = axis((int) a, x.length);
-            if (ax < 0) {
-              return null;
-            }
-            drop[ax] = true;
-          }
+          return out;
         }
-        return keep(x, drop);
-      }
-      case "Reshape": return reshape(node, x, shapes, ints);
-      case "Flatten": {
-        if (x == null) {
-          return null;
-        }
-        int axis = axis(intAttr(node, "axis", 1), x.length + 1);
-        return new long[] {product(x, 0, axis), product(x, axis, x.length)};
-      }
-      case "Concat": {
-        long[] out = x == null ? null : x.clone();
-        if (out == null) {
-          return null;
-        }
-        int axis = axis(intAttr(node, "axis", 0), out.length);
-        if (axis < 0) {
-          return null;
-        }
-        for (int i = 1; i < node.getInputCount(); i++) {
-          long[] s = shape(node, i, shapes);
-          if (s == null || s.length != out.length) {
+      case "Gather":
+        {
+          long[] idx = shape(node, 1, shapes);
+          if (x == null || idx == null || x.length == 0) {
             return null;
           }
-          out[axis] = out[axis] < 0 || s[axis] < 0 ? -1 : out[axis] + s[axis];
+          int axis = axis(intAttr(node, "axis", 0), x.length);
+          if (axis < 0) {
+            return null;
+          }
+          long[] out = new long[x.length - 1 + idx.length];
+          int k = 0;
+          for (int i = 0; i < axis; i++) {
+            out[k++] = x[i];
+          }
+          for (long d : idx) {
+            out[k++] = d;
+          }
+          for (int i = axis + 1; i < x.length; i++) {
+            out[k++] = x[i];
+          }
+          return out;
         }
-        return out;
-      }
-      case "Shape": return x == null ? null : new long[] {x.length};
-      case "Size": return new long[0];
-      case "Slice": case "Split": case "Pad": case "Tile": case "Resize": case "TopK": {
-        if (x == null) {
-          return null;
+      case "Unsqueeze":
+        {
+          long[] axes = axesOf(node, ints);
+          if (x == null || axes == null) {
+            return null;
+          }
+          int rank = x.length + axes.length;
+          boolean[] inserted = new boolean[rank];
+          for (long a : axes) {
+            int ax = axis((int) a, rank);
+            if (ax < 0 || inserted[ax]) {
+              return null;
+            }
+            inserted[ax] = true;
+          }
+          long[] out = new long[rank];
+          for (int i = 0, k = 0; i < rank; i++) {
+            out[i] = inserted[i] ? 1 : x[k++];
+          }
+          return out;
         }
-        long[] out = new long[x.length];
-        Arrays.fill(out, -1);
-        return out;
-      }
-      case "Expand": {
-        long[] target = ints.get(input(node, 1));
-        if (target != null && x != null) {
-          return broadcast(x, target);
+      case "Squeeze":
+        {
+          long[] axes = axesOf(node, ints);
+          if (x == null) {
+            return null;
+          }
+          boolean[] drop = new boolean[x.length];
+          if (axes == null || axes.length == 0) {
+            if (node.getInputCount() > 1 && !node.getInput(1).isEmpty() && axes == null) {
+              return null; // axes from a runtime tensor
+            }
+            for (int i = 0; i < x.length; i++) {
+              if (x[i] == -1) {
+                return null;
+              }
+              drop[i] = x[i] == 1;
+            }
+          } else {
+            for (long a : axes) {
+              int ax = axis((int) a, x.length);
+              if (ax < 0) {
+                return null;
+              }
+              drop[ax] = true;
+            }
+          }
+          return keep(x, drop);
         }
-        long[] ts = shape(node, 1, shapes);
-        if (ts != null && ts.length == 1 && ts[0] >= 0 && x != null) {
-          long[] out = new long[(int) Math.max(ts[0], x.length)];
+      case "Reshape":
+        return reshape(node, x, shapes, ints);
+      case "Flatten":
+        {
+          if (x == null) {
+            return null;
+          }
+          int axis = axis(intAttr(node, "axis", 1), x.length + 1);
+          return new long[] {product(x, 0, axis), product(x, axis, x.length)};
+        }
+      case "Concat":
+        {
+          long[] out = x == null ? null : x.clone();
+          if (out == null) {
+            return null;
+          }
+          int axis = axis(intAttr(node, "axis", 0), out.length);
+          if (axis < 0) {
+            return null;
+          }
+          for (int i = 1; i < node.getInputCount(); i++) {
+            long[] s = shape(node, i, shapes);
+            if (s == null || s.length != out.length) {
+              return null;
+            }
+            out[axis] = out[axis] < 0 || s[axis] < 0 ? -1 : out[axis] + s[axis];
+          }
+          return out;
+        }
+      case "Shape":
+        return x == null ? null : new long[] {x.length};
+      case "Size":
+        return new long[0];
+      case "Slice":
+      case "Split":
+      case "Pad":
+      case "Tile":
+      case "Resize":
+      case "TopK":
+        {
+          if (x == null) {
+            return null;
+          }
+          long[] out = new long[x.length];
           Arrays.fill(out, -1);
           return out;
         }
-        return null;
-      }
-      case "Conv": case "MaxPool": case "AveragePool": case "ConvTranspose": {
-        if (x == null) {
+      case "Expand":
+        {
+          long[] target = ints.get(input(node, 1));
+          if (target != null && x != null) {
+            return broadcast(x, target);
+          }
+          long[] ts = shape(node, 1, shapes);
+          if (ts != null && ts.length == 1 && ts[0] >= 0 && x != null) {
+            long[] out = new long[(int) Math.max(ts[0], x.length)];
+            Arrays.fill(out, -1);
+            return out;
+          }
           return null;
         }
-        long[] out = new long[x.length];
-        Arrays.fill(out, -1);
-        out[0] = x[0];
-        if (op.startsWith("Conv")) {
-          long[] w = shape(node, 1, shapes);
-          out[1] = w == null || w.length < 2 ? -1 : op.equals("Conv") ? w[0] : -1;
-        } else {
-          out[1] = x[1];
+      case "Conv":
+      case "MaxPool":
+      case "AveragePool":
+      case "ConvTranspose":
+        {
+          if (x == null) {
+            return null;
+          }
+          long[] out = new long[x.length];
+          Arrays.fill(out, -1);
+          out[0] = x[0];
+          if (op.startsWith("Conv")) {
+            long[] w = shape(node, 1, shapes);
+            out[1] = w == null || w.length < 2 ? -1 : op.equals("Conv") ? w[0] : -1;
+          } else {
+            out[1] = x[1];
+          }
+          return out;
         }
-        return out;
-      }
-      case "GlobalAveragePool": case "GlobalMaxPool": {
-        if (x == null) {
-          return null;
+      case "GlobalAveragePool":
+      case "GlobalMaxPool":
+        {
+          if (x == null) {
+            return null;
+          }
+          long[] out = x.clone();
+          for (int i = 2; i < out.length; i++) {
+            out[i] = 1;
+          }
+          return out;
         }
-        long[] out = x.clone();
-        for (int i = 2; i < out.length; i++) {
-          out[i] = 1;
-        }
-        return out;
-      }
       default:
         return null;
     }
@@ -277,7 +383,8 @@ final class ShapeInference {
     return out;
   }
 
-  private static long[] reshape(Onnx.NodeProto node, long[] x, Map<String, long[]> shapes, Map<String, long[]> ints) {
+  private static long[] reshape(
+      Onnx.NodeProto node, long[] x, Map<String, long[]> shapes, Map<String, long[]> ints) {
     long[] target = ints.get(input(node, 1));
     if (target == null) {
       long[] ts = shape(node, 1, shapes);

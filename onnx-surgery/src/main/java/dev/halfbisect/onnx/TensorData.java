@@ -16,18 +16,18 @@ import javax.annotation.Nullable;
 /**
  * Converts ONNX {@code TensorProto}s (initializers, Constant values) to core {@link Tensor}s and
  * back. Reads every storage ONNX allows: {@code raw_data}, the typed fields ({@code float_data},
- * {@code int32_data} which also carries float16/bfloat16 bits, bool and 8/16-bit integers,
- * {@code int64_data}, {@code double_data}, {@code uint64_data}) and external data (memory-mapped,
- * see {@link OnnxModel}). The byte count is always checked against the declared shape before
- * anything is allocated, so a tensor that claims 10^12 elements with a short payload is an error,
- * not an out-of-memory.
+ * {@code int32_data} which also carries float16/bfloat16 bits, bool and 8/16-bit integers, {@code
+ * int64_data}, {@code double_data}, {@code uint64_data}) and external data (memory-mapped, see
+ * {@link OnnxModel}). The byte count is always checked against the declared shape before anything
+ * is allocated, so a tensor that claims 10^12 elements with a short payload is an error, not an
+ * out-of-memory.
  */
 public final class TensorData {
   private TensorData() {}
 
   /**
-   * The tensor's values as a core {@link Tensor}. External data is mapped read-only and shared,
-   * not copied.
+   * The tensor's values as a core {@link Tensor}. External data is mapped read-only and shared, not
+   * copied.
    *
    * @param baseDir folder external data is resolved against; may be null when there is none
    * @throws MalformedModelException when the type is not one core handles or the data does not
@@ -38,8 +38,12 @@ public final class TensorData {
     Preconditions.checkNotNull(t, "tensor");
     DType dtype = DType.fromOnnxCode(t.getDataType());
     if (dtype == null) {
-      throw new MalformedModelException("tensor '" + t.getName() + "' has element type "
-          + ElementTypes.name(t.getDataType()) + ", which halfbisect cannot convert to a Tensor");
+      throw new MalformedModelException(
+          "tensor '"
+              + t.getName()
+              + "' has element type "
+              + ElementTypes.name(t.getDataType())
+              + ", which halfbisect cannot convert to a Tensor");
     }
     long[] shape = dims(t);
     ByteBuffer bytes = rawBytes(t, baseDir);
@@ -50,9 +54,8 @@ public final class TensorData {
   public static Onnx.TensorProto fromTensor(String name, Tensor t) {
     Preconditions.checkNotNull(name, "name");
     Preconditions.checkNotNull(t, "tensor");
-    Onnx.TensorProto.Builder b = Onnx.TensorProto.newBuilder()
-        .setName(name)
-        .setDataType(t.dtype().onnxCode());
+    Onnx.TensorProto.Builder b =
+        Onnx.TensorProto.newBuilder().setName(name).setDataType(t.dtype().onnxCode());
     for (long d : t.shape()) {
       b.addDims(d);
     }
@@ -65,8 +68,13 @@ public final class TensorData {
     for (int i = 0; i < shape.length; i++) {
       shape[i] = t.getDims(i);
       if (shape[i] < 0) {
-        throw new MalformedModelException("tensor '" + t.getName() + "' has negative dimension " + shape[i]
-            + " in dims " + t.getDimsList());
+        throw new MalformedModelException(
+            "tensor '"
+                + t.getName()
+                + "' has negative dimension "
+                + shape[i]
+                + " in dims "
+                + t.getDimsList());
       }
     }
     return shape;
@@ -79,8 +87,12 @@ public final class TensorData {
       try {
         n = Math.multiplyExact(n, d);
       } catch (ArithmeticException e) {
-        throw new MalformedModelException("tensor '" + t.getName() + "' dims " + t.getDimsList()
-            + " overflow a 64-bit element count");
+        throw new MalformedModelException(
+            "tensor '"
+                + t.getName()
+                + "' dims "
+                + t.getDimsList()
+                + " overflow a 64-bit element count");
       }
     }
     return n;
@@ -103,7 +115,8 @@ public final class TensorData {
     try {
       return Math.multiplyExact(n, size);
     } catch (ArithmeticException e) {
-      throw new MalformedModelException("tensor '" + t.getName() + "' of " + n + " elements is too large");
+      throw new MalformedModelException(
+          "tensor '" + t.getName() + "' of " + n + " elements is too large");
     }
   }
 
@@ -115,12 +128,21 @@ public final class TensorData {
     String name = t.getName();
     long expected = payloadBytes(t);
     if (expected < 0) {
-      throw new MalformedModelException("tensor '" + name + "' has element type "
-          + ElementTypes.name(t.getDataType()) + ", which has no fixed-size binary form");
+      throw new MalformedModelException(
+          "tensor '"
+              + name
+              + "' has element type "
+              + ElementTypes.name(t.getDataType())
+              + ", which has no fixed-size binary form");
     }
     if (ExternalDataRef.isExternal(t)) {
       ExternalDataRef ref = ExternalDataRef.resolve(t, baseDir);
-      checkSize(name, "external data '" + ref.location() + "'", expected, ref.length(), ref.length() > expected);
+      checkSize(
+          name,
+          "external data '" + ref.location() + "'",
+          expected,
+          ref.length(),
+          ref.length() > expected);
       checkFitsBuffer(name, expected);
       return ref.map(0, expected).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
@@ -133,17 +155,30 @@ public final class TensorData {
     return typedFieldBytes(t, expected);
   }
 
-  private static void checkSize(String name, String where, long expected, long actual, boolean longerIsOk) {
+  private static void checkSize(
+      String name, String where, long expected, long actual, boolean longerIsOk) {
     if (actual != expected && !(longerIsOk && actual > expected)) {
-      throw new MalformedModelException("tensor '" + name + "' declares " + expected + " bytes of data but its "
-          + where + " holds " + actual + " bytes");
+      throw new MalformedModelException(
+          "tensor '"
+              + name
+              + "' declares "
+              + expected
+              + " bytes of data but its "
+              + where
+              + " holds "
+              + actual
+              + " bytes");
     }
   }
 
   private static void checkFitsBuffer(String name, long bytes) {
     if (bytes > Integer.MAX_VALUE - 8) {
-      throw new MalformedModelException("tensor '" + name + "' holds " + bytes
-          + " bytes, more than one in-memory buffer can take (2 GB); read it in pieces");
+      throw new MalformedModelException(
+          "tensor '"
+              + name
+              + "' holds "
+              + bytes
+              + " bytes, more than one in-memory buffer can take (2 GB); read it in pieces");
     }
   }
 
@@ -208,21 +243,32 @@ public final class TensorData {
           out.putInt(t.getInt32Data(i));
         }
         break;
-      case 4: case 5: case 10: case 16: // UINT16, INT16, FLOAT16 bits, BFLOAT16 bits
+      case 4:
+      case 5:
+      case 10:
+      case 16: // UINT16, INT16, FLOAT16 bits, BFLOAT16 bits
         checkCount(name, "int32_data", n, t.getInt32DataCount());
         out = allocate(expected);
         for (int i = 0; i < n; i++) {
           out.putShort((short) t.getInt32Data(i));
         }
         break;
-      case 2: case 3: case 9: case 17: case 18: case 19: case 20: // 8-bit types and bool
+      case 2:
+      case 3:
+      case 9:
+      case 17:
+      case 18:
+      case 19:
+      case 20: // 8-bit types and bool
         checkCount(name, "int32_data", n, t.getInt32DataCount());
         out = allocate(expected);
         for (int i = 0; i < n; i++) {
           out.put((byte) t.getInt32Data(i));
         }
         break;
-      case 21: case 22: case 23: // 4-bit types: two per int32_data entry's low byte
+      case 21:
+      case 22:
+      case 23: // 4-bit types: two per int32_data entry's low byte
         checkCount(name, "int32_data", expected, t.getInt32DataCount());
         out = allocate(expected);
         for (int i = 0; i < expected; i++) {
@@ -230,8 +276,12 @@ public final class TensorData {
         }
         break;
       default:
-        throw new MalformedModelException("tensor '" + name + "' has element type " + ElementTypes.name(type)
-            + ", which has no fixed-size binary form");
+        throw new MalformedModelException(
+            "tensor '"
+                + name
+                + "' has element type "
+                + ElementTypes.name(type)
+                + ", which has no fixed-size binary form");
     }
     out.flip();
     return out.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
@@ -239,8 +289,15 @@ public final class TensorData {
 
   private static void checkCount(String name, String field, long expected, int actual) {
     if (expected != actual) {
-      throw new MalformedModelException("tensor '" + name + "' declares " + expected + " values but its "
-          + field + " holds " + actual);
+      throw new MalformedModelException(
+          "tensor '"
+              + name
+              + "' declares "
+              + expected
+              + " values but its "
+              + field
+              + " holds "
+              + actual);
     }
   }
 
@@ -256,11 +313,17 @@ public final class TensorData {
   static void scanFloats(Onnx.TensorProto t, @Nullable Path baseDir, DoubleConsumer sink) {
     int type = t.getDataType();
     int size = ElementTypes.byteSize(type);
-    Preconditions.checkArgument(ElementTypes.isFloat(type), "tensor '%s' is not a float tensor", t.getName());
+    Preconditions.checkArgument(
+        ElementTypes.isFloat(type), "tensor '%s' is not a float tensor", t.getName());
     long expected = payloadBytes(t);
     if (ExternalDataRef.isExternal(t)) {
       ExternalDataRef ref = ExternalDataRef.resolve(t, baseDir);
-      checkSize(t.getName(), "external data '" + ref.location() + "'", expected, ref.length(), ref.length() > expected);
+      checkSize(
+          t.getName(),
+          "external data '" + ref.location() + "'",
+          expected,
+          ref.length(),
+          ref.length() > expected);
       long chunk = ExternalDataRef.MAX_MAP_BYTES / size * size;
       for (long from = 0; from < expected; from += chunk) {
         scanBuffer(type, ref.map(from, Math.min(chunk, expected - from)), sink);
@@ -324,6 +387,11 @@ public final class TensorData {
   }
 
   static String describe(Onnx.TensorProto t) {
-    return "'" + t.getName() + "' " + ElementTypes.name(t.getDataType()) + " " + Arrays.toString(dims(t));
+    return "'"
+        + t.getName()
+        + "' "
+        + ElementTypes.name(t.getDataType())
+        + " "
+        + Arrays.toString(dims(t));
   }
 }

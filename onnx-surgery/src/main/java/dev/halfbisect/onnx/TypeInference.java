@@ -14,22 +14,44 @@ import java.util.Set;
  * of ordinary ops (elementwise, reductions, MatMul, Conv, normalizations, data movement) say.
  */
 final class TypeInference {
-  private static final Set<String> BOOL_OUT = Set.of("Equal", "Less", "Greater", "LessOrEqual",
-      "GreaterOrEqual", "Not", "And", "Or", "Xor", "IsNaN", "IsInf", "RegexFullMatch");
-  private static final Set<String> INT64_OUT = Set.of("Shape", "Size", "ArgMax", "ArgMin", "NonZero",
-      "NonMaxSuppression");
+  private static final Set<String> BOOL_OUT =
+      Set.of(
+          "Equal",
+          "Less",
+          "Greater",
+          "LessOrEqual",
+          "GreaterOrEqual",
+          "Not",
+          "And",
+          "Or",
+          "Xor",
+          "IsNaN",
+          "IsInf",
+          "RegexFullMatch");
+  private static final Set<String> INT64_OUT =
+      Set.of("Shape", "Size", "ArgMax", "ArgMin", "NonZero", "NonMaxSuppression");
+
   private TypeInference() {}
 
   /** Types a Constant node declares through its value attribute; 0 when it has none. */
   static int constantType(Onnx.NodeProto node) {
     for (Onnx.AttributeProto a : node.getAttributeList()) {
       switch (a.getName()) {
-        case "value": return a.getT().getDataType();
-        case "sparse_value": return a.getSparseTensor().getValues().getDataType();
-        case "value_float": case "value_floats": return ElementTypes.FLOAT;
-        case "value_int": case "value_ints": return ElementTypes.INT64;
-        case "value_string": case "value_strings": return ElementTypes.STRING;
-        default: break;
+        case "value":
+          return a.getT().getDataType();
+        case "sparse_value":
+          return a.getSparseTensor().getValues().getDataType();
+        case "value_float":
+        case "value_floats":
+          return ElementTypes.FLOAT;
+        case "value_int":
+        case "value_ints":
+          return ElementTypes.INT64;
+        case "value_string":
+        case "value_strings":
+          return ElementTypes.STRING;
+        default:
+          break;
       }
     }
     return ElementTypes.UNDEFINED;
@@ -39,16 +61,25 @@ final class TypeInference {
   static long[] constantShape(Onnx.NodeProto node) {
     for (Onnx.AttributeProto a : node.getAttributeList()) {
       switch (a.getName()) {
-        case "value": return TensorData.dims(a.getT());
-        case "sparse_value": {
-          List<Long> d = a.getSparseTensor().getDimsList();
-          return d.stream().mapToLong(Long::longValue).toArray();
-        }
-        case "value_float": case "value_int": case "value_string": return new long[0];
-        case "value_floats": return new long[] {a.getFloatsCount()};
-        case "value_ints": return new long[] {a.getIntsCount()};
-        case "value_strings": return new long[] {a.getStringsCount()};
-        default: break;
+        case "value":
+          return TensorData.dims(a.getT());
+        case "sparse_value":
+          {
+            List<Long> d = a.getSparseTensor().getDimsList();
+            return d.stream().mapToLong(Long::longValue).toArray();
+          }
+        case "value_float":
+        case "value_int":
+        case "value_string":
+          return new long[0];
+        case "value_floats":
+          return new long[] {a.getFloatsCount()};
+        case "value_ints":
+          return new long[] {a.getIntsCount()};
+        case "value_strings":
+          return new long[] {a.getStringsCount()};
+        default:
+          break;
       }
     }
     return null;
@@ -70,44 +101,74 @@ final class TypeInference {
         return ElementTypes.INT64;
       }
       switch (op) {
-        case "Constant": return constantType(node);
-        case "Cast": return intAttr(node, "to", ElementTypes.UNDEFINED);
-        case "CastLike": return input(node, 1, types);
-        case "TopK": return j == 1 ? ElementTypes.INT64 : input(node, 0, types);
-        case "Unique": return j == 0 ? input(node, 0, types) : ElementTypes.INT64;
-        case "MaxPool": return j == 1 ? ElementTypes.INT64 : input(node, 0, types);
-        case "Dropout": return j == 1 ? ElementTypes.BOOL : input(node, 0, types);
-        case "Where": return input(node, 1, types);
-        case "OneHot": return input(node, 2, types);
-        case "ConstantOfShape": {
-          Onnx.AttributeProto v = attr(node, "value");
-          return v != null ? v.getT().getDataType() : ElementTypes.FLOAT;
-        }
-        case "EyeLike": case "RandomNormalLike": case "RandomUniformLike": case "Bernoulli":
+        case "Constant":
+          return constantType(node);
+        case "Cast":
+          return intAttr(node, "to", ElementTypes.UNDEFINED);
+        case "CastLike":
+          return input(node, 1, types);
+        case "TopK":
+          return j == 1 ? ElementTypes.INT64 : input(node, 0, types);
+        case "Unique":
+          return j == 0 ? input(node, 0, types) : ElementTypes.INT64;
+        case "MaxPool":
+          return j == 1 ? ElementTypes.INT64 : input(node, 0, types);
+        case "Dropout":
+          return j == 1 ? ElementTypes.BOOL : input(node, 0, types);
+        case "Where":
+          return input(node, 1, types);
+        case "OneHot":
+          return input(node, 2, types);
+        case "ConstantOfShape":
+          {
+            Onnx.AttributeProto v = attr(node, "value");
+            return v != null ? v.getT().getDataType() : ElementTypes.FLOAT;
+          }
+        case "EyeLike":
+        case "RandomNormalLike":
+        case "RandomUniformLike":
+        case "Bernoulli":
           return intAttr(node, "dtype", input(node, 0, types));
-        case "RandomNormal": case "RandomUniform":
+        case "RandomNormal":
+        case "RandomUniform":
           return intAttr(node, "dtype", ElementTypes.FLOAT);
-        case "Multinomial": return intAttr(node, "dtype", ElementTypes.INT32);
-        case "QuantizeLinear": {
-          int zp = input(node, 2, types);
-          int declared = intAttr(node, "output_dtype", 0); // opset 21
-          return zp != 0 ? zp : declared != 0 ? declared : ElementTypes.UINT8;
-        }
-        case "DequantizeLinear": {
-          int scale = input(node, 1, types);
-          return scale != 0 ? scale : ElementTypes.FLOAT;
-        }
-        case "DynamicQuantizeLinear": return j == 1 ? ElementTypes.FLOAT : ElementTypes.UINT8;
-        case "MatMulInteger": case "ConvInteger": return ElementTypes.INT32;
-        case "QLinearMatMul": case "QLinearConv": return input(node, 7, types);
-        case "LayerNormalization": return j == 0 ? input(node, 0, types) : intAttr(node, "stash_type", 1);
-        case "StringNormalizer": return ElementTypes.STRING;
-        case "TfIdfVectorizer": return ElementTypes.FLOAT;
-        case "ImageDecoder": return ElementTypes.UINT8;
-        case "If": return subgraphOutputType(node, "then_branch", j);
-        case "Loop": return subgraphOutputType(node, "body", j + 1);
-        case "Scan": return subgraphOutputType(node, "body", j);
-        default: break;
+        case "Multinomial":
+          return intAttr(node, "dtype", ElementTypes.INT32);
+        case "QuantizeLinear":
+          {
+            int zp = input(node, 2, types);
+            int declared = intAttr(node, "output_dtype", 0); // opset 21
+            return zp != 0 ? zp : declared != 0 ? declared : ElementTypes.UINT8;
+          }
+        case "DequantizeLinear":
+          {
+            int scale = input(node, 1, types);
+            return scale != 0 ? scale : ElementTypes.FLOAT;
+          }
+        case "DynamicQuantizeLinear":
+          return j == 1 ? ElementTypes.FLOAT : ElementTypes.UINT8;
+        case "MatMulInteger":
+        case "ConvInteger":
+          return ElementTypes.INT32;
+        case "QLinearMatMul":
+        case "QLinearConv":
+          return input(node, 7, types);
+        case "LayerNormalization":
+          return j == 0 ? input(node, 0, types) : intAttr(node, "stash_type", 1);
+        case "StringNormalizer":
+          return ElementTypes.STRING;
+        case "TfIdfVectorizer":
+          return ElementTypes.FLOAT;
+        case "ImageDecoder":
+          return ElementTypes.UINT8;
+        case "If":
+          return subgraphOutputType(node, "then_branch", j);
+        case "Loop":
+          return subgraphOutputType(node, "body", j + 1);
+        case "Scan":
+          return subgraphOutputType(node, "body", j);
+        default:
+          break;
       }
     }
     // Type-preserving ops (the vast majority) and unknown/custom ops: first typed input.

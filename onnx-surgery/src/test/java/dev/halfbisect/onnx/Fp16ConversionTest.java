@@ -33,7 +33,8 @@ class Fp16ConversionTest {
     float[] got = OrtTestRunner.run(c, in).get("y");
     assertThat(normalizedError(ref, got)).isGreaterThan(1e-5).isLessThan(1e-2);
     // weights are FP16, graph I/O stays FP32 behind/before Casts
-    assertThat(c.getGraph().getInitializerList()).allMatch(t -> t.getDataType() == FLOAT16 || t.getDataType() == 7);
+    assertThat(c.getGraph().getInitializerList())
+        .allMatch(t -> t.getDataType() == FLOAT16 || t.getDataType() == 7);
     assertThat(c.getGraph().getInput(0).getType().getTensorType().getElemType()).isEqualTo(FLOAT);
     assertThat(c.getGraph().getOutput(0).getType().getTensorType().getElemType()).isEqualTo(FLOAT);
     Map<String, Integer> types = Fp16TestModels.types(c);
@@ -42,7 +43,10 @@ class Fp16ConversionTest {
         assertThat(types.get(n.getOutput(0))).as(n.getName()).isEqualTo(FLOAT16);
       }
     }
-    assertThat(c.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("Cast")).map(Onnx.NodeProto::getName))
+    assertThat(
+            c.getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("Cast"))
+                .map(Onnx.NodeProto::getName))
         .containsExactlyInAnyOrder("x__to_fp16", "y__to_fp32");
   }
 
@@ -66,8 +70,11 @@ class Fp16ConversionTest {
     assertThat(Fp16TestModels.allFinite(got)).isTrue();
     assertThat(normalizedError(ref, got)).isLessThan(1e-2);
     // one Cast into the pinned region per tensor: the LayerNorm input is read by ReduceMean and Sub
-    long toFp32 = c.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("Cast"))
-        .filter(n -> n.getAttribute(0).getI() == FLOAT).count();
+    long toFp32 =
+        c.getGraph().getNodeList().stream()
+            .filter(n -> n.getOpType().equals("Cast"))
+            .filter(n -> n.getAttribute(0).getI() == FLOAT)
+            .count();
     assertThat(toFp32).isEqualTo(2); // LayerNorm input, graph output y
   }
 
@@ -93,15 +100,22 @@ class Fp16ConversionTest {
         assertThat(after).as(name).isEqualTo(before);
       }
     }
-    assertThat(Fp16TestModels.node(c, "/Shape").getInput(0)).isEqualTo("x"); // no Cast just to read a shape
+    assertThat(Fp16TestModels.node(c, "/Shape").getInput(0))
+        .isEqualTo("x"); // no Cast just to read a shape
     assertThat(Fp16TestModels.node(c, "/Cast").getAttribute(0).getI()).isEqualTo(FLOAT16);
-    Map<String, Tensor> in = Map.of("ids", Tensor.ofLongs(new long[] {1, 3}, 0, 1, 2),
-        "x", Tensor.ofFloats(new long[] {1, 3, 4}, new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
+    Map<String, Tensor> in =
+        Map.of(
+            "ids",
+            Tensor.ofLongs(new long[] {1, 3}, 0, 1, 2),
+            "x",
+            Tensor.ofFloats(
+                new long[] {1, 3, 4}, new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
     Map<String, float[]> ref = OrtTestRunner.run(m, in);
     Map<String, float[]> got = OrtTestRunner.run(c, in);
     assertThat(got.get(mask)).containsExactly(ref.get(mask));
     // ORT's CPU provider computes most FP16 ops in FP32 (see Fp16Conversion): within FP16 tolerance
-    assertThat(got.get(y)).containsExactly(ref.get(y), org.assertj.core.api.Assertions.within(1e-2f));
+    assertThat(got.get(y))
+        .containsExactly(ref.get(y), org.assertj.core.api.Assertions.within(1e-2f));
   }
 
   @Test
@@ -109,13 +123,21 @@ class Fp16ConversionTest {
     GraphBuilder g = GraphBuilder.create("io", 13);
     String x = g.input("x", DType.FLOAT32, 2);
     g.output(g.mul(x, g.initializer("w", Tensor.ofFloats(new long[] {2}, 3f, 0.5f))));
-    Onnx.ModelProto c = Fp16Conversion.applyToProto(g.buildProto(),
-        PrecisionPlan.allFp16().withIoPolicy(PrecisionPlan.IoPolicy.FP16)).proto();
+    Onnx.ModelProto c =
+        Fp16Conversion.applyToProto(
+                g.buildProto(), PrecisionPlan.allFp16().withIoPolicy(PrecisionPlan.IoPolicy.FP16))
+            .proto();
     assertThat(c.getGraph().getInput(0).getType().getTensorType().getElemType()).isEqualTo(FLOAT16);
-    assertThat(c.getGraph().getOutput(0).getType().getTensorType().getElemType()).isEqualTo(FLOAT16);
+    assertThat(c.getGraph().getOutput(0).getType().getTensorType().getElemType())
+        .isEqualTo(FLOAT16);
     assertThat(c.getGraph().getNodeList()).noneMatch(n -> n.getOpType().equals("Cast"));
-    float[] got = OrtTestRunner.run(c, Map.of("x", Tensor.fromFloats(DType.FLOAT16, new long[] {2}, new float[] {2f, 4f})))
-        .values().iterator().next();
+    float[] got =
+        OrtTestRunner.run(
+                c,
+                Map.of("x", Tensor.fromFloats(DType.FLOAT16, new long[] {2}, new float[] {2f, 4f})))
+            .values()
+            .iterator()
+            .next();
     assertThat(got).containsExactly(6f, 2f);
   }
 
@@ -127,16 +149,26 @@ class Fp16ConversionTest {
     String a = g.add(x, w); // pinned
     String b = g.mul(x, w); // FP16
     g.output(a).output(b);
-    Onnx.ModelProto c = Fp16Conversion.applyToProto(g.buildProto(), PrecisionPlan.fp16Except(List.of("/Add"))).proto();
-    Map<String, Onnx.TensorProto> inits = c.getGraph().getInitializerList().stream()
-        .collect(Collectors.toMap(Onnx.TensorProto::getName, t -> t));
+    Onnx.ModelProto c =
+        Fp16Conversion.applyToProto(g.buildProto(), PrecisionPlan.fp16Except(List.of("/Add")))
+            .proto();
+    Map<String, Onnx.TensorProto> inits =
+        c.getGraph().getInitializerList().stream()
+            .collect(Collectors.toMap(Onnx.TensorProto::getName, t -> t));
     assertThat(inits.keySet()).containsExactlyInAnyOrder("w", "w__fp16");
     assertThat(inits.get("w").getDataType()).isEqualTo(FLOAT);
     assertThat(inits.get("w__fp16").getDataType()).isEqualTo(FLOAT16);
-    short first = inits.get("w__fp16").getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).getShort(0);
+    short first =
+        inits
+            .get("w__fp16")
+            .getRawData()
+            .asReadOnlyByteBuffer()
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .getShort(0);
     assertThat(Half.toFloat(first)).isEqualTo(-65504f);
     assertThat(Fp16TestModels.node(c, "/Add").getInputList()).containsExactly("x", "w");
-    Map<String, float[]> got = OrtTestRunner.run(c, Map.of("x", Tensor.ofFloats(new long[] {2}, 0f, 1.5f)));
+    Map<String, float[]> got =
+        OrtTestRunner.run(c, Map.of("x", Tensor.ofFloats(new long[] {2}, 0f, 1.5f)));
     assertThat(got.get(a)).containsExactly(-3.4028235e38f, 3.5f);
     assertThat(got.get(b)).containsExactly(-0f, 3f);
   }
@@ -146,8 +178,14 @@ class Fp16ConversionTest {
     GraphBuilder g = GraphBuilder.create("misc", 13);
     String x = g.input("x", DType.FLOAT32, 1, 1, 2, 2);
     String up = g.resize(g.relu(x), "nearest", 1f, 1f, 2f, 2f);
-    String range = g.node("Range", g.scalar(DType.FLOAT32, 0f), g.scalar(DType.FLOAT32, 4f), g.scalar(DType.FLOAT32, 1f));
-    String y = g.add(g.reshape(up, 1, 16), g.reshape(g.concat(0, range, range, range, range), 1, 16));
+    String range =
+        g.node(
+            "Range",
+            g.scalar(DType.FLOAT32, 0f),
+            g.scalar(DType.FLOAT32, 4f),
+            g.scalar(DType.FLOAT32, 1f));
+    String y =
+        g.add(g.reshape(up, 1, 16), g.reshape(g.concat(0, range, range, range, range), 1, 16));
     g.output(y);
     Onnx.ModelProto m = g.buildProto();
     Fp16Conversion.Result r = Fp16Conversion.applyToProto(m, PrecisionPlan.allFp16());
@@ -162,7 +200,8 @@ class Fp16ConversionTest {
     }
     float[] in = {1f, -2f, 3f, 4f};
     Map<String, Tensor> feed = Map.of("x", Tensor.ofFloats(new long[] {1, 1, 2, 2}, in));
-    assertThat(OrtTestRunner.run(c, feed).get("/Add_output_0")).containsExactly(OrtTestRunner.run(m, feed).get("/Add_output_0"));
+    assertThat(OrtTestRunner.run(c, feed).get("/Add_output_0"))
+        .containsExactly(OrtTestRunner.run(m, feed).get("/Add_output_0"));
   }
 
   @Test
@@ -172,12 +211,22 @@ class Fp16ConversionTest {
     String k = g.constant(Tensor.ofFloats(new long[0], 2f));
     String filled = g.constantOfShape(g.shape(x), 0.25f);
     g.output(g.add(g.mul(x, k), filled));
-    Onnx.ModelProto c = Fp16Conversion.applyToProto(g.buildProto(), PrecisionPlan.allFp16()).proto();
-    assertThat(Fp16TestModels.node(c, "/Constant").getAttribute(0).getT().getDataType()).isEqualTo(FLOAT16);
-    assertThat(Fp16TestModels.node(c, "/ConstantOfShape").getAttribute(0).getT().getDataType()).isEqualTo(FLOAT16);
-    float[] got = OrtTestRunner.run(c, Map.of("x", Tensor.ofFloats(new long[] {3}, 1f, 2f, 3f))).values().iterator().next();
+    Onnx.ModelProto c =
+        Fp16Conversion.applyToProto(g.buildProto(), PrecisionPlan.allFp16()).proto();
+    assertThat(Fp16TestModels.node(c, "/Constant").getAttribute(0).getT().getDataType())
+        .isEqualTo(FLOAT16);
+    assertThat(Fp16TestModels.node(c, "/ConstantOfShape").getAttribute(0).getT().getDataType())
+        .isEqualTo(FLOAT16);
+    float[] got =
+        OrtTestRunner.run(c, Map.of("x", Tensor.ofFloats(new long[] {3}, 1f, 2f, 3f)))
+            .values()
+            .iterator()
+            .next();
     assertThat(got).containsExactly(2.25f, 4.25f, 6.25f);
-    Set<String> opTypes = c.getGraph().getNodeList().stream().map(Onnx.NodeProto::getOpType).collect(Collectors.toSet());
+    Set<String> opTypes =
+        c.getGraph().getNodeList().stream()
+            .map(Onnx.NodeProto::getOpType)
+            .collect(Collectors.toSet());
     assertThat(opTypes).contains("Cast");
   }
 
@@ -185,15 +234,24 @@ class Fp16ConversionTest {
   void valueInfoOfConvertedTensorsIsRetyped() {
     Onnx.ModelProto m = Fp16TestModels.block(1f);
     String hidden = Fp16TestModels.node(m, "/blocks/blocks.0/mlp/fc1/MatMul").getOutput(0);
-    Onnx.ValueInfoProto info = Onnx.ValueInfoProto.newBuilder().setName(hidden)
-        .setType(Onnx.TypeProto.newBuilder().setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(FLOAT)))
-        .build();
-    Onnx.ModelProto withInfo = m.toBuilder().setGraph(m.getGraph().toBuilder().addValueInfo(info)).build();
+    Onnx.ValueInfoProto info =
+        Onnx.ValueInfoProto.newBuilder()
+            .setName(hidden)
+            .setType(
+                Onnx.TypeProto.newBuilder()
+                    .setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(FLOAT)))
+            .build();
+    Onnx.ModelProto withInfo =
+        m.toBuilder().setGraph(m.getGraph().toBuilder().addValueInfo(info)).build();
     Onnx.ModelProto c = Fp16Conversion.applyToProto(withInfo, PrecisionPlan.allFp16()).proto();
-    assertThat(c.getGraph().getValueInfo(0).getType().getTensorType().getElemType()).isEqualTo(FLOAT16);
-    Onnx.ModelProto pinned = Fp16Conversion.applyToProto(withInfo,
-        PrecisionPlan.fp16Except(List.of("/blocks/blocks.0/mlp/fc1/MatMul"))).proto();
-    assertThat(pinned.getGraph().getValueInfo(0).getType().getTensorType().getElemType()).isEqualTo(FLOAT);
+    assertThat(c.getGraph().getValueInfo(0).getType().getTensorType().getElemType())
+        .isEqualTo(FLOAT16);
+    Onnx.ModelProto pinned =
+        Fp16Conversion.applyToProto(
+                withInfo, PrecisionPlan.fp16Except(List.of("/blocks/blocks.0/mlp/fc1/MatMul")))
+            .proto();
+    assertThat(pinned.getGraph().getValueInfo(0).getType().getTensorType().getElemType())
+        .isEqualTo(FLOAT);
     float[] ref = OrtTestRunner.run(m, Map.of("x", blockInput(1f))).get("y");
     float[] got = OrtTestRunner.run(pinned, Map.of("x", blockInput(1f))).get("y");
     assertThat(normalizedError(ref, got)).isLessThan(1e-2);
@@ -205,18 +263,26 @@ class Fp16ConversionTest {
     String x = g.input("x", DType.FLOAT32, 2, 4);
     String gamma = g.initializer("gamma", Tensor.ofFloats(new long[] {4}, 1f, 1f, 1f, 1f));
     String beta = g.initializer("beta", Tensor.ofFloats(new long[] {4}, 0f, 0f, 0f, 0f));
-    List<String> outs = g.op("LayerNormalization").in(x, gamma, beta).attr("axis", -1).outputs(3)
-        .outTypes(DType.FLOAT32, DType.FLOAT32, DType.FLOAT32).add();
+    List<String> outs =
+        g.op("LayerNormalization")
+            .in(x, gamma, beta)
+            .attr("axis", -1)
+            .outputs(3)
+            .outTypes(DType.FLOAT32, DType.FLOAT32, DType.FLOAT32)
+            .add();
     g.output(outs.get(0)).output(outs.get(1));
     Onnx.ModelProto m = g.buildProto();
     Onnx.ModelProto c = Fp16Conversion.applyToProto(m, PrecisionPlan.allFp16()).proto();
     Map<String, Integer> types = Fp16TestModels.types(c);
     assertThat(types.get(outs.get(0) + "__fp16")).isEqualTo(FLOAT16);
     assertThat(types.get(outs.get(1))).isEqualTo(FLOAT);
-    Map<String, Tensor> in = Map.of("x", Tensor.ofFloats(new long[] {2, 4}, 1f, 2f, 3f, 4f, -1f, 0f, 1f, 6f));
+    Map<String, Tensor> in =
+        Map.of("x", Tensor.ofFloats(new long[] {2, 4}, 1f, 2f, 3f, 4f, -1f, 0f, 1f, 6f));
     Map<String, float[]> ref = OrtTestRunner.run(m, in);
     Map<String, float[]> got = OrtTestRunner.run(c, in);
-    assertThat(got.get(outs.get(1))).containsExactly(ref.get(outs.get(1)), org.assertj.core.api.Assertions.within(1e-2f));
-    assertThat(got.get(outs.get(0))).containsExactly(ref.get(outs.get(0)), org.assertj.core.api.Assertions.within(1e-2f));
+    assertThat(got.get(outs.get(1)))
+        .containsExactly(ref.get(outs.get(1)), org.assertj.core.api.Assertions.within(1e-2f));
+    assertThat(got.get(outs.get(0)))
+        .containsExactly(ref.get(outs.get(0)), org.assertj.core.api.Assertions.within(1e-2f));
   }
 }

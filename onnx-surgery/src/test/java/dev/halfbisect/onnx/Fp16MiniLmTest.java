@@ -34,8 +34,14 @@ class Fp16MiniLmTest {
       mask[i] = i < SEQ - 3 ? 1 : 0; // padding so the -3.4e38 mask matters
     }
     long[] shape = {1, SEQ};
-    inputs = Map.of("input_ids", Tensor.ofLongs(shape, ids), "attention_mask", Tensor.ofLongs(shape, mask),
-        "token_type_ids", Tensor.ofLongs(shape, new long[SEQ]));
+    inputs =
+        Map.of(
+            "input_ids",
+            Tensor.ofLongs(shape, ids),
+            "attention_mask",
+            Tensor.ofLongs(shape, mask),
+            "token_type_ids",
+            Tensor.ofLongs(shape, new long[SEQ]));
     reference = OrtTestRunner.run(model.proto(), inputs);
   }
 
@@ -47,8 +53,10 @@ class Fp16MiniLmTest {
     for (String out : reference.keySet()) {
       // without the range clamp the mask constant is -inf and 0 * -inf makes every output NaN
       assertThat(Fp16TestModels.allFinite(got.get(out))).as(out).isTrue();
-      assertThat(Fp16TestModels.normalizedError(reference.get(out), got.get(out))).as(out)
-          .isGreaterThan(1e-5).isLessThan(1e-2);
+      assertThat(Fp16TestModels.normalizedError(reference.get(out), got.get(out)))
+          .as(out)
+          .isGreaterThan(1e-5)
+          .isLessThan(1e-2);
     }
   }
 
@@ -57,12 +65,17 @@ class Fp16MiniLmTest {
     Fp16Conversion.Result r = Fp16Conversion.apply(model, PrecisionPlan.allFp16());
     assertThat(r.keptFp32NoFp16Form()).isEmpty();
     assertThat(r.model().name()).isEqualTo("all-minilm-l6-v2");
-    long fp16Weights = r.proto().getGraph().getInitializerList().stream().filter(t -> t.getDataType() == 10).count();
+    long fp16Weights =
+        r.proto().getGraph().getInitializerList().stream()
+            .filter(t -> t.getDataType() == 10)
+            .count();
     assertThat(fp16Weights).isGreaterThan(50);
     Map<String, float[]> got = OrtTestRunner.run(r.proto(), inputs);
     for (String out : reference.keySet()) {
       assertThat(Fp16TestModels.allFinite(got.get(out))).as(out).isTrue();
-      assertThat(Fp16TestModels.normalizedError(reference.get(out), got.get(out))).as(out).isLessThan(1e-2);
+      assertThat(Fp16TestModels.normalizedError(reference.get(out), got.get(out)))
+          .as(out)
+          .isLessThan(1e-2);
     }
   }
 }

@@ -20,8 +20,16 @@ public final class Fp16RewriteHarness {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 6;
     OnnxModel model = OnnxModel.parse(MiniLmModel.bytes(), null, "all-minilm-l6-v2");
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-    System.out.printf(Locale.ROOT, "%-6s %10s %10s %10s %10s %10s %10s%n", "round", "emu ms", "emu cpu", "conv ms",
-        "conv cpu", "emu nodes", "conv nodes");
+    System.out.printf(
+        Locale.ROOT,
+        "%-6s %10s %10s %10s %10s %10s %10s%n",
+        "round",
+        "emu ms",
+        "emu cpu",
+        "conv ms",
+        "conv cpu",
+        "emu nodes",
+        "conv nodes");
     for (int r = 0; r < rounds; r++) {
       OnnxModel fresh = OnnxModel.of(model.proto(), null, model.name()); // no cached index
       long c0 = threads.getCurrentThreadCpuTime();
@@ -32,8 +40,15 @@ public final class Fp16RewriteHarness {
       Fp16Conversion.Result conv = Fp16Conversion.apply(fresh, PrecisionPlan.allFp16());
       long t2 = System.nanoTime();
       long c2 = threads.getCurrentThreadCpuTime();
-      System.out.printf(Locale.ROOT, "%-6d %10.0f %10.0f %10.0f %10.0f %10d %10d%n", r, (t1 - t0) / 1e6,
-          (c1 - c0) / 1e6, (t2 - t1) / 1e6, (c2 - c1) / 1e6, emu.graph().getNodeCount(),
+      System.out.printf(
+          Locale.ROOT,
+          "%-6d %10.0f %10.0f %10.0f %10.0f %10d %10d%n",
+          r,
+          (t1 - t0) / 1e6,
+          (c1 - c0) / 1e6,
+          (t2 - t1) / 1e6,
+          (c2 - c1) / 1e6,
+          emu.graph().getNodeCount(),
           conv.model().graph().getNodeCount());
     }
   }

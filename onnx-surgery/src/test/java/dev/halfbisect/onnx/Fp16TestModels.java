@@ -12,15 +12,17 @@ import java.util.stream.Collectors;
 final class Fp16TestModels {
   static final long[] X_SHAPE = {1, 4, 16};
   static final String NORM_SCOPE = "/blocks/blocks.0/norm1";
-  private static final Set<String> LN_OPS = Set.of("ReduceMean", "Sub", "Pow", "Add", "Sqrt", "Div");
+  private static final Set<String> LN_OPS =
+      Set.of("ReduceMean", "Sub", "Pow", "Add", "Sqrt", "Div");
 
   private Fp16TestModels() {}
 
   /**
-   * A transformer-block-like model: residual attention, then a decomposed LayerNorm (scope
-   * {@link #NORM_SCOPE}), then an MLP with Erf-GELU. The residual branch is multiplied by
-   * {@code residualScale}: at 600 the LayerNorm sees |x - mean| > 256, whose square overflows FP16.
+   * A transformer-block-like model: residual attention, then a decomposed LayerNorm (scope {@link
+   * #NORM_SCOPE}), then an MLP with Erf-GELU. The residual branch is multiplied by {@code
+   * residualScale}: at 600 the LayerNorm sees |x - mean| > 256, whose square overflows FP16.
    */
+  @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
   static Onnx.ModelProto block(float residualScale) {
     GraphBuilder g = GraphBuilder.create("block", 13).seed(11);
     String x = g.input("x", DType.FLOAT32, X_SHAPE);
@@ -46,12 +48,16 @@ final class Fp16TestModels {
     return g.buildProto();
   }
 
-  /** Names of the LayerNorm statistic nodes (ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div) of {@link #block}. */
+  /**
+   * Names of the LayerNorm statistic nodes (ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div) of {@link
+   * #block}.
+   */
   static List<String> layerNormNodes(Onnx.ModelProto m) {
     return m.getGraph().getNodeList().stream()
         .filter(n -> n.getName().startsWith(NORM_SCOPE + "/") && LN_OPS.contains(n.getOpType()))
         .filter(n -> !(n.getOpType().equals("Add") && n.getName().equals(lastAdd(m))))
-        .map(Onnx.NodeProto::getName).collect(Collectors.toList());
+        .map(Onnx.NodeProto::getName)
+        .collect(Collectors.toList());
   }
 
   private static String lastAdd(Onnx.ModelProto m) {
@@ -109,7 +115,9 @@ final class Fp16TestModels {
   }
 
   static Onnx.NodeProto node(Onnx.ModelProto m, String name) {
-    return m.getGraph().getNodeList().stream().filter(n -> n.getName().equals(name)).findFirst()
+    return m.getGraph().getNodeList().stream()
+        .filter(n -> n.getName().equals(name))
+        .findFirst()
         .orElseThrow(() -> new AssertionError("no node " + name));
   }
 }

@@ -26,9 +26,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Surgery on the real all-MiniLM-L6-v2 (BERT, 6 layers, opset 11), checked by running the results in
- * ONNX Runtime with graph optimizations off. The model is loaded once and the fully marked model is
- * run once for the class (sequence length 16).
+ * Surgery on the real all-MiniLM-L6-v2 (BERT, 6 layers, opset 11), checked by running the results
+ * in ONNX Runtime with graph optimizations off. The model is loaded once and the fully marked model
+ * is run once for the class (sequence length 16).
  */
 class MiniLmSurgeryTest {
   private static final int SEQ = 16;
@@ -69,10 +69,12 @@ class MiniLmSurgeryTest {
     }
   }
 
-  private static Map<String, float[]> run(byte[] modelBytes, Map<String, OnnxTensor> feed) throws OrtException {
+  private static Map<String, float[]> run(byte[] modelBytes, Map<String, OnnxTensor> feed)
+      throws OrtException {
     try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
       opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
-      try (OrtSession s = env.createSession(modelBytes, opts); OrtSession.Result res = s.run(feed)) {
+      try (OrtSession s = env.createSession(modelBytes, opts);
+          OrtSession.Result res = s.run(feed)) {
         return floats(res);
       }
     }
@@ -81,7 +83,8 @@ class MiniLmSurgeryTest {
   private static Map<String, float[]> runPath(Path file) throws OrtException {
     try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
       opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
-      try (OrtSession s = env.createSession(file.toString(), opts); OrtSession.Result res = s.run(inputs)) {
+      try (OrtSession s = env.createSession(file.toString(), opts);
+          OrtSession.Result res = s.run(inputs)) {
         return floats(res);
       }
     }
@@ -134,7 +137,8 @@ class MiniLmSurgeryTest {
     assertThat(i.elementType("input_ids")).contains(DType.INT64);
     assertThat(i.elementType(LAYER1_OUT)).contains(DType.FLOAT32);
     // Ranks are known everywhere the checker needs them; batch and sequence stay symbolic.
-    assertThat(i.shape(LAYER1_OUT)).hasValueSatisfying(s -> assertThat(s).containsExactly(-1, -1, 384));
+    assertThat(i.shape(LAYER1_OUT))
+        .hasValueSatisfying(s -> assertThat(s).containsExactly(-1, -1, 384));
     assertThat(i.floatTensors()).allSatisfy(t -> assertThat(i.shape(t)).as(t).isPresent());
     assertThat(i.elementType("/embeddings/Shape_output_0")).contains(DType.INT64);
     assertThat(i.producer(LAYER1_OUT).orElseThrow().getOpType()).isEqualTo("Add");
@@ -160,13 +164,17 @@ class MiniLmSurgeryTest {
   @Test
   void extractedEncoderLayerReproducesTheFullModel() throws OrtException {
     OnnxModel layer = Extract.subgraph(model, List.of(LAYER0_OUT, MASK), List.of(LAYER1_OUT));
-    assertThat(layer.graph().getNodeList()).allMatch(n -> n.getName().contains("/encoder/layer.1/"));
-    assertThat(layer.graph().getInputList()).extracting(Onnx.ValueInfoProto::getName).containsExactly(LAYER0_OUT, MASK);
+    assertThat(layer.graph().getNodeList())
+        .allMatch(n -> n.getName().contains("/encoder/layer.1/"));
+    assertThat(layer.graph().getInputList())
+        .extracting(Onnx.ValueInfoProto::getName)
+        .containsExactly(LAYER0_OUT, MASK);
     assertThat(layer.graph().getInput(0).getType().getTensorType().getElemType()).isEqualTo(1);
     Map<String, float[]> full = markedRun();
     long[] hiddenShape = {1, SEQ, 384};
     long[] maskShape = {1, 1, 1, SEQ};
-    try (OnnxTensor h = OnnxTensor.createTensor(env, FloatBuffer.wrap(full.get(LAYER0_OUT)), hiddenShape);
+    try (OnnxTensor h =
+            OnnxTensor.createTensor(env, FloatBuffer.wrap(full.get(LAYER0_OUT)), hiddenShape);
         OnnxTensor m = OnnxTensor.createTensor(env, FloatBuffer.wrap(full.get(MASK)), maskShape)) {
       Map<String, float[]> out = run(layer.toBytes(), Map.of(LAYER0_OUT, h, MASK, m));
       assertThat(maxAbsDiff(out.get(LAYER1_OUT), full.get(LAYER1_OUT))).isLessThan(1e-4);
@@ -177,15 +185,19 @@ class MiniLmSurgeryTest {
   void sanitizeAndExternalSaveRoundTripRunsTheSame() throws OrtException {
     OnnxModel clean = Sanitize.apply(model);
     assertThat(clean.graph().getNodeCount()).isEqualTo(model.graph().getNodeCount());
-    assertThat(clean.graph().getInitializerCount()).isLessThanOrEqualTo(model.graph().getInitializerCount());
+    assertThat(clean.graph().getInitializerCount())
+        .isLessThanOrEqualTo(model.graph().getInitializerCount());
     Path ext = dir.resolve("ext").resolve("minilm.onnx");
     clean.save(ext, SaveOptions.external());
     assertThat(ext.resolveSibling("minilm.onnx.data")).exists();
     OnnxModel back = OnnxModel.load(ext);
-    assertThat(back.index().nodes()).extracting(Onnx.NodeProto::getName)
-        .containsExactlyElementsOf(clean.index().nodes().stream().map(Onnx.NodeProto::getName).toList());
+    assertThat(back.index().nodes())
+        .extracting(Onnx.NodeProto::getName)
+        .containsExactlyElementsOf(
+            clean.index().nodes().stream().map(Onnx.NodeProto::getName).toList());
     Map<String, float[]> expected = originalRun();
-    assertThat(runPath(ext).get("last_hidden_state")).containsExactly(expected.get("last_hidden_state"));
+    assertThat(runPath(ext).get("last_hidden_state"))
+        .containsExactly(expected.get("last_hidden_state"));
     // A marked model of the externally stored weights runs from its bytes + folder too.
     Path marked = dir.resolve("ext").resolve("marked.onnx");
     MarkOutputs.tensors(back, List.of(LAYER1_OUT)).save(marked);
@@ -195,10 +207,14 @@ class MiniLmSurgeryTest {
   @Test
   void rangeReportCoversEveryFloatInitializer() {
     InitializerRangeReport r = InitializerRangeReport.of(model);
-    long floatInits = model.graph().getInitializerList().stream().filter(t -> t.getDataType() == 1).count();
+    long floatInits =
+        model.graph().getInitializerList().stream().filter(t -> t.getDataType() == 1).count();
     assertThat(r.rows()).hasSize((int) floatInits);
-    InitializerRangeReport.Row words = r.rows().stream()
-        .filter(row -> row.name().equals("embeddings.word_embeddings.weight")).findFirst().orElseThrow();
+    InitializerRangeReport.Row words =
+        r.rows().stream()
+            .filter(row -> row.name().equals("embeddings.word_embeddings.weight"))
+            .findFirst()
+            .orElseThrow();
     assertThat(words.elementCount()).isEqualTo(30522L * 384);
     Tensor t = TensorData.toTensor(model.index().initializer(words.name()).orElseThrow(), null);
     double max = 0;
@@ -208,7 +224,8 @@ class MiniLmSurgeryTest {
     assertThat(words.maxAbs()).isEqualTo(max);
     assertThat(r.rows()).allMatch(row -> row.countAboveFp16Max() == 0);
     for (int k = 1; k < r.rows().size(); k++) {
-      assertThat(r.rows().get(k - 1).countAboveFp16Max()).isGreaterThanOrEqualTo(r.rows().get(k).countAboveFp16Max());
+      assertThat(r.rows().get(k - 1).countAboveFp16Max())
+          .isGreaterThanOrEqualTo(r.rows().get(k).countAboveFp16Max());
     }
   }
 }

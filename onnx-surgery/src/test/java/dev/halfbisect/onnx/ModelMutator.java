@@ -70,56 +70,63 @@ final class ModelMutator {
     int len = in.length;
     int at = len == 0 ? 0 : rnd.nextInt(len);
     switch (rnd.nextInt(8)) {
-      case 0: {
-        byte[] out = in.clone();
-        int flips = 1 + rnd.nextInt(8);
-        for (int i = 0; i < flips && len > 0; i++) {
-          out[rnd.nextInt(len)] ^= (byte) (1 << rnd.nextInt(8));
+      case 0:
+        {
+          byte[] out = in.clone();
+          int flips = 1 + rnd.nextInt(8);
+          for (int i = 0; i < flips && len > 0; i++) {
+            out[rnd.nextInt(len)] ^= (byte) (1 << rnd.nextInt(8));
+          }
+          lastBytes = out;
+          return "flip " + flips + " bits";
         }
-        lastBytes = out;
-        return "flip " + flips + " bits";
-      }
-      case 1: {
-        byte[] ins = new byte[1 + rnd.nextInt(16)];
-        rnd.nextBytes(ins);
-        lastBytes = splice(in, at, 0, ins);
-        return "insert " + ins.length + " bytes at " + at;
-      }
-      case 2: {
-        int n = Math.min(len - at, 1 + rnd.nextInt(64));
-        lastBytes = splice(in, at, n, new byte[0]);
-        return "delete " + n + " bytes at " + at;
-      }
+      case 1:
+        {
+          byte[] ins = new byte[1 + rnd.nextInt(16)];
+          rnd.nextBytes(ins);
+          lastBytes = splice(in, at, 0, ins);
+          return "insert " + ins.length + " bytes at " + at;
+        }
+      case 2:
+        {
+          int n = Math.min(len - at, 1 + rnd.nextInt(64));
+          lastBytes = splice(in, at, n, new byte[0]);
+          return "delete " + n + " bytes at " + at;
+        }
       case 3:
         lastBytes = Arrays.copyOf(in, at);
         return "truncate to " + at;
-      case 4: {
-        // an over-long or maximal varint: length prefixes that claim gigabytes
-        byte[] bomb = {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0x07};
-        lastBytes = splice(in, at, Math.min(len - at, 1), bomb);
-        return "varint bomb at " + at;
-      }
-      case 5: {
-        int n = Math.min(len - at, 1 + rnd.nextInt(128));
-        byte[] dup = Arrays.copyOfRange(in, at, at + n);
-        lastBytes = splice(in, at, 0, dup);
-        return "duplicate " + n + " bytes at " + at;
-      }
-      case 6: {
-        byte[] out = in.clone();
-        int n = Math.min(len - at, 1 + rnd.nextInt(8));
-        for (int i = 0; i < n; i++) {
-          out[at + i] = (byte) (rnd.nextBoolean() ? 0x00 : 0xff);
+      case 4:
+        {
+          // an over-long or maximal varint: length prefixes that claim gigabytes
+          byte[] bomb = {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0x07};
+          lastBytes = splice(in, at, Math.min(len - at, 1), bomb);
+          return "varint bomb at " + at;
         }
-        lastBytes = out;
-        return "overwrite " + n + " bytes at " + at + " with 00/ff";
-      }
-      default: {
-        byte[] other = corpus.get(rnd.nextInt(corpus.size()));
-        int cut = other.length == 0 ? 0 : rnd.nextInt(other.length);
-        lastBytes = splice(in, at, len - at, Arrays.copyOfRange(other, cut, other.length));
-        return "crossover at " + at;
-      }
+      case 5:
+        {
+          int n = Math.min(len - at, 1 + rnd.nextInt(128));
+          byte[] dup = Arrays.copyOfRange(in, at, at + n);
+          lastBytes = splice(in, at, 0, dup);
+          return "duplicate " + n + " bytes at " + at;
+        }
+      case 6:
+        {
+          byte[] out = in.clone();
+          int n = Math.min(len - at, 1 + rnd.nextInt(8));
+          for (int i = 0; i < n; i++) {
+            out[at + i] = (byte) (rnd.nextBoolean() ? 0x00 : 0xff);
+          }
+          lastBytes = out;
+          return "overwrite " + n + " bytes at " + at + " with 00/ff";
+        }
+      default:
+        {
+          byte[] other = corpus.get(rnd.nextInt(corpus.size()));
+          int cut = other.length == 0 ? 0 : rnd.nextInt(other.length);
+          lastBytes = splice(in, at, len - at, Arrays.copyOfRange(other, cut, other.length));
+          return "crossover at " + at;
+        }
     }
   }
 
@@ -134,7 +141,16 @@ final class ModelMutator {
   // ---- structural mutations ---------------------------------------------------------------
 
   private static final long[] HUGE = {
-      -1, -7, 0, 1_000_000_000_000L, Long.MAX_VALUE, Long.MIN_VALUE, Integer.MAX_VALUE, 1L << 31, 1L << 40};
+    -1,
+    -7,
+    0,
+    1_000_000_000_000L,
+    Long.MAX_VALUE,
+    Long.MIN_VALUE,
+    Integer.MAX_VALUE,
+    1L << 31,
+    1L << 40
+  };
 
   private String structuralMutation(Onnx.ModelProto.Builder m) {
     Onnx.GraphProto.Builder g = m.getGraphBuilder();
@@ -191,14 +207,15 @@ final class ModelMutator {
           return "node " + i + " output renamed to '" + v + "'";
         }
         return "none";
-      case 5: {
-        // a cycle: the first node also consumes the last node's output
-        if (nodes > 1 && g.getNode(nodes - 1).getOutputCount() > 0) {
-          g.setNode(0, g.getNode(0).toBuilder().addInput(g.getNode(nodes - 1).getOutput(0)));
-          return "cycle first<-last";
+      case 5:
+        {
+          // a cycle: the first node also consumes the last node's output
+          if (nodes > 1 && g.getNode(nodes - 1).getOutputCount() > 0) {
+            g.setNode(0, g.getNode(0).toBuilder().addInput(g.getNode(nodes - 1).getOutput(0)));
+            return "cycle first<-last";
+          }
+          return "none";
         }
-        return "none";
-      }
       case 6:
         return corruptValueInfo(g);
       case 7:
@@ -217,8 +234,22 @@ final class ModelMutator {
       case 11:
         if (nodes > 0) {
           int i = rnd.nextInt(nodes);
-          g.setNode(i, g.getNode(i).toBuilder().setOpType(pick("", "If", "Loop", "Scan", "Cast", "Constant",
-              "Reshape", "MatMul", "Custom", "LayerNormalization", "\u0000")));
+          g.setNode(
+              i,
+              g.getNode(i).toBuilder()
+                  .setOpType(
+                      pick(
+                          "",
+                          "If",
+                          "Loop",
+                          "Scan",
+                          "Cast",
+                          "Constant",
+                          "Reshape",
+                          "MatMul",
+                          "Custom",
+                          "LayerNormalization",
+                          "\u0000")));
           return "op type of node " + i + " changed";
         }
         return "none";
@@ -226,7 +257,8 @@ final class ModelMutator {
         return corruptAttribute(g);
       case 13:
         if (g.getOutputCount() > 0) {
-          g.setOutput(rnd.nextInt(g.getOutputCount()), g.getOutput(0).toBuilder().setName(pickName(g)));
+          g.setOutput(
+              rnd.nextInt(g.getOutputCount()), g.getOutput(0).toBuilder().setName(pickName(g)));
           return "graph output renamed";
         }
         return "none";
@@ -236,22 +268,36 @@ final class ModelMutator {
       case 15:
         m.clearOpsetImport();
         if (rnd.nextBoolean()) {
-          m.addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(HUGE[rnd.nextInt(HUGE.length)]));
+          m.addOpsetImport(
+              Onnx.OperatorSetIdProto.newBuilder()
+                  .setDomain("")
+                  .setVersion(HUGE[rnd.nextInt(HUGE.length)]));
         }
         return "opset import replaced";
-      case 16: {
-        // deep nesting: a node whose graph attribute holds the graph itself, several levels
-        Onnx.GraphProto inner = g.build();
-        int depth = 1 + rnd.nextInt(6);
-        for (int d = 0; d < depth; d++) {
-          inner = inner.toBuilder().clearNode().addNode(Onnx.NodeProto.newBuilder().setOpType("If")
-              .addInput(pickValue(g)).addOutput("nested_" + d)
-              .addAttribute(Onnx.AttributeProto.newBuilder().setName("then_branch")
-                  .setType(Onnx.AttributeProto.AttributeType.GRAPH).setG(inner))).build();
+      case 16:
+        {
+          // deep nesting: a node whose graph attribute holds the graph itself, several levels
+          Onnx.GraphProto inner = g.build();
+          int depth = 1 + rnd.nextInt(6);
+          for (int d = 0; d < depth; d++) {
+            inner =
+                inner.toBuilder()
+                    .clearNode()
+                    .addNode(
+                        Onnx.NodeProto.newBuilder()
+                            .setOpType("If")
+                            .addInput(pickValue(g))
+                            .addOutput("nested_" + d)
+                            .addAttribute(
+                                Onnx.AttributeProto.newBuilder()
+                                    .setName("then_branch")
+                                    .setType(Onnx.AttributeProto.AttributeType.GRAPH)
+                                    .setG(inner)))
+                    .build();
+          }
+          g.addNode(inner.getNode(0));
+          return "nested If " + depth + " deep";
         }
-        g.addNode(inner.getNode(0));
-        return "nested If " + depth + " deep";
-      }
       default:
         g.clearValueInfo();
         if (rnd.nextBoolean()) {
@@ -278,7 +324,8 @@ final class ModelMutator {
     Onnx.TensorShapeProto.Builder s = t.getShapeBuilder();
     int dims = rnd.nextInt(4);
     for (int i = 0; i < dims; i++) {
-      s.addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(HUGE[rnd.nextInt(HUGE.length)]));
+      s.addDim(
+          Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(HUGE[rnd.nextInt(HUGE.length)]));
     }
     return "value '" + v.getName() + "' gets " + dims + " extreme dims";
   }
@@ -333,12 +380,26 @@ final class ModelMutator {
     int i = rnd.nextInt(g.getInitializerCount());
     Onnx.TensorProto.Builder t = g.getInitializerBuilder(i);
     t.setDataLocation(Onnx.TensorProto.DataLocation.EXTERNAL).clearRawData();
-    String location = pick("weights.bin", "/etc/passwd", "../outside.bin", "sub/../../x", "C:\\w.bin",
-        "\\\\server\\share", "", "a\u0000b", "link/../weights.bin", "escape-link/w.bin", ".");
+    String location =
+        pick(
+            "weights.bin",
+            "/etc/passwd",
+            "../outside.bin",
+            "sub/../../x",
+            "C:\\w.bin",
+            "\\\\server\\share",
+            "",
+            "a\u0000b",
+            "link/../weights.bin",
+            "escape-link/w.bin",
+            ".");
     List<Onnx.StringStringEntryProto> entries = new ArrayList<>(t.getExternalDataList());
     entries.add(entry("location", location));
     if (rnd.nextBoolean()) {
-      entries.add(entry("offset", pick("-1", "0", "9223372036854775807", "12x", "4096", "99999999999999999999")));
+      entries.add(
+          entry(
+              "offset",
+              pick("-1", "0", "9223372036854775807", "12x", "4096", "99999999999999999999")));
     }
     if (rnd.nextBoolean()) {
       entries.add(entry("length", pick("-5", "0", "16", "9223372036854775807", "", "1e3")));
@@ -347,7 +408,13 @@ final class ModelMutator {
       entries.remove(rnd.nextInt(entries.size()));
     }
     t.clearExternalData().addAllExternalData(entries);
-    return "initializer '" + t.getName() + "' external data " + entries.size() + " entries, location '" + location + "'";
+    return "initializer '"
+        + t.getName()
+        + "' external data "
+        + entries.size()
+        + " entries, location '"
+        + location
+        + "'";
   }
 
   private String corruptAttribute(Onnx.GraphProto.Builder g) {
@@ -356,26 +423,51 @@ final class ModelMutator {
     }
     int i = rnd.nextInt(g.getNodeCount());
     Onnx.NodeProto.Builder n = g.getNode(i).toBuilder();
-    Onnx.AttributeProto.Builder a = Onnx.AttributeProto.newBuilder().setName(pick("to", "axis", "perm", "axes",
-        "value", "then_branch", "body", "shape", "", "epsilon"));
+    Onnx.AttributeProto.Builder a =
+        Onnx.AttributeProto.newBuilder()
+            .setName(
+                pick(
+                    "to",
+                    "axis",
+                    "perm",
+                    "axes",
+                    "value",
+                    "then_branch",
+                    "body",
+                    "shape",
+                    "",
+                    "epsilon"));
     switch (rnd.nextInt(5)) {
       case 0:
         a.setType(Onnx.AttributeProto.AttributeType.INT).setI(HUGE[rnd.nextInt(HUGE.length)]);
         break;
       case 1:
-        a.setType(Onnx.AttributeProto.AttributeType.INTS).addInts(HUGE[rnd.nextInt(HUGE.length)]).addInts(-3);
+        a.setType(Onnx.AttributeProto.AttributeType.INTS)
+            .addInts(HUGE[rnd.nextInt(HUGE.length)])
+            .addInts(-3);
         break;
       case 2:
-        a.setType(Onnx.AttributeProto.AttributeType.TENSOR).setT(Onnx.TensorProto.newBuilder()
-            .setDataType(rnd.nextInt(20)).addDims(HUGE[rnd.nextInt(HUGE.length)]));
+        a.setType(Onnx.AttributeProto.AttributeType.TENSOR)
+            .setT(
+                Onnx.TensorProto.newBuilder()
+                    .setDataType(rnd.nextInt(20))
+                    .addDims(HUGE[rnd.nextInt(HUGE.length)]));
         break;
       case 3:
-        a.setType(Onnx.AttributeProto.AttributeType.GRAPH).setG(Onnx.GraphProto.newBuilder()
-            .addNode(Onnx.NodeProto.newBuilder().setOpType("Relu").addInput(pickValue(g)).addOutput(pickValue(g))));
+        a.setType(Onnx.AttributeProto.AttributeType.GRAPH)
+            .setG(
+                Onnx.GraphProto.newBuilder()
+                    .addNode(
+                        Onnx.NodeProto.newBuilder()
+                            .setOpType("Relu")
+                            .addInput(pickValue(g))
+                            .addOutput(pickValue(g))));
         break;
       default:
-        a.setType(Onnx.AttributeProto.AttributeType.forNumber(rnd.nextInt(15)) == null
-            ? Onnx.AttributeProto.AttributeType.UNDEFINED : Onnx.AttributeProto.AttributeType.forNumber(rnd.nextInt(15)));
+        a.setType(
+            Onnx.AttributeProto.AttributeType.forNumber(rnd.nextInt(15)) == null
+                ? Onnx.AttributeProto.AttributeType.UNDEFINED
+                : Onnx.AttributeProto.AttributeType.forNumber(rnd.nextInt(15)));
         break;
     }
     if (rnd.nextBoolean() && n.getAttributeCount() > 0) {
@@ -391,7 +483,17 @@ final class ModelMutator {
     if (g.getNodeCount() > 0 && rnd.nextInt(3) == 0) {
       return g.getNode(rnd.nextInt(g.getNodeCount())).getName(); // a duplicate
     }
-    return pick("", "x", "y", "a/b", "..", "\u0000", "n\u00e9ud", "Relu_0", "w", "x".repeat(1 + rnd.nextInt(300)));
+    return pick(
+        "",
+        "x",
+        "y",
+        "a/b",
+        "..",
+        "\u0000",
+        "n\u00e9ud",
+        "Relu_0",
+        "w",
+        "x".repeat(1 + rnd.nextInt(300)));
   }
 
   private String pickValue(Onnx.GraphProto.Builder g) {

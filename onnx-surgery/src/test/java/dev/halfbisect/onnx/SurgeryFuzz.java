@@ -9,21 +9,24 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The fuzzing loop shared by {@link SurgeryFuzzTest} (short CI run) and the long run:
- * {@code java -cp <test classpath> dev.halfbisect.onnx.SurgeryFuzz SECONDS [SEED]}.
+ * The fuzzing loop shared by {@link SurgeryFuzzTest} (short CI run) and the long run: {@code java
+ * -cp <test classpath> dev.halfbisect.onnx.SurgeryFuzz SECONDS [SEED]}.
  */
 final class SurgeryFuzz {
   /** Outcome of a run: counts and, per distinct bug signature, how to reproduce it. */
   record Result(int inputs, int accepted, int rejected, Map<String, String> bugs) {
     String summary(long seed) {
-      return String.format("%d inputs (seed %d), %d accepted, %d rejected with typed exceptions, %d distinct bugs",
+      return String.format(
+          "%d inputs (seed %d), %d accepted, %d rejected with typed exceptions, %d distinct bugs",
           inputs, seed, accepted, rejected, bugs.size());
     }
   }
 
   private SurgeryFuzz() {}
 
-  /** Runs {@code iterations} mutants, or as many as fit in {@code seconds} when that is positive. */
+  /**
+   * Runs {@code iterations} mutants, or as many as fit in {@code seconds} when that is positive.
+   */
   static Result run(Path tmp, long seed, int iterations, long seconds) throws Exception {
     Path modelDir = tmp.resolve("model");
     SurgeryFuzzTarget.prepareFolder(tmp, modelDir);
@@ -47,8 +50,9 @@ final class SurgeryFuzz {
         if (SurgeryFuzzTarget.isAllowed(t)) {
           rejected++;
         } else {
-          bugs.putIfAbsent(SurgeryFuzzTarget.signature(t), "seed " + seed + " iteration " + i + ": "
-              + mutant.description() + "\n" + stack(t));
+          bugs.putIfAbsent(
+              SurgeryFuzzTarget.signature(t),
+              "seed " + seed + " iteration " + i + ": " + mutant.description() + "\n" + stack(t));
         }
       }
     }

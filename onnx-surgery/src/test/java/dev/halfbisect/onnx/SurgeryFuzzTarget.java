@@ -117,7 +117,9 @@ final class SurgeryFuzzTarget {
     if (t instanceof OnnxModelException || t instanceof NpyFormatException) {
       return t.getMessage() != null && !t.getMessage().isBlank();
     }
-    return t.getClass() == IllegalArgumentException.class && t.getMessage() != null && !t.getMessage().isBlank();
+    return t.getClass() == IllegalArgumentException.class
+        && t.getMessage() != null
+        && !t.getMessage().isBlank();
   }
 
   /** A stable signature of an escaped exception: its class and the first project frame. */
@@ -125,7 +127,12 @@ final class SurgeryFuzzTarget {
     String frame = "?";
     for (StackTraceElement e : t.getStackTrace()) {
       if (e.getClassName().startsWith("dev.halfbisect.") && !e.getClassName().contains("Fuzz")) {
-        frame = e.getClassName().replace("dev.halfbisect.", "") + "." + e.getMethodName() + ":" + e.getLineNumber();
+        frame =
+            e.getClassName().replace("dev.halfbisect.", "")
+                + "."
+                + e.getMethodName()
+                + ":"
+                + e.getLineNumber();
         break;
       }
     }

@@ -8,15 +8,15 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * Checks a sample against a session's inputs before anything native runs, so that a wrong feed
- * gets a message naming the input, what the model expects and what was given.
+ * Checks a sample against a session's inputs before anything native runs, so that a wrong feed gets
+ * a message naming the input, what the model expects and what was given.
  */
 final class InputValidation {
   private InputValidation() {}
 
   /**
-   * @throws IllegalArgumentException for missing or unknown names, or a dtype, rank or static
-   *     dim that does not match; the message lists the model's inputs
+   * @throws IllegalArgumentException for missing or unknown names, or a dtype, rank or static dim
+   *     that does not match; the message lists the model's inputs
    */
   static void check(String modelName, List<TensorInfo> expected, Map<String, Tensor> given) {
     List<String> missing = new ArrayList<>();
@@ -32,7 +32,8 @@ final class InputValidation {
       }
     }
     if (!missing.isEmpty() || !extra.isEmpty()) {
-      StringBuilder sb = new StringBuilder("inputs of model '").append(modelName).append("' do not match:");
+      StringBuilder sb =
+          new StringBuilder("inputs of model '").append(modelName).append("' do not match:");
       if (!missing.isEmpty()) {
         sb.append(" missing ").append(missing);
       }
@@ -44,11 +45,21 @@ final class InputValidation {
     for (TensorInfo info : expected) {
       Tensor t = given.get(info.name());
       if (t == null) {
-        throw new IllegalArgumentException("input '" + info.name() + "' is null; " + listing(expected));
+        throw new IllegalArgumentException(
+            "input '" + info.name() + "' is null; " + listing(expected));
       }
       if (!info.accepts(t)) {
-        throw new IllegalArgumentException("input '" + info.name() + "': expected " + typeAndShape(info)
-            + ", got " + t.dtype().cliName() + " [" + Tensor.shapeToString(t.shape()) + "]; " + listing(expected));
+        throw new IllegalArgumentException(
+            "input '"
+                + info.name()
+                + "': expected "
+                + typeAndShape(info)
+                + ", got "
+                + t.dtype().cliName()
+                + " ["
+                + Tensor.shapeToString(t.shape())
+                + "]; "
+                + listing(expected));
       }
     }
   }
@@ -56,7 +67,8 @@ final class InputValidation {
   /** {@code int64 [?x128]}. */
   static String typeAndShape(TensorInfo info) {
     long[] shape = info.shape();
-    StringBuilder sb = new StringBuilder(info.dtype() == null ? "unknown" : info.dtype().cliName()).append(" [");
+    StringBuilder sb =
+        new StringBuilder(info.dtype() == null ? "unknown" : info.dtype().cliName()).append(" [");
     for (int i = 0; i < shape.length; i++) {
       sb.append(i == 0 ? "" : "x").append(shape[i] < 0 ? "?" : Long.toString(shape[i]));
     }
@@ -64,7 +76,9 @@ final class InputValidation {
   }
 
   private static String listing(List<TensorInfo> expected) {
-    return "model inputs: " + expected.stream().map(i -> i.name() + " " + typeAndShape(i))
-        .collect(Collectors.joining(", "));
+    return "model inputs: "
+        + expected.stream()
+            .map(i -> i.name() + " " + typeAndShape(i))
+            .collect(Collectors.joining(", "));
   }
 }

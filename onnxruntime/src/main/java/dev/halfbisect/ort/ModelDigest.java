@@ -5,9 +5,9 @@ import java.util.Map;
 import java.util.WeakHashMap;
 
 /**
- * Content digest of serialized models, the identity used by the session cache. Arrays have
- * identity equality, so the memo below remembers each in-memory byte array's digest without
- * hashing it again, and forgets it once the array is garbage.
+ * Content digest of serialized models, the identity used by the session cache. Arrays have identity
+ * equality, so the memo below remembers each in-memory byte array's digest without hashing it
+ * again, and forgets it once the array is garbage.
  */
 final class ModelDigest {
   private final Map<byte[], String> memo = new WeakHashMap<>();

@@ -14,22 +14,23 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Rewrites a model for one build with onnx-surgery: FP16 emulation under the plan (for
- * {@code fp16-emulated}), then the observed tensors marked as graph outputs. Observed names are
- * checked against the original model, so an observed tensor is always an ONNX tensor of the
- * caller's model.
+ * Rewrites a model for one build with onnx-surgery: FP16 emulation under the plan (for {@code
+ * fp16-emulated}), then the observed tensors marked as graph outputs. Observed names are checked
+ * against the original model, so an observed tensor is always an ONNX tensor of the caller's model.
  */
 final class ModelPreparation {
   private ModelPreparation() {}
 
   /**
-   * @throws IllegalArgumentException for observed tensors or plan nodes the model lacks, naming them
+   * @throws IllegalArgumentException for observed tensors or plan nodes the model lacks, naming
+   *     them
    * @throws BackendException when the bytes are not a model onnx-surgery can read or rewrite
    */
   static PreparedModel prepare(ModelRef ref, byte[] bytes, BuildOptions options, boolean emulate)
       throws BackendException {
     if (!emulate && options.observed().isEmpty()) {
-      return new PreparedModel(bytes, ImmutableList.of(), ImmutableList.of()); // nothing to rewrite: skip parsing
+      return new PreparedModel(
+          bytes, ImmutableList.of(), ImmutableList.of()); // nothing to rewrite: skip parsing
     }
     OnnxModel model;
     try {
@@ -45,8 +46,12 @@ final class ModelPreparation {
       }
     }
     if (!missing.isEmpty()) {
-      throw new IllegalArgumentException("model '" + ref.name() + "' has no tensor named " + missing
-          + "; observe node outputs or graph inputs");
+      throw new IllegalArgumentException(
+          "model '"
+              + ref.name()
+              + "' has no tensor named "
+              + missing
+              + "; observe node outputs or graph inputs");
     }
     List<String> graphOutputs = index.graphOutputs();
     List<String> marked = new ArrayList<>();
@@ -60,12 +65,19 @@ final class ModelPreparation {
       if (!marked.isEmpty()) {
         m = MarkOutputs.tensors(m, marked);
       }
-      return new PreparedModel(m.toBytes(), marked, emulate ? planWarnings(index, options) : List.of());
+      return new PreparedModel(
+          m.toBytes(), marked, emulate ? planWarnings(index, options) : List.of());
     } catch (UnknownNameException e) {
       throw new IllegalArgumentException("model '" + ref.name() + "': " + e.getMessage(), e);
     } catch (OnnxModelException e) {
-      throw new BackendException("model '" + ref.name() + "' cannot be prepared for "
-          + options.mode() + ": " + e.getMessage(), e);
+      throw new BackendException(
+          "model '"
+              + ref.name()
+              + "' cannot be prepared for "
+              + options.mode()
+              + ": "
+              + e.getMessage(),
+          e);
     }
   }
 
@@ -84,7 +96,13 @@ final class ModelPreparation {
       return List.of();
     }
     List<String> shown = absent.subList(0, Math.min(5, absent.size()));
-    return List.of("precision plan pins " + absent.size() + " of " + options.plan().fp32Nodes().size()
-        + " node(s) this model does not have, ignored: " + shown + (absent.size() > shown.size() ? " ..." : ""));
+    return List.of(
+        "precision plan pins "
+            + absent.size()
+            + " of "
+            + options.plan().fp32Nodes().size()
+            + " node(s) this model does not have, ignored: "
+            + shown
+            + (absent.size() > shown.size() ? " ..." : ""));
   }
 }

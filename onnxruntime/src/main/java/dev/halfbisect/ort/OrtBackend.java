@@ -24,19 +24,19 @@ import java.util.List;
  * The {@code ort} backend: ONNX Runtime on the CPU.
  *
  * <ul>
- *   <li>{@code fp32}, the reference: the model as it is, graph optimizations off by default
- *       ({@code NO_OPT}) so every observed tensor is the ONNX tensor of that name, not a fused one.
- *   <li>{@code fp16-emulated}, the candidate: the model rewritten by onnx-surgery's
- *       {@code Fp16Emulation} under the plan (Cast pairs around every FP16 node, weights
- *       pre-rounded), run at {@link #EMULATED_DEFAULT_OPT_LEVEL}. ONNX Runtime 1.29 keeps
- *       float->float16->float Cast pairs at every level (none to all; see CastPairFoldingTest and
- *       Fp16EmulationBackendTest), so {@code ort.optLevel} may raise it without losing the
- *       rounding; on MiniLM higher levels bring no speed-up because the Casts stop the fusions.
+ *   <li>{@code fp32}, the reference: the model as it is, graph optimizations off by default ({@code
+ *       NO_OPT}) so every observed tensor is the ONNX tensor of that name, not a fused one.
+ *   <li>{@code fp16-emulated}, the candidate: the model rewritten by onnx-surgery's {@code
+ *       Fp16Emulation} under the plan (Cast pairs around every FP16 node, weights pre-rounded), run
+ *       at {@link #EMULATED_DEFAULT_OPT_LEVEL}. ONNX Runtime 1.29 keeps float->float16->float Cast
+ *       pairs at every level (none to all; see CastPairFoldingTest and Fp16EmulationBackendTest),
+ *       so {@code ort.optLevel} may raise it without losing the rounding; on MiniLM higher levels
+ *       bring no speed-up because the Casts stop the fusions.
  * </ul>
  *
  * <p>Observed tensors are marked as graph outputs before the session is built. Build options
- * properties: {@code ort.threads} (intra-op threads, default: available processors) and
- * {@code ort.optLevel} ({@code none|basic|extended|layout|all}).
+ * properties: {@code ort.threads} (intra-op threads, default: available processors) and {@code
+ * ort.optLevel} ({@code none|basic|extended|layout|all}).
  *
  * <p>Sessions are cached per (model content, external-data folder, mode, plan, observed set,
  * settings) in a bounded LRU cache inside this instance. Every {@link BackendSession} returned is
@@ -45,28 +45,33 @@ import java.util.List;
  * drops the cache's own references.
  *
  * <p>{@link #open} is thread-safe; two threads opening the same key at once may both build, and
- * only one of the sessions is cached. Sessions may run from several threads at once (ONNX
- * Runtime's {@code run} is thread-safe).
+ * only one of the sessions is cached. Sessions may run from several threads at once (ONNX Runtime's
+ * {@code run} is thread-safe).
  *
- * <p>No native code loads at class load or construction; {@link OrtEnvironment} is first touched
- * in {@link #availability()} or {@link #open}.
+ * <p>No native code loads at class load or construction; {@link OrtEnvironment} is first touched in
+ * {@link #availability()} or {@link #open}.
  */
 public final class OrtBackend implements Backend {
   /** Backend name on the command line. */
   public static final String NAME = "ort";
+
   public static final String MODE_FP32 = "fp32";
   public static final String MODE_FP16_EMULATED = "fp16-emulated";
+
   /** Sessions the default instance keeps built. */
   public static final int DEFAULT_CACHE_CAPACITY = 8;
+
   /** Default level for fp32: no graph rewrites, so observed tensors are the ONNX tensors. */
   public static final OptLevel FP32_DEFAULT_OPT_LEVEL = OptLevel.NO_OPT;
+
   /**
    * Default level for fp16-emulated: none, like the reference, so both runs compute the same ONNX
    * graph apart from the Cast pairs (measured: no level is faster on the emulated MiniLM).
    */
   public static final OptLevel EMULATED_DEFAULT_OPT_LEVEL = OptLevel.NO_OPT;
 
-  private static final ImmutableList<String> MODES = ImmutableList.of(MODE_FP32, MODE_FP16_EMULATED);
+  private static final ImmutableList<String> MODES =
+      ImmutableList.of(MODE_FP32, MODE_FP16_EMULATED);
 
   private final SessionCache cache;
   private final ModelDigest digests = new ModelDigest();
@@ -116,12 +121,12 @@ public final class OrtBackend implements Backend {
     Preconditions.checkNotNull(model, "model");
     Preconditions.checkNotNull(options, "options");
     if (!MODES.contains(options.mode())) {
-      throw new IllegalArgumentException("backend 'ort' has no mode '" + options.mode() + "'; modes: "
-          + String.join(", ", MODES));
+      throw new IllegalArgumentException(
+          "backend 'ort' has no mode '" + options.mode() + "'; modes: " + String.join(", ", MODES));
     }
     boolean emulate = options.mode().equals(MODE_FP16_EMULATED);
-    OrtSettings settings = OrtSettings.from(options,
-        emulate ? EMULATED_DEFAULT_OPT_LEVEL : FP32_DEFAULT_OPT_LEVEL);
+    OrtSettings settings =
+        OrtSettings.from(options, emulate ? EMULATED_DEFAULT_OPT_LEVEL : FP32_DEFAULT_OPT_LEVEL);
     OrtEnvironment env = environment();
     byte[] bytes;
     try {
@@ -129,11 +134,18 @@ public final class OrtBackend implements Backend {
     } catch (IOException e) {
       throw new BackendException("cannot read model '" + model.name() + "': " + e.getMessage(), e);
     }
-    SessionKey key = new SessionKey(digests.of(bytes), model.baseDir().map(Object::toString).orElse(""),
-        options.mode(), emulate ? options.plan() : PrecisionPlan.allFp32(), options.observed(), settings);
+    SessionKey key =
+        new SessionKey(
+            digests.of(bytes),
+            model.baseDir().map(Object::toString).orElse(""),
+            options.mode(),
+            emulate ? options.plan() : PrecisionPlan.allFp32(),
+            options.observed(),
+            settings);
     SharedOrtSession cached = cache.acquire(key);
     if (cached != null) {
-      return new OrtBackendSession(cached,
+      return new OrtBackendSession(
+          cached,
           new BuildStats(Duration.ZERO, cached.outputNames().size(), true, cached.warnings()));
     }
     long start = System.nanoTime();
@@ -141,8 +153,8 @@ public final class OrtBackend implements Backend {
     SharedOrtSession built = build(env, model, prepared, settings);
     Duration buildTime = Duration.ofNanos(System.nanoTime() - start);
     cache.offer(key, built);
-    return new OrtBackendSession(built,
-        new BuildStats(buildTime, built.outputNames().size(), false, built.warnings()));
+    return new OrtBackendSession(
+        built, new BuildStats(buildTime, built.outputNames().size(), false, built.warnings()));
   }
 
   /** Releases the sessions this backend keeps cached; sessions still open stay usable. */
@@ -155,8 +167,9 @@ public final class OrtBackend implements Backend {
     return cache.size();
   }
 
-  private static SharedOrtSession build(OrtEnvironment env, ModelRef model, PreparedModel prepared,
-      OrtSettings settings) throws BackendException {
+  private static SharedOrtSession build(
+      OrtEnvironment env, ModelRef model, PreparedModel prepared, OrtSettings settings)
+      throws BackendException {
     long start = System.nanoTime();
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
       so.setOptimizationLevel(settings.optLevel());
@@ -164,13 +177,20 @@ public final class OrtBackend implements Backend {
       so.setInterOpNumThreads(1);
       if (model.baseDir().isPresent()) {
         // Sessions are created from bytes; external data is resolved against the model's folder.
-        so.addConfigEntry("session.model_external_initializers_file_folder_path", model.baseDir().get().toString());
+        so.addConfigEntry(
+            "session.model_external_initializers_file_folder_path",
+            model.baseDir().get().toString());
       }
       OrtSession session = env.createSession(prepared.bytes(), so);
-      return SharedOrtSession.wrap(model.name(), env, session, Duration.ofNanos(System.nanoTime() - start),
+      return SharedOrtSession.wrap(
+          model.name(),
+          env,
+          session,
+          Duration.ofNanos(System.nanoTime() - start),
           prepared.warnings());
     } catch (OrtException e) {
-      throw new BackendException("ONNX Runtime cannot build model '" + model.name() + "': " + e.getMessage(), e);
+      throw new BackendException(
+          "ONNX Runtime cannot build model '" + model.name() + "': " + e.getMessage(), e);
     }
   }
 
@@ -179,9 +199,12 @@ public final class OrtBackend implements Backend {
     try {
       return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "halfbisect");
     } catch (LinkageError | RuntimeException e) {
-      throw new BackendUnavailableException("ONNX Runtime natives could not be loaded (" + e
-          + "); the com.microsoft.onnxruntime:onnxruntime jar ships them for linux-x64, linux-aarch64,"
-          + " osx-aarch64 and win-x64", e);
+      throw new BackendUnavailableException(
+          "ONNX Runtime natives could not be loaded ("
+              + e
+              + "); the com.microsoft.onnxruntime:onnxruntime jar ships them for linux-x64, linux-aarch64,"
+              + " osx-aarch64 and win-x64",
+          e);
     }
   }
 }

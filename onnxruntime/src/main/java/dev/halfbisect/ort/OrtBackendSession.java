@@ -11,9 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The {@link BackendSession} handed to callers: a view holding one reference on a
- * {@link SharedOrtSession}. Closing it releases that reference only (idempotent); the native
- * session lives on while the backend's cache or other views still hold it.
+ * The {@link BackendSession} handed to callers: a view holding one reference on a {@link
+ * SharedOrtSession}. Closing it releases that reference only (idempotent); the native session lives
+ * on while the backend's cache or other views still hold it.
  */
 final class OrtBackendSession implements BackendSession {
   private final SharedOrtSession shared;
@@ -58,6 +58,10 @@ final class OrtBackendSession implements BackendSession {
 
   @Override
   public String toString() {
-    return "ort session of " + shared.modelName() + " (" + shared.outputNames().size() + " outputs)";
+    return "ort session of "
+        + shared.modelName()
+        + " ("
+        + shared.outputNames().size()
+        + " outputs)";
   }
 }

@@ -7,27 +7,34 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The ONNX Runtime session settings a {@link BuildOptions} asks for: intra-op threads
- * ({@code ort.threads}, default: available processors) and graph optimization level
- * ({@code ort.optLevel}: {@code none}, {@code basic}, {@code extended}, {@code layout}, {@code all};
- * default per mode, see {@link OrtBackend}).
+ * The ONNX Runtime session settings a {@link BuildOptions} asks for: intra-op threads ({@code
+ * ort.threads}, default: available processors) and graph optimization level ({@code ort.optLevel}:
+ * {@code none}, {@code basic}, {@code extended}, {@code layout}, {@code all}; default per mode, see
+ * {@link OrtBackend}).
  */
 record OrtSettings(int intraOpThreads, OptLevel optLevel) {
   static final String THREADS = "ort.threads";
   static final String OPT_LEVEL = "ort.optLevel";
 
-  private static final ImmutableMap<String, OptLevel> LEVELS = ImmutableMap.<String, OptLevel>builder()
-      .put("none", OptLevel.NO_OPT).put("no_opt", OptLevel.NO_OPT)
-      .put("basic", OptLevel.BASIC_OPT).put("basic_opt", OptLevel.BASIC_OPT)
-      .put("extended", OptLevel.EXTENDED_OPT).put("extended_opt", OptLevel.EXTENDED_OPT)
-      .put("layout", OptLevel.LAYOUT_OPT).put("layout_opt", OptLevel.LAYOUT_OPT)
-      .put("all", OptLevel.ALL_OPT).put("all_opt", OptLevel.ALL_OPT)
-      .buildOrThrow();
+  private static final ImmutableMap<String, OptLevel> LEVELS =
+      ImmutableMap.<String, OptLevel>builder()
+          .put("none", OptLevel.NO_OPT)
+          .put("no_opt", OptLevel.NO_OPT)
+          .put("basic", OptLevel.BASIC_OPT)
+          .put("basic_opt", OptLevel.BASIC_OPT)
+          .put("extended", OptLevel.EXTENDED_OPT)
+          .put("extended_opt", OptLevel.EXTENDED_OPT)
+          .put("layout", OptLevel.LAYOUT_OPT)
+          .put("layout_opt", OptLevel.LAYOUT_OPT)
+          .put("all", OptLevel.ALL_OPT)
+          .put("all_opt", OptLevel.ALL_OPT)
+          .buildOrThrow();
 
   /**
    * Reads the settings from {@code options.properties()}.
    *
-   * @throws IllegalArgumentException for a malformed thread count or unknown level, naming the property
+   * @throws IllegalArgumentException for a malformed thread count or unknown level, naming the
+   *     property
    */
   static OrtSettings from(BuildOptions options, OptLevel defaultLevel) {
     Map<String, String> p = options.properties();
@@ -40,7 +47,8 @@ record OrtSettings(int intraOpThreads, OptLevel optLevel) {
         threads = -1;
       }
       if (threads < 1) {
-        throw new IllegalArgumentException("property " + THREADS + " must be a positive integer, got '" + t + "'");
+        throw new IllegalArgumentException(
+            "property " + THREADS + " must be a positive integer, got '" + t + "'");
       }
     }
     OptLevel level = defaultLevel;
@@ -48,8 +56,12 @@ record OrtSettings(int intraOpThreads, OptLevel optLevel) {
     if (l != null) {
       level = LEVELS.get(l.trim().toLowerCase(Locale.ROOT));
       if (level == null) {
-        throw new IllegalArgumentException("property " + OPT_LEVEL + " has unknown value '" + l
-            + "'; expected one of none, basic, extended, layout, all");
+        throw new IllegalArgumentException(
+            "property "
+                + OPT_LEVEL
+                + " has unknown value '"
+                + l
+                + "'; expected one of none, basic, extended, layout, all");
       }
     }
     return new OrtSettings(threads, level);

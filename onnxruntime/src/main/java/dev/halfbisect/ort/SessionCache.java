@@ -12,7 +12,8 @@ import java.util.Map;
  */
 final class SessionCache {
   private final int capacity;
-  private final LinkedHashMap<SessionKey, SharedOrtSession> entries = new LinkedHashMap<>(16, 0.75f, true);
+  private final LinkedHashMap<SessionKey, SharedOrtSession> entries =
+      new LinkedHashMap<>(16, 0.75f, true);
 
   SessionCache(int capacity) {
     Preconditions.checkArgument(capacity >= 0, "cache capacity must be >= 0, got %s", capacity);

@@ -38,8 +38,13 @@ final class SharedOrtSession {
   private final ImmutableList<String> warnings;
   private int references;
 
-  private SharedOrtSession(String modelName, OrtEnvironment env, OrtSession session,
-      ImmutableList<TensorInfo> inputs, ImmutableList<String> outputNames, Duration buildTime,
+  private SharedOrtSession(
+      String modelName,
+      OrtEnvironment env,
+      OrtSession session,
+      ImmutableList<TensorInfo> inputs,
+      ImmutableList<String> outputNames,
+      Duration buildTime,
       ImmutableList<String> warnings) {
     this.modelName = modelName;
     this.env = env;
@@ -56,33 +61,57 @@ final class SharedOrtSession {
    * Wraps a freshly created session; the caller holds the first reference. Closes the session if
    * its inputs cannot be described.
    */
-  static SharedOrtSession wrap(String modelName, OrtEnvironment env, OrtSession session, Duration buildTime,
-      List<String> warnings) throws BackendException {
+  static SharedOrtSession wrap(
+      String modelName,
+      OrtEnvironment env,
+      OrtSession session,
+      Duration buildTime,
+      List<String> warnings)
+      throws BackendException {
     try {
       ImmutableList.Builder<TensorInfo> inputs = ImmutableList.builder();
       for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
         if (!(e.getValue().getInfo() instanceof ai.onnxruntime.TensorInfo)) {
-          throw new BackendException("model '" + modelName + "': input '" + e.getKey()
-              + "' is not a tensor (" + e.getValue().getInfo() + ")");
+          throw new BackendException(
+              "model '"
+                  + modelName
+                  + "': input '"
+                  + e.getKey()
+                  + "' is not a tensor ("
+                  + e.getValue().getInfo()
+                  + ")");
         }
         ai.onnxruntime.TensorInfo ti = (ai.onnxruntime.TensorInfo) e.getValue().getInfo();
         DType dtype = TensorConversion.dtypeOf(ti.onnxType);
         if (dtype == null) {
-          throw new BackendException("model '" + modelName + "': input '" + e.getKey()
-              + "' has element type " + ti.onnxType + ", which halfbisect does not handle");
+          throw new BackendException(
+              "model '"
+                  + modelName
+                  + "': input '"
+                  + e.getKey()
+                  + "' has element type "
+                  + ti.onnxType
+                  + ", which halfbisect does not handle");
         }
         inputs.add(new TensorInfo(e.getKey(), dtype, ti.getShape()));
       }
       // Graph outputs in model order: the original outputs, then the marked observed tensors.
       ImmutableList<String> outputNames = ImmutableList.copyOf(session.getOutputNames());
-      return new SharedOrtSession(modelName, env, session, inputs.build(), outputNames, buildTime,
+      return new SharedOrtSession(
+          modelName,
+          env,
+          session,
+          inputs.build(),
+          outputNames,
+          buildTime,
           ImmutableList.copyOf(warnings));
     } catch (OrtException | BackendException e) {
       closeQuietly(session);
       if (e instanceof BackendException) {
         throw (BackendException) e;
       }
-      throw new BackendException("model '" + modelName + "': cannot read session inputs: " + e.getMessage(), e);
+      throw new BackendException(
+          "model '" + modelName + "': cannot read session inputs: " + e.getMessage(), e);
     }
   }
 
@@ -113,7 +142,8 @@ final class SharedOrtSession {
   }
 
   synchronized void release() {
-    Preconditions.checkState(references > 0, "session of model '%s' released more often than retained", modelName);
+    Preconditions.checkState(
+        references > 0, "session of model '%s' released more often than retained", modelName);
     if (--references == 0) {
       closeQuietly(session);
     }
@@ -136,17 +166,24 @@ final class SharedOrtSession {
         Duration runTime = Duration.ofNanos(System.nanoTime() - start);
         ImmutableMap.Builder<String, Tensor> outputs = ImmutableMap.builder();
         for (String name : outputNames) {
-          OnnxValue v = result.get(name).orElseThrow(() -> new IllegalStateException(
-              "ONNX Runtime returned no value for output '" + name + "'"));
+          OnnxValue v =
+              result
+                  .get(name)
+                  .orElseThrow(
+                      () ->
+                          new IllegalStateException(
+                              "ONNX Runtime returned no value for output '" + name + "'"));
           if (!(v instanceof OnnxTensor)) {
-            throw new BackendException("model '" + modelName + "': output '" + name + "' is not a tensor");
+            throw new BackendException(
+                "model '" + modelName + "': output '" + name + "' is not a tensor");
           }
           outputs.put(name, TensorConversion.fromOnnx(name, (OnnxTensor) v));
         }
         return new RunResult(outputs.build(), runTime);
       }
     } catch (OrtException e) {
-      throw new BackendException("ONNX Runtime failed to run model '" + modelName + "': " + e.getMessage(), e);
+      throw new BackendException(
+          "ONNX Runtime failed to run model '" + modelName + "': " + e.getMessage(), e);
     } finally {
       feed.values().forEach(OnnxTensor::close);
     }

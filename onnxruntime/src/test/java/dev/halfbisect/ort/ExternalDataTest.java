@@ -26,24 +26,32 @@ class ExternalDataTest {
     ByteBuffer w = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
     w.putFloat(1f).putFloat(2f).putFloat(3f).putFloat(4f);
     Files.write(dir.resolve("weights.bin"), w.array());
-    Onnx.TensorProto init = Onnx.TensorProto.newBuilder().setName("w").addDims(4)
-        .setDataType(DType.FLOAT32.onnxCode())
-        .setDataLocation(Onnx.TensorProto.DataLocation.EXTERNAL)
-        .addExternalData(Onnx.StringStringEntryProto.newBuilder().setKey("location").setValue("weights.bin"))
-        .addExternalData(Onnx.StringStringEntryProto.newBuilder().setKey("offset").setValue("0"))
-        .addExternalData(Onnx.StringStringEntryProto.newBuilder().setKey("length").setValue("16"))
-        .build();
-    Onnx.GraphProto g = Onnx.GraphProto.newBuilder()
-        .addInput(ProtoModels.value("x", DType.FLOAT32, 4))
-        .addOutput(ProtoModels.value("y", DType.FLOAT32, 4))
-        .addInitializer(init)
-        .addNode(ProtoModels.node("Add", "add", new String[] {"x", "w"}, "s"))
-        .addNode(ProtoModels.node("Mul", "mul", new String[] {"s", "s"}, "y"))
-        .build();
+    Onnx.TensorProto init =
+        Onnx.TensorProto.newBuilder()
+            .setName("w")
+            .addDims(4)
+            .setDataType(DType.FLOAT32.onnxCode())
+            .setDataLocation(Onnx.TensorProto.DataLocation.EXTERNAL)
+            .addExternalData(
+                Onnx.StringStringEntryProto.newBuilder().setKey("location").setValue("weights.bin"))
+            .addExternalData(
+                Onnx.StringStringEntryProto.newBuilder().setKey("offset").setValue("0"))
+            .addExternalData(
+                Onnx.StringStringEntryProto.newBuilder().setKey("length").setValue("16"))
+            .build();
+    Onnx.GraphProto g =
+        Onnx.GraphProto.newBuilder()
+            .addInput(ProtoModels.value("x", DType.FLOAT32, 4))
+            .addOutput(ProtoModels.value("y", DType.FLOAT32, 4))
+            .addInitializer(init)
+            .addNode(ProtoModels.node("Add", "add", new String[] {"x", "w"}, "s"))
+            .addNode(ProtoModels.node("Mul", "mul", new String[] {"s", "s"}, "y"))
+            .build();
     Path file = dir.resolve("model.onnx");
     Files.write(file, ProtoModels.model("ext", g).bytes());
-    try (BackendSession s = new OrtBackend(0).open(ModelRef.ofPath(file),
-        BuildOptions.of("fp32").withObserved(List.of("s")))) {
+    try (BackendSession s =
+        new OrtBackend(0)
+            .open(ModelRef.ofPath(file), BuildOptions.of("fp32").withObserved(List.of("s")))) {
       var r = s.run(Map.of("x", Tensor.ofFloats(new long[] {4}, 1, 1, 1, 1)));
       assertThat(r.get("s").toFloatArray()).containsExactly(2f, 3f, 4f, 5f);
       assertThat(r.get("y").toFloatArray()).containsExactly(4f, 9f, 16f, 25f);

@@ -24,12 +24,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** FP16 emulation as seen through the backend SPI: overflow reproduced, fixed by a plan, not folded away. */
+/**
+ * FP16 emulation as seen through the backend SPI: overflow reproduced, fixed by a plan, not folded
+ * away.
+ */
 class Fp16EmulationBackendTest {
   private static final long[] X = {1, 8, 32};
   private static final String LN1 = "/block/ln1";
   private static final String LN2 = "/block/ln2";
-  private static final Set<String> LN_STAT_OPS = Set.of("ReduceMean", "Sub", "Pow", "Add", "Sqrt", "Div");
+  private static final Set<String> LN_STAT_OPS =
+      Set.of("ReduceMean", "Sub", "Pow", "Add", "Sqrt", "Div");
 
   private final OrtBackend backend = new OrtBackend();
 
@@ -69,8 +73,8 @@ class Fp16EmulationBackendTest {
 
   /**
    * Activations N(0, 4) with one outlier channel at 300, as the residual streams of real
-   * transformers have: LN1 sees |x - mean| of about 290, whose square (8.4e4) overflows FP16,
-   * while attention scores stay below 65504.
+   * transformers have: LN1 sees |x - mean| of about 290, whose square (8.4e4) overflows FP16, while
+   * attention scores stay below 65504.
    */
   private static Tensor input() {
     Random r = new Random(3);
@@ -84,9 +88,12 @@ class Fp16EmulationBackendTest {
   /** The LayerNorm statistic nodes (everything but the gamma/beta affine) of both LayerNorms. */
   private static List<String> layerNormNodes(OnnxModel m) {
     return m.graph().getNodeList().stream()
-        .filter(n -> (n.getName().startsWith(LN1 + "/") || n.getName().startsWith(LN2 + "/"))
-            && LN_STAT_OPS.contains(n.getOpType()))
-        .map(Onnx.NodeProto::getName).collect(Collectors.toList());
+        .filter(
+            n ->
+                (n.getName().startsWith(LN1 + "/") || n.getName().startsWith(LN2 + "/"))
+                    && LN_STAT_OPS.contains(n.getOpType()))
+        .map(Onnx.NodeProto::getName)
+        .collect(Collectors.toList());
   }
 
   /** Output of the last node inside {@code scope}: the scope's result tensor. */
@@ -120,9 +127,11 @@ class Fp16EmulationBackendTest {
     ErrorStats brokenLn = ErrorMetrics.compare(fp32.get(ln1Out), fp16.get(ln1Out));
     assertThat(ErrorMetrics.compare(fp32.get(ln1Out), fp32.get(ln1Out)).normalizedError()).isZero();
     assertThat(brokenLn.nonFiniteWhereRefFinite() > 0 || brokenLn.normalizedError() > 0.3)
-        .as("LayerNorm output in emulation: %s", brokenLn).isTrue();
+        .as("LayerNorm output in emulation: %s", brokenLn)
+        .isTrue();
     assertThat(broken.nonFiniteWhereRefFinite() > 0 || broken.normalizedError() > 0.3)
-        .as("block output in emulation: %s", broken).isTrue();
+        .as("block output in emulation: %s", broken)
+        .isTrue();
 
     PrecisionPlan pinned = PrecisionPlan.fp16Except(layerNormNodes(m));
     RunResult fixed = run(ref, BuildOptions.of("fp16-emulated", pinned).withObserved(observed), x);
@@ -157,7 +166,11 @@ class Fp16EmulationBackendTest {
       opts = opts.withProperty("ort.optLevel", level);
     }
     RunResult emu = run(m.toModelRef(), opts, Tensor.ofFloats(new long[] {n}, x));
-    RunResult ref = run(m.toModelRef(), BuildOptions.of("fp32").withObserved(List.of(sq)), Tensor.ofFloats(new long[] {n}, x));
+    RunResult ref =
+        run(
+            m.toModelRef(),
+            BuildOptions.of("fp32").withObserved(List.of(sq)),
+            Tensor.ofFloats(new long[] {n}, x));
     float[] s = emu.get(sq).toFloatArray();
     float[] y = emu.get("y").toFloatArray();
     float[] s32 = ref.get(sq).toFloatArray();
@@ -201,9 +214,14 @@ class Fp16EmulationBackendTest {
     String mul = m.graph().getNode(0).getName();
     PrecisionPlan plan = PrecisionPlan.fp16Except(List.of(mul, "/other/model/Sqrt_3"));
     try (BackendSession s = backend.open(m.toModelRef(), BuildOptions.of("fp16-emulated", plan));
-        BackendSession again = backend.open(m.toModelRef(), BuildOptions.of("fp16-emulated", plan))) {
-      assertThat(s.buildStats().warnings()).singleElement().asString()
-          .contains("1 of 2 node(s)").contains("/other/model/Sqrt_3").doesNotContain(mul);
+        BackendSession again =
+            backend.open(m.toModelRef(), BuildOptions.of("fp16-emulated", plan))) {
+      assertThat(s.buildStats().warnings())
+          .singleElement()
+          .asString()
+          .contains("1 of 2 node(s)")
+          .contains("/other/model/Sqrt_3")
+          .doesNotContain(mul);
       assertThat(again.buildStats().warnings()).isEqualTo(s.buildStats().warnings());
     }
     try (BackendSession s = backend.open(m.toModelRef(), BuildOptions.of("fp16-emulated"))) {

@@ -39,7 +39,12 @@ final class MiniLm {
       ids[i] = 1000 + r.nextInt(20000);
       mask[i] = 1;
     }
-    return ImmutableMap.of("input_ids", Tensor.ofLongs(shape, ids), "attention_mask", Tensor.ofLongs(shape, mask),
-        "token_type_ids", Tensor.ofLongs(shape, types));
+    return ImmutableMap.of(
+        "input_ids",
+        Tensor.ofLongs(shape, ids),
+        "attention_mask",
+        Tensor.ofLongs(shape, mask),
+        "token_type_ids",
+        Tensor.ofLongs(shape, types));
   }
 }

@@ -39,8 +39,10 @@ class MiniLmOrtTest {
 
   @Test
   void referenceDescribesInputsAndGivesFiniteEmbeddings() {
-    assertThat(fp32.inputs()).extracting(i -> i.describe())
-        .containsExactlyInAnyOrder("input_ids int64 [?x?]", "attention_mask int64 [?x?]", "token_type_ids int64 [?x?]");
+    assertThat(fp32.inputs())
+        .extracting(i -> i.describe())
+        .containsExactlyInAnyOrder(
+            "input_ids int64 [?x?]", "attention_mask int64 [?x?]", "token_type_ids int64 [?x?]");
     String out = fp32.outputNames().get(0);
     Tensor t = reference.get(out);
     assertThat(t.shape()).containsExactly(1, 128, 384);
@@ -55,7 +57,8 @@ class MiniLmOrtTest {
 
   @Test
   void openingTheSameModelAndOptionsAgainBuildsOnce() throws Exception {
-    try (BackendSession again = backend.open(MiniLm.model(), BuildOptions.of("fp32").withProperty("ort.threads", "2"))) {
+    try (BackendSession again =
+        backend.open(MiniLm.model(), BuildOptions.of("fp32").withProperty("ort.threads", "2"))) {
       assertThat(fp32.buildStats().cached()).isFalse();
       assertThat(fp32.buildStats().buildTime()).isPositive();
       assertThat(again.buildStats().cached()).isTrue();
@@ -67,8 +70,9 @@ class MiniLmOrtTest {
   @Test
   void fp16EmulationDiffersByASmallFiniteNonZeroError() throws Exception {
     String out = fp32.outputNames().get(0);
-    try (BackendSession emulated = backend.open(MiniLm.model(),
-        BuildOptions.of("fp16-emulated").withProperty("ort.threads", "2"))) {
+    try (BackendSession emulated =
+        backend.open(
+            MiniLm.model(), BuildOptions.of("fp16-emulated").withProperty("ort.threads", "2"))) {
       assertThat(emulated.outputNames()).isEqualTo(fp32.outputNames());
       ErrorStats e = ErrorMetrics.compare(reference.get(out), emulated.run(sample).get(out));
       assertThat(e.candidateFiniteWhereReferenceFinite()).as("%s", e).isTrue();

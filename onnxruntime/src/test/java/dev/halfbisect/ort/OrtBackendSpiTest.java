@@ -33,18 +33,23 @@ class OrtBackendSpiTest {
     assertThat(b.referenceMode()).isEqualTo("fp32");
     assertThat(b.candidateMode()).isEqualTo("fp16-emulated");
     assertThat(b.availability().available()).as(b.availability().reason()).isTrue();
-    assertThat(Backends.resolve(BackendSpec.parse("ort:fp16-emulated"))).isInstanceOf(OrtBackend.class);
+    assertThat(Backends.resolve(BackendSpec.parse("ort:fp16-emulated")))
+        .isInstanceOf(OrtBackend.class);
   }
 
   @Test
   void unknownBackendAndModeAreNamed() {
     assertThatThrownBy(() -> Backends.get("onnx"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'onnx'").hasMessageContaining("ort");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'onnx'")
+        .hasMessageContaining("ort");
     assertThatThrownBy(() -> Backends.resolve(BackendSpec.parse("ort:fp16")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fp32, fp16-emulated");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("fp32, fp16-emulated");
     assertThatThrownBy(() -> backend.open(ProtoModels.twoInputs(), BuildOptions.of("int8")))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("no mode 'int8'").hasMessageContaining("fp32, fp16-emulated");
+        .hasMessageContaining("no mode 'int8'")
+        .hasMessageContaining("fp32, fp16-emulated");
   }
 
   @Test
@@ -52,12 +57,15 @@ class OrtBackendSpiTest {
     BuildOptions opts = BuildOptions.of("fp32").withObserved(List.of("sum", "nope", "also_nope"));
     assertThatThrownBy(() -> backend.open(ProtoModels.twoInputs(), opts))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("nope").hasMessageContaining("also_nope").hasMessageNotContaining("sum,");
+        .hasMessageContaining("nope")
+        .hasMessageContaining("also_nope")
+        .hasMessageNotContaining("sum,");
   }
 
   @Test
   void observingAGraphInputReturnsIt() throws Exception {
-    try (BackendSession s = backend.open(ProtoModels.twoInputs(), BuildOptions.of("fp32").withObserved(List.of("x")))) {
+    try (BackendSession s =
+        backend.open(ProtoModels.twoInputs(), BuildOptions.of("fp32").withObserved(List.of("x")))) {
       assertThat(s.outputNames()).containsExactly("out", "x");
       assertThat(s.run(sample(3f)).get("x").toFloatArray()).containsOnly(3f);
     }
@@ -80,7 +88,8 @@ class OrtBackendSpiTest {
   @Test
   void inputsDescribeTheModel() throws Exception {
     try (BackendSession s = backend.open(ProtoModels.twoInputs(), BuildOptions.of("fp32"))) {
-      assertThat(s.inputs()).extracting(i -> i.describe())
+      assertThat(s.inputs())
+          .extracting(i -> i.describe())
           .containsExactly("ids int64 [?x4]", "x float32 [?x4]");
     }
   }
@@ -119,7 +128,19 @@ class OrtBackendSpiTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT16", "BFLOAT16", "FLOAT64", "INT64", "INT32", "INT8", "UINT8", "BOOL"})
+  @EnumSource(
+      value = DType.class,
+      names = {
+        "FLOAT32",
+        "FLOAT16",
+        "BFLOAT16",
+        "FLOAT64",
+        "INT64",
+        "INT32",
+        "INT8",
+        "UINT8",
+        "BOOL"
+      })
   void everyDtypeRoundTripsThroughIdentity(DType dtype) throws Exception {
     float[] values = {0f, 1f, -2f, 3f, 100f, -7f};
     if (dtype == DType.UINT8 || dtype == DType.BOOL) {
@@ -135,10 +156,17 @@ class OrtBackendSpiTest {
 
   @Test
   void float16OutputsKeepTheirBits() throws Exception {
-    short[] bits = {Half.fromFloat(1.0009765625f), Half.fromFloat(65504f), (short) 0x7c00,
-        (short) 0x0001, Half.fromFloat(-0f), Half.fromFloat(3.14159f)};
+    short[] bits = {
+      Half.fromFloat(1.0009765625f),
+      Half.fromFloat(65504f),
+      (short) 0x7c00,
+      (short) 0x0001,
+      Half.fromFloat(-0f),
+      Half.fromFloat(3.14159f)
+    };
     Tensor in = Tensor.ofHalfBits(S, bits);
-    try (BackendSession s = backend.open(ProtoModels.identity(DType.FLOAT16, S), BuildOptions.of("fp32"))) {
+    try (BackendSession s =
+        backend.open(ProtoModels.identity(DType.FLOAT16, S), BuildOptions.of("fp32"))) {
       assertThat(s.run(Map.of("x", in)).get("y").toHalfBits()).containsExactly(bits);
     }
   }
@@ -183,12 +211,18 @@ class OrtBackendSpiTest {
   @Test
   void settingsPropertiesAreCheckedAndPartOfTheKey() throws Exception {
     ModelRef m = ProtoModels.twoInputs();
-    assertThatThrownBy(() -> backend.open(m, BuildOptions.of("fp32").withProperty("ort.threads", "zero")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ort.threads");
-    assertThatThrownBy(() -> backend.open(m, BuildOptions.of("fp32").withProperty("ort.optLevel", "max")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("none, basic, extended, layout, all");
-    try (BackendSession one = backend.open(m, BuildOptions.of("fp32").withProperty("ort.threads", "1"));
-        BackendSession all = backend.open(m, BuildOptions.of("fp32").withProperty("ort.optLevel", "all"))) {
+    assertThatThrownBy(
+            () -> backend.open(m, BuildOptions.of("fp32").withProperty("ort.threads", "zero")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("ort.threads");
+    assertThatThrownBy(
+            () -> backend.open(m, BuildOptions.of("fp32").withProperty("ort.optLevel", "max")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("none, basic, extended, layout, all");
+    try (BackendSession one =
+            backend.open(m, BuildOptions.of("fp32").withProperty("ort.threads", "1"));
+        BackendSession all =
+            backend.open(m, BuildOptions.of("fp32").withProperty("ort.optLevel", "all"))) {
       assertThat(one.buildStats().cached()).isFalse();
       assertThat(all.buildStats().cached()).isFalse();
       assertThat(all.run(sample(2f)).get("out").toFloatArray()).containsExactly(18f, 19f, 20f, 21f);
@@ -197,19 +231,35 @@ class OrtBackendSpiTest {
 
   @Test
   void outputsOfATypeWithoutDTypeGiveABackendExceptionNamingThem() throws Exception {
-    ModelRef m = ProtoModels.model("to_uint16", Onnx.GraphProto.newBuilder()
-        .addInput(ProtoModels.value("x", DType.FLOAT32, 2))
-        .addOutput(Onnx.ValueInfoProto.newBuilder().setName("u")
-            .setType(Onnx.TypeProto.newBuilder().setTensorType(
-                Onnx.TypeProto.Tensor.newBuilder().setElemType(4)))) // uint16
-        .addNode(Onnx.NodeProto.newBuilder().setOpType("Cast").setName("c")
-            .addInput("x").addOutput("u").addAttribute(Onnx.AttributeProto.newBuilder()
-                .setName("to").setType(Onnx.AttributeProto.AttributeType.INT).setI(4)))
-        .build());
+    ModelRef m =
+        ProtoModels.model(
+            "to_uint16",
+            Onnx.GraphProto.newBuilder()
+                .addInput(ProtoModels.value("x", DType.FLOAT32, 2))
+                .addOutput(
+                    Onnx.ValueInfoProto.newBuilder()
+                        .setName("u")
+                        .setType(
+                            Onnx.TypeProto.newBuilder()
+                                .setTensorType(
+                                    Onnx.TypeProto.Tensor.newBuilder().setElemType(4)))) // uint16
+                .addNode(
+                    Onnx.NodeProto.newBuilder()
+                        .setOpType("Cast")
+                        .setName("c")
+                        .addInput("x")
+                        .addOutput("u")
+                        .addAttribute(
+                            Onnx.AttributeProto.newBuilder()
+                                .setName("to")
+                                .setType(Onnx.AttributeProto.AttributeType.INT)
+                                .setI(4)))
+                .build());
     try (BackendSession s = backend.open(m, BuildOptions.of("fp32"))) {
       assertThatThrownBy(() -> s.run(Map.of("x", Tensor.ofFloats(new long[] {2}, 1f, 2f))))
           .isInstanceOf(BackendException.class)
-          .hasMessageContaining("output 'u'").hasMessageContaining("UINT16");
+          .hasMessageContaining("output 'u'")
+          .hasMessageContaining("UINT16");
     }
   }
 
@@ -217,9 +267,11 @@ class OrtBackendSpiTest {
   void viewsOfOneSharedSessionRunFromSeveralThreads() throws Exception {
     ModelRef m = ProtoModels.twoInputs();
     BuildOptions opts = BuildOptions.of("fp32").withObserved(List.of("prod"));
-    try (BackendSession a = backend.open(m, opts); BackendSession b = backend.open(m, opts)) {
+    try (BackendSession a = backend.open(m, opts);
+        BackendSession b = backend.open(m, opts)) {
       assertThat(b.buildStats().cached()).isTrue();
-      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(2);
       try {
         List<java.util.concurrent.Future<Float>> results = new java.util.ArrayList<>();
         for (int i = 0; i < 40; i++) {
@@ -240,7 +292,8 @@ class OrtBackendSpiTest {
   void invalidModelBytesGiveABackendExceptionNamingTheModel() {
     ModelRef junk = ModelRef.ofBytes("junk.onnx", new byte[] {1, 2, 3, 4, 5}, null);
     assertThatThrownBy(() -> backend.open(junk, BuildOptions.of("fp32")))
-        .isInstanceOf(BackendException.class).hasMessageContaining("junk.onnx");
+        .isInstanceOf(BackendException.class)
+        .hasMessageContaining("junk.onnx");
   }
 
   private static Tensor ids() {
@@ -250,5 +303,4 @@ class OrtBackendSpiTest {
   private static Map<String, Tensor> sample(float x) {
     return Map.of("ids", ids(), "x", Tensor.ofFloats(new long[] {1, 4}, x, x, x, x));
   }
-
 }

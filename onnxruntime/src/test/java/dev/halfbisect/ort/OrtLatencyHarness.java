@@ -12,9 +12,9 @@ import java.util.Map;
  * Latency of all-MiniLM-L6-v2 (batch 1, seq 128) in the {@code ort} backend, per mode and
  * optimization level: warm-up runs, then the median of timed runs (wall time and process CPU time).
  *
- * <p>Run from the repository root:
- * {@code ./mvnw -B -q -o test-compile -pl onnxruntime -am} then
- * {@code java -cp "$(cat onnxruntime/target/cp.txt):onnxruntime/target/classes:onnxruntime/target/test-classes"
+ * <p>Run from the repository root: {@code ./mvnw -B -q -o test-compile -pl onnxruntime -am} then
+ * {@code java -cp "$(cat
+ * onnxruntime/target/cp.txt):onnxruntime/target/classes:onnxruntime/target/test-classes"
  * dev.halfbisect.ort.OrtLatencyHarness [threads=2] [runs=30] [warmup=5] [specs...]} where a spec is
  * {@code MODE} or {@code MODE@LEVEL} ({@code fp32@none}, {@code fp16-emulated@basic}).
  */
@@ -26,25 +26,34 @@ public final class OrtLatencyHarness {
    * with other work it shows the cost of a run better than wall time does.
    */
   private static long processCpuNanos() {
-    java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    java.lang.management.OperatingSystemMXBean os =
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     return os instanceof com.sun.management.OperatingSystemMXBean
-        ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() : 0L;
+        ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime()
+        : 0L;
   }
 
   public static void main(String[] args) throws Exception {
     int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
     int runs = args.length > 1 ? Integer.parseInt(args[1]) : 30;
     int warmup = args.length > 2 ? Integer.parseInt(args[2]) : 5;
-    String[] specs = args.length > 3 ? Arrays.copyOfRange(args, 3, args.length)
-        : new String[] {"fp32", "fp16-emulated"};
+    String[] specs =
+        args.length > 3
+            ? Arrays.copyOfRange(args, 3, args.length)
+            : new String[] {"fp32", "fp16-emulated"};
     Map<String, Tensor> sample = MiniLm.tokens(1, 128, 42);
     OrtBackend backend = new OrtBackend(0);
-    System.out.printf(Locale.ROOT, "all-MiniLM-L6-v2 batch 1 seq 128, %d intra-op threads, %d warm-up + %d timed runs%n",
-        threads, warmup, runs);
+    System.out.printf(
+        Locale.ROOT,
+        "all-MiniLM-L6-v2 batch 1 seq 128, %d intra-op threads, %d warm-up + %d timed runs%n",
+        threads,
+        warmup,
+        runs);
     Tensor first = null;
     for (String spec : specs) {
       String[] parts = spec.split("@", 2);
-      BuildOptions opts = BuildOptions.of(parts[0]).withProperty("ort.threads", Integer.toString(threads));
+      BuildOptions opts =
+          BuildOptions.of(parts[0]).withProperty("ort.threads", Integer.toString(threads));
       if (parts.length == 2) {
         opts = opts.withProperty("ort.optLevel", parts[1]);
       }
@@ -66,11 +75,18 @@ public final class OrtLatencyHarness {
         // the process clock ticks in 10 ms steps on Linux: report the mean over all timed runs
         double cpuPerRun = (processCpuNanos() - c0) / 1e6 / runs;
         Arrays.sort(ms);
-        System.out.printf(Locale.ROOT,
+        System.out.printf(
+            Locale.ROOT,
             "%-24s build %6.0f ms | wall median %7.2f ms  min %7.2f  max %7.2f | process CPU %7.2f ms/run"
                 + " | normalized error vs %s %.3e%n",
-            spec, s.buildStats().buildTime().toNanos() / 1e6, ms[runs / 2], ms[0], ms[runs - 1], cpuPerRun,
-            specs[0], ErrorMetrics.compare(first, out).normalizedError());
+            spec,
+            s.buildStats().buildTime().toNanos() / 1e6,
+            ms[runs / 2],
+            ms[0],
+            ms[runs - 1],
+            cpuPerRun,
+            specs[0],
+            ErrorMetrics.compare(first, out).normalizedError());
       }
     }
   }

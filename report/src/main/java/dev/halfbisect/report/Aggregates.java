@@ -22,8 +22,8 @@ final class Aggregates {
   }
 
   @CheckForNull
-  private static Map<String, GroupStat> group(@CheckForNull List<NodeRow> rows,
-      Function<NodeRow, String> key) {
+  private static Map<String, GroupStat> group(
+      @CheckForNull List<NodeRow> rows, Function<NodeRow, String> key) {
     if (rows == null) {
       return null;
     }

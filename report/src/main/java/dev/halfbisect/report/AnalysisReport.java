@@ -14,14 +14,15 @@ import java.util.Optional;
 import javax.annotation.CheckForNull;
 
 /**
- * One analysis document, exactly the {@code halfbisect/1} JSON contract (DESIGN.md). Renderers
- * read only this, so a report can be re-rendered from its JSON without the engine. Optional
- * sections are null when the command did not produce them and are then left out of the JSON.
- * Maps and {@code fp32Nodes} are sorted; lists in topological or ranked order keep it. Timings live
- * in their own {@code timings} object so determinism checks can drop it.
+ * One analysis document, exactly the {@code halfbisect/1} JSON contract (DESIGN.md). Renderers read
+ * only this, so a report can be re-rendered from its JSON without the engine. Optional sections are
+ * null when the command did not produce them and are then left out of the JSON. Maps and {@code
+ * fp32Nodes} are sorted; lists in topological or ranked order keep it. Timings live in their own
+ * {@code timings} object so determinism checks can drop it.
  *
  * @param schema always {@link #SCHEMA}
- * @param command subcommand that produced it (compare, layerwise, bisect, amplify, precision, reduce, diagnose)
+ * @param command subcommand that produced it (compare, layerwise, bisect, amplify, precision,
+ *     reduce, diagnose)
  * @param model model path or display name
  * @param backend reference and candidate backends
  * @param verdict {@code "pass"} or {@code "fail"}
@@ -29,9 +30,28 @@ import javax.annotation.CheckForNull;
  * @param tolerance the tolerance used
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"schema", "command", "model", "backend", "verdict", "builds", "tolerance",
-    "tensors", "firstFailing", "nodes", "byOpType", "byMotif", "fp32Nodes", "fp16Fraction", "plan",
-    "trtexecFlags", "reduce", "rootCauses", "warnings", "timings"})
+@JsonPropertyOrder({
+  "schema",
+  "command",
+  "model",
+  "backend",
+  "verdict",
+  "builds",
+  "tolerance",
+  "tensors",
+  "firstFailing",
+  "nodes",
+  "byOpType",
+  "byMotif",
+  "fp32Nodes",
+  "fp16Fraction",
+  "plan",
+  "trtexecFlags",
+  "reduce",
+  "rootCauses",
+  "warnings",
+  "timings"
+})
 public record AnalysisReport(
     String schema,
     String command,
@@ -58,8 +78,8 @@ public record AnalysisReport(
   public static final String SCHEMA = "halfbisect/1";
 
   public AnalysisReport {
-    Preconditions.checkArgument(SCHEMA.equals(schema),
-        "unsupported report schema '%s', expected %s", schema, SCHEMA);
+    Preconditions.checkArgument(
+        SCHEMA.equals(schema), "unsupported report schema '%s', expected %s", schema, SCHEMA);
     Preconditions.checkNotNull(command, "report field command");
     Preconditions.checkNotNull(model, "report field model");
     Preconditions.checkNotNull(backend, "report field backend");
@@ -70,7 +90,8 @@ public record AnalysisReport(
     nodes = copy(nodes);
     byOpType = byOpType == null ? null : ImmutableSortedMap.copyOf(byOpType);
     byMotif = byMotif == null ? null : ImmutableSortedMap.copyOf(byMotif);
-    fp32Nodes = fp32Nodes == null ? null : ImmutableList.sortedCopyOf(Ordering.natural(), fp32Nodes);
+    fp32Nodes =
+        fp32Nodes == null ? null : ImmutableList.sortedCopyOf(Ordering.natural(), fp32Nodes);
     rootCauses = copy(rootCauses);
     warnings = copy(warnings);
     timings = timings == null ? null : ImmutableSortedMap.copyOf(timings);
@@ -81,10 +102,34 @@ public record AnalysisReport(
   }
 
   /** A builder with the mandatory header; sections are added with the {@code with*} methods. */
-  public static AnalysisReport header(String command, String model, BackendPair backend,
-      boolean pass, int builds, ToleranceView tolerance) {
-    return new AnalysisReport(SCHEMA, command, model, backend, Verdicts.of(pass), builds, tolerance,
-        null, null, null, null, null, null, null, null, null, null, null, null, null);
+  public static AnalysisReport header(
+      String command,
+      String model,
+      BackendPair backend,
+      boolean pass,
+      int builds,
+      ToleranceView tolerance) {
+    return new AnalysisReport(
+        SCHEMA,
+        command,
+        model,
+        backend,
+        Verdicts.of(pass),
+        builds,
+        tolerance,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null);
   }
 
   public boolean passed() {
@@ -105,59 +150,223 @@ public record AnalysisReport(
 
   /** The same report with {@code builds} candidate builds (e.g. counting a preflight build). */
   public AnalysisReport withBuilds(int b) {
-    return new AnalysisReport(schema, command, model, backend, verdict, b, tolerance, tensors,
-        firstFailing, nodes, byOpType, byMotif, fp32Nodes, fp16Fraction, plan, trtexecFlags, reduce,
-        rootCauses, warnings, timings);
+    return new AnalysisReport(
+        schema,
+        command,
+        model,
+        backend,
+        verdict,
+        b,
+        tolerance,
+        tensors,
+        firstFailing,
+        nodes,
+        byOpType,
+        byMotif,
+        fp32Nodes,
+        fp16Fraction,
+        plan,
+        trtexecFlags,
+        reduce,
+        rootCauses,
+        warnings,
+        timings);
   }
 
   public AnalysisReport withTensors(List<TensorRow> t) {
-    return new AnalysisReport(schema, command, model, backend, verdict, builds, tolerance, t,
-        firstFailing, nodes, byOpType, byMotif, fp32Nodes, fp16Fraction, plan, trtexecFlags, reduce,
-        rootCauses, warnings, timings);
+    return new AnalysisReport(
+        schema,
+        command,
+        model,
+        backend,
+        verdict,
+        builds,
+        tolerance,
+        t,
+        firstFailing,
+        nodes,
+        byOpType,
+        byMotif,
+        fp32Nodes,
+        fp16Fraction,
+        plan,
+        trtexecFlags,
+        reduce,
+        rootCauses,
+        warnings,
+        timings);
   }
 
   public AnalysisReport withFirstFailing(@CheckForNull FirstFailing f) {
-    return new AnalysisReport(schema, command, model, backend, verdict, builds, tolerance, tensors,
-        f, nodes, byOpType, byMotif, fp32Nodes, fp16Fraction, plan, trtexecFlags, reduce,
-        rootCauses, warnings, timings);
+    return new AnalysisReport(
+        schema,
+        command,
+        model,
+        backend,
+        verdict,
+        builds,
+        tolerance,
+        tensors,
+        f,
+        nodes,
+        byOpType,
+        byMotif,
+        fp32Nodes,
+        fp16Fraction,
+        plan,
+        trtexecFlags,
+        reduce,
+        rootCauses,
+        warnings,
+        timings);
   }
 
-  /** Amplification rows; also fills {@code byOpType} and (when rows carry motifs) {@code byMotif}. */
+  /**
+   * Amplification rows; also fills {@code byOpType} and (when rows carry motifs) {@code byMotif}.
+   */
   public AnalysisReport withNodes(List<NodeRow> n) {
-    return new AnalysisReport(schema, command, model, backend, verdict, builds, tolerance, tensors,
-        firstFailing, n, Aggregates.byOpType(n), Aggregates.byMotif(n), fp32Nodes, fp16Fraction,
-        plan, trtexecFlags, reduce, rootCauses, warnings, timings);
+    return new AnalysisReport(
+        schema,
+        command,
+        model,
+        backend,
+        verdict,
+        builds,
+        tolerance,
+        tensors,
+        firstFailing,
+        n,
+        Aggregates.byOpType(n),
+        Aggregates.byMotif(n),
+        fp32Nodes,
+        fp16Fraction,
+        plan,
+        trtexecFlags,
+        reduce,
+        rootCauses,
+        warnings,
+        timings);
   }
 
-  public AnalysisReport withPrecision(List<String> fp32, double fraction, @CheckForNull PlanView p,
-      @CheckForNull String flags) {
-    return new AnalysisReport(schema, command, model, backend, verdict, builds, tolerance, tensors,
-        firstFailing, nodes, byOpType, byMotif, fp32, fraction, p, flags, reduce, rootCauses,
-        warnings, timings);
+  public AnalysisReport withPrecision(
+      List<String> fp32, double fraction, @CheckForNull PlanView p, @CheckForNull String flags) {
+    return new AnalysisReport(
+        schema,
+        command,
+        model,
+        backend,
+        verdict,
+        builds,
+        tolerance,
+        tensors,
+        firstFailing,
+        nodes,
+        byOpType,
+        byMotif,
+        fp32,
+        fraction,
+        p,
+        flags,
+        reduce,
+        rootCauses,
+        warnings,
+        timings);
   }
 
   public AnalysisReport withReduce(@CheckForNull ReduceSection r) {
-    return new AnalysisReport(schema, command, model, backend, verdict, builds, tolerance, tensors,
-        firstFailing, nodes, byOpType, byMotif, fp32Nodes, fp16Fraction, plan, trtexecFlags, r,
-        rootCauses, warnings, timings);
+    return new AnalysisReport(
+        schema,
+        command,
+        model,
+        backend,
+        verdict,
+        builds,
+        tolerance,
+        tensors,
+        firstFailing,
+        nodes,
+        byOpType,
+        byMotif,
+        fp32Nodes,
+        fp16Fraction,
+        plan,
+        trtexecFlags,
+        r,
+        rootCauses,
+        warnings,
+        timings);
   }
 
   public AnalysisReport withRootCauses(@CheckForNull List<RootCause> rc) {
-    return new AnalysisReport(schema, command, model, backend, verdict, builds, tolerance, tensors,
-        firstFailing, nodes, byOpType, byMotif, fp32Nodes, fp16Fraction, plan, trtexecFlags, reduce,
-        rc, warnings, timings);
+    return new AnalysisReport(
+        schema,
+        command,
+        model,
+        backend,
+        verdict,
+        builds,
+        tolerance,
+        tensors,
+        firstFailing,
+        nodes,
+        byOpType,
+        byMotif,
+        fp32Nodes,
+        fp16Fraction,
+        plan,
+        trtexecFlags,
+        reduce,
+        rc,
+        warnings,
+        timings);
   }
 
   public AnalysisReport withWarnings(@CheckForNull List<String> w) {
-    return new AnalysisReport(schema, command, model, backend, verdict, builds, tolerance, tensors,
-        firstFailing, nodes, byOpType, byMotif, fp32Nodes, fp16Fraction, plan, trtexecFlags, reduce,
-        rootCauses, w, timings);
+    return new AnalysisReport(
+        schema,
+        command,
+        model,
+        backend,
+        verdict,
+        builds,
+        tolerance,
+        tensors,
+        firstFailing,
+        nodes,
+        byOpType,
+        byMotif,
+        fp32Nodes,
+        fp16Fraction,
+        plan,
+        trtexecFlags,
+        reduce,
+        rootCauses,
+        w,
+        timings);
   }
 
   public AnalysisReport withTimings(@CheckForNull Map<String, Double> t) {
-    return new AnalysisReport(schema, command, model, backend, verdict, builds, tolerance, tensors,
-        firstFailing, nodes, byOpType, byMotif, fp32Nodes, fp16Fraction, plan, trtexecFlags, reduce,
-        rootCauses, warnings, t);
+    return new AnalysisReport(
+        schema,
+        command,
+        model,
+        backend,
+        verdict,
+        builds,
+        tolerance,
+        tensors,
+        firstFailing,
+        nodes,
+        byOpType,
+        byMotif,
+        fp32Nodes,
+        fp16Fraction,
+        plan,
+        trtexecFlags,
+        reduce,
+        rootCauses,
+        warnings,
+        t);
   }
 
   /** This report with root causes computed by {@link RootCauseAnalyzer} from its own evidence. */
@@ -166,7 +375,10 @@ public record AnalysisReport(
     return withRootCauses(rc.isEmpty() ? null : rc);
   }
 
-  /** Stable pretty JSON (two-space indent, trailing newline); identical reports give identical bytes. */
+  /**
+   * Stable pretty JSON (two-space indent, trailing newline); identical reports give identical
+   * bytes.
+   */
   public String toJson() {
     return ReportJson.write(this);
   }

@@ -13,13 +13,14 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Blocks x checkpoints table of normalized errors (the table of the TimeSformer investigation):
- * one row per block in order of first appearance, one column per {@link Checkpoint}.
+ * Blocks x checkpoints table of normalized errors (the table of the TimeSformer investigation): one
+ * row per block in order of first appearance, one column per {@link Checkpoint}.
  *
  * <p>Heuristic, per block, over its tensors in topological order:
+ *
  * <ol>
- *   <li>Consecutive tensors whose node names share the same scope (the name without its last
- *       '/' segment, e.g. {@code /blocks/blocks.5/norm2}) form a <em>group</em>; a group's checkpoint
+ *   <li>Consecutive tensors whose node names share the same scope (the name without its last '/'
+ *       segment, e.g. {@code /blocks/blocks.5/norm2}) form a <em>group</em>; a group's checkpoint
  *       tensor is its last one (a bias Add after MatMul, the final Add of a decomposed LayerNorm).
  *   <li>A group is a <b>norm</b> when it holds a LayerNormalization-like op, has motif LayerNorm,
  *       holds ReduceMean with Sqrt or Pow, or its scope ends in a *norm* / {@code ln} segment; a
@@ -27,27 +28,56 @@ import java.util.regex.Pattern;
  *       Sigmoid/Tanh-GELU ops, has motif GELU, or its scope ends in *gelu* / *act*; a <b>linear</b>
  *       when it holds MatMul/Gemm/Conv. Kinds are tried in this order.
  *   <li>GELU = first activation group after the last softmax group; FC1 = last linear group before
- *       it; FC2 = first linear group after it; LayerNorm = last norm group before FC1;
- *       attention = the tensor right before that LayerNorm (the residual sum), or the last softmax
- *       when there is no such norm; block output = the block's last tensor.
+ *       it; FC2 = first linear group after it; LayerNorm = last norm group before FC1; attention =
+ *       the tensor right before that LayerNorm (the residual sum), or the last softmax when there
+ *       is no such norm; block output = the block's last tensor.
  * </ol>
+ *
  * Without an activation, FC1/FC2 are the first two linear groups after the last softmax.
  */
 public final class BlockTable {
-  private static final Set<String> NORM_OPS = Set.of("LayerNormalization", "SimplifiedLayerNormalization",
-      "SkipLayerNormalization", "SkipSimplifiedLayerNormalization", "RMSNormalization",
-      "GroupNormalization", "InstanceNormalization", "BatchNormalization");
-  private static final Set<String> ACT_OPS = Set.of("Gelu", "FastGelu", "BiasGelu", "QuickGelu", "Erf",
-      "Relu", "Sigmoid", "HardSigmoid", "Tanh", "Elu", "LeakyRelu", "Mish", "HardSwish", "Swish");
-  private static final Set<String> LINEAR_OPS = Set.of("MatMul", "Gemm", "Conv", "FusedMatMul",
-      "MatMulInteger", "ConvTranspose");
-  private static final Pattern NORM_SCOPE = Pattern.compile("(?i).*norm.*|(?:.*_)?ln(?:_?\\d+)?(?:_.*)?");
+  private static final Set<String> NORM_OPS =
+      Set.of(
+          "LayerNormalization",
+          "SimplifiedLayerNormalization",
+          "SkipLayerNormalization",
+          "SkipSimplifiedLayerNormalization",
+          "RMSNormalization",
+          "GroupNormalization",
+          "InstanceNormalization",
+          "BatchNormalization");
+  private static final Set<String> ACT_OPS =
+      Set.of(
+          "Gelu",
+          "FastGelu",
+          "BiasGelu",
+          "QuickGelu",
+          "Erf",
+          "Relu",
+          "Sigmoid",
+          "HardSigmoid",
+          "Tanh",
+          "Elu",
+          "LeakyRelu",
+          "Mish",
+          "HardSwish",
+          "Swish");
+  private static final Set<String> LINEAR_OPS =
+      Set.of("MatMul", "Gemm", "Conv", "FusedMatMul", "MatMulInteger", "ConvTranspose");
+  private static final Pattern NORM_SCOPE =
+      Pattern.compile("(?i).*norm.*|(?:.*_)?ln(?:_?\\d+)?(?:_.*)?");
   private static final Pattern ACT_SCOPE = Pattern.compile("(?i).*(gelu|act|activation).*");
 
   /** One cell: the checkpoint's tensor and its error. */
   public record Cell(String tensor, String node, double error, boolean pass) {}
 
-  private enum Kind { NORM, SOFTMAX, ACT, LINEAR, OTHER }
+  private enum Kind {
+    NORM,
+    SOFTMAX,
+    ACT,
+    LINEAR,
+    OTHER
+  }
 
   private record Group(String scope, List<TensorRow> rows, int start, int end, Kind kind) {
     TensorRow last() {
@@ -74,12 +104,16 @@ public final class BlockTable {
     return new BlockTable(new ArrayList<>(byBlock.keySet()), cells);
   }
 
-  /** Block label of a row: its own {@code block} field, else detected from node then tensor name. */
+  /**
+   * Block label of a row: its own {@code block} field, else detected from node then tensor name.
+   */
   static Optional<String> blockOf(TensorRow r) {
     if (r.block() != null) {
       return Optional.of(r.block());
     }
-    return BlockDetector.detect(r.node()).or(() -> BlockDetector.detect(r.name())).map(BlockId::label);
+    return BlockDetector.detect(r.node())
+        .or(() -> BlockDetector.detect(r.name()))
+        .map(BlockId::label);
   }
 
   public List<String> blocks() {
@@ -147,7 +181,8 @@ public final class BlockTable {
     }
     picked.put(Checkpoint.OUTPUT, rows.get(rows.size() - 1));
     ImmutableMap.Builder<Checkpoint, Cell> out = ImmutableMap.builder();
-    picked.forEach((c, r) -> out.put(c, new Cell(r.name(), r.node(), r.normalizedError(), r.passed())));
+    picked.forEach(
+        (c, r) -> out.put(c, new Cell(r.name(), r.node(), r.normalizedError(), r.passed())));
     return out.build();
   }
 

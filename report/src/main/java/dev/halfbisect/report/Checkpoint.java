@@ -2,7 +2,9 @@ package dev.halfbisect.report;
 
 /** The columns of the block table: the tensors of a transformer block an engineer looks at. */
 public enum Checkpoint {
-  /** Attention sub-layer output (residual sum feeding the LayerNorm before the MLP), or the Softmax. */
+  /**
+   * Attention sub-layer output (residual sum feeding the LayerNorm before the MLP), or the Softmax.
+   */
   ATTENTION("attention"),
   /** The LayerNorm feeding FC1. */
   LAYERNORM("LayerNorm"),

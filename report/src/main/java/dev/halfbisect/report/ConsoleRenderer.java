@@ -5,14 +5,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Plain-text summary for a terminal: every line fits {@link #WIDTH} columns (long names are cut
- * at the front, long flags and sentences wrapped). Sections: header, first divergence, block x
+ * Plain-text summary for a terminal: every line fits {@link #WIDTH} columns (long names are cut at
+ * the front, long flags and sentences wrapped). Sections: header, first divergence, block x
  * checkpoint table, top amplifiers, amplification by op type, FP32 set and fix, root causes,
  * warnings.
  */
 public final class ConsoleRenderer {
   /** Maximum line width. */
   public static final int WIDTH = 100;
+
   private static final int TOP = 8;
 
   private ConsoleRenderer() {}
@@ -21,8 +22,15 @@ public final class ConsoleRenderer {
     List<String> out = new ArrayList<>();
     out.add("halfbisect " + r.command() + "  " + (r.passed() ? "PASS" : "FAIL"));
     wrap(out, "model:     " + r.model(), "           ");
-    wrap(out, "backends:  reference " + r.backend().reference() + ", candidate " + r.backend().candidate()
-        + ", candidate builds " + r.builds(), "           ");
+    wrap(
+        out,
+        "backends:  reference "
+            + r.backend().reference()
+            + ", candidate "
+            + r.backend().candidate()
+            + ", candidate builds "
+            + r.builds(),
+        "           ");
     wrap(out, "tolerance: " + r.tolerance().description(), "           ");
 
     FirstFailing ff = r.firstFailing();
@@ -30,8 +38,15 @@ public final class ConsoleRenderer {
       out.add("");
       out.add("First divergence");
       wrap(out, "  tensor  " + ff.tensor(), "          ");
-      wrap(out, "  node    " + ff.node() + " (" + ff.opType() + ")"
-          + (ff.error() == null ? "" : ", normalized error " + Fmt.sci(ff.error())), "          ");
+      wrap(
+          out,
+          "  node    "
+              + ff.node()
+              + " ("
+              + ff.opType()
+              + ")"
+              + (ff.error() == null ? "" : ", normalized error " + Fmt.sci(ff.error())),
+          "          ");
       if (ff.inputErrors() != null) {
         for (InputError i : ff.inputErrors()) {
           wrap(out, "  input   " + i.tensor() + ": " + Fmt.sci(i.error()), "          ");
@@ -39,7 +54,9 @@ public final class ConsoleRenderer {
       }
     } else if (r.tensors() != null) {
       out.add("");
-      out.add("First divergence: none, " + (r.passed() ? "every observed tensor passes" : "no observed tensor fails"));
+      out.add(
+          "First divergence: none, "
+              + (r.passed() ? "every observed tensor passes" : "no observed tensor fails"));
     }
 
     BlockTable t = BlockTable.of(r.tensorsOrEmpty());
@@ -55,7 +72,10 @@ public final class ConsoleRenderer {
       for (String b : t.blocks()) {
         StringBuilder line = new StringBuilder(pad(Fmt.fit(b, labelW), labelW));
         for (Checkpoint c : Checkpoint.values()) {
-          String v = t.cell(b, c).map(cell -> Fmt.sci(cell.error()) + (cell.pass() ? " " : "*")).orElse("- ");
+          String v =
+              t.cell(b, c)
+                  .map(cell -> Fmt.sci(cell.error()) + (cell.pass() ? " " : "*"))
+                  .orElse("- ");
           line.append(' ').append(padLeft(v, 11));
         }
         out.add(line.toString().stripTrailing());
@@ -66,13 +86,32 @@ public final class ConsoleRenderer {
     if (!amps.isEmpty()) {
       out.add("");
       out.add("Top amplifiers");
-      out.add("  " + padLeft("ampl.", 9) + " " + padLeft("local", 9) + " " + padLeft("input", 9) + " "
-          + padLeft("output", 9) + "  " + pad("op", 14) + "node");
+      out.add(
+          "  "
+              + padLeft("ampl.", 9)
+              + " "
+              + padLeft("local", 9)
+              + " "
+              + padLeft("input", 9)
+              + " "
+              + padLeft("output", 9)
+              + "  "
+              + pad("op", 14)
+              + "node");
       int nodeW = WIDTH - 2 - 4 * 10 - 2 - 14;
       for (NodeRow n : amps) {
-        out.add("  " + padLeft(Fmt.times(n.amplification()) + "", 9) + " " + padLeft(Fmt.sci(n.localError()), 9) + " "
-            + padLeft(Fmt.sci(n.inputError()), 9) + " " + padLeft(Fmt.sci(n.outputError()), 9) + "  "
-            + pad(Fmt.fit(n.opType(), 13), 14) + Fmt.fit(n.node(), nodeW));
+        out.add(
+            "  "
+                + padLeft(Fmt.times(n.amplification()) + "", 9)
+                + " "
+                + padLeft(Fmt.sci(n.localError()), 9)
+                + " "
+                + padLeft(Fmt.sci(n.inputError()), 9)
+                + " "
+                + padLeft(Fmt.sci(n.outputError()), 9)
+                + "  "
+                + pad(Fmt.fit(n.opType(), 13), 14)
+                + Fmt.fit(n.node(), nodeW));
       }
     }
     groups(out, "Amplification by op type", r.byOpType());
@@ -80,8 +119,13 @@ public final class ConsoleRenderer {
 
     if (r.fp32Nodes() != null) {
       out.add("");
-      out.add("FP32 set: " + r.fp32Nodes().size() + (r.fp32Nodes().size() == 1 ? " node" : " nodes")
-          + (r.fp16Fraction() == null ? "" : ", " + Fmt.percent(r.fp16Fraction()) + " of float nodes stay FP16"));
+      out.add(
+          "FP32 set: "
+              + r.fp32Nodes().size()
+              + (r.fp32Nodes().size() == 1 ? " node" : " nodes")
+              + (r.fp16Fraction() == null
+                  ? ""
+                  : ", " + Fmt.percent(r.fp16Fraction()) + " of float nodes stay FP16"));
       for (String n : r.fp32Nodes()) {
         out.add("  " + Fmt.fit(n, WIDTH - 2));
       }
@@ -129,8 +173,15 @@ public final class ConsoleRenderer {
     out.add(title);
     for (Map.Entry<String, GroupStat> e : Ranking.topGroups(groups, TOP)) {
       GroupStat g = e.getValue();
-      out.add("  " + pad(Fmt.fit(e.getKey(), 30), 31) + "max " + padLeft(Fmt.times(g.maxAmplification()) + "", 9)
-          + "  mean " + padLeft(Fmt.times(g.meanAmplification()) + "", 9) + "  n=" + g.count());
+      out.add(
+          "  "
+              + pad(Fmt.fit(e.getKey(), 30), 31)
+              + "max "
+              + padLeft(Fmt.times(g.maxAmplification()) + "", 9)
+              + "  mean "
+              + padLeft(Fmt.times(g.meanAmplification()) + "", 9)
+              + "  n="
+              + g.count());
     }
   }
 
@@ -142,7 +193,10 @@ public final class ConsoleRenderer {
     return s.length() >= w ? s : " ".repeat(w - s.length()) + s;
   }
 
-  /** Word-wraps {@code text} to {@link #WIDTH}; continuation lines start with {@code indent}; overlong words are split. */
+  /**
+   * Word-wraps {@code text} to {@link #WIDTH}; continuation lines start with {@code indent};
+   * overlong words are split.
+   */
   static void wrap(List<String> out, String text, String indent) {
     String rest = text;
     boolean first = true;

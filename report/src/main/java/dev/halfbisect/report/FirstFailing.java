@@ -15,7 +15,11 @@ import javax.annotation.CheckForNull;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"tensor", "node", "opType", "error", "inputErrors"})
-public record FirstFailing(String tensor, String node, String opType, @CheckForNull Double error,
+public record FirstFailing(
+    String tensor,
+    String node,
+    String opType,
+    @CheckForNull Double error,
     @CheckForNull List<InputError> inputErrors) {
   public FirstFailing {
     Preconditions.checkNotNull(tensor, "firstFailing.tensor");

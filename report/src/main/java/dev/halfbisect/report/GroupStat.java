@@ -4,11 +4,24 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.util.Collection;
 
 /** Aggregate of amplification rows over one op type or motif. */
-@JsonPropertyOrder({"count", "maxAmplification", "meanAmplification", "maxLocalError", "maxOutputError"})
-public record GroupStat(int count, double maxAmplification, double meanAmplification,
-    double maxLocalError, double maxOutputError) {
+@JsonPropertyOrder({
+  "count",
+  "maxAmplification",
+  "meanAmplification",
+  "maxLocalError",
+  "maxOutputError"
+})
+public record GroupStat(
+    int count,
+    double maxAmplification,
+    double meanAmplification,
+    double maxLocalError,
+    double maxOutputError) {
 
-  /** Aggregates rows; non-finite amplifications count as +inf for the maximum and are left out of the mean. */
+  /**
+   * Aggregates rows; non-finite amplifications count as +inf for the maximum and are left out of
+   * the mean.
+   */
   public static GroupStat of(Collection<NodeRow> rows) {
     double max = 0, sum = 0, local = 0, out = 0;
     int finite = 0;

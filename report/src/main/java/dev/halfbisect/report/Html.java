@@ -1,6 +1,8 @@
 package dev.halfbisect.report;
 
-/** HTML/XML text escaping. Node and tensor names are untrusted input: everything goes through here. */
+/**
+ * HTML/XML text escaping. Node and tensor names are untrusted input: everything goes through here.
+ */
 final class Html {
   private Html() {}
 

@@ -15,12 +15,16 @@ public record PlanView(String defaultPrecision, String ioPolicy, List<String> fp
   }
 
   public static PlanView of(PrecisionPlan plan) {
-    return new PlanView(plan.defaultPrecision().name().toLowerCase(Locale.ROOT),
-        plan.ioPolicy().name().toLowerCase(Locale.ROOT), plan.fp32Nodes().asList());
+    return new PlanView(
+        plan.defaultPrecision().name().toLowerCase(Locale.ROOT),
+        plan.ioPolicy().name().toLowerCase(Locale.ROOT),
+        plan.fp32Nodes().asList());
   }
 
   public PrecisionPlan toPlan() {
-    return PrecisionPlan.of(PrecisionPlan.Precision.valueOf(defaultPrecision.toUpperCase(Locale.ROOT)),
-        fp32Nodes, PrecisionPlan.IoPolicy.valueOf(ioPolicy.toUpperCase(Locale.ROOT)));
+    return PrecisionPlan.of(
+        PrecisionPlan.Precision.valueOf(defaultPrecision.toUpperCase(Locale.ROOT)),
+        fp32Nodes,
+        PrecisionPlan.IoPolicy.valueOf(ioPolicy.toUpperCase(Locale.ROOT)));
   }
 }

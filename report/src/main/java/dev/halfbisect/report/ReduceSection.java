@@ -19,8 +19,12 @@ import javax.annotation.CheckForNull;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"originalNodes", "reducedNodes", "inputs", "outputs", "files"})
-public record ReduceSection(int originalNodes, int reducedNodes, List<String> inputs,
-    List<String> outputs, @CheckForNull Map<String, String> files) {
+public record ReduceSection(
+    int originalNodes,
+    int reducedNodes,
+    List<String> inputs,
+    List<String> outputs,
+    @CheckForNull Map<String, String> files) {
   public ReduceSection {
     inputs = ImmutableList.copyOf(inputs);
     outputs = ImmutableList.copyOf(outputs);

@@ -6,7 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
-/** The output formats of a report, chosen by file extension for the CLI ({@code --json}, {@code report --html ...}). */
+/**
+ * The output formats of a report, chosen by file extension for the CLI ({@code --json}, {@code
+ * report --html ...}).
+ */
 public enum ReportFormat {
   /** The {@code halfbisect/1} document. */
   JSON(".json"),
@@ -42,8 +45,10 @@ public enum ReportFormat {
     if (n.endsWith(".txt")) {
       return TEXT;
     }
-    throw new IllegalArgumentException("cannot tell the report format of " + file
-        + ": use a name ending in .json, .html, .md or .txt");
+    throw new IllegalArgumentException(
+        "cannot tell the report format of "
+            + file
+            + ": use a name ending in .json, .html, .md or .txt");
   }
 
   /** The report in this format. */
@@ -56,7 +61,9 @@ public enum ReportFormat {
     };
   }
 
-  /** Writes the report to {@code file} in the format its extension names, creating parent folders. */
+  /**
+   * Writes the report to {@code file} in the format its extension names, creating parent folders.
+   */
   public static Path write(AnalysisReport r, Path file) throws IOException {
     ReportFormat f = forFile(file);
     Path parent = file.toAbsolutePath().getParent();

@@ -18,26 +18,33 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * JSON I/O of {@link AnalysisReport}: a fixed pretty layout ({@code "key": value}, two-space indent,
- * arrays one element per line, {@code \n} line ends) so that equal reports are byte-identical on
- * every platform. Non-finite numbers are written as the strings {@code "NaN"}, {@code "Infinity"}
- * and {@code "-Infinity"} and read back as numbers.
+ * JSON I/O of {@link AnalysisReport}: a fixed pretty layout ({@code "key": value}, two-space
+ * indent, arrays one element per line, {@code \n} line ends) so that equal reports are
+ * byte-identical on every platform. Non-finite numbers are written as the strings {@code "NaN"},
+ * {@code "Infinity"} and {@code "-Infinity"} and read back as numbers.
  */
 final class ReportJson {
   /** Opening tag of the JSON document embedded in HTML reports. */
-  static final String HTML_SCRIPT_OPEN = "<script type=\"application/json\" id=\"halfbisect-report\">";
+  static final String HTML_SCRIPT_OPEN =
+      "<script type=\"application/json\" id=\"halfbisect-report\">";
+
   private static final String HTML_SCRIPT_CLOSE = "</script>";
 
-  private static final ObjectMapper MAPPER = new ObjectMapper()
-      .registerModule(new com.fasterxml.jackson.databind.module.SimpleModule("halfbisect-numbers")
-          .addDeserializer(Double.class, new LenientDouble())
-          .addDeserializer(Double.TYPE, new LenientDouble()))
-      .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
-      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
-      .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true)
-      .configure(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES, false);
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper()
+          .registerModule(
+              new com.fasterxml.jackson.databind.module.SimpleModule("halfbisect-numbers")
+                  .addDeserializer(Double.class, new LenientDouble())
+                  .addDeserializer(Double.TYPE, new LenientDouble()))
+          .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
+          .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+          .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true)
+          .configure(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES, false);
   private static final ObjectWriter WRITER = MAPPER.writer(prettyPrinter());
-  /** Same layout with {@code < > &} escaped as {@code \\u003C}-style escapes, safe inside HTML/XML. */
+
+  /**
+   * Same layout with {@code < > &} escaped as {@code \\u003C}-style escapes, safe inside HTML/XML.
+   */
   private static final ObjectWriter HTML_SAFE_WRITER;
 
   static {
@@ -50,9 +57,11 @@ final class ReportJson {
 
   private static DefaultPrettyPrinter prettyPrinter() {
     DefaultIndenter indenter = new DefaultIndenter("  ", "\n");
-    DefaultPrettyPrinter p = new DefaultPrettyPrinter()
-        .withSeparators(Separators.createDefaultInstance()
-            .withObjectFieldValueSpacing(Separators.Spacing.AFTER));
+    DefaultPrettyPrinter p =
+        new DefaultPrettyPrinter()
+            .withSeparators(
+                Separators.createDefaultInstance()
+                    .withObjectFieldValueSpacing(Separators.Spacing.AFTER));
     p.indentObjectsWith(indenter);
     p.indentArraysWith(indenter);
     return p;
@@ -86,12 +95,17 @@ final class ReportJson {
       int start = open + HTML_SCRIPT_OPEN.length();
       int end = text.indexOf(HTML_SCRIPT_CLOSE, start);
       if (end < 0) {
-        throw new IllegalArgumentException(file + ": embedded halfbisect report JSON is not closed");
+        throw new IllegalArgumentException(
+            file + ": embedded halfbisect report JSON is not closed");
       }
       json = text.substring(start, end);
     } else if (text.stripLeading().startsWith("<")) {
-      throw new IllegalArgumentException(file + ": HTML file without an embedded halfbisect report "
-          + "(expected " + HTML_SCRIPT_OPEN + ")");
+      throw new IllegalArgumentException(
+          file
+              + ": HTML file without an embedded halfbisect report "
+              + "(expected "
+              + HTML_SCRIPT_OPEN
+              + ")");
     }
     return read(json, file.toString());
   }
@@ -101,7 +115,8 @@ final class ReportJson {
     try {
       tree = MAPPER.readTree(json);
     } catch (IOException e) {
-      String msg = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
+      String msg =
+          e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
       throw new IllegalArgumentException(source + ": not valid JSON: " + msg, e);
     }
     if (tree == null || !tree.isObject()) {
@@ -109,16 +124,27 @@ final class ReportJson {
     }
     String schema = tree.path("schema").asText(null);
     if (!AnalysisReport.SCHEMA.equals(schema)) {
-      throw new IllegalArgumentException(source + ": unsupported report schema '" + schema
-          + "', expected " + AnalysisReport.SCHEMA);
+      throw new IllegalArgumentException(
+          source
+              + ": unsupported report schema '"
+              + schema
+              + "', expected "
+              + AnalysisReport.SCHEMA);
     }
     try {
       return MAPPER.treeToValue(tree, AnalysisReport.class);
     } catch (IOException | IllegalArgumentException e) {
-      String msg = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
-      String where = e instanceof com.fasterxml.jackson.databind.JsonMappingException jme ? path(jme) : "";
-      throw new IllegalArgumentException(source + ": invalid halfbisect report" + (where.isEmpty() ? "" : " at " + where)
-          + ": " + msg, e);
+      String msg =
+          e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
+      String where =
+          e instanceof com.fasterxml.jackson.databind.JsonMappingException jme ? path(jme) : "";
+      throw new IllegalArgumentException(
+          source
+              + ": invalid halfbisect report"
+              + (where.isEmpty() ? "" : " at " + where)
+              + ": "
+              + msg,
+          e);
     }
   }
 
@@ -135,11 +161,16 @@ final class ReportJson {
     return b.toString();
   }
 
-  /** Numbers, also from the strings "inf", "-inf", "nan" (any case) and Jackson's "Infinity"/"NaN". */
-  private static final class LenientDouble extends com.fasterxml.jackson.databind.JsonDeserializer<Double> {
+  /**
+   * Numbers, also from the strings "inf", "-inf", "nan" (any case) and Jackson's "Infinity"/"NaN".
+   */
+  private static final class LenientDouble
+      extends com.fasterxml.jackson.databind.JsonDeserializer<Double> {
     @Override
-    public Double deserialize(com.fasterxml.jackson.core.JsonParser p,
-        com.fasterxml.jackson.databind.DeserializationContext ctx) throws IOException {
+    public Double deserialize(
+        com.fasterxml.jackson.core.JsonParser p,
+        com.fasterxml.jackson.databind.DeserializationContext ctx)
+        throws IOException {
       if (p.currentToken() == com.fasterxml.jackson.core.JsonToken.VALUE_STRING) {
         String t = p.getText().trim();
         switch (t.toLowerCase(java.util.Locale.ROOT)) {

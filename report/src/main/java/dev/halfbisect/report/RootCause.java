@@ -17,7 +17,8 @@ import java.util.List;
  * @param suggestions concrete fixes, most specific first
  */
 @JsonPropertyOrder({"node", "opType", "cause", "evidence", "suggestions"})
-public record RootCause(String node, String opType, Cause cause, String evidence, List<String> suggestions) {
+public record RootCause(
+    String node, String opType, Cause cause, String evidence, List<String> suggestions) {
   public RootCause {
     Preconditions.checkNotNull(node, "root cause node");
     Preconditions.checkNotNull(opType, "root cause opType");
@@ -55,8 +56,10 @@ public record RootCause(String node, String opType, Cause cause, String evidence
           return c;
         }
       }
-      throw new IllegalArgumentException("unknown root cause class '" + w
-          + "', expected overflow, underflow, rounding-accumulation or amplified");
+      throw new IllegalArgumentException(
+          "unknown root cause class '"
+              + w
+              + "', expected overflow, underflow, rounding-accumulation or amplified");
     }
   }
 }

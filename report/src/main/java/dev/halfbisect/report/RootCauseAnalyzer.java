@@ -14,23 +14,27 @@ import javax.annotation.CheckForNull;
 /**
  * Classifies the error of each hotspot node from the evidence in a report.
  *
- * <p>Hotspots: the first failing node, the nodes with the largest local error above
- * {@link #ERROR_LIMIT} (at most {@link #MAX_BY_LOCAL}), the strongest amplifiers (amplification
- * at least {@link #AMPLIFIED} with a failing output, at most {@link #MAX_AMPLIFIERS}), and,
- * without amplification data, nodes whose outputs show overflow evidence.
+ * <p>Hotspots: the first failing node, the nodes with the largest local error above {@link
+ * #ERROR_LIMIT} (at most {@link #MAX_BY_LOCAL}), the strongest amplifiers (amplification at least
+ * {@link #AMPLIFIED} with a failing output, at most {@link #MAX_AMPLIFIERS}), and, without
+ * amplification data, nodes whose outputs show overflow evidence.
  *
  * <p>Classes, first match wins: <b>overflow</b> when a tensor of the node (output, or input when
- * known) has reference values with |x| &gt; 65504, the candidate is inf/NaN where the reference
- * is finite, or an initializer exceeds 65504; <b>underflow</b> when at least
- * {@link #FLUSHED_SHARE} of a tensor's reference values are below 2^-24 (flushed to zero) or
- * {@link #SUBNORMAL_SHARE} below 2^-14 (subnormal, few bits); <b>amplified</b> when the node's
- * local error is at most {@link #ERROR_LIMIT} but it amplifies its inputs' error at least
- * {@link #AMPLIFIED}x; <b>rounding-accumulation</b> otherwise.
+ * known) has reference values with |x| &gt; 65504, the candidate is inf/NaN where the reference is
+ * finite, or an initializer exceeds 65504; <b>underflow</b> when at least {@link #FLUSHED_SHARE} of
+ * a tensor's reference values are below 2^-24 (flushed to zero) or {@link #SUBNORMAL_SHARE} below
+ * 2^-14 (subnormal, few bits); <b>amplified</b> when the node's local error is at most {@link
+ * #ERROR_LIMIT} but it amplifies its inputs' error at least {@link #AMPLIFIED}x;
+ * <b>rounding-accumulation</b> otherwise.
  */
 public final class RootCauseAnalyzer {
   static final double FP16_MAX = 65504.0;
-  /** Normalized error above which a node's own (local) error counts as large: the default tolerance. */
+
+  /**
+   * Normalized error above which a node's own (local) error counts as large: the default tolerance.
+   */
   public static final double ERROR_LIMIT = 1e-2;
+
   public static final double AMPLIFIED = 10.0;
   public static final double FLUSHED_SHARE = 0.01;
   public static final double SUBNORMAL_SHARE = 0.10;
@@ -38,14 +42,35 @@ public final class RootCauseAnalyzer {
   static final int MAX_AMPLIFIERS = 3;
   static final int MAX_HOTSPOTS = 8;
 
-  private static final Set<String> REDUCTIONS = Set.of("ReduceMean", "ReduceSum", "ReduceSumSquare",
-      "ReduceL2", "ReduceMax", "ReduceLogSumExp", "Softmax", "LogSoftmax", "Pow", "Sqrt");
-  private static final Set<String> ACCUMULATING = Set.of("MatMul", "Gemm", "Conv", "ConvTranspose",
-      "FusedMatMul", "Einsum", "ReduceSum", "ReduceMean");
+  private static final Set<String> REDUCTIONS =
+      Set.of(
+          "ReduceMean",
+          "ReduceSum",
+          "ReduceSumSquare",
+          "ReduceL2",
+          "ReduceMax",
+          "ReduceLogSumExp",
+          "Softmax",
+          "LogSoftmax",
+          "Pow",
+          "Sqrt");
+  private static final Set<String> ACCUMULATING =
+      Set.of(
+          "MatMul",
+          "Gemm",
+          "Conv",
+          "ConvTranspose",
+          "FusedMatMul",
+          "Einsum",
+          "ReduceSum",
+          "ReduceMean");
 
   private RootCauseAnalyzer() {}
 
-  /** Root causes of the report's hotspots, in hotspot order; empty for a passing report without hotspots. */
+  /**
+   * Root causes of the report's hotspots, in hotspot order; empty for a passing report without
+   * hotspots.
+   */
   public static List<RootCause> analyze(AnalysisReport report) {
     Map<String, TensorRow> byTensor = new LinkedHashMap<>();
     Map<String, List<TensorRow>> byNode = new LinkedHashMap<>();
@@ -95,7 +120,9 @@ public final class RootCauseAnalyzer {
         nr.inputs().stream().map(byTensor::get).filter(t -> t != null).forEach(evidence::add);
       }
       if (ff != null && ff.node().equals(node) && ff.inputErrors() != null) {
-        ff.inputErrors().stream().map(i -> byTensor.get(i.tensor())).filter(t -> t != null)
+        ff.inputErrors().stream()
+            .map(i -> byTensor.get(i.tensor()))
+            .filter(t -> t != null)
             .forEach(evidence::add);
       }
       String motif = nr != null && nr.motif() != null ? nr.motif() : motifOf(byNode.get(node));
@@ -105,12 +132,17 @@ public final class RootCauseAnalyzer {
   }
 
   /** Classifies one node from its tensors' evidence and (optional) amplification row. */
-  static RootCause classify(String node, String opType, @CheckForNull String motif,
-      List<TensorRow> evidence, @CheckForNull NodeRow amp, @CheckForNull String firstDivergence) {
+  static RootCause classify(
+      String node,
+      String opType,
+      @CheckForNull String motif,
+      List<TensorRow> evidence,
+      @CheckForNull NodeRow amp,
+      @CheckForNull String firstDivergence) {
     boolean decomposedNorm = isDecomposedLayerNorm(node, opType, motif);
     List<String> s = new ArrayList<>();
-    String pin = "Keep " + node + " in FP32: trtexec " + pinFlags(node)
-        + " (or add it to --plan fp32Nodes)";
+    String pin =
+        "Keep " + node + " in FP32: trtexec " + pinFlags(node) + " (or add it to --plan fp32Nodes)";
 
     String overflow = null;
     for (TensorRow t : evidence) {
@@ -127,17 +159,23 @@ public final class RootCauseAnalyzer {
     if (overflow != null) {
       s.add(pin);
       if (bigWeights) {
-        s.add("Rescale the weights of " + node + " (largest |w| = " + Fmt.sci(w)
-            + "): fold a power-of-two factor into a neighbouring op so they fit FP16");
+        s.add(
+            "Rescale the weights of "
+                + node
+                + " (largest |w| = "
+                + Fmt.sci(w)
+                + "): fold a power-of-two factor into a neighbouring op so they fit FP16");
       }
       if (decomposedNorm) {
         s.add(opsetAdvice());
       }
       if (REDUCTIONS.contains(opType) || "Softmax".equalsIgnoreCase(motif)) {
-        s.add("Keep Softmax and reductions (ReduceMean/ReduceSum/Pow) in FP32: they sum squares or "
-            + "exponentials that exceed 65504 in FP16");
+        s.add(
+            "Keep Softmax and reductions (ReduceMean/ReduceSum/Pow) in FP32: they sum squares or "
+                + "exponentials that exceed 65504 in FP16");
       }
-      s.add("Rescale the inputs (normalize their range) or the preceding weights so |x| stays below 65504");
+      s.add(
+          "Rescale the inputs (normalize their range) or the preceding weights so |x| stays below 65504");
       return new RootCause(node, opType, RootCause.Cause.OVERFLOW, overflow, s);
     }
 
@@ -146,29 +184,53 @@ public final class RootCauseAnalyzer {
         continue;
       }
       double n = t.elements();
-      double flushed = t.refCountBelowFp16MinSubnormal() == null ? 0 : t.refCountBelowFp16MinSubnormal() / n;
+      double flushed =
+          t.refCountBelowFp16MinSubnormal() == null ? 0 : t.refCountBelowFp16MinSubnormal() / n;
       double sub = t.refCountBelowFp16MinNormal() == null ? 0 : t.refCountBelowFp16MinNormal() / n;
       if (flushed >= FLUSHED_SHARE || sub >= SUBNORMAL_SHARE) {
-        String ev = "tensor " + t.name() + ": " + Fmt.percent(flushed)
-            + " of reference values are below 2^-24 (flushed to 0 in FP16) and " + Fmt.percent(sub)
-            + " below 2^-14 (subnormal)";
+        String ev =
+            "tensor "
+                + t.name()
+                + ": "
+                + Fmt.percent(flushed)
+                + " of reference values are below 2^-24 (flushed to 0 in FP16) and "
+                + Fmt.percent(sub)
+                + " below 2^-14 (subnormal)";
         s.add(pin);
         if (decomposedNorm) {
-          s.add("A LayerNorm epsilon below 2^-24 (e.g. 1e-12) is 0 in FP16: use eps >= 1e-5 or keep the LayerNorm in FP32");
+          s.add(
+              "A LayerNorm epsilon below 2^-24 (e.g. 1e-12) is 0 in FP16: use eps >= 1e-5 or keep the LayerNorm in FP32");
           s.add(opsetAdvice());
         }
-        s.add("Scale the values up before " + node + " (multiply by 2^k, divide after) so they stay in FP16's normal range");
+        s.add(
+            "Scale the values up before "
+                + node
+                + " (multiply by 2^k, divide after) so they stay in FP16's normal range");
         return new RootCause(node, opType, RootCause.Cause.UNDERFLOW, ev, s);
       }
     }
 
     if (amp != null && amp.localError() <= ERROR_LIMIT && amp.amplification() >= AMPLIFIED) {
-      String ev = "local error " + Fmt.sci(amp.localError()) + " is small but the node amplifies its input error "
-          + Fmt.sci(amp.inputError()) + " " + Fmt.times(amp.amplification()) + " to " + Fmt.sci(amp.outputError());
+      String ev =
+          "local error "
+              + Fmt.sci(amp.localError())
+              + " is small but the node amplifies its input error "
+              + Fmt.sci(amp.inputError())
+              + " "
+              + Fmt.times(amp.amplification())
+              + " to "
+              + Fmt.sci(amp.outputError());
       if (firstDivergence != null && !firstDivergence.equals(node)) {
-        s.add("The error is inherited: fix its source first (first divergence at " + firstDivergence + ")");
+        s.add(
+            "The error is inherited: fix its source first (first divergence at "
+                + firstDivergence
+                + ")");
       }
-      s.add("Keep " + node + " in FP32 so it stops magnifying inherited error: trtexec " + pinFlags(node));
+      s.add(
+          "Keep "
+              + node
+              + " in FP32 so it stops magnifying inherited error: trtexec "
+              + pinFlags(node));
       if (decomposedNorm) {
         s.add(opsetAdvice());
       }
@@ -177,12 +239,19 @@ public final class RootCauseAnalyzer {
 
     StringBuilder ev = new StringBuilder();
     if (amp != null) {
-      ev.append("local error ").append(Fmt.sci(amp.localError())).append(" (FP16 copy fed FP32 inputs), output error ")
+      ev.append("local error ")
+          .append(Fmt.sci(amp.localError()))
+          .append(" (FP16 copy fed FP32 inputs), output error ")
           .append(Fmt.sci(amp.outputError()));
     } else {
-      TensorRow worst = evidence.stream().max(Comparator.comparingDouble(TensorRow::normalizedError)).orElse(null);
-      ev.append(worst == null ? "error appears at this node" : "normalized error " + Fmt.sci(worst.normalizedError())
-          + " at " + worst.name());
+      TensorRow worst =
+          evidence.stream()
+              .max(Comparator.comparingDouble(TensorRow::normalizedError))
+              .orElse(null);
+      ev.append(
+          worst == null
+              ? "error appears at this node"
+              : "normalized error " + Fmt.sci(worst.normalizedError()) + " at " + worst.name());
     }
     ev.append("; no value beyond FP16's range");
     s.add(pin);
@@ -201,14 +270,21 @@ public final class RootCauseAnalyzer {
   @CheckForNull
   static String overflowEvidence(TensorRow t) {
     if (t.refCountAboveFp16Max() != null && t.refCountAboveFp16Max() > 0) {
-      return "reference |x| reaches " + (t.refMaxAbs() == null ? "> 65504" : Fmt.sci(t.refMaxAbs()))
-          + " (> 65504, " + t.refCountAboveFp16Max() + " values) in " + t.name();
+      return "reference |x| reaches "
+          + (t.refMaxAbs() == null ? "> 65504" : Fmt.sci(t.refMaxAbs()))
+          + " (> 65504, "
+          + t.refCountAboveFp16Max()
+          + " values) in "
+          + t.name();
     }
     if (t.refMaxAbs() != null && t.refMaxAbs() > FP16_MAX) {
       return "reference |x| reaches " + Fmt.sci(t.refMaxAbs()) + " (> 65504) in " + t.name();
     }
     if (t.nonFiniteWhereRefFinite() != null && t.nonFiniteWhereRefFinite() > 0) {
-      return "candidate has " + t.nonFiniteWhereRefFinite() + " inf/NaN values in " + t.name()
+      return "candidate has "
+          + t.nonFiniteWhereRefFinite()
+          + " inf/NaN values in "
+          + t.name()
           + " where the reference is finite";
     }
     return null;

@@ -6,8 +6,8 @@ import com.google.common.base.Preconditions;
 import javax.annotation.CheckForNull;
 
 /**
- * One observed tensor of a layerwise comparison, in topological order. The first six fields are
- * the contract of {@code "tensors"}; the rest is optional evidence (null = not measured) used by
+ * One observed tensor of a layerwise comparison, in topological order. The first six fields are the
+ * contract of {@code "tensors"}; the rest is optional evidence (null = not measured) used by
  * root-cause classification and the block table.
  *
  * @param name ONNX tensor name
@@ -26,9 +26,22 @@ import javax.annotation.CheckForNull;
  * @param motif motif the node belongs to (LayerNorm, GELU, Softmax, Attention ...), when known
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"name", "node", "opType", "normalizedError", "maxAbs", "verdict", "refMaxAbs",
-    "elements", "nonFiniteWhereRefFinite", "refCountAboveFp16Max", "refCountBelowFp16MinNormal",
-    "refCountBelowFp16MinSubnormal", "block", "motif"})
+@JsonPropertyOrder({
+  "name",
+  "node",
+  "opType",
+  "normalizedError",
+  "maxAbs",
+  "verdict",
+  "refMaxAbs",
+  "elements",
+  "nonFiniteWhereRefFinite",
+  "refCountAboveFp16Max",
+  "refCountBelowFp16MinNormal",
+  "refCountBelowFp16MinSubnormal",
+  "block",
+  "motif"
+})
 public record TensorRow(
     String name,
     String node,
@@ -53,10 +66,28 @@ public record TensorRow(
   }
 
   /** A row with only the contract fields. */
-  public static TensorRow of(String name, String node, String opType, double normalizedError,
-      double maxAbs, boolean pass) {
-    return new TensorRow(name, node, opType, normalizedError, maxAbs, Verdicts.of(pass),
-        null, null, null, null, null, null, null, null);
+  public static TensorRow of(
+      String name,
+      String node,
+      String opType,
+      double normalizedError,
+      double maxAbs,
+      boolean pass) {
+    return new TensorRow(
+        name,
+        node,
+        opType,
+        normalizedError,
+        maxAbs,
+        Verdicts.of(pass),
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null);
   }
 
   public boolean passed() {
@@ -64,21 +95,63 @@ public record TensorRow(
   }
 
   /** This row with reference-range evidence (from the core ErrorStats of the tensor). */
-  public TensorRow withEvidence(double refMaxAbs, long elements, long nonFiniteWhereRefFinite,
-      long aboveFp16Max, long belowFp16MinNormal, long belowFp16MinSubnormal) {
-    return new TensorRow(name, node, opType, normalizedError, maxAbs, verdict, refMaxAbs, elements,
-        nonFiniteWhereRefFinite, aboveFp16Max, belowFp16MinNormal, belowFp16MinSubnormal, block, motif);
+  public TensorRow withEvidence(
+      double refMaxAbs,
+      long elements,
+      long nonFiniteWhereRefFinite,
+      long aboveFp16Max,
+      long belowFp16MinNormal,
+      long belowFp16MinSubnormal) {
+    return new TensorRow(
+        name,
+        node,
+        opType,
+        normalizedError,
+        maxAbs,
+        verdict,
+        refMaxAbs,
+        elements,
+        nonFiniteWhereRefFinite,
+        aboveFp16Max,
+        belowFp16MinNormal,
+        belowFp16MinSubnormal,
+        block,
+        motif);
   }
 
   public TensorRow withBlock(@CheckForNull String block) {
-    return new TensorRow(name, node, opType, normalizedError, maxAbs, verdict, refMaxAbs, elements,
-        nonFiniteWhereRefFinite, refCountAboveFp16Max, refCountBelowFp16MinNormal,
-        refCountBelowFp16MinSubnormal, block, motif);
+    return new TensorRow(
+        name,
+        node,
+        opType,
+        normalizedError,
+        maxAbs,
+        verdict,
+        refMaxAbs,
+        elements,
+        nonFiniteWhereRefFinite,
+        refCountAboveFp16Max,
+        refCountBelowFp16MinNormal,
+        refCountBelowFp16MinSubnormal,
+        block,
+        motif);
   }
 
   public TensorRow withMotif(@CheckForNull String motif) {
-    return new TensorRow(name, node, opType, normalizedError, maxAbs, verdict, refMaxAbs, elements,
-        nonFiniteWhereRefFinite, refCountAboveFp16Max, refCountBelowFp16MinNormal,
-        refCountBelowFp16MinSubnormal, block, motif);
+    return new TensorRow(
+        name,
+        node,
+        opType,
+        normalizedError,
+        maxAbs,
+        verdict,
+        refMaxAbs,
+        elements,
+        nonFiniteWhereRefFinite,
+        refCountAboveFp16Max,
+        refCountBelowFp16MinNormal,
+        refCountBelowFp16MinSubnormal,
+        block,
+        motif);
   }
 }

@@ -10,7 +10,8 @@ import javax.annotation.CheckForNull;
 /**
  * The tolerance an analysis used.
  *
- * @param description the tolerance in words, e.g. {@code normalized error <= 0.01, finite where the reference is finite}
+ * @param description the tolerance in words, e.g. {@code normalized error <= 0.01, finite where the
+ *     reference is finite}
  * @param normalizedErrorLimit the normalized-error limit drawn as the tolerance line, when the
  *     check is on normalized error
  */
@@ -18,7 +19,8 @@ import javax.annotation.CheckForNull;
 @JsonPropertyOrder({"description", "normalizedErrorLimit"})
 public record ToleranceView(String description, @CheckForNull Double normalizedErrorLimit) {
   @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
-  public ToleranceView(@JsonProperty("description") String description,
+  public ToleranceView(
+      @JsonProperty("description") String description,
       @JsonProperty("normalizedErrorLimit") @CheckForNull Double normalizedErrorLimit) {
     this.description = Preconditions.checkNotNull(description, "tolerance description");
     this.normalizedErrorLimit = normalizedErrorLimit;
@@ -32,7 +34,8 @@ public record ToleranceView(String description, @CheckForNull Double normalizedE
 
   /** The default FP16 verdict of DESIGN.md. */
   public static ToleranceView fp16Default() {
-    return new ToleranceView("normalized error <= 0.01 and finite wherever the reference is finite", 1e-2);
+    return new ToleranceView(
+        "normalized error <= 0.01 and finite wherever the reference is finite", 1e-2);
   }
 
   public static ToleranceView of(String description, @CheckForNull Double normalizedErrorLimit) {

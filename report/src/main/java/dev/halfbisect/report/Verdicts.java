@@ -14,8 +14,11 @@ public final class Verdicts {
   }
 
   static String check(String verdict, String what) {
-    Preconditions.checkArgument(PASS.equals(verdict) || FAIL.equals(verdict),
-        "%s must be \"pass\" or \"fail\", got %s", what, verdict);
+    Preconditions.checkArgument(
+        PASS.equals(verdict) || FAIL.equals(verdict),
+        "%s must be \"pass\" or \"fail\", got %s",
+        what,
+        verdict);
     return verdict;
   }
 }

@@ -19,31 +19,41 @@ class BlockDetectorTest {
 
   @Test
   void huggingFaceBertAndTimeSformer() {
-    assertThat(id("/encoder/layer.3/attention/self/Softmax")).isEqualTo(new BlockId("encoder/layer.3", 3));
+    assertThat(id("/encoder/layer.3/attention/self/Softmax"))
+        .isEqualTo(new BlockId("encoder/layer.3", 3));
     assertThat(id("/timesformer/encoder/layer.10/temporal_attention/output/dense/MatMul"))
         .isEqualTo(new BlockId("timesformer/encoder/layer.10", 10));
-    assertThat(id("encoder.layer.3.attention.output.LayerNorm.weight")).isEqualTo(new BlockId("encoder.layer.3", 3));
+    assertThat(id("encoder.layer.3.attention.output.LayerNorm.weight"))
+        .isEqualTo(new BlockId("encoder.layer.3", 3));
     // encoder and decoder blocks with the same number are different blocks
     assertThat(id("/decoder/layer.3/Add")).isNotEqualTo(id("/encoder/layer.3/Add"));
   }
 
   @Test
   void llamaClipGpt2T5AndTf2onnx() {
-    assertThat(id("/model/layers.11/mlp/down_proj/MatMul")).isEqualTo(new BlockId("model/layers.11", 11));
-    assertThat(id("model.layers.11.self_attn.q_proj")).isEqualTo(new BlockId("model.layers.11", 11));
-    assertThat(id("/transformer/resblocks.7/attn/out_proj/Gemm")).isEqualTo(new BlockId("transformer/resblocks.7", 7));
-    assertThat(id("/transformer/h.3/attn/c_attn/Gemm")).isEqualTo(new BlockId("transformer/h.3", 3));
-    assertThat(id("/encoder/block.1/layer.0/SelfAttention/Softmax")).isEqualTo(new BlockId("encoder/block.1/layer.0", 0));
+    assertThat(id("/model/layers.11/mlp/down_proj/MatMul"))
+        .isEqualTo(new BlockId("model/layers.11", 11));
+    assertThat(id("model.layers.11.self_attn.q_proj"))
+        .isEqualTo(new BlockId("model.layers.11", 11));
+    assertThat(id("/transformer/resblocks.7/attn/out_proj/Gemm"))
+        .isEqualTo(new BlockId("transformer/resblocks.7", 7));
+    assertThat(id("/transformer/h.3/attn/c_attn/Gemm"))
+        .isEqualTo(new BlockId("transformer/h.3", 3));
+    assertThat(id("/encoder/block.1/layer.0/SelfAttention/Softmax"))
+        .isEqualTo(new BlockId("encoder/block.1/layer.0", 0));
     assertThat(id("model/layer_3/dense/MatMul")).isEqualTo(new BlockId("model/layer_3", 3));
   }
 
   @Test
   void diffusersAndSwinNesting() {
-    assertThat(id("/down_blocks.2/downsamplers.0/conv/Conv")).isEqualTo(new BlockId("down_blocks.2", 2));
-    assertThat(id("/down_blocks.2/resnets.1/conv1/Conv")).isEqualTo(new BlockId("down_blocks.2/resnets.1", 1));
+    assertThat(id("/down_blocks.2/downsamplers.0/conv/Conv"))
+        .isEqualTo(new BlockId("down_blocks.2", 2));
+    assertThat(id("/down_blocks.2/resnets.1/conv1/Conv"))
+        .isEqualTo(new BlockId("down_blocks.2/resnets.1", 1));
     assertThat(id("/up_blocks.0/attentions.2/transformer_blocks.0/attn1/Softmax"))
         .isEqualTo(new BlockId("up_blocks.0/attentions.2/transformer_blocks.0", 0));
-    assertThat(id("/layers.1/blocks.0/attn/Softmax")).isEqualTo(new BlockId("layers.1/blocks.0", 0));
+    assertThat(id("/layers.1/blocks.0/attn/Softmax"))
+        .isEqualTo(new BlockId("layers.1/blocks.0", 0));
   }
 
   @Test

@@ -9,7 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Block detection and checkpoints on the node names of the real all-MiniLM-L6-v2 export (torch.onnx, opset 11). */
+/**
+ * Block detection and checkpoints on the node names of the real all-MiniLM-L6-v2 export
+ * (torch.onnx, opset 11).
+ */
 class MiniLmBlocksTest {
   @Test
   void findsSixBertLayersWithAllCheckpoints() throws Exception {
@@ -19,17 +22,28 @@ class MiniLmBlocksTest {
       rows.add(TensorRow.of(n.getOutput(0), n.getName(), n.getOpType(), 1e-3, 0, true));
     }
     BlockTable t = BlockTable.of(rows);
-    assertThat(t.blocks()).containsExactly("encoder/layer.0", "encoder/layer.1", "encoder/layer.2",
-        "encoder/layer.3", "encoder/layer.4", "encoder/layer.5");
+    assertThat(t.blocks())
+        .containsExactly(
+            "encoder/layer.0",
+            "encoder/layer.1",
+            "encoder/layer.2",
+            "encoder/layer.3",
+            "encoder/layer.4",
+            "encoder/layer.5");
     for (int i = 0; i < 6; i++) {
       String b = "encoder/layer." + i;
       String p = "/" + b;
-      assertThat(t.cell(b, Checkpoint.ATTENTION).orElseThrow().node()).isEqualTo(p + "/attention/output/Add");
-      assertThat(t.cell(b, Checkpoint.LAYERNORM).orElseThrow().node()).isEqualTo(p + "/attention/output/LayerNorm/Add_1");
-      assertThat(t.cell(b, Checkpoint.FC1).orElseThrow().node()).isEqualTo(p + "/intermediate/dense/Add");
-      assertThat(t.cell(b, Checkpoint.GELU).orElseThrow().node()).isEqualTo(p + "/intermediate/intermediate_act_fn/Mul_1");
+      assertThat(t.cell(b, Checkpoint.ATTENTION).orElseThrow().node())
+          .isEqualTo(p + "/attention/output/Add");
+      assertThat(t.cell(b, Checkpoint.LAYERNORM).orElseThrow().node())
+          .isEqualTo(p + "/attention/output/LayerNorm/Add_1");
+      assertThat(t.cell(b, Checkpoint.FC1).orElseThrow().node())
+          .isEqualTo(p + "/intermediate/dense/Add");
+      assertThat(t.cell(b, Checkpoint.GELU).orElseThrow().node())
+          .isEqualTo(p + "/intermediate/intermediate_act_fn/Mul_1");
       assertThat(t.cell(b, Checkpoint.FC2).orElseThrow().node()).isEqualTo(p + "/output/dense/Add");
-      assertThat(t.cell(b, Checkpoint.OUTPUT).orElseThrow().node()).isEqualTo(p + "/output/LayerNorm/Add_1");
+      assertThat(t.cell(b, Checkpoint.OUTPUT).orElseThrow().node())
+          .isEqualTo(p + "/output/LayerNorm/Add_1");
     }
   }
 }

@@ -21,7 +21,8 @@ class RenderersTest {
     f.setNamespaceAware(true);
     f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
     f.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
-    return f.newDocumentBuilder().parse(new ByteArrayInputStream(html.getBytes(StandardCharsets.UTF_8)));
+    return f.newDocumentBuilder()
+        .parse(new ByteArrayInputStream(html.getBytes(StandardCharsets.UTF_8)));
   }
 
   private static List<String> texts(Document d, String tag) {
@@ -39,10 +40,25 @@ class RenderersTest {
     for (String line : c.split("\n")) {
       assertThat(line.length()).as(line).isLessThanOrEqualTo(100);
     }
-    assertThat(c).contains("halfbisect diagnose  FAIL", "First divergence", SampleReports.FIRST_FAILING_NODE + " (Pow)",
-        "Blocks x checkpoints", "attention", "LayerNorm", "FC1", "GELU", "FC2", "block output",
-        "Top amplifiers", "FP32 set: 2 nodes", "--precisionConstraints=obey", "Root causes", "[overflow]");
-    // Block 9 row: the LayerNorm cell (norm2 output) fails, the attention cell (before the Pow) passes.
+    assertThat(c)
+        .contains(
+            "halfbisect diagnose  FAIL",
+            "First divergence",
+            SampleReports.FIRST_FAILING_NODE + " (Pow)",
+            "Blocks x checkpoints",
+            "attention",
+            "LayerNorm",
+            "FC1",
+            "GELU",
+            "FC2",
+            "block output",
+            "Top amplifiers",
+            "FP32 set: 2 nodes",
+            "--precisionConstraints=obey",
+            "Root causes",
+            "[overflow]");
+    // Block 9 row: the LayerNorm cell (norm2 output) fails, the attention cell (before the Pow)
+    // passes.
     String row9 = c.lines().filter(l -> l.startsWith("blocks.9 ")).findFirst().orElseThrow();
     assertThat(row9).contains("*");
     String row0 = c.lines().filter(l -> l.startsWith("blocks.0 ")).findFirst().orElseThrow();
@@ -53,9 +69,15 @@ class RenderersTest {
   @Test
   void markdownHasTheTableAndFirstDivergence() {
     String m = MarkdownRenderer.render(SampleReports.diagnose());
-    assertThat(m).contains("## First divergence", "`" + SampleReports.FIRST_FAILING_NODE + "`",
-        "| block | attention | LayerNorm | FC1 | GELU | FC2 | block output |", "| `blocks.11` |",
-        "## FP32 set", "```sh\ntrtexec --onnx=models/timesformer-base-k400.onnx --fp16", "**overflow**");
+    assertThat(m)
+        .contains(
+            "## First divergence",
+            "`" + SampleReports.FIRST_FAILING_NODE + "`",
+            "| block | attention | LayerNorm | FC1 | GELU | FC2 | block output |",
+            "| `blocks.11` |",
+            "## FP32 set",
+            "```sh\ntrtexec --onnx=models/timesformer-base-k400.onnx --fp16",
+            "**overflow**");
   }
 
   @Test
@@ -64,9 +86,17 @@ class RenderersTest {
     String html = HtmlRenderer.render(r);
     Document d = parseXml(html);
     assertThat(d.getDocumentElement().getLocalName()).isEqualTo("html");
-    assertThat(d.getElementsByTagNameNS("http://www.w3.org/2000/svg", "svg").getLength()).isEqualTo(3);
-    assertThat(texts(d, "h2")).contains("Error along the topological order", "Blocks x checkpoints", "First divergence",
-        "Amplification", "FP32 set found", "Root causes and fixes", "Warnings");
+    assertThat(d.getElementsByTagNameNS("http://www.w3.org/2000/svg", "svg").getLength())
+        .isEqualTo(3);
+    assertThat(texts(d, "h2"))
+        .contains(
+            "Error along the topological order",
+            "Blocks x checkpoints",
+            "First divergence",
+            "Amplification",
+            "FP32 set found",
+            "Root causes and fixes",
+            "Warnings");
     assertThat(html).contains("class=\"tol\"", "first divergence: ", "class=\"ffmark\"");
     assertThat(html).doesNotContain("https://", "<link", "src=\"", "url(", "@import");
     // Heatmap: 12 block rows with 6 checkpoint cells each.
@@ -104,7 +134,9 @@ class RenderersTest {
     assertThat(AnalysisReport.fromJson(texts(d, "script").get(0))).isEqualTo(r);
 
     String md = MarkdownRenderer.render(r);
-    assertThat(md).doesNotContain("</script><b>").contains("&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;");
+    assertThat(md)
+        .doesNotContain("</script><b>")
+        .contains("&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;");
     assertThat(md).contains("`/blocks/blocks.0/attn/<script>alert('x')</script>&\"q\"`");
     assertThat(MarkdownRenderer.code("a|b`c")).isEqualTo("``a\\|b`c``");
     assertThat(MarkdownRenderer.text("x|<i>")).isEqualTo("x\\|&lt;i&gt;");
@@ -122,9 +154,16 @@ class RenderersTest {
   }
 
   @Test
-  void headerOnlyReportRendersInEveryFormat(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
-    AnalysisReport r = AnalysisReport.header("compare", "m.onnx", BackendPair.of("ort:fp32", "ort:fp16-emulated"),
-        true, 1, ToleranceView.fp16Default());
+  void headerOnlyReportRendersInEveryFormat(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    AnalysisReport r =
+        AnalysisReport.header(
+            "compare",
+            "m.onnx",
+            BackendPair.of("ort:fp32", "ort:fp16-emulated"),
+            true,
+            1,
+            ToleranceView.fp16Default());
     for (ReportFormat f : ReportFormat.values()) {
       Path file = ReportFormat.write(r, dir.resolve("sub").resolve("r" + f.extension()));
       assertThat(ReportFormat.forFile(file)).isEqualTo(f);
@@ -134,7 +173,9 @@ class RenderersTest {
     assertThat(d.getElementsByTagNameNS("http://www.w3.org/2000/svg", "svg").getLength()).isZero();
     assertThat(texts(d, "h1").get(0)).contains("PASS");
     assertThat(AnalysisReport.read(dir.resolve("sub/r.html"))).isEqualTo(r);
-    assertThat(ConsoleRenderer.render(r)).contains("halfbisect compare  PASS").doesNotContain("First divergence");
+    assertThat(ConsoleRenderer.render(r))
+        .contains("halfbisect compare  PASS")
+        .doesNotContain("First divergence");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> ReportFormat.forFile(Path.of("r.pdf")))
         .hasMessageContaining("r.pdf");
   }

@@ -23,9 +23,12 @@ class SvgChartsTest {
     List<TensorRow> rows = new ArrayList<>();
     for (int i = 0; i < 12_000; i++) {
       boolean fail = i % 1000 == 7;
-      rows.add(TensorRow.of("t" + i, "/layers." + (i / 1000) + "/n" + i, "Add", fail ? 0.5 : 1e-3, 0, !fail));
+      rows.add(
+          TensorRow.of(
+              "t" + i, "/layers." + (i / 1000) + "/n" + i, "Add", fail ? 0.5 : 1e-3, 0, !fail));
     }
-    rows.set(11_999, TensorRow.of("last", "/layers.11/last", "Pow", Double.POSITIVE_INFINITY, 0, false));
+    rows.set(
+        11_999, TensorRow.of("last", "/layers.11/last", "Pow", Double.POSITIVE_INFINITY, 0, false));
     String svg = SvgCharts.errorAlongTopo(rows, 1e-2, "t7");
     RenderersTest.parseXml(svg);
     assertThat(count(svg, "fill=\"" + SvgCharts.FAIL_COLOR + "\"><title>")).isEqualTo(12 + 1);
@@ -37,8 +40,11 @@ class SvgChartsTest {
 
   @Test
   void limitsALogAxisCannotShowLeaveOutTheToleranceLineAndStayBounded() throws Exception {
-    List<TensorRow> rows = List.of(TensorRow.of("a", "/n0", "Add", 1e-3, 0, true),
-        TensorRow.of("b", "/n1", "Pow", 0.0, 0, true), TensorRow.of("c", "/n2", "Mul", 1e-30, 0, true));
+    List<TensorRow> rows =
+        List.of(
+            TensorRow.of("a", "/n0", "Add", 1e-3, 0, true),
+            TensorRow.of("b", "/n1", "Pow", 0.0, 0, true),
+            TensorRow.of("c", "/n2", "Mul", 1e-30, 0, true));
     for (double limit : new double[] {0.0, -1.0, Double.NaN}) {
       String svg = SvgCharts.errorAlongTopo(rows, limit, null);
       RenderersTest.parseXml(svg);
@@ -50,8 +56,12 @@ class SvgChartsTest {
 
   @Test
   void barsAreOrderedAndLabelledAndEscaped() throws Exception {
-    String svg = SvgCharts.amplificationBars(List.of(new SvgCharts.Bar("<Pow>", Double.POSITIVE_INFINITY, "max inf"),
-        new SvgCharts.Bar("Add", 2.5, "max 2.50x")), "by op type");
+    String svg =
+        SvgCharts.amplificationBars(
+            List.of(
+                new SvgCharts.Bar("<Pow>", Double.POSITIVE_INFINITY, "max inf"),
+                new SvgCharts.Bar("Add", 2.5, "max 2.50x")),
+            "by op type");
     RenderersTest.parseXml(svg);
     assertThat(svg).contains("&lt;Pow&gt;", "max 2.50x").doesNotContain("<Pow>");
     assertThat(svg.indexOf("&lt;Pow&gt;")).isLessThan(svg.indexOf(">Add<"));

@@ -24,7 +24,8 @@ record ModelSignature(ImmutableList<TensorInfo> inputs, ImmutableList<String> ou
     try {
       g = Onnx.ModelProto.parseFrom(bytes).getGraph();
     } catch (InvalidProtocolBufferException e) {
-      throw new IllegalArgumentException("model " + modelName + " is not a valid ONNX file: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "model " + modelName + " is not a valid ONNX file: " + e.getMessage(), e);
     }
     Set<String> initializers = new HashSet<>();
     g.getInitializerList().forEach(t -> initializers.add(t.getName()));
@@ -41,14 +42,16 @@ record ModelSignature(ImmutableList<TensorInfo> inputs, ImmutableList<String> ou
 
   /** Whether any input has a dimension that is not a fixed number. */
   boolean hasDynamicInputs() {
-    return inputs.stream().anyMatch(t -> {
-      for (long d : t.shape()) {
-        if (d < 0) {
-          return true;
-        }
-      }
-      return false;
-    });
+    return inputs.stream()
+        .anyMatch(
+            t -> {
+              for (long d : t.shape()) {
+                if (d < 0) {
+                  return true;
+                }
+              }
+              return false;
+            });
   }
 
   private static TensorInfo info(Onnx.ValueInfoProto v) {

@@ -19,15 +19,24 @@ final class StrongTypingRewrite {
 
   private StrongTypingRewrite() {}
 
-  static Rewritten apply(String modelName, byte[] bytes, Path baseDir, PrecisionPlan plan) throws BackendException {
+  static Rewritten apply(String modelName, byte[] bytes, Path baseDir, PrecisionPlan plan)
+      throws BackendException {
     try {
-      Fp16Conversion.Result r = Fp16Conversion.apply(OnnxModel.parse(bytes, baseDir, modelName), plan);
-      ImmutableList<String> warnings = r.keptFp32NoFp16Form().isEmpty() ? ImmutableList.of()
-          : ImmutableList.of("fp16-strong: " + r.keptFp32NoFp16Form().size() + " node(s) stay FP32 because their op "
-              + "has no FP16 form: " + r.keptFp32NoFp16Form());
+      Fp16Conversion.Result r =
+          Fp16Conversion.apply(OnnxModel.parse(bytes, baseDir, modelName), plan);
+      ImmutableList<String> warnings =
+          r.keptFp32NoFp16Form().isEmpty()
+              ? ImmutableList.of()
+              : ImmutableList.of(
+                  "fp16-strong: "
+                      + r.keptFp32NoFp16Form().size()
+                      + " node(s) stay FP32 because their op "
+                      + "has no FP16 form: "
+                      + r.keptFp32NoFp16Form());
       return new Rewritten(r.model().toBytes(), warnings);
     } catch (OnnxModelException e) {
-      throw new BackendException("FP16 rewrite of " + modelName + " for trt:fp16-strong failed: " + e.getMessage(), e);
+      throw new BackendException(
+          "FP16 rewrite of " + modelName + " for trt:fp16-strong failed: " + e.getMessage(), e);
     }
   }
 }

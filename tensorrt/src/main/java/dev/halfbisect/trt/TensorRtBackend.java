@@ -17,8 +17,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * TensorRT backend ({@code trt}). Every TensorRT call happens in a worker JVM (see
- * {@link dev.halfbisect.trt.worker.WorkerMain}); this class and the sessions it opens only talk to
+ * TensorRT backend ({@code trt}). Every TensorRT call happens in a worker JVM (see {@link
+ * dev.halfbisect.trt.worker.WorkerMain}); this class and the sessions it opens only talk to
  * workers, so this JVM never loads TensorRT or CUDA and its GPU memory stays flat however many
  * probes a search builds. Modes: {@code fp32} (TF32 off), {@code tf32}, {@code fp16} (weak typing,
  * plan nodes pinned with layer precision constraints), {@code fp16-strong} (the model rewritten to
@@ -26,12 +26,14 @@ import java.util.List;
  */
 public final class TensorRtBackend implements Backend {
   public static final String NAME = "trt";
-  static final ImmutableList<String> MODES = ImmutableList.of("fp32", "tf32", "fp16", "fp16-strong");
-  static final String INSTALL_HINT = "TensorRT 10.6 (libnvinfer.so.10, libnvonnxparser.so.10), the CUDA 12 runtime "
-      + "(libcudart.so.12) and an NVIDIA GPU with its driver are needed: install TensorRT from "
-      + "https://developer.nvidia.com/tensorrt and put its lib folder on LD_LIBRARY_PATH, or add the "
-      + "org.bytedeco:tensorrt:10.6-1.5.11:linux-x86_64-redist and org.bytedeco:cuda:12.6-9.5-1.5.11:linux-x86_64-redist "
-      + "jars to the class path";
+  static final ImmutableList<String> MODES =
+      ImmutableList.of("fp32", "tf32", "fp16", "fp16-strong");
+  static final String INSTALL_HINT =
+      "TensorRT 10.6 (libnvinfer.so.10, libnvonnxparser.so.10), the CUDA 12 runtime "
+          + "(libcudart.so.12) and an NVIDIA GPU with its driver are needed: install TensorRT from "
+          + "https://developer.nvidia.com/tensorrt and put its lib folder on LD_LIBRARY_PATH, or add the "
+          + "org.bytedeco:tensorrt:10.6-1.5.11:linux-x86_64-redist and org.bytedeco:cuda:12.6-9.5-1.5.11:linux-x86_64-redist "
+          + "jars to the class path";
 
   private static volatile Availability cachedAvailability;
 
@@ -73,14 +75,22 @@ public final class TensorRtBackend implements Backend {
   }
 
   static Availability probe(TrtSettings settings) {
-    for (String cls : List.of("org.bytedeco.javacpp.Loader", "org.bytedeco.cuda.global.cudart",
-        "org.bytedeco.tensorrt.global.nvinfer")) {
+    for (String cls :
+        List.of(
+            "org.bytedeco.javacpp.Loader",
+            "org.bytedeco.cuda.global.cudart",
+            "org.bytedeco.tensorrt.global.nvinfer")) {
       try {
-        Class.forName(cls, false, TensorRtBackend.class.getClassLoader()); // no static init: no natives
+        Class.forName(
+            cls, false, TensorRtBackend.class.getClassLoader()); // no static init: no natives
       } catch (ClassNotFoundException | LinkageError e) {
-        return Availability.no("TensorRT backend: the bytedeco class " + cls + " is not on the class path; add "
-            + "org.bytedeco:tensorrt:10.6-1.5.11, org.bytedeco:cuda:12.6-9.5-1.5.11 and org.bytedeco:javacpp:1.5.11 "
-            + "(with their linux-x86_64 classifier jars). " + INSTALL_HINT);
+        return Availability.no(
+            "TensorRT backend: the bytedeco class "
+                + cls
+                + " is not on the class path; add "
+                + "org.bytedeco:tensorrt:10.6-1.5.11, org.bytedeco:cuda:12.6-9.5-1.5.11 and org.bytedeco:javacpp:1.5.11 "
+                + "(with their linux-x86_64 classifier jars). "
+                + INSTALL_HINT);
       }
     }
     return probe(WorkerPool.shared(settings), Duration.ofSeconds(120));
@@ -96,17 +106,19 @@ public final class TensorRtBackend implements Backend {
       if (r instanceof Response.Failure f) {
         return Availability.no(f.message());
       }
-      return Availability.no("TensorRT worker answered a probe with " + r.getClass().getSimpleName());
+      return Availability.no(
+          "TensorRT worker answered a probe with " + r.getClass().getSimpleName());
     } catch (BackendCrashException e) {
-      return Availability.no("TensorRT worker crashed while loading TensorRT/CUDA: " + e.getMessage());
+      return Availability.no(
+          "TensorRT worker crashed while loading TensorRT/CUDA: " + e.getMessage());
     }
   }
 
   @Override
   public BackendSession open(ModelRef model, BuildOptions options) throws BackendException {
     if (!MODES.contains(options.mode())) {
-      throw new IllegalArgumentException("backend 'trt' has no mode '" + options.mode() + "'; modes: "
-          + String.join(", ", MODES));
+      throw new IllegalArgumentException(
+          "backend 'trt' has no mode '" + options.mode() + "'; modes: " + String.join(", ", MODES));
     }
     Availability a = availability();
     if (!a.available()) {

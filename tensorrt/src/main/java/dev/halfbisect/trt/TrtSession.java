@@ -52,8 +52,15 @@ final class TrtSession implements BackendSession {
   private int builds;
   private boolean closed;
 
-  private TrtSession(WorkerPool pool, TrtSettings settings, String modelName, byte[] model, String workerMode,
-      BuildOptions options, ModelSignature signature, ImmutableList<String> rewriteWarnings) {
+  private TrtSession(
+      WorkerPool pool,
+      TrtSettings settings,
+      String modelName,
+      byte[] model,
+      String workerMode,
+      BuildOptions options,
+      ModelSignature signature,
+      ImmutableList<String> rewriteWarnings) {
     this.rewriteWarnings = rewriteWarnings;
     this.pool = pool;
     this.settings = settings;
@@ -76,15 +83,24 @@ final class TrtSession implements BackendSession {
     PrecisionPlan plan = options.plan();
     ImmutableList<String> rewriteWarnings = ImmutableList.of();
     if (mode.equals("fp16-strong")) {
-      StrongTypingRewrite.Rewritten rw = StrongTypingRewrite.apply(ref.name(), bytes, ref.baseDir().orElse(null), plan);
+      StrongTypingRewrite.Rewritten rw =
+          StrongTypingRewrite.apply(ref.name(), bytes, ref.baseDir().orElse(null), plan);
       bytes = rw.bytes();
       rewriteWarnings = rw.warnings();
       mode = "strong";
     } else if (mode.equals("fp16") && plan.defaultPrecision() == PrecisionPlan.Precision.FP32) {
       mode = "fp32"; // a plan that keeps everything in FP32 is the reference build
     }
-    TrtSession s = new TrtSession(pool, settings, ref.name(), bytes, mode,
-        withModelDir(options, ref), ModelSignature.of(ref.name(), bytes), rewriteWarnings);
+    TrtSession s =
+        new TrtSession(
+            pool,
+            settings,
+            ref.name(),
+            bytes,
+            mode,
+            withModelDir(options, ref),
+            ModelSignature.of(ref.name(), bytes),
+            rewriteWarnings);
     Map<String, long[]> fixed = parseShapes(options.properties().get(SHAPES));
     if (!s.signature.hasDynamicInputs() || !fixed.isEmpty()) {
       Map<String, long[]> shapes = new LinkedHashMap<>();
@@ -97,7 +113,9 @@ final class TrtSession implements BackendSession {
   }
 
   private static BuildOptions withModelDir(BuildOptions options, ModelRef ref) {
-    return ref.baseDir().map(d -> options.withProperty("halfbisect.trt.modelDir", d.toString())).orElse(options);
+    return ref.baseDir()
+        .map(d -> options.withProperty("halfbisect.trt.modelDir", d.toString()))
+        .orElse(options);
   }
 
   @Override
@@ -110,8 +128,11 @@ final class TrtSession implements BackendSession {
     if (built != null) {
       return built.outputNames();
     }
-    return ImmutableList.<String>builder().addAll(signature.outputs())
-        .addAll(options.observed().stream().filter(n -> !signature.outputs().contains(n)).iterator()).build();
+    return ImmutableList.<String>builder()
+        .addAll(signature.outputs())
+        .addAll(
+            options.observed().stream().filter(n -> !signature.outputs().contains(n)).iterator())
+        .build();
   }
 
   @Override
@@ -128,7 +149,10 @@ final class TrtSession implements BackendSession {
     }
     Response r;
     try {
-      r = worker.client().call(new Request.Run(sessionId, ImmutableMap.copyOf(inputs)), settings.runTimeout());
+      r =
+          worker
+              .client()
+              .call(new Request.Run(sessionId, ImmutableMap.copyOf(inputs)), settings.runTimeout());
     } catch (BackendCrashException e) {
       lostWorker();
       throw e;
@@ -142,17 +166,26 @@ final class TrtSession implements BackendSession {
   @Override
   public BuildStats buildStats() {
     if (built == null) {
-      return new BuildStats(Duration.ZERO, outputNames().size(), false,
-          ImmutableList.of("not built yet: the model has dynamic input shapes; it is built on the first run"));
+      return new BuildStats(
+          Duration.ZERO,
+          outputNames().size(),
+          false,
+          ImmutableList.of(
+              "not built yet: the model has dynamic input shapes; it is built on the first run"));
     }
-    ImmutableList.Builder<String> w = ImmutableList.<String>builder().addAll(rewriteWarnings).addAll(built.warnings());
+    ImmutableList.Builder<String> w =
+        ImmutableList.<String>builder().addAll(rewriteWarnings).addAll(built.warnings());
     if (builds > 1) {
       w.add("built " + builds + " times because sample input shapes changed");
     }
-    return new BuildStats(Duration.ofMillis(built.buildMillis()), built.outputNames().size(), false, w.build());
+    return new BuildStats(
+        Duration.ofMillis(built.buildMillis()), built.outputNames().size(), false, w.build());
   }
 
-  /** One line per pinned node saying how the engine runs it (empty outside weak-typed FP16 with a plan). */
+  /**
+   * One line per pinned node saying how the engine runs it (empty outside weak-typed FP16 with a
+   * plan).
+   */
   ImmutableList<String> planCheck() {
     return built == null ? ImmutableList.of() : built.planCheck();
   }
@@ -169,9 +202,18 @@ final class TrtSession implements BackendSession {
     worker = pool.acquireForBuild();
     sessionId = worker.newSessionId();
     PrecisionPlan plan = options.plan();
-    ImmutableList<String> pins = workerMode.equals("fp16") ? ImmutableList.copyOf(plan.fp32Nodes()) : ImmutableList.of();
-    Request.Build req = new Request.Build(sessionId, modelName, model, workerMode, pins, options.observed(),
-        ImmutableMap.copyOf(shapes), options.properties());
+    ImmutableList<String> pins =
+        workerMode.equals("fp16") ? ImmutableList.copyOf(plan.fp32Nodes()) : ImmutableList.of();
+    Request.Build req =
+        new Request.Build(
+            sessionId,
+            modelName,
+            model,
+            workerMode,
+            pins,
+            options.observed(),
+            ImmutableMap.copyOf(shapes),
+            options.properties());
     Response r;
     try {
       r = worker.client().call(req, settings.buildTimeout());
@@ -216,14 +258,29 @@ final class TrtSession implements BackendSession {
     TreeSet<String> expected = new TreeSet<>();
     signature.inputs().forEach(t -> expected.add(t.name()));
     if (!expected.equals(new TreeSet<>(inputs.keySet()))) {
-      throw new IllegalArgumentException("model " + modelName + " expects inputs " + expected + ", given "
-          + new TreeSet<>(inputs.keySet()));
+      throw new IllegalArgumentException(
+          "model "
+              + modelName
+              + " expects inputs "
+              + expected
+              + ", given "
+              + new TreeSet<>(inputs.keySet()));
     }
     for (TensorInfo t : signature.inputs()) {
       Tensor x = inputs.get(t.name());
       if (!t.accepts(x)) {
-        throw new IllegalArgumentException("input " + t.name() + " of " + modelName + ": expected " + t.describe()
-            + ", given " + x.dtype().cliName() + " [" + Tensor.shapeToString(x.shape()) + "]");
+        throw new IllegalArgumentException(
+            "input "
+                + t.name()
+                + " of "
+                + modelName
+                + ": expected "
+                + t.describe()
+                + ", given "
+                + x.dtype().cliName()
+                + " ["
+                + Tensor.shapeToString(x.shape())
+                + "]");
       }
     }
   }
@@ -238,13 +295,18 @@ final class TrtSession implements BackendSession {
   static BackendException failure(Response r, String what) {
     if (r instanceof Response.Failure f) {
       switch (f.kind()) {
-        case UNAVAILABLE: return new BackendUnavailableException(f.message());
-        case BAD_ARGUMENT: throw new IllegalArgumentException(f.message());
-        case UNOBSERVABLE: return new UnobservableTensorsException(f.message(), f.tensors());
-        default: return new BackendException(what + " failed: " + f.message());
+        case UNAVAILABLE:
+          return new BackendUnavailableException(f.message());
+        case BAD_ARGUMENT:
+          throw new IllegalArgumentException(f.message());
+        case UNOBSERVABLE:
+          return new UnobservableTensorsException(f.message(), f.tensors());
+        default:
+          return new BackendException(what + " failed: " + f.message());
       }
     }
-    return new BackendException(what + ": unexpected worker answer " + r.getClass().getSimpleName());
+    return new BackendException(
+        what + ": unexpected worker answer " + r.getClass().getSimpleName());
   }
 
   /** Parses {@code name:1x128,other:1x128}; empty map for null or blank. */
@@ -256,7 +318,8 @@ final class TrtSession implements BackendSession {
     for (String part : text.split(",")) {
       int c = part.lastIndexOf(':');
       if (c <= 0) {
-        throw new IllegalArgumentException(SHAPES + " entry '" + part + "' must be NAME:DIMS, e.g. input_ids:1x128");
+        throw new IllegalArgumentException(
+            SHAPES + " entry '" + part + "' must be NAME:DIMS, e.g. input_ids:1x128");
       }
       String[] dims = part.substring(c + 1).trim().split("x");
       long[] s = new long[dims.length];
@@ -265,11 +328,11 @@ final class TrtSession implements BackendSession {
           s[i] = Long.parseLong(dims[i].trim());
         }
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(SHAPES + " entry '" + part + "' has a non-numeric dimension", e);
+        throw new IllegalArgumentException(
+            SHAPES + " entry '" + part + "' has a non-numeric dimension", e);
       }
       m.put(part.substring(0, c).trim(), s);
     }
     return m;
   }
-
 }

@@ -20,12 +20,27 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The session proxy over a fake worker: lazy builds for dynamic shapes, rebuilds, crash surfacing. */
+/**
+ * The session proxy over a fake worker: lazy builds for dynamic shapes, rebuilds, crash surfacing.
+ */
 class FakeWorkerSessionTest {
-  private final TrtSettings settings = new TrtSettings(Path.of("target/fake-cache"), Duration.ofSeconds(3),
-      Duration.ofSeconds(3), 20, 0, "-Xmx64m -XX:TieredStopAtLevel=1");
-  private final WorkerPool pool = new WorkerPool("fake", label -> WorkerClient.start(label,
-      WorkerPool.javaCommand(settings, FakeWorkerMain.class.getName()), Map.of()), settings.recycleAfterBuilds());
+  private final TrtSettings settings =
+      new TrtSettings(
+          Path.of("target/fake-cache"),
+          Duration.ofSeconds(3),
+          Duration.ofSeconds(3),
+          20,
+          0,
+          "-Xmx64m -XX:TieredStopAtLevel=1");
+  private final WorkerPool pool =
+      new WorkerPool(
+          "fake",
+          label ->
+              WorkerClient.start(
+                  label,
+                  WorkerPool.javaCommand(settings, FakeWorkerMain.class.getName()),
+                  Map.of()),
+          settings.recycleAfterBuilds());
 
   @AfterEach
   void stop() {
@@ -42,7 +57,9 @@ class FakeWorkerSessionTest {
   @Test
   void dynamicModelBuildsOnFirstRunAndRebuildsWhenShapesChange() throws Exception {
     byte[] model = TestModels.overflowLayerNorm(4, 8, 1f, true);
-    try (BackendSession s = TrtSession.open(pool, settings, ModelRef.ofBytes("ok", model, null), BuildOptions.of("fp16"))) {
+    try (BackendSession s =
+        TrtSession.open(
+            pool, settings, ModelRef.ofBytes("ok", model, null), BuildOptions.of("fp16"))) {
       assertThat(s.buildStats().warnings()).anyMatch(w -> w.contains("not built yet"));
       assertThat(s.outputNames()).containsExactly("y", "y_pos", "y_arg", "y_i32");
       Tensor x1 = Tensor.ofFloats(new long[] {1, 4, 8}, TestModels.normalInput(32, 1));
@@ -51,8 +68,10 @@ class FakeWorkerSessionTest {
       assertThat(s.inputs().get(0).shape()).containsExactly(1, 4, 8);
       Tensor x2 = Tensor.ofFloats(new long[] {2, 4, 8}, TestModels.normalInput(64, 2));
       assertThat(s.run(Map.of("x", x2)).get("y")).isEqualTo(x2);
-      assertThat(s.buildStats().warnings()).contains("built 2 times because sample input shapes changed");
-      assertThatThrownBy(() -> s.run(Map.of("z", x1))).isInstanceOf(IllegalArgumentException.class)
+      assertThat(s.buildStats().warnings())
+          .contains("built 2 times because sample input shapes changed");
+      assertThatThrownBy(() -> s.run(Map.of("z", x1)))
+          .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("expects inputs [x]");
     }
   }
@@ -60,9 +79,17 @@ class FakeWorkerSessionTest {
   @Test
   void crashingBuildSurfacesAsBackendCrashAndTheNextOpenWorks() throws Exception {
     byte[] model = TestModels.overflowLayerNorm(4, 8, 1f, false);
-    assertThatThrownBy(() -> TrtSession.open(pool, settings, ModelRef.ofBytes("crash", model, null), BuildOptions.of("fp16")))
+    assertThatThrownBy(
+            () ->
+                TrtSession.open(
+                    pool,
+                    settings,
+                    ModelRef.ofBytes("crash", model, null),
+                    BuildOptions.of("fp16")))
         .isInstanceOf(BackendCrashException.class);
-    try (BackendSession s = TrtSession.open(pool, settings, ModelRef.ofBytes("ok", model, null), BuildOptions.of("fp16"))) {
+    try (BackendSession s =
+        TrtSession.open(
+            pool, settings, ModelRef.ofBytes("ok", model, null), BuildOptions.of("fp16"))) {
       assertThat(s.buildStats().warnings()).containsExactly("fake warning");
     }
     assertThat(pool.startedWorkers()).isEqualTo(2);
@@ -71,27 +98,42 @@ class FakeWorkerSessionTest {
   @Test
   void fp16StrongSendsTheOnnxSurgeryRewriteToTheWorker() throws Exception {
     byte[] model = TestModels.overflowLayerNorm(4, 8, 1f, false);
-    try (BackendSession s = TrtSession.open(pool, settings, ModelRef.ofBytes("ok", model, null),
-        BuildOptions.of("fp16-strong", dev.halfbisect.core.plan.PrecisionPlan.fp16Except(TestModels.LAYER_NORM_NODES)))) {
-      // the worker got the rewritten model: the weights of unpinned nodes (W, B, c_scale, ...) are FP16
-      String w = s.buildStats().warnings().stream().filter(x -> x.startsWith("mode strong")).findFirst().orElseThrow();
+    try (BackendSession s =
+        TrtSession.open(
+            pool,
+            settings,
+            ModelRef.ofBytes("ok", model, null),
+            BuildOptions.of(
+                "fp16-strong",
+                dev.halfbisect.core.plan.PrecisionPlan.fp16Except(TestModels.LAYER_NORM_NODES)))) {
+      // the worker got the rewritten model: the weights of unpinned nodes (W, B, c_scale, ...) are
+      // FP16
+      String w =
+          s.buildStats().warnings().stream()
+              .filter(x -> x.startsWith("mode strong"))
+              .findFirst()
+              .orElseThrow();
       assertThat(Integer.parseInt(w.substring(w.indexOf('=') + 1))).isGreaterThanOrEqualTo(2);
     }
   }
 
   @Test
   void constantFoldedObservationsBecomeUnobservableTensorsException() {
-    var folded = new dev.halfbisect.trt.protocol.Response.Failure(
-        dev.halfbisect.trt.protocol.Response.FailureKind.UNOBSERVABLE, "no tensor named [/Constant_output_0]",
-        com.google.common.collect.ImmutableList.of("/Constant_output_0"));
+    var folded =
+        new dev.halfbisect.trt.protocol.Response.Failure(
+            dev.halfbisect.trt.protocol.Response.FailureKind.UNOBSERVABLE,
+            "no tensor named [/Constant_output_0]",
+            com.google.common.collect.ImmutableList.of("/Constant_output_0"));
     assertThat(TrtSession.failure(folded, "building m"))
-        .isInstanceOfSatisfying(dev.halfbisect.core.backend.UnobservableTensorsException.class,
+        .isInstanceOfSatisfying(
+            dev.halfbisect.core.backend.UnobservableTensorsException.class,
             e -> assertThat(e.tensors()).containsExactly("/Constant_output_0"));
   }
 
   @Test
   void shapesPropertyParses() {
-    assertThat(TrtSession.parseShapes("input_ids:1x128, attention_mask:1x128").get("attention_mask"))
+    assertThat(
+            TrtSession.parseShapes("input_ids:1x128, attention_mask:1x128").get("attention_mask"))
         .containsExactly(1, 128);
     assertThat(TrtSession.parseShapes(null)).isEmpty();
     assertThatThrownBy(() -> TrtSession.parseShapes("x:1xA")).hasMessageContaining("non-numeric");

@@ -26,8 +26,8 @@ import java.util.Random;
 
 /**
  * The GPU validation run of the TensorRT backend (not a unit test: run with java on a GPU machine).
- * Usage: {@code GpuValidation OUT_DIR MINILM.onnx STEP...} with steps {@code small}, {@code minilm},
- * {@code markall}, {@code recycle}. Prints a result table last.
+ * Usage: {@code GpuValidation OUT_DIR MINILM.onnx STEP...} with steps {@code small}, {@code
+ * minilm}, {@code markall}, {@code recycle}. Prints a result table last.
  */
 public final class GpuValidation {
   private static final List<String> TABLE = new ArrayList<>();
@@ -50,13 +50,26 @@ public final class GpuValidation {
     for (int i = 2; i < args.length; i++) {
       try {
         switch (args[i]) {
-          case "small": small(trt); break;
-          case "minilm": minilm(trt, minilm); break;
-          case "markall": markAll(trt, minilm); break;
-          case "recycle": recycle(trt); break;
-          case "transformer": transformer(trt); break;
-          case "strong": strongMiniLm(trt, minilm); break;
-          default: throw new IllegalArgumentException("unknown step " + args[i]);
+          case "small":
+            small(trt);
+            break;
+          case "minilm":
+            minilm(trt, minilm);
+            break;
+          case "markall":
+            markAll(trt, minilm);
+            break;
+          case "recycle":
+            recycle(trt);
+            break;
+          case "transformer":
+            transformer(trt);
+            break;
+          case "strong":
+            strongMiniLm(trt, minilm);
+            break;
+          default:
+            throw new IllegalArgumentException("unknown step " + args[i]);
         }
       } catch (Exception e) {
         row(args[i] + " FAILED", e.toString().replace('\n', ' '));
@@ -67,36 +80,70 @@ public final class GpuValidation {
     System.exit(0);
   }
 
-  /** The proto-made overflow model: fp32 vs fp16 vs fp16 with the LayerNorm nodes pinned; dtype outputs; plan check. */
+  /**
+   * The proto-made overflow model: fp32 vs fp16 vs fp16 with the LayerNorm nodes pinned; dtype
+   * outputs; plan check.
+   */
   static void small(Backend trt) throws Exception {
     byte[] model = TestModels.overflowLayerNorm(64, 256, 300f, false);
     ModelRef ref = ModelRef.ofBytes("overflow_ln", model, null);
-    Map<String, Tensor> in = Map.of("x", Tensor.ofFloats(new long[] {1, 64, 256}, TestModels.normalInput(64 * 256, 3)));
-    BuildOptions observe = BuildOptions.of("fp32").withObserved(List.of("d2", "var"))
-        .withProperty("halfbisect.trt.dumpEngineInfo", out.resolve("engine").toString());
+    Map<String, Tensor> in =
+        Map.of("x", Tensor.ofFloats(new long[] {1, 64, 256}, TestModels.normalInput(64 * 256, 3)));
+    BuildOptions observe =
+        BuildOptions.of("fp32")
+            .withObserved(List.of("d2", "var"))
+            .withProperty("halfbisect.trt.dumpEngineInfo", out.resolve("engine").toString());
     RunResult ref32;
     try (BackendSession s = trt.open(ref, observe)) {
       ref32 = s.run(in);
-      row("small fp32 build", s.buildStats().buildTime().toMillis() + " ms, outputs " + s.outputNames());
+      row(
+          "small fp32 build",
+          s.buildStats().buildTime().toMillis() + " ms, outputs " + s.outputNames());
     }
     for (String mode : List.of("tf32", "fp16")) {
-      try (BackendSession s = trt.open(ref, new BuildOptions(mode, PrecisionPlan.allFp16(), observe.observed(), observe.properties()))) {
+      try (BackendSession s =
+          trt.open(
+              ref,
+              new BuildOptions(
+                  mode, PrecisionPlan.allFp16(), observe.observed(), observe.properties()))) {
         RunResult r = s.run(in);
-        row("small " + mode + " y", err(ref32.get("y"), r.get("y")) + ", d2 " + err(ref32.get("d2"), r.get("d2"))
-            + ", d2 inf count " + infCount(r.get("d2")));
+        row(
+            "small " + mode + " y",
+            err(ref32.get("y"), r.get("y"))
+                + ", d2 "
+                + err(ref32.get("d2"), r.get("d2"))
+                + ", d2 inf count "
+                + infCount(r.get("d2")));
       }
     }
     try (BackendSession s = trt.open(ref, BuildOptions.of("fp16"))) {
       row("small fp16 (nothing observed) y", err(ref32.get("y"), s.run(in).get("y")));
     }
     PrecisionPlan plan = PrecisionPlan.fp16Except(TestModels.LAYER_NORM_NODES);
-    try (BackendSession s = trt.open(ref, BuildOptions.of("fp16", plan).withObserved(List.of("d2"))
-        .withProperty("halfbisect.trt.dumpEngineInfo", out.resolve("engine").toString()))) {
+    try (BackendSession s =
+        trt.open(
+            ref,
+            BuildOptions.of("fp16", plan)
+                .withObserved(List.of("d2"))
+                .withProperty("halfbisect.trt.dumpEngineInfo", out.resolve("engine").toString()))) {
       RunResult r = s.run(in);
-      row("small fp16+LN pinned y", err(ref32.get("y"), r.get("y")) + ", d2 inf " + infCount(r.get("d2")));
-      row("small dtypes", "y_pos " + r.get("y_pos").dtype() + " equal=" + ref32.get("y_pos").equals(r.get("y_pos"))
-          + "; y_arg " + r.get("y_arg").dtype() + " equal=" + ref32.get("y_arg").equals(r.get("y_arg"))
-          + "; y_i32 " + r.get("y_i32").dtype() + " equal=" + ref32.get("y_i32").equals(r.get("y_i32")));
+      row(
+          "small fp16+LN pinned y",
+          err(ref32.get("y"), r.get("y")) + ", d2 inf " + infCount(r.get("d2")));
+      row(
+          "small dtypes",
+          "y_pos "
+              + r.get("y_pos").dtype()
+              + " equal="
+              + ref32.get("y_pos").equals(r.get("y_pos"))
+              + "; y_arg "
+              + r.get("y_arg").dtype()
+              + " equal="
+              + ref32.get("y_arg").equals(r.get("y_arg"))
+              + "; y_i32 "
+              + r.get("y_i32").dtype()
+              + " equal="
+              + ref32.get("y_i32").equals(r.get("y_i32")));
       row("small plan check", String.join(" ; ", ((TrtSession) s).planCheck()).replace('\t', ' '));
       row("small warnings", String.valueOf(s.buildStats().warnings()));
     }
@@ -109,16 +156,26 @@ public final class GpuValidation {
     byte[] dyn = TestModels.overflowLayerNorm(16, 64, 1f, true);
     try (BackendSession s = trt.open(ModelRef.ofBytes("dyn", dyn, null), BuildOptions.of("fp32"))) {
       s.run(Map.of("x", Tensor.ofFloats(new long[] {1, 16, 64}, TestModels.normalInput(1024, 1))));
-      RunResult r = s.run(Map.of("x", Tensor.ofFloats(new long[] {3, 16, 64}, TestModels.normalInput(3072, 1))));
-      row("dynamic batch", "y shape " + Tensor.shapeToString(r.get("y").shape()) + ", " + s.buildStats().warnings());
+      RunResult r =
+          s.run(
+              Map.of(
+                  "x", Tensor.ofFloats(new long[] {3, 16, 64}, TestModels.normalInput(3072, 1))));
+      row(
+          "dynamic batch",
+          "y shape " + Tensor.shapeToString(r.get("y").shape()) + ", " + s.buildStats().warnings());
     }
   }
 
-  /** The GraphBuilder transformer whose LayerNorm Pow overflows FP16: every mode and the LayerNorm fix. */
+  /**
+   * The GraphBuilder transformer whose LayerNorm Pow overflows FP16: every mode and the LayerNorm
+   * fix.
+   */
   static void transformer(Backend trt) throws Exception {
     byte[] model = TestModels.transformer(4, 128, 256, 4, 300f);
     ModelRef ref = ModelRef.ofBytes("tiny_transformer", model, null);
-    Map<String, Tensor> in = Map.of("x", Tensor.ofFloats(new long[] {1, 128, 256}, TestModels.normalInput(128 * 256, 9)));
+    Map<String, Tensor> in =
+        Map.of(
+            "x", Tensor.ofFloats(new long[] {1, 128, 256}, TestModels.normalInput(128 * 256, 9)));
     List<String> ln = new ArrayList<>();
     for (Onnx.NodeProto n : Onnx.ModelProto.parseFrom(model).getGraph().getNodeList()) {
       if (n.getName().contains("/ln")) {
@@ -128,16 +185,33 @@ public final class GpuValidation {
     Tensor ref32;
     try (BackendSession s = trt.open(ref, BuildOptions.of("fp32"))) {
       ref32 = s.run(in).get("y");
-      row("transformer (4 blocks, " + Onnx.ModelProto.parseFrom(model).getGraph().getNodeCount() + " nodes) fp32",
+      row(
+          "transformer (4 blocks, "
+              + Onnx.ModelProto.parseFrom(model).getGraph().getNodeCount()
+              + " nodes) fp32",
           "build " + s.buildStats().buildTime().toMillis() + " ms");
     }
-    for (BuildOptions o : List.of(BuildOptions.of("fp16"), BuildOptions.of("fp16", PrecisionPlan.fp16Except(ln)),
-        BuildOptions.of("fp16-strong"), BuildOptions.of("fp16-strong", PrecisionPlan.fp16Except(ln)))) {
-      String label = "transformer " + o.mode() + (o.plan().fp32Nodes().isEmpty() ? "" : " + " + ln.size() + " LN pinned");
+    for (BuildOptions o :
+        List.of(
+            BuildOptions.of("fp16"),
+            BuildOptions.of("fp16", PrecisionPlan.fp16Except(ln)),
+            BuildOptions.of("fp16-strong"),
+            BuildOptions.of("fp16-strong", PrecisionPlan.fp16Except(ln)))) {
+      String label =
+          "transformer "
+              + o.mode()
+              + (o.plan().fp32Nodes().isEmpty() ? "" : " + " + ln.size() + " LN pinned");
       try (BackendSession s = trt.open(ref, o)) {
         Tensor y = s.run(in).get("y");
-        row(label, err(ref32, y) + ", nonfinite " + infCount(y) + ", build " + s.buildStats().buildTime().toMillis()
-            + " ms, warnings " + s.buildStats().warnings().size());
+        row(
+            label,
+            err(ref32, y)
+                + ", nonfinite "
+                + infCount(y)
+                + ", build "
+                + s.buildStats().buildTime().toMillis()
+                + " ms, warnings "
+                + s.buildStats().warnings().size());
         if (o.mode().equals("fp16") && !o.plan().fp32Nodes().isEmpty()) {
           Map<String, Integer> counts = new LinkedHashMap<>();
           for (String line : ((TrtSession) s).planCheck()) {
@@ -151,7 +225,10 @@ public final class GpuValidation {
     }
   }
 
-  /** MiniLM built strongly typed from onnx-surgery's FP16 rewrite, all FP16 and with LayerNorm pinned. */
+  /**
+   * MiniLM built strongly typed from onnx-surgery's FP16 rewrite, all FP16 and with LayerNorm
+   * pinned.
+   */
   static void strongMiniLm(Backend trt, Path file) throws Exception {
     ModelRef ref = ModelRef.ofPath(file);
     Map<String, Tensor> in = minilmInputs(128, 11);
@@ -169,8 +246,15 @@ public final class GpuValidation {
       long t = System.nanoTime();
       try (BackendSession s = trt.open(ref, BuildOptions.of("fp16-strong", plan))) {
         Tensor y = s.run(in).get("last_hidden_state");
-        row("MiniLM fp16-strong" + (plan.fp32Nodes().isEmpty() ? "" : " + " + ln.size() + " LN pinned"),
-            err(r32, y) + ", build " + s.buildStats().buildTime().toMillis() + " ms (open+run " + secs(t) + " s)");
+        row(
+            "MiniLM fp16-strong"
+                + (plan.fp32Nodes().isEmpty() ? "" : " + " + ln.size() + " LN pinned"),
+            err(r32, y)
+                + ", build "
+                + s.buildStats().buildTime().toMillis()
+                + " ms (open+run "
+                + secs(t)
+                + " s)");
       } catch (BackendException e) {
         row("MiniLM fp16-strong", "failed: " + firstChars(e.getMessage(), 300));
       }
@@ -184,26 +268,36 @@ public final class GpuValidation {
     RunResult r32;
     try (BackendSession s = trt.open(ref, BuildOptions.of("fp32"))) {
       r32 = s.run(in);
-      row("MiniLM fp32 build", s.buildStats().buildTime().toMillis() + " ms (open+run " + secs(t) + " s)");
+      row(
+          "MiniLM fp32 build",
+          s.buildStats().buildTime().toMillis() + " ms (open+run " + secs(t) + " s)");
     }
     t = System.nanoTime();
     try (BackendSession s = trt.open(ref, BuildOptions.of("fp16"))) {
       RunResult r = s.run(in);
-      row("MiniLM fp16 build cold cache", s.buildStats().buildTime().toMillis() + " ms (open+run " + secs(t) + " s)");
+      row(
+          "MiniLM fp16 build cold cache",
+          s.buildStats().buildTime().toMillis() + " ms (open+run " + secs(t) + " s)");
       row("MiniLM fp16 vs fp32", err(r32.get("last_hidden_state"), r.get("last_hidden_state")));
     }
-    WorkerPool.shared(TrtSettings.fromSystem()).shutdown(); // next build: new worker, cache from disk
+    WorkerPool.shared(TrtSettings.fromSystem())
+        .shutdown(); // next build: new worker, cache from disk
     t = System.nanoTime();
     try (BackendSession s = trt.open(ref, BuildOptions.of("fp16"))) {
       s.run(in);
-      row("MiniLM fp16 build warm cache (new worker)", s.buildStats().buildTime().toMillis() + " ms (open+run "
-          + secs(t) + " s)");
+      row(
+          "MiniLM fp16 build warm cache (new worker)",
+          s.buildStats().buildTime().toMillis() + " ms (open+run " + secs(t) + " s)");
     }
     t = System.nanoTime();
     try (BackendSession s = trt.open(ref, BuildOptions.of("tf32"))) {
       RunResult r = s.run(in);
-      row("MiniLM tf32 vs fp32", err(r32.get("last_hidden_state"), r.get("last_hidden_state")) + ", build "
-          + s.buildStats().buildTime().toMillis() + " ms");
+      row(
+          "MiniLM tf32 vs fp32",
+          err(r32.get("last_hidden_state"), r.get("last_hidden_state"))
+              + ", build "
+              + s.buildStats().buildTime().toMillis()
+              + " ms");
     }
     List<String> ln = new ArrayList<>();
     for (Onnx.NodeProto n : graph(file).getNodeList()) {
@@ -212,11 +306,18 @@ public final class GpuValidation {
       }
     }
     t = System.nanoTime();
-    try (BackendSession s = trt.open(ref, BuildOptions.of("fp16", PrecisionPlan.fp16Except(ln))
-        .withProperty("halfbisect.trt.dumpEngineInfo", out.resolve("engine").toString()))) {
+    try (BackendSession s =
+        trt.open(
+            ref,
+            BuildOptions.of("fp16", PrecisionPlan.fp16Except(ln))
+                .withProperty("halfbisect.trt.dumpEngineInfo", out.resolve("engine").toString()))) {
       RunResult r = s.run(in);
-      row("MiniLM fp16 + " + ln.size() + " LayerNorm nodes pinned", err(r32.get("last_hidden_state"),
-          r.get("last_hidden_state")) + ", build " + s.buildStats().buildTime().toMillis() + " ms");
+      row(
+          "MiniLM fp16 + " + ln.size() + " LayerNorm nodes pinned",
+          err(r32.get("last_hidden_state"), r.get("last_hidden_state"))
+              + ", build "
+              + s.buildStats().buildTime().toMillis()
+              + " ms");
       Map<String, Integer> counts = new LinkedHashMap<>();
       for (String line : ((TrtSession) s).planCheck()) {
         counts.merge(line.split("\t")[1], 1, Integer::sum);
@@ -225,9 +326,12 @@ public final class GpuValidation {
       Files.write(out.resolve("minilm-plancheck.txt"), ((TrtSession) s).planCheck());
       Files.write(out.resolve("minilm-warnings.txt"), s.buildStats().warnings());
     }
-    try (BackendSession s = trt.open(ref, BuildOptions.of("fp16-strong", PrecisionPlan.fp16Except(ln)))) {
+    try (BackendSession s =
+        trt.open(ref, BuildOptions.of("fp16-strong", PrecisionPlan.fp16Except(ln)))) {
       RunResult r = s.run(in);
-      row("MiniLM fp16-strong + LN pinned", err(r32.get("last_hidden_state"), r.get("last_hidden_state")));
+      row(
+          "MiniLM fp16-strong + LN pinned",
+          err(r32.get("last_hidden_state"), r.get("last_hidden_state")));
     } catch (BackendException e) {
       row("MiniLM fp16-strong", "not run: " + e.getMessage());
     }
@@ -236,28 +340,48 @@ public final class GpuValidation {
   static void markAll(Backend trt, Path file) throws Exception {
     List<String> all = new ArrayList<>();
     for (Onnx.NodeProto n : graph(file).getNodeList()) {
-      if (!n.getOpType().equals("Constant")) { // Constant outputs are folded into weights by the parser
+      if (!n.getOpType()
+          .equals("Constant")) { // Constant outputs are folded into weights by the parser
         all.addAll(n.getOutputList());
       }
     }
     ModelRef ref = ModelRef.ofPath(file);
     long t = System.nanoTime();
-    try (BackendSession s = trt.open(ref, BuildOptions.of("fp16").withObserved(all)
-        .withProperty(TrtSettings.BUILD_TIMEOUT, "240"))) {
+    try (BackendSession s =
+        trt.open(
+            ref,
+            BuildOptions.of("fp16")
+                .withObserved(all)
+                .withProperty(TrtSettings.BUILD_TIMEOUT, "240"))) {
       RunResult r = s.run(minilmInputs(128, 11));
-      row("MiniLM mark-all (" + all.size() + " tensors) fp16", "built in " + s.buildStats().buildTime().toMillis()
-          + " ms, " + r.outputs().size() + " outputs");
+      row(
+          "MiniLM mark-all (" + all.size() + " tensors) fp16",
+          "built in "
+              + s.buildStats().buildTime().toMillis()
+              + " ms, "
+              + r.outputs().size()
+              + " outputs");
     } catch (BackendException | IllegalArgumentException e) {
-      row("MiniLM mark-all (" + all.size() + " tensors) fp16", "failed after " + secs(t) + " s: "
-          + e.getClass().getSimpleName() + ": " + firstChars(e.getMessage(), 400));
+      row(
+          "MiniLM mark-all (" + all.size() + " tensors) fp16",
+          "failed after "
+              + secs(t)
+              + " s: "
+              + e.getClass().getSimpleName()
+              + ": "
+              + firstChars(e.getMessage(), 400));
     }
   }
 
-  /** 50 probe builds (random pinned subsets) through worker recycling, watching per-process GPU memory. */
+  /**
+   * 50 probe builds (random pinned subsets) through worker recycling, watching per-process GPU
+   * memory.
+   */
   static void recycle(Backend trt) throws Exception {
     byte[] model = TestModels.overflowLayerNorm(64, 256, 300f, false);
     ModelRef ref = ModelRef.ofBytes("overflow_ln", model, null);
-    Map<String, Tensor> in = Map.of("x", Tensor.ofFloats(new long[] {1, 64, 256}, TestModels.normalInput(64 * 256, 3)));
+    Map<String, Tensor> in =
+        Map.of("x", Tensor.ofFloats(new long[] {1, 64, 256}, TestModels.normalInput(64 * 256, 3)));
     long me = ProcessHandle.current().pid();
     Random rnd = new Random(5);
     List<String> mem = new ArrayList<>();
@@ -269,7 +393,8 @@ public final class GpuValidation {
           pins.add(n);
         }
       }
-      try (BackendSession s = trt.open(ref, BuildOptions.of("fp16", PrecisionPlan.fp16Except(pins)))) {
+      try (BackendSession s =
+          trt.open(ref, BuildOptions.of("fp16", PrecisionPlan.fp16Except(pins)))) {
         s.run(in);
       }
       if (i % 10 == 0 || i == 1) {
@@ -277,33 +402,55 @@ public final class GpuValidation {
       }
     }
     Files.write(out.resolve("recycle-memory.txt"), mem);
-    row("50 probe builds", secs(t) + " s, workers started "
-        + WorkerPool.shared(TrtSettings.fromSystem()).startedWorkers());
+    row(
+        "50 probe builds",
+        secs(t)
+            + " s, workers started "
+            + WorkerPool.shared(TrtSettings.fromSystem()).startedWorkers());
     for (String m : mem) {
       row("  gpu memory", m);
     }
-    row("parent native libs", NativeMaps.tensorRtLibraries().isEmpty()
-        ? "none (no TensorRT/CUDA mapped in the parent)" : "LOADED: " + NativeMaps.tensorRtLibraries());
+    row(
+        "parent native libs",
+        NativeMaps.tensorRtLibraries().isEmpty()
+            ? "none (no TensorRT/CUDA mapped in the parent)"
+            : "LOADED: " + NativeMaps.tensorRtLibraries());
   }
 
   private static String gpuMemory(long parentPid) throws Exception {
-    Process p = new ProcessBuilder("nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits")
-        .redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                "nvidia-smi",
+                "--query-compute-apps=pid,used_memory",
+                "--format=csv,noheader,nounits")
+            .redirectErrorStream(true)
+            .start();
     StringBuilder sb = new StringBuilder();
     try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()))) {
       String line;
       while ((line = r.readLine()) != null) {
         String[] f = line.split(",");
         String pid = f[0].trim();
-        sb.append(pid.equals(Long.toString(parentPid)) ? "PARENT " : "").append(pid).append("=")
-            .append(f.length > 1 ? f[1].trim() : "?").append("MiB ");
+        sb.append(pid.equals(Long.toString(parentPid)) ? "PARENT " : "")
+            .append(pid)
+            .append("=")
+            .append(f.length > 1 ? f[1].trim() : "?")
+            .append("MiB ");
       }
     }
     p.waitFor();
-    Process q = new ProcessBuilder("nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits")
-        .redirectErrorStream(true).start();
+    Process q =
+        new ProcessBuilder("nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits")
+            .redirectErrorStream(true)
+            .start();
     String total = new String(q.getInputStream().readAllBytes()).trim();
-    return "procs[" + sb.toString().trim() + "] total " + total + " MiB (parent pid " + parentPid + ")";
+    return "procs["
+        + sb.toString().trim()
+        + "] total "
+        + total
+        + " MiB (parent pid "
+        + parentPid
+        + ")";
   }
 
   static Map<String, Tensor> minilmInputs(int seq, long seed) {
@@ -316,8 +463,13 @@ public final class GpuValidation {
       mask[i] = 1;
     }
     long[] shape = {1, seq};
-    return Map.of("input_ids", Tensor.ofLongs(shape, ids), "attention_mask", Tensor.ofLongs(shape, mask),
-        "token_type_ids", Tensor.ofLongs(shape, types));
+    return Map.of(
+        "input_ids",
+        Tensor.ofLongs(shape, ids),
+        "attention_mask",
+        Tensor.ofLongs(shape, mask),
+        "token_type_ids",
+        Tensor.ofLongs(shape, types));
   }
 
   private static Onnx.GraphProto graph(Path file) throws Exception {

@@ -12,11 +12,15 @@ final class NativeMaps {
     return Files.isReadable(Path.of("/proc/self/maps"));
   }
 
-  /** The mapping lines naming nvinfer, nvonnxparser, cudart or javacpp's JNI glue; empty when none. */
+  /**
+   * The mapping lines naming nvinfer, nvonnxparser, cudart or javacpp's JNI glue; empty when none.
+   */
   static String tensorRtLibraries() throws IOException {
     StringBuilder hits = new StringBuilder();
     for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
-      if (line.contains("nvinfer") || line.contains("cudart") || line.contains("jnijavacpp")
+      if (line.contains("nvinfer")
+          || line.contains("cudart")
+          || line.contains("jnijavacpp")
           || line.contains("nvonnxparser")) {
         hits.append(line).append('\n');
       }

@@ -27,14 +27,19 @@ class TensorRtGpuTest {
 
   @Test
   void pinningTheLayerNormFixesTheFp16Overflow() throws Exception {
-    ModelRef ref = ModelRef.ofBytes("overflow_ln", TestModels.overflowLayerNorm(16, 64, 300f, false), null);
-    Map<String, Tensor> in = Map.of("x", Tensor.ofFloats(new long[] {1, 16, 64}, TestModels.normalInput(1024, 3)));
+    ModelRef ref =
+        ModelRef.ofBytes("overflow_ln", TestModels.overflowLayerNorm(16, 64, 300f, false), null);
+    Map<String, Tensor> in =
+        Map.of("x", Tensor.ofFloats(new long[] {1, 16, 64}, TestModels.normalInput(1024, 3)));
     float[] ref32;
     try (BackendSession s = TRT.open(ref, BuildOptions.of("fp32"))) {
       ref32 = s.run(in).get("y").toFloatArray();
     }
-    try (BackendSession s = TRT.open(ref, BuildOptions.of("fp16", PrecisionPlan.fp16Except(TestModels.LAYER_NORM_NODES))
-        .withObserved(List.of("d2")))) {
+    try (BackendSession s =
+        TRT.open(
+            ref,
+            BuildOptions.of("fp16", PrecisionPlan.fp16Except(TestModels.LAYER_NORM_NODES))
+                .withObserved(List.of("d2")))) {
       RunResult r = s.run(in);
       float[] y = r.get("y").toFloatArray();
       double num = 0;

@@ -20,9 +20,9 @@ public final class TestModels {
   private TestModels() {}
 
   /**
-   * The overflow model with input {@code x} float32 [batch, seq, hidden]; batch is the symbolic
-   * dim {@code batch} when {@code dynamicBatch}, else 1. Outputs: y (float), y_pos (bool),
-   * y_arg (int64), y_i32 (int32).
+   * The overflow model with input {@code x} float32 [batch, seq, hidden]; batch is the symbolic dim
+   * {@code batch} when {@code dynamicBatch}, else 1. Outputs: y (float), y_pos (bool), y_arg
+   * (int64), y_i32 (int32).
    */
   public static byte[] overflowLayerNorm(int seq, int hidden, float scale, boolean dynamicBatch) {
     Random r = new Random(7);
@@ -46,32 +46,47 @@ public final class TestModels {
     g.addInitializer(floats("W", new long[] {hidden, hidden}, w));
     g.addInitializer(floats("B", new long[] {hidden}, b));
     g.addNode(node("scale_mul", "Mul", List.of("x", "c_scale"), "xs"));
-    g.addNode(node("ln_mean", "ReduceMean", List.of("xs"), "mu").addAttribute(ints("axes", -1)).addAttribute(intAttr("keepdims", 1)));
+    g.addNode(
+        node("ln_mean", "ReduceMean", List.of("xs"), "mu")
+            .addAttribute(ints("axes", -1))
+            .addAttribute(intAttr("keepdims", 1)));
     g.addNode(node("ln_sub", "Sub", List.of("xs", "mu"), "d"));
     g.addNode(node("ln_pow", "Pow", List.of("d", "c_two"), "d2"));
-    g.addNode(node("ln_var", "ReduceMean", List.of("d2"), "var").addAttribute(ints("axes", -1)).addAttribute(intAttr("keepdims", 1)));
+    g.addNode(
+        node("ln_var", "ReduceMean", List.of("d2"), "var")
+            .addAttribute(ints("axes", -1))
+            .addAttribute(intAttr("keepdims", 1)));
     g.addNode(node("ln_add_eps", "Add", List.of("var", "c_eps"), "ve"));
     g.addNode(node("ln_sqrt", "Sqrt", List.of("ve"), "sd"));
     g.addNode(node("ln_div", "Div", List.of("d", "sd"), "n"));
     g.addNode(node("proj", "MatMul", List.of("n", "W"), "p"));
     g.addNode(node("proj_bias", "Add", List.of("p", "B"), "y"));
     g.addNode(node("positive", "Greater", List.of("y", "c_eps"), "y_pos"));
-    g.addNode(node("argmax", "ArgMax", List.of("y"), "y_arg").addAttribute(intAttr("axis", -1)).addAttribute(intAttr("keepdims", 1)));
+    g.addNode(
+        node("argmax", "ArgMax", List.of("y"), "y_arg")
+            .addAttribute(intAttr("axis", -1))
+            .addAttribute(intAttr("keepdims", 1)));
     g.addNode(node("to_i32", "Cast", List.of("y_arg"), "y_i32").addAttribute(intAttr("to", 6)));
-    return Onnx.ModelProto.newBuilder().setIrVersion(8).setProducerName("halfbisect-tests")
+    return Onnx.ModelProto.newBuilder()
+        .setIrVersion(8)
+        .setProducerName("halfbisect-tests")
         .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
-        .setGraph(g).build().toByteArray();
+        .setGraph(g)
+        .build()
+        .toByteArray();
   }
 
   /**
-   * A pre-LayerNorm transformer made with onnx-surgery's GraphBuilder (opset 13, decomposed LayerNorm
-   * and Erf GELU as exports write them): input {@code x} float32 [1, seq, dModel] scaled by
-   * {@code inputScale}, {@code blocks} blocks of attention + MLP, final LayerNorm, output {@code y}.
-   * A large scale overflows the FP16 {@code Pow} inside the LayerNorms (nodes under {@code /ln}).
+   * A pre-LayerNorm transformer made with onnx-surgery's GraphBuilder (opset 13, decomposed
+   * LayerNorm and Erf GELU as exports write them): input {@code x} float32 [1, seq, dModel] scaled
+   * by {@code inputScale}, {@code blocks} blocks of attention + MLP, final LayerNorm, output {@code
+   * y}. A large scale overflows the FP16 {@code Pow} inside the LayerNorms (nodes under {@code
+   * /ln}).
    */
+  @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
   public static byte[] transformer(int blocks, int seq, int dModel, int heads, float inputScale) {
-    dev.halfbisect.onnx.builder.GraphBuilder g = dev.halfbisect.onnx.builder.GraphBuilder.create("tiny_transformer", 13)
-        .seed(1);
+    dev.halfbisect.onnx.builder.GraphBuilder g =
+        dev.halfbisect.onnx.builder.GraphBuilder.create("tiny_transformer", 13).seed(1);
     String x = g.input("x", dev.halfbisect.core.DType.FLOAT32, 1, seq, dModel);
     String h;
     try (var s = g.scope("/embed")) {
@@ -123,8 +138,10 @@ public final class TestModels {
   }
 
   private static Onnx.AttributeProto ints(String name, long... v) {
-    Onnx.AttributeProto.Builder a = Onnx.AttributeProto.newBuilder().setName(name)
-        .setType(Onnx.AttributeProto.AttributeType.INTS);
+    Onnx.AttributeProto.Builder a =
+        Onnx.AttributeProto.newBuilder()
+            .setName(name)
+            .setType(Onnx.AttributeProto.AttributeType.INTS);
     for (long x : v) {
       a.addInts(x);
     }
@@ -132,14 +149,21 @@ public final class TestModels {
   }
 
   private static Onnx.AttributeProto intAttr(String name, long v) {
-    return Onnx.AttributeProto.newBuilder().setName(name).setType(Onnx.AttributeProto.AttributeType.INT).setI(v).build();
+    return Onnx.AttributeProto.newBuilder()
+        .setName(name)
+        .setType(Onnx.AttributeProto.AttributeType.INT)
+        .setI(v)
+        .build();
   }
 
   private static Onnx.TensorProto floats(String name, long[] dims, float... v) {
     ByteBuffer bb = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     bb.asFloatBuffer().put(v);
-    Onnx.TensorProto.Builder t = Onnx.TensorProto.newBuilder().setName(name).setDataType(1)
-        .setRawData(ByteString.copyFrom(bb.array()));
+    Onnx.TensorProto.Builder t =
+        Onnx.TensorProto.newBuilder()
+            .setName(name)
+            .setDataType(1)
+            .setRawData(ByteString.copyFrom(bb.array()));
     for (long d : dims) {
       t.addDims(d);
     }
@@ -149,10 +173,17 @@ public final class TestModels {
   static Onnx.ValueInfoProto valueInfo(String name, int elemType, long... dims) {
     Onnx.TensorShapeProto.Builder s = Onnx.TensorShapeProto.newBuilder();
     for (long d : dims) {
-      s.addDim(d < 0 ? Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam("batch")
-          : Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+      s.addDim(
+          d < 0
+              ? Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam("batch")
+              : Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
     }
-    return Onnx.ValueInfoProto.newBuilder().setName(name).setType(Onnx.TypeProto.newBuilder()
-        .setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(s))).build();
+    return Onnx.ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(
+            Onnx.TypeProto.newBuilder()
+                .setTensorType(
+                    Onnx.TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(s)))
+        .build();
   }
 }

@@ -13,15 +13,17 @@ public final class TestModels {
   private TestModels() {}
 
   /**
-   * {@code x[1x16] -> scale = x*300 (Mul "scale") -> square = scale^2 (Pow "square")
-   * -> shrink = square*1e-4 (Mul "shrink") -> out = shrink + x (Add "out_add")}. With x in [-1, 1)
-   * the square reaches 90000 &gt; 65504: FP16 overflows in "square" and, because "shrink" reads it in
-   * FP16, keeping both "square" and "shrink" in FP32 fixes it.
+   * {@code x[1x16] -> scale = x*300 (Mul "scale") -> square = scale^2 (Pow "square") -> shrink =
+   * square*1e-4 (Mul "shrink") -> out = shrink + x (Add "out_add")}. With x in [-1, 1) the square
+   * reaches 90000 &gt; 65504: FP16 overflows in "square" and, because "shrink" reads it in FP16,
+   * keeping both "square" and "shrink" in FP32 fixes it.
    */
   public static Onnx.ModelProto overflow() {
     Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder().setName("overflow");
     g.addInput(floatInput("x", 1, 16));
-    g.addInitializer(scalar("k300", 300f)).addInitializer(scalar("two", 2f)).addInitializer(scalar("k1e4", 1e-4f));
+    g.addInitializer(scalar("k300", 300f))
+        .addInitializer(scalar("two", 2f))
+        .addInitializer(scalar("k1e4", 1e-4f));
     g.addNode(node("scale", "Mul", "x", "k300", "scaled"));
     g.addNode(node("square", "Pow", "scaled", "two", "squared"));
     g.addNode(node("shrink", "Mul", "squared", "k1e4", "shrunk"));
@@ -56,12 +58,17 @@ public final class TestModels {
   }
 
   private static Onnx.ModelProto model(Onnx.GraphProto.Builder g) {
-    return Onnx.ModelProto.newBuilder().setIrVersion(8).setProducerName("halfbisect-tests")
-        .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(17)).setGraph(g).build();
+    return Onnx.ModelProto.newBuilder()
+        .setIrVersion(8)
+        .setProducerName("halfbisect-tests")
+        .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(17))
+        .setGraph(g)
+        .build();
   }
 
   private static Onnx.NodeProto node(String name, String op, String a, String b, String out) {
-    Onnx.NodeProto.Builder n = Onnx.NodeProto.newBuilder().setName(name).setOpType(op).addInput(a).addOutput(out);
+    Onnx.NodeProto.Builder n =
+        Onnx.NodeProto.newBuilder().setName(name).setOpType(op).addInput(a).addOutput(out);
     if (b != null) {
       n.addInput(b);
     }
@@ -70,7 +77,11 @@ public final class TestModels {
 
   private static Onnx.TensorProto scalar(String name, float v) {
     ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(v);
-    return Onnx.TensorProto.newBuilder().setName(name).setDataType(1).setRawData(ByteString.copyFrom(b.array())).build();
+    return Onnx.TensorProto.newBuilder()
+        .setName(name)
+        .setDataType(1)
+        .setRawData(ByteString.copyFrom(b.array()))
+        .build();
   }
 
   private static Onnx.TypeProto floatType(long... dims) {
@@ -78,7 +89,9 @@ public final class TestModels {
     for (long d : dims) {
       s.addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
     }
-    return Onnx.TypeProto.newBuilder().setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(1).setShape(s)).build();
+    return Onnx.TypeProto.newBuilder()
+        .setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(1).setShape(s))
+        .build();
   }
 
   private static Onnx.ValueInfoProto floatInput(String name, long... dims) {

@@ -33,22 +33,24 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The project's test backend, named {@code interp}: a Java interpreter for small ONNX graphs (ops in
- * {@link InterpreterOps}). Mode {@code fp32} computes in float; {@code fp16-emulated} rounds the
+ * The project's test backend, named {@code interp}: a Java interpreter for small ONNX graphs (ops
+ * in {@link InterpreterOps}). Mode {@code fp32} computes in float; {@code fp16-emulated} rounds the
  * float32 inputs and outputs of every FP16 node of the plan to binary16 (overflow to inf), the FP16
  * emulation semantics of DESIGN.md.
  *
  * <p>Bisect tests construct it directly and script TensorRT-like refusals on the instance: too many
- * observed tensors, a tensor that cannot be observed, folded-away tensors, a crashing build. Facade,
- * CLI and JUnit tests find it by ServiceLoader (registered in their own test resources); a node of
- * op {@code Fail} makes every build fail, and {@link #openSessions()} tells whether sessions were closed.
+ * observed tensors, a tensor that cannot be observed, folded-away tensors, a crashing build.
+ * Facade, CLI and JUnit tests find it by ServiceLoader (registered in their own test resources); a
+ * node of op {@code Fail} makes every build fail, and {@link #openSessions()} tells whether
+ * sessions were closed.
  */
 public final class InterpreterBackend implements Backend {
   /** The name in backend specs such as {@code interp:fp16-emulated}. */
   public static final String NAME = "interp";
+
   /**
-   * Suffix of the shadow copies the prober adds (package-private {@code ProbeGraphs.SHADOW_SUFFIX});
-   * a folded tensor's shadow copy is folded too.
+   * Suffix of the shadow copies the prober adds (package-private {@code
+   * ProbeGraphs.SHADOW_SUFFIX}); a folded tensor's shadow copy is folded too.
    */
   static final String SHADOW_SUFFIX = "__shadow";
 
@@ -149,12 +151,15 @@ public final class InterpreterBackend implements Backend {
       throw new BackendException("cannot read " + model.name() + ": " + e.getMessage(), e);
     }
     if (fp16 && options.observed().size() > maxObserved) {
-      throw new BackendException("Could not find any implementation for node {ForeignNode} ("
-          + options.observed().size() + " observed)");
+      throw new BackendException(
+          "Could not find any implementation for node {ForeignNode} ("
+              + options.observed().size()
+              + " observed)");
     }
     List<String> gone = new ArrayList<>();
     for (String o : options.observed()) {
-      String base = o.endsWith(SHADOW_SUFFIX) ? o.substring(0, o.length() - SHADOW_SUFFIX.length()) : o;
+      String base =
+          o.endsWith(SHADOW_SUFFIX) ? o.substring(0, o.length() - SHADOW_SUFFIX.length()) : o;
       if ((fp16 || foldOnReference) && folded.contains(base)) {
         gone.add(o);
       }
@@ -175,7 +180,9 @@ public final class InterpreterBackend implements Backend {
         throw new BackendException(NAME + " cannot build node " + n.getName() + " (op Fail)");
       }
     }
-    Session s = new Session(proto.getGraph(), fp16 ? options.plan() : PrecisionPlan.allFp32(), options.observed());
+    Session s =
+        new Session(
+            proto.getGraph(), fp16 ? options.plan() : PrecisionPlan.allFp32(), options.observed());
     OPEN.incrementAndGet();
     return s;
   }
@@ -206,8 +213,10 @@ public final class InterpreterBackend implements Backend {
           continue; // an initializer listed as input (IR < 4) is not fed
         }
         var tt = v.getType().getTensorType();
-        long[] shape = tt.getShape().getDimList().stream().mapToLong(d -> d.hasDimValue() ? d.getDimValue() : -1)
-            .toArray();
+        long[] shape =
+            tt.getShape().getDimList().stream()
+                .mapToLong(d -> d.hasDimValue() ? d.getDimValue() : -1)
+                .toArray();
         in.add(new TensorInfo(v.getName(), DType.fromOnnxCode(tt.getElemType()), shape));
         if (tt.hasShape()) {
           ranked.add(v.getName());

@@ -9,44 +9,74 @@ import java.util.function.DoubleUnaryOperator;
 
 /**
  * The few ONNX operators {@link InterpreterBackend} interprets, computed in float32: elementwise
- * ops with numpy broadcasting, Cast, MatMul {@code [.., m, k] x [k, n]}, ReduceMean and Softmax over
- * the last axis. Each op has one output.
+ * ops with numpy broadcasting, Cast, MatMul {@code [.., m, k] x [k, n]}, ReduceMean and Softmax
+ * over the last axis. Each op has one output.
  */
 final class InterpreterOps {
   private InterpreterOps() {}
 
   static Value eval(Onnx.NodeProto n, List<Value> a) {
     switch (n.getOpType()) {
-      case "Add": return binary(a.get(0), a.get(1), (x, y) -> x + y);
-      case "Sub": return binary(a.get(0), a.get(1), (x, y) -> x - y);
-      case "Mul": return binary(a.get(0), a.get(1), (x, y) -> x * y);
-      case "Div": return binary(a.get(0), a.get(1), (x, y) -> x / y);
-      case "Pow": return binary(a.get(0), a.get(1), Math::pow);
-      case "Relu": return unary(a.get(0), x -> Math.max(0, x));
-      case "Tanh": return unary(a.get(0), Math::tanh);
-      case "Sqrt": return unary(a.get(0), Math::sqrt);
-      case "Exp": return unary(a.get(0), Math::exp);
-      case "Neg": return unary(a.get(0), x -> -x);
-      case "Erf": return unary(a.get(0), InterpreterOps::erf);
-      case "Identity": return a.get(0);
-      case "Cast": return cast(n, a.get(0));
-      case "Constant": return Value.of(n.getAttributeList().stream().filter(x -> x.getName().equals("value"))
-          .findFirst().orElseThrow(() -> new IllegalArgumentException("Constant " + n.getName() + " has no value"))
-          .getT());
-      case "MatMul": return matmul(a.get(0), a.get(1));
-      case "ReduceMean": return reduceMeanLast(a.get(0));
-      case "Softmax": return softmaxLast(a.get(0));
-      default: throw new IllegalArgumentException("the interpreter backend has no op " + n.getOpType()
-          + " (node " + n.getName() + ")");
+      case "Add":
+        return binary(a.get(0), a.get(1), (x, y) -> x + y);
+      case "Sub":
+        return binary(a.get(0), a.get(1), (x, y) -> x - y);
+      case "Mul":
+        return binary(a.get(0), a.get(1), (x, y) -> x * y);
+      case "Div":
+        return binary(a.get(0), a.get(1), (x, y) -> x / y);
+      case "Pow":
+        return binary(a.get(0), a.get(1), Math::pow);
+      case "Relu":
+        return unary(a.get(0), x -> Math.max(0, x));
+      case "Tanh":
+        return unary(a.get(0), Math::tanh);
+      case "Sqrt":
+        return unary(a.get(0), Math::sqrt);
+      case "Exp":
+        return unary(a.get(0), Math::exp);
+      case "Neg":
+        return unary(a.get(0), x -> -x);
+      case "Erf":
+        return unary(a.get(0), InterpreterOps::erf);
+      case "Identity":
+        return a.get(0);
+      case "Cast":
+        return cast(n, a.get(0));
+      case "Constant":
+        return Value.of(
+            n.getAttributeList().stream()
+                .filter(x -> x.getName().equals("value"))
+                .findFirst()
+                .orElseThrow(
+                    () -> new IllegalArgumentException("Constant " + n.getName() + " has no value"))
+                .getT());
+      case "MatMul":
+        return matmul(a.get(0), a.get(1));
+      case "ReduceMean":
+        return reduceMeanLast(a.get(0));
+      case "Softmax":
+        return softmaxLast(a.get(0));
+      default:
+        throw new IllegalArgumentException(
+            "the interpreter backend has no op " + n.getOpType() + " (node " + n.getName() + ")");
     }
   }
 
-  /** Cast to the attribute {@code to}: values become what that dtype can hold (binary16 rounding, integer truncation). */
+  /**
+   * Cast to the attribute {@code to}: values become what that dtype can hold (binary16 rounding,
+   * integer truncation).
+   */
   static Value cast(Onnx.NodeProto n, Value x) {
-    long to = n.getAttributeList().stream().filter(at -> at.getName().equals("to")).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("Cast " + n.getName() + " has no 'to'")).getI();
+    long to =
+        n.getAttributeList().stream()
+            .filter(at -> at.getName().equals("to"))
+            .findFirst()
+            .orElseThrow(() -> new IllegalArgumentException("Cast " + n.getName() + " has no 'to'"))
+            .getI();
     DType dtype = DType.fromOnnxCode((int) to);
-    return new Value(dtype, x.shape(), Tensor.fromFloats(dtype, x.shape(), x.data()).toFloatArray());
+    return new Value(
+        dtype, x.shape(), Tensor.fromFloats(dtype, x.shape(), x.data()).toFloatArray());
   }
 
   static Value unary(Value x, DoubleUnaryOperator f) {
@@ -64,8 +94,11 @@ final class InterpreterOps {
     long[] out = new long[rank];
     for (int i = 0; i < rank; i++) {
       if (xs[i] != ys[i] && xs[i] != 1 && ys[i] != 1) {
-        throw new IllegalArgumentException("cannot broadcast " + Tensor.shapeToString(x.shape()) + " with "
-            + Tensor.shapeToString(y.shape()));
+        throw new IllegalArgumentException(
+            "cannot broadcast "
+                + Tensor.shapeToString(x.shape())
+                + " with "
+                + Tensor.shapeToString(y.shape()));
       }
       out[i] = Math.max(xs[i], ys[i]);
     }
@@ -165,9 +198,29 @@ final class InterpreterOps {
   static double erf(double x) {
     double z = Math.abs(x);
     double t = 1 / (1 + 0.5 * z);
-    double ans = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
-        + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
-        + t * (-0.82215223 + t * 0.17087277)))))))));
+    double ans =
+        t
+            * Math.exp(
+                -z * z
+                    - 1.26551223
+                    + t
+                        * (1.00002368
+                            + t
+                                * (0.37409196
+                                    + t
+                                        * (0.09678418
+                                            + t
+                                                * (-0.18628806
+                                                    + t
+                                                        * (0.27886807
+                                                            + t
+                                                                * (-1.13520398
+                                                                    + t
+                                                                        * (1.48851587
+                                                                            + t
+                                                                                * (-0.82215223
+                                                                                    + t
+                                                                                        * 0.17087277)))))))));
     return x >= 0 ? 1 - ans : ans - 1;
   }
 }

@@ -47,11 +47,18 @@ record Value(DType dtype, long[] shape, float[] data) {
       }
       return of(Tensor.ofLongs(shape, l));
     }
-    throw new IllegalArgumentException("the interpreter handles float32/int64 tensors only, not ONNX data type "
-        + t.getDataType() + " in '" + t.getName() + "'");
+    throw new IllegalArgumentException(
+        "the interpreter handles float32/int64 tensors only, not ONNX data type "
+            + t.getDataType()
+            + " in '"
+            + t.getName()
+            + "'");
   }
 
-  /** The value as binary16 would hold it, for float32 values of FP16 nodes; other dtypes as they are. */
+  /**
+   * The value as binary16 would hold it, for float32 values of FP16 nodes; other dtypes as they
+   * are.
+   */
   Value roundedToHalf() {
     if (dtype != DType.FLOAT32) {
       return this;

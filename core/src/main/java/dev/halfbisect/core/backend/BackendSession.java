@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A built model in one backend and mode. Holds native resources: close it (try-with-resources).
- * Not required to be thread-safe.
+ * A built model in one backend and mode. Holds native resources: close it (try-with-resources). Not
+ * required to be thread-safe.
  */
 public interface BackendSession extends AutoCloseable {
   /** The graph inputs the session expects (name, dtype, shape with -1 for dynamic dims). */

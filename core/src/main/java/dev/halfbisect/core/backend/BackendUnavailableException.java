@@ -1,6 +1,8 @@
 package dev.halfbisect.core.backend;
 
-/** The backend cannot run here: libraries, driver or GPU missing. The message says how to fix it. */
+/**
+ * The backend cannot run here: libraries, driver or GPU missing. The message says how to fix it.
+ */
 public class BackendUnavailableException extends BackendException {
   private static final long serialVersionUID = 1L;
 

@@ -6,8 +6,8 @@ import java.util.ServiceLoader;
 import java.util.TreeMap;
 
 /**
- * Finds {@link Backend} implementations on the class path with {@link ServiceLoader}. Listing
- * loads no native code (see the contract on {@link Backend}).
+ * Finds {@link Backend} implementations on the class path with {@link ServiceLoader}. Listing loads
+ * no native code (see the contract on {@link Backend}).
  */
 public final class Backends {
   private Backends() {}
@@ -30,8 +30,13 @@ public final class Backends {
     ImmutableMap<String, Backend> all = all();
     Backend b = all.get(name);
     if (b == null) {
-      throw new IllegalArgumentException("unknown backend '" + name + "'; available: "
-          + (all.isEmpty() ? "none (no backend module on the class path)" : String.join(", ", all.keySet())));
+      throw new IllegalArgumentException(
+          "unknown backend '"
+              + name
+              + "'; available: "
+              + (all.isEmpty()
+                  ? "none (no backend module on the class path)"
+                  : String.join(", ", all.keySet())));
     }
     return b;
   }
@@ -44,8 +49,13 @@ public final class Backends {
   public static Backend resolve(BackendSpec spec) {
     Backend b = get(spec.backend());
     if (!b.modes().contains(spec.mode())) {
-      throw new IllegalArgumentException("backend '" + spec.backend() + "' has no mode '" + spec.mode()
-          + "'; modes: " + String.join(", ", b.modes()));
+      throw new IllegalArgumentException(
+          "backend '"
+              + spec.backend()
+              + "' has no mode '"
+              + spec.mode()
+              + "'; modes: "
+              + String.join(", ", b.modes()));
     }
     return b;
   }

@@ -9,11 +9,14 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 
 /**
- * What to build: the precision mode, the {@link PrecisionPlan} applied in FP16 modes, and the
- * ONNX tensors to observe besides the graph outputs. Immutable; equal options over the same model
- * give the same session, which backends may cache.
+ * What to build: the precision mode, the {@link PrecisionPlan} applied in FP16 modes, and the ONNX
+ * tensors to observe besides the graph outputs. Immutable; equal options over the same model give
+ * the same session, which backends may cache.
  */
-public record BuildOptions(String mode, PrecisionPlan plan, ImmutableList<String> observed,
+public record BuildOptions(
+    String mode,
+    PrecisionPlan plan,
+    ImmutableList<String> observed,
     ImmutableMap<String, String> properties) {
 
   public BuildOptions {
@@ -41,12 +44,21 @@ public record BuildOptions(String mode, PrecisionPlan plan, ImmutableList<String
   }
 
   public BuildOptions withProperty(String key, String value) {
-    return new BuildOptions(mode, plan, observed,
-        ImmutableMap.<String, String>builder().putAll(properties).put(key, value).buildKeepingLast());
+    return new BuildOptions(
+        mode,
+        plan,
+        observed,
+        ImmutableMap.<String, String>builder()
+            .putAll(properties)
+            .put(key, value)
+            .buildKeepingLast());
   }
 
   public BuildOptions withProperties(Map<String, String> props) {
-    return new BuildOptions(mode, plan, observed,
+    return new BuildOptions(
+        mode,
+        plan,
+        observed,
         ImmutableMap.<String, String>builder().putAll(properties).putAll(props).buildKeepingLast());
   }
 }

@@ -11,7 +11,8 @@ import java.time.Duration;
  * @param cached whether an earlier identical build was reused
  * @param warnings backend messages worth showing (e.g. a precision constraint TensorRT ignored)
  */
-public record BuildStats(Duration buildTime, int outputCount, boolean cached, ImmutableList<String> warnings) {
+public record BuildStats(
+    Duration buildTime, int outputCount, boolean cached, ImmutableList<String> warnings) {
   public BuildStats {
     warnings = ImmutableList.copyOf(warnings);
   }

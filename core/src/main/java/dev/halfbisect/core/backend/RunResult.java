@@ -14,7 +14,8 @@ public record RunResult(ImmutableMap<String, Tensor> outputs, Duration runTime) 
   public Tensor get(String name) {
     Tensor t = outputs.get(name);
     if (t == null) {
-      throw new IllegalArgumentException("no output named '" + name + "'; outputs are " + outputs.keySet());
+      throw new IllegalArgumentException(
+          "no output named '" + name + "'; outputs are " + outputs.keySet());
     }
     return t;
   }

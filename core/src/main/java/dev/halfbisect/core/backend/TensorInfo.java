@@ -38,7 +38,9 @@ public record TensorInfo(String name, DType dtype, long[] shape) {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof TensorInfo t && t.name.equals(name) && t.dtype == dtype
+    return o instanceof TensorInfo t
+        && t.name.equals(name)
+        && t.dtype == dtype
         && java.util.Arrays.equals(t.shape, shape);
   }
 

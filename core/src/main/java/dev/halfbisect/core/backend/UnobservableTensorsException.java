@@ -5,9 +5,9 @@ import com.google.common.collect.ImmutableList;
 import java.util.List;
 
 /**
- * A build was asked to observe tensors the backend's compiled network no longer has (TensorRT
- * folds constant subgraphs away while parsing). The other requested tensors may be observable:
- * callers drop {@link #tensors()} and build again rather than giving up on the whole set.
+ * A build was asked to observe tensors the backend's compiled network no longer has (TensorRT folds
+ * constant subgraphs away while parsing). The other requested tensors may be observable: callers
+ * drop {@link #tensors()} and build again rather than giving up on the whole set.
  */
 public class UnobservableTensorsException extends BackendException {
   private static final long serialVersionUID = 1L;

@@ -13,8 +13,8 @@ import java.util.Map;
 /**
  * Makes reproducible model inputs from {@link InputSpec}s. The bytes depend only on the seed, the
  * sample index and the input's spec, on any JVM: the generator is this class's own SplitMix64 and
- * all floating-point math is {@link StrictMath}. Each (sample, input name) pair gets its own stream,
- * so adding, removing or reordering inputs does not change the values of the others.
+ * all floating-point math is {@link StrictMath}. Each (sample, input name) pair gets its own
+ * stream, so adding, removing or reordering inputs does not change the values of the others.
  *
  * <p>Uniform float values are {@code lo + (hi - lo) u} with u a 53-bit fraction in [0, 1), then
  * rounded to the dtype (float32 is kept below hi; float16/bfloat16 rounding may reach hi). Integer
@@ -32,8 +32,10 @@ public final class InputGenerator {
     Preconditions.checkArgument(samples >= 0, "sample count must be >= 0, got %s", samples);
     for (int i = 0; i < specs.size(); i++) {
       for (int j = 0; j < i; j++) {
-        Preconditions.checkArgument(!specs.get(i).name().equals(specs.get(j).name()),
-            "input '%s' is specified twice", specs.get(i).name());
+        Preconditions.checkArgument(
+            !specs.get(i).name().equals(specs.get(j).name()),
+            "input '%s' is specified twice",
+            specs.get(i).name());
       }
     }
     List<Map<String, Tensor>> out = new ArrayList<>(samples);
@@ -54,70 +56,80 @@ public final class InputGenerator {
     int n = (int) Tensor.elementCount(shape);
     InputSpec.Fill fill = spec.fill();
     switch (spec.dtype()) {
-      case FLOAT64: {
-        double[] v = new double[n];
-        for (int i = 0; i < n; i++) {
-          v[i] = nextReal(rng, fill);
-        }
-        return Tensor.ofDoubles(shape, v);
-      }
-      case FLOAT32: {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-          float f = (float) nextReal(rng, fill);
-          if (fill instanceof InputSpec.Uniform u && f >= u.hi()) {
-            f = Math.nextDown((float) u.hi()); // rounding up to hi would leave [lo, hi)
+      case FLOAT64:
+        {
+          double[] v = new double[n];
+          for (int i = 0; i < n; i++) {
+            v[i] = nextReal(rng, fill);
           }
-          v[i] = f;
+          return Tensor.ofDoubles(shape, v);
         }
-        return Tensor.ofFloats(shape, v);
-      }
-      case FLOAT16: {
-        short[] v = new short[n];
-        for (int i = 0; i < n; i++) {
-          v[i] = Half.fromFloat((float) nextReal(rng, fill));
-        }
-        return Tensor.ofHalfBits(shape, v);
-      }
-      case BFLOAT16: {
-        short[] v = new short[n];
-        for (int i = 0; i < n; i++) {
-          v[i] = Half.bfloat16FromFloat((float) nextReal(rng, fill));
-        }
-        return Tensor.ofBFloat16Bits(shape, v);
-      }
-      default: {
-        long[] v = new long[n];
-        for (int i = 0; i < n; i++) {
-          v[i] = nextInteger(rng, fill);
-        }
-        switch (spec.dtype()) {
-          case INT64: return Tensor.ofLongs(shape, v);
-          case INT32: {
-            int[] w = new int[n];
-            for (int i = 0; i < n; i++) {
-              w[i] = (int) v[i];
+      case FLOAT32:
+        {
+          float[] v = new float[n];
+          for (int i = 0; i < n; i++) {
+            float f = (float) nextReal(rng, fill);
+            if (fill instanceof InputSpec.Uniform u && f >= u.hi()) {
+              f = Math.nextDown((float) u.hi()); // rounding up to hi would leave [lo, hi)
             }
-            return Tensor.ofInts(shape, w);
+            v[i] = f;
           }
-          case INT8: case UINT8: {
-            byte[] w = new byte[n];
-            for (int i = 0; i < n; i++) {
-              w[i] = (byte) v[i];
-            }
-            return Tensor.ofBytes(spec.dtype(), shape, w);
-          }
-          case BOOL: {
-            boolean[] w = new boolean[n];
-            for (int i = 0; i < n; i++) {
-              w[i] = v[i] != 0;
-            }
-            return Tensor.ofBooleans(shape, w);
-          }
-          default:
-            throw new AssertionError(spec.dtype());
+          return Tensor.ofFloats(shape, v);
         }
-      }
+      case FLOAT16:
+        {
+          short[] v = new short[n];
+          for (int i = 0; i < n; i++) {
+            v[i] = Half.fromFloat((float) nextReal(rng, fill));
+          }
+          return Tensor.ofHalfBits(shape, v);
+        }
+      case BFLOAT16:
+        {
+          short[] v = new short[n];
+          for (int i = 0; i < n; i++) {
+            v[i] = Half.bfloat16FromFloat((float) nextReal(rng, fill));
+          }
+          return Tensor.ofBFloat16Bits(shape, v);
+        }
+      default:
+        {
+          long[] v = new long[n];
+          for (int i = 0; i < n; i++) {
+            v[i] = nextInteger(rng, fill);
+          }
+          switch (spec.dtype()) {
+            case INT64:
+              return Tensor.ofLongs(shape, v);
+            case INT32:
+              {
+                int[] w = new int[n];
+                for (int i = 0; i < n; i++) {
+                  w[i] = (int) v[i];
+                }
+                return Tensor.ofInts(shape, w);
+              }
+            case INT8:
+            case UINT8:
+              {
+                byte[] w = new byte[n];
+                for (int i = 0; i < n; i++) {
+                  w[i] = (byte) v[i];
+                }
+                return Tensor.ofBytes(spec.dtype(), shape, w);
+              }
+            case BOOL:
+              {
+                boolean[] w = new boolean[n];
+                for (int i = 0; i < n; i++) {
+                  w[i] = v[i] != 0;
+                }
+                return Tensor.ofBooleans(shape, w);
+              }
+            default:
+              throw new AssertionError(spec.dtype());
+          }
+        }
     }
   }
 
@@ -132,7 +144,8 @@ public final class InputGenerator {
     // Box-Muller; 1 - u keeps the logarithm's argument in (0, 1]
     double u1 = 1.0 - rng.nextUnit();
     double u2 = rng.nextUnit();
-    double z = StrictMath.sqrt(-2.0 * StrictMath.log(u1)) * StrictMath.cos(2.0 * StrictMath.PI * u2);
+    double z =
+        StrictMath.sqrt(-2.0 * StrictMath.log(u1)) * StrictMath.cos(2.0 * StrictMath.PI * u2);
     return g.mean() + g.std() * z;
   }
 

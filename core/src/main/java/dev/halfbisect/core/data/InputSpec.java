@@ -12,9 +12,9 @@ import java.util.regex.Pattern;
  * How to make one model input: name, shape, dtype and fill, parsed from the command-line form
  * {@code NAME:SHAPE:DTYPE:FILL}, e.g. {@code input_ids:1x128:int64:1000..21000}.
  *
- * <p>SHAPE is dims joined by {@code x} ({@code 1x128}; {@code scalar} for rank 0). FILL is
- * {@code LO..HI} (uniform in [LO, HI); integers for integer dtypes), a single number (constant) or
- * {@code normal(MEAN,STD)} (float dtypes only). The name may itself contain colons: the last three
+ * <p>SHAPE is dims joined by {@code x} ({@code 1x128}; {@code scalar} for rank 0). FILL is {@code
+ * LO..HI} (uniform in [LO, HI); integers for integer dtypes), a single number (constant) or {@code
+ * normal(MEAN,STD)} (float dtypes only). The name may itself contain colons: the last three
  * colon-separated parts are SHAPE, DTYPE and FILL.
  *
  * @param name the input's ONNX name
@@ -36,7 +36,8 @@ public record InputSpec(String name, long[] shape, DType dtype, Fill fill) {
   /** Normal (Gaussian) with the given mean and standard deviation. */
   public record Normal(double mean, double std) implements Fill {}
 
-  private static final Pattern NORMAL = Pattern.compile("normal\\(\\s*([^,\\s]+)\\s*,\\s*([^)\\s]+)\\s*\\)");
+  private static final Pattern NORMAL =
+      Pattern.compile("normal\\(\\s*([^,\\s]+)\\s*,\\s*([^)\\s]+)\\s*\\)");
 
   public InputSpec {
     Preconditions.checkNotNull(name, "name");
@@ -62,8 +63,10 @@ public record InputSpec(String name, long[] shape, DType dtype, Fill fill) {
     int c2 = c3 > 0 ? text.lastIndexOf(':', c3 - 1) : -1;
     int c1 = c2 > 0 ? text.lastIndexOf(':', c2 - 1) : -1;
     if (c1 <= 0) {
-      throw new IllegalArgumentException("input spec '" + text
-          + "' must be NAME:SHAPE:DTYPE:FILL, e.g. input_ids:1x128:int64:1000..21000");
+      throw new IllegalArgumentException(
+          "input spec '"
+              + text
+              + "' must be NAME:SHAPE:DTYPE:FILL, e.g. input_ids:1x128:int64:1000..21000");
     }
     String name = text.substring(0, c1);
     String shapeText = text.substring(c1 + 1, c2);
@@ -91,21 +94,35 @@ public record InputSpec(String name, long[] shape, DType dtype, Fill fill) {
       try {
         dims[i] = Long.parseLong(parts[i].trim());
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("input spec '" + spec + "': shape '" + s
-            + "' must be dims joined by x (e.g. 1x128) or 'scalar'; '" + parts[i] + "' is not a dimension");
+        throw new IllegalArgumentException(
+            "input spec '"
+                + spec
+                + "': shape '"
+                + s
+                + "' must be dims joined by x (e.g. 1x128) or 'scalar'; '"
+                + parts[i]
+                + "' is not a dimension");
       }
       if (dims[i] < 0) {
-        throw new IllegalArgumentException("input spec '" + spec + "': shape '" + s + "' has a negative dimension");
+        throw new IllegalArgumentException(
+            "input spec '" + spec + "': shape '" + s + "' has a negative dimension");
       }
     }
     try {
       long n = Tensor.elementCount(dims);
       if (n > Integer.MAX_VALUE - 8) {
-        throw new IllegalArgumentException("input spec '" + spec + "': shape '" + s + "' has " + n
-            + " elements, more than an array holds");
+        throw new IllegalArgumentException(
+            "input spec '"
+                + spec
+                + "': shape '"
+                + s
+                + "' has "
+                + n
+                + " elements, more than an array holds");
       }
     } catch (ArithmeticException e) {
-      throw new IllegalArgumentException("input spec '" + spec + "': shape '" + s + "' overflows", e);
+      throw new IllegalArgumentException(
+          "input spec '" + spec + "': shape '" + s + "' overflows", e);
     }
     return dims;
   }
@@ -115,13 +132,20 @@ public record InputSpec(String name, long[] shape, DType dtype, Fill fill) {
     Matcher m = NORMAL.matcher(t);
     if (m.matches()) {
       if (!dtype.isFloatingPoint()) {
-        throw new IllegalArgumentException("input spec '" + spec + "': fill '" + f
-            + "' is for float dtypes, not " + dtype.cliName() + "; use LO..HI");
+        throw new IllegalArgumentException(
+            "input spec '"
+                + spec
+                + "': fill '"
+                + f
+                + "' is for float dtypes, not "
+                + dtype.cliName()
+                + "; use LO..HI");
       }
       double mean = number(spec, f, m.group(1), dtype);
       double std = number(spec, f, m.group(2), dtype);
       if (!(std >= 0)) {
-        throw new IllegalArgumentException("input spec '" + spec + "': fill '" + f + "' needs STD >= 0");
+        throw new IllegalArgumentException(
+            "input spec '" + spec + "': fill '" + f + "' needs STD >= 0");
       }
       return new Normal(mean, std);
     }
@@ -130,8 +154,12 @@ public record InputSpec(String name, long[] shape, DType dtype, Fill fill) {
       double lo = number(spec, f, t.substring(0, dots), dtype);
       double hi = number(spec, f, t.substring(dots + 2), dtype);
       if (!(hi > lo)) {
-        throw new IllegalArgumentException("input spec '" + spec + "': fill '" + f
-            + "' needs LO < HI (values are drawn from [LO, HI))");
+        throw new IllegalArgumentException(
+            "input spec '"
+                + spec
+                + "': fill '"
+                + f
+                + "' needs LO < HI (values are drawn from [LO, HI))");
       }
       if (!dtype.isFloatingPoint()) {
         checkIntRange(spec, f, lo, dtype);
@@ -158,9 +186,17 @@ public record InputSpec(String name, long[] shape, DType dtype, Fill fill) {
       }
       return d;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("input spec '" + spec + "': fill '" + fill + "': '" + t + "' is not "
-          + (dtype.isFloatingPoint() ? "a finite number" : "an integer") + " (expected LO..HI, a number"
-          + (dtype.isFloatingPoint() ? " or normal(MEAN,STD))" : ")"));
+      throw new IllegalArgumentException(
+          "input spec '"
+              + spec
+              + "': fill '"
+              + fill
+              + "': '"
+              + t
+              + "' is not "
+              + (dtype.isFloatingPoint() ? "a finite number" : "an integer")
+              + " (expected LO..HI, a number"
+              + (dtype.isFloatingPoint() ? " or normal(MEAN,STD))" : ")"));
     }
   }
 
@@ -168,22 +204,48 @@ public record InputSpec(String name, long[] shape, DType dtype, Fill fill) {
     double lo;
     double hi;
     switch (dtype) {
-      case INT8: lo = -128; hi = 127; break;
-      case UINT8: lo = 0; hi = 255; break;
-      case INT32: lo = Integer.MIN_VALUE; hi = Integer.MAX_VALUE; break;
-      case BOOL: lo = 0; hi = 1; break;
-      default: return;
+      case INT8:
+        lo = -128;
+        hi = 127;
+        break;
+      case UINT8:
+        lo = 0;
+        hi = 255;
+        break;
+      case INT32:
+        lo = Integer.MIN_VALUE;
+        hi = Integer.MAX_VALUE;
+        break;
+      case BOOL:
+        lo = 0;
+        hi = 1;
+        break;
+      default:
+        return;
     }
     if (v < lo || v > hi) {
-      throw new IllegalArgumentException("input spec '" + spec + "': fill '" + fill + "' leaves the range of "
-          + dtype.cliName() + " [" + (long) lo + ", " + (long) hi + "]");
+      throw new IllegalArgumentException(
+          "input spec '"
+              + spec
+              + "': fill '"
+              + fill
+              + "' leaves the range of "
+              + dtype.cliName()
+              + " ["
+              + (long) lo
+              + ", "
+              + (long) hi
+              + "]");
     }
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof InputSpec s && name.equals(s.name) && java.util.Arrays.equals(shape, s.shape)
-        && dtype == s.dtype && fill.equals(s.fill);
+    return o instanceof InputSpec s
+        && name.equals(s.name)
+        && java.util.Arrays.equals(shape, s.shape)
+        && dtype == s.dtype
+        && fill.equals(s.fill);
   }
 
   @Override
@@ -202,7 +264,13 @@ public record InputSpec(String name, long[] shape, DType dtype, Fill fill) {
       Normal n = (Normal) fill;
       f = "normal(" + fmt(n.mean()) + "," + fmt(n.std()) + ")";
     }
-    return name + ":" + (shape.length == 0 ? "scalar" : Tensor.shapeToString(shape)) + ":" + dtype.cliName() + ":" + f;
+    return name
+        + ":"
+        + (shape.length == 0 ? "scalar" : Tensor.shapeToString(shape))
+        + ":"
+        + dtype.cliName()
+        + ":"
+        + f;
   }
 
   private static String fmt(double d) {

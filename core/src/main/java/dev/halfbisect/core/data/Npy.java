@@ -21,8 +21,8 @@ import java.util.Locale;
  * {@code <V2}, {@code |V2} or {@code bfloat16} for bfloat16), {@code <}, {@code |} and {@code =}
  * byte-order marks, and big-endian ({@code >}) data, which is converted to little-endian on read.
  * The declared shape is checked against the bytes actually present before anything is allocated,
- * and the data must fill the rest of the input exactly. Every problem is an
- * {@link NpyFormatException} naming the source; nothing is returned from a partial read.
+ * and the data must fill the rest of the input exactly. Every problem is an {@link
+ * NpyFormatException} naming the source; nothing is returned from a partial read.
  *
  * <p>Writing uses version 1.0 unless the header needs more than 65535 bytes (then 2.0), or the
  * version asked for; headers are padded so that the data starts at a multiple of 64 bytes.
@@ -30,6 +30,7 @@ import java.util.Locale;
 public final class Npy {
   private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
   private static final int ALIGN = 64;
+
   /** Largest array halfbisect holds (a Java array / ByteBuffer). */
   static final long MAX_BYTES = Integer.MAX_VALUE - 8;
 
@@ -39,7 +40,8 @@ public final class Npy {
   public static Tensor read(Path file) throws IOException {
     long size = Files.size(file);
     if (size > MAX_BYTES) {
-      throw new NpyFormatException(file.toString(), "file of " + size + " bytes is larger than halfbisect can hold");
+      throw new NpyFormatException(
+          file.toString(), "file of " + size + " bytes is larger than halfbisect can hold");
     }
     return parseOwned(Files.readAllBytes(file), file.toString());
   }
@@ -57,7 +59,8 @@ public final class Npy {
   private static Tensor parse(byte[] bytes, String source, boolean owned) {
     Preconditions.checkNotNull(bytes, "bytes");
     if (bytes.length < MAGIC.length + 2) {
-      throw new NpyFormatException(source, "too short for a .npy file (" + bytes.length + " bytes)");
+      throw new NpyFormatException(
+          source, "too short for a .npy file (" + bytes.length + " bytes)");
     }
     for (int i = 0; i < MAGIC.length; i++) {
       if (bytes[i] != MAGIC[i]) {
@@ -82,30 +85,47 @@ public final class Npy {
       headerLen = b.getInt(8) & 0xffffffffL;
       headerStart = 12;
     } else {
-      throw new NpyFormatException(source, "unsupported .npy format version " + major + "." + minor
-          + " (expected 1.0, 2.0 or 3.0)");
+      throw new NpyFormatException(
+          source,
+          "unsupported .npy format version " + major + "." + minor + " (expected 1.0, 2.0 or 3.0)");
     }
     if (headerStart + headerLen > bytes.length) {
-      throw new NpyFormatException(source, "header of " + headerLen + " bytes runs past the end of the "
-          + bytes.length + "-byte input (truncated file?)");
+      throw new NpyFormatException(
+          source,
+          "header of "
+              + headerLen
+              + " bytes runs past the end of the "
+              + bytes.length
+              + "-byte input (truncated file?)");
     }
-    String header = new String(bytes, headerStart, (int) headerLen,
-        major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+    String header =
+        new String(
+            bytes,
+            headerStart,
+            (int) headerLen,
+            major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
     Header h = Header.parse(header, source);
     int dataStart = headerStart + (int) headerLen;
     long count;
     try {
       count = Tensor.elementCount(h.shape);
     } catch (ArithmeticException e) {
-      throw new NpyFormatException(source, "declared shape " + shapeText(h.shape) + " overflows", e);
+      throw new NpyFormatException(
+          source, "declared shape " + shapeText(h.shape) + " overflows", e);
     }
     long available = bytes.length - dataStart;
     long needed = count > available ? Long.MAX_VALUE : count * h.dtype.byteSize();
     if (needed != available) {
-      throw new NpyFormatException(source, String.format(Locale.ROOT,
-          "shape %s of %s needs %s data bytes but the file holds %d%s", shapeText(h.shape),
-          h.dtype.cliName(), needed == Long.MAX_VALUE ? "more than " + available : Long.toString(needed),
-          available, needed > available ? " (truncated file?)" : " (trailing bytes)"));
+      throw new NpyFormatException(
+          source,
+          String.format(
+              Locale.ROOT,
+              "shape %s of %s needs %s data bytes but the file holds %d%s",
+              shapeText(h.shape),
+              h.dtype.cliName(),
+              needed == Long.MAX_VALUE ? "more than " + available : Long.toString(needed),
+              available,
+              needed > available ? " (truncated file?)" : " (trailing bytes)"));
     }
     // the tensor shares an array only this reader holds: the input file's bytes when they were
     // read here, else a copy of the data part
@@ -133,24 +153,32 @@ public final class Npy {
    * smallest that fits).
    */
   public static byte[] toBytes(Tensor t, int major) {
-    Preconditions.checkArgument(major >= 0 && major <= 3, "npy version must be 1, 2 or 3 (0 = automatic), got %s", major);
+    Preconditions.checkArgument(
+        major >= 0 && major <= 3, "npy version must be 1, 2 or 3 (0 = automatic), got %s", major);
     StringBuilder dict = new StringBuilder();
-    dict.append("{'descr': '").append(t.dtype().npyDescr()).append("', 'fortran_order': False, 'shape': (");
+    dict.append("{'descr': '")
+        .append(t.dtype().npyDescr())
+        .append("', 'fortran_order': False, 'shape': (");
     long[] shape = t.shape();
     for (int i = 0; i < shape.length; i++) {
       dict.append(shape[i]).append(shape.length == 1 ? "," : (i + 1 < shape.length ? ", " : ""));
     }
     dict.append("), }");
-    byte[] dictBytes = dict.toString().getBytes(major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+    byte[] dictBytes =
+        dict.toString().getBytes(major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
     if (major == 0) {
       major = padded(10, dictBytes.length) - 10 <= 0xffff ? 1 : 2;
     }
     int prefix = major == 1 ? 10 : 12;
     int total = padded(prefix, dictBytes.length);
     int headerLen = total - prefix;
-    Preconditions.checkArgument(major != 1 || headerLen <= 0xffff, "header of %s bytes does not fit npy version 1.0", headerLen);
+    Preconditions.checkArgument(
+        major != 1 || headerLen <= 0xffff,
+        "header of %s bytes does not fit npy version 1.0",
+        headerLen);
     ByteBuffer data = t.bytes();
-    ByteBuffer out = ByteBuffer.allocate(Math.addExact(total, data.remaining())).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer out =
+        ByteBuffer.allocate(Math.addExact(total, data.remaining())).order(ByteOrder.LITTLE_ENDIAN);
     out.put(MAGIC).put((byte) major).put((byte) 0);
     if (major == 1) {
       out.putShort((short) headerLen);
@@ -213,10 +241,17 @@ public final class Npy {
         p.expect(':');
         p.skipSpace();
         switch (key) {
-          case "descr": descr = p.string(); break;
-          case "fortran_order": fortran = p.bool(); break;
-          case "shape": h.shape = p.tuple(); break;
-          default: throw new NpyFormatException(source, "unexpected header key '" + key + "'");
+          case "descr":
+            descr = p.string();
+            break;
+          case "fortran_order":
+            fortran = p.bool();
+            break;
+          case "shape":
+            h.shape = p.tuple();
+            break;
+          default:
+            throw new NpyFormatException(source, "unexpected header key '" + key + "'");
         }
         p.skipSpace();
         if (p.peek() == ',') {
@@ -230,12 +265,18 @@ public final class Npy {
         throw p.error("unexpected text after the header dictionary");
       }
       if (descr == null || fortran == null || h.shape == null) {
-        throw new NpyFormatException(source, "header lacks " + (descr == null ? "'descr'"
-            : fortran == null ? "'fortran_order'" : "'shape'") + ": " + text.trim());
+        throw new NpyFormatException(
+            source,
+            "header lacks "
+                + (descr == null ? "'descr'" : fortran == null ? "'fortran_order'" : "'shape'")
+                + ": "
+                + text.trim());
       }
       if (fortran) {
-        throw new NpyFormatException(source, "fortran_order True is not supported; save the array in C order "
-            + "(numpy.ascontiguousarray)");
+        throw new NpyFormatException(
+            source,
+            "fortran_order True is not supported; save the array in C order "
+                + "(numpy.ascontiguousarray)");
       }
       h.bigEndian = descr.startsWith(">");
       h.dtype = dtypeOf(descr, source);
@@ -251,18 +292,30 @@ public final class Npy {
         body = descr.substring(1);
       }
       switch (body) {
-        case "f4": return DType.FLOAT32;
-        case "f2": return DType.FLOAT16;
-        case "f8": return DType.FLOAT64;
-        case "i8": return DType.INT64;
-        case "i4": return DType.INT32;
-        case "i1": return DType.INT8;
-        case "u1": return DType.UINT8;
-        case "b1": return DType.BOOL;
-        case "V2": return DType.BFLOAT16;
+        case "f4":
+          return DType.FLOAT32;
+        case "f2":
+          return DType.FLOAT16;
+        case "f8":
+          return DType.FLOAT64;
+        case "i8":
+          return DType.INT64;
+        case "i4":
+          return DType.INT32;
+        case "i1":
+          return DType.INT8;
+        case "u1":
+          return DType.UINT8;
+        case "b1":
+          return DType.BOOL;
+        case "V2":
+          return DType.BFLOAT16;
         default:
-          throw new NpyFormatException(source, "unsupported dtype '" + descr
-              + "' (supported: f4, f2, f8, i8, i4, i1, u1, b1, bfloat16 as V2)");
+          throw new NpyFormatException(
+              source,
+              "unsupported dtype '"
+                  + descr
+                  + "' (supported: f4, f2, f8, i8, i4, i1, u1, b1, bfloat16 as V2)");
       }
     }
   }
@@ -279,8 +332,8 @@ public final class Npy {
     }
 
     NpyFormatException error(String what) {
-      return new NpyFormatException(source, "malformed header at character " + pos + ": " + what
-          + " in " + text.trim());
+      return new NpyFormatException(
+          source, "malformed header at character " + pos + ": " + what + " in " + text.trim());
     }
 
     char peek() {

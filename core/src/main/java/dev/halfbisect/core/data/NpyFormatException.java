@@ -1,8 +1,8 @@
 package dev.halfbisect.core.data;
 
 /**
- * A {@code .npy} or {@code .npz} input that halfbisect cannot read or a tensor it cannot write.
- * The message starts with the file (and zip member) so the user knows which input is broken.
+ * A {@code .npy} or {@code .npz} input that halfbisect cannot read or a tensor it cannot write. The
+ * message starts with the file (and zip member) so the user knows which input is broken.
  */
 public class NpyFormatException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -22,20 +22,23 @@ import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
 
 /**
- * Reads and writes NumPy {@code .npz} archives: a zip whose members are {@code NAME.npy} files
- * (see {@link Npy}). Reading accepts stored and deflated members; writing stores them uncompressed,
- * in map order, as {@code numpy.savez} does.
+ * Reads and writes NumPy {@code .npz} archives: a zip whose members are {@code NAME.npy} files (see
+ * {@link Npy}). Reading accepts stored and deflated members; writing stores them uncompressed, in
+ * map order, as {@code numpy.savez} does.
  *
- * <p>Member names are checked on read and write: empty names, absolute paths ({@code /x},
- * {@code C:x}), {@code ..} or {@code .} segments, backslashes and control characters are rejected,
- * as are members that are not {@code .npy} files and duplicate names. ONNX tensor names that start
- * with {@code /} (common in PyTorch exports) must therefore be mapped first, for example with
- * {@link #encodeName}.
+ * <p>Member names are checked on read and write: empty names, absolute paths ({@code /x}, {@code
+ * C:x}), {@code ..} or {@code .} segments, backslashes and control characters are rejected, as are
+ * members that are not {@code .npy} files and duplicate names. ONNX tensor names that start with
+ * {@code /} (common in PyTorch exports) must therefore be mapped first, for example with {@link
+ * #encodeName}.
  */
 public final class Npz {
   private Npz() {}
 
-  /** Reads every array of an {@code .npz} file, keyed by member name without {@code .npy}, in archive order. */
+  /**
+   * Reads every array of an {@code .npz} file, keyed by member name without {@code .npy}, in
+   * archive order.
+   */
   public static Map<String, Tensor> read(Path file) throws IOException {
     String source = file.toString();
     Map<String, Tensor> out = new LinkedHashMap<>();
@@ -48,7 +51,11 @@ public final class Npz {
           continue;
         }
         try (InputStream in = zip.getInputStream(e)) {
-          put(out, key, Npy.parseOwned(readMember(in, e, source), source + "!" + e.getName()), source);
+          put(
+              out,
+              key,
+              Npy.parseOwned(readMember(in, e, source), source + "!" + e.getName()),
+              source);
         }
       }
     } catch (ZipException | EOFException e) {
@@ -70,7 +77,11 @@ public final class Npz {
         if (key == null) {
           continue;
         }
-        put(out, key, Npy.parseOwned(readMember(zin, e, source), source + "!" + e.getName()), source);
+        put(
+            out,
+            key,
+            Npy.parseOwned(readMember(zin, e, source), source + "!" + e.getName()),
+            source);
       }
       if (!any && !isEmptyZip(bytes)) {
         throw new NpyFormatException(source, "not a valid .npz (zip) archive");
@@ -92,8 +103,12 @@ public final class Npz {
     for (String name : arrays.keySet()) {
       String problem = nameProblem(name);
       if (problem != null) {
-        throw new IllegalArgumentException("cannot write array '" + name + "' to .npz: " + problem
-            + " (map the name first, e.g. with Npz.encodeName)");
+        throw new IllegalArgumentException(
+            "cannot write array '"
+                + name
+                + "' to .npz: "
+                + problem
+                + " (map the name first, e.g. with Npz.encodeName)");
       }
     }
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -119,16 +134,22 @@ public final class Npz {
   }
 
   /**
-   * A name that {@link #toBytes} accepts, made from any tensor name by percent-encoding
-   * {@code %}, {@code /}, {@code \}, {@code :} and control characters and a leading {@code .}.
-   * {@link #decodeName} reverses it.
+   * A name that {@link #toBytes} accepts, made from any tensor name by percent-encoding {@code %},
+   * {@code /}, {@code \}, {@code :} and control characters and a leading {@code .}. {@link
+   * #decodeName} reverses it.
    */
   public static String encodeName(String tensorName) {
     Preconditions.checkArgument(!tensorName.isEmpty(), "empty tensor name");
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < tensorName.length(); i++) {
       char c = tensorName.charAt(i);
-      if (c == '%' || c == '/' || c == '\\' || c == ':' || c < 0x20 || c == 0x7f || (i == 0 && c == '.')) {
+      if (c == '%'
+          || c == '/'
+          || c == '\\'
+          || c == ':'
+          || c < 0x20
+          || c == 0x7f
+          || (i == 0 && c == '.')) {
         sb.append('%').append(String.format("%02X", (int) c));
       } else {
         sb.append(c);
@@ -142,7 +163,10 @@ public final class Npz {
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < encoded.length(); i++) {
       char c = encoded.charAt(i);
-      if (c == '%' && i + 2 < encoded.length() && isHex(encoded.charAt(i + 1)) && isHex(encoded.charAt(i + 2))) {
+      if (c == '%'
+          && i + 2 < encoded.length()
+          && isHex(encoded.charAt(i + 1))
+          && isHex(encoded.charAt(i + 2))) {
         sb.append((char) Integer.parseInt(encoded.substring(i + 1, i + 3), 16));
         i += 2;
       } else {
@@ -199,8 +223,9 @@ public final class Npz {
 
   private static byte[] readMember(InputStream in, ZipEntry e, String source) throws IOException {
     if (e.getSize() > Npy.MAX_BYTES) {
-      throw new NpyFormatException(source + "!" + e.getName(), "member of " + e.getSize()
-          + " bytes is larger than halfbisect can hold");
+      throw new NpyFormatException(
+          source + "!" + e.getName(),
+          "member of " + e.getSize() + " bytes is larger than halfbisect can hold");
     }
     // never read (inflate) more than the member declares, nor more than a tensor can hold
     long limit = e.getSize() >= 0 ? e.getSize() : Npy.MAX_BYTES;
@@ -211,8 +236,9 @@ public final class Npz {
       throw new NpyFormatException(source + "!" + e.getName(), tooLarge.getMessage(), tooLarge);
     }
     if (e.getSize() >= 0 && buf.size() != e.getSize()) {
-      throw new NpyFormatException(source + "!" + e.getName(), "member holds " + buf.size()
-          + " bytes but the archive declares " + e.getSize());
+      throw new NpyFormatException(
+          source + "!" + e.getName(),
+          "member holds " + buf.size() + " bytes but the archive declares " + e.getSize());
     }
     return buf.toByteArray();
   }
@@ -225,7 +251,11 @@ public final class Npz {
 
   private static boolean isEmptyZip(byte[] bytes) {
     // an archive without entries is only its end-of-central-directory record
-    return bytes.length == 22 && bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 5 && bytes[3] == 6;
+    return bytes.length == 22
+        && bytes[0] == 'P'
+        && bytes[1] == 'K'
+        && bytes[2] == 5
+        && bytes[3] == 6;
   }
 
   /** A byte sink that refuses to grow past what a tensor can hold. */
@@ -250,10 +280,12 @@ public final class Npz {
 
     private void check(int more) {
       if (count + (long) more > limit) {
-        throw new IllegalStateException("member inflates to more than the " + limit + " bytes it declares"
-            + " or than halfbisect can hold");
+        throw new IllegalStateException(
+            "member inflates to more than the "
+                + limit
+                + " bytes it declares"
+                + " or than halfbisect can hold");
       }
     }
   }
-
 }

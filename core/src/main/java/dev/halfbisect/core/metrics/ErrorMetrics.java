@@ -7,14 +7,15 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Compares a candidate tensor with its reference in one pass over the data plus one selection
- * step for medians and percentiles: the main pass also fills a histogram of the high bits of each
- * error, and a radix selection refines it with one more pass (no sort, no copy of the data,
- * O(n); see {@code RankHistogram}). All sums are accumulated in double; max and mean are exact
- * in double, medians and percentiles are ranked over the errors rounded to float (relative
- * difference at most 6e-8) and interpolate linearly between neighbouring ranks (NumPy's default).
+ * Compares a candidate tensor with its reference in one pass over the data plus one selection step
+ * for medians and percentiles: the main pass also fills a histogram of the high bits of each error,
+ * and a radix selection refines it with one more pass (no sort, no copy of the data, O(n); see
+ * {@code RankHistogram}). All sums are accumulated in double; max and mean are exact in double,
+ * medians and percentiles are ranked over the errors rounded to float (relative difference at most
+ * 6e-8) and interpolate linearly between neighbouring ranks (NumPy's default).
  *
  * <p>Definitions, with r the reference and c the candidate element:
+ *
  * <ul>
  *   <li>absolute error |c - r|; relative error |c - r| / (|r| + {@link #REL_EPS});
  *   <li>normalized error ||c - r||_2 / ||r||_2 with 0/0 = 0 and x/0 = +inf;
@@ -33,8 +34,11 @@ import java.util.List;
  * range statistics look at finite reference values only.
  */
 public final class ErrorMetrics {
-  /** Added to |r| in the relative error's denominator so that zeros in the reference stay finite. */
+  /**
+   * Added to |r| in the relative error's denominator so that zeros in the reference stay finite.
+   */
   public static final double REL_EPS = 1e-6;
+
   /** A relative error above this counts in {@link ErrorStats#fractionRelOver10pct()}. */
   public static final double REL_THRESHOLD = 0.1;
 
@@ -52,8 +56,11 @@ public final class ErrorMetrics {
   public static ErrorStats compare(float[] reference, float[] candidate) {
     Preconditions.checkNotNull(reference, "reference");
     Preconditions.checkNotNull(candidate, "candidate");
-    Preconditions.checkArgument(reference.length == candidate.length,
-        "reference has %s elements but candidate has %s", reference.length, candidate.length);
+    Preconditions.checkArgument(
+        reference.length == candidate.length,
+        "reference has %s elements but candidate has %s",
+        reference.length,
+        candidate.length);
     int n = reference.length;
     RankHistogram absRanks = new RankHistogram();
     RankHistogram relRanks = new RankHistogram();
@@ -186,24 +193,45 @@ public final class ErrorMetrics {
     } else {
       cosine = Math.max(-1, Math.min(1, dot / (Math.sqrt(sumR2) * Math.sqrt(sumC2))));
     }
-    return new ErrorStats(n, 1,
-        maxAbs, meanAbs, absQ[0], absQ[1], absQ[2], absQ[3],
-        maxRel, meanRel, relQ[0],
-        cosine, normalized, snr,
+    return new ErrorStats(
+        n,
+        1,
+        maxAbs,
+        meanAbs,
+        absQ[0],
+        absQ[1],
+        absQ[2],
+        absQ[3],
+        maxRel,
+        meanRel,
+        relQ[0],
+        cosine,
+        normalized,
+        snr,
         n == 0 ? 0 : (double) (relOver + disagree) / n,
-        refNan, refInf, candNan, candInf, nonFiniteWhereRefFinite,
-        refMaxAbs, refAbove, refBelowNormal, refBelowSub);
+        refNan,
+        refInf,
+        candNan,
+        candInf,
+        nonFiniteWhereRefFinite,
+        refMaxAbs,
+        refAbove,
+        refBelowNormal,
+        refBelowSub);
   }
 
   /**
-   * Statistics of two tensors of the same shape, both read as floats ({@link Tensor#toFloatArray()}).
+   * Statistics of two tensors of the same shape, both read as floats ({@link
+   * Tensor#toFloatArray()}).
    *
    * @throws IllegalArgumentException naming both shapes when they differ
    */
   public static ErrorStats compare(Tensor reference, Tensor candidate) {
-    Preconditions.checkArgument(Arrays.equals(reference.shape(), candidate.shape()),
+    Preconditions.checkArgument(
+        Arrays.equals(reference.shape(), candidate.shape()),
         "cannot compare reference of shape %s with candidate of shape %s",
-        Tensor.shapeToString(reference.shape()), Tensor.shapeToString(candidate.shape()));
+        Tensor.shapeToString(reference.shape()),
+        Tensor.shapeToString(candidate.shape()));
     return compare(reference.toFloatArray(), candidate.toFloatArray());
   }
 
@@ -216,8 +244,11 @@ public final class ErrorMetrics {
    */
   public static ErrorStats compareSamples(List<Tensor> references, List<Tensor> candidates) {
     Preconditions.checkArgument(!references.isEmpty(), "no samples to compare");
-    Preconditions.checkArgument(references.size() == candidates.size(),
-        "%s reference samples but %s candidate samples", references.size(), candidates.size());
+    Preconditions.checkArgument(
+        references.size() == candidates.size(),
+        "%s reference samples but %s candidate samples",
+        references.size(),
+        candidates.size());
     List<ErrorStats> all = new ArrayList<>(references.size());
     for (int i = 0; i < references.size(); i++) {
       try {
@@ -234,12 +265,17 @@ public final class ErrorMetrics {
   private static final int INF_BITS = Float.floatToRawIntBits(Float.POSITIVE_INFINITY);
 
   /**
-   * The selection step: radix selection over the histograms the main pass filled, refined by
-   * one more pass that recomputes each element's errors exactly as the main pass did. Quantiles
+   * The selection step: radix selection over the histograms the main pass filled, refined by one
+   * more pass that recomputes each element's errors exactly as the main pass did. Quantiles
    * interpolate linearly between neighbouring ranks (NumPy's default).
    */
-  private static void selectQuantiles(float[] reference, float[] candidate, RankHistogram absRanks,
-      RankHistogram relRanks, double[] absQ, double[] relQ) {
+  private static void selectQuantiles(
+      float[] reference,
+      float[] candidate,
+      RankHistogram absRanks,
+      RankHistogram relRanks,
+      double[] absQ,
+      double[] relQ) {
     int n = reference.length;
     if (n == 0) {
       return;

@@ -4,9 +4,9 @@ import java.util.Collection;
 import java.util.Iterator;
 
 /**
- * Every error statistic of one candidate tensor against its reference (see {@link ErrorMetrics}
- * for how each value is defined and how NaN/Inf enter it). Also the worst case over several
- * samples: {@link #worstOf(Collection)}.
+ * Every error statistic of one candidate tensor against its reference (see {@link ErrorMetrics} for
+ * how each value is defined and how NaN/Inf enter it). Also the worst case over several samples:
+ * {@link #worstOf(Collection)}.
  *
  * @param elements number of compared elements (largest over merged samples)
  * @param samples number of samples these statistics cover (1 for one comparison)
@@ -66,9 +66,9 @@ public record ErrorStats(
 
   /**
    * The worst value of each statistic over several samples: the largest error, count, share and
-   * reference range, the smallest cosine and SNR. {@code samples} is the sum, {@code elements}
-   * the largest. The result is not the statistics of the concatenated data; it answers "how bad
-   * did any sample get", which is what a search over N samples must pass.
+   * reference range, the smallest cosine and SNR. {@code samples} is the sum, {@code elements} the
+   * largest. The result is not the statistics of the concatenated data; it answers "how bad did any
+   * sample get", which is what a search over N samples must pass.
    *
    * @throws IllegalArgumentException when {@code all} is empty
    */

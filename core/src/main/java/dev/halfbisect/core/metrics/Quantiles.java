@@ -6,8 +6,8 @@ import java.util.Arrays;
 /**
  * Order statistics in O(n) by selection (quickselect with a median-of-three pivot, falling back to
  * a sort of the remaining range when partitioning degenerates), never a full sort per statistic.
- * Quantiles use linear interpolation between the two closest ranks, NumPy's default method:
- * {@code q} maps to position {@code q * (n - 1)}.
+ * Quantiles use linear interpolation between the two closest ranks, NumPy's default method: {@code
+ * q} maps to position {@code q * (n - 1)}.
  */
 public final class Quantiles {
   private Quantiles() {}
@@ -17,7 +17,8 @@ public final class Quantiles {
    * range of {@code a}. The values must not be NaN. Returns 0 for every quantile of an empty range.
    */
   public static double[] of(float[] a, int length, double... qs) {
-    Preconditions.checkArgument(length >= 0 && length <= a.length, "length %s outside array of %s", length, a.length);
+    Preconditions.checkArgument(
+        length >= 0 && length <= a.length, "length %s outside array of %s", length, a.length);
     double[] out = new double[qs.length];
     if (length == 0) {
       return out;
@@ -29,7 +30,8 @@ public final class Quantiles {
     for (int i = 0; i < qs.length; i++) {
       double q = qs[i];
       Preconditions.checkArgument(q >= 0 && q <= 1, "quantile %s outside [0, 1]", q);
-      Preconditions.checkArgument(q >= previous, "quantiles must be ascending: %s", Arrays.toString(qs));
+      Preconditions.checkArgument(
+          q >= previous, "quantiles must be ascending: %s", Arrays.toString(qs));
       previous = q;
       double pos = q * (length - 1);
       int lo = (int) Math.floor(pos);

@@ -3,10 +3,10 @@ package dev.halfbisect.core.metrics;
 /**
  * Exact order statistics of non-negative floats by two-level radix selection. The bits of a
  * non-negative float (including +inf) order like the float itself, so the k-th smallest value is
- * found by counting the high 16 bits of every value (one histogram, filled during the caller's
- * main pass), locating the bucket that holds rank k, then counting the low 16 bits of just the
- * values in those buckets (a second pass). Two predictable passes and no reordering or copy of
- * the data, unlike quickselect, whose data-dependent branches dominate at 16M elements.
+ * found by counting the high 16 bits of every value (one histogram, filled during the caller's main
+ * pass), locating the bucket that holds rank k, then counting the low 16 bits of just the values in
+ * those buckets (a second pass). Two predictable passes and no reordering or copy of the data,
+ * unlike quickselect, whose data-dependent branches dominate at 16M elements.
  */
 final class RankHistogram {
   private static final int BUCKETS = 1 << 16;
@@ -15,8 +15,10 @@ final class RankHistogram {
   private long[] ranks;
   private int[] rankBucket;
   private int[] rankResidual;
+
   /** bucket -> index into {@link #low}, or -1 when no wanted rank falls in it. */
   private int[] slotOfBucket;
+
   private int[][] low;
 
   /** Counts one value; {@code bits} are the raw bits of a non-negative float. */

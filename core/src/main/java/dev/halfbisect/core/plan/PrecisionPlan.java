@@ -22,7 +22,10 @@ import java.util.stream.Collectors;
  */
 public final class PrecisionPlan {
   /** Precision of float compute. */
-  public enum Precision { FP32, FP16 }
+  public enum Precision {
+    FP32,
+    FP16
+  }
 
   /** Element type of graph inputs and outputs in an FP16 rewrite. */
   public enum IoPolicy {
@@ -39,7 +42,8 @@ public final class PrecisionPlan {
   private final ImmutableSortedSet<String> fp32Nodes;
   private final IoPolicy ioPolicy;
 
-  private PrecisionPlan(Precision defaultPrecision, Collection<String> fp32Nodes, IoPolicy ioPolicy) {
+  private PrecisionPlan(
+      Precision defaultPrecision, Collection<String> fp32Nodes, IoPolicy ioPolicy) {
     this.defaultPrecision = Preconditions.checkNotNull(defaultPrecision, "defaultPrecision");
     this.fp32Nodes = ImmutableSortedSet.copyOf(fp32Nodes);
     this.ioPolicy = Preconditions.checkNotNull(ioPolicy, "ioPolicy");
@@ -63,7 +67,8 @@ public final class PrecisionPlan {
     return new PrecisionPlan(Precision.FP16, fp32Nodes, IoPolicy.KEEP_FP32);
   }
 
-  public static PrecisionPlan of(Precision defaultPrecision, Collection<String> fp32Nodes, IoPolicy ioPolicy) {
+  public static PrecisionPlan of(
+      Precision defaultPrecision, Collection<String> fp32Nodes, IoPolicy ioPolicy) {
     return new PrecisionPlan(defaultPrecision, fp32Nodes, ioPolicy);
   }
 
@@ -91,8 +96,10 @@ public final class PrecisionPlan {
 
   /** This plan with {@code nodes} pinned to FP32 as well. */
   public PrecisionPlan pin(Collection<String> nodes) {
-    return new PrecisionPlan(defaultPrecision,
-        ImmutableSortedSet.<String>naturalOrder().addAll(fp32Nodes).addAll(nodes).build(), ioPolicy);
+    return new PrecisionPlan(
+        defaultPrecision,
+        ImmutableSortedSet.<String>naturalOrder().addAll(fp32Nodes).addAll(nodes).build(),
+        ioPolicy);
   }
 
   public PrecisionPlan withIoPolicy(IoPolicy policy) {
@@ -100,9 +107,9 @@ public final class PrecisionPlan {
   }
 
   /**
-   * trtexec flags that build the same engine:
-   * {@code --fp16 --precisionConstraints=obey --layerPrecisions=a:fp32,b:fp32}. trtexec splits
-   * its list on commas and the last colon, so names holding a comma are quoted.
+   * trtexec flags that build the same engine: {@code --fp16 --precisionConstraints=obey
+   * --layerPrecisions=a:fp32,b:fp32}. trtexec splits its list on commas and the last colon, so
+   * names holding a comma are quoted.
    */
   public String toTrtexecFlags() {
     if (defaultPrecision == Precision.FP32) {
@@ -111,9 +118,10 @@ public final class PrecisionPlan {
     if (fp32Nodes.isEmpty()) {
       return "--fp16";
     }
-    String layers = fp32Nodes.stream()
-        .map(n -> (n.contains(",") ? "\"" + n + "\"" : n) + ":fp32")
-        .collect(Collectors.joining(","));
+    String layers =
+        fp32Nodes.stream()
+            .map(n -> (n.contains(",") ? "\"" + n + "\"" : n) + ":fp32")
+            .collect(Collectors.joining(","));
     return "--fp16 --precisionConstraints=obey --layerPrecisions=" + shellQuote(layers);
   }
 
@@ -155,17 +163,21 @@ public final class PrecisionPlan {
     if (root == null || !root.isObject()) {
       throw new IllegalArgumentException("precision plan must be a JSON object");
     }
-    Precision p = parseEnum(Precision.class, root.path("defaultPrecision").asText("fp16"), "defaultPrecision");
+    Precision p =
+        parseEnum(
+            Precision.class, root.path("defaultPrecision").asText("fp16"), "defaultPrecision");
     IoPolicy io = parseEnum(IoPolicy.class, root.path("ioPolicy").asText("keep_fp32"), "ioPolicy");
     JsonNode nodes = root.path("fp32Nodes");
     ImmutableSortedSet.Builder<String> names = ImmutableSortedSet.naturalOrder();
     if (!nodes.isMissingNode()) {
       if (!nodes.isArray()) {
-        throw new IllegalArgumentException("precision plan field fp32Nodes must be an array of node names");
+        throw new IllegalArgumentException(
+            "precision plan field fp32Nodes must be an array of node names");
       }
       for (JsonNode n : nodes) {
         if (!n.isTextual()) {
-          throw new IllegalArgumentException("precision plan field fp32Nodes holds a non-string: " + n);
+          throw new IllegalArgumentException(
+              "precision plan field fp32Nodes holds a non-string: " + n);
         }
         names.add(n.asText());
       }
@@ -193,7 +205,8 @@ public final class PrecisionPlan {
         return e;
       }
     }
-    throw new IllegalArgumentException("precision plan field " + field + " has unknown value '" + text + "'");
+    throw new IllegalArgumentException(
+        "precision plan field " + field + " has unknown value '" + text + "'");
   }
 
   @Override
@@ -202,7 +215,9 @@ public final class PrecisionPlan {
       return false;
     }
     PrecisionPlan p = (PrecisionPlan) o;
-    return defaultPrecision == p.defaultPrecision && ioPolicy == p.ioPolicy && fp32Nodes.equals(p.fp32Nodes);
+    return defaultPrecision == p.defaultPrecision
+        && ioPolicy == p.ioPolicy
+        && fp32Nodes.equals(p.fp32Nodes);
   }
 
   @Override
@@ -212,6 +227,12 @@ public final class PrecisionPlan {
 
   @Override
   public String toString() {
-    return "PrecisionPlan[" + defaultPrecision + ", fp32Nodes=" + fp32Nodes.size() + ", io=" + ioPolicy + "]";
+    return "PrecisionPlan["
+        + defaultPrecision
+        + ", fp32Nodes="
+        + fp32Nodes.size()
+        + ", io="
+        + ioPolicy
+        + "]";
   }
 }

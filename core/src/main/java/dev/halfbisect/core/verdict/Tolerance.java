@@ -10,20 +10,22 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * When a candidate tensor is close enough to its reference. Every mode first requires the
- * candidate to be finite wherever the reference is finite, then applies its {@link CheckMode}:
+ * When a candidate tensor is close enough to its reference. Every mode first requires the candidate
+ * to be finite wherever the reference is finite, then applies its {@link CheckMode}:
+ *
  * <ul>
- *   <li>{@code NORMALIZED} (the default, {@link #fp16Default()}): normalized error
- *       ||c - r||_2 / ||r||_2 at most {@link #maxNormalizedError()}.
+ *   <li>{@code NORMALIZED} (the default, {@link #fp16Default()}): normalized error ||c - r||_2 /
+ *       ||r||_2 at most {@link #maxNormalizedError()}.
  *   <li>{@code ELEMENTWISE}: every element has |c - r| <= atol + rtol |r| (NumPy {@code allclose}
  *       form). Pairs where both sides are NaN or the same infinity pass; other non-finite pairs
  *       fail.
- *   <li>{@code MEAN}, {@code MEDIAN}, {@code MAX}, {@code QUANTILE(q)}: like Polygraphy's
- *       {@code --check-error-stat}, the tensor fails only when that statistic of the absolute
- *       error exceeds atol <em>and</em> that statistic of the relative error exceeds rtol; either
- *       one within its limit passes. Relative error here is halfbisect's |c - r| / (|r| + eps),
- *       eps = {@link ErrorMetrics#REL_EPS}.
+ *   <li>{@code MEAN}, {@code MEDIAN}, {@code MAX}, {@code QUANTILE(q)}: like Polygraphy's {@code
+ *       --check-error-stat}, the tensor fails only when that statistic of the absolute error
+ *       exceeds atol <em>and</em> that statistic of the relative error exceeds rtol; either one
+ *       within its limit passes. Relative error here is halfbisect's |c - r| / (|r| + eps), eps =
+ *       {@link ErrorMetrics#REL_EPS}.
  * </ul>
+ *
  * Overrides give single outputs (by tensor name) their own tolerance. Instances are immutable.
  */
 public final class Tolerance {
@@ -36,13 +38,17 @@ public final class Tolerance {
   private final double maxNormalizedError;
   private final ImmutableMap<String, Tolerance> overrides;
 
-  private Tolerance(CheckMode mode, double atol, double rtol, double maxNormalizedError,
+  private Tolerance(
+      CheckMode mode,
+      double atol,
+      double rtol,
+      double maxNormalizedError,
       Map<String, Tolerance> overrides) {
     this.mode = Preconditions.checkNotNull(mode, "mode");
     Preconditions.checkArgument(atol >= 0, "atol must be >= 0, got %s", atol);
     Preconditions.checkArgument(rtol >= 0, "rtol must be >= 0, got %s", rtol);
-    Preconditions.checkArgument(maxNormalizedError >= 0, "normalized-error limit must be >= 0, got %s",
-        maxNormalizedError);
+    Preconditions.checkArgument(
+        maxNormalizedError >= 0, "normalized-error limit must be >= 0, got %s", maxNormalizedError);
     this.atol = atol;
     this.rtol = rtol;
     this.maxNormalizedError = maxNormalizedError;
@@ -64,7 +70,8 @@ public final class Tolerance {
 
   /** A Polygraphy-style check: {@code mode} must not be {@code NORMALIZED}. */
   public static Tolerance of(CheckMode mode, double atol, double rtol) {
-    Preconditions.checkArgument(mode.kind() != CheckMode.Kind.NORMALIZED,
+    Preconditions.checkArgument(
+        mode.kind() != CheckMode.Kind.NORMALIZED,
         "use Tolerance.normalized(limit) for the normalized-error check");
     return new Tolerance(mode, atol, rtol, DEFAULT_MAX_NORMALIZED_ERROR, Map.of());
   }
@@ -76,9 +83,9 @@ public final class Tolerance {
 
   /**
    * Parses comma-separated {@code key=value} settings: {@code mode} (see {@link CheckMode#parse}),
-   * {@code atol}, {@code rtol}, {@code normalized} (limit). Unset values take the defaults
-   * (mode {@code elementwise} when atol or rtol is given, else {@code normalized}; atol = rtol =
-   * 1e-5 as in Polygraphy; normalized limit 1e-2). Example: {@code mode=max,atol=1e-2,rtol=1e-3}.
+   * {@code atol}, {@code rtol}, {@code normalized} (limit). Unset values take the defaults (mode
+   * {@code elementwise} when atol or rtol is given, else {@code normalized}; atol = rtol = 1e-5 as
+   * in Polygraphy; normalized limit 1e-2). Example: {@code mode=max,atol=1e-2,rtol=1e-3}.
    *
    * @throws IllegalArgumentException naming the bad part
    */
@@ -94,22 +101,36 @@ public final class Tolerance {
       }
       int eq = p.indexOf('=');
       if (eq <= 0) {
-        throw new IllegalArgumentException("tolerance '" + spec + "': part '" + p + "' is not key=value");
+        throw new IllegalArgumentException(
+            "tolerance '" + spec + "': part '" + p + "' is not key=value");
       }
       String key = p.substring(0, eq).trim().toLowerCase(Locale.ROOT);
       String value = p.substring(eq + 1).trim();
       switch (key) {
-        case "mode": mode = CheckMode.parse(value); break;
-        case "atol": atol = number(spec, key, value); break;
-        case "rtol": rtol = number(spec, key, value); break;
-        case "normalized": limit = number(spec, key, value); break;
+        case "mode":
+          mode = CheckMode.parse(value);
+          break;
+        case "atol":
+          atol = number(spec, key, value);
+          break;
+        case "rtol":
+          rtol = number(spec, key, value);
+          break;
+        case "normalized":
+          limit = number(spec, key, value);
+          break;
         default:
-          throw new IllegalArgumentException("tolerance '" + spec + "': unknown key '" + key
-              + "', expected mode, atol, rtol or normalized");
+          throw new IllegalArgumentException(
+              "tolerance '"
+                  + spec
+                  + "': unknown key '"
+                  + key
+                  + "', expected mode, atol, rtol or normalized");
       }
     }
     if (mode == null) {
-      mode = Double.isNaN(atol) && Double.isNaN(rtol) ? CheckMode.NORMALIZED : CheckMode.ELEMENTWISE;
+      mode =
+          Double.isNaN(atol) && Double.isNaN(rtol) ? CheckMode.NORMALIZED : CheckMode.ELEMENTWISE;
     }
     if (mode.kind() == CheckMode.Kind.NORMALIZED) {
       return normalized(limit);
@@ -127,8 +148,8 @@ public final class Tolerance {
       }
       return d;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("tolerance '" + spec + "': " + key + " '" + value
-          + "' is not a non-negative number", e);
+      throw new IllegalArgumentException(
+          "tolerance '" + spec + "': " + key + " '" + value + "' is not a non-negative number", e);
     }
   }
 
@@ -153,15 +174,19 @@ public final class Tolerance {
     return overrides;
   }
 
-  /** This tolerance with {@code tensorName} checked by {@code t} instead (t's own overrides are dropped). */
+  /**
+   * This tolerance with {@code tensorName} checked by {@code t} instead (t's own overrides are
+   * dropped).
+   */
   public Tolerance withOverride(String tensorName, Tolerance t) {
     Preconditions.checkNotNull(tensorName, "tensorName");
     ImmutableMap.Builder<String, Tolerance> b = ImmutableMap.builder();
-    overrides.forEach((k, v) -> {
-      if (!k.equals(tensorName)) {
-        b.put(k, v);
-      }
-    });
+    overrides.forEach(
+        (k, v) -> {
+          if (!k.equals(tensorName)) {
+            b.put(k, v);
+          }
+        });
     b.put(tensorName, t.withoutOverrides());
     return new Tolerance(mode, atol, rtol, maxNormalizedError, b.build());
   }
@@ -173,7 +198,9 @@ public final class Tolerance {
   }
 
   private Tolerance withoutOverrides() {
-    return overrides.isEmpty() ? this : new Tolerance(mode, atol, rtol, maxNormalizedError, Map.of());
+    return overrides.isEmpty()
+        ? this
+        : new Tolerance(mode, atol, rtol, maxNormalizedError, Map.of());
   }
 
   /** Whether {@link #check} needs the element arrays (elementwise and quantile modes). */
@@ -182,16 +209,18 @@ public final class Tolerance {
     return k == CheckMode.Kind.ELEMENTWISE || k == CheckMode.Kind.QUANTILE;
   }
 
-  /** {@link #check(String, ErrorStats, float[], float[])} for modes that need only the statistics. */
+  /**
+   * {@link #check(String, ErrorStats, float[], float[])} for modes that need only the statistics.
+   */
   public Verdict check(String tensorName, ErrorStats stats) {
     return check(tensorName, stats, null, null);
   }
 
   /**
-   * Checks one tensor. {@code reference} and {@code candidate} may be null unless
-   * {@link #needsElements} says otherwise; when {@code stats} merge several samples the arrays
-   * must be those of the worst sample or the check is skipped (use {@link #check(String, ErrorStats)}
-   * with a statistic mode).
+   * Checks one tensor. {@code reference} and {@code candidate} may be null unless {@link
+   * #needsElements} says otherwise; when {@code stats} merge several samples the arrays must be
+   * those of the worst sample or the check is skipped (use {@link #check(String, ErrorStats)} with
+   * a statistic mode).
    *
    * @throws IllegalArgumentException when the mode needs element arrays and they are missing
    */
@@ -199,21 +228,48 @@ public final class Tolerance {
     Tolerance t = forTensor(tensorName);
     if (stats.nonFiniteWhereRefFinite() > 0) {
       long bad = stats.nonFiniteWhereRefFinite();
-      return new Verdict(tensorName, false, String.format(Locale.ROOT,
-          "%s: candidate is NaN or infinite at %d element(s) where the reference is finite "
-              + "(candidate NaN %d, Inf %d)", tensorName, bad, stats.candNanCount(), stats.candInfCount()),
-          "finite", bad, 0, "none", Double.POSITIVE_INFINITY);
+      return new Verdict(
+          tensorName,
+          false,
+          String.format(
+              Locale.ROOT,
+              "%s: candidate is NaN or infinite at %d element(s) where the reference is finite "
+                  + "(candidate NaN %d, Inf %d)",
+              tensorName,
+              bad,
+              stats.candNanCount(),
+              stats.candInfCount()),
+          "finite",
+          bad,
+          0,
+          "none",
+          Double.POSITIVE_INFINITY);
     }
     switch (t.mode.kind()) {
-      case NORMALIZED: {
-        double e = stats.normalizedError();
-        boolean pass = e <= t.maxNormalizedError;
-        return new Verdict(tensorName, pass, String.format(Locale.ROOT,
-            "%s: normalized error %.3g %s limit %.3g", tensorName, e, pass ? "<=" : ">", t.maxNormalizedError),
-            "normalized", e, t.maxNormalizedError, "normalizedError", e);
-      }
+      case NORMALIZED:
+        {
+          double e = stats.normalizedError();
+          boolean pass = e <= t.maxNormalizedError;
+          return new Verdict(
+              tensorName,
+              pass,
+              String.format(
+                  Locale.ROOT,
+                  "%s: normalized error %.3g %s limit %.3g",
+                  tensorName,
+                  e,
+                  pass ? "<=" : ">",
+                  t.maxNormalizedError),
+              "normalized",
+              e,
+              t.maxNormalizedError,
+              "normalizedError",
+              e);
+        }
       case ELEMENTWISE:
-        return t.checkElementwise(tensorName, requireArray(tensorName, reference, "reference"),
+        return t.checkElementwise(
+            tensorName,
+            requireArray(tensorName, reference, "reference"),
             requireArray(tensorName, candidate, "candidate"));
       case MEAN:
         return t.statistic(tensorName, "mean", stats.meanAbs(), stats.meanRel());
@@ -221,22 +277,34 @@ public final class Tolerance {
         return t.statistic(tensorName, "median", stats.medianAbs(), stats.medianRel());
       case MAX:
         return t.statistic(tensorName, "max", stats.maxAbs(), stats.maxRel());
-      case QUANTILE: {
-        float[] r = requireArray(tensorName, reference, "reference");
-        float[] c = requireArray(tensorName, candidate, "candidate");
-        Preconditions.checkArgument(r.length == c.length, "%s: reference has %s elements, candidate %s",
-            tensorName, r.length, c.length);
-        float[] abs = new float[r.length];
-        float[] rel = new float[r.length];
-        for (int i = 0; i < r.length; i++) {
-          double e = elementError(r[i], c[i]);
-          abs[i] = (float) e;
-          rel[i] = (float) (Double.isInfinite(e) ? e : e / (Math.abs((double) r[i]) + ErrorMetrics.REL_EPS));
+      case QUANTILE:
+        {
+          float[] r = requireArray(tensorName, reference, "reference");
+          float[] c = requireArray(tensorName, candidate, "candidate");
+          Preconditions.checkArgument(
+              r.length == c.length,
+              "%s: reference has %s elements, candidate %s",
+              tensorName,
+              r.length,
+              c.length);
+          float[] abs = new float[r.length];
+          float[] rel = new float[r.length];
+          for (int i = 0; i < r.length; i++) {
+            double e = elementError(r[i], c[i]);
+            abs[i] = (float) e;
+            rel[i] =
+                (float)
+                    (Double.isInfinite(e)
+                        ? e
+                        : e / (Math.abs((double) r[i]) + ErrorMetrics.REL_EPS));
+          }
+          double q = t.mode.quantile();
+          return t.statistic(
+              tensorName,
+              "quantile " + q,
+              Quantiles.of(abs, abs.length, q)[0],
+              Quantiles.of(rel, rel.length, q)[0]);
         }
-        double q = t.mode.quantile();
-        return t.statistic(tensorName, "quantile " + q, Quantiles.of(abs, abs.length, q)[0],
-            Quantiles.of(rel, rel.length, q)[0]);
-      }
       default:
         throw new AssertionError(t.mode);
     }
@@ -246,16 +314,31 @@ public final class Tolerance {
     boolean absOk = abs <= atol;
     boolean relOk = rel <= rtol;
     boolean pass = absOk || relOk;
-    String reason = String.format(Locale.ROOT,
-        "%s: %s absolute error %.3g %s atol %.3g, %s relative error %.3g %s rtol %.3g",
-        tensorName, stat, abs, absOk ? "<=" : ">", atol, stat, rel, relOk ? "<=" : ">", rtol);
+    String reason =
+        String.format(
+            Locale.ROOT,
+            "%s: %s absolute error %.3g %s atol %.3g, %s relative error %.3g %s rtol %.3g",
+            tensorName,
+            stat,
+            abs,
+            absOk ? "<=" : ">",
+            atol,
+            stat,
+            rel,
+            relOk ? "<=" : ">",
+            rtol);
     // the check passes at the given rtol once atol reaches the statistic (or at once if rel passes)
-    return new Verdict(tensorName, pass, reason, mode.toString(), abs, atol, "atol", relOk ? 0 : abs);
+    return new Verdict(
+        tensorName, pass, reason, mode.toString(), abs, atol, "atol", relOk ? 0 : abs);
   }
 
   private Verdict checkElementwise(String tensorName, float[] r, float[] c) {
-    Preconditions.checkArgument(r.length == c.length, "%s: reference has %s elements, candidate %s",
-        tensorName, r.length, c.length);
+    Preconditions.checkArgument(
+        r.length == c.length,
+        "%s: reference has %s elements, candidate %s",
+        tensorName,
+        r.length,
+        c.length);
     long failing = 0;
     int worst = -1;
     double worstExcess = Double.NEGATIVE_INFINITY;
@@ -282,15 +365,26 @@ public final class Tolerance {
     if (r.length == 0) {
       reason = tensorName + ": no elements";
     } else {
-      reason = String.format(Locale.ROOT,
-          "%s: %d of %d element(s) exceed |c-r| <= atol %.3g + rtol %.3g * |r|; worst at index %d: "
-              + "reference %s, candidate %s", tensorName, failing, r.length, atol, rtol, worst,
-          r[worst], c[worst]);
+      reason =
+          String.format(
+              Locale.ROOT,
+              "%s: %d of %d element(s) exceed |c-r| <= atol %.3g + rtol %.3g * |r|; worst at index %d: "
+                  + "reference %s, candidate %s",
+              tensorName,
+              failing,
+              r.length,
+              atol,
+              rtol,
+              worst,
+              r[worst],
+              c[worst]);
     }
     return new Verdict(tensorName, pass, reason, "elementwise", failing, 0, "atol", neededAtol);
   }
 
-  /** |c - r| with agreeing non-finite pairs 0 and disagreeing ones +inf, as in {@link ErrorMetrics}. */
+  /**
+   * |c - r| with agreeing non-finite pairs 0 and disagreeing ones +inf, as in {@link ErrorMetrics}.
+   */
   private static double elementError(float r, float c) {
     if (Float.isFinite(r) && Float.isFinite(c)) {
       return Math.abs((double) c - r);
@@ -301,8 +395,11 @@ public final class Tolerance {
 
   private static float[] requireArray(String tensorName, float[] a, String what) {
     if (a == null) {
-      throw new IllegalArgumentException(tensorName + ": this tolerance checks elements and needs the "
-          + what + " values, not only the statistics");
+      throw new IllegalArgumentException(
+          tensorName
+              + ": this tolerance checks elements and needs the "
+              + what
+              + " values, not only the statistics");
     }
     return a;
   }
@@ -313,8 +410,11 @@ public final class Tolerance {
       return false;
     }
     Tolerance t = (Tolerance) o;
-    return mode.equals(t.mode) && atol == t.atol && rtol == t.rtol
-        && maxNormalizedError == t.maxNormalizedError && overrides.equals(t.overrides);
+    return mode.equals(t.mode)
+        && atol == t.atol
+        && rtol == t.rtol
+        && maxNormalizedError == t.maxNormalizedError
+        && overrides.equals(t.overrides);
   }
 
   @Override
@@ -324,9 +424,10 @@ public final class Tolerance {
 
   @Override
   public String toString() {
-    String base = mode.kind() == CheckMode.Kind.NORMALIZED
-        ? "normalized<=" + maxNormalizedError
-        : mode + "(atol=" + atol + ", rtol=" + rtol + ")";
+    String base =
+        mode.kind() == CheckMode.Kind.NORMALIZED
+            ? "normalized<=" + maxNormalizedError
+            : mode + "(atol=" + atol + ", rtol=" + rtol + ")";
     return overrides.isEmpty() ? base : base + " overrides=" + overrides;
   }
 }

@@ -29,7 +29,8 @@ class InputGeneratorTest {
     assertThat(Floats.asList(s.get(0).get("x").toFloatArray())).allMatch(v -> v >= -2 && v < 3);
     // samples differ from each other
     assertThat(s.get(1).get("input_ids")).isNotEqualTo(ids);
-    assertThatThrownBy(() -> InputGenerator.generate(List.of(IDS, IDS), 1, 1)).hasMessageContaining("twice");
+    assertThatThrownBy(() -> InputGenerator.generate(List.of(IDS, IDS), 1, 1))
+        .hasMessageContaining("twice");
   }
 
   @Test
@@ -51,7 +52,8 @@ class InputGeneratorTest {
     assertThat(new long[] {ids[0], ids[1], ids[2], ids[127]}).containsExactly(GOLDEN_IDS);
     float[] x = InputGenerator.generate(X, 1, 42).toFloatArray();
     assertThat(new float[] {x[0], x[1], x[255]}).containsExactly(GOLDEN_X);
-    float[] g = InputGenerator.generate(InputSpec.parse("g:3:float32:normal(1,2)"), 0, 42).toFloatArray();
+    float[] g =
+        InputGenerator.generate(InputSpec.parse("g:3:float32:normal(1,2)"), 0, 42).toFloatArray();
     assertThat(g).containsExactly(GOLDEN_NORMAL);
     assertThat(InputGenerator.SplitMix64.mix(1)).isEqualTo(0x5692161d100b05e5L);
     // the first output of the reference SplitMix64 for seed 0
@@ -68,7 +70,9 @@ class InputGeneratorTest {
       Tensor t = InputGenerator.generate(InputSpec.parse("v:1000:" + d + ":-1..1"), 0, 3);
       assertThat(t.dtype()).isEqualTo(DType.parse(d));
       assertThat(Floats.asList(t.toFloatArray())).allMatch(v -> v >= -1 && v <= 1);
-      float[] n = InputGenerator.generate(InputSpec.parse("v:20000:" + d + ":normal(5,2)"), 0, 3).toFloatArray();
+      float[] n =
+          InputGenerator.generate(InputSpec.parse("v:20000:" + d + ":normal(5,2)"), 0, 3)
+              .toFloatArray();
       double mean = 0;
       for (float v : n) {
         mean += v;
@@ -81,9 +85,21 @@ class InputGeneratorTest {
       assertThat(mean).isBetween(4.9, 5.1);
       assertThat(Math.sqrt(var / n.length)).isBetween(1.9, 2.1);
     }
-    assertThat(Longs.asList(InputGenerator.generate(InputSpec.parse("v:1000:int8:-3..3"), 0, 3).toLongArray())).allMatch(v -> v >= -3 && v < 3).contains(-3L, 2L);
-    assertThat(Longs.asList(InputGenerator.generate(InputSpec.parse("v:1000:uint8:250..256"), 0, 3).toLongArray())).allMatch(v -> v >= 250 && v <= 255).contains(255L);
-    assertThat(Longs.asList(InputGenerator.generate(InputSpec.parse("v:1000:int32:-5..5"), 0, 3).toLongArray())).allMatch(v -> v >= -5 && v < 5);
+    assertThat(
+            Longs.asList(
+                InputGenerator.generate(InputSpec.parse("v:1000:int8:-3..3"), 0, 3).toLongArray()))
+        .allMatch(v -> v >= -3 && v < 3)
+        .contains(-3L, 2L);
+    assertThat(
+            Longs.asList(
+                InputGenerator.generate(InputSpec.parse("v:1000:uint8:250..256"), 0, 3)
+                    .toLongArray()))
+        .allMatch(v -> v >= 250 && v <= 255)
+        .contains(255L);
+    assertThat(
+            Longs.asList(
+                InputGenerator.generate(InputSpec.parse("v:1000:int32:-5..5"), 0, 3).toLongArray()))
+        .allMatch(v -> v >= -5 && v < 5);
     assertThat(InputGenerator.generate(InputSpec.parse("v:1000:bool:0..2"), 0, 3).toLongArray())
         .contains(0L, 1L);
     assertThat(InputGenerator.generate(InputSpec.parse("v:3:float16:0.1"), 0, 3).toFloatArray())

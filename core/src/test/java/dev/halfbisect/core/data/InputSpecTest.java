@@ -22,7 +22,8 @@ class InputSpecTest {
 
     InputSpec x = InputSpec.parse("x:2x3x4:float32:-0.5..1.5");
     assertThat(x.fill()).isEqualTo(new InputSpec.Uniform(-0.5, 1.5));
-    assertThat(InputSpec.parse("x:8:fp16:normal(0, 2.5)").fill()).isEqualTo(new InputSpec.Normal(0, 2.5));
+    assertThat(InputSpec.parse("x:8:fp16:normal(0, 2.5)").fill())
+        .isEqualTo(new InputSpec.Normal(0, 2.5));
     assertThat(InputSpec.parse("s:scalar:float64:3.25").shape()).isEmpty();
     assertThat(InputSpec.parse("flag:4:bool:0..2").fill()).isEqualTo(new InputSpec.Uniform(0, 2));
     // names may hold colons (TensorFlow-style "input:0")
@@ -33,20 +34,33 @@ class InputSpecTest {
 
   @Test
   void badPartsAreNamed() {
-    assertThatThrownBy(() -> InputSpec.parse("x:1x2:float32")).hasMessageContaining("NAME:SHAPE:DTYPE:FILL");
-    assertThatThrownBy(() -> InputSpec.parse(":1x2:float32:0")).hasMessageContaining("NAME:SHAPE:DTYPE:FILL");
-    assertThatThrownBy(() -> InputSpec.parse("x:1xa:float32:0")).hasMessageContaining("shape '1xa'")
+    assertThatThrownBy(() -> InputSpec.parse("x:1x2:float32"))
+        .hasMessageContaining("NAME:SHAPE:DTYPE:FILL");
+    assertThatThrownBy(() -> InputSpec.parse(":1x2:float32:0"))
+        .hasMessageContaining("NAME:SHAPE:DTYPE:FILL");
+    assertThatThrownBy(() -> InputSpec.parse("x:1xa:float32:0"))
+        .hasMessageContaining("shape '1xa'")
         .hasMessageContaining("'a' is not a dimension");
-    assertThatThrownBy(() -> InputSpec.parse("x:1x-2:float32:0")).hasMessageContaining("shape '1x-2'");
-    assertThatThrownBy(() -> InputSpec.parse("x:1x2:float33:0")).hasMessageContaining("unknown dtype 'float33'");
-    assertThatThrownBy(() -> InputSpec.parse("x:1x2:int64:0.5..3")).hasMessageContaining("'0.5' is not an integer");
+    assertThatThrownBy(() -> InputSpec.parse("x:1x-2:float32:0"))
+        .hasMessageContaining("shape '1x-2'");
+    assertThatThrownBy(() -> InputSpec.parse("x:1x2:float33:0"))
+        .hasMessageContaining("unknown dtype 'float33'");
+    assertThatThrownBy(() -> InputSpec.parse("x:1x2:int64:0.5..3"))
+        .hasMessageContaining("'0.5' is not an integer");
     assertThatThrownBy(() -> InputSpec.parse("x:1x2:float32:5..1")).hasMessageContaining("LO < HI");
-    assertThatThrownBy(() -> InputSpec.parse("x:1x2:float32:abc")).hasMessageContaining("fill 'abc'");
-    assertThatThrownBy(() -> InputSpec.parse("x:1x2:int32:normal(0,1)")).hasMessageContaining("float dtypes");
-    assertThatThrownBy(() -> InputSpec.parse("x:1x2:float32:normal(0,-1)")).hasMessageContaining("STD >= 0");
-    assertThatThrownBy(() -> InputSpec.parse("x:1x2:int8:0..300")).hasMessageContaining("range of int8");
-    assertThatThrownBy(() -> InputSpec.parse("x:1x2:uint8:-1")).hasMessageContaining("range of uint8");
-    assertThatThrownBy(() -> InputSpec.parse("x:100000x100000:float32:0")).hasMessageContaining("more than an array holds");
-    assertThatThrownBy(() -> InputSpec.parse("x:1x2:float32:nan")).hasMessageContaining("finite number");
+    assertThatThrownBy(() -> InputSpec.parse("x:1x2:float32:abc"))
+        .hasMessageContaining("fill 'abc'");
+    assertThatThrownBy(() -> InputSpec.parse("x:1x2:int32:normal(0,1)"))
+        .hasMessageContaining("float dtypes");
+    assertThatThrownBy(() -> InputSpec.parse("x:1x2:float32:normal(0,-1)"))
+        .hasMessageContaining("STD >= 0");
+    assertThatThrownBy(() -> InputSpec.parse("x:1x2:int8:0..300"))
+        .hasMessageContaining("range of int8");
+    assertThatThrownBy(() -> InputSpec.parse("x:1x2:uint8:-1"))
+        .hasMessageContaining("range of uint8");
+    assertThatThrownBy(() -> InputSpec.parse("x:100000x100000:float32:0"))
+        .hasMessageContaining("more than an array holds");
+    assertThatThrownBy(() -> InputSpec.parse("x:1x2:float32:nan"))
+        .hasMessageContaining("finite number");
   }
 }

@@ -15,51 +15,81 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Malformed {@code .npy}/{@code .npz} corpus: each file is rejected with an NpyFormatException whose
- * message names the file (and the member for archives). Regression tests for fuzzer findings too.
+ * Malformed {@code .npy}/{@code .npz} corpus: each file is rejected with an NpyFormatException
+ * whose message names the file (and the member for archives). Regression tests for fuzzer findings
+ * too.
  */
 class MalformedDataFilesTest {
   @TempDir Path tmp;
 
   private static final byte[] NPZ = Npz.toBytes(Map.of("x", Tensor.ofFloats(new long[] {2}, 1, 2)));
 
-  /** Fuzzer finding: ZipFile's central-directory scan threw a raw EOFException on truncated files. */
+  /**
+   * Fuzzer finding: ZipFile's central-directory scan threw a raw EOFException on truncated files.
+   */
   @Test
   void truncatedNpzFileIsAFormatErrorNamingTheFileAtEveryLength() throws Exception {
     Path f = tmp.resolve("cut.npz");
     for (int len = 1; len < NPZ.length; len++) {
       Files.write(f, Arrays.copyOf(NPZ, len));
-      assertThatThrownBy(() -> Npz.read(f)).as("length " + len)
-          .isInstanceOf(NpyFormatException.class).hasMessageContaining("cut.npz");
+      assertThatThrownBy(() -> Npz.read(f))
+          .as("length " + len)
+          .isInstanceOf(NpyFormatException.class)
+          .hasMessageContaining("cut.npz");
     }
   }
 
   @Test
   void garbageFilesAreRejectedNamingTheFile() throws Exception {
-    Path npy = Files.write(tmp.resolve("garbage.npy"), "hello, not numpy".getBytes(StandardCharsets.UTF_8));
-    Path npz = Files.write(tmp.resolve("garbage.npz"), "PK\u0003\u0004 broken".getBytes(StandardCharsets.UTF_8));
+    Path npy =
+        Files.write(
+            tmp.resolve("garbage.npy"), "hello, not numpy".getBytes(StandardCharsets.UTF_8));
+    Path npz =
+        Files.write(
+            tmp.resolve("garbage.npz"), "PK\u0003\u0004 broken".getBytes(StandardCharsets.UTF_8));
     Path empty = Files.write(tmp.resolve("empty.npy"), new byte[0]);
-    assertThatThrownBy(() -> Npy.read(npy)).isInstanceOf(NpyFormatException.class).hasMessageContaining("garbage.npy");
-    assertThatThrownBy(() -> Npz.read(npz)).isInstanceOf(NpyFormatException.class).hasMessageContaining("garbage.npz");
-    assertThatThrownBy(() -> Npy.read(empty)).isInstanceOf(NpyFormatException.class).hasMessageContaining("empty.npy");
+    assertThatThrownBy(() -> Npy.read(npy))
+        .isInstanceOf(NpyFormatException.class)
+        .hasMessageContaining("garbage.npy");
+    assertThatThrownBy(() -> Npz.read(npz))
+        .isInstanceOf(NpyFormatException.class)
+        .hasMessageContaining("garbage.npz");
+    assertThatThrownBy(() -> Npy.read(empty))
+        .isInstanceOf(NpyFormatException.class)
+        .hasMessageContaining("empty.npy");
   }
 
   @Test
   void hugeDeclaredShapeIsRejectedWithoutAllocating() {
     String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }";
     byte[] npy = npyV1(header, new byte[16]);
-    assertThatThrownBy(() -> Npy.parse(npy, "huge.npy")).isInstanceOf(NpyFormatException.class)
-        .hasMessageContaining("huge.npy").hasMessageContaining("(truncated file?)");
+    assertThatThrownBy(() -> Npy.parse(npy, "huge.npy"))
+        .isInstanceOf(NpyFormatException.class)
+        .hasMessageContaining("huge.npy")
+        .hasMessageContaining("(truncated file?)");
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"../x.npy", "/abs.npy", "a\\b.npy", "C:/w.npy", "dir/../../up.npy", "./x.npy", "a//b.npy"})
+  @ValueSource(
+      strings = {
+        "../x.npy",
+        "/abs.npy",
+        "a\\b.npy",
+        "C:/w.npy",
+        "dir/../../up.npy",
+        "./x.npy",
+        "a//b.npy"
+      })
   void hostileMemberNamesAreRejectedNamingTheMember(String member) throws Exception {
-    byte[] zip = NpyFuzzTest.zip(ZipEntry.DEFLATED, member, Npy.toBytes(Tensor.ofFloats(new long[] {1}, 1)));
-    assertThatThrownBy(() -> Npz.parse(zip, "hostile.npz")).isInstanceOf(NpyFormatException.class)
-        .hasMessageContaining("hostile.npz!" + member).hasMessageContaining("unsafe member name");
+    byte[] zip =
+        NpyFuzzTest.zip(ZipEntry.DEFLATED, member, Npy.toBytes(Tensor.ofFloats(new long[] {1}, 1)));
+    assertThatThrownBy(() -> Npz.parse(zip, "hostile.npz"))
+        .isInstanceOf(NpyFormatException.class)
+        .hasMessageContaining("hostile.npz!" + member)
+        .hasMessageContaining("unsafe member name");
     Path f = Files.write(tmp.resolve("hostile.npz"), zip);
-    assertThatThrownBy(() -> Npz.read(f)).isInstanceOf(NpyFormatException.class)
+    assertThatThrownBy(() -> Npz.read(f))
+        .isInstanceOf(NpyFormatException.class)
         .hasMessageContaining("hostile.npz!" + member);
     // nothing was written next to or above the archive
     try (var files = Files.list(tmp)) {

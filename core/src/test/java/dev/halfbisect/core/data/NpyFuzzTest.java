@@ -25,15 +25,29 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Seeded fuzzing of the {@code .npy} and {@code .npz} readers: valid files written by {@link Npy} /
  * {@link Npz} get their bytes and header text mutated; only {@link NpyFormatException} (or an
- * IllegalArgumentException with a message) may escape. CI runs 3,000 inputs per format;
- * {@code -Dhalfbisect.fuzz.iterations=N} and {@code -Dhalfbisect.fuzz.seed=S} run more.
+ * IllegalArgumentException with a message) may escape. CI runs 3,000 inputs per format; {@code
+ * -Dhalfbisect.fuzz.iterations=N} and {@code -Dhalfbisect.fuzz.seed=S} run more.
  */
 class NpyFuzzTest {
   private static final String[] HEADER_EDITS = {
-      "'shape': (1000000, 1000000)", "'shape': (-1,)", "'shape': (9223372036854775807, 2)", "'shape': ()",
-      "'shape': (3,", "'descr': '<f8'", "'descr': '|O'", "'descr': '>i4'", "'descr': 'garbage'",
-      "'fortran_order': True", "'fortran_order': maybe", "}", "{", "'shape': (1, 2, 3, 4, 5, 6, 7, 8, 9)",
-      "\u0000", "'shape': (0x10,)", "'shape': (1e3,)"};
+    "'shape': (1000000, 1000000)",
+    "'shape': (-1,)",
+    "'shape': (9223372036854775807, 2)",
+    "'shape': ()",
+    "'shape': (3,",
+    "'descr': '<f8'",
+    "'descr': '|O'",
+    "'descr': '>i4'",
+    "'descr': 'garbage'",
+    "'fortran_order': True",
+    "'fortran_order': maybe",
+    "}",
+    "{",
+    "'shape': (1, 2, 3, 4, 5, 6, 7, 8, 9)",
+    "\u0000",
+    "'shape': (0x10,)",
+    "'shape': (1e3,)"
+  };
 
   @TempDir Path tmp;
 
@@ -89,15 +103,18 @@ class NpyFuzzTest {
   }
 
   private static void report(String what, int n, int accepted, Map<String, String> bugs) {
-    System.out.printf("NpyFuzzTest %s: %d inputs, %d accepted, %d distinct bugs%n", what, n, accepted, bugs.size());
+    System.out.printf(
+        "NpyFuzzTest %s: %d inputs, %d accepted, %d distinct bugs%n",
+        what, n, accepted, bugs.size());
     bugs.forEach((sig, how) -> System.out.println("BUG " + sig + "\n  " + how));
     assertThat(bugs).as("untyped exceptions escaped the " + what + " reader").isEmpty();
     assertThat(accepted).as("some mutants stay valid").isPositive();
   }
 
   private static void record(Map<String, String> bugs, Throwable e, String where) {
-    boolean allowed = e instanceof NpyFormatException
-        || (e.getClass() == IllegalArgumentException.class && e.getMessage() != null);
+    boolean allowed =
+        e instanceof NpyFormatException
+            || (e.getClass() == IllegalArgumentException.class && e.getMessage() != null);
     if (allowed && e.getMessage() != null && e.getMessage().contains("fuzz.np")) {
       return;
     }
@@ -107,20 +124,22 @@ class NpyFuzzTest {
     StackTraceElement top = e.getStackTrace().length > 0 ? e.getStackTrace()[0] : null;
     StringWriter w = new StringWriter();
     e.printStackTrace(new PrintWriter(w));
-    bugs.putIfAbsent(e.getClass().getSimpleName() + " at " + top, where + "\n" + w.toString().substring(0,
-        Math.min(2000, w.toString().length())));
+    bugs.putIfAbsent(
+        e.getClass().getSimpleName() + " at " + top,
+        where + "\n" + w.toString().substring(0, Math.min(2000, w.toString().length())));
   }
 
   private static List<byte[]> npyCorpus() {
     List<byte[]> c = new ArrayList<>();
     Tensor[] ts = {
-        Tensor.ofFloats(new long[] {2, 3}, 1, 2, 3, 4, 5, 6),
-        Tensor.ofLongs(new long[] {4}, 1, -2, 3, Long.MAX_VALUE),
-        Tensor.ofHalfBits(new long[] {2}, (short) 0x3c00, (short) 0x7bff),
-        Tensor.ofBooleans(new long[] {3}, true, false, true),
-        Tensor.ofFloats(new long[] {}, 42f),
-        Tensor.ofFloats(new long[] {0, 5}),
-        Tensor.ofBytes(DType.UINT8, new long[] {5}, (byte) 1, (byte) 2, (byte) 3, (byte) 4, (byte) 5)};
+      Tensor.ofFloats(new long[] {2, 3}, 1, 2, 3, 4, 5, 6),
+      Tensor.ofLongs(new long[] {4}, 1, -2, 3, Long.MAX_VALUE),
+      Tensor.ofHalfBits(new long[] {2}, (short) 0x3c00, (short) 0x7bff),
+      Tensor.ofBooleans(new long[] {3}, true, false, true),
+      Tensor.ofFloats(new long[] {}, 42f),
+      Tensor.ofFloats(new long[] {0, 5}),
+      Tensor.ofBytes(DType.UINT8, new long[] {5}, (byte) 1, (byte) 2, (byte) 3, (byte) 4, (byte) 5)
+    };
     for (Tensor t : ts) {
       c.add(Npy.toBytes(t));
       c.add(Npy.toBytes(t, 2));
@@ -188,37 +207,41 @@ class NpyFuzzTest {
         return out;
       case 1:
         return Arrays.copyOf(in, at);
-      case 2: {
-        // 32-bit little-endian length fields (zip sizes, npy v2 header length) set to extremes
-        int v = rnd.nextBoolean() ? -1 : rnd.nextInt();
-        for (int k = 0; k < 4 && at + k < out.length; k++) {
-          out[at + k] = (byte) (v >>> (8 * k));
+      case 2:
+        {
+          // 32-bit little-endian length fields (zip sizes, npy v2 header length) set to extremes
+          int v = rnd.nextBoolean() ? -1 : rnd.nextInt();
+          for (int k = 0; k < 4 && at + k < out.length; k++) {
+            out[at + k] = (byte) (v >>> (8 * k));
+          }
+          return out;
         }
-        return out;
-      }
-      case 3: {
-        byte[] ins = new byte[1 + rnd.nextInt(32)];
-        rnd.nextBytes(ins);
-        byte[] r = new byte[in.length + ins.length];
-        System.arraycopy(in, 0, r, 0, at);
-        System.arraycopy(ins, 0, r, at, ins.length);
-        System.arraycopy(in, at, r, at + ins.length, in.length - at);
-        return r;
-      }
-      case 4: {
-        int n = Math.min(in.length - at, 1 + rnd.nextInt(32));
-        byte[] r = new byte[in.length - n];
-        System.arraycopy(in, 0, r, 0, at);
-        System.arraycopy(in, at + n, r, at, in.length - at - n);
-        return r;
-      }
-      default: {
-        byte[] other = corpus.get(rnd.nextInt(corpus.size()));
-        int cut = rnd.nextInt(Math.max(1, other.length));
-        byte[] r = Arrays.copyOf(in, at + other.length - cut);
-        System.arraycopy(other, cut, r, at, other.length - cut);
-        return r;
-      }
+      case 3:
+        {
+          byte[] ins = new byte[1 + rnd.nextInt(32)];
+          rnd.nextBytes(ins);
+          byte[] r = new byte[in.length + ins.length];
+          System.arraycopy(in, 0, r, 0, at);
+          System.arraycopy(ins, 0, r, at, ins.length);
+          System.arraycopy(in, at, r, at + ins.length, in.length - at);
+          return r;
+        }
+      case 4:
+        {
+          int n = Math.min(in.length - at, 1 + rnd.nextInt(32));
+          byte[] r = new byte[in.length - n];
+          System.arraycopy(in, 0, r, 0, at);
+          System.arraycopy(in, at + n, r, at, in.length - at - n);
+          return r;
+        }
+      default:
+        {
+          byte[] other = corpus.get(rnd.nextInt(corpus.size()));
+          int cut = rnd.nextInt(Math.max(1, other.length));
+          byte[] r = Arrays.copyOf(in, at + other.length - cut);
+          System.arraycopy(other, cut, r, at, other.length - cut);
+          return r;
+        }
     }
   }
 }

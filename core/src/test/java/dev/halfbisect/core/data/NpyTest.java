@@ -23,7 +23,8 @@ class NpyTest {
     int prefix = major == 1 ? 10 : 12;
     int len = dict.length() + 1;
     int pad = (64 - (prefix + len) % 64) % 64;
-    ByteBuffer b = ByteBuffer.allocate(prefix + len + pad + data.length).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b =
+        ByteBuffer.allocate(prefix + len + pad + data.length).order(ByteOrder.LITTLE_ENDIAN);
     b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', (byte) major, 0});
     if (major == 1) {
       b.putShort((short) (len + pad));
@@ -50,13 +51,29 @@ class NpyTest {
     long[] s = {2, 3};
     return List.of(
         Tensor.ofFloats(s, 1, -2, 3.5f, Float.NaN, Float.POSITIVE_INFINITY, -0f),
-        Tensor.ofHalfBits(s, (short) 0x3c00, (short) 0x7bff, (short) 0x0001, (short) 0x8000, (short) 0x7c00, (short) 0xc000),
-        Tensor.ofBFloat16Bits(s, (short) 0x3f80, (short) 0xc000, (short) 1, (short) 0, (short) 0x7f80, (short) 0x4049),
+        Tensor.ofHalfBits(
+            s,
+            (short) 0x3c00,
+            (short) 0x7bff,
+            (short) 0x0001,
+            (short) 0x8000,
+            (short) 0x7c00,
+            (short) 0xc000),
+        Tensor.ofBFloat16Bits(
+            s,
+            (short) 0x3f80,
+            (short) 0xc000,
+            (short) 1,
+            (short) 0,
+            (short) 0x7f80,
+            (short) 0x4049),
         Tensor.ofDoubles(s, Math.PI, -1e300, 0, 1, 2, 3),
         Tensor.ofLongs(s, Long.MIN_VALUE, -1, 0, 1, 30522, Long.MAX_VALUE),
         Tensor.ofInts(s, Integer.MIN_VALUE, -1, 0, 1, 2, Integer.MAX_VALUE),
-        Tensor.ofBytes(DType.INT8, s, (byte) -128, (byte) -1, (byte) 0, (byte) 1, (byte) 2, (byte) 127),
-        Tensor.ofBytes(DType.UINT8, s, (byte) 255, (byte) 1, (byte) 0, (byte) 128, (byte) 2, (byte) 127),
+        Tensor.ofBytes(
+            DType.INT8, s, (byte) -128, (byte) -1, (byte) 0, (byte) 1, (byte) 2, (byte) 127),
+        Tensor.ofBytes(
+            DType.UINT8, s, (byte) 255, (byte) 1, (byte) 0, (byte) 128, (byte) 2, (byte) 127),
         Tensor.ofBooleans(s, true, false, true, true, false, false));
   }
 
@@ -94,68 +111,119 @@ class NpyTest {
     int headerLen = (b[8] & 0xff) | (b[9] & 0xff) << 8;
     assertThat((10 + headerLen) % 64).isZero();
     String header = new String(b, 10, headerLen, StandardCharsets.ISO_8859_1);
-    assertThat(header).startsWith("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }").endsWith(" \n");
+    assertThat(header)
+        .startsWith("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }")
+        .endsWith(" \n");
     assertThat(b.length).isEqualTo(10 + headerLen + 24);
-    String one = new String(Npy.toBytes(Tensor.ofFloats(new long[] {4}, new float[4])), 10, 60, StandardCharsets.ISO_8859_1);
+    String one =
+        new String(
+            Npy.toBytes(Tensor.ofFloats(new long[] {4}, new float[4])),
+            10,
+            60,
+            StandardCharsets.ISO_8859_1);
     assertThat(one).contains("'shape': (4,), ");
-    String bf = new String(Npy.toBytes(Tensor.ofBooleans(new long[] {1}, true)), 10, 60, StandardCharsets.ISO_8859_1);
+    String bf =
+        new String(
+            Npy.toBytes(Tensor.ofBooleans(new long[] {1}, true)),
+            10,
+            60,
+            StandardCharsets.ISO_8859_1);
     assertThat(bf).contains("'descr': '|b1'");
   }
 
   @Test
   void readsHandBuiltHeaders() {
     // keys in any order, double quotes, no trailing comma, version 2
-    Tensor t = Npy.parse(npy(2, "{\"shape\": (3,), \"fortran_order\": False, \"descr\": \"<i4\"}", le(1, -2, 3)), "a.npy");
+    Tensor t =
+        Npy.parse(
+            npy(2, "{\"shape\": (3,), \"fortran_order\": False, \"descr\": \"<i4\"}", le(1, -2, 3)),
+            "a.npy");
     assertThat(t.dtype()).isEqualTo(DType.INT32);
     assertThat(t.toLongArray()).containsExactly(1, -2, 3);
     // big-endian data is converted
     ByteBuffer be = ByteBuffer.allocate(8).order(ByteOrder.BIG_ENDIAN).putFloat(1.5f).putFloat(-2f);
-    Tensor f = Npy.parse(npy(1, "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", be.array()), "be.npy");
+    Tensor f =
+        Npy.parse(
+            npy(1, "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", be.array()),
+            "be.npy");
     assertThat(f.toFloatArray()).containsExactly(1.5f, -2f);
     ByteBuffer bl = ByteBuffer.allocate(8).order(ByteOrder.BIG_ENDIAN).putLong(30522);
-    assertThat(Npy.parse(npy(1, "{'descr': '>i8', 'fortran_order': False, 'shape': (), }", bl.array()), "x")
-        .toLongArray()).containsExactly(30522);
+    assertThat(
+            Npy.parse(
+                    npy(1, "{'descr': '>i8', 'fortran_order': False, 'shape': (), }", bl.array()),
+                    "x")
+                .toLongArray())
+        .containsExactly(30522);
     // bfloat16 as ml_dtypes names it, and as raw two-byte void
     byte[] bf = {(byte) 0x80, 0x3f};
-    assertThat(Npy.parse(npy(1, "{'descr': 'bfloat16', 'fortran_order': False, 'shape': (1,), }", bf), "x")
-        .toFloatArray()).containsExactly(1f);
-    assertThat(Npy.parse(npy(1, "{'descr': '|V2', 'fortran_order': False, 'shape': (1,), }", bf), "x").dtype())
+    assertThat(
+            Npy.parse(
+                    npy(1, "{'descr': 'bfloat16', 'fortran_order': False, 'shape': (1,), }", bf),
+                    "x")
+                .toFloatArray())
+        .containsExactly(1f);
+    assertThat(
+            Npy.parse(npy(1, "{'descr': '|V2', 'fortran_order': False, 'shape': (1,), }", bf), "x")
+                .dtype())
         .isEqualTo(DType.BFLOAT16);
     // version 3 (UTF-8 header) and Python 2 long dims
-    assertThat(Npy.parse(npy(3, "{'descr': '|u1', 'fortran_order': False, 'shape': (2L,), }", new byte[] {7, 8}), "x")
-        .toLongArray()).containsExactly(7, 8);
+    assertThat(
+            Npy.parse(
+                    npy(
+                        3,
+                        "{'descr': '|u1', 'fortran_order': False, 'shape': (2L,), }",
+                        new byte[] {7, 8}),
+                    "x")
+                .toLongArray())
+        .containsExactly(7, 8);
   }
 
   @Test
   void badInputIsRejectedWithTheSourceNamed() {
     String ok = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }";
     byte[] data = le(1, 2);
-    assertThatThrownBy(() -> Npy.parse("PK\u0003\u0004 not npy".getBytes(StandardCharsets.ISO_8859_1), "in.npy"))
-        .isInstanceOf(NpyFormatException.class).hasMessage("in.npy: not a .npy file (bad magic string)");
-    assertThatThrownBy(() -> Npy.parse(new byte[] {(byte) 0x93, 'N'}, "in.npy")).hasMessageContaining("too short");
+    assertThatThrownBy(
+            () ->
+                Npy.parse("PK\u0003\u0004 not npy".getBytes(StandardCharsets.ISO_8859_1), "in.npy"))
+        .isInstanceOf(NpyFormatException.class)
+        .hasMessage("in.npy: not a .npy file (bad magic string)");
+    assertThatThrownBy(() -> Npy.parse(new byte[] {(byte) 0x93, 'N'}, "in.npy"))
+        .hasMessageContaining("too short");
     byte[] good = npy(1, ok, data);
     assertThatThrownBy(() -> Npy.parse(Arrays.copyOf(good, good.length - 1), "in.npy"))
-        .hasMessageContaining("in.npy: shape (2,) of float32 needs 8 data bytes but the file holds 7 (truncated file?)");
+        .hasMessageContaining(
+            "in.npy: shape (2,) of float32 needs 8 data bytes but the file holds 7 (truncated file?)");
     assertThatThrownBy(() -> Npy.parse(Arrays.copyOf(good, good.length + 4), "in.npy"))
         .hasMessageContaining("holds 12 (trailing bytes)");
-    assertThatThrownBy(() -> Npy.parse(Arrays.copyOf(good, 40), "in.npy")).hasMessageContaining("runs past the end");
+    assertThatThrownBy(() -> Npy.parse(Arrays.copyOf(good, 40), "in.npy"))
+        .hasMessageContaining("runs past the end");
     assertThatThrownBy(() -> Npy.parse(npy(1, ok.replace("<f4", "<c8"), data), "in.npy"))
         .hasMessageContaining("unsupported dtype '<c8'");
     assertThatThrownBy(() -> Npy.parse(npy(1, ok.replace("<f4", "|O"), data), "in.npy"))
         .hasMessageContaining("unsupported dtype '|O'");
     assertThatThrownBy(() -> Npy.parse(npy(1, ok.replace("False", "True"), data), "in.npy"))
         .hasMessageContaining("fortran_order True is not supported");
-    assertThatThrownBy(() -> Npy.parse(npy(1, ok.replace("(2,)", "(1099511627776, 1099511627776)"), data), "in.npy"))
+    assertThatThrownBy(
+            () ->
+                Npy.parse(
+                    npy(1, ok.replace("(2,)", "(1099511627776, 1099511627776)"), data), "in.npy"))
         .hasMessageContaining("in.npy: declared shape (1099511627776, 1099511627776) overflows");
-    assertThatThrownBy(() -> Npy.parse(npy(1, ok.replace("(2,)", "(1000000000000,)"), data), "in.npy"))
+    assertThatThrownBy(
+            () -> Npy.parse(npy(1, ok.replace("(2,)", "(1000000000000,)"), data), "in.npy"))
         .hasMessageContaining("needs more than 8 data bytes but the file holds 8");
-    assertThatThrownBy(() -> Npy.parse(npy(1, ok.replace("(2,)", "(99999999999999999999999,)"), data), "in.npy"))
+    assertThatThrownBy(
+            () ->
+                Npy.parse(npy(1, ok.replace("(2,)", "(99999999999999999999999,)"), data), "in.npy"))
         .hasMessageContaining("too large");
     assertThatThrownBy(() -> Npy.parse(npy(1, "{'descr': '<f4', 'shape': (2,), }", data), "in.npy"))
         .hasMessageContaining("lacks 'fortran_order'");
     assertThatThrownBy(() -> Npy.parse(npy(1, ok.replace("}", "'extra': 1, }"), data), "in.npy"))
         .hasMessageContaining("unexpected header key 'extra'");
-    assertThatThrownBy(() -> Npy.parse(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }", data), "in.npy"))
+    assertThatThrownBy(
+            () ->
+                Npy.parse(
+                    npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }", data),
+                    "in.npy"))
         .hasMessageContaining("malformed header");
     byte[] v9 = good.clone();
     v9[6] = 9;
@@ -173,7 +241,8 @@ class NpyTest {
     Npy.write(f, t);
     assertThat(Npy.read(f)).isEqualTo(t);
     Files.write(f, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
-    assertThatThrownBy(() -> Npy.read(f)).isInstanceOf(NpyFormatException.class)
+    assertThatThrownBy(() -> Npy.read(f))
+        .isInstanceOf(NpyFormatException.class)
         .hasMessageStartingWith(f.toString() + ": ");
   }
 
@@ -185,7 +254,8 @@ class NpyTest {
     byte[] b = Npy.toBytes(t);
     assertThat(b[6]).isEqualTo((byte) 2);
     assertThat(Npy.parse(b, "long.npy")).isEqualTo(t);
-    assertThatThrownBy(() -> Npy.toBytes(t, 1)).hasMessageContaining("does not fit npy version 1.0");
+    assertThatThrownBy(() -> Npy.toBytes(t, 1))
+        .hasMessageContaining("does not fit npy version 1.0");
   }
 
   static byte[] concat(byte[]... parts) {

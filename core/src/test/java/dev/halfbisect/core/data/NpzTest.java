@@ -54,7 +54,8 @@ class NpzTest {
     assertThat(back).isEqualTo(m);
     assertThat(Npz.parse(Files.readAllBytes(f), "mem")).isEqualTo(m);
     // stored, not compressed: the raw .npy bytes are in the file
-    assertThat(Files.size(f)).isGreaterThan(m.values().stream().mapToLong(t -> t.bytes().remaining()).sum());
+    assertThat(Files.size(f))
+        .isGreaterThan(m.values().stream().mapToLong(t -> t.bytes().remaining()).sum());
     assertThat(Npz.toBytes(m)).isEqualTo(Files.readAllBytes(f)); // reproducible
   }
 
@@ -72,14 +73,22 @@ class NpzTest {
   @Test
   void hostileAndBrokenMembersAreRejected(@TempDir Path dir) throws Exception {
     byte[] npy = Npy.toBytes(Tensor.ofFloats(new long[] {1}, 1f));
-    for (String bad : new String[] {"../evil.npy", "/abs.npy", "a\\b.npy", "a/../../b.npy", "C:x.npy", "./x.npy", ".npy"}) {
+    for (String bad :
+        new String[] {
+          "../evil.npy", "/abs.npy", "a\\b.npy", "a/../../b.npy", "C:x.npy", "./x.npy", ".npy"
+        }) {
       for (boolean deflate : new boolean[] {false, true}) {
         Path f = dir.resolve("h.npz");
         Files.write(f, zip(deflate, "ok.npy", npy, bad, npy));
-        assertThatThrownBy(() -> Npz.read(f)).as(bad).isInstanceOf(NpyFormatException.class)
-            .hasMessageContaining(f + "!" + bad).hasMessageContaining("unsafe member name");
-        assertThatThrownBy(() -> Npz.parse(Files.readAllBytes(f), "h.npz")).as(bad)
-            .isInstanceOf(NpyFormatException.class).hasMessageContaining("h.npz!" + bad);
+        assertThatThrownBy(() -> Npz.read(f))
+            .as(bad)
+            .isInstanceOf(NpyFormatException.class)
+            .hasMessageContaining(f + "!" + bad)
+            .hasMessageContaining("unsafe member name");
+        assertThatThrownBy(() -> Npz.parse(Files.readAllBytes(f), "h.npz"))
+            .as(bad)
+            .isInstanceOf(NpyFormatException.class)
+            .hasMessageContaining("h.npz!" + bad);
       }
     }
     assertThatThrownBy(() -> Npz.parse(zip(false, "notes.txt", new byte[] {1}), "n.npz"))
@@ -91,22 +100,30 @@ class NpzTest {
     Files.write(f, zip(false, "x.npy", broken));
     assertThatThrownBy(() -> Npz.read(f)).hasMessageContaining(f + "!x.npy: shape (1,)");
     Files.write(f, new byte[] {1, 2, 3, 4, 5});
-    assertThatThrownBy(() -> Npz.read(f)).isInstanceOf(NpyFormatException.class)
+    assertThatThrownBy(() -> Npz.read(f))
+        .isInstanceOf(NpyFormatException.class)
         .hasMessageContaining(f + ": not a valid .npz");
-    assertThatThrownBy(() -> Npz.parse(new byte[] {1, 2, 3, 4, 5}, "g.npz")).hasMessageContaining("g.npz: not a valid .npz");
-    assertThatThrownBy(() -> Npz.parse(new byte[0], "e.npz")).hasMessageContaining("e.npz: not a valid .npz");
+    assertThatThrownBy(() -> Npz.parse(new byte[] {1, 2, 3, 4, 5}, "g.npz"))
+        .hasMessageContaining("g.npz: not a valid .npz");
+    assertThatThrownBy(() -> Npz.parse(new byte[0], "e.npz"))
+        .hasMessageContaining("e.npz: not a valid .npz");
     assertThat(Npz.parse(Npz.toBytes(Map.of()), "empty.npz")).isEmpty();
     // a truncated archive
     byte[] whole = zip(true, "x.npy", npy);
     Files.write(f, java.util.Arrays.copyOf(whole, whole.length / 2));
-    assertThatThrownBy(() -> Npz.read(f)).isInstanceOf(NpyFormatException.class).hasMessageContaining(f.toString());
+    assertThatThrownBy(() -> Npz.read(f))
+        .isInstanceOf(NpyFormatException.class)
+        .hasMessageContaining(f.toString());
   }
 
   @Test
   void writesOnlySafeNames() {
     Tensor t = Tensor.ofFloats(new long[] {1}, 1f);
-    for (String bad : new String[] {"", "/encoder/Add_output_0", "..", "a/../b", "a\\b", "x\u0000y", "a//b"}) {
-      assertThatThrownBy(() -> Npz.toBytes(Map.of(bad, t))).as(bad).isInstanceOf(IllegalArgumentException.class)
+    for (String bad :
+        new String[] {"", "/encoder/Add_output_0", "..", "a/../b", "a\\b", "x\u0000y", "a//b"}) {
+      assertThatThrownBy(() -> Npz.toBytes(Map.of(bad, t)))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("cannot write array");
     }
     String onnxName = "/encoder/layer.0/attention/Softmax_output_0";

@@ -20,7 +20,8 @@ class ErrorMetricsTest {
     // r = [1, 2, 4, 8], c = [1.5, 2, 3, 8.25]
     // c - r = [0.5, 0, -1, 0.25]; |c - r| sorted = [0, 0.25, 0.5, 1]
     // max 1, mean 1.75 / 4 = 0.4375, median (0.25 + 0.5) / 2 = 0.375
-    // p90: position 0.9 * 3 = 2.7 -> 0.5 + 0.7 * (1 - 0.5) = 0.85; p95: 2.85 -> 0.925; p99: 2.97 -> 0.985
+    // p90: position 0.9 * 3 = 2.7 -> 0.5 + 0.7 * (1 - 0.5) = 0.85; p95: 2.85 -> 0.925; p99: 2.97 ->
+    // 0.985
     // rel = [0.5/(1+eps), 0, 1/(4+eps), 0.25/(8+eps)] ~ [0.5, 0, 0.25, 0.03125]
     //   max ~0.5, mean ~0.78125 / 4, median (0.03125 + 0.25) / 2 = 0.140625, two above 10% -> 0.5
     // ||c-r||^2 = 0.25 + 0 + 1 + 0.0625 = 1.3125; ||r||^2 = 1 + 4 + 16 + 64 = 85
@@ -37,22 +38,30 @@ class ErrorMetricsTest {
     assertThat(s.p95Abs()).isCloseTo(0.925, within(1e-12));
     assertThat(s.p99Abs()).isCloseTo(0.985, within(1e-12));
     assertThat(s.maxRel()).isCloseTo(0.5 / (1 + EPS), within(1e-7));
-    assertThat(s.meanRel()).isCloseTo((0.5 / (1 + EPS) + 1 / (4 + EPS) + 0.25 / (8 + EPS)) / 4, within(1e-7));
+    assertThat(s.meanRel())
+        .isCloseTo((0.5 / (1 + EPS) + 1 / (4 + EPS) + 0.25 / (8 + EPS)) / 4, within(1e-7));
     assertThat(s.medianRel()).isCloseTo(0.140625, within(1e-6));
     assertThat(s.fractionRelOver10pct()).isEqualTo(0.5);
-    assertThat(s.normalizedError()).isCloseTo(Math.sqrt(1.3125 / 85), within(1e-12)).isCloseTo(0.12426, within(1e-5));
+    assertThat(s.normalizedError())
+        .isCloseTo(Math.sqrt(1.3125 / 85), within(1e-12))
+        .isCloseTo(0.12426, within(1e-5));
     assertThat(s.snrDb()).isCloseTo(18.1131, within(1e-4));
     assertThat(s.cosine()).isCloseTo(0.992252, within(1e-6));
     assertThat(s.refMaxAbs()).isEqualTo(8.0);
     assertThat(s.refNanCount() + s.refInfCount() + s.candNanCount() + s.candInfCount()).isZero();
     assertThat(s.nonFiniteWhereRefFinite()).isZero();
     assertThat(s.candidateFiniteWhereReferenceFinite()).isTrue();
-    assertThat(s.refCountAboveFp16Max() + s.refCountBelowFp16MinNormal() + s.refCountBelowFp16MinSubnormal()).isZero();
+    assertThat(
+            s.refCountAboveFp16Max()
+                + s.refCountBelowFp16MinNormal()
+                + s.refCountBelowFp16MinSubnormal())
+        .isZero();
   }
 
   @Test
   void nanAndInfinity() {
-    // pairs: agree, agree (NaN), agree (+inf), disagree (finite ref, inf cand), 4 equal finite pairs
+    // pairs: agree, agree (NaN), agree (+inf), disagree (finite ref, inf cand), 4 equal finite
+    // pairs
     float[] r = {1, Float.NaN, INF, 2, 70000, 1e-5f, 1e-8f, 0};
     float[] c = {1, Float.NaN, INF, INF, 70000, 1e-5f, 1e-8f, 0};
     ErrorStats s = ErrorMetrics.compare(r, c);
@@ -77,7 +86,8 @@ class ErrorMetricsTest {
     assertThat(s.refCountBelowFp16MinSubnormal()).isEqualTo(1);
 
     // agreeing non-finite pairs alone do not make an error
-    ErrorStats ok = ErrorMetrics.compare(new float[] {Float.NaN, -INF, 3}, new float[] {Float.NaN, -INF, 3});
+    ErrorStats ok =
+        ErrorMetrics.compare(new float[] {Float.NaN, -INF, 3}, new float[] {Float.NaN, -INF, 3});
     assertThat(ok.maxAbs()).isZero();
     assertThat(ok.normalizedError()).isZero();
     assertThat(ok.snrDb()).isEqualTo(Double.POSITIVE_INFINITY);
@@ -123,7 +133,8 @@ class ErrorMetricsTest {
     ErrorStats s = ErrorMetrics.compare(r, c);
     // FP16 rounding of values in [-1, 1): max error half an ulp of [0.5, 1) = 2^-12
     assertThat(s.maxAbs()).isLessThanOrEqualTo(0x1p-12);
-    // relative error is at most 2^-11 for normal FP16 values; tiny values (FP16 subnormals) do worse
+    // relative error is at most 2^-11 for normal FP16 values; tiny values (FP16 subnormals) do
+    // worse
     assertThat(s.medianRel()).isLessThanOrEqualTo(0x1p-11);
     assertThat(s.maxRel()).isGreaterThan(0x1p-11);
     assertThat(s.normalizedError()).isBetween(1e-4, 4e-4);
@@ -158,7 +169,8 @@ class ErrorMetricsTest {
       assertThat(s.p90Abs()).isCloseTo(numpyQuantile(abs, 0.9), within(1e-7));
       assertThat(s.p95Abs()).isCloseTo(numpyQuantile(abs, 0.95), within(1e-7));
       assertThat(s.p99Abs()).isCloseTo(numpyQuantile(abs, 0.99), within(1e-7));
-      assertThat(s.medianRel()).isCloseTo(numpyQuantile(rel, 0.5), within(1e-5 * (1 + numpyQuantile(rel, 0.5))));
+      assertThat(s.medianRel())
+          .isCloseTo(numpyQuantile(rel, 0.5), within(1e-5 * (1 + numpyQuantile(rel, 0.5))));
     }
   }
 
@@ -173,13 +185,19 @@ class ErrorMetricsTest {
   void tensorsMustHaveTheSameShape() {
     Tensor a = Tensor.ofFloats(new long[] {2, 3}, new float[6]);
     Tensor b = Tensor.ofFloats(new long[] {3, 2}, new float[6]);
-    assertThatThrownBy(() -> ErrorMetrics.compare(a, b)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("2x3").hasMessageContaining("3x2");
+    assertThatThrownBy(() -> ErrorMetrics.compare(a, b))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("2x3")
+        .hasMessageContaining("3x2");
     assertThatThrownBy(() -> ErrorMetrics.compare(new float[2], new float[3]))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2").hasMessageContaining("3");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("2")
+        .hasMessageContaining("3");
     // a float16 candidate against a float32 reference of the same shape
     Tensor ref = Tensor.ofFloats(new long[] {2}, 1f, 0.1f);
-    Tensor cand = Tensor.fromFloats(dev.halfbisect.core.DType.FLOAT16, new long[] {2}, new float[] {1f, 0.1f});
+    Tensor cand =
+        Tensor.fromFloats(
+            dev.halfbisect.core.DType.FLOAT16, new long[] {2}, new float[] {1f, 0.1f});
     ErrorStats s = ErrorMetrics.compare(ref, cand);
     assertThat(s.maxAbs()).isEqualTo(Math.abs(0.0999755859375 - (double) 0.1f));
   }
@@ -187,7 +205,8 @@ class ErrorMetricsTest {
   @Test
   void worstOfTakesTheWorstOfEachStatistic() {
     ErrorStats a = ErrorMetrics.compare(new float[] {1, 2, 4, 8}, new float[] {1.5f, 2, 3, 8.25f});
-    ErrorStats b = ErrorMetrics.compare(new float[] {1, 70000, 1e-9f}, new float[] {1, 70000.5f, 0});
+    ErrorStats b =
+        ErrorMetrics.compare(new float[] {1, 70000, 1e-9f}, new float[] {1, 70000.5f, 0});
     ErrorStats w = ErrorStats.worstOf(List.of(a, b));
     assertThat(w.samples()).isEqualTo(2);
     assertThat(w.elements()).isEqualTo(4);
@@ -208,9 +227,15 @@ class ErrorMetricsTest {
     assertThat(ws.samples()).isEqualTo(2);
     assertThat(ws.maxAbs()).isEqualTo(1.0);
     assertThat(ws.normalizedError()).isEqualTo(a.normalizedError());
-    assertThatThrownBy(() -> ErrorMetrics.compareSamples(List.of(r1, r2), List.of(c1,
-        Tensor.ofFloats(new long[] {2, 2}, 1, 2, 4, 8)))).hasMessageContaining("sample 1").hasMessageContaining("2x2");
-    assertThatThrownBy(() -> ErrorMetrics.compareSamples(List.of(r1), List.of())).hasMessageContaining("1 reference samples");
-    assertThatThrownBy(() -> ErrorStats.worstOf(List.of())).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(
+            () ->
+                ErrorMetrics.compareSamples(
+                    List.of(r1, r2), List.of(c1, Tensor.ofFloats(new long[] {2, 2}, 1, 2, 4, 8))))
+        .hasMessageContaining("sample 1")
+        .hasMessageContaining("2x2");
+    assertThatThrownBy(() -> ErrorMetrics.compareSamples(List.of(r1), List.of()))
+        .hasMessageContaining("1 reference samples");
+    assertThatThrownBy(() -> ErrorStats.worstOf(List.of()))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

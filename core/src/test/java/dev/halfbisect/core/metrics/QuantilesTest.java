@@ -18,12 +18,24 @@ class QuantilesTest {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
           switch (kind) {
-            case 0: a[i] = (float) rnd.nextDouble(); break;
-            case 1: a[i] = i; break; // sorted
-            case 2: a[i] = n - i; break; // reversed
-            case 3: a[i] = 5; break; // all equal
-            case 4: a[i] = rnd.nextInt(3); break; // many duplicates
-            default: a[i] = Math.min(i, n - i); break; // organ pipe
+            case 0:
+              a[i] = (float) rnd.nextDouble();
+              break;
+            case 1:
+              a[i] = i;
+              break; // sorted
+            case 2:
+              a[i] = n - i;
+              break; // reversed
+            case 3:
+              a[i] = 5;
+              break; // all equal
+            case 4:
+              a[i] = rnd.nextInt(3);
+              break; // many duplicates
+            default:
+              a[i] = Math.min(i, n - i);
+              break; // organ pipe
           }
         }
         float[] sorted = a.clone();
@@ -34,8 +46,9 @@ class QuantilesTest {
           int lo = (int) Math.floor(pos);
           int hi = Math.min(lo + 1, n - 1);
           double expected = sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
-          assertThat(got[k]).as("n=%d kind=%d q=%s", n, kind, qs[k]).isCloseTo(expected,
-              org.assertj.core.api.Assertions.within(1e-6));
+          assertThat(got[k])
+              .as("n=%d kind=%d q=%s", n, kind, qs[k])
+              .isCloseTo(expected, org.assertj.core.api.Assertions.within(1e-6));
         }
       }
     }
@@ -44,10 +57,14 @@ class QuantilesTest {
   @Test
   void handlesInfinityAndEmptyRanges() {
     assertThat(Quantiles.of(new float[] {0, Float.POSITIVE_INFINITY}, 2, 0.5)[0]).isInfinite();
-    assertThat(Quantiles.of(new float[] {Float.POSITIVE_INFINITY, Float.POSITIVE_INFINITY}, 2, 0.5)[0]).isInfinite();
+    assertThat(
+            Quantiles.of(new float[] {Float.POSITIVE_INFINITY, Float.POSITIVE_INFINITY}, 2, 0.5)[0])
+        .isInfinite();
     assertThat(Quantiles.of(new float[] {3, 1, 2}, 0, 0.5)[0]).isZero();
-    assertThat(Quantiles.of(new float[] {3, 1, 2, 99}, 3, 0.5, 1)).containsExactly(2, 3); // only the first 3
-    assertThatThrownBy(() -> Quantiles.of(new float[] {1}, 1, 0.9, 0.5)).hasMessageContaining("ascending");
+    assertThat(Quantiles.of(new float[] {3, 1, 2, 99}, 3, 0.5, 1))
+        .containsExactly(2, 3); // only the first 3
+    assertThatThrownBy(() -> Quantiles.of(new float[] {1}, 1, 0.9, 0.5))
+        .hasMessageContaining("ascending");
     assertThatThrownBy(() -> Quantiles.of(new float[] {1}, 1, 1.5)).hasMessageContaining("outside");
   }
 

@@ -15,11 +15,21 @@ class RankHistogramTest {
       float[] v = new float[n];
       for (int i = 0; i < n; i++) {
         switch (rnd.nextInt(5)) {
-          case 0: v[i] = 0; break;
-          case 1: v[i] = Float.intBitsToFloat(rnd.nextInt(1, 0x800000)); break; // subnormal
-          case 2: v[i] = rnd.nextInt(3); break; // few distinct values
-          case 3: v[i] = rnd.nextInt(100) == 0 ? Float.POSITIVE_INFINITY : Float.MAX_VALUE; break;
-          default: v[i] = (float) rnd.nextDouble(); break;
+          case 0:
+            v[i] = 0;
+            break;
+          case 1:
+            v[i] = Float.intBitsToFloat(rnd.nextInt(1, 0x800000));
+            break; // subnormal
+          case 2:
+            v[i] = rnd.nextInt(3);
+            break; // few distinct values
+          case 3:
+            v[i] = rnd.nextInt(100) == 0 ? Float.POSITIVE_INFINITY : Float.MAX_VALUE;
+            break;
+          default:
+            v[i] = (float) rnd.nextDouble();
+            break;
         }
       }
       float[] sorted = v.clone();

@@ -13,19 +13,25 @@ class PrecisionPlanTest {
 
   @Test
   void jsonRoundTripKeepsEverything() throws Exception {
-    PrecisionPlan p = PrecisionPlan.fp16Except(List.of("/encoder/LayerNorm/Pow", "Add_3", "we,ird 'name'"))
-        .withIoPolicy(PrecisionPlan.IoPolicy.FP16);
+    PrecisionPlan p =
+        PrecisionPlan.fp16Except(List.of("/encoder/LayerNorm/Pow", "Add_3", "we,ird 'name'"))
+            .withIoPolicy(PrecisionPlan.IoPolicy.FP16);
     String json = p.toJson();
-    assertThat(json).contains("\"schema\" : \"halfbisect-plan/1\"", "\"defaultPrecision\" : \"fp16\"",
-        "\"ioPolicy\" : \"fp16\"");
+    assertThat(json)
+        .contains(
+            "\"schema\" : \"halfbisect-plan/1\"",
+            "\"defaultPrecision\" : \"fp16\"",
+            "\"ioPolicy\" : \"fp16\"");
     // sorted names
     assertThat(json.indexOf("/encoder")).isLessThan(json.indexOf("Add_3"));
     PrecisionPlan back = PrecisionPlan.fromJson(json);
     assertThat(back).isEqualTo(p).hasSameHashCodeAs(p);
-    assertThat(back.fp32Nodes()).containsExactly("/encoder/LayerNorm/Pow", "Add_3", "we,ird 'name'");
+    assertThat(back.fp32Nodes())
+        .containsExactly("/encoder/LayerNorm/Pow", "Add_3", "we,ird 'name'");
     assertThat(back.isFp16("Add_3")).isFalse();
     assertThat(back.isFp16("Mul_1")).isTrue();
-    assertThat(PrecisionPlan.fromJson(PrecisionPlan.allFp32().toJson())).isEqualTo(PrecisionPlan.allFp32());
+    assertThat(PrecisionPlan.fromJson(PrecisionPlan.allFp32().toJson()))
+        .isEqualTo(PrecisionPlan.allFp32());
     assertThat(PrecisionPlan.allFp32().isFp16("x")).isFalse();
   }
 
@@ -36,8 +42,10 @@ class PrecisionPlanTest {
     p.write(f);
     assertThat(PrecisionPlan.read(f)).isEqualTo(p);
     Files.writeString(f, "{\"fp32Nodes\": 3}");
-    assertThatThrownBy(() -> PrecisionPlan.read(f)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining(f.toString()).hasMessageContaining("fp32Nodes");
+    assertThatThrownBy(() -> PrecisionPlan.read(f))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(f.toString())
+        .hasMessageContaining("fp32Nodes");
   }
 
   @Test
@@ -45,12 +53,16 @@ class PrecisionPlanTest {
     assertThatThrownBy(() -> PrecisionPlan.fromJson("{")).hasMessageContaining("not valid JSON");
     assertThatThrownBy(() -> PrecisionPlan.fromJson("[]")).hasMessageContaining("JSON object");
     assertThatThrownBy(() -> PrecisionPlan.fromJson("{\"defaultPrecision\":\"fp8\"}"))
-        .hasMessageContaining("defaultPrecision").hasMessageContaining("fp8");
-    assertThatThrownBy(() -> PrecisionPlan.fromJson("{\"fp32Nodes\":[1]}")).hasMessageContaining("non-string");
-    assertThatThrownBy(() -> PrecisionPlan.fromJson("{\"fp32Nodes\":[\"\"]}")).hasMessageContaining("empty node name");
+        .hasMessageContaining("defaultPrecision")
+        .hasMessageContaining("fp8");
+    assertThatThrownBy(() -> PrecisionPlan.fromJson("{\"fp32Nodes\":[1]}"))
+        .hasMessageContaining("non-string");
+    assertThatThrownBy(() -> PrecisionPlan.fromJson("{\"fp32Nodes\":[\"\"]}"))
+        .hasMessageContaining("empty node name");
     // defaults: fp16, keep_fp32, no pinned nodes
     assertThat(PrecisionPlan.fromJson("{}")).isEqualTo(PrecisionPlan.allFp16());
-    assertThat(PrecisionPlan.fromJson("{\"ioPolicy\":\"keep-fp32\"}")).isEqualTo(PrecisionPlan.allFp16());
+    assertThat(PrecisionPlan.fromJson("{\"ioPolicy\":\"keep-fp32\"}"))
+        .isEqualTo(PrecisionPlan.allFp16());
   }
 
   @Test
@@ -58,7 +70,8 @@ class PrecisionPlanTest {
     assertThat(PrecisionPlan.allFp16().toTrtexecFlags()).isEqualTo("--fp16");
     assertThat(PrecisionPlan.allFp32().toTrtexecFlags()).isEqualTo("--noTF32");
     assertThat(PrecisionPlan.fp16Except(List.of("Pow_1", "/enc/ReduceMean")).toTrtexecFlags())
-        .isEqualTo("--fp16 --precisionConstraints=obey --layerPrecisions=/enc/ReduceMean:fp32,Pow_1:fp32");
+        .isEqualTo(
+            "--fp16 --precisionConstraints=obey --layerPrecisions=/enc/ReduceMean:fp32,Pow_1:fp32");
     // a comma in a name is quoted for trtexec and the whole list for the shell
     assertThat(PrecisionPlan.fp16Except(List.of("a,b", "c d")).toTrtexecFlags())
         .isEqualTo("--fp16 --precisionConstraints=obey --layerPrecisions='\"a,b\":fp32,c d:fp32'");

@@ -46,7 +46,8 @@ class ToleranceTest {
     assertThat(Tolerance.fp16Default().check("emb", s, r, c).pass()).isTrue();
     Verdict strict = Tolerance.elementwise(1e-5, 1e-5).check("emb", s, r, c);
     assertThat(strict.pass()).isFalse();
-    assertThat(Tolerance.elementwise(strict.neededTolerance(), 1e-5).check("emb", s, r, c).pass()).isTrue();
+    assertThat(Tolerance.elementwise(strict.neededTolerance(), 1e-5).check("emb", s, r, c).pass())
+        .isTrue();
   }
 
   @Test
@@ -55,7 +56,8 @@ class ToleranceTest {
     Verdict v = Tolerance.elementwise(0.5, 0.1).check("y", S, R, C);
     assertThat(v.pass()).isFalse();
     assertThat(v.observed()).isEqualTo(1); // failing elements
-    assertThat(v.reason()).contains("1 of 4 element(s)", "index 2", "reference 4.0", "candidate 3.0");
+    assertThat(v.reason())
+        .contains("1 of 4 element(s)", "index 2", "reference 4.0", "candidate 3.0");
     // the smallest atol at rtol 0.1: max(0.5 - 0.1, 0 - 0.2, 1 - 0.4, 0.25 - 0.8) = 0.6
     assertThat(v.neededToleranceName()).isEqualTo("atol");
     assertThat(v.neededTolerance()).isCloseTo(0.6, within(1e-12));
@@ -63,9 +65,15 @@ class ToleranceTest {
     assertThat(Tolerance.elementwise(0.59, 0.1).check("y", S, R, C).pass()).isFalse();
     // agreeing NaN/Inf pairs pass elementwise
     float[] r = {Float.NaN, Float.NEGATIVE_INFINITY, 1};
-    assertThat(Tolerance.elementwise(0, 0).check("z", ErrorMetrics.compare(r, r.clone()), r, r.clone()).pass()).isTrue();
+    assertThat(
+            Tolerance.elementwise(0, 0)
+                .check("z", ErrorMetrics.compare(r, r.clone()), r, r.clone())
+                .pass())
+        .isTrue();
     assertThatThrownBy(() -> Tolerance.elementwise(0, 0).check("z", S))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("z").hasMessageContaining("reference");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("z")
+        .hasMessageContaining("reference");
   }
 
   @Test
@@ -75,13 +83,16 @@ class ToleranceTest {
     assertThat(max.pass()).isFalse();
     assertThat(max.check()).isEqualTo("max");
     assertThat(max.neededTolerance()).isEqualTo(1.0);
-    assertThat(max.reason()).isEqualTo("y: max absolute error 1.00 > atol 0.500, max relative error 0.500 > rtol 0.400");
+    assertThat(max.reason())
+        .isEqualTo(
+            "y: max absolute error 1.00 > atol 0.500, max relative error 0.500 > rtol 0.400");
     assertThat(Tolerance.of(CheckMode.MAX, 0.5, 0.6).check("y", S).pass()).isTrue(); // rel within
     assertThat(Tolerance.of(CheckMode.MAX, 1.0, 0).check("y", S).pass()).isTrue(); // abs within
     // mean abs 0.4375
     assertThat(Tolerance.of(CheckMode.MEAN, 0.44, 0).check("y", S).pass()).isTrue();
     assertThat(Tolerance.of(CheckMode.MEAN, 0.43, 0.19).check("y", S).pass()).isFalse();
-    assertThat(Tolerance.of(CheckMode.MEAN, 0.43, 0.2).check("y", S).pass()).isTrue(); // mean rel 0.1953
+    assertThat(Tolerance.of(CheckMode.MEAN, 0.43, 0.2).check("y", S).pass())
+        .isTrue(); // mean rel 0.1953
     // median abs 0.375, median rel 0.140625
     Verdict median = Tolerance.of(CheckMode.MEDIAN, 0.3, 0.1).check("y", S);
     assertThat(median.pass()).isFalse();
@@ -101,8 +112,13 @@ class ToleranceTest {
     float[] r = {1, 2};
     float[] c = {1, Float.POSITIVE_INFINITY};
     ErrorStats s = ErrorMetrics.compare(r, c);
-    for (Tolerance t : new Tolerance[] {Tolerance.fp16Default(), Tolerance.normalized(1e9),
-        Tolerance.elementwise(1e9, 1e9), Tolerance.of(CheckMode.MEDIAN, 1e9, 1e9)}) {
+    for (Tolerance t :
+        new Tolerance[] {
+          Tolerance.fp16Default(),
+          Tolerance.normalized(1e9),
+          Tolerance.elementwise(1e9, 1e9),
+          Tolerance.of(CheckMode.MEDIAN, 1e9, 1e9)
+        }) {
       Verdict v = t.check("o", s, r, c);
       assertThat(v.pass()).as("%s", t).isFalse();
       assertThat(v.check()).isEqualTo("finite");
@@ -130,14 +146,20 @@ class ToleranceTest {
     assertThat(Tolerance.parse("")).isEqualTo(Tolerance.fp16Default());
     assertThat(Tolerance.parse("normalized=0.05")).isEqualTo(Tolerance.normalized(0.05));
     assertThat(Tolerance.parse("atol=1e-3")).isEqualTo(Tolerance.elementwise(1e-3, 1e-5));
-    assertThat(Tolerance.parse("mode=max, atol=1e-2, rtol=1e-3")).isEqualTo(Tolerance.of(CheckMode.MAX, 1e-2, 1e-3));
-    assertThat(Tolerance.parse("mode=quantile:0.99,atol=0.1").mode()).isEqualTo(CheckMode.quantile(0.99));
+    assertThat(Tolerance.parse("mode=max, atol=1e-2, rtol=1e-3"))
+        .isEqualTo(Tolerance.of(CheckMode.MAX, 1e-2, 1e-3));
+    assertThat(Tolerance.parse("mode=quantile:0.99,atol=0.1").mode())
+        .isEqualTo(CheckMode.quantile(0.99));
     assertThat(CheckMode.parse("elemwise")).isEqualTo(CheckMode.ELEMENTWISE);
-    assertThatThrownBy(() -> Tolerance.parse("mode=foo")).hasMessageContaining("'foo'").hasMessageContaining("quantile:Q");
+    assertThatThrownBy(() -> Tolerance.parse("mode=foo"))
+        .hasMessageContaining("'foo'")
+        .hasMessageContaining("quantile:Q");
     assertThatThrownBy(() -> Tolerance.parse("atol=-1")).hasMessageContaining("atol '-1'");
     assertThatThrownBy(() -> Tolerance.parse("atol=abc")).hasMessageContaining("atol 'abc'");
-    assertThatThrownBy(() -> Tolerance.parse("bogus=1")).hasMessageContaining("unknown key 'bogus'");
-    assertThatThrownBy(() -> Tolerance.parse("atol")).hasMessageContaining("'atol' is not key=value");
+    assertThatThrownBy(() -> Tolerance.parse("bogus=1"))
+        .hasMessageContaining("unknown key 'bogus'");
+    assertThatThrownBy(() -> Tolerance.parse("atol"))
+        .hasMessageContaining("'atol' is not key=value");
     assertThatThrownBy(() -> CheckMode.parse("quantile:x")).hasMessageContaining("'x'");
     assertThatThrownBy(() -> CheckMode.quantile(1.5)).hasMessageContaining("outside");
   }

@@ -1,9 +1,9 @@
 package dev.halfbisect.onnx.builder;
 
+import com.google.protobuf.ByteString;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.onnx.proto.Onnx;
 import dev.halfbisect.onnx.proto.Onnx.AttributeProto.AttributeType;
-import com.google.protobuf.ByteString;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -21,7 +21,8 @@ final class Attr {
     } else if (value instanceof Float || value instanceof Double) {
       b.setType(AttributeType.FLOAT).setF(((Number) value).floatValue());
     } else if (value instanceof String) {
-      b.setType(AttributeType.STRING).setS(ByteString.copyFrom((String) value, StandardCharsets.UTF_8));
+      b.setType(AttributeType.STRING)
+          .setS(ByteString.copyFrom((String) value, StandardCharsets.UTF_8));
     } else if (value instanceof long[]) {
       b.setType(AttributeType.INTS);
       for (long v : (long[]) value) {
@@ -47,7 +48,8 @@ final class Attr {
       long[] ints = new long[list.size()];
       for (int i = 0; i < ints.length; i++) {
         if (!(list.get(i) instanceof Number)) {
-          throw new IllegalArgumentException("attribute " + name + ": list attributes must hold numbers, got " + list);
+          throw new IllegalArgumentException(
+              "attribute " + name + ": list attributes must hold numbers, got " + list);
         }
         ints[i] = ((Number) list.get(i)).longValue();
       }
@@ -57,8 +59,11 @@ final class Attr {
     } else if (value instanceof Onnx.TensorProto) {
       b.setType(AttributeType.TENSOR).setT((Onnx.TensorProto) value);
     } else {
-      throw new IllegalArgumentException("attribute " + name + ": unsupported value type "
-          + (value == null ? "null" : value.getClass().getName()));
+      throw new IllegalArgumentException(
+          "attribute "
+              + name
+              + ": unsupported value type "
+              + (value == null ? "null" : value.getClass().getName()));
     }
     return b.build();
   }

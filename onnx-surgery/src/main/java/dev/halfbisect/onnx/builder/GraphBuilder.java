@@ -24,8 +24,8 @@ import java.util.SplittableRandom;
  * the same bytes. Node names follow PyTorch's exporter: a scope stack ({@link #scope}) gives names
  * such as {@code /blocks/blocks.5/attn/MatMul}, repeated ops in a scope get {@code _1}, {@code _2}
  * ..., and a node's outputs are called {@code <node name>_output_<i>}. The builder tracks the
- * element type of every value it creates (and the shape where it is easy to know), so that
- * {@link #output} declares typed graph outputs.
+ * element type of every value it creates (and the shape where it is easy to know), so that {@link
+ * #output} declares typed graph outputs.
  *
  * <p>Random weights come from one {@link SplittableRandom} seeded by {@link #seed(long)} (default
  * 0): {@link #weight} draws uniform values in {@code [-scale, scale)}, {@link #weightNormal} draws
@@ -109,12 +109,13 @@ public final class GraphBuilder {
   }
 
   /**
-   * Enters a naming scope. A path starting with {@code /} replaces the current scope
-   * ({@code /blocks/blocks.5/attn}); otherwise it is appended ({@code attn} inside
-   * {@code /blocks/blocks.5}). Use with try-with-resources or pair with {@link #endScope()}.
+   * Enters a naming scope. A path starting with {@code /} replaces the current scope ({@code
+   * /blocks/blocks.5/attn}); otherwise it is appended ({@code attn} inside {@code
+   * /blocks/blocks.5}). Use with try-with-resources or pair with {@link #endScope()}.
    */
   public Scope scope(String path) {
-    Preconditions.checkArgument(path != null && !path.isEmpty() && !path.equals("/"), "empty scope");
+    Preconditions.checkArgument(
+        path != null && !path.isEmpty() && !path.equals("/"), "empty scope");
     String p = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
     String full = p.startsWith("/") ? p : currentScope() + "/" + p;
     scopes.push(full);
@@ -145,8 +146,8 @@ public final class GraphBuilder {
   }
 
   /**
-   * A graph input whose dims are numbers (Integer/Long) or symbolic names (String), e.g.
-   * {@code dynamicInput("input_ids", INT64, "batch", "seq")}.
+   * A graph input whose dims are numbers (Integer/Long) or symbolic names (String), e.g. {@code
+   * dynamicInput("input_ids", INT64, "batch", "seq")}.
    */
   public String dynamicInput(String name, DType dtype, Object... dims) {
     claimValueName(name);
@@ -162,7 +163,8 @@ public final class GraphBuilder {
         shape[i] = -1;
         sp.addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam((String) d));
       } else {
-        throw new IllegalArgumentException("input " + name + ": dim " + i + " must be a number or a name, got " + d);
+        throw new IllegalArgumentException(
+            "input " + name + ": dim " + i + " must be a number or a name, got " + d);
       }
     }
     inputs.add(valueInfo(name, dtype, sp.build()));
@@ -214,8 +216,11 @@ public final class GraphBuilder {
 
   /** A rank-0 initializer of the given float dtype (float32, float16, float64 or bfloat16). */
   public String scalar(DType dtype, float value) {
-    Preconditions.checkArgument(dtype.isFloatingPoint(), "scalar needs a float dtype, got %s", dtype);
-    return initializer(uniqueValueName(paramPrefix() + "const"), Tensor.fromFloats(dtype, new long[0], new float[] {value}));
+    Preconditions.checkArgument(
+        dtype.isFloatingPoint(), "scalar needs a float dtype, got %s", dtype);
+    return initializer(
+        uniqueValueName(paramPrefix() + "const"),
+        Tensor.fromFloats(dtype, new long[0], new float[] {value}));
   }
 
   /** A rank-0 initializer with the element type of {@code like}. */
@@ -225,12 +230,16 @@ public final class GraphBuilder {
 
   /** A 1-D int64 initializer (shapes, axes, indices). */
   public String ints(long... values) {
-    return initializer(uniqueValueName(paramPrefix() + "ints"), Tensor.ofLongs(new long[] {values.length}, values));
+    return initializer(
+        uniqueValueName(paramPrefix() + "ints"),
+        Tensor.ofLongs(new long[] {values.length}, values));
   }
 
   /** A 1-D float32 initializer. */
   public String floats(float... values) {
-    return initializer(uniqueValueName(paramPrefix() + "floats"), Tensor.ofFloats(new long[] {values.length}, values));
+    return initializer(
+        uniqueValueName(paramPrefix() + "floats"),
+        Tensor.ofFloats(new long[] {values.length}, values));
   }
 
   // ---------------------------------------------------------------- generic nodes
@@ -300,7 +309,8 @@ public final class GraphBuilder {
 
     /** Appends a single-output node; returns its output name. */
     public String add1() {
-      Preconditions.checkState(outputCount == 1, "%s has %s outputs; use add()", opType, outputCount);
+      Preconditions.checkState(
+          outputCount == 1, "%s has %s outputs; use add()", opType, outputCount);
       return addNode(this).get(0);
     }
   }
@@ -322,14 +332,18 @@ public final class GraphBuilder {
   }
 
   /** A node with {@code outputCount} outputs. */
-  public List<String> node(String opType, List<String> inputs, Map<String, ?> attrs, int outputCount) {
+  public List<String> node(
+      String opType, List<String> inputs, Map<String, ?> attrs, int outputCount) {
     return op(opType).in(inputs).attrs(attrs).outputs(outputCount).add();
   }
 
   private List<String> addNode(OpCall c) {
     for (String i : c.in) {
-      Preconditions.checkArgument(i.isEmpty() || types.containsKey(i),
-          "%s node: input '%s' is not a value of this graph", c.opType, i);
+      Preconditions.checkArgument(
+          i.isEmpty() || types.containsKey(i),
+          "%s node: input '%s' is not a value of this graph",
+          c.opType,
+          i);
     }
     String name;
     if (c.explicitName != null) {
@@ -367,36 +381,57 @@ public final class GraphBuilder {
     switch (c.opType) {
       case "Cast":
         return dtypeAttr(c, "to", DType.FLOAT32);
-      case "Shape": case "Size": case "ArgMax": case "ArgMin": case "NonZero":
+      case "Shape":
+      case "Size":
+      case "ArgMax":
+      case "ArgMin":
+      case "NonZero":
         return DType.INT64;
-      case "Equal": case "Less": case "Greater": case "LessOrEqual": case "GreaterOrEqual":
-      case "Not": case "And": case "Or": case "Xor": case "IsNaN": case "IsInf":
+      case "Equal":
+      case "Less":
+      case "Greater":
+      case "LessOrEqual":
+      case "GreaterOrEqual":
+      case "Not":
+      case "And":
+      case "Or":
+      case "Xor":
+      case "IsNaN":
+      case "IsInf":
         return DType.BOOL;
       case "Where":
         return typeOf(c.in.get(1));
       case "TopK":
         return k == 1 ? DType.INT64 : typeOf(c.in.get(0));
-      case "Constant": case "ConstantOfShape": {
-        Object v = c.attrs.get("value");
-        if (v instanceof Tensor) {
-          return ((Tensor) v).dtype();
+      case "Constant":
+      case "ConstantOfShape":
+        {
+          Object v = c.attrs.get("value");
+          if (v instanceof Tensor) {
+            return ((Tensor) v).dtype();
+          }
+          if (c.attrs.containsKey("value_int") || c.attrs.containsKey("value_ints")) {
+            return DType.INT64;
+          }
+          return DType.FLOAT32;
         }
-        if (c.attrs.containsKey("value_int") || c.attrs.containsKey("value_ints")) {
-          return DType.INT64;
-        }
-        return DType.FLOAT32;
-      }
-      case "RandomNormal": case "RandomUniform":
+      case "RandomNormal":
+      case "RandomUniform":
         return dtypeAttr(c, "dtype", DType.FLOAT32);
-      case "EyeLike": case "RandomNormalLike": case "RandomUniformLike":
-        return c.attrs.containsKey("dtype") ? dtypeAttr(c, "dtype", DType.FLOAT32) : typeOf(c.in.get(0));
+      case "EyeLike":
+      case "RandomNormalLike":
+      case "RandomUniformLike":
+        return c.attrs.containsKey("dtype")
+            ? dtypeAttr(c, "dtype", DType.FLOAT32)
+            : typeOf(c.in.get(0));
       default:
         for (String i : c.in) {
           if (!i.isEmpty()) {
             return typeOf(i);
           }
         }
-        throw new IllegalArgumentException(c.opType + " node without inputs: give its output type with outTypes()");
+        throw new IllegalArgumentException(
+            c.opType + " node without inputs: give its output type with outTypes()");
     }
   }
 
@@ -410,11 +445,32 @@ public final class GraphBuilder {
     return t;
   }
 
-  private static final Set<String> UNARY_SAME_SHAPE = Set.of("Relu", "Sigmoid", "Tanh", "Erf", "Sqrt",
-      "Reciprocal", "Exp", "Log", "Neg", "Abs", "Softmax", "Cast", "Identity", "Gelu", "LayerNormalization",
-      "BatchNormalization", "Clip", "IsNaN", "IsInf", "Not");
-  private static final Set<String> BROADCAST = Set.of("Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less",
-      "Greater", "Min", "Max", "Where", "And", "Or");
+  private static final Set<String> UNARY_SAME_SHAPE =
+      Set.of(
+          "Relu",
+          "Sigmoid",
+          "Tanh",
+          "Erf",
+          "Sqrt",
+          "Reciprocal",
+          "Exp",
+          "Log",
+          "Neg",
+          "Abs",
+          "Softmax",
+          "Cast",
+          "Identity",
+          "Gelu",
+          "LayerNormalization",
+          "BatchNormalization",
+          "Clip",
+          "IsNaN",
+          "IsInf",
+          "Not");
+  private static final Set<String> BROADCAST =
+      Set.of(
+          "Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater", "Min", "Max", "Where",
+          "And", "Or");
 
   /** Shape for the easy cases (elementwise, MatMul); null when unknown. */
   private long[] inferShape(OpCall c) {
@@ -567,7 +623,8 @@ public final class GraphBuilder {
     return reduce("ReduceSum", 13, x, axes, keepDims);
   }
 
-  private String reduce(String opType, int inputFormSince, String x, long[] axes, boolean keepDims) {
+  private String reduce(
+      String opType, int inputFormSince, String x, long[] axes, boolean keepDims) {
     OpCall c = op(opType).in(x).attr("keepdims", keepDims ? 1 : 0);
     if (opset >= inputFormSince) {
       c.in(ints(axes));
@@ -598,7 +655,12 @@ public final class GraphBuilder {
   public String slice(String x, long[] starts, long[] ends, long[] axes, long[] steps) {
     if (opset < 10) {
       Preconditions.checkArgument(steps == null, "Slice steps need opset >= 10");
-      return op("Slice").in(x).attr("starts", starts.clone()).attr("ends", ends.clone()).attr("axes", axes.clone()).add1();
+      return op("Slice")
+          .in(x)
+          .attr("starts", starts.clone())
+          .attr("ends", ends.clone())
+          .attr("axes", axes.clone())
+          .add1();
     }
     OpCall c = op("Slice").in(x, ints(starts), ints(ends), ints(axes));
     if (steps != null) {
@@ -649,17 +711,24 @@ public final class GraphBuilder {
     if (bias != null) {
       c.in(bias);
     }
-    return c.attr("strides", new long[] {stride, stride}).attr("pads", new long[] {pad, pad, pad, pad})
-        .attr("group", group).add1();
+    return c.attr("strides", new long[] {stride, stride})
+        .attr("pads", new long[] {pad, pad, pad, pad})
+        .attr("group", group)
+        .add1();
   }
 
-  public String batchNormalization(String x, String scale, String bias, String mean, String var, float eps) {
+  public String batchNormalization(
+      String x, String scale, String bias, String mean, String var, float eps) {
     return op("BatchNormalization").in(x, scale, bias, mean, var).attr("epsilon", eps).add1();
   }
 
   public String maxPool(String x, int kernel, int stride, int pad) {
-    return op("MaxPool").in(x).attr("kernel_shape", new long[] {kernel, kernel})
-        .attr("strides", new long[] {stride, stride}).attr("pads", new long[] {pad, pad, pad, pad}).add1();
+    return op("MaxPool")
+        .in(x)
+        .attr("kernel_shape", new long[] {kernel, kernel})
+        .attr("strides", new long[] {stride, stride})
+        .attr("pads", new long[] {pad, pad, pad, pad})
+        .add1();
   }
 
   /** Pad with mode constant/reflect/edge; pads as in ONNX (all begins, then all ends). */
@@ -691,9 +760,14 @@ public final class GraphBuilder {
     return node("Equal", a, b);
   }
 
-  /** ConstantOfShape of float32 {@code value} with the shape held by the int64 tensor {@code shape}. */
+  /**
+   * ConstantOfShape of float32 {@code value} with the shape held by the int64 tensor {@code shape}.
+   */
   public String constantOfShape(String shape, float value) {
-    return op("ConstantOfShape").in(shape).attr("value", Tensor.ofFloats(new long[] {1}, value)).add1();
+    return op("ConstantOfShape")
+        .in(shape)
+        .attr("value", Tensor.ofFloats(new long[] {1}, value))
+        .add1();
   }
 
   // ---------------------------------------------------------------- composites
@@ -714,7 +788,8 @@ public final class GraphBuilder {
 
   /** LayerNormalization (opset >= 17) over the last axis. */
   public String layerNormFused(String x, String gamma, String beta, float eps) {
-    Preconditions.checkState(opset >= 17, "LayerNormalization needs opset >= 17, builder has %s", opset);
+    Preconditions.checkState(
+        opset >= 17, "LayerNormalization needs opset >= 17, builder has %s", opset);
     return op("LayerNormalization").in(x, gamma, beta).attr("axis", -1).attr("epsilon", eps).add1();
   }
 
@@ -722,8 +797,13 @@ public final class GraphBuilder {
   public String layerNorm(String x, int dim, float eps, boolean fused) {
     float[] ones = new float[dim];
     Arrays.fill(ones, 1f);
-    String gamma = initializer(uniqueValueName(paramPrefix() + "weight"), Tensor.ofFloats(new long[] {dim}, ones));
-    String beta = initializer(uniqueValueName(paramPrefix() + "bias"), Tensor.ofFloats(new long[] {dim}, new float[dim]));
+    String gamma =
+        initializer(
+            uniqueValueName(paramPrefix() + "weight"), Tensor.ofFloats(new long[] {dim}, ones));
+    String beta =
+        initializer(
+            uniqueValueName(paramPrefix() + "bias"),
+            Tensor.ofFloats(new long[] {dim}, new float[dim]));
     return fused ? layerNormFused(x, gamma, beta, eps) : layerNormDecomposed(x, gamma, beta, eps);
   }
 
@@ -759,8 +839,10 @@ public final class GraphBuilder {
    * null, broadcast to [batch, heads, seq, seq]), Softmax, times V, heads merged, output projection
    * (scope o).
    */
+  @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
   public String attention(String x, int dModel, int heads, String additiveMask) {
-    Preconditions.checkArgument(dModel % heads == 0, "dModel %s not divisible by heads %s", dModel, heads);
+    Preconditions.checkArgument(
+        dModel % heads == 0, "dModel %s not divisible by heads %s", dModel, heads);
     int dHead = dModel / heads;
     String q = projection(x, "q", dModel);
     String k = projection(x, "k", dModel);
@@ -780,6 +862,7 @@ public final class GraphBuilder {
     }
   }
 
+  @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
   private String projection(String x, String name, int dModel) {
     try (Scope s = scope(name)) {
       return linear(x, dModel, dModel);
@@ -787,12 +870,16 @@ public final class GraphBuilder {
   }
 
   /**
-   * Conv (kernel k, stride, padding, with bias) + BatchNormalization (eps 1e-5, running variance
-   * in [0.5, 1.5)) + Relu.
+   * Conv (kernel k, stride, padding, with bias) + BatchNormalization (eps 1e-5, running variance in
+   * [0.5, 1.5)) + Relu.
    */
   public String convBnRelu(String x, int inCh, int outCh, int kernel, int stride, int pad) {
     float bound = (float) (1.0 / Math.sqrt((double) inCh * kernel * kernel));
-    String w = weight(uniqueValueName(paramPrefix() + "conv.weight"), new long[] {outCh, inCh, kernel, kernel}, bound);
+    String w =
+        weight(
+            uniqueValueName(paramPrefix() + "conv.weight"),
+            new long[] {outCh, inCh, kernel, kernel},
+            bound);
     String b = weight(uniqueValueName(paramPrefix() + "conv.bias"), new long[] {outCh}, bound);
     String y = conv(x, w, b, stride, pad, 1);
     long[] c = {outCh};
@@ -805,7 +892,10 @@ public final class GraphBuilder {
 
   // ---------------------------------------------------------------- outputs and build
 
-  /** Declares {@code tensor} a graph output, typed with its tracked element type (and shape if known). */
+  /**
+   * Declares {@code tensor} a graph output, typed with its tracked element type (and shape if
+   * known).
+   */
   public GraphBuilder output(String tensor) {
     DType t = typeOf(tensor);
     Preconditions.checkArgument(outputNames.add(tensor), "%s is already a graph output", tensor);
@@ -826,7 +916,9 @@ public final class GraphBuilder {
     return this;
   }
 
-  /** Declares {@code tensor} a graph output called {@code publicName} (through an Identity node). */
+  /**
+   * Declares {@code tensor} a graph output called {@code publicName} (through an Identity node).
+   */
   public GraphBuilder output(String tensor, String publicName) {
     String id = op("Identity").in(tensor).add1();
     Onnx.NodeProto last = nodes.remove(nodes.size() - 1);
@@ -847,7 +939,10 @@ public final class GraphBuilder {
     return t;
   }
 
-  /** Tracked shape of {@code tensor} (-1 for unknown dims), or null when the builder does not know it. */
+  /**
+   * Tracked shape of {@code tensor} (-1 for unknown dims), or null when the builder does not know
+   * it.
+   */
   public long[] shapeOf(String tensor) {
     long[] s = shapes.get(tensor);
     return s == null ? null : s.clone();
@@ -860,14 +955,16 @@ public final class GraphBuilder {
 
   /** The model as a protobuf: ir_version, default-domain opset import, graph with named nodes. */
   public Onnx.ModelProto buildProto() {
-    Preconditions.checkState(!outputs.isEmpty(), "graph %s has no outputs: call output(...)", graphName);
-    Onnx.GraphProto graph = Onnx.GraphProto.newBuilder()
-        .setName(graphName)
-        .addAllNode(nodes)
-        .addAllInitializer(initializers)
-        .addAllInput(inputs)
-        .addAllOutput(outputs)
-        .build();
+    Preconditions.checkState(
+        !outputs.isEmpty(), "graph %s has no outputs: call output(...)", graphName);
+    Onnx.GraphProto graph =
+        Onnx.GraphProto.newBuilder()
+            .setName(graphName)
+            .addAllNode(nodes)
+            .addAllInitializer(initializers)
+            .addAllInput(inputs)
+            .addAllOutput(outputs)
+            .build();
     return Onnx.ModelProto.newBuilder()
         .setIrVersion(irVersion)
         .setProducerName("halfbisect-graphbuilder")
@@ -881,20 +978,28 @@ public final class GraphBuilder {
 
   private DType floatTypeOf(String like) {
     DType t = typeOf(like);
-    Preconditions.checkArgument(t.isFloatingPoint(), "'%s' is %s, expected a float tensor", like, t.cliName());
+    Preconditions.checkArgument(
+        t.isFloatingPoint(), "'%s' is %s, expected a float tensor", like, t.cliName());
     return t;
   }
 
-  private static Onnx.ValueInfoProto valueInfo(String name, DType dtype, Onnx.TensorShapeProto shape) {
-    Onnx.TypeProto.Tensor.Builder tt = Onnx.TypeProto.Tensor.newBuilder().setElemType(dtype.onnxCode());
+  private static Onnx.ValueInfoProto valueInfo(
+      String name, DType dtype, Onnx.TensorShapeProto shape) {
+    Onnx.TypeProto.Tensor.Builder tt =
+        Onnx.TypeProto.Tensor.newBuilder().setElemType(dtype.onnxCode());
     if (shape != null) {
       tt.setShape(shape);
     }
-    return Onnx.ValueInfoProto.newBuilder().setName(name)
-        .setType(Onnx.TypeProto.newBuilder().setTensorType(tt)).build();
+    return Onnx.ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(Onnx.TypeProto.newBuilder().setTensorType(tt))
+        .build();
   }
 
-  /** Scope as a dotted parameter prefix: {@code /blocks/blocks.5/attn} -> {@code blocks.blocks.5.attn.}. */
+  /**
+   * Scope as a dotted parameter prefix: {@code /blocks/blocks.5/attn} -> {@code
+   * blocks.blocks.5.attn.}.
+   */
   private String paramPrefix() {
     String s = currentScope();
     if (s.isEmpty()) {
@@ -928,6 +1033,7 @@ public final class GraphBuilder {
 
   private void claimValueName(String name) {
     Preconditions.checkArgument(name != null && !name.isEmpty(), "empty value name");
-    Preconditions.checkArgument(!types.containsKey(name), "value name %s already used in graph %s", name, graphName);
+    Preconditions.checkArgument(
+        !types.containsKey(name), "value name %s already used in graph %s", name, graphName);
   }
 }

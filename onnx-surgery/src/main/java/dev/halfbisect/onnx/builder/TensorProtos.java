@@ -9,10 +9,11 @@ final class TensorProtos {
   private TensorProtos() {}
 
   static Onnx.TensorProto of(String name, Tensor t) {
-    Onnx.TensorProto.Builder b = Onnx.TensorProto.newBuilder()
-        .setName(name)
-        .setDataType(t.dtype().onnxCode())
-        .setRawData(ByteString.copyFrom(t.bytes()));
+    Onnx.TensorProto.Builder b =
+        Onnx.TensorProto.newBuilder()
+            .setName(name)
+            .setDataType(t.dtype().onnxCode())
+            .setRawData(ByteString.copyFrom(t.bytes()));
     for (long d : t.shape()) {
       b.addDims(d);
     }

@@ -28,10 +28,16 @@ class GraphBuilderTest {
     g.output(g.layerNormDecomposed(x, gamma, beta, 1e-5f));
     Onnx.ModelProto m = g.buildProto();
     float[] y = single(OrtTestRunner.run(m, Map.of("x", Tensor.ofFloats(new long[] {2, 4}, X))));
-    assertThat(y).containsExactly(layerNorm(X, 4, new float[] {1f, 2f, 0.5f, -1f}, new float[] {0f, 0.1f, -0.2f, 3f}),
-        within(1e-5f));
-    assertThat(m.getGraph().getNodeList().stream().map(Onnx.NodeProto::getOpType).collect(Collectors.toList()))
-        .containsExactly("ReduceMean", "Sub", "Pow", "ReduceMean", "Add", "Sqrt", "Div", "Mul", "Add");
+    assertThat(y)
+        .containsExactly(
+            layerNorm(X, 4, new float[] {1f, 2f, 0.5f, -1f}, new float[] {0f, 0.1f, -0.2f, 3f}),
+            within(1e-5f));
+    assertThat(
+            m.getGraph().getNodeList().stream()
+                .map(Onnx.NodeProto::getOpType)
+                .collect(Collectors.toList()))
+        .containsExactly(
+            "ReduceMean", "Sub", "Pow", "ReduceMean", "Add", "Sqrt", "Div", "Mul", "Add");
     Onnx.NodeProto firstMean = m.getGraph().getNode(0);
     if (opset >= 18) {
       assertThat(firstMean.getInputCount()).isEqualTo(2);
@@ -49,9 +55,11 @@ class GraphBuilderTest {
     Onnx.ModelProto m = g.buildProto();
     assertThat(m.getGraph().getNode(0).getOpType()).isEqualTo("LayerNormalization");
     float[] y = single(OrtTestRunner.run(m, Map.of("x", Tensor.ofFloats(new long[] {2, 4}, X))));
-    assertThat(y).containsExactly(layerNorm(X, 4, new float[] {1, 1, 1, 1}, new float[4]), within(1e-5f));
+    assertThat(y)
+        .containsExactly(layerNorm(X, 4, new float[] {1, 1, 1, 1}, new float[4]), within(1e-5f));
     assertThatThrownBy(() -> GraphBuilder.create("old", 13).layerNormFused("a", "b", "c", 1e-5f))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("opset >= 17");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("opset >= 17");
   }
 
   @Test
@@ -59,12 +67,14 @@ class GraphBuilderTest {
     GraphBuilder g = GraphBuilder.create("gelu", 13);
     String x = g.input("x", DType.FLOAT32, 8);
     g.output(g.geluErf(x)).output(g.geluTanh(x));
-    Map<String, float[]> out = OrtTestRunner.run(g.buildProto(), Map.of("x", Tensor.ofFloats(new long[] {8}, X)));
+    Map<String, float[]> out =
+        OrtTestRunner.run(g.buildProto(), Map.of("x", Tensor.ofFloats(new long[] {8}, X)));
     float[][] ys = out.values().toArray(new float[0][]);
     for (int i = 0; i < X.length; i++) {
       double v = X[i];
       double erfGelu = v * 0.5 * (1 + erf(v / Math.sqrt(2)));
-      double tanhGelu = 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
+      double tanhGelu =
+          0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
       assertThat((double) ys[0][i]).isCloseTo(erfGelu, within(1e-5));
       assertThat((double) ys[1][i]).isCloseTo(tanhGelu, within(1e-5));
     }
@@ -73,6 +83,7 @@ class GraphBuilderTest {
   }
 
   @Test
+  @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
   void linearAndAttentionMatchJavaReference() {
     int seq = 3;
     int d = 4;
@@ -89,14 +100,36 @@ class GraphBuilderTest {
     for (int i = 0; i < xs.length; i++) {
       xs[i] = (float) Math.sin(i * 0.7);
     }
-    float[] got = single(OrtTestRunner.run(m, Map.of("x", Tensor.ofFloats(new long[] {2, seq, d}, xs))));
+    float[] got =
+        single(OrtTestRunner.run(m, Map.of("x", Tensor.ofFloats(new long[] {2, seq, d}, xs))));
     String p = "blocks.blocks.5.attn.";
     float[] want = new float[xs.length];
     for (int b = 0; b < 2; b++) {
       float[] xb = java.util.Arrays.copyOfRange(xs, b * seq * d, (b + 1) * seq * d);
-      float[] q = lin(xb, seq, d, d, OrtTestRunner.initializerFloats(m, p + "q.weight"), OrtTestRunner.initializerFloats(m, p + "q.bias"));
-      float[] k = lin(xb, seq, d, d, OrtTestRunner.initializerFloats(m, p + "k.weight"), OrtTestRunner.initializerFloats(m, p + "k.bias"));
-      float[] v = lin(xb, seq, d, d, OrtTestRunner.initializerFloats(m, p + "v.weight"), OrtTestRunner.initializerFloats(m, p + "v.bias"));
+      float[] q =
+          lin(
+              xb,
+              seq,
+              d,
+              d,
+              OrtTestRunner.initializerFloats(m, p + "q.weight"),
+              OrtTestRunner.initializerFloats(m, p + "q.bias"));
+      float[] k =
+          lin(
+              xb,
+              seq,
+              d,
+              d,
+              OrtTestRunner.initializerFloats(m, p + "k.weight"),
+              OrtTestRunner.initializerFloats(m, p + "k.bias"));
+      float[] v =
+          lin(
+              xb,
+              seq,
+              d,
+              d,
+              OrtTestRunner.initializerFloats(m, p + "v.weight"),
+              OrtTestRunner.initializerFloats(m, p + "v.bias"));
       int dh = d / heads;
       float[] ctx = new float[seq * d];
       for (int h = 0; h < heads; h++) {
@@ -125,19 +158,37 @@ class GraphBuilderTest {
           }
         }
       }
-      float[] o = lin(ctx, seq, d, d, OrtTestRunner.initializerFloats(m, p + "o.weight"), OrtTestRunner.initializerFloats(m, p + "o.bias"));
+      float[] o =
+          lin(
+              ctx,
+              seq,
+              d,
+              d,
+              OrtTestRunner.initializerFloats(m, p + "o.weight"),
+              OrtTestRunner.initializerFloats(m, p + "o.bias"));
       System.arraycopy(o, 0, want, b * seq * d, o.length);
     }
     assertThat(got).containsExactly(want, within(1e-5f));
-    List<String> names = m.getGraph().getNodeList().stream().map(Onnx.NodeProto::getName).collect(Collectors.toList());
-    assertThat(names).contains("/blocks/blocks.5/attn/q/MatMul", "/blocks/blocks.5/attn/MatMul",
-        "/blocks/blocks.5/attn/MatMul_1", "/blocks/blocks.5/attn/Softmax", "/blocks/blocks.5/attn/o/Add");
+    List<String> names =
+        m.getGraph().getNodeList().stream()
+            .map(Onnx.NodeProto::getName)
+            .collect(Collectors.toList());
+    assertThat(names)
+        .contains(
+            "/blocks/blocks.5/attn/q/MatMul",
+            "/blocks/blocks.5/attn/MatMul",
+            "/blocks/blocks.5/attn/MatMul_1",
+            "/blocks/blocks.5/attn/Softmax",
+            "/blocks/blocks.5/attn/o/Add");
     assertThat(names).doesNotHaveDuplicates().allMatch(n -> !n.isEmpty());
-    assertThat(m.getGraph().getInput(0).getType().getTensorType().getShape().getDim(0).getDimParam()).isEqualTo("batch");
+    assertThat(
+            m.getGraph().getInput(0).getType().getTensorType().getShape().getDim(0).getDimParam())
+        .isEqualTo("batch");
     assertThat(m.getGraph().getOutput(0).getName()).isEqualTo("y");
   }
 
   @Test
+  @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
   void convBnReluMatchesJavaReference() {
     GraphBuilder g = GraphBuilder.create("cnn", 13).seed(3);
     String x = g.input("x", DType.FLOAT32, 1, 2, 4, 4);
@@ -151,7 +202,8 @@ class GraphBuilderTest {
     for (int i = 0; i < xs.length; i++) {
       xs[i] = (float) Math.cos(i * 0.3);
     }
-    float[] got = single(OrtTestRunner.run(m, Map.of("x", Tensor.ofFloats(new long[] {1, 2, 4, 4}, xs))));
+    float[] got =
+        single(OrtTestRunner.run(m, Map.of("x", Tensor.ofFloats(new long[] {1, 2, 4, 4}, xs))));
     float[] w = OrtTestRunner.initializerFloats(m, "stem.conv.weight");
     float[] cb = OrtTestRunner.initializerFloats(m, "stem.conv.bias");
     float[] sc = OrtTestRunner.initializerFloats(m, "stem.bn.weight");
@@ -200,8 +252,14 @@ class GraphBuilderTest {
     String eq = g.equal(x, g.scalar(DType.FLOAT32, 2f));
     String wh = g.where(eq, g.scalar(DType.FLOAT32, 100f), x);
     String padded = g.pad(g.reshape(x, 1, 1, 2, 4), "reflect", 0, 0, 0, 1, 0, 0, 0, 1); // 1x1x2x6
-    g.output(cat).output(sum).output(gathered).output(wh).output(padded).output(g.cast(x, DType.INT64));
-    Map<String, float[]> out = OrtTestRunner.run(g.buildProto(), Map.of("x", Tensor.ofFloats(new long[] {2, 4}, X)));
+    g.output(cat)
+        .output(sum)
+        .output(gathered)
+        .output(wh)
+        .output(padded)
+        .output(g.cast(x, DType.INT64));
+    Map<String, float[]> out =
+        OrtTestRunner.run(g.buildProto(), Map.of("x", Tensor.ofFloats(new long[] {2, 4}, X)));
     float[][] r = out.values().toArray(new float[0][]);
     assertThat(r[0]).containsExactly(-2f, 3.5f, 0.25f, 1f, 2f, 4f, -1f, -0.75f);
     assertThat(r[1]).containsExactly(2f + 4f - 1f - 0.75f);
@@ -220,8 +278,9 @@ class GraphBuilderTest {
     String up = g.resize(d2s, "nearest", 1f, 1f, 2f, 2f); // 1x1x4x4
     String pooled = g.maxPool(up, 2, 2, 0); // back to 1x1x2x2
     g.output(up).output(pooled);
-    Map<String, float[]> out = OrtTestRunner.run(g.buildProto(),
-        Map.of("x", Tensor.ofFloats(new long[] {1, 4, 1, 1}, 1f, 2f, 3f, 4f)));
+    Map<String, float[]> out =
+        OrtTestRunner.run(
+            g.buildProto(), Map.of("x", Tensor.ofFloats(new long[] {1, 4, 1, 1}, 1f, 2f, 3f, 4f)));
     float[][] r = out.values().toArray(new float[0][]);
     assertThat(r[0]).containsExactly(1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4);
     assertThat(r[1]).containsExactly(1f, 2f, 3f, 4f);
@@ -286,14 +345,17 @@ class GraphBuilderTest {
   void gemmSigmoidReciprocalAndConstantNode() {
     GraphBuilder g = GraphBuilder.create("gemm", 13);
     String a = g.input("a", DType.FLOAT32, 1, 2);
-    String b = g.initializer("b", Tensor.ofFloats(new long[] {3, 2}, 1f, 0f, 0f, 1f, 1f, 1f)); // used transposed
+    String b =
+        g.initializer(
+            "b", Tensor.ofFloats(new long[] {3, 2}, 1f, 0f, 0f, 1f, 1f, 1f)); // used transposed
     String c = g.constant(Tensor.ofFloats(new long[] {3}, 0.5f, 0.5f, 0.5f));
     String y = g.gemm(a, b, c, false, true); // [a0, a1, a0 + a1] + 0.5
     g.output(g.sigmoid(y)).output(g.reciprocal(y));
     Onnx.ModelProto m = g.buildProto();
     assertThat(m.getGraph().getNodeList().stream().map(Onnx.NodeProto::getName))
         .containsExactly("/Constant", "/Gemm", "/Sigmoid", "/Reciprocal");
-    Map<String, float[]> out = OrtTestRunner.run(m, Map.of("a", Tensor.ofFloats(new long[] {1, 2}, 1.5f, -1f)));
+    Map<String, float[]> out =
+        OrtTestRunner.run(m, Map.of("a", Tensor.ofFloats(new long[] {1, 2}, 1.5f, -1f)));
     float[][] r = out.values().toArray(new float[0][]);
     float[] lin = {2f, -0.5f, 1f};
     for (int i = 0; i < 3; i++) {
@@ -304,6 +366,7 @@ class GraphBuilderTest {
     assertThat(g.build().proto()).isEqualTo(m);
   }
 
+  @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
   static Onnx.ModelProto smallBlock(long seed) {
     GraphBuilder g = GraphBuilder.create("block", 13).seed(seed);
     String x = g.input("x", DType.FLOAT32, 1, 4, 8);

@@ -23,8 +23,8 @@ public final class OrtTestRunner {
     return run(model, inputs, OrtSession.SessionOptions.OptLevel.ALL_OPT);
   }
 
-  public static Map<String, float[]> run(Onnx.ModelProto model, Map<String, Tensor> inputs,
-      OrtSession.SessionOptions.OptLevel level) {
+  public static Map<String, float[]> run(
+      Onnx.ModelProto model, Map<String, Tensor> inputs, OrtSession.SessionOptions.OptLevel level) {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
       opts.setOptimizationLevel(level);
@@ -52,7 +52,9 @@ public final class OrtTestRunner {
   }
 
   private static OnnxTensor toOrt(OrtEnvironment env, Tensor t) throws OrtException {
-    ByteBuffer direct = ByteBuffer.allocateDirect(t.intSize() * t.dtype().byteSize()).order(ByteOrder.nativeOrder());
+    ByteBuffer direct =
+        ByteBuffer.allocateDirect(t.intSize() * t.dtype().byteSize())
+            .order(ByteOrder.nativeOrder());
     ByteBuffer src = t.bytes();
     switch (t.dtype()) {
       case FLOAT32:
@@ -78,28 +80,31 @@ public final class OrtTestRunner {
       case FLOAT:
         t.getFloatBuffer().get(out);
         return out;
-      case FLOAT16: {
-        ByteBuffer b = t.getByteBuffer().order(ByteOrder.nativeOrder());
-        for (int i = 0; i < n; i++) {
-          out[i] = Half.toFloat(b.getShort(2 * i));
+      case FLOAT16:
+        {
+          ByteBuffer b = t.getByteBuffer().order(ByteOrder.nativeOrder());
+          for (int i = 0; i < n; i++) {
+            out[i] = Half.toFloat(b.getShort(2 * i));
+          }
+          return out;
         }
-        return out;
-      }
-      case INT64: {
-        long[] l = new long[n];
-        t.getLongBuffer().get(l);
-        for (int i = 0; i < n; i++) {
-          out[i] = l[i];
+      case INT64:
+        {
+          long[] l = new long[n];
+          t.getLongBuffer().get(l);
+          for (int i = 0; i < n; i++) {
+            out[i] = l[i];
+          }
+          return out;
         }
-        return out;
-      }
-      case BOOL: {
-        ByteBuffer b = t.getByteBuffer();
-        for (int i = 0; i < n; i++) {
-          out[i] = b.get(i) != 0 ? 1 : 0;
+      case BOOL:
+        {
+          ByteBuffer b = t.getByteBuffer();
+          for (int i = 0; i < n; i++) {
+            out[i] = b.get(i) != 0 ? 1 : 0;
+          }
+          return out;
         }
-        return out;
-      }
       default:
         throw new IllegalArgumentException("test runner does not read " + info.type);
     }
@@ -114,7 +119,11 @@ public final class OrtTestRunner {
         }
         if (t.hasRawData()) {
           float[] out = new float[t.getRawData().size() / 4];
-          t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+          t.getRawData()
+              .asReadOnlyByteBuffer()
+              .order(ByteOrder.LITTLE_ENDIAN)
+              .asFloatBuffer()
+              .get(out);
           return out;
         }
         float[] out = new float[t.getFloatDataCount()];

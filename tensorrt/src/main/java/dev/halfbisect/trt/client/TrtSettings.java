@@ -10,9 +10,10 @@ import java.util.Map;
  * {@link dev.halfbisect.core.backend.BuildOptions#properties()} (same keys).
  *
  * <ul>
- *   <li>{@code halfbisect.trt.cacheDir}: folder of the persisted timing caches (default
- *       {@code ~/.cache/halfbisect/trt})
- *   <li>{@code halfbisect.trt.buildTimeoutSeconds} (default 600), {@code halfbisect.trt.runTimeoutSeconds} (default 120)
+ *   <li>{@code halfbisect.trt.cacheDir}: folder of the persisted timing caches (default {@code
+ *       ~/.cache/halfbisect/trt})
+ *   <li>{@code halfbisect.trt.buildTimeoutSeconds} (default 600), {@code
+ *       halfbisect.trt.runTimeoutSeconds} (default 120)
  *   <li>{@code halfbisect.trt.recycleAfterBuilds}: builds before a worker is replaced (default 20)
  *   <li>{@code halfbisect.trt.device}: CUDA device index the worker uses (default 0)
  *   <li>{@code halfbisect.trt.workerJvmOptions}: extra JVM options of the worker, space separated
@@ -23,8 +24,13 @@ import java.util.Map;
  * worker JVM options shape the worker process, so they take effect from the settings of the first
  * session that starts the device's worker pool (in practice: system properties).
  */
-public record TrtSettings(Path cacheDir, Duration buildTimeout, Duration runTimeout, int recycleAfterBuilds,
-    int device, String workerJvmOptions) {
+public record TrtSettings(
+    Path cacheDir,
+    Duration buildTimeout,
+    Duration runTimeout,
+    int recycleAfterBuilds,
+    int device,
+    String workerJvmOptions) {
   public static final String CACHE_DIR = "halfbisect.trt.cacheDir";
   public static final String BUILD_TIMEOUT = "halfbisect.trt.buildTimeoutSeconds";
   public static final String RUN_TIMEOUT = "halfbisect.trt.runTimeoutSeconds";
@@ -42,11 +48,16 @@ public record TrtSettings(Path cacheDir, Duration buildTimeout, Duration runTime
     return from(Map.of());
   }
 
-  /** Settings from {@code overrides} (build properties), falling back to system properties, then defaults. */
+  /**
+   * Settings from {@code overrides} (build properties), falling back to system properties, then
+   * defaults.
+   */
   public static TrtSettings from(Map<String, String> overrides) {
     String home = System.getProperty("user.home", ".");
-    Path cache = Path.of(get(overrides, CACHE_DIR, Path.of(home, ".cache", "halfbisect", "trt").toString()));
-    return new TrtSettings(cache,
+    Path cache =
+        Path.of(get(overrides, CACHE_DIR, Path.of(home, ".cache", "halfbisect", "trt").toString()));
+    return new TrtSettings(
+        cache,
         Duration.ofSeconds(getLong(overrides, BUILD_TIMEOUT, 600)),
         Duration.ofSeconds(getLong(overrides, RUN_TIMEOUT, 120)),
         (int) getLong(overrides, RECYCLE_AFTER, 20),
@@ -64,7 +75,8 @@ public record TrtSettings(Path cacheDir, Duration buildTimeout, Duration runTime
     try {
       return Long.parseLong(v);
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("property " + key + " must be a whole number, got '" + v + "'", e);
+      throw new IllegalArgumentException(
+          "property " + key + " must be a whole number, got '" + v + "'", e);
     }
   }
 }

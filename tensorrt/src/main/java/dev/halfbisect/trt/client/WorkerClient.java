@@ -28,10 +28,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One worker process and the framed conversation with it. Requests are answered in order; each
- * call waits at most its time limit, after which the process is killed. A dead or killed worker
- * turns every call into a {@link BackendCrashException} naming the exit code and the last lines
- * the worker logged. Its stderr is forwarded to SLF4J line by line.
+ * One worker process and the framed conversation with it. Requests are answered in order; each call
+ * waits at most its time limit, after which the process is killed. A dead or killed worker turns
+ * every call into a {@link BackendCrashException} naming the exit code and the last lines the
+ * worker logged. Its stderr is forwarded to SLF4J line by line.
  */
 public final class WorkerClient implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerClient.class);
@@ -62,7 +62,8 @@ public final class WorkerClient implements AutoCloseable {
    *
    * @throws IOException when the process cannot start
    */
-  public static WorkerClient start(String label, List<String> command, Map<String, String> env) throws IOException {
+  public static WorkerClient start(String label, List<String> command, Map<String, String> env)
+      throws IOException {
     Preconditions.checkArgument(!command.isEmpty(), "empty worker command");
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().putAll(env);
@@ -74,12 +75,13 @@ public final class WorkerClient implements AutoCloseable {
   /**
    * Sends {@code request} and waits at most {@code limit} for the answer.
    *
-   * @throws BackendCrashException when the worker died, broke the protocol or ran out of time
-   *     (it is killed then)
+   * @throws BackendCrashException when the worker died, broke the protocol or ran out of time (it
+   *     is killed then)
    */
   public synchronized Response call(Request request, Duration limit) throws BackendCrashException {
     if (deathReason != null) {
-      throw new BackendCrashException("TensorRT worker " + label + " is no longer running: " + deathReason);
+      throw new BackendCrashException(
+          "TensorRT worker " + label + " is no longer running: " + deathReason);
     }
     Future<Response> answer;
     try {
@@ -94,7 +96,9 @@ public final class WorkerClient implements AutoCloseable {
       answer.cancel(true);
       process.destroyForcibly();
       waitForExit();
-      throw crashed(kind(request) + " exceeded its time limit of " + limit.toSeconds() + " s; worker killed", e);
+      throw crashed(
+          kind(request) + " exceeded its time limit of " + limit.toSeconds() + " s; worker killed",
+          e);
     } catch (ExecutionException e) {
       throw crashed(kind(request) + " got no answer: " + e.getCause().getMessage(), e.getCause());
     } catch (InterruptedException e) {
@@ -155,8 +159,13 @@ public final class WorkerClient implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     String tail = String.join("\n  ", stderrTail());
-    return new BackendCrashException("TensorRT worker " + label + " crashed: " + deathReason
-        + (tail.isEmpty() ? "" : "; last worker log lines:\n  " + tail), cause);
+    return new BackendCrashException(
+        "TensorRT worker "
+            + label
+            + " crashed: "
+            + deathReason
+            + (tail.isEmpty() ? "" : "; last worker log lines:\n  " + tail),
+        cause);
   }
 
   private Integer waitForExit() {
@@ -171,8 +180,9 @@ public final class WorkerClient implements AutoCloseable {
   }
 
   private void pumpStderr() {
-    try (BufferedReader r = new BufferedReader(
-        new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader r =
+        new BufferedReader(
+            new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = r.readLine()) != null) {
         synchronized (stderrTail) {
@@ -188,14 +198,24 @@ public final class WorkerClient implements AutoCloseable {
     }
   }
 
-  /** Worker lines start with their level ("E ", "W ", "I ", "D "); anything else is a native print. */
+  /**
+   * Worker lines start with their level ("E ", "W ", "I ", "D "); anything else is a native print.
+   */
   private void logLine(String line) {
     String msg = line.length() > 2 && line.charAt(1) == ' ' ? line.substring(2) : line;
     switch (line.isEmpty() ? ' ' : line.charAt(0)) {
-      case 'E': WORKER_LOG.error("[{}] {}", label, msg); break;
-      case 'W': WORKER_LOG.warn("[{}] {}", label, msg); break;
-      case 'I': WORKER_LOG.info("[{}] {}", label, msg); break;
-      default: WORKER_LOG.debug("[{}] {}", label, msg); break;
+      case 'E':
+        WORKER_LOG.error("[{}] {}", label, msg);
+        break;
+      case 'W':
+        WORKER_LOG.warn("[{}] {}", label, msg);
+        break;
+      case 'I':
+        WORKER_LOG.info("[{}] {}", label, msg);
+        break;
+      default:
+        WORKER_LOG.debug("[{}] {}", label, msg);
+        break;
     }
   }
 

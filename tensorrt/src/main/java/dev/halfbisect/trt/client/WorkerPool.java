@@ -14,10 +14,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The worker processes of one GPU. New builds go to the current worker; after
- * {@code recycleAfterBuilds} builds, or when it died, the next build gets a fresh one. A retired
- * worker exits once its last session is closed, which is how TensorRT memory that the presets
- * cannot free (bytedeco issue 1699) is given back.
+ * The worker processes of one GPU. New builds go to the current worker; after {@code
+ * recycleAfterBuilds} builds, or when it died, the next build gets a fresh one. A retired worker
+ * exits once its last session is closed, which is how TensorRT memory that the presets cannot free
+ * (bytedeco issue 1699) is given back.
  */
 public final class WorkerPool {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerPool.class);
@@ -43,19 +43,27 @@ public final class WorkerPool {
 
   /** The process-wide pool of the configured device, started with the real worker main. */
   public static synchronized WorkerPool shared(TrtSettings settings) {
-    return SHARED.computeIfAbsent(settings.device(), d -> {
-      WorkerPool pool = new WorkerPool("trt-gpu" + d,
-          label -> WorkerClient.start(label, javaCommand(settings, WORKER_MAIN), environment(d)),
-          settings.recycleAfterBuilds());
-      Runtime.getRuntime().addShutdownHook(new Thread(pool::shutdown, "trt-pool-shutdown"));
-      return pool;
-    });
+    return SHARED.computeIfAbsent(
+        settings.device(),
+        d -> {
+          WorkerPool pool =
+              new WorkerPool(
+                  "trt-gpu" + d,
+                  label ->
+                      WorkerClient.start(label, javaCommand(settings, WORKER_MAIN), environment(d)),
+                  settings.recycleAfterBuilds());
+          Runtime.getRuntime().addShutdownHook(new Thread(pool::shutdown, "trt-pool-shutdown"));
+          return pool;
+        });
   }
 
   /** JavaCPP's system property for the folder it extracts native libraries into. */
   static final String JAVACPP_CACHE_DIR = "org.bytedeco.javacpp.cachedir";
 
-  /** A java command line running {@code mainClass} on this JVM's class path, with the backend's settings. */
+  /**
+   * A java command line running {@code mainClass} on this JVM's class path, with the backend's
+   * settings.
+   */
   public static List<String> javaCommand(TrtSettings settings, String mainClass) {
     List<String> cmd = new ArrayList<>();
     cmd.add(javaBinary());
@@ -87,7 +95,10 @@ public final class WorkerPool {
     if (cmd.isPresent() && Files.isExecutable(Path.of(cmd.get()))) {
       return cmd.get();
     }
-    return Path.of(System.getProperty("java.home"), "bin", "java" + (File.separatorChar == '\\' ? ".exe" : ""))
+    return Path.of(
+            System.getProperty("java.home"),
+            "bin",
+            "java" + (File.separatorChar == '\\' ? ".exe" : ""))
         .toString();
   }
 
@@ -115,7 +126,8 @@ public final class WorkerPool {
       try {
         current = new Worker(launcher.launch(label));
       } catch (IOException e) {
-        throw new BackendCrashException("cannot start TensorRT worker process " + label + ": " + e.getMessage(), e);
+        throw new BackendCrashException(
+            "cannot start TensorRT worker process " + label + ": " + e.getMessage(), e);
       }
       LOG.debug("started worker {} (pid {})", label, current.client.pid());
     }

@@ -7,10 +7,19 @@ import com.google.common.collect.ImmutableList;
  * verbosity): its possibly fused name, type, metadata, and the data types of its inputs and outputs
  * as written in their {@code Format/Datatype} fields.
  */
-public record EngineLayer(String name, String layerType, String metadata, ImmutableList<String> inputFormats,
+public record EngineLayer(
+    String name,
+    String layerType,
+    String metadata,
+    ImmutableList<String> inputFormats,
     ImmutableList<String> outputFormats) {
   /** Precision of a layer judged from the float tensors it reads and writes. */
-  public enum Precision { FP32, FP16, MIXED, NO_FLOAT_IO }
+  public enum Precision {
+    FP32,
+    FP16,
+    MIXED,
+    NO_FLOAT_IO
+  }
 
   public EngineLayer {
     metadata = metadata == null ? "" : metadata;
@@ -23,11 +32,17 @@ public record EngineLayer(String name, String layerType, String metadata, Immuta
   public Precision precision() {
     boolean f32 = false;
     boolean f16 = false;
-    for (String f : ImmutableList.<String>builder().addAll(inputFormats).addAll(outputFormats).build()) {
+    for (String f :
+        ImmutableList.<String>builder().addAll(inputFormats).addAll(outputFormats).build()) {
       switch (formatType(f)) {
-        case FP32: f32 = true; break;
-        case FP16: f16 = true; break;
-        default: break;
+        case FP32:
+          f32 = true;
+          break;
+        case FP16:
+          f16 = true;
+          break;
+        default:
+          break;
       }
     }
     if (f32 && f16) {
@@ -36,7 +51,10 @@ public record EngineLayer(String name, String layerType, String metadata, Immuta
     return f32 ? Precision.FP32 : f16 ? Precision.FP16 : Precision.NO_FLOAT_IO;
   }
 
-  /** Classifies a {@code Format/Datatype} text such as {@code "Row major linear FP32"} or {@code "Half"}. */
+  /**
+   * Classifies a {@code Format/Datatype} text such as {@code "Row major linear FP32"} or {@code
+   * "Half"}.
+   */
   static Precision formatType(String format) {
     String f = format.toUpperCase(java.util.Locale.ROOT);
     if (f.contains("FP16") || f.contains("HALF")) {

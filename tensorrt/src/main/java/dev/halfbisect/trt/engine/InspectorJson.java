@@ -6,10 +6,10 @@ import com.google.common.collect.ImmutableList;
 import java.io.IOException;
 
 /**
- * Parses the JSON of {@code IEngineInspector.getEngineInformation(kJSON)} (or one layer's
- * {@code getLayerInformation}) built with {@code ProfilingVerbosity.kDETAILED}: an object with a
- * {@code Layers} array of layer objects, or a single layer object. With less verbosity layers are
- * bare name strings; they parse with no formats.
+ * Parses the JSON of {@code IEngineInspector.getEngineInformation(kJSON)} (or one layer's {@code
+ * getLayerInformation}) built with {@code ProfilingVerbosity.kDETAILED}: an object with a {@code
+ * Layers} array of layer objects, or a single layer object. With less verbosity layers are bare
+ * name strings; they parse with no formats.
  */
 public final class InspectorJson {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -26,7 +26,8 @@ public final class InspectorJson {
     try {
       root = JSON.readTree(json);
     } catch (IOException e) {
-      throw new IllegalArgumentException("engine inspector output is not valid JSON: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "engine inspector output is not valid JSON: " + e.getMessage(), e);
     }
     ImmutableList.Builder<EngineLayer> out = ImmutableList.builder();
     if (root != null && root.has("Layers")) {
@@ -40,8 +41,9 @@ public final class InspectorJson {
     } else if (root != null && root.has("Name")) {
       out.add(layer(root));
     } else {
-      throw new IllegalArgumentException("engine inspector JSON has neither 'Layers' nor 'Name': "
-          + (json.length() > 200 ? json.substring(0, 200) + "..." : json));
+      throw new IllegalArgumentException(
+          "engine inspector JSON has neither 'Layers' nor 'Name': "
+              + (json.length() > 200 ? json.substring(0, 200) + "..." : json));
     }
     return out.build();
   }
@@ -50,8 +52,12 @@ public final class InspectorJson {
     if (l.isTextual()) {
       return new EngineLayer(l.asText(), "", "", ImmutableList.of(), ImmutableList.of());
     }
-    return new EngineLayer(l.path("Name").asText(""), l.path("LayerType").asText(""),
-        l.path("Metadata").asText(""), formats(l.path("Inputs")), formats(l.path("Outputs")));
+    return new EngineLayer(
+        l.path("Name").asText(""),
+        l.path("LayerType").asText(""),
+        l.path("Metadata").asText(""),
+        formats(l.path("Inputs")),
+        formats(l.path("Outputs")));
   }
 
   private static ImmutableList<String> formats(JsonNode tensors) {

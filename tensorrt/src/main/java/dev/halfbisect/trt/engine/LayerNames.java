@@ -10,16 +10,20 @@ import java.util.regex.Pattern;
  * Maps TensorRT layer names back to ONNX node names. The ONNX parser names each layer after its
  * node and sets the metadata {@code [ONNX Layer: <node>]}; helper layers it adds get derived names
  * ({@code node_1}, {@code ONNXTRT_...}) but keep the node's metadata. Engine layers are fused:
- * {@code "a + b"}, {@code "PWN(a, b)"}, {@code "{ForeignNode[first...last]}"}, with the metadata
- * of each part joined by a separator control character (0x1F in TensorRT 10.6 engine JSON).
+ * {@code "a + b"}, {@code "PWN(a, b)"}, {@code "{ForeignNode[first...last]}"}, with the metadata of
+ * each part joined by a separator control character (0x1F in TensorRT 10.6 engine JSON).
  */
 public final class LayerNames {
-  private static final Pattern ONNX_LAYER = Pattern.compile("\\[ONNX Layer: ([^\\]\\x1e\\x1f]*)\\]");
+  private static final Pattern ONNX_LAYER =
+      Pattern.compile("\\[ONNX Layer: ([^\\]\\x1e\\x1f]*)\\]");
   private static final Pattern FOREIGN = Pattern.compile("\\{ForeignNode\\[(.*)\\]\\}");
 
   private LayerNames() {}
 
-  /** The node names in {@code [ONNX Layer: x]} entries of a metadata string, in order, without repeats. */
+  /**
+   * The node names in {@code [ONNX Layer: x]} entries of a metadata string, in order, without
+   * repeats.
+   */
   public static ImmutableList<String> fromMetadata(String metadata) {
     Set<String> out = new LinkedHashSet<>();
     if (metadata != null) {
@@ -37,7 +41,9 @@ public final class LayerNames {
     if (!fromMeta.isEmpty()) {
       return fromMeta;
     }
-    return layerName == null || layerName.isEmpty() ? ImmutableList.of() : ImmutableList.of(layerName);
+    return layerName == null || layerName.isEmpty()
+        ? ImmutableList.of()
+        : ImmutableList.of(layerName);
   }
 
   /**
@@ -58,8 +64,8 @@ public final class LayerNames {
   }
 
   /**
-   * The network layer names in a fused engine layer name: {@code "a + b + c"} gives a, b, c;
-   * {@code "PWN(a, b)"} gives a, b (nested PWN too); a reformat or plain name gives itself.
+   * The network layer names in a fused engine layer name: {@code "a + b + c"} gives a, b, c; {@code
+   * "PWN(a, b)"} gives a, b (nested PWN too); a reformat or plain name gives itself.
    */
   public static ImmutableList<String> fusedParts(String engineName) {
     Set<String> out = new LinkedHashSet<>();

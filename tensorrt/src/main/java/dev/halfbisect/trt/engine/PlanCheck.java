@@ -12,8 +12,8 @@ import java.util.Set;
 /**
  * After a weakly typed FP16 build with pinned nodes: for each pinned ONNX node, which engine layers
  * cover it and whether they run in FP32. Engine layers are mapped back to ONNX nodes through their
- * metadata, their fused names ({@code a + b}, {@code PWN(a, b)}) and Myelin regions
- * ({@code {ForeignNode[first...last]}}, every network layer from first to last). A pinned node whose
+ * metadata, their fused names ({@code a + b}, {@code PWN(a, b)}) and Myelin regions ({@code
+ * {ForeignNode[first...last]}}, every network layer from first to last). A pinned node whose
  * covering layer reads or writes FP16, or that sits in a region with unpinned nodes, had its
  * constraint swallowed: that is a warning, not silence.
  */
@@ -22,7 +22,9 @@ public final class PlanCheck {
   public enum Status {
     /** Every layer covering it has FP32 float inputs and outputs. */
     FP32,
-    /** Fused into a layer or Myelin region that also holds FP16 work: the constraint is not visible. */
+    /**
+     * Fused into a layer or Myelin region that also holds FP16 work: the constraint is not visible.
+     */
     SWALLOWED,
     /** Its covering layer runs in FP16. */
     FP16,
@@ -43,18 +45,25 @@ public final class PlanCheck {
 
     public String warning() {
       return status == Status.FP16
-          ? "pinned node " + node + " runs in FP16 in engine layer " + String.join(" | ", engineLayers)
-          : "FP32 constraint on node " + node + " was swallowed: TensorRT fused it into " + String.join(" | ",
-              engineLayers) + ", a layer that also holds unpinned nodes or FP16 inputs/outputs, so FP32 execution of "
-              + node + " is not guaranteed (the engine does not show the precision inside the fused kernel)";
+          ? "pinned node "
+              + node
+              + " runs in FP16 in engine layer "
+              + String.join(" | ", engineLayers)
+          : "FP32 constraint on node "
+              + node
+              + " was swallowed: TensorRT fused it into "
+              + String.join(" | ", engineLayers)
+              + ", a layer that also holds unpinned nodes or FP16 inputs/outputs, so FP32 execution of "
+              + node
+              + " is not guaranteed (the engine does not show the precision inside the fused kernel)";
     }
   }
 
   private PlanCheck() {}
 
   /**
-   * One warning per engine layer that swallowed or ran in FP16 pinned nodes, naming the nodes
-   * (a 12-block transformer would otherwise give hundreds of lines).
+   * One warning per engine layer that swallowed or ran in FP16 pinned nodes, naming the nodes (a
+   * 12-block transformer would otherwise give hundreds of lines).
    */
   public static ImmutableList<String> warnings(List<NodeCheck> checks) {
     Map<String, List<String>> swallowed = new java.util.LinkedHashMap<>();
@@ -62,20 +71,31 @@ public final class PlanCheck {
     for (NodeCheck c : checks) {
       if (c.isWarning()) {
         (c.status() == Status.FP16 ? half : swallowed)
-            .computeIfAbsent(String.join(" | ", c.engineLayers()), k -> new ArrayList<>()).add(c.node());
+            .computeIfAbsent(String.join(" | ", c.engineLayers()), k -> new ArrayList<>())
+            .add(c.node());
       }
     }
     ImmutableList.Builder<String> out = ImmutableList.builder();
-    swallowed.forEach((layer, nodes) -> out.add("FP32 constraint on " + describe(nodes) + " was swallowed: TensorRT "
-        + "fused it into " + layer + ", a layer that also holds unpinned nodes or FP16 inputs/outputs, so FP32 "
-        + "execution is not guaranteed (the engine does not show the precision inside a fused kernel)"));
-    half.forEach((layer, nodes) -> out.add("pinned " + describe(nodes) + " runs in FP16 in engine layer " + layer));
+    swallowed.forEach(
+        (layer, nodes) ->
+            out.add(
+                "FP32 constraint on "
+                    + describe(nodes)
+                    + " was swallowed: TensorRT "
+                    + "fused it into "
+                    + layer
+                    + ", a layer that also holds unpinned nodes or FP16 inputs/outputs, so FP32 "
+                    + "execution is not guaranteed (the engine does not show the precision inside a fused kernel)"));
+    half.forEach(
+        (layer, nodes) ->
+            out.add("pinned " + describe(nodes) + " runs in FP16 in engine layer " + layer));
     return out.build();
   }
 
   private static String describe(List<String> nodes) {
     String shown = String.join(", ", nodes.subList(0, Math.min(8, nodes.size())));
-    return nodes.size() == 1 ? "node " + nodes.get(0)
+    return nodes.size() == 1
+        ? "node " + nodes.get(0)
         : nodes.size() + " nodes (" + shown + (nodes.size() > 8 ? ", ..." : "") + ")";
   }
 
@@ -85,8 +105,8 @@ public final class PlanCheck {
    * @param network the parsed network's layers in order (maps engine names back to ONNX nodes)
    * @param engine the engine inspector's layers
    */
-  public static ImmutableList<NodeCheck> check(List<NetworkLayer> network, List<EngineLayer> engine,
-      Collection<String> pinned) {
+  public static ImmutableList<NodeCheck> check(
+      List<NetworkLayer> network, List<EngineLayer> engine, Collection<String> pinned) {
     Map<String, Integer> indexByName = new HashMap<>();
     for (int i = 0; i < network.size(); i++) {
       indexByName.putIfAbsent(network.get(i).name(), i);
@@ -117,18 +137,26 @@ public final class PlanCheck {
             status = Status.FP16;
             break;
           }
-          if (p == EngineLayer.Precision.FP16 || p == EngineLayer.Precision.MIXED
+          if (p == EngineLayer.Precision.FP16
+              || p == EngineLayer.Precision.MIXED
               || (e.isForeignNode() && mixesUnpinned.get(e))) {
             status = Status.SWALLOWED;
           }
         }
       }
-      out.add(new NodeCheck(node, status, layers.stream().map(EngineLayer::name).collect(ImmutableList.toImmutableList())));
+      out.add(
+          new NodeCheck(
+              node,
+              status,
+              layers.stream().map(EngineLayer::name).collect(ImmutableList.toImmutableList())));
     }
     return out.build();
   }
 
-  /** A region bound may itself be fused ("c_scale + ONNXTRT_Broadcast"): take its first or last part. */
+  /**
+   * A region bound may itself be fused ("c_scale + ONNXTRT_Broadcast"): take its first or last
+   * part.
+   */
   private static Integer boundIndex(String bound, Map<String, Integer> indexByName, boolean first) {
     Integer i = indexByName.get(bound);
     if (i != null) {
@@ -138,8 +166,11 @@ public final class PlanCheck {
     return parts.isEmpty() ? null : indexByName.get(parts.get(first ? 0 : parts.size() - 1));
   }
 
-  /** ONNX nodes an engine layer covers, from its metadata, fused name parts and Myelin region range. */
-  static Set<String> coveredNodes(EngineLayer e, List<NetworkLayer> network, Map<String, Integer> indexByName) {
+  /**
+   * ONNX nodes an engine layer covers, from its metadata, fused name parts and Myelin region range.
+   */
+  static Set<String> coveredNodes(
+      EngineLayer e, List<NetworkLayer> network, Map<String, Integer> indexByName) {
     Set<String> nodes = new LinkedHashSet<>(LayerNames.fromMetadata(e.metadata()));
     ImmutableList<String> bounds = LayerNames.foreignNodeBounds(e.name());
     if (!bounds.isEmpty()) {

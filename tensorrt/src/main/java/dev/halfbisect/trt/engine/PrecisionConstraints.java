@@ -15,18 +15,21 @@ import java.util.TreeSet;
  */
 public final class PrecisionConstraints {
   /** One constrained layer: its index in the network and the outputs set to FP32. */
-  public record LayerConstraint(int layerIndex, String layerName, ImmutableList<Integer> floatOutputs) {}
+  public record LayerConstraint(
+      int layerIndex, String layerName, ImmutableList<Integer> floatOutputs) {}
 
   private final ImmutableList<LayerConstraint> constraints;
   private final ImmutableSet<String> unmatchedNodes;
 
-  private PrecisionConstraints(ImmutableList<LayerConstraint> constraints, ImmutableSet<String> unmatchedNodes) {
+  private PrecisionConstraints(
+      ImmutableList<LayerConstraint> constraints, ImmutableSet<String> unmatchedNodes) {
     this.constraints = constraints;
     this.unmatchedNodes = unmatchedNodes;
   }
 
   /** Decides the constraints for {@code pinned} ONNX nodes over the network's layers. */
-  public static PrecisionConstraints decide(Collection<NetworkLayer> layers, Collection<String> pinned) {
+  public static PrecisionConstraints decide(
+      Collection<NetworkLayer> layers, Collection<String> pinned) {
     Set<String> wanted = new HashSet<>(pinned);
     Set<String> matched = new HashSet<>();
     ImmutableList.Builder<LayerConstraint> out = ImmutableList.builder();

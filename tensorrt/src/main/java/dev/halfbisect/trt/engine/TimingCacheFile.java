@@ -21,15 +21,29 @@ public final class TimingCacheFile {
     this.file = file;
   }
 
-  public static TimingCacheFile of(Path dir, String gpuName, int ccMajor, int ccMinor, String trtVersion) {
+  public static TimingCacheFile of(
+      Path dir, String gpuName, int ccMajor, int ccMinor, String trtVersion) {
     return new TimingCacheFile(dir.resolve(fileName(gpuName, ccMajor, ccMinor, trtVersion)));
   }
 
-  /** {@code nvidia-h100-80gb-hbm3_sm90_trt10.6.0.timing-cache}: lower case, safe characters only. */
+  /**
+   * {@code nvidia-h100-80gb-hbm3_sm90_trt10.6.0.timing-cache}: lower case, safe characters only.
+   */
   public static String fileName(String gpuName, int ccMajor, int ccMinor, String trtVersion) {
-    String gpu = gpuName.trim().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9.]+", "-").replaceAll("^-|-$", "");
+    String gpu =
+        gpuName
+            .trim()
+            .toLowerCase(Locale.ROOT)
+            .replaceAll("[^a-z0-9.]+", "-")
+            .replaceAll("^-|-$", "");
     String trt = trtVersion.replaceAll("[^0-9A-Za-z.]+", "-");
-    return (gpu.isEmpty() ? "gpu" : gpu) + "_sm" + ccMajor + ccMinor + "_trt" + trt + ".timing-cache";
+    return (gpu.isEmpty() ? "gpu" : gpu)
+        + "_sm"
+        + ccMajor
+        + ccMinor
+        + "_trt"
+        + trt
+        + ".timing-cache";
   }
 
   public Path path() {

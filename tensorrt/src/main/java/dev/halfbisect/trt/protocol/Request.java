@@ -18,21 +18,31 @@ import java.util.Map;
 public sealed interface Request {
   int MAGIC = 0x48425452; // "HBTR"
 
-  /** Checks that TensorRT, CUDA and a GPU are usable; answered by {@link Response.Ok} with a description. */
+  /**
+   * Checks that TensorRT, CUDA and a GPU are usable; answered by {@link Response.Ok} with a
+   * description.
+   */
   record Probe() implements Request {}
 
   /**
    * Builds an engine for session {@code sessionId}.
    *
-   * @param mode fp32, tf32, fp16 (weak typing with layer constraints) or strong (kSTRONGLY_TYPED, the
-   *     model is already rewritten to FP16)
+   * @param mode fp32, tf32, fp16 (weak typing with layer constraints) or strong (kSTRONGLY_TYPED,
+   *     the model is already rewritten to FP16)
    * @param fp32Nodes ONNX nodes pinned to FP32 (weak typing only)
    * @param observed ONNX tensor names marked as outputs besides the graph outputs
    * @param shapes input shapes for the optimization profile of dynamic inputs (min = opt = max)
    * @param properties build settings (timeouts do not travel; the parent enforces them)
    */
-  record Build(int sessionId, String modelName, byte[] model, String mode, ImmutableList<String> fp32Nodes,
-      ImmutableList<String> observed, ImmutableMap<String, long[]> shapes, ImmutableMap<String, String> properties)
+  record Build(
+      int sessionId,
+      String modelName,
+      byte[] model,
+      String mode,
+      ImmutableList<String> fp32Nodes,
+      ImmutableList<String> observed,
+      ImmutableMap<String, long[]> shapes,
+      ImmutableMap<String, String> properties)
       implements Request {
     public Build {
       Preconditions.checkNotNull(model, "model");
@@ -99,23 +109,36 @@ public sealed interface Request {
     }
     int type = in.readInt();
     switch (type) {
-      case 1: return new Probe();
-      case 2: {
-        int id = in.readInt();
-        String name = WireFormat.readString(in);
-        byte[] model = WireFormat.readBytes(in);
-        String mode = WireFormat.readString(in);
-        List<String> pins = WireFormat.readStrings(in);
-        List<String> observed = WireFormat.readStrings(in);
-        Map<String, long[]> shapes = WireFormat.readShapes(in);
-        Map<String, String> props = WireFormat.readStringMap(in);
-        return new Build(id, name, model, mode, ImmutableList.copyOf(pins), ImmutableList.copyOf(observed),
-            ImmutableMap.copyOf(shapes), ImmutableMap.copyOf(props));
-      }
-      case 3: return new Run(in.readInt(), WireFormat.readTensors(in));
-      case 4: return new CloseSession(in.readInt());
-      case 5: return new Shutdown();
-      default: throw new ProtocolException("corrupt request frame: unknown type " + type);
+      case 1:
+        return new Probe();
+      case 2:
+        {
+          int id = in.readInt();
+          String name = WireFormat.readString(in);
+          byte[] model = WireFormat.readBytes(in);
+          String mode = WireFormat.readString(in);
+          List<String> pins = WireFormat.readStrings(in);
+          List<String> observed = WireFormat.readStrings(in);
+          Map<String, long[]> shapes = WireFormat.readShapes(in);
+          Map<String, String> props = WireFormat.readStringMap(in);
+          return new Build(
+              id,
+              name,
+              model,
+              mode,
+              ImmutableList.copyOf(pins),
+              ImmutableList.copyOf(observed),
+              ImmutableMap.copyOf(shapes),
+              ImmutableMap.copyOf(props));
+        }
+      case 3:
+        return new Run(in.readInt(), WireFormat.readTensors(in));
+      case 4:
+        return new CloseSession(in.readInt());
+      case 5:
+        return new Shutdown();
+      default:
+        throw new ProtocolException("corrupt request frame: unknown type " + type);
     }
   }
 }

@@ -22,15 +22,21 @@ public sealed interface Response {
     BAD_ARGUMENT,
     /** Inference failed: BackendException. */
     RUN_FAILED,
-    /** Observed tensors the parsed network does not have (constant-folded): UnobservableTensorsException. */
+    /**
+     * Observed tensors the parsed network does not have (constant-folded):
+     * UnobservableTensorsException.
+     */
     UNOBSERVABLE
   }
 
   /** Success with a description (probe: GPU, compute capability, TensorRT version). */
   record Ok(String info) implements Response {}
 
-  /** A failure; {@code tensors} names the tensors concerned (for {@link FailureKind#UNOBSERVABLE}). */
-  record Failure(FailureKind kind, String message, ImmutableList<String> tensors) implements Response {
+  /**
+   * A failure; {@code tensors} names the tensors concerned (for {@link FailureKind#UNOBSERVABLE}).
+   */
+  record Failure(FailureKind kind, String message, ImmutableList<String> tensors)
+      implements Response {
     public Failure {
       tensors = ImmutableList.copyOf(tensors);
     }
@@ -45,8 +51,13 @@ public sealed interface Response {
    *
    * @param planCheck one line per pinned node: how the engine runs it (see PlanCheck)
    */
-  record Built(ImmutableList<TensorInfo> inputs, ImmutableList<String> outputNames, long buildMillis,
-      ImmutableList<String> warnings, ImmutableList<String> planCheck) implements Response {
+  record Built(
+      ImmutableList<TensorInfo> inputs,
+      ImmutableList<String> outputNames,
+      long buildMillis,
+      ImmutableList<String> warnings,
+      ImmutableList<String> planCheck)
+      implements Response {
     public Built {
       inputs = ImmutableList.copyOf(inputs);
       outputNames = ImmutableList.copyOf(outputNames);
@@ -91,31 +102,39 @@ public sealed interface Response {
   static Response read(DataInputStream in) throws IOException {
     int magic = in.readInt();
     if (magic != MAGIC) {
-      throw new ProtocolException(String.format(
-          "corrupt response frame: magic %08x (something else wrote to the worker's stdout)", magic));
+      throw new ProtocolException(
+          String.format(
+              "corrupt response frame: magic %08x (something else wrote to the worker's stdout)",
+              magic));
     }
     int type = in.readInt();
     switch (type) {
-      case 1: return new Ok(WireFormat.readString(in));
-      case 2: {
-        int k = in.readInt();
-        if (k < 0 || k >= FailureKind.values().length) {
-          throw new ProtocolException("corrupt response frame: failure kind " + k);
+      case 1:
+        return new Ok(WireFormat.readString(in));
+      case 2:
+        {
+          int k = in.readInt();
+          if (k < 0 || k >= FailureKind.values().length) {
+            throw new ProtocolException("corrupt response frame: failure kind " + k);
+          }
+          String message = WireFormat.readString(in);
+          return new Failure(FailureKind.values()[k], message, WireFormat.readStrings(in));
         }
-        String message = WireFormat.readString(in);
-        return new Failure(FailureKind.values()[k], message, WireFormat.readStrings(in));
-      }
-      case 3: {
-        ImmutableList<TensorInfo> inputs = WireFormat.readInfos(in);
-        ImmutableList<String> outs = WireFormat.readStrings(in);
-        long ms = in.readLong();
-        return new Built(inputs, outs, ms, WireFormat.readStrings(in), WireFormat.readStrings(in));
-      }
-      case 4: {
-        ImmutableMap<String, Tensor> outs = WireFormat.readTensors(in);
-        return new Result(outs, in.readLong());
-      }
-      default: throw new ProtocolException("corrupt response frame: unknown type " + type);
+      case 3:
+        {
+          ImmutableList<TensorInfo> inputs = WireFormat.readInfos(in);
+          ImmutableList<String> outs = WireFormat.readStrings(in);
+          long ms = in.readLong();
+          return new Built(
+              inputs, outs, ms, WireFormat.readStrings(in), WireFormat.readStrings(in));
+        }
+      case 4:
+        {
+          ImmutableMap<String, Tensor> outs = WireFormat.readTensors(in);
+          return new Result(outs, in.readLong());
+        }
+      default:
+        throw new ProtocolException("corrupt response frame: unknown type " + type);
     }
   }
 }

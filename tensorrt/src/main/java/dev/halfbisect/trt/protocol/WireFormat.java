@@ -19,7 +19,9 @@ import java.util.Map;
  * prefixed; writeUTF is limited to 64 KiB), byte blocks, string lists and maps, shapes and tensors.
  */
 public final class WireFormat {
-  /** Upper bound on one byte block, so a corrupt length fails fast instead of allocating gigabytes. */
+  /**
+   * Upper bound on one byte block, so a corrupt length fails fast instead of allocating gigabytes.
+   */
   static final int MAX_BLOCK = Integer.MAX_VALUE - 16;
 
   private WireFormat() {}
@@ -63,7 +65,8 @@ public final class WireFormat {
     return b.build();
   }
 
-  public static void writeStringMap(DataOutputStream out, Map<String, String> map) throws IOException {
+  public static void writeStringMap(DataOutputStream out, Map<String, String> map)
+      throws IOException {
     out.writeInt(map.size());
     for (Map.Entry<String, String> e : map.entrySet()) {
       writeString(out, e.getKey());
@@ -99,7 +102,8 @@ public final class WireFormat {
     return s;
   }
 
-  public static void writeShapes(DataOutputStream out, Map<String, long[]> shapes) throws IOException {
+  public static void writeShapes(DataOutputStream out, Map<String, long[]> shapes)
+      throws IOException {
     out.writeInt(shapes.size());
     for (Map.Entry<String, long[]> e : shapes.entrySet()) {
       writeString(out, e.getKey());
@@ -136,7 +140,8 @@ public final class WireFormat {
     return Tensor.ofBytes(dtype, shape, ByteBuffer.wrap(readBytes(in)).asReadOnlyBuffer());
   }
 
-  public static void writeTensors(DataOutputStream out, Map<String, Tensor> tensors) throws IOException {
+  public static void writeTensors(DataOutputStream out, Map<String, Tensor> tensors)
+      throws IOException {
     out.writeInt(tensors.size());
     for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
       writeString(out, e.getKey());

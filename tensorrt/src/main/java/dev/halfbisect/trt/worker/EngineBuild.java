@@ -48,16 +48,22 @@ import org.bytedeco.tensorrt.nvonnxparser.IParser;
  */
 final class EngineBuild {
   /** What a build gave: a session, or the failure to answer with. */
-  record Outcome(EngineSession session, Response.Failure failure, long buildMillis, ImmutableList<String> warnings,
+  record Outcome(
+      EngineSession session,
+      Response.Failure failure,
+      long buildMillis,
+      ImmutableList<String> warnings,
       ImmutableList<String> planCheck) {
     static Outcome failed(FailureKind kind, String msg) {
-      return new Outcome(null, new Response.Failure(kind, msg), 0, ImmutableList.of(), ImmutableList.of());
+      return new Outcome(
+          null, new Response.Failure(kind, msg), 0, ImmutableList.of(), ImmutableList.of());
     }
   }
 
   private EngineBuild() {}
 
-  static Outcome build(IBuilder builder, IRuntime runtime, TrtLogger logger, ITimingCache cache, Request.Build req) {
+  static Outcome build(
+      IBuilder builder, IRuntime runtime, TrtLogger logger, ITimingCache cache, Request.Build req) {
     String mode = req.mode();
     boolean strong = mode.equals("strong");
     int flags = strong ? 1 << NetworkDefinitionCreationFlag.kSTRONGLY_TYPED.value : 0;
@@ -65,17 +71,19 @@ final class EngineBuild {
     IParser parser = nvonnxparser.createParser(network, logger);
     BytePointer model = new BytePointer(req.model());
     String modelDir = req.properties().get("halfbisect.trt.modelDir");
-    boolean parsed = modelDir != null
-        ? parser.parse(model, req.model().length, Path.of(modelDir, "model.onnx").toString())
-        : parser.parse(model, req.model().length);
+    boolean parsed =
+        modelDir != null
+            ? parser.parse(model, req.model().length, Path.of(modelDir, "model.onnx").toString())
+            : parser.parse(model, req.model().length);
     if (!parsed) {
       List<String> errs = new ArrayList<>();
       for (int i = 0; i < parser.getNbErrors(); i++) {
         var e = parser.getError(i);
         errs.add("node " + e.nodeName() + " (" + e.nodeOperator() + "): " + e.desc());
       }
-      return Outcome.failed(FailureKind.BUILD_FAILED, "TensorRT's ONNX parser rejected " + req.modelName() + ": "
-          + String.join("; ", errs));
+      return Outcome.failed(
+          FailureKind.BUILD_FAILED,
+          "TensorRT's ONNX parser rejected " + req.modelName() + ": " + String.join("; ", errs));
     }
     List<NetworkLayer> layers = readLayers(network);
     Map<String, ITensor> tensors = tensorsByName(network);
@@ -100,10 +108,18 @@ final class EngineBuild {
       }
     }
     if (!missing.isEmpty()) {
-      String msg = "model " + req.modelName() + " has no tensor named "
-          + missing.subList(0, Math.min(10, missing.size())) + (missing.size() > 10 ? " (and "
-          + (missing.size() - 10) + " more)" : "") + " after TensorRT parsed it (constant-folded, or misspelled)";
-      return new Outcome(null, new Response.Failure(FailureKind.UNOBSERVABLE, msg, ImmutableList.copyOf(missing)), 0, ImmutableList.of(),
+      String msg =
+          "model "
+              + req.modelName()
+              + " has no tensor named "
+              + missing.subList(0, Math.min(10, missing.size()))
+              + (missing.size() > 10 ? " (and " + (missing.size() - 10) + " more)" : "")
+              + " after TensorRT parsed it (constant-folded, or misspelled)";
+      return new Outcome(
+          null,
+          new Response.Failure(FailureKind.UNOBSERVABLE, msg, ImmutableList.copyOf(missing)),
+          0,
+          ImmutableList.of(),
           ImmutableList.of());
     }
     IBuilderConfig config = builder.createBuilderConfig();
@@ -135,8 +151,9 @@ final class EngineBuild {
             }
           }
           if (!constraints.unmatchedNodes().isEmpty()) {
-            warnings.add("pinned nodes with no TensorRT layer (folded by the parser or misspelled): "
-                + constraints.unmatchedNodes());
+            warnings.add(
+                "pinned nodes with no TensorRT layer (folded by the parser or misspelled): "
+                    + constraints.unmatchedNodes());
           }
         }
         break;
@@ -154,8 +171,15 @@ final class EngineBuild {
       long[] shape = given != null ? given : declared;
       for (long d : shape) {
         if (d < 0) {
-          return Outcome.failed(FailureKind.BAD_ARGUMENT, "input " + in.getName() + " of " + req.modelName()
-              + " has dynamic shape " + java.util.Arrays.toString(declared) + " and no sample shape was given");
+          return Outcome.failed(
+              FailureKind.BAD_ARGUMENT,
+              "input "
+                  + in.getName()
+                  + " of "
+                  + req.modelName()
+                  + " has dynamic shape "
+                  + java.util.Arrays.toString(declared)
+                  + " and no sample shape was given");
         }
       }
       boolean dynamic = false;
@@ -166,8 +190,10 @@ final class EngineBuild {
         if (profile == null) {
           profile = builder.createOptimizationProfile();
         }
-        for (OptProfileSelector sel : new OptProfileSelector[] {OptProfileSelector.kMIN, OptProfileSelector.kOPT,
-            OptProfileSelector.kMAX}) {
+        for (OptProfileSelector sel :
+            new OptProfileSelector[] {
+              OptProfileSelector.kMIN, OptProfileSelector.kOPT, OptProfileSelector.kMAX
+            }) {
           profile.setDimensions(in.getName(), sel, NativeTypes.dims(shape));
         }
       }
@@ -180,15 +206,35 @@ final class EngineBuild {
     IHostMemory plan = builder.buildSerializedNetwork(network, config);
     long millis = (System.nanoTime() - t0) / 1_000_000;
     if (plan == null || plan.isNull()) {
-      return Outcome.failed(FailureKind.BUILD_FAILED, "TensorRT could not build " + req.modelName() + " in mode "
-          + mode + ": " + String.join("; ", TrtService.tail(logger.errors(), 5)));
+      return Outcome.failed(
+          FailureKind.BUILD_FAILED,
+          "TensorRT could not build "
+              + req.modelName()
+              + " in mode "
+              + mode
+              + ": "
+              + String.join("; ", TrtService.tail(logger.errors(), 5)));
     }
-    WorkerLog.info("built " + req.modelName() + " (" + mode + ", " + req.fp32Nodes().size() + " pinned, "
-        + req.observed().size() + " observed) in " + millis + " ms");
+    WorkerLog.info(
+        "built "
+            + req.modelName()
+            + " ("
+            + mode
+            + ", "
+            + req.fp32Nodes().size()
+            + " pinned, "
+            + req.observed().size()
+            + " observed) in "
+            + millis
+            + " ms");
     ICudaEngine engine = runtime.deserializeCudaEngine(plan.data(), plan.size());
     if (engine == null || engine.isNull()) {
-      return Outcome.failed(FailureKind.BUILD_FAILED, "TensorRT could not load the engine it built for "
-          + req.modelName() + ": " + String.join("; ", TrtService.tail(logger.errors(), 5)));
+      return Outcome.failed(
+          FailureKind.BUILD_FAILED,
+          "TensorRT could not load the engine it built for "
+              + req.modelName()
+              + ": "
+              + String.join("; ", TrtService.tail(logger.errors(), 5)));
     }
     ImmutableList<String> planCheck = ImmutableList.of();
     String dump = req.properties().get("halfbisect.trt.dumpEngineInfo");
@@ -199,8 +245,12 @@ final class EngineBuild {
         writeDump(dump, req, json, layers);
       }
       if (constraints != null) {
-        ImmutableList<PlanCheck.NodeCheck> checks = PlanCheck.check(layers, InspectorJson.parse(json), req.fp32Nodes());
-        planCheck = checks.stream().map(PlanCheck.NodeCheck::toLine).collect(ImmutableList.toImmutableList());
+        ImmutableList<PlanCheck.NodeCheck> checks =
+            PlanCheck.check(layers, InspectorJson.parse(json), req.fp32Nodes());
+        planCheck =
+            checks.stream()
+                .map(PlanCheck.NodeCheck::toLine)
+                .collect(ImmutableList.toImmutableList());
         warnings.addAll(PlanCheck.warnings(checks));
       }
     }
@@ -209,7 +259,8 @@ final class EngineBuild {
         warnings.add("TensorRT: " + w);
       }
     }
-    EngineSession session = EngineSession.create(engine, inputShapes, ImmutableList.copyOf(outputs));
+    EngineSession session =
+        EngineSession.create(engine, inputShapes, ImmutableList.copyOf(outputs));
     return new Outcome(session, null, millis, ImmutableList.copyOf(warnings), planCheck);
   }
 
@@ -221,7 +272,9 @@ final class EngineBuild {
       for (int o = 0; o < l.getNbOutputs(); o++) {
         floats.add(NativeTypes.isFloat(l.getOutput(o).getType()));
       }
-      out.add(new NetworkLayer(i, l.getName(), l.getMetadata(), NativeTypes.name(l.getType()), floats.build()));
+      out.add(
+          new NetworkLayer(
+              i, l.getName(), l.getMetadata(), NativeTypes.name(l.getType()), floats.build()));
     }
     return out;
   }
@@ -241,22 +294,34 @@ final class EngineBuild {
     return m;
   }
 
-  private static void writeDump(String dir, Request.Build req, String json, List<NetworkLayer> layers) {
+  private static void writeDump(
+      String dir, Request.Build req, String json, List<NetworkLayer> layers) {
     try {
       Path d = Path.of(dir);
       Files.createDirectories(d);
-      String base = req.modelName().replaceAll("[^A-Za-z0-9._-]+", "_") + "-" + req.mode() + "-s" + req.sessionId();
+      String base =
+          req.modelName().replaceAll("[^A-Za-z0-9._-]+", "_")
+              + "-"
+              + req.mode()
+              + "-s"
+              + req.sessionId();
       Files.writeString(d.resolve(base + ".engine.json"), json, StandardCharsets.UTF_8);
       StringBuilder tsv = new StringBuilder("index\tname\ttype\tfloatOutputs\tmetadata\n");
       for (NetworkLayer l : layers) {
-        tsv.append(l.index()).append('\t').append(l.name()).append('\t').append(l.type()).append('\t')
-            .append(l.floatOutputs().stream().map(b -> b ? "1" : "0").reduce("", String::concat)).append('\t')
-            .append(l.metadata().replace("\u001e", "\\x1e")).append('\n');
+        tsv.append(l.index())
+            .append('\t')
+            .append(l.name())
+            .append('\t')
+            .append(l.type())
+            .append('\t')
+            .append(l.floatOutputs().stream().map(b -> b ? "1" : "0").reduce("", String::concat))
+            .append('\t')
+            .append(l.metadata().replace("\u001e", "\\x1e"))
+            .append('\n');
       }
       Files.writeString(d.resolve(base + ".network.tsv"), tsv.toString(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       WorkerLog.warn("could not write engine information to " + dir + ": " + e);
     }
   }
-
 }

@@ -1,10 +1,10 @@
 package dev.halfbisect.trt.worker;
 
+import static org.bytedeco.cuda.global.cudart.cudaFree;
 import static org.bytedeco.cuda.global.cudart.cudaMalloc;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
-import static org.bytedeco.cuda.global.cudart.cudaFree;
 import static org.bytedeco.cuda.global.cudart.cudaStreamCreate;
 import static org.bytedeco.cuda.global.cudart.cudaStreamSynchronize;
 
@@ -41,8 +41,13 @@ final class EngineSession {
   private final Map<String, Io> outputs;
   private final ImmutableList<String> outputOrder;
 
-  private EngineSession(ICudaEngine engine, IExecutionContext context, CUstream_st stream, Map<String, Io> inputs,
-      Map<String, Io> outputs, ImmutableList<String> outputOrder) {
+  private EngineSession(
+      ICudaEngine engine,
+      IExecutionContext context,
+      CUstream_st stream,
+      Map<String, Io> inputs,
+      Map<String, Io> outputs,
+      ImmutableList<String> outputOrder) {
     this.engine = engine;
     this.context = context;
     this.stream = stream;
@@ -51,10 +56,12 @@ final class EngineSession {
     this.outputOrder = outputOrder;
   }
 
-  static EngineSession create(ICudaEngine engine, Map<String, long[]> inputShapes, ImmutableList<String> outputOrder) {
+  static EngineSession create(
+      ICudaEngine engine, Map<String, long[]> inputShapes, ImmutableList<String> outputOrder) {
     IExecutionContext ctx = engine.createExecutionContext();
     if (ctx == null || ctx.isNull()) {
-      throw new IllegalStateException("TensorRT could not create an execution context (out of GPU memory?)");
+      throw new IllegalStateException(
+          "TensorRT could not create an execution context (out of GPU memory?)");
     }
     Map<String, Io> ins = new LinkedHashMap<>();
     Map<String, Io> outs = new LinkedHashMap<>();
@@ -64,8 +71,8 @@ final class EngineSession {
       if (engine.getTensorIOMode(name).value == TensorIOMode.kINPUT.value) {
         long[] shape = inputShapes.get(name);
         if (!ctx.setInputShape(name, NativeTypes.dims(shape))) {
-          throw new IllegalArgumentException("TensorRT rejected shape " + java.util.Arrays.toString(shape)
-              + " for input " + name);
+          throw new IllegalArgumentException(
+              "TensorRT rejected shape " + java.util.Arrays.toString(shape) + " for input " + name);
         }
       } else {
         outNames.add(name);
@@ -78,13 +85,18 @@ final class EngineSession {
       long[] shape = input ? inputShapes.get(name) : NativeTypes.shape(ctx.getTensorShape(name));
       for (long d : shape) {
         if (d < 0) {
-          throw new IllegalStateException("output " + name + " has a data-dependent shape "
-              + java.util.Arrays.toString(shape) + ", which this backend does not support");
+          throw new IllegalStateException(
+              "output "
+                  + name
+                  + " has a data-dependent shape "
+                  + java.util.Arrays.toString(shape)
+                  + ", which this backend does not support");
         }
       }
       long bytes = Tensor.elementCount(shape) * dt.byteSize();
       Pointer dev = new Pointer();
-      TrtService.check(cudaMalloc(dev, Math.max(1, bytes)), "cudaMalloc of " + bytes + " bytes for " + name);
+      TrtService.check(
+          cudaMalloc(dev, Math.max(1, bytes)), "cudaMalloc of " + bytes + " bytes for " + name);
       if (!ctx.setTensorAddress(name, dev)) {
         throw new IllegalStateException("TensorRT rejected the device address of " + name);
       }
@@ -102,7 +114,8 @@ final class EngineSession {
   }
 
   ImmutableList<TensorInfo> inputInfos() {
-    return inputs.values().stream().map(io -> new TensorInfo(io.name(), io.dtype(), io.shape()))
+    return inputs.values().stream()
+        .map(io -> new TensorInfo(io.name(), io.dtype(), io.shape()))
         .collect(ImmutableList.toImmutableList());
   }
 
@@ -117,14 +130,21 @@ final class EngineSession {
         throw new IllegalArgumentException("missing input " + io.name());
       }
       if (!java.util.Arrays.equals(t.shape(), io.shape())) {
-        throw new IllegalArgumentException("input " + io.name() + " has shape " + Tensor.shapeToString(t.shape())
-            + " but the engine was built for " + Tensor.shapeToString(io.shape()));
+        throw new IllegalArgumentException(
+            "input "
+                + io.name()
+                + " has shape "
+                + Tensor.shapeToString(t.shape())
+                + " but the engine was built for "
+                + Tensor.shapeToString(io.shape()));
       }
       ByteBuffer b = convert(t, io.dtype()).bytes();
       byte[] raw = new byte[b.remaining()];
       b.get(raw);
       try (BytePointer host = new BytePointer(raw)) {
-        TrtService.check(cudaMemcpy(io.device(), host, raw.length, cudaMemcpyHostToDevice), "copy of " + io.name());
+        TrtService.check(
+            cudaMemcpy(io.device(), host, raw.length, cudaMemcpyHostToDevice),
+            "copy of " + io.name());
       }
     }
     long t0 = System.nanoTime();
@@ -138,10 +158,12 @@ final class EngineSession {
       Io io = outputs.get(name);
       byte[] raw = new byte[(int) io.bytes()];
       try (BytePointer host = new BytePointer(Math.max(1, io.bytes()))) {
-        TrtService.check(cudaMemcpy(host, io.device(), io.bytes(), cudaMemcpyDeviceToHost), "copy of " + name);
+        TrtService.check(
+            cudaMemcpy(host, io.device(), io.bytes(), cudaMemcpyDeviceToHost), "copy of " + name);
         host.get(raw);
       }
-      out.put(name, Tensor.ofBytes(io.dtype(), io.shape(), ByteBuffer.wrap(raw).asReadOnlyBuffer()));
+      out.put(
+          name, Tensor.ofBytes(io.dtype(), io.shape(), ByteBuffer.wrap(raw).asReadOnlyBuffer()));
     }
     return new Response.Result(ImmutableMap.copyOf(out), nanos);
   }
@@ -156,7 +178,9 @@ final class EngineSession {
     }
   }
 
-  /** {@code t} in {@code dtype}: shared when equal, exact for integer narrowing, rounded for half. */
+  /**
+   * {@code t} in {@code dtype}: shared when equal, exact for integer narrowing, rounded for half.
+   */
   static Tensor convert(Tensor t, DType dtype) {
     if (t.dtype() == dtype) {
       return t;
@@ -167,7 +191,8 @@ final class EngineSession {
         int[] i = new int[v.length];
         for (int k = 0; k < v.length; k++) {
           if (v[k] != (int) v[k]) {
-            throw new IllegalArgumentException("value " + v[k] + " does not fit the engine's int32 input");
+            throw new IllegalArgumentException(
+                "value " + v[k] + " does not fit the engine's int32 input");
           }
           i[k] = (int) v[k];
         }

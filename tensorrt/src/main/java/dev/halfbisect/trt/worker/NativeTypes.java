@@ -22,7 +22,8 @@ final class NativeTypes {
     if (v == DataType.kINT8.value) return DType.INT8;
     if (v == DataType.kUINT8.value) return DType.UINT8;
     if (v == DataType.kBOOL.value) return DType.BOOL;
-    throw new IllegalArgumentException("TensorRT data type " + name(t) + " has no halfbisect dtype");
+    throw new IllegalArgumentException(
+        "TensorRT data type " + name(t) + " has no halfbisect dtype");
   }
 
   static boolean isFloat(DataType t) {

@@ -37,7 +37,8 @@ final class RequestHandler {
       return new Response.Failure(FailureKind.BAD_ARGUMENT, e.getMessage());
     } catch (RuntimeException e) {
       WorkerLog.error("request failed: " + e);
-      FailureKind k = req instanceof Request.Run ? FailureKind.RUN_FAILED : FailureKind.BUILD_FAILED;
+      FailureKind k =
+          req instanceof Request.Run ? FailureKind.RUN_FAILED : FailureKind.BUILD_FAILED;
       return new Response.Failure(k, e.toString());
     }
   }

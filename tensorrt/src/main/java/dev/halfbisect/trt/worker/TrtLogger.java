@@ -5,9 +5,9 @@ import java.util.List;
 import org.bytedeco.tensorrt.nvinfer.ILogger;
 
 /**
- * TensorRT's logger: forwards messages to stderr (warnings and errors always, info when
- * {@code halfbisect.trt.verbose} is set) and keeps the warnings and errors of the current build so
- * they can be reported with it.
+ * TensorRT's logger: forwards messages to stderr (warnings and errors always, info when {@code
+ * halfbisect.trt.verbose} is set) and keeps the warnings and errors of the current build so they
+ * can be reported with it.
  */
 final class TrtLogger extends ILogger {
   private static final boolean VERBOSE = Boolean.getBoolean("halfbisect.trt.verbose");

@@ -40,8 +40,16 @@ final class TrtService {
   private final String trtVersion;
   private final Map<Integer, EngineSession> sessions = new HashMap<>();
 
-  private TrtService(TrtLogger logger, IBuilder builder, IRuntime runtime, IBuilderConfig cacheOwner,
-      ITimingCache timingCache, TimingCacheFile cacheFile, String gpuName, int ccMajor, int ccMinor,
+  private TrtService(
+      TrtLogger logger,
+      IBuilder builder,
+      IRuntime runtime,
+      IBuilderConfig cacheOwner,
+      ITimingCache timingCache,
+      TimingCacheFile cacheFile,
+      String gpuName,
+      int ccMajor,
+      int ccMinor,
       String trtVersion) {
     this.logger = logger;
     this.builder = builder;
@@ -60,25 +68,43 @@ final class TrtService {
     int[] count = new int[1];
     int rc = cudaGetDeviceCount(count);
     if (rc != 0 || count[0] == 0) {
-      throw new GpuUnavailableException("no CUDA GPU is usable (cudaGetDeviceCount: "
-          + (rc != 0 ? cudaGetErrorString(rc).getString() : "0 devices") + "); " + NativeProblems.INSTALL);
+      throw new GpuUnavailableException(
+          "no CUDA GPU is usable (cudaGetDeviceCount: "
+              + (rc != 0 ? cudaGetErrorString(rc).getString() : "0 devices")
+              + "); "
+              + NativeProblems.INSTALL);
     }
     check(cudaSetDevice(0), "cudaSetDevice(0)");
     cudaDeviceProp prop = new cudaDeviceProp();
     check(cudaGetDeviceProperties(prop, 0), "cudaGetDeviceProperties");
     String gpu = prop.name().getString();
     int v = nvinfer.getInferLibVersion();
-    String trt = nvinfer.getInferLibMajorVersion() + "." + nvinfer.getInferLibMinorVersion() + "."
-        + nvinfer.getInferLibPatchVersion();
+    String trt =
+        nvinfer.getInferLibMajorVersion()
+            + "."
+            + nvinfer.getInferLibMinorVersion()
+            + "."
+            + nvinfer.getInferLibPatchVersion();
     TrtLogger logger = new TrtLogger();
     IBuilder builder = nvinfer.createInferBuilder(logger);
     IRuntime runtime = nvinfer.createInferRuntime(logger);
     if (builder == null || builder.isNull() || runtime == null || runtime.isNull()) {
-      throw new GpuUnavailableException("TensorRT " + trt + " (" + v + ") could not create a builder on " + gpu
-          + ": " + logger.errors());
+      throw new GpuUnavailableException(
+          "TensorRT "
+              + trt
+              + " ("
+              + v
+              + ") could not create a builder on "
+              + gpu
+              + ": "
+              + logger.errors());
     }
-    Path dir = Path.of(System.getProperty("halfbisect.trt.cacheDir",
-        Path.of(System.getProperty("user.home", "."), ".cache", "halfbisect", "trt").toString()));
+    Path dir =
+        Path.of(
+            System.getProperty(
+                "halfbisect.trt.cacheDir",
+                Path.of(System.getProperty("user.home", "."), ".cache", "halfbisect", "trt")
+                    .toString()));
     TimingCacheFile file = TimingCacheFile.of(dir, gpu, prop.major(), prop.minor(), trt);
     IBuilderConfig owner = builder.createBuilderConfig();
     byte[] bytes = readCache(file);
@@ -95,12 +121,21 @@ final class TrtService {
       cache = owner.createTimingCache(null, 0);
     }
     WorkerLog.info("TensorRT " + trt + " on " + gpu + " (sm" + prop.major() + prop.minor() + ")");
-    return new TrtService(logger, builder, runtime, owner, cache, file, gpu, prop.major(), prop.minor(), trt);
+    return new TrtService(
+        logger, builder, runtime, owner, cache, file, gpu, prop.major(), prop.minor(), trt);
   }
 
   String describe() {
-    return "TensorRT " + trtVersion + " on " + gpuName + " (compute capability " + ccMajor + "." + ccMinor
-        + "), timing cache " + cacheFile.path();
+    return "TensorRT "
+        + trtVersion
+        + " on "
+        + gpuName
+        + " (compute capability "
+        + ccMajor
+        + "."
+        + ccMinor
+        + "), timing cache "
+        + cacheFile.path();
   }
 
   Response build(Request.Build req) {
@@ -113,7 +148,11 @@ final class TrtService {
     saveTimingCache();
     sessions.put(req.sessionId(), outcome.session());
     EngineSession s = outcome.session();
-    return new Response.Built(s.inputInfos(), s.outputNames(), outcome.buildMillis(), outcome.warnings(),
+    return new Response.Built(
+        s.inputInfos(),
+        s.outputNames(),
+        outcome.buildMillis(),
+        outcome.warnings(),
         outcome.planCheck());
   }
 
@@ -162,7 +201,8 @@ final class TrtService {
 
   static void check(int rc, String what) {
     if (rc != 0) {
-      throw new IllegalStateException(what + " failed: " + cudaGetErrorString(rc).getString() + " (" + rc + ")");
+      throw new IllegalStateException(
+          what + " failed: " + cudaGetErrorString(rc).getString() + " (" + rc + ")");
     }
   }
 

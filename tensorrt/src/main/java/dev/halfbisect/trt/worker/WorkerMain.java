@@ -23,8 +23,11 @@ public final class WorkerMain {
   private WorkerMain() {}
 
   public static void main(String[] args) throws IOException {
-    DataOutputStream out = new DataOutputStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16));
-    System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true)); // keep stdout for frames
+    DataOutputStream out =
+        new DataOutputStream(
+            new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16));
+    System.setOut(
+        new PrintStream(new FileOutputStream(FileDescriptor.err), true)); // keep stdout for frames
     DataInputStream in = new DataInputStream(new BufferedInputStream(System.in, 1 << 16));
     RequestHandler handler = new RequestHandler();
     while (true) {

@@ -25,8 +25,13 @@ public final class FakeWorkerMain {
     if (!b.mode().equals("strong")) {
       return ImmutableList.of("fake warning");
     }
-    long fp16 = dev.halfbisect.onnx.proto.Onnx.ModelProto.parseFrom(b.model()).getGraph().getInitializerList()
-        .stream().filter(t -> t.getDataType() == DType.FLOAT16.onnxCode()).count();
+    long fp16 =
+        dev.halfbisect.onnx.proto.Onnx.ModelProto.parseFrom(b.model())
+            .getGraph()
+            .getInitializerList()
+            .stream()
+            .filter(t -> t.getDataType() == DType.FLOAT16.onnxCode())
+            .count();
     return ImmutableList.of("fake warning", "mode strong, fp16 initializers=" + fp16);
   }
 
@@ -53,16 +58,25 @@ public final class FakeWorkerMain {
             Thread.sleep(Long.MAX_VALUE);
             break;
           case "garbage":
-            out.write("[TRT] stray native print\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.write(
+                "[TRT] stray native print\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             out.flush();
             break;
           default:
-            Response.write(out, new Response.Built(
-                ImmutableList.of(new TensorInfo("x", DType.FLOAT32, b.shapes().get("x"))),
-                ImmutableList.of("y"), 5, warnings(b), ImmutableList.of()));
+            Response.write(
+                out,
+                new Response.Built(
+                    ImmutableList.of(new TensorInfo("x", DType.FLOAT32, b.shapes().get("x"))),
+                    ImmutableList.of("y"),
+                    5,
+                    warnings(b),
+                    ImmutableList.of()));
         }
       } else if (r instanceof Request.Run run) {
-        Response.write(out, new Response.Result(com.google.common.collect.ImmutableMap.of("y", run.inputs().get("x")), 1));
+        Response.write(
+            out,
+            new Response.Result(
+                com.google.common.collect.ImmutableMap.of("y", run.inputs().get("x")), 1));
       } else if (r instanceof Request.CloseSession) {
         Response.write(out, new Response.Ok("closed"));
       } else if (r instanceof Request.Shutdown) {

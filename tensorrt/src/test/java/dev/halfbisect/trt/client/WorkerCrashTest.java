@@ -14,10 +14,23 @@ import org.junit.jupiter.api.Test;
 
 /** Crash, hang and protocol-break handling with a fake worker process (no TensorRT needed). */
 class WorkerCrashTest {
-  private final TrtSettings settings = new TrtSettings(Path.of("target/fake-cache"), Duration.ofSeconds(3),
-      Duration.ofSeconds(3), 2, 0, "-Xmx64m -XX:TieredStopAtLevel=1");
-  private final WorkerPool pool = new WorkerPool("fake", label -> WorkerClient.start(label,
-      WorkerPool.javaCommand(settings, FakeWorkerMain.class.getName()), Map.of()), settings.recycleAfterBuilds());
+  private final TrtSettings settings =
+      new TrtSettings(
+          Path.of("target/fake-cache"),
+          Duration.ofSeconds(3),
+          Duration.ofSeconds(3),
+          2,
+          0,
+          "-Xmx64m -XX:TieredStopAtLevel=1");
+  private final WorkerPool pool =
+      new WorkerPool(
+          "fake",
+          label ->
+              WorkerClient.start(
+                  label,
+                  WorkerPool.javaCommand(settings, FakeWorkerMain.class.getName()),
+                  Map.of()),
+          settings.recycleAfterBuilds());
 
   @AfterEach
   void stop() {
@@ -25,22 +38,37 @@ class WorkerCrashTest {
   }
 
   private static Request.Build build(String name) {
-    return new Request.Build(1, name, new byte[0], "fp16", com.google.common.collect.ImmutableList.of(),
-        com.google.common.collect.ImmutableList.of(), com.google.common.collect.ImmutableMap.of("x", new long[] {1, 4}),
+    return new Request.Build(
+        1,
+        name,
+        new byte[0],
+        "fp16",
+        com.google.common.collect.ImmutableList.of(),
+        com.google.common.collect.ImmutableList.of(),
+        com.google.common.collect.ImmutableMap.of("x", new long[] {1, 4}),
         com.google.common.collect.ImmutableMap.of());
   }
 
   private String probe() throws BackendCrashException {
-    return ((Response.Ok) pool.acquire().client().call(new Request.Probe(), Duration.ofSeconds(20))).info();
+    return ((Response.Ok) pool.acquire().client().call(new Request.Probe(), Duration.ofSeconds(20)))
+        .info();
   }
 
   @Test
   void workersExtractJavaCppLibrariesBesideTheTimingCaches() {
     assertThat(WorkerPool.javaCommand(settings, "Main"))
-        .contains("-Dorg.bytedeco.javacpp.cachedir=" + Path.of("target/fake-cache").resolve("javacpp"));
-    TrtSettings own = new TrtSettings(Path.of("c"), Duration.ofSeconds(3), Duration.ofSeconds(3), 2, 0,
-        "-Dorg.bytedeco.javacpp.cachedir=/elsewhere");
-    assertThat(WorkerPool.javaCommand(own, "Main")).filteredOn(a -> a.contains("javacpp.cachedir"))
+        .contains(
+            "-Dorg.bytedeco.javacpp.cachedir=" + Path.of("target/fake-cache").resolve("javacpp"));
+    TrtSettings own =
+        new TrtSettings(
+            Path.of("c"),
+            Duration.ofSeconds(3),
+            Duration.ofSeconds(3),
+            2,
+            0,
+            "-Dorg.bytedeco.javacpp.cachedir=/elsewhere");
+    assertThat(WorkerPool.javaCommand(own, "Main"))
+        .filteredOn(a -> a.contains("javacpp.cachedir"))
         .containsExactly("-Dorg.bytedeco.javacpp.cachedir=/elsewhere");
   }
 
@@ -55,7 +83,8 @@ class WorkerCrashTest {
     assertThat(w.client().alive()).isFalse();
     // the dead worker refuses further calls with the same exception type
     assertThatThrownBy(() -> w.client().call(new Request.Probe(), Duration.ofSeconds(1)))
-        .isInstanceOf(BackendCrashException.class).hasMessageContaining("no longer running");
+        .isInstanceOf(BackendCrashException.class)
+        .hasMessageContaining("no longer running");
     pool.sessionEnded(w);
     String second = probe();
     assertThat(second).startsWith("fake worker pid").isNotEqualTo(first);
@@ -67,7 +96,8 @@ class WorkerCrashTest {
     WorkerPool.Worker w = pool.acquireForBuild();
     long t0 = System.nanoTime();
     assertThatThrownBy(() -> w.client().call(build("hang"), settings.buildTimeout()))
-        .isInstanceOf(BackendCrashException.class).hasMessageContaining("time limit of 3 s");
+        .isInstanceOf(BackendCrashException.class)
+        .hasMessageContaining("time limit of 3 s");
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(15));
     assertThat(w.client().alive()).isFalse();
     pool.sessionEnded(w);
@@ -79,7 +109,8 @@ class WorkerCrashTest {
   void strayStdoutOutputIsACrashNotGarbledData() throws Exception {
     WorkerPool.Worker w = pool.acquireForBuild();
     assertThatThrownBy(() -> w.client().call(build("garbage"), settings.buildTimeout()))
-        .isInstanceOf(BackendCrashException.class).hasMessageContaining("stdout");
+        .isInstanceOf(BackendCrashException.class)
+        .hasMessageContaining("stdout");
   }
 
   @Test
@@ -88,7 +119,8 @@ class WorkerCrashTest {
     for (int i = 0; i < 5; i++) {
       WorkerPool.Worker w = pool.acquireForBuild();
       pids[i] = w.client().pid();
-      assertThat(w.client().call(build("ok"), settings.buildTimeout())).isInstanceOf(Response.Built.class);
+      assertThat(w.client().call(build("ok"), settings.buildTimeout()))
+          .isInstanceOf(Response.Built.class);
       pool.sessionEnded(w);
     }
     assertThat(pids[0]).isEqualTo(pids[1]);

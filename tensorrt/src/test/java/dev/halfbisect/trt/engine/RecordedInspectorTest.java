@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
  * fused kernel with half I/O). The network layers were recorded from the same build.
  */
 class RecordedInspectorTest {
-  private static final List<String> LN = List.of("ln_mean", "ln_sub", "ln_pow", "ln_var", "ln_add_eps", "ln_sqrt", "ln_div");
+  private static final List<String> LN =
+      List.of("ln_mean", "ln_sub", "ln_pow", "ln_var", "ln_add_eps", "ln_sqrt", "ln_div");
 
   private static String resource(String name) throws IOException {
     try (InputStream in = RecordedInspectorTest.class.getResourceAsStream("/inspector/" + name)) {
@@ -42,49 +43,86 @@ class RecordedInspectorTest {
 
   @Test
   void parsesTheRecordedEngine() throws IOException {
-    List<EngineLayer> layers = InspectorJson.parse(resource("overflow_ln-fp16-ln-pinned.engine.json"));
+    List<EngineLayer> layers =
+        InspectorJson.parse(resource("overflow_ln-fp16-ln-pinned.engine.json"));
     assertThat(layers).hasSize(9);
     EngineLayer ln = layers.get(2);
     assertThat(ln.name()).isEqualTo("__myl_MulCasMeaSubMulMeaAddSqrDivMulCasCas_myl1_1");
     assertThat(ln.layerType()).isEqualTo("kgen");
     assertThat(ln.precision()).isEqualTo(EngineLayer.Precision.FP16);
-    assertThat(LayerNames.fromMetadata(ln.metadata())).containsExactlyInAnyOrder("scale_mul", "ln_var", "ln_sub",
-        "ln_pow", "ln_mean", "ln_div", "proj", "ln_sqrt", "ln_add_eps");
-    assertThat(layers.get(0).precision()).isEqualTo(EngineLayer.Precision.MIXED); // Float -> Half reformat
-    assertThat(layers.get(5).precision()).isEqualTo(EngineLayer.Precision.NO_FLOAT_IO); // int32 -> int64 casts
+    assertThat(LayerNames.fromMetadata(ln.metadata()))
+        .containsExactlyInAnyOrder(
+            "scale_mul",
+            "ln_var",
+            "ln_sub",
+            "ln_pow",
+            "ln_mean",
+            "ln_div",
+            "proj",
+            "ln_sqrt",
+            "ln_add_eps");
+    assertThat(layers.get(0).precision())
+        .isEqualTo(EngineLayer.Precision.MIXED); // Float -> Half reformat
+    assertThat(layers.get(5).precision())
+        .isEqualTo(EngineLayer.Precision.NO_FLOAT_IO); // int32 -> int64 casts
   }
 
   @Test
   void pinnedLayerNormFusedWithHalfIoIsReportedSwallowed() throws IOException {
-    List<PlanCheck.NodeCheck> checks = PlanCheck.check(network(),
-        InspectorJson.parse(resource("overflow_ln-fp16-ln-pinned.engine.json")), LN);
-    assertThat(checks).hasSize(7).allSatisfy(c -> {
-      assertThat(c.status()).isEqualTo(PlanCheck.Status.SWALLOWED);
-      assertThat(c.engineLayers()).contains("__myl_MulCasMeaSubMulMeaAddSqrDivMulCasCas_myl1_1");
-      assertThat(c.warning()).contains(c.node(), "swallowed");
-    });
+    List<PlanCheck.NodeCheck> checks =
+        PlanCheck.check(
+            network(), InspectorJson.parse(resource("overflow_ln-fp16-ln-pinned.engine.json")), LN);
+    assertThat(checks)
+        .hasSize(7)
+        .allSatisfy(
+            c -> {
+              assertThat(c.status()).isEqualTo(PlanCheck.Status.SWALLOWED);
+              assertThat(c.engineLayers())
+                  .contains("__myl_MulCasMeaSubMulMeaAddSqrDivMulCasCas_myl1_1");
+              assertThat(c.warning()).contains(c.node(), "swallowed");
+            });
     // one warning for the fused kernel, naming all seven nodes
-    assertThat(PlanCheck.warnings(checks)).singleElement().asString()
-        .contains("7 nodes (ln_mean, ln_sub, ln_pow", "__myl_MulCasMeaSubMulMeaAddSqrDivMulCasCas_myl1_1", "swallowed");
+    assertThat(PlanCheck.warnings(checks))
+        .singleElement()
+        .asString()
+        .contains(
+            "7 nodes (ln_mean, ln_sub, ln_pow",
+            "__myl_MulCasMeaSubMulMeaAddSqrDivMulCasCas_myl1_1",
+            "swallowed");
   }
 
   @Test
   void engineThatKeptTheLayerNormInFp32PassesTheCheck() throws IOException {
-    List<PlanCheck.NodeCheck> checks = PlanCheck.check(network(),
-        InspectorJson.parse(resource("overflow_ln-fp16-unpinned.engine.json")), LN);
+    List<PlanCheck.NodeCheck> checks =
+        PlanCheck.check(
+            network(), InspectorJson.parse(resource("overflow_ln-fp16-unpinned.engine.json")), LN);
     assertThat(checks).extracting(PlanCheck.NodeCheck::status).containsOnly(PlanCheck.Status.FP32);
     assertThat(checks).noneMatch(PlanCheck.NodeCheck::isWarning);
     // the projection is covered by its gemm layer, the helper casts by nothing pinned
-    assertThat(PlanCheck.check(network(), InspectorJson.parse(resource("overflow_ln-fp16-unpinned.engine.json")),
-        List.of("proj_bias", "folded")).get(1).status()).isEqualTo(PlanCheck.Status.NOT_IN_ENGINE);
+    assertThat(
+            PlanCheck.check(
+                    network(),
+                    InspectorJson.parse(resource("overflow_ln-fp16-unpinned.engine.json")),
+                    List.of("proj_bias", "folded"))
+                .get(1)
+                .status())
+        .isEqualTo(PlanCheck.Status.NOT_IN_ENGINE);
   }
 
   @Test
   void recordedRegionBoundsMapBackToNetworkLayers() throws IOException {
-    EngineLayer region = new EngineLayer("{ForeignNode[c_scale + ONNXTRT_Broadcast...positive]}", "Myelin", "",
-        ImmutableList.of("Float"), ImmutableList.of("Float"));
-    List<PlanCheck.NodeCheck> checks = PlanCheck.check(network(), List.of(region), List.of("ln_pow", "to_i32"));
-    assertThat(checks.get(0).status()).isEqualTo(PlanCheck.Status.SWALLOWED); // region holds unpinned nodes
-    assertThat(checks.get(1).status()).isEqualTo(PlanCheck.Status.NOT_IN_ENGINE); // after 'positive'
+    EngineLayer region =
+        new EngineLayer(
+            "{ForeignNode[c_scale + ONNXTRT_Broadcast...positive]}",
+            "Myelin",
+            "",
+            ImmutableList.of("Float"),
+            ImmutableList.of("Float"));
+    List<PlanCheck.NodeCheck> checks =
+        PlanCheck.check(network(), List.of(region), List.of("ln_pow", "to_i32"));
+    assertThat(checks.get(0).status())
+        .isEqualTo(PlanCheck.Status.SWALLOWED); // region holds unpinned nodes
+    assertThat(checks.get(1).status())
+        .isEqualTo(PlanCheck.Status.NOT_IN_ENGINE); // after 'positive'
   }
 }

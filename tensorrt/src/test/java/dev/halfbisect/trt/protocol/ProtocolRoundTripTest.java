@@ -57,7 +57,9 @@ class ProtocolRoundTripTest {
 
   @Test
   void everyDtypeEnumIsCovered() {
-    assertThat(everyDtype().values()).extracting(Tensor::dtype).containsAll(java.util.List.of(DType.values()));
+    assertThat(everyDtype().values())
+        .extracting(Tensor::dtype)
+        .containsAll(java.util.List.of(DType.values()));
   }
 
   @Test
@@ -66,10 +68,16 @@ class ProtocolRoundTripTest {
     assertThat(roundTrip(new Request.Shutdown())).isInstanceOf(Request.Shutdown.class);
     assertThat(roundTrip(new Request.CloseSession(42))).isEqualTo(new Request.CloseSession(42));
 
-    Request.Build b = new Request.Build(7, "model ü.onnx", new byte[] {1, 2, 3, 0, -1}, "fp16",
-        ImmutableList.of("ln_pow", "ln_div"), ImmutableList.of("d2", "var"),
-        ImmutableMap.of("x", new long[] {1, 128, 64}, "mask", new long[] {1, 128}),
-        ImmutableMap.of("halfbisect.trt.workspaceMiB", "512"));
+    Request.Build b =
+        new Request.Build(
+            7,
+            "model ü.onnx",
+            new byte[] {1, 2, 3, 0, -1},
+            "fp16",
+            ImmutableList.of("ln_pow", "ln_div"),
+            ImmutableList.of("d2", "var"),
+            ImmutableMap.of("x", new long[] {1, 128, 64}, "mask", new long[] {1, 128}),
+            ImmutableMap.of("halfbisect.trt.workspaceMiB", "512"));
     Request.Build back = (Request.Build) roundTrip(b);
     assertThat(back.sessionId()).isEqualTo(7);
     assertThat(back.modelName()).isEqualTo("model ü.onnx");
@@ -81,7 +89,8 @@ class ProtocolRoundTripTest {
     assertThat(back.shapes().get("x")).containsExactly(1, 128, 64);
     assertThat(back.properties()).containsEntry("halfbisect.trt.workspaceMiB", "512");
 
-    Request.Run run = (Request.Run) roundTrip(new Request.Run(3, ImmutableMap.copyOf(everyDtype())));
+    Request.Run run =
+        (Request.Run) roundTrip(new Request.Run(3, ImmutableMap.copyOf(everyDtype())));
     assertThat(run.sessionId()).isEqualTo(3);
     assertThat(run.inputs()).isEqualTo(everyDtype());
     assertThat(run.inputs().keySet()).containsExactlyElementsOf(everyDtype().keySet());
@@ -89,29 +98,44 @@ class ProtocolRoundTripTest {
 
   @Test
   void responsesRoundTrip() throws IOException {
-    assertThat(roundTrip(new Response.Ok("TensorRT 10.6.0 on H100"))).isEqualTo(new Response.Ok("TensorRT 10.6.0 on H100"));
+    assertThat(roundTrip(new Response.Ok("TensorRT 10.6.0 on H100")))
+        .isEqualTo(new Response.Ok("TensorRT 10.6.0 on H100"));
     for (Response.FailureKind k : Response.FailureKind.values()) {
-      assertThat(roundTrip(new Response.Failure(k, "why " + k))).isEqualTo(new Response.Failure(k, "why " + k));
+      assertThat(roundTrip(new Response.Failure(k, "why " + k)))
+          .isEqualTo(new Response.Failure(k, "why " + k));
     }
-    Response.Failure folded = new Response.Failure(Response.FailureKind.UNOBSERVABLE, "constant-folded",
-        ImmutableList.of("/Constant_output_0", "/Constant_1_output_0"));
+    Response.Failure folded =
+        new Response.Failure(
+            Response.FailureKind.UNOBSERVABLE,
+            "constant-folded",
+            ImmutableList.of("/Constant_output_0", "/Constant_1_output_0"));
     assertThat(roundTrip(folded)).isEqualTo(folded);
 
-    Response.Built built = new Response.Built(
-        ImmutableList.of(new TensorInfo("x", DType.FLOAT32, new long[] {-1, 128}), new TensorInfo("ids", DType.INT64, new long[] {1})),
-        ImmutableList.of("y", "d2"), 1234, ImmutableList.of("w1"), ImmutableList.of("ln_pow\tFP32\tln_pow"));
+    Response.Built built =
+        new Response.Built(
+            ImmutableList.of(
+                new TensorInfo("x", DType.FLOAT32, new long[] {-1, 128}),
+                new TensorInfo("ids", DType.INT64, new long[] {1})),
+            ImmutableList.of("y", "d2"),
+            1234,
+            ImmutableList.of("w1"),
+            ImmutableList.of("ln_pow\tFP32\tln_pow"));
     assertThat(roundTrip(built)).isEqualTo(built);
-    Response.Result res = (Response.Result) roundTrip(new Response.Result(ImmutableMap.copyOf(everyDtype()), 99));
+    Response.Result res =
+        (Response.Result) roundTrip(new Response.Result(ImmutableMap.copyOf(everyDtype()), 99));
     assertThat(res.outputs()).isEqualTo(everyDtype());
     assertThat(res.runNanos()).isEqualTo(99);
   }
 
   @Test
   void aStrayWriteIsAProtocolErrorAndEndOfStreamIsEof() {
-    byte[] garbage = "hello from native code\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    byte[] garbage =
+        "hello from native code\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     assertThatThrownBy(() -> Response.read(new DataInputStream(new ByteArrayInputStream(garbage))))
-        .isInstanceOf(ProtocolException.class).hasMessageContaining("stdout");
-    assertThatThrownBy(() -> Request.read(new DataInputStream(new ByteArrayInputStream(new byte[0]))))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("stdout");
+    assertThatThrownBy(
+            () -> Request.read(new DataInputStream(new ByteArrayInputStream(new byte[0]))))
         .isInstanceOf(EOFException.class);
   }
 }
