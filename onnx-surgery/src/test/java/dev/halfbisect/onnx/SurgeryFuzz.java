@@ -2,20 +2,19 @@ package dev.halfbisect.onnx;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The fuzzing loop shared by {@link SurgeryFuzzTest} (short CI run) and the long run: {@code java
- * -cp <test classpath> dev.halfbisect.onnx.SurgeryFuzz SECONDS [SEED]}.
+ * The fuzzing loop shared by {@link SurgeryFuzzTest} (short CI run) and the long run, the program
+ * {@code dev.halfbisect.bench.surgery.SurgeryFuzzDriver} in bench/.
  */
-final class SurgeryFuzz {
+public final class SurgeryFuzz {
   /** Outcome of a run: counts and, per distinct bug signature, how to reproduce it. */
-  record Result(int inputs, int accepted, int rejected, Map<String, String> bugs) {
-    String summary(long seed) {
+  public record Result(int inputs, int accepted, int rejected, Map<String, String> bugs) {
+    public String summary(long seed) {
       return String.format(
           "%d inputs (seed %d), %d accepted, %d rejected with typed exceptions, %d distinct bugs",
           inputs, seed, accepted, rejected, bugs.size());
@@ -27,7 +26,7 @@ final class SurgeryFuzz {
   /**
    * Runs {@code iterations} mutants, or as many as fit in {@code seconds} when that is positive.
    */
-  static Result run(Path tmp, long seed, int iterations, long seconds) throws Exception {
+  public static Result run(Path tmp, long seed, int iterations, long seconds) throws Exception {
     Path modelDir = tmp.resolve("model");
     SurgeryFuzzTarget.prepareFolder(tmp, modelDir);
     List<byte[]> corpus = SurgeryFuzzTarget.seedCorpus(modelDir);
@@ -64,15 +63,5 @@ final class SurgeryFuzz {
     t.printStackTrace(new PrintWriter(w));
     String s = w.toString();
     return s.length() > 2500 ? s.substring(0, 2500) : s;
-  }
-
-  public static void main(String[] args) throws Exception {
-    long seconds = args.length > 0 ? Long.parseLong(args[0]) : 600;
-    long seed = args.length > 1 ? Long.parseLong(args[1]) : System.currentTimeMillis();
-    Path tmp = Files.createTempDirectory("surgery-fuzz");
-    Result r = run(tmp, seed, 0, seconds);
-    System.out.println("SurgeryFuzz: " + r.summary(seed));
-    r.bugs().forEach((sig, how) -> System.out.println("BUG " + sig + "\n  " + how));
-    System.exit(r.bugs().isEmpty() ? 0 : 1);
   }
 }

@@ -7,10 +7,10 @@ import java.nio.ByteOrder;
 import java.util.List;
 
 /** Tiny models built directly with the protobuf builders. */
-final class TestModels {
+public final class TestModels {
   private TestModels() {}
 
-  static Onnx.NodeProto node(
+  public static Onnx.NodeProto node(
       String op,
       String name,
       List<String> inputs,
@@ -51,7 +51,7 @@ final class TestModels {
         .build();
   }
 
-  static Onnx.ValueInfoProto value(String name, int elemType, long... dims) {
+  public static Onnx.ValueInfoProto value(String name, int elemType, long... dims) {
     Onnx.TensorShapeProto.Builder s = Onnx.TensorShapeProto.newBuilder();
     for (long d : dims) {
       Onnx.TensorShapeProto.Dimension.Builder db = Onnx.TensorShapeProto.Dimension.newBuilder();
@@ -88,7 +88,7 @@ final class TestModels {
     return t.build();
   }
 
-  static Onnx.ModelProto model(Onnx.GraphProto g, long opset) {
+  public static Onnx.ModelProto model(Onnx.GraphProto g, long opset) {
     return Onnx.ModelProto.newBuilder()
         .setIrVersion(8)
         .setProducerName("halfbisect-test")

@@ -1,5 +1,10 @@
-package dev.halfbisect.onnx;
+package dev.halfbisect.bench.surgery;
 
+import dev.halfbisect.onnx.Extract;
+import dev.halfbisect.onnx.GraphIndex;
+import dev.halfbisect.onnx.MarkOutputs;
+import dev.halfbisect.onnx.OnnxModel;
+import dev.halfbisect.onnx.TestModels;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
@@ -10,8 +15,9 @@ import java.util.Locale;
 /**
  * Times onnx-surgery on a generated 100,000-node ladder graph (t_i = Relu(t_{i-1}) or Add(t_{i-1},
  * t_{i-2}), alternating), single thread: parse + name + index, a second index build, mark all float
- * tensors, and extract the second half. Not a test; run with {@code java -cp <test classpath>
- * dev.halfbisect.onnx.GraphScaleHarness [nodes] [rounds]}. Numbers go to docs/PERFORMANCE.md.
+ * tensors, and extract the second half. Not a test; run with {@code java -cp
+ * bench/target/benchmarks.jar dev.halfbisect.bench.surgery.GraphScaleHarness [nodes] [rounds]}.
+ * Numbers go to docs/PERFORMANCE.md.
  */
 public final class GraphScaleHarness {
   private GraphScaleHarness() {}

@@ -1,6 +1,9 @@
-package dev.halfbisect.onnx;
+package dev.halfbisect.bench.surgery;
 
 import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.onnx.Fp16Conversion;
+import dev.halfbisect.onnx.Fp16Emulation;
+import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.onnx.testing.MiniLmModel;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -10,8 +13,8 @@ import java.util.Locale;
 /**
  * Times {@link Fp16Emulation#apply} and {@link Fp16Conversion#apply} (plan: all FP16) on the real
  * all-MiniLM-L6-v2 (637 nodes, 90 MB of float32 weights), single thread. Not a test; run with
- * {@code java -cp <test classpath> dev.halfbisect.onnx.Fp16RewriteHarness [rounds]}. Numbers go to
- * docs/PERFORMANCE.md.
+ * {@code java -cp bench/target/benchmarks.jar dev.halfbisect.bench.surgery.Fp16RewriteHarness
+ * [rounds]}. Numbers go to docs/PERFORMANCE.md.
  */
 public final class Fp16RewriteHarness {
   private Fp16RewriteHarness() {}

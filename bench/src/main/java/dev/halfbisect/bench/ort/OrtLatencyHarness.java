@@ -1,22 +1,25 @@
-package dev.halfbisect.ort;
+package dev.halfbisect.bench.ort;
 
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.BackendSession;
 import dev.halfbisect.core.backend.BuildOptions;
+import dev.halfbisect.core.backend.ModelRef;
 import dev.halfbisect.core.metrics.ErrorMetrics;
+import dev.halfbisect.onnx.testing.MiniLmModel;
+import dev.halfbisect.ort.OrtBackend;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
 
 /**
  * Latency of all-MiniLM-L6-v2 (batch 1, seq 128) in the {@code ort} backend, per mode and
  * optimization level: warm-up runs, then the median of timed runs (wall time and process CPU time).
  *
- * <p>Run from the repository root: {@code ./mvnw -B -q -o test-compile -pl onnxruntime -am} then
- * {@code java -cp "$(cat
- * onnxruntime/target/cp.txt):onnxruntime/target/classes:onnxruntime/target/test-classes"
- * dev.halfbisect.ort.OrtLatencyHarness [threads=2] [runs=30] [warmup=5] [specs...]} where a spec is
- * {@code MODE} or {@code MODE@LEVEL} ({@code fp32@none}, {@code fp16-emulated@basic}).
+ * <p>Run from the repository root: {@code ./mvnw -B -q -o package -DskipTests -pl bench -am} then
+ * {@code java -cp bench/target/benchmarks.jar dev.halfbisect.bench.ort.OrtLatencyHarness
+ * [threads=2] [runs=30] [warmup=5] [specs...]} where a spec is {@code MODE} or {@code MODE@LEVEL}
+ * ({@code fp32@none}, {@code fp16-emulated@basic}).
  */
 public final class OrtLatencyHarness {
   private OrtLatencyHarness() {}
@@ -41,7 +44,8 @@ public final class OrtLatencyHarness {
         args.length > 3
             ? Arrays.copyOfRange(args, 3, args.length)
             : new String[] {"fp32", "fp16-emulated"};
-    Map<String, Tensor> sample = MiniLm.tokens(1, 128, 42);
+    Map<String, Tensor> sample = MiniLmModel.sample(128, new Random(42)::nextInt);
+    ModelRef model = ModelRef.ofBytes(MiniLmModel.FILE_NAME, MiniLmModel.bytes(), null);
     OrtBackend backend = new OrtBackend(0);
     System.out.printf(
         Locale.ROOT,
@@ -57,7 +61,7 @@ public final class OrtLatencyHarness {
       if (parts.length == 2) {
         opts = opts.withProperty("ort.optLevel", parts[1]);
       }
-      try (BackendSession s = backend.open(MiniLm.model(), opts)) {
+      try (BackendSession s = backend.open(model, opts)) {
         Tensor out = s.run(sample).get(s.outputNames().get(0));
         if (first == null) {
           first = out;
