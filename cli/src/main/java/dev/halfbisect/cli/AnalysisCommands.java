@@ -7,6 +7,7 @@ import dev.halfbisect.report.ConsoleRenderer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -23,12 +24,17 @@ final class AnalysisCommands {
   abstract static class Base implements Callable<Integer> {
     @Mixin AnalysisOptions options;
     @Spec CommandSpec spec;
+    private final Function<HalfBisect, ? extends AnalysisResult> operation;
+    private final Path defaultOut;
 
-    abstract AnalysisResult run(HalfBisect hb);
-
-    /** Where files go when --out is not given; null: nowhere. */
-    Path defaultOut() {
-      return null;
+    /**
+     * @param operation the facade operation the subcommand runs
+     * @param defaultOut folder under {@code halfbisect-out} where files go when --out is not given;
+     *     null: nowhere
+     */
+    Base(Function<HalfBisect, ? extends AnalysisResult> operation, String defaultOut) {
+      this.operation = operation;
+      this.defaultOut = defaultOut == null ? null : Path.of("halfbisect-out", defaultOut);
     }
 
     @Override
@@ -36,10 +42,9 @@ final class AnalysisCommands {
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
       if (options.out == null) {
-        options.out = defaultOut();
+        options.out = defaultOut;
       }
-      HalfBisect hb = options.configure(err);
-      AnalysisResult r = run(hb);
+      AnalysisResult r = operation.apply(options.configure(err));
       AnalysisReport report = r.report();
       out.print(ConsoleRenderer.render(report));
       if (options.json != null) {
@@ -60,9 +65,8 @@ final class AnalysisCommands {
       mixinStandardHelpOptions = true,
       description = "Reference vs candidate on the graph outputs.")
   static final class Compare extends Base {
-    @Override
-    AnalysisResult run(HalfBisect hb) {
-      return hb.compare();
+    Compare() {
+      super(HalfBisect::compare, null);
     }
   }
 
@@ -72,9 +76,8 @@ final class AnalysisCommands {
       description =
           "Every floating-point tensor observed in one build; first failing tensor in topological order.")
   static final class Layerwise extends Base {
-    @Override
-    AnalysisResult run(HalfBisect hb) {
-      return hb.layerwise();
+    Layerwise() {
+      super(HalfBisect::layerwise, null);
     }
   }
 
@@ -84,9 +87,8 @@ final class AnalysisCommands {
       description =
           "First divergent tensor by bisection (one observed tensor per candidate build).")
   static final class Bisect extends Base {
-    @Override
-    AnalysisResult run(HalfBisect hb) {
-      return hb.bisect();
+    Bisect() {
+      super(HalfBisect::bisect, null);
     }
   }
 
@@ -95,9 +97,8 @@ final class AnalysisCommands {
       mixinStandardHelpOptions = true,
       description = "Local (born here) vs inherited error and amplification per node.")
   static final class Amplify extends Base {
-    @Override
-    AnalysisResult run(HalfBisect hb) {
-      return hb.amplify();
+    Amplify() {
+      super(HalfBisect::amplify, null);
     }
   }
 
@@ -108,14 +109,8 @@ final class AnalysisCommands {
           "Finds the nodes to keep in FP32; writes plan.json, model-fp16.onnx and trtexec-flags.txt "
               + "under --out (default halfbisect-out/precision). Exit 0 when a passing plan is found.")
   static final class Precision extends Base {
-    @Override
-    Path defaultOut() {
-      return Path.of("halfbisect-out", "precision");
-    }
-
-    @Override
-    AnalysisResult run(HalfBisect hb) {
-      return hb.precision();
+    Precision() {
+      super(HalfBisect::precision, "precision");
     }
   }
 
@@ -126,14 +121,8 @@ final class AnalysisCommands {
           "Smallest subgraph around the first divergence that still fails alone; writes reduced.onnx, "
               + "inputs.npz and reference.npz under --out (default halfbisect-out/reduce).")
   static final class Reduce extends Base {
-    @Override
-    Path defaultOut() {
-      return Path.of("halfbisect-out", "reduce");
-    }
-
-    @Override
-    AnalysisResult run(HalfBisect hb) {
-      return hb.reduce();
+    Reduce() {
+      super(HalfBisect::reduce, "reduce");
     }
   }
 
@@ -144,14 +133,8 @@ final class AnalysisCommands {
           "All strategies, then a report: HTML + JSON + Markdown under --out (default "
               + "halfbisect-out/diagnose).")
   static final class Diagnose extends Base {
-    @Override
-    Path defaultOut() {
-      return Path.of("halfbisect-out", "diagnose");
-    }
-
-    @Override
-    AnalysisResult run(HalfBisect hb) {
-      return hb.diagnose();
+    Diagnose() {
+      super(HalfBisect::diagnose, "diagnose");
     }
   }
 }
