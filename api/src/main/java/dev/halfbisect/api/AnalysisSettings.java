@@ -14,12 +14,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Everything a {@link HalfBisect} is configured with besides its model, as one immutable value.
- * {@link HalfBisect}'s fluent methods validate an option and return a copy over {@link
- * #toBuilder()}; {@link Operations} reads the options from here. A new option is a component here,
- * its builder setter, its fluent method and its use.
+ * {@link HalfBisect}'s fluent methods validate an option and return a copy made with {@link #with};
+ * {@link Operations} reads the options from here. A new option is a component here, its builder
+ * field, its fluent method and its use.
  *
  * @param inputSpecs inputs to generate, at most one per input name, in the order given
  * @param givenInputs tensors used as inputs in every sample
@@ -71,20 +72,31 @@ record AnalysisSettings(
     return new Builder(this);
   }
 
-  /** Mutable, one-use assembly of {@link AnalysisSettings}; starts from the defaults. */
+  /** A copy with {@code change} applied to a builder over this value. */
+  AnalysisSettings with(Consumer<Builder> change) {
+    Builder b = toBuilder();
+    change.accept(b);
+    return b.build();
+  }
+
+  /**
+   * Mutable, one-use assembly of {@link AnalysisSettings}, starting from the defaults or from a
+   * value ({@link #toBuilder()}); its fields are the components, set directly. {@link #build()}
+   * checks them.
+   */
   static final class Builder {
-    private final List<InputSpec> inputSpecs = new ArrayList<>();
-    private final Map<String, Tensor> givenInputs = new LinkedHashMap<>();
-    private BackendSpec reference;
-    private BackendSpec candidate;
-    private Tolerance tolerance = Tolerance.fp16Default();
-    private int samples = 1;
-    private long seed;
-    private PrecisionPlan plan = PrecisionPlan.allFp16();
-    private Path outDir;
-    private ProgressListener listener = ProgressListener.NONE;
-    private PrecisionSearch.Options search = PrecisionSearch.Options.defaults();
-    private ObservationLimits limits = ObservationLimits.defaults();
+    final List<InputSpec> inputSpecs = new ArrayList<>();
+    final Map<String, Tensor> givenInputs = new LinkedHashMap<>();
+    BackendSpec reference;
+    BackendSpec candidate;
+    Tolerance tolerance = Tolerance.fp16Default();
+    int samples = 1;
+    long seed;
+    PrecisionPlan plan = PrecisionPlan.allFp16();
+    Path outDir;
+    ProgressListener listener = ProgressListener.NONE;
+    PrecisionSearch.Options search = PrecisionSearch.Options.defaults();
+    ObservationLimits limits = ObservationLimits.defaults();
 
     private Builder() {}
 
@@ -104,66 +116,9 @@ record AnalysisSettings(
     }
 
     /** Adds an input spec, replacing an earlier one of the same input. */
-    Builder inputSpec(InputSpec s) {
+    void inputSpec(InputSpec s) {
       inputSpecs.removeIf(x -> x.name().equals(s.name()));
       inputSpecs.add(s);
-      return this;
-    }
-
-    /** Adds given input tensors, replacing earlier ones of the same names. */
-    Builder givenInputs(Map<String, Tensor> tensors) {
-      givenInputs.putAll(tensors);
-      return this;
-    }
-
-    Builder reference(BackendSpec s) {
-      reference = s;
-      return this;
-    }
-
-    Builder candidate(BackendSpec s) {
-      candidate = s;
-      return this;
-    }
-
-    Builder tolerance(Tolerance t) {
-      tolerance = t;
-      return this;
-    }
-
-    Builder samples(int n) {
-      samples = n;
-      return this;
-    }
-
-    Builder seed(long s) {
-      seed = s;
-      return this;
-    }
-
-    Builder plan(PrecisionPlan p) {
-      plan = p;
-      return this;
-    }
-
-    Builder outDir(Path dir) {
-      outDir = dir;
-      return this;
-    }
-
-    Builder listener(ProgressListener l) {
-      listener = l;
-      return this;
-    }
-
-    Builder search(PrecisionSearch.Options o) {
-      search = o;
-      return this;
-    }
-
-    Builder limits(ObservationLimits l) {
-      limits = l;
-      return this;
     }
 
     AnalysisSettings build() {

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -91,9 +92,9 @@ public final class HalfBisect {
     return new HalfBisect(g, AnalysisSettings.defaults());
   }
 
-  /** The same model with other settings (the graph is shared, never re-read). */
-  private HalfBisect with(AnalysisSettings.Builder b) {
-    return new HalfBisect(graph, b.build());
+  /** The same model with changed settings (the graph is shared, never re-read). */
+  private HalfBisect with(Consumer<AnalysisSettings.Builder> change) {
+    return new HalfBisect(graph, settings.with(change));
   }
 
   /**
@@ -103,7 +104,7 @@ public final class HalfBisect {
    */
   public HalfBisect maxBuilds(int n) {
     Preconditions.checkArgument(n >= 1, "maxBuilds must be >= 1, got %s", n);
-    return with(settings.toBuilder().search(settings.search().withMaxSearchBuilds(n)));
+    return with(b -> b.search = b.search.withMaxSearchBuilds(n));
   }
 
   /**
@@ -112,7 +113,7 @@ public final class HalfBisect {
    * other inputs. False searches only for the smallest set that makes the outputs pass.
    */
   public HalfBisect pinOverflows(boolean pin) {
-    return with(settings.toBuilder().search(settings.search().withPinOverflows(pin)));
+    return with(b -> b.search = b.search.withPinOverflows(pin));
   }
 
   /**
@@ -121,7 +122,7 @@ public final class HalfBisect {
    */
   public HalfBisect observationLimits(ObservationLimits l) {
     Preconditions.checkNotNull(l, "observation limits");
-    return with(settings.toBuilder().limits(l));
+    return with(b -> b.limits = l);
   }
 
   /**
@@ -136,13 +137,13 @@ public final class HalfBisect {
   /** Adds an input spec (core {@link InputSpec}); a later spec of the same input replaces it. */
   public HalfBisect input(InputSpec s) {
     Preconditions.checkNotNull(s, "input spec");
-    return validated(settings.toBuilder().inputSpec(s));
+    return validated(b -> b.inputSpec(s));
   }
 
   /** Uses these tensors as inputs (in every sample); inputs not given are generated. */
   public HalfBisect inputs(Map<String, Tensor> tensors) {
     Preconditions.checkNotNull(tensors, "inputs");
-    return validated(settings.toBuilder().givenInputs(tensors));
+    return validated(b -> b.givenInputs.putAll(tensors));
   }
 
   /** Loads inputs from a {@code .npz} (arrays named like the model inputs) or a {@code .npy}. */
@@ -163,27 +164,29 @@ public final class HalfBisect {
 
   /** The reference backend and mode, e.g. {@code ort:fp32}. */
   public HalfBisect reference(String spec) {
-    return with(settings.toBuilder().reference(checkBackend(spec, "reference")));
+    BackendSpec s = checkBackend(spec, "reference");
+    return with(b -> b.reference = s);
   }
 
   /** The candidate backend and mode, e.g. {@code ort:fp16-emulated}, {@code trt:fp16}. */
   public HalfBisect candidate(String spec) {
-    return with(settings.toBuilder().candidate(checkBackend(spec, "candidate")));
+    BackendSpec s = checkBackend(spec, "candidate");
+    return with(b -> b.candidate = s);
   }
 
   public HalfBisect tolerance(Tolerance t) {
     Preconditions.checkNotNull(t, "tolerance");
-    return with(settings.toBuilder().tolerance(t));
+    return with(b -> b.tolerance = t);
   }
 
   /** Number of input samples (each tensor's worst sample decides). */
   public HalfBisect samples(int n) {
     Preconditions.checkArgument(n >= 1, "samples must be >= 1, got %s", n);
-    return with(settings.toBuilder().samples(n));
+    return with(b -> b.samples = n);
   }
 
   public HalfBisect seed(long s) {
-    return with(settings.toBuilder().seed(s));
+    return with(b -> b.seed = s);
   }
 
   /** The precision plan applied to the candidate (the starting point of {@code precision}). */
@@ -199,18 +202,18 @@ public final class HalfBisect {
               + String.join(", ", unknown.subList(0, Math.min(5, unknown.size())))
               + (unknown.size() > 5 ? " and " + (unknown.size() - 5) + " more" : ""));
     }
-    return with(settings.toBuilder().plan(p));
+    return with(b -> b.plan = p);
   }
 
   /** Folder for files the operations write (plan.json, trtexec-flags.txt, reduced.onnx). */
   public HalfBisect outDir(Path dir) {
     Preconditions.checkNotNull(dir, "outDir");
-    return with(settings.toBuilder().outDir(dir));
+    return with(b -> b.outDir = dir);
   }
 
   public HalfBisect listener(ProgressListener l) {
     Preconditions.checkNotNull(l, "listener");
-    return with(settings.toBuilder().listener(l));
+    return with(b -> b.listener = l);
   }
 
   /** Graph outputs, reference vs candidate. */
@@ -327,7 +330,11 @@ public final class HalfBisect {
                 + " (choose with reference(...)/candidate(...) or --reference/--candidate)");
       }
     }
-    return settings.toBuilder().reference(ref).candidate(cand).build();
+    return settings.with(
+        b -> {
+          b.reference = ref;
+          b.candidate = cand;
+        });
   }
 
   private static BackendSpec checkBackend(String spec, String role) {
@@ -347,8 +354,8 @@ public final class HalfBisect {
   }
 
   /** The same model with new input settings, checked against the model's inputs. */
-  private HalfBisect validated(AnalysisSettings.Builder b) {
-    HalfBisect hb = with(b);
+  private HalfBisect validated(Consumer<AnalysisSettings.Builder> change) {
+    HalfBisect hb = with(change);
     InputPlan.check(graph, hb.settings);
     return hb;
   }

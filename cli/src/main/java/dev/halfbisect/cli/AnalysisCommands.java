@@ -20,7 +20,11 @@ import picocli.CommandLine.Spec;
 final class AnalysisCommands {
   private AnalysisCommands() {}
 
-  /** Common flow: configure, run, print, write --json and (with --out) the reports; exit 0 or 1. */
+  /**
+   * Common flow: configure, run, print, write --json and (with --out) the reports; exit 0 or 1.
+   * Subclasses inherit {@code --help} and {@code --version} from this class's {@code @Command}.
+   */
+  @Command(mixinStandardHelpOptions = true)
   abstract static class Base implements Callable<Integer> {
     @Mixin AnalysisOptions options;
     @Spec CommandSpec spec;
@@ -60,10 +64,7 @@ final class AnalysisCommands {
     }
   }
 
-  @Command(
-      name = "compare",
-      mixinStandardHelpOptions = true,
-      description = "Reference vs candidate on the graph outputs.")
+  @Command(name = "compare", description = "Reference vs candidate on the graph outputs.")
   static final class Compare extends Base {
     Compare() {
       super(HalfBisect::compare, null);
@@ -72,7 +73,6 @@ final class AnalysisCommands {
 
   @Command(
       name = "layerwise",
-      mixinStandardHelpOptions = true,
       description =
           "Every floating-point tensor observed in one build; first failing tensor in topological order.")
   static final class Layerwise extends Base {
@@ -83,7 +83,6 @@ final class AnalysisCommands {
 
   @Command(
       name = "bisect",
-      mixinStandardHelpOptions = true,
       description =
           "First divergent tensor by bisection (one observed tensor per candidate build).")
   static final class Bisect extends Base {
@@ -94,7 +93,6 @@ final class AnalysisCommands {
 
   @Command(
       name = "amplify",
-      mixinStandardHelpOptions = true,
       description = "Local (born here) vs inherited error and amplification per node.")
   static final class Amplify extends Base {
     Amplify() {
@@ -104,7 +102,6 @@ final class AnalysisCommands {
 
   @Command(
       name = "precision",
-      mixinStandardHelpOptions = true,
       description =
           "Finds the nodes to keep in FP32; writes plan.json, model-fp16.onnx and trtexec-flags.txt "
               + "under --out (default halfbisect-out/precision). Exit 0 when a passing plan is found.")
@@ -116,7 +113,6 @@ final class AnalysisCommands {
 
   @Command(
       name = "reduce",
-      mixinStandardHelpOptions = true,
       description =
           "Smallest subgraph around the first divergence that still fails alone; writes reduced.onnx, "
               + "inputs.npz and reference.npz under --out (default halfbisect-out/reduce).")
@@ -128,7 +124,6 @@ final class AnalysisCommands {
 
   @Command(
       name = "diagnose",
-      mixinStandardHelpOptions = true,
       description =
           "All strategies, then a report: HTML + JSON + Markdown under --out (default "
               + "halfbisect-out/diagnose).")

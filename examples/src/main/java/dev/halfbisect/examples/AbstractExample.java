@@ -28,9 +28,14 @@ abstract class AbstractExample implements Example {
         Arrays.stream(inputSpecs).map(InputSpec::parse).collect(ImmutableList.toImmutableList());
   }
 
-  /** A graph builder at {@link #OPSET} whose weights are seeded with {@code seed}. */
-  static GraphBuilder newGraph(String graphName, long seed) {
-    return GraphBuilder.create(graphName, OPSET).seed(seed);
+  /**
+   * A graph builder at {@link #OPSET} whose weights are seeded with {@code seed}, with this
+   * example's inputs declared as their specs say (name, dtype, shape), so the two cannot disagree.
+   */
+  final GraphBuilder newGraph(String graphName, long seed) {
+    GraphBuilder g = GraphBuilder.create(graphName, OPSET).seed(seed);
+    inputs.forEach(s -> g.input(s.name(), s.dtype(), s.shape()));
+    return g;
   }
 
   @Override

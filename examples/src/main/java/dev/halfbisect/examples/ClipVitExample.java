@@ -3,7 +3,6 @@ package dev.halfbisect.examples;
 import dev.halfbisect.api.AmplifyResult;
 import dev.halfbisect.api.HalfBisect;
 import dev.halfbisect.bisect.Amplification.NodeAmplification;
-import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.Backends;
@@ -48,7 +47,7 @@ public final class ClipVitExample extends AbstractExample {
     GraphBuilder g = newGraph("clip_vit_b32_visual", 2103);
     int grid = IMAGE / PATCH;
     int tokens = grid * grid + 1;
-    String x = g.input("pixel_values", DType.FLOAT32, 1, 3, IMAGE, IMAGE);
+    String x = "pixel_values";
     try (GraphBuilder.Scope s = g.scope("/conv1")) {
       x =
           g.conv(

@@ -4,7 +4,6 @@ import dev.halfbisect.api.DiagnosisResult;
 import dev.halfbisect.api.HalfBisect;
 import dev.halfbisect.bisect.Layerwise.TensorReport;
 import dev.halfbisect.bisect.PrecisionSearch;
-import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.onnx.InitializerRangeReport;
 import dev.halfbisect.onnx.OnnxModel;
@@ -45,7 +44,7 @@ public final class CnnTransformerExample extends AbstractExample {
   @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
   public OnnxModel buildModel() {
     GraphBuilder g = newGraph("cnn_transformer", 2020);
-    String x = g.input("image", DType.FLOAT32, 1, 3, 32, 32);
+    String x = "image";
     try (GraphBuilder.Scope s = g.scope("/backbone/layer1")) {
       x = g.convBnRelu(x, 3, 16, 3, 2, 1);
     }

@@ -68,7 +68,7 @@ public final class ElanSrExample extends AbstractExample {
   static OnnxModel build(int batch, int height, int width) {
     int ph = (height + 7) / 8 * 8;
     int pw = (width + 7) / 8 * 8;
-    GraphBuilder g = newGraph("elan_sr_x2", 2022);
+    GraphBuilder g = GraphBuilder.create("elan_sr_x2", OPSET).seed(2022);
     String x = g.input("lr_image", DType.FLOAT32, batch, 3, height, width);
     try (GraphBuilder.Scope s = g.scope("/check_image_size")) {
       x = g.pad(x, "reflect", 0, 0, 0, 0, 0, 0, ph - height, pw - width);

@@ -7,7 +7,6 @@ import dev.halfbisect.bisect.Amplification.NodeAmplification;
 import dev.halfbisect.bisect.Layerwise;
 import dev.halfbisect.bisect.Layerwise.TensorReport;
 import dev.halfbisect.bisect.PrecisionSearch;
-import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.onnx.builder.GraphBuilder;
@@ -69,9 +68,9 @@ public final class TimesformerExample extends AbstractExample {
   }
 
   @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
-  static Built build() {
+  Built build() {
     GraphBuilder g = newGraph("timesformer", 2021);
-    String video = g.input("video", DType.FLOAT32, FRAMES, 3, 32, 32);
+    String video = "video";
     String x;
     try (GraphBuilder.Scope s = g.scope("/patch_embed/proj")) {
       String w =

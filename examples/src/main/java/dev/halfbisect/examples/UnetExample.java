@@ -2,7 +2,6 @@ package dev.halfbisect.examples;
 
 import dev.halfbisect.api.CompareResult;
 import dev.halfbisect.api.HalfBisect;
-import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.data.InputGenerator;
 import dev.halfbisect.core.metrics.ErrorMetrics;
@@ -43,8 +42,7 @@ public final class UnetExample extends AbstractExample {
   @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
   public OnnxModel buildModel() {
     GraphBuilder g = newGraph("unet", 2018);
-    String x = g.input("image", DType.FLOAT32, 1, 3, 32, 32);
-    String e1 = stage(g, "/enc1", x, 3, 16);
+    String e1 = stage(g, "/enc1", "image", 3, 16);
     String e2 = stage(g, "/enc2", pool(g, "/pool1", e1), 16, 32);
     String mid = stage(g, "/bottleneck", pool(g, "/pool2", e2), 32, 64);
     String d2 = stage(g, "/dec2", up(g, "/up2", mid, e2), 96, 32);
