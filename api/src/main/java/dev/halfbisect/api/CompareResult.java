@@ -13,8 +13,13 @@ public final class CompareResult extends AnalysisResult {
     this.result = result;
   }
 
-  /** One entry per floating-point graph output. */
-  public List<Layerwise.TensorReport> outputs() {
-    return result.tensors();
+  /** The bisect module's result (per-sample errors and statistics of each output). */
+  public Layerwise.Result result() {
+    return result;
+  }
+
+  /** One entry per floating-point graph output, topological order. */
+  public List<TensorResult> outputs() {
+    return TensorResult.of(result.tensors());
   }
 }

@@ -44,9 +44,9 @@ public final class DiagnosisResult extends AnalysisResult {
     return Optional.ofNullable(precision);
   }
 
-  /** The first failing tensor, if any. */
-  public Optional<Layerwise.TensorReport> firstFailing() {
-    return layerwise.firstFailing();
+  /** The first failing tensor in topological order, if any (as {@link LayerwiseResult}). */
+  public Optional<TensorResult> firstFailing() {
+    return layerwise.firstFailing().map(TensorResult::of);
   }
 
   /** Plan files written under the output folder. */

@@ -1,9 +1,7 @@
 package dev.halfbisect.api;
 
 import com.google.common.base.Preconditions;
-import com.google.common.collect.ImmutableList;
-import com.google.common.collect.ImmutableMap;
-import dev.halfbisect.bisect.PrecisionSearch;
+import dev.halfbisect.bisect.ModelGraph;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.BackendSpec;
@@ -17,10 +15,9 @@ import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -38,9 +35,15 @@ import java.util.stream.Collectors;
  * <p>Immutable: every configuration call returns a new instance. Validation is eager: a missing
  * file, an unknown backend or mode, an input that the model does not have or whose dtype/shape does
  * not fit, a plan naming nodes the model lacks throw {@link HalfBisectException} (kind {@code
- * USAGE}) or {@link IllegalArgumentException} at the call, before any backend starts. An unreadable
- * model throws kind {@code MODEL}. Operations open backend sessions and close them before
- * returning; no native type appears in this API.
+ * USAGE}) or {@link IllegalArgumentException} at the call, before any backend starts. A model that
+ * cannot be read or is not a valid graph (no nodes or outputs, a cycle, a tensor produced twice or
+ * read but never produced) throws kind {@code MODEL} from {@code model(...)}. Operations open
+ * backend sessions and close them before returning; no native type appears in this API.
+ *
+ * <p>The model is read, indexed and sorted once, in {@code model(...)}, and shared by every copy
+ * configured from it. Node names are onnx-surgery's ({@link OnnxModel}): an unnamed node at
+ * position k becomes {@code <OpType>_<k>}, a node repeating an earlier node's name {@code
+ * <name>__<n>}; plans, reports and {@link #nodeNames()} use these names.
  *
  * <p>Defaults: reference {@code trt:fp32} and candidate {@code trt:fp16} when the TensorRT backend
  * is available, else {@code ort:fp32} and {@code ort:fp16-emulated}; one sample, seed 0, {@link
@@ -49,46 +52,11 @@ import java.util.stream.Collectors;
  */
 public final class HalfBisect {
   private final ModelGraph graph;
-  private final ImmutableList<InputSpec> specs;
-  private final ImmutableMap<String, Tensor> given;
-  private final BackendSpec reference;
-  private final BackendSpec candidate;
-  private final Tolerance tolerance;
-  private final int samples;
-  private final long seed;
-  private final PrecisionPlan plan;
-  private final Path outDir;
-  private final ProgressListener listener;
-  private final PrecisionSearch.Options search;
-  private final ObservationLimits limits;
+  private final AnalysisSettings settings;
 
-  private HalfBisect(
-      ModelGraph graph,
-      List<InputSpec> specs,
-      Map<String, Tensor> given,
-      BackendSpec reference,
-      BackendSpec candidate,
-      Tolerance tolerance,
-      int samples,
-      long seed,
-      PrecisionPlan plan,
-      Path outDir,
-      ProgressListener listener,
-      PrecisionSearch.Options search,
-      ObservationLimits limits) {
+  private HalfBisect(ModelGraph graph, AnalysisSettings settings) {
     this.graph = graph;
-    this.specs = ImmutableList.copyOf(specs);
-    this.given = ImmutableMap.copyOf(given);
-    this.reference = reference;
-    this.candidate = candidate;
-    this.tolerance = tolerance;
-    this.samples = samples;
-    this.seed = seed;
-    this.plan = plan;
-    this.outDir = outDir;
-    this.listener = listener;
-    this.search = search;
-    this.limits = limits;
+    this.settings = settings;
   }
 
   /**
@@ -98,7 +66,7 @@ public final class HalfBisect {
    */
   public static HalfBisect model(Path onnx) {
     Preconditions.checkNotNull(onnx, "model path");
-    return fresh(ModelGraph.load(onnx));
+    return fresh(GraphLoader.load(onnx));
   }
 
   /**
@@ -109,7 +77,7 @@ public final class HalfBisect {
    */
   public static HalfBisect model(Onnx.ModelProto proto, Path baseDir, String name) {
     Preconditions.checkNotNull(proto, "model");
-    return fresh(ModelGraph.of(proto, baseDir, name == null ? "model" : name));
+    return fresh(GraphLoader.open(OnnxModel.of(proto, baseDir, name == null ? "model" : name)));
   }
 
   /**
@@ -117,38 +85,16 @@ public final class HalfBisect {
    */
   public static HalfBisect model(OnnxModel model) {
     Preconditions.checkNotNull(model, "model");
-    return fresh(ModelGraph.of(model.proto(), model.baseDir().orElse(null), model.name()));
+    return fresh(GraphLoader.open(model));
   }
 
   private static HalfBisect fresh(ModelGraph g) {
-    return new HalfBisect(
-        g,
-        List.of(),
-        Map.of(),
-        null,
-        null,
-        Tolerance.fp16Default(),
-        1,
-        0,
-        PrecisionPlan.allFp16(),
-        null,
-        ProgressListener.NONE,
-        PrecisionSearch.Options.defaults(),
-        ObservationLimits.defaults());
+    return new HalfBisect(g, AnalysisSettings.defaults());
   }
 
-  private HalfBisect with(
-      List<InputSpec> sp,
-      Map<String, Tensor> gv,
-      BackendSpec ref,
-      BackendSpec cand,
-      Tolerance tol,
-      int n,
-      long s,
-      PrecisionPlan p,
-      Path out,
-      ProgressListener l) {
-    return new HalfBisect(graph, sp, gv, ref, cand, tol, n, s, p, out, l, search, limits);
+  /** The same model with changed settings (the graph is shared, never re-read). */
+  private HalfBisect with(Consumer<AnalysisSettings.Builder> change) {
+    return new HalfBisect(graph, settings.with(change));
   }
 
   /**
@@ -158,20 +104,7 @@ public final class HalfBisect {
    */
   public HalfBisect maxBuilds(int n) {
     Preconditions.checkArgument(n >= 1, "maxBuilds must be >= 1, got %s", n);
-    return new HalfBisect(
-        graph,
-        specs,
-        given,
-        reference,
-        candidate,
-        tolerance,
-        samples,
-        seed,
-        plan,
-        outDir,
-        listener,
-        search.withMaxSearchBuilds(n),
-        limits);
+    return with(b -> b.search = b.search.withMaxSearchBuilds(n));
   }
 
   /**
@@ -180,20 +113,7 @@ public final class HalfBisect {
    * other inputs. False searches only for the smallest set that makes the outputs pass.
    */
   public HalfBisect pinOverflows(boolean pin) {
-    return new HalfBisect(
-        graph,
-        specs,
-        given,
-        reference,
-        candidate,
-        tolerance,
-        samples,
-        seed,
-        plan,
-        outDir,
-        listener,
-        search.withPinOverflows(pin),
-        limits);
+    return with(b -> b.search = b.search.withPinOverflows(pin));
   }
 
   /**
@@ -202,9 +122,7 @@ public final class HalfBisect {
    */
   public HalfBisect observationLimits(ObservationLimits l) {
     Preconditions.checkNotNull(l, "observation limits");
-    return new HalfBisect(
-        graph, specs, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener,
-        search, l);
+    return with(b -> b.limits = l);
   }
 
   /**
@@ -213,31 +131,19 @@ public final class HalfBisect {
    */
   public HalfBisect input(String spec) {
     Preconditions.checkNotNull(spec, "input spec");
-    InputSpec s = InputPlan.parse(spec);
-    List<InputSpec> sp = new ArrayList<>(specs);
-    sp.removeIf(x -> x.name().equals(s.name()));
-    sp.add(s);
-    return validated(
-        with(sp, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener));
+    return input(InputPlan.parse(spec));
   }
 
-  /** Adds an input spec (core {@link InputSpec}). */
+  /** Adds an input spec (core {@link InputSpec}); a later spec of the same input replaces it. */
   public HalfBisect input(InputSpec s) {
     Preconditions.checkNotNull(s, "input spec");
-    List<InputSpec> sp = new ArrayList<>(specs);
-    sp.removeIf(x -> x.name().equals(s.name()));
-    sp.add(s);
-    return validated(
-        with(sp, given, reference, candidate, tolerance, samples, seed, plan, outDir, listener));
+    return validated(b -> b.inputSpec(s));
   }
 
   /** Uses these tensors as inputs (in every sample); inputs not given are generated. */
   public HalfBisect inputs(Map<String, Tensor> tensors) {
     Preconditions.checkNotNull(tensors, "inputs");
-    Map<String, Tensor> gv = new LinkedHashMap<>(given);
-    gv.putAll(tensors);
-    return validated(
-        with(specs, gv, reference, candidate, tolerance, samples, seed, plan, outDir, listener));
+    return validated(b -> b.givenInputs.putAll(tensors));
   }
 
   /** Loads inputs from a {@code .npz} (arrays named like the model inputs) or a {@code .npy}. */
@@ -258,54 +164,36 @@ public final class HalfBisect {
 
   /** The reference backend and mode, e.g. {@code ort:fp32}. */
   public HalfBisect reference(String spec) {
-    return with(
-        specs,
-        given,
-        checkBackend(spec, "reference"),
-        candidate,
-        tolerance,
-        samples,
-        seed,
-        plan,
-        outDir,
-        listener);
+    BackendSpec s = checkBackend(spec, "reference");
+    return with(b -> b.reference = s);
   }
 
   /** The candidate backend and mode, e.g. {@code ort:fp16-emulated}, {@code trt:fp16}. */
   public HalfBisect candidate(String spec) {
-    return with(
-        specs,
-        given,
-        reference,
-        checkBackend(spec, "candidate"),
-        tolerance,
-        samples,
-        seed,
-        plan,
-        outDir,
-        listener);
+    BackendSpec s = checkBackend(spec, "candidate");
+    return with(b -> b.candidate = s);
   }
 
   public HalfBisect tolerance(Tolerance t) {
     Preconditions.checkNotNull(t, "tolerance");
-    return with(specs, given, reference, candidate, t, samples, seed, plan, outDir, listener);
+    return with(b -> b.tolerance = t);
   }
 
   /** Number of input samples (each tensor's worst sample decides). */
   public HalfBisect samples(int n) {
     Preconditions.checkArgument(n >= 1, "samples must be >= 1, got %s", n);
-    return with(specs, given, reference, candidate, tolerance, n, seed, plan, outDir, listener);
+    return with(b -> b.samples = n);
   }
 
   public HalfBisect seed(long s) {
-    return with(specs, given, reference, candidate, tolerance, samples, s, plan, outDir, listener);
+    return with(b -> b.seed = s);
   }
 
   /** The precision plan applied to the candidate (the starting point of {@code precision}). */
   public HalfBisect plan(PrecisionPlan p) {
     Preconditions.checkNotNull(p, "plan");
     List<String> unknown =
-        p.fp32Nodes().stream().filter(n -> graph.node(n).isEmpty()).collect(Collectors.toList());
+        p.fp32Nodes().stream().filter(n -> !graph.hasNode(n)).collect(Collectors.toList());
     if (!unknown.isEmpty()) {
       throw HalfBisectException.usage(
           "precision plan names node(s) that model "
@@ -314,18 +202,18 @@ public final class HalfBisect {
               + String.join(", ", unknown.subList(0, Math.min(5, unknown.size())))
               + (unknown.size() > 5 ? " and " + (unknown.size() - 5) + " more" : ""));
     }
-    return with(specs, given, reference, candidate, tolerance, samples, seed, p, outDir, listener);
+    return with(b -> b.plan = p);
   }
 
   /** Folder for files the operations write (plan.json, trtexec-flags.txt, reduced.onnx). */
   public HalfBisect outDir(Path dir) {
     Preconditions.checkNotNull(dir, "outDir");
-    return with(specs, given, reference, candidate, tolerance, samples, seed, plan, dir, listener);
+    return with(b -> b.outDir = dir);
   }
 
   public HalfBisect listener(ProgressListener l) {
     Preconditions.checkNotNull(l, "listener");
-    return with(specs, given, reference, candidate, tolerance, samples, seed, plan, outDir, l);
+    return with(b -> b.listener = l);
   }
 
   /** Graph outputs, reference vs candidate. */
@@ -371,7 +259,7 @@ public final class HalfBisect {
     return run(Operations::explain);
   }
 
-  /** Node names of the model in topological order. */
+  /** Node names of the model in topological order (unnamed nodes as named on load). */
   public List<String> nodeNames() {
     return graph.nodes().stream().map(Onnx.NodeProto::getName).collect(Collectors.toList());
   }
@@ -383,30 +271,27 @@ public final class HalfBisect {
 
   /** The reference backend this instance will use (the default resolved if none was set). */
   public String referenceSpec() {
-    return resolvedBackends()[0].toString();
+    return resolved().reference().toString();
   }
 
   /** The candidate backend this instance will use (the default resolved if none was set). */
   public String candidateSpec() {
-    return resolvedBackends()[1].toString();
+    return resolved().candidate().toString();
   }
 
   public Tolerance tolerance() {
-    return tolerance;
+    return settings.tolerance();
   }
 
   public PrecisionPlan plan() {
-    return plan;
+    return settings.plan();
   }
 
   private <R> R run(java.util.function.Function<Operations, R> op) {
-    BackendSpec[] b = resolvedBackends();
-    List<String> notes = new ArrayList<>();
-    List<Map<String, Tensor>> data = InputPlan.build(graph, specs, given, samples, seed, notes);
+    AnalysisSettings s = resolved();
+    InputPlan.Prepared inputs = InputPlan.prepare(graph, s);
     try {
-      return op.apply(
-          new Operations(
-              graph, b[0], b[1], plan, tolerance, data, listener, outDir, notes, search, limits));
+      return op.apply(new Operations(graph, s, inputs));
     } catch (HalfBisectException e) {
       throw e;
     } catch (RuntimeException e) {
@@ -415,23 +300,25 @@ public final class HalfBisect {
           "analysis of " + graph.name() + " failed: " + e.getMessage(),
           e);
     } finally {
-      listener.finished();
+      s.listener().finished();
     }
   }
 
-  private BackendSpec[] resolvedBackends() {
-    if (reference != null && candidate != null) {
-      return new BackendSpec[] {reference, candidate};
+  /** The settings with both backends set: the defaults where none was chosen. */
+  private AnalysisSettings resolved() {
+    if (settings.reference() != null && settings.candidate() != null) {
+      return settings;
     }
-    boolean trt = false;
     Backend t = Backends.all().get("trt");
-    if (t != null) {
-      trt = t.availability().available();
-    }
+    boolean trt = t != null && t.availability().available();
     BackendSpec ref =
-        reference != null ? reference : BackendSpec.parse(trt ? "trt:fp32" : "ort:fp32");
+        settings.reference() != null
+            ? settings.reference()
+            : BackendSpec.parse(trt ? "trt:fp32" : "ort:fp32");
     BackendSpec cand =
-        candidate != null ? candidate : BackendSpec.parse(trt ? "trt:fp16" : "ort:fp16-emulated");
+        settings.candidate() != null
+            ? settings.candidate()
+            : BackendSpec.parse(trt ? "trt:fp16" : "ort:fp16-emulated");
     for (BackendSpec s : new BackendSpec[] {ref, cand}) {
       if (!Backends.all().containsKey(s.backend())) {
         throw new HalfBisectException(
@@ -443,7 +330,11 @@ public final class HalfBisect {
                 + " (choose with reference(...)/candidate(...) or --reference/--candidate)");
       }
     }
-    return new BackendSpec[] {ref, cand};
+    return settings.with(
+        b -> {
+          b.reference = ref;
+          b.candidate = cand;
+        });
   }
 
   private static BackendSpec checkBackend(String spec, String role) {
@@ -462,8 +353,10 @@ public final class HalfBisect {
     return n.substring(0, n.length() - ".npy".length());
   }
 
-  private HalfBisect validated(HalfBisect hb) {
-    InputPlan.build(hb.graph, hb.specs, hb.given, 0, 0, new ArrayList<>());
+  /** The same model with new input settings, checked against the model's inputs. */
+  private HalfBisect validated(Consumer<AnalysisSettings.Builder> change) {
+    HalfBisect hb = with(change);
+    InputPlan.check(graph, hb.settings);
     return hb;
   }
 }

@@ -1,12 +1,14 @@
 package dev.halfbisect.api;
 
 import com.google.common.collect.ImmutableList;
+import dev.halfbisect.bisect.ModelGraph;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.TensorInfo;
 import dev.halfbisect.core.data.InputGenerator;
 import dev.halfbisect.core.data.InputSpec;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -71,21 +73,29 @@ final class InputPlan {
     return new InputSpec(in.name(), shape, in.dtype(), new InputSpec.Uniform(-1, 1));
   }
 
+  /** Concrete input samples and the notes on how they were made (derived inputs). */
+  record Prepared(ImmutableList<Map<String, Tensor>> samples, ImmutableList<String> notes) {}
+
   /**
-   * Builds {@code samples} input maps: given tensors are used in every sample, specs and derived
-   * inputs are drawn from {@code seed}. Adds a line per derived input to {@code notes}.
+   * The {@code settings.samples()} input maps: given tensors are used in every sample, specs and
+   * derived inputs are drawn from {@code settings.seed()}. Notes name the derived inputs.
    */
-  static List<Map<String, Tensor>> build(
-      ModelGraph g,
-      List<InputSpec> specs,
-      Map<String, Tensor> given,
-      int samples,
-      long seed,
-      List<String> notes) {
+  static Prepared prepare(ModelGraph g, AnalysisSettings settings) {
+    return build(g, settings, settings.samples());
+  }
+
+  /** Validates the settings' inputs against the model without drawing any tensor. */
+  static void check(ModelGraph g, AnalysisSettings settings) {
+    build(g, settings, 0);
+  }
+
+  private static Prepared build(ModelGraph g, AnalysisSettings settings, int samples) {
+    List<TensorInfo> inputs = declaredInputs(g);
+    Map<String, Tensor> given = settings.givenInputs();
     Map<String, TensorInfo> declared = new LinkedHashMap<>();
-    g.inputs().forEach(i -> declared.put(i.name(), i));
+    inputs.forEach(i -> declared.put(i.name(), i));
     Map<String, InputSpec> bySpec = new LinkedHashMap<>();
-    for (InputSpec s : specs) {
+    for (InputSpec s : settings.inputSpecs()) {
       TensorInfo in = declared.get(s.name());
       if (in == null) {
         throw HalfBisectException.usage(
@@ -96,9 +106,9 @@ final class InputPlan {
                 + " has no input '"
                 + s.name()
                 + "'; its inputs are "
-                + describe(g.inputs()));
+                + describe(inputs));
       }
-      check(in, s.dtype(), s.shape(), "--input " + s, g.hasUnknownRank(in.name()));
+      check(in, s.dtype(), s.shape(), "--input " + s, hasUnknownRank(g, in.name()));
       bySpec.put(s.name(), s);
     }
     for (Map.Entry<String, Tensor> e : given.entrySet()) {
@@ -110,24 +120,24 @@ final class InputPlan {
                 + "' is not an input of model "
                 + g.name()
                 + "; its inputs are "
-                + describe(g.inputs()));
+                + describe(inputs));
       }
       check(
           in,
           e.getValue().dtype(),
           e.getValue().shape(),
           "input tensor '" + e.getKey() + "'",
-          g.hasUnknownRank(in.name()));
+          hasUnknownRank(g, in.name()));
     }
     // Symbolic dims (batch, sequence) take the size the given inputs use, so derived inputs fit
     // them.
     Map<String, Long> bound = new HashMap<>();
-    for (TensorInfo in : g.inputs()) {
+    for (TensorInfo in : inputs) {
       long[] shape =
           bySpec.containsKey(in.name())
               ? bySpec.get(in.name()).shape()
               : given.containsKey(in.name()) ? given.get(in.name()).shape() : null;
-      List<String> params = g.dimParams(in.name());
+      List<String> params = g.inputDimNames(in.name());
       for (int i = 0; shape != null && i < Math.min(shape.length, params.size()); i++) {
         if (!params.get(i).isEmpty()) {
           bound.putIfAbsent(params.get(i), shape[i]);
@@ -135,9 +145,9 @@ final class InputPlan {
       }
     }
     List<InputSpec> derived = new ArrayList<>();
-    for (TensorInfo in : g.inputs()) {
+    for (TensorInfo in : inputs) {
       if (!bySpec.containsKey(in.name()) && !given.containsKey(in.name())) {
-        if (g.hasUnknownRank(in.name())) {
+        if (hasUnknownRank(g, in.name())) {
           throw HalfBisectException.usage(
               "input '"
                   + in.name()
@@ -145,27 +155,51 @@ final class InputPlan {
                   + g.name()
                   + " declares no shape; give it with --input NAME:SHAPE:DTYPE:FILL or --load-inputs");
         }
-        InputSpec d = derive(in, g.dimParams(in.name()), bound);
+        InputSpec d = derive(in, g.inputDimNames(in.name()), bound);
         bySpec.put(in.name(), d);
         derived.add(d);
       }
     }
-    if (!derived.isEmpty()) {
-      notes.add(
-          "inputs not given, derived from the model: "
-              + derived.stream().map(InputSpec::toString).collect(Collectors.joining(" ")));
-    }
+    ImmutableList<String> notes =
+        derived.isEmpty()
+            ? ImmutableList.of()
+            : ImmutableList.of(
+                "inputs not given, derived from the model: "
+                    + derived.stream().map(InputSpec::toString).collect(Collectors.joining(" ")));
     ImmutableList.Builder<Map<String, Tensor>> out = ImmutableList.builder();
     for (int s = 0; s < samples; s++) {
       Map<String, Tensor> sample = new LinkedHashMap<>();
-      for (TensorInfo in : g.inputs()) {
+      for (TensorInfo in : inputs) {
         Tensor t = given.get(in.name());
         sample.put(
-            in.name(), t != null ? t : InputGenerator.generate(bySpec.get(in.name()), s, seed));
+            in.name(),
+            t != null ? t : InputGenerator.generate(bySpec.get(in.name()), s, settings.seed()));
       }
       out.add(sample);
     }
-    return out.build();
+    return new Prepared(out.build(), notes);
+  }
+
+  /**
+   * The model's inputs (initializers excluded) with their element type (null where core has no
+   * {@link DType}) and static dims; an unknown, symbolic or zero dim is -1, a shape not declared at
+   * all is rank 0 (see {@link #hasUnknownRank}).
+   */
+  private static List<TensorInfo> declaredInputs(ModelGraph g) {
+    List<TensorInfo> r = new ArrayList<>();
+    for (String name : g.graphInputs()) {
+      long[] shape =
+          g.shape(name)
+              .map(s -> Arrays.stream(s).map(d -> d > 0 ? d : -1).toArray())
+              .orElse(new long[0]);
+      r.add(new TensorInfo(name, g.elementType(name).orElse(null), shape));
+    }
+    return r;
+  }
+
+  /** Whether the input declares no shape at all (any rank accepted). */
+  private static boolean hasUnknownRank(ModelGraph g, String input) {
+    return g.shape(input).isEmpty();
   }
 
   private static void check(

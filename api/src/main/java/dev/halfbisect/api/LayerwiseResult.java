@@ -20,12 +20,15 @@ public final class LayerwiseResult extends AnalysisResult {
   }
 
   /** All compared tensors in topological order. */
-  public List<Layerwise.TensorReport> tensors() {
-    return result.tensors();
+  public List<TensorResult> tensors() {
+    return TensorResult.of(result.tensors());
   }
 
-  /** The first failing tensor in topological order, if any. */
-  public Optional<Layerwise.TensorReport> firstFailing() {
-    return result.firstFailing();
+  /**
+   * The first failing computed tensor in topological order, if any (constants FP16 cannot represent
+   * are reported, not failed).
+   */
+  public Optional<TensorResult> firstFailing() {
+    return result.firstFailing().map(TensorResult::of);
   }
 }

@@ -1,8 +1,8 @@
 package dev.halfbisect.api;
 
+import dev.halfbisect.bisect.ModelGraph;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.onnx.Fp16Conversion;
-import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.onnx.OnnxModelException;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,8 +20,7 @@ final class ModelFiles {
   static Optional<Path> writeFp16Model(
       ModelGraph g, PrecisionPlan plan, Path file, List<String> notes) {
     try {
-      OnnxModel m = OnnxModel.of(g.proto(), g.baseDir().orElse(null), g.name());
-      Fp16Conversion.Result r = Fp16Conversion.apply(m, plan);
+      Fp16Conversion.Result r = Fp16Conversion.apply(g.model(), plan);
       r.model().save(file);
       if (!r.keptFp32NoFp16Form().isEmpty()) {
         notes.add(

@@ -7,6 +7,7 @@ import dev.halfbisect.bisect.BisectContext;
 import dev.halfbisect.bisect.BisectListener;
 import dev.halfbisect.bisect.FirstDivergence;
 import dev.halfbisect.bisect.Layerwise;
+import dev.halfbisect.bisect.ModelGraph;
 import dev.halfbisect.bisect.PrecisionSearch;
 import dev.halfbisect.bisect.ProbeResult;
 import dev.halfbisect.bisect.ProbeSpec;
@@ -18,8 +19,6 @@ import dev.halfbisect.core.backend.BackendSpec;
 import dev.halfbisect.core.backend.Backends;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.plan.PrecisionPlan;
-import dev.halfbisect.core.verdict.Tolerance;
-import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.report.AnalysisReport;
 import dev.halfbisect.report.ReportMapper;
 import java.io.IOException;
@@ -37,40 +36,20 @@ import java.util.Map;
  */
 final class Operations {
   private final ModelGraph graph;
-  private final BackendSpec reference;
-  private final BackendSpec candidate;
-  private final PrecisionPlan plan;
-  private final Tolerance tolerance;
+  private final AnalysisSettings settings;
   private final List<Map<String, Tensor>> samples;
-  private final ProgressListener listener;
-  private final Path outDir;
   private final List<String> notes;
-  private final PrecisionSearch.Options search;
-  private final ObservationLimits limits;
 
-  Operations(
-      ModelGraph graph,
-      BackendSpec reference,
-      BackendSpec candidate,
-      PrecisionPlan plan,
-      Tolerance tolerance,
-      List<Map<String, Tensor>> samples,
-      ProgressListener listener,
-      Path outDir,
-      List<String> notes,
-      PrecisionSearch.Options search,
-      ObservationLimits limits) {
+  /**
+   * @param settings with both backends resolved
+   * @param inputs the samples and the notes on them; notes the operation adds (files not written)
+   *     join them in the report's warnings
+   */
+  Operations(ModelGraph graph, AnalysisSettings settings, InputPlan.Prepared inputs) {
     this.graph = graph;
-    this.reference = reference;
-    this.candidate = candidate;
-    this.plan = plan;
-    this.tolerance = tolerance;
-    this.samples = samples;
-    this.listener = listener;
-    this.outDir = outDir;
-    this.notes = notes;
-    this.search = search;
-    this.limits = limits;
+    this.settings = settings;
+    this.samples = inputs.samples();
+    this.notes = new ArrayList<>(inputs.notes());
   }
 
   CompareResult compare() {
@@ -100,9 +79,9 @@ final class Operations {
 
   PrecisionResult precision() {
     BisectContext ctx = context();
-    PrecisionSearch.Result r = plan.fp32Nodes().isEmpty() ? passingAsIs(ctx) : null;
+    PrecisionSearch.Result r = settings.plan().fp32Nodes().isEmpty() ? passingAsIs(ctx) : null;
     if (r == null) {
-      r = PrecisionSearch.run(ctx, search);
+      r = PrecisionSearch.run(ctx, settings.search());
     }
     List<Path> files = writePlanFiles(r);
     return new PrecisionResult(
@@ -136,7 +115,10 @@ final class Operations {
     BisectContext ctx = context();
     Reduce.Result r;
     try {
-      Path dir = outDir != null ? outDir : Files.createTempDirectory("halfbisect-reduce");
+      Path dir =
+          settings.outDir() != null
+              ? settings.outDir()
+              : Files.createTempDirectory("halfbisect-reduce");
       r = Reduce.run(ctx, dir);
     } catch (IOException e) {
       throw new HalfBisectException(
@@ -163,7 +145,7 @@ final class Operations {
     PrecisionSearch.Result ps =
         lw.outputsPass() || !fix
             ? null
-            : PrecisionSearch.run(ctx, amp, amp.candidateBuilds(), search);
+            : PrecisionSearch.run(ctx, amp, amp.candidateBuilds(), settings.search());
     List<Path> files = ps == null ? List.of() : writePlanFiles(ps);
     AnalysisReport rep =
         ReportMapper.diagnose(header("diagnose", ctx), lw, null, amp, ps, ctx.model());
@@ -179,7 +161,7 @@ final class Operations {
    * facade's notes (derived inputs, files not written) to the report's warnings.
    */
   private AnalysisReport finish(BisectContext ctx, AnalysisReport report) {
-    listener.finished();
+    settings.listener().finished();
     AnalysisReport r = report.withBuilds(ctx.prober().candidateBuilds());
     if (notes.isEmpty()) {
       return r;
@@ -194,6 +176,7 @@ final class Operations {
   }
 
   private List<Path> writePlanFiles(PrecisionSearch.Result r) {
+    Path outDir = settings.outDir();
     if (outDir == null) {
       return List.of();
     }
@@ -212,21 +195,21 @@ final class Operations {
     return files;
   }
 
+  /** A fresh context (own prober and reference cache) over the graph the facade holds. */
   private BisectContext context() {
-    Backend ref = resolve(reference, "reference");
-    Backend cand = resolve(candidate, "candidate");
-    OnnxModel model = OnnxModel.of(graph.proto(), graph.baseDir().orElse(null), graph.name());
+    BackendSpec reference = settings.reference();
+    BackendSpec candidate = settings.candidate();
     BisectContext.Builder b =
         BisectContext.builder(
-                model,
-                ref,
+                graph,
+                resolve(reference, "reference"),
                 BuildOptions.of(reference.mode(), PrecisionPlan.allFp32()),
-                cand,
-                BuildOptions.of(candidate.mode(), plan))
-            .tolerance(tolerance)
+                resolve(candidate, "candidate"),
+                BuildOptions.of(candidate.mode(), settings.plan()))
+            .tolerance(settings.tolerance())
             .samples(samples)
-            .listener(new ListenerAdapter(listener));
-    limits.applyTo(b);
+            .listener(new ListenerAdapter(settings.listener()));
+    settings.limits().applyTo(b);
     BisectContext ctx = b.build();
     preflight(ctx);
     return ctx;
@@ -265,7 +248,7 @@ final class Operations {
         Map.Entry<String, String> first = missing.entrySet().iterator().next();
         throw new HalfBisectException(
             HalfBisectException.Kind.BACKEND,
-            reference
+            settings.reference()
                 + " cannot run "
                 + graph.name()
                 + " (graph output "
@@ -283,7 +266,7 @@ final class Operations {
       if (r.status() == ProbeResult.Status.BUILD_FAILED || r.status() == ProbeResult.Status.CRASH) {
         throw new HalfBisectException(
             HalfBisectException.Kind.BACKEND,
-            candidate + " cannot run " + graph.name() + ": " + r.message());
+            settings.candidate() + " cannot run " + graph.name() + ": " + r.message());
       }
     } catch (HalfBisectException e) {
       throw e;

@@ -124,6 +124,22 @@ public final class ModelGraph {
     return graphOutputs;
   }
 
+  /**
+   * Symbolic dim names of graph input {@code input} as declared, one per axis ("" where an axis has
+   * none, e.g. a static dim); empty when the input declares no shape or the graph has no such
+   * input.
+   */
+  public ImmutableList<String> inputDimNames(String input) {
+    for (Onnx.ValueInfoProto v : model.graph().getInputList()) {
+      if (v.getName().equals(input)) {
+        return v.getType().getTensorType().getShape().getDimList().stream()
+            .map(d -> d.hasDimParam() ? d.getDimParam() : "")
+            .collect(ImmutableList.toImmutableList());
+      }
+    }
+    return ImmutableList.of();
+  }
+
   public Optional<DType> elementType(String tensor) {
     return index.elementType(tensor);
   }

@@ -7,6 +7,7 @@ import dev.halfbisect.report.ConsoleRenderer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,16 +20,25 @@ import picocli.CommandLine.Spec;
 final class AnalysisCommands {
   private AnalysisCommands() {}
 
-  /** Common flow: configure, run, print, write --json and (with --out) the reports; exit 0 or 1. */
+  /**
+   * Common flow: configure, run, print, write --json and (with --out) the reports; exit 0 or 1.
+   * Subclasses inherit {@code --help} and {@code --version} from this class's {@code @Command}.
+   */
+  @Command(mixinStandardHelpOptions = true)
   abstract static class Base implements Callable<Integer> {
     @Mixin AnalysisOptions options;
     @Spec CommandSpec spec;
+    private final Function<HalfBisect, ? extends AnalysisResult> operation;
+    private final Path defaultOut;
 
-    abstract AnalysisResult run(HalfBisect hb);
-
-    /** Where files go when --out is not given; null: nowhere. */
-    Path defaultOut() {
-      return null;
+    /**
+     * @param operation the facade operation the subcommand runs
+     * @param defaultOut folder under {@code halfbisect-out} where files go when --out is not given;
+     *     null: nowhere
+     */
+    Base(Function<HalfBisect, ? extends AnalysisResult> operation, String defaultOut) {
+      this.operation = operation;
+      this.defaultOut = defaultOut == null ? null : Path.of("halfbisect-out", defaultOut);
     }
 
     @Override
@@ -36,10 +46,9 @@ final class AnalysisCommands {
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
       if (options.out == null) {
-        options.out = defaultOut();
+        options.out = defaultOut;
       }
-      HalfBisect hb = options.configure(err);
-      AnalysisResult r = run(hb);
+      AnalysisResult r = operation.apply(options.configure(err));
       AnalysisReport report = r.report();
       out.print(ConsoleRenderer.render(report));
       if (options.json != null) {
@@ -55,103 +64,72 @@ final class AnalysisCommands {
     }
   }
 
-  @Command(
-      name = "compare",
-      mixinStandardHelpOptions = true,
-      description = "Reference vs candidate on the graph outputs.")
+  @Command(name = "compare", description = "Reference vs candidate on the graph outputs.")
   static final class Compare extends Base {
-    @Override
-    AnalysisResult run(HalfBisect hb) {
-      return hb.compare();
+    Compare() {
+      super(HalfBisect::compare, null);
     }
   }
 
   @Command(
       name = "layerwise",
-      mixinStandardHelpOptions = true,
       description =
           "Every floating-point tensor observed in one build; first failing tensor in topological order.")
   static final class Layerwise extends Base {
-    @Override
-    AnalysisResult run(HalfBisect hb) {
-      return hb.layerwise();
+    Layerwise() {
+      super(HalfBisect::layerwise, null);
     }
   }
 
   @Command(
       name = "bisect",
-      mixinStandardHelpOptions = true,
       description =
           "First divergent tensor by bisection (one observed tensor per candidate build).")
   static final class Bisect extends Base {
-    @Override
-    AnalysisResult run(HalfBisect hb) {
-      return hb.bisect();
+    Bisect() {
+      super(HalfBisect::bisect, null);
     }
   }
 
   @Command(
       name = "amplify",
-      mixinStandardHelpOptions = true,
       description = "Local (born here) vs inherited error and amplification per node.")
   static final class Amplify extends Base {
-    @Override
-    AnalysisResult run(HalfBisect hb) {
-      return hb.amplify();
+    Amplify() {
+      super(HalfBisect::amplify, null);
     }
   }
 
   @Command(
       name = "precision",
-      mixinStandardHelpOptions = true,
       description =
           "Finds the nodes to keep in FP32; writes plan.json, model-fp16.onnx and trtexec-flags.txt "
               + "under --out (default halfbisect-out/precision). Exit 0 when a passing plan is found.")
   static final class Precision extends Base {
-    @Override
-    Path defaultOut() {
-      return Path.of("halfbisect-out", "precision");
-    }
-
-    @Override
-    AnalysisResult run(HalfBisect hb) {
-      return hb.precision();
+    Precision() {
+      super(HalfBisect::precision, "precision");
     }
   }
 
   @Command(
       name = "reduce",
-      mixinStandardHelpOptions = true,
       description =
           "Smallest subgraph around the first divergence that still fails alone; writes reduced.onnx, "
               + "inputs.npz and reference.npz under --out (default halfbisect-out/reduce).")
   static final class Reduce extends Base {
-    @Override
-    Path defaultOut() {
-      return Path.of("halfbisect-out", "reduce");
-    }
-
-    @Override
-    AnalysisResult run(HalfBisect hb) {
-      return hb.reduce();
+    Reduce() {
+      super(HalfBisect::reduce, "reduce");
     }
   }
 
   @Command(
       name = "diagnose",
-      mixinStandardHelpOptions = true,
       description =
           "All strategies, then a report: HTML + JSON + Markdown under --out (default "
               + "halfbisect-out/diagnose).")
   static final class Diagnose extends Base {
-    @Override
-    Path defaultOut() {
-      return Path.of("halfbisect-out", "diagnose");
-    }
-
-    @Override
-    AnalysisResult run(HalfBisect hb) {
-      return hb.diagnose();
+    Diagnose() {
+      super(HalfBisect::diagnose, "diagnose");
     }
   }
 }

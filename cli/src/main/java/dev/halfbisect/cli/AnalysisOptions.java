@@ -14,24 +14,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * Options shared by the analysing subcommands; {@link #configure} turns them into a {@link
- * HalfBisect}.
+ * Options shared by the analysing subcommands (the backends and progress of {@link RunOptions}
+ * included); {@link #configure} turns them into a {@link HalfBisect}.
  */
-final class AnalysisOptions {
+final class AnalysisOptions extends RunOptions {
   @Parameters(index = "0", paramLabel = "MODEL", description = "the ONNX model file")
   Path model;
-
-  @Option(
-      names = "--reference",
-      paramLabel = "B:MODE",
-      description = "reference backend (default trt:fp32 with TensorRT, else ort:fp32)")
-  String reference;
-
-  @Option(
-      names = "--candidate",
-      paramLabel = "B:MODE",
-      description = "candidate backend (default trt:fp16 with TensorRT, else ort:fp16-emulated)")
-  String candidate;
 
   @Option(
       names = "--input",
@@ -133,23 +121,11 @@ final class AnalysisOptions {
   @Option(names = "--json", paramLabel = "FILE", description = "write the JSON report to FILE")
   Path json;
 
-  @Option(names = "--quiet", description = "no progress bar (for CI)")
-  boolean quiet;
-
-  @Option(names = "--verbose", description = "stack traces on errors")
-  boolean verbose;
-
   HalfBisect configure(java.io.PrintWriter err) {
     if (samples < 1) {
       throw new UsageException("--samples must be at least 1, got " + samples);
     }
-    HalfBisect hb = HalfBisect.model(model);
-    if (reference != null) {
-      hb = hb.reference(reference);
-    }
-    if (candidate != null) {
-      hb = hb.candidate(candidate);
-    }
+    HalfBisect hb = withBackends(HalfBisect.model(model));
     if (loadInputs != null) {
       requireFile(loadInputs, "--load-inputs");
       hb = hb.loadInputs(loadInputs);
@@ -198,7 +174,7 @@ final class AnalysisOptions {
     if (out != null) {
       hb = hb.outDir(out);
     }
-    return hb.listener(ProgressBar.forTerminal(quiet, err));
+    return withProgress(hb, err);
   }
 
   /** The default normalized-error check, or a Polygraphy-style one when --atol/--rtol is given. */

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -39,17 +40,7 @@ final class DemoCommand implements Callable<Integer> {
       description = "report folder (default halfbisect-out/demo)")
   Path out;
 
-  @Option(names = "--reference", paramLabel = "B:MODE", description = "reference backend")
-  String reference;
-
-  @Option(names = "--candidate", paramLabel = "B:MODE", description = "candidate backend")
-  String candidate;
-
-  @Option(names = "--quiet", description = "no progress bar")
-  boolean quiet;
-
-  @Option(names = "--verbose", description = "stack traces on errors")
-  boolean verbose;
+  @Mixin RunOptions run;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -68,14 +59,8 @@ final class DemoCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + modelFile + ": " + e.getMessage(), e);
     }
-    HalfBisect hb = demo.configure(HalfBisect.model(model));
-    if (reference != null) {
-      hb = hb.reference(reference);
-    }
-    if (candidate != null) {
-      hb = hb.candidate(candidate);
-    }
-    hb = hb.outDir(dir).listener(ProgressBar.forTerminal(quiet, spec.commandLine().getErr()));
+    HalfBisect hb = run.withBackends(demo.configure(HalfBisect.model(model))).outDir(dir);
+    hb = run.withProgress(hb, spec.commandLine().getErr());
     o.println("reference " + hb.referenceSpec() + ", candidate " + hb.candidateSpec());
     DiagnosisResult d = hb.diagnose();
     o.print(ConsoleRenderer.render(d.report()));

@@ -3,11 +3,10 @@ package dev.halfbisect.examples;
 import dev.halfbisect.api.AmplifyResult;
 import dev.halfbisect.api.HalfBisect;
 import dev.halfbisect.bisect.Amplification.NodeAmplification;
-import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.Backends;
-import dev.halfbisect.core.data.InputSpec;
+import dev.halfbisect.core.data.InputGenerator;
 import dev.halfbisect.core.metrics.ErrorMetrics;
 import dev.halfbisect.core.metrics.ErrorStats;
 import dev.halfbisect.core.plan.PrecisionPlan;
@@ -27,7 +26,7 @@ import java.util.Map;
  * framework's output (max abs diff, median rel diff) next to their speed. Here the framework
  * reference is ONNX Runtime FP32; TF32 and speed need TensorRT and print {@code n/a} without it.
  */
-public final class ClipVitExample implements Example {
+public final class ClipVitExample extends AbstractExample {
   static final int WIDTH = 64;
   static final int LAYERS = 12;
   static final int HEADS = 4;
@@ -35,29 +34,20 @@ public final class ClipVitExample implements Example {
   static final int PATCH = 32;
   static final int EMBED = 32;
 
-  @Override
-  public String name() {
-    return "clip-vit";
-  }
-
-  @Override
-  public String description() {
-    return "CLIP ViT-B/32 image encoder (12 pre-LN layers, QuickGELU): accuracy of fp32, tf32, fp16 vs the reference";
-  }
-
-  @Override
-  public List<InputSpec> inputs() {
-    return List.of(
-        InputSpec.parse("pixel_values:1x3x" + IMAGE + "x" + IMAGE + ":float32:-1.8..2.1"));
+  public ClipVitExample() {
+    super(
+        "clip-vit",
+        "CLIP ViT-B/32 image encoder (12 pre-LN layers, QuickGELU): accuracy of fp32, tf32, fp16 vs the reference",
+        "pixel_values:1x3x" + IMAGE + "x" + IMAGE + ":float32:-1.8..2.1");
   }
 
   @Override
   @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
   public OnnxModel buildModel() {
-    GraphBuilder g = GraphBuilder.create("clip_vit_b32_visual", 13).seed(2103);
+    GraphBuilder g = newGraph("clip_vit_b32_visual", 2103);
     int grid = IMAGE / PATCH;
     int tokens = grid * grid + 1;
-    String x = g.input("pixel_values", DType.FLOAT32, 1, 3, IMAGE, IMAGE);
+    String x = "pixel_values";
     try (GraphBuilder.Scope s = g.scope("/conv1")) {
       x =
           g.conv(
@@ -132,10 +122,10 @@ public final class ClipVitExample implements Example {
             + LAYERS
             + " layers, width "
             + WIDTH);
-    Map<String, Tensor> inputs = TwoRuns.inputs(inputs(), 21);
+    Map<String, Tensor> inputs = InputGenerator.generate(inputs(), 1, 21).get(0);
     String referenceSpec = o.reference().orElse("ort:fp32");
-    TwoRuns.Run reference =
-        TwoRuns.run(model, referenceSpec, PrecisionPlan.allFp32(), List.of(), inputs, 1);
+    BackendRun reference =
+        BackendRun.of(model, referenceSpec, PrecisionPlan.allFp32(), List.of(), inputs, 1);
     boolean trt = trtAvailable();
     String[][] rows =
         trt
@@ -169,7 +159,7 @@ public final class ClipVitExample implements Example {
       }
       PrecisionPlan plan =
           row[0].equals("fp16") ? PrecisionPlan.allFp16() : PrecisionPlan.allFp32();
-      TwoRuns.Run r = TwoRuns.run(model, row[1], plan, List.of(), inputs, trt ? 20 : 1);
+      BackendRun r = BackendRun.of(model, row[1], plan, List.of(), inputs, trt ? 20 : 1);
       ErrorStats s = ErrorMetrics.compare(reference.floats(output), r.floats(output));
       String latency =
           trt

@@ -4,9 +4,7 @@ import dev.halfbisect.api.DiagnosisResult;
 import dev.halfbisect.api.HalfBisect;
 import dev.halfbisect.bisect.Layerwise.TensorReport;
 import dev.halfbisect.bisect.PrecisionSearch;
-import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
-import dev.halfbisect.core.data.InputSpec;
 import dev.halfbisect.onnx.InitializerRangeReport;
 import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.onnx.builder.GraphBuilder;
@@ -24,7 +22,7 @@ import java.util.Optional;
  * become infinite in FP16. The example prints the initializer range report, which points at the
  * weights, then bisects the activations to the module and finds the FP32 fix.
  */
-public final class CnnTransformerExample implements Example {
+public final class CnnTransformerExample extends AbstractExample {
   static final int WIDTH = 32;
   static final int LAYERS = 3;
 
@@ -34,27 +32,19 @@ public final class CnnTransformerExample implements Example {
   static final float PLANTED_SCALE = 2.5e5f;
   static final String PLANTED_WEIGHT = "transformer.layers." + PLANTED_LAYER + ".linear2.weight";
 
-  @Override
-  public String name() {
-    return "cnn-transformer";
-  }
-
-  @Override
-  public String description() {
-    return "CNN backbone -> transformer encoder -> box head, one FFN with weights beyond 65504 (scaled back by a "
-        + "layer scale): NaN boxes in FP16";
-  }
-
-  @Override
-  public List<InputSpec> inputs() {
-    return List.of(InputSpec.parse("image:1x3x32x32:float32:0..1"));
+  public CnnTransformerExample() {
+    super(
+        "cnn-transformer",
+        "CNN backbone -> transformer encoder -> box head, one FFN with weights beyond 65504 (scaled back by a "
+            + "layer scale): NaN boxes in FP16",
+        "image:1x3x32x32:float32:0..1");
   }
 
   @Override
   @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
   public OnnxModel buildModel() {
-    GraphBuilder g = GraphBuilder.create("cnn_transformer", 13).seed(2020);
-    String x = g.input("image", DType.FLOAT32, 1, 3, 32, 32);
+    GraphBuilder g = newGraph("cnn_transformer", 2020);
+    String x = "image";
     try (GraphBuilder.Scope s = g.scope("/backbone/layer1")) {
       x = g.convBnRelu(x, 3, 16, 3, 2, 1);
     }

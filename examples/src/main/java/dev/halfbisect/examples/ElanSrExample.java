@@ -6,6 +6,7 @@ import dev.halfbisect.bisect.Layerwise.TensorReport;
 import dev.halfbisect.bisect.PrecisionSearch;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.data.InputGenerator;
 import dev.halfbisect.core.data.InputSpec;
 import dev.halfbisect.core.metrics.ErrorMetrics;
 import dev.halfbisect.core.metrics.ErrorStats;
@@ -30,7 +31,7 @@ import java.util.Optional;
  * The example also prints the original's table: batch, width, height, latency, throughput and
  * max/median/mean abs and rel differences.
  */
-public final class ElanSrExample implements Example {
+public final class ElanSrExample extends AbstractExample {
   static final int CHANNELS = 24;
   static final int BLOCKS = 4;
 
@@ -46,20 +47,12 @@ public final class ElanSrExample implements Example {
    */
   static final float PLANTED_Q_GAIN = 250f;
 
-  @Override
-  public String name() {
-    return "elan-sr";
-  }
-
-  @Override
-  public String description() {
-    return "ELAN super-resolution x2 (reflect pad, group-wise multi-scale window attention, DepthToSpace): FP32 "
-        + "fine, FP16 overflow in unscaled attention logits";
-  }
-
-  @Override
-  public List<InputSpec> inputs() {
-    return List.of(InputSpec.parse("lr_image:1x3x12x12:float32:0..1"));
+  public ElanSrExample() {
+    super(
+        "elan-sr",
+        "ELAN super-resolution x2 (reflect pad, group-wise multi-scale window attention, DepthToSpace): FP32 "
+            + "fine, FP16 overflow in unscaled attention logits",
+        "lr_image:1x3x12x12:float32:0..1");
   }
 
   @Override
@@ -75,7 +68,7 @@ public final class ElanSrExample implements Example {
   static OnnxModel build(int batch, int height, int width) {
     int ph = (height + 7) / 8 * 8;
     int pw = (width + 7) / 8 * 8;
-    GraphBuilder g = GraphBuilder.create("elan_sr_x2", 13).seed(2022);
+    GraphBuilder g = GraphBuilder.create("elan_sr_x2", OPSET).seed(2022);
     String x = g.input("lr_image", DType.FLOAT32, batch, 3, height, width);
     try (GraphBuilder.Scope s = g.scope("/check_image_size")) {
       x = g.pad(x, "reflect", 0, 0, 0, 0, 0, 0, ph - height, pw - width);
@@ -204,9 +197,9 @@ public final class ElanSrExample implements Example {
       OnnxModel m = build(sz[0], sz[2], sz[1]);
       InputSpec spec =
           InputSpec.parse("lr_image:" + sz[0] + "x3x" + sz[2] + "x" + sz[1] + ":float32:0..1");
-      Map<String, Tensor> in = TwoRuns.inputs(List.of(spec), 31);
-      TwoRuns.Run r = TwoRuns.run(m, ref, PrecisionPlan.allFp32(), List.of(), in, 1);
-      TwoRuns.Run c = TwoRuns.run(m, cand, PrecisionPlan.allFp16(), List.of(), in, 5);
+      Map<String, Tensor> in = InputGenerator.generate(List.of(spec), 1, 31).get(0);
+      BackendRun r = BackendRun.of(m, ref, PrecisionPlan.allFp32(), List.of(), in, 1);
+      BackendRun c = BackendRun.of(m, cand, PrecisionPlan.allFp16(), List.of(), in, 5);
       ErrorStats s = ErrorMetrics.compare(r.floats("sr_image"), c.floats("sr_image"));
       double ms = c.best().toNanos() / 1e6;
       boolean broken = s.nonFiniteWhereRefFinite() > 0;

@@ -21,9 +21,13 @@ final class Investigation {
 
   /** The facade on the example's model and inputs, with the backends of {@code o} where given. */
   static HalfBisect facade(Example ex, ExampleOptions o, long seed) {
-    HalfBisect hb = HalfBisect.model(ex.buildModel()).seed(seed);
+    return configure(HalfBisect.model(ex.buildModel()).seed(seed), ex, o);
+  }
+
+  /** {@code hb} with the example's inputs and the backends and output folder of {@code o}. */
+  static HalfBisect configure(HalfBisect hb, Example ex, ExampleOptions o) {
     for (InputSpec s : ex.inputs()) {
-      hb = hb.input(specText(s));
+      hb = hb.input(s);
     }
     if (o.reference().isPresent()) {
       hb = hb.reference(o.reference().get());
@@ -31,32 +35,7 @@ final class Investigation {
     if (o.candidate().isPresent()) {
       hb = hb.candidate(o.candidate().get());
     }
-    if (o.outDir().isPresent()) {
-      hb = hb.outDir(o.outDir().get());
-    }
-    return hb;
-  }
-
-  /** {@code NAME:SHAPE:DTYPE:FILL} for a parsed spec (the facade takes text). */
-  static String specText(InputSpec s) {
-    StringBuilder shape = new StringBuilder();
-    for (long d : s.shape()) {
-      shape.append(shape.length() == 0 ? "" : "x").append(d);
-    }
-    String fill;
-    if (s.fill() instanceof InputSpec.Uniform u) {
-      fill = num(u.lo()) + ".." + num(u.hi());
-    } else if (s.fill() instanceof InputSpec.Constant c) {
-      fill = num(c.value());
-    } else {
-      throw new IllegalArgumentException(
-          "input " + s.name() + ": only uniform and constant fills are passed on");
-    }
-    return s.name() + ":" + shape + ":" + s.dtype().name().toLowerCase(Locale.ROOT) + ":" + fill;
-  }
-
-  private static String num(double v) {
-    return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+    return o.outDir().isPresent() ? hb.outDir(o.outDir().get()) : hb;
   }
 
   /**

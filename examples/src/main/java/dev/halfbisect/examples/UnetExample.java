@@ -2,9 +2,8 @@ package dev.halfbisect.examples;
 
 import dev.halfbisect.api.CompareResult;
 import dev.halfbisect.api.HalfBisect;
-import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
-import dev.halfbisect.core.data.InputSpec;
+import dev.halfbisect.core.data.InputGenerator;
 import dev.halfbisect.core.metrics.ErrorMetrics;
 import dev.halfbisect.core.metrics.ErrorStats;
 import dev.halfbisect.core.plan.PrecisionPlan;
@@ -28,31 +27,22 @@ import java.util.Map;
  * to show that observing does not change emulated numbers: on TensorRT it can, because a marked
  * tensor stops Conv+BN+ReLU fusion.
  */
-public final class UnetExample implements Example {
+public final class UnetExample extends AbstractExample {
   static final String[] TYPES = {"Conv", "BatchNormalization", "Relu"};
 
-  @Override
-  public String name() {
-    return "unet";
-  }
-
-  @Override
-  public String description() {
-    return "U-Net (Conv+BN+ReLU encoder-decoder with skips): share of outputs deviating >10% per layer type, "
-        + "and whether observing tensors changes the numbers";
-  }
-
-  @Override
-  public List<InputSpec> inputs() {
-    return List.of(InputSpec.parse("image:1x3x32x32:float32:0..1"));
+  public UnetExample() {
+    super(
+        "unet",
+        "U-Net (Conv+BN+ReLU encoder-decoder with skips): share of outputs deviating >10% per layer type, "
+            + "and whether observing tensors changes the numbers",
+        "image:1x3x32x32:float32:0..1");
   }
 
   @Override
   @SuppressWarnings("try") // the scope idiom: a scope names the nodes built inside it
   public OnnxModel buildModel() {
-    GraphBuilder g = GraphBuilder.create("unet", 13).seed(2018);
-    String x = g.input("image", DType.FLOAT32, 1, 3, 32, 32);
-    String e1 = stage(g, "/enc1", x, 3, 16);
+    GraphBuilder g = newGraph("unet", 2018);
+    String e1 = stage(g, "/enc1", "image", 3, 16);
     String e2 = stage(g, "/enc2", pool(g, "/pool1", e1), 16, 32);
     String mid = stage(g, "/bottleneck", pool(g, "/pool2", e2), 32, 64);
     String d2 = stage(g, "/dec2", up(g, "/up2", mid, e2), 96, 32);
@@ -125,9 +115,9 @@ public final class UnetExample implements Example {
         }
       }
     }
-    Map<String, Tensor> inputs = TwoRuns.inputs(inputs(), 5);
-    TwoRuns.Run r = TwoRuns.run(model, ref, PrecisionPlan.allFp32(), observed, inputs, 1);
-    TwoRuns.Run c = TwoRuns.run(model, cand, PrecisionPlan.allFp16(), observed, inputs, 1);
+    Map<String, Tensor> inputs = InputGenerator.generate(inputs(), 1, 5).get(0);
+    BackendRun r = BackendRun.of(model, ref, PrecisionPlan.allFp32(), observed, inputs, 1);
+    BackendRun c = BackendRun.of(model, cand, PrecisionPlan.allFp16(), observed, inputs, 1);
 
     Map<String, Object> facts = new LinkedHashMap<>();
     out.println();
@@ -169,8 +159,8 @@ public final class UnetExample implements Example {
 
     // Observing every tensor vs only the graph output: same numbers on emulation.
     String output = index.graphOutputs().get(0);
-    TwoRuns.Run onlyOut = TwoRuns.run(model, cand, PrecisionPlan.allFp16(), List.of(), inputs, 1);
-    TwoRuns.Run refOut = TwoRuns.run(model, ref, PrecisionPlan.allFp32(), List.of(), inputs, 1);
+    BackendRun onlyOut = BackendRun.of(model, cand, PrecisionPlan.allFp16(), List.of(), inputs, 1);
+    BackendRun refOut = BackendRun.of(model, ref, PrecisionPlan.allFp32(), List.of(), inputs, 1);
     ErrorStats plain = ErrorMetrics.compare(refOut.floats(output), onlyOut.floats(output));
     ErrorStats marked = ErrorMetrics.compare(r.floats(output), c.floats(output));
     out.println();
@@ -207,7 +197,7 @@ public final class UnetExample implements Example {
         "Verdict on the output (default FP16 tolerance): "
             + (cr.passed() ? "pass" : "FAIL")
             + " - "
-            + Investigation.describeOne(cr.outputs().get(0)));
+            + Investigation.describeOne(cr.result().tensors().get(0)));
     return new ExampleOutcome(name(), "", "", "", "Conv+BN+ReLU", List.of(), cr.passed(), facts);
   }
 }

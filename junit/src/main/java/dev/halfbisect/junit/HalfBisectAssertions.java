@@ -6,7 +6,7 @@ import dev.halfbisect.api.AnalysisResult;
 import dev.halfbisect.api.CompareResult;
 import dev.halfbisect.api.HalfBisect;
 import dev.halfbisect.api.LayerwiseResult;
-import dev.halfbisect.bisect.Layerwise;
+import dev.halfbisect.api.TensorResult;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.core.verdict.Tolerance;
 import java.io.IOException;
@@ -75,7 +75,7 @@ public final class HalfBisectAssertions {
           "model " + hb.modelName() + " has no node named '" + nodeName + "'");
     }
     LayerwiseResult r = hb.layerwise();
-    Layerwise.TensorReport first = r.firstFailing().orElse(null);
+    TensorResult first = r.firstFailing().orElse(null);
     if (first != null && order.indexOf(first.node()) < limit) {
       fail(
           "expected the first divergence at or after node '"

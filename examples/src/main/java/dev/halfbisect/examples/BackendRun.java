@@ -8,8 +8,6 @@ import dev.halfbisect.core.backend.BackendSpec;
 import dev.halfbisect.core.backend.Backends;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.backend.RunResult;
-import dev.halfbisect.core.data.InputGenerator;
-import dev.halfbisect.core.data.InputSpec;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.onnx.OnnxModel;
 import java.time.Duration;
@@ -17,33 +15,19 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One run of a model on a backend through the SPI, observing chosen tensors; for examples that need
- * raw tensors (per-element deviation shares, latency) beyond what the facade reports.
+ * One run of a model on a backend through the SPI: the graph outputs and observed tensors, and the
+ * best run time of {@code repeats}. For examples that need raw tensors (per-element deviation
+ * shares, latency) beyond what the facade reports.
+ *
+ * @param tensors graph outputs and observed tensors by ONNX name
+ * @param best the fastest of the repeated runs
  */
-final class TwoRuns {
-  private TwoRuns() {}
-
-  /** The result of one backend run and its timing (best of {@code repeats}). */
-  record Run(Map<String, Tensor> tensors, Duration best) {
-    float[] floats(String name) {
-      Tensor t = tensors.get(name);
-      if (t == null) {
-        throw new IllegalArgumentException(
-            "tensor " + name + " was not observed; have " + tensors.keySet());
-      }
-      return t.toFloatArray();
-    }
-  }
-
-  static Map<String, Tensor> inputs(List<InputSpec> specs, long seed) {
-    return InputGenerator.generate(specs, 1, seed).get(0);
-  }
-
+record BackendRun(Map<String, Tensor> tensors, Duration best) {
   /**
    * Runs {@code model} on {@code spec} (e.g. {@code ort:fp16-emulated}) under {@code plan},
-   * observing {@code observed}.
+   * observing {@code observed}, {@code repeats} times on one session.
    */
-  static Run run(
+  static BackendRun of(
       OnnxModel model,
       String spec,
       PrecisionPlan plan,
@@ -60,10 +44,20 @@ final class TwoRuns {
         RunResult again = session.run(inputs);
         best = again.runTime().compareTo(best) < 0 ? again.runTime() : best;
       }
-      return new Run(r.outputs(), best);
+      return new BackendRun(r.outputs(), best);
     } catch (BackendException e) {
       throw new IllegalStateException(
           spec + " failed on " + model.name() + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The values of tensor {@code name}, which must have been returned. */
+  float[] floats(String name) {
+    Tensor t = tensors.get(name);
+    if (t == null) {
+      throw new IllegalArgumentException(
+          "tensor " + name + " was not observed; have " + tensors.keySet());
+    }
+    return t.toFloatArray();
   }
 }

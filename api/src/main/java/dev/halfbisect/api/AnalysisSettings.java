@@ -1,0 +1,140 @@
+package dev.halfbisect.api;
+
+import com.google.common.base.Preconditions;
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import dev.halfbisect.bisect.PrecisionSearch;
+import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.backend.BackendSpec;
+import dev.halfbisect.core.data.InputSpec;
+import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.core.verdict.Tolerance;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Everything a {@link HalfBisect} is configured with besides its model, as one immutable value.
+ * {@link HalfBisect}'s fluent methods validate an option and return a copy made with {@link #with};
+ * {@link Operations} reads the options from here. A new option is a component here, its builder
+ * field, its fluent method and its use.
+ *
+ * @param inputSpecs inputs to generate, at most one per input name, in the order given
+ * @param givenInputs tensors used as inputs in every sample
+ * @param reference reference backend; null: the default, resolved when an operation runs
+ * @param candidate candidate backend; null: the default
+ * @param tolerance the verdict of each compared tensor
+ * @param samples number of input samples (each tensor's worst sample decides)
+ * @param seed seed of generated inputs
+ * @param plan precision plan applied to the candidate
+ * @param outDir folder for the files operations write; null: none written
+ * @param listener progress of long operations
+ * @param search precision-search options (build cap, pinning of overflowing nodes)
+ * @param limits how much one build may observe
+ */
+record AnalysisSettings(
+    ImmutableList<InputSpec> inputSpecs,
+    ImmutableMap<String, Tensor> givenInputs,
+    BackendSpec reference,
+    BackendSpec candidate,
+    Tolerance tolerance,
+    int samples,
+    long seed,
+    PrecisionPlan plan,
+    Path outDir,
+    ProgressListener listener,
+    PrecisionSearch.Options search,
+    ObservationLimits limits) {
+  AnalysisSettings {
+    Preconditions.checkNotNull(inputSpecs, "input specs");
+    Preconditions.checkNotNull(givenInputs, "given inputs");
+    Preconditions.checkNotNull(tolerance, "tolerance");
+    Preconditions.checkArgument(samples >= 1, "samples must be >= 1, got %s", samples);
+    Preconditions.checkNotNull(plan, "plan");
+    Preconditions.checkNotNull(listener, "listener");
+    Preconditions.checkNotNull(search, "search options");
+    Preconditions.checkNotNull(limits, "observation limits");
+  }
+
+  /**
+   * No inputs given, default backends, {@link Tolerance#fp16Default()}, one sample, seed 0, the
+   * all-FP16 plan, no output folder, no listener, the bisect module's search and observation
+   * defaults.
+   */
+  static AnalysisSettings defaults() {
+    return new Builder().build();
+  }
+
+  Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** A copy with {@code change} applied to a builder over this value. */
+  AnalysisSettings with(Consumer<Builder> change) {
+    Builder b = toBuilder();
+    change.accept(b);
+    return b.build();
+  }
+
+  /**
+   * Mutable, one-use assembly of {@link AnalysisSettings}, starting from the defaults or from a
+   * value ({@link #toBuilder()}); its fields are the components, set directly. {@link #build()}
+   * checks them.
+   */
+  static final class Builder {
+    final List<InputSpec> inputSpecs = new ArrayList<>();
+    final Map<String, Tensor> givenInputs = new LinkedHashMap<>();
+    BackendSpec reference;
+    BackendSpec candidate;
+    Tolerance tolerance = Tolerance.fp16Default();
+    int samples = 1;
+    long seed;
+    PrecisionPlan plan = PrecisionPlan.allFp16();
+    Path outDir;
+    ProgressListener listener = ProgressListener.NONE;
+    PrecisionSearch.Options search = PrecisionSearch.Options.defaults();
+    ObservationLimits limits = ObservationLimits.defaults();
+
+    private Builder() {}
+
+    private Builder(AnalysisSettings s) {
+      inputSpecs.addAll(s.inputSpecs);
+      givenInputs.putAll(s.givenInputs);
+      reference = s.reference;
+      candidate = s.candidate;
+      tolerance = s.tolerance;
+      samples = s.samples;
+      seed = s.seed;
+      plan = s.plan;
+      outDir = s.outDir;
+      listener = s.listener;
+      search = s.search;
+      limits = s.limits;
+    }
+
+    /** Adds an input spec, replacing an earlier one of the same input. */
+    void inputSpec(InputSpec s) {
+      inputSpecs.removeIf(x -> x.name().equals(s.name()));
+      inputSpecs.add(s);
+    }
+
+    AnalysisSettings build() {
+      return new AnalysisSettings(
+          ImmutableList.copyOf(inputSpecs),
+          ImmutableMap.copyOf(givenInputs),
+          reference,
+          candidate,
+          tolerance,
+          samples,
+          seed,
+          plan,
+          outDir,
+          listener,
+          search,
+          limits);
+    }
+  }
+}

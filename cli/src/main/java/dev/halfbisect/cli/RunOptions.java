@@ -1,0 +1,41 @@
+package dev.halfbisect.cli;
+
+import dev.halfbisect.api.HalfBisect;
+import java.io.PrintWriter;
+import picocli.CommandLine.Option;
+
+/**
+ * Options of every subcommand that runs the facade (the analysing subcommands through {@link
+ * AnalysisOptions}, and {@code demo}): the backends, the progress bar and stack traces.
+ */
+class RunOptions {
+  @Option(
+      names = "--reference",
+      paramLabel = "B:MODE",
+      description = "reference backend (default trt:fp32 with TensorRT, else ort:fp32)")
+  String reference;
+
+  @Option(
+      names = "--candidate",
+      paramLabel = "B:MODE",
+      description = "candidate backend (default trt:fp16 with TensorRT, else ort:fp16-emulated)")
+  String candidate;
+
+  @Option(names = "--quiet", description = "no progress bar (for CI)")
+  boolean quiet;
+
+  // Main reads it from the raw arguments, so that parse errors get stack traces too.
+  @Option(names = "--verbose", description = "stack traces on errors")
+  boolean verbose;
+
+  /** {@code hb} with the backends given on the command line (the facade's defaults otherwise). */
+  HalfBisect withBackends(HalfBisect hb) {
+    HalfBisect r = reference != null ? hb.reference(reference) : hb;
+    return candidate != null ? r.candidate(candidate) : r;
+  }
+
+  /** {@code hb} reporting progress on {@code err} unless --quiet or not on a terminal. */
+  HalfBisect withProgress(HalfBisect hb, PrintWriter err) {
+    return hb.listener(ProgressBar.forTerminal(quiet, err));
+  }
+}
