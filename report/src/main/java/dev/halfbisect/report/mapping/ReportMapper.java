@@ -7,7 +7,6 @@ import dev.halfbisect.bisect.BisectContext;
 import dev.halfbisect.bisect.FirstDivergence;
 import dev.halfbisect.bisect.Layerwise;
 import dev.halfbisect.bisect.ModelGraph;
-import dev.halfbisect.bisect.Motifs;
 import dev.halfbisect.bisect.PrecisionSearch;
 import dev.halfbisect.bisect.Reduce;
 import dev.halfbisect.bisect.TensorComparison;
@@ -15,14 +14,12 @@ import dev.halfbisect.bisect.TensorError;
 import dev.halfbisect.core.metrics.ErrorStats;
 import dev.halfbisect.core.verdict.CheckMode;
 import dev.halfbisect.core.verdict.Tolerance;
-import dev.halfbisect.onnx.TensorData;
 import dev.halfbisect.onnx.proto.Onnx;
 import dev.halfbisect.report.blocks.BlockDetector;
 import dev.halfbisect.report.blocks.BlockId;
 import dev.halfbisect.report.model.AnalysisReport;
 import dev.halfbisect.report.model.BackendPair;
 import dev.halfbisect.report.model.FirstFailing;
-import dev.halfbisect.report.model.GroupStat;
 import dev.halfbisect.report.model.InputError;
 import dev.halfbisect.report.model.NodeRow;
 import dev.halfbisect.report.model.PlanView;
@@ -32,7 +29,6 @@ import dev.halfbisect.report.model.TensorRow;
 import dev.halfbisect.report.model.ToleranceView;
 import dev.halfbisect.report.text.Fmt;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,16 +45,6 @@ import javax.annotation.CheckForNull;
  * causes are computed from the mapped evidence ({@link RootCauseAnalyzer}).
  */
 public final class ReportMapper {
-  /** Motif kinds in the order that decides a node's motif when it belongs to several. */
-  private static final List<Motifs.Kind> MOTIF_PRIORITY =
-      List.of(
-          Motifs.Kind.LAYER_NORM,
-          Motifs.Kind.GELU,
-          Motifs.Kind.ATTENTION_SOFTMAX,
-          Motifs.Kind.CONV_BN_RELU,
-          Motifs.Kind.MATMUL,
-          Motifs.Kind.RESIDUAL_ADD);
-
   private ReportMapper() {}
 
   /**
@@ -90,6 +76,17 @@ public final class ReportMapper {
 
     public Header withCommand(String c) {
       return new Header(c, model, backend, tolerance);
+    }
+
+    /** A report builder with this header, the verdict and the candidate builds. */
+    public AnalysisReport.Builder report(boolean pass, int builds) {
+      return AnalysisReport.builder()
+          .command(command)
+          .model(model)
+          .backend(backend)
+          .pass(pass)
+          .builds(builds)
+          .tolerance(tolerance);
     }
   }
 
@@ -124,17 +121,10 @@ public final class ReportMapper {
    * tensors as warnings.
    */
   public static AnalysisReport from(Header h, Layerwise.Result r) {
-    List<TensorRow> rows = tensors(r);
-    AnalysisReport rep =
-        AnalysisReport.header(
-                h.command(),
-                h.model(),
-                h.backend(),
-                r.outputsPass(),
-                r.candidateBuilds(),
-                h.tolerance())
-            .withTensors(rows)
-            .withFirstFailing(
+    return RootCauseAnalyzer.withRootCauses(
+        h.report(r.outputsPass(), r.candidateBuilds())
+            .tensors(tensors(r))
+            .firstFailing(
                 r.firstFailing()
                     .map(
                         t ->
@@ -145,8 +135,8 @@ public final class ReportMapper {
                                 t.error().normalizedError(),
                                 null))
                     .orElse(null))
-            .withWarnings(layerwiseWarnings(r));
-    return RootCauseAnalyzer.withRootCauses(rep);
+            .warnings(layerwiseWarnings(r))
+            .build());
   }
 
   static List<TensorRow> tensors(Layerwise.Result r) {
@@ -208,15 +198,19 @@ public final class ReportMapper {
 
   /** {@code bisect}: the first divergence with its input errors. */
   public static AnalysisReport from(Header h, FirstDivergence.Result r) {
+    List<String> w = bisectWarnings(r);
     AnalysisReport rep =
-        AnalysisReport.header(
-                h.command(),
-                h.model(),
-                h.backend(),
-                "pass".equals(r.verdict()),
-                r.candidateBuilds(),
-                h.tolerance())
-            .withFirstFailing(r.divergence().map(ReportMapper::firstFailing).orElse(null));
+        h.report("pass".equals(r.verdict()), r.candidateBuilds())
+            .firstFailing(r.divergence().map(ReportMapper::firstFailing).orElse(null))
+            .warnings(w.isEmpty() ? null : w)
+            .build();
+    // The divergent node's own tensor rows give the root-cause evidence.
+    List<TensorRow> evidence = r.divergence().map(ReportMapper::divergenceRows).orElse(List.of());
+    List<RootCause> rc = RootCauseAnalyzer.analyze(rep.withTensors(evidence));
+    return rep.withRootCauses(rc.isEmpty() ? null : rc);
+  }
+
+  private static List<String> bisectWarnings(FirstDivergence.Result r) {
     List<String> w = new ArrayList<>();
     r.failingOutput()
         .ifPresent(
@@ -241,22 +235,17 @@ public final class ReportMapper {
               + " builds: an input of the reported node also"
               + " fails; the error may be born earlier (layerwise lists every failing tensor)");
     }
-    rep = rep.withWarnings(w.isEmpty() ? null : w);
-    // The divergent node's own tensor rows give the root-cause evidence.
-    List<TensorRow> evidence =
-        r.divergence()
-            .map(
-                d -> {
-                  List<TensorRow> l = new ArrayList<>();
-                  l.add(row(d.tensor(), d.node(), d.opType(), d.outputError()));
-                  for (TensorComparison in : d.inputErrors()) {
-                    l.add(row(in.tensor(), "(input of " + d.node() + ")", "", in));
-                  }
-                  return l;
-                })
-            .orElse(List.of());
-    List<RootCause> rc = RootCauseAnalyzer.analyze(rep.withTensors(evidence));
-    return rep.withRootCauses(rc.isEmpty() ? null : rc);
+    return w;
+  }
+
+  /** Rows of the divergent node's output and of its inputs. */
+  private static List<TensorRow> divergenceRows(FirstDivergence.Divergence d) {
+    List<TensorRow> l = new ArrayList<>();
+    l.add(row(d.tensor(), d.node(), d.opType(), d.outputError()));
+    for (TensorComparison in : d.inputErrors()) {
+      l.add(row(in.tensor(), "(input of " + d.node() + ")", "", in));
+    }
+    return l;
   }
 
   static FirstFailing firstFailing(FirstDivergence.Divergence d) {
@@ -281,21 +270,19 @@ public final class ReportMapper {
    */
   public static AnalysisReport from(Header h, Amplification.Result r, @CheckForNull ModelGraph g) {
     double limit = h.tolerance().limitOrDefault();
-    List<NodeRow> rows = nodes(r, g, limit);
-    boolean pass = outputsPass(r, g, limit);
-    AnalysisReport rep =
-        AnalysisReport.header(
-                h.command(), h.model(), h.backend(), pass, r.candidateBuilds(), h.tolerance())
-            .withNodes(rows);
-    rep = withMotifGroups(rep, r);
+    AnalysisReport.Builder rep =
+        h.report(outputsPass(r, g, limit), r.candidateBuilds()).nodes(nodes(r, g, limit));
+    if (!r.motifs().isEmpty()) {
+      rep.byMotif(MotifMapping.groups(r.motifs()));
+    }
     List<String> w = new ArrayList<>();
     new TreeMap<>(r.unmeasured())
         .forEach((n, why) -> w.add("local error not measured for " + n + ": " + why));
-    return RootCauseAnalyzer.withRootCauses(rep.withWarnings(w.isEmpty() ? null : w));
+    return RootCauseAnalyzer.withRootCauses(rep.warnings(w.isEmpty() ? null : w).build());
   }
 
   static List<NodeRow> nodes(Amplification.Result r, @CheckForNull ModelGraph g, double limit) {
-    Map<String, String> motif = motifLabels(r.motifs());
+    Map<String, String> motif = MotifMapping.labelsByNode(r.motifs());
     List<NodeRow> rows = new ArrayList<>(r.nodes().size());
     for (Amplification.NodeAmplification n : r.nodes()) {
       NodeRow row =
@@ -314,7 +301,10 @@ public final class ReportMapper {
         boolean hotspot =
             n.localError() > limit
                 || n.amplification() >= RootCauseAnalyzer.AMPLIFIED && n.outputError() > limit;
-        row = row.withInputs(floatInputs(g, n.node()), hotspot ? weightMaxAbs(g, n.node()) : null);
+        row =
+            row.withInputs(
+                GraphEvidence.floatInputs(g, n.node()),
+                hotspot ? GraphEvidence.weightMaxAbs(g, n.node()) : null);
       }
       rows.add(row);
     }
@@ -339,123 +329,6 @@ public final class ReportMapper {
     return true;
   }
 
-  /**
-   * Node name to motif label ("LayerNorm", "GELU", "Attention", ...), by {@link #MOTIF_PRIORITY}.
-   */
-  static Map<String, String> motifLabels(List<Amplification.MotifAmplification> motifs) {
-    Map<String, Motifs.Kind> kind = new HashMap<>();
-    for (Amplification.MotifAmplification m : motifs) {
-      for (String n : m.motif().nodes()) {
-        kind.merge(
-            n,
-            m.motif().kind(),
-            (a, b) -> MOTIF_PRIORITY.indexOf(a) <= MOTIF_PRIORITY.indexOf(b) ? a : b);
-      }
-    }
-    Map<String, String> out = new HashMap<>();
-    kind.forEach((n, k) -> out.put(n, label(k)));
-    return out;
-  }
-
-  static String label(Motifs.Kind k) {
-    return switch (k) {
-      case LAYER_NORM -> "LayerNorm";
-      case GELU -> "GELU";
-      case ATTENTION_SOFTMAX -> "Attention";
-      case CONV_BN_RELU -> "Conv-BN-ReLU";
-      case MATMUL -> "MatMul";
-      case RESIDUAL_ADD -> "Residual";
-    };
-  }
-
-  private static AnalysisReport withMotifGroups(AnalysisReport rep, Amplification.Result r) {
-    if (r.motifs().isEmpty()) {
-      return rep;
-    }
-    Map<Motifs.Kind, List<Amplification.MotifAmplification>> byKind =
-        new EnumMap<>(Motifs.Kind.class);
-    r.motifs()
-        .forEach(m -> byKind.computeIfAbsent(m.motif().kind(), k -> new ArrayList<>()).add(m));
-    Map<String, GroupStat> groups = new TreeMap<>();
-    byKind.forEach(
-        (k, ms) -> {
-          double max = 0;
-          double sum = 0;
-          int finite = 0;
-          double local = 0;
-          double out = 0;
-          for (Amplification.MotifAmplification m : ms) {
-            if (!Double.isNaN(m.amplification())) {
-              max = Math.max(max, m.amplification());
-            }
-            if (Double.isFinite(m.amplification())) {
-              sum += m.amplification();
-              finite++;
-            }
-            local = Math.max(local, nanToZero(m.maxLocalError()));
-            out = Math.max(out, nanToZero(m.outputError()));
-          }
-          groups.put(
-              label(k), new GroupStat(ms.size(), max, finite == 0 ? 0 : sum / finite, local, out));
-        });
-    return new AnalysisReport(
-        rep.schema(),
-        rep.command(),
-        rep.model(),
-        rep.backend(),
-        rep.verdict(),
-        rep.builds(),
-        rep.tolerance(),
-        rep.tensors(),
-        rep.firstFailing(),
-        rep.nodes(),
-        rep.byOpType(),
-        groups,
-        rep.fp32Nodes(),
-        rep.fp16Fraction(),
-        rep.plan(),
-        rep.trtexecFlags(),
-        rep.reduce(),
-        rep.rootCauses(),
-        rep.warnings(),
-        rep.timings());
-  }
-
-  private static double nanToZero(double v) {
-    return Double.isNaN(v) ? 0 : v;
-  }
-
-  static List<String> floatInputs(ModelGraph g, String node) {
-    List<String> in = new ArrayList<>();
-    for (String t : g.node(node).getInputList()) {
-      if (!t.isEmpty() && !g.isInitializer(t) && g.isFloat(t)) {
-        in.add(t);
-      }
-    }
-    return in;
-  }
-
-  /** Largest finite |value| over the node's float initializer inputs; null when it has none. */
-  @CheckForNull
-  static Double weightMaxAbs(ModelGraph g, String node) {
-    Double max = null;
-    for (String t : g.node(node).getInputList()) {
-      Optional<Onnx.TensorProto> init = t.isEmpty() ? Optional.empty() : g.initializer(t);
-      if (init.isEmpty() || !g.isFloat(t)) {
-        continue;
-      }
-      float[] v = TensorData.toTensor(init.get(), g.baseDir().orElse(null)).toFloatArray();
-      double m = 0;
-      for (float x : v) {
-        if (Float.isFinite(x)) {
-          m = Math.max(m, Math.abs(x));
-        }
-      }
-      max = max == null ? m : Math.max(max, m);
-    }
-    return max;
-  }
-
   // ---- precision ----
 
   /**
@@ -463,11 +336,9 @@ public final class ReportMapper {
    * model's under the plan.
    */
   public static AnalysisReport from(Header h, PrecisionSearch.Result r) {
-    AnalysisReport rep =
-        AnalysisReport.header(
-                h.command(), h.model(), h.backend(), r.found(), r.totalBuilds(), h.tolerance())
-            .withPrecision(
-                r.fp32Nodes(), r.fp16Fraction(), PlanView.of(r.plan()), r.trtexecFlags());
+    AnalysisReport.Builder rep =
+        h.report(r.found(), r.totalBuilds())
+            .precision(r.fp32Nodes(), r.fp16Fraction(), PlanView.of(r.plan()), r.trtexecFlags());
     List<String> w = new ArrayList<>();
     if (!r.found()) {
       w.add("no passing plan: even with every float node in FP32 the candidate fails");
@@ -496,7 +367,7 @@ public final class ReportMapper {
                         + Fmt.sci(c.normalizedError()));
               }
             });
-    return rep.withWarnings(w.isEmpty() ? null : w);
+    return rep.warnings(w.isEmpty() ? null : w).build();
   }
 
   // ---- reduce ----
@@ -507,15 +378,9 @@ public final class ReportMapper {
     r.model().ifPresent(p -> files.put("model", p.toString()));
     r.inputsNpz().ifPresent(p -> files.put("inputs", p.toString()));
     r.referenceNpz().ifPresent(p -> files.put("reference", p.toString()));
-    AnalysisReport rep =
-        AnalysisReport.header(
-                h.command(),
-                h.model(),
-                h.backend(),
-                !r.failing(),
-                r.candidateBuilds(),
-                h.tolerance())
-            .withReduce(
+    AnalysisReport.Builder rep =
+        h.report(!r.failing(), r.candidateBuilds())
+            .reduce(
                 r.failing()
                     ? new ReduceSection(
                         originalNodes, r.nodes().size(), r.inputs(), List.of(r.output()), files)
@@ -523,9 +388,9 @@ public final class ReportMapper {
     if (r.failing() && r.error().isPresent()) {
       TensorComparison c = r.error().get();
       String node = r.nodes().isEmpty() ? r.output() : r.nodes().get(r.nodes().size() - 1);
-      rep = rep.withFirstFailing(new FirstFailing(r.output(), node, "", c.normalizedError(), null));
+      rep.firstFailing(new FirstFailing(r.output(), node, "", c.normalizedError(), null));
     }
-    return rep;
+    return rep.build();
   }
 
   // ---- diagnose ----
@@ -542,101 +407,34 @@ public final class ReportMapper {
       @CheckForNull PrecisionSearch.Result precision,
       @CheckForNull ModelGraph g) {
     AnalysisReport lw = from(h, layerwise);
-    int builds = layerwise.candidateBuilds();
-    FirstFailing ff = lw.firstFailing();
-    if (bisect != null) {
-      builds += bisect.candidateBuilds();
-      if (bisect.divergence().isPresent()) {
-        ff = firstFailing(bisect.divergence().get());
-      }
-    }
-    List<NodeRow> nodes = null;
-    AnalysisReport amp = null;
-    if (amplify != null) {
-      amp = from(h, amplify, g);
-      nodes = amp.nodes();
-      builds += amplify.candidateBuilds();
-    }
-    List<TensorRow> tensors = lw.tensors();
-    if (nodes != null) {
-      // Tensors inherit their producer's motif, which the block table uses for unnamed exports.
-      Map<String, String> motifOf = new HashMap<>();
-      nodes.forEach(
-          n -> {
-            if (n.motif() != null) {
-              motifOf.put(n.node(), n.motif());
-            }
-          });
-      tensors =
-          tensors.stream()
-              .map(
-                  t ->
-                      t.motif() == null && motifOf.containsKey(t.node())
-                          ? t.withMotif(motifOf.get(t.node()))
-                          : t)
-              .collect(Collectors.toList());
-    }
-    AnalysisReport rep =
-        AnalysisReport.header(
-                h.command(), h.model(), h.backend(), layerwise.outputsPass(), builds, h.tolerance())
-            .withTensors(tensors)
-            .withFirstFailing(ff);
-    if (nodes != null) {
-      rep = rep.withNodes(nodes);
-      rep =
-          new AnalysisReport(
-              rep.schema(),
-              rep.command(),
-              rep.model(),
-              rep.backend(),
-              rep.verdict(),
-              rep.builds(),
-              rep.tolerance(),
-              rep.tensors(),
-              rep.firstFailing(),
-              rep.nodes(),
-              amp.byOpType(),
-              amp.byMotif(),
-              null,
-              null,
-              null,
-              null,
-              null,
-              null,
-              null,
-              null);
-    }
+    AnalysisReport amp = amplify == null ? null : from(h, amplify, g);
+    FirstFailing ff =
+        bisect != null && bisect.divergence().isPresent()
+            ? firstFailing(bisect.divergence().get())
+            : lw.firstFailing();
+    int builds =
+        layerwise.candidateBuilds()
+            + (bisect == null ? 0 : bisect.candidateBuilds())
+            + (amplify == null ? 0 : amplify.candidateBuilds());
+    AnalysisReport.Builder rep = h.report(layerwise.outputsPass(), builds).firstFailing(ff);
     List<String> warnings = new ArrayList<>(lw.warnings() == null ? List.of() : lw.warnings());
-    if (amp != null && amp.warnings() != null) {
-      warnings.addAll(amp.warnings());
+    if (amp == null) {
+      rep.tensors(lw.tensors());
+    } else {
+      rep.tensors(withProducerMotifs(lw.tensors(), amp.nodes()))
+          .nodes(amp.nodes())
+          .byOpType(amp.byOpType())
+          .byMotif(amp.byMotif());
+      if (amp.warnings() != null) {
+        warnings.addAll(amp.warnings());
+      }
     }
     if (precision != null) {
       AnalysisReport p = from(h, precision);
       // The amplification that seeded the search is counted once.
       int extra = amplify != null ? precision.searchBuilds() : precision.totalBuilds();
-      rep =
-          new AnalysisReport(
-                  rep.schema(),
-                  rep.command(),
-                  rep.model(),
-                  rep.backend(),
-                  rep.verdict(),
-                  rep.builds() + extra,
-                  rep.tolerance(),
-                  rep.tensors(),
-                  rep.firstFailing(),
-                  rep.nodes(),
-                  rep.byOpType(),
-                  rep.byMotif(),
-                  null,
-                  null,
-                  null,
-                  null,
-                  null,
-                  null,
-                  null,
-                  null)
-              .withPrecision(p.fp32Nodes(), p.fp16Fraction(), p.plan(), p.trtexecFlags());
+      rep.builds(builds + extra)
+          .precision(p.fp32Nodes(), p.fp16Fraction(), p.plan(), p.trtexecFlags());
       if (p.warnings() != null) {
         warnings.addAll(p.warnings());
       }
@@ -654,6 +452,24 @@ public final class ReportMapper {
       }
     }
     return RootCauseAnalyzer.withRootCauses(
-        rep.withWarnings(warnings.isEmpty() ? null : ImmutableList.copyOf(warnings)));
+        rep.warnings(warnings.isEmpty() ? null : ImmutableList.copyOf(warnings)).build());
+  }
+
+  /** Tensors inherit their producer's motif, which the block table uses for unnamed exports. */
+  private static List<TensorRow> withProducerMotifs(List<TensorRow> tensors, List<NodeRow> nodes) {
+    Map<String, String> motifOf = new HashMap<>();
+    nodes.forEach(
+        n -> {
+          if (n.motif() != null) {
+            motifOf.put(n.node(), n.motif());
+          }
+        });
+    return tensors.stream()
+        .map(
+            t ->
+                t.motif() == null && motifOf.containsKey(t.node())
+                    ? t.withMotif(motifOf.get(t.node()))
+                    : t)
+        .collect(Collectors.toList());
   }
 }

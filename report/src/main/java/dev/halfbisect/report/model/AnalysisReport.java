@@ -101,7 +101,17 @@ public record AnalysisReport(
     return l == null ? null : ImmutableList.copyOf(l);
   }
 
-  /** A builder with the mandatory header; sections are added with the {@code with*} methods. */
+  /** An empty builder: command, model, backend, verdict, builds and tolerance are required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder holding this report's fields, to change some of them. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** A report with the mandatory header and no optional section. */
   public static AnalysisReport header(
       String command,
       String model,
@@ -109,27 +119,14 @@ public record AnalysisReport(
       boolean pass,
       int builds,
       ToleranceView tolerance) {
-    return new AnalysisReport(
-        SCHEMA,
-        command,
-        model,
-        backend,
-        Verdicts.of(pass),
-        builds,
-        tolerance,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null);
+    return builder()
+        .command(command)
+        .model(model)
+        .backend(backend)
+        .pass(pass)
+        .builds(builds)
+        .tolerance(tolerance)
+        .build();
   }
 
   public boolean passed() {
@@ -150,223 +147,43 @@ public record AnalysisReport(
 
   /** The same report with {@code builds} candidate builds (e.g. counting a preflight build). */
   public AnalysisReport withBuilds(int b) {
-    return new AnalysisReport(
-        schema,
-        command,
-        model,
-        backend,
-        verdict,
-        b,
-        tolerance,
-        tensors,
-        firstFailing,
-        nodes,
-        byOpType,
-        byMotif,
-        fp32Nodes,
-        fp16Fraction,
-        plan,
-        trtexecFlags,
-        reduce,
-        rootCauses,
-        warnings,
-        timings);
+    return toBuilder().builds(b).build();
   }
 
   public AnalysisReport withTensors(List<TensorRow> t) {
-    return new AnalysisReport(
-        schema,
-        command,
-        model,
-        backend,
-        verdict,
-        builds,
-        tolerance,
-        t,
-        firstFailing,
-        nodes,
-        byOpType,
-        byMotif,
-        fp32Nodes,
-        fp16Fraction,
-        plan,
-        trtexecFlags,
-        reduce,
-        rootCauses,
-        warnings,
-        timings);
+    return toBuilder().tensors(t).build();
   }
 
   public AnalysisReport withFirstFailing(@CheckForNull FirstFailing f) {
-    return new AnalysisReport(
-        schema,
-        command,
-        model,
-        backend,
-        verdict,
-        builds,
-        tolerance,
-        tensors,
-        f,
-        nodes,
-        byOpType,
-        byMotif,
-        fp32Nodes,
-        fp16Fraction,
-        plan,
-        trtexecFlags,
-        reduce,
-        rootCauses,
-        warnings,
-        timings);
+    return toBuilder().firstFailing(f).build();
   }
 
   /**
    * Amplification rows; also fills {@code byOpType} and (when rows carry motifs) {@code byMotif}.
    */
   public AnalysisReport withNodes(List<NodeRow> n) {
-    return new AnalysisReport(
-        schema,
-        command,
-        model,
-        backend,
-        verdict,
-        builds,
-        tolerance,
-        tensors,
-        firstFailing,
-        n,
-        Aggregates.byOpType(n),
-        Aggregates.byMotif(n),
-        fp32Nodes,
-        fp16Fraction,
-        plan,
-        trtexecFlags,
-        reduce,
-        rootCauses,
-        warnings,
-        timings);
+    return toBuilder().nodes(n).build();
   }
 
   public AnalysisReport withPrecision(
       List<String> fp32, double fraction, @CheckForNull PlanView p, @CheckForNull String flags) {
-    return new AnalysisReport(
-        schema,
-        command,
-        model,
-        backend,
-        verdict,
-        builds,
-        tolerance,
-        tensors,
-        firstFailing,
-        nodes,
-        byOpType,
-        byMotif,
-        fp32,
-        fraction,
-        p,
-        flags,
-        reduce,
-        rootCauses,
-        warnings,
-        timings);
+    return toBuilder().precision(fp32, fraction, p, flags).build();
   }
 
   public AnalysisReport withReduce(@CheckForNull ReduceSection r) {
-    return new AnalysisReport(
-        schema,
-        command,
-        model,
-        backend,
-        verdict,
-        builds,
-        tolerance,
-        tensors,
-        firstFailing,
-        nodes,
-        byOpType,
-        byMotif,
-        fp32Nodes,
-        fp16Fraction,
-        plan,
-        trtexecFlags,
-        r,
-        rootCauses,
-        warnings,
-        timings);
+    return toBuilder().reduce(r).build();
   }
 
   public AnalysisReport withRootCauses(@CheckForNull List<RootCause> rc) {
-    return new AnalysisReport(
-        schema,
-        command,
-        model,
-        backend,
-        verdict,
-        builds,
-        tolerance,
-        tensors,
-        firstFailing,
-        nodes,
-        byOpType,
-        byMotif,
-        fp32Nodes,
-        fp16Fraction,
-        plan,
-        trtexecFlags,
-        reduce,
-        rc,
-        warnings,
-        timings);
+    return toBuilder().rootCauses(rc).build();
   }
 
   public AnalysisReport withWarnings(@CheckForNull List<String> w) {
-    return new AnalysisReport(
-        schema,
-        command,
-        model,
-        backend,
-        verdict,
-        builds,
-        tolerance,
-        tensors,
-        firstFailing,
-        nodes,
-        byOpType,
-        byMotif,
-        fp32Nodes,
-        fp16Fraction,
-        plan,
-        trtexecFlags,
-        reduce,
-        rootCauses,
-        w,
-        timings);
+    return toBuilder().warnings(w).build();
   }
 
   public AnalysisReport withTimings(@CheckForNull Map<String, Double> t) {
-    return new AnalysisReport(
-        schema,
-        command,
-        model,
-        backend,
-        verdict,
-        builds,
-        tolerance,
-        tensors,
-        firstFailing,
-        nodes,
-        byOpType,
-        byMotif,
-        fp32Nodes,
-        fp16Fraction,
-        plan,
-        trtexecFlags,
-        reduce,
-        rootCauses,
-        warnings,
-        t);
+    return toBuilder().timings(t).build();
   }
 
   /**
@@ -393,5 +210,200 @@ public record AnalysisReport(
    */
   public static AnalysisReport read(Path file) throws IOException {
     return ReportJson.read(file);
+  }
+
+  /**
+   * Assembles a report field by field; {@link #build()} checks the header and copies the sections
+   * as the record does. Optional sections left unset stay null (absent from the JSON).
+   */
+  public static final class Builder {
+    private String command;
+    private String model;
+    private BackendPair backend;
+    private String verdict;
+    private int builds;
+    private ToleranceView tolerance;
+    @CheckForNull private List<TensorRow> tensors;
+    @CheckForNull private FirstFailing firstFailing;
+    @CheckForNull private List<NodeRow> nodes;
+    @CheckForNull private Map<String, GroupStat> byOpType;
+    @CheckForNull private Map<String, GroupStat> byMotif;
+    @CheckForNull private List<String> fp32Nodes;
+    @CheckForNull private Double fp16Fraction;
+    @CheckForNull private PlanView plan;
+    @CheckForNull private String trtexecFlags;
+    @CheckForNull private ReduceSection reduce;
+    @CheckForNull private List<RootCause> rootCauses;
+    @CheckForNull private List<String> warnings;
+    @CheckForNull private Map<String, Double> timings;
+
+    private Builder() {}
+
+    private Builder(AnalysisReport r) {
+      command = r.command;
+      model = r.model;
+      backend = r.backend;
+      verdict = r.verdict;
+      builds = r.builds;
+      tolerance = r.tolerance;
+      tensors = r.tensors;
+      firstFailing = r.firstFailing;
+      nodes = r.nodes;
+      byOpType = r.byOpType;
+      byMotif = r.byMotif;
+      fp32Nodes = r.fp32Nodes;
+      fp16Fraction = r.fp16Fraction;
+      plan = r.plan;
+      trtexecFlags = r.trtexecFlags;
+      reduce = r.reduce;
+      rootCauses = r.rootCauses;
+      warnings = r.warnings;
+      timings = r.timings;
+    }
+
+    public Builder command(String v) {
+      command = v;
+      return this;
+    }
+
+    public Builder model(String v) {
+      model = v;
+      return this;
+    }
+
+    public Builder backend(BackendPair v) {
+      backend = v;
+      return this;
+    }
+
+    /** {@code "pass"} or {@code "fail"}. */
+    public Builder verdict(String v) {
+      verdict = v;
+      return this;
+    }
+
+    /** The verdict word of {@code pass}. */
+    public Builder pass(boolean pass) {
+      verdict = Verdicts.of(pass);
+      return this;
+    }
+
+    public Builder builds(int v) {
+      builds = v;
+      return this;
+    }
+
+    public Builder tolerance(ToleranceView v) {
+      tolerance = v;
+      return this;
+    }
+
+    public Builder tensors(@CheckForNull List<TensorRow> v) {
+      tensors = v;
+      return this;
+    }
+
+    public Builder firstFailing(@CheckForNull FirstFailing v) {
+      firstFailing = v;
+      return this;
+    }
+
+    /**
+     * Amplification rows; also sets {@code byOpType} and {@code byMotif} to their aggregates (set
+     * those afterwards to replace them).
+     */
+    public Builder nodes(@CheckForNull List<NodeRow> v) {
+      nodes = v;
+      byOpType = Aggregates.byOpType(v);
+      byMotif = Aggregates.byMotif(v);
+      return this;
+    }
+
+    public Builder byOpType(@CheckForNull Map<String, GroupStat> v) {
+      byOpType = v;
+      return this;
+    }
+
+    public Builder byMotif(@CheckForNull Map<String, GroupStat> v) {
+      byMotif = v;
+      return this;
+    }
+
+    public Builder fp32Nodes(@CheckForNull List<String> v) {
+      fp32Nodes = v;
+      return this;
+    }
+
+    public Builder fp16Fraction(@CheckForNull Double v) {
+      fp16Fraction = v;
+      return this;
+    }
+
+    public Builder plan(@CheckForNull PlanView v) {
+      plan = v;
+      return this;
+    }
+
+    public Builder trtexecFlags(@CheckForNull String v) {
+      trtexecFlags = v;
+      return this;
+    }
+
+    public Builder reduce(@CheckForNull ReduceSection v) {
+      reduce = v;
+      return this;
+    }
+
+    public Builder rootCauses(@CheckForNull List<RootCause> v) {
+      rootCauses = v;
+      return this;
+    }
+
+    public Builder warnings(@CheckForNull List<String> v) {
+      warnings = v;
+      return this;
+    }
+
+    public Builder timings(@CheckForNull Map<String, Double> v) {
+      timings = v;
+      return this;
+    }
+
+    /** The precision section: FP32 set, FP16 fraction, plan and trtexec flags. */
+    public Builder precision(
+        @CheckForNull List<String> fp32,
+        @CheckForNull Double fraction,
+        @CheckForNull PlanView p,
+        @CheckForNull String flags) {
+      fp32Nodes = fp32;
+      fp16Fraction = fraction;
+      plan = p;
+      trtexecFlags = flags;
+      return this;
+    }
+
+    public AnalysisReport build() {
+      return new AnalysisReport(
+          SCHEMA,
+          command,
+          model,
+          backend,
+          verdict,
+          builds,
+          tolerance,
+          tensors,
+          firstFailing,
+          nodes,
+          byOpType,
+          byMotif,
+          fp32Nodes,
+          fp16Fraction,
+          plan,
+          trtexecFlags,
+          reduce,
+          rootCauses,
+          warnings,
+          timings);
+    }
   }
 }

@@ -119,25 +119,16 @@ public record TensorRow(
         motif);
   }
 
-  public TensorRow withBlock(@CheckForNull String block) {
-    return new TensorRow(
-        name,
-        node,
-        opType,
-        normalizedError,
-        maxAbs,
-        verdict,
-        refMaxAbs,
-        elements,
-        nonFiniteWhereRefFinite,
-        refCountAboveFp16Max,
-        refCountBelowFp16MinNormal,
-        refCountBelowFp16MinSubnormal,
-        block,
-        motif);
+  public TensorRow withBlock(@CheckForNull String b) {
+    return withLabels(b, motif);
   }
 
-  public TensorRow withMotif(@CheckForNull String motif) {
+  public TensorRow withMotif(@CheckForNull String m) {
+    return withLabels(block, m);
+  }
+
+  /** This row with other block and motif labels. */
+  private TensorRow withLabels(@CheckForNull String b, @CheckForNull String m) {
     return new TensorRow(
         name,
         node,
@@ -151,7 +142,7 @@ public record TensorRow(
         refCountAboveFp16Max,
         refCountBelowFp16MinNormal,
         refCountBelowFp16MinSubnormal,
-        block,
-        motif);
+        b,
+        m);
   }
 }
