@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 
 /**
  * Blocks x checkpoints table of normalized errors (the table of the TimeSformer investigation): one
- * row per block in order of first appearance, one column per {@link Checkpoint}.
+ * row per block in order of first appearance, one {@link Column} per checkpoint.
  *
  * <p>Heuristic, per block, over its tensors in topological order:
  *
@@ -47,29 +47,52 @@ public final class BlockTable {
           "GroupNormalization",
           "InstanceNormalization",
           "BatchNormalization");
-  private static final Set<String> ACT_OPS =
-      Set.of(
-          "Gelu",
-          "FastGelu",
-          "BiasGelu",
-          "QuickGelu",
-          "Erf",
-          "Relu",
-          "Sigmoid",
-          "HardSigmoid",
-          "Tanh",
-          "Elu",
-          "LeakyRelu",
-          "Mish",
-          "HardSwish",
-          "Swish");
+
+  /** GELU as one op (fused forms) or its Erf / Tanh core (decomposed exports). */
+  private static final Set<String> GELU_OPS =
+      Set.of("Gelu", "FastGelu", "BiasGelu", "QuickGelu", "Erf", "Tanh");
+
+  /** The other pointwise activations of an MLP. */
+  private static final Set<String> OTHER_ACT_OPS =
+      Set.of("Relu", "Sigmoid", "HardSigmoid", "Elu", "LeakyRelu", "Mish", "HardSwish", "Swish");
+
   private static final Set<String> LINEAR_OPS =
       Set.of("MatMul", "Gemm", "Conv", "FusedMatMul", "MatMulInteger", "ConvTranspose");
   private static final Pattern NORM_SCOPE =
       Pattern.compile("(?i).*norm.*|(?:.*_)?ln(?:_?\\d+)?(?:_.*)?");
   private static final Pattern ACT_SCOPE = Pattern.compile("(?i).*(gelu|act|activation).*");
 
-  /** One cell: the checkpoint's tensor and its error. */
+  /** The columns: the tensors of a transformer block an engineer looks at (its checkpoints). */
+  public enum Column {
+    /**
+     * Attention sub-layer output (residual sum feeding the LayerNorm before the MLP), or the
+     * Softmax.
+     */
+    ATTENTION("attention"),
+    /** The LayerNorm feeding FC1. */
+    LAYERNORM("LayerNorm"),
+    /** First MLP linear layer (with its bias). */
+    FC1("FC1"),
+    /** MLP activation (GELU, also ReLU/SiLU). */
+    GELU("GELU"),
+    /** Second MLP linear layer. */
+    FC2("FC2"),
+    /** Last tensor of the block. */
+    OUTPUT("block output");
+
+    private final String title;
+
+    Column(String title) {
+      this.title = title;
+    }
+
+    /** Column title. */
+    public String title() {
+      return title;
+    }
+  }
+
+  /** One cell: the column's tensor in a block and its error. */
   public record Cell(String tensor, String node, double error, boolean pass) {}
 
   private enum Kind {
@@ -87,9 +110,9 @@ public final class BlockTable {
   }
 
   private final ImmutableList<String> blocks;
-  private final ImmutableMap<String, ImmutableMap<Checkpoint, Cell>> cells;
+  private final ImmutableMap<String, ImmutableMap<Column, Cell>> cells;
 
-  private BlockTable(List<String> blocks, Map<String, ImmutableMap<Checkpoint, Cell>> cells) {
+  private BlockTable(List<String> blocks, Map<String, ImmutableMap<Column, Cell>> cells) {
     this.blocks = ImmutableList.copyOf(blocks);
     this.cells = ImmutableMap.copyOf(cells);
   }
@@ -100,7 +123,7 @@ public final class BlockTable {
     for (TensorRow r : rows) {
       blockOf(r).ifPresent(b -> byBlock.computeIfAbsent(b, k -> new ArrayList<>()).add(r));
     }
-    Map<String, ImmutableMap<Checkpoint, Cell>> cells = new LinkedHashMap<>();
+    Map<String, ImmutableMap<Column, Cell>> cells = new LinkedHashMap<>();
     byBlock.forEach((b, rs) -> cells.put(b, classify(rs)));
     return new BlockTable(new ArrayList<>(byBlock.keySet()), cells);
   }
@@ -125,15 +148,15 @@ public final class BlockTable {
     return blocks.isEmpty();
   }
 
-  public Optional<Cell> cell(String block, Checkpoint c) {
-    ImmutableMap<Checkpoint, Cell> row = cells.get(block);
+  public Optional<Cell> cell(String block, Column c) {
+    ImmutableMap<Column, Cell> row = cells.get(block);
     return row == null ? Optional.empty() : Optional.ofNullable(row.get(c));
   }
 
   /** Largest finite error of all cells (for colour scales); 0 when empty. */
   public double maxError() {
     double m = 0;
-    for (ImmutableMap<Checkpoint, Cell> row : cells.values()) {
+    for (ImmutableMap<Column, Cell> row : cells.values()) {
       for (Cell c : row.values()) {
         if (Double.isFinite(c.error())) {
           m = Math.max(m, c.error());
@@ -143,9 +166,9 @@ public final class BlockTable {
     return m;
   }
 
-  private static ImmutableMap<Checkpoint, Cell> classify(List<TensorRow> rows) {
+  private static ImmutableMap<Column, Cell> classify(List<TensorRow> rows) {
     List<Group> groups = groups(rows);
-    Map<Checkpoint, TensorRow> picked = new EnumMap<>(Checkpoint.class);
+    Map<Column, TensorRow> picked = new EnumMap<>(Column.class);
     int lastSoftmax = -1;
     for (int i = 0; i < groups.size(); i++) {
       if (groups.get(i).kind() == Kind.SOFTMAX) {
@@ -158,30 +181,30 @@ public final class BlockTable {
     if (act >= 0) {
       fc1 = indexOf(groups, Kind.LINEAR, lastSoftmax + 1, act, false);
       fc2 = indexOf(groups, Kind.LINEAR, act + 1, groups.size(), true);
-      picked.put(Checkpoint.GELU, groups.get(act).last());
+      picked.put(Column.GELU, groups.get(act).last());
     } else {
       fc1 = indexOf(groups, Kind.LINEAR, lastSoftmax + 1, groups.size(), true);
       fc2 = fc1 < 0 ? -1 : indexOf(groups, Kind.LINEAR, fc1 + 1, groups.size(), true);
     }
     if (fc1 >= 0) {
-      picked.put(Checkpoint.FC1, groups.get(fc1).last());
+      picked.put(Column.FC1, groups.get(fc1).last());
     }
     if (fc2 >= 0) {
-      picked.put(Checkpoint.FC2, groups.get(fc2).last());
+      picked.put(Column.FC2, groups.get(fc2).last());
     }
     int ln = indexOf(groups, Kind.NORM, 0, fc1 >= 0 ? fc1 : groups.size(), false);
     if (ln >= 0) {
-      picked.put(Checkpoint.LAYERNORM, groups.get(ln).last());
+      picked.put(Column.LAYERNORM, groups.get(ln).last());
       int before = groups.get(ln).start() - 1;
       if (before >= 0 && groups.get(ln - 1).kind() != Kind.NORM) {
-        picked.put(Checkpoint.ATTENTION, rows.get(before));
+        picked.put(Column.ATTENTION, rows.get(before));
       }
     }
-    if (!picked.containsKey(Checkpoint.ATTENTION) && lastSoftmax >= 0) {
-      picked.put(Checkpoint.ATTENTION, groups.get(lastSoftmax).last());
+    if (!picked.containsKey(Column.ATTENTION) && lastSoftmax >= 0) {
+      picked.put(Column.ATTENTION, groups.get(lastSoftmax).last());
     }
-    picked.put(Checkpoint.OUTPUT, rows.get(rows.size() - 1));
-    ImmutableMap.Builder<Checkpoint, Cell> out = ImmutableMap.builder();
+    picked.put(Column.OUTPUT, rows.get(rows.size() - 1));
+    ImmutableMap.Builder<Column, Cell> out = ImmutableMap.builder();
     picked.forEach(
         (c, r) -> out.put(c, new Cell(r.name(), r.node(), r.normalizedError(), r.passed())));
     return out.build();
@@ -236,7 +259,7 @@ public final class BlockTable {
       reduceMean |= op.equals("ReduceMean");
       sqrtOrPow |= op.equals("Sqrt") || op.equals("Pow");
       softmax |= op.equals("Softmax");
-      act |= ACT_OPS.contains(op) || motif.contains("gelu");
+      act |= GELU_OPS.contains(op) || OTHER_ACT_OPS.contains(op) || motif.contains("gelu");
       linear |= LINEAR_OPS.contains(op);
     }
     boolean namedScope = !last.equals(scope) || scope.contains("/");

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import javax.annotation.CheckForNull;
 
@@ -89,7 +90,39 @@ public final class RootCauseAnalyzer {
     Map<String, NodeRow> nodes = new LinkedHashMap<>();
     report.nodesOrEmpty().forEach(n -> nodes.put(n.node(), n));
 
-    Map<String, String> hotspots = new LinkedHashMap<>(); // node -> opType
+    FirstFailing ff = report.firstFailing();
+    List<RootCause> out = new ArrayList<>();
+    for (Map.Entry<String, String> h : hotspots(report, nodes.isEmpty()).entrySet()) {
+      if (out.size() >= MAX_HOTSPOTS) {
+        break;
+      }
+      String node = h.getKey();
+      NodeRow nr = nodes.get(node);
+      String motif = nr != null && nr.motif() != null ? nr.motif() : motifOf(byNode.get(node));
+      out.add(
+          classify(
+              node,
+              h.getValue(),
+              motif,
+              evidence(node, byTensor, byNode, nr, ff),
+              nr,
+              ff == null ? null : ff.node()));
+    }
+    return ImmutableList.copyOf(out);
+  }
+
+  /** The report with root causes computed from its own evidence (none: {@code rootCauses} null). */
+  public static AnalysisReport withRootCauses(AnalysisReport report) {
+    List<RootCause> rc = analyze(report);
+    return report.withRootCauses(rc.isEmpty() ? null : rc);
+  }
+
+  /**
+   * Hotspot nodes (name to op type) in order: the first failing node, the largest local errors, the
+   * strongest amplifiers, and without amplification rows the tensors with overflow evidence.
+   */
+  private static Map<String, String> hotspots(AnalysisReport report, boolean noAmplification) {
+    Map<String, String> hotspots = new LinkedHashMap<>();
     FirstFailing ff = report.firstFailing();
     if (ff != null) {
       hotspots.put(ff.node(), ff.opType());
@@ -104,7 +137,7 @@ public final class RootCauseAnalyzer {
         .sorted(Comparator.comparingDouble(NodeRow::amplification).reversed())
         .limit(MAX_AMPLIFIERS)
         .forEach(n -> hotspots.putIfAbsent(n.node(), n.opType()));
-    if (nodes.isEmpty()) {
+    if (noAmplification) {
       for (TensorRow t : report.tensorsOrEmpty()) {
         if (hotspots.size() >= MAX_BY_LOCAL) {
           break;
@@ -114,38 +147,54 @@ public final class RootCauseAnalyzer {
         }
       }
     }
+    return hotspots;
+  }
 
-    List<RootCause> out = new ArrayList<>();
-    String source = ff == null ? null : ff.node();
-    for (Map.Entry<String, String> h : hotspots.entrySet()) {
-      if (out.size() >= MAX_HOTSPOTS) {
-        break;
-      }
-      String node = h.getKey();
-      List<TensorRow> evidence = new ArrayList<>(byNode.getOrDefault(node, List.of()));
-      NodeRow nr = nodes.get(node);
-      if (nr != null && nr.inputs() != null) {
-        nr.inputs().stream().map(byTensor::get).filter(t -> t != null).forEach(evidence::add);
-      }
-      if (ff != null && ff.node().equals(node) && ff.inputErrors() != null) {
-        ff.inputErrors().stream()
-            .map(i -> byTensor.get(i.tensor()))
-            .filter(t -> t != null)
-            .forEach(evidence::add);
-      }
-      String motif = nr != null && nr.motif() != null ? nr.motif() : motifOf(byNode.get(node));
-      out.add(classify(node, h.getValue(), motif, evidence, nr, source));
+  /** The node's own tensors, then its known inputs (amplification row, first divergence). */
+  private static List<TensorRow> evidence(
+      String node,
+      Map<String, TensorRow> byTensor,
+      Map<String, List<TensorRow>> byNode,
+      @CheckForNull NodeRow nr,
+      @CheckForNull FirstFailing ff) {
+    List<TensorRow> evidence = new ArrayList<>(byNode.getOrDefault(node, List.of()));
+    if (nr != null && nr.inputs() != null) {
+      nr.inputs().stream().map(byTensor::get).filter(t -> t != null).forEach(evidence::add);
     }
-    return ImmutableList.copyOf(out);
+    if (ff != null && ff.node().equals(node) && ff.inputErrors() != null) {
+      ff.inputErrors().stream()
+          .map(i -> byTensor.get(i.tensor()))
+          .filter(t -> t != null)
+          .forEach(evidence::add);
+    }
+    return evidence;
   }
 
-  /** The report with root causes computed from its own evidence (none: {@code rootCauses} null). */
-  public static AnalysisReport withRootCauses(AnalysisReport report) {
-    List<RootCause> rc = analyze(report);
-    return report.withRootCauses(rc.isEmpty() ? null : rc);
+  /** One hotspot under classification: what is known about it and the fix every class offers. */
+  private record Hotspot(
+      String node,
+      String opType,
+      @CheckForNull String motif,
+      List<TensorRow> evidence,
+      @CheckForNull NodeRow amp,
+      boolean decomposedNorm) {
+    String pin() {
+      return "Keep "
+          + node
+          + " in FP32: trtexec "
+          + pinFlags(node)
+          + " (or add it to --plan fp32Nodes)";
+    }
+
+    RootCause cause(RootCause.Cause c, String evidenceText, List<String> suggestions) {
+      return new RootCause(node, opType, c, evidenceText, suggestions);
+    }
   }
 
-  /** Classifies one node from its tensors' evidence and (optional) amplification row. */
+  /**
+   * Classifies one node from its tensors' evidence and (optional) amplification row: overflow,
+   * underflow, amplified, else rounding-accumulation.
+   */
   static RootCause classify(
       String node,
       String opType,
@@ -153,47 +202,57 @@ public final class RootCauseAnalyzer {
       List<TensorRow> evidence,
       @CheckForNull NodeRow amp,
       @CheckForNull String firstDivergence) {
-    boolean decomposedNorm = isDecomposedLayerNorm(node, opType, motif);
-    List<String> s = new ArrayList<>();
-    String pin =
-        "Keep " + node + " in FP32: trtexec " + pinFlags(node) + " (or add it to --plan fp32Nodes)";
+    Hotspot h =
+        new Hotspot(node, opType, motif, evidence, amp, isDecomposedLayerNorm(node, opType, motif));
+    return overflow(h)
+        .or(() -> underflow(h))
+        .or(() -> amplified(h, firstDivergence))
+        .orElseGet(() -> roundingAccumulation(h));
+  }
 
+  /** Values beyond FP16's range in a tensor of the node, or an initializer beyond it. */
+  private static Optional<RootCause> overflow(Hotspot h) {
     String overflow = null;
-    for (TensorRow t : evidence) {
+    for (TensorRow t : h.evidence()) {
       overflow = overflowEvidence(t);
       if (overflow != null) {
         break;
       }
     }
-    Double w = amp == null ? null : amp.weightMaxAbs();
+    Double w = h.amp() == null ? null : h.amp().weightMaxAbs();
     boolean bigWeights = w != null && w > FP16_MAX;
     if (overflow == null && bigWeights) {
       overflow = "an initializer of the node reaches |w| = " + Fmt.sci(w) + " > 65504";
     }
-    if (overflow != null) {
-      s.add(pin);
-      if (bigWeights) {
-        s.add(
-            "Rescale the weights of "
-                + node
-                + " (largest |w| = "
-                + Fmt.sci(w)
-                + "): fold a power-of-two factor into a neighbouring op so they fit FP16");
-      }
-      if (decomposedNorm) {
-        s.add(opsetAdvice());
-      }
-      if (REDUCTIONS.contains(opType) || "Softmax".equalsIgnoreCase(motif)) {
-        s.add(
-            "Keep Softmax and reductions (ReduceMean/ReduceSum/Pow) in FP32: they sum squares or "
-                + "exponentials that exceed 65504 in FP16");
-      }
-      s.add(
-          "Rescale the inputs (normalize their range) or the preceding weights so |x| stays below 65504");
-      return new RootCause(node, opType, RootCause.Cause.OVERFLOW, overflow, s);
+    if (overflow == null) {
+      return Optional.empty();
     }
+    List<String> s = new ArrayList<>();
+    s.add(h.pin());
+    if (bigWeights) {
+      s.add(
+          "Rescale the weights of "
+              + h.node()
+              + " (largest |w| = "
+              + Fmt.sci(w)
+              + "): fold a power-of-two factor into a neighbouring op so they fit FP16");
+    }
+    if (h.decomposedNorm()) {
+      s.add(opsetAdvice());
+    }
+    if (REDUCTIONS.contains(h.opType()) || "Softmax".equalsIgnoreCase(h.motif())) {
+      s.add(
+          "Keep Softmax and reductions (ReduceMean/ReduceSum/Pow) in FP32: they sum squares or "
+              + "exponentials that exceed 65504 in FP16");
+    }
+    s.add(
+        "Rescale the inputs (normalize their range) or the preceding weights so |x| stays below 65504");
+    return Optional.of(h.cause(RootCause.Cause.OVERFLOW, overflow, s));
+  }
 
-    for (TensorRow t : evidence) {
+  /** A large share of a tensor's reference values flushed to zero or subnormal in FP16. */
+  private static Optional<RootCause> underflow(Hotspot h) {
+    for (TensorRow t : h.evidence()) {
       if (t.elements() == null || t.elements() == 0) {
         continue;
       }
@@ -210,48 +269,60 @@ public final class RootCauseAnalyzer {
                 + " of reference values are below 2^-24 (flushed to 0 in FP16) and "
                 + Fmt.percent(sub)
                 + " below 2^-14 (subnormal)";
-        s.add(pin);
-        if (decomposedNorm) {
+        List<String> s = new ArrayList<>();
+        s.add(h.pin());
+        if (h.decomposedNorm()) {
           s.add(
               "A LayerNorm epsilon below 2^-24 (e.g. 1e-12) is 0 in FP16: use eps >= 1e-5 or keep the LayerNorm in FP32");
           s.add(opsetAdvice());
         }
         s.add(
             "Scale the values up before "
-                + node
+                + h.node()
                 + " (multiply by 2^k, divide after) so they stay in FP16's normal range");
-        return new RootCause(node, opType, RootCause.Cause.UNDERFLOW, ev, s);
+        return Optional.of(h.cause(RootCause.Cause.UNDERFLOW, ev, s));
       }
     }
+    return Optional.empty();
+  }
 
-    if (amp != null && amp.localError() <= ERROR_LIMIT && amp.amplification() >= AMPLIFIED) {
-      String ev =
-          "local error "
-              + Fmt.sci(amp.localError())
-              + " is small but the node amplifies its input error "
-              + Fmt.sci(amp.inputError())
-              + " "
-              + Fmt.times(amp.amplification())
-              + " to "
-              + Fmt.sci(amp.outputError());
-      if (firstDivergence != null && !firstDivergence.equals(node)) {
-        s.add(
-            "The error is inherited: fix its source first (first divergence at "
-                + firstDivergence
-                + ")");
-      }
+  /** Small local error but a large gain on the inherited input error. */
+  private static Optional<RootCause> amplified(Hotspot h, @CheckForNull String firstDivergence) {
+    NodeRow amp = h.amp();
+    if (amp == null || !(amp.localError() <= ERROR_LIMIT) || !(amp.amplification() >= AMPLIFIED)) {
+      return Optional.empty();
+    }
+    String ev =
+        "local error "
+            + Fmt.sci(amp.localError())
+            + " is small but the node amplifies its input error "
+            + Fmt.sci(amp.inputError())
+            + " "
+            + Fmt.times(amp.amplification())
+            + " to "
+            + Fmt.sci(amp.outputError());
+    List<String> s = new ArrayList<>();
+    if (firstDivergence != null && !firstDivergence.equals(h.node())) {
       s.add(
-          "Keep "
-              + node
-              + " in FP32 so it stops magnifying inherited error: trtexec "
-              + pinFlags(node));
-      if (decomposedNorm) {
-        s.add(opsetAdvice());
-      }
-      return new RootCause(node, opType, RootCause.Cause.AMPLIFIED, ev, s);
+          "The error is inherited: fix its source first (first divergence at "
+              + firstDivergence
+              + ")");
     }
+    s.add(
+        "Keep "
+            + h.node()
+            + " in FP32 so it stops magnifying inherited error: trtexec "
+            + pinFlags(h.node()));
+    if (h.decomposedNorm()) {
+      s.add(opsetAdvice());
+    }
+    return Optional.of(h.cause(RootCause.Cause.AMPLIFIED, ev, s));
+  }
 
+  /** Error born in the node by FP16 rounding or accumulation, with no range problem. */
+  private static RootCause roundingAccumulation(Hotspot h) {
     StringBuilder ev = new StringBuilder();
+    NodeRow amp = h.amp();
     if (amp != null) {
       ev.append("local error ")
           .append(Fmt.sci(amp.localError()))
@@ -259,7 +330,7 @@ public final class RootCauseAnalyzer {
           .append(Fmt.sci(amp.outputError()));
     } else {
       TensorRow worst =
-          evidence.stream()
+          h.evidence().stream()
               .max(Comparator.comparingDouble(TensorRow::normalizedError))
               .orElse(null);
       ev.append(
@@ -268,17 +339,18 @@ public final class RootCauseAnalyzer {
               : "normalized error " + Fmt.sci(worst.normalizedError()) + " at " + worst.name());
     }
     ev.append("; no value beyond FP16's range");
-    s.add(pin);
-    if (ACCUMULATING.contains(opType)) {
-      s.add("Long FP16 accumulation in " + opType + ": keep it in FP32 or split the reduction");
+    List<String> s = new ArrayList<>();
+    s.add(h.pin());
+    if (ACCUMULATING.contains(h.opType())) {
+      s.add("Long FP16 accumulation in " + h.opType() + ": keep it in FP32 or split the reduction");
     }
-    if ("Softmax".equals(opType) || "Softmax".equalsIgnoreCase(motif)) {
+    if ("Softmax".equals(h.opType()) || "Softmax".equalsIgnoreCase(h.motif())) {
       s.add("Keep Softmax in FP32 (exponentials and their sum lose precision in FP16)");
     }
-    if (decomposedNorm) {
+    if (h.decomposedNorm()) {
       s.add(opsetAdvice());
     }
-    return new RootCause(node, opType, RootCause.Cause.ROUNDING_ACCUMULATION, ev.toString(), s);
+    return h.cause(RootCause.Cause.ROUNDING_ACCUMULATION, ev.toString(), s);
   }
 
   @CheckForNull

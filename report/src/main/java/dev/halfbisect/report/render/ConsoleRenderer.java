@@ -1,7 +1,7 @@
 package dev.halfbisect.report.render;
 
 import dev.halfbisect.report.blocks.BlockTable;
-import dev.halfbisect.report.blocks.Checkpoint;
+import dev.halfbisect.report.blocks.BlockTable.Column;
 import dev.halfbisect.report.model.AnalysisReport;
 import dev.halfbisect.report.model.FirstFailing;
 import dev.halfbisect.report.model.GroupStat;
@@ -30,6 +30,20 @@ public final class ConsoleRenderer {
 
   public static String render(AnalysisReport r) {
     List<String> out = new ArrayList<>();
+    header(out, r);
+    firstDivergence(out, r);
+    blockTable(out, r);
+    topAmplifiers(out, r);
+    groups(out, "Amplification by op type", r.byOpType());
+    groups(out, "Amplification by motif", r.byMotif());
+    fp32Set(out, r);
+    reduce(out, r);
+    rootCauses(out, r);
+    warnings(out, r);
+    return String.join("\n", out) + "\n";
+  }
+
+  private static void header(List<String> out, AnalysisReport r) {
     out.add("halfbisect " + r.command() + "  " + (r.passed() ? "PASS" : "FAIL"));
     wrap(out, "model:     " + r.model(), "           ");
     wrap(
@@ -42,7 +56,9 @@ public final class ConsoleRenderer {
             + r.builds(),
         "           ");
     wrap(out, "tolerance: " + r.tolerance().description(), "           ");
+  }
 
+  private static void firstDivergence(List<String> out, AnalysisReport r) {
     FirstFailing ff = r.firstFailing();
     if (ff != null) {
       out.add("");
@@ -68,111 +84,127 @@ public final class ConsoleRenderer {
           "First divergence: none, "
               + (r.passed() ? "every observed tensor passes" : "no observed tensor fails"));
     }
+  }
 
+  private static void blockTable(List<String> out, AnalysisReport r) {
     BlockTable t = BlockTable.of(r.tensorsOrEmpty());
-    if (!t.isEmpty()) {
-      out.add("");
-      out.add("Blocks x checkpoints (normalized error, * = fails)");
-      int labelW = WIDTH - Checkpoint.values().length * 12 - 1;
-      StringBuilder head = new StringBuilder(pad("block", labelW));
-      for (Checkpoint c : Checkpoint.values()) {
-        head.append(' ').append(padLeft(c.title(), 11));
-      }
-      out.add(head.toString().stripTrailing());
-      for (String b : t.blocks()) {
-        StringBuilder line = new StringBuilder(pad(Fmt.fit(b, labelW), labelW));
-        for (Checkpoint c : Checkpoint.values()) {
-          String v =
-              t.cell(b, c)
-                  .map(cell -> Fmt.sci(cell.error()) + (cell.pass() ? " " : "*"))
-                  .orElse("- ");
-          line.append(' ').append(padLeft(v, 11));
-        }
-        out.add(line.toString().stripTrailing());
-      }
+    if (t.isEmpty()) {
+      return;
     }
+    out.add("");
+    out.add("Blocks x checkpoints (normalized error, * = fails)");
+    int labelW = WIDTH - Column.values().length * 12 - 1;
+    StringBuilder head = new StringBuilder(pad("block", labelW));
+    for (Column c : Column.values()) {
+      head.append(' ').append(padLeft(c.title(), 11));
+    }
+    out.add(head.toString().stripTrailing());
+    for (String b : t.blocks()) {
+      StringBuilder line = new StringBuilder(pad(Fmt.fit(b, labelW), labelW));
+      for (Column c : Column.values()) {
+        String v =
+            t.cell(b, c)
+                .map(cell -> Fmt.sci(cell.error()) + (cell.pass() ? " " : "*"))
+                .orElse("- ");
+        line.append(' ').append(padLeft(v, 11));
+      }
+      out.add(line.toString().stripTrailing());
+    }
+  }
 
+  private static void topAmplifiers(List<String> out, AnalysisReport r) {
     List<NodeRow> amps = Ranking.topAmplifiers(r, TOP);
-    if (!amps.isEmpty()) {
-      out.add("");
-      out.add("Top amplifiers");
+    if (amps.isEmpty()) {
+      return;
+    }
+    out.add("");
+    out.add("Top amplifiers");
+    out.add(
+        "  "
+            + padLeft("ampl.", 9)
+            + " "
+            + padLeft("local", 9)
+            + " "
+            + padLeft("input", 9)
+            + " "
+            + padLeft("output", 9)
+            + "  "
+            + pad("op", 14)
+            + "node");
+    int nodeW = WIDTH - 2 - 4 * 10 - 2 - 14;
+    for (NodeRow n : amps) {
       out.add(
           "  "
-              + padLeft("ampl.", 9)
+              + padLeft(Fmt.times(n.amplification()) + "", 9)
               + " "
-              + padLeft("local", 9)
+              + padLeft(Fmt.sci(n.localError()), 9)
               + " "
-              + padLeft("input", 9)
+              + padLeft(Fmt.sci(n.inputError()), 9)
               + " "
-              + padLeft("output", 9)
+              + padLeft(Fmt.sci(n.outputError()), 9)
               + "  "
-              + pad("op", 14)
-              + "node");
-      int nodeW = WIDTH - 2 - 4 * 10 - 2 - 14;
-      for (NodeRow n : amps) {
-        out.add(
-            "  "
-                + padLeft(Fmt.times(n.amplification()) + "", 9)
-                + " "
-                + padLeft(Fmt.sci(n.localError()), 9)
-                + " "
-                + padLeft(Fmt.sci(n.inputError()), 9)
-                + " "
-                + padLeft(Fmt.sci(n.outputError()), 9)
-                + "  "
-                + pad(Fmt.fit(n.opType(), 13), 14)
-                + Fmt.fit(n.node(), nodeW));
-      }
+              + pad(Fmt.fit(n.opType(), 13), 14)
+              + Fmt.fit(n.node(), nodeW));
     }
-    groups(out, "Amplification by op type", r.byOpType());
-    groups(out, "Amplification by motif", r.byMotif());
+  }
 
-    if (r.fp32Nodes() != null) {
-      out.add("");
-      out.add(
-          "FP32 set: "
-              + r.fp32Nodes().size()
-              + (r.fp32Nodes().size() == 1 ? " node" : " nodes")
-              + (r.fp16Fraction() == null
-                  ? ""
-                  : ", " + Fmt.percent(r.fp16Fraction()) + " of float nodes stay FP16"));
-      for (String n : r.fp32Nodes()) {
-        out.add("  " + Fmt.fit(n, WIDTH - 2));
-      }
-      if (r.trtexecFlags() != null) {
-        out.add("Fix (trtexec):");
-        wrap(out, "  " + r.trtexecFlags(), "    ");
-      }
+  private static void fp32Set(List<String> out, AnalysisReport r) {
+    if (r.fp32Nodes() == null) {
+      return;
     }
+    out.add("");
+    out.add(
+        "FP32 set: "
+            + r.fp32Nodes().size()
+            + (r.fp32Nodes().size() == 1 ? " node" : " nodes")
+            + (r.fp16Fraction() == null
+                ? ""
+                : ", " + Fmt.percent(r.fp16Fraction()) + " of float nodes stay FP16"));
+    for (String n : r.fp32Nodes()) {
+      out.add("  " + Fmt.fit(n, WIDTH - 2));
+    }
+    if (r.trtexecFlags() != null) {
+      out.add("Fix (trtexec):");
+      wrap(out, "  " + r.trtexecFlags(), "    ");
+    }
+  }
 
-    if (r.reduce() != null) {
-      ReduceSection s = r.reduce();
-      out.add("");
-      out.add("Reduced model: " + s.reducedNodes() + " of " + s.originalNodes() + " nodes");
-      wrap(out, "  inputs  " + String.join(", ", s.inputs()), "          ");
-      wrap(out, "  outputs " + String.join(", ", s.outputs()), "          ");
-      if (s.files() != null) {
-        s.files().forEach((k, v) -> wrap(out, "  " + k + ": " + v, "    "));
-      }
+  private static void reduce(List<String> out, AnalysisReport r) {
+    ReduceSection s = r.reduce();
+    if (s == null) {
+      return;
     }
+    out.add("");
+    out.add("Reduced model: " + s.reducedNodes() + " of " + s.originalNodes() + " nodes");
+    wrap(out, "  inputs  " + String.join(", ", s.inputs()), "          ");
+    wrap(out, "  outputs " + String.join(", ", s.outputs()), "          ");
+    if (s.files() != null) {
+      s.files().forEach((k, v) -> wrap(out, "  " + k + ": " + v, "    "));
+    }
+  }
 
-    if (r.rootCauses() != null && !r.rootCauses().isEmpty()) {
-      out.add("");
-      out.add("Root causes");
-      for (RootCause c : r.rootCauses()) {
-        wrap(out, "  [" + c.cause().word() + "] " + c.node() + " (" + c.opType() + ")", "    ");
-        wrap(out, "    " + c.evidence(), "    ");
-        for (String s : c.suggestions()) {
-          wrap(out, "    -> " + s, "       ");
-        }
+  private static void rootCauses(List<String> out, AnalysisReport r) {
+    if (r.rootCauses() == null || r.rootCauses().isEmpty()) {
+      return;
+    }
+    out.add("");
+    out.add("Root causes");
+    for (RootCause c : r.rootCauses()) {
+      wrap(out, "  [" + c.cause().word() + "] " + c.node() + " (" + c.opType() + ")", "    ");
+      wrap(out, "    " + c.evidence(), "    ");
+      for (String s : c.suggestions()) {
+        wrap(out, "    -> " + s, "       ");
       }
     }
-    if (r.warnings() != null && !r.warnings().isEmpty()) {
-      out.add("");
-      out.add("Warnings");
-      r.warnings().forEach(w -> wrap(out, "  ! " + w, "    "));
+  }
+
+  private static void warnings(List<String> out, AnalysisReport r) {
+    if (r.warnings() == null || r.warnings().isEmpty()) {
+      return;
     }
-    return String.join("\n", out) + "\n";
+    out.add("");
+    out.add("Warnings");
+    r.warnings().forEach(w -> wrap(out, "  ! " + w, "    "));
   }
 
   private static void groups(List<String> out, String title, Map<String, GroupStat> groups) {

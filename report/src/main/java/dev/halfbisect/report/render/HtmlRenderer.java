@@ -1,7 +1,7 @@
 package dev.halfbisect.report.render;
 
 import dev.halfbisect.report.blocks.BlockTable;
-import dev.halfbisect.report.blocks.Checkpoint;
+import dev.halfbisect.report.blocks.BlockTable.Column;
 import dev.halfbisect.report.model.AnalysisReport;
 import dev.halfbisect.report.model.FirstFailing;
 import dev.halfbisect.report.model.GroupStat;
@@ -231,13 +231,13 @@ public final class HtmlRenderer {
     double limit = r.tolerance().limitOrDefault();
     h.append(
         "<h2 id=\"blocks\">Blocks x checkpoints</h2>\n<table class=\"heat\"><thead><tr><th>block</th>");
-    for (Checkpoint c : Checkpoint.values()) {
+    for (Column c : Column.values()) {
       h.append("<th>").append(Html.esc(c.title())).append("</th>");
     }
     h.append("</tr></thead><tbody>\n");
     for (String b : t.blocks()) {
       h.append("<tr><th class=\"mono\">").append(Html.esc(b)).append("</th>");
-      for (Checkpoint c : Checkpoint.values()) {
+      for (Column c : Column.values()) {
         var cell = t.cell(b, c);
         if (cell.isEmpty()) {
           h.append("<td class=\"num\">-</td>");

@@ -1,7 +1,7 @@
 package dev.halfbisect.report.render;
 
 import dev.halfbisect.report.blocks.BlockTable;
-import dev.halfbisect.report.blocks.Checkpoint;
+import dev.halfbisect.report.blocks.BlockTable.Column;
 import dev.halfbisect.report.model.AnalysisReport;
 import dev.halfbisect.report.model.FirstFailing;
 import dev.halfbisect.report.model.GroupStat;
@@ -25,6 +25,20 @@ public final class MarkdownRenderer {
 
   public static String render(AnalysisReport r) {
     StringBuilder m = new StringBuilder();
+    header(m, r);
+    firstDivergence(m, r);
+    blockTable(m, r);
+    topAmplifiers(m, r);
+    groups(m, "Amplification by op type", "op type", r.byOpType());
+    groups(m, "Amplification by motif", "motif", r.byMotif());
+    fp32Set(m, r);
+    reduce(m, r);
+    rootCauses(m, r);
+    warnings(m, r);
+    return m.toString();
+  }
+
+  private static void header(StringBuilder m, AnalysisReport r) {
     m.append("# halfbisect ")
         .append(text(r.command()))
         .append(": ")
@@ -39,7 +53,9 @@ public final class MarkdownRenderer {
         .append(r.builds())
         .append('\n');
     m.append("- tolerance: ").append(text(r.tolerance().description())).append("\n");
+  }
 
+  private static void firstDivergence(StringBuilder m, AnalysisReport r) {
     FirstFailing ff = r.firstFailing();
     if (ff != null) {
       m.append("\n## First divergence\n\n| | |\n|---|---|\n");
@@ -66,18 +82,20 @@ public final class MarkdownRenderer {
           .append(r.passed() ? "every observed tensor passes" : "no observed tensor fails")
           .append(".\n");
     }
+  }
 
+  private static void blockTable(StringBuilder m, AnalysisReport r) {
     BlockTable t = BlockTable.of(r.tensorsOrEmpty());
     if (!t.isEmpty()) {
       m.append("\n## Blocks x checkpoints\n\nNormalized error; **bold** cells fail.\n\n| block |");
-      for (Checkpoint c : Checkpoint.values()) {
+      for (Column c : Column.values()) {
         m.append(' ').append(c.title()).append(" |");
       }
       m.append("\n|---|");
-      m.append("---:|".repeat(Checkpoint.values().length)).append('\n');
+      m.append("---:|".repeat(Column.values().length)).append('\n');
       for (String b : t.blocks()) {
         m.append("| ").append(code(b)).append(" |");
-        for (Checkpoint c : Checkpoint.values()) {
+        for (Column c : Column.values()) {
           m.append(' ')
               .append(
                   t.cell(b, c)
@@ -92,7 +110,9 @@ public final class MarkdownRenderer {
         m.append('\n');
       }
     }
+  }
 
+  private static void topAmplifiers(StringBuilder m, AnalysisReport r) {
     List<NodeRow> amps = Ranking.topAmplifiers(r, TOP);
     if (!amps.isEmpty()) {
       m.append(
@@ -114,9 +134,9 @@ public final class MarkdownRenderer {
             .append(" |\n");
       }
     }
-    groups(m, "Amplification by op type", "op type", r.byOpType());
-    groups(m, "Amplification by motif", "motif", r.byMotif());
+  }
 
+  private static void fp32Set(StringBuilder m, AnalysisReport r) {
     if (r.fp32Nodes() != null) {
       m.append("\n## FP32 set\n\n")
           .append(r.fp32Nodes().size())
@@ -135,6 +155,9 @@ public final class MarkdownRenderer {
             .append("\n```\n");
       }
     }
+  }
+
+  private static void reduce(StringBuilder m, AnalysisReport r) {
     if (r.reduce() != null) {
       ReduceSection s = r.reduce();
       m.append("\n## Reduced model\n\n")
@@ -152,6 +175,9 @@ public final class MarkdownRenderer {
                 (k, v) -> m.append("- ").append(text(k)).append(": ").append(code(v)).append('\n'));
       }
     }
+  }
+
+  private static void rootCauses(StringBuilder m, AnalysisReport r) {
     if (r.rootCauses() != null && !r.rootCauses().isEmpty()) {
       m.append("\n## Root causes\n\n");
       for (RootCause c : r.rootCauses()) {
@@ -167,11 +193,13 @@ public final class MarkdownRenderer {
         c.suggestions().forEach(s -> m.append("  - ").append(text(s)).append('\n'));
       }
     }
+  }
+
+  private static void warnings(StringBuilder m, AnalysisReport r) {
     if (r.warnings() != null && !r.warnings().isEmpty()) {
       m.append("\n## Warnings\n\n");
       r.warnings().forEach(w -> m.append("- ").append(text(w)).append('\n'));
     }
-    return m.toString();
   }
 
   private static void groups(

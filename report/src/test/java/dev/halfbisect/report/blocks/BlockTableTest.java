@@ -3,6 +3,7 @@ package dev.halfbisect.report.blocks;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.halfbisect.report.SampleReports;
+import dev.halfbisect.report.blocks.BlockTable.Column;
 import dev.halfbisect.report.model.TensorRow;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +27,7 @@ class BlockTableTest {
     return out;
   }
 
-  private static String tensorOf(BlockTable t, String block, Checkpoint c) {
+  private static String tensorOf(BlockTable t, String block, Column c) {
     return t.cell(block, c).map(BlockTable.Cell::tensor).orElse(null);
   }
 
@@ -109,14 +110,13 @@ class BlockTableTest {
             "Add");
     BlockTable t = BlockTable.of(r);
     assertThat(t.blocks()).containsExactly("blocks.4");
-    assertThat(tensorOf(t, "blocks.4", Checkpoint.ATTENTION)).isEqualTo(p + "/Add_output_0");
-    assertThat(tensorOf(t, "blocks.4", Checkpoint.LAYERNORM))
-        .isEqualTo(p + "/norm2/Add_1_output_0");
-    assertThat(tensorOf(t, "blocks.4", Checkpoint.FC1)).isEqualTo(p + "/mlp/fc1/Add_output_0");
-    assertThat(tensorOf(t, "blocks.4", Checkpoint.GELU)).isEqualTo(p + "/mlp/act/Mul_1_output_0");
-    assertThat(tensorOf(t, "blocks.4", Checkpoint.FC2)).isEqualTo(p + "/mlp/fc2/Add_output_0");
-    assertThat(tensorOf(t, "blocks.4", Checkpoint.OUTPUT)).isEqualTo(p + "/Add_1_output_0");
-    assertThat(t.cell("blocks.4", Checkpoint.FC1).orElseThrow().error()).isEqualTo(1e-3 * 28);
+    assertThat(tensorOf(t, "blocks.4", Column.ATTENTION)).isEqualTo(p + "/Add_output_0");
+    assertThat(tensorOf(t, "blocks.4", Column.LAYERNORM)).isEqualTo(p + "/norm2/Add_1_output_0");
+    assertThat(tensorOf(t, "blocks.4", Column.FC1)).isEqualTo(p + "/mlp/fc1/Add_output_0");
+    assertThat(tensorOf(t, "blocks.4", Column.GELU)).isEqualTo(p + "/mlp/act/Mul_1_output_0");
+    assertThat(tensorOf(t, "blocks.4", Column.FC2)).isEqualTo(p + "/mlp/fc2/Add_output_0");
+    assertThat(tensorOf(t, "blocks.4", Column.OUTPUT)).isEqualTo(p + "/Add_1_output_0");
+    assertThat(t.cell("blocks.4", Column.FC1).orElseThrow().error()).isEqualTo(1e-3 * 28);
   }
 
   @Test
@@ -185,15 +185,14 @@ class BlockTableTest {
     BlockTable t = BlockTable.of(r);
     String b = "encoder/layer.0";
     assertThat(t.blocks()).containsExactly(b);
-    assertThat(tensorOf(t, b, Checkpoint.ATTENTION))
-        .isEqualTo(p + "/attention/output/Add_output_0");
-    assertThat(tensorOf(t, b, Checkpoint.LAYERNORM))
+    assertThat(tensorOf(t, b, Column.ATTENTION)).isEqualTo(p + "/attention/output/Add_output_0");
+    assertThat(tensorOf(t, b, Column.LAYERNORM))
         .isEqualTo(p + "/attention/output/LayerNorm/Add_1_output_0");
-    assertThat(tensorOf(t, b, Checkpoint.FC1)).isEqualTo(p + "/intermediate/dense/Add_output_0");
-    assertThat(tensorOf(t, b, Checkpoint.GELU))
+    assertThat(tensorOf(t, b, Column.FC1)).isEqualTo(p + "/intermediate/dense/Add_output_0");
+    assertThat(tensorOf(t, b, Column.GELU))
         .isEqualTo(p + "/intermediate/intermediate_act_fn/Mul_1_output_0");
-    assertThat(tensorOf(t, b, Checkpoint.FC2)).isEqualTo(p + "/output/dense/Add_output_0");
-    assertThat(tensorOf(t, b, Checkpoint.OUTPUT)).isEqualTo(p + "/output/LayerNorm/Add_1_output_0");
+    assertThat(tensorOf(t, b, Column.FC2)).isEqualTo(p + "/output/dense/Add_output_0");
+    assertThat(tensorOf(t, b, Column.OUTPUT)).isEqualTo(p + "/output/LayerNorm/Add_1_output_0");
   }
 
   @Test
@@ -224,17 +223,16 @@ class BlockTableTest {
             "Gemm");
     BlockTable t = BlockTable.of(r);
     assertThat(t.blocks()).containsExactly("layers.2", "layers.10");
-    assertThat(tensorOf(t, "layers.2", Checkpoint.ATTENTION)).isEqualTo("/layers.2/Add_output_0");
-    assertThat(tensorOf(t, "layers.2", Checkpoint.LAYERNORM))
+    assertThat(tensorOf(t, "layers.2", Column.ATTENTION)).isEqualTo("/layers.2/Add_output_0");
+    assertThat(tensorOf(t, "layers.2", Column.LAYERNORM))
         .isEqualTo("/layers.2/ln_2/LayerNormalization_output_0");
-    assertThat(tensorOf(t, "layers.2", Checkpoint.FC1))
-        .isEqualTo("/layers.2/mlp/c_fc/MatMul_output_0");
-    assertThat(tensorOf(t, "layers.2", Checkpoint.GELU)).isEqualTo("/layers.2/mlp/Gelu_output_0");
-    assertThat(tensorOf(t, "layers.2", Checkpoint.FC2))
+    assertThat(tensorOf(t, "layers.2", Column.FC1)).isEqualTo("/layers.2/mlp/c_fc/MatMul_output_0");
+    assertThat(tensorOf(t, "layers.2", Column.GELU)).isEqualTo("/layers.2/mlp/Gelu_output_0");
+    assertThat(tensorOf(t, "layers.2", Column.FC2))
         .isEqualTo("/layers.2/mlp/c_proj/MatMul_output_0");
     // A block with only a LayerNorm and an Add: no MLP columns, output still known.
-    assertThat(t.cell("layers.10", Checkpoint.FC1)).isEmpty();
-    assertThat(tensorOf(t, "layers.10", Checkpoint.OUTPUT)).isEqualTo("/layers.10/Add_1_output_0");
+    assertThat(t.cell("layers.10", Column.FC1)).isEmpty();
+    assertThat(tensorOf(t, "layers.10", Column.OUTPUT)).isEqualTo("/layers.10/Add_1_output_0");
   }
 
   @Test
@@ -242,11 +240,11 @@ class BlockTableTest {
     BlockTable t = BlockTable.of(SampleReports.diagnose().tensorsOrEmpty());
     assertThat(t.blocks()).hasSize(12);
     for (String b : t.blocks()) {
-      for (Checkpoint c : Checkpoint.values()) {
+      for (Column c : Column.values()) {
         assertThat(t.cell(b, c)).as(b + " " + c).isPresent();
       }
     }
-    assertThat(t.cell("blocks.9", Checkpoint.ATTENTION).orElseThrow().pass()).isTrue();
-    assertThat(t.cell("blocks.9", Checkpoint.LAYERNORM).orElseThrow().pass()).isFalse();
+    assertThat(t.cell("blocks.9", Column.ATTENTION).orElseThrow().pass()).isTrue();
+    assertThat(t.cell("blocks.9", Column.LAYERNORM).orElseThrow().pass()).isFalse();
   }
 }

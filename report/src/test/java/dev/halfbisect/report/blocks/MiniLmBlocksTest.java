@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.onnx.proto.Onnx;
 import dev.halfbisect.onnx.testing.MiniLmModel;
+import dev.halfbisect.report.blocks.BlockTable.Column;
 import dev.halfbisect.report.model.TensorRow;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,16 +35,16 @@ class MiniLmBlocksTest {
     for (int i = 0; i < 6; i++) {
       String b = "encoder/layer." + i;
       String p = "/" + b;
-      assertThat(t.cell(b, Checkpoint.ATTENTION).orElseThrow().node())
+      assertThat(t.cell(b, Column.ATTENTION).orElseThrow().node())
           .isEqualTo(p + "/attention/output/Add");
-      assertThat(t.cell(b, Checkpoint.LAYERNORM).orElseThrow().node())
+      assertThat(t.cell(b, Column.LAYERNORM).orElseThrow().node())
           .isEqualTo(p + "/attention/output/LayerNorm/Add_1");
-      assertThat(t.cell(b, Checkpoint.FC1).orElseThrow().node())
+      assertThat(t.cell(b, Column.FC1).orElseThrow().node())
           .isEqualTo(p + "/intermediate/dense/Add");
-      assertThat(t.cell(b, Checkpoint.GELU).orElseThrow().node())
+      assertThat(t.cell(b, Column.GELU).orElseThrow().node())
           .isEqualTo(p + "/intermediate/intermediate_act_fn/Mul_1");
-      assertThat(t.cell(b, Checkpoint.FC2).orElseThrow().node()).isEqualTo(p + "/output/dense/Add");
-      assertThat(t.cell(b, Checkpoint.OUTPUT).orElseThrow().node())
+      assertThat(t.cell(b, Column.FC2).orElseThrow().node()).isEqualTo(p + "/output/dense/Add");
+      assertThat(t.cell(b, Column.OUTPUT).orElseThrow().node())
           .isEqualTo(p + "/output/LayerNorm/Add_1");
     }
   }
