@@ -1,8 +1,7 @@
 package dev.halfbisect.report.mapping;
 
 import dev.halfbisect.bisect.ModelGraph;
-import dev.halfbisect.onnx.TensorData;
-import dev.halfbisect.onnx.proto.Onnx;
+import dev.halfbisect.core.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -28,11 +27,13 @@ final class GraphEvidence {
   static Double weightMaxAbs(ModelGraph g, String node) {
     Double max = null;
     for (String t : g.node(node).getInputList()) {
-      Optional<Onnx.TensorProto> init = t.isEmpty() ? Optional.empty() : g.initializer(t);
-      if (init.isEmpty() || !g.isFloat(t)) {
+      // Only float initializers are read: the type check comes before the values are decoded.
+      Optional<Tensor> init =
+          t.isEmpty() || !g.isFloat(t) ? Optional.empty() : g.initializerValues(t);
+      if (init.isEmpty()) {
         continue;
       }
-      float[] v = TensorData.toTensor(init.get(), g.baseDir().orElse(null)).toFloatArray();
+      float[] v = init.get().toFloatArray();
       double m = 0;
       for (float x : v) {
         if (Float.isFinite(x)) {
