@@ -38,8 +38,8 @@ import java.util.stream.Collectors;
 import javax.annotation.CheckForNull;
 
 /**
- * Turns the bisection engine's results into {@link AnalysisReport}s. This is the only class of the
- * report module that knows the engine's types; renderers see only the report.
+ * Turns the bisection engine's results into {@link AnalysisReport}s. Its package is the only part
+ * of the report module that knows the engine's types; renderers see only the report.
  *
  * <p>Each {@code from} gives the document of one subcommand; {@link #diagnose} combines them. Root
  * causes are computed from the mapped evidence ({@link RootCauseAnalyzer}).
