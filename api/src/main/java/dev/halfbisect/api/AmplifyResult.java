@@ -1,7 +1,7 @@
 package dev.halfbisect.api;
 
 import dev.halfbisect.bisect.Amplification;
-import dev.halfbisect.report.AnalysisReport;
+import dev.halfbisect.report.model.AnalysisReport;
 import java.util.List;
 
 /** Local (born in the node) vs accumulated error and the amplification of every FP16 node. */

@@ -1,7 +1,7 @@
 package dev.halfbisect.api;
 
-import dev.halfbisect.report.AnalysisReport;
-import dev.halfbisect.report.HtmlRenderer;
+import dev.halfbisect.report.model.AnalysisReport;
+import dev.halfbisect.report.render.HtmlRenderer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

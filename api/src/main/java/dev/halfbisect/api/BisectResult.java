@@ -1,7 +1,7 @@
 package dev.halfbisect.api;
 
 import dev.halfbisect.bisect.FirstDivergence;
-import dev.halfbisect.report.AnalysisReport;
+import dev.halfbisect.report.model.AnalysisReport;
 import java.util.Optional;
 
 /**

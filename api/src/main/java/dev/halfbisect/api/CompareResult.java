@@ -1,7 +1,7 @@
 package dev.halfbisect.api;
 
 import dev.halfbisect.bisect.Layerwise;
-import dev.halfbisect.report.AnalysisReport;
+import dev.halfbisect.report.model.AnalysisReport;
 import java.util.List;
 
 /** Reference vs candidate on the graph outputs (one candidate build observing nothing else). */

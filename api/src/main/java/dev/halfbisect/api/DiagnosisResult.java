@@ -3,7 +3,7 @@ package dev.halfbisect.api;
 import dev.halfbisect.bisect.Amplification;
 import dev.halfbisect.bisect.Layerwise;
 import dev.halfbisect.bisect.PrecisionSearch;
-import dev.halfbisect.report.AnalysisReport;
+import dev.halfbisect.report.model.AnalysisReport;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;

@@ -1,7 +1,7 @@
 package dev.halfbisect.api;
 
 import dev.halfbisect.bisect.Layerwise;
-import dev.halfbisect.report.AnalysisReport;
+import dev.halfbisect.report.model.AnalysisReport;
 import java.util.List;
 import java.util.Optional;
 

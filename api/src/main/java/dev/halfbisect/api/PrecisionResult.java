@@ -2,7 +2,7 @@ package dev.halfbisect.api;
 
 import dev.halfbisect.bisect.PrecisionSearch;
 import dev.halfbisect.core.plan.PrecisionPlan;
-import dev.halfbisect.report.AnalysisReport;
+import dev.halfbisect.report.model.AnalysisReport;
 import java.nio.file.Path;
 import java.util.List;
 

@@ -6,8 +6,10 @@ import com.google.common.collect.ImmutableSet;
 import com.google.common.hash.Hashing;
 import com.google.common.math.LongMath;
 import dev.halfbisect.core.DType;
+import dev.halfbisect.core.Tensor;
 import dev.halfbisect.onnx.GraphIndex;
 import dev.halfbisect.onnx.OnnxModel;
+import dev.halfbisect.onnx.TensorData;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -114,6 +116,11 @@ public final class ModelGraph {
 
   public Optional<Onnx.TensorProto> initializer(String tensor) {
     return index.initializer(tensor);
+  }
+
+  /** The values of initializer {@code tensor}, external data read from the model's folder. */
+  public Optional<Tensor> initializerValues(String tensor) {
+    return index.initializer(tensor).map(t -> TensorData.toTensor(t, model.baseDir().orElse(null)));
   }
 
   public ImmutableList<String> graphInputs() {

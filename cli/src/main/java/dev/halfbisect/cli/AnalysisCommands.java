@@ -2,8 +2,8 @@ package dev.halfbisect.cli;
 
 import dev.halfbisect.api.AnalysisResult;
 import dev.halfbisect.api.HalfBisect;
-import dev.halfbisect.report.AnalysisReport;
-import dev.halfbisect.report.ConsoleRenderer;
+import dev.halfbisect.report.model.AnalysisReport;
+import dev.halfbisect.report.render.ConsoleRenderer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

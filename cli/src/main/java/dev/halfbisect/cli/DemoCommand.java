@@ -3,7 +3,7 @@ package dev.halfbisect.cli;
 import dev.halfbisect.api.DiagnosisResult;
 import dev.halfbisect.api.HalfBisect;
 import dev.halfbisect.onnx.OnnxModel;
-import dev.halfbisect.report.ConsoleRenderer;
+import dev.halfbisect.report.render.ConsoleRenderer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;

@@ -1,8 +1,8 @@
 package dev.halfbisect.cli;
 
-import dev.halfbisect.report.AnalysisReport;
-import dev.halfbisect.report.HtmlRenderer;
-import dev.halfbisect.report.MarkdownRenderer;
+import dev.halfbisect.report.model.AnalysisReport;
+import dev.halfbisect.report.render.HtmlRenderer;
+import dev.halfbisect.report.render.MarkdownRenderer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,17 @@
 package dev.halfbisect.report;
 
 import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.report.blocks.BlockDetector;
+import dev.halfbisect.report.blocks.BlockId;
+import dev.halfbisect.report.mapping.RootCauseAnalyzer;
+import dev.halfbisect.report.model.AnalysisReport;
+import dev.halfbisect.report.model.BackendPair;
+import dev.halfbisect.report.model.FirstFailing;
+import dev.halfbisect.report.model.InputError;
+import dev.halfbisect.report.model.NodeRow;
+import dev.halfbisect.report.model.PlanView;
+import dev.halfbisect.report.model.TensorRow;
+import dev.halfbisect.report.model.ToleranceView;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -10,11 +21,11 @@ import java.util.Map;
  * opset 11 (decomposed LayerNorm, Erf-GELU): the error grows slowly along the blocks, the LayerNorm
  * Pow of block 9 overflows (reference |x| up to 1.3e5), and everything after fails.
  */
-final class SampleReports {
+public final class SampleReports {
   private SampleReports() {}
 
-  static final String FIRST_FAILING_NODE = "/blocks/blocks.9/norm2/Pow";
-  static final List<String> FP32 =
+  public static final String FIRST_FAILING_NODE = "/blocks/blocks.9/norm2/Pow";
+  public static final List<String> FP32 =
       List.of("/blocks/blocks.9/norm2/Pow", "/blocks/blocks.9/norm2/ReduceMean_1");
 
   private record N(String node, String op, String motif) {}
@@ -88,7 +99,7 @@ final class SampleReports {
     return all;
   }
 
-  static AnalysisReport diagnose() {
+  public static AnalysisReport diagnose() {
     List<N> g = graph();
     List<TensorRow> tensors = new ArrayList<>();
     List<NodeRow> nodes = new ArrayList<>();
@@ -152,33 +163,33 @@ final class SampleReports {
     PrecisionPlan plan = PrecisionPlan.fp16Except(FP32);
     TensorRow ff =
         tensors.stream().filter(t -> t.node().equals(FIRST_FAILING_NODE)).findFirst().orElseThrow();
-    return AnalysisReport.header(
-            "diagnose",
-            "models/timesformer-base-k400.onnx",
-            BackendPair.of("trt:fp32", "trt:fp16"),
-            false,
-            23,
-            ToleranceView.fp16Default())
-        .withTensors(tensors)
-        .withFirstFailing(
-            new FirstFailing(
-                ff.name(),
-                ff.node(),
-                ff.opType(),
-                ff.normalizedError(),
-                List.of(new InputError("/blocks/blocks.9/norm2/Sub_output_0", 2.1e-3))))
-        .withNodes(nodes)
-        .withPrecision(FP32, 1.0 - 2.0 / g.size(), PlanView.of(plan), plan.toTrtexecFlags())
-        .withWarnings(
-            List.of(
-                "TensorRT: Running layernorm after self-attention with FP16 Reduce or Pow may cause "
-                    + "overflow. Export the model with opset >= 17 or force layernorm layers to FP32."))
-        .withTimings(Map.of("totalSeconds", 312.5, "buildSeconds", 241.0))
-        .withComputedRootCauses();
+    return RootCauseAnalyzer.withRootCauses(
+        AnalysisReport.header(
+                "diagnose",
+                "models/timesformer-base-k400.onnx",
+                BackendPair.of("trt:fp32", "trt:fp16"),
+                false,
+                23,
+                ToleranceView.fp16Default())
+            .withTensors(tensors)
+            .withFirstFailing(
+                new FirstFailing(
+                    ff.name(),
+                    ff.node(),
+                    ff.opType(),
+                    ff.normalizedError(),
+                    List.of(new InputError("/blocks/blocks.9/norm2/Sub_output_0", 2.1e-3))))
+            .withNodes(nodes)
+            .withPrecision(FP32, 1.0 - 2.0 / g.size(), PlanView.of(plan), plan.toTrtexecFlags())
+            .withWarnings(
+                List.of(
+                    "TensorRT: Running layernorm after self-attention with FP16 Reduce or Pow may cause "
+                        + "overflow. Export the model with opset >= 17 or force layernorm layers to FP32."))
+            .withTimings(Map.of("totalSeconds", 312.5, "buildSeconds", 241.0)));
   }
 
   /** A small layerwise report whose names carry markup and quotes. */
-  static AnalysisReport hostileNames() {
+  public static AnalysisReport hostileNames() {
     String evil = "/blocks/blocks.0/attn/<script>alert('x')</script>&\"q\"";
     List<TensorRow> rows =
         List.of(
@@ -190,19 +201,19 @@ final class SampleReports {
                 1e-3,
                 1e-2,
                 true));
-    return AnalysisReport.header(
-            "layerwise",
-            "evil<model>.onnx",
-            BackendPair.of("ort:fp32", "ort:fp16-emulated"),
-            false,
-            1,
-            ToleranceView.fp16Default())
-        .withTensors(rows)
-        .withFirstFailing(FirstFailing.of(evil + "_out", evil, "Softmax"))
-        .withNodes(List.of(NodeRow.of(evil, "Softmax", 0.5, 1e-3, 0.5, 500)))
-        .withPrecision(
-            List.of(evil), 0.5, null, PrecisionPlan.fp16Except(List.of(evil)).toTrtexecFlags())
-        .withWarnings(List.of("</script><b>bold</b>"))
-        .withComputedRootCauses();
+    return RootCauseAnalyzer.withRootCauses(
+        AnalysisReport.header(
+                "layerwise",
+                "evil<model>.onnx",
+                BackendPair.of("ort:fp32", "ort:fp16-emulated"),
+                false,
+                1,
+                ToleranceView.fp16Default())
+            .withTensors(rows)
+            .withFirstFailing(FirstFailing.of(evil + "_out", evil, "Softmax"))
+            .withNodes(List.of(NodeRow.of(evil, "Softmax", 0.5, 1e-3, 0.5, 500)))
+            .withPrecision(
+                List.of(evil), 0.5, null, PrecisionPlan.fp16Except(List.of(evil)).toTrtexecFlags())
+            .withWarnings(List.of("</script><b>bold</b>")));
   }
 }

@@ -1,0 +1,409 @@
+package dev.halfbisect.report.mapping;
+
+import com.google.common.collect.ImmutableList;
+import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.report.blocks.BlockTable;
+import dev.halfbisect.report.model.AnalysisReport;
+import dev.halfbisect.report.model.FirstFailing;
+import dev.halfbisect.report.model.NodeRow;
+import dev.halfbisect.report.model.RootCause;
+import dev.halfbisect.report.model.TensorRow;
+import dev.halfbisect.report.model.ToleranceView;
+import dev.halfbisect.report.text.Fmt;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import javax.annotation.CheckForNull;
+
+/**
+ * Classifies the error of each hotspot node from the evidence in a report.
+ *
+ * <p>Hotspots: the first failing node, the nodes with the largest local error above {@link
+ * #ERROR_LIMIT} (at most {@link #MAX_BY_LOCAL}), the strongest amplifiers (amplification at least
+ * {@link #AMPLIFIED} with a failing output, at most {@link #MAX_AMPLIFIERS}), and, without
+ * amplification data, nodes whose outputs show overflow evidence.
+ *
+ * <p>Classes, first match wins: <b>overflow</b> when a tensor of the node (output, or input when
+ * known) has reference values with |x| &gt; 65504, the candidate is inf/NaN where the reference is
+ * finite, or an initializer exceeds 65504; <b>underflow</b> when at least {@link #FLUSHED_SHARE} of
+ * a tensor's reference values are below 2^-24 (flushed to zero) or {@link #SUBNORMAL_SHARE} below
+ * 2^-14 (subnormal, few bits); <b>amplified</b> when the node's local error is at most {@link
+ * #ERROR_LIMIT} but it amplifies its inputs' error at least {@link #AMPLIFIED}x;
+ * <b>rounding-accumulation</b> otherwise.
+ */
+public final class RootCauseAnalyzer {
+  static final double FP16_MAX = 65504.0;
+
+  /**
+   * Normalized error above which a node's own (local) error counts as large: the default tolerance.
+   */
+  public static final double ERROR_LIMIT = ToleranceView.DEFAULT_NORMALIZED_ERROR_LIMIT;
+
+  public static final double AMPLIFIED = 10.0;
+  public static final double FLUSHED_SHARE = 0.01;
+  public static final double SUBNORMAL_SHARE = 0.10;
+  static final int MAX_BY_LOCAL = 5;
+  static final int MAX_AMPLIFIERS = 3;
+  static final int MAX_HOTSPOTS = 8;
+
+  private static final Set<String> REDUCTIONS =
+      Set.of(
+          "ReduceMean",
+          "ReduceSum",
+          "ReduceSumSquare",
+          "ReduceL2",
+          "ReduceMax",
+          "ReduceLogSumExp",
+          "Softmax",
+          "LogSoftmax",
+          "Pow",
+          "Sqrt");
+  private static final Set<String> ACCUMULATING =
+      Set.of(
+          "MatMul",
+          "Gemm",
+          "Conv",
+          "ConvTranspose",
+          "FusedMatMul",
+          "Einsum",
+          "ReduceSum",
+          "ReduceMean");
+
+  private RootCauseAnalyzer() {}
+
+  /**
+   * Root causes of the report's hotspots, in hotspot order; empty for a passing report without
+   * hotspots.
+   */
+  public static List<RootCause> analyze(AnalysisReport report) {
+    Map<String, TensorRow> byTensor = new LinkedHashMap<>();
+    Map<String, List<TensorRow>> byNode = new LinkedHashMap<>();
+    for (TensorRow t : report.tensorsOrEmpty()) {
+      byTensor.put(t.name(), t);
+      byNode.computeIfAbsent(t.node(), k -> new ArrayList<>()).add(t);
+    }
+    Map<String, NodeRow> nodes = new LinkedHashMap<>();
+    report.nodesOrEmpty().forEach(n -> nodes.put(n.node(), n));
+
+    FirstFailing ff = report.firstFailing();
+    List<RootCause> out = new ArrayList<>();
+    for (Map.Entry<String, String> h : hotspots(report, nodes.isEmpty()).entrySet()) {
+      if (out.size() >= MAX_HOTSPOTS) {
+        break;
+      }
+      String node = h.getKey();
+      NodeRow nr = nodes.get(node);
+      String motif = nr != null && nr.motif() != null ? nr.motif() : motifOf(byNode.get(node));
+      out.add(
+          classify(
+              node,
+              h.getValue(),
+              motif,
+              evidence(node, byTensor, byNode, nr, ff),
+              nr,
+              ff == null ? null : ff.node()));
+    }
+    return ImmutableList.copyOf(out);
+  }
+
+  /** The report with root causes computed from its own evidence (none: {@code rootCauses} null). */
+  public static AnalysisReport withRootCauses(AnalysisReport report) {
+    List<RootCause> rc = analyze(report);
+    return report.withRootCauses(rc.isEmpty() ? null : rc);
+  }
+
+  /**
+   * Hotspot nodes (name to op type) in order: the first failing node, the largest local errors, the
+   * strongest amplifiers, and without amplification rows the tensors with overflow evidence.
+   */
+  private static Map<String, String> hotspots(AnalysisReport report, boolean noAmplification) {
+    Map<String, String> hotspots = new LinkedHashMap<>();
+    FirstFailing ff = report.firstFailing();
+    if (ff != null) {
+      hotspots.put(ff.node(), ff.opType());
+    }
+    report.nodesOrEmpty().stream()
+        .filter(n -> n.localError() > ERROR_LIMIT)
+        .sorted(Comparator.comparingDouble(NodeRow::localError).reversed())
+        .limit(MAX_BY_LOCAL)
+        .forEach(n -> hotspots.putIfAbsent(n.node(), n.opType()));
+    report.nodesOrEmpty().stream()
+        .filter(n -> n.amplification() >= AMPLIFIED && n.outputError() > ERROR_LIMIT)
+        .sorted(Comparator.comparingDouble(NodeRow::amplification).reversed())
+        .limit(MAX_AMPLIFIERS)
+        .forEach(n -> hotspots.putIfAbsent(n.node(), n.opType()));
+    if (noAmplification) {
+      for (TensorRow t : report.tensorsOrEmpty()) {
+        if (hotspots.size() >= MAX_BY_LOCAL) {
+          break;
+        }
+        if (overflowEvidence(t) != null) {
+          hotspots.putIfAbsent(t.node(), t.opType());
+        }
+      }
+    }
+    return hotspots;
+  }
+
+  /** The node's own tensors, then its known inputs (amplification row, first divergence). */
+  private static List<TensorRow> evidence(
+      String node,
+      Map<String, TensorRow> byTensor,
+      Map<String, List<TensorRow>> byNode,
+      @CheckForNull NodeRow nr,
+      @CheckForNull FirstFailing ff) {
+    List<TensorRow> evidence = new ArrayList<>(byNode.getOrDefault(node, List.of()));
+    if (nr != null && nr.inputs() != null) {
+      nr.inputs().stream().map(byTensor::get).filter(t -> t != null).forEach(evidence::add);
+    }
+    if (ff != null && ff.node().equals(node) && ff.inputErrors() != null) {
+      ff.inputErrors().stream()
+          .map(i -> byTensor.get(i.tensor()))
+          .filter(t -> t != null)
+          .forEach(evidence::add);
+    }
+    return evidence;
+  }
+
+  /** One hotspot under classification: what is known about it and the fix every class offers. */
+  private record Hotspot(
+      String node,
+      String opType,
+      @CheckForNull String motif,
+      List<TensorRow> evidence,
+      @CheckForNull NodeRow amp,
+      boolean decomposedNorm) {
+    String pin() {
+      return "Keep "
+          + node
+          + " in FP32: trtexec "
+          + pinFlags(node)
+          + " (or add it to --plan fp32Nodes)";
+    }
+
+    RootCause cause(RootCause.Cause c, String evidenceText, List<String> suggestions) {
+      return new RootCause(node, opType, c, evidenceText, suggestions);
+    }
+  }
+
+  /**
+   * Classifies one node from its tensors' evidence and (optional) amplification row: overflow,
+   * underflow, amplified, else rounding-accumulation.
+   */
+  static RootCause classify(
+      String node,
+      String opType,
+      @CheckForNull String motif,
+      List<TensorRow> evidence,
+      @CheckForNull NodeRow amp,
+      @CheckForNull String firstDivergence) {
+    Hotspot h =
+        new Hotspot(node, opType, motif, evidence, amp, isDecomposedLayerNorm(node, opType, motif));
+    return overflow(h)
+        .or(() -> underflow(h))
+        .or(() -> amplified(h, firstDivergence))
+        .orElseGet(() -> roundingAccumulation(h));
+  }
+
+  /** Values beyond FP16's range in a tensor of the node, or an initializer beyond it. */
+  private static Optional<RootCause> overflow(Hotspot h) {
+    String overflow = null;
+    for (TensorRow t : h.evidence()) {
+      overflow = overflowEvidence(t);
+      if (overflow != null) {
+        break;
+      }
+    }
+    Double w = h.amp() == null ? null : h.amp().weightMaxAbs();
+    boolean bigWeights = w != null && w > FP16_MAX;
+    if (overflow == null && bigWeights) {
+      overflow = "an initializer of the node reaches |w| = " + Fmt.sci(w) + " > 65504";
+    }
+    if (overflow == null) {
+      return Optional.empty();
+    }
+    List<String> s = new ArrayList<>();
+    s.add(h.pin());
+    if (bigWeights) {
+      s.add(
+          "Rescale the weights of "
+              + h.node()
+              + " (largest |w| = "
+              + Fmt.sci(w)
+              + "): fold a power-of-two factor into a neighbouring op so they fit FP16");
+    }
+    if (h.decomposedNorm()) {
+      s.add(opsetAdvice());
+    }
+    if (REDUCTIONS.contains(h.opType()) || "Softmax".equalsIgnoreCase(h.motif())) {
+      s.add(
+          "Keep Softmax and reductions (ReduceMean/ReduceSum/Pow) in FP32: they sum squares or "
+              + "exponentials that exceed 65504 in FP16");
+    }
+    s.add(
+        "Rescale the inputs (normalize their range) or the preceding weights so |x| stays below 65504");
+    return Optional.of(h.cause(RootCause.Cause.OVERFLOW, overflow, s));
+  }
+
+  /** A large share of a tensor's reference values flushed to zero or subnormal in FP16. */
+  private static Optional<RootCause> underflow(Hotspot h) {
+    for (TensorRow t : h.evidence()) {
+      if (t.elements() == null || t.elements() == 0) {
+        continue;
+      }
+      double n = t.elements();
+      double flushed =
+          t.refCountBelowFp16MinSubnormal() == null ? 0 : t.refCountBelowFp16MinSubnormal() / n;
+      double sub = t.refCountBelowFp16MinNormal() == null ? 0 : t.refCountBelowFp16MinNormal() / n;
+      if (flushed >= FLUSHED_SHARE || sub >= SUBNORMAL_SHARE) {
+        String ev =
+            "tensor "
+                + t.name()
+                + ": "
+                + Fmt.percent(flushed)
+                + " of reference values are below 2^-24 (flushed to 0 in FP16) and "
+                + Fmt.percent(sub)
+                + " below 2^-14 (subnormal)";
+        List<String> s = new ArrayList<>();
+        s.add(h.pin());
+        if (h.decomposedNorm()) {
+          s.add(
+              "A LayerNorm epsilon below 2^-24 (e.g. 1e-12) is 0 in FP16: use eps >= 1e-5 or keep the LayerNorm in FP32");
+          s.add(opsetAdvice());
+        }
+        s.add(
+            "Scale the values up before "
+                + h.node()
+                + " (multiply by 2^k, divide after) so they stay in FP16's normal range");
+        return Optional.of(h.cause(RootCause.Cause.UNDERFLOW, ev, s));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Small local error but a large gain on the inherited input error. */
+  private static Optional<RootCause> amplified(Hotspot h, @CheckForNull String firstDivergence) {
+    NodeRow amp = h.amp();
+    if (amp == null || !(amp.localError() <= ERROR_LIMIT) || !(amp.amplification() >= AMPLIFIED)) {
+      return Optional.empty();
+    }
+    String ev =
+        "local error "
+            + Fmt.sci(amp.localError())
+            + " is small but the node amplifies its input error "
+            + Fmt.sci(amp.inputError())
+            + " "
+            + Fmt.times(amp.amplification())
+            + " to "
+            + Fmt.sci(amp.outputError());
+    List<String> s = new ArrayList<>();
+    if (firstDivergence != null && !firstDivergence.equals(h.node())) {
+      s.add(
+          "The error is inherited: fix its source first (first divergence at "
+              + firstDivergence
+              + ")");
+    }
+    s.add(
+        "Keep "
+            + h.node()
+            + " in FP32 so it stops magnifying inherited error: trtexec "
+            + pinFlags(h.node()));
+    if (h.decomposedNorm()) {
+      s.add(opsetAdvice());
+    }
+    return Optional.of(h.cause(RootCause.Cause.AMPLIFIED, ev, s));
+  }
+
+  /** Error born in the node by FP16 rounding or accumulation, with no range problem. */
+  private static RootCause roundingAccumulation(Hotspot h) {
+    StringBuilder ev = new StringBuilder();
+    NodeRow amp = h.amp();
+    if (amp != null) {
+      ev.append("local error ")
+          .append(Fmt.sci(amp.localError()))
+          .append(" (FP16 copy fed FP32 inputs), output error ")
+          .append(Fmt.sci(amp.outputError()));
+    } else {
+      TensorRow worst =
+          h.evidence().stream()
+              .max(Comparator.comparingDouble(TensorRow::normalizedError))
+              .orElse(null);
+      ev.append(
+          worst == null
+              ? "error appears at this node"
+              : "normalized error " + Fmt.sci(worst.normalizedError()) + " at " + worst.name());
+    }
+    ev.append("; no value beyond FP16's range");
+    List<String> s = new ArrayList<>();
+    s.add(h.pin());
+    if (ACCUMULATING.contains(h.opType())) {
+      s.add("Long FP16 accumulation in " + h.opType() + ": keep it in FP32 or split the reduction");
+    }
+    if ("Softmax".equals(h.opType()) || "Softmax".equalsIgnoreCase(h.motif())) {
+      s.add("Keep Softmax in FP32 (exponentials and their sum lose precision in FP16)");
+    }
+    if (h.decomposedNorm()) {
+      s.add(opsetAdvice());
+    }
+    return h.cause(RootCause.Cause.ROUNDING_ACCUMULATION, ev.toString(), s);
+  }
+
+  @CheckForNull
+  static String overflowEvidence(TensorRow t) {
+    if (t.refCountAboveFp16Max() != null && t.refCountAboveFp16Max() > 0) {
+      return "reference |x| reaches "
+          + (t.refMaxAbs() == null ? "> 65504" : Fmt.sci(t.refMaxAbs()))
+          + " (> 65504, "
+          + t.refCountAboveFp16Max()
+          + " values) in "
+          + t.name();
+    }
+    if (t.refMaxAbs() != null && t.refMaxAbs() > FP16_MAX) {
+      return "reference |x| reaches " + Fmt.sci(t.refMaxAbs()) + " (> 65504) in " + t.name();
+    }
+    if (t.nonFiniteWhereRefFinite() != null && t.nonFiniteWhereRefFinite() > 0) {
+      return "candidate has "
+          + t.nonFiniteWhereRefFinite()
+          + " inf/NaN values in "
+          + t.name()
+          + " where the reference is finite";
+    }
+    return null;
+  }
+
+  static String pinFlags(String node) {
+    return PrecisionPlan.fp16Except(List.of(node)).toTrtexecFlags();
+  }
+
+  private static String opsetAdvice() {
+    return "Export with opset >= 17 so the LayerNorm becomes one LayerNormalization node "
+        + "(one TensorRT INormalizationLayer) instead of FP16 ReduceMean/Pow/Sqrt, or keep the "
+        + "LayerNorm nodes in FP32";
+  }
+
+  @CheckForNull
+  private static String motifOf(@CheckForNull List<TensorRow> rows) {
+    if (rows == null) {
+      return null;
+    }
+    return rows.stream().map(TensorRow::motif).filter(m -> m != null).findFirst().orElse(null);
+  }
+
+  static boolean isDecomposedLayerNorm(String node, String opType, @CheckForNull String motif) {
+    if (opType.equals("LayerNormalization")) {
+      return false;
+    }
+    if (motif != null && motif.toLowerCase(Locale.ROOT).contains("layernorm")) {
+      return true;
+    }
+    String scope = BlockTable.scope(node).toLowerCase(Locale.ROOT);
+    String last = scope.substring(scope.lastIndexOf('/') + 1);
+    return Set.of("ReduceMean", "Pow", "Sqrt", "Sub", "Div", "Add", "Mul").contains(opType)
+        && (last.contains("norm") || last.matches("(?:.*_)?ln(?:_?\\d+)?"));
+  }
+}
