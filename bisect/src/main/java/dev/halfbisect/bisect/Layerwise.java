@@ -124,8 +124,7 @@ public final class Layerwise {
     Map<String, String> unobserved = new LinkedHashMap<>();
     Map<String, Why> constantWhy = new LinkedHashMap<>();
     for (List<String> chunk : ctx.chunks().tensors(tensors)) {
-      p.beginScope(chunk);
-      try {
+      try (ReferenceScope scope = p.openScope(chunk)) {
         Prober.Chunked c =
             p.chunked(
                 List.of(chunk),
@@ -135,12 +134,10 @@ public final class Layerwise {
         for (String t : chunk) {
           TensorComparison e = c.tensors().get(t);
           if (e != null && g.isConstant(t)) {
-            unrepresentable(p.reference(List.of(t)), t, e)
+            unrepresentable(scope.reference(List.of(t)), t, e)
                 .ifPresent(why -> constantWhy.put(t, why));
           }
         }
-      } finally {
-        p.endScope();
       }
     }
     Map<String, String> referenceUnavailable = p.referenceUnavailable();
