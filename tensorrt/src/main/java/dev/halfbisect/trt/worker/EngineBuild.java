@@ -80,18 +80,17 @@ final class EngineBuild {
   private ICudaEngine engine;
   private long millis;
 
-  private EngineBuild(
-      IBuilder builder, IRuntime runtime, TrtLogger logger, ITimingCache cache, Request.Build req) {
-    this.builder = builder;
-    this.runtime = runtime;
-    this.logger = logger;
+  private EngineBuild(TrtHandles trt, ITimingCache cache, Request.Build req) {
+    this.builder = trt.builder();
+    this.runtime = trt.runtime();
+    this.logger = trt.logger();
     this.cache = cache;
     this.req = req;
   }
 
-  static Outcome build(
-      IBuilder builder, IRuntime runtime, TrtLogger logger, ITimingCache cache, Request.Build req) {
-    return new EngineBuild(builder, runtime, logger, cache, req).run();
+  /** Builds {@code req} with the worker's TensorRT objects and shared timing cache. */
+  static Outcome build(TrtHandles trt, ITimingCache cache, Request.Build req) {
+    return new EngineBuild(trt, cache, req).run();
   }
 
   private Outcome run() {

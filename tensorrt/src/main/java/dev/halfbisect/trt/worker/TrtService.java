@@ -9,32 +9,19 @@ import dev.halfbisect.trt.protocol.Response;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import org.bytedeco.tensorrt.global.nvinfer;
-import org.bytedeco.tensorrt.nvinfer.IBuilder;
-import org.bytedeco.tensorrt.nvinfer.IRuntime;
 
 /**
- * TensorRT inside the worker: one logger, builder, runtime and timing cache for the life of the
- * process (the presets cannot free TensorRT objects, bytedeco issue 1699; the process exit does),
- * and the built sessions by id.
+ * TensorRT inside the worker: the {@link TrtHandles} and the {@link SharedTimingCache} for the life
+ * of the process, and the built sessions by id.
  */
 final class TrtService {
-  private final TrtLogger logger;
-  private final IBuilder builder;
-  private final IRuntime runtime;
+  private final TrtHandles trt;
   private final GpuDevice device;
   private final SharedTimingCache timingCache;
   private final Map<Integer, EngineSession> sessions = new HashMap<>();
 
-  private TrtService(
-      TrtLogger logger,
-      IBuilder builder,
-      IRuntime runtime,
-      GpuDevice device,
-      SharedTimingCache timingCache) {
-    this.logger = logger;
-    this.builder = builder;
-    this.runtime = runtime;
+  private TrtService(TrtHandles trt, GpuDevice device, SharedTimingCache timingCache) {
+    this.trt = trt;
     this.device = device;
     this.timingCache = timingCache;
   }
@@ -42,23 +29,10 @@ final class TrtService {
   /** Loads CUDA and TensorRT, selects the GPU and loads the persisted timing cache. */
   static TrtService start() {
     GpuDevice gpu = GpuDevice.select();
-    TrtLogger logger = new TrtLogger();
-    IBuilder builder = nvinfer.createInferBuilder(logger);
-    IRuntime runtime = nvinfer.createInferRuntime(logger);
-    if (builder == null || builder.isNull() || runtime == null || runtime.isNull()) {
-      throw new GpuUnavailableException(
-          "TensorRT "
-              + gpu.trtVersion()
-              + " ("
-              + nvinfer.getInferLibVersion()
-              + ") could not create a builder on "
-              + gpu.name()
-              + ": "
-              + logger.errors());
-    }
+    TrtHandles trt = TrtHandles.create(gpu);
     TimingCacheFile file =
         TimingCacheFile.of(cacheDir(), gpu.name(), gpu.ccMajor(), gpu.ccMinor(), gpu.trtVersion());
-    SharedTimingCache cache = SharedTimingCache.load(builder, file);
+    SharedTimingCache cache = SharedTimingCache.load(trt.builder(), file);
     WorkerLog.info(
         "TensorRT "
             + gpu.trtVersion()
@@ -68,7 +42,7 @@ final class TrtService {
             + gpu.ccMajor()
             + gpu.ccMinor()
             + ")");
-    return new TrtService(logger, builder, runtime, gpu, cache);
+    return new TrtService(trt, gpu, cache);
   }
 
   /** {@code halfbisect.trt.cacheDir}, default {@code ~/.cache/halfbisect/trt}. */
@@ -86,9 +60,8 @@ final class TrtService {
 
   Response build(Request.Build req) {
     sessions.remove(req.sessionId());
-    logger.clear();
-    EngineBuild.Outcome outcome =
-        EngineBuild.build(builder, runtime, logger, timingCache.cache(), req);
+    trt.logger().clear();
+    EngineBuild.Outcome outcome = EngineBuild.build(trt, timingCache.cache(), req);
     if (outcome.failure() != null) {
       return outcome.failure();
     }
