@@ -16,6 +16,7 @@ final class ReferenceScope implements AutoCloseable {
   private final ReferenceValues owner;
   final List<String> order;
   final List<Map<String, Tensor>> values = new ArrayList<>();
+  private boolean closed;
 
   ReferenceScope(ReferenceValues owner, Collection<String> tensors, int samples) {
     this.owner = owner;
@@ -30,8 +31,12 @@ final class ReferenceScope implements AutoCloseable {
     return owner.get(tensors);
   }
 
+  /** Ends the scope; closing it again does nothing. */
   @Override
   public void close() {
-    owner.close(this);
+    if (!closed) {
+      closed = true;
+      owner.close(this);
+    }
   }
 }
