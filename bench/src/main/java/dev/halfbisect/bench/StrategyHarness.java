@@ -203,9 +203,9 @@ public final class StrategyHarness {
                   "ceil("
                       + n
                       + "/"
-                      + ctx.maxChunkTensors()
+                      + ctx.budget().maxChunkTensors()
                       + ") (cap; "
-                      + (ctx.chunkBytes() >> 20)
+                      + (ctx.budget().chunkBytes() >> 20)
                       + " MiB budget)";
               answer = r.firstFailing().map(t -> t.node()).orElse("none");
               break;
@@ -382,8 +382,8 @@ public final class StrategyHarness {
         n,
         width,
         totalBytes / 1e9,
-        ctx.chunkBytes() >> 20,
-        ctx.maxChunkTensors(),
+        ctx.budget().chunkBytes() >> 20,
+        ctx.budget().maxChunkTensors(),
         Runtime.getRuntime().maxMemory() >> 20,
         r.tensors().size(),
         r.candidateBuilds(),

@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import org.slf4j.Logger;
@@ -120,7 +121,7 @@ public final class Amplification {
       int candidateBuilds,
       int shadowBuilds) {
 
-    public java.util.Optional<NodeAmplification> node(String name) {
+    public Optional<NodeAmplification> node(String name) {
       return nodes.stream().filter(n -> n.node().equals(name)).findFirst();
     }
   }
@@ -131,100 +132,159 @@ public final class Amplification {
     Prober p = ctx.prober();
     int before = p.candidateBuilds();
     ctx.listener().phase("amplify");
-    List<String> tensors = g.floatTensors();
-    p.reference(tensors);
-    Prober.Chunked normal =
-        p.chunked(
+    Prober.Chunked normal = normalRun(ctx);
+    LocalErrors local = new LocalErrors();
+    local.byShadow(ctx);
+    local.singly(ctx);
+    List<NodeAmplification> rows = rows(g, local, normal.tensors());
+    ImmutableList<String> ranking = ranking(rows);
+    int builds = p.candidateBuilds() - before;
+    LOG.info(
+        "amplify: {} nodes, {} by shadow in {} builds, {} single, {} unmeasured; top node {}",
+        rows.size(),
+        local.shadowed,
+        local.shadowBuilds,
+        local.single.size(),
+        local.unmeasured.size(),
+        ranking.isEmpty() ? "-" : ranking.get(0));
+    return new Result(
+        ImmutableList.copyOf(rows),
+        ranking,
+        byOpType(rows),
+        motifs(g, rows, normal.tensors()),
+        ImmutableMap.copyOf(local.unmeasured),
+        builds,
+        local.shadowBuilds);
+  }
+
+  /** Every float tensor in the normal FP16 run (chunked within the budget). */
+  private static Prober.Chunked normalRun(BisectContext ctx) {
+    List<String> tensors = ctx.model().floatTensors();
+    ctx.prober().reference(tensors);
+    return ctx.prober()
+        .chunked(
             ctx.chunks().tensors(tensors),
             chunk -> ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), chunk));
+  }
 
-    List<String> floatNodes = g.floatNodes();
-    List<String> shadowable = new ArrayList<>();
-    List<String> single = new ArrayList<>();
-    for (String n : floatNodes) {
-      Onnx.NodeProto node = g.node(n);
-      if (NOT_SHADOWABLE.contains(node.getOpType()) || ModelGraph.hasSubgraph(node)) {
-        single.add(n);
-      } else {
-        shadowable.add(n);
+  /** Local errors of the float nodes, how each was measured, and those not measured. */
+  private static final class LocalErrors {
+    final Map<String, TensorComparison> errors = new HashMap<>();
+    final Map<String, Method> method = new HashMap<>();
+    final Map<String, String> unmeasured = new LinkedHashMap<>();
+
+    /** Nodes left to measure one by one. */
+    final List<String> single = new ArrayList<>();
+
+    /** Nodes measured by the shadow, and its builds. */
+    int shadowed;
+
+    int shadowBuilds;
+
+    /**
+     * All shadowable nodes in one shadow build (split by the byte budget); the others, and those
+     * whose shadow build failed even alone, are left for {@link #singly}.
+     */
+    void byShadow(BisectContext ctx) {
+      ModelGraph g = ctx.model();
+      Prober p = ctx.prober();
+      List<String> shadowable = new ArrayList<>();
+      for (String n : g.floatNodes()) {
+        Onnx.NodeProto node = g.node(n);
+        if (NOT_SHADOWABLE.contains(node.getOpType()) || ModelGraph.hasSubgraph(node)) {
+          single.add(n);
+        } else {
+          shadowable.add(n);
+        }
+      }
+      int before = p.candidateBuilds();
+      // One shadow build for models whose outputs fit the byte budget; split by it otherwise.
+      Prober.Chunked shadow =
+          p.chunked(
+              ctx.chunks().nodes(shadowable),
+              chunk -> ProbeSpec.shadow(chunk, floatOutputs(g, chunk)));
+      shadowBuilds = p.candidateBuilds() - before;
+      shadowed = shadowable.size() - shadow.unobserved().size();
+      single.addAll(shadow.unobserved().keySet());
+      errors.putAll(shadow.tensors());
+      for (String n : shadowable) {
+        if (!shadow.unobserved().containsKey(n)) {
+          method.put(n, Method.SHADOW);
+          foldedAway(g, p, n).ifPresent(why -> notMeasured(n, why));
+        }
       }
     }
-    int beforeShadow = p.candidateBuilds();
-    // One shadow build for models whose outputs fit the byte budget; split by it otherwise.
-    Prober.Chunked shadow =
-        p.chunked(
-            ctx.chunks().nodes(shadowable),
-            chunk -> ProbeSpec.shadow(chunk, floatOutputs(g, chunk)));
-    int shadowBuilds = p.candidateBuilds() - beforeShadow;
-    single.addAll(shadow.unobserved().keySet());
 
-    Map<String, TensorComparison> local = new HashMap<>(shadow.tensors());
-    Map<String, Method> method = new HashMap<>();
-    Map<String, String> unmeasured = new LinkedHashMap<>();
-    for (String n : shadowable) {
-      if (shadow.unobserved().containsKey(n)) {
-        continue;
+    /** Each node left alone on golden inputs. */
+    void singly(BisectContext ctx) {
+      ModelGraph g = ctx.model();
+      for (String n : single) {
+        List<String> cuts = new ArrayList<>();
+        for (String in : g.nodeInputs(g.node(n))) {
+          if (!g.isInitializer(in)) {
+            cuts.add(in);
+          }
+        }
+        ProbeResult r =
+            ctx.prober()
+                .probe(
+                    ProbeSpec.subgraph(
+                        ProbeSpec.Side.CANDIDATE,
+                        PrecisionPlan.allFp16(),
+                        List.of(n),
+                        cuts,
+                        floatOutputs(g, List.of(n))));
+        if (r.status() == ProbeResult.Status.BUILD_FAILED
+            || r.status() == ProbeResult.Status.CRASH) {
+          notMeasured(n, r.status() + ": " + r.message());
+        } else {
+          errors.putAll(r.tensors());
+          method.put(n, Method.SINGLE_NODE);
+        }
       }
-      // A node whose every output the backend folded away (constants) has no local error to report.
+    }
+
+    /**
+     * Why a shadowed node has no local error when the backend folded every output away (constants),
+     * or empty.
+     */
+    private Optional<String> foldedAway(ModelGraph g, Prober p, String n) {
       List<String> outs = floatOutputs(g, List.of(n));
-      if (!outs.isEmpty() && outs.stream().noneMatch(local::containsKey)) {
-        String why = p.candidateUnavailable().get(outs.get(0));
-        if (why == null) {
-          why = p.referenceUnavailable().get(outs.get(0));
-        }
-        if (why != null) {
-          unmeasured.put(n, why);
-          method.put(n, Method.NOT_MEASURED);
-          continue;
-        }
+      if (outs.isEmpty() || outs.stream().anyMatch(errors::containsKey)) {
+        return Optional.empty();
       }
-      method.put(n, Method.SHADOW);
-    }
-    for (String n : single) {
-      Onnx.NodeProto node = g.node(n);
-      List<String> cuts = new ArrayList<>();
-      for (String in : g.nodeInputs(node)) {
-        if (!g.isInitializer(in)) {
-          cuts.add(in);
-        }
-      }
-      ProbeResult r =
-          p.probe(
-              ProbeSpec.subgraph(
-                  ProbeSpec.Side.CANDIDATE,
-                  PrecisionPlan.allFp16(),
-                  List.of(n),
-                  cuts,
-                  floatOutputs(g, List.of(n))));
-      if (r.status() == ProbeResult.Status.BUILD_FAILED || r.status() == ProbeResult.Status.CRASH) {
-        unmeasured.put(n, r.status() + ": " + r.message());
-        method.put(n, Method.NOT_MEASURED);
-      } else {
-        local.putAll(r.tensors());
-        method.put(n, Method.SINGLE_NODE);
-      }
+      String why = p.candidateUnavailable().get(outs.get(0));
+      return Optional.ofNullable(why != null ? why : p.referenceUnavailable().get(outs.get(0)));
     }
 
+    private void notMeasured(String n, String why) {
+      unmeasured.put(n, why);
+      method.put(n, Method.NOT_MEASURED);
+    }
+  }
+
+  /** One row per float node, topological order. */
+  private static List<NodeAmplification> rows(
+      ModelGraph g, LocalErrors local, Map<String, TensorComparison> normal) {
     List<NodeAmplification> rows = new ArrayList<>();
-    Map<String, NodeAmplification> byNode = new HashMap<>();
-    for (String n : floatNodes) {
+    for (String n : g.floatNodes()) {
       Onnx.NodeProto node = g.node(n);
       double loc = Double.NaN;
       boolean locPass = true;
       double out = 0;
       for (String o : floatOutputs(g, List.of(n))) {
-        TensorComparison lc = local.get(o);
+        TensorComparison lc = local.errors.get(o);
         if (lc != null) {
           loc = Double.isNaN(loc) ? lc.normalizedError() : Math.max(loc, lc.normalizedError());
           locPass &= lc.pass();
         }
-        TensorComparison oc = normal.tensors().get(o);
+        TensorComparison oc = normal.get(o);
         if (oc != null) {
           out = Math.max(out, oc.normalizedError());
         }
       }
-      double in = inputError(g, node, normal.tensors());
-      NodeAmplification row =
+      double in = inputError(g, node, normal);
+      rows.add(
           new NodeAmplification(
               n,
               node.getOpType(),
@@ -235,20 +295,24 @@ public final class Amplification {
               out,
               ratio(out, in),
               contribution(out, in),
-              method.getOrDefault(n, Method.NOT_MEASURED));
-      rows.add(row);
-      byNode.put(n, row);
+              local.method.getOrDefault(n, Method.NOT_MEASURED)));
     }
+    return rows;
+  }
 
-    ImmutableList<String> ranking =
-        rows.stream()
-            .sorted(
-                Comparator.comparingDouble(NodeAmplification::score)
-                    .reversed()
-                    .thenComparingInt(NodeAmplification::topoPosition))
-            .map(NodeAmplification::node)
-            .collect(ImmutableList.toImmutableList());
+  /** Node names by descending score, ties in topological order. */
+  private static ImmutableList<String> ranking(List<NodeAmplification> rows) {
+    return rows.stream()
+        .sorted(
+            Comparator.comparingDouble(NodeAmplification::score)
+                .reversed()
+                .thenComparingInt(NodeAmplification::topoPosition))
+        .map(NodeAmplification::node)
+        .collect(ImmutableList.toImmutableList());
+  }
 
+  /** Per op type, by descending max local error. */
+  private static ImmutableList<OpTypeStats> byOpType(List<NodeAmplification> rows) {
     Map<String, List<NodeAmplification>> perOp = new TreeMap<>();
     rows.forEach(r -> perOp.computeIfAbsent(r.opType(), k -> new ArrayList<>()).add(r));
     List<OpTypeStats> ops = new ArrayList<>();
@@ -268,7 +332,14 @@ public final class Amplification {
                     list.stream().mapToDouble(r -> nanLow(r.amplification())).max().orElse(0),
                     (int) list.stream().filter(r -> !r.localPass()).count())));
     ops.sort(Comparator.comparingDouble(OpTypeStats::maxLocalError).reversed());
+    return ImmutableList.copyOf(ops);
+  }
 
+  /** Per motif: error into it, out of it, worst local error inside; by descending score. */
+  private static ImmutableList<MotifAmplification> motifs(
+      ModelGraph g, List<NodeAmplification> rows, Map<String, TensorComparison> normal) {
+    Map<String, NodeAmplification> byNode = new HashMap<>();
+    rows.forEach(r -> byNode.put(r.node(), r));
     List<MotifAmplification> motifs = new ArrayList<>();
     for (Motifs.Motif m : Motifs.detect(g)) {
       Set<String> members = new HashSet<>(m.nodes());
@@ -281,7 +352,7 @@ public final class Amplification {
         Onnx.NodeProto node = g.node(n);
         for (String i : Prober.floatInputs(g, node)) {
           if (!inside.contains(i)) {
-            TensorComparison c = normal.tensors().get(i);
+            TensorComparison c = normal.get(i);
             in = Math.max(in, c == null ? 0 : c.normalizedError());
           }
         }
@@ -289,7 +360,7 @@ public final class Amplification {
           boolean exits =
               g.graphOutputs().contains(o)
                   || g.consumers(o).stream().anyMatch(c -> !members.contains(c.getName()));
-          TensorComparison c = normal.tensors().get(o);
+          TensorComparison c = normal.get(o);
           if (exits && c != null) {
             out = Math.max(out, c.normalizedError());
           }
@@ -302,24 +373,7 @@ public final class Amplification {
       motifs.add(new MotifAmplification(m, in, out, loc, ratio(out, in), contribution(out, in)));
     }
     motifs.sort(Comparator.comparingDouble(MotifAmplification::score).reversed());
-
-    int builds = p.candidateBuilds() - before;
-    LOG.info(
-        "amplify: {} nodes, {} by shadow in {} builds, {} single, {} unmeasured; top node {}",
-        rows.size(),
-        shadowable.size() - shadow.unobserved().size(),
-        shadowBuilds,
-        single.size(),
-        unmeasured.size(),
-        ranking.isEmpty() ? "-" : ranking.get(0));
-    return new Result(
-        ImmutableList.copyOf(rows),
-        ranking,
-        ImmutableList.copyOf(ops),
-        ImmutableList.copyOf(motifs),
-        ImmutableMap.copyOf(unmeasured),
-        builds,
-        shadowBuilds);
+    return ImmutableList.copyOf(motifs);
   }
 
   static List<String> floatOutputs(ModelGraph g, List<String> nodes) {

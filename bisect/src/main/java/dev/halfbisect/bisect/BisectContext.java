@@ -3,8 +3,6 @@ package dev.halfbisect.bisect;
 import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
-import com.google.common.hash.Hasher;
-import com.google.common.hash.Hashing;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.BuildOptions;
@@ -13,13 +11,15 @@ import dev.halfbisect.core.verdict.Tolerance;
 import dev.halfbisect.onnx.OnnxModel;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.Optional;
 
 /**
- * Everything an analysis needs: the model, the reference and candidate backends with their build
- * options, the tolerance, the input samples, and optionally a journal and a listener. One context
- * holds one {@link Prober}, so reference values and decided probes are shared between the
- * strategies run on it (a full diagnosis runs the reference once).
+ * Everything an analysis needs, as values: the model, the reference and candidate backends with
+ * their build options ({@link ProbeBackends}), the tolerance, the input samples, the {@link
+ * ObservationBudget}, and optionally a journal and a listener. One context owns one {@link Prober}
+ * and one {@link ObservationChunks}, made from these values on first use (they never read the
+ * context back), so reference values and decided probes are shared between the strategies run on it
+ * (a full diagnosis runs the reference once).
  */
 public final class BisectContext {
   /**
@@ -40,43 +40,28 @@ public final class BisectContext {
   public static final int DEFAULT_MAX_CHUNK_TENSORS = 16_384;
 
   private final ModelGraph model;
-  private final Backend reference;
-  private final BuildOptions referenceOptions;
-  private final Backend candidate;
-  private final BuildOptions candidateOptions;
+  private final ProbeBackends backends;
   private final Tolerance tolerance;
   private final ImmutableList<ImmutableMap<String, Tensor>> samples;
-  private final ProbeJournal journal;
+  private final ObservationBudget budget;
+  private final Optional<ProbeJournal> journal;
   private final BisectListener listener;
-  private final int chunkSize;
-  private final long chunkBytes;
-  private final long referenceCacheBytes;
-  private final int maxChunkTensors;
   private final ProbeRunner runner;
-  private final String samplesHash;
+  private final ProbeKeys keys;
   private Prober prober;
   private ObservationChunks chunks;
 
   private BisectContext(Builder b) {
     this.model = b.model;
-    this.reference = b.reference;
-    this.referenceOptions = b.referenceOptions;
-    this.candidate = b.candidate;
-    this.candidateOptions = b.candidateOptions;
+    this.backends = b.backends;
     this.tolerance = b.tolerance;
     this.samples =
         b.samples.stream().map(ImmutableMap::copyOf).collect(ImmutableList.toImmutableList());
-    this.journal = b.journal;
+    this.budget = b.budget;
+    this.journal = Optional.ofNullable(b.journal);
     this.listener = b.listener;
-    this.chunkSize = b.chunkSize;
-    this.chunkBytes = b.chunkBytes;
-    this.referenceCacheBytes = b.referenceCacheBytes;
-    this.maxChunkTensors = b.maxChunkTensors;
-    this.runner =
-        b.runner != null
-            ? b.runner
-            : new SpiProbeRunner(model, reference, referenceOptions, candidate, candidateOptions);
-    this.samplesHash = hashSamples(samples);
+    this.runner = b.runner != null ? b.runner : new SpiProbeRunner(model, backends);
+    this.keys = new ProbeKeys(model, samples, backends, tolerance);
   }
 
   /**
@@ -90,7 +75,8 @@ public final class BisectContext {
       BuildOptions referenceOptions,
       Backend candidate,
       BuildOptions candidateOptions) {
-    return new Builder(model, reference, referenceOptions, candidate, candidateOptions);
+    return new Builder(
+        model, new ProbeBackends(reference, referenceOptions, candidate, candidateOptions));
   }
 
   /**
@@ -103,33 +89,21 @@ public final class BisectContext {
       BuildOptions referenceOptions,
       Backend candidate,
       BuildOptions candidateOptions) {
-    return new Builder(
-        ModelGraph.of(model), reference, referenceOptions, candidate, candidateOptions);
+    return builder(ModelGraph.of(model), reference, referenceOptions, candidate, candidateOptions);
   }
 
   public ModelGraph model() {
     return model;
   }
 
-  public Backend reference() {
-    return reference;
-  }
-
-  public BuildOptions referenceOptions() {
-    return referenceOptions;
-  }
-
-  public Backend candidate() {
-    return candidate;
-  }
-
-  public BuildOptions candidateOptions() {
-    return candidateOptions;
+  /** The reference and candidate backends with their build options. */
+  public ProbeBackends backends() {
+    return backends;
   }
 
   /** The plan searches start from (the candidate options' plan). */
   public PrecisionPlan basePlan() {
-    return candidateOptions.plan();
+    return backends.candidateOptions().plan();
   }
 
   public Tolerance tolerance() {
@@ -140,104 +114,57 @@ public final class BisectContext {
     return samples;
   }
 
-  public java.util.Optional<ProbeJournal> journal() {
-    return java.util.Optional.ofNullable(journal);
+  /** What one build may observe, and the reference values layerwise keeps. */
+  public ObservationBudget budget() {
+    return budget;
+  }
+
+  public Optional<ProbeJournal> journal() {
+    return journal;
   }
 
   public BisectListener listener() {
     return listener;
   }
 
-  /** Tensors per build when their sizes are unknown (see {@link Builder#chunkSize}). */
-  public int chunkSize() {
-    return chunkSize;
-  }
-
-  /**
-   * Bytes of layerwise reference values kept for later strategies (see {@link
-   * Builder#referenceCacheBytes}).
-   */
-  public long referenceCacheBytes() {
-    return referenceCacheBytes;
-  }
-
-  /** Byte budget per build (see {@link Builder#chunkBytes}). */
-  public long chunkBytes() {
-    return chunkBytes;
-  }
-
-  /** Hard cap on tensors observed per build (see {@link Builder#maxChunkTensors}). */
-  public int maxChunkTensors() {
-    return maxChunkTensors;
-  }
-
   /** How observed tensors are split into builds under this context's budget (made on first use). */
   synchronized ObservationChunks chunks() {
     if (chunks == null) {
-      chunks = ObservationChunks.of(this);
+      chunks = ObservationChunks.of(model, samples, budget);
     }
     return chunks;
-  }
-
-  ProbeRunner runner() {
-    return runner;
-  }
-
-  String samplesHash() {
-    return samplesHash;
   }
 
   /** The probe engine of this context (created on first use). */
   public synchronized Prober prober() {
     if (prober == null) {
-      prober = new Prober(this);
+      ReferenceValues reference =
+          new ReferenceValues(runner, chunks(), samples, listener, budget.referenceCacheBytes());
+      prober =
+          new Prober(
+              reference,
+              runner,
+              new DecidedProbes(keys, journal, model.name()),
+              tolerance,
+              listener);
     }
     return prober;
-  }
-
-  private static String hashSamples(List<ImmutableMap<String, Tensor>> samples) {
-    Hasher h = Hashing.sha256().newHasher();
-    for (Map<String, Tensor> s : samples) {
-      for (Map.Entry<String, Tensor> e : new TreeMap<>(s).entrySet()) {
-        h.putUnencodedChars(e.getKey()).putInt(e.getValue().dtype().onnxCode());
-        for (long d : e.getValue().shape()) {
-          h.putLong(d);
-        }
-        h.putBytes(e.getValue().bytes().duplicate());
-      }
-      h.putChar('|');
-    }
-    return h.hash().toString().substring(0, 16);
   }
 
   /** Builder of a {@link BisectContext}. */
   public static final class Builder {
     private final ModelGraph model;
-    private final Backend reference;
-    private final BuildOptions referenceOptions;
-    private final Backend candidate;
-    private final BuildOptions candidateOptions;
+    private final ProbeBackends backends;
     private Tolerance tolerance = Tolerance.fp16Default();
     private List<? extends Map<String, Tensor>> samples;
     private ProbeJournal journal;
     private BisectListener listener = BisectListener.NONE;
-    private int chunkSize = DEFAULT_CHUNK_SIZE;
-    private long chunkBytes = DEFAULT_CHUNK_BYTES;
-    private long referenceCacheBytes = DEFAULT_REFERENCE_CACHE_BYTES;
-    private int maxChunkTensors = DEFAULT_MAX_CHUNK_TENSORS;
+    private ObservationBudget budget = ObservationBudget.defaults();
     private ProbeRunner runner;
 
-    private Builder(
-        ModelGraph model,
-        Backend reference,
-        BuildOptions referenceOptions,
-        Backend candidate,
-        BuildOptions candidateOptions) {
+    private Builder(ModelGraph model, ProbeBackends backends) {
       this.model = Preconditions.checkNotNull(model, "model");
-      this.reference = Preconditions.checkNotNull(reference, "reference");
-      this.referenceOptions = Preconditions.checkNotNull(referenceOptions, "referenceOptions");
-      this.candidate = Preconditions.checkNotNull(candidate, "candidate");
-      this.candidateOptions = Preconditions.checkNotNull(candidateOptions, "candidateOptions");
+      this.backends = backends;
     }
 
     /** The verdict per tensor; default {@link Tolerance#fp16Default()}. */
@@ -263,14 +190,19 @@ public final class BisectContext {
       return this;
     }
 
+    /** The whole observation budget at once; default {@link ObservationBudget#defaults()}. */
+    public Builder budget(ObservationBudget b) {
+      this.budget = Preconditions.checkNotNull(b, "budget");
+      return this;
+    }
+
     /**
      * Observed tensors per build when their sizes are unknown (symbolic shapes); default {@value
      * BisectContext#DEFAULT_CHUNK_SIZE}. Each tensor without a static shape counts as {@code
      * chunkBytes / k} bytes, so such models are chunked {@code k} tensors per build.
      */
     public Builder chunkSize(int k) {
-      Preconditions.checkArgument(k >= 1, "chunk size must be >= 1, got %s", k);
-      this.chunkSize = k;
+      this.budget = budget.withChunkSize(k);
       return this;
     }
 
@@ -279,21 +211,8 @@ public final class BisectContext {
      * estimated from the static shapes the graph index infers; default 128 MiB. Small tensors are
      * packed into few builds, a tensor larger than the budget is observed alone.
      */
-    /**
-     * Reference values layerwise may keep after each chunk, in bytes over all samples (default
-     * {@value BisectContext#DEFAULT_REFERENCE_CACHE_BYTES}), so that amplification, precision
-     * search or first divergence on the same context need no new reference build for them.
-     * Layerwise memory stays bounded by the chunk budget plus this; 0 keeps nothing.
-     */
-    public Builder referenceCacheBytes(long bytes) {
-      Preconditions.checkArgument(bytes >= 0, "reference cache bytes must be >= 0, got %s", bytes);
-      this.referenceCacheBytes = bytes;
-      return this;
-    }
-
     public Builder chunkBytes(long bytes) {
-      Preconditions.checkArgument(bytes >= 1, "chunk byte budget must be >= 1 byte, got %s", bytes);
-      this.chunkBytes = bytes;
+      this.budget = budget.withChunkBytes(bytes);
       return this;
     }
 
@@ -303,8 +222,18 @@ public final class BisectContext {
      * still split in halves and retried.
      */
     public Builder maxChunkTensors(int k) {
-      Preconditions.checkArgument(k >= 1, "max tensors per build must be >= 1, got %s", k);
-      this.maxChunkTensors = k;
+      this.budget = budget.withMaxChunkTensors(k);
+      return this;
+    }
+
+    /**
+     * Reference values layerwise may keep after each chunk, in bytes over all samples (default
+     * {@value BisectContext#DEFAULT_REFERENCE_CACHE_BYTES}), so that amplification, precision
+     * search or first divergence on the same context need no new reference build for them.
+     * Layerwise memory stays bounded by the chunk budget plus this; 0 keeps nothing.
+     */
+    public Builder referenceCacheBytes(long bytes) {
+      this.budget = budget.withReferenceCacheBytes(bytes);
       return this;
     }
 

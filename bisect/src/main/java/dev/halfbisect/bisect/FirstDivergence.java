@@ -3,8 +3,11 @@ package dev.halfbisect.bisect;
 import com.google.common.collect.ImmutableList;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -130,24 +133,9 @@ public final class FirstDivergence {
     // Constant(-foldable) tensors are not computation errors: never a start or a candidate.
     List<String> outputs =
         g.graphOutputs().stream().filter(g::isFloat).filter(o -> !g.isConstant(o)).toList();
-    // Observing the outputs' inputs too makes the full run the boundary probe of the failing
-    // output.
-    java.util.Set<String> observed = new java.util.LinkedHashSet<>(outputs);
-    for (String o : outputs) {
-      g.producer(o).ifPresent(n -> observed.addAll(Prober.floatInputs(g, n)));
-    }
-    ProbeResult full =
-        p.probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), List.copyOf(observed)));
-    String failing = null;
-    for (String o : outputs) {
-      if (full.status() != ProbeResult.Status.OK
-          || !full.tensor(o).map(TensorComparison::pass).orElse(true)) {
-        failing = o;
-        break;
-      }
-    }
-    List<Step> steps = new ArrayList<>();
-    if (failing == null) {
+    ProbeResult full = fullRun(ctx, outputs);
+    Optional<String> failing = firstFailing(full, outputs);
+    if (failing.isEmpty()) {
       LOG.info("bisect: every graph output passes; nothing to search");
       return new Result(
           Optional.empty(),
@@ -157,159 +145,237 @@ public final class FirstDivergence {
           p.candidateBuilds() - before,
           bound);
     }
+    Search s = new Search(ctx, refinement, bound, before, searchSpace(g, failing.get()));
+    s.start(failing.get(), full);
+    s.run();
+    return s.result(failing.get());
+  }
+
+  /**
+   * The whole model in the candidate precision, observing the float outputs and the inputs of their
+   * producers: the boundary probe of the failing output.
+   */
+  private static ProbeResult fullRun(BisectContext ctx, List<String> outputs) {
+    ModelGraph g = ctx.model();
+    Set<String> observed = new LinkedHashSet<>(outputs);
+    for (String o : outputs) {
+      g.producer(o).ifPresent(n -> observed.addAll(Prober.floatInputs(g, n)));
+    }
+    return ctx.prober()
+        .probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), List.copyOf(observed)));
+  }
+
+  /** The first output the full run fails (every output when the run itself failed). */
+  private static Optional<String> firstFailing(ProbeResult full, List<String> outputs) {
+    for (String o : outputs) {
+      if (full.status() != ProbeResult.Status.OK
+          || !full.tensor(o).map(TensorComparison::pass).orElse(true)) {
+        return Optional.of(o);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** {@code A}: the computed float tensors {@code failing} depends on, topological order. */
+  private static List<String> searchSpace(ModelGraph g, String failing) {
     List<String> space = new ArrayList<>();
-    java.util.Set<Integer> cone = g.ancestorPositions(failing);
+    Set<Integer> cone = g.ancestorPositions(failing);
     for (String t : g.floatTensors()) {
       if (!g.isConstant(t) && cone.contains(g.topoPosition(g.requireProducer(t).getName()))) {
         space.add(t);
       }
     }
-    TreeMap<Integer, ProbeResult> known = new TreeMap<>();
-    int hi = space.indexOf(failing);
-    if (full.status() == ProbeResult.Status.OK && g.producer(failing).isPresent()) {
-      known.put(hi, full);
+    return space;
+  }
+
+  /**
+   * The state of one search over {@code A}: {@code fail(hi)} known, {@code lo} -1 or a probed pass,
+   * the probes made so far by position, and the last boundary whose own probe is known.
+   */
+  private static final class Search {
+    private final BisectContext ctx;
+    private final ModelGraph g;
+    private final Refinement refinement;
+    private final int bound;
+    private final int before;
+    private final List<String> space;
+    private final TreeMap<Integer, ProbeResult> known = new TreeMap<>();
+    private final List<Step> steps = new ArrayList<>();
+    private int lo = -1;
+    private int hi;
+    private int boundary = -1;
+    private boolean cutShort;
+
+    Search(BisectContext ctx, Refinement refinement, int bound, int before, List<String> space) {
+      this.ctx = ctx;
+      this.g = ctx.model();
+      this.refinement = refinement;
+      this.bound = bound;
+      this.before = before;
+      this.space = space;
     }
-    int lo = -1;
-    int boundary = -1; // the last boundary whose own probe is known
-    boolean cutShort = false;
-    search:
-    while (true) {
-      while (hi - lo > 1) {
-        int mid = (lo + hi) >>> 1;
-        if (boundary >= 0 && overBudget(ctx, g, space.get(mid), refinement, bound, before)) {
-          cutShort = true;
-          break search;
-        }
-        ProbeResult r = prefixProbe(ctx, g, space.get(mid));
-        known.put(mid, r);
-        boolean pass = !fails(r, space.get(mid));
-        steps.add(
-            new Step(
-                mid,
-                space.get(mid),
-                pass,
-                r.status(),
-                r.tensor(space.get(mid))
-                    .map(TensorComparison::normalizedError)
-                    .orElse(Double.NaN)));
-        if (pass) {
-          lo = mid;
-        } else {
-          hi = mid;
-        }
+
+    /** Starts at the failing output; the full run is its probe when it ran. */
+    void start(String failing, ProbeResult full) {
+      hi = space.indexOf(failing);
+      if (full.status() == ProbeResult.Status.OK && g.producer(failing).isPresent()) {
+        known.put(hi, full);
       }
-      // Boundary reached: measure the inputs of A[hi] in its own FP16 prefix run.
-      ProbeResult atHi = known.get(hi);
-      if (atHi == null) {
-        if (boundary >= 0 && overBudget(ctx, g, space.get(hi), refinement, bound, before)) {
-          cutShort = true;
-          break;
-        }
-        atHi = prefixProbe(ctx, g, space.get(hi));
-        known.put(hi, atHi);
-        steps.add(
-            new Step(
-                hi,
-                space.get(hi),
-                !fails(atHi, space.get(hi)),
-                atHi.status(),
-                atHi.tensor(space.get(hi))
-                    .map(TensorComparison::normalizedError)
-                    .orElse(Double.NaN)));
-      }
-      boundary = hi;
-      Onnx.NodeProto node = g.requireProducer(space.get(hi));
-      int failingInput = -1;
-      for (String in : Prober.floatInputs(g, node)) {
-        if (g.isConstant(in)) {
-          continue;
-        }
-        Optional<TensorComparison> c = atHi.tensor(in);
-        if (c.isPresent() && !c.get().pass()) {
-          failingInput = space.indexOf(in);
-          break;
-        }
-      }
-      if (failingInput < 0 || refinement == Refinement.NONE) {
-        break;
-      }
-      LOG.info(
-          "bisect: boundary {} has failing input {}; continuing below it",
-          space.get(hi),
-          space.get(failingInput));
-      hi = failingInput;
-      Integer passBelow = null;
-      for (var e : known.headMap(hi, false).descendingMap().entrySet()) {
-        if (!fails(e.getValue(), space.get(e.getKey()))) {
-          passBelow = e.getKey();
-          break;
-        }
-      }
-      lo = passBelow == null ? -1 : passBelow;
     }
-    if (cutShort) {
+
+    /**
+     * Halves to a boundary, measures its inputs, and continues below a failing input while the
+     * refinement allows.
+     */
+    void run() {
+      while (narrowToBoundary() && measureBoundary()) {
+        int failingInput = failingInputOfBoundary();
+        if (failingInput < 0 || refinement == Refinement.NONE) {
+          return;
+        }
+        LOG.info(
+            "bisect: boundary {} has failing input {}; continuing below it",
+            space.get(hi),
+            space.get(failingInput));
+        continueBelow(failingInput);
+      }
       LOG.info(
           "bisect: refinement below {} stopped at the bound of {} candidate builds",
           space.get(boundary),
           bound);
     }
-    hi = boundary;
-    ProbeResult r = known.get(hi);
-    String tensor = space.get(hi);
-    Onnx.NodeProto node = g.requireProducer(tensor);
-    TensorComparison out = r.tensor(tensor).orElse(null);
-    ImmutableList<TensorComparison> ins =
-        Prober.floatInputs(g, node).stream()
-            .map(i -> r.tensor(i).orElse(null))
-            .filter(java.util.Objects::nonNull)
-            .collect(ImmutableList.toImmutableList());
-    int builds = p.candidateBuilds() - before;
-    LOG.info(
-        "bisect: first divergence at {} ({} {}), {} candidate builds (bound {})",
-        tensor,
-        node.getOpType(),
-        node.getName(),
-        builds,
-        bound);
-    return new Result(
-        Optional.of(
-            new Divergence(
-                tensor,
-                node.getName(),
-                node.getOpType(),
-                g.topoPosition(node.getName()),
-                out,
-                ins)),
-        Optional.of(failing),
-        space.size(),
-        ImmutableList.copyOf(steps),
-        builds,
-        bound,
-        cutShort);
-  }
 
-  /** Whether a refinement probe of {@code tensor} would need a build beyond the bound. */
-  private static boolean overBudget(
-      BisectContext ctx,
-      ModelGraph g,
-      String tensor,
-      Refinement refinement,
-      int bound,
-      int before) {
-    return refinement == Refinement.WITHIN_BOUND
-        && ctx.prober().candidateBuilds() - before >= bound
-        && !ctx.prober().isDecided(prefixSpec(ctx, g, tensor));
-  }
+    /** Binary search until {@code hi = lo + 1}; false when refinement ran out of builds. */
+    private boolean narrowToBoundary() {
+      while (hi - lo > 1) {
+        int mid = (lo + hi) >>> 1;
+        if (!affordable(mid)) {
+          return false;
+        }
+        if (fails(probeAt(mid), space.get(mid))) {
+          hi = mid;
+        } else {
+          lo = mid;
+        }
+      }
+      return true;
+    }
 
-  private static ProbeResult prefixProbe(BisectContext ctx, ModelGraph g, String tensor) {
-    return ctx.prober().probe(prefixSpec(ctx, g, tensor));
-  }
+    /** The boundary's own prefix run (its inputs' errors); false when out of builds. */
+    private boolean measureBoundary() {
+      if (!known.containsKey(hi)) {
+        if (!affordable(hi)) {
+          return false;
+        }
+        probeAt(hi);
+      }
+      boundary = hi;
+      return true;
+    }
 
-  private static ProbeSpec prefixSpec(BisectContext ctx, ModelGraph g, String tensor) {
-    List<String> observed = new ArrayList<>();
-    observed.add(tensor);
-    observed.addAll(Prober.floatInputs(g, g.requireProducer(tensor)));
-    return ProbeSpec.prefix(ctx.basePlan(), observed);
+    /** Position of the first computed float input of {@code A[hi]} failing in its run, or -1. */
+    private int failingInputOfBoundary() {
+      ProbeResult atHi = known.get(hi);
+      for (String in : Prober.floatInputs(g, g.requireProducer(space.get(hi)))) {
+        if (g.isConstant(in)) {
+          continue;
+        }
+        Optional<TensorComparison> c = atHi.tensor(in);
+        if (c.isPresent() && !c.get().pass()) {
+          return space.indexOf(in);
+        }
+      }
+      return -1;
+    }
+
+    /** {@code hi} := the failing input (known to fail), {@code lo} := the nearest known pass. */
+    private void continueBelow(int failingInput) {
+      hi = failingInput;
+      lo = -1;
+      for (var e : known.headMap(hi, false).descendingMap().entrySet()) {
+        if (!fails(e.getValue(), space.get(e.getKey()))) {
+          lo = e.getKey();
+          break;
+        }
+      }
+    }
+
+    /**
+     * Whether probing {@code A[pos]} keeps within the refinement's bound; refinement starts after
+     * the first boundary.
+     */
+    private boolean affordable(int pos) {
+      if (boundary >= 0 && overBudget(space.get(pos))) {
+        cutShort = true;
+        return false;
+      }
+      return true;
+    }
+
+    /** Whether a refinement probe of {@code tensor} would need a build beyond the bound. */
+    private boolean overBudget(String tensor) {
+      return refinement == Refinement.WITHIN_BOUND
+          && ctx.prober().candidateBuilds() - before >= bound
+          && !ctx.prober().isDecided(prefixSpec(tensor));
+    }
+
+    private ProbeResult probeAt(int pos) {
+      String tensor = space.get(pos);
+      ProbeResult r = ctx.prober().probe(prefixSpec(tensor));
+      known.put(pos, r);
+      steps.add(
+          new Step(
+              pos,
+              tensor,
+              !fails(r, tensor),
+              r.status(),
+              r.tensor(tensor).map(TensorComparison::normalizedError).orElse(Double.NaN)));
+      return r;
+    }
+
+    /** The prefix of {@code tensor}, observing it and its producer's float inputs. */
+    private ProbeSpec prefixSpec(String tensor) {
+      List<String> observed = new ArrayList<>();
+      observed.add(tensor);
+      observed.addAll(Prober.floatInputs(g, g.requireProducer(tensor)));
+      return ProbeSpec.prefix(ctx.basePlan(), observed);
+    }
+
+    /** The last boundary as the divergence. */
+    Result result(String failing) {
+      ProbeResult r = known.get(boundary);
+      String tensor = space.get(boundary);
+      Onnx.NodeProto node = g.requireProducer(tensor);
+      TensorComparison out = r.tensor(tensor).orElse(null);
+      ImmutableList<TensorComparison> ins =
+          Prober.floatInputs(g, node).stream()
+              .map(i -> r.tensor(i).orElse(null))
+              .filter(Objects::nonNull)
+              .collect(ImmutableList.toImmutableList());
+      int builds = ctx.prober().candidateBuilds() - before;
+      LOG.info(
+          "bisect: first divergence at {} ({} {}), {} candidate builds (bound {})",
+          tensor,
+          node.getOpType(),
+          node.getName(),
+          builds,
+          bound);
+      return new Result(
+          Optional.of(
+              new Divergence(
+                  tensor,
+                  node.getName(),
+                  node.getOpType(),
+                  g.topoPosition(node.getName()),
+                  out,
+                  ins)),
+          Optional.of(failing),
+          space.size(),
+          ImmutableList.copyOf(steps),
+          builds,
+          bound,
+          cutShort);
+    }
   }
 
   private static boolean fails(ProbeResult r, String tensor) {

@@ -117,44 +117,9 @@ public final class Layerwise {
       }
     }
     ctx.listener().phase("layerwise");
-    // Chunk by chunk: reference and candidate observe the same chunk, only the statistics are kept,
-    // and the chunk's tensors are dropped before the next one, so memory is bounded by the byte
-    // budget.
-    Map<String, TensorComparison> compared = new LinkedHashMap<>();
-    Map<String, String> unobserved = new LinkedHashMap<>();
-    Map<String, Why> constantWhy = new LinkedHashMap<>();
-    for (List<String> chunk : ctx.chunks().tensors(tensors)) {
-      p.beginScope(chunk);
-      try {
-        Prober.Chunked c =
-            p.chunked(
-                List.of(chunk),
-                part -> ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), part));
-        compared.putAll(c.tensors());
-        unobserved.putAll(c.unobserved());
-        for (String t : chunk) {
-          TensorComparison e = c.tensors().get(t);
-          if (e != null && g.isConstant(t)) {
-            unrepresentable(p.reference(List.of(t)), t, e)
-                .ifPresent(why -> constantWhy.put(t, why));
-          }
-        }
-      } finally {
-        p.endScope();
-      }
-    }
-    Map<String, String> referenceUnavailable = p.referenceUnavailable();
-    Map<String, String> candidateUnavailable = p.candidateUnavailable();
-    for (String t : tensors) {
-      String why = referenceUnavailable.get(t);
-      if (why != null) {
-        unobserved.put(t, "reference: " + why);
-      }
-      String cwhy = candidateUnavailable.get(t);
-      if (cwhy != null && !compared.containsKey(t)) {
-        unobserved.putIfAbsent(t, "candidate: " + cwhy);
-      }
-    }
+    Observed seen = observe(ctx, tensors);
+    Map<String, TensorComparison> compared = seen.compared();
+    Map<String, String> unobserved = seen.unobserved();
     ImmutableList.Builder<TensorReport> rows = ImmutableList.builder();
     ImmutableList.Builder<UnrepresentableConstant> constants = ImmutableList.builder();
     TensorReport first = null;
@@ -169,7 +134,7 @@ public final class Layerwise {
           new TensorReport(g.topoPosition(n.getName()), t, n.getName(), n.getOpType(), e);
       rows.add(row);
       if (g.isConstant(t)) {
-        Why why = constantWhy.get(t);
+        Why why = seen.constantWhy().get(t);
         if (why != null) {
           constants.add(
               new UnrepresentableConstant(t, n.getName(), n.getOpType(), why.maxAbs, why.reason));
@@ -205,6 +170,55 @@ public final class Layerwise {
         builds,
         OBSERVATION_NOTE,
         unrepresentable);
+  }
+
+  /** What the chunks showed: comparisons, what could not be observed and why, constants' flaws. */
+  private record Observed(
+      Map<String, TensorComparison> compared,
+      Map<String, String> unobserved,
+      Map<String, Why> constantWhy) {}
+
+  /**
+   * Chunk by chunk: reference and candidate observe the same chunk, only the statistics are kept,
+   * and the chunk's reference values are dropped (or kept within the cache budget) when its scope
+   * closes, so memory is bounded by the byte budget. Tensors a side could not observe are listed
+   * with that side's reason.
+   */
+  private static Observed observe(BisectContext ctx, List<String> tensors) {
+    ModelGraph g = ctx.model();
+    Prober p = ctx.prober();
+    Observed seen =
+        new Observed(new LinkedHashMap<>(), new LinkedHashMap<>(), new LinkedHashMap<>());
+    for (List<String> chunk : ctx.chunks().tensors(tensors)) {
+      try (ReferenceScope scope = p.openScope(chunk)) {
+        Prober.Chunked c =
+            p.chunked(
+                List.of(chunk),
+                part -> ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), part));
+        seen.compared().putAll(c.tensors());
+        seen.unobserved().putAll(c.unobserved());
+        for (String t : chunk) {
+          TensorComparison e = c.tensors().get(t);
+          if (e != null && g.isConstant(t)) {
+            unrepresentable(scope.reference(List.of(t)), t, e)
+                .ifPresent(why -> seen.constantWhy().put(t, why));
+          }
+        }
+      }
+    }
+    Map<String, String> referenceUnavailable = p.referenceUnavailable();
+    Map<String, String> candidateUnavailable = p.candidateUnavailable();
+    for (String t : tensors) {
+      String why = referenceUnavailable.get(t);
+      if (why != null) {
+        seen.unobserved().put(t, "reference: " + why);
+      }
+      String cwhy = candidateUnavailable.get(t);
+      if (cwhy != null && !seen.compared().containsKey(t)) {
+        seen.unobserved().putIfAbsent(t, "candidate: " + cwhy);
+      }
+    }
+    return seen;
   }
 
   private record Why(double maxAbs, String reason) {}

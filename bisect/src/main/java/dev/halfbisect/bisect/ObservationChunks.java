@@ -16,60 +16,42 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Splits what one build observes into chunks by estimated memory: each chunk's observed tensors
- * together hold at most {@code budgetBytes} (float32 bytes over all samples), and at most {@code
- * maxTensors} tensors. A tensor's size comes from the static shape the graph index infers; a tensor
- * of unknown size counts as {@code unknownBytes} (the byte budget over the context's chunk size),
- * so models with symbolic shapes are chunked by count as before. A single tensor larger than the
- * budget gets a chunk of its own. Chunks keep the input order. Where graph inputs have symbolic
- * dimensions, the shapes are inferred again with the samples' input shapes, so a model exported
- * with a dynamic batch axis is still chunked by bytes.
+ * Splits what one build observes into chunks by estimated memory, within an {@link
+ * ObservationBudget}: each chunk's observed tensors together hold at most its {@code chunkBytes}
+ * (float32 bytes over all samples), and at most {@code maxChunkTensors} tensors. A tensor's size
+ * comes from the static shape the graph index infers; a tensor of unknown size counts as {@code
+ * chunkBytes / chunkSize}, so models with symbolic shapes are chunked by count as before. A single
+ * tensor larger than the budget gets a chunk of its own. Chunks keep the input order. Where graph
+ * inputs have symbolic dimensions, the shapes are inferred again with the samples' input shapes, so
+ * a model exported with a dynamic batch axis is still chunked by bytes.
  */
 final class ObservationChunks {
   private static final Logger LOG = LoggerFactory.getLogger(ObservationChunks.class);
 
   private final ModelGraph graph;
   private final Function<String, OptionalLong> elementCount;
-  private final long budgetBytes;
-  private final int maxTensors;
-  private final long unknownBytes;
+  private final ObservationBudget budget;
   private final int samples;
 
   private ObservationChunks(
       ModelGraph graph,
       Function<String, OptionalLong> elementCount,
-      long budgetBytes,
-      int maxTensors,
-      long unknownBytes,
+      ObservationBudget budget,
       int samples) {
-    Preconditions.checkArgument(budgetBytes >= 1, "byte budget must be >= 1, got %s", budgetBytes);
-    Preconditions.checkArgument(
-        maxTensors >= 1, "tensors per build must be >= 1, got %s", maxTensors);
-    Preconditions.checkArgument(
-        unknownBytes >= 1, "unknown-size estimate must be >= 1, got %s", unknownBytes);
     Preconditions.checkArgument(samples >= 1, "samples must be >= 1, got %s", samples);
     this.graph = Preconditions.checkNotNull(graph, "graph");
     this.elementCount = Preconditions.checkNotNull(elementCount, "elementCount");
-    this.budgetBytes = budgetBytes;
-    this.maxTensors = maxTensors;
-    this.unknownBytes = unknownBytes;
+    this.budget = Preconditions.checkNotNull(budget, "budget");
     this.samples = samples;
   }
 
   /**
-   * The chunking a context asks for: its byte budget, tensor cap, chunk size and sample count, with
-   * the shapes specialised to the samples' input shapes.
+   * The chunking of {@code budget} for {@code samples}, with the shapes specialised to the samples'
+   * input shapes.
    */
-  static ObservationChunks of(BisectContext ctx) {
-    Preconditions.checkArgument(
-        ctx.chunkSize() >= 1, "chunk size must be >= 1, got %s", ctx.chunkSize());
-    return new ObservationChunks(
-        ctx.model(),
-        elementCounts(ctx.model(), ctx.samples()),
-        ctx.chunkBytes(),
-        ctx.maxChunkTensors(),
-        Math.max(1, ctx.chunkBytes() / ctx.chunkSize()),
-        ctx.samples().size());
+  static ObservationChunks of(
+      ModelGraph graph, List<? extends Map<String, Tensor>> samples, ObservationBudget budget) {
+    return new ObservationChunks(graph, elementCounts(graph, samples), budget, samples.size());
   }
 
   /**
@@ -80,14 +62,8 @@ final class ObservationChunks {
    */
   static ObservationChunks of(
       ModelGraph graph, long chunkBytes, int maxTensors, int chunkSize, int samples) {
-    Preconditions.checkArgument(chunkSize >= 1, "chunk size must be >= 1, got %s", chunkSize);
-    return new ObservationChunks(
-        graph,
-        graph::elementCount,
-        chunkBytes,
-        maxTensors,
-        Math.max(1, chunkBytes / chunkSize),
-        samples);
+    ObservationBudget budget = new ObservationBudget(chunkBytes, chunkSize, maxTensors, 0);
+    return new ObservationChunks(graph, graph::elementCount, budget, samples);
   }
 
   /**
@@ -154,13 +130,13 @@ final class ObservationChunks {
   }
 
   /**
-   * Estimated bytes {@code tensor} holds over all samples, as float32; {@code unknownBytes} when
-   * its shape is not static.
+   * Estimated bytes {@code tensor} holds over all samples, as float32; {@code chunkBytes /
+   * chunkSize} when its shape is not static.
    */
   long tensorBytes(String tensor) {
     OptionalLong elements = elementCount.apply(tensor);
     if (elements.isEmpty()) {
-      return unknownBytes;
+      return budget.unknownTensorBytes();
     }
     return LongMath.saturatedMultiply(
         LongMath.saturatedMultiply(elements.getAsLong(), Float.BYTES), samples);
@@ -200,7 +176,9 @@ final class ObservationChunks {
     long held = 0;
     for (int i = 0; i < items.size(); i++) {
       long b = bytes.applyAsLong(items.get(i));
-      if (i > start && (i - start >= maxTensors || LongMath.saturatedAdd(held, b) > budgetBytes)) {
+      if (i > start
+          && (i - start >= budget.maxChunkTensors()
+              || LongMath.saturatedAdd(held, b) > budget.chunkBytes())) {
         out.add(List.copyOf(items.subList(start, i)));
         start = i;
         held = 0;

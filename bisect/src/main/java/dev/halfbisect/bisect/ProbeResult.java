@@ -43,6 +43,24 @@ public record ProbeResult(
     message = message == null ? "" : message;
   }
 
+  /** A probe that ran: its comparisons with the outcome's build and run times. */
+  static ProbeResult ran(
+      ProbeSpec spec,
+      Status status,
+      ImmutableMap<String, TensorComparison> tensors,
+      ProbeRunner.Outcome outcome) {
+    return new ProbeResult(
+        spec, status, "", tensors, outcome.buildTime(), outcome.runTime(), false);
+  }
+
+  /**
+   * A probe that did not run ({@code BUILD_FAILED} or {@code CRASH}), with the backend's message.
+   */
+  static ProbeResult failed(ProbeSpec spec, Status status, String message) {
+    return new ProbeResult(
+        spec, status, message, ImmutableMap.of(), Duration.ZERO, Duration.ZERO, false);
+  }
+
   /** Ran, and every observed tensor passed on every sample. */
   public boolean passes() {
     return status == Status.OK && tensors.values().stream().allMatch(TensorComparison::pass);

@@ -1,70 +1,57 @@
 package dev.halfbisect.bisect;
 
-import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
-import com.google.common.hash.Hashing;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.BackendCrashException;
 import dev.halfbisect.core.backend.BackendException;
 import dev.halfbisect.core.backend.UnobservableTensorsException;
-import dev.halfbisect.core.plan.PrecisionPlan;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
+import dev.halfbisect.core.verdict.Tolerance;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The probe engine shared by all strategies of one {@link BisectContext}: runs the reference
- * (chunked, values cached), runs candidate probes and compares them with the reference, reads and
- * writes the journal, and counts builds. Candidate builds are what the searches' bounds are about.
+ * (chunked, values cached, see {@link ReferenceValues}), runs candidate probes and compares them
+ * with the reference, reads and writes the journal, and counts builds. Candidate builds are what
+ * the searches' bounds are about. The context makes it from its parts; it never reads the context.
  */
 public final class Prober {
   private static final Logger LOG = LoggerFactory.getLogger(Prober.class);
 
-  static final String REFERENCE_FOLDED =
-      "the reference backend's network has no such tensor after parsing" + " (constant-folded)";
+  static final String REFERENCE_FOLDED = ReferenceValues.FOLDED;
   static final String CANDIDATE_FOLDED =
-      "the candidate backend's network has no such tensor after parsing" + " (constant-folded)";
+      "the candidate backend's network has no such tensor after parsing (constant-folded)";
 
-  private final BisectContext ctx;
-  private final List<Map<String, Tensor>> referenceCache = new ArrayList<>();
-  private final Map<String, String> referenceUnavailable = new LinkedHashMap<>();
+  private final ReferenceValues reference;
+  private final ProbeRunner runner;
+  private final DecidedProbes decided;
+  private final Tolerance tolerance;
+  private final BisectListener listener;
 
   /** Tensors the candidate backend said it cannot observe (e.g. constant-folded by TensorRT). */
   private final Map<String, String> candidateUnavailable = new LinkedHashMap<>();
 
-  /**
-   * Reference values held only for the current scope (a layerwise chunk), never cached; null
-   * outside a scope.
-   */
-  private List<Map<String, Tensor>> scoped;
-
-  private List<String> scopedOrder;
-
-  /** Bytes of reference values moved from scopes into the shared cache (bounded by the context). */
-  private long retainedBytes;
-
   private int candidateBuilds;
-  private int referenceBuilds;
-  private int journalHits;
-  private final Map<String, ProbeResult> decided = new HashMap<>();
 
-  Prober(BisectContext ctx) {
-    this.ctx = ctx;
-    for (Map<String, Tensor> s : ctx.samples()) {
-      referenceCache.add(new HashMap<>(s)); // graph inputs are their own reference
-    }
+  Prober(
+      ReferenceValues reference,
+      ProbeRunner runner,
+      DecidedProbes decided,
+      Tolerance tolerance,
+      BisectListener listener) {
+    this.reference = reference;
+    this.runner = runner;
+    this.decided = decided;
+    this.tolerance = tolerance;
+    this.listener = listener;
   }
 
   /** Candidate builds attempted so far (failed builds count; journal hits do not). */
@@ -73,12 +60,12 @@ public final class Prober {
   }
 
   public int referenceBuilds() {
-    return referenceBuilds;
+    return reference.builds();
   }
 
   /** Candidate probes answered from the journal. */
   public int journalHits() {
-    return journalHits;
+    return decided.journalHits();
   }
 
   /**
@@ -90,7 +77,7 @@ public final class Prober {
 
   /** Tensors the reference could not observe, with the backend's reason. */
   public Map<String, String> referenceUnavailable() {
-    return ImmutableMap.copyOf(referenceUnavailable);
+    return reference.unavailable();
   }
 
   /**
@@ -100,152 +87,16 @@ public final class Prober {
    * #referenceUnavailable()}.
    */
   public List<Map<String, Tensor>> reference(Collection<String> tensors) {
-    List<String> missing = missing(tensors);
-    if (!missing.isEmpty()) {
-      ctx.listener().phase("reference");
-      for (List<String> chunk : ctx.chunks().tensors(missing)) {
-        referenceChunk(chunk, referenceCache);
-      }
-    }
-    List<Map<String, Tensor>> out = new ArrayList<>();
-    for (int s = 0; s < referenceCache.size(); s++) {
-      Map<String, Tensor> m = new LinkedHashMap<>();
-      for (String t : tensors) {
-        Tensor v = referenceCache.get(s).get(t);
-        if (v == null && scoped != null) {
-          v = scoped.get(s).get(t);
-        }
-        if (v != null) {
-          m.put(t, v);
-        }
-      }
-      out.add(m);
-    }
-    return out;
-  }
-
-  private List<String> missing(Collection<String> tensors) {
-    Set<String> missing =
-        new LinkedHashSet<>(); // a set: a list's contains() is quadratic at 100k tensors
-    for (String t : tensors) {
-      if (!referenceCache.get(0).containsKey(t)
-          && (scoped == null || !scoped.get(0).containsKey(t))
-          && !referenceUnavailable.containsKey(t)) {
-        missing.add(t);
-      }
-    }
-    return new ArrayList<>(missing);
+    return reference.get(tensors);
   }
 
   /**
-   * Runs the reference for those of {@code tensors} not cached and holds their values only until
-   * {@link #endScope()}, outside the shared cache: layerwise compares every tensor once, so keeping
-   * them all would hold every activation of the model at once. Probes made inside the scope compare
-   * against these values. Scopes do not nest.
+   * Runs the reference for those of {@code tensors} not cached and holds their values until the
+   * returned scope closes (see {@link ReferenceValues#openScope}); probes made inside the scope
+   * compare against them. Use with try-with-resources; scopes do not nest.
    */
-  void beginScope(Collection<String> tensors) {
-    Preconditions.checkState(scoped == null, "a reference scope is already open");
-    scoped = new ArrayList<>();
-    scopedOrder = List.copyOf(tensors);
-    for (int s = 0; s < referenceCache.size(); s++) {
-      scoped.add(new HashMap<>());
-    }
-    List<String> missing = missing(tensors);
-    if (!missing.isEmpty()) {
-      ctx.listener().phase("reference");
-      for (List<String> chunk : ctx.chunks().tensors(missing)) {
-        referenceChunk(chunk, scoped);
-      }
-    }
-  }
-
-  /**
-   * Ends the scope: its values move into the shared cache, in the scope's order, while they fit in
-   * the context's {@link BisectContext#referenceCacheBytes() reference cache budget}; the rest are
-   * dropped. Later strategies (amplification after layerwise in a diagnosis) then reuse them.
-   */
-  void endScope() {
-    for (String t : scopedOrder) {
-      if (!scoped.get(0).containsKey(t)) {
-        continue;
-      }
-      long bytes = 0;
-      for (Map<String, Tensor> sample : scoped) {
-        Tensor v = sample.get(t);
-        bytes += v == null ? 0 : v.size() * v.dtype().byteSize();
-      }
-      if (retainedBytes + bytes > ctx.referenceCacheBytes()) {
-        break;
-      }
-      retainedBytes += bytes;
-      for (int s = 0; s < scoped.size(); s++) {
-        Tensor v = scoped.get(s).get(t);
-        if (v != null) {
-          referenceCache.get(s).put(t, v);
-        }
-      }
-    }
-    scoped = null;
-    scopedOrder = null;
-  }
-
-  private void referenceChunk(List<String> chunk, List<Map<String, Tensor>> target) {
-    ProbeSpec spec = ProbeSpec.full(ProbeSpec.Side.REFERENCE, PrecisionPlan.allFp32(), chunk);
-    ctx.listener().probeStarted(spec);
-    referenceBuilds++;
-    try {
-      ProbeRunner.Outcome o = ctx.runner().run(spec, new ArrayList<>(ctx.samples()));
-      for (int s = 0; s < o.samples().size(); s++) {
-        target.get(s).putAll(o.samples().get(s));
-      }
-      ctx.listener()
-          .probeFinished(
-              new ProbeResult(
-                  spec,
-                  ProbeResult.Status.OK,
-                  "",
-                  ImmutableMap.of(),
-                  o.buildTime(),
-                  o.runTime(),
-                  false));
-    } catch (UnobservableTensorsException e) {
-      // The network has no such tensors (constant-folded): drop them and observe the rest.
-      List<String> rest = new ArrayList<>(chunk);
-      for (String t : e.tensors()) {
-        if (rest.remove(t)) {
-          referenceUnavailable.put(t, REFERENCE_FOLDED);
-        }
-      }
-      if (rest.size() < chunk.size()) {
-        LOG.info(
-            "reference cannot observe {} of {} tensors (constant-folded); observing the rest",
-            chunk.size() - rest.size(),
-            chunk.size());
-        if (!rest.isEmpty()) {
-          referenceChunk(rest, target);
-        }
-        return;
-      }
-      splitReferenceChunk(chunk, target, e);
-    } catch (BackendException e) {
-      splitReferenceChunk(chunk, target, e);
-    }
-  }
-
-  private void splitReferenceChunk(
-      List<String> chunk, List<Map<String, Tensor>> target, BackendException e) {
-    if (chunk.size() == 1) {
-      LOG.warn("reference cannot observe tensor {}: {}", chunk.get(0), e.getMessage());
-      referenceUnavailable.put(chunk.get(0), e.getMessage());
-      return;
-    }
-    LOG.info(
-        "reference build observing {} tensors failed ({}); splitting",
-        chunk.size(),
-        e.getMessage());
-    int half = chunk.size() / 2;
-    referenceChunk(chunk.subList(0, half), target);
-    referenceChunk(chunk.subList(half, chunk.size()), target);
+  ReferenceScope openScope(Collection<String> tensors) {
+    return reference.openScope(tensors);
   }
 
   /**
@@ -253,45 +104,38 @@ public final class Prober {
    * its reference value. Observed tensors without a reference value are left out of the result.
    */
   public ProbeResult probe(ProbeSpec spec) {
-    String key = key(spec);
-    ProbeResult known = decided.get(key);
-    if (known != null) {
-      return known; // decided earlier in this context: same model, samples and probe
+    String key = decided.key(spec);
+    Optional<ProbeResult> known = decided.inContext(key);
+    if (known.isPresent()) {
+      return known.get();
     }
-    ctx.listener().probeStarted(spec);
-    Optional<ProbeJournal.Entry> journaled = ctx.journal().flatMap(j -> j.get(key));
+    listener.probeStarted(spec);
+    Optional<ProbeResult> journaled = decided.inJournal(key, spec);
     if (journaled.isPresent()) {
-      journalHits++;
-      ProbeResult r = ProbeJournal.toResult(spec, journaled.get());
-      decided.put(key, r);
-      LOG.debug("probe {} read from journal: {}", spec.describe(), r.status());
-      ctx.listener().probeFinished(r);
-      return r;
+      LOG.debug("probe {} read from journal: {}", spec.describe(), journaled.get().status());
+      listener.probeFinished(journaled.get());
+      return journaled.get();
     }
+    ProbeResult r = build(spec);
+    decided.record(key, r);
+    LOG.debug("probe {}: {} (build {} ms)", spec.describe(), r.status(), r.buildTime().toMillis());
+    listener.probeFinished(r);
+    return r;
+  }
+
+  /** Builds and runs {@code spec} on the candidate side and compares it; failures are results. */
+  private ProbeResult build(ProbeSpec spec) {
     List<String> needed = new ArrayList<>(spec.observed());
     needed.addAll(spec.cutInputs());
-    List<Map<String, Tensor>> ref = reference(needed);
-    List<Map<String, Tensor>> feeds = new ArrayList<>();
-    for (int s = 0; s < ctx.samples().size(); s++) {
-      Map<String, Tensor> f = new HashMap<>(ctx.samples().get(s));
-      for (String c : spec.cutInputs()) {
-        Tensor v = ref.get(s).get(c);
-        if (v == null) {
-          throw new IllegalStateException(
-              "no reference value for cut input '" + c + "': " + referenceUnavailable.get(c));
-        }
-        f.put(c, v);
-      }
-      feeds.add(f);
-    }
+    List<Map<String, Tensor>> ref = reference.get(needed);
+    List<Map<String, Tensor>> feeds = reference.feeds(spec.cutInputs(), ref);
     candidateBuilds++;
-    ProbeResult result;
     try {
-      ProbeRunner.Outcome o = null;
       ProbeSpec run = withoutUnobservable(spec, ref);
+      ProbeRunner.Outcome o = null;
       while (o == null) {
         try {
-          o = ctx.runner().run(run, feeds);
+          o = runner.run(run, feeds);
         } catch (UnobservableTensorsException e) {
           ProbeSpec fewer = dropUnobservable(run, e);
           if (fewer == null) {
@@ -300,61 +144,41 @@ public final class Prober {
           run = fewer; // the same probe without the tensors the candidate's network folded away
         }
       }
-      ImmutableMap.Builder<String, TensorComparison> cmp = ImmutableMap.builder();
-      boolean allNaN = !run.observed().isEmpty();
-      for (String t : run.observed()) {
-        if (!ref.get(0).containsKey(t)) {
-          continue;
-        }
-        List<TensorError> per = new ArrayList<>();
-        for (int s = 0; s < o.samples().size(); s++) {
-          Tensor cand = o.samples().get(s).get(t);
-          TensorError e =
-              TensorError.measure(
-                  t, ref.get(s).get(t).toFloatArray(), cand.toFloatArray(), ctx.tolerance());
-          allNaN &= e.allNaN();
-          per.add(e);
-        }
-        cmp.put(t, TensorComparison.of(t, per));
-      }
-      result =
-          new ProbeResult(
-              spec,
-              allNaN ? ProbeResult.Status.ALL_NAN : ProbeResult.Status.OK,
-              "",
-              cmp.buildKeepingLast(),
-              o.buildTime(),
-              o.runTime(),
-              false);
+      return compare(spec, run.observed(), o, ref);
     } catch (BackendCrashException e) {
       LOG.warn("candidate probe {} crashed the backend: {}", spec.describe(), e.getMessage());
-      result =
-          new ProbeResult(
-              spec,
-              ProbeResult.Status.CRASH,
-              e.getMessage(),
-              ImmutableMap.of(),
-              Duration.ZERO,
-              Duration.ZERO,
-              false);
+      return ProbeResult.failed(spec, ProbeResult.Status.CRASH, e.getMessage());
     } catch (BackendException e) {
       LOG.info("candidate probe {} failed to build: {}", spec.describe(), e.getMessage());
-      result =
-          new ProbeResult(
-              spec,
-              ProbeResult.Status.BUILD_FAILED,
-              e.getMessage(),
-              ImmutableMap.of(),
-              Duration.ZERO,
-              Duration.ZERO,
-              false);
+      return ProbeResult.failed(spec, ProbeResult.Status.BUILD_FAILED, e.getMessage());
     }
-    ProbeResult r = result;
-    decided.put(key, r);
-    ctx.journal().ifPresent(j -> j.record(key, ctx.model().name(), r));
-    LOG.debug("probe {}: {} (build {} ms)", spec.describe(), r.status(), r.buildTime().toMillis());
-    ctx.listener().probeFinished(r);
-    return r;
+  }
+
+  /** Each observed tensor with a reference value, compared per sample; ALL_NAN when all are. */
+  private ProbeResult compare(
+      ProbeSpec spec, List<String> observed, ProbeRunner.Outcome o, List<Map<String, Tensor>> ref) {
+    ImmutableMap.Builder<String, TensorComparison> cmp = ImmutableMap.builder();
+    boolean allNaN = !observed.isEmpty();
+    for (String t : observed) {
+      if (!ref.get(0).containsKey(t)) {
+        continue;
+      }
+      List<TensorError> per = new ArrayList<>();
+      for (int s = 0; s < o.samples().size(); s++) {
+        Tensor cand = o.samples().get(s).get(t);
+        TensorError e =
+            TensorError.measure(
+                t, ref.get(s).get(t).toFloatArray(), cand.toFloatArray(), tolerance);
+        allNaN &= e.allNaN();
+        per.add(e);
+      }
+      cmp.put(t, TensorComparison.of(t, per));
+    }
+    return ProbeResult.ran(
+        spec,
+        allNaN ? ProbeResult.Status.ALL_NAN : ProbeResult.Status.OK,
+        cmp.buildKeepingLast(),
+        o);
   }
 
   /**
@@ -410,8 +234,7 @@ public final class Prober {
 
   /** Whether {@code spec} is answered without a build (decided in this context or journaled). */
   public boolean isDecided(ProbeSpec spec) {
-    String key = key(spec);
-    return decided.containsKey(key) || ctx.journal().flatMap(j -> j.get(key)).isPresent();
+    return decided.contains(spec);
   }
 
   /** Comparisons gathered over several chunked probes, and what could not be observed. */
@@ -449,43 +272,6 @@ public final class Prober {
       return;
     }
     got.putAll(r.tensors());
-  }
-
-  /** Deterministic key: model, samples, both backends and modes, tolerance and the probe. */
-  String key(ProbeSpec spec) {
-    StringBuilder sb = new StringBuilder();
-    sb.append(ctx.model().hash())
-        .append('|')
-        .append(ctx.samplesHash())
-        .append('|')
-        .append(ctx.reference().name())
-        .append(':')
-        .append(ctx.referenceOptions().mode())
-        .append('|')
-        .append(ctx.candidate().name())
-        .append(':')
-        .append(ctx.candidateOptions().mode())
-        .append('|')
-        .append(new java.util.TreeMap<>(ctx.candidateOptions().properties()))
-        .append('|')
-        .append(ctx.tolerance())
-        .append('|')
-        .append(spec.kind())
-        .append('|')
-        .append(spec.side())
-        .append('|')
-        .append(spec.plan().toJson())
-        .append('|')
-        // A full run observing the same tensors in another order is the same probe.
-        .append(
-            spec.kind() == ProbeSpec.Kind.FULL
-                ? new java.util.TreeSet<>(spec.observed())
-                : spec.observed())
-        .append('|')
-        .append(spec.nodes())
-        .append('|')
-        .append(spec.cutInputs());
-    return Hashing.sha256().hashString(sb, StandardCharsets.UTF_8).toString();
   }
 
   static ImmutableList<String> floatInputs(

@@ -13,9 +13,9 @@ import dev.halfbisect.core.backend.RunResult;
 import dev.halfbisect.core.backend.TensorInfo;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -24,109 +24,109 @@ import java.util.Map;
  */
 public final class SpiProbeRunner implements ProbeRunner {
   private final ModelGraph graph;
-  private final Backend reference;
-  private final BuildOptions referenceOptions;
-  private final Backend candidate;
-  private final BuildOptions candidateOptions;
+  private final ProbeBackends backends;
   private byte[] fullBytes;
 
-  public SpiProbeRunner(
-      ModelGraph graph,
-      Backend reference,
-      BuildOptions referenceOptions,
-      Backend candidate,
-      BuildOptions candidateOptions) {
+  public SpiProbeRunner(ModelGraph graph, ProbeBackends backends) {
     this.graph = Preconditions.checkNotNull(graph, "graph");
-    this.reference = Preconditions.checkNotNull(reference, "reference");
-    this.referenceOptions = Preconditions.checkNotNull(referenceOptions, "referenceOptions");
-    this.candidate = Preconditions.checkNotNull(candidate, "candidate");
-    this.candidateOptions = Preconditions.checkNotNull(candidateOptions, "candidateOptions");
+    this.backends = Preconditions.checkNotNull(backends, "backends");
   }
 
   @Override
   public Outcome run(ProbeSpec spec, List<Map<String, Tensor>> feeds) throws BackendException {
-    Onnx.ModelProto model;
-    List<String> observed = new ArrayList<>(spec.observed());
-    Map<String, String> rename = new HashMap<>();
-    switch (spec.kind()) {
-      case FULL:
-        model = null;
-        break;
-      case PREFIX:
-        model =
-            ProbeGraphs.prefix(
-                graph, spec.observed().get(0), spec.observed().subList(1, spec.observed().size()));
-        observed = List.of();
-        break;
-      case SHADOW:
-        model = ProbeGraphs.shadow(graph, spec.nodes());
-        observed = List.of();
-        for (String o : spec.observed()) {
-          rename.put(o, o + ProbeGraphs.SHADOW_SUFFIX);
-        }
-        break;
-      case SUBGRAPH:
-        model =
-            ProbeGraphs.subgraph(
-                graph,
-                spec.nodes().stream().map(graph::topoPosition).toList(),
-                spec.cutInputs(),
-                spec.observed(),
-                cutShapes(spec.cutInputs(), feeds));
-        observed = List.of();
-        break;
-      default:
-        throw new IllegalStateException("unknown probe kind " + spec.kind());
-    }
-    ModelRef ref =
-        model == null
-            ? fullModel()
-            : ModelRef.ofBytes(
-                graph.name() + "#" + spec.kind().name().toLowerCase(java.util.Locale.ROOT),
-                model.toByteArray(),
-                graph.baseDir().orElse(null));
-    boolean cand = spec.side() == ProbeSpec.Side.CANDIDATE;
-    BuildOptions base = cand ? candidateOptions : referenceOptions;
-    // In FULL probes graph outputs come back anyway; observing them twice would confuse some
-    // backends.
-    List<String> extra = observed.stream().filter(o -> !graph.graphOutputs().contains(o)).toList();
-    BuildOptions options = base.withObserved(extra);
-    if (spec.kind() == ProbeSpec.Kind.SHADOW) {
-      options = options.withPlan(ProbeGraphs.shadowPlan(graph));
-    } else if (cand) {
-      options = options.withPlan(spec.plan());
-    }
-    Backend backend = cand ? candidate : reference;
+    ModelRef model = modelOf(spec, feeds);
+    BuildOptions options = optionsOf(spec);
     long t0 = System.nanoTime();
-    try (BackendSession session = backend.open(ref, options)) {
+    try (BackendSession session = backends.backend(spec.side()).open(model, options)) {
       Duration build = Duration.ofNanos(System.nanoTime() - t0);
-      Duration runTime = Duration.ZERO;
-      ImmutableList.Builder<ImmutableMap<String, Tensor>> samples = ImmutableList.builder();
-      for (Map<String, Tensor> feed : feeds) {
-        Map<String, Tensor> in = new HashMap<>();
-        for (TensorInfo info : session.inputs()) {
-          Tensor t = feed.get(info.name());
-          if (t == null) {
-            throw new IllegalArgumentException(
-                "probe "
-                    + spec.describe()
-                    + " needs input '"
-                    + info.name()
-                    + "' but the sample has only "
-                    + feed.keySet());
-          }
-          in.put(info.name(), t);
-        }
-        RunResult r = session.run(in);
-        runTime = runTime.plus(r.runTime());
-        ImmutableMap.Builder<String, Tensor> values = ImmutableMap.builder();
-        for (String o : spec.observed()) {
-          values.put(o, r.get(rename.getOrDefault(o, o)));
-        }
-        samples.add(values.buildKeepingLast());
-      }
-      return new Outcome(samples.build(), build, runTime);
+      return runSamples(session, spec, feeds, build);
     }
+  }
+
+  /** The graph the probe builds: the whole model, or one cut or extended by {@link ProbeGraphs}. */
+  private ModelRef modelOf(ProbeSpec spec, List<Map<String, Tensor>> feeds) {
+    Onnx.ModelProto model =
+        switch (spec.kind()) {
+          case FULL -> null;
+          case PREFIX ->
+              ProbeGraphs.prefix(
+                  graph,
+                  spec.observed().get(0),
+                  spec.observed().subList(1, spec.observed().size()));
+          case SHADOW -> ProbeGraphs.shadow(graph, spec.nodes());
+          case SUBGRAPH ->
+              ProbeGraphs.subgraph(
+                  graph,
+                  spec.nodes().stream().map(graph::topoPosition).toList(),
+                  spec.cutInputs(),
+                  spec.observed(),
+                  cutShapes(spec.cutInputs(), feeds));
+        };
+    if (model == null) {
+      return fullModel();
+    }
+    return ModelRef.ofBytes(
+        graph.name() + "#" + spec.kind().name().toLowerCase(Locale.ROOT),
+        model.toByteArray(),
+        graph.baseDir().orElse(null));
+  }
+
+  /**
+   * The side's build options with the probe's plan (the shadow's own plan for a shadow probe) and,
+   * for a full probe, its observed tensors as extra outputs (the other kinds make them graph
+   * outputs).
+   */
+  private BuildOptions optionsOf(ProbeSpec spec) {
+    // Graph outputs come back anyway; observing them twice would confuse some backends.
+    List<String> extra =
+        spec.kind() != ProbeSpec.Kind.FULL
+            ? List.of()
+            : spec.observed().stream().filter(o -> !graph.graphOutputs().contains(o)).toList();
+    BuildOptions options = backends.options(spec.side()).withObserved(extra);
+    if (spec.kind() == ProbeSpec.Kind.SHADOW) {
+      return options.withPlan(ProbeGraphs.shadowPlan(graph));
+    }
+    return spec.side() == ProbeSpec.Side.CANDIDATE ? options.withPlan(spec.plan()) : options;
+  }
+
+  /** Runs every feed and picks the observed values, named as in the original graph. */
+  private static Outcome runSamples(
+      BackendSession session, ProbeSpec spec, List<Map<String, Tensor>> feeds, Duration build)
+      throws BackendException {
+    Duration runTime = Duration.ZERO;
+    ImmutableList.Builder<ImmutableMap<String, Tensor>> samples = ImmutableList.builder();
+    for (Map<String, Tensor> feed : feeds) {
+      RunResult r = session.run(inputs(session, spec, feed));
+      runTime = runTime.plus(r.runTime());
+      ImmutableMap.Builder<String, Tensor> values = ImmutableMap.builder();
+      for (String o : spec.observed()) {
+        // A shadow probe observes the copies' outputs under the original names.
+        values.put(
+            o, r.get(spec.kind() == ProbeSpec.Kind.SHADOW ? o + ProbeGraphs.SHADOW_SUFFIX : o));
+      }
+      samples.add(values.buildKeepingLast());
+    }
+    return new Outcome(samples.build(), build, runTime);
+  }
+
+  /** The session's inputs taken from one feed. */
+  private static Map<String, Tensor> inputs(
+      BackendSession session, ProbeSpec spec, Map<String, Tensor> feed) {
+    Map<String, Tensor> in = new HashMap<>();
+    for (TensorInfo info : session.inputs()) {
+      Tensor t = feed.get(info.name());
+      if (t == null) {
+        throw new IllegalArgumentException(
+            "probe "
+                + spec.describe()
+                + " needs input '"
+                + info.name()
+                + "' but the sample has only "
+                + feed.keySet());
+      }
+      in.put(info.name(), t);
+    }
+    return in;
   }
 
   /** Shapes of the cut inputs in the feeds, -1 where samples differ. */

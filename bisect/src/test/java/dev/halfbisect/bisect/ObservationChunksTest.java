@@ -87,8 +87,8 @@ class ObservationChunksTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("max tensors per build must be >= 1, got 0");
     BisectContext ctx = b.build();
-    assertThat(ctx.chunkBytes()).isEqualTo(BisectContext.DEFAULT_CHUNK_BYTES);
-    assertThat(ctx.maxChunkTensors()).isEqualTo(BisectContext.DEFAULT_MAX_CHUNK_TENSORS);
+    assertThat(ctx.budget().chunkBytes()).isEqualTo(BisectContext.DEFAULT_CHUNK_BYTES);
+    assertThat(ctx.budget().maxChunkTensors()).isEqualTo(BisectContext.DEFAULT_MAX_CHUNK_TENSORS);
   }
 
   @Test

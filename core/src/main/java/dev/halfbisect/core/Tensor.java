@@ -4,6 +4,7 @@ import com.google.common.base.Preconditions;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.function.Consumer;
 
 /**
  * An immutable n-dimensional array: shape, element type and little-endian C-order data. The bytes
@@ -51,41 +52,29 @@ public final class Tensor {
   }
 
   public static Tensor ofFloats(long[] shape, float... values) {
-    ByteBuffer b = allocate(shape, values.length, DType.FLOAT32);
-    b.asFloatBuffer().put(values);
-    return wrap(DType.FLOAT32, shape, b);
+    return filled(DType.FLOAT32, shape, values.length, b -> b.asFloatBuffer().put(values));
   }
 
   public static Tensor ofDoubles(long[] shape, double... values) {
-    ByteBuffer b = allocate(shape, values.length, DType.FLOAT64);
-    b.asDoubleBuffer().put(values);
-    return wrap(DType.FLOAT64, shape, b);
+    return filled(DType.FLOAT64, shape, values.length, b -> b.asDoubleBuffer().put(values));
   }
 
   /** A float16 tensor from IEEE binary16 bit patterns (see {@link Half}). */
   public static Tensor ofHalfBits(long[] shape, short... bits) {
-    ByteBuffer b = allocate(shape, bits.length, DType.FLOAT16);
-    b.asShortBuffer().put(bits);
-    return wrap(DType.FLOAT16, shape, b);
+    return filled(DType.FLOAT16, shape, bits.length, b -> b.asShortBuffer().put(bits));
   }
 
   /** A bfloat16 tensor from its bit patterns. */
   public static Tensor ofBFloat16Bits(long[] shape, short... bits) {
-    ByteBuffer b = allocate(shape, bits.length, DType.BFLOAT16);
-    b.asShortBuffer().put(bits);
-    return wrap(DType.BFLOAT16, shape, b);
+    return filled(DType.BFLOAT16, shape, bits.length, b -> b.asShortBuffer().put(bits));
   }
 
   public static Tensor ofLongs(long[] shape, long... values) {
-    ByteBuffer b = allocate(shape, values.length, DType.INT64);
-    b.asLongBuffer().put(values);
-    return wrap(DType.INT64, shape, b);
+    return filled(DType.INT64, shape, values.length, b -> b.asLongBuffer().put(values));
   }
 
   public static Tensor ofInts(long[] shape, int... values) {
-    ByteBuffer b = allocate(shape, values.length, DType.INT32);
-    b.asIntBuffer().put(values);
-    return wrap(DType.INT32, shape, b);
+    return filled(DType.INT32, shape, values.length, b -> b.asIntBuffer().put(values));
   }
 
   /** An int8 or uint8 tensor (values taken as raw bytes). */
@@ -94,19 +83,19 @@ public final class Tensor {
         dtype == DType.INT8 || dtype == DType.UINT8,
         "byte values make int8 or uint8 tensors, not %s",
         dtype.cliName());
-    ByteBuffer b = allocate(shape, values.length, dtype);
-    b.put(values);
-    b.flip();
-    return wrap(dtype, shape, b);
+    return filled(dtype, shape, values.length, b -> b.put(values));
   }
 
   public static Tensor ofBooleans(long[] shape, boolean... values) {
-    ByteBuffer b = allocate(shape, values.length, DType.BOOL);
-    for (boolean v : values) {
-      b.put((byte) (v ? 1 : 0));
-    }
-    b.flip();
-    return wrap(DType.BOOL, shape, b);
+    return filled(
+        DType.BOOL,
+        shape,
+        values.length,
+        b -> {
+          for (boolean v : values) {
+            b.put((byte) (v ? 1 : 0));
+          }
+        });
   }
 
   /**
@@ -340,6 +329,13 @@ public final class Tensor {
     long[] s = shape.clone();
     elementCount(s);
     return s;
+  }
+
+  /** A tensor of {@code length} values of {@code dtype}, written by {@code fill} in C order. */
+  private static Tensor filled(DType dtype, long[] shape, int length, Consumer<ByteBuffer> fill) {
+    ByteBuffer b = allocate(shape, length, dtype);
+    fill.accept(b);
+    return wrap(dtype, shape, b);
   }
 
   private static ByteBuffer allocate(long[] shape, int length, DType dtype) {

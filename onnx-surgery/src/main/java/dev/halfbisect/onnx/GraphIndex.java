@@ -40,8 +40,7 @@ public final class GraphIndex {
   private final List<String> graphOutputs;
   private final Map<String, List<String>> nodeInputs;
   private final Map<String, Onnx.TypeProto> declaredTypes;
-  private final Map<String, Integer> elemTypes;
-  private final Map<String, long[]> shapes;
+  private final ValueInference values;
 
   private GraphIndex(Builder b) {
     this.modelName = b.modelName;
@@ -55,8 +54,7 @@ public final class GraphIndex {
     this.graphOutputs = List.copyOf(b.graphOutputs);
     this.nodeInputs = b.nodeInputs;
     this.declaredTypes = b.declaredTypes;
-    this.elemTypes = b.elemTypes;
-    this.shapes = b.shapes;
+    this.values = b.values;
   }
 
   /**
@@ -161,14 +159,12 @@ public final class GraphIndex {
 
   /** Inferred ONNX element type number (any ONNX type, strings included); empty when unknown. */
   public OptionalInt elementTypeCode(String tensor) {
-    Integer t = elemTypes.get(tensor);
-    return t == null || t == 0 ? OptionalInt.empty() : OptionalInt.of(t);
+    return values.elementType(tensor);
   }
 
   /** Known shape (-1 for unknown or symbolic dims); empty when even the rank is unknown. */
   public Optional<long[]> shape(String tensor) {
-    long[] s = shapes.get(tensor);
-    return s == null ? Optional.empty() : Optional.of(s.clone());
+    return values.shape(tensor);
   }
 
   /**
@@ -183,20 +179,20 @@ public final class GraphIndex {
       throw UnknownNameException.of("tensor", tensor, valueNames());
     }
     Onnx.TypeProto declared = declaredTypes.get(tensor);
-    OptionalInt code = elementTypeCode(tensor);
-    long[] s = shapes.get(tensor);
+    long[] s = values.rawShape(tensor);
     if (declared != null
         && declared.hasTensorType()
         && declared.getTensorType().getElemType() != 0) {
       if (!declared.getTensorType().hasShape() && s != null) {
         declared =
             declared.toBuilder()
-                .setTensorType(declared.getTensorType().toBuilder().setShape(shapeProto(s)))
+                .setTensorType(
+                    declared.getTensorType().toBuilder().setShape(ValueInference.shapeProto(s)))
                 .build(); // declared type without shape: add the inferred one, checkers need it
       }
       return Onnx.ValueInfoProto.newBuilder().setName(tensor).setType(declared).build();
     }
-    if (code.isEmpty()) {
+    if (elementTypeCode(tensor).isEmpty()) {
       Onnx.NodeProto p = producer.get(tensor);
       throw new MalformedModelException(
           "model "
@@ -207,27 +203,7 @@ public final class GraphIndex {
               + (p != null ? " (output of " + p.getOpType() + " node '" + p.getName() + "')" : "")
               + "; add a value_info for it");
     }
-    Onnx.TypeProto.Tensor.Builder tt =
-        Onnx.TypeProto.Tensor.newBuilder().setElemType(code.getAsInt());
-    if (s != null) {
-      tt.setShape(shapeProto(s));
-    }
-    return Onnx.ValueInfoProto.newBuilder()
-        .setName(tensor)
-        .setType(Onnx.TypeProto.newBuilder().setTensorType(tt))
-        .build();
-  }
-
-  private static Onnx.TensorShapeProto shapeProto(long[] s) {
-    Onnx.TensorShapeProto.Builder sb = Onnx.TensorShapeProto.newBuilder();
-    for (long d : s) {
-      Onnx.TensorShapeProto.Dimension.Builder db = Onnx.TensorShapeProto.Dimension.newBuilder();
-      if (d >= 0) {
-        db.setDimValue(d);
-      }
-      sb.addDim(db);
-    }
-    return sb.build();
+    return values.valueInfo(tensor);
   }
 
   /**
@@ -239,7 +215,7 @@ public final class GraphIndex {
     for (Onnx.NodeProto n : nodes) {
       for (String o : n.getOutputList()) {
         if (!o.isEmpty()) {
-          Integer t = elemTypes.get(o);
+          Integer t = values.rawType(o);
           if (t != null && ElementTypes.isFloat(t)) {
             out.add(o);
           }
@@ -268,9 +244,7 @@ public final class GraphIndex {
     final Map<String, List<String>> nodeInputs;
     final Map<String, Integer> topoPosition;
     final Map<String, Onnx.TypeProto> declaredTypes = new HashMap<>();
-    final Map<String, Integer> elemTypes;
-    final Map<String, long[]> shapes;
-    final Map<String, long[]> intConstants = new HashMap<>();
+    final ValueInference values;
     List<Onnx.NodeProto> sorted;
 
     Builder(String modelName, Onnx.GraphProto g) {
@@ -283,8 +257,7 @@ public final class GraphIndex {
       consumers = new HashMap<>(cap);
       nodeInputs = new HashMap<>(cap);
       topoPosition = new HashMap<>(cap);
-      elemTypes = new HashMap<>(cap);
-      shapes = new HashMap<>(cap);
+      values = new ValueInference(cap);
     }
 
     Builder build() {
@@ -309,9 +282,7 @@ public final class GraphIndex {
               where() + "two initializers are named '" + t.getName() + "'");
         }
         checkKnownType(t.getName(), t.getDataType(), "initializer");
-        elemTypes.put(t.getName(), t.getDataType());
-        shapes.put(t.getName(), TensorData.dims(t));
-        rememberSmallInts(t.getName(), t);
+        values.initializer(t);
       }
       for (Onnx.ValueInfoProto v : g.getInputList()) {
         if (!graphInputSet.add(v.getName())) {
@@ -341,19 +312,16 @@ public final class GraphIndex {
         return;
       }
       Onnx.TypeProto.Tensor tt = v.getType().getTensorType();
-      int code = tt.getElemType();
-      checkKnownType(v.getName(), code, what);
-      if (code != 0) {
-        elemTypes.putIfAbsent(v.getName(), code);
-      }
+      checkKnownType(v.getName(), tt.getElemType(), what);
+      long[] s = null;
       if (tt.hasShape()) {
-        long[] s = new long[tt.getShape().getDimCount()];
+        s = new long[tt.getShape().getDimCount()];
         for (int i = 0; i < s.length; i++) {
           Onnx.TensorShapeProto.Dimension d = tt.getShape().getDim(i);
           s[i] = d.hasDimValue() && d.getDimValue() >= 0 ? d.getDimValue() : -1;
         }
-        shapes.putIfAbsent(v.getName(), s);
       }
+      values.declare(v.getName(), tt.getElemType(), s);
     }
 
     private void checkKnownType(String tensor, int code, String what) {
@@ -590,81 +558,13 @@ public final class GraphIndex {
       }
     }
 
-    /** Keeps the values of small inline int64/int32 tensors: Reshape targets and axes inputs. */
-    private void rememberSmallInts(String name, Onnx.TensorProto t) {
-      int type = t.getDataType();
-      if ((type != ElementTypes.INT64 && type != ElementTypes.INT32)
-          || ExternalDataRef.isExternal(t)) {
-        return;
-      }
-      long n = TensorData.elementCount(t);
-      if (n > 16) {
-        return;
-      }
-      try {
-        java.nio.ByteBuffer b = TensorData.rawBytes(t, null);
-        long[] v = new long[(int) n];
-        for (int i = 0; i < n; i++) {
-          v[i] = type == ElementTypes.INT64 ? b.getLong(8 * i) : b.getInt(4 * i);
-        }
-        intConstants.put(name, v);
-      } catch (MalformedModelException e) {
-        // Data that does not match the shape is reported when someone reads it; shapes just stay
-        // unknown.
-      }
-    }
-
-    private void rememberConstantInts(String output, Onnx.NodeProto node) {
-      for (Onnx.AttributeProto a : node.getAttributeList()) {
-        switch (a.getName()) {
-          case "value":
-            rememberSmallInts(output, a.getT());
-            break;
-          case "value_int":
-            intConstants.put(output, new long[] {a.getI()});
-            break;
-          case "value_ints":
-            if (a.getIntsCount() <= 16) {
-              intConstants.put(
-                  output, a.getIntsList().stream().mapToLong(Long::longValue).toArray());
-            }
-            break;
-          default:
-            break;
-        }
-      }
-    }
-
     private void inferTypes() {
       for (Onnx.NodeProto node : sorted) {
-        boolean constant =
-            node.getOpType().equals("Constant")
-                && (node.getDomain().isEmpty() || node.getDomain().equals("ai.onnx"));
-        for (int j = 0; j < node.getOutputCount(); j++) {
-          String o = node.getOutput(j);
-          if (o.isEmpty()) {
-            continue;
-          }
-          if (!elemTypes.containsKey(o)) {
-            int t = TypeInference.outputType(node, j, elemTypes);
-            if (!ElementTypes.isKnown(t)) {
-              checkKnownType(o, t, node.getOpType() + " node '" + node.getName() + "' output");
-            }
-            if (t != 0) {
-              elemTypes.put(o, t);
-            }
-          }
-          if (constant && j == 0) {
-            rememberConstantInts(o, node);
-          }
-          if (!shapes.containsKey(o)) {
-            long[] s =
-                constant
-                    ? TypeInference.constantShape(node)
-                    : ShapeInference.outputShape(node, j, shapes, intConstants);
-            if (s != null) {
-              shapes.put(o, s);
-            }
+        values.node(node);
+        for (String o : node.getOutputList()) {
+          int t = values.elementType(o).orElse(ElementTypes.UNDEFINED);
+          if (!ElementTypes.isKnown(t)) { // e.g. a Cast to a type number ONNX does not define
+            checkKnownType(o, t, node.getOpType() + " node '" + node.getName() + "' output");
           }
         }
       }

@@ -129,18 +129,7 @@ final class ShapeInference {
       return null;
     }
     if (BROADCAST.contains(op)) {
-      long[] acc = null;
-      for (int i = 0; i < node.getInputCount(); i++) {
-        long[] s = shape(node, i, shapes);
-        if (s == null) {
-          return null;
-        }
-        acc = acc == null ? s : broadcast(acc, s);
-        if (acc == null) {
-          return null;
-        }
-      }
-      return acc;
+      return broadcastAll(node, shapes);
     }
     if (REDUCE.contains(op)) {
       return reduce(node, x, ints);
@@ -149,133 +138,21 @@ final class ShapeInference {
       case "MatMul":
         return matMul(x, shape(node, 1, shapes));
       case "Gemm":
-        {
-          long[] b = shape(node, 1, shapes);
-          if (x == null || b == null || x.length != 2 || b.length != 2) {
-            return null;
-          }
-          return new long[] {
-            intAttr(node, "transA", 0) == 0 ? x[0] : x[1],
-            intAttr(node, "transB", 0) == 0 ? b[1] : b[0]
-          };
-        }
+        return gemm(node, x, shape(node, 1, shapes));
       case "Transpose":
-        {
-          if (x == null) {
-            return null;
-          }
-          long[] perm = intsAttr(node, "perm");
-          long[] out = new long[x.length];
-          for (int i = 0; i < x.length; i++) {
-            int p = perm != null && perm.length == x.length ? (int) perm[i] : x.length - 1 - i;
-            if (p < 0 || p >= x.length) {
-              return null;
-            }
-            out[i] = x[p];
-          }
-          return out;
-        }
+        return transpose(node, x);
       case "Gather":
-        {
-          long[] idx = shape(node, 1, shapes);
-          if (x == null || idx == null || x.length == 0) {
-            return null;
-          }
-          int axis = axis(intAttr(node, "axis", 0), x.length);
-          if (axis < 0) {
-            return null;
-          }
-          long[] out = new long[x.length - 1 + idx.length];
-          int k = 0;
-          for (int i = 0; i < axis; i++) {
-            out[k++] = x[i];
-          }
-          for (long d : idx) {
-            out[k++] = d;
-          }
-          for (int i = axis + 1; i < x.length; i++) {
-            out[k++] = x[i];
-          }
-          return out;
-        }
+        return gather(node, x, shape(node, 1, shapes));
       case "Unsqueeze":
-        {
-          long[] axes = axesOf(node, ints);
-          if (x == null || axes == null) {
-            return null;
-          }
-          int rank = x.length + axes.length;
-          boolean[] inserted = new boolean[rank];
-          for (long a : axes) {
-            int ax = axis((int) a, rank);
-            if (ax < 0 || inserted[ax]) {
-              return null;
-            }
-            inserted[ax] = true;
-          }
-          long[] out = new long[rank];
-          for (int i = 0, k = 0; i < rank; i++) {
-            out[i] = inserted[i] ? 1 : x[k++];
-          }
-          return out;
-        }
+        return unsqueeze(x, axesOf(node, ints));
       case "Squeeze":
-        {
-          long[] axes = axesOf(node, ints);
-          if (x == null) {
-            return null;
-          }
-          boolean[] drop = new boolean[x.length];
-          if (axes == null || axes.length == 0) {
-            if (node.getInputCount() > 1 && !node.getInput(1).isEmpty() && axes == null) {
-              return null; // axes from a runtime tensor
-            }
-            for (int i = 0; i < x.length; i++) {
-              if (x[i] == -1) {
-                return null;
-              }
-              drop[i] = x[i] == 1;
-            }
-          } else {
-            for (long a : axes) {
-              int ax = axis((int) a, x.length);
-              if (ax < 0) {
-                return null;
-              }
-              drop[ax] = true;
-            }
-          }
-          return keep(x, drop);
-        }
+        return squeeze(node, x, axesOf(node, ints));
       case "Reshape":
         return reshape(node, x, shapes, ints);
       case "Flatten":
-        {
-          if (x == null) {
-            return null;
-          }
-          int axis = axis(intAttr(node, "axis", 1), x.length + 1);
-          return new long[] {product(x, 0, axis), product(x, axis, x.length)};
-        }
+        return flatten(node, x);
       case "Concat":
-        {
-          long[] out = x == null ? null : x.clone();
-          if (out == null) {
-            return null;
-          }
-          int axis = axis(intAttr(node, "axis", 0), out.length);
-          if (axis < 0) {
-            return null;
-          }
-          for (int i = 1; i < node.getInputCount(); i++) {
-            long[] s = shape(node, i, shapes);
-            if (s == null || s.length != out.length) {
-              return null;
-            }
-            out[axis] = out[axis] < 0 || s[axis] < 0 ? -1 : out[axis] + s[axis];
-          }
-          return out;
-        }
+        return concat(node, x, shapes);
       case "Shape":
         return x == null ? null : new long[] {x.length};
       case "Size":
@@ -286,62 +163,210 @@ final class ShapeInference {
       case "Tile":
       case "Resize":
       case "TopK":
-        {
-          if (x == null) {
-            return null;
-          }
-          long[] out = new long[x.length];
-          Arrays.fill(out, -1);
-          return out;
-        }
+        return x == null ? null : unknownDims(x.length);
       case "Expand":
-        {
-          long[] target = ints.get(input(node, 1));
-          if (target != null && x != null) {
-            return broadcast(x, target);
-          }
-          long[] ts = shape(node, 1, shapes);
-          if (ts != null && ts.length == 1 && ts[0] >= 0 && x != null) {
-            long[] out = new long[(int) Math.max(ts[0], x.length)];
-            Arrays.fill(out, -1);
-            return out;
-          }
-          return null;
-        }
+        return expand(node, x, shapes, ints);
       case "Conv":
       case "MaxPool":
       case "AveragePool":
       case "ConvTranspose":
-        {
-          if (x == null) {
-            return null;
-          }
-          long[] out = new long[x.length];
-          Arrays.fill(out, -1);
-          out[0] = x[0];
-          if (op.startsWith("Conv")) {
-            long[] w = shape(node, 1, shapes);
-            out[1] = w == null || w.length < 2 ? -1 : op.equals("Conv") ? w[0] : -1;
-          } else {
-            out[1] = x[1];
-          }
-          return out;
-        }
+        return convOrPool(node, x, shapes);
       case "GlobalAveragePool":
       case "GlobalMaxPool":
-        {
-          if (x == null) {
-            return null;
-          }
-          long[] out = x.clone();
-          for (int i = 2; i < out.length; i++) {
-            out[i] = 1;
-          }
-          return out;
-        }
+        return globalPool(x);
       default:
         return null;
     }
+  }
+
+  /** Numpy broadcast over all inputs; null when one is unknown or they are incompatible. */
+  private static long[] broadcastAll(Onnx.NodeProto node, Map<String, long[]> shapes) {
+    long[] acc = null;
+    for (int i = 0; i < node.getInputCount(); i++) {
+      long[] s = shape(node, i, shapes);
+      if (s == null) {
+        return null;
+      }
+      acc = acc == null ? s : broadcast(acc, s);
+      if (acc == null) {
+        return null;
+      }
+    }
+    return acc;
+  }
+
+  private static long[] gemm(Onnx.NodeProto node, long[] a, long[] b) {
+    if (a == null || b == null || a.length != 2 || b.length != 2) {
+      return null;
+    }
+    return new long[] {
+      intAttr(node, "transA", 0) == 0 ? a[0] : a[1], intAttr(node, "transB", 0) == 0 ? b[1] : b[0]
+    };
+  }
+
+  /** {@code perm}, or the reversed axes without it. */
+  private static long[] transpose(Onnx.NodeProto node, long[] x) {
+    if (x == null) {
+      return null;
+    }
+    long[] perm = intsAttr(node, "perm");
+    long[] out = new long[x.length];
+    for (int i = 0; i < x.length; i++) {
+      int p = perm != null && perm.length == x.length ? (int) perm[i] : x.length - 1 - i;
+      if (p < 0 || p >= x.length) {
+        return null;
+      }
+      out[i] = x[p];
+    }
+    return out;
+  }
+
+  /** {@code x}'s dims with the axis replaced by the indices' dims. */
+  private static long[] gather(Onnx.NodeProto node, long[] x, long[] idx) {
+    if (x == null || idx == null || x.length == 0) {
+      return null;
+    }
+    int axis = axis(intAttr(node, "axis", 0), x.length);
+    if (axis < 0) {
+      return null;
+    }
+    long[] out = new long[x.length - 1 + idx.length];
+    int k = 0;
+    for (int i = 0; i < axis; i++) {
+      out[k++] = x[i];
+    }
+    for (long d : idx) {
+      out[k++] = d;
+    }
+    for (int i = axis + 1; i < x.length; i++) {
+      out[k++] = x[i];
+    }
+    return out;
+  }
+
+  private static long[] unsqueeze(long[] x, long[] axes) {
+    if (x == null || axes == null) {
+      return null;
+    }
+    int rank = x.length + axes.length;
+    boolean[] inserted = new boolean[rank];
+    for (long a : axes) {
+      int ax = axis((int) a, rank);
+      if (ax < 0 || inserted[ax]) {
+        return null;
+      }
+      inserted[ax] = true;
+    }
+    long[] out = new long[rank];
+    for (int i = 0, k = 0; i < rank; i++) {
+      out[i] = inserted[i] ? 1 : x[k++];
+    }
+    return out;
+  }
+
+  /** The listed axes dropped, or without axes every dim of 1 (unknown if any dim is unknown). */
+  private static long[] squeeze(Onnx.NodeProto node, long[] x, long[] axes) {
+    if (x == null) {
+      return null;
+    }
+    boolean[] drop = new boolean[x.length];
+    if (axes == null || axes.length == 0) {
+      if (node.getInputCount() > 1 && !node.getInput(1).isEmpty() && axes == null) {
+        return null; // axes from a runtime tensor
+      }
+      for (int i = 0; i < x.length; i++) {
+        if (x[i] == -1) {
+          return null;
+        }
+        drop[i] = x[i] == 1;
+      }
+    } else {
+      for (long a : axes) {
+        int ax = axis((int) a, x.length);
+        if (ax < 0) {
+          return null;
+        }
+        drop[ax] = true;
+      }
+    }
+    return keep(x, drop);
+  }
+
+  private static long[] flatten(Onnx.NodeProto node, long[] x) {
+    if (x == null) {
+      return null;
+    }
+    int axis = axis(intAttr(node, "axis", 1), x.length + 1);
+    return new long[] {product(x, 0, axis), product(x, axis, x.length)};
+  }
+
+  /** Input 0's dims with the axis summed over all inputs (-1 when one is unknown). */
+  private static long[] concat(Onnx.NodeProto node, long[] x, Map<String, long[]> shapes) {
+    if (x == null) {
+      return null;
+    }
+    long[] out = x.clone();
+    int axis = axis(intAttr(node, "axis", 0), out.length);
+    if (axis < 0) {
+      return null;
+    }
+    for (int i = 1; i < node.getInputCount(); i++) {
+      long[] s = shape(node, i, shapes);
+      if (s == null || s.length != out.length) {
+        return null;
+      }
+      out[axis] = out[axis] < 0 || s[axis] < 0 ? -1 : out[axis] + s[axis];
+    }
+    return out;
+  }
+
+  /** Broadcast to a constant target; with a runtime target only the rank, where its length is. */
+  private static long[] expand(
+      Onnx.NodeProto node, long[] x, Map<String, long[]> shapes, Map<String, long[]> ints) {
+    long[] target = ints.get(input(node, 1));
+    if (target != null && x != null) {
+      return broadcast(x, target);
+    }
+    long[] ts = shape(node, 1, shapes);
+    if (ts != null && ts.length == 1 && ts[0] >= 0 && x != null) {
+      return unknownDims((int) Math.max(ts[0], x.length));
+    }
+    return null;
+  }
+
+  /** Batch kept; channels from a Conv's weights or a pool's input; spatial dims unknown. */
+  private static long[] convOrPool(Onnx.NodeProto node, long[] x, Map<String, long[]> shapes) {
+    if (x == null) {
+      return null;
+    }
+    String op = node.getOpType();
+    long[] out = unknownDims(x.length);
+    out[0] = x[0];
+    if (op.startsWith("Conv")) {
+      long[] w = shape(node, 1, shapes);
+      out[1] = w == null || w.length < 2 ? -1 : op.equals("Conv") ? w[0] : -1;
+    } else {
+      out[1] = x[1];
+    }
+    return out;
+  }
+
+  private static long[] globalPool(long[] x) {
+    if (x == null) {
+      return null;
+    }
+    long[] out = x.clone();
+    for (int i = 2; i < out.length; i++) {
+      out[i] = 1;
+    }
+    return out;
+  }
+
+  /** A shape of {@code rank} unknown dims. */
+  private static long[] unknownDims(int rank) {
+    long[] out = new long[rank];
+    Arrays.fill(out, -1);
+    return out;
   }
 
   private static long[] reduce(Onnx.NodeProto node, long[] x, Map<String, long[]> ints) {
@@ -391,9 +416,7 @@ final class ShapeInference {
       if (ts == null || ts.length != 1 || ts[0] < 0) {
         return null;
       }
-      long[] out = new long[(int) ts[0]];
-      Arrays.fill(out, -1);
-      return out;
+      return unknownDims((int) ts[0]);
     }
     boolean allowZero = intAttr(node, "allowzero", 0) != 0;
     long[] out = new long[target.length];

@@ -184,75 +184,49 @@ public final class TensorData {
 
   private static ByteBuffer typedFieldBytes(Onnx.TensorProto t, long expected) {
     int type = t.getDataType();
-    String name = t.getName();
     long n = elementCount(t);
-    ByteBuffer out;
     switch (type) {
       case 1: // FLOAT
-        checkCount(name, "float_data", n, t.getFloatDataCount());
-        out = allocate(expected);
-        for (int i = 0; i < n; i++) {
-          out.putFloat(t.getFloatData(i));
-        }
-        break;
       case 14: // COMPLEX64: interleaved real, imaginary
-        checkCount(name, "float_data", 2 * n, t.getFloatDataCount());
-        out = allocate(expected);
-        for (int i = 0; i < 2 * n; i++) {
-          out.putFloat(t.getFloatData(i));
-        }
-        break;
+        return fromField(
+            t,
+            "float_data",
+            type == 14 ? 2 * n : n,
+            t.getFloatDataCount(),
+            expected,
+            (out, i) -> out.putFloat(t.getFloatData(i)));
       case 11: // DOUBLE
-        checkCount(name, "double_data", n, t.getDoubleDataCount());
-        out = allocate(expected);
-        for (int i = 0; i < n; i++) {
-          out.putDouble(t.getDoubleData(i));
-        }
-        break;
       case 15: // COMPLEX128
-        checkCount(name, "double_data", 2 * n, t.getDoubleDataCount());
-        out = allocate(expected);
-        for (int i = 0; i < 2 * n; i++) {
-          out.putDouble(t.getDoubleData(i));
-        }
-        break;
+        return fromField(
+            t,
+            "double_data",
+            type == 15 ? 2 * n : n,
+            t.getDoubleDataCount(),
+            expected,
+            (out, i) -> out.putDouble(t.getDoubleData(i)));
       case 7: // INT64
-        checkCount(name, "int64_data", n, t.getInt64DataCount());
-        out = allocate(expected);
-        for (int i = 0; i < n; i++) {
-          out.putLong(t.getInt64Data(i));
-        }
-        break;
+        return fromField(
+            t,
+            "int64_data",
+            n,
+            t.getInt64DataCount(),
+            expected,
+            (out, i) -> out.putLong(t.getInt64Data(i)));
       case 12: // UINT32
       case 13: // UINT64
-        checkCount(name, "uint64_data", n, t.getUint64DataCount());
-        out = allocate(expected);
-        for (int i = 0; i < n; i++) {
-          long v = t.getUint64Data(i);
-          if (type == 12) {
-            out.putInt((int) v);
-          } else {
-            out.putLong(v);
-          }
-        }
-        break;
+        int width = ElementTypes.byteSize(type);
+        return fromField(
+            t,
+            "uint64_data",
+            n,
+            t.getUint64DataCount(),
+            expected,
+            (out, i) -> putInteger(out, t.getUint64Data(i), width));
       case 6: // INT32
-        checkCount(name, "int32_data", n, t.getInt32DataCount());
-        out = allocate(expected);
-        for (int i = 0; i < n; i++) {
-          out.putInt(t.getInt32Data(i));
-        }
-        break;
       case 4:
       case 5:
       case 10:
       case 16: // UINT16, INT16, FLOAT16 bits, BFLOAT16 bits
-        checkCount(name, "int32_data", n, t.getInt32DataCount());
-        out = allocate(expected);
-        for (int i = 0; i < n; i++) {
-          out.putShort((short) t.getInt32Data(i));
-        }
-        break;
       case 2:
       case 3:
       case 9:
@@ -260,28 +234,61 @@ public final class TensorData {
       case 18:
       case 19:
       case 20: // 8-bit types and bool
-        checkCount(name, "int32_data", n, t.getInt32DataCount());
-        out = allocate(expected);
-        for (int i = 0; i < n; i++) {
-          out.put((byte) t.getInt32Data(i));
-        }
-        break;
       case 21:
       case 22:
-      case 23: // 4-bit types: two per int32_data entry's low byte
-        checkCount(name, "int32_data", expected, t.getInt32DataCount());
-        out = allocate(expected);
-        for (int i = 0; i < expected; i++) {
-          out.put((byte) t.getInt32Data(i));
-        }
-        break;
+      case 23: // 4-bit types: two per int32_data entry's low byte, one entry per byte
+        boolean packed = ElementTypes.isPackedNibble(type);
+        int bytes = packed ? 1 : ElementTypes.byteSize(type);
+        return fromField(
+            t,
+            "int32_data",
+            packed ? expected : n,
+            t.getInt32DataCount(),
+            expected,
+            (out, i) -> putInteger(out, t.getInt32Data(i), bytes));
       default:
         throw new MalformedModelException(
             "tensor '"
-                + name
+                + t.getName()
                 + "' has element type "
                 + ElementTypes.name(type)
                 + ", which has no fixed-size binary form");
+    }
+  }
+
+  /** The low {@code bytes} bytes of {@code v}. */
+  private static void putInteger(ByteBuffer out, long v, int bytes) {
+    switch (bytes) {
+      case 1:
+        out.put((byte) v);
+        break;
+      case 2:
+        out.putShort((short) v);
+        break;
+      case 4:
+        out.putInt((int) v);
+        break;
+      default:
+        out.putLong(v);
+        break;
+    }
+  }
+
+  /** Writes entry {@code i} of a typed data field as little-endian bytes. */
+  private interface FieldEntry {
+    void put(ByteBuffer out, int i);
+  }
+
+  /**
+   * The {@code bytes} little-endian bytes of a typed data field holding {@code held} entries, after
+   * checking it holds the {@code entries} the tensor declares.
+   */
+  private static ByteBuffer fromField(
+      Onnx.TensorProto t, String field, long entries, int held, long bytes, FieldEntry entry) {
+    checkCount(t.getName(), field, entries, held);
+    ByteBuffer out = allocate(bytes);
+    for (int i = 0; i < entries; i++) {
+      entry.put(out, i);
     }
     out.flip();
     return out.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);

@@ -23,12 +23,7 @@ final class TensorConversion {
   static OnnxTensor toOnnx(OrtEnvironment env, Tensor t) throws OrtException {
     ByteBuffer src = t.bytes();
     ByteBuffer direct = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());
-    if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN || t.dtype().byteSize() == 1) {
-      direct.put(src);
-    } else {
-      putSwapped(src, direct, t.dtype().byteSize());
-    }
-    direct.flip();
+    copyReordered(src, direct, t.dtype().byteSize());
     return OnnxTensor.createTensor(env, direct, t.shape(), javaType(t.dtype()));
   }
 
@@ -51,42 +46,22 @@ final class TensorConversion {
     }
     ByteBuffer raw = value.getByteBuffer().order(ByteOrder.nativeOrder());
     ByteBuffer little = ByteBuffer.allocate(raw.remaining()).order(ByteOrder.LITTLE_ENDIAN);
-    if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN || dtype.byteSize() == 1) {
-      little.put(raw);
-    } else {
-      putSwapped(raw, little, dtype.byteSize());
-    }
-    little.flip();
+    copyReordered(raw, little, dtype.byteSize());
     return Tensor.ofBytes(dtype, info.getShape(), little.asReadOnlyBuffer());
   }
 
   /** The core dtype of an ONNX Runtime element type, or null when halfbisect has none. */
   static DType dtypeOf(OnnxTensorType type) {
-    // The Java enum's numeric value is not the ONNX TensorProto code, so map by constant.
-    switch (type) {
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT:
-        return DType.FLOAT32;
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16:
-        return DType.FLOAT16;
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16:
-        return DType.BFLOAT16;
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE:
-        return DType.FLOAT64;
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64:
-        return DType.INT64;
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32:
-        return DType.INT32;
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8:
-        return DType.INT8;
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8:
-        return DType.UINT8;
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL:
-        return DType.BOOL;
-      default:
-        return null;
+    // The inverse of javaType, through ONNX Runtime's own (one-to-one) Java-to-element-type map.
+    for (DType d : DType.values()) {
+      if (OnnxTensorType.mapFromJavaType(javaType(d)) == type) {
+        return d;
+      }
     }
+    return null;
   }
 
+  /** ONNX Runtime's Java type for a core dtype (every core dtype has one). */
   static OnnxJavaType javaType(DType dtype) {
     switch (dtype) {
       case FLOAT32:
@@ -110,6 +85,19 @@ final class TensorConversion {
       default:
         throw new AssertionError(dtype);
     }
+  }
+
+  /**
+   * Copies {@code src} into {@code dst} (flipped, ready to read) between little-endian and native
+   * order: as it is on a little-endian machine, each {@code width}-byte element reversed otherwise.
+   */
+  private static void copyReordered(ByteBuffer src, ByteBuffer dst, int width) {
+    if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN || width == 1) {
+      dst.put(src);
+    } else {
+      putSwapped(src, dst, width);
+    }
+    dst.flip();
   }
 
   private static void putSwapped(ByteBuffer src, ByteBuffer dst, int width) {

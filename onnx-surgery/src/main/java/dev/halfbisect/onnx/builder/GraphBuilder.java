@@ -5,6 +5,7 @@ import com.google.common.collect.ImmutableList;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.onnx.OnnxModel;
+import dev.halfbisect.onnx.ValueInference;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -23,9 +24,10 @@ import java.util.SplittableRandom;
  * Builds small ONNX models in Java for tests and examples, deterministically: the same calls give
  * the same bytes. Node names follow PyTorch's exporter: a scope stack ({@link #scope}) gives names
  * such as {@code /blocks/blocks.5/attn/MatMul}, repeated ops in a scope get {@code _1}, {@code _2}
- * ..., and a node's outputs are called {@code <node name>_output_<i>}. The builder tracks the
- * element type of every value it creates (and the shape where it is easy to know), so that {@link
- * #output} declares typed graph outputs.
+ * ..., and a node's outputs are called {@code <node name>_output_<i>}. The builder infers the
+ * element type and shape of every value it creates with onnx-surgery's {@link ValueInference} (the
+ * rules {@link dev.halfbisect.onnx.GraphIndex} applies), so that {@link #output} declares typed
+ * graph outputs.
  *
  * <p>Random weights come from one {@link SplittableRandom} seeded by {@link #seed(long)} (default
  * 0): {@link #weight} draws uniform values in {@code [-scale, scale)}, {@link #weightNormal} draws
@@ -51,8 +53,8 @@ public final class GraphBuilder {
   private final List<Onnx.ValueInfoProto> inputs = new ArrayList<>();
   private final List<Onnx.ValueInfoProto> outputs = new ArrayList<>();
   private final Set<String> outputNames = new LinkedHashSet<>();
-  private final Map<String, DType> types = new HashMap<>();
-  private final Map<String, long[]> shapes = new HashMap<>();
+  private final Set<String> values = new HashSet<>();
+  private final ValueInference inference = new ValueInference();
   private final Set<String> nodeNames = new HashSet<>();
   private final Map<String, Integer> nameCounters = new HashMap<>();
   private final Deque<String> scopes = new ArrayDeque<>();
@@ -168,17 +170,18 @@ public final class GraphBuilder {
       }
     }
     inputs.add(valueInfo(name, dtype, sp.build()));
-    types.put(name, dtype);
-    shapes.put(name, shape);
+    values.add(name);
+    inference.declare(name, dtype.onnxCode(), shape);
     return name;
   }
 
   /** An initializer holding {@code value}. */
   public String initializer(String name, Tensor value) {
     claimValueName(name);
-    initializers.add(TensorProtos.of(name, value));
-    types.put(name, value.dtype());
-    shapes.put(name, value.shape());
+    Onnx.TensorProto t = TensorProtos.of(name, value);
+    initializers.add(t);
+    values.add(name);
+    inference.initializer(t);
     return name;
   }
 
@@ -252,6 +255,7 @@ public final class GraphBuilder {
     private int outputCount = 1;
     private DType[] outTypes;
     private String explicitName;
+    private String explicitOutput;
     private String domain = "";
 
     private OpCall(String opType) {
@@ -340,7 +344,7 @@ public final class GraphBuilder {
   private List<String> addNode(OpCall c) {
     for (String i : c.in) {
       Preconditions.checkArgument(
-          i.isEmpty() || types.containsKey(i),
+          i.isEmpty() || values.contains(i),
           "%s node: input '%s' is not a value of this graph",
           c.opType,
           i);
@@ -362,170 +366,33 @@ public final class GraphBuilder {
     }
     List<String> outs = new ArrayList<>();
     for (int k = 0; k < c.outputCount; k++) {
-      String out = uniqueValueName(name + "_output_" + k);
+      String out =
+          c.explicitOutput != null && c.outputCount == 1
+              ? c.explicitOutput
+              : uniqueValueName(name + "_output_" + k);
       claimValueName(out);
       outs.add(out);
-      DType t = c.outTypes != null && k < c.outTypes.length ? c.outTypes[k] : inferType(c, k);
-      types.put(out, t);
-      long[] s = inferShape(c);
-      if (s != null && c.outputCount == 1) {
-        shapes.put(out, s);
+      if (c.outTypes != null && k < c.outTypes.length) {
+        inference.declare(out, c.outTypes[k].onnxCode(), null);
       }
     }
     nb.addAllOutput(outs);
-    nodes.add(nb.build());
-    return ImmutableList.copyOf(outs);
-  }
-
-  private DType inferType(OpCall c, int k) {
-    switch (c.opType) {
-      case "Cast":
-        return dtypeAttr(c, "to", DType.FLOAT32);
-      case "Shape":
-      case "Size":
-      case "ArgMax":
-      case "ArgMin":
-      case "NonZero":
-        return DType.INT64;
-      case "Equal":
-      case "Less":
-      case "Greater":
-      case "LessOrEqual":
-      case "GreaterOrEqual":
-      case "Not":
-      case "And":
-      case "Or":
-      case "Xor":
-      case "IsNaN":
-      case "IsInf":
-        return DType.BOOL;
-      case "Where":
-        return typeOf(c.in.get(1));
-      case "TopK":
-        return k == 1 ? DType.INT64 : typeOf(c.in.get(0));
-      case "Constant":
-      case "ConstantOfShape":
-        {
-          Object v = c.attrs.get("value");
-          if (v instanceof Tensor) {
-            return ((Tensor) v).dtype();
-          }
-          if (c.attrs.containsKey("value_int") || c.attrs.containsKey("value_ints")) {
-            return DType.INT64;
-          }
-          return DType.FLOAT32;
-        }
-      case "RandomNormal":
-      case "RandomUniform":
-        return dtypeAttr(c, "dtype", DType.FLOAT32);
-      case "EyeLike":
-      case "RandomNormalLike":
-      case "RandomUniformLike":
-        return c.attrs.containsKey("dtype")
-            ? dtypeAttr(c, "dtype", DType.FLOAT32)
-            : typeOf(c.in.get(0));
-      default:
-        for (String i : c.in) {
-          if (!i.isEmpty()) {
-            return typeOf(i);
-          }
-        }
+    Onnx.NodeProto node = nb.build();
+    inference.node(node);
+    for (int k = 0; k < outs.size(); k++) {
+      if (DType.fromOnnxCode(inference.elementType(outs.get(k)).orElse(0)) == null) {
         throw new IllegalArgumentException(
-            c.opType + " node without inputs: give its output type with outTypes()");
-    }
-  }
-
-  private static DType dtypeAttr(OpCall c, String attr, DType dflt) {
-    Object v = c.attrs.get(attr);
-    if (v == null) {
-      return dflt;
-    }
-    DType t = DType.fromOnnxCode(((Number) v).intValue());
-    Preconditions.checkArgument(t != null, "%s: unsupported %s=%s", c.opType, attr, v);
-    return t;
-  }
-
-  private static final Set<String> UNARY_SAME_SHAPE =
-      Set.of(
-          "Relu",
-          "Sigmoid",
-          "Tanh",
-          "Erf",
-          "Sqrt",
-          "Reciprocal",
-          "Exp",
-          "Log",
-          "Neg",
-          "Abs",
-          "Softmax",
-          "Cast",
-          "Identity",
-          "Gelu",
-          "LayerNormalization",
-          "BatchNormalization",
-          "Clip",
-          "IsNaN",
-          "IsInf",
-          "Not");
-  private static final Set<String> BROADCAST =
-      Set.of(
-          "Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater", "Min", "Max", "Where",
-          "And", "Or");
-
-  /** Shape for the easy cases (elementwise, MatMul); null when unknown. */
-  private long[] inferShape(OpCall c) {
-    if (UNARY_SAME_SHAPE.contains(c.opType) && !c.in.isEmpty()) {
-      return shapes.get(c.in.get(0));
-    }
-    if (BROADCAST.contains(c.opType)) {
-      long[] acc = new long[0];
-      for (String i : c.in) {
-        long[] s = shapes.get(i);
-        if (s == null) {
-          return null;
-        }
-        acc = broadcast(acc, s);
-        if (acc == null) {
-          return null;
-        }
-      }
-      return acc;
-    }
-    if (c.opType.equals("MatMul") && c.in.size() == 2) {
-      long[] a = shapes.get(c.in.get(0));
-      long[] b = shapes.get(c.in.get(1));
-      if (a == null || b == null || a.length < 2 || b.length < 2) {
-        return null;
-      }
-      long[] batch = broadcast(Arrays.copyOf(a, a.length - 2), Arrays.copyOf(b, b.length - 2));
-      if (batch == null) {
-        return null;
-      }
-      long[] out = Arrays.copyOf(batch, batch.length + 2);
-      out[batch.length] = a[a.length - 2];
-      out[batch.length + 1] = b[b.length - 1];
-      return out;
-    }
-    return null;
-  }
-
-  private static long[] broadcast(long[] a, long[] b) {
-    int n = Math.max(a.length, b.length);
-    long[] out = new long[n];
-    for (int i = 0; i < n; i++) {
-      long x = i < n - a.length ? 1 : a[i - (n - a.length)];
-      long y = i < n - b.length ? 1 : b[i - (n - b.length)];
-      if (x == 1) {
-        out[i] = y;
-      } else if (y == 1 || x == y) {
-        out[i] = x;
-      } else if (x == -1 || y == -1) {
-        out[i] = -1;
-      } else {
-        return null;
+            c.in.stream().allMatch(String::isEmpty)
+                ? c.opType + " node without inputs: give its output type with outTypes()"
+                : c.opType
+                    + " node: the element type of output "
+                    + k
+                    + " is not inferable or has no core dtype; give it with outTypes()");
       }
     }
-    return out;
+    values.addAll(outs);
+    nodes.add(node);
+    return ImmutableList.copyOf(outs);
   }
 
   // ---------------------------------------------------------------- plain ops
@@ -897,22 +764,9 @@ public final class GraphBuilder {
    * known).
    */
   public GraphBuilder output(String tensor) {
-    DType t = typeOf(tensor);
+    typeOf(tensor);
     Preconditions.checkArgument(outputNames.add(tensor), "%s is already a graph output", tensor);
-    long[] s = shapes.get(tensor);
-    Onnx.TensorShapeProto shape = null;
-    if (s != null) {
-      Onnx.TensorShapeProto.Builder sb = Onnx.TensorShapeProto.newBuilder();
-      for (long d : s) {
-        Onnx.TensorShapeProto.Dimension.Builder db = Onnx.TensorShapeProto.Dimension.newBuilder();
-        if (d >= 0) {
-          db.setDimValue(d);
-        }
-        sb.addDim(db);
-      }
-      shape = sb.build();
-    }
-    outputs.add(valueInfo(tensor, t, shape));
+    outputs.add(inference.valueInfo(tensor));
     return this;
   }
 
@@ -920,23 +774,17 @@ public final class GraphBuilder {
    * Declares {@code tensor} a graph output called {@code publicName} (through an Identity node).
    */
   public GraphBuilder output(String tensor, String publicName) {
-    String id = op("Identity").in(tensor).add1();
-    Onnx.NodeProto last = nodes.remove(nodes.size() - 1);
-    types.remove(id);
-    claimValueName(publicName);
-    nodes.add(last.toBuilder().setOutput(0, publicName).build());
-    types.put(publicName, typeOf(tensor));
-    if (shapes.containsKey(tensor)) {
-      shapes.put(publicName, shapes.get(tensor));
-    }
+    OpCall id = op("Identity").in(tensor);
+    id.explicitOutput = publicName;
+    id.add1();
     return output(publicName);
   }
 
-  /** Element type the builder tracked for {@code tensor}. */
+  /** Element type the builder inferred (or was given) for {@code tensor}. */
   public DType typeOf(String tensor) {
-    DType t = types.get(tensor);
-    Preconditions.checkArgument(t != null, "'%s' is not a value of graph %s", tensor, graphName);
-    return t;
+    Preconditions.checkArgument(
+        values.contains(tensor), "'%s' is not a value of graph %s", tensor, graphName);
+    return DType.fromOnnxCode(inference.elementType(tensor).orElse(0));
   }
 
   /**
@@ -944,8 +792,7 @@ public final class GraphBuilder {
    * it.
    */
   public long[] shapeOf(String tensor) {
-    long[] s = shapes.get(tensor);
-    return s == null ? null : s.clone();
+    return inference.shape(tensor).orElse(null);
   }
 
   /** The model, named after the graph, with no folder (all data inline). */
@@ -1021,11 +868,11 @@ public final class GraphBuilder {
   }
 
   private String uniqueValueName(String base) {
-    if (!types.containsKey(base)) {
+    if (!values.contains(base)) {
       return base;
     }
     int k = 1;
-    while (types.containsKey(base + "_" + k)) {
+    while (values.contains(base + "_" + k)) {
       k++;
     }
     return base + "_" + k;
@@ -1034,6 +881,6 @@ public final class GraphBuilder {
   private void claimValueName(String name) {
     Preconditions.checkArgument(name != null && !name.isEmpty(), "empty value name");
     Preconditions.checkArgument(
-        !types.containsKey(name), "value name %s already used in graph %s", name, graphName);
+        !values.contains(name), "value name %s already used in graph %s", name, graphName);
   }
 }

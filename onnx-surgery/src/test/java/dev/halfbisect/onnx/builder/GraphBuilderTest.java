@@ -319,6 +319,30 @@ class GraphBuilderTest {
   }
 
   @Test
+  void declaresTheTypesAndShapesTheIndexInfers() {
+    GraphBuilder g = GraphBuilder.create("heads", 13);
+    String x = g.input("x", DType.FLOAT32, 2, 8, 16);
+    String heads = g.transpose(g.reshape(x, 0, 0, 4, 4), 0, 2, 1, 3);
+    String mask = g.op("Dropout").in(heads).outputs(2).add().get(1);
+    g.output(heads).output(mask);
+    // Reshape to constant targets and Transpose: shapes the builder now infers as the index does.
+    assertThat(g.shapeOf(heads)).containsExactly(2, 4, 8, 4);
+    assertThat(g.typeOf(mask)).isEqualTo(DType.BOOL);
+    // The index of the same graph without declared output shapes infers the same ones.
+    Onnx.ModelProto built = g.buildProto();
+    Onnx.GraphProto.Builder undeclared = built.getGraph().toBuilder();
+    for (int i = 0; i < undeclared.getOutputCount(); i++) {
+      undeclared.getOutputBuilder(i).getTypeBuilder().getTensorTypeBuilder().clearShape();
+    }
+    dev.halfbisect.onnx.GraphIndex index =
+        dev.halfbisect.onnx.OnnxModel.of(built.toBuilder().setGraph(undeclared).build(), null, "u")
+            .index();
+    for (Onnx.ValueInfoProto out : built.getGraph().getOutputList()) {
+      assertThat(index.valueInfo(out.getName())).isEqualTo(out);
+    }
+  }
+
+  @Test
   void weightsAreUniformOrNormalAsDocumented() {
     GraphBuilder g = GraphBuilder.create("w", 13).seed(1);
     g.weight("u", new long[] {1000}, 0.5f);

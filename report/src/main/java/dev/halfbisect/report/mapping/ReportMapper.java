@@ -68,9 +68,7 @@ public final class ReportMapper {
       return new Header(
           command,
           ctx.model().name(),
-          BackendPair.of(
-              ctx.reference().name() + ":" + ctx.referenceOptions().mode(),
-              ctx.candidate().name() + ":" + ctx.candidateOptions().mode()),
+          BackendPair.of(ctx.backends().referenceLabel(), ctx.backends().candidateLabel()),
           toleranceOf(ctx.tolerance()));
     }
 

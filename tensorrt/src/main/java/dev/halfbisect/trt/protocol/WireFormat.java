@@ -26,6 +26,18 @@ public final class WireFormat {
 
   private WireFormat() {}
 
+  /** Writes one value of a map or list. */
+  @FunctionalInterface
+  private interface Writer<T> {
+    void write(DataOutputStream out, T value) throws IOException;
+  }
+
+  /** Reads one value of a map or list. */
+  @FunctionalInterface
+  private interface Reader<T> {
+    T read(DataInputStream in) throws IOException;
+  }
+
   public static void writeString(DataOutputStream out, String s) throws IOException {
     writeBytes(out, s.getBytes(StandardCharsets.UTF_8));
   }
@@ -50,37 +62,20 @@ public final class WireFormat {
   }
 
   public static void writeStrings(DataOutputStream out, List<String> list) throws IOException {
-    out.writeInt(list.size());
-    for (String s : list) {
-      writeString(out, s);
-    }
+    writeList(out, list, WireFormat::writeString);
   }
 
   public static ImmutableList<String> readStrings(DataInputStream in) throws IOException {
-    int n = readCount(in);
-    ImmutableList.Builder<String> b = ImmutableList.builderWithExpectedSize(n);
-    for (int i = 0; i < n; i++) {
-      b.add(readString(in));
-    }
-    return b.build();
+    return readList(in, WireFormat::readString);
   }
 
   public static void writeStringMap(DataOutputStream out, Map<String, String> map)
       throws IOException {
-    out.writeInt(map.size());
-    for (Map.Entry<String, String> e : map.entrySet()) {
-      writeString(out, e.getKey());
-      writeString(out, e.getValue());
-    }
+    writeMap(out, map, WireFormat::writeString);
   }
 
   public static ImmutableMap<String, String> readStringMap(DataInputStream in) throws IOException {
-    int n = readCount(in);
-    Map<String, String> m = new LinkedHashMap<>();
-    for (int i = 0; i < n; i++) {
-      m.put(readString(in), readString(in));
-    }
-    return ImmutableMap.copyOf(m);
+    return readMap(in, WireFormat::readString);
   }
 
   public static void writeShape(DataOutputStream out, long[] shape) throws IOException {
@@ -104,20 +99,11 @@ public final class WireFormat {
 
   public static void writeShapes(DataOutputStream out, Map<String, long[]> shapes)
       throws IOException {
-    out.writeInt(shapes.size());
-    for (Map.Entry<String, long[]> e : shapes.entrySet()) {
-      writeString(out, e.getKey());
-      writeShape(out, e.getValue());
-    }
+    writeMap(out, shapes, WireFormat::writeShape);
   }
 
   public static ImmutableMap<String, long[]> readShapes(DataInputStream in) throws IOException {
-    int n = readCount(in);
-    Map<String, long[]> m = new LinkedHashMap<>();
-    for (int i = 0; i < n; i++) {
-      m.put(readString(in), readShape(in));
-    }
-    return ImmutableMap.copyOf(m);
+    return readMap(in, WireFormat::readShape);
   }
 
   /** A tensor: dtype (ONNX code), shape, raw little-endian bytes. */
@@ -142,40 +128,72 @@ public final class WireFormat {
 
   public static void writeTensors(DataOutputStream out, Map<String, Tensor> tensors)
       throws IOException {
-    out.writeInt(tensors.size());
-    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
-      writeString(out, e.getKey());
-      writeTensor(out, e.getValue());
-    }
+    writeMap(out, tensors, WireFormat::writeTensor);
   }
 
   public static ImmutableMap<String, Tensor> readTensors(DataInputStream in) throws IOException {
-    int n = readCount(in);
-    Map<String, Tensor> m = new LinkedHashMap<>();
-    for (int i = 0; i < n; i++) {
-      m.put(readString(in), readTensor(in));
-    }
-    return ImmutableMap.copyOf(m);
+    return readMap(in, WireFormat::readTensor);
   }
 
   public static void writeInfos(DataOutputStream out, List<TensorInfo> infos) throws IOException {
-    out.writeInt(infos.size());
-    for (TensorInfo t : infos) {
-      writeString(out, t.name());
-      out.writeInt(t.dtype() == null ? 0 : t.dtype().onnxCode());
-      writeShape(out, t.shape());
-    }
+    writeList(
+        out,
+        infos,
+        (o, t) -> {
+          writeString(o, t.name());
+          o.writeInt(t.dtype() == null ? 0 : t.dtype().onnxCode());
+          writeShape(o, t.shape());
+        });
   }
 
   public static ImmutableList<TensorInfo> readInfos(DataInputStream in) throws IOException {
+    return readList(
+        in,
+        i -> {
+          String name = readString(i);
+          DType d = DType.fromOnnxCode(i.readInt());
+          return new TensorInfo(name, d, readShape(i));
+        });
+  }
+
+  /** Count, then each value. */
+  private static <T> void writeList(DataOutputStream out, List<T> list, Writer<T> value)
+      throws IOException {
+    out.writeInt(list.size());
+    for (T t : list) {
+      value.write(out, t);
+    }
+  }
+
+  private static <T> ImmutableList<T> readList(DataInputStream in, Reader<T> value)
+      throws IOException {
     int n = readCount(in);
-    ImmutableList.Builder<TensorInfo> b = ImmutableList.builder();
+    ImmutableList.Builder<T> b = ImmutableList.builderWithExpectedSize(n);
     for (int i = 0; i < n; i++) {
-      String name = readString(in);
-      DType d = DType.fromOnnxCode(in.readInt());
-      b.add(new TensorInfo(name, d, readShape(in)));
+      b.add(value.read(in));
     }
     return b.build();
+  }
+
+  /** Count, then each key (a string) and its value, in the map's order. */
+  private static <V> void writeMap(DataOutputStream out, Map<String, V> map, Writer<V> value)
+      throws IOException {
+    out.writeInt(map.size());
+    for (Map.Entry<String, V> e : map.entrySet()) {
+      writeString(out, e.getKey());
+      value.write(out, e.getValue());
+    }
+  }
+
+  private static <V> ImmutableMap<String, V> readMap(DataInputStream in, Reader<V> value)
+      throws IOException {
+    int n = readCount(in);
+    Map<String, V> m = new LinkedHashMap<>();
+    for (int i = 0; i < n; i++) {
+      String key = readString(in); // the key comes first on the wire
+      m.put(key, value.read(in));
+    }
+    return ImmutableMap.copyOf(m);
   }
 
   static int readCount(DataInputStream in) throws IOException {

@@ -54,20 +54,70 @@ final class EngineBuild {
       long buildMillis,
       ImmutableList<String> warnings,
       ImmutableList<String> planCheck) {
-    static Outcome failed(FailureKind kind, String msg) {
-      return new Outcome(
-          null, new Response.Failure(kind, msg), 0, ImmutableList.of(), ImmutableList.of());
+    static Outcome failed(Response.Failure failure) {
+      return new Outcome(null, failure, 0, ImmutableList.of(), ImmutableList.of());
     }
   }
 
-  private EngineBuild() {}
+  /** A phase of the build: null when it went through, else the failure to answer with. */
+  @FunctionalInterface
+  private interface Phase {
+    Response.Failure run();
+  }
 
-  static Outcome build(
-      IBuilder builder, IRuntime runtime, TrtLogger logger, ITimingCache cache, Request.Build req) {
-    String mode = req.mode();
-    boolean strong = mode.equals("strong");
-    int flags = strong ? 1 << NetworkDefinitionCreationFlag.kSTRONGLY_TYPED.value : 0;
-    INetworkDefinition network = builder.createNetworkV2(flags);
+  private final IBuilder builder;
+  private final IRuntime runtime;
+  private final TrtLogger logger;
+  private final ITimingCache cache;
+  private final Request.Build req;
+  private final List<String> warnings = new ArrayList<>();
+  private final Set<String> outputs = new LinkedHashSet<>();
+  private final Map<String, long[]> inputShapes = new LinkedHashMap<>();
+  private INetworkDefinition network;
+  private List<NetworkLayer> layers;
+  private IBuilderConfig config;
+  private PrecisionConstraints constraints;
+  private ICudaEngine engine;
+  private long millis;
+
+  private EngineBuild(TrtHandles trt, ITimingCache cache, Request.Build req) {
+    this.builder = trt.builder();
+    this.runtime = trt.runtime();
+    this.logger = trt.logger();
+    this.cache = cache;
+    this.req = req;
+  }
+
+  /** Builds {@code req} with the worker's TensorRT objects and shared timing cache. */
+  static Outcome build(TrtHandles trt, ITimingCache cache, Request.Build req) {
+    return new EngineBuild(trt, cache, req).run();
+  }
+
+  private Outcome run() {
+    List<Phase> phases =
+        List.of(this::parse, this::markObserved, this::configure, this::addProfile, this::compile);
+    for (Phase phase : phases) {
+      Response.Failure failure = phase.run();
+      if (failure != null) {
+        return Outcome.failed(failure);
+      }
+    }
+    ImmutableList<String> planCheck = inspect();
+    for (String w : new LinkedHashSet<>(logger.warnings())) {
+      if (warnings.size() < 40) {
+        warnings.add("TensorRT: " + w);
+      }
+    }
+    EngineSession session =
+        EngineSession.create(engine, inputShapes, ImmutableList.copyOf(outputs));
+    return new Outcome(session, null, millis, ImmutableList.copyOf(warnings), planCheck);
+  }
+
+  /** The ONNX bytes into a network (strongly typed in mode {@code strong}); its layers. */
+  private Response.Failure parse() {
+    int flags =
+        req.mode().equals("strong") ? 1 << NetworkDefinitionCreationFlag.kSTRONGLY_TYPED.value : 0;
+    network = builder.createNetworkV2(flags);
     IParser parser = nvonnxparser.createParser(network, logger);
     BytePointer model = new BytePointer(req.model());
     String modelDir = req.properties().get("halfbisect.trt.modelDir");
@@ -81,14 +131,17 @@ final class EngineBuild {
         var e = parser.getError(i);
         errs.add("node " + e.nodeName() + " (" + e.nodeOperator() + "): " + e.desc());
       }
-      return Outcome.failed(
+      return failure(
           FailureKind.BUILD_FAILED,
           "TensorRT's ONNX parser rejected " + req.modelName() + ": " + String.join("; ", errs));
     }
-    List<NetworkLayer> layers = readLayers(network);
+    layers = readLayers(network);
+    return null;
+  }
+
+  /** The observed tensors marked as outputs; UNOBSERVABLE when the network has not some. */
+  private Response.Failure markObserved() {
     Map<String, ITensor> tensors = tensorsByName(network);
-    // observed tensors
-    Set<String> outputs = new LinkedHashSet<>();
     for (int i = 0; i < network.getNbOutputs(); i++) {
       outputs.add(network.getOutput(i).getName());
     }
@@ -107,62 +160,74 @@ final class EngineBuild {
         outputs.add(name);
       }
     }
-    if (!missing.isEmpty()) {
-      String msg =
-          "model "
-              + req.modelName()
-              + " has no tensor named "
-              + missing.subList(0, Math.min(10, missing.size()))
-              + (missing.size() > 10 ? " (and " + (missing.size() - 10) + " more)" : "")
-              + " after TensorRT parsed it (constant-folded, or misspelled)";
-      return new Outcome(
-          null,
-          new Response.Failure(FailureKind.UNOBSERVABLE, msg, ImmutableList.copyOf(missing)),
-          0,
-          ImmutableList.of(),
-          ImmutableList.of());
+    if (missing.isEmpty()) {
+      return null;
     }
-    IBuilderConfig config = builder.createBuilderConfig();
+    String msg =
+        "model "
+            + req.modelName()
+            + " has no tensor named "
+            + missing.subList(0, Math.min(10, missing.size()))
+            + (missing.size() > 10 ? " (and " + (missing.size() - 10) + " more)" : "")
+            + " after TensorRT parsed it (constant-folded, or misspelled)";
+    return new Response.Failure(FailureKind.UNOBSERVABLE, msg, ImmutableList.copyOf(missing));
+  }
+
+  /**
+   * The builder config: detailed profiling, the shared timing cache, the workspace limit, and the
+   * mode's flags; in weak FP16 the plan's layers pinned to FP32 with OBEY.
+   */
+  private Response.Failure configure() {
+    config = builder.createBuilderConfig();
     config.setProfilingVerbosity(ProfilingVerbosity.kDETAILED);
     config.setTimingCache(cache, false);
     String ws = req.properties().get("halfbisect.trt.workspaceMiB");
     if (ws != null) {
       config.setMemoryPoolLimit(MemoryPoolType.kWORKSPACE, Long.parseLong(ws.trim()) << 20);
     }
-    List<String> warnings = new ArrayList<>();
-    PrecisionConstraints constraints = null;
-    switch (mode) {
+    switch (req.mode()) {
       case "fp32":
         config.clearFlag(BuilderFlag.kTF32);
-        break;
+        return null;
       case "tf32":
         config.setFlag(BuilderFlag.kTF32);
-        break;
+        return null;
       case "fp16":
         config.setFlag(BuilderFlag.kFP16);
         if (!req.fp32Nodes().isEmpty()) {
-          config.setFlag(BuilderFlag.kOBEY_PRECISION_CONSTRAINTS);
-          constraints = PrecisionConstraints.decide(layers, req.fp32Nodes());
-          for (PrecisionConstraints.LayerConstraint c : constraints.constraints()) {
-            ILayer l = network.getLayer(c.layerIndex());
-            l.setPrecision(DataType.kFLOAT);
-            for (int o : c.floatOutputs()) {
-              l.setOutputType(o, DataType.kFLOAT);
-            }
-          }
-          if (!constraints.unmatchedNodes().isEmpty()) {
-            warnings.add(
-                "pinned nodes with no TensorRT layer (folded by the parser or misspelled): "
-                    + constraints.unmatchedNodes());
-          }
+          pinFp32Layers();
         }
-        break;
+        return null;
       case "strong":
-        break;
+        return null;
       default:
-        return Outcome.failed(FailureKind.BAD_ARGUMENT, "unknown worker build mode " + mode);
+        return failure(FailureKind.BAD_ARGUMENT, "unknown worker build mode " + req.mode());
     }
-    Map<String, long[]> inputShapes = new LinkedHashMap<>();
+  }
+
+  /** OBEY constraints: the layers of the plan's FP32 nodes compute and output in FP32. */
+  private void pinFp32Layers() {
+    config.setFlag(BuilderFlag.kOBEY_PRECISION_CONSTRAINTS);
+    constraints = PrecisionConstraints.decide(layers, req.fp32Nodes());
+    for (PrecisionConstraints.LayerConstraint c : constraints.constraints()) {
+      ILayer l = network.getLayer(c.layerIndex());
+      l.setPrecision(DataType.kFLOAT);
+      for (int o : c.floatOutputs()) {
+        l.setOutputType(o, DataType.kFLOAT);
+      }
+    }
+    if (!constraints.unmatchedNodes().isEmpty()) {
+      warnings.add(
+          "pinned nodes with no TensorRT layer (folded by the parser or misspelled): "
+              + constraints.unmatchedNodes());
+    }
+  }
+
+  /**
+   * The input shapes (the samples' where given); an optimization profile fixing them for inputs
+   * declared with dynamic dims.
+   */
+  private Response.Failure addProfile() {
     IOptimizationProfile profile = null;
     for (int i = 0; i < network.getNbInputs(); i++) {
       ITensor in = network.getInput(i);
@@ -171,7 +236,7 @@ final class EngineBuild {
       long[] shape = given != null ? given : declared;
       for (long d : shape) {
         if (d < 0) {
-          return Outcome.failed(
+          return failure(
               FailureKind.BAD_ARGUMENT,
               "input "
                   + in.getName()
@@ -202,16 +267,21 @@ final class EngineBuild {
     if (profile != null) {
       config.addOptimizationProfile(profile);
     }
+    return null;
+  }
+
+  /** Builds the serialized engine (timed) and deserializes it. */
+  private Response.Failure compile() {
     long t0 = System.nanoTime();
     IHostMemory plan = builder.buildSerializedNetwork(network, config);
-    long millis = (System.nanoTime() - t0) / 1_000_000;
+    millis = (System.nanoTime() - t0) / 1_000_000;
     if (plan == null || plan.isNull()) {
-      return Outcome.failed(
+      return failure(
           FailureKind.BUILD_FAILED,
           "TensorRT could not build "
               + req.modelName()
               + " in mode "
-              + mode
+              + req.mode()
               + ": "
               + String.join("; ", TrtService.tail(logger.errors(), 5)));
     }
@@ -219,7 +289,7 @@ final class EngineBuild {
         "built "
             + req.modelName()
             + " ("
-            + mode
+            + req.mode()
             + ", "
             + req.fp32Nodes().size()
             + " pinned, "
@@ -227,41 +297,45 @@ final class EngineBuild {
             + " observed) in "
             + millis
             + " ms");
-    ICudaEngine engine = runtime.deserializeCudaEngine(plan.data(), plan.size());
+    engine = runtime.deserializeCudaEngine(plan.data(), plan.size());
     if (engine == null || engine.isNull()) {
-      return Outcome.failed(
+      return failure(
           FailureKind.BUILD_FAILED,
           "TensorRT could not load the engine it built for "
               + req.modelName()
               + ": "
               + String.join("; ", TrtService.tail(logger.errors(), 5)));
     }
-    ImmutableList<String> planCheck = ImmutableList.of();
+    return null;
+  }
+
+  /**
+   * The engine inspector's layer information, where asked for: dumped to files, and for pinned
+   * nodes checked against the plan (the check's lines; its findings become warnings).
+   */
+  private ImmutableList<String> inspect() {
     String dump = req.properties().get("halfbisect.trt.dumpEngineInfo");
-    if (constraints != null || dump != null) {
-      IEngineInspector inspector = engine.createEngineInspector();
-      String json = inspector.getEngineInformation(LayerInformationFormat.kJSON);
-      if (dump != null) {
-        writeDump(dump, req, json, layers);
-      }
-      if (constraints != null) {
-        ImmutableList<PlanCheck.NodeCheck> checks =
-            PlanCheck.check(layers, InspectorJson.parse(json), req.fp32Nodes());
-        planCheck =
-            checks.stream()
-                .map(PlanCheck.NodeCheck::toLine)
-                .collect(ImmutableList.toImmutableList());
-        warnings.addAll(PlanCheck.warnings(checks));
-      }
+    if (constraints == null && dump == null) {
+      return ImmutableList.of();
     }
-    for (String w : new LinkedHashSet<>(logger.warnings())) {
-      if (warnings.size() < 40) {
-        warnings.add("TensorRT: " + w);
-      }
+    IEngineInspector inspector = engine.createEngineInspector();
+    String json = inspector.getEngineInformation(LayerInformationFormat.kJSON);
+    if (dump != null) {
+      writeDump(dump, req, json, layers);
     }
-    EngineSession session =
-        EngineSession.create(engine, inputShapes, ImmutableList.copyOf(outputs));
-    return new Outcome(session, null, millis, ImmutableList.copyOf(warnings), planCheck);
+    if (constraints == null) {
+      return ImmutableList.of();
+    }
+    ImmutableList<PlanCheck.NodeCheck> checks =
+        PlanCheck.check(layers, InspectorJson.parse(json), req.fp32Nodes());
+    warnings.addAll(PlanCheck.warnings(checks));
+    return checks.stream()
+        .map(PlanCheck.NodeCheck::toLine)
+        .collect(ImmutableList.toImmutableList());
+  }
+
+  private static Response.Failure failure(FailureKind kind, String message) {
+    return new Response.Failure(kind, message);
   }
 
   static List<NetworkLayer> readLayers(INetworkDefinition network) {
