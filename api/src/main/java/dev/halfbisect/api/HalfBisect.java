@@ -221,6 +221,15 @@ public final class HalfBisect {
     return run(Operations::compare);
   }
 
+  /**
+   * {@link #compare()}, and only when the outputs fail, {@link #explain()} on the same analysis (no
+   * build repeated): the result's {@link CompareResult#explanation()} says where and why. What the
+   * JUnit assertions run.
+   */
+  public CompareResult compareAndExplain() {
+    return run(Operations::compareAndExplain);
+  }
+
   /** Every floating-point tensor observed in one candidate build, topological order. */
   public LayerwiseResult layerwise() {
     return run(Operations::layerwise);

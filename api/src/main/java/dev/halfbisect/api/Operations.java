@@ -55,7 +55,20 @@ final class Operations {
   CompareResult compare() {
     BisectContext ctx = context();
     Layerwise.Result r = Layerwise.run(ctx, t -> false); // graph outputs only
-    return new CompareResult(finish(ctx, ReportMapper.from(header("compare", ctx), r)), r);
+    return new CompareResult(finish(ctx, ReportMapper.from(header("compare", ctx), r)), r, null);
+  }
+
+  /**
+   * Compare; when the outputs fail, layerwise and amplify on the same context (issue 17): the
+   * reference values and the candidate's full build are reused, so explaining a failure repeats no
+   * build.
+   */
+  CompareResult compareAndExplain() {
+    BisectContext ctx = context();
+    Layerwise.Result r = Layerwise.run(ctx, t -> false);
+    AnalysisReport compareReport = ReportMapper.from(header("compare", ctx), r);
+    DiagnosisResult why = r.outputsPass() ? null : diagnose(ctx, false);
+    return new CompareResult(finish(ctx, compareReport), r, why);
   }
 
   LayerwiseResult layerwise() {
@@ -139,7 +152,10 @@ final class Operations {
   }
 
   private DiagnosisResult diagnose(boolean fix) {
-    BisectContext ctx = context();
+    return diagnose(context(), fix);
+  }
+
+  private DiagnosisResult diagnose(BisectContext ctx, boolean fix) {
     Layerwise.Result lw = Layerwise.run(ctx);
     Amplification.Result amp = Amplification.analyze(ctx);
     PrecisionSearch.Result ps =
