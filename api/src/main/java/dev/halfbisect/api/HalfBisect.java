@@ -335,8 +335,11 @@ public final class HalfBisect {
             "default backend "
                 + s
                 + " is not on the class path; available backends: "
-                + String.join(", ", Backends.all().keySet())
-                + " (choose with reference(...)/candidate(...) or --reference/--candidate)");
+                + (Backends.all().isEmpty() ? "none" : String.join(", ", Backends.all().keySet()))
+                + ". Add the dependency "
+                + artifactOf(s.backend())
+                + " (or use dev.halfbisect:halfbisect, which includes the ONNX Runtime backend),"
+                + " or choose with reference(...)/candidate(...) or --reference/--candidate");
       }
     }
     return settings.with(
@@ -346,6 +349,15 @@ public final class HalfBisect {
         });
   }
 
+  /** The Maven coordinates that bring backend {@code name} (issue 17: say what to add). */
+  static String artifactOf(String name) {
+    return switch (name) {
+      case "ort" -> "dev.halfbisect:halfbisect-onnxruntime";
+      case "trt" -> "dev.halfbisect:halfbisect-tensorrt";
+      default -> "providing backend '" + name + "'";
+    };
+  }
+
   private static BackendSpec checkBackend(String spec, String role) {
     Preconditions.checkNotNull(spec, role);
     try {
@@ -353,7 +365,16 @@ public final class HalfBisect {
       Backends.resolve(s);
       return s;
     } catch (IllegalArgumentException e) {
-      throw HalfBisectException.usage(role + " " + e.getMessage());
+      String hint = "";
+      try {
+        BackendSpec s = BackendSpec.parse(spec);
+        if (!Backends.all().containsKey(s.backend())) {
+          hint = " (add the dependency " + artifactOf(s.backend()) + ")";
+        }
+      } catch (IllegalArgumentException malformed) {
+        hint = "";
+      }
+      throw HalfBisectException.usage(role + " " + e.getMessage() + hint);
     }
   }
 

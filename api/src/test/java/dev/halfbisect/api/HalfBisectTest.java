@@ -192,6 +192,15 @@ class HalfBisectTest {
         .isEqualTo(HalfBisectException.Kind.MODEL);
     assertThatThrownBy(() -> hb.reference("nope:fp32"))
         .hasMessageContaining("unknown backend 'nope'");
+    assertThatThrownBy(() -> hb.candidate("trt:fp16"))
+        .hasMessageContaining("unknown backend 'trt'")
+        .hasMessageContaining("add the dependency dev.halfbisect:halfbisect-tensorrt");
+    // the api's test class path has only the interpreter: the default ort backend is missing
+    assertThatThrownBy(() -> HalfBisect.model(TestModels.healthy(), null, "h").compare())
+        .isInstanceOf(HalfBisectException.class)
+        .hasMessageContaining("default backend ort:fp32 is not on the class path")
+        .hasMessageContaining("Add the dependency dev.halfbisect:halfbisect-onnxruntime")
+        .hasMessageContaining("dev.halfbisect:halfbisect,");
     assertThatThrownBy(() -> hb.candidate("interp:int8"))
         .hasMessageContaining("has no mode 'int8'");
     assertThatThrownBy(() -> hb.candidate("interp")).hasMessageContaining("BACKEND:MODE");
