@@ -224,7 +224,7 @@ final class Operations {
                 BuildOptions.of(candidate.mode(), settings.plan()))
             .tolerance(settings.tolerance())
             .samples(samples)
-            .listener(new ListenerAdapter(settings.listener()));
+            .listener(new ListenerAdapter(settings.listener(), reference, candidate));
     settings.limits().applyTo(b);
     BisectContext ctx = b.build();
     preflight(ctx);
@@ -295,24 +295,70 @@ final class Operations {
     }
   }
 
-  /** Feeds the bisect module's progress events to the facade's listener. */
+  /**
+   * Feeds the bisect module's progress events to the facade's listener. The phase shown is the
+   * strategy's: the reference runs a strategy asks for are announced through {@link
+   * ProgressListener#running} (and do not rename the phase); steps count candidate probes.
+   */
   private static final class ListenerAdapter implements BisectListener {
     private final ProgressListener target;
+    private final String referenceLabel;
+    private final String candidateLabel;
+    private String phase = "preflight";
     private int done;
 
-    ListenerAdapter(ProgressListener target) {
+    ListenerAdapter(ProgressListener target, BackendSpec reference, BackendSpec candidate) {
       this.target = target;
+      this.referenceLabel = "reference: " + buildLabel(reference);
+      this.candidateLabel = "candidate: " + buildLabel(candidate);
+      target.phase(phase, -1);
+    }
+
+    /**
+     * {@code trt:fp16} -> "TensorRT FP16 build", {@code ort:fp16-emulated} -> "ONNX Runtime ...".
+     */
+    static String buildLabel(BackendSpec spec) {
+      String backend =
+          switch (spec.backend()) {
+            case "trt" -> "TensorRT";
+            case "ort" -> "ONNX Runtime";
+            default -> spec.backend();
+          };
+      String mode = spec.mode();
+      int dash = mode.indexOf('-');
+      String head = dash < 0 ? mode : mode.substring(0, dash);
+      return backend
+          + " "
+          + head.toUpperCase(java.util.Locale.ROOT)
+          + (dash < 0 ? "" : mode.substring(dash))
+          + " build";
     }
 
     @Override
     public void phase(String name) {
+      if (name.equals("reference")) {
+        return; // a reference run inside the current phase: announced by probeStarted
+      }
+      phase = name;
       done = 0;
       target.phase(name, -1);
     }
 
     @Override
+    public void bound(int candidateBuilds) {
+      target.phase(phase, candidateBuilds);
+    }
+
+    @Override
+    public void probeStarted(ProbeSpec spec) {
+      target.running(spec.side() == ProbeSpec.Side.REFERENCE ? referenceLabel : candidateLabel);
+    }
+
+    @Override
     public void probeFinished(ProbeResult result) {
-      target.step(++done, result.spec().describe());
+      if (result.spec().side() == ProbeSpec.Side.CANDIDATE) {
+        target.step(++done, result.spec().describe());
+      }
     }
   }
 }

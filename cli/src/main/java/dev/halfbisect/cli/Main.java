@@ -22,6 +22,7 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    LogLevels.configure(Arrays.asList(args).contains("--verbose")); // issue 17: before any logger
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
     int code = execute(args, out, err);
