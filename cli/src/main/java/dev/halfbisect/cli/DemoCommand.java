@@ -59,7 +59,8 @@ final class DemoCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + modelFile + ": " + e.getMessage(), e);
     }
-    HalfBisect hb = run.withBackends(demo.configure(HalfBisect.model(model))).outDir(dir);
+    // from the file: the report and its trtexec line name the model file written
+    HalfBisect hb = run.withBackends(demo.configure(HalfBisect.model(modelFile))).outDir(dir);
     hb = run.withProgress(hb, spec.commandLine().getErr());
     o.println("reference " + hb.referenceSpec() + ", candidate " + hb.candidateSpec());
     DiagnosisResult d = hb.diagnose();

@@ -72,7 +72,7 @@ class CliTest {
     JsonNode j = json();
     assertThat(j.path("schema").asText()).isEqualTo("halfbisect/1");
     assertThat(j.path("command").asText()).isEqualTo("compare");
-    assertThat(j.path("model").asText()).isEqualTo("overflow.onnx");
+    assertThat(j.path("model").asText()).isEqualTo(model.toString()); // the path as given
     assertThat(j.path("backend").path("candidate").asText()).isEqualTo("interp:fp16-emulated");
     assertThat(j.path("verdict").asText()).isEqualTo("fail");
     assertThat(j.path("builds").asInt()).isEqualTo(1);

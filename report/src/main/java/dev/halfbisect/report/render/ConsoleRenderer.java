@@ -165,7 +165,7 @@ public final class ConsoleRenderer {
     }
     if (r.trtexecFlags() != null) {
       out.add("Fix (trtexec):");
-      wrap(out, "  " + r.trtexecFlags(), "    ");
+      out.add("  " + TrtexecLine.of(r)); // one line, never wrapped: it is pasted
     }
   }
 
@@ -236,8 +236,9 @@ public final class ConsoleRenderer {
   }
 
   /**
-   * Word-wraps {@code text} to {@link #WIDTH}; continuation lines start with {@code indent};
-   * overlong words are split.
+   * Word-wraps {@code text} to {@link #WIDTH}; continuation lines start with {@code indent}. Words
+   * are never split (issue 17: a tensor name or flag must stay paste-able): a word longer than the
+   * width gets a line of its own.
    */
   static void wrap(List<String> out, String text, String indent) {
     String rest = text;
@@ -251,9 +252,17 @@ public final class ConsoleRenderer {
       int cut = line.lastIndexOf(' ', WIDTH);
       int minCut = (first ? 0 : indent.length()) + 1;
       if (cut < minCut || line.substring(0, cut).isBlank()) {
-        cut = WIDTH;
-        out.add(line.substring(0, cut));
-        rest = line.substring(cut);
+        // the first word is too long: keep it whole and break after it
+        cut = line.indexOf(' ', minCut);
+        while (cut >= 0 && line.substring(0, cut).isBlank()) {
+          cut = line.indexOf(' ', cut + 1);
+        }
+        if (cut < 0) {
+          out.add(line);
+          return;
+        }
+        out.add(line.substring(0, cut).stripTrailing());
+        rest = line.substring(cut + 1);
       } else {
         out.add(line.substring(0, cut).stripTrailing());
         rest = line.substring(cut + 1);

@@ -384,10 +384,8 @@ public final class HtmlRenderer {
     }
     h.append("</ul>\n");
     if (r.trtexecFlags() != null) {
-      h.append("<p>Build the same engine with trtexec:</p>\n<pre>trtexec --onnx=")
-          .append(Html.esc(r.model()))
-          .append(' ')
-          .append(Html.esc(r.trtexecFlags()))
+      h.append("<p>Build the same engine with trtexec:</p>\n<pre>")
+          .append(Html.esc(TrtexecLine.of(r)))
           .append("</pre>\n");
     }
     if (r.plan() != null) {

@@ -148,11 +148,7 @@ public final class MarkdownRenderer {
       m.append(".\n\n");
       r.fp32Nodes().forEach(n -> m.append("- ").append(code(n)).append('\n'));
       if (r.trtexecFlags() != null) {
-        m.append("\n```sh\ntrtexec --onnx=")
-            .append(r.model())
-            .append(' ')
-            .append(r.trtexecFlags())
-            .append("\n```\n");
+        m.append("\n```sh\n").append(TrtexecLine.of(r)).append("\n```\n");
       }
     }
   }
