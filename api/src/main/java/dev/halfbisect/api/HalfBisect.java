@@ -174,8 +174,24 @@ public final class HalfBisect {
     return with(b -> b.candidate = s);
   }
 
+  /**
+   * The tolerance; per-tensor overrides ({@link Tolerance#withOverride}, e.g. an atol for one
+   * output, as Polygraphy's {@code --atol out:1e-3}) must name float tensors of the model.
+   */
   public HalfBisect tolerance(Tolerance t) {
     Preconditions.checkNotNull(t, "tolerance");
+    for (String name : t.overrides().keySet()) {
+      if (!graph.isFloat(name)) {
+        throw HalfBisectException.usage(
+            "tolerance for tensor '"
+                + name
+                + "': "
+                + graph.name()
+                + " has no float tensor of that name (outputs: "
+                + String.join(", ", graph.graphOutputs())
+                + ")");
+      }
+    }
     return with(b -> b.tolerance = t);
   }
 

@@ -49,17 +49,20 @@ final class AnalysisOptions extends RunOptions {
       description = "seed of generated inputs")
   long seed;
 
+  // issue 17: per-tensor bounds as Polygraphy writes them, NAME:V (repeatable) besides plain V
   @Option(
       names = "--atol",
-      paramLabel = "A",
-      description = "absolute tolerance (Polygraphy-style check)")
-  Double atol;
+      paramLabel = "[NAME:]A",
+      description =
+          "absolute tolerance (Polygraphy-style check); NAME:A for one tensor only, e.g. --atol"
+              + " logits:1e-3 (repeatable)")
+  List<String> atol = new ArrayList<>();
 
   @Option(
       names = "--rtol",
-      paramLabel = "R",
-      description = "relative tolerance (Polygraphy-style check)")
-  Double rtol;
+      paramLabel = "[NAME:]R",
+      description = "relative tolerance (Polygraphy-style check); NAME:R for one tensor only")
+  List<String> rtol = new ArrayList<>();
 
   @Option(
       names = "--check",
@@ -177,8 +180,30 @@ final class AnalysisOptions extends RunOptions {
     return withProgress(hb, err);
   }
 
-  /** The default normalized-error check, or a Polygraphy-style one when --atol/--rtol is given. */
+  /**
+   * The default normalized-error check, or a Polygraphy-style one when a plain --atol/--rtol is
+   * given; {@code NAME:V} values check tensor NAME elementwise with its own bounds (the others keep
+   * the global check).
+   */
   Tolerance tolerance() {
+    TensorBounds a = TensorBounds.parse(atol, "--atol");
+    TensorBounds r = TensorBounds.parse(rtol, "--rtol");
+    Double globalAtol = a.global();
+    Double globalRtol = r.global();
+    Tolerance base = globalTolerance(globalAtol, globalRtol);
+    CheckMode perTensorMode =
+        base.mode().kind() == CheckMode.Kind.NORMALIZED ? CheckMode.ELEMENTWISE : base.mode();
+    java.util.Set<String> names = new java.util.LinkedHashSet<>(a.byTensor().keySet());
+    names.addAll(r.byTensor().keySet());
+    for (String name : names) {
+      double ta = a.byTensor().getOrDefault(name, globalAtol == null ? 1e-5 : globalAtol);
+      double tr = r.byTensor().getOrDefault(name, globalRtol == null ? 1e-5 : globalRtol);
+      base = base.withOverride(name, Tolerance.of(perTensorMode, ta, tr));
+    }
+    return base;
+  }
+
+  private Tolerance globalTolerance(Double atol, Double rtol) {
     if (atol == null && rtol == null) {
       if (check != null) {
         throw new UsageException("--check " + check + " needs --atol and/or --rtol");

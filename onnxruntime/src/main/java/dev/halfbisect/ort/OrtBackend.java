@@ -109,8 +109,8 @@ public final class OrtBackend implements Backend {
   @Override
   public Availability availability() {
     try {
-      environment();
-      return Availability.yes();
+      // the reason of an available backend says what runs (issue 17: --version lists it)
+      return new Availability(true, "ONNX Runtime " + environment().getVersion() + " (CPU)");
     } catch (BackendUnavailableException e) {
       return Availability.no(e.getMessage());
     }
