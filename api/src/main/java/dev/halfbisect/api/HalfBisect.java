@@ -232,6 +232,29 @@ public final class HalfBisect {
     return with(b -> b.listener = l);
   }
 
+  /**
+   * Uses the reference outputs saved in {@code file} (by {@link #saveOutputs} or {@code
+   * --save-outputs}) instead of running the reference on them: with TensorRT, the FP32 engine is
+   * built once per model and inputs. The file must belong to this model, these inputs and this
+   * reference backend (checked when the operation runs; a mismatch is a usage error).
+   */
+  public HalfBisect loadOutputs(Path file) {
+    Preconditions.checkNotNull(file, "outputs file");
+    if (!java.nio.file.Files.isRegularFile(file)) {
+      throw HalfBisectException.usage("--load-outputs " + file + ": file not found");
+    }
+    return with(b -> b.referenceOutputs = new ReferenceOutputs(file, b.referenceOutputs.save()));
+  }
+
+  /**
+   * After each operation, writes the reference's graph outputs with the digests of the model and
+   * the inputs to {@code file} (an {@code .npz}, see {@code core.data.SavedOutputs}).
+   */
+  public HalfBisect saveOutputs(Path file) {
+    Preconditions.checkNotNull(file, "outputs file");
+    return with(b -> b.referenceOutputs = new ReferenceOutputs(b.referenceOutputs.load(), file));
+  }
+
   /** Graph outputs, reference vs candidate. */
   public CompareResult compare() {
     return run(Operations::compare);

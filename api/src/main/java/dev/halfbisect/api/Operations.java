@@ -226,8 +226,16 @@ final class Operations {
             .samples(samples)
             .listener(new ListenerAdapter(settings.listener(), reference, candidate));
     settings.limits().applyTo(b);
+    ReferenceOutputs golden = settings.referenceOutputs();
+    if (golden.load() != null) {
+      b.knownReference(golden.read(graph, samples, reference.toString()));
+    }
     BisectContext ctx = b.build();
     preflight(ctx);
+    if (golden.save() != null) {
+      golden.write(
+          graph, samples, reference.toString(), ctx.prober().reference(graph.graphOutputs()));
+    }
     return ctx;
   }
 

@@ -118,6 +118,22 @@ final class AnalysisOptions extends RunOptions {
       description = "precision plan applied to the candidate")
   Path plan;
 
+  // issue 17: golden outputs reused between runs, as Polygraphy's --save-outputs/--load-outputs
+  @Option(
+      names = "--save-outputs",
+      paramLabel = "FILE.npz",
+      description =
+          "write the reference's graph outputs (with digests of the model and inputs) to FILE.npz")
+  Path saveOutputs;
+
+  @Option(
+      names = "--load-outputs",
+      paramLabel = "FILE.npz",
+      description =
+          "use the reference outputs saved with --save-outputs instead of running the reference on"
+              + " them (same model, inputs and --reference required)")
+  Path loadOutputs;
+
   @Option(names = "--out", paramLabel = "DIR", description = "folder for reports and files")
   Path out;
 
@@ -176,6 +192,13 @@ final class AnalysisOptions extends RunOptions {
     }
     if (out != null) {
       hb = hb.outDir(out);
+    }
+    if (loadOutputs != null) {
+      requireFile(loadOutputs, "--load-outputs");
+      hb = hb.loadOutputs(loadOutputs);
+    }
+    if (saveOutputs != null) {
+      hb = hb.saveOutputs(saveOutputs);
     }
     return withProgress(hb, err);
   }

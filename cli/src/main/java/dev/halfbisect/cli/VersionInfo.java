@@ -13,9 +13,9 @@ import picocli.CommandLine.IVersionProvider;
 
 /**
  * {@code halfbisect --version}: the halfbisect version, the Java runtime, and every backend on the
- * class path with what its availability check found (issue 17): e.g. {@code ort  ONNX Runtime
- * 1.29.0 (CPU)}, {@code trt  TensorRT 10.6.0 on NVIDIA H200} or {@code trt  not available: ...}.
- * Checking TensorRT starts a worker only where an NVIDIA driver exists.
+ * class path with what its availability check found (issue 17): e.g. {@code ort ONNX Runtime 1.29.0
+ * (CPU)}, {@code trt TensorRT 10.6.0 on NVIDIA H200} or {@code trt not available: ...}. Checking
+ * TensorRT starts a worker only where an NVIDIA driver exists.
  */
 final class VersionInfo implements IVersionProvider {
   @Override

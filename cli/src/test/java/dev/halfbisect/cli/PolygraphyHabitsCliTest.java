@@ -65,7 +65,8 @@ class PolygraphyHabitsCliTest {
     assertThat(v.out())
         .startsWith("halfbisect 0.1.0-SNAPSHOT\nJava ")
         .contains("backends:")
-        .containsPattern("\\n  ort +ONNX Runtime 1\\.\\d+\\.\\d+ \\(CPU\\) \\[modes: fp32, fp16-emulated\\]")
+        .containsPattern(
+            "\\n  ort +ONNX Runtime 1\\.\\d+\\.\\d+ \\(CPU\\) \\[modes: fp32, fp16-emulated\\]")
         .containsPattern("\\n  trt +(TensorRT|not available: )");
   }
 
@@ -79,5 +80,22 @@ class PolygraphyHabitsCliTest {
     assertThat(c.exit()).isZero();
     assertThat(c.out())
         .contains("complete -F _complete_halfbisect", "compare", "layerwise", "--candidate");
+  }
+
+  @Test
+  void saveOutputsThenLoadOutputs() throws IOException {
+    Path model = TestModels.write(TestModels.overflow(), tmp.resolve("overflow.onnx"));
+    Path golden = tmp.resolve("golden.npz");
+    assertThat(run("compare", model, "--save-outputs", golden.toString()).exit()).isEqualTo(1);
+    assertThat(golden).isRegularFile();
+    CliRun again = run("compare", model, "--load-outputs", golden.toString());
+    assertThat(again.exit()).as(again.err()).isEqualTo(1);
+    CliRun other = run("compare", model, "--load-outputs", golden.toString(), "--seed", "3");
+    assertThat(other.exit()).isEqualTo(2);
+    assertThat(other.errLine())
+        .contains("golden.npz: saved outputs were computed from other inputs");
+    CliRun missing = run("compare", model, "--load-outputs", tmp.resolve("no.npz").toString());
+    assertThat(missing.exit()).isEqualTo(2);
+    assertThat(missing.errLine()).contains("no.npz");
   }
 }

@@ -116,13 +116,22 @@ public final class SavedOutputs {
     return samples;
   }
 
+  /** The saved values belong to another model or other inputs. */
+  public static final class Mismatch extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    Mismatch(String message) {
+      super(message);
+    }
+  }
+
   /**
-   * Throws {@link IllegalArgumentException} naming {@code source} when these values were not
-   * computed from the model and inputs with these digests.
+   * Throws {@link Mismatch} naming {@code source} when these values were not computed from the
+   * model and inputs with these digests.
    */
   public void requireMatch(String modelDigest, String inputsDigest, String source) {
     if (!this.modelDigest.equals(modelDigest)) {
-      throw new IllegalArgumentException(
+      throw new Mismatch(
           source
               + ": saved outputs were computed from another model (sha256 "
               + abbrev(this.modelDigest)
@@ -131,7 +140,7 @@ public final class SavedOutputs {
               + "); save them again with --save-outputs");
     }
     if (!this.inputsDigest.equals(inputsDigest)) {
-      throw new IllegalArgumentException(
+      throw new Mismatch(
           source
               + ": saved outputs were computed from other inputs (sha256 "
               + abbrev(this.inputsDigest)
