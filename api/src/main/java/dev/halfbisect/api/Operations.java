@@ -364,9 +364,9 @@ final class Operations {
 
     @Override
     public void probeFinished(ProbeResult result) {
-      if (result.spec().side() == ProbeSpec.Side.CANDIDATE) {
-        target.step(++done, result.spec().describe());
-      }
+      // a finished reference run is a step too, without counting: displays close its line
+      boolean candidate = result.spec().side() == ProbeSpec.Side.CANDIDATE;
+      target.step(candidate ? ++done : done, result.spec().describe());
     }
   }
 }

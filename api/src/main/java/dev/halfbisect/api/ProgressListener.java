@@ -24,7 +24,8 @@ public interface ProgressListener {
   /**
    * A build (and its runs) starts: {@code what} names the side and the backend, e.g. {@code
    * "candidate: TensorRT FP16 build"} or {@code "reference: ONNX Runtime FP32 build"}. Steps count
-   * candidate builds only; reference builds are announced here and not counted.
+   * candidate builds only: a finished reference build is reported by {@link #step} with an
+   * unchanged count.
    */
   default void running(String what) {}
 
