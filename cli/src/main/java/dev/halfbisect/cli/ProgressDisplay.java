@@ -43,6 +43,8 @@ final class ProgressDisplay implements ProgressListener {
   private long phaseStart;
   private String running;
   private long runningSince;
+  // builds started inside a running one (a candidate probe asks for reference values first)
+  private final java.util.ArrayDeque<Object[]> outer = new java.util.ArrayDeque<>();
   private long lastLine;
   private long lastStep;
   private int lastLength;
@@ -82,11 +84,13 @@ final class ProgressDisplay implements ProgressListener {
     }
     startTicker();
     if (style == Style.LINES) {
-      if (!same || totalSteps > 0) {
+      if (!same) {
         line(
             "phase "
                 + name
                 + (totalSteps > 0 ? " (at most " + totalSteps + " candidate builds)" : ""));
+      } else if (totalSteps > 0) {
+        line(name + ": at most " + totalSteps + " candidate builds");
       }
     } else {
       draw();
@@ -95,6 +99,9 @@ final class ProgressDisplay implements ProgressListener {
 
   @Override
   public synchronized void running(String what) {
+    if (running != null) {
+      outer.push(new Object[] {running, runningSince});
+    }
     running = what;
     runningSince = nanos.getAsLong();
     startTicker();
@@ -112,6 +119,11 @@ final class ProgressDisplay implements ProgressListener {
     String finished = running;
     long took = nanos.getAsLong() - runningSince;
     running = null;
+    if (!outer.isEmpty()) {
+      Object[] o = outer.pop();
+      running = (String) o[0];
+      runningSince = (Long) o[1];
+    }
     if (style == Style.LINES) {
       line(
           (finished == null ? "build" : finished)
@@ -134,6 +146,7 @@ final class ProgressDisplay implements ProgressListener {
       ticker = null;
     }
     running = null;
+    outer.clear();
     if (style == Style.BAR && lastLength > 0) {
       err.print("\r" + " ".repeat(lastLength) + "\r");
       lastLength = 0;

@@ -84,6 +84,27 @@ class ProgressDisplayTest {
   }
 
   @Test
+  void aReferenceBuildInsideACandidateProbeGivesTheLabelBack() {
+    ProgressDisplay d = display(ProgressDisplay.Style.LINES, 100);
+    d.phase("bisect", -1);
+    d.phase("bisect", 6);
+    d.running("candidate: TensorRT FP16 build");
+    d.running("reference: TensorRT FP32 build");
+    advance(2);
+    d.step(0, "reference");
+    advance(3);
+    d.step(1, "candidate");
+    assertThat(text.toString().lines())
+        .containsExactly(
+            "halfbisect [0:00] phase bisect",
+            "halfbisect [0:00] bisect: at most 6 candidate builds",
+            "halfbisect [0:00] candidate: TensorRT FP16 build started",
+            "halfbisect [0:00] reference: TensorRT FP32 build started",
+            "halfbisect [0:02] reference: TensorRT FP32 build done in 0:02 (0/6 builds in bisect)",
+            "halfbisect [0:05] candidate: TensorRT FP16 build done in 0:05 (1/6 builds in bisect)");
+  }
+
+  @Test
   void stderrTerminalDetectionLooksAtTheDeviceOfStderr() {
     assertThat(Terminal.isTerminalDevice("/dev/pts/3")).isTrue();
     assertThat(Terminal.isTerminalDevice("/dev/tty1")).isTrue();
