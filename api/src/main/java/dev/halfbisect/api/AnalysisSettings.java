@@ -34,6 +34,8 @@ import java.util.function.Consumer;
  * @param listener progress of long operations
  * @param search precision-search options (build cap, pinning of overflowing nodes)
  * @param limits how much one build may observe
+ * @param journal probe journal the operations resume from and append to; null: none (issue 16)
+ * @param freshJournal start {@code journal} empty instead of resuming from it (issue 16)
  */
 record AnalysisSettings(
     ImmutableList<InputSpec> inputSpecs,
@@ -47,7 +49,10 @@ record AnalysisSettings(
     Path outDir,
     ProgressListener listener,
     PrecisionSearch.Options search,
-    ObservationLimits limits) {
+    ObservationLimits limits,
+    // issue 16: resumable runs
+    Path journal,
+    boolean freshJournal) {
   AnalysisSettings {
     Preconditions.checkNotNull(inputSpecs, "input specs");
     Preconditions.checkNotNull(givenInputs, "given inputs");
@@ -97,6 +102,9 @@ record AnalysisSettings(
     ProgressListener listener = ProgressListener.NONE;
     PrecisionSearch.Options search = PrecisionSearch.Options.defaults();
     ObservationLimits limits = ObservationLimits.defaults();
+    // issue 16: resumable runs
+    Path journal;
+    boolean freshJournal;
 
     private Builder() {}
 
@@ -113,6 +121,8 @@ record AnalysisSettings(
       listener = s.listener;
       search = s.search;
       limits = s.limits;
+      journal = s.journal; // issue 16
+      freshJournal = s.freshJournal;
     }
 
     /** Adds an input spec, replacing an earlier one of the same input. */
@@ -134,7 +144,9 @@ record AnalysisSettings(
           outDir,
           listener,
           search,
-          limits);
+          limits,
+          journal, // issue 16
+          freshJournal);
     }
   }
 }

@@ -18,6 +18,10 @@ final class GraphLoader {
 
   /** Reads an ONNX file; its display name is the file name. */
   static ModelGraph load(Path file) {
+    if (Files.isDirectory(file)) { // issue 16: say what it is, not "not found"
+      throw HalfBisectException.usage(
+          "model " + file + " is a directory; expected an ONNX model file (.onnx)");
+    }
     if (!Files.isRegularFile(file)) {
       throw HalfBisectException.usage("model file not found: " + file);
     }

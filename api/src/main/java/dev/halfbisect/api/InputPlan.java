@@ -155,6 +155,19 @@ final class InputPlan {
                   + g.name()
                   + " declares no shape; give it with --input NAME:SHAPE:DTYPE:FILL or --load-inputs");
         }
+        // issue 16: a declared 0 dim is an empty input, not a dynamic one to make 1
+        long[] zeroCheck = g.shape(in.name()).orElse(new long[0]);
+        if (Arrays.stream(zeroCheck).anyMatch(x -> x == 0)) {
+          throw HalfBisectException.usage(
+              "input '"
+                  + in.name()
+                  + "' of "
+                  + g.name()
+                  + " declares an empty shape "
+                  + Tensor.shapeToString(zeroCheck).replace("-1", "?")
+                  + " (a dim of 0): there is nothing to compare; give it with --input "
+                  + "NAME:SHAPE:DTYPE:FILL or --load-inputs");
+        }
         InputSpec d = derive(in, g.inputDimNames(in.name()), bound);
         bySpec.put(in.name(), d);
         derived.add(d);
