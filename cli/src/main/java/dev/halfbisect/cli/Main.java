@@ -32,6 +32,10 @@ public final class Main {
    */
   public static int execute(String[] args, PrintWriter out, PrintWriter err) {
     boolean verbose = Arrays.asList(args).contains("--verbose");
+    if (verbose && System.getProperty("halfbisect.ort.logLevel") == null) {
+      // ONNX Runtime's own log lines only on request (issue 16); read when ORT first loads.
+      System.setProperty("halfbisect.ort.logLevel", "warning");
+    }
     CommandLine cl = new CommandLine(new HalfBisectCommand());
     cl.setOut(out);
     cl.setErr(err);

@@ -25,7 +25,7 @@ class RunOptions {
   boolean quiet;
 
   // Main reads it from the raw arguments, so that parse errors get stack traces too.
-  @Option(names = "--verbose", description = "stack traces on errors")
+  @Option(names = "--verbose", description = "stack traces on errors; ONNX Runtime's warnings")
   boolean verbose;
 
   /** {@code hb} with the backends given on the command line (the facade's defaults otherwise). */
