@@ -22,10 +22,11 @@ import org.slf4j.LoggerFactory;
  * leaves it behind after a kill. Instead they are extracted once into the halfbisect cache folder
  * ({@code halfbisect.cacheDir}, default {@code ~/.cache/halfbisect}, a folder per ORT jar) and
  * handed to ORT through its {@code onnxruntime.native.path} property; the empty temporary folder
- * ORT still creates during its load is removed. A user who sets {@code onnxruntime.native.path}
- * keeps full control. ORT's own log level is FATAL unless {@code halfbisect.ort.logLevel} says
- * otherwise (the command line's {@code --verbose} sets WARNING), so that its coloured native lines
- * do not reach the user next to halfbisect's one-line messages.
+ * ORT still creates during its load is removed, and so is the empty telemetry log ORT 1.29 leaves
+ * in {@code /tmp}. A user who sets {@code onnxruntime.native.path} keeps full control. ORT's own
+ * log level is FATAL unless {@code halfbisect.ort.logLevel} says otherwise (the command line's
+ * {@code --verbose} sets WARNING), so that its coloured native lines do not reach the user next to
+ * halfbisect's one-line messages.
  */
 final class OrtNatives {
   private static final Logger LOG = LoggerFactory.getLogger(OrtNatives.class);
@@ -69,6 +70,7 @@ final class OrtNatives {
           deleteIfEmpty(p);
         }
       }
+      deleteTelemetryLog();
     }
   }
 
@@ -157,6 +159,22 @@ final class OrtNatives {
       // nothing to tidy
     }
     return out;
+  }
+
+  /**
+   * ONNX Runtime 1.29's telemetry writes an empty {@code /tmp/mat-debug-<pid>.log} when the
+   * environment starts and never removes it (one file per run); removed here when still empty.
+   */
+  private static void deleteTelemetryLog() {
+    Path log = Path.of("/tmp", "mat-debug-" + ProcessHandle.current().pid() + ".log");
+    try {
+      if (Files.isRegularFile(log, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+          && Files.size(log) == 0) {
+        Files.delete(log);
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("left {}: {}", log, e.toString());
+    }
   }
 
   private static void deleteIfEmpty(Path dir) {

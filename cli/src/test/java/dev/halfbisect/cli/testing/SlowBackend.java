@@ -10,15 +10,15 @@ import dev.halfbisect.core.backend.ModelRef;
 import java.util.List;
 
 /**
- * Backend {@code slow}: ONNX Runtime ({@code ort}) with a pause of {@code
+ * Backend {@code slow}: the Java interpreter backend ({@code interp}) with a pause of {@code
  * halfbisect.test.slowMillis} (default 0) before every candidate build, as a TensorRT build would
  * take; lets a test kill a search in its middle without racing it.
  */
 public final class SlowBackend implements Backend {
   public static final String PAUSE = "halfbisect.test.slowMillis";
 
-  private Backend ort() {
-    return Backends.all().get("ort");
+  private Backend interp() {
+    return Backends.all().get("interp");
   }
 
   @Override
@@ -43,7 +43,7 @@ public final class SlowBackend implements Backend {
 
   @Override
   public Availability availability() {
-    return ort().availability();
+    return interp().availability();
   }
 
   @Override
@@ -57,6 +57,6 @@ public final class SlowBackend implements Backend {
         throw new BackendException("interrupted", e);
       }
     }
-    return ort().open(model, options);
+    return interp().open(model, options);
   }
 }
