@@ -334,7 +334,7 @@ class HostileCliTest {
             "--candidate",
             "interp:fp16-emulated",
             "--samples",
-            "64",
+            "10",
             "--quiet");
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     String err = log("stderr");
@@ -440,6 +440,11 @@ class HostileCliTest {
             "x:1x16:float32:5"),
         Main.USAGE,
         "halfbisect: --input x is given more than once");
+    assertError(
+        interp("compare", overflow.toString(), "--samples", Integer.toString(Integer.MAX_VALUE)),
+        Main.MODEL_OR_BACKEND,
+        "halfbisect: error: out of memory: 2147483647 samples of the inputs need 131071 MiB, more "
+            + "than the ");
     assertThat(snapshot(work)).isEqualTo(before);
   }
 
