@@ -37,7 +37,7 @@ public final class Main {
       System.setProperty("halfbisect.ort.logLevel", "warning");
     }
     CommandLine cl = new CommandLine(new HalfBisectCommand());
-    cl.setOut(out);
+    cl.setOut(new PrintWriter(new TerminalSafeWriter(out), true));
     cl.setErr(err);
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setParameterExceptionHandler(
@@ -63,6 +63,7 @@ public final class Main {
       // Errors escape picocli's handler; an out-of-memory must still be exit 3 with a remedy.
       code = report(e, err, verbose);
     }
+    cl.getOut().flush();
     out.flush();
     err.flush();
     return code;

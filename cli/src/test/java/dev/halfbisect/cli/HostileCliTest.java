@@ -369,6 +369,11 @@ class HostileCliTest {
     }
     assertThat(r.out()).contains("sq\\x1b[2J\\x1b[H\\x1b[32mPASS\\x1b[0m\\x0d\\x0auare");
     assertThat(md).contains("\\x1b[2J");
+    // Every command's stdout is escaped, inspect's node listing included.
+    CliRun inspect = CliRun.of("inspect", model.toString());
+    assertThat(inspect.exit()).as(inspect.err()).isZero();
+    assertThat(inspect.out().replace("\n", "").chars().filter(c -> c < 0x20 || c == 0x7f))
+        .isEmpty();
     // An error line quoting a name is escaped too.
     CliRun bad =
         CliRun.of(
