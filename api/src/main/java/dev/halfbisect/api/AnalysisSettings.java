@@ -35,6 +35,8 @@ import java.util.function.Consumer;
  * @param search precision-search options (build cap, pinning of overflowing nodes)
  * @param limits how much one build may observe
  * @param referenceOutputs golden outputs loaded instead of / saved from the reference (issue 17)
+ * @param journal probe journal the operations resume from and append to; null: none (issue 16)
+ * @param freshJournal start {@code journal} empty instead of resuming from it (issue 16)
  */
 record AnalysisSettings(
     ImmutableList<InputSpec> inputSpecs,
@@ -49,7 +51,10 @@ record AnalysisSettings(
     ProgressListener listener,
     PrecisionSearch.Options search,
     ObservationLimits limits,
-    ReferenceOutputs referenceOutputs) {
+    ReferenceOutputs referenceOutputs,
+    // issue 16: resumable runs
+    Path journal,
+    boolean freshJournal) {
   AnalysisSettings {
     Preconditions.checkNotNull(inputSpecs, "input specs");
     Preconditions.checkNotNull(givenInputs, "given inputs");
@@ -100,6 +105,9 @@ record AnalysisSettings(
     PrecisionSearch.Options search = PrecisionSearch.Options.defaults();
     ObservationLimits limits = ObservationLimits.defaults();
     ReferenceOutputs referenceOutputs = ReferenceOutputs.none();
+    // issue 16: resumable runs
+    Path journal;
+    boolean freshJournal;
 
     private Builder() {}
 
@@ -117,6 +125,8 @@ record AnalysisSettings(
       search = s.search;
       limits = s.limits;
       referenceOutputs = s.referenceOutputs;
+      journal = s.journal; // issue 16
+      freshJournal = s.freshJournal;
     }
 
     /** Adds an input spec, replacing an earlier one of the same input. */
@@ -139,7 +149,9 @@ record AnalysisSettings(
           listener,
           search,
           limits,
-          referenceOutputs);
+          referenceOutputs,
+          journal, // issue 16
+          freshJournal);
     }
   }
 }

@@ -21,6 +21,10 @@ final class GraphLoader {
    * line name the file the user can pass on).
    */
   static ModelGraph load(Path file) {
+    if (Files.isDirectory(file)) { // issue 16: say what it is, not "not found"
+      throw HalfBisectException.usage(
+          "model " + file + " is a directory; expected an ONNX model file (.onnx)");
+    }
     if (!Files.isRegularFile(file)) {
       throw HalfBisectException.usage("model file not found: " + file);
     }

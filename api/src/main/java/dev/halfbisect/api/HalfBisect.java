@@ -227,6 +227,40 @@ public final class HalfBisect {
     return with(b -> b.outDir = dir);
   }
 
+  // issue 16: files a run must never write over
+  /** The files the model's external data is read from (absolute), so callers can protect them. */
+  public List<Path> externalDataFiles() {
+    return graph.model().externalDataFiles();
+  }
+
+  // issue 16: resumable runs
+  /**
+   * Keeps the decided candidate probes in {@code file} (JSON lines, each forced to disk): an
+   * operation run again with the same model, inputs, backends and tolerance reads them instead of
+   * building again, so a killed search resumes where it stopped. A journal written for another
+   * configuration is started over.
+   */
+  public HalfBisect journal(Path file) {
+    Preconditions.checkNotNull(file, "journal");
+    return with(
+        b -> {
+          b.journal = file;
+          b.freshJournal = false;
+        });
+  }
+
+  /**
+   * Like {@link #journal(Path)} but ignores what {@code file} holds: every probe is built again.
+   */
+  public HalfBisect freshJournal(Path file) {
+    Preconditions.checkNotNull(file, "journal");
+    return with(
+        b -> {
+          b.journal = file;
+          b.freshJournal = true;
+        });
+  }
+
   public HalfBisect listener(ProgressListener l) {
     Preconditions.checkNotNull(l, "listener");
     return with(b -> b.listener = l);
@@ -338,8 +372,8 @@ public final class HalfBisect {
   private <R> R run(java.util.function.Function<Operations, R> op) {
     AnalysisSettings s = resolved();
     InputPlan.Prepared inputs = InputPlan.prepare(graph, s);
-    try {
-      return op.apply(new Operations(graph, s, inputs));
+    try (Operations ops = new Operations(graph, s, inputs)) {
+      return op.apply(ops);
     } catch (HalfBisectException e) {
       throw e;
     } catch (RuntimeException e) {

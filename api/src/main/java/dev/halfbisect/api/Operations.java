@@ -9,6 +9,7 @@ import dev.halfbisect.bisect.FirstDivergence;
 import dev.halfbisect.bisect.Layerwise;
 import dev.halfbisect.bisect.ModelGraph;
 import dev.halfbisect.bisect.PrecisionSearch;
+import dev.halfbisect.bisect.ProbeJournal;
 import dev.halfbisect.bisect.ProbeResult;
 import dev.halfbisect.bisect.ProbeSpec;
 import dev.halfbisect.bisect.Reduce;
@@ -18,15 +19,18 @@ import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.BackendSpec;
 import dev.halfbisect.core.backend.Backends;
 import dev.halfbisect.core.backend.BuildOptions;
+import dev.halfbisect.core.io.UnsafeTargetException;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.report.mapping.ReportMapper;
 import dev.halfbisect.report.model.AnalysisReport;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Runs one facade operation on the bisect module's strategies and maps the result with the report
@@ -34,11 +38,12 @@ import java.util.Map;
  * an error, not an empty report), then the strategy on a fresh {@link BisectContext}. Sessions are
  * opened and closed by the strategies' probe runner; nothing native outlives the call.
  */
-final class Operations {
+final class Operations implements AutoCloseable {
   private final ModelGraph graph;
   private final AnalysisSettings settings;
   private final List<Map<String, Tensor>> samples;
   private final List<String> notes;
+  private ProbeJournal journal; // issue 16: opened by the first context, closed with this
 
   /**
    * @param settings with both backends resolved
@@ -179,6 +184,16 @@ final class Operations {
   private AnalysisReport finish(BisectContext ctx, AnalysisReport report) {
     settings.listener().finished();
     AnalysisReport r = report.withBuilds(ctx.prober().candidateBuilds());
+    int hits = ctx.prober().journalHits();
+    if (hits > 0) { // issue 16
+      notes.add(
+          "resumed: "
+              + hits
+              + " of "
+              + (hits + ctx.prober().candidateBuilds())
+              + " probes from the journal "
+              + settings.journal());
+    }
     if (notes.isEmpty()) {
       return r;
     }
@@ -230,6 +245,7 @@ final class Operations {
     if (golden.load() != null) {
       b.knownReference(golden.read(graph, samples, reference.toString()));
     }
+    openJournal().ifPresent(b::journal);
     BisectContext ctx = b.build();
     preflight(ctx);
     if (golden.save() != null) {
@@ -237,6 +253,66 @@ final class Operations {
           graph, samples, reference.toString(), ctx.prober().reference(graph.graphOutputs()));
     }
     return ctx;
+  }
+
+  // issue 16: resumable runs
+  private Optional<ProbeJournal> openJournal() {
+    Path file = settings.journal();
+    if (file == null) {
+      return Optional.empty();
+    }
+    if (journal == null) {
+      try {
+        journal = settings.freshJournal() ? ProbeJournal.fresh(file) : ProbeJournal.open(file);
+      } catch (UnsafeTargetException e) {
+        throw HalfBisectException.usage(e.getMessage());
+      } catch (IOException | UncheckedIOException e) {
+        throw new HalfBisectException(
+            HalfBisectException.Kind.BACKEND,
+            "cannot open the probe journal " + file + ": " + e.getMessage(),
+            e);
+      }
+    }
+    return Optional.of(journal);
+  }
+
+  @Override
+  public void close() {
+    if (journal != null) {
+      try {
+        journal.close();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot close the probe journal " + journal.file(), e);
+      }
+      journal = null;
+    }
+  }
+
+  /**
+   * Stops when the reference is NaN or infinite at a float graph output: every FP16 verdict is
+   * measured against it, and "finite where the reference is finite" would pass anything there.
+   */
+  private static void requireFiniteReference(
+      List<String> floatOutputs, List<Map<String, Tensor>> reference) {
+    for (String t : floatOutputs) {
+      long bad = 0;
+      long total = 0;
+      for (Map<String, Tensor> sample : reference) {
+        Tensor v = sample.get(t);
+        if (v == null) {
+          continue;
+        }
+        for (float f : v.toFloatArray()) {
+          if (!Float.isFinite(f)) {
+            bad++;
+          }
+        }
+        total += v.size();
+      }
+      if (bad > 0) {
+        throw new NonFiniteReferenceException(t, bad, total);
+      }
+    }
   }
 
   private static Backend resolve(BackendSpec spec, String role) {
@@ -266,7 +342,7 @@ final class Operations {
     List<String> outputs = ctx.model().graphOutputs();
     List<String> floatOutputs = outputs.stream().filter(ctx.model()::isFloat).toList();
     try {
-      ctx.prober().reference(outputs);
+      List<Map<String, Tensor>> refValues = ctx.prober().reference(outputs);
       Map<String, String> missing = ctx.prober().referenceUnavailable();
       if (!missing.isEmpty()) {
         Map.Entry<String, String> first = missing.entrySet().iterator().next();
@@ -284,6 +360,7 @@ final class Operations {
         throw HalfBisectException.usage(
             graph.name() + " has no float graph output: there is nothing to compare");
       }
+      requireFiniteReference(floatOutputs, refValues);
       ProbeResult r =
           ctx.prober()
               .probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), floatOutputs));

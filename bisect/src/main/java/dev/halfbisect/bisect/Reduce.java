@@ -3,6 +3,7 @@ package dev.halfbisect.bisect;
 import com.google.common.collect.ImmutableList;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.data.Npz;
+import dev.halfbisect.core.io.SafeFiles;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -118,7 +119,7 @@ public final class Reduce {
             List.of(t),
             SpiProbeRunner.cutShapes(cuts, List.of(ref)));
     Path modelFile = outDir.resolve("reduced.onnx");
-    Files.write(modelFile, reduced.toByteArray());
+    SafeFiles.write(modelFile, reduced.toByteArray());
     Map<String, Tensor> ins = new LinkedHashMap<>();
     cuts.forEach(c -> ins.put(c, ref.get(c)));
     Path inputsFile = outDir.resolve("inputs.npz");

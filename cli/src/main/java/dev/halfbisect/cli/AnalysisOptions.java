@@ -2,10 +2,8 @@ package dev.halfbisect.cli;
 
 import dev.halfbisect.api.HalfBisect;
 import dev.halfbisect.api.ObservationLimits;
-import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.core.verdict.CheckMode;
 import dev.halfbisect.core.verdict.Tolerance;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -140,6 +138,17 @@ final class AnalysisOptions extends RunOptions {
   @Option(names = "--json", paramLabel = "FILE", description = "write the JSON report to FILE")
   Path json;
 
+  // issue 16: resumable runs
+  @Option(
+      names = "--fresh",
+      description =
+          "ignore the probe journal under --out (probes.jsonl) and build every probe again; without "
+              + "it a run with the same model, inputs, backends and tolerance resumes from the journal")
+  boolean fresh;
+
+  /** The journal file of a run writing into {@code out}. */
+  static final String JOURNAL = "probes.jsonl";
+
   HalfBisect configure(java.io.PrintWriter err) {
     if (samples < 1) {
       throw new UsageException("--samples must be at least 1, got " + samples);
@@ -149,7 +158,12 @@ final class AnalysisOptions extends RunOptions {
       requireFile(loadInputs, "--load-inputs");
       hb = hb.loadInputs(loadInputs);
     }
+    java.util.Set<String> seen = new java.util.HashSet<>();
     for (String in : inputs) {
+      String name = in.contains(":") ? in.substring(0, in.indexOf(':')) : in;
+      if (!seen.add(name)) { // issue 16: the second one would silently win
+        throw new UsageException("--input " + name + " is given more than once");
+      }
       hb = hb.input(in);
     }
     hb = hb.samples(samples).seed(seed).tolerance(tolerance());
@@ -162,7 +176,11 @@ final class AnalysisOptions extends RunOptions {
     if (observeMib != null || observeMax != null || referenceCacheMib != null) {
       ObservationLimits d = ObservationLimits.defaults();
       if (observeMib != null && (observeMib < 1 || observeMib > (Long.MAX_VALUE >> 20))) {
-        throw new UsageException("--observe-mib must be at least 1, got " + observeMib);
+        throw new UsageException(
+            "--observe-mib must be between 1 and "
+                + (Long.MAX_VALUE >> 20)
+                + ", got "
+                + observeMib);
       }
       if (observeMax != null && observeMax < 1) {
         throw new UsageException("--observe-max must be at least 1, got " + observeMax);
@@ -170,7 +188,10 @@ final class AnalysisOptions extends RunOptions {
       if (referenceCacheMib != null
           && (referenceCacheMib < 0 || referenceCacheMib > (Long.MAX_VALUE >> 20))) {
         throw new UsageException(
-            "--reference-cache-mib must be at least 0, got " + referenceCacheMib);
+            "--reference-cache-mib must be between 0 and "
+                + (Long.MAX_VALUE >> 20)
+                + ", got "
+                + referenceCacheMib);
       }
       hb =
           hb.observationLimits(
@@ -183,15 +204,12 @@ final class AnalysisOptions extends RunOptions {
       hb = hb.pinOverflows(false);
     }
     if (plan != null) {
-      requireFile(plan, "--plan");
-      try {
-        hb = hb.plan(PrecisionPlan.read(plan));
-      } catch (IOException e) {
-        throw new UsageException("cannot read --plan " + plan + ": " + e.getMessage());
-      }
+      hb = hb.plan(PlanFiles.read(plan));
     }
     if (out != null) {
       hb = hb.outDir(out);
+      Path journal = out.resolve(JOURNAL); // issue 16: resumable by default under --out
+      hb = fresh ? hb.freshJournal(journal) : hb.journal(journal);
     }
     if (loadOutputs != null) {
       requireFile(loadOutputs, "--load-outputs");
@@ -246,7 +264,23 @@ final class AnalysisOptions extends RunOptions {
     return Tolerance.of(mode, atol == null ? 1e-5 : atol, rtol == null ? 1e-5 : rtol);
   }
 
+  /** The files this run reads (never to be written over): model, its external data, inputs. */
+  List<Path> inputFiles(HalfBisect hb) {
+    List<Path> r = new ArrayList<>(List.of(model));
+    r.addAll(hb.externalDataFiles());
+    if (loadInputs != null) {
+      r.add(loadInputs);
+    }
+    if (plan != null) {
+      r.add(plan);
+    }
+    return r;
+  }
+
   static void requireFile(Path p, String option) {
+    if (Files.isDirectory(p)) {
+      throw new UsageException(option + " " + p + " is a directory, expected a file");
+    }
     if (!Files.isRegularFile(p)) {
       throw new UsageException(option + " " + p + ": file not found");
     }

@@ -27,7 +27,8 @@ class RunOptions {
   // Main reads it from the raw arguments, so that parse errors get stack traces too.
   @Option(
       names = "--verbose",
-      description = "log lines (SLF4J, level info) and stack traces on errors")
+      description =
+          "log lines (SLF4J, level info), stack traces on errors, ONNX Runtime's warnings")
   boolean verbose;
 
   /** {@code hb} with the backends given on the command line (the facade's defaults otherwise). */

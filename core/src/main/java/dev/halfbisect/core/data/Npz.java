@@ -1,13 +1,13 @@
 package dev.halfbisect.core.data;
 
 import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.io.SafeFiles;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Enumeration;
@@ -95,7 +95,7 @@ public final class Npz {
   /** Writes {@code arrays} as an uncompressed {@code .npz} file, members in map order. */
   public static void write(Path file, Map<String, Tensor> arrays) throws IOException {
     byte[] bytes = toBytes(arrays);
-    Files.write(file, bytes);
+    SafeFiles.write(file, bytes);
   }
 
   /** The bytes of an uncompressed {@code .npz} holding {@code arrays} in map order. */

@@ -10,9 +10,11 @@ import dev.halfbisect.report.model.NodeRow;
 import dev.halfbisect.report.model.ReduceSection;
 import dev.halfbisect.report.model.RootCause;
 import dev.halfbisect.report.text.Fmt;
+import dev.halfbisect.report.text.TerminalText;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * Plain-text summary for a terminal: every line fits {@link #WIDTH} columns (long names are cut at
@@ -40,7 +42,9 @@ public final class ConsoleRenderer {
     reduce(out, r);
     rootCauses(out, r);
     warnings(out, r);
-    return String.join("\n", out) + "\n";
+    // One choke point: no line the renderer builds holds a control character of its own, so every
+    // one found is a model-supplied name's (issue 16).
+    return out.stream().map(TerminalText::escape).collect(Collectors.joining("\n")) + "\n";
   }
 
   private static void header(List<String> out, AnalysisReport r) {
