@@ -34,6 +34,12 @@ import java.util.function.Consumer;
  * @param listener progress of long operations
  * @param search precision-search options (build cap, pinning of overflowing nodes)
  * @param limits how much one build may observe
+ * @param sampleSet issue 15: samples loaded from files or text, in order (empty: none); inputs a
+ *     sample lacks come from {@code givenInputs}, specs or derivation
+ * @param holdout issue 15: samples the precision search keeps back to validate its plan; -1: the
+ *     default (a quarter, at least 1, with 4 samples or more; none below), 0: none
+ * @param headroom issue 15: share of FP16's largest finite value (65504) from which a tensor's
+ *     reference magnitude is reported at risk
  */
 record AnalysisSettings(
     ImmutableList<InputSpec> inputSpecs,
@@ -47,7 +53,10 @@ record AnalysisSettings(
     Path outDir,
     ProgressListener listener,
     PrecisionSearch.Options search,
-    ObservationLimits limits) {
+    ObservationLimits limits,
+    ImmutableList<ImmutableMap<String, Tensor>> sampleSet,
+    int holdout,
+    double headroom) {
   AnalysisSettings {
     Preconditions.checkNotNull(inputSpecs, "input specs");
     Preconditions.checkNotNull(givenInputs, "given inputs");
@@ -57,7 +66,14 @@ record AnalysisSettings(
     Preconditions.checkNotNull(listener, "listener");
     Preconditions.checkNotNull(search, "search options");
     Preconditions.checkNotNull(limits, "observation limits");
+    Preconditions.checkNotNull(sampleSet, "sample set");
+    Preconditions.checkArgument(holdout >= -1, "holdout must be >= 0, got %s", holdout);
+    Preconditions.checkArgument(
+        headroom > 0 && headroom <= 1, "headroom must be in (0, 1], got %s", headroom);
   }
+
+  /** Default share of 65504 from which a tensor is at risk (issue 15). */
+  static final double DEFAULT_HEADROOM = 0.5;
 
   /**
    * No inputs given, default backends, {@link Tolerance#fp16Default()}, one sample, seed 0, the
@@ -97,6 +113,10 @@ record AnalysisSettings(
     ProgressListener listener = ProgressListener.NONE;
     PrecisionSearch.Options search = PrecisionSearch.Options.defaults();
     ObservationLimits limits = ObservationLimits.defaults();
+    // issue 15: sample sets, holdout, headroom
+    final List<ImmutableMap<String, Tensor>> sampleSet = new ArrayList<>();
+    int holdout = -1;
+    double headroom = DEFAULT_HEADROOM;
 
     private Builder() {}
 
@@ -113,6 +133,9 @@ record AnalysisSettings(
       listener = s.listener;
       search = s.search;
       limits = s.limits;
+      sampleSet.addAll(s.sampleSet);
+      holdout = s.holdout;
+      headroom = s.headroom;
     }
 
     /** Adds an input spec, replacing an earlier one of the same input. */
@@ -134,7 +157,10 @@ record AnalysisSettings(
           outDir,
           listener,
           search,
-          limits);
+          limits,
+          ImmutableList.copyOf(sampleSet),
+          holdout,
+          headroom);
     }
   }
 }

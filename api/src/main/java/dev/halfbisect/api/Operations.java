@@ -20,11 +20,16 @@ import dev.halfbisect.core.backend.Backends;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.report.mapping.ReportMapper;
+import dev.halfbisect.report.mapping.SampleMapping;
 import dev.halfbisect.report.model.AnalysisReport;
+import dev.halfbisect.report.model.SampleSummary;
+import dev.halfbisect.report.model.SearchView;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -54,14 +59,47 @@ final class Operations {
 
   CompareResult compare() {
     BisectContext ctx = context();
-    Layerwise.Result r = Layerwise.run(ctx, t -> false); // graph outputs only
-    return new CompareResult(finish(ctx, ReportMapper.from(header("compare", ctx), r)), r);
+    Layerwise.Result r = Layerwise.run(ctx, t -> false, settings.headroom()); // graph outputs only
+    return new CompareResult(
+        finish(ctx, withEvidence(ReportMapper.from(header("compare", ctx), r), r)), r);
   }
 
   LayerwiseResult layerwise() {
     BisectContext ctx = context();
-    Layerwise.Result r = Layerwise.run(ctx);
-    return new LayerwiseResult(finish(ctx, ReportMapper.from(header("layerwise", ctx), r)), r);
+    Layerwise.Result r = Layerwise.run(ctx, t -> true, settings.headroom());
+    return new LayerwiseResult(
+        finish(ctx, withEvidence(ReportMapper.from(header("layerwise", ctx), r), r)), r);
+  }
+
+  // issue 15: per-sample pass rates, headroom, holdout, search stop
+
+  /** {@code report} with the sample pass rates of the outputs and the headroom of {@code lw}. */
+  private AnalysisReport withEvidence(AnalysisReport report, Layerwise.Result lw) {
+    Map<String, TensorComparison> outputs = new LinkedHashMap<>();
+    Map<String, Boolean> verdicts = new HashMap<>();
+    for (Layerwise.TensorReport t : lw.tensors()) {
+      verdicts.put(t.tensor(), t.pass());
+      if (graph.graphOutputs().contains(t.tensor())) {
+        outputs.put(t.tensor(), t.error());
+      }
+    }
+    AnalysisReport.Builder b =
+        report.toBuilder()
+            .headroom(
+                SampleMapping.headroom(
+                    settings.headroom(), lw.atRisk(), t -> verdicts.getOrDefault(t, Boolean.TRUE)));
+    if (!outputs.isEmpty()) {
+      b.samples(SampleMapping.summary(outputs, settings.tolerance()));
+    }
+    return b.build();
+  }
+
+  /** The samples held out of a precision search: {@code settings.holdout()} or the default. */
+  static int holdoutCount(int requested, int samples) {
+    if (requested >= 0) {
+      return requested;
+    }
+    return samples >= 4 ? Math.max(1, samples / 4) : 0;
   }
 
   BisectResult bisect() {
@@ -78,14 +116,81 @@ final class Operations {
   }
 
   PrecisionResult precision() {
-    BisectContext ctx = context();
+    int k = holdoutCount(settings.holdout(), samples.size());
+    if (k >= samples.size()) {
+      throw HalfBisectException.usage(
+          "--holdout "
+              + k
+              + " leaves no sample to search on ("
+              + samples.size()
+              + " samples); use fewer or more samples");
+    }
+    List<Map<String, Tensor>> searchOn = samples.subList(0, samples.size() - k);
+    BisectContext ctx = context(searchOn);
     PrecisionSearch.Result r = settings.plan().fp32Nodes().isEmpty() ? passingAsIs(ctx) : null;
     if (r == null) {
       r = PrecisionSearch.run(ctx, settings.search());
     }
     List<Path> files = writePlanFiles(r);
-    return new PrecisionResult(
-        finish(ctx, ReportMapper.from(header("precision", ctx), r)), r, files);
+    AnalysisReport rep = ReportMapper.from(header("precision", ctx), r);
+    SampleSummary held = null;
+    int holdoutBuilds = 0;
+    if (k > 0 && r.found()) {
+      BisectContext hctx = bareContext(samples.subList(samples.size() - k, samples.size()));
+      ProbeResult v =
+          hctx.prober()
+              .probe(
+                  ProbeSpec.full(
+                      ProbeSpec.Side.CANDIDATE,
+                      r.plan(),
+                      graph.graphOutputs().stream().filter(graph::isFloat).toList()));
+      holdoutBuilds = hctx.prober().candidateBuilds();
+      held =
+          v.tensors().isEmpty()
+              ? new SampleSummary(k, 0, null, null, List.of())
+              : SampleMapping.summary(v.tensors(), settings.tolerance());
+      notes.add(
+          held.passed() == held.count()
+              ? "the plan was searched on "
+                  + searchOn.size()
+                  + " samples and holds on the "
+                  + k
+                  + " held-out samples"
+              : "the plan was searched on "
+                  + searchOn.size()
+                  + " samples and FAILS on "
+                  + (held.count() - held.passed())
+                  + " of the "
+                  + k
+                  + " held-out samples (worst: sample "
+                  + (searchOn.size() + (held.worstSample() == null ? 0 : held.worstSample()))
+                  + "): it fits the search samples only; add samples or search on all of them");
+    } else if (k == 0 && samples.size() < 4 && settings.holdout() < 0) {
+      notes.add(
+          "the plan was searched and checked on the same "
+              + samples.size()
+              + " sample(s): no held-out validation (give 4 or more samples, or --holdout K)");
+    }
+    AnalysisReport.Builder rb = rep.toBuilder();
+    if (held != null && held.passed() < held.count()) {
+      rb.pass(false); // a plan that fails on held-out samples is no fix
+    }
+    rep =
+        rb.samples(SampleMapping.summary(r.outputErrors(), settings.tolerance()))
+            .search(
+                new SearchView(
+                    r.stopReason(),
+                    settings.search().maxSearchBuilds() == Integer.MAX_VALUE
+                        ? null
+                        : settings.search().maxSearchBuilds(),
+                    searchOn.size(),
+                    held))
+            .build();
+    AnalysisReport done = finish(ctx, rep);
+    if (holdoutBuilds > 0) {
+      done = done.withBuilds(done.builds() + holdoutBuilds);
+    }
+    return new PrecisionResult(done, r, files);
   }
 
   /**
@@ -140,7 +245,7 @@ final class Operations {
 
   private DiagnosisResult diagnose(boolean fix) {
     BisectContext ctx = context();
-    Layerwise.Result lw = Layerwise.run(ctx);
+    Layerwise.Result lw = Layerwise.run(ctx, t -> true, settings.headroom());
     Amplification.Result amp = Amplification.analyze(ctx);
     PrecisionSearch.Result ps =
         lw.outputsPass() || !fix
@@ -148,7 +253,21 @@ final class Operations {
             : PrecisionSearch.run(ctx, amp, amp.candidateBuilds(), settings.search());
     List<Path> files = ps == null ? List.of() : writePlanFiles(ps);
     AnalysisReport rep =
-        ReportMapper.diagnose(header("diagnose", ctx), lw, null, amp, ps, ctx.model());
+        withEvidence(
+            ReportMapper.diagnose(header("diagnose", ctx), lw, null, amp, ps, ctx.model()), lw);
+    if (ps != null) {
+      rep =
+          rep.toBuilder()
+              .search(
+                  new SearchView(
+                      ps.stopReason(),
+                      settings.search().maxSearchBuilds() == Integer.MAX_VALUE
+                          ? null
+                          : settings.search().maxSearchBuilds(),
+                      samples.size(),
+                      null))
+              .build();
+    }
     return new DiagnosisResult(finish(ctx, rep), lw, amp, ps, files);
   }
 
@@ -195,8 +314,20 @@ final class Operations {
     return files;
   }
 
-  /** A fresh context (own prober and reference cache) over the graph the facade holds. */
+  /** A fresh context over all samples, preflighted. */
   private BisectContext context() {
+    return context(samples);
+  }
+
+  /** A fresh context over {@code on}, preflighted. */
+  private BisectContext context(List<Map<String, Tensor>> on) {
+    BisectContext ctx = bareContext(on);
+    preflight(ctx);
+    return ctx;
+  }
+
+  /** A fresh context (own prober and reference cache) over the graph the facade holds. */
+  private BisectContext bareContext(List<Map<String, Tensor>> on) {
     BackendSpec reference = settings.reference();
     BackendSpec candidate = settings.candidate();
     BisectContext.Builder b =
@@ -207,12 +338,10 @@ final class Operations {
                 resolve(candidate, "candidate"),
                 BuildOptions.of(candidate.mode(), settings.plan()))
             .tolerance(settings.tolerance())
-            .samples(samples)
+            .samples(on)
             .listener(new ListenerAdapter(settings.listener()));
     settings.limits().applyTo(b);
-    BisectContext ctx = b.build();
-    preflight(ctx);
-    return ctx;
+    return b.build();
   }
 
   private static Backend resolve(BackendSpec spec, String role) {

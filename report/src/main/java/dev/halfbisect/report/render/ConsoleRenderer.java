@@ -39,6 +39,7 @@ public final class ConsoleRenderer {
     fp32Set(out, r);
     reduce(out, r);
     rootCauses(out, r);
+    EvidenceSections.console(out, r, line -> wrap(out, line, "    ")); // issue 15
     warnings(out, r);
     return String.join("\n", out) + "\n";
   }

@@ -34,6 +34,7 @@ public final class MarkdownRenderer {
     fp32Set(m, r);
     reduce(m, r);
     rootCauses(m, r);
+    EvidenceSections.markdown(m, r, MarkdownRenderer::text); // issue 15
     warnings(m, r);
     return m.toString();
   }
