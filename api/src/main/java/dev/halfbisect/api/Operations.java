@@ -282,6 +282,23 @@ final class Operations {
   private AnalysisReport finish(BisectContext ctx, AnalysisReport report) {
     settings.listener().finished();
     AnalysisReport r = report.withBuilds(ctx.prober().candidateBuilds());
+    if (r.samples() == null) {
+      // issue 15: every command's pass rate over the set, from the preflight probe (no new build)
+      ProbeSpec outputs =
+          ProbeSpec.full(
+              ProbeSpec.Side.CANDIDATE,
+              ctx.basePlan(),
+              graph.graphOutputs().stream().filter(graph::isFloat).toList());
+      if (ctx.prober().isDecided(outputs)) {
+        ProbeResult pr = ctx.prober().probe(outputs);
+        if (!pr.tensors().isEmpty()) {
+          r =
+              r.toBuilder()
+                  .samples(SampleMapping.summary(pr.tensors(), settings.tolerance()))
+                  .build();
+        }
+      }
+    }
     if (notes.isEmpty()) {
       return r;
     }
