@@ -241,7 +241,14 @@ public final class HalfBisect {
               + String.join(", ", graph.graphInputs()));
     }
     int len = (int) (seqLen > 0 ? seqLen : 128);
-    List<Map<String, Tensor>> samples = TextSamples.tokenize(text, tokenizerJson, roles, len);
+    List<Map<String, Tensor>> samples;
+    try {
+      samples = TextSamples.tokenize(text, tokenizerJson, roles, len);
+    } catch (NoClassDefFoundError e) {
+      // DJL is an optional dependency of this module (the cli brings it)
+      throw HalfBisectException.usage(
+          "--text needs ai.djl.huggingface:tokenizers on the class path: " + e.getMessage());
+    }
     return validated(
         b -> {
           b.sampleSet.clear();

@@ -213,7 +213,9 @@ final class Operations {
         errors.buildKeepingLast(),
         ImmutableList.of(new PrecisionSearch.Step("all-fp16", 0, true)),
         outs.candidateBuilds(),
-        0);
+        0,
+        ImmutableList.of(),
+        "the plan passes as it is: nothing to pin");
   }
 
   ReduceResult reduce() {

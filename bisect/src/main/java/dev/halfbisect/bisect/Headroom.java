@@ -12,11 +12,19 @@ import java.util.Optional;
  * reaches a share of FP16's largest finite value (65504) is at risk, even when it passes on these
  * samples (another input may push it over; the layer-0 Pow of a BERT reached 67% on uniform token
  * ids and overflowed on sequences that start with [CLS]). The extreme is located (sample and
- * element index) so that a user can tell which token or channel drives it.
+ * element index) so that a user can tell which token or channel drives it. Magnitudes of {@link
+ * #FILL_SENTINEL} or more (attention-mask fills) are not counted.
  */
 public final class Headroom {
   /** FP16's largest finite value. */
   public static final double FP16_MAX = 65504;
+
+  /**
+   * Magnitudes from here on are fill values (attention masks use -3.4e38 or -FLT_MAX to mark masked
+   * positions, and what they flow into), not values a computation grows to: the scan skips them, as
+   * TensorRT and the emulation clamp such constants.
+   */
+  public static final double FILL_SENTINEL = 1e30;
 
   /** Default share of {@link #FP16_MAX} from which a tensor is at risk. */
   public static final double DEFAULT_SHARE = 0.5;
@@ -82,7 +90,7 @@ public final class Headroom {
       float[] x = v.toFloatArray();
       for (int i = 0; i < x.length; i++) {
         double a = Math.abs(x[i]);
-        if (Double.isFinite(a) && a > best) {
+        if (Double.isFinite(a) && a < FILL_SENTINEL && a > best) {
           best = a;
           bestSample = s;
           bestFlat = i;

@@ -62,5 +62,10 @@ class SearchStopAndHeadroomTest {
     assertThat(x.shareOfMax()).isEqualTo(40000 / 65504.0);
     assertThat(Headroom.scan("t", "n", "Pow", List.of(Map.of("t", b)), 0.7)).isEmpty();
     assertThat(Headroom.unravel(5, new long[] {2, 3})).containsExactly(1L, 2L);
+    Tensor mask = Tensor.ofFloats(new long[] {1, 3}, -3.4e38f, 0, 33000);
+    assertThat(
+            Headroom.scan("m", "n", "Mul", List.of(Map.of("m", mask)), 0.5).orElseThrow().index())
+        .as("an attention-mask fill is not a magnitude")
+        .containsExactly(0L, 2L);
   }
 }

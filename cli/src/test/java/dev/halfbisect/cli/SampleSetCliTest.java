@@ -105,7 +105,15 @@ class SampleSetCliTest {
     assertThat(json().at("/search/maxBuilds").asInt()).isEqualTo(60);
     assertThat(r.out()).contains("holds on held-out samples: 1 of 1 pass");
 
-    CliRun none = analyse("precision", "--load-inputs", dir.toString(), "--holdout", "0");
+    CliRun none =
+        analyse(
+            "precision",
+            "--load-inputs",
+            dir.toString(),
+            "--holdout",
+            "0",
+            "--out",
+            tmp.resolve("o0").toString());
     assertThat(none.exit()).isZero();
     assertThat(json().at("/search/searchSamples").asInt()).isEqualTo(4);
 
