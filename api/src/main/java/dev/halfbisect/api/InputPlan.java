@@ -24,7 +24,13 @@ import java.util.stream.Collectors;
  * given input takes its size; other unknown dims become 1 for the first (batch) axis and 128 for
  * the others when the input is an integer (token ids, masks) or 64 when it is a float; integers
  * named like {@code *mask*} are all 1, like {@code *type*} all 0, other integers uniform in [0,
- * 1000) (token ids); floats uniform in [-1, 1); bools true.
+ * 1000) (token ids); floats uniform in [-1, 1); bools true. When the model looks like a BERT (an
+ * integer input named like {@code *input_ids*} beside one named like {@code *mask*}), derived token
+ * ids start with 101 ([CLS]) and end with 102 ([SEP]) as real sequences do (issue 15: the first
+ * token changes which LayerNorms overflow); the notes say so.
+ *
+ * <p>A sample set (files, text) gives the samples one by one: its size is the sample count, and
+ * inputs a sample lacks are filled as above.
  */
 final class InputPlan {
   /**
@@ -42,6 +48,30 @@ final class InputPlan {
 
   /** The spec used for an input that the caller did not give. */
   static InputSpec derive(TensorInfo in, List<String> dimParams, Map<String, Long> bound) {
+    return derive(in, dimParams, bound, false);
+  }
+
+  /** BERT's [CLS] and [SEP] token ids, pinned around derived token ids of a BERT-like model. */
+  static final long CLS = 101;
+
+  static final long SEP = 102;
+
+  /** Whether the inputs look like a BERT's: integer {@code *input_ids*} and {@code *mask*}. */
+  static boolean looksLikeBert(List<TensorInfo> inputs) {
+    boolean ids = false;
+    boolean mask = false;
+    for (TensorInfo in : inputs) {
+      if (in.dtype() != null && !in.dtype().isFloatingPoint() && in.dtype() != DType.BOOL) {
+        String n = in.name().toLowerCase(Locale.ROOT);
+        ids |= n.contains("input_ids");
+        mask |= n.contains("mask");
+      }
+    }
+    return ids && mask;
+  }
+
+  private static InputSpec derive(
+      TensorInfo in, List<String> dimParams, Map<String, Long> bound, boolean bert) {
     if (in.dtype() == null) {
       throw new HalfBisectException(
           HalfBisectException.Kind.MODEL,
@@ -68,7 +98,11 @@ final class InputPlan {
       if (n.contains("type")) {
         return new InputSpec(in.name(), shape, in.dtype(), new InputSpec.Constant(0));
       }
-      return new InputSpec(in.name(), shape, in.dtype(), new InputSpec.Uniform(0, 1000));
+      InputSpec ids = new InputSpec(in.name(), shape, in.dtype(), new InputSpec.Uniform(0, 1000));
+      boolean pinnable = bert && shape.length > 0 && shape[shape.length - 1] >= 2;
+      return pinnable && n.contains("input_ids")
+          ? ids.withPins(List.of(new InputSpec.Pin(0, CLS), new InputSpec.Pin(-1, SEP)))
+          : ids;
     }
     return new InputSpec(in.name(), shape, in.dtype(), new InputSpec.Uniform(-1, 1));
   }
@@ -92,6 +126,18 @@ final class InputPlan {
   private static Prepared build(ModelGraph g, AnalysisSettings settings, int samples) {
     List<TensorInfo> inputs = declaredInputs(g);
     Map<String, Tensor> given = settings.givenInputs();
+    List<? extends Map<String, Tensor>> set = settings.sampleSet();
+    if (!set.isEmpty()) {
+      if (settings.samples() != 1 && settings.samples() != set.size()) {
+        throw HalfBisectException.usage(
+            "--samples "
+                + settings.samples()
+                + " conflicts with the "
+                + set.size()
+                + " samples loaded from files or text: a sample set gives the sample count");
+      }
+      samples = samples == 0 ? 0 : set.size();
+    }
     Map<String, TensorInfo> declared = new LinkedHashMap<>();
     inputs.forEach(i -> declared.put(i.name(), i));
     Map<String, InputSpec> bySpec = new LinkedHashMap<>();
@@ -129,6 +175,28 @@ final class InputPlan {
           "input tensor '" + e.getKey() + "'",
           hasUnknownRank(g, in.name()));
     }
+    for (int i = 0; i < set.size(); i++) {
+      for (Map.Entry<String, Tensor> e : set.get(i).entrySet()) {
+        TensorInfo in = declared.get(e.getKey());
+        if (in == null) {
+          throw HalfBisectException.usage(
+              "sample "
+                  + i
+                  + ": tensor '"
+                  + e.getKey()
+                  + "' is not an input of model "
+                  + g.name()
+                  + "; its inputs are "
+                  + describe(inputs));
+        }
+        check(
+            in,
+            e.getValue().dtype(),
+            e.getValue().shape(),
+            "sample " + i + " input '" + e.getKey() + "'",
+            hasUnknownRank(g, in.name()));
+      }
+    }
     // Symbolic dims (batch, sequence) take the size the given inputs use, so derived inputs fit
     // them.
     Map<String, Long> bound = new HashMap<>();
@@ -136,7 +204,11 @@ final class InputPlan {
       long[] shape =
           bySpec.containsKey(in.name())
               ? bySpec.get(in.name()).shape()
-              : given.containsKey(in.name()) ? given.get(in.name()).shape() : null;
+              : given.containsKey(in.name())
+                  ? given.get(in.name()).shape()
+                  : !set.isEmpty() && set.get(0).containsKey(in.name())
+                      ? set.get(0).get(in.name()).shape()
+                      : null;
       List<String> params = g.inputDimNames(in.name());
       for (int i = 0; shape != null && i < Math.min(shape.length, params.size()); i++) {
         if (!params.get(i).isEmpty()) {
@@ -145,8 +217,11 @@ final class InputPlan {
       }
     }
     List<InputSpec> derived = new ArrayList<>();
+    boolean bert = looksLikeBert(inputs);
     for (TensorInfo in : inputs) {
-      if (!bySpec.containsKey(in.name()) && !given.containsKey(in.name())) {
+      boolean inEverySample =
+          !set.isEmpty() && set.stream().allMatch(m -> m.containsKey(in.name()));
+      if (!bySpec.containsKey(in.name()) && !given.containsKey(in.name()) && !inEverySample) {
         if (hasUnknownRank(g, in.name())) {
           throw HalfBisectException.usage(
               "input '"
@@ -168,30 +243,55 @@ final class InputPlan {
                   + " (a dim of 0): there is nothing to compare; give it with --input "
                   + "NAME:SHAPE:DTYPE:FILL or --load-inputs");
         }
-        InputSpec d = derive(in, g.inputDimNames(in.name()), bound);
+        InputSpec d = derive(in, g.inputDimNames(in.name()), bound, bert);
         bySpec.put(in.name(), d);
         derived.add(d);
       }
     }
-    ImmutableList<String> notes =
-        derived.isEmpty()
-            ? ImmutableList.of()
-            : ImmutableList.of(
-                "inputs not given, derived from the model: "
-                    + derived.stream().map(InputSpec::toString).collect(Collectors.joining(" ")));
+    ImmutableList.Builder<String> noteList = ImmutableList.builder();
+    if (!derived.isEmpty()) {
+      noteList.add(
+          "inputs not given, derived from the model: "
+              + derived.stream().map(InputSpec::toString).collect(Collectors.joining(" ")));
+    }
+    if (derived.stream().anyMatch(d -> !d.pins().isEmpty())) {
+      noteList.add(
+          "the model looks like a BERT (inputs named input_ids and *mask*): derived token ids start"
+              + " with "
+              + CLS
+              + " ([CLS]) and end with "
+              + SEP
+              + " ([SEP]) as real sequences do; give --input, --load-inputs or --text to choose");
+    }
+    ImmutableList<String> notes = noteList.build();
     requireHeapFor(samples, bySpec, given);
     ImmutableList.Builder<Map<String, Tensor>> out = ImmutableList.builder();
     for (int s = 0; s < samples; s++) {
       Map<String, Tensor> sample = new LinkedHashMap<>();
+      Map<String, Tensor> fromSet = set.isEmpty() ? Map.of() : set.get(s);
       for (TensorInfo in : inputs) {
-        Tensor t = given.get(in.name());
+        Tensor t = fromSet.containsKey(in.name()) ? fromSet.get(in.name()) : given.get(in.name());
         sample.put(
             in.name(),
-            t != null ? t : InputGenerator.generate(bySpec.get(in.name()), s, settings.seed()));
+            t != null ? t : InputGenerator.generate(spec(in, bySpec, set, s), s, settings.seed()));
       }
       out.add(sample);
     }
     return new Prepared(out.build(), notes);
+  }
+
+  /** The spec of an input a sample lacks: its own spec, else derived like a missing input. */
+  private static InputSpec spec(
+      TensorInfo in,
+      Map<String, InputSpec> bySpec,
+      List<? extends Map<String, Tensor>> set,
+      int s) {
+    InputSpec spec = bySpec.get(in.name());
+    if (spec == null) {
+      throw HalfBisectException.usage(
+          "sample " + s + " lacks input '" + in.name() + "' and no --input gives it");
+    }
+    return spec;
   }
 
   /**

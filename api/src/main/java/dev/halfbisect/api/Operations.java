@@ -22,12 +22,17 @@ import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.io.UnsafeTargetException;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.report.mapping.ReportMapper;
+import dev.halfbisect.report.mapping.SampleMapping;
 import dev.halfbisect.report.model.AnalysisReport;
+import dev.halfbisect.report.model.SampleSummary;
+import dev.halfbisect.report.model.SearchView;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -59,8 +64,9 @@ final class Operations implements AutoCloseable {
 
   CompareResult compare() {
     BisectContext ctx = context();
-    Layerwise.Result r = Layerwise.run(ctx, t -> false); // graph outputs only
-    return new CompareResult(finish(ctx, ReportMapper.from(header("compare", ctx), r)), r, null);
+    Layerwise.Result r = Layerwise.run(ctx, t -> false, settings.headroom()); // graph outputs only
+    return new CompareResult(
+        finish(ctx, withEvidence(ReportMapper.from(header("compare", ctx), r), r)), r, null);
   }
 
   /**
@@ -70,16 +76,48 @@ final class Operations implements AutoCloseable {
    */
   CompareResult compareAndExplain() {
     BisectContext ctx = context();
-    Layerwise.Result r = Layerwise.run(ctx, t -> false);
-    AnalysisReport compareReport = ReportMapper.from(header("compare", ctx), r);
+    Layerwise.Result r = Layerwise.run(ctx, t -> false, settings.headroom());
+    AnalysisReport compareReport = withEvidence(ReportMapper.from(header("compare", ctx), r), r);
     DiagnosisResult why = r.outputsPass() ? null : diagnose(ctx, false);
     return new CompareResult(finish(ctx, compareReport), r, why);
   }
 
   LayerwiseResult layerwise() {
     BisectContext ctx = context();
-    Layerwise.Result r = Layerwise.run(ctx);
-    return new LayerwiseResult(finish(ctx, ReportMapper.from(header("layerwise", ctx), r)), r);
+    Layerwise.Result r = Layerwise.run(ctx, t -> true, settings.headroom());
+    return new LayerwiseResult(
+        finish(ctx, withEvidence(ReportMapper.from(header("layerwise", ctx), r), r)), r);
+  }
+
+  // issue 15: per-sample pass rates, headroom, holdout, search stop
+
+  /** {@code report} with the sample pass rates of the outputs and the headroom of {@code lw}. */
+  private AnalysisReport withEvidence(AnalysisReport report, Layerwise.Result lw) {
+    Map<String, TensorComparison> outputs = new LinkedHashMap<>();
+    Map<String, Boolean> verdicts = new HashMap<>();
+    for (Layerwise.TensorReport t : lw.tensors()) {
+      verdicts.put(t.tensor(), t.pass());
+      if (graph.graphOutputs().contains(t.tensor())) {
+        outputs.put(t.tensor(), t.error());
+      }
+    }
+    AnalysisReport.Builder b =
+        report.toBuilder()
+            .headroom(
+                SampleMapping.headroom(
+                    settings.headroom(), lw.atRisk(), t -> verdicts.getOrDefault(t, Boolean.TRUE)));
+    if (!outputs.isEmpty()) {
+      b.samples(SampleMapping.summary(outputs, settings.tolerance()));
+    }
+    return b.build();
+  }
+
+  /** The samples held out of a precision search: {@code settings.holdout()} or the default. */
+  static int holdoutCount(int requested, int samples) {
+    if (requested >= 0) {
+      return requested;
+    }
+    return samples >= 4 ? Math.max(1, samples / 4) : 0;
   }
 
   BisectResult bisect() {
@@ -96,14 +134,81 @@ final class Operations implements AutoCloseable {
   }
 
   PrecisionResult precision() {
-    BisectContext ctx = context();
+    int k = holdoutCount(settings.holdout(), samples.size());
+    if (k >= samples.size()) {
+      throw HalfBisectException.usage(
+          "--holdout "
+              + k
+              + " leaves no sample to search on ("
+              + samples.size()
+              + " samples); use fewer or more samples");
+    }
+    List<Map<String, Tensor>> searchOn = samples.subList(0, samples.size() - k);
+    BisectContext ctx = context(searchOn);
     PrecisionSearch.Result r = settings.plan().fp32Nodes().isEmpty() ? passingAsIs(ctx) : null;
     if (r == null) {
       r = PrecisionSearch.run(ctx, settings.search());
     }
     List<Path> files = writePlanFiles(r);
-    return new PrecisionResult(
-        finish(ctx, ReportMapper.from(header("precision", ctx), r)), r, files);
+    AnalysisReport rep = ReportMapper.from(header("precision", ctx), r);
+    SampleSummary held = null;
+    int holdoutBuilds = 0;
+    if (k > 0 && r.found()) {
+      BisectContext hctx = bareContext(samples.subList(samples.size() - k, samples.size()));
+      ProbeResult v =
+          hctx.prober()
+              .probe(
+                  ProbeSpec.full(
+                      ProbeSpec.Side.CANDIDATE,
+                      r.plan(),
+                      graph.graphOutputs().stream().filter(graph::isFloat).toList()));
+      holdoutBuilds = hctx.prober().candidateBuilds();
+      held =
+          v.tensors().isEmpty()
+              ? new SampleSummary(k, 0, null, null, List.of())
+              : SampleMapping.summary(v.tensors(), settings.tolerance());
+      notes.add(
+          held.passed() == held.count()
+              ? "the plan was searched on "
+                  + searchOn.size()
+                  + " samples and holds on the "
+                  + k
+                  + " held-out samples"
+              : "the plan was searched on "
+                  + searchOn.size()
+                  + " samples and FAILS on "
+                  + (held.count() - held.passed())
+                  + " of the "
+                  + k
+                  + " held-out samples (worst: sample "
+                  + (searchOn.size() + (held.worstSample() == null ? 0 : held.worstSample()))
+                  + "): it fits the search samples only; add samples or search on all of them");
+    } else if (k == 0 && samples.size() < 4 && settings.holdout() < 0) {
+      notes.add(
+          "the plan was searched and checked on the same "
+              + samples.size()
+              + " sample(s): no held-out validation (give 4 or more samples, or --holdout K)");
+    }
+    AnalysisReport.Builder rb = rep.toBuilder();
+    if (held != null && held.passed() < held.count()) {
+      rb.pass(false); // a plan that fails on held-out samples is no fix
+    }
+    rep =
+        rb.samples(SampleMapping.summary(r.outputErrors(), settings.tolerance()))
+            .search(
+                new SearchView(
+                    r.stopReason(),
+                    settings.search().maxSearchBuilds() == Integer.MAX_VALUE
+                        ? null
+                        : settings.search().maxSearchBuilds(),
+                    searchOn.size(),
+                    held))
+            .build();
+    AnalysisReport done = finish(ctx, rep);
+    if (holdoutBuilds > 0) {
+      done = done.withBuilds(done.builds() + holdoutBuilds);
+    }
+    return new PrecisionResult(done, r, files);
   }
 
   /**
@@ -126,7 +231,9 @@ final class Operations implements AutoCloseable {
         errors.buildKeepingLast(),
         ImmutableList.of(new PrecisionSearch.Step("all-fp16", 0, true)),
         outs.candidateBuilds(),
-        0);
+        0,
+        ImmutableList.of(),
+        "the plan passes as it is: nothing to pin");
   }
 
   ReduceResult reduce() {
@@ -161,7 +268,7 @@ final class Operations implements AutoCloseable {
   }
 
   private DiagnosisResult diagnose(BisectContext ctx, boolean fix) {
-    Layerwise.Result lw = Layerwise.run(ctx);
+    Layerwise.Result lw = Layerwise.run(ctx, t -> true, settings.headroom());
     Amplification.Result amp = Amplification.analyze(ctx);
     PrecisionSearch.Result ps =
         lw.outputsPass() || !fix
@@ -169,7 +276,21 @@ final class Operations implements AutoCloseable {
             : PrecisionSearch.run(ctx, amp, amp.candidateBuilds(), settings.search());
     List<Path> files = ps == null ? List.of() : writePlanFiles(ps);
     AnalysisReport rep =
-        ReportMapper.diagnose(header("diagnose", ctx), lw, null, amp, ps, ctx.model());
+        withEvidence(
+            ReportMapper.diagnose(header("diagnose", ctx), lw, null, amp, ps, ctx.model()), lw);
+    if (ps != null) {
+      rep =
+          rep.toBuilder()
+              .search(
+                  new SearchView(
+                      ps.stopReason(),
+                      settings.search().maxSearchBuilds() == Integer.MAX_VALUE
+                          ? null
+                          : settings.search().maxSearchBuilds(),
+                      samples.size(),
+                      null))
+              .build();
+    }
     return new DiagnosisResult(finish(ctx, rep), lw, amp, ps, files);
   }
 
@@ -193,6 +314,23 @@ final class Operations implements AutoCloseable {
               + (hits + ctx.prober().candidateBuilds())
               + " probes from the journal "
               + settings.journal());
+    }
+    if (r.samples() == null) {
+      // issue 15: every command's pass rate over the set, from the preflight probe (no new build)
+      ProbeSpec outputs =
+          ProbeSpec.full(
+              ProbeSpec.Side.CANDIDATE,
+              ctx.basePlan(),
+              graph.graphOutputs().stream().filter(graph::isFloat).toList());
+      if (ctx.prober().isDecided(outputs)) {
+        ProbeResult pr = ctx.prober().probe(outputs);
+        if (!pr.tensors().isEmpty()) {
+          r =
+              r.toBuilder()
+                  .samples(SampleMapping.summary(pr.tensors(), settings.tolerance()))
+                  .build();
+        }
+      }
     }
     if (notes.isEmpty()) {
       return r;
@@ -226,8 +364,38 @@ final class Operations implements AutoCloseable {
     return files;
   }
 
-  /** A fresh context (own prober and reference cache) over the graph the facade holds. */
+  /** A fresh context over all samples, preflighted. */
   private BisectContext context() {
+    return context(samples);
+  }
+
+  /**
+   * A fresh context over {@code on}, preflighted, with the journal (issue 16) and, over the whole
+   * sample set, the golden reference outputs (issue 17).
+   */
+  private BisectContext context(List<Map<String, Tensor>> on) {
+    BisectContext.Builder b = contextBuilder(on);
+    boolean whole = on.size() == samples.size();
+    ReferenceOutputs golden = settings.referenceOutputs();
+    String reference = settings.reference().toString();
+    if (whole && golden.load() != null) {
+      b.knownReference(golden.read(graph, samples, reference));
+    }
+    openJournal().ifPresent(b::journal);
+    BisectContext ctx = b.build();
+    preflight(ctx);
+    if (whole && golden.save() != null) {
+      golden.write(graph, samples, reference, ctx.prober().reference(graph.graphOutputs()));
+    }
+    return ctx;
+  }
+
+  /** A fresh context (own prober and reference cache) over the graph the facade holds. */
+  private BisectContext bareContext(List<Map<String, Tensor>> on) {
+    return contextBuilder(on).build();
+  }
+
+  private BisectContext.Builder contextBuilder(List<Map<String, Tensor>> on) {
     BackendSpec reference = settings.reference();
     BackendSpec candidate = settings.candidate();
     BisectContext.Builder b =
@@ -238,21 +406,10 @@ final class Operations implements AutoCloseable {
                 resolve(candidate, "candidate"),
                 BuildOptions.of(candidate.mode(), settings.plan()))
             .tolerance(settings.tolerance())
-            .samples(samples)
+            .samples(on)
             .listener(new ListenerAdapter(settings.listener(), reference, candidate));
     settings.limits().applyTo(b);
-    ReferenceOutputs golden = settings.referenceOutputs();
-    if (golden.load() != null) {
-      b.knownReference(golden.read(graph, samples, reference.toString()));
-    }
-    openJournal().ifPresent(b::journal);
-    BisectContext ctx = b.build();
-    preflight(ctx);
-    if (golden.save() != null) {
-      golden.write(
-          graph, samples, reference.toString(), ctx.prober().reference(graph.graphOutputs()));
-    }
-    return ctx;
+    return b;
   }
 
   // issue 16: resumable runs

@@ -1,5 +1,6 @@
 package dev.halfbisect.bisect;
 
+import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import dev.halfbisect.core.Tensor;
@@ -76,7 +77,28 @@ public final class Layerwise {
       boolean outputsPass,
       int candidateBuilds,
       String note,
-      ImmutableList<UnrepresentableConstant> constants) {
+      ImmutableList<UnrepresentableConstant> constants,
+      ImmutableList<Headroom.Extreme> atRisk) {
+    /** A result without headroom scan (issue 15). */
+    public Result(
+        ImmutableList<TensorReport> tensors,
+        Optional<TensorReport> firstFailing,
+        ImmutableMap<String, String> unobserved,
+        boolean outputsPass,
+        int candidateBuilds,
+        String note,
+        ImmutableList<UnrepresentableConstant> constants) {
+      this(
+          tensors,
+          firstFailing,
+          unobserved,
+          outputsPass,
+          candidateBuilds,
+          note,
+          constants,
+          ImmutableList.of());
+    }
+
     /** A result without unrepresentable constants. */
     public Result(
         ImmutableList<TensorReport> tensors,
@@ -107,6 +129,18 @@ public final class Layerwise {
 
   /** Compares the float tensors accepted by {@code tensorFilter} (graph outputs always). */
   public static Result run(BisectContext ctx, Predicate<String> tensorFilter) {
+    return run(ctx, tensorFilter, Headroom.DEFAULT_SHARE);
+  }
+
+  /**
+   * Compares the float tensors accepted by {@code tensorFilter} (graph outputs always) and lists
+   * the non-constant ones whose reference magnitude reaches {@code headroomShare} of 65504 in
+   * {@link Result#atRisk} (issue 15), topological order.
+   */
+  public static Result run(
+      BisectContext ctx, Predicate<String> tensorFilter, double headroomShare) {
+    Preconditions.checkArgument(
+        headroomShare > 0 && headroomShare <= 1, "headroom share must be in (0, 1]");
     ModelGraph g = ctx.model();
     Prober p = ctx.prober();
     int before = p.candidateBuilds();
@@ -117,7 +151,7 @@ public final class Layerwise {
       }
     }
     ctx.listener().phase("layerwise");
-    Observed seen = observe(ctx, tensors);
+    Observed seen = observe(ctx, tensors, headroomShare);
     Map<String, TensorComparison> compared = seen.compared();
     Map<String, String> unobserved = seen.unobserved();
     ImmutableList.Builder<TensorReport> rows = ImmutableList.builder();
@@ -169,14 +203,19 @@ public final class Layerwise {
         outputsPass,
         builds,
         OBSERVATION_NOTE,
-        unrepresentable);
+        unrepresentable,
+        tensors.stream()
+            .map(seen.extremes()::get)
+            .filter(java.util.Objects::nonNull)
+            .collect(ImmutableList.toImmutableList()));
   }
 
   /** What the chunks showed: comparisons, what could not be observed and why, constants' flaws. */
   private record Observed(
       Map<String, TensorComparison> compared,
       Map<String, String> unobserved,
-      Map<String, Why> constantWhy) {}
+      Map<String, Why> constantWhy,
+      Map<String, Headroom.Extreme> extremes) {}
 
   /**
    * Chunk by chunk: reference and candidate observe the same chunk, only the statistics are kept,
@@ -184,11 +223,15 @@ public final class Layerwise {
    * closes, so memory is bounded by the byte budget. Tensors a side could not observe are listed
    * with that side's reason.
    */
-  private static Observed observe(BisectContext ctx, List<String> tensors) {
+  private static Observed observe(BisectContext ctx, List<String> tensors, double headroomShare) {
     ModelGraph g = ctx.model();
     Prober p = ctx.prober();
     Observed seen =
-        new Observed(new LinkedHashMap<>(), new LinkedHashMap<>(), new LinkedHashMap<>());
+        new Observed(
+            new LinkedHashMap<>(),
+            new LinkedHashMap<>(),
+            new LinkedHashMap<>(),
+            new LinkedHashMap<>());
     for (List<String> chunk : ctx.chunks().tensors(tensors)) {
       try (ReferenceScope scope = p.openScope(chunk)) {
         Prober.Chunked c =
@@ -202,6 +245,10 @@ public final class Layerwise {
           if (e != null && g.isConstant(t)) {
             unrepresentable(scope.reference(List.of(t)), t, e)
                 .ifPresent(why -> seen.constantWhy().put(t, why));
+          } else if (e != null) {
+            Onnx.NodeProto n = g.requireProducer(t);
+            Headroom.scan(t, n.getName(), n.getOpType(), scope.reference(List.of(t)), headroomShare)
+                .ifPresent(x -> seen.extremes().put(t, x));
           }
         }
       }

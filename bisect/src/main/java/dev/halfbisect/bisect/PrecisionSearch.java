@@ -49,6 +49,13 @@ public final class PrecisionSearch {
 
   private PrecisionSearch() {}
 
+  /** Stop reason of a search that showed its plan 1-minimal (or found nothing to pin). */
+  public static final String STOP_MINIMAL = "1-minimal: removing any single pinned node fails";
+
+  /** Stop reason of a search that found no passing plan. */
+  public static final String STOP_NO_PLAN =
+      "no plan passes: the outputs fail even with every float node in FP32";
+
   /** One tested set. */
   public record Step(String phase, int pinned, boolean pass) {}
 
@@ -66,8 +73,19 @@ public final class PrecisionSearch {
           maxSearchBuilds >= 1, "maxSearchBuilds must be >= 1, got %s", maxSearchBuilds);
     }
 
-    /** No build budget; overflowing nodes pinned up front. */
+    /**
+     * Default build cap of the search itself (issue 15): with TensorRT a build takes seconds to a
+     * minute, and an uncapped ddmin over hundreds of nodes ran for 40 minutes on a real CNN.
+     */
+    public static final int DEFAULT_MAX_SEARCH_BUILDS = 60;
+
+    /** {@link #DEFAULT_MAX_SEARCH_BUILDS} builds; overflowing nodes pinned up front. */
     public static Options defaults() {
+      return new Options(DEFAULT_MAX_SEARCH_BUILDS, true);
+    }
+
+    /** No build budget; overflowing nodes pinned up front. */
+    public static Options unlimited() {
       return new Options(Integer.MAX_VALUE, true);
     }
 
@@ -93,6 +111,7 @@ public final class PrecisionSearch {
    * @param seedBuilds candidate builds of the amplification analysis that seeded it
    * @param overflowNodes the part of {@code fp32Nodes} pinned up front because FP16 overflows in
    *     them on their own, topological order; 1-minimality is about the other nodes
+   * @param stopReason why the search stopped, in words for reports (issue 15)
    */
   public record Result(
       boolean found,
@@ -104,7 +123,38 @@ public final class PrecisionSearch {
       ImmutableList<Step> steps,
       int searchBuilds,
       int seedBuilds,
-      ImmutableList<String> overflowNodes) {
+      ImmutableList<String> overflowNodes,
+      String stopReason) {
+
+    /** A result with the stop reason its flags imply. */
+    public Result(
+        boolean found,
+        boolean oneMinimal,
+        PrecisionPlan plan,
+        ImmutableList<String> fp32Nodes,
+        double fp16Fraction,
+        ImmutableMap<String, TensorComparison> outputErrors,
+        ImmutableList<Step> steps,
+        int searchBuilds,
+        int seedBuilds,
+        ImmutableList<String> overflowNodes) {
+      this(
+          found,
+          oneMinimal,
+          plan,
+          fp32Nodes,
+          fp16Fraction,
+          outputErrors,
+          steps,
+          searchBuilds,
+          seedBuilds,
+          overflowNodes,
+          !found
+              ? STOP_NO_PLAN
+              : oneMinimal
+                  ? STOP_MINIMAL
+                  : "build cap reached: the best passing plan so far is kept");
+    }
 
     /** A result with no node pinned for overflow. */
     public Result(
@@ -179,7 +229,7 @@ public final class PrecisionSearch {
    * is returned with {@code oneMinimal = false}.
    */
   public static Result run(BisectContext ctx, int maxSearchBuilds) {
-    return run(ctx, Options.defaults().withMaxSearchBuilds(maxSearchBuilds));
+    return run(ctx, Options.unlimited().withMaxSearchBuilds(maxSearchBuilds));
   }
 
   /** Seeds with a fresh amplification analysis, then searches with {@code options}. */
@@ -193,7 +243,7 @@ public final class PrecisionSearch {
   /** Searches with a given amplification ranking (default options but the build budget). */
   public static Result run(
       BisectContext ctx, Amplification.Result seed, int seedBuilds, int maxSearchBuilds) {
-    return run(ctx, seed, seedBuilds, Options.defaults().withMaxSearchBuilds(maxSearchBuilds));
+    return run(ctx, seed, seedBuilds, Options.unlimited().withMaxSearchBuilds(maxSearchBuilds));
   }
 
   /** Searches with a given amplification ranking. */
@@ -213,9 +263,19 @@ public final class PrecisionSearch {
     }
     Tester test = new Tester(ctx, steps, options.maxSearchBuilds(), overflow);
 
-    if (test.passes(List.of(), overflow.isEmpty() ? "baseline" : "overflow")) {
+    if (test.passesUnbudgeted(List.of(), overflow.isEmpty() ? "baseline" : "overflow")) {
       return result(
-          ctx, true, true, List.of(), test, steps, p.candidateBuilds() - before, seedBuilds);
+          ctx,
+          true,
+          true,
+          List.of(),
+          test,
+          steps,
+          p.candidateBuilds() - before,
+          seedBuilds,
+          overflow.isEmpty()
+              ? "the plan passes as it is: nothing to pin"
+              : "pinning the " + overflow.size() + " nodes that overflow on their own is enough");
     }
     List<List<String>> units = units(g, seed);
     Set<String> fixed = new HashSet<>(overflow);
@@ -225,7 +285,16 @@ public final class PrecisionSearch {
       LOG.warn(
           "precision: the model fails with its overflowing nodes in FP32 and has no other float node to pin");
       return result(
-          ctx, false, false, List.of(), test, steps, p.candidateBuilds() - before, seedBuilds);
+          ctx,
+          false,
+          false,
+          List.of(),
+          test,
+          steps,
+          p.candidateBuilds() - before,
+          seedBuilds,
+          "cannot progress: the model fails with its overflowing nodes in FP32 and has no other"
+              + " float node to pin");
     }
     // Galloping over prefixes of ranked units, then binary search between fail and pass sizes.
     int lo = 0;
@@ -251,7 +320,8 @@ public final class PrecisionSearch {
           test,
           steps,
           p.candidateBuilds() - before,
-          seedBuilds);
+          seedBuilds,
+          STOP_NO_PLAN);
     }
     boolean complete = true;
     List<String> minimal;
@@ -283,7 +353,20 @@ public final class PrecisionSearch {
           options.maxSearchBuilds());
     }
     return result(
-        ctx, true, complete, minimal, test, steps, p.candidateBuilds() - before, seedBuilds);
+        ctx,
+        true,
+        complete,
+        minimal,
+        test,
+        steps,
+        p.candidateBuilds() - before,
+        seedBuilds,
+        complete
+            ? STOP_MINIMAL
+            : "build cap of "
+                + options.maxSearchBuilds()
+                + " reached: the best passing plan so far is kept (not shown 1-minimal; raise"
+                + " --max-builds to go on)");
   }
 
   /** Thrown by a budgeted test when the build budget is spent. */
@@ -413,7 +496,8 @@ public final class PrecisionSearch {
       Tester test,
       List<Step> steps,
       int builds,
-      int seedBuilds) {
+      int seedBuilds,
+      String stopReason) {
     ModelGraph g = ctx.model();
     List<String> pinned = new ArrayList<>(test.always);
     searched.stream().filter(n -> !test.always.contains(n)).forEach(pinned::add);
@@ -436,7 +520,8 @@ public final class PrecisionSearch {
         ImmutableList.copyOf(steps),
         builds,
         seedBuilds,
-        ImmutableList.copyOf(test.always));
+        ImmutableList.copyOf(test.always),
+        stopReason);
   }
 
   /**

@@ -29,9 +29,50 @@ final class AnalysisOptions extends RunOptions {
 
   @Option(
       names = "--load-inputs",
-      paramLabel = "F.npz",
-      description = "inputs saved with numpy.savez")
-  Path loadInputs;
+      paramLabel = "PATH",
+      split = ",",
+      description =
+          "input samples: .npz (numpy.savez, one sample), .npy (one input named by its stem), .json "
+              + "(polygraphy run --save-inputs, a list of samples) or a folder of them (name order); "
+              + "repeatable or comma-separated; several samples set the sample count")
+  List<Path> loadInputs = new ArrayList<>();
+
+  // issue 15: sample sets, real text, holdout, headroom
+  @Option(
+      names = "--sample-axis",
+      description =
+          "with --load-inputs: every array's leading axis counts samples and is split (kept as size 1"
+              + " when the model input has the array's rank, dropped when it has one dim less)")
+  boolean sampleAxis;
+
+  @Option(
+      names = "--text",
+      paramLabel = "FILE",
+      description =
+          "real text input: one line a sample, tokenized with --tokenizer and padded/truncated to the"
+              + " model's sequence length; fills the *ids*, *mask* and *type* inputs")
+  Path text;
+
+  @Option(
+      names = "--tokenizer",
+      paramLabel = "tokenizer.json",
+      description = "HuggingFace tokenizer.json for --text (tokenized offline by DJL)")
+  Path tokenizer;
+
+  @Option(
+      names = "--holdout",
+      paramLabel = "K",
+      description =
+          "precision: samples kept back to validate the plan (default: a quarter, at least 1, with 4"
+              + " or more samples; 0: none)")
+  Integer holdout;
+
+  @Option(
+      names = "--headroom",
+      paramLabel = "SHARE",
+      description =
+          "tensors whose reference magnitude reaches SHARE of 65504 are listed at risk (default 0.5)")
+  Double headroom;
 
   @Option(
       names = "--samples",
@@ -78,8 +119,9 @@ final class AnalysisOptions extends RunOptions {
       names = "--max-builds",
       paramLabel = "N",
       description =
-          "cap on the candidate builds of the precision search (default: none); with TensorRT each "
-              + "build takes seconds")
+          "cap on the candidate builds of the precision search in precision and diagnose (default"
+              + " 60); with TensorRT each build takes seconds; at the cap the best passing plan so far"
+              + " is kept and the report says so")
   Integer maxBuilds;
 
   @Option(
@@ -154,9 +196,11 @@ final class AnalysisOptions extends RunOptions {
       throw new UsageException("--samples must be at least 1, got " + samples);
     }
     HalfBisect hb = withBackends(HalfBisect.model(model));
-    if (loadInputs != null) {
-      requireFile(loadInputs, "--load-inputs");
-      hb = hb.loadInputs(loadInputs);
+    if (sampleAxis && loadInputs.isEmpty()) {
+      throw new UsageException("--sample-axis needs --load-inputs");
+    }
+    if (!loadInputs.isEmpty()) {
+      hb = hb.loadInputs(loadInputs, sampleAxis);
     }
     java.util.Set<String> seen = new java.util.HashSet<>();
     for (String in : inputs) {
@@ -165,6 +209,27 @@ final class AnalysisOptions extends RunOptions {
         throw new UsageException("--input " + name + " is given more than once");
       }
       hb = hb.input(in);
+    }
+    if ((text == null) != (tokenizer == null)) {
+      throw new UsageException(
+          text == null
+              ? "--tokenizer needs --text FILE"
+              : "--text needs --tokenizer tokenizer.json");
+    }
+    if (text != null) {
+      if (!loadInputs.isEmpty()) {
+        throw new UsageException("--text and --load-inputs both give the samples: choose one");
+      }
+      hb = hb.text(text, tokenizer);
+    }
+    if (holdout != null) {
+      if (holdout < 0) {
+        throw new UsageException("--holdout must be at least 0, got " + holdout);
+      }
+      hb = hb.holdout(holdout);
+    }
+    if (headroom != null) {
+      hb = hb.headroom(headroom);
     }
     hb = hb.samples(samples).seed(seed).tolerance(tolerance());
     if (maxBuilds != null) {
@@ -268,8 +333,17 @@ final class AnalysisOptions extends RunOptions {
   List<Path> inputFiles(HalfBisect hb) {
     List<Path> r = new ArrayList<>(List.of(model));
     r.addAll(hb.externalDataFiles());
-    if (loadInputs != null) {
-      r.add(loadInputs);
+    for (Path p : loadInputs) {
+      if (Files.isDirectory(p)) {
+        try (var files = Files.list(p)) {
+          files.filter(Files::isRegularFile).forEach(r::add);
+        } catch (java.io.IOException e) {
+          throw new UsageException(
+              "--load-inputs " + p + ": cannot list the folder: " + e.getMessage());
+        }
+      } else {
+        r.add(p);
+      }
     }
     if (plan != null) {
       r.add(plan);

@@ -101,4 +101,34 @@ class MiniLmCliTest {
     assertThat(Files.readString(out.resolve("trtexec-flags.txt")).trim()).isEqualTo("--fp16");
     assertThat(out.resolve("model-fp16.onnx")).isRegularFile();
   }
+
+  // issue 15: real text through the MiniLM tokenizer, and pinned token ids
+
+  @Test
+  void textIsTokenizedWithTheShippedTokenizer() throws IOException {
+    Path out = tmp.resolve("text");
+    Files.createDirectories(out);
+    Path tok = out.resolve("tokenizer.json");
+    try (var in =
+        MiniLmCliTest.class
+            .getClassLoader()
+            .getResourceAsStream("all-minilm-l6-v2-tokenizer.json")) {
+      Files.copy(in, tok);
+    }
+    Path text =
+        Files.writeString(out.resolve("lines.txt"), "a healthy model\nmust pass on real text\n");
+    CliRun r = run("compare", out, "--text", text.toString(), "--tokenizer", tok.toString());
+    assertThat(r.exit()).as(r.out() + r.err()).isZero();
+    assertThat(json(out).at("/samples/count").asInt()).isEqualTo(2);
+    assertThat(json(out).at("/samples/passed").asInt()).isEqualTo(2);
+  }
+
+  @Test
+  void pinnedClsAndSepTokensRunAndAreDerivedForBerts() throws IOException {
+    Path out = tmp.resolve("pinned");
+    CliRun r =
+        run("compare", out, "--input", "input_ids:1x32:int64:1000..21000,first=101,last=102");
+    assertThat(r.exit()).as(r.out() + r.err()).isZero();
+    assertThat(json(out).path("headroom").path("share").asDouble()).isEqualTo(0.5);
+  }
 }

@@ -49,8 +49,43 @@ public final class InputGenerator {
     return Collections.unmodifiableList(out);
   }
 
-  /** The tensor of one input in one sample. */
+  /**
+   * The tensor of one input in one sample: the fill drawn, then the spec's pins written over it
+   * (the drawn values elsewhere do not depend on the pins).
+   */
   public static Tensor generate(InputSpec spec, int sample, long seed) {
+    Tensor t = drawn(spec, sample, seed);
+    return spec.pins().isEmpty() ? t : pinned(t, spec.pins());
+  }
+
+  /** {@code t} with each pin's position of the last axis set to its value in every row. */
+  private static Tensor pinned(Tensor t, List<InputSpec.Pin> pins) {
+    long[] shape = t.shape();
+    int len = (int) shape[shape.length - 1];
+    int rows = len == 0 ? 0 : t.intSize() / len;
+    int width = t.dtype().byteSize();
+    java.nio.ByteBuffer out =
+        java.nio.ByteBuffer.allocate(t.intSize() * width).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    out.put(t.bytes().duplicate());
+    for (InputSpec.Pin p : pins) {
+      int pos = (int) (p.position() < 0 ? len + p.position() : p.position());
+      Tensor one =
+          generate(
+              new InputSpec("pin", new long[] {1}, t.dtype(), new InputSpec.Constant(p.value())),
+              0,
+              0);
+      byte[] value = new byte[width];
+      one.bytes().duplicate().get(value);
+      for (int r = 0; r < rows; r++) {
+        out.position((r * len + pos) * width);
+        out.put(value);
+      }
+    }
+    out.rewind();
+    return Tensor.ofBytes(t.dtype(), shape, out);
+  }
+
+  private static Tensor drawn(InputSpec spec, int sample, long seed) {
     SplitMix64 rng = new SplitMix64(streamSeed(seed, sample, spec.name()));
     long[] shape = spec.shape();
     int n = (int) Tensor.elementCount(shape);

@@ -3,6 +3,8 @@ package dev.halfbisect.core.data;
 import com.google.common.base.Preconditions;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Matcher;
@@ -17,12 +19,27 @@ import java.util.regex.Pattern;
  * normal(MEAN,STD)} (float dtypes only). The name may itself contain colons: the last three
  * colon-separated parts are SHAPE, DTYPE and FILL.
  *
+ * <p>Pins (issue 15): FILL may end in comma-separated pins that fix positions of the last axis in
+ * every row, after the fill is drawn: {@code first=V} (position 0), {@code last=V} (the last
+ * position) and {@code @I=V} (position I; a negative I counts from the end), e.g. {@code
+ * input_ids:1x128:int64:1000..21000,first=101,last=102} gives token sequences that start with [CLS]
+ * and end with [SEP] as real BERT inputs do. Pinned positions do not change the other values.
+ *
  * @param name the input's ONNX name
  * @param shape its dims
  * @param dtype its element type
  * @param fill how its values are drawn
+ * @param pins positions of the last axis set to fixed values, in the order given
  */
-public record InputSpec(String name, long[] shape, DType dtype, Fill fill) {
+public record InputSpec(String name, long[] shape, DType dtype, Fill fill, List<Pin> pins) {
+
+  /**
+   * A position of the last axis that holds {@code value} in every row.
+   *
+   * @param position index along the last axis; negative counts from the end (-1 is the last)
+   * @param value the value there
+   */
+  public record Pin(long position, double value) {}
 
   /** How the values of an input are drawn. */
   public sealed interface Fill permits Uniform, Constant, Normal {}
@@ -45,6 +62,32 @@ public record InputSpec(String name, long[] shape, DType dtype, Fill fill) {
     Preconditions.checkNotNull(fill, "fill");
     shape = shape.clone();
     Tensor.elementCount(shape);
+    pins = List.copyOf(pins);
+    if (!pins.isEmpty()) {
+      Preconditions.checkArgument(
+          shape.length > 0, "input %s: pins need an input of rank >= 1", name);
+      long len = shape[shape.length - 1];
+      for (Pin p : pins) {
+        Preconditions.checkArgument(
+            p.position() < len && p.position() >= -len,
+            "input %s: pinned position %s is outside its last axis of size %s",
+            name,
+            p.position(),
+            len);
+      }
+    }
+  }
+
+  /** A spec without pins. */
+  public InputSpec(String name, long[] shape, DType dtype, Fill fill) {
+    this(name, shape, dtype, fill, List.of());
+  }
+
+  /** This spec with {@code more} pins added after its own. */
+  public InputSpec withPins(List<Pin> more) {
+    List<Pin> all = new ArrayList<>(pins);
+    all.addAll(more);
+    return new InputSpec(name, shape, dtype, fill, all);
   }
 
   @Override
@@ -79,8 +122,56 @@ public record InputSpec(String name, long[] shape, DType dtype, Fill fill) {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("input spec '" + text + "': " + e.getMessage(), e);
     }
-    Fill fill = parseFill(text, fillText, dtype);
-    return new InputSpec(name, shape, dtype, fill);
+    // Pins follow the fill after commas; normal(MEAN,STD) has a comma of its own.
+    int close = fillText.indexOf(')');
+    int comma = fillText.indexOf(',', close < 0 ? 0 : close);
+    Fill fill = parseFill(text, comma < 0 ? fillText : fillText.substring(0, comma), dtype);
+    List<Pin> pins = new ArrayList<>();
+    if (comma >= 0) {
+      for (String part : fillText.substring(comma + 1).split(",", -1)) {
+        pins.add(parsePin(text, part, dtype));
+      }
+    }
+    try {
+      return new InputSpec(name, shape, dtype, fill, pins);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("input spec '" + text + "': " + e.getMessage(), e);
+    }
+  }
+
+  /** {@code first=V}, {@code last=V} or {@code @I=V}. */
+  private static Pin parsePin(String spec, String p, DType dtype) {
+    String t = p.trim().toLowerCase(Locale.ROOT);
+    int eq = t.indexOf('=');
+    String where = eq < 0 ? "" : t.substring(0, eq).trim();
+    long position;
+    if (where.equals("first")) {
+      position = 0;
+    } else if (where.equals("last")) {
+      position = -1;
+    } else if (where.startsWith("@")) {
+      try {
+        position = Long.parseLong(where.substring(1).trim());
+      } catch (NumberFormatException e) {
+        position = Long.MIN_VALUE;
+      }
+    } else {
+      position = Long.MIN_VALUE;
+    }
+    if (eq < 0 || position == Long.MIN_VALUE) {
+      throw new IllegalArgumentException(
+          "input spec '"
+              + spec
+              + "': pin '"
+              + p
+              + "' must be first=V, last=V or @I=V (I a position of the last axis, negative from"
+              + " the end), e.g. 1000..21000,first=101,last=102");
+    }
+    double v = number(spec, p, t.substring(eq + 1), dtype);
+    if (!dtype.isFloatingPoint()) {
+      checkIntRange(spec, p, v, dtype);
+    }
+    return new Pin(position, v);
   }
 
   private static long[] parseShape(String spec, String s) {
@@ -245,12 +336,13 @@ public record InputSpec(String name, long[] shape, DType dtype, Fill fill) {
         && name.equals(s.name)
         && java.util.Arrays.equals(shape, s.shape)
         && dtype == s.dtype
-        && fill.equals(s.fill);
+        && fill.equals(s.fill)
+        && pins.equals(s.pins);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, java.util.Arrays.hashCode(shape), dtype, fill);
+    return Objects.hash(name, java.util.Arrays.hashCode(shape), dtype, fill, pins);
   }
 
   @Override
@@ -264,6 +356,19 @@ public record InputSpec(String name, long[] shape, DType dtype, Fill fill) {
       Normal n = (Normal) fill;
       f = "normal(" + fmt(n.mean()) + "," + fmt(n.std()) + ")";
     }
+    StringBuilder pinText = new StringBuilder();
+    for (Pin p : pins) {
+      pinText.append(',');
+      if (p.position() == 0) {
+        pinText.append("first");
+      } else if (p.position() == -1) {
+        pinText.append("last");
+      } else {
+        pinText.append('@').append(p.position());
+      }
+      pinText.append('=').append(fmt(p.value()));
+    }
+    f += pinText;
     return name
         + ":"
         + (shape.length == 0 ? "scalar" : Tensor.shapeToString(shape))

@@ -28,6 +28,9 @@ import javax.annotation.CheckForNull;
  * @param verdict {@code "pass"} or {@code "fail"}
  * @param builds candidate builds made
  * @param tolerance the tolerance used
+ * @param samples issue 15: per-sample pass rates of the outputs and the worst sample
+ * @param headroom issue 15: tensors whose reference magnitude nears FP16's 65504
+ * @param search issue 15: how a precision search stopped, and its plan on held-out samples
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({
@@ -50,7 +53,10 @@ import javax.annotation.CheckForNull;
   "reduce",
   "rootCauses",
   "warnings",
-  "timings"
+  "timings",
+  "samples",
+  "headroom",
+  "search"
 })
 public record AnalysisReport(
     String schema,
@@ -72,7 +78,11 @@ public record AnalysisReport(
     @CheckForNull ReduceSection reduce,
     @CheckForNull List<RootCause> rootCauses,
     @CheckForNull List<String> warnings,
-    @CheckForNull Map<String, Double> timings) {
+    @CheckForNull Map<String, Double> timings,
+    // issue 15: sample pass rates, headroom, search stop and holdout
+    @CheckForNull SampleSummary samples,
+    @CheckForNull HeadroomView headroom,
+    @CheckForNull SearchView search) {
 
   /** Schema identifier written at the top of every document. */
   public static final String SCHEMA = "halfbisect/1";
@@ -236,6 +246,10 @@ public record AnalysisReport(
     @CheckForNull private List<RootCause> rootCauses;
     @CheckForNull private List<String> warnings;
     @CheckForNull private Map<String, Double> timings;
+    // issue 15
+    @CheckForNull private SampleSummary samples;
+    @CheckForNull private HeadroomView headroom;
+    @CheckForNull private SearchView search;
 
     private Builder() {}
 
@@ -259,6 +273,25 @@ public record AnalysisReport(
       rootCauses = r.rootCauses;
       warnings = r.warnings;
       timings = r.timings;
+      samples = r.samples;
+      headroom = r.headroom;
+      search = r.search;
+    }
+
+    // issue 15: sample pass rates, headroom, search stop and holdout
+    public Builder samples(@CheckForNull SampleSummary v) {
+      samples = v;
+      return this;
+    }
+
+    public Builder headroom(@CheckForNull HeadroomView v) {
+      headroom = v;
+      return this;
+    }
+
+    public Builder search(@CheckForNull SearchView v) {
+      search = v;
+      return this;
     }
 
     public Builder command(String v) {
@@ -403,7 +436,10 @@ public record AnalysisReport(
           reduce,
           rootCauses,
           warnings,
-          timings);
+          timings,
+          samples,
+          headroom,
+          search);
     }
   }
 }

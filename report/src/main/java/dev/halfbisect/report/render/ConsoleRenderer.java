@@ -41,6 +41,7 @@ public final class ConsoleRenderer {
     fp32Set(out, r);
     reduce(out, r);
     rootCauses(out, r);
+    EvidenceSections.console(out, r, line -> wrap(out, line, "    ")); // issue 15
     warnings(out, r);
     // One choke point: no line the renderer builds holds a control character of its own, so every
     // one found is a model-supplied name's (issue 16).

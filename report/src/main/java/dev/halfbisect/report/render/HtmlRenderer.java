@@ -118,6 +118,7 @@ public final class HtmlRenderer {
     precision(h, r);
     rootCauses(h, r);
     reduce(h, r);
+    EvidenceSections.html(h, r); // issue 15
     warnings(h, r);
     allTensors(h, r);
     timings(h, r);

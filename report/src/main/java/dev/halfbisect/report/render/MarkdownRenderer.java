@@ -35,6 +35,7 @@ public final class MarkdownRenderer {
     fp32Set(m, r);
     reduce(m, r);
     rootCauses(m, r);
+    EvidenceSections.markdown(m, r, MarkdownRenderer::text); // issue 15
     warnings(m, r);
     // Safety net behind text()/code(): no control character of a name reaches a terminal (issue
     // 16).
