@@ -48,6 +48,9 @@ public final class BisectContext {
   private final BisectListener listener;
   private final ProbeRunner runner;
   private final ProbeKeys keys;
+  // issue 18: parallel probes and the on-disk reference cache
+  private final int parallelism;
+  private final ReferenceStore referenceStore;
   private Prober prober;
   private ObservationChunks chunks;
 
@@ -62,6 +65,8 @@ public final class BisectContext {
     this.listener = b.listener;
     this.runner = b.runner != null ? b.runner : new SpiProbeRunner(model, backends);
     this.keys = new ProbeKeys(model, samples, backends, tolerance);
+    this.parallelism = b.parallelism;
+    this.referenceStore = b.referenceStore;
   }
 
   /**
@@ -127,6 +132,16 @@ public final class BisectContext {
     return listener;
   }
 
+  /** Candidate probes of one round built at once (1: one after the other). */
+  public int parallelism() {
+    return parallelism;
+  }
+
+  /** Where reference values are kept between processes ({@link ReferenceStore#NONE}: nowhere). */
+  public ReferenceStore referenceStore() {
+    return referenceStore;
+  }
+
   /** How observed tensors are split into builds under this context's budget (made on first use). */
   synchronized ObservationChunks chunks() {
     if (chunks == null) {
@@ -139,14 +154,21 @@ public final class BisectContext {
   public synchronized Prober prober() {
     if (prober == null) {
       ReferenceValues reference =
-          new ReferenceValues(runner, chunks(), samples, listener, budget.referenceCacheBytes());
+          new ReferenceValues(
+              runner,
+              chunks(),
+              samples,
+              listener,
+              budget.referenceCacheBytes(),
+              referenceStore.forRun(model, samples, backends));
       prober =
           new Prober(
               reference,
               runner,
               new DecidedProbes(keys, journal, model.name()),
               tolerance,
-              listener);
+              listener,
+              parallelism);
     }
     return prober;
   }
@@ -161,6 +183,8 @@ public final class BisectContext {
     private BisectListener listener = BisectListener.NONE;
     private ObservationBudget budget = ObservationBudget.defaults();
     private ProbeRunner runner;
+    private int parallelism = 1;
+    private ReferenceStore referenceStore = ReferenceStore.NONE;
 
     private Builder(ModelGraph model, ProbeBackends backends) {
       this.model = Preconditions.checkNotNull(model, "model");
@@ -234,6 +258,23 @@ public final class BisectContext {
      */
     public Builder referenceCacheBytes(long bytes) {
       this.budget = budget.withReferenceCacheBytes(bytes);
+      return this;
+    }
+
+    /**
+     * Candidate probes of one round built at once (default 1). Strategies then issue independent
+     * probes together: k-ary first-divergence search, ddmin's subsets and complements, layerwise
+     * chunks (issue 18).
+     */
+    public Builder parallelism(int k) {
+      Preconditions.checkArgument(k >= 1, "parallelism must be >= 1, got %s", k);
+      this.parallelism = k;
+      return this;
+    }
+
+    /** Keeps reference values on disk between processes; default {@link ReferenceStore#NONE}. */
+    public Builder referenceStore(ReferenceStore store) {
+      this.referenceStore = Preconditions.checkNotNull(store, "referenceStore");
       return this;
     }
 
