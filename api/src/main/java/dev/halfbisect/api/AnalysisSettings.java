@@ -34,6 +34,9 @@ import java.util.function.Consumer;
  * @param listener progress of long operations
  * @param search precision-search options (build cap, pinning of overflowing nodes)
  * @param limits how much one build may observe
+ * @param parallelism candidate probes of one round built at once (issue 18)
+ * @param referenceCache folder of reference values kept between runs; null: none (issue 18)
+ * @param searchOn where {@code precision} searches (issue 18)
  */
 record AnalysisSettings(
     ImmutableList<InputSpec> inputSpecs,
@@ -47,8 +50,14 @@ record AnalysisSettings(
     Path outDir,
     ProgressListener listener,
     PrecisionSearch.Options search,
-    ObservationLimits limits) {
+    ObservationLimits limits,
+    // issue 18: parallel probes, reference cache, emulation first
+    int parallelism,
+    Path referenceCache,
+    SearchOn searchOn) {
   AnalysisSettings {
+    Preconditions.checkArgument(parallelism >= 1, "parallelism must be >= 1, got %s", parallelism);
+    Preconditions.checkNotNull(searchOn, "searchOn");
     Preconditions.checkNotNull(inputSpecs, "input specs");
     Preconditions.checkNotNull(givenInputs, "given inputs");
     Preconditions.checkNotNull(tolerance, "tolerance");
@@ -97,6 +106,10 @@ record AnalysisSettings(
     ProgressListener listener = ProgressListener.NONE;
     PrecisionSearch.Options search = PrecisionSearch.Options.defaults();
     ObservationLimits limits = ObservationLimits.defaults();
+    // issue 18
+    int parallelism = 1;
+    Path referenceCache;
+    SearchOn searchOn = SearchOn.AUTO;
 
     private Builder() {}
 
@@ -113,6 +126,9 @@ record AnalysisSettings(
       listener = s.listener;
       search = s.search;
       limits = s.limits;
+      parallelism = s.parallelism;
+      referenceCache = s.referenceCache;
+      searchOn = s.searchOn;
     }
 
     /** Adds an input spec, replacing an earlier one of the same input. */
@@ -134,7 +150,10 @@ record AnalysisSettings(
           outDir,
           listener,
           search,
-          limits);
+          limits,
+          parallelism,
+          referenceCache,
+          searchOn);
     }
   }
 }

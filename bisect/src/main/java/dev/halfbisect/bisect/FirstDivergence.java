@@ -132,6 +132,16 @@ public final class FirstDivergence {
 
   /** Runs the search with the given refinement. */
   public static Result search(BisectContext ctx, Refinement refinement) {
+    return search(ctx, refinement, Optional.empty());
+  }
+
+  /**
+   * Runs the search with a first guess: when {@code hint} (a tensor, e.g. where FP16 emulation
+   * diverges) lies in the search space below the failing output, the first round probes it and the
+   * position before it, so a correct guess is a boundary after one round; a wrong one still narrows
+   * the range (see {@link EmulationFirst}).
+   */
+  public static Result search(BisectContext ctx, Refinement refinement, Optional<String> hint) {
     ModelGraph g = ctx.model();
     Prober p = ctx.prober();
     int before = p.candidateBuilds();
@@ -154,6 +164,7 @@ public final class FirstDivergence {
     }
     Search s = new Search(ctx, refinement, bound, before, searchSpace(g, failing.get()));
     s.start(failing.get(), full);
+    hint.ifPresent(s::guess);
     s.run();
     return s.result(failing.get());
   }
@@ -227,6 +238,24 @@ public final class FirstDivergence {
       hi = space.indexOf(failing);
       if (full.status() == ProbeResult.Status.OK && g.producer(failing).isPresent()) {
         known.put(hi, full);
+      }
+    }
+
+    /** Probes {@code tensor} and the position before it in one round, narrowing (lo, hi). */
+    void guess(String tensor) {
+      int h = space.indexOf(tensor);
+      if (h < 0 || h >= hi) {
+        return;
+      }
+      List<Integer> positions = h > 0 ? List.of(h - 1, h) : List.of(h);
+      List<ProbeResult> results = probeAt(positions);
+      for (int i = 0; i < positions.size(); i++) {
+        int pos = positions.get(i);
+        if (fails(results.get(i), space.get(pos))) {
+          hi = pos;
+          break;
+        }
+        lo = pos;
       }
     }
 

@@ -427,7 +427,7 @@ public final class PrecisionSearch {
     return new ArrayList<>(s);
   }
 
-  private static Result result(
+  static Result result(
       BisectContext ctx,
       boolean found,
       boolean oneMinimal,
