@@ -36,7 +36,8 @@ import java.util.function.Consumer;
  * @param limits how much one build may observe
  * @param parallelism candidate probes of one round built at once (issue 18)
  * @param referenceCache folder of reference values kept between runs; null: none (issue 18)
- * @param searchOn where {@code precision} searches (issue 18)
+ * @param searchOn where {@code precision} and {@code bisect} search (issue 18)
+ * @param emulation the backend an emulation-first search runs on (issue 18)
  */
 record AnalysisSettings(
     ImmutableList<InputSpec> inputSpecs,
@@ -54,10 +55,12 @@ record AnalysisSettings(
     // issue 18: parallel probes, reference cache, emulation first
     int parallelism,
     Path referenceCache,
-    SearchOn searchOn) {
+    SearchOn searchOn,
+    BackendSpec emulation) {
   AnalysisSettings {
     Preconditions.checkArgument(parallelism >= 1, "parallelism must be >= 1, got %s", parallelism);
     Preconditions.checkNotNull(searchOn, "searchOn");
+    Preconditions.checkNotNull(emulation, "emulation backend");
     Preconditions.checkNotNull(inputSpecs, "input specs");
     Preconditions.checkNotNull(givenInputs, "given inputs");
     Preconditions.checkNotNull(tolerance, "tolerance");
@@ -110,6 +113,7 @@ record AnalysisSettings(
     int parallelism = 1;
     Path referenceCache;
     SearchOn searchOn = SearchOn.AUTO;
+    BackendSpec emulation = SearchOn.DEFAULT_EMULATION;
 
     private Builder() {}
 
@@ -129,6 +133,7 @@ record AnalysisSettings(
       parallelism = s.parallelism;
       referenceCache = s.referenceCache;
       searchOn = s.searchOn;
+      emulation = s.emulation;
     }
 
     /** Adds an input spec, replacing an earlier one of the same input. */
@@ -153,7 +158,8 @@ record AnalysisSettings(
           limits,
           parallelism,
           referenceCache,
-          searchOn);
+          searchOn,
+          emulation);
     }
   }
 }

@@ -5,6 +5,7 @@ import com.google.common.collect.ImmutableMap;
 import dev.halfbisect.bisect.Amplification;
 import dev.halfbisect.bisect.BisectContext;
 import dev.halfbisect.bisect.BisectListener;
+import dev.halfbisect.bisect.EmulationFirst;
 import dev.halfbisect.bisect.FirstDivergence;
 import dev.halfbisect.bisect.Layerwise;
 import dev.halfbisect.bisect.ModelGraph;
@@ -12,6 +13,7 @@ import dev.halfbisect.bisect.PrecisionSearch;
 import dev.halfbisect.bisect.ProbeResult;
 import dev.halfbisect.bisect.ProbeSpec;
 import dev.halfbisect.bisect.Reduce;
+import dev.halfbisect.bisect.ReferenceStore;
 import dev.halfbisect.bisect.TensorComparison;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.Backend;
@@ -21,6 +23,7 @@ import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.report.mapping.ReportMapper;
 import dev.halfbisect.report.model.AnalysisReport;
+import dev.halfbisect.report.model.ExecutionView;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +42,8 @@ final class Operations {
   private final AnalysisSettings settings;
   private final List<Map<String, Tensor>> samples;
   private final List<String> notes;
+  private ReferenceStore store;
+  private boolean sharedReference; // an emulation-first bisect or precision (issue 18)
 
   /**
    * @param settings with both backends resolved
@@ -65,9 +70,26 @@ final class Operations {
   }
 
   BisectResult bisect() {
+    sharedReference = emulationFirst();
     BisectContext ctx = context();
+    if (emulationFirst()) {
+      BisectContext emu = context(settings.emulation());
+      EmulationFirst.Bisect eb =
+          EmulationFirst.bisect(emu, ctx, FirstDivergence.Refinement.WITHIN_BOUND);
+      AnalysisReport rep = finish(ctx, ReportMapper.from(header("bisect", ctx), eb.result()));
+      return new BisectResult(withEmulation(rep, eb.emulationBuilds()), eb.result());
+    }
     FirstDivergence.Result r = FirstDivergence.search(ctx);
     return new BisectResult(finish(ctx, ReportMapper.from(header("bisect", ctx), r)), r);
+  }
+
+  /** Whether bisect and precision search on the emulation first (issue 18). */
+  private boolean emulationFirst() {
+    return settings.searchOn().emulationFirst(settings.candidate(), settings.emulation());
+  }
+
+  private static AnalysisReport withEmulation(AnalysisReport rep, int emulationBuilds) {
+    return rep.withExecution(rep.execution().withEmulation(emulationBuilds));
   }
 
   AmplifyResult amplify() {
@@ -78,14 +100,22 @@ final class Operations {
   }
 
   PrecisionResult precision() {
+    sharedReference = emulationFirst();
     BisectContext ctx = context();
     PrecisionSearch.Result r = settings.plan().fp32Nodes().isEmpty() ? passingAsIs(ctx) : null;
-    if (r == null) {
+    Integer emulationBuilds = null;
+    if (r == null && emulationFirst()) {
+      EmulationFirst.Precision ep =
+          EmulationFirst.precision(context(settings.emulation()), ctx, settings.search());
+      r = ep.result();
+      emulationBuilds = ep.emulationBuilds();
+    } else if (r == null) {
       r = PrecisionSearch.run(ctx, settings.search());
     }
     List<Path> files = writePlanFiles(r);
+    AnalysisReport rep = finish(ctx, ReportMapper.from(header("precision", ctx), r));
     return new PrecisionResult(
-        finish(ctx, ReportMapper.from(header("precision", ctx), r)), r, files);
+        emulationBuilds == null ? rep : withEmulation(rep, emulationBuilds), r, files);
   }
 
   /**
@@ -162,7 +192,16 @@ final class Operations {
    */
   private AnalysisReport finish(BisectContext ctx, AnalysisReport report) {
     settings.listener().finished();
-    AnalysisReport r = report.withBuilds(ctx.prober().candidateBuilds());
+    AnalysisReport r =
+        report
+            .withBuilds(ctx.prober().candidateBuilds())
+            .withExecution(
+                new ExecutionView(
+                    ctx.prober().parallelism(),
+                    ctx.prober().rounds(),
+                    ctx.prober().referenceBuilds(),
+                    null,
+                    null));
     if (notes.isEmpty()) {
       return r;
     }
@@ -197,8 +236,12 @@ final class Operations {
 
   /** A fresh context (own prober and reference cache) over the graph the facade holds. */
   private BisectContext context() {
+    return context(settings.candidate());
+  }
+
+  /** A fresh context with {@code candidate} as its candidate (the emulation of issue 18). */
+  private BisectContext context(BackendSpec candidate) {
     BackendSpec reference = settings.reference();
-    BackendSpec candidate = settings.candidate();
     BisectContext.Builder b =
         BisectContext.builder(
                 graph,
@@ -208,11 +251,31 @@ final class Operations {
                 BuildOptions.of(candidate.mode(), settings.plan()))
             .tolerance(settings.tolerance())
             .samples(samples)
-            .listener(new ListenerAdapter(settings.listener()));
+            .listener(new ListenerAdapter(settings.listener()))
+            // issue 18
+            .parallelism(settings.parallelism())
+            .referenceStore(referenceStore());
     settings.limits().applyTo(b);
     BisectContext ctx = b.build();
     preflight(ctx);
     return ctx;
+  }
+
+  /**
+   * The on-disk reference cache of the settings; else, for an emulation-first search, one in memory
+   * that its two contexts share (they compare against the same reference, run once); else none
+   * (layerwise's memory bound relies on dropping reference values).
+   */
+  private ReferenceStore referenceStore() {
+    if (store == null) {
+      Path dir = settings.referenceCache();
+      if (dir != null) {
+        store = ReferenceStore.onDisk(dir, HalfBisect.REFERENCE_CACHE_MAX_MIB << 20, 30);
+      } else {
+        store = sharedReference ? ReferenceStore.inMemory() : ReferenceStore.NONE;
+      }
+    }
+    return store;
   }
 
   private static Backend resolve(BackendSpec spec, String role) {

@@ -14,6 +14,24 @@ public enum SearchOn {
   /** Every probe on the candidate. */
   CANDIDATE;
 
+  /** The backend an emulation-first search runs on unless told otherwise. */
+  public static final dev.halfbisect.core.backend.BackendSpec DEFAULT_EMULATION =
+      new dev.halfbisect.core.backend.BackendSpec("ort", "fp16-emulated");
+
+  /** Whether a search with candidate {@code candidate} runs on {@code emulation} first. */
+  public boolean emulationFirst(
+      dev.halfbisect.core.backend.BackendSpec candidate,
+      dev.halfbisect.core.backend.BackendSpec emulation) {
+    if (candidate.equals(emulation)) {
+      return false;
+    }
+    return switch (this) {
+      case AUTO -> candidate.backend().equals("trt");
+      case EMULATION -> true;
+      case CANDIDATE -> false;
+    };
+  }
+
   /** The CLI spelling: {@code auto}, {@code emulation}, {@code candidate}. */
   public String cliName() {
     return name().toLowerCase(java.util.Locale.ROOT);

@@ -31,6 +31,50 @@ public interface ReferenceStore {
     return new DiskReferenceStore(dir, maxBytes, maxAgeDays);
   }
 
+  /**
+   * Keeps values in this JVM only, e.g. shared by the emulation and candidate contexts of one
+   * emulation-first search, which compare against the same reference.
+   */
+  static ReferenceStore inMemory() {
+    java.util.Map<String, java.util.Map<String, ImmutableList<Tensor>>> runs =
+        new java.util.concurrent.ConcurrentHashMap<>();
+    java.util.Map<String, java.util.Map<String, String>> why =
+        new java.util.concurrent.ConcurrentHashMap<>();
+    return (model, samples, backends) -> {
+      String key =
+          model.hash()
+              + '|'
+              + ProbeKeys.hashSamples(samples)
+              + '|'
+              + backends.referenceLabel()
+              + '|'
+              + new java.util.TreeMap<>(backends.referenceOptions().properties());
+      var values = runs.computeIfAbsent(key, k -> new java.util.concurrent.ConcurrentHashMap<>());
+      var folded = why.computeIfAbsent(key, k -> new java.util.concurrent.ConcurrentHashMap<>());
+      return new Run() {
+        @Override
+        public Optional<ImmutableList<Tensor>> load(String tensor) {
+          return Optional.ofNullable(values.get(tensor));
+        }
+
+        @Override
+        public Optional<String> unavailable(String tensor) {
+          return Optional.ofNullable(folded.get(tensor));
+        }
+
+        @Override
+        public void save(String tensor, List<Tensor> perSample) {
+          values.put(tensor, ImmutableList.copyOf(perSample));
+        }
+
+        @Override
+        public void saveUnavailable(String tensor, String reason) {
+          folded.put(tensor, reason);
+        }
+      };
+    };
+  }
+
   /** Values of one reference run by tensor name, one tensor per sample. */
   interface Run {
     Run NONE =

@@ -28,6 +28,7 @@ import javax.annotation.CheckForNull;
  * @param verdict {@code "pass"} or {@code "fail"}
  * @param builds candidate builds made
  * @param tolerance the tolerance used
+ * @param execution how the probes ran: parallelism, rounds, reference builds, emulation builds
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({
@@ -50,7 +51,8 @@ import javax.annotation.CheckForNull;
   "reduce",
   "rootCauses",
   "warnings",
-  "timings"
+  "timings",
+  "execution"
 })
 public record AnalysisReport(
     String schema,
@@ -72,7 +74,9 @@ public record AnalysisReport(
     @CheckForNull ReduceSection reduce,
     @CheckForNull List<RootCause> rootCauses,
     @CheckForNull List<String> warnings,
-    @CheckForNull Map<String, Double> timings) {
+    @CheckForNull Map<String, Double> timings,
+    // issue 18: parallel probes, reference cache, emulation first
+    @CheckForNull ExecutionView execution) {
 
   /** Schema identifier written at the top of every document. */
   public static final String SCHEMA = "halfbisect/1";
@@ -143,6 +147,11 @@ public record AnalysisReport(
 
   public Optional<FirstFailing> firstFailingOpt() {
     return Optional.ofNullable(firstFailing);
+  }
+
+  /** The same report with its execution block (issue 18). */
+  public AnalysisReport withExecution(@CheckForNull ExecutionView e) {
+    return toBuilder().execution(e).build();
   }
 
   /** The same report with {@code builds} candidate builds (e.g. counting a preflight build). */
@@ -236,6 +245,7 @@ public record AnalysisReport(
     @CheckForNull private List<RootCause> rootCauses;
     @CheckForNull private List<String> warnings;
     @CheckForNull private Map<String, Double> timings;
+    @CheckForNull private ExecutionView execution;
 
     private Builder() {}
 
@@ -259,6 +269,7 @@ public record AnalysisReport(
       rootCauses = r.rootCauses;
       warnings = r.warnings;
       timings = r.timings;
+      execution = r.execution;
     }
 
     public Builder command(String v) {
@@ -364,6 +375,11 @@ public record AnalysisReport(
       return this;
     }
 
+    public Builder execution(@CheckForNull ExecutionView v) {
+      execution = v;
+      return this;
+    }
+
     public Builder timings(@CheckForNull Map<String, Double> v) {
       timings = v;
       return this;
@@ -403,7 +419,8 @@ public record AnalysisReport(
           reduce,
           rootCauses,
           warnings,
-          timings);
+          timings,
+          execution);
     }
   }
 }
