@@ -18,7 +18,8 @@ import javax.annotation.CheckForNull;
  * only this, so a report can be re-rendered from its JSON without the engine. Optional sections are
  * null when the command did not produce them and are then left out of the JSON. Maps and {@code
  * fp32Nodes} are sorted; lists in topological or ranked order keep it. Timings live in their own
- * {@code timings} object so determinism checks can drop it.
+ * {@code timings} object so determinism checks can drop it; so does {@code execution} (how the
+ * probes ran: a reference read from the reference cache makes 0 reference builds).
  *
  * @param schema always {@link #SCHEMA}
  * @param command subcommand that produced it (compare, layerwise, bisect, amplify, precision,
