@@ -131,8 +131,8 @@ public final class HalfBisect {
   public static final long REFERENCE_CACHE_MAX_MIB = 2048;
 
   /**
-   * Candidate probes of one round built at once (default 1): first divergence probes k positions
-   * a round (ceil(log_{k+1} N) + 1 rounds), the precision search tests k subsets or complements a
+   * Candidate probes of one round built at once (default 1): first divergence probes k positions a
+   * round (ceil(log_{k+1} N) + 1 rounds), the precision search tests k subsets or complements a
    * round, layerwise builds k chunks a round. With TensorRT, give the backend as many workers
    * ({@code -Dhalfbisect.trt.workers}, see the user guide); ONNX Runtime sessions run side by side.
    */
@@ -143,9 +143,9 @@ public final class HalfBisect {
 
   /**
    * Keeps reference values in {@code dir} (keyed by model, inputs and reference backend, at most
-   * {@value #REFERENCE_CACHE_MAX_MIB} MiB, runs unused for 30 days deleted), so that a
-   * later operation, also in another process, does not run the reference again. Off by default in
-   * the API; the CLI turns it on under {@code ~/.cache/halfbisect/reference} or {@code
+   * {@value #REFERENCE_CACHE_MAX_MIB} MiB, runs unused for 30 days deleted), so that a later
+   * operation, also in another process, does not run the reference again. Off by default in the
+   * API; the CLI turns it on under {@code ~/.cache/halfbisect/reference} or {@code
    * -Dhalfbisect.cacheDir}.
    */
   public HalfBisect referenceCache(Path dir) {

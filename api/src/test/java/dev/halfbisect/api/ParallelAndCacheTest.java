@@ -52,7 +52,8 @@ class ParallelAndCacheTest {
     assertThat(json(l).path("execution").path("referenceBuilds").asInt()).isPositive();
     BisectResult b = overflow().referenceCache(cache).bisect();
     assertThat(json(b).path("execution").path("referenceBuilds").asInt()).isZero();
-    assertThat(b.divergence().get().node()).isEqualTo(overflow().bisect().divergence().get().node());
+    assertThat(b.divergence().get().node())
+        .isEqualTo(overflow().bisect().divergence().get().node());
     // Without the cache every operation runs its reference.
     assertThat(overflow().noReferenceCache().bisect().report().execution().referenceBuilds())
         .isPositive();

@@ -90,8 +90,7 @@ final class DiskReferenceStore implements ReferenceStore {
     }
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
       for (Path p : ds) {
-        if (p.getFileName().toString().matches("[0-9a-f]{64}")
-            && Files.exists(p.resolve(MARKER))) {
+        if (p.getFileName().toString().matches("[0-9a-f]{64}") && Files.exists(p.resolve(MARKER))) {
           runs.add(p);
         }
       }
@@ -110,7 +109,9 @@ final class DiskReferenceStore implements ReferenceStore {
     }
   }
 
-  /** Deletes the oldest other runs until the folder fits; false when {@code current} alone won't. */
+  /**
+   * Deletes the oldest other runs until the folder fits; false when {@code current} alone won't.
+   */
   private synchronized boolean makeRoom(Path current, long adding) throws IOException {
     Map<Path, Long> sizes = new LinkedHashMap<>();
     long total = 0;
@@ -142,7 +143,8 @@ final class DiskReferenceStore implements ReferenceStore {
 
   private static long size(Path run) throws IOException {
     try (Stream<Path> files = Files.list(run)) {
-      return files.mapToLong(
+      return files
+          .mapToLong(
               p -> {
                 try {
                   return Files.size(p);

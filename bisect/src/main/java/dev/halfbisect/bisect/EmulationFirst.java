@@ -14,15 +14,14 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@link #precision}: the precision search on the emulation; on the candidate, its plan is
- *       tested once and, when it passes, made 1-minimal there by removing one pinned node at a
- *       time (k removals tested a round with parallelism k; passes repeat until one removes
- *       nothing, so the plan is shown 1-minimal on the candidate). When the candidate fails the
- *       emulation's plan (TensorRT fuses or accumulates differently), the full search runs on the
- *       candidate.
+ *       tested once and, when it passes, made 1-minimal there by removing one pinned node at a time
+ *       (k removals tested a round with parallelism k; passes repeat until one removes nothing, so
+ *       the plan is shown 1-minimal on the candidate). When the candidate fails the emulation's
+ *       plan (TensorRT fuses or accumulates differently), the full search runs on the candidate.
  *   <li>{@link #bisect}: first divergence on the emulation; its tensor is the candidate search's
- *       first guess (the prefix at the guess and at the position before it in one round: a
- *       boundary when the candidate agrees, otherwise the k-ary search goes on from what the two
- *       probes showed).
+ *       first guess (the prefix at the guess and at the position before it in one round: a boundary
+ *       when the candidate agrees, otherwise the k-ary search goes on from what the two probes
+ *       showed).
  * </ul>
  *
  * Both contexts must share the model, samples and tolerance; builds are reported per side.
@@ -123,5 +122,4 @@ public final class EmulationFirst {
     FirstDivergence.Result r = FirstDivergence.search(candidate, refinement, hint);
     return new Bisect(r, emuBuilds, hint);
   }
-
 }

@@ -306,8 +306,8 @@ public final class FirstDivergence {
     }
 
     /**
-     * Up to {@code k} positions spread evenly strictly inside {@code (lo, hi)}, ascending; every gap
-     * is at most ceil((hi - lo) / (k + 1)).
+     * Up to {@code k} positions spread evenly strictly inside {@code (lo, hi)}, ascending; every
+     * gap is at most ceil((hi - lo) / (k + 1)).
      */
     static List<Integer> spread(int lo, int hi, int k) {
       int m = Math.min(k, hi - lo - 1);

@@ -182,8 +182,7 @@ public final class Layerwise {
    * Chunk by chunk: reference and candidate observe the same chunk, only the statistics are kept,
    * and the chunk's reference values are dropped (or kept within the cache budget) when its scope
    * closes, so memory is bounded by the byte budget (times the parallelism: that many chunks are
-   * built at once). Tensors a side could not observe are listed
-   * with that side's reason.
+   * built at once). Tensors a side could not observe are listed with that side's reason.
    */
   private static Observed observe(BisectContext ctx, List<String> tensors) {
     ModelGraph g = ctx.model();

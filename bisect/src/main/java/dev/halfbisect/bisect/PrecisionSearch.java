@@ -44,8 +44,8 @@ import org.slf4j.LoggerFactory;
  * A probe that fails to build, crashes or gives NaN counts as failing. Identical plans are built
  * once per context (and never again when a journal holds them).
  *
- * <p><b>Parallel probes (issue 18).</b> With the context's parallelism k > 1, ddmin tests up to k of
- * a partition's subsets (then complements) in one round and the binary search over prefix sizes
+ * <p><b>Parallel probes (issue 18).</b> With the context's parallelism k > 1, ddmin tests up to k
+ * of a partition's subsets (then complements) in one round and the binary search over prefix sizes
  * becomes k-ary; the first passing set in partition order is taken, so the plan is the one the
  * sequential search finds, in fewer rounds and at most k - 1 speculative builds more per round.
  */

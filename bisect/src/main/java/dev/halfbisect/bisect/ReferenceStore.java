@@ -20,8 +20,7 @@ public interface ReferenceStore {
    * The stored values of one reference run: {@code model} on {@code samples} with the reference
    * backend, mode and build properties of {@code backends}.
    */
-  Run forRun(
-      ModelGraph model, List<? extends Map<String, Tensor>> samples, ProbeBackends backends);
+  Run forRun(ModelGraph model, List<? extends Map<String, Tensor>> samples, ProbeBackends backends);
 
   /**
    * A folder of reference values, at most {@code maxBytes} on disk (least recently used runs are

@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Golden values per sample: runs the reference in chunks (split on build failure) for the tensors
  * not held yet, and holds them in a shared cache or, inside a {@link ReferenceScope}, only until
- * the scope closes. Graph inputs are their own reference. Thread-safe: parallel probes share it
- * (a reference run holds the lock; probes of a round find their values fetched already).
+ * the scope closes. Graph inputs are their own reference. Thread-safe: parallel probes share it (a
+ * reference run holds the lock; probes of a round find their values fetched already).
  */
 final class ReferenceValues {
   private static final Logger LOG = LoggerFactory.getLogger(ReferenceValues.class);
@@ -124,7 +124,8 @@ final class ReferenceValues {
    * The samples as a probe's feeds: per sample the graph inputs plus the golden values of {@code
    * cutInputs}, taken from {@code reference} (as {@link #get} returned them).
    */
-  synchronized List<Map<String, Tensor>> feeds(List<String> cutInputs, List<Map<String, Tensor>> reference) {
+  synchronized List<Map<String, Tensor>> feeds(
+      List<String> cutInputs, List<Map<String, Tensor>> reference) {
     List<Map<String, Tensor>> feeds = new ArrayList<>();
     for (int s = 0; s < samples.size(); s++) {
       Map<String, Tensor> f = new HashMap<>(samples.get(s));
@@ -228,7 +229,8 @@ final class ReferenceValues {
       rest.add(t);
     }
     if (rest.size() < missing.size()) {
-      LOG.debug("reference: {} tensors read from the reference cache", missing.size() - rest.size());
+      LOG.debug(
+          "reference: {} tensors read from the reference cache", missing.size() - rest.size());
     }
     return rest;
   }

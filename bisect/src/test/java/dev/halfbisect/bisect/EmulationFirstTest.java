@@ -45,7 +45,10 @@ class EmulationFirstTest {
     assertThat(cand.prober().candidateBuilds())
         .isEqualTo(1 + direct.fp32Nodes().size())
         .isLessThan(alone.prober().candidateBuilds());
-    assertThat(first.result().steps()).first().extracting(PrecisionSearch.Step::phase).isEqualTo("confirm");
+    assertThat(first.result().steps())
+        .first()
+        .extracting(PrecisionSearch.Step::phase)
+        .isEqualTo("confirm");
   }
 
   @Test
@@ -83,8 +86,8 @@ class EmulationFirstTest {
   }
 
   /**
-   * The candidate's outputs come back doubled unless {@code node} is pinned: a candidate that
-   * needs a node the emulation does not.
+   * The candidate's outputs come back doubled unless {@code node} is pinned: a candidate that needs
+   * a node the emulation does not.
    */
   private static ProbeRunner disagreeingUnlessPinned(String node) {
     InterpreterBackend interp = new InterpreterBackend();

@@ -49,7 +49,8 @@ class ParallelProbesTest {
     BisectContext ctx = context(3, new InterpreterBackend());
     FirstDivergence.Result r = FirstDivergence.search(ctx);
     assertThat(r.divergence().get().node()).isEqualTo(TestModels.plantUp(7));
-    assertThat(r.buildBound()).isEqualTo(FirstDivergence.buildBound(PLANTED.floatTensors().size(), 3));
+    assertThat(r.buildBound())
+        .isEqualTo(FirstDivergence.buildBound(PLANTED.floatTensors().size(), 3));
     assertThat(r.candidateBuilds()).isLessThanOrEqualTo(r.buildBound());
   }
 

@@ -84,7 +84,8 @@ class DeterminismTest {
     JsonNode n = m.readTree(json);
     List<String> removed = new ArrayList<>();
     // issue 18: how the probes ran (reference builds are 0 when the reference cache answered)
-    if (n.isObject() && ((com.fasterxml.jackson.databind.node.ObjectNode) n).remove("execution") != null) {
+    if (n.isObject()
+        && ((com.fasterxml.jackson.databind.node.ObjectNode) n).remove("execution") != null) {
       removed.add("/execution");
     }
     strip(n, "", removed);

@@ -23,9 +23,10 @@ public final class FakeWorkerMain {
 
   /** "fake warning", plus for strong builds the count of FP16 initializers the worker received. */
   private static ImmutableList<String> warnings(Request.Build b) throws IOException {
-    String device = System.getenv("HB_FAKE_REPORT_DEVICE") != null
-        ? System.getenv("CUDA_VISIBLE_DEVICES")
-        : null;
+    String device =
+        System.getenv("HB_FAKE_REPORT_DEVICE") != null
+            ? System.getenv("CUDA_VISIBLE_DEVICES")
+            : null;
     if (device != null) {
       return ImmutableList.of("fake warning", "device " + device);
     }

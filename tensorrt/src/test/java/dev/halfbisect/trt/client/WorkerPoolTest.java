@@ -116,8 +116,7 @@ class WorkerPoolTest {
 
   @Test
   void settingsParseTheDeviceListAndWorkers() {
-    TrtSettings s =
-        TrtSettings.from(Map.of(TrtSettings.DEVICES, "0, 1", TrtSettings.WORKERS, "3"));
+    TrtSettings s = TrtSettings.from(Map.of(TrtSettings.DEVICES, "0, 1", TrtSettings.WORKERS, "3"));
     assertThat(s.devices()).containsExactly(0, 1);
     assertThat(s.workers()).isEqualTo(3);
     assertThat(TrtSettings.from(Map.of(TrtSettings.DEVICE, "2")).devices()).containsExactly(2);
