@@ -41,6 +41,8 @@ JOPTS=(-Xmx16g -Dorg.slf4j.simpleLogger.defaultLogLevel=info "-Dhalfbisect.cache
   "-Dhalfbisect.trt.workerJvmOptions=-Dorg.bytedeco.javacpp.cachedir=$R/javacpp")
 
 left() { echo $((START + HB_DEADLINE - $(date +%s) - RESERVE)); }
+# share PERCENT: that part of HB_DEADLINE, the most one step may take (run-all gives 240-420 s).
+share() { echo $((HB_DEADLINE * $1 / 100)); }
 
 # json FILE EXPR: a field of a --json document (python3, else jq), "-" when absent.
 json() {
@@ -99,26 +101,26 @@ command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version,
 nproc | sed 's/^/cores /' | tee -a "$R/summary.txt"
 
 # 0: warm-up (natives extracted, worker JVM code paths loaded); its own timing cache.
-run warmup 40 "-Dhalfbisect.trt.cacheDir=$R/tcache-warmup" -- \
+run warmup "$(share 8)" "-Dhalfbisect.trt.cacheDir=$R/tcache-warmup" -- \
   compare "$HB_TSF" "${TSF_IN[@]}" --reference "$REF" --candidate "$CAND" --no-reference-cache
 
 # 1: MiniLM, emulation first, 4 workers, cold timing cache.
 # shellcheck disable=SC2046
-run ml-emu-w4 250 "-Dhalfbisect.trt.cacheDir=$R/tcache-ml-emu" -Dhalfbisect.trt.workers=4 -- \
+run ml-emu-w4 "$(share 50)" "-Dhalfbisect.trt.cacheDir=$R/tcache-ml-emu" -Dhalfbisect.trt.workers=4 -- \
   precision "$HB_MINILM" "${ML_IN[@]}" --reference "$REF" --candidate "$CAND" --max-error 3e-3 \
   --search-on emulation --jobs 4 $(cap "$ML_CAP") --out "$R/ml-emu-w4"
 
 # 2-3: worker pool speed-up on the same capped TimeSformer search (cold timing caches).
 for w in 1 4; do
   # shellcheck disable=SC2046
-  run "tsf-w$w" 50 "-Dhalfbisect.trt.cacheDir=$R/tcache-tsf-w$w" "-Dhalfbisect.trt.workers=$w" -- \
+  run "tsf-w$w" "$(share 13)" "-Dhalfbisect.trt.cacheDir=$R/tcache-tsf-w$w" "-Dhalfbisect.trt.workers=$w" -- \
     precision "$HB_TSF" "${TSF_IN[@]}" --reference "$REF" --candidate "$CAND" --allow-overflow \
     --search-on candidate --jobs "$w" --no-reference-cache $(cap "$TSF_CAP") --out "$R/tsf-w$w"
 done
 
 # 4: issue 21 on one GPU: two pools on device 0.
 # maxWorkers 2 shows both pools building (halfbisect.trt.workers=1 each).
-run tsf-pools00 30 "-Dhalfbisect.trt.cacheDir=$R/tcache-pools" -Dhalfbisect.trt.devices=0,0 \
+run tsf-pools00 "$(share 8)" "-Dhalfbisect.trt.cacheDir=$R/tcache-pools" -Dhalfbisect.trt.devices=0,0 \
   -Dhalfbisect.trt.workers=1 -- \
   bisect "$HB_TSF" "${TSF_IN[@]}" --reference "$REF" --candidate "$CAND" --jobs 2 \
   --search-on candidate --no-reference-cache
@@ -126,7 +128,7 @@ run tsf-pools00 30 "-Dhalfbisect.trt.cacheDir=$R/tcache-pools" -Dhalfbisect.trt.
 # 5: the same search on TensorRT only, capped at emulation-first's builds + 20 (warm cache).
 EMU_BUILDS=$(json "$R/ml-emu-w4.json" builds)
 case "$EMU_BUILDS" in '' | - | *[!0-9]*) EMU_BUILDS=20 ;; esac
-run ml-cand-w4 120 "-Dhalfbisect.trt.cacheDir=$R/tcache-ml-emu" -Dhalfbisect.trt.workers=4 -- \
+run ml-cand-w4 "$(share 30)" "-Dhalfbisect.trt.cacheDir=$R/tcache-ml-emu" -Dhalfbisect.trt.workers=4 -- \
   precision "$HB_MINILM" "${ML_IN[@]}" --reference "$REF" --candidate "$CAND" --max-error 3e-3 \
   --search-on candidate --jobs 4 --max-builds $((EMU_BUILDS + 20)) --out "$R/ml-cand-w4"
 
