@@ -43,6 +43,10 @@ import java.util.function.Consumer;
  *     default (a quarter, at least 1, with 4 samples or more; none below), 0: none
  * @param headroom issue 15: share of FP16's largest finite value (65504) from which a tensor's
  *     reference magnitude is reported at risk
+ * @param parallelism candidate probes of one round built at once (issue 18)
+ * @param referenceCache folder of reference values kept between runs; null: none (issue 18)
+ * @param searchOn where {@code precision} and {@code bisect} search (issue 18)
+ * @param emulation the backend an emulation-first search runs on (issue 18)
  */
 record AnalysisSettings(
     ImmutableList<InputSpec> inputSpecs,
@@ -63,8 +67,16 @@ record AnalysisSettings(
     boolean freshJournal,
     ImmutableList<ImmutableMap<String, Tensor>> sampleSet,
     int holdout,
-    double headroom) {
+    double headroom,
+    // issue 18: parallel probes, reference cache, emulation first
+    int parallelism,
+    Path referenceCache,
+    SearchOn searchOn,
+    BackendSpec emulation) {
   AnalysisSettings {
+    Preconditions.checkArgument(parallelism >= 1, "parallelism must be >= 1, got %s", parallelism);
+    Preconditions.checkNotNull(searchOn, "searchOn");
+    Preconditions.checkNotNull(emulation, "emulation backend");
     Preconditions.checkNotNull(inputSpecs, "input specs");
     Preconditions.checkNotNull(givenInputs, "given inputs");
     Preconditions.checkNotNull(tolerance, "tolerance");
@@ -128,6 +140,11 @@ record AnalysisSettings(
     final List<ImmutableMap<String, Tensor>> sampleSet = new ArrayList<>();
     int holdout = -1;
     double headroom = DEFAULT_HEADROOM;
+    // issue 18
+    int parallelism = 1;
+    Path referenceCache;
+    SearchOn searchOn = SearchOn.AUTO;
+    BackendSpec emulation = SearchOn.DEFAULT_EMULATION;
 
     private Builder() {}
 
@@ -150,6 +167,10 @@ record AnalysisSettings(
       sampleSet.addAll(s.sampleSet);
       holdout = s.holdout;
       headroom = s.headroom;
+      parallelism = s.parallelism;
+      referenceCache = s.referenceCache;
+      searchOn = s.searchOn;
+      emulation = s.emulation;
     }
 
     /** Adds an input spec, replacing an earlier one of the same input. */
@@ -177,7 +198,11 @@ record AnalysisSettings(
           freshJournal,
           ImmutableList.copyOf(sampleSet),
           holdout,
-          headroom);
+          headroom,
+          parallelism,
+          referenceCache,
+          searchOn,
+          emulation);
     }
   }
 }

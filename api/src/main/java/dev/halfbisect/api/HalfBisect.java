@@ -126,6 +126,64 @@ public final class HalfBisect {
     return with(b -> b.limits = l);
   }
 
+  // issue 18: parallel probes, reference cache, emulation first
+
+  /** Size cap of a reference cache folder, in MiB (the least recently used runs go first). */
+  public static final long REFERENCE_CACHE_MAX_MIB = 2048;
+
+  /**
+   * Candidate probes of one round built at once (default 1): first divergence probes k positions a
+   * round (ceil(log_{k+1} N) + 1 rounds), the precision search tests k subsets or complements a
+   * round, layerwise builds k chunks a round. With TensorRT, give the backend as many workers
+   * ({@code -Dhalfbisect.trt.workers}, see the user guide); ONNX Runtime sessions run side by side.
+   */
+  public HalfBisect parallelism(int k) {
+    Preconditions.checkArgument(k >= 1, "parallelism must be >= 1, got %s", k);
+    return with(b -> b.parallelism = k);
+  }
+
+  /**
+   * Keeps reference values in {@code dir} (keyed by model, inputs and reference backend, at most
+   * {@value #REFERENCE_CACHE_MAX_MIB} MiB, runs unused for 30 days deleted), so that a later
+   * operation, also in another process, does not run the reference again. Off by default in the
+   * API; the CLI turns it on under {@code ~/.cache/halfbisect/reference} or {@code
+   * -Dhalfbisect.cacheDir}.
+   */
+  public HalfBisect referenceCache(Path dir) {
+    Preconditions.checkNotNull(dir, "reference cache folder");
+    return with(b -> b.referenceCache = dir);
+  }
+
+  /** No reference values kept between operations (the default of the API). */
+  public HalfBisect noReferenceCache() {
+    return with(b -> b.referenceCache = null);
+  }
+
+  /**
+   * Where {@code precision} and {@code bisect} search (default {@link SearchOn#AUTO}: on FP16
+   * emulation first when the candidate is TensorRT; the precision plan is then confirmed and made
+   * 1-minimal on the candidate, the bisect answer checked there first).
+   */
+  public HalfBisect searchOn(SearchOn side) {
+    Preconditions.checkNotNull(side, "search side");
+    return with(b -> b.searchOn = side);
+  }
+
+  /**
+   * The backend an emulation-first search runs on, {@code BACKEND:MODE} (default {@code
+   * ort:fp16-emulated}).
+   */
+  public HalfBisect emulation(String backendSpec) {
+    Preconditions.checkNotNull(backendSpec, "emulation backend");
+    BackendSpec spec;
+    try {
+      spec = BackendSpec.parse(backendSpec);
+    } catch (IllegalArgumentException e) {
+      throw HalfBisectException.usage("emulation backend " + backendSpec + ": " + e.getMessage());
+    }
+    return with(b -> b.emulation = spec);
+  }
+
   /**
    * Adds an input spec {@code NAME:SHAPE:DTYPE:FILL}, e.g. {@code
    * input_ids:1x128:int64:1000..21000}.

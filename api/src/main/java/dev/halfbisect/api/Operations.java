@@ -5,6 +5,7 @@ import com.google.common.collect.ImmutableMap;
 import dev.halfbisect.bisect.Amplification;
 import dev.halfbisect.bisect.BisectContext;
 import dev.halfbisect.bisect.BisectListener;
+import dev.halfbisect.bisect.EmulationFirst;
 import dev.halfbisect.bisect.FirstDivergence;
 import dev.halfbisect.bisect.Layerwise;
 import dev.halfbisect.bisect.ModelGraph;
@@ -13,6 +14,7 @@ import dev.halfbisect.bisect.ProbeJournal;
 import dev.halfbisect.bisect.ProbeResult;
 import dev.halfbisect.bisect.ProbeSpec;
 import dev.halfbisect.bisect.Reduce;
+import dev.halfbisect.bisect.ReferenceStore;
 import dev.halfbisect.bisect.TensorComparison;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.Backend;
@@ -24,6 +26,7 @@ import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.report.mapping.ReportMapper;
 import dev.halfbisect.report.mapping.SampleMapping;
 import dev.halfbisect.report.model.AnalysisReport;
+import dev.halfbisect.report.model.ExecutionView;
 import dev.halfbisect.report.model.SampleSummary;
 import dev.halfbisect.report.model.SearchView;
 import java.io.IOException;
@@ -49,6 +52,8 @@ final class Operations implements AutoCloseable {
   private final List<Map<String, Tensor>> samples;
   private final List<String> notes;
   private ProbeJournal journal; // issue 16: opened by the first context, closed with this
+  private ReferenceStore store;
+  private boolean sharedReference; // an emulation-first bisect or precision (issue 18)
 
   /**
    * @param settings with both backends resolved
@@ -121,9 +126,26 @@ final class Operations implements AutoCloseable {
   }
 
   BisectResult bisect() {
+    sharedReference = emulationFirst();
     BisectContext ctx = context();
+    if (emulationFirst()) {
+      BisectContext emu = context(settings.emulation());
+      EmulationFirst.Bisect eb =
+          EmulationFirst.bisect(emu, ctx, FirstDivergence.Refinement.WITHIN_BOUND);
+      AnalysisReport rep = finish(ctx, ReportMapper.from(header("bisect", ctx), eb.result()));
+      return new BisectResult(withEmulation(rep, eb.emulationBuilds()), eb.result());
+    }
     FirstDivergence.Result r = FirstDivergence.search(ctx);
     return new BisectResult(finish(ctx, ReportMapper.from(header("bisect", ctx), r)), r);
+  }
+
+  /** Whether bisect and precision search on the emulation first (issue 18). */
+  private boolean emulationFirst() {
+    return settings.searchOn().emulationFirst(settings.candidate(), settings.emulation());
+  }
+
+  private static AnalysisReport withEmulation(AnalysisReport rep, int emulationBuilds) {
+    return rep.withExecution(rep.execution().withEmulation(emulationBuilds));
   }
 
   AmplifyResult amplify() {
@@ -134,6 +156,7 @@ final class Operations implements AutoCloseable {
   }
 
   PrecisionResult precision() {
+    sharedReference = emulationFirst();
     int k = holdoutCount(settings.holdout(), samples.size());
     if (k >= samples.size()) {
       throw HalfBisectException.usage(
@@ -146,7 +169,13 @@ final class Operations implements AutoCloseable {
     List<Map<String, Tensor>> searchOn = samples.subList(0, samples.size() - k);
     BisectContext ctx = context(searchOn);
     PrecisionSearch.Result r = settings.plan().fp32Nodes().isEmpty() ? passingAsIs(ctx) : null;
-    if (r == null) {
+    Integer emulationBuilds = null;
+    if (r == null && emulationFirst()) {
+      EmulationFirst.Precision ep =
+          EmulationFirst.precision(context(searchOn, settings.emulation()), ctx, settings.search());
+      r = ep.result();
+      emulationBuilds = ep.emulationBuilds();
+    } else if (r == null) {
       r = PrecisionSearch.run(ctx, settings.search());
     }
     List<Path> files = writePlanFiles(r);
@@ -208,7 +237,8 @@ final class Operations implements AutoCloseable {
     if (holdoutBuilds > 0) {
       done = done.withBuilds(done.builds() + holdoutBuilds);
     }
-    return new PrecisionResult(done, r, files);
+    return new PrecisionResult(
+        emulationBuilds == null ? done : withEmulation(done, emulationBuilds), r, files);
   }
 
   /**
@@ -304,7 +334,16 @@ final class Operations implements AutoCloseable {
    */
   private AnalysisReport finish(BisectContext ctx, AnalysisReport report) {
     settings.listener().finished();
-    AnalysisReport r = report.withBuilds(ctx.prober().candidateBuilds());
+    AnalysisReport r =
+        report
+            .withBuilds(ctx.prober().candidateBuilds())
+            .withExecution(
+                new ExecutionView(
+                    ctx.prober().parallelism(),
+                    ctx.prober().rounds(),
+                    ctx.prober().referenceBuilds(),
+                    null,
+                    null));
     int hits = ctx.prober().journalHits();
     if (hits > 0) { // issue 16
       notes.add(
@@ -366,22 +405,35 @@ final class Operations implements AutoCloseable {
 
   /** A fresh context over all samples, preflighted. */
   private BisectContext context() {
-    return context(samples);
+    return context(samples, settings.candidate());
+  }
+
+  /** A fresh context over {@code on} with the configured candidate, preflighted. */
+  private BisectContext context(List<Map<String, Tensor>> on) {
+    return context(on, settings.candidate());
+  }
+
+  /** A fresh context with {@code candidate} as its candidate (the emulation of issue 18). */
+  private BisectContext context(BackendSpec candidate) {
+    return context(samples, candidate);
   }
 
   /**
-   * A fresh context over {@code on}, preflighted, with the journal (issue 16) and, over the whole
-   * sample set, the golden reference outputs (issue 17).
+   * A fresh context over {@code on}, preflighted, with the journal (issue 16; only for the
+   * configured candidate: an emulation context has other backends, hence another digest) and, over
+   * the whole sample set, the golden reference outputs (issue 17).
    */
-  private BisectContext context(List<Map<String, Tensor>> on) {
-    BisectContext.Builder b = contextBuilder(on);
+  private BisectContext context(List<Map<String, Tensor>> on, BackendSpec candidate) {
+    BisectContext.Builder b = contextBuilder(on, candidate);
     boolean whole = on.size() == samples.size();
     ReferenceOutputs golden = settings.referenceOutputs();
     String reference = settings.reference().toString();
     if (whole && golden.load() != null) {
       b.knownReference(golden.read(graph, samples, reference));
     }
-    openJournal().ifPresent(b::journal);
+    if (candidate.equals(settings.candidate())) {
+      openJournal().ifPresent(b::journal);
+    }
     BisectContext ctx = b.build();
     preflight(ctx);
     if (whole && golden.save() != null) {
@@ -392,12 +444,12 @@ final class Operations implements AutoCloseable {
 
   /** A fresh context (own prober and reference cache) over the graph the facade holds. */
   private BisectContext bareContext(List<Map<String, Tensor>> on) {
-    return contextBuilder(on).build();
+    return contextBuilder(on, settings.candidate()).build();
   }
 
-  private BisectContext.Builder contextBuilder(List<Map<String, Tensor>> on) {
+  private BisectContext.Builder contextBuilder(
+      List<Map<String, Tensor>> on, BackendSpec candidate) {
     BackendSpec reference = settings.reference();
-    BackendSpec candidate = settings.candidate();
     BisectContext.Builder b =
         BisectContext.builder(
                 graph,
@@ -407,7 +459,10 @@ final class Operations implements AutoCloseable {
                 BuildOptions.of(candidate.mode(), settings.plan()))
             .tolerance(settings.tolerance())
             .samples(on)
-            .listener(new ListenerAdapter(settings.listener(), reference, candidate));
+            .listener(new ListenerAdapter(settings.listener(), reference, candidate))
+            // issue 18
+            .parallelism(settings.parallelism())
+            .referenceStore(referenceStore());
     settings.limits().applyTo(b);
     return b;
   }
@@ -470,6 +525,23 @@ final class Operations implements AutoCloseable {
         throw new NonFiniteReferenceException(t, bad, total);
       }
     }
+  }
+
+  /**
+   * The on-disk reference cache of the settings; else, for an emulation-first search, one in memory
+   * that its two contexts share (they compare against the same reference, run once); else none
+   * (layerwise's memory bound relies on dropping reference values).
+   */
+  private ReferenceStore referenceStore() {
+    if (store == null) {
+      Path dir = settings.referenceCache();
+      if (dir != null) {
+        store = ReferenceStore.onDisk(dir, HalfBisect.REFERENCE_CACHE_MAX_MIB << 20, 30);
+      } else {
+        store = sharedReference ? ReferenceStore.inMemory() : ReferenceStore.NONE;
+      }
+    }
+    return store;
   }
 
   private static Backend resolve(BackendSpec spec, String role) {

@@ -49,6 +49,9 @@ public final class BisectContext {
   private final ProbeRunner runner;
   private final ProbeKeys keys;
   private final ImmutableList<ImmutableMap<String, Tensor>> knownReference;
+  // issue 18: parallel probes and the on-disk reference cache
+  private final int parallelism;
+  private final ReferenceStore referenceStore;
   private Prober prober;
   private ObservationChunks chunks;
 
@@ -67,6 +70,8 @@ public final class BisectContext {
         b.knownReference.stream()
             .map(ImmutableMap::copyOf)
             .collect(ImmutableList.toImmutableList());
+    this.parallelism = b.parallelism;
+    this.referenceStore = b.referenceStore;
   }
 
   /**
@@ -132,6 +137,16 @@ public final class BisectContext {
     return listener;
   }
 
+  /** Candidate probes of one round built at once (1: one after the other). */
+  public int parallelism() {
+    return parallelism;
+  }
+
+  /** Where reference values are kept between processes ({@link ReferenceStore#NONE}: nowhere). */
+  public ReferenceStore referenceStore() {
+    return referenceStore;
+  }
+
   /** How observed tensors are split into builds under this context's budget (made on first use). */
   synchronized ObservationChunks chunks() {
     if (chunks == null) {
@@ -144,7 +159,13 @@ public final class BisectContext {
   public synchronized Prober prober() {
     if (prober == null) {
       ReferenceValues reference =
-          new ReferenceValues(runner, chunks(), samples, listener, budget.referenceCacheBytes());
+          new ReferenceValues(
+              runner,
+              chunks(),
+              samples,
+              listener,
+              budget.referenceCacheBytes(),
+              referenceStore.forRun(model, samples, backends));
       reference.preload(knownReference);
       prober =
           new Prober(
@@ -152,7 +173,8 @@ public final class BisectContext {
               runner,
               new DecidedProbes(keys, journal, model.name()),
               tolerance,
-              listener);
+              listener,
+              parallelism);
     }
     return prober;
   }
@@ -168,6 +190,8 @@ public final class BisectContext {
     private ObservationBudget budget = ObservationBudget.defaults();
     private ProbeRunner runner;
     private List<? extends Map<String, Tensor>> knownReference = List.of();
+    private int parallelism = 1;
+    private ReferenceStore referenceStore = ReferenceStore.NONE;
 
     private Builder(ModelGraph model, ProbeBackends backends) {
       this.model = Preconditions.checkNotNull(model, "model");
@@ -252,6 +276,23 @@ public final class BisectContext {
     public Builder knownReference(List<? extends Map<String, Tensor>> values) {
       Preconditions.checkNotNull(values, "known reference values");
       this.knownReference = values;
+      return this;
+    }
+
+    /**
+     * Candidate probes of one round built at once (default 1). Strategies then issue independent
+     * probes together: k-ary first-divergence search, ddmin's subsets and complements, layerwise
+     * chunks (issue 18).
+     */
+    public Builder parallelism(int k) {
+      Preconditions.checkArgument(k >= 1, "parallelism must be >= 1, got %s", k);
+      this.parallelism = k;
+      return this;
+    }
+
+    /** Keeps reference values on disk between processes; default {@link ReferenceStore#NONE}. */
+    public Builder referenceStore(ReferenceStore store) {
+      this.referenceStore = Preconditions.checkNotNull(store, "referenceStore");
       return this;
     }
 

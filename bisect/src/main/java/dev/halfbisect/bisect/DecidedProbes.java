@@ -6,7 +6,8 @@ import java.util.Optional;
 
 /**
  * Candidate probes already decided, by {@link ProbeKeys key}: those of this context (memoised) and
- * those of the journal, if any; newly built results are appended to the journal.
+ * those of the journal, if any; newly built results are appended to the journal. Thread-safe (the
+ * journal is written under this object's lock).
  */
 final class DecidedProbes {
   private final ProbeKeys keys;
@@ -30,12 +31,12 @@ final class DecidedProbes {
   }
 
   /** The result decided earlier in this context: same model, samples and probe. */
-  Optional<ProbeResult> inContext(String key) {
+  synchronized Optional<ProbeResult> inContext(String key) {
     return Optional.ofNullable(decided.get(key));
   }
 
   /** The journal's result for {@code spec}, remembered for this context. */
-  Optional<ProbeResult> inJournal(String key, ProbeSpec spec) {
+  synchronized Optional<ProbeResult> inJournal(String key, ProbeSpec spec) {
     Optional<ProbeResult> r =
         journal.flatMap(j -> j.get(key)).map(e -> ProbeJournal.toResult(spec, e));
     r.ifPresent(
@@ -47,18 +48,18 @@ final class DecidedProbes {
   }
 
   /** Remembers a built result and appends it to the journal. */
-  void record(String key, ProbeResult r) {
+  synchronized void record(String key, ProbeResult r) {
     decided.put(key, r);
     journal.ifPresent(j -> j.record(key, modelName, r));
   }
 
   /** Whether {@code spec} is answered without a build. */
-  boolean contains(ProbeSpec spec) {
+  synchronized boolean contains(ProbeSpec spec) {
     String key = key(spec);
     return decided.containsKey(key) || journal.flatMap(j -> j.get(key)).isPresent();
   }
 
-  int journalHits() {
+  synchronized int journalHits() {
     return journalHits;
   }
 }

@@ -46,6 +46,13 @@ import org.slf4j.LoggerFactory;
  * Refinement#NONE} returns the first boundary (whose inputs' errors are reported, possibly
  * failing).
  *
+ * <p><b>Parallel (k-ary) search (issue 18).</b> With the context's {@link
+ * BisectContext#parallelism() parallelism} k > 1, each round probes k positions spread evenly over
+ * {@code (lo, hi)} at once and keeps the gap between the last passing and the first failing one, so
+ * the boundary takes ceil(log_{k+1} |A|) rounds and the whole search at most ceil(log_{k+1} N) + 1
+ * rounds ({@link Prober#rounds()}) for N float tensors, at most k per round. The build bound
+ * becomes k * ceil(log_{k+1} N) + 1 (for k = 1 the binary bound above).
+ *
  * <p>A probe that fails to build, crashes, or returns NaN everywhere counts as {@code fail}.
  */
 public final class FirstDivergence {
@@ -125,10 +132,20 @@ public final class FirstDivergence {
 
   /** Runs the search with the given refinement. */
   public static Result search(BisectContext ctx, Refinement refinement) {
+    return search(ctx, refinement, Optional.empty());
+  }
+
+  /**
+   * Runs the search with a first guess: when {@code hint} (a tensor, e.g. where FP16 emulation
+   * diverges) lies in the search space below the failing output, the first round probes it and the
+   * position before it, so a correct guess is a boundary after one round; a wrong one still narrows
+   * the range (see {@link EmulationFirst}).
+   */
+  public static Result search(BisectContext ctx, Refinement refinement, Optional<String> hint) {
     ModelGraph g = ctx.model();
     Prober p = ctx.prober();
     int before = p.candidateBuilds();
-    int bound = ceilLog2(Math.max(1, g.floatTensors().size())) + 1;
+    int bound = buildBound(g.floatTensors().size(), p.parallelism());
     ctx.listener().phase("bisect");
     ctx.listener().bound(bound);
     // Constant(-foldable) tensors are not computation errors: never a start or a candidate.
@@ -148,6 +165,7 @@ public final class FirstDivergence {
     }
     Search s = new Search(ctx, refinement, bound, before, searchSpace(g, failing.get()));
     s.start(failing.get(), full);
+    hint.ifPresent(s::guess);
     s.run();
     return s.result(failing.get());
   }
@@ -224,6 +242,24 @@ public final class FirstDivergence {
       }
     }
 
+    /** Probes {@code tensor} and the position before it in one round, narrowing (lo, hi). */
+    void guess(String tensor) {
+      int h = space.indexOf(tensor);
+      if (h < 0 || h >= hi) {
+        return;
+      }
+      List<Integer> positions = h > 0 ? List.of(h - 1, h) : List.of(h);
+      List<ProbeResult> results = probeAt(positions);
+      for (int i = 0; i < positions.size(); i++) {
+        int pos = positions.get(i);
+        if (fails(results.get(i), space.get(pos))) {
+          hi = pos;
+          break;
+        }
+        lo = pos;
+      }
+    }
+
     /**
      * Halves to a boundary, measures its inputs, and continues below a failing input while the
      * refinement allows.
@@ -246,20 +282,70 @@ public final class FirstDivergence {
           bound);
     }
 
-    /** Binary search until {@code hi = lo + 1}; false when refinement ran out of builds. */
+    /**
+     * Binary (k-ary with parallelism k) search until {@code hi = lo + 1}; false when refinement ran
+     * out of builds.
+     */
     private boolean narrowToBoundary() {
+      int k = ctx.prober().parallelism();
       while (hi - lo > 1) {
-        int mid = (lo + hi) >>> 1;
-        if (!affordable(mid)) {
+        List<Integer> positions = affordable(spread(lo, hi, k));
+        if (positions.isEmpty()) {
           return false;
         }
-        if (fails(probeAt(mid), space.get(mid))) {
-          hi = mid;
-        } else {
-          lo = mid;
+        List<ProbeResult> results = probeAt(positions);
+        for (int i = 0; i < positions.size(); i++) {
+          int pos = positions.get(i);
+          if (fails(results.get(i), space.get(pos))) {
+            hi = pos;
+            break;
+          }
+          lo = pos;
         }
       }
       return true;
+    }
+
+    /**
+     * Up to {@code k} positions spread evenly strictly inside {@code (lo, hi)}, ascending; every
+     * gap is at most ceil((hi - lo) / (k + 1)).
+     */
+    static List<Integer> spread(int lo, int hi, int k) {
+      int m = Math.min(k, hi - lo - 1);
+      List<Integer> out = new ArrayList<>();
+      for (int j = 1; j <= m; j++) {
+        int p = lo + (int) ((long) j * (hi - lo) / (m + 1));
+        if (p > lo && p < hi && (out.isEmpty() || out.get(out.size() - 1) < p)) {
+          out.add(p);
+        }
+      }
+      return out;
+    }
+
+    /**
+     * The positions of a round that keep within the refinement's bound: all of them before the
+     * first boundary; after it, at most the builds left (re-spread over the same gap), and none
+     * (with {@code cutShort} set) when no build is left and no position is decided.
+     */
+    private List<Integer> affordable(List<Integer> positions) {
+      if (boundary < 0 || refinement != Refinement.WITHIN_BOUND) {
+        return positions;
+      }
+      int left = bound - (ctx.prober().candidateBuilds() - before);
+      long undecided =
+          positions.stream().filter(p -> !ctx.prober().isDecided(prefixSpec(space.get(p)))).count();
+      if (undecided <= left) {
+        return positions;
+      }
+      if (left > 0) {
+        return spread(lo, hi, left);
+      }
+      List<Integer> decided =
+          positions.stream().filter(p -> ctx.prober().isDecided(prefixSpec(space.get(p)))).toList();
+      if (decided.isEmpty()) {
+        cutShort = true;
+      }
+      return decided;
     }
 
     /** The boundary's own prefix run (its inputs' errors); false when out of builds. */
@@ -321,17 +407,27 @@ public final class FirstDivergence {
     }
 
     private ProbeResult probeAt(int pos) {
-      String tensor = space.get(pos);
-      ProbeResult r = ctx.prober().probe(prefixSpec(tensor));
-      known.put(pos, r);
-      steps.add(
-          new Step(
-              pos,
-              tensor,
-              !fails(r, tensor),
-              r.status(),
-              r.tensor(tensor).map(TensorComparison::normalizedError).orElse(Double.NaN)));
-      return r;
+      return probeAt(List.of(pos)).get(0);
+    }
+
+    /** One round: the prefixes of {@code positions} built at once, steps in position order. */
+    private List<ProbeResult> probeAt(List<Integer> positions) {
+      List<ProbeResult> results =
+          ctx.prober().probeAll(positions.stream().map(p -> prefixSpec(space.get(p))).toList());
+      for (int i = 0; i < positions.size(); i++) {
+        int pos = positions.get(i);
+        String tensor = space.get(pos);
+        ProbeResult r = results.get(i);
+        known.put(pos, r);
+        steps.add(
+            new Step(
+                pos,
+                tensor,
+                !fails(r, tensor),
+                r.status(),
+                r.tensor(tensor).map(TensorComparison::normalizedError).orElse(Double.NaN)));
+      }
+      return results;
     }
 
     /** The prefix of {@code tensor}, observing it and its producer's float inputs. */
@@ -382,6 +478,32 @@ public final class FirstDivergence {
   private static boolean fails(ProbeResult r, String tensor) {
     return r.status() != ProbeResult.Status.OK
         || !r.tensor(tensor).map(TensorComparison::pass).orElse(false);
+  }
+
+  /** Up to {@code k} positions spread evenly strictly inside {@code (lo, hi)}, ascending. */
+  static List<Integer> spreadInside(int lo, int hi, int k) {
+    return Search.spread(lo, hi, k);
+  }
+
+  /** k * ceil(log_{k+1} n) + 1 candidate builds: ceil(log2 n) + 1 for k = 1. */
+  static int buildBound(int n, int k) {
+    return k * ceilLog(Math.max(1, n), k + 1) + 1;
+  }
+
+  /** ceil(log_{k+1} n) + 1 rounds of the parallel search with k probes a round. */
+  public static int roundBound(int n, int k) {
+    return ceilLog(Math.max(1, n), k + 1) + 1;
+  }
+
+  /** The smallest r with base^r >= n. */
+  static int ceilLog(int n, int base) {
+    int r = 0;
+    long p = 1;
+    while (p < n) {
+      p *= base;
+      r++;
+    }
+    return r;
   }
 
   static int ceilLog2(int n) {

@@ -220,8 +220,8 @@ public final class Layerwise {
   /**
    * Chunk by chunk: reference and candidate observe the same chunk, only the statistics are kept,
    * and the chunk's reference values are dropped (or kept within the cache budget) when its scope
-   * closes, so memory is bounded by the byte budget. Tensors a side could not observe are listed
-   * with that side's reason.
+   * closes, so memory is bounded by the byte budget (times the parallelism: that many chunks are
+   * built at once). Tensors a side could not observe are listed with that side's reason.
    */
   private static Observed observe(BisectContext ctx, List<String> tensors, double headroomShare) {
     ModelGraph g = ctx.model();
@@ -232,12 +232,16 @@ public final class Layerwise {
             new LinkedHashMap<>(),
             new LinkedHashMap<>(),
             new LinkedHashMap<>());
-    for (List<String> chunk : ctx.chunks().tensors(tensors)) {
+    List<List<String>> all = ctx.chunks().tensors(tensors);
+    // issue 18: with parallelism k, k chunks form one round (their reference values held together).
+    for (int from = 0; from < all.size(); from += p.parallelism()) {
+      List<List<String>> round = all.subList(from, Math.min(all.size(), from + p.parallelism()));
+      List<String> chunk = new ArrayList<>();
+      round.forEach(chunk::addAll);
       try (ReferenceScope scope = p.openScope(chunk)) {
         Prober.Chunked c =
             p.chunked(
-                List.of(chunk),
-                part -> ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), part));
+                round, part -> ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), part));
         seen.compared().putAll(c.tensors());
         seen.unobserved().putAll(c.unobserved());
         for (String t : chunk) {

@@ -43,6 +43,11 @@ import org.slf4j.LoggerFactory;
  *
  * A probe that fails to build, crashes or gives NaN counts as failing. Identical plans are built
  * once per context (and never again when a journal holds them).
+ *
+ * <p><b>Parallel probes (issue 18).</b> With the context's parallelism k > 1, ddmin tests up to k
+ * of a partition's subsets (then complements) in one round and the binary search over prefix sizes
+ * becomes k-ary; the first passing set in partition order is taken, so the plan is the one the
+ * sequential search finds, in fewer rounds and at most k - 1 speculative builds more per round.
  */
 public final class PrecisionSearch {
   private static final Logger LOG = LoggerFactory.getLogger(PrecisionSearch.class);
@@ -299,15 +304,25 @@ public final class PrecisionSearch {
     // Galloping over prefixes of ranked units, then binary search between fail and pass sizes.
     int lo = 0;
     int hi = -1;
-    for (int size = 1; ; size = Math.min(units.size(), size * 2)) {
-      // The growth phase must finish to have any passing set, so it ignores the budget.
-      if (test.passesUnbudgeted(prefix(units, size), "seed")) {
-        hi = size;
-        break;
+    // The growth phase must finish to have any passing set, so it ignores the budget. With
+    // parallelism k, k doubling sizes are tested in one round (issue 18).
+    for (int size = 1; hi < 0 && lo < units.size(); ) {
+      List<Integer> sizes = new ArrayList<>();
+      for (int s = size; sizes.size() < p.parallelism(); s = Math.min(units.size(), s * 2)) {
+        sizes.add(s);
+        if (s == units.size()) {
+          break;
+        }
       }
-      lo = size;
-      if (size == units.size()) {
-        break;
+      List<List<String>> sets = new ArrayList<>();
+      sizes.forEach(s -> sets.add(prefix(units, s)));
+      int first = test.firstPassingUnbudgeted(sets, "seed");
+      if (first >= 0) {
+        hi = sizes.get(first);
+        lo = first > 0 ? sizes.get(first - 1) : lo;
+      } else {
+        lo = sizes.get(sizes.size() - 1);
+        size = Math.min(units.size(), lo * 2);
       }
     }
     if (hi < 0) {
@@ -327,11 +342,16 @@ public final class PrecisionSearch {
     List<String> minimal;
     try {
       while (hi - lo > 1) {
-        int mid = (lo + hi) >>> 1;
-        if (test.passes(prefix(units, mid), "seed")) {
-          hi = mid;
+        // k-ary with parallelism k (binary for k = 1): the smallest passing size of a round wins.
+        List<Integer> sizes = FirstDivergence.spreadInside(lo, hi, p.parallelism());
+        List<List<String>> sets = new ArrayList<>();
+        sizes.forEach(size -> sets.add(prefix(units, size)));
+        int first = test.firstPassing(sets, "seed");
+        if (first >= 0) {
+          hi = sizes.get(first);
+          lo = first > 0 ? sizes.get(first - 1) : lo;
         } else {
-          lo = mid;
+          lo = sizes.get(sizes.size() - 1);
         }
       }
     } catch (BudgetExhausted e) {
@@ -396,27 +416,28 @@ public final class PrecisionSearch {
     while (c.size() >= 2) {
       List<List<String>> parts = split(c, n);
       boolean reduced = false;
-      for (List<String> part : parts) {
-        if (test.passes(part, "minimise")) {
-          c = new ArrayList<>(part);
-          state.current = c;
-          n = 2;
-          reduced = true;
-          break;
-        }
+      // Subsets (then complements) are independent tests: up to k of them in one round.
+      int part = test.firstPassing(parts, "minimise");
+      if (part >= 0) {
+        c = new ArrayList<>(parts.get(part));
+        state.current = c;
+        n = 2;
+        reduced = true;
       }
       if (!reduced && n > 2) {
-        for (List<String> part : parts) {
-          Set<String> drop = new HashSet<>(part); // a set: removeAll on a list is |c| x |part|
+        List<List<String>> comps = new ArrayList<>();
+        for (List<String> p : parts) {
+          Set<String> drop = new HashSet<>(p); // a set: removeAll on a list is |c| x |part|
           List<String> comp = new ArrayList<>(c);
           comp.removeIf(drop::contains);
-          if (test.passes(comp, "minimise")) {
-            c = comp;
-            state.current = c;
-            n = Math.max(n - 1, 2);
-            reduced = true;
-            break;
-          }
+          comps.add(comp);
+        }
+        int comp = test.firstPassing(comps, "minimise");
+        if (comp >= 0) {
+          c = comps.get(comp);
+          state.current = c;
+          n = Math.max(n - 1, 2);
+          reduced = true;
         }
       }
       if (!reduced) {
@@ -488,7 +509,7 @@ public final class PrecisionSearch {
     return new ArrayList<>(s);
   }
 
-  private static Result result(
+  static Result result(
       BisectContext ctx,
       boolean found,
       boolean oneMinimal,
@@ -558,6 +579,55 @@ public final class PrecisionSearch {
         throw new BudgetExhausted();
       }
       return passesUnbudgeted(pinned, phase);
+    }
+
+    /**
+     * The index of the first of {@code sets} that passes, or -1; tests them in rounds of the
+     * prober's parallelism (one by one for 1), stopping at the first round with a pass. Throws
+     * {@link BudgetExhausted} before a round that would need a build beyond the budget; a round is
+     * cut to the builds left.
+     */
+    int firstPassing(List<List<String>> sets, String phase) {
+      return firstPassing(sets, phase, budget);
+    }
+
+    /** {@link #firstPassing} without a build budget (the growth phase). */
+    int firstPassingUnbudgeted(List<List<String>> sets, String phase) {
+      return firstPassing(sets, phase, Integer.MAX_VALUE);
+    }
+
+    private int firstPassing(List<List<String>> sets, String phase, int budget) {
+      Prober p = ctx.prober();
+      int i = 0;
+      while (i < sets.size()) {
+        int left =
+            budget == Integer.MAX_VALUE
+                ? Integer.MAX_VALUE
+                : budget - (p.candidateBuilds() - start);
+        List<List<String>> round = new ArrayList<>();
+        int undecided = 0;
+        for (int j = i; j < sets.size() && round.size() < p.parallelism(); j++) {
+          boolean known = p.isDecided(spec(sets.get(j)));
+          if (!known && undecided >= left) {
+            break;
+          }
+          undecided += known ? 0 : 1;
+          round.add(sets.get(j));
+        }
+        if (round.isEmpty()) {
+          throw new BudgetExhausted();
+        }
+        List<ProbeResult> results = p.probeAll(round.stream().map(this::spec).toList());
+        for (int j = 0; j < round.size(); j++) {
+          boolean pass = results.get(j).passes();
+          steps.add(new Step(phase, always.size() + round.get(j).size(), pass));
+          if (pass) {
+            return i + j;
+          }
+        }
+        i += round.size();
+      }
+      return -1;
     }
 
     private ProbeSpec spec(List<String> pinned) {

@@ -58,7 +58,7 @@ final class ProbeKeys {
   }
 
   /** What every key of this context starts with; the model is hashed on first use. */
-  private String prefix() {
+  private synchronized String prefix() {
     if (prefix == null) {
       prefix =
           model.hash()
@@ -77,7 +77,7 @@ final class ProbeKeys {
     return prefix;
   }
 
-  private static String hashSamples(List<? extends Map<String, Tensor>> samples) {
+  static String hashSamples(List<? extends Map<String, Tensor>> samples) {
     Hasher h = Hashing.sha256().newHasher();
     for (Map<String, Tensor> s : samples) {
       for (Map.Entry<String, Tensor> e : new TreeMap<>(s).entrySet()) {

@@ -9,10 +9,18 @@ import dev.halfbisect.core.backend.UnobservableTensorsException;
 import dev.halfbisect.core.verdict.Tolerance;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +30,12 @@ import org.slf4j.LoggerFactory;
  * (chunked, values cached, see {@link ReferenceValues}), runs candidate probes and compares them
  * with the reference, reads and writes the journal, and counts builds. Candidate builds are what
  * the searches' bounds are about. The context makes it from its parts; it never reads the context.
+ *
+ * <p><b>Parallel probes (issue 18).</b> {@link #probeAll} builds the undecided probes of one round
+ * on up to {@code parallelism} threads at once (each a backend session of its own: ORT sessions and
+ * TensorRT worker pools are safe for that). Reference values are fetched for the whole round first,
+ * on the calling thread; the memo, the journal, the counters and the listener are guarded, so the
+ * listener sees one event at a time. {@link #rounds()} counts the rounds that built anything.
  */
 public final class Prober {
   private static final Logger LOG = LoggerFactory.getLogger(Prober.class);
@@ -35,11 +49,14 @@ public final class Prober {
   private final DecidedProbes decided;
   private final Tolerance tolerance;
   private final BisectListener listener;
+  private final int parallelism;
 
   /** Tensors the candidate backend said it cannot observe (e.g. constant-folded by TensorRT). */
-  private final Map<String, String> candidateUnavailable = new LinkedHashMap<>();
+  private final Map<String, String> candidateUnavailable =
+      Collections.synchronizedMap(new LinkedHashMap<>());
 
-  private int candidateBuilds;
+  private final AtomicInteger candidateBuilds = new AtomicInteger();
+  private final AtomicInteger rounds = new AtomicInteger();
 
   Prober(
       ReferenceValues reference,
@@ -47,16 +64,43 @@ public final class Prober {
       DecidedProbes decided,
       Tolerance tolerance,
       BisectListener listener) {
+    this(reference, runner, decided, tolerance, listener, 1);
+  }
+
+  /**
+   * @param parallelism candidate probes of one round built at once (1: one after the other)
+   */
+  Prober(
+      ReferenceValues reference,
+      ProbeRunner runner,
+      DecidedProbes decided,
+      Tolerance tolerance,
+      BisectListener listener,
+      int parallelism) {
     this.reference = reference;
     this.runner = runner;
     this.decided = decided;
     this.tolerance = tolerance;
-    this.listener = listener;
+    this.listener = new GuardedListener(listener);
+    this.parallelism = Math.max(1, parallelism);
   }
 
   /** Candidate builds attempted so far (failed builds count; journal hits do not). */
   public int candidateBuilds() {
-    return candidateBuilds;
+    return candidateBuilds.get();
+  }
+
+  /**
+   * Rounds of candidate builds so far: a {@link #probe} that built, or a {@link #probeAll} that
+   * built at least one probe (its builds ran at once). With parallelism 1 this is the build count.
+   */
+  public int rounds() {
+    return rounds.get();
+  }
+
+  /** Candidate probes one round may build at once. */
+  public int parallelism() {
+    return parallelism;
   }
 
   public int referenceBuilds() {
@@ -72,7 +116,9 @@ public final class Prober {
    * Tensors the candidate backend cannot observe, with its reason; left out of candidate results.
    */
   public Map<String, String> candidateUnavailable() {
-    return ImmutableMap.copyOf(candidateUnavailable);
+    synchronized (candidateUnavailable) {
+      return ImmutableMap.copyOf(candidateUnavailable);
+    }
   }
 
   /** Tensors the reference could not observe, with the backend's reason. */
@@ -104,23 +150,104 @@ public final class Prober {
    * its reference value. Observed tensors without a reference value are left out of the result.
    */
   public ProbeResult probe(ProbeSpec spec) {
-    String key = decided.key(spec);
-    Optional<ProbeResult> known = decided.inContext(key);
-    if (known.isPresent()) {
-      return known.get();
+    return probeAll(List.of(spec)).get(0);
+  }
+
+  /**
+   * Runs one round of independent candidate probes: those decided (in this context or the journal)
+   * are answered at once, the others are built on up to {@link #parallelism()} threads at once.
+   * Results come back in the order of {@code specs}; equal probes are built once.
+   */
+  public List<ProbeResult> probeAll(List<ProbeSpec> specs) {
+    ProbeResult[] out = new ProbeResult[specs.size()];
+    Map<String, List<Integer>> toBuild = new LinkedHashMap<>();
+    Map<String, ProbeSpec> specOf = new LinkedHashMap<>();
+    for (int i = 0; i < specs.size(); i++) {
+      ProbeSpec spec = specs.get(i);
+      String key = decided.key(spec);
+      if (toBuild.containsKey(key)) {
+        toBuild.get(key).add(i);
+        continue;
+      }
+      Optional<ProbeResult> known = decided.inContext(key);
+      if (known.isPresent()) {
+        out[i] = known.get();
+        continue;
+      }
+      listener.probeStarted(spec);
+      Optional<ProbeResult> journaled = decided.inJournal(key, spec);
+      if (journaled.isPresent()) {
+        LOG.debug("probe {} read from journal: {}", spec.describe(), journaled.get().status());
+        listener.probeFinished(journaled.get());
+        out[i] = journaled.get();
+        continue;
+      }
+      toBuild.computeIfAbsent(key, k -> new ArrayList<>()).add(i);
+      specOf.put(key, spec);
     }
-    listener.probeStarted(spec);
-    Optional<ProbeResult> journaled = decided.inJournal(key, spec);
-    if (journaled.isPresent()) {
-      LOG.debug("probe {} read from journal: {}", spec.describe(), journaled.get().status());
-      listener.probeFinished(journaled.get());
-      return journaled.get();
+    if (toBuild.isEmpty()) {
+      return List.of(out);
     }
-    ProbeResult r = build(spec);
-    decided.record(key, r);
-    LOG.debug("probe {}: {} (build {} ms)", spec.describe(), r.status(), r.buildTime().toMillis());
-    listener.probeFinished(r);
-    return r;
+    // The round's golden values first, on this thread: builds then only read the cache.
+    Set<String> needed = new LinkedHashSet<>();
+    for (ProbeSpec spec : specOf.values()) {
+      needed.addAll(spec.observed());
+      needed.addAll(spec.cutInputs());
+    }
+    reference.get(needed);
+    rounds.incrementAndGet();
+    List<String> keys = new ArrayList<>(specOf.keySet());
+    List<ProbeResult> built = buildAll(keys.stream().map(specOf::get).toList());
+    for (int k = 0; k < keys.size(); k++) {
+      ProbeResult r = built.get(k);
+      decided.record(keys.get(k), r);
+      LOG.debug(
+          "probe {}: {} (build {} ms)", r.spec().describe(), r.status(), r.buildTime().toMillis());
+      listener.probeFinished(r);
+      for (int i : toBuild.get(keys.get(k))) {
+        out[i] = r;
+      }
+    }
+    return List.of(out);
+  }
+
+  /** Builds {@code specs}, at most {@link #parallelism} at once, results in order. */
+  private List<ProbeResult> buildAll(List<ProbeSpec> specs) {
+    if (parallelism == 1 || specs.size() == 1) {
+      return specs.stream().map(this::build).toList();
+    }
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            Math.min(parallelism, specs.size()),
+            r -> {
+              Thread t = new Thread(r, "halfbisect-probe");
+              t.setDaemon(true);
+              return t;
+            });
+    try {
+      List<Future<ProbeResult>> futures = new ArrayList<>();
+      for (ProbeSpec s : specs) {
+        futures.add(pool.submit(() -> build(s)));
+      }
+      List<ProbeResult> results = new ArrayList<>();
+      for (Future<ProbeResult> f : futures) {
+        results.add(f.get());
+      }
+      return results;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for parallel probes", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw new IllegalStateException(e.getCause());
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   /** Builds and runs {@code spec} on the candidate side and compares it; failures are results. */
@@ -129,7 +256,7 @@ public final class Prober {
     needed.addAll(spec.cutInputs());
     List<Map<String, Tensor>> ref = reference.get(needed);
     List<Map<String, Tensor>> feeds = reference.feeds(spec.cutInputs(), ref);
-    candidateBuilds++;
+    candidateBuilds.incrementAndGet();
     try {
       ProbeSpec run = withoutUnobservable(spec, ref);
       ProbeRunner.Outcome o = null;
@@ -249,29 +376,54 @@ public final class Prober {
   Chunked chunked(List<List<String>> chunks, Function<List<String>, ProbeSpec> specFor) {
     Map<String, TensorComparison> got = new LinkedHashMap<>();
     Map<String, String> missed = new LinkedHashMap<>();
-    for (List<String> c : chunks) {
-      chunk(c, specFor, got, missed);
+    List<List<String>> round = new ArrayList<>(chunks);
+    while (!round.isEmpty()) {
+      // One round: every pending chunk at once; failed chunks come back as halves.
+      List<ProbeResult> results = probeAll(round.stream().map(specFor).toList());
+      List<List<String>> next = new ArrayList<>();
+      for (int i = 0; i < round.size(); i++) {
+        List<String> items = round.get(i);
+        ProbeResult r = results.get(i);
+        if (r.status() == ProbeResult.Status.BUILD_FAILED
+            || r.status() == ProbeResult.Status.CRASH) {
+          if (items.size() == 1) {
+            missed.put(items.get(0), r.status() + ": " + r.message());
+          } else {
+            int half = items.size() / 2;
+            next.add(items.subList(0, half));
+            next.add(items.subList(half, items.size()));
+          }
+        } else {
+          got.putAll(r.tensors());
+        }
+      }
+      round = next;
     }
     return new Chunked(ImmutableMap.copyOf(got), ImmutableMap.copyOf(missed));
   }
 
-  private void chunk(
-      List<String> items,
-      Function<List<String>, ProbeSpec> specFor,
-      Map<String, TensorComparison> got,
-      Map<String, String> missed) {
-    ProbeResult r = probe(specFor.apply(items));
-    if (r.status() == ProbeResult.Status.BUILD_FAILED || r.status() == ProbeResult.Status.CRASH) {
-      if (items.size() == 1) {
-        missed.put(items.get(0), r.status() + ": " + r.message());
-        return;
-      }
-      int half = items.size() / 2;
-      chunk(items.subList(0, half), specFor, got, missed);
-      chunk(items.subList(half, items.size()), specFor, got, missed);
-      return;
+  /** The listener, called by one thread at a time. */
+  private static final class GuardedListener implements BisectListener {
+    private final BisectListener target;
+
+    GuardedListener(BisectListener target) {
+      this.target = target;
     }
-    got.putAll(r.tensors());
+
+    @Override
+    public synchronized void phase(String name) {
+      target.phase(name);
+    }
+
+    @Override
+    public synchronized void probeStarted(ProbeSpec spec) {
+      target.probeStarted(spec);
+    }
+
+    @Override
+    public synchronized void probeFinished(ProbeResult result) {
+      target.probeFinished(result);
+    }
   }
 
   static ImmutableList<String> floatInputs(

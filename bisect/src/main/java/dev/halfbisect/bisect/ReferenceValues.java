@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Golden values per sample: runs the reference in chunks (split on build failure) for the tensors
  * not held yet, and holds them in a shared cache or, inside a {@link ReferenceScope}, only until
- * the scope closes. Graph inputs are their own reference.
+ * the scope closes. Graph inputs are their own reference. Thread-safe: parallel probes share it (a
+ * reference run holds the lock; probes of a round find their values fetched already).
  */
 final class ReferenceValues {
   private static final Logger LOG = LoggerFactory.getLogger(ReferenceValues.class);
@@ -45,6 +46,9 @@ final class ReferenceValues {
 
   private int builds;
 
+  /** Values of earlier processes (issue 18); {@link ReferenceStore.Run#NONE} when off. */
+  private final ReferenceStore.Run stored;
+
   /**
    * @param cacheBytes bytes of scoped values that may move into the shared cache, over all samples
    */
@@ -54,6 +58,21 @@ final class ReferenceValues {
       ImmutableList<ImmutableMap<String, Tensor>> samples,
       BisectListener listener,
       long cacheBytes) {
+    this(runner, chunks, samples, listener, cacheBytes, ReferenceStore.Run.NONE);
+  }
+
+  /**
+   * @param stored reference values stored by earlier processes, read before running the reference
+   *     and written after
+   */
+  ReferenceValues(
+      ProbeRunner runner,
+      ObservationChunks chunks,
+      ImmutableList<ImmutableMap<String, Tensor>> samples,
+      BisectListener listener,
+      long cacheBytes,
+      ReferenceStore.Run stored) {
+    this.stored = stored;
     this.runner = runner;
     this.chunks = chunks;
     this.samples = samples;
@@ -64,7 +83,7 @@ final class ReferenceValues {
     }
   }
 
-  int builds() {
+  synchronized int builds() {
     return builds;
   }
 
@@ -76,12 +95,12 @@ final class ReferenceValues {
   }
 
   /** Tensors the reference could not observe, with the backend's reason. */
-  Map<String, String> unavailable() {
+  synchronized Map<String, String> unavailable() {
     return ImmutableMap.copyOf(unavailable);
   }
 
   /** Why the reference could not observe {@code tensor}, or null. */
-  String whyUnavailable(String tensor) {
+  synchronized String whyUnavailable(String tensor) {
     return unavailable.get(tensor);
   }
 
@@ -89,7 +108,7 @@ final class ReferenceValues {
    * Values of {@code tensors} per sample, running the reference for those not held; tensors the
    * reference cannot observe are left out of the maps.
    */
-  List<Map<String, Tensor>> get(Collection<String> tensors) {
+  synchronized List<Map<String, Tensor>> get(Collection<String> tensors) {
     run(missing(tensors), cache);
     List<Map<String, Tensor>> out = new ArrayList<>();
     for (int s = 0; s < cache.size(); s++) {
@@ -112,7 +131,8 @@ final class ReferenceValues {
    * The samples as a probe's feeds: per sample the graph inputs plus the golden values of {@code
    * cutInputs}, taken from {@code reference} (as {@link #get} returned them).
    */
-  List<Map<String, Tensor>> feeds(List<String> cutInputs, List<Map<String, Tensor>> reference) {
+  synchronized List<Map<String, Tensor>> feeds(
+      List<String> cutInputs, List<Map<String, Tensor>> reference) {
     List<Map<String, Tensor>> feeds = new ArrayList<>();
     for (int s = 0; s < samples.size(); s++) {
       Map<String, Tensor> f = new HashMap<>(samples.get(s));
@@ -134,7 +154,7 @@ final class ReferenceValues {
    * scope closes, outside the shared cache: layerwise compares every tensor once, so keeping them
    * all would hold every activation of the model at once. Scopes do not nest.
    */
-  ReferenceScope openScope(Collection<String> tensors) {
+  synchronized ReferenceScope openScope(Collection<String> tensors) {
     Preconditions.checkState(scope == null, "a reference scope is already open");
     ReferenceScope s = new ReferenceScope(this, tensors, cache.size());
     List<String> missing = missing(tensors);
@@ -148,7 +168,7 @@ final class ReferenceValues {
    * the cache budget; the rest are dropped. Later strategies (amplification after layerwise in a
    * diagnosis) then reuse them.
    */
-  void close(ReferenceScope s) {
+  synchronized void close(ReferenceScope s) {
     Preconditions.checkState(scope == s, "this reference scope is not open");
     for (String t : s.order) {
       if (!s.values.get(0).containsKey(t)) {
@@ -187,6 +207,7 @@ final class ReferenceValues {
 
   /** Observes {@code missing} in chunks within the budget, into {@code target}. */
   private void run(List<String> missing, List<Map<String, Tensor>> target) {
+    missing = fromStore(missing, target);
     if (missing.isEmpty()) {
       return;
     }
@@ -194,6 +215,36 @@ final class ReferenceValues {
     for (List<String> chunk : chunks.tensors(missing)) {
       runChunk(chunk, target);
     }
+  }
+
+  /** Puts the stored values of {@code missing} into {@code target}; returns those not stored. */
+  private List<String> fromStore(List<String> missing, List<Map<String, Tensor>> target) {
+    List<String> rest = new ArrayList<>();
+    for (String t : missing) {
+      var values = stored.load(t);
+      if (values.isPresent() && values.get().size() == target.size()) {
+        for (int s = 0; s < target.size(); s++) {
+          target.get(s).put(t, values.get().get(s));
+        }
+        continue;
+      }
+      var why = stored.unavailable(t);
+      if (why.isPresent()) {
+        unavailable.put(t, why.get());
+        continue;
+      }
+      rest.add(t);
+    }
+    if (rest.size() < missing.size()) {
+      LOG.debug(
+          "reference: {} tensors read from the reference cache", missing.size() - rest.size());
+    }
+    return rest;
+  }
+
+  private void markUnavailable(String tensor, String why) {
+    unavailable.put(tensor, why);
+    stored.saveUnavailable(tensor, why);
   }
 
   private void runChunk(List<String> chunk, List<Map<String, Tensor>> target) {
@@ -204,6 +255,15 @@ final class ReferenceValues {
       ProbeRunner.Outcome o = runner.run(spec, new ArrayList<>(samples));
       for (int s = 0; s < o.samples().size(); s++) {
         target.get(s).putAll(o.samples().get(s));
+      }
+      for (String t : chunk) {
+        List<Tensor> perSample = new ArrayList<>();
+        for (ImmutableMap<String, Tensor> s : o.samples()) {
+          perSample.add(s.get(t));
+        }
+        if (!perSample.contains(null)) {
+          stored.save(t, perSample);
+        }
       }
       listener.probeFinished(ProbeResult.ran(spec, ProbeResult.Status.OK, ImmutableMap.of(), o));
     } catch (UnobservableTensorsException e) {
@@ -225,7 +285,7 @@ final class ReferenceValues {
     List<String> rest = new ArrayList<>(chunk);
     for (String t : e.tensors()) {
       if (rest.remove(t)) {
-        unavailable.put(t, FOLDED);
+        markUnavailable(t, FOLDED);
       }
     }
     if (rest.size() < chunk.size()) {
@@ -240,7 +300,7 @@ final class ReferenceValues {
   private void split(List<String> chunk, List<Map<String, Tensor>> target, BackendException e) {
     if (chunk.size() == 1) {
       LOG.warn("reference cannot observe tensor {}: {}", chunk.get(0), e.getMessage());
-      unavailable.put(chunk.get(0), e.getMessage());
+      unavailable.put(chunk.get(0), e.getMessage()); // may be transient: not stored
       return;
     }
     LOG.info(

@@ -174,6 +174,31 @@ final class AnalysisOptions extends RunOptions {
               + " them (same model, inputs and --reference required)")
   Path loadOutputs;
 
+  // issue 18: parallel probes, reference cache, emulation first
+  @Option(
+      names = "--jobs",
+      paramLabel = "K",
+      description =
+          "candidate probes built at once (default 1): k-ary bisect, parallel ddmin and layerwise "
+              + "chunks; with TensorRT also the worker processes per GPU unless "
+              + "-Dhalfbisect.trt.workers is set")
+  Integer jobs;
+
+  @Option(
+      names = "--no-reference-cache",
+      description =
+          "do not keep reference values between runs (default: kept under "
+              + "-Dhalfbisect.cacheDir, else ~/.cache/halfbisect, in reference/, at most 2 GiB)")
+  boolean noReferenceCache;
+
+  @Option(
+      names = "--search-on",
+      paramLabel = "SIDE",
+      description =
+          "where precision and bisect search: auto (default: FP16 emulation first when the "
+              + "candidate is TensorRT, the candidate confirms), emulation, candidate")
+  String searchOn;
+
   @Option(names = "--out", paramLabel = "DIR", description = "folder for reports and files")
   Path out;
 
@@ -268,6 +293,7 @@ final class AnalysisOptions extends RunOptions {
     if (allowOverflow) {
       hb = hb.pinOverflows(false);
     }
+    hb = withExecution(hb);
     if (plan != null) {
       hb = hb.plan(PlanFiles.read(plan));
     }
@@ -284,6 +310,41 @@ final class AnalysisOptions extends RunOptions {
       hb = hb.saveOutputs(saveOutputs);
     }
     return withProgress(hb, err);
+  }
+
+  /** System property naming the folder of halfbisect's caches (the reference cache lives in it). */
+  static final String CACHE_DIR = "halfbisect.cacheDir";
+
+  /** --jobs, the reference cache and --search-on (issue 18). */
+  private HalfBisect withExecution(HalfBisect hb) {
+    if (jobs != null) {
+      if (jobs < 1) {
+        throw new UsageException("--jobs must be at least 1, got " + jobs);
+      }
+      hb = hb.parallelism(jobs);
+      if (System.getProperty("halfbisect.trt.workers") == null) {
+        // TensorRT: as many worker processes per GPU as probes built at once
+        System.setProperty("halfbisect.trt.workers", Integer.toString(jobs));
+      }
+    }
+    if (searchOn != null) {
+      try {
+        hb = hb.searchOn(dev.halfbisect.api.SearchOn.parse(searchOn));
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--search-on: " + e.getMessage());
+      }
+    }
+    return noReferenceCache ? hb.noReferenceCache() : hb.referenceCache(referenceCacheDir());
+  }
+
+  /** {@code -Dhalfbisect.cacheDir}/reference, else {@code ~/.cache/halfbisect/reference}. */
+  static Path referenceCacheDir() {
+    String dir = System.getProperty(CACHE_DIR);
+    Path base =
+        dir != null && !dir.isBlank()
+            ? Path.of(dir)
+            : Path.of(System.getProperty("user.home", "."), ".cache", "halfbisect");
+    return base.resolve("reference");
   }
 
   /**

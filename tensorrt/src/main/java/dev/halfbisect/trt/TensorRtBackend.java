@@ -98,7 +98,23 @@ public final class TensorRtBackend implements Backend {
     if (noDriver != null) {
       return Availability.no("TensorRT backend: " + noDriver + ". " + INSTALL_HINT);
     }
-    return probe(WorkerPool.shared(settings), Duration.ofSeconds(120));
+    WorkerPool pool = WorkerPool.shared(settings);
+    Availability a = probe(pool, Duration.ofSeconds(120));
+    if (a.available() && !TrtSettings.workersGiven(java.util.Map.of())) {
+      gpuMemoryMiB(a.reason()).ifPresent(pool::fitToGpuMemory);
+    }
+    return a;
+  }
+
+  private static final java.util.regex.Pattern MIB =
+      java.util.regex.Pattern.compile("(\\d+) MiB\\)");
+
+  /** The GPU memory a worker's probe answer names ({@code ..., 143771 MiB)}), if it does. */
+  static java.util.OptionalLong gpuMemoryMiB(String probeAnswer) {
+    java.util.regex.Matcher m = MIB.matcher(probeAnswer);
+    return m.find()
+        ? java.util.OptionalLong.of(Long.parseLong(m.group(1)))
+        : java.util.OptionalLong.empty();
   }
 
   /** Probes through {@code pool}'s current worker. */

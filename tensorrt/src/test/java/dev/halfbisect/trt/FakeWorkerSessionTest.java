@@ -131,6 +131,15 @@ class FakeWorkerSessionTest {
   }
 
   @Test
+  void theProbeAnswerNamesTheGpuMemoryThePoolsAreSizedBy() {
+    assertThat(
+            TensorRtBackend.gpuMemoryMiB(
+                "TensorRT 10.6.0 on NVIDIA H200 (compute capability 9.0, 143771 MiB), timing cache x"))
+        .hasValue(143771);
+    assertThat(TensorRtBackend.gpuMemoryMiB("fake worker pid 12")).isEmpty();
+  }
+
+  @Test
   void shapesPropertyParses() {
     assertThat(
             TrtSession.parseShapes("input_ids:1x128, attention_mask:1x128").get("attention_mask"))

@@ -18,7 +18,8 @@ import javax.annotation.CheckForNull;
  * only this, so a report can be re-rendered from its JSON without the engine. Optional sections are
  * null when the command did not produce them and are then left out of the JSON. Maps and {@code
  * fp32Nodes} are sorted; lists in topological or ranked order keep it. Timings live in their own
- * {@code timings} object so determinism checks can drop it.
+ * {@code timings} object so determinism checks can drop it; so does {@code execution} (how the
+ * probes ran: a reference read from the reference cache makes 0 reference builds).
  *
  * @param schema always {@link #SCHEMA}
  * @param command subcommand that produced it (compare, layerwise, bisect, amplify, precision,
@@ -31,6 +32,7 @@ import javax.annotation.CheckForNull;
  * @param samples issue 15: per-sample pass rates of the outputs and the worst sample
  * @param headroom issue 15: tensors whose reference magnitude nears FP16's 65504
  * @param search issue 15: how a precision search stopped, and its plan on held-out samples
+ * @param execution how the probes ran: parallelism, rounds, reference builds, emulation builds
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({
@@ -56,7 +58,8 @@ import javax.annotation.CheckForNull;
   "timings",
   "samples",
   "headroom",
-  "search"
+  "search",
+  "execution"
 })
 public record AnalysisReport(
     String schema,
@@ -82,7 +85,9 @@ public record AnalysisReport(
     // issue 15: sample pass rates, headroom, search stop and holdout
     @CheckForNull SampleSummary samples,
     @CheckForNull HeadroomView headroom,
-    @CheckForNull SearchView search) {
+    @CheckForNull SearchView search,
+    // issue 18: parallel probes, reference cache, emulation first
+    @CheckForNull ExecutionView execution) {
 
   /** Schema identifier written at the top of every document. */
   public static final String SCHEMA = "halfbisect/1";
@@ -153,6 +158,11 @@ public record AnalysisReport(
 
   public Optional<FirstFailing> firstFailingOpt() {
     return Optional.ofNullable(firstFailing);
+  }
+
+  /** The same report with its execution block (issue 18). */
+  public AnalysisReport withExecution(@CheckForNull ExecutionView e) {
+    return toBuilder().execution(e).build();
   }
 
   /** The same report with {@code builds} candidate builds (e.g. counting a preflight build). */
@@ -250,6 +260,7 @@ public record AnalysisReport(
     @CheckForNull private SampleSummary samples;
     @CheckForNull private HeadroomView headroom;
     @CheckForNull private SearchView search;
+    @CheckForNull private ExecutionView execution;
 
     private Builder() {}
 
@@ -276,6 +287,7 @@ public record AnalysisReport(
       samples = r.samples;
       headroom = r.headroom;
       search = r.search;
+      execution = r.execution;
     }
 
     // issue 15: sample pass rates, headroom, search stop and holdout
@@ -397,6 +409,11 @@ public record AnalysisReport(
       return this;
     }
 
+    public Builder execution(@CheckForNull ExecutionView v) {
+      execution = v;
+      return this;
+    }
+
     public Builder timings(@CheckForNull Map<String, Double> v) {
       timings = v;
       return this;
@@ -439,7 +456,8 @@ public record AnalysisReport(
           timings,
           samples,
           headroom,
-          search);
+          search,
+          execution);
     }
   }
 }

@@ -48,6 +48,25 @@ public final class ConsoleRenderer {
     return out.stream().map(TerminalText::escape).collect(Collectors.joining("\n")) + "\n";
   }
 
+  /** Rounds when probes ran in parallel, emulation builds when the search ran there (issue 18). */
+  static String execution(AnalysisReport r) {
+    if (r.execution() == null) {
+      return "";
+    }
+    StringBuilder sb = new StringBuilder();
+    if (r.execution().parallelism() > 1) {
+      sb.append(" in ")
+          .append(r.execution().rounds())
+          .append(" rounds (")
+          .append(r.execution().parallelism())
+          .append(" at once)");
+    }
+    if (r.execution().emulationBuilds() != null) {
+      sb.append(", FP16 emulation builds ").append(r.execution().emulationBuilds());
+    }
+    return sb.toString();
+  }
+
   private static void header(List<String> out, AnalysisReport r) {
     out.add("halfbisect " + r.command() + "  " + (r.passed() ? "PASS" : "FAIL"));
     wrap(out, "model:     " + r.model(), "           ");
@@ -58,7 +77,8 @@ public final class ConsoleRenderer {
             + ", candidate "
             + r.backend().candidate()
             + ", candidate builds "
-            + r.builds(),
+            + r.builds()
+            + execution(r),
         "           ");
     wrap(out, "tolerance: " + r.tolerance().description(), "           ");
   }

@@ -1,8 +1,11 @@
 package dev.halfbisect.trt.client;
 
 import com.google.common.base.Preconditions;
+import com.google.common.collect.ImmutableList;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -16,6 +19,12 @@ import java.util.Map;
  *       halfbisect.trt.runTimeoutSeconds} (default 120)
  *   <li>{@code halfbisect.trt.recycleAfterBuilds}: builds before a worker is replaced (default 20)
  *   <li>{@code halfbisect.trt.device}: CUDA device index the worker uses (default 0)
+ *   <li>{@code halfbisect.trt.devices}: comma-separated CUDA device indexes, one worker pool per
+ *       entry (overrides {@code device}; {@code 0,1} spreads builds over two GPUs, {@code 0,0} runs
+ *       two pools on GPU 0)
+ *   <li>{@code halfbisect.trt.workers}: worker processes per pool (default {@link
+ *       #defaultWorkers(int)}: a quarter of the cores, 1 to 4; the pool lowers it to one worker per
+ *       {@value #GIB_PER_WORKER} GiB of GPU memory when the worker reports the GPU's memory)
  *   <li>{@code halfbisect.trt.workerJvmOptions}: extra JVM options of the worker, space separated
  *   <li>{@code halfbisect.trt.workspaceMiB}: builder workspace limit (default: TensorRT's)
  * </ul>
@@ -30,17 +39,63 @@ public record TrtSettings(
     Duration runTimeout,
     int recycleAfterBuilds,
     int device,
-    String workerJvmOptions) {
+    String workerJvmOptions,
+    ImmutableList<Integer> devices,
+    int workers) {
   public static final String CACHE_DIR = "halfbisect.trt.cacheDir";
   public static final String BUILD_TIMEOUT = "halfbisect.trt.buildTimeoutSeconds";
   public static final String RUN_TIMEOUT = "halfbisect.trt.runTimeoutSeconds";
   public static final String RECYCLE_AFTER = "halfbisect.trt.recycleAfterBuilds";
   public static final String DEVICE = "halfbisect.trt.device";
   public static final String WORKER_JVM_OPTIONS = "halfbisect.trt.workerJvmOptions";
+  // issue 18: worker pools
+  public static final String DEVICES = "halfbisect.trt.devices";
+  public static final String WORKERS = "halfbisect.trt.workers";
+
+  /** GPU memory one worker may count on (its CUDA context, builder workspace and engines). */
+  public static final int GIB_PER_WORKER = 16;
 
   public TrtSettings {
     Preconditions.checkArgument(recycleAfterBuilds >= 1, "%s must be at least 1", RECYCLE_AFTER);
     Preconditions.checkArgument(device >= 0, "%s must be a device index >= 0", DEVICE);
+    Preconditions.checkArgument(
+        !devices.isEmpty() && devices.stream().allMatch(d -> d >= 0),
+        "%s must list device indexes >= 0, got %s",
+        DEVICES,
+        devices);
+    Preconditions.checkArgument(workers >= 1, "%s must be at least 1, got %s", WORKERS, workers);
+  }
+
+  /** One pool of one worker on {@code device}. */
+  public TrtSettings(
+      Path cacheDir,
+      Duration buildTimeout,
+      Duration runTimeout,
+      int recycleAfterBuilds,
+      int device,
+      String workerJvmOptions) {
+    this(
+        cacheDir,
+        buildTimeout,
+        runTimeout,
+        recycleAfterBuilds,
+        device,
+        workerJvmOptions,
+        ImmutableList.of(device),
+        1);
+  }
+
+  /**
+   * Workers per pool when {@value #WORKERS} is not set: a quarter of {@code cores} (a TensorRT
+   * build keeps a few cores busy), at least 1 and at most 4.
+   */
+  public static int defaultWorkers(int cores) {
+    return Math.max(1, Math.min(4, cores / 4));
+  }
+
+  /** Whether {@value #WORKERS} was set (else the pool may lower the default by GPU memory). */
+  public static boolean workersGiven(Map<String, String> overrides) {
+    return overrides.containsKey(WORKERS) || System.getProperty(WORKERS) != null;
   }
 
   /** Settings from system properties. */
@@ -62,7 +117,30 @@ public record TrtSettings(
         Duration.ofSeconds(getLong(overrides, RUN_TIMEOUT, 120)),
         (int) getLong(overrides, RECYCLE_AFTER, 20),
         (int) getLong(overrides, DEVICE, 0),
-        get(overrides, WORKER_JVM_OPTIONS, ""));
+        get(overrides, WORKER_JVM_OPTIONS, ""),
+        devices(overrides),
+        (int)
+            getLong(
+                overrides, WORKERS, defaultWorkers(Runtime.getRuntime().availableProcessors())));
+  }
+
+  /** {@value #DEVICES} parsed, else the one {@value #DEVICE}. */
+  private static ImmutableList<Integer> devices(Map<String, String> overrides) {
+    String list = get(overrides, DEVICES, "").trim();
+    if (list.isEmpty()) {
+      return ImmutableList.of((int) getLong(overrides, DEVICE, 0));
+    }
+    List<Integer> out = new ArrayList<>();
+    for (String part : list.split(",")) {
+      try {
+        out.add(Integer.parseInt(part.trim()));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(
+            "property " + DEVICES + " must list CUDA device indexes like 0,1; got '" + list + "'",
+            e);
+      }
+    }
+    return ImmutableList.copyOf(out);
   }
 
   private static String get(Map<String, String> overrides, String key, String dflt) {

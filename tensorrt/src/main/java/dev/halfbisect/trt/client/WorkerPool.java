@@ -1,5 +1,7 @@
 package dev.halfbisect.trt.client;
 
+import com.google.common.base.Preconditions;
+import com.google.common.collect.ImmutableList;
 import dev.halfbisect.core.backend.BackendCrashException;
 import java.io.File;
 import java.io.IOException;
@@ -7,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,14 +17,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The worker processes of one GPU. New builds go to the current worker; after {@code
- * recycleAfterBuilds} builds, or when it died, the next build gets a fresh one. A retired worker
- * exits once its last session is closed, which is how TensorRT memory that the presets cannot free
- * (bytedeco issue 1699) is given back.
+ * The TensorRT worker processes of this JVM: one pool per entry of the device list ({@code
+ * halfbisect.trt.devices}; {@code 0,0} is two pools on GPU 0), each of up to {@code workers}
+ * processes, so that parallel probes build at once (issue 18). A new build goes to an idle live
+ * worker; when all are busy and a pool has room, a new worker starts in the pool with the fewest
+ * (the first such pool on ties); when none has room it shares the least busy worker (requests to
+ * one worker are answered in order). After {@code recycleAfterBuilds} builds, or when it died, a
+ * worker is retired: it exits once its last session is closed, which is how TensorRT memory that
+ * the presets cannot free (bytedeco issue 1699) is given back.
  */
 public final class WorkerPool {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerPool.class);
-  private static final Map<Integer, WorkerPool> SHARED = new HashMap<>();
+  private static final Map<String, WorkerPool> SHARED = new HashMap<>();
   static final String WORKER_MAIN = "dev.halfbisect.trt.worker.WorkerMain";
 
   /** Starts one worker process; replaced in tests by a fake worker main. */
@@ -29,32 +36,77 @@ public final class WorkerPool {
     WorkerClient launch(String label) throws IOException;
   }
 
+  /** Starts one worker process for a CUDA device. */
+  public interface DeviceLauncher {
+    WorkerClient launch(String label, int device) throws IOException;
+  }
+
   private final String name;
-  private final Launcher launcher;
+  private final DeviceLauncher launcher;
   private final int recycleAfterBuilds;
-  private Worker current;
+  private final ImmutableList<Integer> devices;
+  private int workersPerPool;
+  private final List<Worker> live = new ArrayList<>();
   private int started;
 
+  /** One pool of one worker (the launcher's device is its own business). */
   public WorkerPool(String name, Launcher launcher, int recycleAfterBuilds) {
+    this(name, (label, device) -> launcher.launch(label), recycleAfterBuilds, List.of(0), 1);
+  }
+
+  /**
+   * @param devices one pool per entry, each on that CUDA device
+   * @param workersPerPool worker processes each pool may run at once
+   */
+  public WorkerPool(
+      String name,
+      DeviceLauncher launcher,
+      int recycleAfterBuilds,
+      List<Integer> devices,
+      int workersPerPool) {
+    Preconditions.checkArgument(!devices.isEmpty(), "at least one device");
+    Preconditions.checkArgument(workersPerPool >= 1, "at least one worker per pool");
     this.name = name;
     this.launcher = launcher;
     this.recycleAfterBuilds = recycleAfterBuilds;
+    this.devices = ImmutableList.copyOf(devices);
+    this.workersPerPool = workersPerPool;
   }
 
-  /** The process-wide pool of the configured device, started with the real worker main. */
+  /** The process-wide pools of the configured devices, started with the real worker main. */
   public static synchronized WorkerPool shared(TrtSettings settings) {
     return SHARED.computeIfAbsent(
-        settings.device(),
-        d -> {
+        settings.devices() + "x" + settings.workers(),
+        k -> {
           WorkerPool pool =
               new WorkerPool(
-                  "trt-gpu" + d,
-                  label ->
+                  "trt",
+                  (label, d) ->
                       WorkerClient.start(label, javaCommand(settings, WORKER_MAIN), environment(d)),
-                  settings.recycleAfterBuilds());
+                  settings.recycleAfterBuilds(),
+                  settings.devices(),
+                  settings.workers());
           Runtime.getRuntime().addShutdownHook(new Thread(pool::shutdown, "trt-pool-shutdown"));
           return pool;
         });
+  }
+
+  /** Workers each pool may run at once. */
+  public synchronized int workersPerPool() {
+    return workersPerPool;
+  }
+
+  /**
+   * Lowers the workers per pool to one per {@value TrtSettings#GIB_PER_WORKER} GiB of {@code
+   * gpuMemoryMiB} (at least one); used when the size was not given and a worker reported its GPU.
+   */
+  public synchronized void fitToGpuMemory(long gpuMemoryMiB) {
+    int fit = (int) Math.max(1, gpuMemoryMiB / (TrtSettings.GIB_PER_WORKER * 1024L));
+    if (fit < workersPerPool) {
+      LOG.info(
+          "TensorRT worker pools: {} workers per pool for {} MiB of GPU memory", fit, gpuMemoryMiB);
+      workersPerPool = fit;
+    }
   }
 
   /** JavaCPP's system property for the folder it extracts native libraries into. */
@@ -85,7 +137,7 @@ public final class WorkerPool {
     return cmd;
   }
 
-  private static Map<String, String> environment(int device) {
+  static Map<String, String> environment(int device) {
     // One GPU per worker: the worker always uses device 0 of what it sees.
     return Map.of("CUDA_VISIBLE_DEVICES", Integer.toString(device));
   }
@@ -103,35 +155,31 @@ public final class WorkerPool {
   }
 
   /**
-   * The worker for a new build, counting the build: a fresh one when there is none yet, it died, or
-   * it reached its build count.
+   * The worker for a new build, counting the build: an idle live worker, else a fresh one where a
+   * pool has room, else the least busy one.
    *
    * @throws BackendCrashException when no worker process can be started
    */
   public synchronized Worker acquireForBuild() throws BackendCrashException {
-    Worker w = acquire();
+    retireSpent();
+    Worker w = null;
+    for (Worker c : live) {
+      if (w == null || c.openSessions < w.openSessions) {
+        w = c;
+      }
+    }
+    if (w == null || (w.openSessions > 0 && live.size() < devices.size() * workersPerPool)) {
+      w = launch(emptiestPool());
+    }
     w.builds++;
     w.openSessions++;
     return w;
   }
 
-  /** The current worker for a probe (no build counted). */
+  /** A live worker for a probe (no build counted), started when there is none. */
   public synchronized Worker acquire() throws BackendCrashException {
-    if (current != null && (!current.client.alive() || current.builds >= recycleAfterBuilds)) {
-      retire(current);
-      current = null;
-    }
-    if (current == null) {
-      String label = name + "-w" + (++started);
-      try {
-        current = new Worker(launcher.launch(label));
-      } catch (IOException e) {
-        throw new BackendCrashException(
-            "cannot start TensorRT worker process " + label + ": " + e.getMessage(), e);
-      }
-      LOG.debug("started worker {} (pid {})", label, current.client.pid());
-    }
-    return current;
+    retireSpent();
+    return live.isEmpty() ? launch(0) : live.get(0);
   }
 
   /** A session on {@code w} ended (closed, or its build failed). */
@@ -147,12 +195,59 @@ public final class WorkerPool {
     return started;
   }
 
+  /** The live (not retired) workers, in start order. */
+  public synchronized List<Worker> liveWorkers() {
+    return ImmutableList.copyOf(live);
+  }
+
   /** Stops all workers. */
   public synchronized void shutdown() {
-    if (current != null) {
-      current.client.close();
-      current = null;
+    for (Worker w : live) {
+      w.client.close();
     }
+    live.clear();
+  }
+
+  private void retireSpent() {
+    for (Iterator<Worker> it = live.iterator(); it.hasNext(); ) {
+      Worker w = it.next();
+      if (!w.client.alive() || w.builds >= recycleAfterBuilds) {
+        retire(w);
+        it.remove();
+      }
+    }
+  }
+
+  /** The index of the pool with the fewest live workers (the first on ties). */
+  private int emptiestPool() {
+    int best = 0;
+    int bestCount = Integer.MAX_VALUE;
+    for (int i = 0; i < devices.size(); i++) {
+      int n = 0;
+      for (Worker w : live) {
+        n += w.pool == i ? 1 : 0;
+      }
+      if (n < bestCount) {
+        best = i;
+        bestCount = n;
+      }
+    }
+    return best;
+  }
+
+  private Worker launch(int pool) throws BackendCrashException {
+    int device = devices.get(pool);
+    String label = name + "-gpu" + device + "-p" + pool + "-w" + (++started);
+    Worker w;
+    try {
+      w = new Worker(launcher.launch(label, device), pool, device);
+    } catch (IOException e) {
+      throw new BackendCrashException(
+          "cannot start TensorRT worker process " + label + ": " + e.getMessage(), e);
+    }
+    LOG.debug("started worker {} (pid {})", label, w.client.pid());
+    live.add(w);
+    return w;
   }
 
   private void retire(Worker w) {
@@ -165,17 +260,31 @@ public final class WorkerPool {
   /** A worker process and its bookkeeping (guarded by the pool). */
   public static final class Worker {
     private final WorkerClient client;
+    private final int pool;
+    private final int device;
     private int builds;
     private int openSessions;
     private boolean retired;
     private int nextSessionId;
 
-    Worker(WorkerClient client) {
+    Worker(WorkerClient client, int pool, int device) {
       this.client = client;
+      this.pool = pool;
+      this.device = device;
     }
 
     public WorkerClient client() {
       return client;
+    }
+
+    /** The index of its pool in the device list. */
+    public int pool() {
+      return pool;
+    }
+
+    /** The CUDA device it builds on. */
+    public int device() {
+      return device;
     }
 
     /** A session id unique within this worker. */

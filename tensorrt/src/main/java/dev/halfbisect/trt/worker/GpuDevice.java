@@ -14,8 +14,9 @@ import org.bytedeco.tensorrt.global.nvinfer;
  *
  * @param name the CUDA device name, e.g. {@code NVIDIA H200}
  * @param trtVersion {@code major.minor.patch} of the loaded TensorRT library
+ * @param memoryMiB the GPU's global memory (the client sizes its worker pools by it)
  */
-record GpuDevice(String name, int ccMajor, int ccMinor, String trtVersion) {
+record GpuDevice(String name, int ccMajor, int ccMinor, String trtVersion, long memoryMiB) {
 
   /**
    * Selects GPU 0 and reads its properties and the TensorRT version.
@@ -41,10 +42,11 @@ record GpuDevice(String name, int ccMajor, int ccMinor, String trtVersion) {
             + nvinfer.getInferLibMinorVersion()
             + "."
             + nvinfer.getInferLibPatchVersion();
-    return new GpuDevice(prop.name().getString(), prop.major(), prop.minor(), trt);
+    return new GpuDevice(
+        prop.name().getString(), prop.major(), prop.minor(), trt, prop.totalGlobalMem() >> 20);
   }
 
-  /** {@code TensorRT 10.6.0 on NVIDIA H200 (compute capability 9.0)}. */
+  /** {@code TensorRT 10.6.0 on NVIDIA H200 (compute capability 9.0, 143771 MiB)}. */
   String describe() {
     return "TensorRT "
         + trtVersion
@@ -54,6 +56,8 @@ record GpuDevice(String name, int ccMajor, int ccMinor, String trtVersion) {
         + ccMajor
         + "."
         + ccMinor
-        + ")";
+        + ", "
+        + memoryMiB
+        + " MiB)";
   }
 }

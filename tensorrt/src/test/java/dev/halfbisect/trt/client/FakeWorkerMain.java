@@ -16,12 +16,20 @@ import java.io.IOException;
  * A stand-in worker for crash-handling tests, spawned by WorkerClient like the real one. Behaviour
  * is chosen by the model name of a build: {@code crash} exits with code 3, {@code hang} never
  * answers, {@code garbage} writes text on stdout; anything else is built, and runs echo the inputs.
+ * With {@code HB_FAKE_REPORT_DEVICE} set, a build's warnings name its {@code CUDA_VISIBLE_DEVICES}.
  */
 public final class FakeWorkerMain {
   private FakeWorkerMain() {}
 
   /** "fake warning", plus for strong builds the count of FP16 initializers the worker received. */
   private static ImmutableList<String> warnings(Request.Build b) throws IOException {
+    String device =
+        System.getenv("HB_FAKE_REPORT_DEVICE") != null
+            ? System.getenv("CUDA_VISIBLE_DEVICES")
+            : null;
+    if (device != null) {
+      return ImmutableList.of("fake warning", "device " + device);
+    }
     if (!b.mode().equals("strong")) {
       return ImmutableList.of("fake warning");
     }

@@ -1,0 +1,50 @@
+package dev.halfbisect.api;
+
+/**
+ * Where {@code precision} searches (issue 18). A TensorRT build takes seconds to a minute; FP16
+ * emulation on ONNX Runtime ({@code ort:fp16-emulated}) decides a probe in a fraction of that, so
+ * the search can run there and spend candidate builds only to confirm its plan and make it
+ * 1-minimal on the candidate (or search the candidate itself where the candidate disagrees).
+ */
+public enum SearchOn {
+  /** Emulation first when the candidate is TensorRT ({@code trt}); the candidate otherwise. */
+  AUTO,
+  /** Emulation first whatever the candidate (unless the candidate is the emulation itself). */
+  EMULATION,
+  /** Every probe on the candidate. */
+  CANDIDATE;
+
+  /** The backend an emulation-first search runs on unless told otherwise. */
+  public static final dev.halfbisect.core.backend.BackendSpec DEFAULT_EMULATION =
+      new dev.halfbisect.core.backend.BackendSpec("ort", "fp16-emulated");
+
+  /** Whether a search with candidate {@code candidate} runs on {@code emulation} first. */
+  public boolean emulationFirst(
+      dev.halfbisect.core.backend.BackendSpec candidate,
+      dev.halfbisect.core.backend.BackendSpec emulation) {
+    if (candidate.equals(emulation)) {
+      return false;
+    }
+    return switch (this) {
+      case AUTO -> candidate.backend().equals("trt");
+      case EMULATION -> true;
+      case CANDIDATE -> false;
+    };
+  }
+
+  /** The CLI spelling: {@code auto}, {@code emulation}, {@code candidate}. */
+  public String cliName() {
+    return name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** Parses the CLI spelling. */
+  public static SearchOn parse(String text) {
+    for (SearchOn s : values()) {
+      if (s.cliName().equals(text.trim().toLowerCase(java.util.Locale.ROOT))) {
+        return s;
+      }
+    }
+    throw new IllegalArgumentException(
+        "search side must be auto, emulation or candidate, got '" + text + "'");
+  }
+}

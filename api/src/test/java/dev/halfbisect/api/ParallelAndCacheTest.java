@@ -1,0 +1,90 @@
+package dev.halfbisect.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.halfbisect.api.testing.TestModels;
+import dev.halfbisect.bisect.FirstDivergence;
+import dev.halfbisect.core.backend.BackendSpec;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Issue 18 through the facade: parallelism, the reference cache, emulation first. */
+class ParallelAndCacheTest {
+  @TempDir Path tmp;
+
+  private static HalfBisect overflow() {
+    return HalfBisect.model(TestModels.overflow(), null, "overflow.onnx")
+        .reference("interp:fp32")
+        .candidate("interp:fp16-emulated")
+        .samples(2);
+  }
+
+  private static JsonNode json(AnalysisResult r) throws Exception {
+    return new ObjectMapper().readTree(r.toJson());
+  }
+
+  @Test
+  void parallelBisectReportsItsRoundsAndFindsTheSameNode() throws Exception {
+    BisectResult one = overflow().bisect();
+    BisectResult three = overflow().parallelism(3).bisect();
+    assertThat(three.divergence().get().node()).isEqualTo(one.divergence().get().node());
+    JsonNode j = json(three).path("execution");
+    assertThat(j.path("parallelism").asInt()).isEqualTo(3);
+    assertThat(j.path("rounds").asInt())
+        .isPositive()
+        .isLessThanOrEqualTo(FirstDivergence.roundBound(4, 3) + 1); // + the preflight's round
+    assertThat(json(one).path("execution").path("rounds").asInt())
+        .isEqualTo(json(one).path("builds").asInt());
+    assertThat(three.report().execution().searchedOn()).isNull();
+    assertThatThrownBy(() -> overflow().parallelism(0)).hasMessageContaining("parallelism");
+  }
+
+  @Test
+  void bisectAfterLayerwiseAfterCompareMakesNoReferenceBuild() throws Exception {
+    Path cache = tmp.resolve("ref");
+    CompareResult c = overflow().referenceCache(cache).compare();
+    assertThat(json(c).path("execution").path("referenceBuilds").asInt()).isEqualTo(1);
+    LayerwiseResult l = overflow().referenceCache(cache).layerwise();
+    assertThat(json(l).path("execution").path("referenceBuilds").asInt()).isPositive();
+    BisectResult b = overflow().referenceCache(cache).bisect();
+    assertThat(json(b).path("execution").path("referenceBuilds").asInt()).isZero();
+    assertThat(b.divergence().get().node())
+        .isEqualTo(overflow().bisect().divergence().get().node());
+    // Without the cache every operation runs its reference.
+    assertThat(overflow().noReferenceCache().bisect().report().execution().referenceBuilds())
+        .isPositive();
+  }
+
+  @Test
+  void emulationFirstReportsTheEmulationsBuilds() throws Exception {
+    // An "emulation" that passes everything (FP32) makes the candidate disagree: the search then
+    // runs on the candidate and still finds the plan; the emulation's builds are reported.
+    PrecisionResult direct = overflow().searchOn(SearchOn.CANDIDATE).precision();
+    PrecisionResult r =
+        overflow().searchOn(SearchOn.EMULATION).emulation("interp:fp32").precision();
+    assertThat(r.fp32Nodes()).isEqualTo(direct.fp32Nodes());
+    JsonNode j = json(r).path("execution");
+    assertThat(j.path("searchedOn").asText()).isEqualTo("emulation");
+    assertThat(j.path("emulationBuilds").asInt()).isPositive();
+    assertThat(json(direct).path("execution").has("emulationBuilds")).isFalse();
+    assertThatThrownBy(() -> overflow().emulation("ort")).hasMessageContaining("BACKEND:MODE");
+  }
+
+  @Test
+  void autoSearchesOnEmulationFirstOnlyForTensorRt() {
+    BackendSpec emu = SearchOn.DEFAULT_EMULATION;
+    assertThat(SearchOn.AUTO.emulationFirst(new BackendSpec("trt", "fp16"), emu)).isTrue();
+    assertThat(SearchOn.AUTO.emulationFirst(new BackendSpec("interp", "fp16-emulated"), emu))
+        .isFalse();
+    assertThat(SearchOn.EMULATION.emulationFirst(new BackendSpec("interp", "fp16-emulated"), emu))
+        .isTrue();
+    assertThat(SearchOn.EMULATION.emulationFirst(emu, emu)).isFalse();
+    assertThat(SearchOn.CANDIDATE.emulationFirst(new BackendSpec("trt", "fp16"), emu)).isFalse();
+    assertThat(SearchOn.parse("Emulation")).isEqualTo(SearchOn.EMULATION);
+    assertThatThrownBy(() -> SearchOn.parse("gpu")).hasMessageContaining("auto, emulation");
+  }
+}

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Issue 18 (+ issue 21's one-GPU part) on the GPU machine: parallel probes through the TensorRT
+# worker pool, emulation first, two pools on device 0. Run from the repository root after
+# `source /opt/hb/env.sh`, with HB_CP, HB_R, HB_DEADLINE, HB_MINILM and HB_TSF set (see
+# /work/briefs/common.md); HB_CPU_DRYRUN=1 runs the same steps on ONNX Runtime with tiny budgets.
+#
+# Steps in this order (each bounded by the time left before HB_DEADLINE, every java call under
+# `timeout`; a MiniLM search on TensorRT alone with one worker takes ~400 s, so the 1-vs-4-worker
+# speed-up is measured on the planted TimeSformer with a build cap instead):
+#   warmup           a TimeSformer compare: JavaCPP natives extracted once for all steps
+#   ml-emu-w4        MiniLM precision --max-error 3e-3 on trt:fp16, emulation first (the default for
+#                    TensorRT), 4 workers, cold timing cache: TensorRT builds, emulation builds,
+#                    rounds, 1-minimal or not, wall (targets: <= 60 TensorRT builds, <= 5 min)
+#   tsf-w1 / tsf-w4  planted TimeSformer, outputs-only precision (--allow-overflow) on trt:fp16,
+#                    every probe on TensorRT, 1 worker vs 4 workers, the same build cap, each with a
+#                    cold timing cache of its own: wall, candidate builds, rounds -> speed-up
+#   ml-cand-w4       the same search with every probe on TensorRT (--search-on candidate), capped
+#                    at the builds emulation-first needed plus 20: candidate-only build count
+#   tsf-pools00      issue 21's one-GPU fallback: bisect with two pools on device 0
+#                    (-Dhalfbisect.trt.devices=0,0), 1 worker each, --jobs 2: rounds, and
+#                    maxWorkers (the most worker processes of the step seen at once) = 2
+# Everything goes to $HB_R/h18/; one line per step in summary.txt (name rc seconds key numbers).
+set -uo pipefail
+: "${HB_CP:?class path of the halfbisect jars}" "${HB_R:?results folder}"
+: "${HB_DEADLINE:=420}" "${HB_MINILM:?MiniLM model.onnx}" "${HB_TSF:?planted TimeSformer model}"
+R="$HB_R/h18"
+mkdir -p "$R"
+START=$(date +%s)
+DRY=${HB_CPU_DRYRUN:-0}
+if [ "$DRY" = 1 ]; then
+  REF=ort:fp32; CAND=ort:fp16-emulated; TSF_CAP=4; ML_CAP=3; RESERVE=5
+else
+  REF=trt:fp32; CAND=trt:fp16; TSF_CAP=8; ML_CAP=0; RESERVE=15
+fi
+TSF_IN=(--input video:8x3x32x32:float32:-1..1)
+ML_IN=(--input input_ids:1x128:int64:1000..21000 --input attention_mask:1x128:int64:1
+  --input token_type_ids:1x128:int64:0)
+# One JavaCPP extraction folder for all steps (a cold timing cache must not mean re-extracting
+# the TensorRT natives, which would bias the first step).
+JOPTS=(-Xmx16g -Dorg.slf4j.simpleLogger.defaultLogLevel=info "-Dhalfbisect.cacheDir=$R/hbcache"
+  "-Dhalfbisect.trt.workerJvmOptions=-Dorg.bytedeco.javacpp.cachedir=$R/javacpp")
+
+left() { echo $((START + HB_DEADLINE - $(date +%s) - RESERVE)); }
+# share PERCENT: that part of HB_DEADLINE, the most one step may take (run-all gives 240-420 s).
+share() { echo $((HB_DEADLINE * $1 / 100)); }
+
+# json FILE EXPR: a field of a --json document (python3, else jq), "-" when absent.
+json() {
+  [ -s "$1" ] || { echo -; return; }
+  if command -v python3 > /dev/null; then
+    python3 -c 'import json,sys
+d=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    d=d.get(k) if isinstance(d,dict) else None
+print("-" if d is None else (len(d) if isinstance(d,list) else d))' "$1" "$2"
+  else
+    jq -r ".$2 | if type==\"array\" then length else . end // \"-\"" "$1"
+  fi
+}
+
+# run NAME LIMIT_S [java options --] CLI ARGS...: one CLI process, its log and JSON under $R.
+run() {
+  local name=$1 limit=$2; shift 2
+  local jo=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do jo+=("$1"); shift; done
+  shift
+  local avail; avail=$(left)
+  [ "$limit" -gt "$avail" ] && limit=$avail
+  if [ "$limit" -lt 10 ]; then
+    echo "$name rc=skipped 0 s (no time left)" | tee -a "$R/summary.txt"
+    return
+  fi
+  # The most TensorRT worker processes of this step seen at once (their command lines name the
+  # step's timing-cache folder), sampled twice a second; the CLI itself logs nothing.
+  local tc="" o
+  for o in "${jo[@]}"; do case $o in -Dhalfbisect.trt.cacheDir=*) tc=${o#*=} ;; esac; done
+  rm -f "$R/$name.stop"
+  (max=0; while [ ! -e "$R/$name.stop" ]; do
+     n=$(pgrep -fc "cacheDir=$tc .*WorkerMain" 2> /dev/null || true); n=${n:-0}
+     [ "$n" -gt "$max" ] && max=$n; sleep 0.5; done; echo "$max" > "$R/$name.workers") &
+  local sampler=$!
+  local t0; t0=$(date +%s.%N)
+  timeout --signal=TERM --kill-after=10 "$limit" java "${JOPTS[@]}" "${jo[@]}" -cp "$HB_CP" \
+    dev.halfbisect.cli.Main "$@" --quiet --json "$R/$name.json" > "$R/$name.log" 2>&1
+  local rc=$?
+  touch "$R/$name.stop"; wait "$sampler"; rm -f "$R/$name.stop"
+  local secs; secs=$(python3 -c "import sys; print(round($(date +%s.%N) - $t0, 1))" 2> /dev/null || echo "?")
+  local j="$R/$name.json"
+  echo "$name rc=$rc ${secs} s builds=$(json "$j" builds) rounds=$(json "$j" execution.rounds)" \
+    "jobs=$(json "$j" execution.parallelism) emulationBuilds=$(json "$j" execution.emulationBuilds)" \
+    "referenceBuilds=$(json "$j" execution.referenceBuilds) fp32Nodes=$(json "$j" fp32Nodes)" \
+    "verdict=$(json "$j" verdict) maxWorkers=$(cat "$R/$name.workers" 2> /dev/null)" \
+    "limit=${limit}s" | tee -a "$R/summary.txt"
+}
+
+cap() { [ "$1" -gt 0 ] && echo "--max-builds $1"; }
+
+echo "h18 start $(date -u +%FT%TZ) dryrun=$DRY deadline=${HB_DEADLINE}s" | tee -a "$R/summary.txt"
+command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total \
+  --format=csv,noheader | sed 's/^/gpu /' | tee -a "$R/summary.txt"
+nproc | sed 's/^/cores /' | tee -a "$R/summary.txt"
+
+# 0: warm-up (natives extracted, worker JVM code paths loaded); its own timing cache.
+run warmup "$(share 8)" "-Dhalfbisect.trt.cacheDir=$R/tcache-warmup" -- \
+  compare "$HB_TSF" "${TSF_IN[@]}" --reference "$REF" --candidate "$CAND" --no-reference-cache
+
+# 1: MiniLM, emulation first, 4 workers, cold timing cache.
+# shellcheck disable=SC2046
+run ml-emu-w4 "$(share 50)" "-Dhalfbisect.trt.cacheDir=$R/tcache-ml-emu" -Dhalfbisect.trt.workers=4 -- \
+  precision "$HB_MINILM" "${ML_IN[@]}" --reference "$REF" --candidate "$CAND" --max-error 3e-3 \
+  --search-on emulation --jobs 4 $(cap "$ML_CAP") --out "$R/ml-emu-w4"
+
+# 2-3: worker pool speed-up on the same capped TimeSformer search (cold timing caches).
+for w in 1 4; do
+  # shellcheck disable=SC2046
+  run "tsf-w$w" "$(share 13)" "-Dhalfbisect.trt.cacheDir=$R/tcache-tsf-w$w" "-Dhalfbisect.trt.workers=$w" -- \
+    precision "$HB_TSF" "${TSF_IN[@]}" --reference "$REF" --candidate "$CAND" --allow-overflow \
+    --search-on candidate --jobs "$w" --no-reference-cache $(cap "$TSF_CAP") --out "$R/tsf-w$w"
+done
+
+# 4: issue 21 on one GPU: two pools on device 0.
+# maxWorkers 2 shows both pools building (halfbisect.trt.workers=1 each).
+run tsf-pools00 "$(share 8)" "-Dhalfbisect.trt.cacheDir=$R/tcache-pools" -Dhalfbisect.trt.devices=0,0 \
+  -Dhalfbisect.trt.workers=1 -- \
+  bisect "$HB_TSF" "${TSF_IN[@]}" --reference "$REF" --candidate "$CAND" --jobs 2 \
+  --search-on candidate --no-reference-cache
+
+# 5: the same search on TensorRT only, capped at emulation-first's builds + 20 (warm cache).
+EMU_BUILDS=$(json "$R/ml-emu-w4.json" builds)
+case "$EMU_BUILDS" in '' | - | *[!0-9]*) EMU_BUILDS=20 ;; esac
+run ml-cand-w4 "$(share 30)" "-Dhalfbisect.trt.cacheDir=$R/tcache-ml-emu" -Dhalfbisect.trt.workers=4 -- \
+  precision "$HB_MINILM" "${ML_IN[@]}" --reference "$REF" --candidate "$CAND" --max-error 3e-3 \
+  --search-on candidate --jobs 4 --max-builds $((EMU_BUILDS + 20)) --out "$R/ml-cand-w4"
+
+python3 - "$R/summary.txt" << 'PY' 2> /dev/null | tee -a "$R/summary.txt"
+import re, sys
+rows = {l.split()[0]: l for l in open(sys.argv[1]) if " rc=" in l}
+def secs(n):
+    m = re.search(r" ([0-9.]+) s ", rows.get(n, ""))
+    return float(m.group(1)) if m else None
+a, b = secs("tsf-w1"), secs("tsf-w4")
+if a and b:
+    print(f"speedup tsf 1->4 workers: {a / b:.2f}x ({a} s vs {b} s)")
+PY
+rm -rf "$R/hbcache" "$R/javacpp" "$R"/tcache-*/javacpp
+echo "h18 end $(date -u +%FT%TZ), $(( $(date +%s) - START )) s" | tee -a "$R/summary.txt"
+cat "$R/summary.txt"

@@ -1,0 +1,127 @@
+package dev.halfbisect.bisect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.halfbisect.bisect.testing.InterpreterBackend;
+import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.backend.BuildOptions;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 18: the search on an "emulation" context, candidate builds on a "candidate" context (both
+ * the Java interpreter, so that the counts are exact and the suite fast; a wrapped runner makes the
+ * candidate disagree). Counts the candidate builds each way.
+ */
+class EmulationFirstTest {
+  private static final ModelGraph PLANTED = TestModels.transformer(12, 7);
+  private static final List<Map<String, Tensor>> SAMPLES = TestModels.transformerSamples(2);
+  private static final PrecisionSearch.Options SEARCH_ALL =
+      PrecisionSearch.Options.defaults().withPinOverflows(false);
+
+  private static BisectContext.Builder candidate() {
+    return TestModels.context(PLANTED, new InterpreterBackend(), SAMPLES);
+  }
+
+  private static BisectContext emulation() {
+    return TestModels.context(PLANTED, new InterpreterBackend(), SAMPLES).build();
+  }
+
+  @Test
+  void precisionOnTheEmulationSavesCandidateBuildsAndEndsOneMinimalOnTheCandidate() {
+    BisectContext alone = candidate().build();
+    PrecisionSearch.Result direct = PrecisionSearch.run(alone, SEARCH_ALL);
+
+    BisectContext cand = candidate().parallelism(2).build();
+    EmulationFirst.Precision first = EmulationFirst.precision(emulation(), cand, SEARCH_ALL);
+    assertThat(first.confirmed()).isTrue();
+    assertThat(first.result().fp32Nodes()).isEqualTo(direct.fp32Nodes());
+    assertThat(first.result().oneMinimal()).isTrue();
+    assertThat(first.emulationBuilds()).isPositive();
+    // confirm (1) + each pinned node removed once (1 round of 2): 3 builds, against the search
+    assertThat(cand.prober().candidateBuilds())
+        .isEqualTo(1 + direct.fp32Nodes().size())
+        .isLessThan(alone.prober().candidateBuilds());
+    assertThat(first.result().steps())
+        .first()
+        .extracting(PrecisionSearch.Step::phase)
+        .isEqualTo("confirm");
+  }
+
+  @Test
+  void whereTheCandidateDisagreesTheSearchRunsOnTheCandidate() {
+    String extra = "b2/gelu/erf";
+    assertThat(PLANTED.floatNodes()).contains(extra);
+    BisectContext cand = candidate().runner(disagreeingUnlessPinned(extra)).build();
+    EmulationFirst.Precision r = EmulationFirst.precision(emulation(), cand, SEARCH_ALL);
+    assertThat(r.confirmed()).isFalse();
+    assertThat(r.result().found()).isTrue();
+    assertThat(r.result().fp32Nodes()).contains(extra);
+  }
+
+  @Test
+  void bisectStartsFromTheEmulationsAnswer() {
+    BisectContext alone = candidate().build();
+    FirstDivergence.Result direct = FirstDivergence.search(alone, FirstDivergence.Refinement.NONE);
+    BisectContext cand = candidate().build();
+    EmulationFirst.Bisect r =
+        EmulationFirst.bisect(emulation(), cand, FirstDivergence.Refinement.NONE);
+    assertThat(r.hint()).isEqualTo(direct.divergence().map(FirstDivergence.Divergence::tensor));
+    assertThat(r.result().divergence()).isEqualTo(direct.divergence());
+    // the full run, then one round of the guess and the position before it
+    assertThat(cand.prober().candidateBuilds()).isEqualTo(3).isLessThan(direct.candidateBuilds());
+    assertThat(cand.prober().rounds()).isEqualTo(2);
+  }
+
+  @Test
+  void aWrongGuessStillEndsOnABoundary() {
+    BisectContext cand = candidate().build();
+    String wrong = PLANTED.floatTensors().get(PLANTED.floatTensors().size() / 3);
+    FirstDivergence.Result r =
+        FirstDivergence.search(cand, FirstDivergence.Refinement.NONE, Optional.of(wrong));
+    assertThat(r.divergence().get().node()).isEqualTo(TestModels.plantUp(7));
+  }
+
+  /**
+   * The candidate's outputs come back doubled unless {@code node} is pinned: a candidate that needs
+   * a node the emulation does not.
+   */
+  private static ProbeRunner disagreeingUnlessPinned(String node) {
+    InterpreterBackend interp = new InterpreterBackend();
+    SpiProbeRunner spi =
+        new SpiProbeRunner(
+            PLANTED,
+            new ProbeBackends(
+                interp, BuildOptions.of("fp32"), interp, BuildOptions.of("fp16-emulated")));
+    return (spec, feeds) -> {
+      ProbeRunner.Outcome o = spi.run(spec, feeds);
+      if (spec.side() != ProbeSpec.Side.CANDIDATE
+          || spec.kind() != ProbeSpec.Kind.FULL
+          || spec.plan().fp32Nodes().contains(node)) {
+        return o;
+      }
+      List<com.google.common.collect.ImmutableMap<String, Tensor>> samples =
+          o.samples().stream()
+              .map(
+                  m -> {
+                    Map<String, Tensor> d = new LinkedHashMap<>(m);
+                    d.computeIfPresent("out", (k, t) -> doubled(t));
+                    return com.google.common.collect.ImmutableMap.copyOf(d);
+                  })
+              .toList();
+      return new ProbeRunner.Outcome(
+          com.google.common.collect.ImmutableList.copyOf(samples), o.buildTime(), o.runTime());
+    };
+  }
+
+  private static Tensor doubled(Tensor t) {
+    float[] v = t.toFloatArray();
+    for (int i = 0; i < v.length; i++) {
+      v[i] *= 2;
+    }
+    return Tensor.ofFloats(t.shape(), v);
+  }
+}

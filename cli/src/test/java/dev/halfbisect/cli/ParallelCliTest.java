@@ -1,0 +1,80 @@
+package dev.halfbisect.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.halfbisect.api.testing.TestModels;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Issue 18 on the command line: --jobs, the reference cache, --search-on. */
+class ParallelCliTest {
+  @TempDir Path tmp;
+
+  private JsonNode run(String command, Path model, String... extra) throws IOException {
+    Path json = tmp.resolve(command + "-" + System.nanoTime() + ".json");
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                command,
+                model.toString(),
+                "--reference",
+                "interp:fp32",
+                "--candidate",
+                "interp:fp16-emulated",
+                "--quiet",
+                "--json",
+                json.toString()));
+    args.addAll(List.of(extra));
+    CliRun r = CliRun.of(args.toArray(String[]::new));
+    assertThat(r.exit()).as(r.err()).isIn(0, 1);
+    return new ObjectMapper().readTree(Files.readString(json));
+  }
+
+  @Test
+  void jobsRunsProbesAtOnceAndReportsRounds() throws IOException {
+    Path model = TestModels.write(TestModels.overflow(), tmp.resolve("overflow.onnx"));
+    JsonNode one = run("bisect", model);
+    JsonNode three = run("bisect", model, "--jobs", "3");
+    assertThat(three.path("firstFailing")).isEqualTo(one.path("firstFailing"));
+    assertThat(three.path("execution").path("parallelism").asInt()).isEqualTo(3);
+    assertThat(three.path("execution").path("rounds").asInt())
+        .isLessThanOrEqualTo(one.path("execution").path("rounds").asInt());
+    CliRun bad = CliRun.of("bisect", model.toString(), "--jobs", "0");
+    assertThat(bad.exit()).isEqualTo(2);
+    assertThat(bad.errLine()).contains("--jobs must be at least 1");
+  }
+
+  @Test
+  void bisectAfterCompareReadsTheReferenceFromTheCache() throws IOException {
+    Path model = TestModels.write(TestModels.overflow(), tmp.resolve("overflow.onnx"));
+    run("compare", model);
+    run("layerwise", model);
+    JsonNode bisect = run("bisect", model);
+    assertThat(bisect.path("execution").path("referenceBuilds").asInt()).isZero();
+    assertThat(AnalysisOptions.referenceCacheDir()).startsWith(Path.of("").toAbsolutePath());
+    JsonNode uncached = run("bisect", model, "--no-reference-cache");
+    assertThat(uncached.path("execution").path("referenceBuilds").asInt()).isPositive();
+    assertThat(uncached.path("firstFailing")).isEqualTo(bisect.path("firstFailing"));
+  }
+
+  @Test
+  void searchOnEmulationReportsBothSidesBuilds() throws IOException {
+    Path model = TestModels.write(TestModels.overflow(), tmp.resolve("overflow.onnx"));
+    JsonNode direct = run("precision", model, "--search-on", "candidate");
+    JsonNode first = run("precision", model, "--search-on", "emulation");
+    assertThat(first.path("fp32Nodes")).isEqualTo(direct.path("fp32Nodes"));
+    assertThat(first.path("execution").path("searchedOn").asText()).isEqualTo("emulation");
+    assertThat(first.path("execution").path("emulationBuilds").asInt()).isPositive();
+    assertThat(first.path("builds").asInt()).isLessThanOrEqualTo(direct.path("builds").asInt());
+    CliRun bad = CliRun.of("precision", model.toString(), "--search-on", "gpu");
+    assertThat(bad.exit()).isEqualTo(2);
+    assertThat(bad.errLine()).contains("--search-on").contains("auto, emulation or candidate");
+  }
+}
