@@ -19,6 +19,7 @@ import dev.halfbisect.core.backend.BackendSpec;
 import dev.halfbisect.core.backend.Backends;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.report.mapping.ParseTimeNotes;
 import dev.halfbisect.report.mapping.ReportMapper;
 import dev.halfbisect.report.model.AnalysisReport;
 import java.io.IOException;
@@ -84,8 +85,9 @@ final class Operations {
       r = PrecisionSearch.run(ctx, settings.search());
     }
     List<Path> files = writePlanFiles(r);
-    return new PrecisionResult(
-        finish(ctx, ReportMapper.from(header("precision", ctx), r)), r, files);
+    AnalysisReport rep = ReportMapper.from(header("precision", ctx), r);
+    rep = ParseTimeNotes.withFolded(rep, ctx.model()); // issue 15: folded nodes never proposed
+    return new PrecisionResult(finish(ctx, rep), r, files);
   }
 
   /**

@@ -117,6 +117,108 @@ public final class TrtParseFolding {
     return ImmutableSet.copyOf(c);
   }
 
+  /**
+   * Constants this large are masking fills (-1e9, -3.4e38), not weights a network computes with.
+   */
+  public static final double FILL_MAGNITUDE = 1e8;
+
+  /**
+   * Ops that carry a clamped constant's value (or a sum with it) to their output unchanged in kind.
+   */
+  private static final Set<String> CARRIERS =
+      Set.of(
+          "Mul",
+          "Add",
+          "Sub",
+          "Neg",
+          "Identity",
+          "Cast",
+          "Unsqueeze",
+          "Squeeze",
+          "Reshape",
+          "Expand",
+          "Transpose",
+          "Flatten",
+          "Concat",
+          "Slice",
+          "Gather",
+          "Tile",
+          "Where",
+          "Max",
+          "Min");
+
+  /**
+   * Float tensors that hold a masking fill TensorRT clamps (a finite initializer or Constant value
+   * of magnitude {@link #FILL_MAGNITUDE} or more, such as the -3.4e38 or -1e9 of attention masks)
+   * or a value computed from one by an elementwise or data-movement op (Mul, Add, Unsqueeze, Where,
+   * ...). In an FP16 engine these carry the clamped value (-65504 plus a small term), not -inf: a
+   * probe that feeds them to an FP16 node from FP32 golden values must clamp them the same way.
+   */
+  public static ImmutableSet<String> saturatingTensors(OnnxModel model) {
+    // only fills: a weight of 3e5 also clamps, but x * 65504 overflows like x * 3e5 for |x| > 1
+    Preconditions.checkNotNull(model, "model");
+    GraphIndex index = model.index();
+    java.nio.file.Path base = model.baseDir().orElse(null);
+    Set<String> inputs = new java.util.HashSet<>(index.graphInputs());
+    Set<String> sat = new LinkedHashSet<>();
+    for (Onnx.TensorProto t : model.graph().getInitializerList()) {
+      if (!inputs.contains(t.getName())
+          && ElementTypes.isFloat(t.getDataType())
+          && beyondFp16(t, base)) {
+        sat.add(t.getName());
+      }
+    }
+    for (Onnx.NodeProto n : index.nodes()) {
+      if (n.getOpType().equals("Constant")) {
+        if (n.getOutputCount() > 0 && constantBeyondFp16(n, base)) {
+          sat.add(n.getOutput(0));
+        }
+      } else if (CARRIERS.contains(n.getOpType())
+          && n.getInputList().stream().anyMatch(sat::contains)) {
+        for (String o : n.getOutputList()) {
+          if (!o.isEmpty() && index.elementTypeCode(o).orElse(-1) == DType.FLOAT32.onnxCode()) {
+            sat.add(o);
+          }
+        }
+      }
+    }
+    return ImmutableSet.copyOf(sat);
+  }
+
+  private static boolean beyondFp16(
+      Onnx.TensorProto t, @javax.annotation.Nullable java.nio.file.Path base) {
+    boolean[] beyond = {false};
+    TensorData.scanFloats(
+        t,
+        base,
+        v -> {
+          if (Double.isFinite(v) && Math.abs(v) >= FILL_MAGNITUDE) {
+            beyond[0] = true;
+          }
+        });
+    return beyond[0];
+  }
+
+  private static boolean constantBeyondFp16(
+      Onnx.NodeProto n, @javax.annotation.Nullable java.nio.file.Path base) {
+    for (Onnx.AttributeProto a : n.getAttributeList()) {
+      switch (a.getName()) {
+        case "value":
+          return a.hasT()
+              && ElementTypes.isFloat(a.getT().getDataType())
+              && beyondFp16(a.getT(), base);
+        case "value_float":
+          return Float.isFinite(a.getF()) && Math.abs(a.getF()) >= FILL_MAGNITUDE;
+        case "value_floats":
+          return a.getFloatsList().stream()
+              .anyMatch(f -> Float.isFinite(f) && Math.abs(f) >= FILL_MAGNITUDE);
+        default:
+          break;
+      }
+    }
+    return false;
+  }
+
   private static boolean foldable(Onnx.NodeProto n) {
     return !NOT_FOLDABLE.contains(n.getOpType()) && !Fp16Support.isOpaque(n);
   }

@@ -34,8 +34,8 @@ import java.util.List;
  * range statistics look at finite reference values only.
  *
  * <p>Saturation: a candidate of exactly +-65504 where the finite reference is beyond FP16's range
- * with the same sign counts as equal to the reference (see {@link #saturated}); reference range
- * statistics still count the value as above 65504.
+ * (|r| >= 65520) with the same sign counts as equal to the reference (see {@link #saturated});
+ * reference range statistics still count the value as above 65504.
  */
 public final class ErrorMetrics {
   /**
@@ -327,17 +327,22 @@ public final class ErrorMetrics {
 
   /**
    * The candidate value to compare: {@code r} itself when the candidate saturates at FP16's largest
-   * value of the reference's sign (c = +-65504 where |r| > 65504 is finite), else {@code c}. FP16
+   * value of the reference's sign (c = +-65504 where finite |r| >= 65520), else {@code c}. FP16
    * arithmetic never yields +-65504 for a true value of 65520 or more (it overflows to inf), so
    * such a pair is a constant TensorRT clamped to +-65504 at parse time (the -3.4e38 of attention
    * masks): harmless where it is only a "very negative" fill, and judged where it matters, in the
    * tensors downstream of it (issue 15).
    */
   static float saturated(float r, float c) {
-    return Math.abs(r) > FP16_MAX && Float.isFinite(r) && c == Math.copySign(FP16_MAX_F, r) ? r : c;
+    return Math.abs(r) >= FP16_OVERFLOW && Float.isFinite(r) && c == Math.copySign(FP16_MAX_F, r)
+        ? r
+        : c;
   }
 
   private static final float FP16_MAX_F = 65504f;
+
+  /** The smallest magnitude FP16 rounding turns into inf (65504 + half a step of 32). */
+  private static final float FP16_OVERFLOW = 65520f;
 
   /** x / y with 0/0 = 0 and x/0 = +inf. */
   static double ratio(double x, double y) {
