@@ -177,7 +177,8 @@ class MiniLmBisectTest {
     Amplification.Result r = Amplification.analyze(ctx);
     timed("amplify", t0, r.candidateBuilds());
     assertThat(r.shadowBuilds()).isEqualTo(1);
-    assertThat(r.unmeasured()).isEmpty();
+    // only Constant nodes go unmeasured: TensorRT folds them (issue 15)
+    assertThat(r.unmeasured().values()).containsOnly(Amplification.FOLDED_BY_TENSORRT);
     assertThat(r.nodes()).allMatch(n -> n.method() == Amplification.Method.SHADOW);
     assertThat(r.motifs()).isNotEmpty();
     System.out.println(

@@ -19,6 +19,10 @@ import java.util.Map;
  * <p>Rules:
  *
  * <ul>
+ *   <li>First, TensorRT's parse-time rewrites in FP32 ({@link TrtParseFolding}): BatchNormalization
+ *       becomes a scale/shift (fused into its Conv), and nodes of constant subgraphs stay FP32, so
+ *       only their result is rounded, once, where an FP16 node reads it (clamped like a weight). A
+ *       constant pinned FP32 is clamped the same way where an FP16 node reads it.
  *   <li>An FP16 node's float32 outputs are rounded where they are produced: the node writes {@code
  *       <t>__unrounded}, the Cast pair writes {@code <t>}, so every consumer and graph output sees
  *       the rounded tensor under its original name.
