@@ -21,7 +21,7 @@ START=$(date +%s)
 R=$HB_R/h15a; M=$R/models; mkdir -p "$R" "$M" "$R/emulation" "$R/tensorrt"
 SUMMARY=$R/summary.txt; : > "$SUMMARY"
 EXAMPLES=${HB_H15A_EXAMPLES:-unet cnn-transformer elan-sr}
-JOPTS="-Xmx6g -Dhalfbisect.trt.cacheDir=$R/tcache"
+JOPTS=(-Xmx6g "-Dhalfbisect.trt.cacheDir=$R/tcache")
 SRC=bench/src/main/java/dev/halfbisect/bench/agreement/AgreementModels.java
 CP=$HB_CP${HB_TRT_JARS:+:$HB_TRT_JARS}
 if [ "${HB_CPU_DRYRUN:-0}" = 1 ]; then GPU_REF=ort:fp32; GPU_CAND=ort:fp16-emulated; else GPU_REF=trt:fp32; GPU_CAND=trt:fp16; fi
@@ -37,10 +37,11 @@ step() {
   echo "$name rc=$rc $(( $(date +%s) - s ))s" >> "$SUMMARY"
   return $rc
 }
-hb() { java $JOPTS -cp "$CP" dev.halfbisect.cli.Main "$@"; }
-agreement() { java -cp "$CP" "$SRC" "$@"; }
+# commands as arrays: `timeout` runs programs, not shell functions
+HB=(java "${JOPTS[@]}" -cp "$CP" dev.halfbisect.cli.Main)
+AGREEMENT=(java -cp "$CP" "$SRC")
 
-step write-models 60 agreement write "$M" $EXAMPLES || echo "model writer failed: see $R/write-models.log" >&2
+step write-models 60 "${AGREEMENT[@]}" write "$M" $EXAMPLES || echo "model writer failed: see $R/write-models.log" >&2
 [ -n "${HB_TSF:-}" ] && [ -f "$HB_TSF" ] && printf 'timesformer\t%s\t--input video:8x3x32x32:float32:-1..1\n' "$HB_TSF" >> "$M/models.tsv"
 [ -n "${HB_MINILM:-}" ] && [ -f "$HB_MINILM" ] && printf 'minilm\t%s\t--input input_ids:1x128:int64:1000..21000 --input attention_mask:1x128:int64:1 --input token_type_ids:1x128:int64:0\n' "$HB_MINILM" >> "$M/models.tsv"
 cp "$M/models.tsv" "$R/emulation/models.tsv" 2>/dev/null; cp "$M/models.tsv" "$R/tensorrt/models.tsv" 2>/dev/null
@@ -50,10 +51,10 @@ side() {
   local dir=$1 ref=$2 cand=$3 cap=$4
   while IFS=$'\t' read -r name path inputs; do
     # shellcheck disable=SC2086 # inputs is a list of options
-    step "$(basename "$dir")-$name-compare" "$cap" hb compare "$path" $inputs --reference "$ref" \
+    step "$(basename "$dir")-$name-compare" "$cap" "${HB[@]}" compare "$path" $inputs --reference "$ref" \
       --candidate "$cand" --quiet --json "$dir/$name.compare.json"
     # shellcheck disable=SC2086
-    step "$(basename "$dir")-$name-bisect" "$cap" hb bisect "$path" $inputs --reference "$ref" \
+    step "$(basename "$dir")-$name-bisect" "$cap" "${HB[@]}" bisect "$path" $inputs --reference "$ref" \
       --candidate "$cand" --quiet --json "$dir/$name.bisect.json"
   done < "$M/models.tsv"
 }
@@ -63,8 +64,8 @@ EMU=$!
 side "$R/tensorrt" "$GPU_REF" "$GPU_CAND" 150
 wait $EMU
 
-agreement table "$R/emulation" > "$R/emulation.txt" 2>> "$R/table.log"
-agreement table "$R/tensorrt" > "$R/tensorrt.txt" 2>> "$R/table.log"
+"${AGREEMENT[@]}" table "$R/emulation" > "$R/emulation.txt" 2>> "$R/table.log"
+"${AGREEMENT[@]}" table "$R/tensorrt" > "$R/tensorrt.txt" 2>> "$R/table.log"
 command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version --format=csv,noheader >> "$SUMMARY" 2>/dev/null
 echo "== emulation ($(hostname)): ort:fp32 vs ort:fp16-emulated"; cat "$R/emulation.txt"
 echo "== TensorRT side: $GPU_REF vs $GPU_CAND"; cat "$R/tensorrt.txt"
