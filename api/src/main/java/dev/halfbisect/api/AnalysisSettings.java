@@ -34,6 +34,9 @@ import java.util.function.Consumer;
  * @param listener progress of long operations
  * @param search precision-search options (build cap, pinning of overflowing nodes)
  * @param limits how much one build may observe
+ * @param referenceOutputs golden outputs loaded instead of / saved from the reference (issue 17)
+ * @param journal probe journal the operations resume from and append to; null: none (issue 16)
+ * @param freshJournal start {@code journal} empty instead of resuming from it (issue 16)
  */
 record AnalysisSettings(
     ImmutableList<InputSpec> inputSpecs,
@@ -47,7 +50,11 @@ record AnalysisSettings(
     Path outDir,
     ProgressListener listener,
     PrecisionSearch.Options search,
-    ObservationLimits limits) {
+    ObservationLimits limits,
+    ReferenceOutputs referenceOutputs,
+    // issue 16: resumable runs
+    Path journal,
+    boolean freshJournal) {
   AnalysisSettings {
     Preconditions.checkNotNull(inputSpecs, "input specs");
     Preconditions.checkNotNull(givenInputs, "given inputs");
@@ -97,6 +104,10 @@ record AnalysisSettings(
     ProgressListener listener = ProgressListener.NONE;
     PrecisionSearch.Options search = PrecisionSearch.Options.defaults();
     ObservationLimits limits = ObservationLimits.defaults();
+    ReferenceOutputs referenceOutputs = ReferenceOutputs.none();
+    // issue 16: resumable runs
+    Path journal;
+    boolean freshJournal;
 
     private Builder() {}
 
@@ -113,6 +124,9 @@ record AnalysisSettings(
       listener = s.listener;
       search = s.search;
       limits = s.limits;
+      referenceOutputs = s.referenceOutputs;
+      journal = s.journal; // issue 16
+      freshJournal = s.freshJournal;
     }
 
     /** Adds an input spec, replacing an earlier one of the same input. */
@@ -134,7 +148,10 @@ record AnalysisSettings(
           outDir,
           listener,
           search,
-          limits);
+          limits,
+          referenceOutputs,
+          journal, // issue 16
+          freshJournal);
     }
   }
 }
