@@ -11,6 +11,7 @@ import dev.halfbisect.core.data.InputSpec;
 import dev.halfbisect.core.data.SampleFiles;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.core.verdict.Tolerance;
+import dev.halfbisect.onnx.InitializerRangeReport;
 import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.io.IOException;
@@ -444,6 +445,16 @@ public final class HalfBisect {
   public HalfBisect listener(ProgressListener l) {
     Preconditions.checkNotNull(l, "listener");
     return with(b -> b.listener = l);
+  }
+
+  // issue 15: the API form of `inspect`'s weight table
+  /**
+   * FP16 range of every float weight, initializers and {@code Constant} node values alike (what
+   * {@code halfbisect inspect} prints): no backend, no inputs. {@link
+   * InitializerRangeReport#risky()} lists the weights FP16 storage damages.
+   */
+  public InitializerRangeReport weightRanges() {
+    return InitializerRangeReport.of(graph.model());
   }
 
   /**

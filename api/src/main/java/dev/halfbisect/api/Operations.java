@@ -23,6 +23,7 @@ import dev.halfbisect.core.backend.Backends;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.io.UnsafeTargetException;
 import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.report.mapping.ParseTimeNotes;
 import dev.halfbisect.report.mapping.ReportMapper;
 import dev.halfbisect.report.mapping.SampleMapping;
 import dev.halfbisect.report.model.AnalysisReport;
@@ -233,6 +234,7 @@ final class Operations implements AutoCloseable {
                     searchOn.size(),
                     held))
             .build();
+    rep = ParseTimeNotes.withFolded(rep, ctx.model()); // issue 15: folded nodes never proposed
     AnalysisReport done = finish(ctx, rep);
     if (holdoutBuilds > 0) {
       done = done.withBuilds(done.builds() + holdoutBuilds);

@@ -29,7 +29,10 @@ import org.slf4j.LoggerFactory;
  *       copy (subgraphs, random or stateful ops) and nodes of a shadow build that fails even alone
  *       are measured one by one: the node alone, its inputs fed golden reference values.
  *   <li><b>inherited error</b>: the largest candidate error among its float inputs in the normal
- *       FP16 run (0 for graph inputs and weights).
+ *       FP16 run (0 for graph inputs and weights; constant inputs, Constant outputs included, never
+ *       count: their rounding is part of the node's local error).
+ *   <li>Nodes TensorRT folds away at parse time ({@link ModelGraph#foldedNodes()}) are not
+ *       measured; their reason is {@link #FOLDED_BY_TENSORRT}.
  *   <li><b>output error</b>: its output's error in the normal FP16 run.
  *   <li><b>amplification</b> = output error / inherited error (NaN when nothing is inherited), and
  *       <b>contribution</b> = output error - inherited error (the error this node adds).
@@ -52,6 +55,11 @@ public final class Amplification {
           "If",
           "Loop",
           "Scan");
+
+  /** The {@link Result#unmeasured()} reason of nodes TensorRT folds away at parse time. */
+  public static final String FOLDED_BY_TENSORRT =
+      "folded by TensorRT at parse time (BatchNormalization fused into its Conv, or a constant"
+          + " subgraph evaluated in FP32): no layer to keep in FP32";
 
   private Amplification() {}
 
@@ -191,6 +199,10 @@ public final class Amplification {
       List<String> shadowable = new ArrayList<>();
       for (String n : g.floatNodes()) {
         Onnx.NodeProto node = g.node(n);
+        if (g.isFoldedByTensorRt(n)) {
+          notMeasured(n, FOLDED_BY_TENSORRT);
+          continue;
+        }
         if (NOT_SHADOWABLE.contains(node.getOpType()) || ModelGraph.hasSubgraph(node)) {
           single.add(n);
         } else {
@@ -351,7 +363,9 @@ public final class Amplification {
       for (String n : m.nodes()) {
         Onnx.NodeProto node = g.node(n);
         for (String i : Prober.floatInputs(g, node)) {
-          if (!inside.contains(i)) {
+          // constants are not inherited error (a 1e-12 epsilon that FP16 flushes to 0 is not an
+          // input error of 1.0): their rounding is the node's own, measured as local error
+          if (!inside.contains(i) && !g.isConstant(i)) {
             TensorComparison c = normal.get(i);
             in = Math.max(in, c == null ? 0 : c.normalizedError());
           }
@@ -392,7 +406,7 @@ public final class Amplification {
       ModelGraph g, Onnx.NodeProto node, Map<String, TensorComparison> normal) {
     double in = 0;
     for (String i : Prober.floatInputs(g, node)) {
-      TensorComparison c = normal.get(i);
+      TensorComparison c = g.isConstant(i) ? null : normal.get(i);
       if (c != null) {
         in = Math.max(in, c.normalizedError());
       }

@@ -10,6 +10,7 @@ import dev.halfbisect.core.Tensor;
 import dev.halfbisect.onnx.GraphIndex;
 import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.onnx.TensorData;
+import dev.halfbisect.onnx.TrtParseFolding;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -35,6 +36,8 @@ public final class ModelGraph {
   private final ImmutableList<String> graphOutputs;
   private String hash;
   private ImmutableSet<String> constants;
+  private ImmutableSet<String> folded;
+  private ImmutableSet<String> saturating;
 
   private ModelGraph(OnnxModel model) {
     GraphIndex unsorted = model.index();
@@ -249,6 +252,37 @@ public final class ModelGraph {
    */
   public boolean isConstant(String tensor) {
     return constantTensors().contains(tensor);
+  }
+
+  /**
+   * Nodes TensorRT folds away at parse time (onnx-surgery {@link TrtParseFolding#foldedNodes}):
+   * BatchNormalizations fused into their Conv and the compute nodes of constant subgraphs, plus the
+   * Constant nodes themselves. Pinning one changes nothing, so no search proposes them (issue 15).
+   */
+  public synchronized ImmutableSet<String> foldedNodes() {
+    if (folded == null) {
+      ImmutableSet.Builder<String> b = ImmutableSet.builder();
+      b.addAll(TrtParseFolding.foldedNodes(model));
+      nodes.stream().filter(n -> n.getOpType().equals("Constant")).forEach(n -> b.add(n.getName()));
+      folded = b.build();
+    }
+    return folded;
+  }
+
+  /**
+   * Float tensors that carry a constant TensorRT clamps to +-65504 (onnx-surgery {@link
+   * TrtParseFolding#saturatingTensors}), such as an attention mask computed from -3.4e38.
+   */
+  public synchronized ImmutableSet<String> saturatingTensors() {
+    if (saturating == null) {
+      saturating = TrtParseFolding.saturatingTensors(model);
+    }
+    return saturating;
+  }
+
+  /** Whether TensorRT folds {@code node} away at parse time (see {@link #foldedNodes()}). */
+  public boolean isFoldedByTensorRt(String node) {
+    return foldedNodes().contains(node);
   }
 
   /** Whether the node carries a subgraph (If, Loop, Scan). */

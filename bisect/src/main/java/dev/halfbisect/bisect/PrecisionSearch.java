@@ -32,6 +32,9 @@ import org.slf4j.LoggerFactory;
  *       the outputs still meet (a LayerNorm whose variance overflows zeroes a residual branch), but
  *       it is a defect for other inputs, and pinning it first often makes the rest of the search
  *       short. Constant tensors (attention-mask fills such as -3.4e38) are not counted.
+ *   <li>Nodes TensorRT folds away at parse time ({@link ModelGraph#foldedNodes()}: fused
+ *       BatchNormalizations, constant subgraphs, Constants) are never pinned: TensorRT has no layer
+ *       for them.
  *   <li>Seed: the {@link Amplification} ranking, grouped into units (a node, or its whole motif at
  *       the rank of its best node). Pinning growing prefixes of the ranked units (1, 2, 4, ...
  *       units, then binary search between the last failing and the first passing size) finds a
@@ -285,6 +288,8 @@ public final class PrecisionSearch {
     List<List<String>> units = units(g, seed);
     Set<String> fixed = new HashSet<>(overflow);
     units.forEach(u -> u.removeIf(fixed::contains));
+    // TensorRT folds these away at parse time: pinning them would change nothing (issue 15)
+    units.forEach(u -> u.removeIf(g::isFoldedByTensorRt));
     units.removeIf(List::isEmpty);
     if (units.isEmpty()) {
       LOG.warn(
@@ -494,6 +499,7 @@ public final class PrecisionSearch {
     for (Amplification.NodeAmplification n : seed.nodes()) {
       if (n.method() != Amplification.Method.NOT_MEASURED
           && Double.isInfinite(n.localError())
+          && !g.isFoldedByTensorRt(n.node())
           && g.node(n.node()).getOutputList().stream()
               .noneMatch(o -> !o.isEmpty() && g.isConstant(o))) {
         out.add(n.node());

@@ -126,9 +126,16 @@ final class ProbeGraphs {
    */
   static Onnx.ModelProto shadow(ModelGraph g, List<String> nodes) {
     Onnx.GraphProto.Builder b = g.proto().getGraph().toBuilder();
+    java.util.Map<String, String> saturated = new java.util.HashMap<>();
     for (String name : nodes) {
       Onnx.NodeProto n = g.node(name);
       Onnx.NodeProto.Builder copy = n.toBuilder().setName(name + SHADOW_SUFFIX).clearOutput();
+      for (int k = 0; k < n.getInputCount(); k++) {
+        String in = n.getInput(k);
+        if (saturates(g, in)) {
+          copy.setInput(k, saturated.computeIfAbsent(in, t -> addSaturation(b, t, saturated)));
+        }
+      }
       for (String o : n.getOutputList()) {
         copy.addOutput(o.isEmpty() ? "" : o + SHADOW_SUFFIX);
       }
@@ -142,10 +149,68 @@ final class ProbeGraphs {
     return g.proto().toBuilder().setGraph(b.build()).build();
   }
 
-  /** Every original float node pinned FP32; the shadow copies (not named in the plan) run FP16. */
+  /**
+   * Every original float node pinned FP32, and the saturation nodes; the shadow copies (not named
+   * in the plan) run FP16.
+   */
   static dev.halfbisect.core.plan.PrecisionPlan shadowPlan(ModelGraph g) {
-    return dev.halfbisect.core.plan.PrecisionPlan.fp16Except(
-        g.nodes().stream().map(Onnx.NodeProto::getName).collect(ImmutableList.toImmutableList()));
+    ImmutableList.Builder<String> pinned = ImmutableList.builder();
+    g.nodes().forEach(n -> pinned.add(n.getName()));
+    for (String t : g.saturatingTensors()) {
+      if (saturates(g, t)) {
+        pinned.add(t + SATURATE_HI, t + SATURATE_LO);
+      }
+    }
+    return dev.halfbisect.core.plan.PrecisionPlan.fp16Except(pinned.build());
+  }
+
+  /** Names of the two FP32 nodes that clamp a saturating tensor for the shadow copies. */
+  static final String SATURATE_HI = "__shadow_saturate_hi";
+
+  static final String SATURATE_LO = "__shadow_saturate_lo";
+
+  private static final String FP16_MAX_NAME = "__shadow_fp16_max";
+  private static final String FP16_LOWEST_NAME = "__shadow_fp16_lowest";
+
+  /**
+   * Whether a shadow copy must read {@code t} clamped to +-65504: it carries a constant TensorRT
+   * clamps (the -3.4e38 of attention masks) and is computed, so the emulation would round its FP32
+   * golden value to -inf, a value no FP16 engine holds there (issue 15). Constants themselves are
+   * clamped by the emulation.
+   */
+  private static boolean saturates(ModelGraph g, String t) {
+    return g.saturatingTensors().contains(t) && !g.isConstant(t) && !g.isInitializer(t);
+  }
+
+  /** Appends {@code Max(Min(t, 65504), -65504)} (pinned FP32 by {@link #shadowPlan}). */
+  private static String addSaturation(
+      Onnx.GraphProto.Builder b, String t, java.util.Map<String, String> done) {
+    if (done.isEmpty()) {
+      b.addInitializer(scalar(FP16_MAX_NAME, 65504f));
+      b.addInitializer(scalar(FP16_LOWEST_NAME, -65504f));
+    }
+    String hi = t + SATURATE_HI;
+    String lo = t + SATURATE_LO;
+    b.addNode(
+        Onnx.NodeProto.newBuilder()
+            .setName(hi)
+            .setOpType("Min")
+            .addInput(t)
+            .addInput(FP16_MAX_NAME)
+            .addOutput(hi));
+    b.addNode(
+        Onnx.NodeProto.newBuilder()
+            .setName(lo)
+            .setOpType("Max")
+            .addInput(hi)
+            .addInput(FP16_LOWEST_NAME)
+            .addOutput(lo));
+    return lo;
+  }
+
+  private static Onnx.TensorProto scalar(String name, float v) {
+    return dev.halfbisect.onnx.TensorData.fromTensor(
+        name, dev.halfbisect.core.Tensor.ofFloats(new long[0], v));
   }
 
   static Onnx.ValueInfoProto valueInfo(ModelGraph g, String tensor) {

@@ -53,7 +53,8 @@ class ConstantMaskTest {
     assertThat(r.tensors())
         .filteredOn(row -> row.tensor().equals("mask_fill"))
         .singleElement()
-        .matches(row -> !row.pass(), "the constant itself differs in FP16");
+        // FP16 clamps it to -65504: a saturated constant counts as equal (issue 15)
+        .matches(row -> row.pass(), "the clamped constant compares equal");
     assertThat(r.verdict()).isEqualTo("pass");
     assertThat(r.outputsPass()).isTrue();
     assertThat(r.firstFailing()).isEmpty();

@@ -28,16 +28,14 @@ import picocli.CommandLine.Spec;
     name = "inspect",
     mixinStandardHelpOptions = true,
     description =
-        "Model summary: inputs, outputs, opset, op histogram, FP16 range of initializers; or the arrays "
+        "Model summary: inputs, outputs, opset, op histogram, FP16 range of weights (initializers and "
+            + "Constant nodes); or the arrays "
             + "of a .npy/.npz file.")
 final class InspectCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "FILE", description = "an .onnx model, or a .npy/.npz file")
   Path file;
 
-  @Option(
-      names = "--rows",
-      defaultValue = "15",
-      description = "initializer rows to show (default 15)")
+  @Option(names = "--rows", defaultValue = "15", description = "weight rows to show (default 15)")
   int rows;
 
   @Option(names = "--verbose", description = "stack traces on errors")
@@ -135,9 +133,16 @@ final class InspectCommand implements Callable<Integer> {
     out.print(r.format(rows));
     out.println(
         r.risky().isEmpty()
-            ? "no initializer is damaged by FP16 storage"
+            ? "no weight (initializer or Constant node) is damaged by FP16 storage"
             : r.risky().size()
-                + " initializer(s) lose values in FP16 (overflow above 65504 or subnormal below 6.1e-5)");
+                + " weight(s) lose values in FP16 (overflow above 65504 or subnormal below 6.1e-5): "
+                + String.join(
+                    ", ",
+                    r.risky().stream()
+                        .limit(5)
+                        .map(x -> x.name() + " (" + x.source() + ")")
+                        .toList())
+                + (r.risky().size() > 5 ? ", ..." : ""));
   }
 
   private static String describe(GraphIndex index, String name) {

@@ -19,6 +19,10 @@ import java.util.Map;
  * <p>Rules:
  *
  * <ul>
+ *   <li>First, TensorRT's parse-time rewrites in FP32 ({@link TrtParseFolding}): BatchNormalization
+ *       becomes a scale/shift (fused into its Conv), and nodes of constant subgraphs stay FP32, so
+ *       only their result is rounded, once, where an FP16 node reads it (clamped like a weight). A
+ *       constant pinned FP32 is clamped the same way where an FP16 node reads it.
  *   <li>An FP16 node's float32 outputs are rounded where they are produced: the node writes {@code
  *       <t>__unrounded}, the Cast pair writes {@code <t>}, so every consumer and graph output sees
  *       the rounded tensor under its original name.
@@ -50,6 +54,8 @@ import java.util.Map;
  */
 public final class Fp16Emulation {
   private static final String FLT_MAX_NAME = "__fp16emu_flt_max";
+  private static final String FP16_MAX_NAME = "__fp16emu_fp16_max";
+  private static final String FP16_LOWEST_NAME = "__fp16emu_fp16_lowest";
 
   private Fp16Emulation() {}
 
@@ -63,7 +69,9 @@ public final class Fp16Emulation {
     if (plan.defaultPrecision() == PrecisionPlan.Precision.FP32) {
       return model;
     }
-    return model.withProto(new Rewrite(model, plan).run());
+    // TensorRT's parse-time rewrites first, in FP32 (issue 15): BN folding, constant subgraphs
+    TrtParseFolding.Result folded = TrtParseFolding.apply(model);
+    return folded.model().withProto(new Rewrite(folded.model(), folded.plan(plan)).run());
   }
 
   /** {@link #apply} on a bare protobuf model (unnamed nodes named as {@link OnnxModel#of} does). */
@@ -86,12 +94,22 @@ public final class Fp16Emulation {
     private final Map<String, Onnx.TensorProto> initializers = new HashMap<>();
     private final List<Onnx.TensorProto> extraInitializers = new ArrayList<>();
     private final Map<String, List<Boolean>> consumerKinds = new HashMap<>();
+    private final java.util.Set<String> constants;
     private String fltMax;
+    private String fp16Max;
+    private String fp16Lowest;
 
     Rewrite(OnnxModel model, PrecisionPlan plan) {
       this.model = model.proto();
       this.plan = plan;
       this.a = new Fp16Support.Analysis(model, plan);
+      this.constants = TrtParseFolding.constantTensors(model);
+      // constant subgraphs are evaluated in FP32 at parse time: only their result is rounded
+      for (int i = 0; i < a.nodes.size(); i++) {
+        if (TrtParseFolding.isConstantCompute(a.nodes.get(i), constants)) {
+          a.fp16[i] = false;
+        }
+      }
       this.g = model.graph();
       this.names = new Fp16Support.Names(g);
       for (Onnx.TensorProto t : g.getInitializerList()) {
@@ -209,10 +227,40 @@ public final class Fp16Emulation {
       String r = rounded.get(t);
       if (r == null) {
         r = names.fresh(t + "__fp16emu");
-        out.addAll(castPair(t, r));
+        // a constant (a pinned Constant, a folded subgraph's result) is clamped like a weight
+        out.addAll(castPair(constants.contains(t) ? clampedToFp16Range(t) : t, r));
         rounded.put(t, r);
       }
       return r;
+    }
+
+    /** {@code Max(Min(t, 65504), -65504)}: TensorRT's weight clamp, as graph nodes. */
+    private String clampedToFp16Range(String t) {
+      if (fp16Max == null) {
+        fp16Max = names.fresh(FP16_MAX_NAME);
+        fp16Lowest = names.fresh(FP16_LOWEST_NAME);
+        extraInitializers.add(
+            Fp16Support.withFloat32(
+                Onnx.TensorProto.newBuilder().build(), fp16Max, new float[] {Half.MAX_VALUE}));
+        extraInitializers.add(
+            Fp16Support.withFloat32(
+                Onnx.TensorProto.newBuilder().build(), fp16Lowest, new float[] {-Half.MAX_VALUE}));
+      }
+      String low = names.fresh(t + "__clamp_hi");
+      String both = names.fresh(t + "__clamped");
+      out.add(minMax("Min", names.fresh(t + "__emu_clamp_hi"), t, fp16Max, low));
+      out.add(minMax("Max", names.fresh(t + "__emu_clamp_lo"), low, fp16Lowest, both));
+      return both;
+    }
+
+    private static Onnx.NodeProto minMax(String op, String name, String a, String b, String y) {
+      return Onnx.NodeProto.newBuilder()
+          .setName(name)
+          .setOpType(op)
+          .addInput(a)
+          .addInput(b)
+          .addOutput(y)
+          .build();
     }
 
     private List<Onnx.NodeProto> castPair(String in, String outName) {

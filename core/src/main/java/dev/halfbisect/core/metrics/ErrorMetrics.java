@@ -32,6 +32,10 @@ import java.util.List;
  * cosine is taken over pairs where both sides are finite only. NaN/Inf are counted per side and
  * {@code nonFiniteWhereRefFinite} counts finite references with a non-finite candidate. Reference
  * range statistics look at finite reference values only.
+ *
+ * <p>Saturation: a candidate of exactly +-65504 where the finite reference is beyond FP16's range
+ * (|r| >= 65520) with the same sign counts as equal to the reference (see {@link #saturated});
+ * reference range statistics still count the value as above 65504.
  */
 public final class ErrorMetrics {
   /**
@@ -87,7 +91,7 @@ public final class ErrorMetrics {
 
     for (int i = 0; i < n; i++) {
       float rf = reference[i];
-      float cf = candidate[i];
+      float cf = saturated(rf, candidate[i]);
       boolean rFinite = Float.isFinite(rf);
       if (rFinite & Float.isFinite(cf)) {
         double r = rf;
@@ -284,7 +288,7 @@ public final class ErrorMetrics {
     relRanks.prepare(neighbourRanks(n, REL_QUANTILES));
     for (int i = 0; i < n; i++) {
       float rf = reference[i];
-      float cf = candidate[i];
+      float cf = saturated(rf, candidate[i]);
       if (Float.isFinite(rf) & Float.isFinite(cf)) {
         double r = rf;
         double ad = Math.abs((double) cf - r);
@@ -320,6 +324,25 @@ public final class ErrorMetrics {
       out[i] = frac == 0 || low == high ? low : low + frac * (high - low);
     }
   }
+
+  /**
+   * The candidate value to compare: {@code r} itself when the candidate saturates at FP16's largest
+   * value of the reference's sign (c = +-65504 where finite |r| >= 65520), else {@code c}. FP16
+   * arithmetic never yields +-65504 for a true value of 65520 or more (it overflows to inf), so
+   * such a pair is a constant TensorRT clamped to +-65504 at parse time (the -3.4e38 of attention
+   * masks): harmless where it is only a "very negative" fill, and judged where it matters, in the
+   * tensors downstream of it (issue 15).
+   */
+  static float saturated(float r, float c) {
+    return Math.abs(r) >= FP16_OVERFLOW && Float.isFinite(r) && c == Math.copySign(FP16_MAX_F, r)
+        ? r
+        : c;
+  }
+
+  private static final float FP16_MAX_F = 65504f;
+
+  /** The smallest magnitude FP16 rounding turns into inf (65504 + half a step of 32). */
+  private static final float FP16_OVERFLOW = 65520f;
 
   /** x / y with 0/0 = 0 and x/0 = +inf. */
   static double ratio(double x, double y) {

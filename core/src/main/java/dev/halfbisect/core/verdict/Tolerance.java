@@ -15,7 +15,10 @@ import java.util.Objects;
  *
  * <ul>
  *   <li>{@code NORMALIZED} (the default, {@link #fp16Default()}): normalized error ||c - r||_2 /
- *       ||r||_2 at most {@link #maxNormalizedError()}.
+ *       ||r||_2 at most {@link #maxNormalizedError()}; when the reference is ~0 relative to FP16's
+ *       resolution ({@link #isNearZero}) the normalized error is not meaningful and the tensor is
+ *       judged by its largest absolute error against half the reference's range instead (the
+ *       verdict's check is then {@link Verdict#NEAR_ZERO_CHECK} and its reason says so).
  *   <li>{@code ELEMENTWISE}: every element has |c - r| <= atol + rtol |r| (NumPy {@code allclose}
  *       form). Pairs where both sides are NaN or the same infinity pass; other non-finite pairs
  *       fail.
@@ -31,6 +34,24 @@ import java.util.Objects;
 public final class Tolerance {
   /** Normalized-error limit of the default FP16 verdict. */
   public static final double DEFAULT_MAX_NORMALIZED_ERROR = 1e-2;
+
+  /**
+   * A reference whose largest finite |r| is below this (FP16's smallest normal number, 2^-14 =
+   * 6.1e-5) lies wholly in FP16's subnormal range, where FP16 has an absolute spacing of 2^-24 and
+   * fewer than 10 significant bits: the normalized error there measures that spacing, not a defect
+   * (issue 15: a CNN output of max 1.4e-5 had normalized error 1.7e7 in a broken emulation and max
+   * abs error 2.3e-6 in TensorRT).
+   */
+  public static final double NEAR_ZERO_REFERENCE = 0x1p-14;
+
+  /**
+   * Near-zero fallback: the candidate passes when its largest absolute error is at most this share
+   * of the reference's own range (max |r|), i.e. it is ~0 at the same scale.
+   */
+  public static final double NEAR_ZERO_RANGE_SHARE = 0.5;
+
+  /** Near-zero fallback floor (16 FP16 subnormal steps, 2^-20), for references that are all 0. */
+  public static final double NEAR_ZERO_ABS_FLOOR = 0x1p-20;
 
   private final CheckMode mode;
   private final double atol;
@@ -203,6 +224,45 @@ public final class Tolerance {
         : new Tolerance(mode, atol, rtol, maxNormalizedError, Map.of());
   }
 
+  /**
+   * Whether the normalized check does not apply to these statistics: the reference is ~0 relative
+   * to FP16's resolution ({@link #NEAR_ZERO_REFERENCE}).
+   */
+  public static boolean isNearZero(ErrorStats stats) {
+    return stats.elements() > 0
+        && stats.refMaxAbs() < NEAR_ZERO_REFERENCE
+        && stats.refNanCount() + stats.refInfCount() < stats.elements();
+  }
+
+  /** The absolute limit of the near-zero fallback for a reference range of {@code refMaxAbs}. */
+  public static double nearZeroLimit(double refMaxAbs) {
+    return Math.max(NEAR_ZERO_RANGE_SHARE * refMaxAbs, NEAR_ZERO_ABS_FLOOR);
+  }
+
+  private static Verdict nearZero(String tensorName, ErrorStats stats) {
+    double limit = nearZeroLimit(stats.refMaxAbs());
+    boolean pass = stats.maxAbs() <= limit;
+    return new Verdict(
+        tensorName,
+        pass,
+        String.format(
+            Locale.ROOT,
+            "%s: reference is ~0 (max |r| %.3g < FP16's smallest normal 6.1e-05), so normalized "
+                + "error %.3g is not meaningful; max abs error %.3g %s limit %.3g (half the "
+                + "reference's range)",
+            tensorName,
+            stats.refMaxAbs(),
+            stats.normalizedError(),
+            stats.maxAbs(),
+            pass ? "<=" : ">",
+            limit),
+        Verdict.NEAR_ZERO_CHECK,
+        stats.maxAbs(),
+        limit,
+        "atol",
+        stats.maxAbs());
+  }
+
   /** Whether {@link #check} needs the element arrays (elementwise and quantile modes). */
   public boolean needsElements(String tensorName) {
     CheckMode.Kind k = forTensor(tensorName).mode.kind();
@@ -248,6 +308,9 @@ public final class Tolerance {
     switch (t.mode.kind()) {
       case NORMALIZED:
         {
+          if (isNearZero(stats)) {
+            return nearZero(tensorName, stats);
+          }
           double e = stats.normalizedError();
           boolean pass = e <= t.maxNormalizedError;
           return new Verdict(

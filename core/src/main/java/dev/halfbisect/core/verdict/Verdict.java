@@ -25,6 +25,17 @@ public record Verdict(
     String neededToleranceName,
     double neededTolerance) {
 
+  /**
+   * {@link #check} of a normalized-mode verdict whose reference was ~0 relative to FP16's
+   * resolution, decided by the absolute fallback ({@link Tolerance#isNearZero}).
+   */
+  public static final String NEAR_ZERO_CHECK = "near-zero";
+
+  /** Whether the normalized error was not meaningful here and the near-zero fallback decided. */
+  public boolean nearZeroReference() {
+    return NEAR_ZERO_CHECK.equals(check);
+  }
+
   /** {@code "pass"} or {@code "fail"}, as written in JSON reports. */
   public String word() {
     return pass ? "pass" : "fail";

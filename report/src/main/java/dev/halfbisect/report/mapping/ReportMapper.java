@@ -178,6 +178,9 @@ public final class ReportMapper {
                         + (ts.size() > 5 ? ", ..." : "")
                         + "): "
                         + why));
+    // issue 15: tensors whose reference is ~0 are judged by the absolute fallback
+    w.addAll(
+        ParseTimeNotes.nearZero(r.tensors().stream().map(Layerwise.TensorReport::error).toList()));
     for (Layerwise.UnrepresentableConstant c : r.constants()) {
       w.add(
           "constant not representable in FP16 (not counted as a failure): "
@@ -273,9 +276,10 @@ public final class ReportMapper {
     if (!r.motifs().isEmpty()) {
       rep.byMotif(MotifMapping.groups(r.motifs()));
     }
-    List<String> w = new ArrayList<>();
-    new TreeMap<>(r.unmeasured())
-        .forEach((n, why) -> w.add("local error not measured for " + n + ": " + why));
+    List<String> w = new ArrayList<>(ParseTimeNotes.unmeasured(r.unmeasured()));
+    if (g != null) {
+      ParseTimeNotes.folded(g).ifPresent(w::add); // issue 15
+    }
     return RootCauseAnalyzer.withRootCauses(rep.warnings(w.isEmpty() ? null : w).build());
   }
 
@@ -354,6 +358,7 @@ public final class ReportMapper {
               + String.join(", ", r.overflowNodes())
               + " (--allow-overflow searches without this rule)");
     }
+    w.addAll(ParseTimeNotes.nearZero(r.outputErrors().values())); // issue 15
     new TreeMap<>(r.outputErrors())
         .forEach(
             (o, c) -> {
@@ -450,7 +455,11 @@ public final class ReportMapper {
       }
     }
     return RootCauseAnalyzer.withRootCauses(
-        rep.warnings(warnings.isEmpty() ? null : ImmutableList.copyOf(warnings)).build());
+        rep.warnings(
+                warnings.isEmpty()
+                    ? null
+                    : ImmutableList.copyOf(new java.util.LinkedHashSet<>(warnings)))
+            .build());
   }
 
   /** Tensors inherit their producer's motif, which the block table uses for unnamed exports. */

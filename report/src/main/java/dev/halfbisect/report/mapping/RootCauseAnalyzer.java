@@ -29,11 +29,13 @@ import javax.annotation.CheckForNull;
  * amplification data, nodes whose outputs show overflow evidence.
  *
  * <p>Classes, first match wins: <b>overflow</b> when a tensor of the node (output, or input when
- * known) has reference values with |x| &gt; 65504, the candidate is inf/NaN where the reference is
- * finite, or an initializer exceeds 65504; <b>underflow</b> when at least {@link #FLUSHED_SHARE} of
- * a tensor's reference values are below 2^-24 (flushed to zero) or {@link #SUBNORMAL_SHARE} below
- * 2^-14 (subnormal, few bits); <b>amplified</b> when the node's local error is at most {@link
- * #ERROR_LIMIT} but it amplifies its inputs' error at least {@link #AMPLIFIED}x;
+ * known) has reference values with |x| &gt; 65504 and the candidate is inf/NaN where the reference
+ * is finite (a reference beyond 65504 with a finite candidate is a constant TensorRT clamps, not an
+ * overflow), the node's local error is infinite (its FP16 copy fed FP32 inputs overflows: the same
+ * class in amplify and diagnose), or an initializer exceeds 65504; <b>underflow</b> when at least
+ * {@link #FLUSHED_SHARE} of a tensor's reference values are below 2^-24 (flushed to zero) or {@link
+ * #SUBNORMAL_SHARE} below 2^-14 (subnormal, few bits); <b>amplified</b> when the node's local error
+ * is at most {@link #ERROR_LIMIT} but it amplifies its inputs' error at least {@link #AMPLIFIED}x;
  * <b>rounding-accumulation</b> otherwise.
  */
 public final class RootCauseAnalyzer {
@@ -219,6 +221,12 @@ public final class RootCauseAnalyzer {
         break;
       }
     }
+    if (overflow == null && h.amp() != null && Double.isInfinite(h.amp().localError())) {
+      // the same evidence diagnose's tensors give: the node's own FP16 result is inf/NaN
+      overflow =
+          "the node computed in FP16 from FP32 inputs gives inf or NaN where FP32 is finite"
+              + " (local error inf)";
+    }
     Double w = h.amp() == null ? null : h.amp().weightMaxAbs();
     boolean bigWeights = w != null && w > FP16_MAX;
     if (overflow == null && bigWeights) {
@@ -353,8 +361,17 @@ public final class RootCauseAnalyzer {
     return h.cause(RootCause.Cause.ROUNDING_ACCUMULATION, ev.toString(), s);
   }
 
+  /**
+   * Why the tensor shows an FP16 overflow, or null. A reference beyond 65504 whose candidate is
+   * finite everywhere is a saturated constant (TensorRT clamps the -3.4e38 of attention masks to
+   * -65504 at parse time), not an overflow: an FP16 overflow makes the candidate inf.
+   */
   @CheckForNull
   static String overflowEvidence(TensorRow t) {
+    boolean saturatedOnly = t.nonFiniteWhereRefFinite() != null && t.nonFiniteWhereRefFinite() == 0;
+    if (saturatedOnly) {
+      return null;
+    }
     if (t.refCountAboveFp16Max() != null && t.refCountAboveFp16Max() > 0) {
       return "reference |x| reaches "
           + (t.refMaxAbs() == null ? "> 65504" : Fmt.sci(t.refMaxAbs()))
