@@ -34,6 +34,8 @@ import java.util.function.Consumer;
  * @param listener progress of long operations
  * @param search precision-search options (build cap, pinning of overflowing nodes)
  * @param limits how much one build may observe
+ * @param planFrom issue 19: a plan read from a converted model ({@code precision} shrinks it);
+ *     null: none
  */
 record AnalysisSettings(
     ImmutableList<InputSpec> inputSpecs,
@@ -47,7 +49,8 @@ record AnalysisSettings(
     Path outDir,
     ProgressListener listener,
     PrecisionSearch.Options search,
-    ObservationLimits limits) {
+    ObservationLimits limits,
+    PlanFrom planFrom) {
   AnalysisSettings {
     Preconditions.checkNotNull(inputSpecs, "input specs");
     Preconditions.checkNotNull(givenInputs, "given inputs");
@@ -97,6 +100,7 @@ record AnalysisSettings(
     ProgressListener listener = ProgressListener.NONE;
     PrecisionSearch.Options search = PrecisionSearch.Options.defaults();
     ObservationLimits limits = ObservationLimits.defaults();
+    PlanFrom planFrom; // issue 19
 
     private Builder() {}
 
@@ -113,6 +117,7 @@ record AnalysisSettings(
       listener = s.listener;
       search = s.search;
       limits = s.limits;
+      planFrom = s.planFrom;
     }
 
     /** Adds an input spec, replacing an earlier one of the same input. */
@@ -134,7 +139,8 @@ record AnalysisSettings(
           outDir,
           listener,
           search,
-          limits);
+          limits,
+          planFrom);
     }
   }
 }

@@ -205,6 +205,39 @@ public final class HalfBisect {
     return with(b -> b.plan = p);
   }
 
+  /**
+   * Issue 19: the plan an existing mixed-precision model encodes (converted to FP16 or BF16 with
+   * Casts, by ModelOpt AutoCast, onnxconverter-common or {@code surgeon fp16}): the nodes it keeps
+   * in FP32, mapped to this model's node names, become the candidate's plan; {@code precision}
+   * starts from that set and shrinks it, saying how many of its nodes were unnecessary.
+   *
+   * @throws HalfBisectException (usage) when the file is missing or not a converted form of this
+   *     model; (model) when it cannot be read
+   */
+  public HalfBisect planFrom(Path convertedModel) {
+    Preconditions.checkNotNull(convertedModel, "convertedModel");
+    if (!java.nio.file.Files.isRegularFile(convertedModel)) {
+      throw HalfBisectException.usage("--plan-from " + convertedModel + ": no such file");
+    }
+    dev.halfbisect.onnx.OnnxModel converted;
+    try {
+      converted = dev.halfbisect.onnx.OnnxModel.load(convertedModel);
+    } catch (dev.halfbisect.onnx.OnnxModelException | java.io.UncheckedIOException e) {
+      throw new HalfBisectException(
+          HalfBisectException.Kind.MODEL,
+          "--plan-from " + convertedModel + ": cannot read the model: " + e.getMessage(),
+          e);
+    }
+    dev.halfbisect.onnx.ConvertedModelPlan.Derived d;
+    try {
+      d = dev.halfbisect.onnx.ConvertedModelPlan.derive(converted, graph.model());
+    } catch (IllegalArgumentException e) {
+      throw HalfBisectException.usage("--plan-from " + convertedModel + ": " + e.getMessage());
+    }
+    PlanFrom from = new PlanFrom(convertedModel.getFileName().toString(), d);
+    return plan(d.plan()).with(b -> b.planFrom = from);
+  }
+
   /** Folder for files the operations write (plan.json, trtexec-flags.txt, reduced.onnx). */
   public HalfBisect outDir(Path dir) {
     Preconditions.checkNotNull(dir, "outDir");

@@ -18,6 +18,7 @@ import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.BackendSpec;
 import dev.halfbisect.core.backend.Backends;
 import dev.halfbisect.core.backend.BuildOptions;
+import dev.halfbisect.core.plan.BuildRecipe;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.report.mapping.ReportMapper;
 import dev.halfbisect.report.model.AnalysisReport;
@@ -78,11 +79,30 @@ final class Operations {
   }
 
   PrecisionResult precision() {
+    if (settings.planFrom() != null) {
+      return precisionFrom(settings.planFrom());
+    }
     BisectContext ctx = context();
     PrecisionSearch.Result r = settings.plan().fp32Nodes().isEmpty() ? passingAsIs(ctx) : null;
     if (r == null) {
       r = PrecisionSearch.run(ctx, settings.search());
     }
+    List<Path> files = writePlanFiles(r);
+    return new PrecisionResult(
+        finish(ctx, ReportMapper.from(header("precision", ctx), r)), r, files);
+  }
+
+  /**
+   * Issue 19: {@code precision --plan-from}: the converted model's FP32 set is the starting point
+   * (verified first), shrunk by ddmin on a context whose base plan pins nothing.
+   */
+  private PrecisionResult precisionFrom(PlanFrom from) {
+    BisectContext ctx = context(PrecisionPlan.allFp16().withIoPolicy(settings.plan().ioPolicy()));
+    PrecisionSearch.Result r =
+        PrecisionSearch.shrink(ctx, from.derived().fp32Nodes(), settings.search());
+    boolean givenPassed =
+        !r.steps().isEmpty() && r.steps().get(0).phase().equals("given") && r.steps().get(0).pass();
+    notes.add(from.shrinkNote(r.fp32Nodes().size(), givenPassed));
     List<Path> files = writePlanFiles(r);
     return new PrecisionResult(
         finish(ctx, ReportMapper.from(header("precision", ctx), r)), r, files);
@@ -180,23 +200,32 @@ final class Operations {
     if (outDir == null) {
       return List.of();
     }
+    List<Path> files =
+        new ArrayList<>(List.of(outDir.resolve("plan.json"), outDir.resolve("trtexec-flags.txt")));
     try {
       r.writeArtifacts(outDir);
+      // issue 19: the candidate's typing and low-precision type decide the deliverable
+      BuildRecipe recipe = BuildRecipe.forCandidateMode(r.plan(), settings.candidate().mode());
+      files.addAll(ModelFiles.writeRecipe(graph, recipe, outDir, notes));
     } catch (IOException e) {
       throw new HalfBisectException(
           HalfBisectException.Kind.BACKEND,
           "cannot write the plan files under " + outDir + ": " + e.getMessage(),
           e);
     }
-    List<Path> files =
-        new ArrayList<>(List.of(outDir.resolve("plan.json"), outDir.resolve("trtexec-flags.txt")));
-    ModelFiles.writeFp16Model(graph, r.plan(), outDir.resolve("model-fp16.onnx"), notes)
-        .ifPresent(files::add);
     return files;
   }
 
   /** A fresh context (own prober and reference cache) over the graph the facade holds. */
   private BisectContext context() {
+    return context(settings.plan());
+  }
+
+  /** A fresh context whose candidate runs under {@code candidatePlan}. */
+  private BisectContext context(PrecisionPlan candidatePlan) {
+    if (settings.planFrom() != null && !notes.contains(settings.planFrom().note())) {
+      notes.add(settings.planFrom().note()); // issue 19: say where the plan came from
+    }
     BackendSpec reference = settings.reference();
     BackendSpec candidate = settings.candidate();
     BisectContext.Builder b =
@@ -205,7 +234,7 @@ final class Operations {
                 resolve(reference, "reference"),
                 BuildOptions.of(reference.mode(), PrecisionPlan.allFp32()),
                 resolve(candidate, "candidate"),
-                BuildOptions.of(candidate.mode(), settings.plan()))
+                BuildOptions.of(candidate.mode(), candidatePlan))
             .tolerance(settings.tolerance())
             .samples(samples)
             .listener(new ListenerAdapter(settings.listener()));

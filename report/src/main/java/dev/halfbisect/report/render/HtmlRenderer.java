@@ -384,9 +384,10 @@ public final class HtmlRenderer {
     }
     h.append("</ul>\n");
     if (r.trtexecFlags() != null) {
-      h.append("<p>Build the same engine with trtexec:</p>\n<pre>trtexec --onnx=")
-          .append(Html.esc(r.model()))
-          .append(' ')
+      // issue 19: strongly typed flags name their own (Cast-placed) model
+      h.append("<p>Build the same engine with trtexec:</p>\n<pre>trtexec ")
+          .append(
+              r.trtexecFlags().startsWith("--onnx=") ? "" : "--onnx=" + Html.esc(r.model()) + " ")
           .append(Html.esc(r.trtexecFlags()))
           .append("</pre>\n");
     }

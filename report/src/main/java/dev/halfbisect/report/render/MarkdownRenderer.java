@@ -148,9 +148,9 @@ public final class MarkdownRenderer {
       m.append(".\n\n");
       r.fp32Nodes().forEach(n -> m.append("- ").append(code(n)).append('\n'));
       if (r.trtexecFlags() != null) {
-        m.append("\n```sh\ntrtexec --onnx=")
-            .append(r.model())
-            .append(' ')
+        // issue 19: strongly typed flags name their own (Cast-placed) model
+        m.append("\n```sh\ntrtexec ")
+            .append(r.trtexecFlags().startsWith("--onnx=") ? "" : "--onnx=" + r.model() + " ")
             .append(r.trtexecFlags())
             .append("\n```\n");
       }
