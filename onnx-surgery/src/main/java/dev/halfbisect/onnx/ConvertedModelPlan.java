@@ -22,8 +22,10 @@ import java.util.TreeSet;
  *
  * <p>Both converters keep the names of the nodes they convert; the Casts they insert have names the
  * original model lacks and are skipped. Each float node of the original model (one with a float32
- * output there) is found in the converted model by name, else by the output tensor it writes; it is
- * kept in FP32 when none of those outputs is in the low-precision type there.
+ * output there) is found in the converted model by name, else by the output tensor it writes, else
+ * (fused away, as AutoCast fuses a decomposed LayerNorm into one LayerNormalization) as the first
+ * non-Cast node writing a tensor downstream of it; it is kept in FP32 when none of the found node's
+ * outputs is in the low-precision type there.
  */
 public final class ConvertedModelPlan {
   private static final int FLOAT = DType.FLOAT32.onnxCode();
@@ -122,6 +124,9 @@ public final class ConvertedModelPlan {
         }
       }
       if (c == null) {
+        c = fusedInto(n, original, byOutput);
+      }
+      if (c == null) {
         missing.add(n.getName());
         continue;
       }
@@ -150,6 +155,33 @@ public final class ConvertedModelPlan {
         lowNodes,
         ImmutableList.copyOf(missing),
         style(converted.graph(), original));
+  }
+
+  /**
+   * The converter node a missing original node was fused into: AutoCast replaces a decomposed
+   * LayerNorm by one LayerNormalization that writes the pattern's last tensor, so the interior
+   * nodes' tensors are gone. Walks the original graph downstream to the first tensor the converted
+   * model writes with a node that is not a Cast; that node's precision is the missing node's.
+   */
+  @javax.annotation.CheckForNull
+  private static Onnx.NodeProto fusedInto(
+      Onnx.NodeProto n, OnnxModel original, Map<String, Onnx.NodeProto> byOutput) {
+    java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(n.getOutputList());
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    while (!todo.isEmpty() && seen.size() < 64) { // fusions are local; do not walk the graph
+      String t = todo.poll();
+      if (t.isEmpty() || !seen.add(t)) {
+        continue;
+      }
+      Onnx.NodeProto writer = byOutput.get(t);
+      if (writer != null && !writer.getOpType().equals("Cast")) {
+        return writer;
+      }
+      for (Onnx.NodeProto consumer : original.index().consumers(t)) {
+        todo.addAll(consumer.getOutputList());
+      }
+    }
+    return null;
   }
 
   private static String style(Onnx.GraphProto g, OnnxModel original) {
