@@ -30,10 +30,10 @@ ML_IN="--input input_ids:1x128:int64:1000..21000 --input attention_mask:1x128:in
 
 left() { echo $(( START + DEADLINE - $(date +%s) )); }
 # the first failing node / verdict / FP32 set size of a JSON report, without jq or python
-field() { tr -d '\n' < "$1" 2>/dev/null | grep -o "\"$2\" *: *\"[^\"]*\"" | head -1 | sed 's/.*: *"\(.*\)"$/\1/'; }
-first_node() { tr -d '\n' < "$1" 2>/dev/null | grep -o '"firstFailing" *: *{[^}]*' | grep -o '"node" *: *"[^"]*"' \
+field() { [ -f "$1" ] || return 0; tr -d '\n' < "$1" | grep -o "\"$2\" *: *\"[^\"]*\"" | head -1 | sed 's/.*: *"\(.*\)"$/\1/'; }
+first_node() { [ -f "$1" ] || return 0; tr -d '\n' < "$1" | grep -o '"firstFailing" *: *{[^}]*' | grep -o '"node" *: *"[^"]*"' \
                | head -1 | sed 's/.*: *"\(.*\)"$/\1/'; }
-fp32_count() { tr -d '\n' < "$1" 2>/dev/null | grep -o '"fp32Nodes" *: *\[[^]]*\]' | head -1 | grep -o '"[^"]*"' \
+fp32_count() { [ -f "$1" ] || return 0; tr -d '\n' < "$1" | grep -o '"fp32Nodes" *: *\[[^]]*\]' | head -1 | grep -o '"[^"]*"' \
                | tail -n +2 | wc -l | tr -d ' '; }
 # step NAME KEYKIND MIN_LEFT -- CLI ARGS...: runs the CLI with at most the time left (minus a margin)
 step() {
@@ -49,7 +49,10 @@ step() {
   local key
   case $kind in
     node) key="firstFailing=$(first_node "$R/$name.json")" ;;
-    verdict) key="verdict=$(field "$R/$name.json" verdict)" ;;
+    verdict) key="verdict=$(field "$R/$name.json" verdict)"
+             # the plan check's share of half-precision engine tensors (TensorRT builds with pins)
+             local share; share=$(grep -o 'engine: [0-9]* of [0-9]* float tensors ([0-9.]*%)' "$R/$name.json" 2>/dev/null | head -1)
+             [ -n "$share" ] && key="$key half=$(echo "${share#engine: }" | tr ' ' '_')" ;;
     plan) key="verdict=$(field "$R/$name.json" verdict) fp32Nodes=$(fp32_count "$R/$name.json")" ;;
   esac
   echo "$name rc=$rc $(( $(date +%s) - s ))s $key" | tee -a "$SUMMARY"
@@ -71,10 +74,14 @@ step tsf-bf16-precision plan 40 -- precision "$HB_TSF" $TSF_IN --reference $REF 
   --max-builds $BUILDS --out "$R/tsf-bf16"
 # MiniLM: a cold FP16 build is ~55 s, so each step only when its builds fit in what is left
 if [ -n "${HB_MINILM:-}" ] && [ -f "${HB_MINILM:-}" ]; then
+  # ORT's Cast takes bfloat16 from opset 13 only and MiniLM is opset 11: BF16 on MiniLM is GPU-only
+  ML_BF16=1; [ "${HB_CPU_DRYRUN:-0}" = 1 ] && ML_BF16=0
+  [ $ML_BF16 = 1 ] && \
   step ml-bf16-compare verdict 80 -- compare "$HB_MINILM" $ML_IN --reference $REF --candidate $BF16
   step ml-bisect-strong node 120 -- bisect "$HB_MINILM" $ML_IN --reference $REF --candidate $STRONG \
     --max-error 3e-3
   step ml-bisect-fp16 node 120 -- bisect "$HB_MINILM" $ML_IN --reference $REF --candidate $WEAK --max-error 3e-3
+  [ $ML_BF16 = 1 ] && \
   step ml-bf16-precision plan 120 -- precision "$HB_MINILM" $ML_IN --reference $REF --candidate $BF16 \
     --max-builds $ML_BUILDS --out "$R/ml-bf16"
 else
@@ -83,7 +90,8 @@ fi
 
 # agreement of the first failing node, weak vs strong
 agree() { local a b; a=$(grep "^$1 " "$SUMMARY" | grep -o 'firstFailing=[^ ]*'); b=$(grep "^$2 " "$SUMMARY" | grep -o 'firstFailing=[^ ]*')
-          echo "$3 first failing node: fp16 ${a#firstFailing=} / fp16-strong ${b#firstFailing=} -> $([ -n "$a" ] && [ "$a" = "$b" ] && echo agree || echo DIFFER)"; }
+          a=${a#firstFailing=}; b=${b#firstFailing=}
+          echo "$3 first failing node: fp16 ${a:-none} / fp16-strong ${b:-none} -> $([ "$a" = "$b" ] && echo agree || echo DIFFER)"; }
 {
   echo "== h19 summary ($( [ "${HB_CPU_DRYRUN:-0}" = 1 ] && echo CPU dry run || echo H200 ), $(( $(date +%s) - START ))s of ${DEADLINE}s)"
   agree tsf-bisect-fp16 tsf-bisect-strong TimeSformer

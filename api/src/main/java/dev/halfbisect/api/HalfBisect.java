@@ -202,7 +202,11 @@ public final class HalfBisect {
               + String.join(", ", unknown.subList(0, Math.min(5, unknown.size())))
               + (unknown.size() > 5 ? " and " + (unknown.size() - 5) + " more" : ""));
     }
-    return with(b -> b.plan = p);
+    return with(
+        b -> {
+          b.plan = p;
+          b.planFrom = null; // issue 19: an explicit plan replaces one read with planFrom
+        });
   }
 
   /**
@@ -215,27 +219,8 @@ public final class HalfBisect {
    *     model; (model) when it cannot be read
    */
   public HalfBisect planFrom(Path convertedModel) {
-    Preconditions.checkNotNull(convertedModel, "convertedModel");
-    if (!java.nio.file.Files.isRegularFile(convertedModel)) {
-      throw HalfBisectException.usage("--plan-from " + convertedModel + ": no such file");
-    }
-    dev.halfbisect.onnx.OnnxModel converted;
-    try {
-      converted = dev.halfbisect.onnx.OnnxModel.load(convertedModel);
-    } catch (dev.halfbisect.onnx.OnnxModelException | java.io.UncheckedIOException e) {
-      throw new HalfBisectException(
-          HalfBisectException.Kind.MODEL,
-          "--plan-from " + convertedModel + ": cannot read the model: " + e.getMessage(),
-          e);
-    }
-    dev.halfbisect.onnx.ConvertedModelPlan.Derived d;
-    try {
-      d = dev.halfbisect.onnx.ConvertedModelPlan.derive(converted, graph.model());
-    } catch (IllegalArgumentException e) {
-      throw HalfBisectException.usage("--plan-from " + convertedModel + ": " + e.getMessage());
-    }
-    PlanFrom from = new PlanFrom(convertedModel.getFileName().toString(), d);
-    return plan(d.plan()).with(b -> b.planFrom = from);
+    PlanFrom from = PlanFrom.read(convertedModel, graph);
+    return plan(from.derived().plan()).with(b -> b.planFrom = from);
   }
 
   /** Folder for files the operations write (plan.json, trtexec-flags.txt, reduced.onnx). */

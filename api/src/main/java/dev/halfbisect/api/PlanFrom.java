@@ -1,7 +1,13 @@
 package dev.halfbisect.api;
 
 import com.google.common.base.Preconditions;
+import dev.halfbisect.bisect.ModelGraph;
 import dev.halfbisect.onnx.ConvertedModelPlan;
+import dev.halfbisect.onnx.OnnxModel;
+import dev.halfbisect.onnx.OnnxModelException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * A plan read from an existing mixed-precision model (issue 19, {@code planFrom}): where it came
@@ -15,6 +21,35 @@ record PlanFrom(String source, ConvertedModelPlan.Derived derived) {
   PlanFrom {
     Preconditions.checkNotNull(source, "source");
     Preconditions.checkNotNull(derived, "derived");
+  }
+
+  /**
+   * Reads {@code convertedModel} and derives its FP32 set for {@code graph}'s model.
+   *
+   * @throws HalfBisectException (usage) when the file is missing or not a converted form of the
+   *     model; (model) when it cannot be read
+   */
+  static PlanFrom read(Path convertedModel, ModelGraph graph) {
+    Preconditions.checkNotNull(convertedModel, "convertedModel");
+    if (!Files.isRegularFile(convertedModel)) {
+      throw HalfBisectException.usage("--plan-from " + convertedModel + ": no such file");
+    }
+    OnnxModel converted;
+    try {
+      converted = OnnxModel.load(convertedModel);
+    } catch (OnnxModelException | UncheckedIOException e) {
+      throw new HalfBisectException(
+          HalfBisectException.Kind.MODEL,
+          "--plan-from " + convertedModel + ": cannot read the model: " + e.getMessage(),
+          e);
+    }
+    try {
+      return new PlanFrom(
+          convertedModel.getFileName().toString(),
+          ConvertedModelPlan.derive(converted, graph.model()));
+    } catch (IllegalArgumentException e) {
+      throw HalfBisectException.usage("--plan-from " + convertedModel + ": " + e.getMessage());
+    }
   }
 
   /** The report note: style, counts and the type the converted model uses. */

@@ -30,7 +30,8 @@ class PlanFromTest {
     PrecisionResult p = hb.outDir(tmp.resolve("out")).precision();
     assertThat(p.plan().fp32Nodes()).containsExactly("shrink", "square");
     assertThat(p.report().warnings())
-        .anySatisfy(w -> assertThat(w).contains("1 of the 3 FP32 nodes of ac.onnx were unnecessary"));
+        .anySatisfy(
+            w -> assertThat(w).contains("1 of the 3 FP32 nodes of ac.onnx were unnecessary"));
     assertThat(tmp.resolve("out/model-fp16.onnx")).isRegularFile();
   }
 

@@ -88,7 +88,10 @@ class StrongTypingAndBf16CliTest {
     CliRun amp = analyse("amplify", overflow, "ort:fp16-strong-emulated");
     assertThat(amp.exit()).as(amp.err()).isEqualTo(1);
     assertThat(json().path("byOpType").has("Pow")).isTrue();
+  }
 
+  @Test
+  void strongPrecisionDeliversTheCastPlacedModelAndReduceDiagnoseRun() throws IOException {
     CliRun p = analyse("precision", overflow, "ort:fp16-strong-emulated");
     assertThat(p.exit()).as(p.err()).isZero();
     assertThat(json().path("fp32Nodes").toString()).isEqualTo("[\"shrink\",\"square\"]");
@@ -131,7 +134,10 @@ class StrongTypingAndBf16CliTest {
     }
     assertThat(analyse("amplify", cancel, "ort:bf16-emulated").exit()).isEqualTo(1);
     assertThat(json().path("nodes")).isNotEmpty();
+  }
 
+  @Test
+  void bf16PrecisionWritesTheBf16ModelThatPassesStronglyTyped() throws IOException {
     CliRun p = analyse("precision", cancel, "ort:bf16-emulated");
     assertThat(p.exit()).as(p.err()).isZero();
     assertThat(json().path("fp32Nodes").toString()).isEqualTo("[\"shift\",\"unshift\"]");

@@ -65,6 +65,17 @@ final class ModelPreparation {
     }
     try {
       LowPrecision low = LowPrecision.ofMode(options.mode());
+      if (emulate && low == LowPrecision.BF16 && model.opsetVersion() < 13) {
+        // issue 19: the rounding Casts need bfloat16, which ONNX's Cast accepts from opset 13
+        throw new BackendException(
+            "ort:"
+                + options.mode()
+                + " needs ONNX opset >= 13 (Cast to bfloat16 exists from opset 13); model '"
+                + ref.name()
+                + "' has opset "
+                + model.opsetVersion()
+                + ": re-export it with opset >= 13, or use trt:bf16-strong on a GPU");
+      }
       OnnxModel m = model;
       if (emulate && options.mode().contains("strong")) {
         // issue 19: the strongly typed deliverable itself, with its storage types' numerics

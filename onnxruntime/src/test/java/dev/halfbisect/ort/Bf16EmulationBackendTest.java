@@ -103,6 +103,19 @@ class Bf16EmulationBackendTest {
   }
 
   @Test
+  void opsetBelow13IsABackendErrorSayingWhy() {
+    GraphBuilder g = GraphBuilder.create("old", 11);
+    String x = g.input("x", DType.FLOAT32, 1, 2);
+    g.output(g.op("Relu").in(x).name("r").add1());
+    OnnxModel m = g.build();
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> backend.open(m.toModelRef(), BuildOptions.of("bf16-emulated")))
+        .isInstanceOf(dev.halfbisect.core.backend.BackendException.class)
+        .hasMessageContaining("opset >= 13")
+        .hasMessageContaining("has opset 11");
+  }
+
+  @Test
   void pinnedNodesStayExactAndBf16IsItsOwnSession() throws Exception {
     float[] x = {1.001f, 3.3f};
     OnnxModel m = unary("Square", x.length);

@@ -49,8 +49,7 @@ class StrongEmulationBackendTest {
   /** The output of node {@code observedNode} (or the graph output when empty). */
   private float[] run(OnnxModel m, String mode, PrecisionPlan plan, List<String> observedNode)
       throws Exception {
-    List<String> observed =
-        observedNode.stream().map(n -> m.index().node(n).getOutput(0)).toList();
+    List<String> observed = observedNode.stream().map(n -> m.index().node(n).getOutput(0)).toList();
     try (BackendSession s =
         backend.open(m.toModelRef(), BuildOptions.of(mode, plan).withObserved(observed))) {
       var r = s.run(Map.of("x", input()));
@@ -79,7 +78,8 @@ class StrongEmulationBackendTest {
     // CPU kernels compute FP16 ops in FP32, would hide it) and the plan removes it
     assertThat(run(m, "fp16-strong-emulated", PrecisionPlan.allFp16(), List.of("b")))
         .contains(Float.POSITIVE_INFINITY);
-    assertThat(run(m, "fp16-strong-emulated", PrecisionPlan.fp16Except(List.of("b", "c")), List.of()))
+    assertThat(
+            run(m, "fp16-strong-emulated", PrecisionPlan.fp16Except(List.of("b", "c")), List.of()))
         .doesNotContain(Float.POSITIVE_INFINITY, Float.NaN);
   }
 
