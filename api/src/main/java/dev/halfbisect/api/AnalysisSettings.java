@@ -47,6 +47,8 @@ import java.util.function.Consumer;
  * @param referenceCache folder of reference values kept between runs; null: none (issue 18)
  * @param searchOn where {@code precision} and {@code bisect} search (issue 18)
  * @param emulation the backend an emulation-first search runs on (issue 18)
+ * @param planFrom issue 19: a plan read from a converted model ({@code precision} shrinks it);
+ *     null: none
  */
 record AnalysisSettings(
     ImmutableList<InputSpec> inputSpecs,
@@ -72,7 +74,8 @@ record AnalysisSettings(
     int parallelism,
     Path referenceCache,
     SearchOn searchOn,
-    BackendSpec emulation) {
+    BackendSpec emulation,
+    PlanFrom planFrom) {
   AnalysisSettings {
     Preconditions.checkArgument(parallelism >= 1, "parallelism must be >= 1, got %s", parallelism);
     Preconditions.checkNotNull(searchOn, "searchOn");
@@ -145,6 +148,7 @@ record AnalysisSettings(
     Path referenceCache;
     SearchOn searchOn = SearchOn.AUTO;
     BackendSpec emulation = SearchOn.DEFAULT_EMULATION;
+    PlanFrom planFrom; // issue 19
 
     private Builder() {}
 
@@ -171,6 +175,7 @@ record AnalysisSettings(
       referenceCache = s.referenceCache;
       searchOn = s.searchOn;
       emulation = s.emulation;
+      planFrom = s.planFrom;
     }
 
     /** Adds an input spec, replacing an earlier one of the same input. */
@@ -202,7 +207,8 @@ record AnalysisSettings(
           parallelism,
           referenceCache,
           searchOn,
-          emulation);
+          emulation,
+          planFrom);
     }
   }
 }

@@ -399,7 +399,25 @@ public final class HalfBisect {
               + String.join(", ", unknown.subList(0, Math.min(5, unknown.size())))
               + (unknown.size() > 5 ? " and " + (unknown.size() - 5) + " more" : ""));
     }
-    return with(b -> b.plan = p);
+    return with(
+        b -> {
+          b.plan = p;
+          b.planFrom = null; // issue 19: an explicit plan replaces one read with planFrom
+        });
+  }
+
+  /**
+   * Issue 19: the plan an existing mixed-precision model encodes (converted to FP16 or BF16 with
+   * Casts, by ModelOpt AutoCast, onnxconverter-common or {@code surgeon fp16}): the nodes it keeps
+   * in FP32, mapped to this model's node names, become the candidate's plan; {@code precision}
+   * starts from that set and shrinks it, saying how many of its nodes were unnecessary.
+   *
+   * @throws HalfBisectException (usage) when the file is missing or not a converted form of this
+   *     model; (model) when it cannot be read
+   */
+  public HalfBisect planFrom(Path convertedModel) {
+    PlanFrom from = PlanFrom.read(convertedModel, graph);
+    return plan(from.derived().plan()).with(b -> b.planFrom = from);
   }
 
   /** Folder for files the operations write (plan.json, trtexec-flags.txt, reduced.onnx). */

@@ -22,6 +22,7 @@ import dev.halfbisect.core.backend.BackendSpec;
 import dev.halfbisect.core.backend.Backends;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.io.UnsafeTargetException;
+import dev.halfbisect.core.plan.BuildRecipe;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.report.mapping.ParseTimeNotes;
 import dev.halfbisect.report.mapping.ReportMapper;
@@ -157,6 +158,9 @@ final class Operations implements AutoCloseable {
   }
 
   PrecisionResult precision() {
+    if (settings.planFrom() != null) {
+      return precisionFrom(settings.planFrom());
+    }
     sharedReference = emulationFirst();
     int k = holdoutCount(settings.holdout(), samples.size());
     if (k >= samples.size()) {
@@ -241,6 +245,22 @@ final class Operations implements AutoCloseable {
     }
     return new PrecisionResult(
         emulationBuilds == null ? done : withEmulation(done, emulationBuilds), r, files);
+  }
+
+  /**
+   * Issue 19: {@code precision --plan-from}: the converted model's FP32 set is the starting point
+   * (verified first), shrunk by ddmin on a context whose base plan pins nothing.
+   */
+  private PrecisionResult precisionFrom(PlanFrom from) {
+    BisectContext ctx = context(PrecisionPlan.allFp16().withIoPolicy(settings.plan().ioPolicy()));
+    PrecisionSearch.Result r =
+        PrecisionSearch.shrink(ctx, from.derived().fp32Nodes(), settings.search());
+    boolean givenPassed =
+        !r.steps().isEmpty() && r.steps().get(0).phase().equals("given") && r.steps().get(0).pass();
+    notes.add(from.shrinkNote(r.fp32Nodes().size(), givenPassed));
+    List<Path> files = writePlanFiles(r);
+    return new PrecisionResult(
+        finish(ctx, ReportMapper.from(header("precision", ctx), r)), r, files);
   }
 
   /**
@@ -390,18 +410,19 @@ final class Operations implements AutoCloseable {
     if (outDir == null) {
       return List.of();
     }
+    List<Path> files =
+        new ArrayList<>(List.of(outDir.resolve("plan.json"), outDir.resolve("trtexec-flags.txt")));
     try {
       r.writeArtifacts(outDir);
+      // issue 19: the candidate's typing and low-precision type decide the deliverable
+      BuildRecipe recipe = BuildRecipe.forCandidateMode(r.plan(), settings.candidate().mode());
+      files.addAll(ModelFiles.writeRecipe(graph, recipe, outDir, notes));
     } catch (IOException e) {
       throw new HalfBisectException(
           HalfBisectException.Kind.BACKEND,
           "cannot write the plan files under " + outDir + ": " + e.getMessage(),
           e);
     }
-    List<Path> files =
-        new ArrayList<>(List.of(outDir.resolve("plan.json"), outDir.resolve("trtexec-flags.txt")));
-    ModelFiles.writeFp16Model(graph, r.plan(), outDir.resolve("model-fp16.onnx"), notes)
-        .ifPresent(files::add);
     return files;
   }
 
@@ -426,7 +447,20 @@ final class Operations implements AutoCloseable {
    * the whole sample set, the golden reference outputs (issue 17).
    */
   private BisectContext context(List<Map<String, Tensor>> on, BackendSpec candidate) {
-    BisectContext.Builder b = contextBuilder(on, candidate);
+    return context(on, candidate, settings.plan());
+  }
+
+  /** A fresh context whose candidate runs under {@code candidatePlan} (issue 19's shrink). */
+  private BisectContext context(PrecisionPlan candidatePlan) {
+    return context(samples, settings.candidate(), candidatePlan);
+  }
+
+  private BisectContext context(
+      List<Map<String, Tensor>> on, BackendSpec candidate, PrecisionPlan candidatePlan) {
+    if (settings.planFrom() != null && !notes.contains(settings.planFrom().note())) {
+      notes.add(settings.planFrom().note()); // issue 19: say where the plan came from
+    }
+    BisectContext.Builder b = contextBuilder(on, candidate, candidatePlan);
     boolean whole = on.size() == samples.size();
     ReferenceOutputs golden = settings.referenceOutputs();
     String reference = settings.reference().toString();
@@ -446,11 +480,11 @@ final class Operations implements AutoCloseable {
 
   /** A fresh context (own prober and reference cache) over the graph the facade holds. */
   private BisectContext bareContext(List<Map<String, Tensor>> on) {
-    return contextBuilder(on, settings.candidate()).build();
+    return contextBuilder(on, settings.candidate(), settings.plan()).build();
   }
 
   private BisectContext.Builder contextBuilder(
-      List<Map<String, Tensor>> on, BackendSpec candidate) {
+      List<Map<String, Tensor>> on, BackendSpec candidate, PrecisionPlan candidatePlan) {
     BackendSpec reference = settings.reference();
     BisectContext.Builder b =
         BisectContext.builder(
@@ -458,7 +492,7 @@ final class Operations implements AutoCloseable {
                 resolve(reference, "reference"),
                 BuildOptions.of(reference.mode(), PrecisionPlan.allFp32()),
                 resolve(candidate, "candidate"),
-                BuildOptions.of(candidate.mode(), settings.plan()))
+                BuildOptions.of(candidate.mode(), candidatePlan))
             .tolerance(settings.tolerance())
             .samples(on)
             .listener(new ListenerAdapter(settings.listener(), reference, candidate))

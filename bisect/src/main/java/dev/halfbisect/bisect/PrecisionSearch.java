@@ -394,6 +394,56 @@ public final class PrecisionSearch {
                 + " --max-builds to go on)");
   }
 
+  // ---- issue 19: shrinking a given FP32 set (precision --plan-from) ----
+
+  /**
+   * Starts from a given FP32 set ({@code start}, e.g. what a converted model keeps in FP32) instead
+   * of an amplification seed and shrinks it with ddmin: the result is a 1-minimal subset that still
+   * passes (within the build budget). When {@code start} itself fails, the ordinary search runs
+   * instead (seeded by amplification). Nodes of {@code start} the model lacks are ignored.
+   */
+  public static Result shrink(
+      BisectContext ctx, java.util.Collection<String> start, Options options) {
+    ModelGraph g = ctx.model();
+    Prober p = ctx.prober();
+    int before = p.candidateBuilds();
+    ctx.listener().phase("precision");
+    List<Step> steps = new ArrayList<>();
+    Tester test = new Tester(ctx, steps, options.maxSearchBuilds(), List.of());
+    List<String> set = new ArrayList<>(new LinkedHashSet<>(start));
+    set.removeIf(n -> !g.hasNode(n));
+    set.sort(Comparator.comparingInt(g::topoPosition));
+    if (!test.passesUnbudgeted(set, "given")) {
+      LOG.warn(
+          "precision: the given FP32 set of {} nodes fails; searching from scratch", set.size());
+      return run(ctx, options);
+    }
+    Ddmin dd = new Ddmin(set);
+    boolean complete = true;
+    try {
+      dd.run(test);
+    } catch (BudgetExhausted e) {
+      complete = false;
+    }
+    List<String> minimal = new ArrayList<>(dd.current);
+    minimal.sort(Comparator.comparingInt(g::topoPosition));
+    return result(
+        ctx,
+        true,
+        complete,
+        minimal,
+        test,
+        steps,
+        p.candidateBuilds() - before,
+        0,
+        complete
+            ? STOP_MINIMAL
+            : "build cap of "
+                + options.maxSearchBuilds()
+                + " reached while shrinking the given plan: the passing plan so far is kept (not"
+                + " shown 1-minimal; raise --max-builds to go on)");
+  }
+
   /** Thrown by a budgeted test when the build budget is spent. */
   static final class BudgetExhausted extends RuntimeException {
     private static final long serialVersionUID = 1L;

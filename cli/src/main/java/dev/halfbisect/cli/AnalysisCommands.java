@@ -118,7 +118,10 @@ final class AnalysisCommands {
       name = "precision",
       description =
           "Finds the nodes to keep in FP32; writes plan.json, model-fp16.onnx and trtexec-flags.txt "
-              + "under --out (default halfbisect-out/precision). Exit 0 when a passing plan is found.")
+              + "under --out (default halfbisect-out/precision). Exit 0 when a passing plan is found. "
+              // issue 19
+              + "Strongly typed or BF16 candidates get the Cast-placed model-fp16.onnx/model-bf16.onnx "
+              + "and --stronglyTyped; --plan-from starts from a converted model's FP32 set.")
   static final class Precision extends Base {
     Precision() {
       super(

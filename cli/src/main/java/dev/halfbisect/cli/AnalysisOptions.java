@@ -199,6 +199,16 @@ final class AnalysisOptions extends RunOptions {
               + "candidate is TensorRT, the candidate confirms), emulation, candidate")
   String searchOn;
 
+  // issue 19
+  @Option(
+      names = "--plan-from",
+      paramLabel = "CONVERTED.onnx",
+      description =
+          "plan read from a model already converted to FP16/BF16 with Casts (ModelOpt AutoCast, "
+              + "onnxconverter-common, surgeon fp16): the nodes it keeps in FP32; precision starts "
+              + "from them and shrinks the set")
+  Path planFrom;
+
   @Option(names = "--out", paramLabel = "DIR", description = "folder for reports and files")
   Path out;
 
@@ -296,6 +306,13 @@ final class AnalysisOptions extends RunOptions {
     hb = withExecution(hb);
     if (plan != null) {
       hb = hb.plan(PlanFiles.read(plan));
+    }
+    if (planFrom != null) {
+      if (plan != null) {
+        throw new UsageException("give --plan or --plan-from, not both");
+      }
+      requireFile(planFrom, "--plan-from");
+      hb = hb.planFrom(planFrom);
     }
     if (out != null) {
       hb = hb.outDir(out);

@@ -1,5 +1,6 @@
 package dev.halfbisect.cli;
 
+import dev.halfbisect.core.LowPrecision;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.onnx.OnnxModel;
 import java.nio.file.Path;
@@ -17,6 +18,24 @@ final class Fp16Commands {
         description = "precision plan (default: all FP16)")
     Path plan;
 
+    // issue 19: the low-precision type of the rewrite
+    @Option(
+        names = "--type",
+        paramLabel = "fp16|bf16",
+        description = "low-precision type: fp16 (default) or bf16")
+    String type = "fp16";
+
+    LowPrecision type() {
+      switch (type.toLowerCase(java.util.Locale.ROOT)) {
+        case "fp16":
+          return LowPrecision.FP16;
+        case "bf16":
+          return LowPrecision.BF16;
+        default:
+          throw new UsageException("--type must be fp16 or bf16, given '" + type + "'");
+      }
+    }
+
     PrecisionPlan plan() {
       if (plan == null) {
         return PrecisionPlan.allFp16();
@@ -29,12 +48,12 @@ final class Fp16Commands {
       name = "fp16",
       mixinStandardHelpOptions = true,
       description =
-          "Rewrite the model to FP16 under the plan (Casts at FP16/FP32 borders): the strongly typed "
-              + "TensorRT input.")
+          "Rewrite the model to FP16 (or BF16 with --type bf16) under the plan (Casts at the "
+              + "borders): the strongly typed TensorRT input (trtexec --stronglyTyped).")
   static final class Fp16 extends WithPlan {
     @Override
     OnnxModel apply(OnnxModel m) {
-      return Fp16Rewrites.convert(m, plan());
+      return Fp16Rewrites.convert(m, plan(), type());
     }
   }
 
@@ -47,7 +66,7 @@ final class Fp16Commands {
   static final class Emulate extends WithPlan {
     @Override
     OnnxModel apply(OnnxModel m) {
-      return Fp16Rewrites.emulate(m, plan());
+      return Fp16Rewrites.emulate(m, plan(), type());
     }
   }
 }

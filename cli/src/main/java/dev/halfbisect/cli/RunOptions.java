@@ -18,7 +18,10 @@ class RunOptions {
   @Option(
       names = "--candidate",
       paramLabel = "B:MODE",
-      description = "candidate backend (default trt:fp16 with TensorRT, else ort:fp16-emulated)")
+      description =
+          "candidate backend (default trt:fp16 with TensorRT, else ort:fp16-emulated; strongly "
+              + "typed and BF16: trt:fp16-strong, trt:bf16-strong, ort:bf16-emulated, "
+              + "ort:fp16-strong-emulated, ort:bf16-strong-emulated)")
   String candidate;
 
   @Option(names = "--quiet", description = "no progress (neither the bar nor the progress lines)")

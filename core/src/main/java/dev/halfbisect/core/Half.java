@@ -105,17 +105,13 @@ public final class Half {
     }
   }
 
-  /** bfloat16 bits (round to nearest even) of a float. */
+  /** bfloat16 bits (round to nearest even) of a float; see {@link Bf16#fromFloat}. */
   public static short bfloat16FromFloat(float value) {
-    int bits = Float.floatToRawIntBits(value);
-    if ((bits & 0x7fffffff) > 0x7f800000) {
-      return (short) ((bits >>> 16) | 0x40);
-    }
-    int lsb = (bits >>> 16) & 1;
-    return (short) ((bits + 0x7fff + lsb) >>> 16);
+    return Bf16.fromFloat(value);
   }
 
+  /** See {@link Bf16#toFloat}. */
   public static float bfloat16ToFloat(short bits) {
-    return Float.intBitsToFloat((bits & 0xffff) << 16);
+    return Bf16.toFloat(bits);
   }
 }

@@ -3,6 +3,7 @@ package dev.halfbisect.onnx;
 import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import dev.halfbisect.core.DType;
+import dev.halfbisect.core.LowPrecision;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.util.ArrayList;
@@ -47,7 +48,6 @@ import java.util.Set;
  */
 public final class Fp16Conversion {
   private static final int FLOAT = DType.FLOAT32.onnxCode();
-  private static final int FLOAT16 = Fp16Support.FLOAT16;
 
   private Fp16Conversion() {}
 
@@ -81,12 +81,23 @@ public final class Fp16Conversion {
    * Converted initializers are written inline; others keep their external data references.
    */
   public static Result apply(OnnxModel model, PrecisionPlan plan) {
+    return apply(model, plan, LowPrecision.FP16);
+  }
+
+  /**
+   * Converts {@code model} to {@code low}'s type (issue 19): with {@link LowPrecision#BF16} the
+   * low-precision region is bfloat16 (Casts {@code <t>__to_bf16}, constants clamped to BF16's
+   * range), the model a strongly typed BF16 TensorRT build takes. The op table is FP16's: an op
+   * with no FP16 form stays FP32 in BF16 too.
+   */
+  public static Result apply(OnnxModel model, PrecisionPlan plan, LowPrecision low) {
     Preconditions.checkNotNull(model, "model");
     Preconditions.checkNotNull(plan, "plan");
+    Preconditions.checkNotNull(low, "low");
     if (plan.defaultPrecision() == PrecisionPlan.Precision.FP32) {
       return new Result(model, List.of());
     }
-    Rewrite r = new Rewrite(model, plan);
+    Rewrite r = new Rewrite(model, plan, low);
     return new Result(model.withProto(r.run()), r.a.keptFp32NoFp16Form);
   }
 
@@ -106,6 +117,8 @@ public final class Fp16Conversion {
     private final Onnx.ModelProto model;
     private final Onnx.GraphProto g;
     private final PrecisionPlan plan;
+    private final LowPrecision low;
+    private final int lowCode;
     private final Fp16Support.Names names;
     private final List<Onnx.NodeProto> out = new ArrayList<>();
 
@@ -121,9 +134,11 @@ public final class Fp16Conversion {
     /** Graph outputs produced in the wrong precision: tensor -> its new internal name. */
     private final Map<String, String> renamed = new HashMap<>();
 
-    Rewrite(OnnxModel model, PrecisionPlan plan) {
+    Rewrite(OnnxModel model, PrecisionPlan plan, LowPrecision low) {
       this.model = model.proto();
       this.plan = plan;
+      this.low = low;
+      this.lowCode = low.onnxCode();
       this.a = new Fp16Support.Analysis(model, plan);
       this.g = model.graph();
       this.names = new Fp16Support.Names(g);
@@ -195,7 +210,7 @@ public final class Fp16Conversion {
         if (needs != null && needs.contains(Prec.FP16)) {
           source16.put(
               t.getName(),
-              needs.contains(Prec.FP32) ? names.fresh(t.getName() + "__fp16") : t.getName());
+              needs.contains(Prec.FP32) ? names.fresh(t.getName() + "__" + low.id()) : t.getName());
         }
       }
       for (String o : a.graphOutputs) {
@@ -203,7 +218,7 @@ public final class Fp16Conversion {
           if (isSource(o)) {
             continue;
           } else if (a.producer.containsKey(o) && home(o) != ioPrec()) {
-            String internal = names.fresh(o + (home(o) == Prec.FP16 ? "__fp16" : "__fp32"));
+            String internal = names.fresh(o + (home(o) == Prec.FP16 ? "__" + low.id() : "__fp32"));
             renamed.put(o, internal);
             casts.put(o + "\u0000" + ioPrec(), o);
           }
@@ -233,10 +248,10 @@ public final class Fp16Conversion {
             nb.setOutput(k, internal);
             after.add(
                 Fp16Support.castNode(
-                    names.fresh(o + "__to_" + (ioPrec() == Prec.FP16 ? "fp16" : "fp32")),
+                    names.fresh(o + "__to_" + (ioPrec() == Prec.FP16 ? low.id() : "fp32")),
                     internal,
                     o,
-                    ioPrec() == Prec.FP16 ? FLOAT16 : FLOAT));
+                    ioPrec() == Prec.FP16 ? lowCode : FLOAT));
           }
         }
         out.add(nb.build());
@@ -260,8 +275,8 @@ public final class Fp16Conversion {
       String key = t + "\u0000" + want;
       String c = casts.get(key);
       if (c == null) {
-        c = names.fresh(t + (want == Prec.FP16 ? "__to_fp16" : "__to_fp32"));
-        out.add(Fp16Support.castNode(c, base, c, want == Prec.FP16 ? FLOAT16 : FLOAT));
+        c = names.fresh(t + (want == Prec.FP16 ? "__to_" + low.id() : "__to_fp32"));
+        out.add(Fp16Support.castNode(c, base, c, want == Prec.FP16 ? lowCode : FLOAT));
         casts.put(key, c);
       }
       return c;
@@ -280,8 +295,9 @@ public final class Fp16Conversion {
       }
       if (needs.contains(Prec.FP32)) {
         out.add(n);
-        String copy = names.fresh(o + "__fp16");
-        out.add(half.setName(names.fresh(n.getName() + "__fp16")).setOutput(0, copy).build());
+        String copy = names.fresh(o + "__" + low.id());
+        out.add(
+            half.setName(names.fresh(n.getName() + "__" + low.id())).setOutput(0, copy).build());
         source16.put(o, copy);
       } else {
         out.add(half.build());
@@ -295,10 +311,11 @@ public final class Fp16Conversion {
         case "value":
           return at.toBuilder()
               .setT(
-                  Fp16Support.toFloat16(
+                  Fp16Support.toLow(
                       at.getT(),
                       at.getT().getName(),
-                      Fp16Support.floats(at.getT(), a.baseDir, "node " + node)))
+                      Fp16Support.floats(at.getT(), a.baseDir, "node " + node),
+                      low))
               .build();
         case "value_float":
           values = new float[] {at.getF()};
@@ -319,7 +336,7 @@ public final class Fp16Conversion {
       return Onnx.AttributeProto.newBuilder()
           .setName("value")
           .setType(Onnx.AttributeProto.AttributeType.TENSOR)
-          .setT(Fp16Support.toFloat16(t.build(), "", values))
+          .setT(Fp16Support.toLow(t.build(), "", values, low))
           .build();
     }
 
@@ -338,7 +355,7 @@ public final class Fp16Conversion {
           case "Bernoulli.dtype":
             sawDtype |= at.getName().equals("dtype");
             if (at.getI() == FLOAT) {
-              nb.setAttribute(k, at.toBuilder().setI(FLOAT16));
+              nb.setAttribute(k, at.toBuilder().setI(lowCode));
             }
             break;
           case "ConstantOfShape.value":
@@ -364,15 +381,18 @@ public final class Fp16Conversion {
                 .setName("value")
                 .setType(Onnx.AttributeProto.AttributeType.TENSOR)
                 .setT(
-                    Fp16Support.toFloat16(
-                        Onnx.TensorProto.newBuilder().addDims(1).build(), "", new float[] {0f})));
+                    Fp16Support.toLow(
+                        Onnx.TensorProto.newBuilder().addDims(1).build(),
+                        "",
+                        new float[] {0f},
+                        low)));
       }
       if ((op.equals("RandomNormal") || op.equals("RandomUniform")) && !sawDtype) {
         nb.addAttribute(
             Onnx.AttributeProto.newBuilder()
                 .setName("dtype")
                 .setType(Onnx.AttributeProto.AttributeType.INT)
-                .setI(FLOAT16));
+                .setI(lowCode));
       }
     }
 
@@ -387,9 +407,9 @@ public final class Fp16Conversion {
         float[] v = Fp16Support.floats(t, a.baseDir, "initializer");
         if (needs.contains(Prec.FP32)) {
           gb.addInitializer(t);
-          gb.addInitializer(Fp16Support.toFloat16(t, source16.get(t.getName()), v));
+          gb.addInitializer(Fp16Support.toLow(t, source16.get(t.getName()), v, low));
         } else {
-          gb.addInitializer(Fp16Support.toFloat16(t, t.getName(), v));
+          gb.addInitializer(Fp16Support.toLow(t, t.getName(), v, low));
         }
       }
       Set<String> nowFp16 = new HashSet<>();
@@ -409,18 +429,19 @@ public final class Fp16Conversion {
           nowFp16.add(o);
         }
       }
-      retype(gb.getInputBuilderList(), nowFp16);
-      retype(gb.getOutputBuilderList(), nowFp16);
-      retype(gb.getValueInfoBuilderList(), nowFp16);
+      retype(gb.getInputBuilderList(), nowFp16, lowCode);
+      retype(gb.getOutputBuilderList(), nowFp16, lowCode);
+      retype(gb.getValueInfoBuilderList(), nowFp16, lowCode);
       return gb.build();
     }
 
-    private static void retype(List<Onnx.ValueInfoProto.Builder> infos, Set<String> nowFp16) {
+    private static void retype(
+        List<Onnx.ValueInfoProto.Builder> infos, Set<String> nowFp16, int lowCode) {
       for (Onnx.ValueInfoProto.Builder v : infos) {
         if (nowFp16.contains(v.getName())
             && v.getType().hasTensorType()
             && v.getType().getTensorType().getElemType() == FLOAT) {
-          v.getTypeBuilder().getTensorTypeBuilder().setElemType(FLOAT16);
+          v.getTypeBuilder().getTensorTypeBuilder().setElemType(lowCode);
         }
       }
     }

@@ -2,7 +2,7 @@ package dev.halfbisect.onnx;
 
 import com.google.common.base.Preconditions;
 import dev.halfbisect.core.DType;
-import dev.halfbisect.core.Half;
+import dev.halfbisect.core.LowPrecision;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.util.ArrayList;
@@ -64,29 +64,47 @@ public final class Fp16Emulation {
    * Rewritten initializers are written inline; others keep their external data references.
    */
   public static OnnxModel apply(OnnxModel model, PrecisionPlan plan) {
+    return apply(model, plan, LowPrecision.FP16);
+  }
+
+  /**
+   * The emulated model for {@code low}'s type (issue 19): with {@link LowPrecision#BF16} the Cast
+   * pairs go through BFLOAT16 and constants are clamped to BF16's range (+-3.39e38, which only
+   * float32's extremes such as a -FLT_MAX mask exceed) and rounded to BF16. The Sqrt rule is
+   * FP16-only: sqrt of any finite float32 is a finite BF16, so there is nothing to keep infinite.
+   */
+  public static OnnxModel apply(OnnxModel model, PrecisionPlan plan, LowPrecision low) {
     Preconditions.checkNotNull(model, "model");
     Preconditions.checkNotNull(plan, "plan");
+    Preconditions.checkNotNull(low, "low");
     if (plan.defaultPrecision() == PrecisionPlan.Precision.FP32) {
       return model;
     }
     // TensorRT's parse-time rewrites first, in FP32 (issue 15): BN folding, constant subgraphs
     TrtParseFolding.Result folded = TrtParseFolding.apply(model);
-    return folded.model().withProto(new Rewrite(folded.model(), folded.plan(plan)).run());
+    return folded.model().withProto(new Rewrite(folded.model(), folded.plan(plan), low).run());
   }
 
   /** {@link #apply} on a bare protobuf model (unnamed nodes named as {@link OnnxModel#of} does). */
   public static Onnx.ModelProto applyToProto(Onnx.ModelProto model, PrecisionPlan plan) {
+    return applyToProto(model, plan, LowPrecision.FP16);
+  }
+
+  /** {@link #apply(OnnxModel, PrecisionPlan, LowPrecision)} on a bare protobuf model. */
+  public static Onnx.ModelProto applyToProto(
+      Onnx.ModelProto model, PrecisionPlan plan, LowPrecision low) {
     Preconditions.checkNotNull(model, "model");
     if (plan.defaultPrecision() == PrecisionPlan.Precision.FP32) {
       return model;
     }
-    return apply(OnnxModel.of(model, null, model.getGraph().getName()), plan).proto();
+    return apply(OnnxModel.of(model, null, model.getGraph().getName()), plan, low).proto();
   }
 
   private static final class Rewrite {
     private final Onnx.ModelProto model;
     private final Fp16Support.Analysis a;
     private final PrecisionPlan plan;
+    private final LowPrecision low;
     private final Onnx.GraphProto g;
     private final Fp16Support.Names names;
     private final List<Onnx.NodeProto> out = new ArrayList<>();
@@ -99,9 +117,10 @@ public final class Fp16Emulation {
     private String fp16Max;
     private String fp16Lowest;
 
-    Rewrite(OnnxModel model, PrecisionPlan plan) {
+    Rewrite(OnnxModel model, PrecisionPlan plan, LowPrecision low) {
       this.model = model.proto();
       this.plan = plan;
+      this.low = low;
       this.a = new Fp16Support.Analysis(model, plan);
       this.constants = TrtParseFolding.constantTensors(model);
       // constant subgraphs are evaluated in FP32 at parse time: only their result is rounded
@@ -147,7 +166,7 @@ public final class Fp16Emulation {
         if (t.getDataType() != DType.FLOAT32.onnxCode() || !anyFp16Reader(t.getName())) {
           continue;
         }
-        float[] r = Fp16Support.clampAndRound(Fp16Support.floats(t, a.baseDir, "initializer"));
+        float[] r = Fp16Support.clampAndRound(Fp16Support.floats(t, a.baseDir, "initializer"), low);
         if (onlyFp16Readers(t.getName())) {
           initializers.put(t.getName(), Fp16Support.withFloat32(t, t.getName(), r));
           rounded.put(t.getName(), t.getName());
@@ -179,7 +198,9 @@ public final class Fp16Emulation {
               nb.setInput(s, roundedInput(n.getInput(s)));
             }
           }
-          if (n.getOpType().equals("Sqrt") && a.isFloat32(n.getInput(0))) {
+          if (low == LowPrecision.FP16
+              && n.getOpType().equals("Sqrt")
+              && a.isFloat32(n.getInput(0))) {
             nb.setInput(0, clampedToFltMax(nb.getInput(0), n.getName()));
           }
           if (n.getOpType().equals("ConstantOfShape")) {
@@ -234,17 +255,20 @@ public final class Fp16Emulation {
       return r;
     }
 
-    /** {@code Max(Min(t, 65504), -65504)}: TensorRT's weight clamp, as graph nodes. */
+    /**
+     * {@code Max(Min(t, max), -max)} with the low type's largest finite value (65504 for FP16):
+     * TensorRT's weight clamp, as graph nodes.
+     */
     private String clampedToFp16Range(String t) {
       if (fp16Max == null) {
         fp16Max = names.fresh(FP16_MAX_NAME);
         fp16Lowest = names.fresh(FP16_LOWEST_NAME);
         extraInitializers.add(
             Fp16Support.withFloat32(
-                Onnx.TensorProto.newBuilder().build(), fp16Max, new float[] {Half.MAX_VALUE}));
+                Onnx.TensorProto.newBuilder().build(), fp16Max, new float[] {low.maxValue()}));
         extraInitializers.add(
             Fp16Support.withFloat32(
-                Onnx.TensorProto.newBuilder().build(), fp16Lowest, new float[] {-Half.MAX_VALUE}));
+                Onnx.TensorProto.newBuilder().build(), fp16Lowest, new float[] {-low.maxValue()}));
       }
       String low = names.fresh(t + "__clamp_hi");
       String both = names.fresh(t + "__clamped");
@@ -264,10 +288,10 @@ public final class Fp16Emulation {
     }
 
     private List<Onnx.NodeProto> castPair(String in, String outName) {
-      String mid = names.fresh(outName + "__fp16");
+      String mid = names.fresh(outName + "__" + low.id());
       return List.of(
           Fp16Support.castNode(
-              names.fresh(outName + "__emu_to_fp16"), in, mid, Fp16Support.FLOAT16),
+              names.fresh(outName + "__emu_to_" + low.id()), in, mid, low.onnxCode()),
           Fp16Support.castNode(
               names.fresh(outName + "__emu_to_fp32"), mid, outName, DType.FLOAT32.onnxCode()));
     }
@@ -331,7 +355,7 @@ public final class Fp16Emulation {
     private Onnx.AttributeProto roundFloatAttribute(Onnx.AttributeProto v, String node) {
       switch (v.getName()) {
         case "value_float":
-          return v.toBuilder().setF(Half.round(Fp16Support.clampToFp16Range(v.getF()))).build();
+          return v.toBuilder().setF(low.round(low.clampToRange(v.getF()))).build();
         case "value_floats":
           {
             float[] f = new float[v.getFloatsCount()];
@@ -339,7 +363,7 @@ public final class Fp16Emulation {
               f[i] = v.getFloats(i);
             }
             Onnx.AttributeProto.Builder b = v.toBuilder().clearFloats();
-            for (float x : Fp16Support.clampAndRound(f)) {
+            for (float x : Fp16Support.clampAndRound(f, low)) {
               b.addFloats(x);
             }
             return b.build();
@@ -347,7 +371,8 @@ public final class Fp16Emulation {
         default:
           {
             Onnx.TensorProto t = v.getT();
-            float[] r = Fp16Support.clampAndRound(Fp16Support.floats(t, a.baseDir, "node " + node));
+            float[] r =
+                Fp16Support.clampAndRound(Fp16Support.floats(t, a.baseDir, "node " + node), low);
             return v.toBuilder().setT(Fp16Support.withFloat32(t, t.getName(), r)).build();
           }
       }

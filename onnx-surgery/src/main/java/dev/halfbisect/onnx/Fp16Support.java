@@ -3,6 +3,7 @@ package dev.halfbisect.onnx;
 import com.google.protobuf.ByteString;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Half;
+import dev.halfbisect.core.LowPrecision;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.nio.ByteBuffer;
@@ -236,18 +237,31 @@ final class Fp16Support {
 
   /** {@code t} (same dims) as float16 raw_data, values clamped to the FP16 range first. */
   static Onnx.TensorProto toFloat16(Onnx.TensorProto t, String name, float[] values) {
+    return toLow(t, name, values, LowPrecision.FP16);
+  }
+
+  /**
+   * {@code t} (same dims) as raw_data of {@code low}'s type (float16 or bfloat16), values clamped
+   * to its range first (issue 19).
+   */
+  static Onnx.TensorProto toLow(Onnx.TensorProto t, String name, float[] values, LowPrecision low) {
     ByteBuffer b = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < values.length; i++) {
-      b.putShort(2 * i, Half.fromFloat(clampToFp16Range(values[i])));
+      b.putShort(2 * i, low.toBits(low.clampToRange(values[i])));
     }
-    return inline(t, name).setDataType(FLOAT16).setRawData(ByteString.copyFrom(b)).build();
+    return inline(t, name).setDataType(low.onnxCode()).setRawData(ByteString.copyFrom(b)).build();
   }
 
   /** Clamped to the FP16 range and rounded to FP16 precision, kept as float32. */
   static float[] clampAndRound(float[] values) {
+    return clampAndRound(values, LowPrecision.FP16);
+  }
+
+  /** Clamped to {@code low}'s range and rounded to its precision, kept as float32. */
+  static float[] clampAndRound(float[] values, LowPrecision low) {
     float[] out = new float[values.length];
     for (int i = 0; i < out.length; i++) {
-      out[i] = Half.round(clampToFp16Range(values[i]));
+      out[i] = low.round(low.clampToRange(values[i]));
     }
     return out;
   }

@@ -1,9 +1,12 @@
 package dev.halfbisect.ort;
 
 import com.google.common.collect.ImmutableList;
+import dev.halfbisect.core.LowPrecision;
 import dev.halfbisect.core.backend.BackendException;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.backend.ModelRef;
+import dev.halfbisect.onnx.CastPlacedEmulation;
+import dev.halfbisect.onnx.Fp16Conversion;
 import dev.halfbisect.onnx.Fp16Emulation;
 import dev.halfbisect.onnx.GraphIndex;
 import dev.halfbisect.onnx.MarkOutputs;
@@ -61,7 +64,27 @@ final class ModelPreparation {
       }
     }
     try {
-      OnnxModel m = emulate ? Fp16Emulation.apply(model, options.plan()) : model;
+      LowPrecision low = LowPrecision.ofMode(options.mode());
+      if (emulate && low == LowPrecision.BF16 && model.opsetVersion() < 13) {
+        // issue 19: the rounding Casts need bfloat16, which ONNX's Cast accepts from opset 13
+        throw new BackendException(
+            "ort:"
+                + options.mode()
+                + " needs ONNX opset >= 13 (Cast to bfloat16 exists from opset 13); model '"
+                + ref.name()
+                + "' has opset "
+                + model.opsetVersion()
+                + ": re-export it with opset >= 13, or use trt:bf16-strong on a GPU");
+      }
+      OnnxModel m = model;
+      if (emulate && options.mode().contains("strong")) {
+        // issue 19: the strongly typed deliverable itself, with its storage types' numerics
+        m =
+            CastPlacedEmulation.apply(
+                Fp16Conversion.apply(model, options.plan(), low).model(), low);
+      } else if (emulate) {
+        m = Fp16Emulation.apply(model, options.plan(), low);
+      }
       if (!marked.isEmpty()) {
         m = MarkOutputs.tensors(m, marked);
       }

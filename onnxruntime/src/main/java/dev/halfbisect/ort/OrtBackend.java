@@ -31,6 +31,12 @@ import java.util.List;
  *       pairs at every level (none to all; see CastPairFoldingTest and Fp16EmulationBackendTest),
  *       so {@code ort.optLevel} may raise it without losing the rounding; on MiniLM higher levels
  *       bring no speed-up because the Casts stop the fusions.
+ *   <li>{@code bf16-emulated}: the same with BF16 storage (Cast pairs through BFLOAT16, constants
+ *       clamped to BF16's range and rounded to nearest even); ONNX Runtime's float->bfloat16 Cast
+ *       rounds to nearest even like {@code core.Bf16} (checked in Bf16EmulationBackendTest).
+ *   <li>{@code fp16-strong-emulated}, {@code bf16-strong-emulated}: the Cast-placed model that
+ *       TensorRT's strongly typed modes build, run with its low-precision tensors rounded where
+ *       produced: strong typing's deliverable tested on a CPU.
  * </ul>
  *
  * <p>Observed tensors are marked as graph outputs before the session is built. Build options
@@ -57,6 +63,21 @@ public final class OrtBackend implements Backend {
   public static final String MODE_FP32 = "fp32";
   public static final String MODE_FP16_EMULATED = "fp16-emulated";
 
+  /** BF16 storage emulation (issue 19): Cast pairs through BFLOAT16, constants rounded to BF16. */
+  public static final String MODE_BF16_EMULATED = "bf16-emulated";
+
+  /**
+   * Strong typing emulated (issue 19): the model Cast-placed by onnx-surgery's Fp16Conversion (the
+   * model {@code trt:fp16-strong} builds), then run with its FP16 tensors rounded where produced
+   * ({@code CastPlacedEmulation}).
+   */
+  public static final String MODE_FP16_STRONG_EMULATED = "fp16-strong-emulated";
+
+  /**
+   * As {@link #MODE_FP16_STRONG_EMULATED} with BFLOAT16: the model {@code trt:bf16-strong} builds.
+   */
+  public static final String MODE_BF16_STRONG_EMULATED = "bf16-strong-emulated";
+
   /** Sessions the default instance keeps built. */
   public static final int DEFAULT_CACHE_CAPACITY = 8;
 
@@ -70,7 +91,12 @@ public final class OrtBackend implements Backend {
   public static final OptLevel EMULATED_DEFAULT_OPT_LEVEL = OptLevel.NO_OPT;
 
   private static final ImmutableList<String> MODES =
-      ImmutableList.of(MODE_FP32, MODE_FP16_EMULATED);
+      ImmutableList.of(
+          MODE_FP32,
+          MODE_FP16_EMULATED,
+          MODE_BF16_EMULATED,
+          MODE_FP16_STRONG_EMULATED,
+          MODE_BF16_STRONG_EMULATED);
 
   private final SessionCache cache;
   private final ModelDigest digests = new ModelDigest();
@@ -123,7 +149,7 @@ public final class OrtBackend implements Backend {
       throw new IllegalArgumentException(
           "backend 'ort' has no mode '" + options.mode() + "'; modes: " + String.join(", ", MODES));
     }
-    boolean emulate = options.mode().equals(MODE_FP16_EMULATED);
+    boolean emulate = !options.mode().equals(MODE_FP32);
     OrtSettings settings =
         OrtSettings.from(options, emulate ? EMULATED_DEFAULT_OPT_LEVEL : FP32_DEFAULT_OPT_LEVEL);
     OrtEnvironment env = environment();

@@ -29,7 +29,13 @@ class OrtBackendSpiTest {
   void serviceLoaderFindsOrt() {
     Backend b = Backends.get("ort");
     assertThat(b).isInstanceOf(OrtBackend.class);
-    assertThat(b.modes()).containsExactly("fp32", "fp16-emulated");
+    assertThat(b.modes())
+        .containsExactly(
+            "fp32",
+            "fp16-emulated",
+            "bf16-emulated",
+            "fp16-strong-emulated",
+            "bf16-strong-emulated");
     assertThat(b.referenceMode()).isEqualTo("fp32");
     assertThat(b.candidateMode()).isEqualTo("fp16-emulated");
     assertThat(b.availability().available()).as(b.availability().reason()).isTrue();

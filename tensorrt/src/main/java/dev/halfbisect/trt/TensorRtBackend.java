@@ -22,12 +22,13 @@ import java.util.List;
  * workers, so this JVM never loads TensorRT or CUDA and its GPU memory stays flat however many
  * probes a search builds. Modes: {@code fp32} (TF32 off), {@code tf32}, {@code fp16} (weak typing,
  * plan nodes pinned with layer precision constraints), {@code fp16-strong} (the model rewritten to
- * FP16 by onnx-surgery, built strongly typed).
+ * FP16 by onnx-surgery, built strongly typed), {@code bf16-strong} (the same with BFLOAT16). On
+ * TensorRT 11 and later {@code fp16} runs as {@code fp16-strong} ({@link CandidateModes}).
  */
 public final class TensorRtBackend implements Backend {
   public static final String NAME = "trt";
   static final ImmutableList<String> MODES =
-      ImmutableList.of("fp32", "tf32", "fp16", "fp16-strong");
+      ImmutableList.of("fp32", "tf32", "fp16", "fp16-strong", "bf16-strong");
   static final String INSTALL_HINT =
       "TensorRT 10.6 (libnvinfer.so.10, libnvonnxparser.so.10), the CUDA 12 runtime "
           + "(libcudart.so.12) and an NVIDIA GPU with its driver are needed: install TensorRT from "
@@ -146,6 +147,13 @@ public final class TensorRtBackend implements Backend {
       throw new BackendUnavailableException(a.reason());
     }
     TrtSettings settings = TrtSettings.from(options.properties());
-    return TrtSession.open(WorkerPool.shared(settings), settings, model, options);
+    // issue 19: TensorRT 11 has no weak typing; the worker's version decides what fp16 means
+    CandidateModes.Mapped mapped = CandidateModes.map(options.mode(), TrtVersion.find(a.reason()));
+    BuildOptions effective =
+        mapped.mode().equals(options.mode())
+            ? options
+            : new BuildOptions(
+                mapped.mode(), options.plan(), options.observed(), options.properties());
+    return TrtSession.open(WorkerPool.shared(settings), settings, model, effective, mapped.note());
   }
 }

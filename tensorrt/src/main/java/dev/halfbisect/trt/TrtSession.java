@@ -3,6 +3,7 @@ package dev.halfbisect.trt;
 import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
+import dev.halfbisect.core.LowPrecision;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.BackendCrashException;
 import dev.halfbisect.core.backend.BackendException;
@@ -73,6 +74,13 @@ final class TrtSession implements BackendSession {
 
   static TrtSession open(WorkerPool pool, TrtSettings settings, ModelRef ref, BuildOptions options)
       throws BackendException {
+    return open(pool, settings, ref, options, null);
+  }
+
+  /** As above; {@code note} (may be null) is reported first among the build warnings. */
+  static TrtSession open(
+      WorkerPool pool, TrtSettings settings, ModelRef ref, BuildOptions options, String note)
+      throws BackendException {
     byte[] bytes;
     try {
       bytes = ref.bytes();
@@ -81,12 +89,16 @@ final class TrtSession implements BackendSession {
     }
     String mode = options.mode();
     PrecisionPlan plan = options.plan();
-    ImmutableList<String> rewriteWarnings = ImmutableList.of();
-    if (mode.equals("fp16-strong")) {
+    ImmutableList.Builder<String> notes = ImmutableList.builder();
+    if (note != null) {
+      notes.add(note);
+    }
+    if (mode.endsWith("-strong")) {
       StrongTypingRewrite.Rewritten rw =
-          StrongTypingRewrite.apply(ref.name(), bytes, ref.baseDir().orElse(null), plan);
+          StrongTypingRewrite.apply(
+              ref.name(), bytes, ref.baseDir().orElse(null), plan, LowPrecision.ofMode(mode));
       bytes = rw.bytes();
-      rewriteWarnings = rw.warnings();
+      notes.addAll(rw.warnings());
       mode = "strong";
     } else if (mode.equals("fp16") && plan.defaultPrecision() == PrecisionPlan.Precision.FP32) {
       mode = "fp32"; // a plan that keeps everything in FP32 is the reference build
@@ -100,7 +112,7 @@ final class TrtSession implements BackendSession {
             mode,
             withModelDir(options, ref),
             ModelSignature.of(ref.name(), bytes),
-            rewriteWarnings);
+            notes.build());
     Map<String, long[]> fixed = parseShapes(options.properties().get(SHAPES));
     if (!s.signature.hasDynamicInputs() || !fixed.isEmpty()) {
       Map<String, long[]> shapes = new LinkedHashMap<>();
@@ -203,7 +215,9 @@ final class TrtSession implements BackendSession {
     sessionId = worker.newSessionId();
     PrecisionPlan plan = options.plan();
     ImmutableList<String> pins =
-        workerMode.equals("fp16") ? ImmutableList.copyOf(plan.fp32Nodes()) : ImmutableList.of();
+        workerMode.equals("fp16") || workerMode.equals("strong") // strong: for the plan check
+            ? ImmutableList.copyOf(plan.fp32Nodes())
+            : ImmutableList.of();
     Request.Build req =
         new Request.Build(
             sessionId,

@@ -118,6 +118,31 @@ class FakeWorkerSessionTest {
   }
 
   @Test
+  void bf16StrongSendsABf16RewriteAndThePinsForThePlanCheck() throws Exception {
+    byte[] model = TestModels.overflowLayerNorm(4, 8, 1f, false);
+    try (BackendSession s =
+        TrtSession.open(
+            pool,
+            settings,
+            ModelRef.ofBytes("ok", model, null),
+            BuildOptions.of(
+                "bf16-strong",
+                dev.halfbisect.core.plan.PrecisionPlan.fp16Except(TestModels.LAYER_NORM_NODES)),
+            "a note")) {
+      assertThat(s.buildStats().warnings()).first().isEqualTo("a note");
+      assertThat(s.buildStats().warnings()).contains("mode strong, fp16 initializers=0");
+      String w =
+          s.buildStats().warnings().stream()
+              .filter(x -> x.startsWith("bf16 initializers"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(w)
+          .doesNotStartWith("bf16 initializers 0,")
+          .endsWith("pins " + TestModels.LAYER_NORM_NODES.size());
+    }
+  }
+
+  @Test
   void constantFoldedObservationsBecomeUnobservableTensorsException() {
     var folded =
         new dev.halfbisect.trt.protocol.Response.Failure(

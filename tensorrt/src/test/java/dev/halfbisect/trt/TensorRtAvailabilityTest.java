@@ -14,7 +14,7 @@ class TensorRtAvailabilityTest {
   void isFoundByServiceLoaderWithoutLoadingNatives() throws Exception {
     Backend b = Backends.get("trt");
     assertThat(b).isInstanceOf(TensorRtBackend.class);
-    assertThat(b.modes()).containsExactly("fp32", "tf32", "fp16", "fp16-strong");
+    assertThat(b.modes()).containsExactly("fp32", "tf32", "fp16", "fp16-strong", "bf16-strong");
     assertThat(b.referenceMode()).isEqualTo("fp32");
     assertThat(b.candidateMode()).isEqualTo("fp16");
     assertThat(nativeLibrariesInThisProcess()).isEmpty();

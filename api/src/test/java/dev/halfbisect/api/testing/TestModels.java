@@ -97,4 +97,48 @@ public final class TestModels {
   private static Onnx.ValueInfoProto floatInput(String name, long... dims) {
     return Onnx.ValueInfoProto.newBuilder().setName(name).setType(floatType(dims)).build();
   }
+
+  // ---- issue 19: converted models for --plan-from ----
+
+  /**
+   * {@link #overflow()} as ModelOpt AutoCast would convert it to FP16: {@code scale} in FP16 (its
+   * weight {@code k300} stored as float16), an FP32 island {@code square, shrink, out_add} with
+   * Casts named {@code <tensor>_cast_to_fp16} / {@code <tensor>_cast_to_fp32} at its borders, graph
+   * I/O float32. Of the island, {@code out_add} is unnecessary: {@code square} and {@code shrink}
+   * alone fix the overflow.
+   */
+  public static Onnx.ModelProto overflowAutoCast() {
+    Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder().setName("overflow");
+    g.addInput(floatInput("x", 1, 16));
+    ByteBuffer h = ByteBuffer.allocate(2).order(ByteOrder.LITTLE_ENDIAN);
+    h.putShort(dev.halfbisect.core.Half.fromFloat(300f));
+    g.addInitializer(
+        Onnx.TensorProto.newBuilder()
+            .setName("k300")
+            .setDataType(10)
+            .setRawData(ByteString.copyFrom(h.array())));
+    g.addInitializer(scalar("two", 2f)).addInitializer(scalar("k1e4", 1e-4f));
+    g.addNode(cast("x_cast_to_fp16", "x", "x_fp16", 10));
+    g.addNode(node("scale", "Mul", "x_fp16", "k300", "scaled"));
+    g.addNode(cast("scaled_cast_to_fp32", "scaled", "scaled_fp32", 1));
+    g.addNode(node("square", "Pow", "scaled_fp32", "two", "squared"));
+    g.addNode(node("shrink", "Mul", "squared", "k1e4", "shrunk"));
+    g.addNode(node("out_add", "Add", "shrunk", "x", "out"));
+    g.addOutput(Onnx.ValueInfoProto.newBuilder().setName("out").setType(floatType(1, 16)));
+    return model(g);
+  }
+
+  private static Onnx.NodeProto cast(String name, String in, String out, int to) {
+    return Onnx.NodeProto.newBuilder()
+        .setName(name)
+        .setOpType("Cast")
+        .addInput(in)
+        .addOutput(out)
+        .addAttribute(
+            Onnx.AttributeProto.newBuilder()
+                .setName("to")
+                .setType(Onnx.AttributeProto.AttributeType.INT)
+                .setI(to))
+        .build();
+  }
 }

@@ -12,6 +12,7 @@ import dev.halfbisect.bisect.Reduce;
 import dev.halfbisect.bisect.TensorComparison;
 import dev.halfbisect.bisect.TensorError;
 import dev.halfbisect.core.metrics.ErrorStats;
+import dev.halfbisect.core.plan.BuildRecipe;
 import dev.halfbisect.core.verdict.CheckMode;
 import dev.halfbisect.core.verdict.Tolerance;
 import dev.halfbisect.onnx.proto.Onnx;
@@ -340,7 +341,12 @@ public final class ReportMapper {
   public static AnalysisReport from(Header h, PrecisionSearch.Result r) {
     AnalysisReport.Builder rep =
         h.report(r.found(), r.totalBuilds())
-            .precision(r.fp32Nodes(), r.fp16Fraction(), PlanView.of(r.plan()), r.trtexecFlags());
+            .precision(
+                r.fp32Nodes(),
+                r.fp16Fraction(),
+                PlanView.of(r.plan()),
+                // issue 19: strongly typed candidates get the Cast-placed model + --stronglyTyped
+                BuildRecipe.forCandidateLabel(r.plan(), h.backend().candidate()).trtexecFlags());
     List<String> w = new ArrayList<>();
     if (!r.found()) {
       w.add("no passing plan: even with every float node in FP32 the candidate fails");

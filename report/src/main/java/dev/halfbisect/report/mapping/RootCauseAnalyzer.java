@@ -1,6 +1,9 @@
 package dev.halfbisect.report.mapping;
 
 import com.google.common.collect.ImmutableList;
+import dev.halfbisect.core.Bf16;
+import dev.halfbisect.core.LowPrecision;
+import dev.halfbisect.core.plan.BuildRecipe;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.report.blocks.BlockTable;
 import dev.halfbisect.report.model.AnalysisReport;
@@ -108,7 +111,8 @@ public final class RootCauseAnalyzer {
               motif,
               evidence(node, byTensor, byNode, nr, ff),
               nr,
-              ff == null ? null : ff.node()));
+              ff == null ? null : ff.node(),
+              TypeFacts.of(report.backend().candidate())));
     }
     return ImmutableList.copyOf(out);
   }
@@ -179,13 +183,10 @@ public final class RootCauseAnalyzer {
       @CheckForNull String motif,
       List<TensorRow> evidence,
       @CheckForNull NodeRow amp,
-      boolean decomposedNorm) {
+      boolean decomposedNorm,
+      TypeFacts type) {
     String pin() {
-      return "Keep "
-          + node
-          + " in FP32: trtexec "
-          + pinFlags(node)
-          + " (or add it to --plan fp32Nodes)";
+      return "Keep " + node + " in FP32: " + type.pinAdvice(node);
     }
 
     RootCause cause(RootCause.Cause c, String evidenceText, List<String> suggestions) {
@@ -204,8 +205,21 @@ public final class RootCauseAnalyzer {
       List<TensorRow> evidence,
       @CheckForNull NodeRow amp,
       @CheckForNull String firstDivergence) {
+    return classify(node, opType, motif, evidence, amp, firstDivergence, TypeFacts.of("trt:fp16"));
+  }
+
+  /** As above for a candidate of the given type and typing (issue 19: BF16, strong typing). */
+  static RootCause classify(
+      String node,
+      String opType,
+      @CheckForNull String motif,
+      List<TensorRow> evidence,
+      @CheckForNull NodeRow amp,
+      @CheckForNull String firstDivergence,
+      TypeFacts type) {
     Hotspot h =
-        new Hotspot(node, opType, motif, evidence, amp, isDecomposedLayerNorm(node, opType, motif));
+        new Hotspot(
+            node, opType, motif, evidence, amp, isDecomposedLayerNorm(node, opType, motif), type);
     return overflow(h)
         .or(() -> underflow(h))
         .or(() -> amplified(h, firstDivergence))
@@ -214,6 +228,9 @@ public final class RootCauseAnalyzer {
 
   /** Values beyond FP16's range in a tensor of the node, or an initializer beyond it. */
   private static Optional<RootCause> overflow(Hotspot h) {
+    if (h.type().low() == LowPrecision.BF16) {
+      return bf16Overflow(h);
+    }
     String overflow = null;
     for (TensorRow t : h.evidence()) {
       overflow = overflowEvidence(t);
@@ -258,8 +275,46 @@ public final class RootCauseAnalyzer {
     return Optional.of(h.cause(RootCause.Cause.OVERFLOW, overflow, s));
   }
 
+  /**
+   * BF16 has float32's range (issue 19): overflow only where the candidate turns finite reference
+   * values into inf/NaN or the reference itself reaches BF16's largest value.
+   */
+  private static Optional<RootCause> bf16Overflow(Hotspot h) {
+    for (TensorRow t : h.evidence()) {
+      String ev = null;
+      if (t.refMaxAbs() != null && t.refMaxAbs() > Bf16.MAX_VALUE) {
+        ev =
+            "reference |x| reaches "
+                + Fmt.sci(t.refMaxAbs())
+                + " (> BF16's 3.39e38) in "
+                + t.name();
+      } else if (t.nonFiniteWhereRefFinite() != null && t.nonFiniteWhereRefFinite() > 0) {
+        ev =
+            "candidate has "
+                + t.nonFiniteWhereRefFinite()
+                + " inf/NaN values in "
+                + t.name()
+                + " where the reference is finite";
+      }
+      if (ev != null) {
+        return Optional.of(
+            h.cause(
+                RootCause.Cause.OVERFLOW,
+                ev,
+                List.of(
+                    h.pin(),
+                    "BF16 has float32's range, so this is rare: look for a division by a value "
+                        + "that rounds to 0 or an exp/pow of an input that BF16 rounding moved")));
+      }
+    }
+    return Optional.empty();
+  }
+
   /** A large share of a tensor's reference values flushed to zero or subnormal in FP16. */
   private static Optional<RootCause> underflow(Hotspot h) {
+    if (h.type().low() == LowPrecision.BF16) {
+      return Optional.empty(); // BF16's normal range starts at 2^-126, float32's
+    }
     for (TensorRow t : h.evidence()) {
       if (t.elements() == null || t.elements() == 0) {
         continue;
@@ -319,8 +374,8 @@ public final class RootCauseAnalyzer {
     s.add(
         "Keep "
             + h.node()
-            + " in FP32 so it stops magnifying inherited error: trtexec "
-            + pinFlags(h.node()));
+            + " in FP32 so it stops magnifying inherited error: "
+            + h.type().pinAdvice(h.node()));
     if (h.decomposedNorm()) {
       s.add(opsetAdvice());
     }
@@ -346,9 +401,16 @@ public final class RootCauseAnalyzer {
               ? "error appears at this node"
               : "normalized error " + Fmt.sci(worst.normalizedError()) + " at " + worst.name());
     }
-    ev.append("; no value beyond FP16's range");
+    ev.append("; no value beyond ").append(h.type().low().name()).append("'s range");
     List<String> s = new ArrayList<>();
     s.add(h.pin());
+    if (h.type().low() == LowPrecision.BF16) {
+      s.add(
+          "BF16 trades precision for range: 8 significant bits (rounding error 2^-8, 8x FP16's), "
+              + "so sums of many terms and differences of close values lose digits; keep "
+              + h.node()
+              + " in FP32 or use FP16 if its values stay below 65504");
+    }
     if (ACCUMULATING.contains(h.opType())) {
       s.add("Long FP16 accumulation in " + h.opType() + ": keep it in FP32 or split the reduction");
     }
@@ -395,6 +457,32 @@ public final class RootCauseAnalyzer {
 
   static String pinFlags(String node) {
     return PrecisionPlan.fp16Except(List.of(node)).toTrtexecFlags();
+  }
+
+  /**
+   * The candidate's low-precision type and typing (issue 19), read from its {@code backend:mode}
+   * label: what the classes' thresholds and fixes depend on.
+   */
+  record TypeFacts(LowPrecision low, boolean strong) {
+    static TypeFacts of(String candidateLabel) {
+      BuildRecipe r = BuildRecipe.forCandidateLabel(PrecisionPlan.allFp16(), candidateLabel);
+      return new TypeFacts(r.low(), r.stronglyTyped());
+    }
+
+    /** How to keep {@code node} in FP32 with this candidate's build. */
+    String pinAdvice(String node) {
+      if (!strong) {
+        return "trtexec " + pinFlags(node) + " (or add it to --plan fp32Nodes)";
+      }
+      return "add it to the plan's fp32Nodes and rebuild the Cast-placed model ("
+          + "halfbisect surgeon fp16 MODEL --plan plan.json"
+          + (low == LowPrecision.BF16 ? " --type bf16" : "")
+          + " -o model-"
+          + low.id()
+          + ".onnx; trtexec --onnx=model-"
+          + low.id()
+          + ".onnx --stronglyTyped)";
+    }
   }
 
   private static String opsetAdvice() {

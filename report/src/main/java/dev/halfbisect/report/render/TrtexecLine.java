@@ -18,8 +18,12 @@ public final class TrtexecLine {
     if (r.trtexecFlags() == null) {
       return null;
     }
-    StringBuilder sb = new StringBuilder("trtexec ").append(quote("--onnx=" + r.model()));
-    for (String word : r.trtexecFlags().trim().split(" +")) {
+    String flags = r.trtexecFlags().trim();
+    StringBuilder sb = new StringBuilder("trtexec");
+    if (!flags.startsWith("--onnx=")) { // strongly typed flags name their own Cast-placed model
+      sb.append(' ').append(quote("--onnx=" + r.model()));
+    }
+    for (String word : flags.split(" +")) {
       if (!word.isEmpty()) {
         sb.append(' ').append(quote(word));
       }

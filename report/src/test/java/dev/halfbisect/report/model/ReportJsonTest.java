@@ -52,7 +52,8 @@ class ReportJsonTest {
     assertThat(root.get("schema").asText()).isEqualTo("halfbisect/1");
     assertThat(root.get("verdict").asText()).isEqualTo("fail");
     assertThat(root.get("builds").asInt()).isEqualTo(23);
-    assertThat(keys(root.get("backend"))).containsExactly("reference", "candidate");
+    assertThat(keys(root.get("backend")))
+        .containsExactly("reference", "candidate", "lowPrecision"); // issue 19
     JsonNode t0 = root.get("tensors").get(0);
     assertThat(keys(t0))
         .startsWith("name", "node", "opType", "normalizedError", "maxAbs", "verdict");

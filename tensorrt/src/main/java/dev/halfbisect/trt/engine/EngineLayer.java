@@ -28,7 +28,10 @@ public record EngineLayer(
     outputFormats = ImmutableList.copyOf(outputFormats);
   }
 
-  /** FP32 when every float input/output is FP32, FP16 when all are half, MIXED otherwise. */
+  /**
+   * FP32 when every float input/output is FP32, FP16 when all are half (FP16 or BF16), MIXED
+   * otherwise.
+   */
   public Precision precision() {
     boolean f32 = false;
     boolean f16 = false;
@@ -55,9 +58,10 @@ public record EngineLayer(
    * Classifies a {@code Format/Datatype} text such as {@code "Row major linear FP32"} or {@code
    * "Half"}.
    */
-  static Precision formatType(String format) {
+  public static Precision formatType(String format) {
     String f = format.toUpperCase(java.util.Locale.ROOT);
-    if (f.contains("FP16") || f.contains("HALF")) {
+    // issue 19: BF16 counts as half precision (the strongly typed BF16 builds)
+    if (f.contains("FP16") || f.contains("HALF") || f.contains("BF16")) {
       return Precision.FP16;
     }
     if (f.contains("FP32") || f.contains("FLOAT")) {

@@ -2,6 +2,7 @@ package dev.halfbisect.trt.worker;
 
 import com.google.common.collect.ImmutableList;
 import dev.halfbisect.core.io.SafeFiles;
+import dev.halfbisect.trt.engine.EngineLayer;
 import dev.halfbisect.trt.engine.InspectorJson;
 import dev.halfbisect.trt.engine.NetworkLayer;
 import dev.halfbisect.trt.engine.PlanCheck;
@@ -20,10 +21,8 @@ import java.util.Map;
 import java.util.Set;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.tensorrt.global.nvinfer.BuilderFlag;
-import org.bytedeco.tensorrt.global.nvinfer.DataType;
 import org.bytedeco.tensorrt.global.nvinfer.LayerInformationFormat;
 import org.bytedeco.tensorrt.global.nvinfer.MemoryPoolType;
-import org.bytedeco.tensorrt.global.nvinfer.NetworkDefinitionCreationFlag;
 import org.bytedeco.tensorrt.global.nvinfer.OptProfileSelector;
 import org.bytedeco.tensorrt.global.nvinfer.ProfilingVerbosity;
 import org.bytedeco.tensorrt.global.nvonnxparser;
@@ -64,6 +63,9 @@ final class EngineBuild {
   private interface Phase {
     Response.Failure run();
   }
+
+  /** The version-specific calls (issue 19). */
+  private final TrtApi api = TrtApi.get();
 
   private final IBuilder builder;
   private final IRuntime runtime;
@@ -115,9 +117,7 @@ final class EngineBuild {
 
   /** The ONNX bytes into a network (strongly typed in mode {@code strong}); its layers. */
   private Response.Failure parse() {
-    int flags =
-        req.mode().equals("strong") ? 1 << NetworkDefinitionCreationFlag.kSTRONGLY_TYPED.value : 0;
-    network = builder.createNetworkV2(flags);
+    network = builder.createNetworkV2(api.networkFlags(req.mode().equals("strong")));
     IParser parser = nvonnxparser.createParser(network, logger);
     BytePointer model = new BytePointer(req.model());
     String modelDir = req.properties().get("halfbisect.trt.modelDir");
@@ -193,7 +193,16 @@ final class EngineBuild {
         config.setFlag(BuilderFlag.kTF32);
         return null;
       case "fp16":
-        config.setFlag(BuilderFlag.kFP16);
+        if (!api.hasWeakTyping()) {
+          return failure(
+              FailureKind.BAD_ARGUMENT,
+              "this worker was compiled for TensorRT "
+                  + api.presetsMajor()
+                  + ", which has no weak typing: build "
+                  + req.modelName()
+                  + " in trt:fp16-strong");
+        }
+        api.enableFp16(config);
         if (!req.fp32Nodes().isEmpty()) {
           pinFp32Layers();
         }
@@ -207,14 +216,10 @@ final class EngineBuild {
 
   /** OBEY constraints: the layers of the plan's FP32 nodes compute and output in FP32. */
   private void pinFp32Layers() {
-    config.setFlag(BuilderFlag.kOBEY_PRECISION_CONSTRAINTS);
+    api.obeyPrecisionConstraints(config);
     constraints = PrecisionConstraints.decide(layers, req.fp32Nodes());
     for (PrecisionConstraints.LayerConstraint c : constraints.constraints()) {
-      ILayer l = network.getLayer(c.layerIndex());
-      l.setPrecision(DataType.kFLOAT);
-      for (int o : c.floatOutputs()) {
-        l.setOutputType(o, DataType.kFLOAT);
-      }
+      api.pinFp32(network.getLayer(c.layerIndex()), c.floatOutputs());
     }
     if (!constraints.unmatchedNodes().isEmpty()) {
       warnings.add(
@@ -311,11 +316,16 @@ final class EngineBuild {
 
   /**
    * The engine inspector's layer information, where asked for: dumped to files, and for pinned
-   * nodes checked against the plan (the check's lines; its findings become warnings).
+   * nodes checked against the plan (the check's lines; its findings become warnings). Issue 19:
+   * strongly typed builds with pinned nodes are checked too (the pinned node keeps its name in the
+   * Cast-placed model), and every checked build says which share of its float tensors is in half
+   * precision.
    */
   private ImmutableList<String> inspect() {
     String dump = req.properties().get("halfbisect.trt.dumpEngineInfo");
-    if (constraints == null && dump == null) {
+    boolean check =
+        constraints != null || (req.mode().equals("strong") && !req.fp32Nodes().isEmpty());
+    if (!check && dump == null) {
       return ImmutableList.of();
     }
     IEngineInspector inspector = engine.createEngineInspector();
@@ -323,12 +333,14 @@ final class EngineBuild {
     if (dump != null) {
       writeDump(dump, req, json, layers);
     }
-    if (constraints == null) {
+    if (!check) {
       return ImmutableList.of();
     }
+    List<EngineLayer> engineLayers = InspectorJson.parse(json);
     ImmutableList<PlanCheck.NodeCheck> checks =
-        PlanCheck.check(layers, InspectorJson.parse(json), req.fp32Nodes());
+        PlanCheck.check(layers, engineLayers, req.fp32Nodes());
     warnings.addAll(PlanCheck.warnings(checks));
+    warnings.add(PlanCheck.halfShare(engineLayers).describe());
     return checks.stream()
         .map(PlanCheck.NodeCheck::toLine)
         .collect(ImmutableList.toImmutableList());

@@ -40,7 +40,17 @@ public final class FakeWorkerMain {
             .stream()
             .filter(t -> t.getDataType() == DType.FLOAT16.onnxCode())
             .count();
-    return ImmutableList.of("fake warning", "mode strong, fp16 initializers=" + fp16);
+    long bf16 =
+        dev.halfbisect.onnx.proto.Onnx.ModelProto.parseFrom(b.model())
+            .getGraph()
+            .getInitializerList()
+            .stream()
+            .filter(t -> t.getDataType() == DType.BFLOAT16.onnxCode())
+            .count();
+    return ImmutableList.of(
+        "fake warning",
+        "mode strong, fp16 initializers=" + fp16,
+        "bf16 initializers " + bf16 + ", pins " + b.fp32Nodes().size());
   }
 
   public static void main(String[] args) throws IOException, InterruptedException {
