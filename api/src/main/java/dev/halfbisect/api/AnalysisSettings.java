@@ -34,6 +34,7 @@ import java.util.function.Consumer;
  * @param listener progress of long operations
  * @param search precision-search options (build cap, pinning of overflowing nodes)
  * @param limits how much one build may observe
+ * @param price whether precision and diagnose time the plan they found (issue 20)
  */
 record AnalysisSettings(
     ImmutableList<InputSpec> inputSpecs,
@@ -47,7 +48,8 @@ record AnalysisSettings(
     Path outDir,
     ProgressListener listener,
     PrecisionSearch.Options search,
-    ObservationLimits limits) {
+    ObservationLimits limits,
+    boolean price) {
   AnalysisSettings {
     Preconditions.checkNotNull(inputSpecs, "input specs");
     Preconditions.checkNotNull(givenInputs, "given inputs");
@@ -97,6 +99,7 @@ record AnalysisSettings(
     ProgressListener listener = ProgressListener.NONE;
     PrecisionSearch.Options search = PrecisionSearch.Options.defaults();
     ObservationLimits limits = ObservationLimits.defaults();
+    boolean price = true; // issue 20
 
     private Builder() {}
 
@@ -113,6 +116,7 @@ record AnalysisSettings(
       listener = s.listener;
       search = s.search;
       limits = s.limits;
+      price = s.price;
     }
 
     /** Adds an input spec, replacing an earlier one of the same input. */
@@ -134,7 +138,8 @@ record AnalysisSettings(
           outDir,
           listener,
           search,
-          limits);
+          limits,
+          price);
     }
   }
 }

@@ -39,6 +39,7 @@ final class Operations {
   private final AnalysisSettings settings;
   private final List<Map<String, Tensor>> samples;
   private final List<String> notes;
+  private final InputPlan.Prepared inputs;
 
   /**
    * @param settings with both backends resolved
@@ -50,6 +51,15 @@ final class Operations {
     this.settings = settings;
     this.samples = inputs.samples();
     this.notes = new ArrayList<>(inputs.notes());
+    this.inputs = inputs;
+  }
+
+  AnalysisSettings settings() {
+    return settings;
+  }
+
+  InputPlan.Prepared inputs() {
+    return inputs;
   }
 
   CompareResult compare() {
@@ -83,9 +93,18 @@ final class Operations {
     if (r == null) {
       r = PrecisionSearch.run(ctx, settings.search());
     }
+    PlanPricing.Priced priced = null; // issue 20: the plan's price, the faster passing plan
+    if (settings.price() && r.found()) {
+      priced =
+          pricing().price(r, () -> PrecisionSearch.run(ctx, settings.search().withPinOverflows(false)));
+      r = priced.chosen();
+    }
     List<Path> files = writePlanFiles(r);
-    return new PrecisionResult(
-        finish(ctx, ReportMapper.from(header("precision", ctx), r)), r, files);
+    AnalysisReport rep = ReportMapper.from(header("precision", ctx), r);
+    if (priced != null) {
+      rep = rep.withPrice(priced.section());
+    }
+    return new PrecisionResult(finish(ctx, rep), r, files);
   }
 
   /**
@@ -146,10 +165,28 @@ final class Operations {
         lw.outputsPass() || !fix
             ? null
             : PrecisionSearch.run(ctx, amp, amp.candidateBuilds(), settings.search());
+    PlanPricing.Priced priced = null; // issue 20: the plan's price, the faster passing plan
+    if (settings.price() && ps != null && ps.found()) {
+      priced =
+          pricing()
+              .price(
+                  ps,
+                  () ->
+                      PrecisionSearch.run(
+                          ctx, amp, amp.candidateBuilds(), settings.search().withPinOverflows(false)));
+      ps = priced.chosen();
+    }
     List<Path> files = ps == null ? List.of() : writePlanFiles(ps);
     AnalysisReport rep =
         ReportMapper.diagnose(header("diagnose", ctx), lw, null, amp, ps, ctx.model());
+    if (priced != null) {
+      rep = rep.withPrice(priced.section());
+    }
     return new DiagnosisResult(finish(ctx, rep), lw, amp, ps, files);
+  }
+
+  private PlanPricing pricing() {
+    return new PlanPricing(graph, settings, samples.get(0));
   }
 
   private ReportMapper.Header header(String command, BisectContext ctx) {
@@ -215,7 +252,7 @@ final class Operations {
     return ctx;
   }
 
-  private static Backend resolve(BackendSpec spec, String role) {
+  static Backend resolve(BackendSpec spec, String role) {
     Backend b;
     try {
       b = Backends.resolve(spec);

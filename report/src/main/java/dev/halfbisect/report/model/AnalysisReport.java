@@ -28,6 +28,7 @@ import javax.annotation.CheckForNull;
  * @param verdict {@code "pass"} or {@code "fail"}
  * @param builds candidate builds made
  * @param tolerance the tolerance used
+ * @param price latency of FP32, FP16 and the plan (precision, diagnose; issue 20)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({
@@ -47,6 +48,7 @@ import javax.annotation.CheckForNull;
   "fp16Fraction",
   "plan",
   "trtexecFlags",
+  "price",
   "reduce",
   "rootCauses",
   "warnings",
@@ -69,6 +71,7 @@ public record AnalysisReport(
     @CheckForNull Double fp16Fraction,
     @CheckForNull PlanView plan,
     @CheckForNull String trtexecFlags,
+    @CheckForNull PriceSection price, // issue 20: what the plan costs
     @CheckForNull ReduceSection reduce,
     @CheckForNull List<RootCause> rootCauses,
     @CheckForNull List<String> warnings,
@@ -182,6 +185,11 @@ public record AnalysisReport(
     return toBuilder().warnings(w).build();
   }
 
+  /** Issue 20: this report with the plan's price. */
+  public AnalysisReport withPrice(@CheckForNull PriceSection p) {
+    return toBuilder().price(p).build();
+  }
+
   public AnalysisReport withTimings(@CheckForNull Map<String, Double> t) {
     return toBuilder().timings(t).build();
   }
@@ -232,6 +240,7 @@ public record AnalysisReport(
     @CheckForNull private Double fp16Fraction;
     @CheckForNull private PlanView plan;
     @CheckForNull private String trtexecFlags;
+    @CheckForNull private PriceSection price;
     @CheckForNull private ReduceSection reduce;
     @CheckForNull private List<RootCause> rootCauses;
     @CheckForNull private List<String> warnings;
@@ -255,6 +264,7 @@ public record AnalysisReport(
       fp16Fraction = r.fp16Fraction;
       plan = r.plan;
       trtexecFlags = r.trtexecFlags;
+      price = r.price;
       reduce = r.reduce;
       rootCauses = r.rootCauses;
       warnings = r.warnings;
@@ -349,6 +359,12 @@ public record AnalysisReport(
       return this;
     }
 
+    /** Issue 20: the plan's price. */
+    public Builder price(@CheckForNull PriceSection v) {
+      price = v;
+      return this;
+    }
+
     public Builder reduce(@CheckForNull ReduceSection v) {
       reduce = v;
       return this;
@@ -400,6 +416,7 @@ public record AnalysisReport(
           fp16Fraction,
           plan,
           trtexecFlags,
+          price,
           reduce,
           rootCauses,
           warnings,

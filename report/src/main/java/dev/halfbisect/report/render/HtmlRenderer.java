@@ -117,6 +117,7 @@ public final class HtmlRenderer {
     firstDivergence(h, r);
     amplification(h, r);
     precision(h, r);
+    PriceBlock.html(h, r.price()); // issue 20
     rootCauses(h, r);
     reduce(h, r);
     warnings(h, r);
