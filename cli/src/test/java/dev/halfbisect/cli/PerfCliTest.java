@@ -93,6 +93,30 @@ class PerfCliTest {
   }
 
   @Test
+  void demoWithAModelPrintsTheFamilysTable() throws Exception {
+    Path vit = tmp.resolve("my-vit.onnx");
+    dev.halfbisect.examples.Examples.get("clip-vit").buildModel().save(vit);
+    Path out = tmp.resolve("demo-out");
+    CliRun r =
+        CliRun.of(
+            "demo", "--example", "clip-vit", "--model", vit.toString(), "--reference", "ort:fp32",
+            "--candidate", "ort:fp16-emulated", "--out", out.toString(), "--quiet");
+    assertThat(r.exit()).as(r.err()).isIn(0, 1);
+    assertThat(r.out())
+        .contains("the clip-vit table on " + vit)
+        .containsPattern("precision +batch +max abs +median rel +latency ms +speed-up")
+        .contains("CPU emulation time, not FP16 speed");
+    assertThat(Files.readString(out.resolve("table.md")))
+        .contains("| precision | batch | max abs | median rel | latency ms | speed-up |");
+    CliRun sr =
+        CliRun.of(
+            "demo", "--example", "unet", "--model", model.toString(), "--reference", "ort:fp32",
+            "--candidate", "ort:fp16-emulated", "--input", "x:2x16:float32:-1..1", "--quiet");
+    assertThat(sr.out()).containsPattern("batch +width +height +latency ms +samples/s +max abs");
+    assertThat(CliRun.of("demo", "--batch", "8").errLine()).contains("go with --model");
+  }
+
+  @Test
   void precisionPrintsThePriceUnlessNoPrice() {
     String[] base = {
       "precision", model.toString(), "--reference", "ort:fp32", "--candidate",
