@@ -120,7 +120,8 @@ class PerfCliTest {
   void precisionPrintsThePriceUnlessNoPrice() {
     String[] base = {
       "precision", model.toString(), "--reference", "ort:fp32", "--candidate",
-      "ort:fp16-emulated", "--input", "x:1x16:float32:-1..1", "--quiet"
+      "ort:fp16-emulated", "--input", "x:1x16:float32:-1..1", "--quiet", "--out",
+      tmp.resolve("precision-out").toString()
     };
     CliRun priced = CliRun.of(base);
     assertThat(priced.exit()).as(priced.err()).isZero();
