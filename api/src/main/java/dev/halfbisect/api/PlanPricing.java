@@ -49,7 +49,11 @@ final class PlanPricing {
     Latency latency = new Latency(graph);
     Timing fp32 = time(latency, b, b.referenceMode(), PrecisionPlan.allFp32());
     Timing fp16 = time(latency, b, fp16Mode, PrecisionPlan.allFp16());
-    Timing plan = time(latency, b, fp16Mode, found.plan());
+    // an all-FP16 plan is the FP16 engine: no second build, and no noise between the two
+    Timing plan =
+        found.plan().equals(PrecisionPlan.allFp16())
+            ? fp16
+            : time(latency, b, fp16Mode, found.plan());
     boolean pinned = !found.overflowNodes().isEmpty();
     PrecisionSearch.Result chosen = found;
     double chosenMs = plan.medianMillis();
@@ -86,7 +90,9 @@ final class PlanPricing {
             fp32.medianMillis(),
             fp16.medianMillis(),
             chosenMs,
-            PriceSection.keptShare(fp32.medianMillis(), fp16.medianMillis(), chosenMs),
+            plan.clock().measuresFp16Speed()
+                ? PriceSection.keptShare(fp32.medianMillis(), fp16.medianMillis(), chosenMs)
+                : null,
             ImmutableList.copyOf(plans),
             note);
     return new Priced(section, chosen);

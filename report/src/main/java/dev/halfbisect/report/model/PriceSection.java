@@ -22,6 +22,7 @@ import javax.annotation.CheckForNull;
  * @param fp16Ms median latency of the all-FP16 engine, ms
  * @param planMs median latency of the preferred plan's engine, ms
  * @param keptShare (fp32Ms - planMs) / (fp32Ms - fp16Ms); null when FP16 is not faster than FP32
+ *     or the clock measures no FP16 speed (CPU emulation)
  * @param plans every passing plan timed, the preferred one marked
  * @param note why the preferred plan was chosen, or why speed did not choose it
  */
@@ -72,6 +73,9 @@ public record PriceSection(
   /** "plan keeps 93% of the FP16 speed-up" (or why no share can be given). */
   @JsonIgnore
   public String sentence() {
+    if (!fp16Speed) {
+      return "CPU times of an emulation: the FP16 speed-up the plan keeps needs a GPU backend";
+    }
     if (keptShare == null) {
       return "FP16 is not faster than FP32 here, so the plan costs no FP16 speed-up";
     }

@@ -83,7 +83,7 @@ public final class PerfTable {
         r.clock(),
         r.runs(),
         r.warmup(),
-        r.fp16Speed() ? "" : " -- CPU emulation time, not FP16 speed");
+        r.fp16Speed() || r.clock().contains("not FP16 speed") ? "" : " (not FP16 speed)");
   }
 
   private static List<String> notes(PerfReport r) {
