@@ -40,7 +40,7 @@ first_node() { tr -d '\n' < "$1" 2>/dev/null | grep -o '"firstFailing" *: *{[^}]
 fp32_count() { tr -d '\n' < "$1" 2>/dev/null | grep -o '"fp32Nodes" *: *\[[^]]*\]' | head -1 | grep -o '"[^"]*"' \
                | tail -n +2 | wc -l | tr -d ' '; }
 # speed-up of the last fp16 row of a perf document
-fp16_speedup() { tr -d '\n ' < "$1" 2>/dev/null | grep -o '{"precision":"fp16"[^}]*' | tail -1 \
+fp16_speedup() { tr -d '\n ' < "$1" 2>/dev/null | grep -o '{"precision":"fp16","mode[^{]*{[^}]*}[^}]*' | tail -1 \
                  | grep -o '"speedup":[^,]*' | sed 's/.*://'; }
 record() { echo "$1 rc=$2 $3s $4" | tee -a "$SUMMARY"; }
 # step NAME KIND NEED -- CLI ARGS...: the CLI with at most the time left (minus a margin), --json

@@ -123,6 +123,60 @@ class PerfAndPriceTest {
     assertThat(dynamicOverflow().price(false).precision().report().price()).isNull();
   }
 
+  /**
+   * Two overflows: "hiddenSq" is squashed by Tanh (FP16's inf gives tanh = 1, as FP32's 90000
+   * does: the outputs do not need it in FP32), "square" breaks the output through "shrink".
+   */
+  private static HalfBisect twoOverflows(String backend) {
+    GraphBuilder g = GraphBuilder.create("two_overflows", 17);
+    String x = g.dynamicInput("x", DType.FLOAT32, "batch", 16);
+    String a = g.op("Mul").in(x, g.scalar(DType.FLOAT32, 300f)).name("scaleA").add1();
+    String hidden = g.op("Pow").in(a, g.scalar(DType.FLOAT32, 2f)).name("hiddenSq").add1();
+    String t = g.op("Tanh").in(hidden).name("squash").add1();
+    String b = g.op("Mul").in(x, g.scalar(DType.FLOAT32, 300f)).name("scale").add1();
+    String sq = g.op("Pow").in(b, g.scalar(DType.FLOAT32, 2f)).name("square").add1();
+    String shrunk = g.op("Mul").in(sq, g.scalar(DType.FLOAT32, 1e-4f)).name("shrink").add1();
+    String sum = g.op("Add").in(t, shrunk).name("sum").add1();
+    g.output(g.op("Add").in(sum, x).name("out_add").add1(), "out");
+    return HalfBisect.model(g.build())
+        .reference(backend + ":fp32")
+        .candidate(backend + ":fp16-emulated")
+        .input("x:1x16:float32:0.5..1");
+  }
+
+  @Test
+  void onAGpuClockTheFasterOfTheOverflowPinnedAndOutputsOnlyPlansIsPreferred() {
+    PrecisionResult r = twoOverflows("gpuclock").precision();
+    PriceSection p = r.report().price();
+    assertThat(p.fp16Speed()).isTrue();
+    assertThat(p.plans()).extracting(PriceSection.PlanPrice::name)
+        .containsExactly("overflow-pinned", "outputs-only");
+    PriceSection.PlanPrice pinned = p.plans().get(0);
+    PriceSection.PlanPrice outputsOnly = p.plans().get(1);
+    assertThat(outputsOnly.fp32Nodes()).isLessThan(pinned.fp32Nodes()); // hiddenSq not pinned
+    assertThat(outputsOnly.preferred()).isTrue();
+    assertThat(pinned.preferred()).isFalse();
+    // the gpuclock backend: FP32 10 ms, FP16 1 ms + 1 ms per FP32 node
+    assertThat(p.fp32Ms()).isEqualTo(10.0);
+    assertThat(p.fp16Ms()).isEqualTo(1.0);
+    assertThat(p.planMs()).isEqualTo(1.0 + outputsOnly.fp32Nodes());
+    assertThat(p.keptShare()).isEqualTo((10.0 - p.planMs()) / 9.0);
+    // the preferred plan is the result: plan files and fp32Nodes follow it
+    assertThat(r.plan().fp32Nodes()).hasSize(outputsOnly.fp32Nodes()).doesNotContain("hiddenSq");
+    assertThat(r.report().fp32Nodes()).doesNotContain("hiddenSq");
+    assertThat(twoOverflows("gpuclock").compare().passed()).isFalse();
+  }
+
+  @Test
+  void emulationTimesNeverChooseAPlan() {
+    PrecisionResult r = twoOverflows("interp").precision();
+    PriceSection p = r.report().price();
+    assertThat(p.plans()).singleElement();
+    assertThat(p.keptShare()).isNull();
+    assertThat(p.note()).contains("emulation times do not choose");
+    assertThat(r.plan().fp32Nodes()).contains("hiddenSq"); // the overflow-pinned plan stays
+  }
+
   @Test
   void keptShareIsTheFractionOfTheFp16GainTheplanKeeps() {
     assertThat(PriceSection.keptShare(10, 5, 6)).isEqualTo(0.8);
