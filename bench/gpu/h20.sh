@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Issue 20 on the GPU machine: real PyTorch exports (examples/export/export_models.py: timm's
 # vit_base_patch32_clip_224, torchvision's ResNet-50 and Swin-T, a reflect-padded UNet with a x2
-# super-resolution head), then per export the perf table with TensorRT (fp32, tf32, fp16 at batch
-# 1 and 8: latency = GPU time per inference between CUDA events), compare, bisect, amplify and a
-# short precision search with the plan's price, and MiniLM's precision with its price. Markdown
+# super-resolution head), then the perf tables with TensorRT (fp32, tf32, fp16 at batch 1 and 8:
+# latency = GPU time per inference between CUDA events; the ViT table first, then the UNet's SR
+# table), MiniLM's precision with the plan's price and perf with that plan, and, as time allows,
+# compare, layerwise, bisect, amplify and a short precision search on each export. Every step is
+# skipped (and recorded) when the time left cannot hold it. Markdown
 # tables for docs/examples.md go to $HB_R/h20/tables.md; one line per step in summary.txt (name,
 # rc, seconds, key number), printed at the end.
 #
@@ -73,11 +75,20 @@ for f in "$E"/*/export.json; do
 have() { [ -f "$E/$1/model.onnx" ]; }
 in_of() { echo "--load-inputs $E/$1/inputs.npz"; }
 
-# 2. perf tables (the investigations' tables), the cheap models first
-have unet_sr && step unet-perf perf 60 -- perf "$E/unet_sr/model.onnx" $(in_of unet_sr) $TT --precisions $PRECS \
-  --batch $BATCH $TIMING --layout sr --md "$R/unet-perf.md"
+# 2. the investigations' tables, most wanted first: the ViT table, the SR table, MiniLM's price
 have vit_b32_clip && step vit-perf perf 150 -- perf "$E/vit_b32_clip/model.onnx" $(in_of vit_b32_clip) $TT \
   --precisions $PRECS --batch $BATCH $TIMING --layout vit --md "$R/vit-perf.md"
+have unet_sr && step unet-perf perf 60 -- perf "$E/unet_sr/model.onnx" $(in_of unet_sr) $TT --precisions $PRECS \
+  --batch $BATCH $TIMING --layout sr --md "$R/unet-perf.md"
+if [ -n "${HB_MINILM:-}" ] && [ -f "${HB_MINILM:-}" ]; then
+  # the plan found for MiniLM (a cold FP16 build is ~55 s) and its price, then perf with the plan
+  step ml-precision plan 150 -- precision "$HB_MINILM" $ML_IN $TT --max-error 3e-3 --max-builds $ML_BUILDS \
+    --out "$R/ml-plan"
+  [ -f "$R/ml-plan/plan.json" ] && step ml-perf perf 120 -- perf "$HB_MINILM" $ML_IN $TT \
+    --precisions "fp32,fp16,plan:$R/ml-plan/plan.json" $TIMING --max-error 3e-3 --md "$R/ml-perf.md"
+else
+  record ml-precision skipped 0 "(HB_MINILM not set)"
+fi
 have resnet50 && step resnet50-perf perf 90 -- perf "$E/resnet50/model.onnx" $(in_of resnet50) $TT --precisions $PRECS \
   --batch $BATCH $TIMING --md "$R/resnet50-perf.md"
 have swin_t && step swin-perf perf 120 -- perf "$E/swin_t/model.onnx" $(in_of swin_t) $TT --precisions $PRECS \
@@ -88,24 +99,15 @@ if ! ls "$E"/*/model.onnx > /dev/null 2>&1 && [ -n "${HB_TSF:-}" ]; then
     $TIMING --md "$R/tsf-perf.md"
 fi
 
-# 3. the debugger on each export: compare, bisect, amplify, precision with the plan's price
+# 3. the debugger on each export: compare, layerwise, bisect, amplify, precision with its price
 for m in unet_sr resnet50 vit_b32_clip swin_t; do
   have $m || continue
   step $m-compare verdict 40 -- compare "$E/$m/model.onnx" $(in_of $m) $TT
+  step $m-layerwise verdict 60 -- layerwise "$E/$m/model.onnx" $(in_of $m) $TT
   step $m-bisect node 60 -- bisect "$E/$m/model.onnx" $(in_of $m) $TT
   step $m-amplify verdict 60 -- amplify "$E/$m/model.onnx" $(in_of $m) $TT
   step $m-precision plan 90 -- precision "$E/$m/model.onnx" $(in_of $m) $TT --max-builds $BUILDS --out "$R/$m-plan"
 done
-
-# 4. MiniLM: the plan found and its price (a cold FP16 build is ~55 s)
-if [ -n "${HB_MINILM:-}" ] && [ -f "${HB_MINILM:-}" ]; then
-  step ml-precision plan 150 -- precision "$HB_MINILM" $ML_IN $TT --max-error 3e-3 --max-builds $ML_BUILDS \
-    --out "$R/ml-plan"
-  [ -f "$R/ml-plan/plan.json" ] && step ml-perf perf 120 -- perf "$HB_MINILM" $ML_IN $TT \
-    --precisions "fp32,fp16,plan:$R/ml-plan/plan.json" $TIMING --md "$R/ml-perf.md"
-else
-  record ml-precision skipped 0 "(HB_MINILM not set)"
-fi
 
 echo "== h20 tables ($TABLES) =="; cat "$TABLES"
 echo "== h20 summary =="; cat "$SUMMARY"

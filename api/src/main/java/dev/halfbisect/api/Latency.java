@@ -41,7 +41,11 @@ final class Latency {
    *     inputs do not fit
    */
   Measured measure(
-      Backend backend, String mode, PrecisionPlan plan, Map<String, Tensor> inputs, TimingRequest timing) {
+      Backend backend,
+      String mode,
+      PrecisionPlan plan,
+      Map<String, Tensor> inputs,
+      TimingRequest timing) {
     String what = backend.name() + ":" + mode;
     try (BackendSession s = backend.open(model(), BuildOptions.of(mode, plan))) {
       RunResult r = s.run(inputs);
@@ -72,7 +76,12 @@ final class Latency {
       if (ro.length != co.length) {
         throw new HalfBisectException(
             HalfBisectException.Kind.BACKEND,
-            "output " + o + " has " + co.length + " elements in the candidate, " + ro.length
+            "output "
+                + o
+                + " has "
+                + co.length
+                + " elements in the candidate, "
+                + ro.length
                 + " in the reference");
       }
       System.arraycopy(ro, 0, r, at, ro.length);

@@ -96,7 +96,8 @@ final class Operations {
     PlanPricing.Priced priced = null; // issue 20: the plan's price, the faster passing plan
     if (settings.price() && r.found()) {
       priced =
-          pricing().price(r, () -> PrecisionSearch.run(ctx, settings.search().withPinOverflows(false)));
+          pricing()
+              .price(r, () -> PrecisionSearch.run(ctx, settings.search().withPinOverflows(false)));
       r = priced.chosen();
     }
     List<Path> files = writePlanFiles(r);
@@ -173,7 +174,10 @@ final class Operations {
                   ps,
                   () ->
                       PrecisionSearch.run(
-                          ctx, amp, amp.candidateBuilds(), settings.search().withPinOverflows(false)));
+                          ctx,
+                          amp,
+                          amp.candidateBuilds(),
+                          settings.search().withPinOverflows(false)));
       ps = priced.chosen();
     }
     List<Path> files = ps == null ? List.of() : writePlanFiles(ps);

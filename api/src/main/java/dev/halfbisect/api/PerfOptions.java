@@ -66,7 +66,8 @@ public record PerfOptions(
     Preconditions.checkNotNull(p, "precision");
     String l = p.toLowerCase(Locale.ROOT);
     if (l.startsWith("plan:")) {
-      Preconditions.checkArgument(p.length() > 5, "precision plan: needs a file, e.g. plan:plan.json");
+      Preconditions.checkArgument(
+          p.length() > 5, "precision plan: needs a file, e.g. plan:plan.json");
       return;
     }
     Preconditions.checkArgument(

@@ -87,8 +87,7 @@ final class PerfRun {
           settings.listener().step(++step, p + " skipped");
           continue;
         }
-        Latency.Measured m =
-            latency.measure(backend, mode.get(), plans.get(p), feeds, o.timing());
+        Latency.Measured m = latency.measure(backend, mode.get(), plans.get(p), feeds, o.timing());
         builds++;
         if (ref == null) {
           boolean sameAsReference =
@@ -150,14 +149,17 @@ final class PerfRun {
     Backend b = Backends.all().get(name);
     if (b == null) {
       throw HalfBisectException.usage(
-          "unknown backend '" + name + "'; available: " + String.join(", ", Backends.all().keySet()));
+          "unknown backend '"
+              + name
+              + "'; available: "
+              + String.join(", ", Backends.all().keySet()));
     }
     return Operations.resolve(BackendSpec.parse(name + ":" + b.referenceMode()), "perf");
   }
 
   /**
-   * The backend mode of a precision: fp32 the reference mode, plan:FILE the candidate mode, else the
-   * first of {@code p}, {@code p-emulated}, {@code p-strong} the backend has.
+   * The backend mode of a precision: fp32 the reference mode, plan:FILE the candidate mode, else
+   * the first of {@code p}, {@code p-emulated}, {@code p-strong} the backend has.
    */
   static Optional<String> mode(Backend b, String precision) {
     String p = precision.toLowerCase(Locale.ROOT);
@@ -193,7 +195,11 @@ final class PerfRun {
             plan.fp32Nodes().stream().filter(n -> !graph.hasNode(n)).collect(Collectors.toList());
         if (!unknown.isEmpty()) {
           throw HalfBisectException.usage(
-              "plan " + file + " names node(s) " + graph.name() + " does not have: "
+              "plan "
+                  + file
+                  + " names node(s) "
+                  + graph.name()
+                  + " does not have: "
                   + String.join(", ", unknown.subList(0, Math.min(5, unknown.size()))));
         }
         m.put(p, plan);

@@ -18,8 +18,8 @@ import java.util.function.Supplier;
  * Issue 20: the price of a found plan on the candidate backend: median latency of the all-FP32,
  * all-FP16 and plan engines on the first sample, and the share of the FP16 speed-up kept. When the
  * search pinned overflowing nodes and the clock measures real FP16 speed, the outputs-only plan
- * (searched without pinning) is timed too and the faster passing plan is preferred; emulation
- * times never choose a plan.
+ * (searched without pinning) is timed too and the faster passing plan is preferred; emulation times
+ * never choose a plan.
  */
 final class PlanPricing {
   /** Warm-up and timed runs per priced engine: 3 + 10 keeps the price cheap beside the search. */

@@ -43,7 +43,8 @@ class PerfAndPriceTest {
   void perfHasOneRowPerPrecisionAndBatchWithUnitsAndSpeedups() throws Exception {
     PerfResult r = dynamicOverflow().perf(FAST.withBatches(List.of(1, 4)));
     // interp has fp32 and fp16-emulated: tf32 is listed as skipped, not invented
-    assertThat(r.rows()).extracting(PerfRow::precision)
+    assertThat(r.rows())
+        .extracting(PerfRow::precision)
         .containsExactly("fp32", "tf32", "fp16", "fp32", "tf32", "fp16");
     PerfRow fp16b4 = r.row("fp16", 4).orElseThrow();
     assertThat(fp16b4.mode()).isEqualTo("interp:fp16-emulated");
@@ -91,8 +92,7 @@ class PerfAndPriceTest {
     Files.writeString(
         plan,
         dev.halfbisect.core.plan.PrecisionPlan.fp16Except(List.of("square", "shrink")).toJson());
-    PerfResult r =
-        dynamicOverflow().perf(FAST.withPrecisions(List.of("fp16", "plan:" + plan)));
+    PerfResult r = dynamicOverflow().perf(FAST.withPrecisions(List.of("fp16", "plan:" + plan)));
     PerfRow planned = r.row("plan:" + plan, 1).orElseThrow();
     assertThat(planned.verdict()).isEqualTo("pass");
     assertThat(planned.maxAbs()).isFinite();
@@ -110,10 +110,13 @@ class PerfAndPriceTest {
     assertThat(p.fp16Ms()).isPositive();
     assertThat(p.planMs()).isPositive();
     assertThat(p.fp16Speed()).isFalse();
-    assertThat(p.plans()).singleElement().satisfies(pp -> {
-      assertThat(pp.fp32Nodes()).isEqualTo(r.plan().fp32Nodes().size());
-      assertThat(pp.preferred()).isTrue();
-    });
+    assertThat(p.plans())
+        .singleElement()
+        .satisfies(
+            pp -> {
+              assertThat(pp.fp32Nodes()).isEqualTo(r.plan().fp32Nodes().size());
+              assertThat(pp.preferred()).isTrue();
+            });
     JsonNode j = new ObjectMapper().readTree(r.toJson());
     assertThat(j.path("price").path("planMs").isNumber()).isTrue();
     assertThat(dev.halfbisect.report.render.ConsoleRenderer.render(r.report()))
@@ -124,8 +127,8 @@ class PerfAndPriceTest {
   }
 
   /**
-   * Two overflows: "hiddenSq" is squashed by Tanh (FP16's inf gives tanh = 1, as FP32's 90000
-   * does: the outputs do not need it in FP32), "square" breaks the output through "shrink".
+   * Two overflows: "hiddenSq" is squashed by Tanh (FP16's inf gives tanh = 1, as FP32's 90000 does:
+   * the outputs do not need it in FP32), "square" breaks the output through "shrink".
    */
   private static HalfBisect twoOverflows(String backend) {
     GraphBuilder g = GraphBuilder.create("two_overflows", 17);
@@ -149,7 +152,8 @@ class PerfAndPriceTest {
     PrecisionResult r = twoOverflows("gpuclock").precision();
     PriceSection p = r.report().price();
     assertThat(p.fp16Speed()).isTrue();
-    assertThat(p.plans()).extracting(PriceSection.PlanPrice::name)
+    assertThat(p.plans())
+        .extracting(PriceSection.PlanPrice::name)
         .containsExactly("overflow-pinned", "outputs-only");
     PriceSection.PlanPrice pinned = p.plans().get(0);
     PriceSection.PlanPrice outputsOnly = p.plans().get(1);
@@ -181,7 +185,9 @@ class PerfAndPriceTest {
   void keptShareIsTheFractionOfTheFp16GainTheplanKeeps() {
     assertThat(PriceSection.keptShare(10, 5, 6)).isEqualTo(0.8);
     assertThat(PriceSection.keptShare(5, 5, 5)).isNull();
-    PriceSection s = new PriceSection("c", true, 1, 10, 5, 5.35, PriceSection.keptShare(10, 5, 5.35), List.of(), null);
+    PriceSection s =
+        new PriceSection(
+            "c", true, 1, 10, 5, 5.35, PriceSection.keptShare(10, 5, 5.35), List.of(), null);
     assertThat(s.sentence()).isEqualTo("plan keeps 93% of the FP16 speed-up");
   }
 }

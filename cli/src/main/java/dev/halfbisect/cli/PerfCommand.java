@@ -124,7 +124,8 @@ final class PerfCommand implements Callable<Integer> {
         try {
           bs.add(Integer.parseInt(b.trim()));
         } catch (NumberFormatException e) {
-          throw new UsageException("--batch: '" + b + "' is not a whole number (e.g. --batch 1,8,64)");
+          throw new UsageException(
+              "--batch: '" + b + "' is not a whole number (e.g. --batch 1,8,64)");
         }
       }
     }

@@ -83,8 +83,15 @@ class PerfCliTest {
     Path fixed = TestModels.write(TestModels.overflow(), tmp.resolve("overflow.onnx"));
     CliRun r =
         CliRun.of(
-            "perf", fixed.toString(), "--reference", "ort:fp32", "--candidate",
-            "ort:fp16-emulated", "--batch", "4", "--quiet");
+            "perf",
+            fixed.toString(),
+            "--reference",
+            "ort:fp32",
+            "--candidate",
+            "ort:fp16-emulated",
+            "--batch",
+            "4",
+            "--quiet");
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.errLine()).contains("input x of").contains("static batch dimension of 1");
     assertThat(CliRun.of("perf", fixed.toString(), "--precisions", "int4").exit()).isEqualTo(2);
@@ -99,8 +106,18 @@ class PerfCliTest {
     Path out = tmp.resolve("demo-out");
     CliRun r =
         CliRun.of(
-            "demo", "--example", "clip-vit", "--model", vit.toString(), "--reference", "ort:fp32",
-            "--candidate", "ort:fp16-emulated", "--out", out.toString(), "--quiet");
+            "demo",
+            "--example",
+            "clip-vit",
+            "--model",
+            vit.toString(),
+            "--reference",
+            "ort:fp32",
+            "--candidate",
+            "ort:fp16-emulated",
+            "--out",
+            out.toString(),
+            "--quiet");
     assertThat(r.exit()).as(r.err()).isIn(0, 1);
     assertThat(r.out())
         .contains("the clip-vit table on " + vit)
@@ -110,8 +127,18 @@ class PerfCliTest {
         .contains("| precision | batch | max abs | median rel | latency ms | speed-up |");
     CliRun sr =
         CliRun.of(
-            "demo", "--example", "unet", "--model", model.toString(), "--reference", "ort:fp32",
-            "--candidate", "ort:fp16-emulated", "--input", "x:2x16:float32:-1..1", "--quiet");
+            "demo",
+            "--example",
+            "unet",
+            "--model",
+            model.toString(),
+            "--reference",
+            "ort:fp32",
+            "--candidate",
+            "ort:fp16-emulated",
+            "--input",
+            "x:2x16:float32:-1..1",
+            "--quiet");
     assertThat(sr.out()).containsPattern("batch +width +height +latency ms +samples/s +max abs");
     assertThat(CliRun.of("demo", "--batch", "8").errLine()).contains("go with --model");
   }
@@ -119,8 +146,16 @@ class PerfCliTest {
   @Test
   void precisionPrintsThePriceUnlessNoPrice() {
     String[] base = {
-      "precision", model.toString(), "--reference", "ort:fp32", "--candidate",
-      "ort:fp16-emulated", "--input", "x:1x16:float32:-1..1", "--quiet", "--out",
+      "precision",
+      model.toString(),
+      "--reference",
+      "ort:fp32",
+      "--candidate",
+      "ort:fp16-emulated",
+      "--input",
+      "x:1x16:float32:-1..1",
+      "--quiet",
+      "--out",
       tmp.resolve("precision-out").toString()
     };
     CliRun priced = CliRun.of(base);

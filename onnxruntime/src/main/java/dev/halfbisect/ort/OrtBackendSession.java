@@ -6,9 +6,9 @@ import dev.halfbisect.core.backend.BackendException;
 import dev.halfbisect.core.backend.BackendSession;
 import dev.halfbisect.core.backend.BuildStats;
 import dev.halfbisect.core.backend.RunResult;
+import dev.halfbisect.core.backend.TensorInfo;
 import dev.halfbisect.core.backend.Timing;
 import dev.halfbisect.core.backend.TimingRequest;
-import dev.halfbisect.core.backend.TensorInfo;
 import java.util.List;
 import java.util.Map;
 

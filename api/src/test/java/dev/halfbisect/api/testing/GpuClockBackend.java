@@ -53,8 +53,7 @@ public final class GpuClockBackend implements Backend {
   @Override
   public BackendSession open(ModelRef model, BuildOptions options) throws BackendException {
     BackendSession s = interp.open(model, options);
-    long ms =
-        options.mode().equals(referenceMode()) ? 10 : 1 + options.plan().fp32Nodes().size();
+    long ms = options.mode().equals(referenceMode()) ? 10 : 1 + options.plan().fp32Nodes().size();
     return new BackendSession() {
       @Override
       public List<TensorInfo> inputs() {

@@ -10,9 +10,9 @@ import javax.annotation.CheckForNull;
 /**
  * The {@code perf} document (issue 20): latency, throughput and error per precision and batch size,
  * the table of the investigations halfbisect grew from. Top level as every {@code halfbisect/1}
- * document ({@code schema}, {@code command}, {@code model}, {@code backend}, {@code verdict}, {@code
- * builds}); {@code clock} says what the latencies measure and {@code fp16Speed} whether they say
- * anything about FP16 speed (false on ONNX Runtime: CPU emulation time).
+ * document ({@code schema}, {@code command}, {@code model}, {@code backend}, {@code verdict},
+ * {@code builds}); {@code clock} says what the latencies measure and {@code fp16Speed} whether they
+ * say anything about FP16 speed (false on ONNX Runtime: CPU emulation time).
  *
  * @param backend {@code reference} = the FP32 reference of the errors, {@code candidate} = the
  *     backend that ran and timed every row

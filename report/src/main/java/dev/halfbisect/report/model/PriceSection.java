@@ -21,8 +21,8 @@ import javax.annotation.CheckForNull;
  * @param fp32Ms median latency of the all-FP32 engine, ms
  * @param fp16Ms median latency of the all-FP16 engine, ms
  * @param planMs median latency of the preferred plan's engine, ms
- * @param keptShare (fp32Ms - planMs) / (fp32Ms - fp16Ms); null when FP16 is not faster than FP32
- *     or the clock measures no FP16 speed (CPU emulation)
+ * @param keptShare (fp32Ms - planMs) / (fp32Ms - fp16Ms); null when FP16 is not faster than FP32 or
+ *     the clock measures no FP16 speed (CPU emulation)
  * @param plans every passing plan timed, the preferred one marked
  * @param note why the preferred plan was chosen, or why speed did not choose it
  */

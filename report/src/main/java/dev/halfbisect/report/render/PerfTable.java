@@ -13,8 +13,8 @@ import java.util.function.Function;
  * Renders a {@link PerfReport} (issue 20) as an aligned console table or a Markdown table, in one
  * of the column sets of the investigations: {@link Layout#FULL} (every column), {@link Layout#VIT}
  * (the CLIP ViT table: max abs / median rel and speed-up per precision and batch) and {@link
- * Layout#SR} (the super-resolution table: batch, width, height, latency, throughput, max/median/mean
- * abs and rel).
+ * Layout#SR} (the super-resolution table: batch, width, height, latency, throughput,
+ * max/median/mean abs and rel).
  */
 public final class PerfTable {
   /** Which columns a table shows. */

@@ -80,7 +80,8 @@ final class PriceBlock {
       return;
     }
     h.append("<h2>Price of the plan</h2>\n<p>").append(Html.esc(lines(p).get(0))).append("</p>\n");
-    h.append("<table><tr><th>plan</th><th>FP32 nodes</th><th>latency ms</th><th>preferred</th></tr>\n");
+    h.append(
+        "<table><tr><th>plan</th><th>FP32 nodes</th><th>latency ms</th><th>preferred</th></tr>\n");
     for (PriceSection.PlanPrice pp : p.plans()) {
       h.append("<tr><td>")
           .append(Html.esc(pp.name()))

@@ -32,8 +32,9 @@ class PriceAndPerfRenderTest {
   void priceBlockRendersInConsoleMarkdownHtmlAndSurvivesJson() {
     AnalysisReport r = SampleReports.diagnose().withPrice(PRICE);
     assertThat(ConsoleRenderer.render(r))
-        .contains("Price (batch 8, GPU time per inference (CUDA events)): FP32 2.00 ms, FP16 1.00"
-            + " ms, plan 1.25 ms: plan keeps 75% of the FP16 speed-up")
+        .contains(
+            "Price (batch 8, GPU time per inference (CUDA events)): FP32 2.00 ms, FP16 1.00"
+                + " ms, plan 1.25 ms: plan keeps 75% of the FP16 speed-up")
         .contains("* outputs-only: 3 FP32 nodes, 1.25 ms");
     assertThat(MarkdownRenderer.render(r))
         .contains("## Price of the plan")
@@ -48,7 +49,8 @@ class PriceAndPerfRenderTest {
   @Test
   void emulationPricesGiveNoShare() {
     PriceSection cpu =
-        new PriceSection("CPU emulation time, not FP16 speed", false, 1, 2, 1, 1.5, null, List.of(), null);
+        new PriceSection(
+            "CPU emulation time, not FP16 speed", false, 1, 2, 1, 1.5, null, List.of(), null);
     assertThat(cpu.sentence()).contains("needs a GPU backend");
   }
 
@@ -56,14 +58,55 @@ class PriceAndPerfRenderTest {
   void perfLayoutsShowTheirColumnsAndSkippedRowsAsNotes() {
     Map<String, String> shapes = Map.of("lr_image", "8x3x96x128");
     PerfRow fp32 =
-        new PerfRow("fp32", "trt:fp32", 8, shapes, 4.0, 4.2, 2000.0, null, 0.0, 0.0, 0.0, 0.0,
-            0.0, 0.0, "pass", null).withSpeedup(4.0);
+        new PerfRow(
+                "fp32",
+                "trt:fp32",
+                8,
+                shapes,
+                4.0,
+                4.2,
+                2000.0,
+                null,
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+                "pass",
+                null)
+            .withSpeedup(4.0);
     PerfRow fp16 =
-        new PerfRow("fp16", "trt:fp16", 8, shapes, 1.0, 1.1, 8000.0, null, 1e-3, 1e-4, 2e-4, 0.5,
-            1e-3, 2e-3, "pass", null).withSpeedup(4.0);
+        new PerfRow(
+                "fp16",
+                "trt:fp16",
+                8,
+                shapes,
+                1.0,
+                1.1,
+                8000.0,
+                null,
+                1e-3,
+                1e-4,
+                2e-4,
+                0.5,
+                1e-3,
+                2e-3,
+                "pass",
+                null)
+            .withSpeedup(4.0);
     PerfReport r =
-        new PerfReport("halfbisect/1", "perf", "sr.onnx", BackendPair.of("trt:fp32", "trt"),
-            "pass", 2, "GPU time per inference (CUDA events)", true, 5, 20,
+        new PerfReport(
+            "halfbisect/1",
+            "perf",
+            "sr.onnx",
+            BackendPair.of("trt:fp32", "trt"),
+            "pass",
+            2,
+            "GPU time per inference (CUDA events)",
+            true,
+            5,
+            20,
             List.of(fp32, PerfRow.skipped("bf16", 8, shapes, "backend trt has no bf16 mode"), fp16),
             null);
     assertThat(fp16.speedup()).isEqualTo(4.0);

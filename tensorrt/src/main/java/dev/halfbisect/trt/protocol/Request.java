@@ -162,7 +162,8 @@ public sealed interface Request {
           int warmup = in.readInt();
           int runs = in.readInt();
           if (warmup < 0 || runs < 1) {
-            throw new ProtocolException("corrupt time request: warmup " + warmup + ", runs " + runs);
+            throw new ProtocolException(
+                "corrupt time request: warmup " + warmup + ", runs " + runs);
           }
           return new Time(id, inputs, warmup, runs);
         }

@@ -90,7 +90,9 @@ public sealed interface Response {
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof Timed t && t.gpuEvents == gpuEvents && java.util.Arrays.equals(t.nanos, nanos);
+      return o instanceof Timed t
+          && t.gpuEvents == gpuEvents
+          && java.util.Arrays.equals(t.nanos, nanos);
     }
 
     @Override

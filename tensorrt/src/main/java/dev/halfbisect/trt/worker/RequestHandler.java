@@ -42,7 +42,8 @@ final class RequestHandler {
       WorkerLog.error("request failed: " + e);
       FailureKind k =
           req instanceof Request.Run || req instanceof Request.Time
-              ? FailureKind.RUN_FAILED : FailureKind.BUILD_FAILED;
+              ? FailureKind.RUN_FAILED
+              : FailureKind.BUILD_FAILED;
       return new Response.Failure(k, e.toString());
     }
   }
