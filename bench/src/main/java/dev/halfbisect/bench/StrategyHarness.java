@@ -88,19 +88,15 @@ public final class StrategyHarness {
   }
 
   private static Onnx.ValueInfoProto value(String name, int width) {
+    Onnx.TensorShapeProto.Builder shape = Onnx.TensorShapeProto.newBuilder();
+    for (long d : new long[] {1, width}) {
+      shape.addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+    }
+    Onnx.TypeProto.Tensor.Builder type =
+        Onnx.TypeProto.Tensor.newBuilder().setElemType(1).setShape(shape); // 1 = FLOAT
     return Onnx.ValueInfoProto.newBuilder()
         .setName(name)
-        .setType(
-            Onnx.TypeProto.newBuilder()
-                .setTensorType(
-                    Onnx.TypeProto.Tensor.newBuilder()
-                        .setElemType(1)
-                        .setShape(
-                            Onnx.TensorShapeProto.newBuilder()
-                                .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(1))
-                                .addDim(
-                                    Onnx.TensorShapeProto.Dimension.newBuilder()
-                                        .setDimValue(width)))))
+        .setType(Onnx.TypeProto.newBuilder().setTensorType(type))
         .build();
   }
 

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# GPU-machine side of the combined GPU run: after the staged TensorRT parts are unpacked
+# ($H/env.sh), .gpu/jars copied to $H/jars and MiniLM joined to $H/minilm.onnx.
+# Phase 1 runs the parallel-probe benchmark alone (its wall times are compared side by side);
+# phase 2 runs the other scripts concurrently. Each script writes $HB_R/<id>/summary.txt.
+# Start detached:  setsid nohup bash bench/gpu/run-all.sh P1 P2 > /opt/hb/run.log 2>&1 &
+H=${HB_HOME:-/opt/hb}; [ -f "$H/env.sh" ] && source "$H/env.sh"   # HB_HOME + HB_CPU_DRYRUN=1: a CPU rehearsal
+P1=${1:-240}; P2=${2:-480}
+export HB_R=$H/r HB_MINILM=$H/minilm.onnx HB_TSF=$H/jars/tsf-model.onnx
+export HB_TOKENIZER=$H/jars/minilm-tokenizer.json
+export HB_CP=$(ls $H/jars/*.jar | tr '\n' ':')$HB_TRT_JARS
+mkdir -p "$HB_R"; date -u +%FT%TZ > "$HB_R/START"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$HB_R/gpu.txt" 2>&1
+nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv -l 5 > "$HB_R/smi.csv" 2>&1 &
+SMI=$!
+run() { local id=$1 dl=$2; [ -f "bench/gpu/$id.sh" ] || { echo "$id: no script" >> "$HB_R/missing.txt"; return; }
+        mkdir -p "$HB_R/$id"; local s; s=$(date +%s)
+        HB_DEADLINE=$dl timeout $((dl + 30)) bash "bench/gpu/$id.sh" > "$HB_R/$id.log" 2>&1
+        echo "$id rc=$? $(( $(date +%s) - s )) s" >> "$HB_R/scripts.txt"; }
+run h18 "$P1"
+PIDS=(); for id in h15a h19 h20; do run "$id" "$P2" & PIDS+=($!); done
+wait "${PIDS[@]}"
+kill $SMI 2>/dev/null; date -u +%FT%TZ > "$HB_R/DONE"
