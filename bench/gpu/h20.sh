@@ -31,7 +31,10 @@ else
 fi
 TT="--reference $REF --candidate $CAND"
 JOPTS="-Xmx12g -Dhalfbisect.trt.cacheDir=$R/tcache -Dorg.slf4j.simpleLogger.defaultLogLevel=warn"
-E=$R/exports
+# Big files (exports up to 336 MB, model-fp16.onnx of each plan) stay outside $HB_R, which is
+# packed and sent back; only their export.json, plan.json and reports are copied into $R.
+W=${HB_H20_WORK:-/tmp/h20-work}; mkdir -p "$W"
+E=$W/exports
 ML_IN="--input input_ids:1x128:int64:1000..21000 --input attention_mask:1x128:int64:1 --input token_type_ids:1x128:int64:0"
 
 left() { echo $(( START + DEADLINE - $(date +%s) )); }
@@ -73,6 +76,8 @@ for f in "$E"/*/export.json; do
   [ -f "$f" ] && cp "$f" "$R/$(basename "$(dirname "$f")")-export.json"; done
 
 have() { [ -f "$E/$1/model.onnx" ]; }
+# copies a precision --out folder's small files (plan, flags, reports) into $R
+keep() { mkdir -p "$R/$1"; cp "$W/$1"/*.json "$W/$1"/*.txt "$W/$1"/*.md "$R/$1/" 2>/dev/null; return 0; }
 in_of() { echo "--load-inputs $E/$1/inputs.npz"; }
 
 # 2. the investigations' tables, most wanted first: the ViT table, the SR table, MiniLM's price
@@ -83,7 +88,8 @@ have unet_sr && step unet-perf perf 60 -- perf "$E/unet_sr/model.onnx" $(in_of u
 if [ -n "${HB_MINILM:-}" ] && [ -f "${HB_MINILM:-}" ]; then
   # the plan found for MiniLM (a cold FP16 build is ~55 s) and its price, then perf with the plan
   step ml-precision plan 150 -- precision "$HB_MINILM" $ML_IN $TT --max-error 3e-3 --max-builds $ML_BUILDS \
-    --out "$R/ml-plan"
+    --out "$W/ml-plan"
+  keep ml-plan
   [ -f "$R/ml-plan/plan.json" ] && step ml-perf perf 120 -- perf "$HB_MINILM" $ML_IN $TT \
     --precisions "fp32,fp16,plan:$R/ml-plan/plan.json" $TIMING --max-error 3e-3 --md "$R/ml-perf.md"
 else
@@ -106,7 +112,8 @@ for m in unet_sr resnet50 vit_b32_clip swin_t; do
   step $m-layerwise verdict 60 -- layerwise "$E/$m/model.onnx" $(in_of $m) $TT
   step $m-bisect node 60 -- bisect "$E/$m/model.onnx" $(in_of $m) $TT
   step $m-amplify verdict 60 -- amplify "$E/$m/model.onnx" $(in_of $m) $TT
-  step $m-precision plan 90 -- precision "$E/$m/model.onnx" $(in_of $m) $TT --max-builds $BUILDS --out "$R/$m-plan"
+  step $m-precision plan 90 -- precision "$E/$m/model.onnx" $(in_of $m) $TT --max-builds $BUILDS --out "$W/$m-plan"
+  keep $m-plan
 done
 
 echo "== h20 tables ($TABLES) =="; cat "$TABLES"
