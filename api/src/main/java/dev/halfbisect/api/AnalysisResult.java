@@ -14,8 +14,24 @@ import java.nio.file.Path;
 public abstract class AnalysisResult {
   private final AnalysisReport report;
 
-  AnalysisResult(AnalysisReport report) {
+  private final java.util.List<Object> details;
+
+  /**
+   * @param details the bisect module's results behind this one, for {@link #unwrap}
+   */
+  AnalysisResult(AnalysisReport report, Object... details) {
     this.report = report;
+    this.details = java.util.Arrays.stream(details).filter(d -> d != null).toList();
+  }
+
+  /**
+   * The bisect module's own result of the given type behind this one (e.g. {@code
+   * dev.halfbisect.bisect.Layerwise.Result} with per-sample statistics), for tools that need more
+   * than the api types. Those types belong to the engine and may change between versions; the api's
+   * own types ({@link TensorResult}, {@link Divergence}, {@link NodeAmplification}) do not.
+   */
+  public <T> java.util.Optional<T> unwrap(Class<T> type) {
+    return details.stream().filter(type::isInstance).map(type::cast).findFirst();
   }
 
   /** Whether the candidate passed (for {@code precision}: whether a passing plan was found). */

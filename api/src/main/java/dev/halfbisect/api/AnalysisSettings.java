@@ -34,6 +34,9 @@ import java.util.function.Consumer;
  * @param listener progress of long operations
  * @param search precision-search options (build cap, pinning of overflowing nodes)
  * @param limits how much one build may observe
+ * @param referenceOutputs golden outputs loaded instead of / saved from the reference (issue 17)
+ * @param journal probe journal the operations resume from and append to; null: none (issue 16)
+ * @param freshJournal start {@code journal} empty instead of resuming from it (issue 16)
  * @param price whether precision and diagnose time the plan they found (issue 20)
  */
 record AnalysisSettings(
@@ -49,6 +52,10 @@ record AnalysisSettings(
     ProgressListener listener,
     PrecisionSearch.Options search,
     ObservationLimits limits,
+    ReferenceOutputs referenceOutputs,
+    // issue 16: resumable runs
+    Path journal,
+    boolean freshJournal,
     boolean price) {
   AnalysisSettings {
     Preconditions.checkNotNull(inputSpecs, "input specs");
@@ -99,6 +106,10 @@ record AnalysisSettings(
     ProgressListener listener = ProgressListener.NONE;
     PrecisionSearch.Options search = PrecisionSearch.Options.defaults();
     ObservationLimits limits = ObservationLimits.defaults();
+    ReferenceOutputs referenceOutputs = ReferenceOutputs.none();
+    // issue 16: resumable runs
+    Path journal;
+    boolean freshJournal;
     boolean price = true; // issue 20
 
     private Builder() {}
@@ -116,6 +127,9 @@ record AnalysisSettings(
       listener = s.listener;
       search = s.search;
       limits = s.limits;
+      referenceOutputs = s.referenceOutputs;
+      journal = s.journal; // issue 16
+      freshJournal = s.freshJournal;
       price = s.price;
     }
 
@@ -139,6 +153,9 @@ record AnalysisSettings(
           listener,
           search,
           limits,
+          referenceOutputs,
+          journal, // issue 16
+          freshJournal,
           price);
     }
   }

@@ -9,19 +9,22 @@ import java.util.Optional;
  * observing few tensors, so the candidate is built nearly as deployed).
  */
 public final class BisectResult extends AnalysisResult {
-  private final FirstDivergence.Result result;
+  private final Optional<Divergence> divergence;
+  private final int buildBound;
 
   BisectResult(AnalysisReport report, FirstDivergence.Result result) {
-    super(report);
-    this.result = result;
-  }
-
-  public FirstDivergence.Result result() {
-    return result;
+    super(report, result);
+    this.divergence = result.divergence().map(Divergence::of);
+    this.buildBound = result.buildBound();
   }
 
   /** Where the FP16 result first diverges; empty when the graph outputs pass. */
-  public Optional<FirstDivergence.Divergence> divergence() {
-    return result.divergence();
+  public Optional<Divergence> divergence() {
+    return divergence;
+  }
+
+  /** The most candidate builds the search could have made (ceil(log2 N) + 1). */
+  public int buildBound() {
+    return buildBound;
   }
 }

@@ -6,20 +6,25 @@ import java.util.List;
 
 /** Reference vs candidate on the graph outputs (one candidate build observing nothing else). */
 public final class CompareResult extends AnalysisResult {
-  private final Layerwise.Result result;
+  private final List<TensorResult> outputs;
+  private final DiagnosisResult explanation;
 
-  CompareResult(AnalysisReport report, Layerwise.Result result) {
-    super(report);
-    this.result = result;
+  CompareResult(AnalysisReport report, Layerwise.Result result, DiagnosisResult explanation) {
+    super(report, result);
+    this.outputs = TensorResult.of(result.tensors());
+    this.explanation = explanation;
   }
 
-  /** The bisect module's result (per-sample errors and statistics of each output). */
-  public Layerwise.Result result() {
-    return result;
+  /**
+   * Where and why the outputs failed (layerwise and amplify, no precision search), present only
+   * from {@link HalfBisect#compareAndExplain()} when they failed.
+   */
+  public java.util.Optional<DiagnosisResult> explanation() {
+    return java.util.Optional.ofNullable(explanation);
   }
 
   /** One entry per floating-point graph output, topological order. */
   public List<TensorResult> outputs() {
-    return TensorResult.of(result.tensors());
+    return outputs;
   }
 }

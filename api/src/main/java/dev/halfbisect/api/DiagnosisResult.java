@@ -3,6 +3,7 @@ package dev.halfbisect.api;
 import dev.halfbisect.bisect.Amplification;
 import dev.halfbisect.bisect.Layerwise;
 import dev.halfbisect.bisect.PrecisionSearch;
+import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.report.model.AnalysisReport;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,9 +14,10 @@ import java.util.Optional;
  * precision plan that fixes them; the report carries the root causes.
  */
 public final class DiagnosisResult extends AnalysisResult {
-  private final Layerwise.Result layerwise;
-  private final Amplification.Result amplify;
-  private final PrecisionSearch.Result precision;
+  private final List<TensorResult> tensors;
+  private final Optional<TensorResult> firstFailing;
+  private final List<NodeAmplification> amplification;
+  private final Optional<PrecisionPlan> plan;
   private final List<Path> files;
 
   DiagnosisResult(
@@ -24,29 +26,33 @@ public final class DiagnosisResult extends AnalysisResult {
       Amplification.Result amplify,
       PrecisionSearch.Result precision,
       List<Path> files) {
-    super(report);
-    this.layerwise = layerwise;
-    this.amplify = amplify;
-    this.precision = precision;
+    super(report, layerwise, amplify, precision);
+    this.tensors = TensorResult.of(layerwise.tensors());
+    this.firstFailing = layerwise.firstFailing().map(TensorResult::of);
+    this.amplification = NodeAmplification.of(amplify.nodes());
+    this.plan =
+        precision == null || !precision.found() ? Optional.empty() : Optional.of(precision.plan());
     this.files = List.copyOf(files);
   }
 
-  public Layerwise.Result layerwise() {
-    return layerwise;
-  }
-
-  public Amplification.Result amplify() {
-    return amplify;
-  }
-
-  /** The fix, present when the outputs failed. */
-  public Optional<PrecisionSearch.Result> precision() {
-    return Optional.ofNullable(precision);
+  /** Every compared tensor, topological order (as {@link LayerwiseResult#tensors()}). */
+  public List<TensorResult> tensors() {
+    return tensors;
   }
 
   /** The first failing tensor in topological order, if any (as {@link LayerwiseResult}). */
   public Optional<TensorResult> firstFailing() {
-    return layerwise.firstFailing().map(TensorResult::of);
+    return firstFailing;
+  }
+
+  /** Local error and amplification per FP16 node, topological order. */
+  public List<NodeAmplification> amplification() {
+    return amplification;
+  }
+
+  /** The fix: present when the outputs failed and a passing plan was found. */
+  public Optional<PrecisionPlan> plan() {
+    return plan;
   }
 
   /** Plan files written under the output folder. */

@@ -16,8 +16,15 @@ import java.nio.file.Path;
 final class GraphLoader {
   private GraphLoader() {}
 
-  /** Reads an ONNX file; its display name is the file name. */
+  /**
+   * Reads an ONNX file; its display name is the path as given (issue 17: reports and the trtexec
+   * line name the file the user can pass on).
+   */
   static ModelGraph load(Path file) {
+    if (Files.isDirectory(file)) { // issue 16: say what it is, not "not found"
+      throw HalfBisectException.usage(
+          "model " + file + " is a directory; expected an ONNX model file (.onnx)");
+    }
     if (!Files.isRegularFile(file)) {
       throw HalfBisectException.usage("model file not found: " + file);
     }
@@ -27,7 +34,7 @@ final class GraphLoader {
     } catch (OnnxModelException e) {
       throw modelError(e);
     }
-    return open(OnnxModel.of(m.proto(), m.baseDir().orElse(null), file.getFileName().toString()));
+    return open(OnnxModel.of(m.proto(), m.baseDir().orElse(null), file.toString()));
   }
 
   /** Indexes and sorts a model held in memory. */

@@ -174,8 +174,24 @@ public final class HalfBisect {
     return with(b -> b.candidate = s);
   }
 
+  /**
+   * The tolerance; per-tensor overrides ({@link Tolerance#withOverride}, e.g. an atol for one
+   * output, as Polygraphy's {@code --atol out:1e-3}) must name float tensors of the model.
+   */
   public HalfBisect tolerance(Tolerance t) {
     Preconditions.checkNotNull(t, "tolerance");
+    for (String name : t.overrides().keySet()) {
+      if (!graph.isFloat(name)) {
+        throw HalfBisectException.usage(
+            "tolerance for tensor '"
+                + name
+                + "': "
+                + graph.name()
+                + " has no float tensor of that name (outputs: "
+                + String.join(", ", graph.graphOutputs())
+                + ")");
+      }
+    }
     return with(b -> b.tolerance = t);
   }
 
@@ -211,6 +227,40 @@ public final class HalfBisect {
     return with(b -> b.outDir = dir);
   }
 
+  // issue 16: files a run must never write over
+  /** The files the model's external data is read from (absolute), so callers can protect them. */
+  public List<Path> externalDataFiles() {
+    return graph.model().externalDataFiles();
+  }
+
+  // issue 16: resumable runs
+  /**
+   * Keeps the decided candidate probes in {@code file} (JSON lines, each forced to disk): an
+   * operation run again with the same model, inputs, backends and tolerance reads them instead of
+   * building again, so a killed search resumes where it stopped. A journal written for another
+   * configuration is started over.
+   */
+  public HalfBisect journal(Path file) {
+    Preconditions.checkNotNull(file, "journal");
+    return with(
+        b -> {
+          b.journal = file;
+          b.freshJournal = false;
+        });
+  }
+
+  /**
+   * Like {@link #journal(Path)} but ignores what {@code file} holds: every probe is built again.
+   */
+  public HalfBisect freshJournal(Path file) {
+    Preconditions.checkNotNull(file, "journal");
+    return with(
+        b -> {
+          b.journal = file;
+          b.freshJournal = true;
+        });
+  }
+
   /**
    * Whether {@code precision} and {@code diagnose} time the plan they found (default true; issue
    * 20): FP32, all-FP16 and the plan's engine on the candidate backend, three extra builds (four
@@ -225,9 +275,41 @@ public final class HalfBisect {
     return with(b -> b.listener = l);
   }
 
+  /**
+   * Uses the reference outputs saved in {@code file} (by {@link #saveOutputs} or {@code
+   * --save-outputs}) instead of running the reference on them: with TensorRT, the FP32 engine is
+   * built once per model and inputs. The file must belong to this model, these inputs and this
+   * reference backend (checked when the operation runs; a mismatch is a usage error).
+   */
+  public HalfBisect loadOutputs(Path file) {
+    Preconditions.checkNotNull(file, "outputs file");
+    if (!java.nio.file.Files.isRegularFile(file)) {
+      throw HalfBisectException.usage("--load-outputs " + file + ": file not found");
+    }
+    return with(b -> b.referenceOutputs = new ReferenceOutputs(file, b.referenceOutputs.save()));
+  }
+
+  /**
+   * After each operation, writes the reference's graph outputs with the digests of the model and
+   * the inputs to {@code file} (an {@code .npz}, see {@code core.data.SavedOutputs}).
+   */
+  public HalfBisect saveOutputs(Path file) {
+    Preconditions.checkNotNull(file, "outputs file");
+    return with(b -> b.referenceOutputs = new ReferenceOutputs(b.referenceOutputs.load(), file));
+  }
+
   /** Graph outputs, reference vs candidate. */
   public CompareResult compare() {
     return run(Operations::compare);
+  }
+
+  /**
+   * {@link #compare()}, and only when the outputs fail, {@link #explain()} on the same analysis (no
+   * build repeated): the result's {@link CompareResult#explanation()} says where and why. What the
+   * JUnit assertions run.
+   */
+  public CompareResult compareAndExplain() {
+    return run(Operations::compareAndExplain);
   }
 
   /** Every floating-point tensor observed in one candidate build, topological order. */
@@ -315,8 +397,8 @@ public final class HalfBisect {
   private <R> R run(java.util.function.Function<Operations, R> op) {
     AnalysisSettings s = resolved();
     InputPlan.Prepared inputs = InputPlan.prepare(graph, s);
-    try {
-      return op.apply(new Operations(graph, s, inputs));
+    try (Operations ops = new Operations(graph, s, inputs)) {
+      return op.apply(ops);
     } catch (HalfBisectException e) {
       throw e;
     } catch (RuntimeException e) {
@@ -351,8 +433,11 @@ public final class HalfBisect {
             "default backend "
                 + s
                 + " is not on the class path; available backends: "
-                + String.join(", ", Backends.all().keySet())
-                + " (choose with reference(...)/candidate(...) or --reference/--candidate)");
+                + (Backends.all().isEmpty() ? "none" : String.join(", ", Backends.all().keySet()))
+                + ". Add the dependency "
+                + artifactOf(s.backend())
+                + " (or use dev.halfbisect:halfbisect, which includes the ONNX Runtime backend),"
+                + " or choose with reference(...)/candidate(...) or --reference/--candidate");
       }
     }
     return settings.with(
@@ -362,6 +447,15 @@ public final class HalfBisect {
         });
   }
 
+  /** The Maven coordinates that bring backend {@code name} (issue 17: say what to add). */
+  static String artifactOf(String name) {
+    return switch (name) {
+      case "ort" -> "dev.halfbisect:halfbisect-onnxruntime";
+      case "trt" -> "dev.halfbisect:halfbisect-tensorrt";
+      default -> "providing backend '" + name + "'";
+    };
+  }
+
   private static BackendSpec checkBackend(String spec, String role) {
     Preconditions.checkNotNull(spec, role);
     try {
@@ -369,7 +463,16 @@ public final class HalfBisect {
       Backends.resolve(s);
       return s;
     } catch (IllegalArgumentException e) {
-      throw HalfBisectException.usage(role + " " + e.getMessage());
+      String hint = "";
+      try {
+        BackendSpec s = BackendSpec.parse(spec);
+        if (!Backends.all().containsKey(s.backend())) {
+          hint = " (add the dependency " + artifactOf(s.backend()) + ")";
+        }
+      } catch (IllegalArgumentException malformed) {
+        hint = "";
+      }
+      throw HalfBisectException.usage(role + " " + e.getMessage() + hint);
     }
   }
 

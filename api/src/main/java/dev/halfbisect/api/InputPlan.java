@@ -155,6 +155,19 @@ final class InputPlan {
                   + g.name()
                   + " declares no shape; give it with --input NAME:SHAPE:DTYPE:FILL or --load-inputs");
         }
+        // issue 16: a declared 0 dim is an empty input, not a dynamic one to make 1
+        long[] zeroCheck = g.shape(in.name()).orElse(new long[0]);
+        if (Arrays.stream(zeroCheck).anyMatch(x -> x == 0)) {
+          throw HalfBisectException.usage(
+              "input '"
+                  + in.name()
+                  + "' of "
+                  + g.name()
+                  + " declares an empty shape "
+                  + Tensor.shapeToString(zeroCheck).replace("-1", "?")
+                  + " (a dim of 0): there is nothing to compare; give it with --input "
+                  + "NAME:SHAPE:DTYPE:FILL or --load-inputs");
+        }
         InputSpec d = derive(in, g.inputDimNames(in.name()), bound);
         bySpec.put(in.name(), d);
         derived.add(d);
@@ -166,6 +179,7 @@ final class InputPlan {
             : ImmutableList.of(
                 "inputs not given, derived from the model: "
                     + derived.stream().map(InputSpec::toString).collect(Collectors.joining(" ")));
+    requireHeapFor(samples, bySpec, given);
     ImmutableList.Builder<Map<String, Tensor>> out = ImmutableList.builder();
     for (int s = 0; s < samples; s++) {
       Map<String, Tensor> sample = new LinkedHashMap<>();
@@ -178,6 +192,43 @@ final class InputPlan {
       out.add(sample);
     }
     return new Prepared(out.build(), notes);
+  }
+
+  /**
+   * issue 16: fails at once, naming the remedy, when the generated samples alone cannot fit the
+   * Java heap (e.g. {@code --samples 2147483647}), instead of an out-of-memory minutes later.
+   */
+  private static void requireHeapFor(
+      int samples, Map<String, InputSpec> bySpec, Map<String, Tensor> given) {
+    long perSample = 0;
+    for (Map.Entry<String, InputSpec> e : bySpec.entrySet()) {
+      if (given.containsKey(e.getKey())) {
+        continue;
+      }
+      long n = 1;
+      for (long d : e.getValue().shape()) {
+        n = com.google.common.math.LongMath.saturatedMultiply(n, Math.max(d, 1));
+      }
+      perSample =
+          com.google.common.math.LongMath.saturatedAdd(
+              perSample,
+              com.google.common.math.LongMath.saturatedMultiply(
+                  n, e.getValue().dtype().byteSize()));
+    }
+    long need = com.google.common.math.LongMath.saturatedMultiply(perSample, samples);
+    long heap = Runtime.getRuntime().maxMemory();
+    if (need > heap) {
+      throw new HalfBisectException(
+          HalfBisectException.Kind.BACKEND,
+          "out of memory: "
+              + samples
+              + " samples of the inputs need "
+              + (need >> 20)
+              + " MiB, more than the "
+              + (heap >> 20)
+              + " MiB Java may use; use fewer samples (--samples) or give Java more memory "
+              + "(HALFBISECT_JAVA_OPTS=-Xmx8g halfbisect ...)");
+    }
   }
 
   /**

@@ -7,21 +7,18 @@ import java.util.Optional;
 
 /** Every floating-point tensor compared (all observed), topological order. */
 public final class LayerwiseResult extends AnalysisResult {
-  private final Layerwise.Result result;
+  private final List<TensorResult> tensors;
+  private final Optional<TensorResult> firstFailing;
 
   LayerwiseResult(AnalysisReport report, Layerwise.Result result) {
-    super(report);
-    this.result = result;
-  }
-
-  /** The bisect module's result. */
-  public Layerwise.Result result() {
-    return result;
+    super(report, result);
+    this.tensors = TensorResult.of(result.tensors());
+    this.firstFailing = result.firstFailing().map(TensorResult::of);
   }
 
   /** All compared tensors in topological order. */
   public List<TensorResult> tensors() {
-    return TensorResult.of(result.tensors());
+    return tensors;
   }
 
   /**
@@ -29,6 +26,6 @@ public final class LayerwiseResult extends AnalysisResult {
    * are reported, not failed).
    */
   public Optional<TensorResult> firstFailing() {
-    return result.firstFailing().map(TensorResult::of);
+    return firstFailing;
   }
 }

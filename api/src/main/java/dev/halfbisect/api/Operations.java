@@ -9,6 +9,7 @@ import dev.halfbisect.bisect.FirstDivergence;
 import dev.halfbisect.bisect.Layerwise;
 import dev.halfbisect.bisect.ModelGraph;
 import dev.halfbisect.bisect.PrecisionSearch;
+import dev.halfbisect.bisect.ProbeJournal;
 import dev.halfbisect.bisect.ProbeResult;
 import dev.halfbisect.bisect.ProbeSpec;
 import dev.halfbisect.bisect.Reduce;
@@ -18,15 +19,18 @@ import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.BackendSpec;
 import dev.halfbisect.core.backend.Backends;
 import dev.halfbisect.core.backend.BuildOptions;
+import dev.halfbisect.core.io.UnsafeTargetException;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.report.mapping.ReportMapper;
 import dev.halfbisect.report.model.AnalysisReport;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Runs one facade operation on the bisect module's strategies and maps the result with the report
@@ -34,11 +38,12 @@ import java.util.Map;
  * an error, not an empty report), then the strategy on a fresh {@link BisectContext}. Sessions are
  * opened and closed by the strategies' probe runner; nothing native outlives the call.
  */
-final class Operations {
+final class Operations implements AutoCloseable {
   private final ModelGraph graph;
   private final AnalysisSettings settings;
   private final List<Map<String, Tensor>> samples;
   private final List<String> notes;
+  private ProbeJournal journal; // issue 16: opened by the first context, closed with this
   private final InputPlan.Prepared inputs;
 
   /**
@@ -65,7 +70,20 @@ final class Operations {
   CompareResult compare() {
     BisectContext ctx = context();
     Layerwise.Result r = Layerwise.run(ctx, t -> false); // graph outputs only
-    return new CompareResult(finish(ctx, ReportMapper.from(header("compare", ctx), r)), r);
+    return new CompareResult(finish(ctx, ReportMapper.from(header("compare", ctx), r)), r, null);
+  }
+
+  /**
+   * Compare; when the outputs fail, layerwise and amplify on the same context (issue 17): the
+   * reference values and the candidate's full build are reused, so explaining a failure repeats no
+   * build.
+   */
+  CompareResult compareAndExplain() {
+    BisectContext ctx = context();
+    Layerwise.Result r = Layerwise.run(ctx, t -> false);
+    AnalysisReport compareReport = ReportMapper.from(header("compare", ctx), r);
+    DiagnosisResult why = r.outputsPass() ? null : diagnose(ctx, false);
+    return new CompareResult(finish(ctx, compareReport), r, why);
   }
 
   LayerwiseResult layerwise() {
@@ -159,7 +177,10 @@ final class Operations {
   }
 
   private DiagnosisResult diagnose(boolean fix) {
-    BisectContext ctx = context();
+    return diagnose(context(), fix);
+  }
+
+  private DiagnosisResult diagnose(BisectContext ctx, boolean fix) {
     Layerwise.Result lw = Layerwise.run(ctx);
     Amplification.Result amp = Amplification.analyze(ctx);
     PrecisionSearch.Result ps =
@@ -204,6 +225,16 @@ final class Operations {
   private AnalysisReport finish(BisectContext ctx, AnalysisReport report) {
     settings.listener().finished();
     AnalysisReport r = report.withBuilds(ctx.prober().candidateBuilds());
+    int hits = ctx.prober().journalHits();
+    if (hits > 0) { // issue 16
+      notes.add(
+          "resumed: "
+              + hits
+              + " of "
+              + (hits + ctx.prober().candidateBuilds())
+              + " probes from the journal "
+              + settings.journal());
+    }
     if (notes.isEmpty()) {
       return r;
     }
@@ -249,11 +280,80 @@ final class Operations {
                 BuildOptions.of(candidate.mode(), settings.plan()))
             .tolerance(settings.tolerance())
             .samples(samples)
-            .listener(new ListenerAdapter(settings.listener()));
+            .listener(new ListenerAdapter(settings.listener(), reference, candidate));
     settings.limits().applyTo(b);
+    ReferenceOutputs golden = settings.referenceOutputs();
+    if (golden.load() != null) {
+      b.knownReference(golden.read(graph, samples, reference.toString()));
+    }
+    openJournal().ifPresent(b::journal);
     BisectContext ctx = b.build();
     preflight(ctx);
+    if (golden.save() != null) {
+      golden.write(
+          graph, samples, reference.toString(), ctx.prober().reference(graph.graphOutputs()));
+    }
     return ctx;
+  }
+
+  // issue 16: resumable runs
+  private Optional<ProbeJournal> openJournal() {
+    Path file = settings.journal();
+    if (file == null) {
+      return Optional.empty();
+    }
+    if (journal == null) {
+      try {
+        journal = settings.freshJournal() ? ProbeJournal.fresh(file) : ProbeJournal.open(file);
+      } catch (UnsafeTargetException e) {
+        throw HalfBisectException.usage(e.getMessage());
+      } catch (IOException | UncheckedIOException e) {
+        throw new HalfBisectException(
+            HalfBisectException.Kind.BACKEND,
+            "cannot open the probe journal " + file + ": " + e.getMessage(),
+            e);
+      }
+    }
+    return Optional.of(journal);
+  }
+
+  @Override
+  public void close() {
+    if (journal != null) {
+      try {
+        journal.close();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot close the probe journal " + journal.file(), e);
+      }
+      journal = null;
+    }
+  }
+
+  /**
+   * Stops when the reference is NaN or infinite at a float graph output: every FP16 verdict is
+   * measured against it, and "finite where the reference is finite" would pass anything there.
+   */
+  private static void requireFiniteReference(
+      List<String> floatOutputs, List<Map<String, Tensor>> reference) {
+    for (String t : floatOutputs) {
+      long bad = 0;
+      long total = 0;
+      for (Map<String, Tensor> sample : reference) {
+        Tensor v = sample.get(t);
+        if (v == null) {
+          continue;
+        }
+        for (float f : v.toFloatArray()) {
+          if (!Float.isFinite(f)) {
+            bad++;
+          }
+        }
+        total += v.size();
+      }
+      if (bad > 0) {
+        throw new NonFiniteReferenceException(t, bad, total);
+      }
+    }
   }
 
   static Backend resolve(BackendSpec spec, String role) {
@@ -283,7 +383,7 @@ final class Operations {
     List<String> outputs = ctx.model().graphOutputs();
     List<String> floatOutputs = outputs.stream().filter(ctx.model()::isFloat).toList();
     try {
-      ctx.prober().reference(outputs);
+      List<Map<String, Tensor>> refValues = ctx.prober().reference(outputs);
       Map<String, String> missing = ctx.prober().referenceUnavailable();
       if (!missing.isEmpty()) {
         Map.Entry<String, String> first = missing.entrySet().iterator().next();
@@ -301,6 +401,7 @@ final class Operations {
         throw HalfBisectException.usage(
             graph.name() + " has no float graph output: there is nothing to compare");
       }
+      requireFiniteReference(floatOutputs, refValues);
       ProbeResult r =
           ctx.prober()
               .probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), floatOutputs));
@@ -320,24 +421,70 @@ final class Operations {
     }
   }
 
-  /** Feeds the bisect module's progress events to the facade's listener. */
+  /**
+   * Feeds the bisect module's progress events to the facade's listener. The phase shown is the
+   * strategy's: the reference runs a strategy asks for are announced through {@link
+   * ProgressListener#running} (and do not rename the phase); steps count candidate probes.
+   */
   private static final class ListenerAdapter implements BisectListener {
     private final ProgressListener target;
+    private final String referenceLabel;
+    private final String candidateLabel;
+    private String phase = "preflight";
     private int done;
 
-    ListenerAdapter(ProgressListener target) {
+    ListenerAdapter(ProgressListener target, BackendSpec reference, BackendSpec candidate) {
       this.target = target;
+      this.referenceLabel = "reference: " + buildLabel(reference);
+      this.candidateLabel = "candidate: " + buildLabel(candidate);
+      target.phase(phase, -1);
+    }
+
+    /**
+     * {@code trt:fp16} -> "TensorRT FP16 build", {@code ort:fp16-emulated} -> "ONNX Runtime ...".
+     */
+    static String buildLabel(BackendSpec spec) {
+      String backend =
+          switch (spec.backend()) {
+            case "trt" -> "TensorRT";
+            case "ort" -> "ONNX Runtime";
+            default -> spec.backend();
+          };
+      String mode = spec.mode();
+      int dash = mode.indexOf('-');
+      String head = dash < 0 ? mode : mode.substring(0, dash);
+      return backend
+          + " "
+          + head.toUpperCase(java.util.Locale.ROOT)
+          + (dash < 0 ? "" : mode.substring(dash))
+          + " build";
     }
 
     @Override
     public void phase(String name) {
+      if (name.equals("reference")) {
+        return; // a reference run inside the current phase: announced by probeStarted
+      }
+      phase = name;
       done = 0;
       target.phase(name, -1);
     }
 
     @Override
+    public void bound(int candidateBuilds) {
+      target.phase(phase, candidateBuilds);
+    }
+
+    @Override
+    public void probeStarted(ProbeSpec spec) {
+      target.running(spec.side() == ProbeSpec.Side.REFERENCE ? referenceLabel : candidateLabel);
+    }
+
+    @Override
     public void probeFinished(ProbeResult result) {
-      target.step(++done, result.spec().describe());
+      // a finished reference run is a step too, without counting: displays close its line
+      boolean candidate = result.spec().side() == ProbeSpec.Side.CANDIDATE;
+      target.step(candidate ? ++done : done, result.spec().describe());
     }
   }
 }

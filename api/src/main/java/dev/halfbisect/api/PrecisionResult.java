@@ -15,18 +15,24 @@ public final class PrecisionResult extends AnalysisResult {
   private final List<Path> files;
 
   PrecisionResult(AnalysisReport report, PrecisionSearch.Result result, List<Path> files) {
-    super(report);
+    super(report, result);
     this.result = result;
     this.files = List.copyOf(files);
-  }
-
-  public PrecisionSearch.Result result() {
-    return result;
   }
 
   /** The plan (FP16 except {@link PrecisionPlan#fp32Nodes()}). */
   public PrecisionPlan plan() {
     return result.plan();
+  }
+
+  /** The nodes kept in FP32, sorted by name (as in the plan, its JSON and the report). */
+  public List<String> fp32Nodes() {
+    return result.plan().fp32Nodes().asList();
+  }
+
+  /** Whether no node of the set can go back to FP16 alone (false when the build cap stopped it). */
+  public boolean oneMinimal() {
+    return result.oneMinimal();
   }
 
   /** Fraction of the floating-point nodes left in FP16. */

@@ -21,6 +21,14 @@ public interface ProgressListener {
   /** {@code done} steps of the current phase are finished; {@code message} says what ran last. */
   void step(int done, String message);
 
+  /**
+   * A build (and its runs) starts: {@code what} names the side and the backend, e.g. {@code
+   * "candidate: TensorRT FP16 build"} or {@code "reference: ONNX Runtime FP32 build"}. Steps count
+   * candidate builds only: a finished reference build is reported by {@link #step} with an
+   * unchanged count.
+   */
+  default void running(String what) {}
+
   /** All work is done. */
   default void finished() {}
 }

@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.halfbisect.api.testing.TestModels;
-import dev.halfbisect.bisect.Amplification;
-import dev.halfbisect.bisect.FirstDivergence;
 import dev.halfbisect.bisect.testing.InterpreterBackend;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.plan.PrecisionPlan;
@@ -90,10 +88,7 @@ class HalfBisectTest {
   @Test
   void bisectNeedsFewerObservedTensorsAndAgreesWithLayerwise() throws Exception {
     BisectResult r = overflow().bisect();
-    assertThat(r.divergence())
-        .get()
-        .extracting(FirstDivergence.Divergence::tensor)
-        .isEqualTo("squared");
+    assertThat(r.divergence()).get().extracting(Divergence::tensor).isEqualTo("squared");
     JsonNode j = json(r);
     assertThat(j.path("firstFailing").path("node").asText()).isEqualTo("square");
     assertThat(j.path("firstFailing").path("opType").asText()).isEqualTo("Pow");
@@ -103,7 +98,7 @@ class HalfBisectTest {
   @Test
   void amplifySeparatesLocalFromInheritedError() throws Exception {
     AmplifyResult r = overflow().amplify();
-    Amplification.NodeAmplification square = r.result().node("square").orElseThrow();
+    NodeAmplification square = r.node("square").orElseThrow();
     assertThat(square.localError()).isGreaterThan(1e-2);
     JsonNode j = json(r);
     assertThat(j.path("nodes")).isNotEmpty();
@@ -117,6 +112,7 @@ class HalfBisectTest {
     PrecisionResult r = overflow().outDir(tmp).precision();
     assertThat(r.passed()).isTrue();
     assertThat(r.plan().fp32Nodes()).containsExactly("shrink", "square");
+    assertThat(r.fp32Nodes()).containsExactly("shrink", "square"); // sorted, as the plan and JSON
     assertThat(r.fp16Fraction()).isEqualTo(0.5);
     assertThat(tmp.resolve("model-fp16.onnx")).isRegularFile();
     assertThat(Files.readString(tmp.resolve("trtexec-flags.txt")))
@@ -139,8 +135,24 @@ class HalfBisectTest {
         HalfBisect.model(r.model().orElseThrow())
             .reference("interp:fp32")
             .candidate("interp:fp16-emulated")
-            .loadInputs(r.result().inputsNpz().orElseThrow());
+            .loadInputs(r.inputsNpz().orElseThrow());
     assertThat(reduced.compare().passed()).isFalse();
+  }
+
+  @Test
+  void compareAndExplainExplainsOnlyAFailureAndRepeatsNoBuild() {
+    HalfBisect healthy =
+        HalfBisect.model(TestModels.healthy(), null, "healthy")
+            .reference("interp:fp32")
+            .candidate("interp:fp16-emulated");
+    assertThat(healthy.compareAndExplain().explanation()).isEmpty();
+    CompareResult r = overflow().compareAndExplain();
+    assertThat(r.passed()).isFalse();
+    assertThat(r.report().command()).isEqualTo("compare");
+    DiagnosisResult why = r.explanation().orElseThrow();
+    assertThat(why.firstFailing()).get().extracting(TensorResult::node).isEqualTo("square");
+    // as many candidate builds as explain() alone: the compare's build is reused
+    assertThat(why.builds()).isEqualTo(overflow().explain().builds());
   }
 
   @Test
@@ -148,9 +160,7 @@ class HalfBisectTest {
     DiagnosisResult d = overflow().diagnose();
     assertThat(d.passed()).isFalse();
     assertThat(d.firstFailing()).get().extracting(TensorResult::node).isEqualTo("square");
-    assertThat(d.precision())
-        .get()
-        .satisfies(p -> assertThat(p.plan().fp32Nodes()).contains("square"));
+    assertThat(d.plan()).get().satisfies(p -> assertThat(p.fp32Nodes()).contains("square"));
     JsonNode j = json(d);
     assertThat(j.path("fp32Nodes").toString()).contains("square");
     assertThat(ConsoleRenderer.render(d.report())).contains("square");
@@ -182,6 +192,15 @@ class HalfBisectTest {
         .isEqualTo(HalfBisectException.Kind.MODEL);
     assertThatThrownBy(() -> hb.reference("nope:fp32"))
         .hasMessageContaining("unknown backend 'nope'");
+    assertThatThrownBy(() -> hb.candidate("trt:fp16"))
+        .hasMessageContaining("unknown backend 'trt'")
+        .hasMessageContaining("add the dependency dev.halfbisect:halfbisect-tensorrt");
+    // the api's test class path has only the interpreter: the default ort backend is missing
+    assertThatThrownBy(() -> HalfBisect.model(TestModels.healthy(), null, "h").compare())
+        .isInstanceOf(HalfBisectException.class)
+        .hasMessageContaining("default backend ort:fp32 is not on the class path")
+        .hasMessageContaining("Add the dependency dev.halfbisect:halfbisect-onnxruntime")
+        .hasMessageContaining("dev.halfbisect:halfbisect,");
     assertThatThrownBy(() -> hb.candidate("interp:int8"))
         .hasMessageContaining("has no mode 'int8'");
     assertThatThrownBy(() -> hb.candidate("interp")).hasMessageContaining("BACKEND:MODE");

@@ -48,6 +48,7 @@ public final class BisectContext {
   private final BisectListener listener;
   private final ProbeRunner runner;
   private final ProbeKeys keys;
+  private final ImmutableList<ImmutableMap<String, Tensor>> knownReference;
   private Prober prober;
   private ObservationChunks chunks;
 
@@ -62,6 +63,10 @@ public final class BisectContext {
     this.listener = b.listener;
     this.runner = b.runner != null ? b.runner : new SpiProbeRunner(model, backends);
     this.keys = new ProbeKeys(model, samples, backends, tolerance);
+    this.knownReference =
+        b.knownReference.stream()
+            .map(ImmutableMap::copyOf)
+            .collect(ImmutableList.toImmutableList());
   }
 
   /**
@@ -140,6 +145,7 @@ public final class BisectContext {
     if (prober == null) {
       ReferenceValues reference =
           new ReferenceValues(runner, chunks(), samples, listener, budget.referenceCacheBytes());
+      reference.preload(knownReference);
       prober =
           new Prober(
               reference,
@@ -161,6 +167,7 @@ public final class BisectContext {
     private BisectListener listener = BisectListener.NONE;
     private ObservationBudget budget = ObservationBudget.defaults();
     private ProbeRunner runner;
+    private List<? extends Map<String, Tensor>> knownReference = List.of();
 
     private Builder(ModelGraph model, ProbeBackends backends) {
       this.model = Preconditions.checkNotNull(model, "model");
@@ -237,6 +244,17 @@ public final class BisectContext {
       return this;
     }
 
+    /**
+     * Reference values already known per sample (issue 17: outputs saved by an earlier run, e.g. a
+     * TensorRT FP32 reference): the reference is never run for these tensors. The caller checks
+     * that they belong to this model and these samples ({@code core.data.SavedOutputs}).
+     */
+    public Builder knownReference(List<? extends Map<String, Tensor>> values) {
+      Preconditions.checkNotNull(values, "known reference values");
+      this.knownReference = values;
+      return this;
+    }
+
     /** Replaces the SPI runner (tests, remote runners). */
     public Builder runner(ProbeRunner r) {
       this.runner = r;
@@ -256,6 +274,11 @@ public final class BisectContext {
               samples.get(i).keySet());
         }
       }
+      Preconditions.checkArgument(
+          knownReference.isEmpty() || knownReference.size() == samples.size(),
+          "known reference values for %s samples, but there are %s samples",
+          knownReference.size(),
+          samples.size());
       return new BisectContext(this);
     }
   }

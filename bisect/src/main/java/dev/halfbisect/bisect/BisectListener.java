@@ -11,6 +11,12 @@ public interface BisectListener {
   /** A strategy starts a phase ({@code "reference"}, {@code "layerwise"}, ...). */
   default void phase(String name) {}
 
+  /**
+   * The current phase makes at most {@code candidateBuilds} candidate builds (issue 17: the
+   * progress bar shows done / bound and an ETA); phases that know no bound do not call it.
+   */
+  default void bound(int candidateBuilds) {}
+
   /** A probe is about to be built (or read from the journal). */
   default void probeStarted(ProbeSpec spec) {}
 

@@ -22,6 +22,7 @@ final class DecidedProbes {
     this.keys = keys;
     this.journal = journal;
     this.modelName = modelName;
+    journal.ifPresent(j -> j.bind(keys.digest()));
   }
 
   String key(ProbeSpec spec) {

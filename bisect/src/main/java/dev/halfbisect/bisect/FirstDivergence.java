@@ -130,6 +130,7 @@ public final class FirstDivergence {
     int before = p.candidateBuilds();
     int bound = ceilLog2(Math.max(1, g.floatTensors().size())) + 1;
     ctx.listener().phase("bisect");
+    ctx.listener().bound(bound);
     // Constant(-foldable) tensors are not computation errors: never a start or a candidate.
     List<String> outputs =
         g.graphOutputs().stream().filter(g::isFloat).filter(o -> !g.isConstant(o)).toList();

@@ -3,11 +3,11 @@ package dev.halfbisect.bisect;
 import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
+import dev.halfbisect.core.io.SafeFiles;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.onnx.Fp16Conversion;
 import dev.halfbisect.onnx.OnnxModel;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -146,8 +146,7 @@ public final class PrecisionSearch {
     public void writeArtifacts(Path dir) throws IOException {
       Files.createDirectories(dir);
       plan.write(dir.resolve("plan.json"));
-      Files.writeString(
-          dir.resolve("trtexec-flags.txt"), trtexecFlags() + "\n", StandardCharsets.UTF_8);
+      SafeFiles.writeString(dir.resolve("trtexec-flags.txt"), trtexecFlags() + "\n");
     }
 
     /**

@@ -2,19 +2,22 @@ package dev.halfbisect.bisect;
 
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
+import dev.halfbisect.core.io.SafeFiles;
 import dev.halfbisect.core.metrics.ErrorStats;
 import dev.halfbisect.core.verdict.Verdict;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,12 +28,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decided candidate probes as JSON lines: key, probe, times, status, error numbers per tensor and
- * sample. Opening an existing journal loads it, so a search started again with the same model,
- * samples, backend and tolerance reads decided probes instead of building them again. A line that
- * does not parse (e.g. cut off by a crash) is skipped with a warning.
+ * Decided candidate probes as JSON lines: a digest line naming the run's configuration, then per
+ * probe key, probe, times, status, error numbers per tensor and sample; each line is forced to disk
+ * when written. Opening an existing journal loads it, so a search started again with the same
+ * model, samples, backend and tolerance reads decided probes instead of building them again. A line
+ * that does not parse (e.g. cut off by a crash) is skipped with a warning.
  */
 public final class ProbeJournal implements AutoCloseable {
+  private static final String DIGEST = "digest";
   private static final Logger LOG = LoggerFactory.getLogger(ProbeJournal.class);
   private static final ObjectMapper JSON =
       JsonMapper.builder()
@@ -58,36 +63,103 @@ public final class ProbeJournal implements AutoCloseable {
 
   private final Path file;
   private final Map<String, Entry> entries = new LinkedHashMap<>();
-  private BufferedWriter out;
+  private String digest;
+  private FileChannel out;
 
   private ProbeJournal(Path file) {
     this.file = file;
   }
 
-  /** Opens (creating if needed) the journal file and loads its entries. */
+  /**
+   * Opens (creating if needed) the journal file and loads its entries. A symlink or a non-regular
+   * file at {@code file} is refused ({@link dev.halfbisect.core.io.UnsafeTargetException}).
+   */
   public static ProbeJournal open(Path file) throws IOException {
     ProbeJournal j = new ProbeJournal(file);
-    if (Files.exists(file)) {
+    SafeFiles.checkTarget(file);
+    boolean endsCut = false;
+    if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
       int lineNo = 0;
-      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      String text = Files.readString(file, StandardCharsets.UTF_8);
+      endsCut = !text.isEmpty() && !text.endsWith("\n");
+      for (String line : text.split("\n", -1)) {
         lineNo++;
         if (line.isBlank()) {
           continue;
         }
         try {
-          Entry e = JSON.readValue(line, Entry.class);
-          j.entries.put(e.key(), e);
+          JsonNode node = JSON.readTree(line);
+          if (node.has(DIGEST) && !node.has("key")) {
+            j.digest = node.get(DIGEST).asText();
+            continue;
+          }
+          Entry e = JSON.treeToValue(node, Entry.class);
+          if (e.key() != null) {
+            j.entries.put(e.key(), e);
+          }
         } catch (IOException ex) {
           LOG.warn("{}:{}: skipping unreadable journal line: {}", file, lineNo, ex.getMessage());
         }
       }
-    } else if (file.getParent() != null) {
-      Files.createDirectories(file.getParent());
     }
-    j.out =
-        Files.newBufferedWriter(
-            file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    j.out = SafeFiles.openAppend(file);
+    if (endsCut) {
+      j.append(""); // a line cut off by a kill must not swallow the next record
+    }
     return j;
+  }
+
+  /**
+   * Opens a new, empty journal at {@code file}, replacing what is there (the command line's {@code
+   * --fresh}).
+   */
+  public static ProbeJournal fresh(Path file) throws IOException {
+    SafeFiles.write(file, new byte[0]);
+    return open(file);
+  }
+
+  /**
+   * Binds the journal to the digest of a run's configuration (model, samples, backends, build
+   * properties, tolerance). Entries written under another digest cannot answer this run: they are
+   * dropped and the file starts over with the new digest line, so a changed model or tolerance
+   * never reads stale probes and the journal does not grow with dead entries.
+   */
+  synchronized void bind(String runDigest) {
+    if (runDigest.equals(digest)) {
+      return;
+    }
+    try {
+      if (digest != null || !entries.isEmpty()) {
+        if (!entries.isEmpty()) {
+          LOG.info(
+              "{}: {} journaled probes are for another model, inputs, backend or tolerance; "
+                  + "starting over",
+              file,
+              entries.size());
+        }
+        entries.clear();
+        out.close();
+        SafeFiles.write(file, new byte[0]);
+        out = SafeFiles.openAppend(file);
+      }
+      digest = runDigest;
+      append(JSON.writeValueAsString(Map.of(DIGEST, runDigest)));
+    } catch (IOException ex) {
+      throw new UncheckedIOException("cannot write probe journal " + file, ex);
+    }
+  }
+
+  /** The digest this journal's entries were decided under, if it has one. */
+  public synchronized Optional<String> digest() {
+    return Optional.ofNullable(digest);
+  }
+
+  private void append(String line) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8));
+    while (b.hasRemaining()) {
+      out.write(b);
+    }
+    out.force(false); // one decided probe survives a kill -9 or a power cut
   }
 
   public Path file() {
@@ -106,7 +178,7 @@ public final class ProbeJournal implements AutoCloseable {
     return ImmutableList.copyOf(entries.values());
   }
 
-  /** Appends and flushes one decided probe. */
+  /** Appends one decided probe and forces it to disk. */
   synchronized void record(String key, String model, ProbeResult r) {
     List<TensorEntry> tensors = new ArrayList<>();
     for (TensorComparison c : r.tensors().values()) {
@@ -133,9 +205,7 @@ public final class ProbeJournal implements AutoCloseable {
             tensors);
     entries.put(key, e);
     try {
-      out.write(JSON.writeValueAsString(e));
-      out.newLine();
-      out.flush();
+      append(JSON.writeValueAsString(e));
     } catch (IOException ex) {
       throw new UncheckedIOException("cannot write probe journal " + file, ex);
     }

@@ -52,6 +52,11 @@ final class ProbeKeys {
     return Hashing.sha256().hashString(sb, StandardCharsets.UTF_8).toString();
   }
 
+  /** A digest of the run's configuration: what every key shares (the journal's digest line). */
+  String digest() {
+    return Hashing.sha256().hashString(prefix(), StandardCharsets.UTF_8).toString();
+  }
+
   /** What every key of this context starts with; the model is hashed on first use. */
   private String prefix() {
     if (prefix == null) {

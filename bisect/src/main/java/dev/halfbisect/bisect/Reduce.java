@@ -3,6 +3,7 @@ package dev.halfbisect.bisect;
 import com.google.common.collect.ImmutableList;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.data.Npz;
+import dev.halfbisect.core.io.SafeFiles;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * subgraph still fails (a boundary: {@code c} fails, {@code c + 1} passes, or {@code c = m}, the
  * single node). Writes {@code reduced.onnx}, {@code inputs.npz} (the cut inputs of the worst
  * sample) and {@code reference.npz} (the golden value of {@code t}); array names are the tensor
- * names mapped with {@link Npz#encodeName} ({@code /} becomes {@code %2F}).
+ * names as they are (members such as {@code /blocks.0/Add_output_0.npy}, as numpy writes them).
  */
 public final class Reduce {
   private static final Logger LOG = LoggerFactory.getLogger(Reduce.class);
@@ -118,13 +119,13 @@ public final class Reduce {
             List.of(t),
             SpiProbeRunner.cutShapes(cuts, List.of(ref)));
     Path modelFile = outDir.resolve("reduced.onnx");
-    Files.write(modelFile, reduced.toByteArray());
+    SafeFiles.write(modelFile, reduced.toByteArray());
     Map<String, Tensor> ins = new LinkedHashMap<>();
-    cuts.forEach(c -> ins.put(Npz.encodeName(c), ref.get(c)));
+    cuts.forEach(c -> ins.put(c, ref.get(c)));
     Path inputsFile = outDir.resolve("inputs.npz");
     Npz.write(inputsFile, ins);
     Path refFile = outDir.resolve("reference.npz");
-    Npz.write(refFile, Map.of(Npz.encodeName(t), ref.get(t)));
+    Npz.write(refFile, Map.of(t, ref.get(t)));
     LOG.info(
         "reduce: {} nodes, {} inputs, output {} written to {}",
         nodes.size(),

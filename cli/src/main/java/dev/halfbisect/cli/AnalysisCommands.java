@@ -30,15 +30,21 @@ final class AnalysisCommands {
     @Spec CommandSpec spec;
     private final Function<HalfBisect, ? extends AnalysisResult> operation;
     private final Path defaultOut;
+    private final String[] files;
 
     /**
      * @param operation the facade operation the subcommand runs
      * @param defaultOut folder under {@code halfbisect-out} where files go when --out is not given;
      *     null: nowhere
+     * @param files what the operation writes under --out besides the reports and the journal
      */
-    Base(Function<HalfBisect, ? extends AnalysisResult> operation, String defaultOut) {
+    Base(
+        Function<HalfBisect, ? extends AnalysisResult> operation,
+        String defaultOut,
+        String... files) {
       this.operation = operation;
       this.defaultOut = defaultOut == null ? null : Path.of("halfbisect-out", defaultOut);
+      this.files = files;
     }
 
     @Override
@@ -48,7 +54,15 @@ final class AnalysisCommands {
       if (options.out == null) {
         options.out = defaultOut;
       }
-      AnalysisResult r = operation.apply(options.configure(err));
+      HalfBisect hb = options.configure(err);
+      // issue 16: every output checked before minutes of builds are spent
+      OutputTargets targets = new OutputTargets().inputs(options.inputFiles(hb)).file(options.json);
+      if (options.out != null) {
+        targets.folder(options.out, Reports.FILES).folder(options.out, AnalysisOptions.JOURNAL);
+        targets.folder(options.out, files);
+      }
+      targets.check();
+      AnalysisResult r = operation.apply(hb);
       AnalysisReport report = r.report();
       out.print(ConsoleRenderer.render(report));
       if (options.json != null) {
@@ -107,7 +121,8 @@ final class AnalysisCommands {
               + "under --out (default halfbisect-out/precision). Exit 0 when a passing plan is found.")
   static final class Precision extends Base {
     Precision() {
-      super(HalfBisect::precision, "precision");
+      super(
+          HalfBisect::precision, "precision", "plan.json", "model-fp16.onnx", "trtexec-flags.txt");
     }
   }
 
@@ -118,7 +133,7 @@ final class AnalysisCommands {
               + "inputs.npz and reference.npz under --out (default halfbisect-out/reduce).")
   static final class Reduce extends Base {
     Reduce() {
-      super(HalfBisect::reduce, "reduce");
+      super(HalfBisect::reduce, "reduce", "reduced.onnx", "inputs.npz", "reference.npz");
     }
   }
 
@@ -129,7 +144,7 @@ final class AnalysisCommands {
               + "halfbisect-out/diagnose).")
   static final class Diagnose extends Base {
     Diagnose() {
-      super(HalfBisect::diagnose, "diagnose");
+      super(HalfBisect::diagnose, "diagnose", "plan.json", "model-fp16.onnx", "trtexec-flags.txt");
     }
   }
 }

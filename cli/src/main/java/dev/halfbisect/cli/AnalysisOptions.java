@@ -2,10 +2,8 @@ package dev.halfbisect.cli;
 
 import dev.halfbisect.api.HalfBisect;
 import dev.halfbisect.api.ObservationLimits;
-import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.core.verdict.CheckMode;
 import dev.halfbisect.core.verdict.Tolerance;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,17 +47,20 @@ final class AnalysisOptions extends RunOptions {
       description = "seed of generated inputs")
   long seed;
 
+  // issue 17: per-tensor bounds as Polygraphy writes them, NAME:V (repeatable) besides plain V
   @Option(
       names = "--atol",
-      paramLabel = "A",
-      description = "absolute tolerance (Polygraphy-style check)")
-  Double atol;
+      paramLabel = "[NAME:]A",
+      description =
+          "absolute tolerance (Polygraphy-style check); NAME:A for one tensor only, e.g. --atol"
+              + " logits:1e-3 (repeatable)")
+  List<String> atol = new ArrayList<>();
 
   @Option(
       names = "--rtol",
-      paramLabel = "R",
-      description = "relative tolerance (Polygraphy-style check)")
-  Double rtol;
+      paramLabel = "[NAME:]R",
+      description = "relative tolerance (Polygraphy-style check); NAME:R for one tensor only")
+  List<String> rtol = new ArrayList<>();
 
   @Option(
       names = "--check",
@@ -122,11 +123,38 @@ final class AnalysisOptions extends RunOptions {
       description = "precision plan applied to the candidate")
   Path plan;
 
+  // issue 17: golden outputs reused between runs, as Polygraphy's --save-outputs/--load-outputs
+  @Option(
+      names = "--save-outputs",
+      paramLabel = "FILE.npz",
+      description =
+          "write the reference's graph outputs (with digests of the model and inputs) to FILE.npz")
+  Path saveOutputs;
+
+  @Option(
+      names = "--load-outputs",
+      paramLabel = "FILE.npz",
+      description =
+          "use the reference outputs saved with --save-outputs instead of running the reference on"
+              + " them (same model, inputs and --reference required)")
+  Path loadOutputs;
+
   @Option(names = "--out", paramLabel = "DIR", description = "folder for reports and files")
   Path out;
 
   @Option(names = "--json", paramLabel = "FILE", description = "write the JSON report to FILE")
   Path json;
+
+  // issue 16: resumable runs
+  @Option(
+      names = "--fresh",
+      description =
+          "ignore the probe journal under --out (probes.jsonl) and build every probe again; without "
+              + "it a run with the same model, inputs, backends and tolerance resumes from the journal")
+  boolean fresh;
+
+  /** The journal file of a run writing into {@code out}. */
+  static final String JOURNAL = "probes.jsonl";
 
   HalfBisect configure(java.io.PrintWriter err) {
     if (samples < 1) {
@@ -137,7 +165,12 @@ final class AnalysisOptions extends RunOptions {
       requireFile(loadInputs, "--load-inputs");
       hb = hb.loadInputs(loadInputs);
     }
+    java.util.Set<String> seen = new java.util.HashSet<>();
     for (String in : inputs) {
+      String name = in.contains(":") ? in.substring(0, in.indexOf(':')) : in;
+      if (!seen.add(name)) { // issue 16: the second one would silently win
+        throw new UsageException("--input " + name + " is given more than once");
+      }
       hb = hb.input(in);
     }
     hb = hb.samples(samples).seed(seed).tolerance(tolerance());
@@ -150,7 +183,11 @@ final class AnalysisOptions extends RunOptions {
     if (observeMib != null || observeMax != null || referenceCacheMib != null) {
       ObservationLimits d = ObservationLimits.defaults();
       if (observeMib != null && (observeMib < 1 || observeMib > (Long.MAX_VALUE >> 20))) {
-        throw new UsageException("--observe-mib must be at least 1, got " + observeMib);
+        throw new UsageException(
+            "--observe-mib must be between 1 and "
+                + (Long.MAX_VALUE >> 20)
+                + ", got "
+                + observeMib);
       }
       if (observeMax != null && observeMax < 1) {
         throw new UsageException("--observe-max must be at least 1, got " + observeMax);
@@ -158,7 +195,10 @@ final class AnalysisOptions extends RunOptions {
       if (referenceCacheMib != null
           && (referenceCacheMib < 0 || referenceCacheMib > (Long.MAX_VALUE >> 20))) {
         throw new UsageException(
-            "--reference-cache-mib must be at least 0, got " + referenceCacheMib);
+            "--reference-cache-mib must be between 0 and "
+                + (Long.MAX_VALUE >> 20)
+                + ", got "
+                + referenceCacheMib);
       }
       hb =
           hb.observationLimits(
@@ -174,21 +214,47 @@ final class AnalysisOptions extends RunOptions {
       hb = hb.price(false);
     }
     if (plan != null) {
-      requireFile(plan, "--plan");
-      try {
-        hb = hb.plan(PrecisionPlan.read(plan));
-      } catch (IOException e) {
-        throw new UsageException("cannot read --plan " + plan + ": " + e.getMessage());
-      }
+      hb = hb.plan(PlanFiles.read(plan));
     }
     if (out != null) {
       hb = hb.outDir(out);
+      Path journal = out.resolve(JOURNAL); // issue 16: resumable by default under --out
+      hb = fresh ? hb.freshJournal(journal) : hb.journal(journal);
+    }
+    if (loadOutputs != null) {
+      requireFile(loadOutputs, "--load-outputs");
+      hb = hb.loadOutputs(loadOutputs);
+    }
+    if (saveOutputs != null) {
+      hb = hb.saveOutputs(saveOutputs);
     }
     return withProgress(hb, err);
   }
 
-  /** The default normalized-error check, or a Polygraphy-style one when --atol/--rtol is given. */
+  /**
+   * The default normalized-error check, or a Polygraphy-style one when a plain --atol/--rtol is
+   * given; {@code NAME:V} values check tensor NAME elementwise with its own bounds (the others keep
+   * the global check).
+   */
   Tolerance tolerance() {
+    TensorBounds a = TensorBounds.parse(atol, "--atol");
+    TensorBounds r = TensorBounds.parse(rtol, "--rtol");
+    Double globalAtol = a.global();
+    Double globalRtol = r.global();
+    Tolerance base = globalTolerance(globalAtol, globalRtol);
+    CheckMode perTensorMode =
+        base.mode().kind() == CheckMode.Kind.NORMALIZED ? CheckMode.ELEMENTWISE : base.mode();
+    java.util.Set<String> names = new java.util.LinkedHashSet<>(a.byTensor().keySet());
+    names.addAll(r.byTensor().keySet());
+    for (String name : names) {
+      double ta = a.byTensor().getOrDefault(name, globalAtol == null ? 1e-5 : globalAtol);
+      double tr = r.byTensor().getOrDefault(name, globalRtol == null ? 1e-5 : globalRtol);
+      base = base.withOverride(name, Tolerance.of(perTensorMode, ta, tr));
+    }
+    return base;
+  }
+
+  private Tolerance globalTolerance(Double atol, Double rtol) {
     if (atol == null && rtol == null) {
       if (check != null) {
         throw new UsageException("--check " + check + " needs --atol and/or --rtol");
@@ -208,7 +274,23 @@ final class AnalysisOptions extends RunOptions {
     return Tolerance.of(mode, atol == null ? 1e-5 : atol, rtol == null ? 1e-5 : rtol);
   }
 
+  /** The files this run reads (never to be written over): model, its external data, inputs. */
+  List<Path> inputFiles(HalfBisect hb) {
+    List<Path> r = new ArrayList<>(List.of(model));
+    r.addAll(hb.externalDataFiles());
+    if (loadInputs != null) {
+      r.add(loadInputs);
+    }
+    if (plan != null) {
+      r.add(plan);
+    }
+    return r;
+  }
+
   static void requireFile(Path p, String option) {
+    if (Files.isDirectory(p)) {
+      throw new UsageException(option + " " + p + " is a directory, expected a file");
+    }
     if (!Files.isRegularFile(p)) {
       throw new UsageException(option + " " + p + ": file not found");
     }

@@ -6,9 +6,10 @@ import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.report.render.ConsoleRenderer;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -80,13 +81,11 @@ final class DemoCommand implements Callable<Integer> {
     OnnxModel model = demo.model();
     // Saved beside the report so that every other subcommand can be tried on the same model.
     Path modelFile = dir.resolve("model.onnx");
-    try {
-      Files.createDirectories(dir);
-      model.save(modelFile);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + modelFile + ": " + e.getMessage(), e);
-    }
-    HalfBisect hb = run.withBackends(demo.configure(HalfBisect.model(model))).outDir(dir);
+    new OutputTargets().folder(dir, "model.onnx").folder(dir, Reports.FILES).check();
+    refuseForeignModel(modelFile, model);
+    model.save(modelFile);
+    // from the file: the report and its trtexec line name the model file written
+    HalfBisect hb = run.withBackends(demo.configure(HalfBisect.model(modelFile))).outDir(dir);
     hb = run.withProgress(hb, spec.commandLine().getErr());
     o.println("reference " + hb.referenceSpec() + ", candidate " + hb.candidateSpec());
     DiagnosisResult d = hb.diagnose();
@@ -97,8 +96,26 @@ final class DemoCommand implements Callable<Integer> {
         "model: " + modelFile.toAbsolutePath() + " (try: halfbisect bisect " + modelFile + ")");
     o.flush();
     // The demo succeeds when it explains the example: outputs pass, or a passing fix was found.
-    boolean fixed = d.precision().map(p -> p.found()).orElse(false);
+    boolean fixed = d.plan().isPresent();
     return d.passed() || fixed ? Main.PASS : Main.ACCURACY_FAILURE;
+  }
+
+  /**
+   * issue 16: {@code --out DIR} may hold the user's own {@code model.onnx}; only a previous demo's
+   * model (the same bytes) is replaced.
+   */
+  private static void refuseForeignModel(Path modelFile, OnnxModel model) {
+    if (!Files.isRegularFile(modelFile, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try {
+      if (!Arrays.equals(Files.readAllBytes(modelFile), model.toBytes())) {
+        throw new UsageException(
+            modelFile + " exists and is not this demo's model; choose another --out or remove it");
+      }
+    } catch (IOException e) {
+      throw new UsageException("cannot read " + modelFile + ": " + Failures.reason(e));
+    }
   }
 
   /** Issue 20: the family's perf table on {@code --model}; writes table.md under --out if given. */

@@ -2,7 +2,6 @@ package dev.halfbisect.cli;
 
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.onnx.OnnxModel;
-import java.io.IOException;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,12 +21,7 @@ final class Fp16Commands {
       if (plan == null) {
         return PrecisionPlan.allFp16();
       }
-      AnalysisOptions.requireFile(plan, "--plan");
-      try {
-        return PrecisionPlan.read(plan);
-      } catch (IOException e) {
-        throw new UsageException("cannot read --plan " + plan + ": " + e.getMessage());
-      }
+      return PlanFiles.read(plan);
     }
   }
 

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "halfbisect",
     mixinStandardHelpOptions = true,
-    version = "halfbisect 0.1.0",
+    versionProvider = VersionInfo.class,
     description =
         "Finds, explains and fixes FP16 accuracy loss of ONNX models (TensorRT or FP16 emulation on "
             + "ONNX Runtime).%nExit codes: 0 pass, 1 accuracy failure found, 2 usage error, 3 model or backend error.",
@@ -22,7 +22,10 @@ import picocli.CommandLine.Command;
       ReportCommand.class,
       SurgeonCommand.class,
       InspectCommand.class,
-      DemoCommand.class
+      DemoCommand.class,
+      // issue 17: `halfbisect help CMD` and the shell completion script
+      picocli.CommandLine.HelpCommand.class,
+      CompletionCommand.class
     })
 final class HalfBisectCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -32,6 +35,6 @@ final class HalfBisectCommand implements Runnable {
     throw new picocli.CommandLine.ParameterException(
         spec.commandLine(),
         "missing subcommand: one of compare, layerwise, bisect, amplify, precision, reduce, diagnose, perf, report, "
-            + "surgeon, inspect, demo");
+            + "surgeon, inspect, demo, help, completion");
   }
 }

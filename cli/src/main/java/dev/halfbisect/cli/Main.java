@@ -1,10 +1,6 @@
 package dev.halfbisect.cli;
 
-import dev.halfbisect.api.HalfBisectException;
-import dev.halfbisect.onnx.OnnxModelException;
-import dev.halfbisect.onnx.UnknownNameException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.util.Arrays;
 import picocli.CommandLine;
 
@@ -22,6 +18,7 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    LogLevels.configure(Arrays.asList(args).contains("--verbose")); // issue 17: before any logger
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
     int code = execute(args, out, err);
@@ -36,13 +33,17 @@ public final class Main {
    */
   public static int execute(String[] args, PrintWriter out, PrintWriter err) {
     boolean verbose = Arrays.asList(args).contains("--verbose");
+    if (verbose && System.getProperty("halfbisect.ort.logLevel") == null) {
+      // ONNX Runtime's own log lines only on request (issue 16); read when ORT first loads.
+      System.setProperty("halfbisect.ort.logLevel", "warning");
+    }
     CommandLine cl = new CommandLine(new HalfBisectCommand());
-    cl.setOut(out);
+    cl.setOut(new PrintWriter(new TerminalSafeWriter(out), true));
     cl.setErr(err);
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setParameterExceptionHandler(
         (ex, a) -> {
-          String msg = firstLine(ex.getMessage());
+          String msg = Failures.firstLine(ex.getMessage());
           String cmd = ex.getCommandLine().getCommandName();
           err.println(
               "halfbisect: "
@@ -55,53 +56,26 @@ public final class Main {
           }
           return USAGE;
         });
-    cl.setExecutionExceptionHandler(
-        (ex, cmd, parsed) -> {
-          int code = exitCode(ex);
-          err.println("halfbisect: " + (code == USAGE ? "" : "error: ") + firstLine(message(ex)));
-          if (verbose) {
-            ex.printStackTrace(err);
-          }
-          return code;
-        });
-    int code = cl.execute(args);
+    cl.setExecutionExceptionHandler((ex, cmd, parsed) -> report(ex, err, verbose));
+    int code;
+    try {
+      code = cl.execute(args);
+    } catch (OutOfMemoryError | StackOverflowError e) {
+      // Errors escape picocli's handler; an out-of-memory must still be exit 3 with a remedy.
+      code = report(e, err, verbose);
+    }
+    cl.getOut().flush();
     out.flush();
     err.flush();
     return code;
   }
 
-  static int exitCode(Throwable ex) {
-    if (ex instanceof UsageException) {
-      return USAGE;
+  private static int report(Throwable ex, PrintWriter err, boolean verbose) {
+    int code = Failures.exitCode(ex);
+    err.println("halfbisect: " + (code == USAGE ? "" : "error: ") + Failures.message(ex));
+    if (verbose) {
+      ex.printStackTrace(err);
     }
-    if (ex instanceof HalfBisectException h) {
-      return h.kind() == HalfBisectException.Kind.USAGE ? USAGE : MODEL_OR_BACKEND;
-    }
-    if (ex instanceof UnknownNameException) {
-      return USAGE;
-    }
-    if (ex instanceof OnnxModelException) {
-      return MODEL_OR_BACKEND;
-    }
-    if (ex instanceof IllegalArgumentException) {
-      return USAGE;
-    }
-    return MODEL_OR_BACKEND;
-  }
-
-  private static String message(Throwable ex) {
-    if (ex instanceof UncheckedIOException && ex.getCause() != null) {
-      return ex.getMessage();
-    }
-    String m = ex.getMessage();
-    return m == null || m.isBlank() ? ex.toString() : m;
-  }
-
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "";
-    }
-    int nl = s.indexOf('\n');
-    return (nl < 0 ? s : s.substring(0, nl)).trim();
+    return code;
   }
 }

@@ -5,8 +5,6 @@ import dev.halfbisect.report.render.ConsoleRenderer;
 import dev.halfbisect.report.render.HtmlRenderer;
 import dev.halfbisect.report.render.MarkdownRenderer;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -19,9 +17,10 @@ import picocli.CommandLine.Spec;
     name = "report",
     mixinStandardHelpOptions = true,
     description =
-        "Re-render a JSON report (from --json) as console text; with --out also report.html and report.md.")
+        "Re-render a report (the --json file, or an HTML report's embedded JSON) as console text;"
+            + " with --out also report.html and report.md.")
 final class ReportCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "REPORT.json")
+  @Parameters(index = "0", paramLabel = "REPORT.json|REPORT.html")
   Path json;
 
   @Option(names = "--out", paramLabel = "DIR", description = "write report.html and report.md here")
@@ -37,7 +36,7 @@ final class ReportCommand implements Callable<Integer> {
     AnalysisOptions.requireFile(json, "report");
     AnalysisReport r;
     try {
-      r = AnalysisReport.fromJson(Files.readString(json, StandardCharsets.UTF_8));
+      r = AnalysisReport.read(json); // a .json file or the JSON embedded in an HTML report
     } catch (IOException e) {
       throw new UsageException("cannot read " + json + ": " + e.getMessage());
     } catch (RuntimeException e) {

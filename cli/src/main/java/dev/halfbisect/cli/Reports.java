@@ -1,16 +1,19 @@
 package dev.halfbisect.cli;
 
+import dev.halfbisect.core.io.SafeFiles;
+import dev.halfbisect.core.io.UnsafeTargetException;
 import dev.halfbisect.report.model.AnalysisReport;
 import dev.halfbisect.report.render.HtmlRenderer;
 import dev.halfbisect.report.render.MarkdownRenderer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Writes report files. */
+/** Writes report files, each through {@link SafeFiles} (temp file + atomic rename). */
 final class Reports {
+  /** The report files {@link #writeAll} writes. */
+  static final String[] FILES = {"report.json", "report.md", "report.html"};
+
   private Reports() {}
 
   /** Writes report.html, report.json and report.md into {@code dir}; returns the HTML path. */
@@ -24,13 +27,11 @@ final class Reports {
 
   static void write(Path file, String text) {
     try {
-      Path parent = file.toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
-      }
-      Files.writeString(file, text, StandardCharsets.UTF_8);
+      SafeFiles.writeString(file, text);
+    } catch (UnsafeTargetException e) {
+      throw new UsageException(e.getMessage());
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot write " + file + ": " + Failures.reason(e), e);
     }
   }
 }

@@ -21,11 +21,14 @@ class RunOptions {
       description = "candidate backend (default trt:fp16 with TensorRT, else ort:fp16-emulated)")
   String candidate;
 
-  @Option(names = "--quiet", description = "no progress bar (for CI)")
+  @Option(names = "--quiet", description = "no progress (neither the bar nor the progress lines)")
   boolean quiet;
 
   // Main reads it from the raw arguments, so that parse errors get stack traces too.
-  @Option(names = "--verbose", description = "stack traces on errors")
+  @Option(
+      names = "--verbose",
+      description =
+          "log lines (SLF4J, level info), stack traces on errors, ONNX Runtime's warnings")
   boolean verbose;
 
   /** {@code hb} with the backends given on the command line (the facade's defaults otherwise). */
@@ -34,8 +37,11 @@ class RunOptions {
     return candidate != null ? r.candidate(candidate) : r;
   }
 
-  /** {@code hb} reporting progress on {@code err} unless --quiet or not on a terminal. */
+  /**
+   * {@code hb} reporting progress on {@code err} (a bar on a terminal, lines otherwise) unless
+   * --quiet.
+   */
   HalfBisect withProgress(HalfBisect hb, PrintWriter err) {
-    return hb.listener(ProgressBar.forTerminal(quiet, err));
+    return hb.listener(ProgressDisplay.forStderr(quiet, err));
   }
 }

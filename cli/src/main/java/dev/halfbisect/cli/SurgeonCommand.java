@@ -61,7 +61,13 @@ final class SurgeonCommand implements Runnable {
     public Integer call() {
       AnalysisOptions.requireFile(model, "model");
       OnnxModel in = OnnxModel.load(model);
+      // issue 16: never over the input or its weights, never into a device or FIFO
+      List<Path> inputs = new ArrayList<>(List.of(model));
+      inputs.addAll(in.externalDataFiles());
+      new OutputTargets().inputs(inputs).file(output).check();
       OnnxModel out = apply(in);
+      // Saved inline: external data of the input (initializers, Constant attributes, subgraphs) is
+      // embedded, so the output works wherever -o puts it and carries no reference of the input.
       out.save(output);
       spec.commandLine()
           .getOut()

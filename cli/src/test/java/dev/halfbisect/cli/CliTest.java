@@ -72,7 +72,7 @@ class CliTest {
     JsonNode j = json();
     assertThat(j.path("schema").asText()).isEqualTo("halfbisect/1");
     assertThat(j.path("command").asText()).isEqualTo("compare");
-    assertThat(j.path("model").asText()).isEqualTo("overflow.onnx");
+    assertThat(j.path("model").asText()).isEqualTo(model.toString()); // the path as given
     assertThat(j.path("backend").path("candidate").asText()).isEqualTo("interp:fp16-emulated");
     assertThat(j.path("verdict").asText()).isEqualTo("fail");
     assertThat(j.path("builds").asInt()).isEqualTo(1);
@@ -149,10 +149,11 @@ class CliTest {
     assertThat(json().path("warnings").toString())
         .contains("overflows in them on their own", "--allow-overflow");
     // Without the up-front overflow pins the search is long enough for a cap to cut it short.
-    CliRun full = analyse("precision", model, "--allow-overflow");
+    CliRun full = analyse("precision", model, "--allow-overflow", "--fresh");
     int fullBuilds = json().path("builds").asInt();
     assertThat(json().path("warnings").toString()).doesNotContain("overflows in them on their own");
-    CliRun capped = analyse("precision", model, "--allow-overflow", "--max-builds", "1");
+    // --fresh: the journal under --out would answer these runs without builds (issue 16).
+    CliRun capped = analyse("precision", model, "--allow-overflow", "--max-builds", "1", "--fresh");
     JsonNode j = json();
     assertThat(j.path("builds").asInt()).as(capped.err()).isLessThan(fullBuilds);
     assertThat(j.path("warnings").toString()).contains("build budget ran out");
@@ -177,10 +178,10 @@ class CliTest {
     CliRun noCache = analyse("diagnose", model, "--reference-cache-mib", "0");
     assertThat(noCache.exit()).as(noCache.err()).isIn(0, 1);
     assertThat(analyse("diagnose", model, "--reference-cache-mib", "-1").err())
-        .contains("--reference-cache-mib must be at least 0");
+        .contains("--reference-cache-mib must be between 0 and");
     CliRun bad = analyse("layerwise", model, "--observe-mib", "0");
     assertThat(bad.exit()).isEqualTo(2);
-    assertThat(bad.err()).contains("--observe-mib must be at least 1");
+    assertThat(bad.err()).contains("--observe-mib must be between 1 and");
   }
 
   @Test

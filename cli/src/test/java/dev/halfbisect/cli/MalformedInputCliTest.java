@@ -62,7 +62,8 @@ class MalformedInputCliTest {
   void hostileNpzMemberNamesAreRejectedNamingTheMember() throws IOException {
     Path model = TestModels.write(TestModels.healthy(), tmp.resolve("healthy.onnx"));
     Path out = tmp.resolve("out");
-    for (String member : List.of("../x.npy", "/abs.npy", "a\\b.npy", "sub/../../up.npy")) {
+    // issue 17: "/abs" is a tensor name numpy writes as is; only traversal is hostile
+    for (String member : List.of("../x.npy", "..\\x.npy", "sub/../../up.npy")) {
       Path npz = tmp.resolve("hostile.npz");
       Files.write(
           npz, zip(member, Npy.toBytes(Tensor.ofFloats(new long[] {1, 16}, new float[16]))));

@@ -183,7 +183,10 @@ public final class ClipVitExample extends AbstractExample {
     // A LayerNorm's mean of an already normalized input is ~0, so its relative error says nothing:
     // skip means.
     List<NodeAmplification> top =
-        Investigation.topAmplifications(amp.nodes(), 40).stream()
+        Investigation.topAmplifications(
+                amp.unwrap(dev.halfbisect.bisect.Amplification.Result.class).orElseThrow().nodes(),
+                40)
+            .stream()
             .filter(a -> !a.opType().equals("ReduceMean"))
             .limit(3)
             .toList();

@@ -136,14 +136,17 @@ public final class CnnTransformerExample extends AbstractExample {
 
     HalfBisect hb = Investigation.facade(this, o, 11);
     DiagnosisResult d = hb.diagnose();
-    TensorReport output = Investigation.tensor(d.layerwise(), "boxes");
+    TensorReport output =
+        Investigation.tensor(
+            d.unwrap(dev.halfbisect.bisect.Layerwise.Result.class).orElseThrow(), "boxes");
     out.println("Output: " + Investigation.describeOne(output));
-    Optional<TensorReport> first = d.layerwise().firstFailing();
+    Optional<TensorReport> first =
+        d.unwrap(dev.halfbisect.bisect.Layerwise.Result.class).orElseThrow().firstFailing();
     out.println("First divergent node: " + Investigation.describe(first));
     String module =
         first.map(t -> Investigation.scopeOf(Investigation.scopeOf(t.node()) + "/x")).orElse("");
     out.println("Module: " + module);
-    Optional<PrecisionSearch.Result> pr = d.precision();
+    Optional<PrecisionSearch.Result> pr = d.unwrap(PrecisionSearch.Result.class);
     List<String> fix = pr.map(r -> List.copyOf(r.plan().fp32Nodes())).orElse(List.of());
     boolean passes = pr.map(PrecisionSearch.Result::found).orElse(d.passed());
     out.println("FP32 fix: " + fix + (passes ? " -> passes" : " -> still fails"));

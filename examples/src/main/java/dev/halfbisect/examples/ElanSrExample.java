@@ -224,11 +224,12 @@ public final class ElanSrExample extends AbstractExample {
 
     HalfBisect hb = Investigation.facade(this, o, 31);
     DiagnosisResult d = hb.diagnose();
-    Optional<TensorReport> first = d.layerwise().firstFailing();
+    Optional<TensorReport> first =
+        d.unwrap(dev.halfbisect.bisect.Layerwise.Result.class).orElseThrow().firstFailing();
     out.println();
     out.println("First divergent node: " + Investigation.describe(first));
     List<String> overflowing =
-        d.layerwise().tensors().stream()
+        d.unwrap(dev.halfbisect.bisect.Layerwise.Result.class).orElseThrow().tensors().stream()
             .filter(
                 t ->
                     Investigation.stats(t).nonFiniteWhereRefFinite() > 0
@@ -236,7 +237,7 @@ public final class ElanSrExample extends AbstractExample {
             .map(TensorReport::node)
             .toList();
     out.println("Nodes whose FP32 output exceeds 65504 (overflow in FP16): " + overflowing);
-    Optional<PrecisionSearch.Result> pr = d.precision();
+    Optional<PrecisionSearch.Result> pr = d.unwrap(PrecisionSearch.Result.class);
     List<String> fix = pr.map(p -> List.copyOf(p.plan().fp32Nodes())).orElse(List.of());
     boolean passes = pr.map(PrecisionSearch.Result::found).orElse(d.passed());
     out.println("FP32 fix: " + fix + (passes ? " -> passes" : " -> still fails"));

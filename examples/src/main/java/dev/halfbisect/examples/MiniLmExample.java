@@ -87,7 +87,8 @@ public final class MiniLmExample extends AbstractExample {
             + ", "
             + hb.nodeNames().size()
             + " ONNX nodes");
-    List<TensorReport> outputs = hb.compare().result().tensors();
+    List<TensorReport> outputs =
+        hb.compare().unwrap(dev.halfbisect.bisect.Layerwise.Result.class).orElseThrow().tensors();
     DiagnosisResult d = hb.diagnose();
     out.println("Outputs:");
     for (TensorReport t : outputs) {
@@ -98,7 +99,7 @@ public final class MiniLmExample extends AbstractExample {
     // fail the layerwise check without computing anything: list them apart from the computed
     // tensors.
     List<TensorReport> constants =
-        d.layerwise().tensors().stream()
+        d.unwrap(dev.halfbisect.bisect.Layerwise.Result.class).orElseThrow().tensors().stream()
             .filter(t -> t.opType().equals("Constant") && !t.pass())
             .collect(Collectors.toList());
     out.println("Constants FP16 cannot hold: " + constants.size());
@@ -112,7 +113,7 @@ public final class MiniLmExample extends AbstractExample {
               Investigation.stats(t).refMaxAbs() > 65504 ? "-> inf in FP16" : "-> 0 in FP16"));
     }
     List<TensorReport> worst =
-        d.layerwise().tensors().stream()
+        d.unwrap(dev.halfbisect.bisect.Layerwise.Result.class).orElseThrow().tensors().stream()
             .filter(t -> !t.opType().equals("Constant"))
             .filter(t -> Double.isFinite(Investigation.stats(t).normalizedError()))
             .sorted(
@@ -121,17 +122,22 @@ public final class MiniLmExample extends AbstractExample {
                     .reversed())
             .limit(5)
             .collect(Collectors.toList());
-    out.println("Worst tensors (layerwise, " + d.layerwise().tensors().size() + " observed):");
+    out.println(
+        "Worst tensors (layerwise, "
+            + d.unwrap(dev.halfbisect.bisect.Layerwise.Result.class).orElseThrow().tensors().size()
+            + " observed):");
     for (TensorReport t : worst) {
       out.println("  " + Investigation.describeOne(t));
     }
     Optional<TensorReport> first =
-        d.layerwise().tensors().stream()
+        d.unwrap(dev.halfbisect.bisect.Layerwise.Result.class).orElseThrow().tensors().stream()
             .filter(t -> !t.pass() && !t.opType().equals("Constant"))
             .findFirst();
     out.println("First divergent computed node: " + Investigation.describe(first));
 
-    List<NodeAmplification> top = Investigation.topAmplifications(d.amplify().nodes(), 40);
+    List<NodeAmplification> top =
+        Investigation.topAmplifications(
+            d.unwrap(dev.halfbisect.bisect.Amplification.Result.class).orElseThrow().nodes(), 40);
     Map<String, Long> motifs =
         top.stream()
             .collect(
@@ -148,7 +154,7 @@ public final class MiniLmExample extends AbstractExample {
             ? ""
             : motifs.entrySet().stream().max(Map.Entry.comparingByValue()).get().getKey();
 
-    Optional<PrecisionSearch.Result> pr = d.precision();
+    Optional<PrecisionSearch.Result> pr = d.unwrap(PrecisionSearch.Result.class);
     List<String> fix = pr.map(r -> List.copyOf(r.plan().fp32Nodes())).orElse(List.of());
     boolean passes = pr.map(PrecisionSearch.Result::found).orElse(d.passed());
     out.println(
@@ -161,7 +167,10 @@ public final class MiniLmExample extends AbstractExample {
     Map<String, Object> facts = new LinkedHashMap<>();
     facts.put("outputNormalizedError", Investigation.stats(outputs.get(0)).normalizedError());
     facts.put("outputMaxAbs", Investigation.stats(outputs.get(0)).maxAbs());
-    facts.put("observedTensors", (double) d.layerwise().tensors().size());
+    facts.put(
+        "observedTensors",
+        (double)
+            d.unwrap(dev.halfbisect.bisect.Layerwise.Result.class).orElseThrow().tensors().size());
     facts.put("topMotif", motif);
     facts.put("fp16UnrepresentableConstants", (double) constants.size());
     return new ExampleOutcome(

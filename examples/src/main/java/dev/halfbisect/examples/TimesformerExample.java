@@ -212,7 +212,7 @@ public final class TimesformerExample extends AbstractExample {
             + ", candidate "
             + hb.candidateSpec());
     DiagnosisResult d = hb.diagnose();
-    Layerwise.Result lw = d.layerwise();
+    Layerwise.Result lw = d.unwrap(dev.halfbisect.bisect.Layerwise.Result.class).orElseThrow();
     Map<String, TensorReport> byTensor =
         lw.tensors().stream()
             .collect(Collectors.toMap(TensorReport::tensor, Function.identity(), (a, b) -> a));
@@ -239,7 +239,8 @@ public final class TimesformerExample extends AbstractExample {
     Optional<TensorReport> first = lw.firstFailing();
     out.println();
     out.println("First divergent node: " + Investigation.describe(first));
-    dev.halfbisect.bisect.Amplification.Result amp = d.amplify();
+    dev.halfbisect.bisect.Amplification.Result amp =
+        d.unwrap(dev.halfbisect.bisect.Amplification.Result.class).orElseThrow();
     List<NodeAmplification> top = Investigation.topAmplifications(amp.nodes(), 5);
     out.println("Largest amplification (output error / worst input error):");
     for (NodeAmplification a : top) {
@@ -260,7 +261,7 @@ public final class TimesformerExample extends AbstractExample {
         "Amplification is largest in "
             + (motif.isEmpty() ? "no node" : motif + " (" + ampNode + ")"));
 
-    Optional<PrecisionSearch.Result> pr = d.precision();
+    Optional<PrecisionSearch.Result> pr = d.unwrap(PrecisionSearch.Result.class);
     List<String> fix = pr.map(r -> List.copyOf(r.plan().fp32Nodes())).orElse(List.of());
     boolean fixPasses = pr.map(PrecisionSearch.Result::found).orElse(d.passed());
     out.println(

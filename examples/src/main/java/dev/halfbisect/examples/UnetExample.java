@@ -197,7 +197,11 @@ public final class UnetExample extends AbstractExample {
         "Verdict on the output (default FP16 tolerance): "
             + (cr.passed() ? "pass" : "FAIL")
             + " - "
-            + Investigation.describeOne(cr.result().tensors().get(0)));
+            + Investigation.describeOne(
+                cr.unwrap(dev.halfbisect.bisect.Layerwise.Result.class)
+                    .orElseThrow()
+                    .tensors()
+                    .get(0)));
     return new ExampleOutcome(name(), "", "", "", "Conv+BN+ReLU", List.of(), cr.passed(), facts);
   }
 }

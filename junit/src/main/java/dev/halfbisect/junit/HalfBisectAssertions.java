@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.halfbisect.api.AnalysisResult;
 import dev.halfbisect.api.CompareResult;
+import dev.halfbisect.api.DiagnosisResult;
 import dev.halfbisect.api.HalfBisect;
-import dev.halfbisect.api.LayerwiseResult;
 import dev.halfbisect.api.TensorResult;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.core.verdict.Tolerance;
@@ -19,11 +19,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.opentest4j.AssertionFailedError;
 
 /**
- * JUnit 5 assertions for FP16 accuracy. On failure the message holds the verdict, the first failing
- * tensor with its error and root cause, and the path of an HTML report written for the failure:
- * into the folder given, else the folder named by the system property {@code halfbisect.reportDir},
- * else {@code target/halfbisect-reports} when the working directory has a {@code target} folder
- * (Maven), else a new temporary folder.
+ * JUnit 5 assertions for FP16 accuracy. Each assertion runs one analysis: a compare (graph outputs
+ * only), explained, only when it fails, on the same analysis (layerwise and amplify, no build
+ * repeated). On failure the message names the operation that failed (compare, layerwise), the first
+ * failing node with its tensor and error, the root cause, the fix to try, and the path of an HTML
+ * report written for the failure: into the folder given, else the folder named by the system
+ * property {@code halfbisect.reportDir}, else {@code target/halfbisect-reports} when the working
+ * directory has a {@code target} folder (Maven), else a new temporary folder.
  *
  * <pre>{@code
  * HalfBisect hb = HalfBisect.model(Path.of("model.onnx")).input("x:1x3x224x224:float32:-1..1");
@@ -49,15 +51,21 @@ public final class HalfBisectAssertions {
    */
   public static void assertPassesInFp16(HalfBisect hb, Tolerance tolerance, Path reportDir) {
     HalfBisect configured = hb.tolerance(tolerance);
-    CompareResult r = configured.compare();
+    CompareResult r = configured.compareAndExplain();
     if (!r.passed()) {
-      fail("expected the FP16 candidate to pass (" + tolerance + ")", configured, reportDir);
+      fail(
+          "assertPassesInFp16: expected the FP16 candidate to pass (" + tolerance + ")",
+          r,
+          r.explanation().orElseThrow(),
+          configured,
+          reportDir);
     }
   }
 
   /**
    * No tensor fails before the node {@code nodeName} in topological order: the first divergence, if
-   * any, is at that node or later.
+   * any, is at that node or later. Runs {@link HalfBisect#explain()} once (layerwise with amplify,
+   * so a failure is explained without a second analysis).
    *
    * @throws IllegalArgumentException when the model has no such node
    */
@@ -74,17 +82,19 @@ public final class HalfBisectAssertions {
       throw new IllegalArgumentException(
           "model " + hb.modelName() + " has no node named '" + nodeName + "'");
     }
-    LayerwiseResult r = hb.layerwise();
+    DiagnosisResult r = hb.explain();
     TensorResult first = r.firstFailing().orElse(null);
     if (first != null && order.indexOf(first.node()) < limit) {
       fail(
-          "expected the first divergence at or after node '"
+          "assertFirstDivergenceNotBefore: expected the first divergence at or after node '"
               + nodeName
               + "' but tensor "
               + first.tensor()
               + " of node '"
               + first.node()
               + "' fails before it",
+          r,
+          r,
           hb,
           reportDir);
     }
@@ -100,54 +110,61 @@ public final class HalfBisectAssertions {
   /** As {@link #assertPlanPasses(HalfBisect, PrecisionPlan)} with a report folder. */
   public static void assertPlanPasses(HalfBisect hb, PrecisionPlan plan, Path reportDir) {
     HalfBisect configured = hb.plan(plan);
-    if (!configured.compare().passed()) {
+    CompareResult r = configured.compareAndExplain();
+    if (!r.passed()) {
       fail(
-          "expected the candidate under the plan ("
+          "assertPlanPasses: expected the candidate under the plan ("
               + plan.fp32Nodes().size()
               + " node(s) in FP32) to pass",
+          r,
+          r.explanation().orElseThrow(),
           configured,
           reportDir);
     }
   }
 
-  /** Explains the failure (first failing tensor and its root cause), writes the report, throws. */
-  private static void fail(String expectation, HalfBisect hb, Path reportDir) {
-    AnalysisResult a = hb.explain();
+  /**
+   * Writes the explanation's report and throws with the message.
+   *
+   * @param failed the result of the operation that failed (its command names it)
+   * @param why where and why: the first failing tensor and the root causes
+   */
+  private static void fail(
+      String expectation,
+      AnalysisResult failed,
+      DiagnosisResult why,
+      HalfBisect hb,
+      Path reportDir) {
     Path html = reportFile(reportDir, hb.modelName());
-    a.writeReport(html);
-    throw new AssertionFailedError(message(expectation, a, html));
+    why.writeReport(html);
+    throw new AssertionFailedError(message(expectation, failed, why, html));
   }
 
-  static String message(String expectation, AnalysisResult r, Path html) {
-    JsonNode j;
-    try {
-      j = new ObjectMapper().readTree(r.toJson());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+  static String message(String expectation, AnalysisResult failed, AnalysisResult why, Path html) {
+    JsonNode op = json(failed);
+    JsonNode j = json(why);
     StringBuilder sb = new StringBuilder(expectation).append('\n');
-    sb.append("verdict: ")
-        .append(j.path("verdict").asText())
-        .append(" (")
-        .append(j.path("command").asText())
-        .append(", reference ")
-        .append(j.path("backend").path("reference").asText())
+    sb.append(op.path("command").asText())
+        .append(": ")
+        .append(op.path("verdict").asText().toUpperCase(Locale.ROOT))
+        .append(" (reference ")
+        .append(op.path("backend").path("reference").asText())
         .append(", candidate ")
-        .append(j.path("backend").path("candidate").asText())
+        .append(op.path("backend").path("candidate").asText())
         .append(")\n");
     JsonNode ff = j.path("firstFailing");
+    JsonNode cause = null;
     if (ff.isObject()) {
       String node = ff.path("node").asText();
-      sb.append("first failing tensor: ")
-          .append(ff.path("tensor").asText())
-          .append(" (")
-          .append(ff.path("opType").asText())
-          .append(" node '")
+      sb.append("first failing node: '")
           .append(node)
-          .append("'), normalized error ")
+          .append("' (")
+          .append(ff.path("opType").asText())
+          .append("), tensor ")
+          .append(ff.path("tensor").asText())
+          .append(", normalized error ")
           .append(number(ff.path("error")))
           .append('\n');
-      JsonNode cause = null;
       for (JsonNode c : j.path("rootCauses")) {
         if (cause == null || c.path("node").asText().equals(node)) {
           cause = c;
@@ -156,19 +173,35 @@ public final class HalfBisectAssertions {
           }
         }
       }
-      sb.append("root cause: ")
-          .append(
-              cause == null
-                  ? "not determined"
-                  : cause.path("cause").asText()
-                      + " in "
-                      + cause.path("node").asText()
-                      + ": "
-                      + cause.path("evidence").asText())
-          .append('\n');
+    } else {
+      sb.append("first failing node: none (every observed tensor passes; the outputs do not)\n");
     }
+    sb.append("root cause: ")
+        .append(
+            cause == null
+                ? "not determined"
+                : cause.path("cause").asText()
+                    + " in '"
+                    + cause.path("node").asText()
+                    + "': "
+                    + cause.path("evidence").asText())
+        .append('\n');
+    String fix =
+        cause != null && cause.path("suggestions").size() > 0
+            ? cause.path("suggestions").get(0).asText()
+            : "find a plan with HalfBisect.precision() (CLI: halfbisect precision MODEL --out DIR)"
+                + " and check it with assertPlanPasses";
+    sb.append("fix to try: ").append(fix).append('\n');
     sb.append("report: ").append(html.toAbsolutePath());
     return sb.toString();
+  }
+
+  private static JsonNode json(AnalysisResult r) {
+    try {
+      return new ObjectMapper().readTree(r.toJson());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static String number(JsonNode n) {

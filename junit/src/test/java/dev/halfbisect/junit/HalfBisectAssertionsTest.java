@@ -50,11 +50,13 @@ class HalfBisectAssertionsTest {
               String m = e.getMessage();
               assertThat(m)
                   .contains(
-                      "verdict: fail",
-                      "first failing tensor: squared (Pow node 'square')",
-                      "root cause: ",
-                      "in square",
+                      "assertPassesInFp16: expected the FP16 candidate to pass",
+                      "\ncompare: FAIL (reference interp:fp32, candidate interp:fp16-emulated)",
+                      "first failing node: 'square' (Pow), tensor squared",
+                      "root cause: overflow in 'square'",
+                      "\nfix to try: ",
                       "report: " + reports.toAbsolutePath());
+              assertThat(m).doesNotContain("diagnose");
               assertThat(Files.readString(reportPath(m))).contains("<html", "squared");
             });
   }
@@ -68,7 +70,7 @@ class HalfBisectAssertionsTest {
                 HalfBisectAssertions.assertPassesInFp16(
                     healthy(), Tolerance.normalized(1e-9), reports))
         .isInstanceOf(AssertionFailedError.class)
-        .hasMessageContaining("first failing tensor: ")
+        .hasMessageContaining("first failing node: ")
         .hasMessageContaining("normalized error")
         .hasMessageContaining("root cause:")
         .satisfies(e -> assertThat(reportPath(e.getMessage())).isRegularFile().startsWith(reports));
@@ -97,7 +99,9 @@ class HalfBisectAssertionsTest {
                 HalfBisectAssertions.assertPlanPasses(
                     overflow(), PrecisionPlan.fp16Except(List.of("square")), reports))
         .isInstanceOf(AssertionFailedError.class)
-        .hasMessageContaining("first failing tensor: shrunk");
+        .hasMessageContaining("assertPlanPasses: ")
+        .hasMessageContaining("compare: FAIL")
+        .hasMessageContaining("first failing node: 'shrink' (Mul), tensor shrunk");
   }
 
   @Test

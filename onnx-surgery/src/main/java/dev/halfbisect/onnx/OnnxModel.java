@@ -4,16 +4,18 @@ import com.google.common.base.Preconditions;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
 import dev.halfbisect.core.backend.ModelRef;
+import dev.halfbisect.core.io.SafeFiles;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import javax.annotation.Nullable;
@@ -264,28 +266,49 @@ public final class OnnxModel {
               + target
               + ", above protobuf's 2 GB limit; save it with SaveOptions.external()");
     }
-    Onnx.GraphProto.Builder g = graph().toBuilder();
-    for (int i = 0; i < g.getInitializerCount(); i++) {
-      Onnx.TensorProto t = g.getInitializer(i);
-      if (ExternalDataRef.isExternal(t)) {
-        ByteBuffer data = TensorData.rawBytes(t, baseDir);
-        g.setInitializer(
-            i,
-            t.toBuilder()
-                .clearExternalData()
-                .clearDataLocation()
-                .setRawData(ByteString.copyFrom(data))
-                .build());
-      }
+    return proto.toBuilder().setGraph(ModelTensors.map(graph(), this::embedded, true)).build();
+  }
+
+  /** {@code t} with its external data read in (checked by {@link ExternalDataRef}); else as is. */
+  private Onnx.TensorProto embedded(Onnx.TensorProto t) {
+    if (!ExternalDataRef.isExternal(t)) {
+      return t;
     }
-    return proto.toBuilder().setGraph(g).build();
+    ByteBuffer data = TensorData.rawBytes(t, baseDir);
+    return t.toBuilder()
+        .clearExternalData()
+        .clearDataLocation()
+        .setRawData(ByteString.copyFrom(data))
+        .build();
+  }
+
+  /**
+   * The files this model's external data lives in (absolute, normalized), so that a command can
+   * refuse to write over them.
+   */
+  public List<Path> externalDataFiles() {
+    Set<Path> files = new LinkedHashSet<>();
+    ModelTensors.forEach(
+        graph(),
+        t -> {
+          if (ExternalDataRef.isExternal(t)) {
+            try {
+              files.add(ExternalDataRef.resolve(t, baseDir).file().toAbsolutePath().normalize());
+            } catch (ExternalDataException e) {
+              // unusable references were rejected at load; nothing to protect
+            }
+          }
+        });
+    return List.copyOf(files);
   }
 
   private void saveExternal(Path target, Path dir, SaveOptions options) throws IOException {
     String dataName = options.dataFileName().orElse(target.getFileName() + ".data");
     Path dataFile = dir.resolve(dataName);
-    Path tmpData = Files.createTempFile(dir, "." + dataName, ".tmp");
-    Onnx.GraphProto.Builder g = graph().toBuilder();
+    Path tmpData = SafeFiles.createTempBeside(dataFile);
+    // Tensors outside the main initializers (Constant attributes, subgraphs) are embedded, so the
+    // output never carries a reference relative to the input's folder.
+    Onnx.GraphProto.Builder g = ModelTensors.map(graph(), this::embedded, false).toBuilder();
     boolean wroteAny = false;
     try (FileChannel out = FileChannel.open(tmpData, StandardOpenOption.WRITE)) {
       long pos = 0;
@@ -343,8 +366,7 @@ public final class OnnxModel {
               + " bytes); lower the threshold");
     }
     if (wroteAny) {
-      Files.move(
-          tmpData, dataFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      SafeFiles.commit(tmpData, dataFile);
     } else {
       Files.deleteIfExists(tmpData);
     }
@@ -393,20 +415,16 @@ public final class OnnxModel {
       throw new OnnxModelException(
           "model " + name + " serializes to more than 2 GB; use SaveOptions.external()");
     }
-    Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
-    try {
-      try (OutputStream os = Files.newOutputStream(tmp)) {
-        p.writeTo(os);
-      }
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    SafeFiles.write(target, p::writeTo);
   }
 
   /** Resolves every external reference once so bad paths fail at load, naming the tensor. */
   private void checkExternalReferences() {
-    for (Onnx.TensorProto t : graph().getInitializerList()) {
+    // Every tensor, not only main-graph initializers (issue 16): Constant attributes and subgraph
+    // initializers carry external data too, and ONNX Runtime reads them all.
+    List<Onnx.TensorProto> all = new ArrayList<>();
+    ModelTensors.forEach(graph(), all::add);
+    for (Onnx.TensorProto t : all) {
       if (ExternalDataRef.isExternal(t)) {
         ExternalDataRef ref = ExternalDataRef.resolve(t, baseDir);
         long need = TensorData.payloadBytes(t);

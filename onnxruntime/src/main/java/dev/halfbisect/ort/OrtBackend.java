@@ -2,7 +2,6 @@ package dev.halfbisect.ort;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import com.google.common.base.Preconditions;
@@ -109,8 +108,8 @@ public final class OrtBackend implements Backend {
   @Override
   public Availability availability() {
     try {
-      environment();
-      return Availability.yes();
+      // the reason of an available backend says what runs (issue 17: --version lists it)
+      return new Availability(true, "ONNX Runtime " + environment().getVersion() + " (CPU)");
     } catch (BackendUnavailableException e) {
       return Availability.no(e.getMessage());
     }
@@ -197,7 +196,8 @@ public final class OrtBackend implements Backend {
   /** The process-wide ONNX Runtime environment, loading the natives on first use. */
   private static OrtEnvironment environment() throws BackendUnavailableException {
     try {
-      return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "halfbisect");
+      return OrtNatives.load(
+          () -> OrtEnvironment.getEnvironment(OrtNatives.logLevel(), "halfbisect"));
     } catch (LinkageError | RuntimeException e) {
       throw new BackendUnavailableException(
           "ONNX Runtime natives could not be loaded ("

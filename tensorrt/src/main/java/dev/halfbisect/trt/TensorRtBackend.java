@@ -93,6 +93,11 @@ public final class TensorRtBackend implements Backend {
                 + INSTALL_HINT);
       }
     }
+    // issue 17: no worker JVM (and no libcuda warning) where no NVIDIA driver can be present
+    String noDriver = DriverCheck.problem();
+    if (noDriver != null) {
+      return Availability.no("TensorRT backend: " + noDriver + ". " + INSTALL_HINT);
+    }
     return probe(WorkerPool.shared(settings), Duration.ofSeconds(120));
   }
 

@@ -3,6 +3,7 @@ package dev.halfbisect.core.data;
 import com.google.common.base.Preconditions;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.io.SafeFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -140,7 +141,7 @@ public final class Npy {
 
   /** Writes {@code t} to {@code file} (version 1.0, or 2.0 when the header needs it). */
   public static void write(Path file, Tensor t) throws IOException {
-    Files.write(file, toBytes(t));
+    SafeFiles.write(file, toBytes(t));
   }
 
   /** The {@code .npy} bytes of {@code t} (version 1.0, or 2.0 when the header needs it). */

@@ -1,14 +1,13 @@
 package dev.halfbisect.core.data;
 
-import com.google.common.base.Preconditions;
 import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.io.SafeFiles;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Enumeration;
@@ -26,11 +25,12 @@ import java.util.zip.ZipOutputStream;
  * {@link Npy}). Reading accepts stored and deflated members; writing stores them uncompressed, in
  * map order, as {@code numpy.savez} does.
  *
- * <p>Member names are checked on read and write: empty names, absolute paths ({@code /x}, {@code
- * C:x}), {@code ..} or {@code .} segments, backslashes and control characters are rejected, as are
- * members that are not {@code .npy} files and duplicate names. ONNX tensor names that start with
- * {@code /} (common in PyTorch exports) must therefore be mapped first, for example with {@link
- * #encodeName}.
+ * <p>Member names are the array names plus {@code .npy}, exactly as {@code numpy.savez} writes
+ * them: ONNX tensor names such as {@code /encoder/layer.0/Add_output_0} (common in PyTorch exports)
+ * are member names as they are. Nothing is ever extracted to the file system, so the only names
+ * refused (on read and write) are those that would be path traversal if an archive tool did extract
+ * them ({@code ..} segments, split on {@code /} and {@code \}), empty names and control characters;
+ * members that are not {@code .npy} files and duplicate names are refused too.
  */
 public final class Npz {
   private Npz() {}
@@ -95,7 +95,7 @@ public final class Npz {
   /** Writes {@code arrays} as an uncompressed {@code .npz} file, members in map order. */
   public static void write(Path file, Map<String, Tensor> arrays) throws IOException {
     byte[] bytes = toBytes(arrays);
-    Files.write(file, bytes);
+    SafeFiles.write(file, bytes);
   }
 
   /** The bytes of an uncompressed {@code .npz} holding {@code arrays} in map order. */
@@ -103,12 +103,7 @@ public final class Npz {
     for (String name : arrays.keySet()) {
       String problem = nameProblem(name);
       if (problem != null) {
-        throw new IllegalArgumentException(
-            "cannot write array '"
-                + name
-                + "' to .npz: "
-                + problem
-                + " (map the name first, e.g. with Npz.encodeName)");
+        throw new IllegalArgumentException("cannot write array '" + name + "' to .npz: " + problem);
       }
     }
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -133,63 +128,10 @@ public final class Npz {
     return bytes.toByteArray();
   }
 
-  /**
-   * A name that {@link #toBytes} accepts, made from any tensor name by percent-encoding {@code %},
-   * {@code /}, {@code \}, {@code :} and control characters and a leading {@code .}. {@link
-   * #decodeName} reverses it.
-   */
-  public static String encodeName(String tensorName) {
-    Preconditions.checkArgument(!tensorName.isEmpty(), "empty tensor name");
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < tensorName.length(); i++) {
-      char c = tensorName.charAt(i);
-      if (c == '%'
-          || c == '/'
-          || c == '\\'
-          || c == ':'
-          || c < 0x20
-          || c == 0x7f
-          || (i == 0 && c == '.')) {
-        sb.append('%').append(String.format("%02X", (int) c));
-      } else {
-        sb.append(c);
-      }
-    }
-    return sb.toString();
-  }
-
-  /** Reverses {@link #encodeName}. */
-  public static String decodeName(String encoded) {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < encoded.length(); i++) {
-      char c = encoded.charAt(i);
-      if (c == '%'
-          && i + 2 < encoded.length()
-          && isHex(encoded.charAt(i + 1))
-          && isHex(encoded.charAt(i + 2))) {
-        sb.append((char) Integer.parseInt(encoded.substring(i + 1, i + 3), 16));
-        i += 2;
-      } else {
-        sb.append(c);
-      }
-    }
-    return sb.toString();
-  }
-
-  private static boolean isHex(char c) {
-    return Character.digit(c, 16) >= 0;
-  }
-
   /** Why {@code name} (without .npy) is not a safe member name, or null when it is. */
   static String nameProblem(String name) {
     if (name.isEmpty()) {
       return "empty name";
-    }
-    if (name.startsWith("/") || (name.length() >= 2 && name.charAt(1) == ':')) {
-      return "absolute path";
-    }
-    if (name.indexOf('\\') >= 0) {
-      return "backslash in name";
     }
     for (int i = 0; i < name.length(); i++) {
       char c = name.charAt(i);
@@ -197,9 +139,9 @@ public final class Npz {
         return "control character in name";
       }
     }
-    for (String seg : name.split("/", -1)) {
-      if (seg.equals("..") || seg.equals(".") || seg.isEmpty()) {
-        return "path segment '" + seg + "' in name";
+    for (String seg : name.split("[/\\\\]", -1)) {
+      if (seg.equals("..")) {
+        return "path traversal ('..' segment) in name";
       }
     }
     return null;

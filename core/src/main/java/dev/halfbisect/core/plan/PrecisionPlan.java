@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableSortedSet;
+import dev.halfbisect.core.io.SafeFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -196,7 +197,7 @@ public final class PrecisionPlan {
   }
 
   public void write(Path file) throws IOException {
-    Files.writeString(file, toJson(), StandardCharsets.UTF_8);
+    SafeFiles.writeString(file, toJson());
   }
 
   private static <E extends Enum<E>> E parseEnum(Class<E> type, String text, String field) {

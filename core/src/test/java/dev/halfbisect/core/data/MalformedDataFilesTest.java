@@ -70,16 +70,7 @@ class MalformedDataFilesTest {
   }
 
   @ParameterizedTest
-  @ValueSource(
-      strings = {
-        "../x.npy",
-        "/abs.npy",
-        "a\\b.npy",
-        "C:/w.npy",
-        "dir/../../up.npy",
-        "./x.npy",
-        "a//b.npy"
-      })
+  @ValueSource(strings = {"../x.npy", "..\\x.npy", "dir/../../up.npy", "/../up.npy", ".npy"})
   void hostileMemberNamesAreRejectedNamingTheMember(String member) throws Exception {
     byte[] zip =
         NpyFuzzTest.zip(ZipEntry.DEFLATED, member, Npy.toBytes(Tensor.ofFloats(new long[] {1}, 1)));

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.halfbisect.core.io.SafeFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -94,7 +95,7 @@ public final class ReportJson {
   }
 
   static void write(AnalysisReport r, Path file) throws IOException {
-    Files.writeString(file, write(r), StandardCharsets.UTF_8);
+    SafeFiles.writeString(file, write(r));
   }
 
   static AnalysisReport read(Path file) throws IOException {

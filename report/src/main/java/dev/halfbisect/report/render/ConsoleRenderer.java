@@ -10,9 +10,11 @@ import dev.halfbisect.report.model.NodeRow;
 import dev.halfbisect.report.model.ReduceSection;
 import dev.halfbisect.report.model.RootCause;
 import dev.halfbisect.report.text.Fmt;
+import dev.halfbisect.report.text.TerminalText;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * Plain-text summary for a terminal: every line fits {@link #WIDTH} columns (long names are cut at
@@ -41,7 +43,9 @@ public final class ConsoleRenderer {
     reduce(out, r);
     rootCauses(out, r);
     warnings(out, r);
-    return String.join("\n", out) + "\n";
+    // One choke point: no line the renderer builds holds a control character of its own, so every
+    // one found is a model-supplied name's (issue 16).
+    return out.stream().map(TerminalText::escape).collect(Collectors.joining("\n")) + "\n";
   }
 
   private static void header(List<String> out, AnalysisReport r) {
@@ -166,7 +170,7 @@ public final class ConsoleRenderer {
     }
     if (r.trtexecFlags() != null) {
       out.add("Fix (trtexec):");
-      wrap(out, "  " + r.trtexecFlags(), "    ");
+      out.add("  " + TrtexecLine.of(r)); // one line, never wrapped: it is pasted
     }
   }
 
@@ -237,8 +241,9 @@ public final class ConsoleRenderer {
   }
 
   /**
-   * Word-wraps {@code text} to {@link #WIDTH}; continuation lines start with {@code indent};
-   * overlong words are split.
+   * Word-wraps {@code text} to {@link #WIDTH}; continuation lines start with {@code indent}. Words
+   * are never split (issue 17: a tensor name or flag must stay paste-able): a word longer than the
+   * width gets a line of its own.
    */
   static void wrap(List<String> out, String text, String indent) {
     String rest = text;
@@ -252,9 +257,17 @@ public final class ConsoleRenderer {
       int cut = line.lastIndexOf(' ', WIDTH);
       int minCut = (first ? 0 : indent.length()) + 1;
       if (cut < minCut || line.substring(0, cut).isBlank()) {
-        cut = WIDTH;
-        out.add(line.substring(0, cut));
-        rest = line.substring(cut);
+        // the first word is too long: keep it whole and break after it
+        cut = line.indexOf(' ', minCut);
+        while (cut >= 0 && line.substring(0, cut).isBlank()) {
+          cut = line.indexOf(' ', cut + 1);
+        }
+        if (cut < 0) {
+          out.add(line);
+          return;
+        }
+        out.add(line.substring(0, cut).stripTrailing());
+        rest = line.substring(cut + 1);
       } else {
         out.add(line.substring(0, cut).stripTrailing());
         rest = line.substring(cut + 1);

@@ -1,5 +1,6 @@
 package dev.halfbisect.report.render;
 
+import dev.halfbisect.core.io.SafeFiles;
 import dev.halfbisect.report.blocks.BlockTable;
 import dev.halfbisect.report.blocks.BlockTable.Column;
 import dev.halfbisect.report.model.AnalysisReport;
@@ -12,8 +13,6 @@ import dev.halfbisect.report.model.RootCause;
 import dev.halfbisect.report.model.TensorRow;
 import dev.halfbisect.report.text.Fmt;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -82,7 +81,7 @@ public final class HtmlRenderer {
 
   /** Writes the report as one HTML file. */
   public static Path write(AnalysisReport r, Path file) throws IOException {
-    Files.writeString(file, render(r), StandardCharsets.UTF_8);
+    SafeFiles.writeString(file, render(r));
     return file;
   }
 
@@ -385,10 +384,8 @@ public final class HtmlRenderer {
     }
     h.append("</ul>\n");
     if (r.trtexecFlags() != null) {
-      h.append("<p>Build the same engine with trtexec:</p>\n<pre>trtexec --onnx=")
-          .append(Html.esc(r.model()))
-          .append(' ')
-          .append(Html.esc(r.trtexecFlags()))
+      h.append("<p>Build the same engine with trtexec:</p>\n<pre>")
+          .append(Html.esc(TrtexecLine.of(r)))
           .append("</pre>\n");
     }
     if (r.plan() != null) {

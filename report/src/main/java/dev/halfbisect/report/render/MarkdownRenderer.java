@@ -10,6 +10,7 @@ import dev.halfbisect.report.model.NodeRow;
 import dev.halfbisect.report.model.ReduceSection;
 import dev.halfbisect.report.model.RootCause;
 import dev.halfbisect.report.text.Fmt;
+import dev.halfbisect.report.text.TerminalText;
 import java.util.List;
 import java.util.Map;
 
@@ -36,7 +37,9 @@ public final class MarkdownRenderer {
     reduce(m, r);
     rootCauses(m, r);
     warnings(m, r);
-    return m.toString();
+    // Safety net behind text()/code(): no control character of a name reaches a terminal (issue
+    // 16).
+    return TerminalText.escapeKeepingNewlines(m.toString());
   }
 
   private static void header(StringBuilder m, AnalysisReport r) {
@@ -149,11 +152,7 @@ public final class MarkdownRenderer {
       m.append(".\n\n");
       r.fp32Nodes().forEach(n -> m.append("- ").append(code(n)).append('\n'));
       if (r.trtexecFlags() != null) {
-        m.append("\n```sh\ntrtexec --onnx=")
-            .append(r.model())
-            .append(' ')
-            .append(r.trtexecFlags())
-            .append("\n```\n");
+        m.append("\n```sh\n").append(TrtexecLine.of(r)).append("\n```\n");
       }
     }
   }
@@ -235,7 +234,7 @@ public final class MarkdownRenderer {
    * flattened.
    */
   static String code(String s) {
-    String v = s.replace("\r", " ").replace("\n", " ").replace("|", "\\|");
+    String v = TerminalText.escape(s.replace("\r", " ").replace("\n", " ")).replace("|", "\\|");
     int longest = 0;
     int run = 0;
     for (char c : v.toCharArray()) {
@@ -249,8 +248,7 @@ public final class MarkdownRenderer {
 
   /** Plain text: angle brackets escaped (no markup from names can render) and table-safe. */
   static String text(String s) {
-    return s.replace("\r", " ")
-        .replace("\n", " ")
+    return TerminalText.escape(s.replace("\r", " ").replace("\n", " "))
         .replace("<", "&lt;")
         .replace(">", "&gt;")
         .replace("|", "\\|");

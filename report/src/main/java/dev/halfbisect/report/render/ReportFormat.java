@@ -1,8 +1,8 @@
 package dev.halfbisect.report.render;
 
+import dev.halfbisect.core.io.SafeFiles;
 import dev.halfbisect.report.model.AnalysisReport;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -71,7 +71,7 @@ public enum ReportFormat {
     if (parent != null) {
       Files.createDirectories(parent);
     }
-    Files.writeString(file, f.render(r), StandardCharsets.UTF_8);
+    SafeFiles.writeString(file, f.render(r));
     return file;
   }
 }

@@ -1,10 +1,9 @@
 package dev.halfbisect.trt.engine;
 
+import dev.halfbisect.core.io.SafeFiles;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -58,19 +57,8 @@ public final class TimingCacheFile {
     return Optional.of(Files.readAllBytes(file));
   }
 
-  /** Replaces the file with {@code bytes} atomically (temp file + move). */
+  /** Replaces the file with {@code bytes} atomically ({@link SafeFiles}: temp file + rename). */
   public void write(byte[] bytes) throws IOException {
-    Files.createDirectories(file.getParent());
-    Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
-    try {
-      Files.write(tmp, bytes);
-      try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    SafeFiles.write(file, bytes);
   }
 }

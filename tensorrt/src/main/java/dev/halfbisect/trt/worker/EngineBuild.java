@@ -1,6 +1,7 @@
 package dev.halfbisect.trt.worker;
 
 import com.google.common.collect.ImmutableList;
+import dev.halfbisect.core.io.SafeFiles;
 import dev.halfbisect.trt.engine.InspectorJson;
 import dev.halfbisect.trt.engine.NetworkLayer;
 import dev.halfbisect.trt.engine.PlanCheck;
@@ -9,7 +10,6 @@ import dev.halfbisect.trt.protocol.Request;
 import dev.halfbisect.trt.protocol.Response;
 import dev.halfbisect.trt.protocol.Response.FailureKind;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -379,7 +379,7 @@ final class EngineBuild {
               + req.mode()
               + "-s"
               + req.sessionId();
-      Files.writeString(d.resolve(base + ".engine.json"), json, StandardCharsets.UTF_8);
+      SafeFiles.writeString(d.resolve(base + ".engine.json"), json);
       StringBuilder tsv = new StringBuilder("index\tname\ttype\tfloatOutputs\tmetadata\n");
       for (NetworkLayer l : layers) {
         tsv.append(l.index())
@@ -393,7 +393,7 @@ final class EngineBuild {
             .append(l.metadata().replace("\u001e", "\\x1e"))
             .append('\n');
       }
-      Files.writeString(d.resolve(base + ".network.tsv"), tsv.toString(), StandardCharsets.UTF_8);
+      SafeFiles.writeString(d.resolve(base + ".network.tsv"), tsv.toString());
     } catch (IOException e) {
       WorkerLog.warn("could not write engine information to " + dir + ": " + e);
     }
