@@ -49,6 +49,7 @@ import java.util.function.Consumer;
  * @param emulation the backend an emulation-first search runs on (issue 18)
  * @param planFrom issue 19: a plan read from a converted model ({@code precision} shrinks it);
  *     null: none
+ * @param price whether precision and diagnose time the plan they found (issue 20)
  */
 record AnalysisSettings(
     ImmutableList<InputSpec> inputSpecs,
@@ -75,7 +76,8 @@ record AnalysisSettings(
     Path referenceCache,
     SearchOn searchOn,
     BackendSpec emulation,
-    PlanFrom planFrom) {
+    PlanFrom planFrom,
+    boolean price) {
   AnalysisSettings {
     Preconditions.checkArgument(parallelism >= 1, "parallelism must be >= 1, got %s", parallelism);
     Preconditions.checkNotNull(searchOn, "searchOn");
@@ -149,6 +151,7 @@ record AnalysisSettings(
     SearchOn searchOn = SearchOn.AUTO;
     BackendSpec emulation = SearchOn.DEFAULT_EMULATION;
     PlanFrom planFrom; // issue 19
+    boolean price = true; // issue 20
 
     private Builder() {}
 
@@ -176,6 +179,7 @@ record AnalysisSettings(
       searchOn = s.searchOn;
       emulation = s.emulation;
       planFrom = s.planFrom;
+      price = s.price;
     }
 
     /** Adds an input spec, replacing an earlier one of the same input. */
@@ -208,7 +212,8 @@ record AnalysisSettings(
           referenceCache,
           searchOn,
           emulation,
-          planFrom);
+          planFrom,
+          price);
     }
   }
 }

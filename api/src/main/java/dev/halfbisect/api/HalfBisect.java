@@ -460,6 +460,15 @@ public final class HalfBisect {
         });
   }
 
+  /**
+   * Whether {@code precision} and {@code diagnose} time the plan they found (default true; issue
+   * 20): FP32, all-FP16 and the plan's engine on the candidate backend, three extra builds (four
+   * when an outputs-only plan competes with the overflow-pinned one on a GPU). False skips it.
+   */
+  public HalfBisect price(boolean on) {
+    return with(b -> b.price = on);
+  }
+
   public HalfBisect listener(ProgressListener l) {
     Preconditions.checkNotNull(l, "listener");
     return with(b -> b.listener = l);
@@ -548,6 +557,22 @@ public final class HalfBisect {
    */
   public DiagnosisResult explain() {
     return run(Operations::explain);
+  }
+
+  /**
+   * Latency, throughput and error per precision and batch size (issue 20): the {@code perf} table.
+   * Every row is built, run once against the reference for its errors and timed on the candidate's
+   * backend (or {@link PerfOptions#backend()}). On ONNX Runtime the times are CPU emulation times
+   * ({@link PerfResult#fp16Speed()} false).
+   */
+  public PerfResult perf(PerfOptions options) {
+    Preconditions.checkNotNull(options, "perf options");
+    return run(op -> new PerfRun(graph, op.settings(), op.inputs()).run(options));
+  }
+
+  /** {@link #perf(PerfOptions)} with {@link PerfOptions#defaults()}. */
+  public PerfResult perf() {
+    return perf(PerfOptions.defaults());
   }
 
   /** Node names of the model in topological order (unnamed nodes as named on load). */

@@ -56,6 +56,7 @@ final class Operations implements AutoCloseable {
   private ProbeJournal journal; // issue 16: opened by the first context, closed with this
   private ReferenceStore store;
   private boolean sharedReference; // an emulation-first bisect or precision (issue 18)
+  private final InputPlan.Prepared inputs;
 
   /**
    * @param settings with both backends resolved
@@ -67,6 +68,15 @@ final class Operations implements AutoCloseable {
     this.settings = settings;
     this.samples = inputs.samples();
     this.notes = new ArrayList<>(inputs.notes());
+    this.inputs = inputs;
+  }
+
+  AnalysisSettings settings() {
+    return settings;
+  }
+
+  InputPlan.Prepared inputs() {
+    return inputs;
   }
 
   CompareResult compare() {
@@ -183,6 +193,13 @@ final class Operations implements AutoCloseable {
     } else if (r == null) {
       r = PrecisionSearch.run(ctx, settings.search());
     }
+    PlanPricing.Priced priced = null; // issue 20: the plan's price, the faster passing plan
+    if (settings.price() && r.found()) {
+      priced =
+          pricing()
+              .price(r, () -> PrecisionSearch.run(ctx, settings.search().withPinOverflows(false)));
+      r = priced.chosen();
+    }
     List<Path> files = writePlanFiles(r);
     AnalysisReport rep = ReportMapper.from(header("precision", ctx), r);
     SampleSummary held = null;
@@ -239,6 +256,9 @@ final class Operations implements AutoCloseable {
                     held))
             .build();
     rep = ParseTimeNotes.withFolded(rep, ctx.model()); // issue 15: folded nodes never proposed
+    if (priced != null) {
+      rep = rep.withPrice(priced.section());
+    }
     AnalysisReport done = finish(ctx, rep);
     if (holdoutBuilds > 0) {
       done = done.withBuilds(done.builds() + holdoutBuilds);
@@ -326,6 +346,20 @@ final class Operations implements AutoCloseable {
         lw.outputsPass() || !fix
             ? null
             : PrecisionSearch.run(ctx, amp, amp.candidateBuilds(), settings.search());
+    PlanPricing.Priced priced = null; // issue 20: the plan's price, the faster passing plan
+    if (settings.price() && ps != null && ps.found()) {
+      priced =
+          pricing()
+              .price(
+                  ps,
+                  () ->
+                      PrecisionSearch.run(
+                          ctx,
+                          amp,
+                          amp.candidateBuilds(),
+                          settings.search().withPinOverflows(false)));
+      ps = priced.chosen();
+    }
     List<Path> files = ps == null ? List.of() : writePlanFiles(ps);
     AnalysisReport rep =
         withEvidence(
@@ -343,7 +377,14 @@ final class Operations implements AutoCloseable {
                       null))
               .build();
     }
+    if (priced != null) {
+      rep = rep.withPrice(priced.section());
+    }
     return new DiagnosisResult(finish(ctx, rep), lw, amp, ps, files);
+  }
+
+  private PlanPricing pricing() {
+    return new PlanPricing(graph, settings, samples.get(0));
   }
 
   private ReportMapper.Header header(String command, BisectContext ctx) {
@@ -580,7 +621,7 @@ final class Operations implements AutoCloseable {
     return store;
   }
 
-  private static Backend resolve(BackendSpec spec, String role) {
+  static Backend resolve(BackendSpec spec, String role) {
     Backend b;
     try {
       b = Backends.resolve(spec);

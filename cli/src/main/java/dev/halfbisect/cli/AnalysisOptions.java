@@ -152,6 +152,13 @@ final class AnalysisOptions extends RunOptions {
               + "FP16 output is inf or NaN where FP32 is finite); search only for the smallest set that makes the outputs pass")
   boolean allowOverflow;
 
+  // issue 20: the plan's price costs three builds; --no-price skips it
+  @Option(
+      names = "--no-price",
+      description =
+          "precision, diagnose: do not time the FP32, all-FP16 and plan engines (the price block)")
+  boolean noPrice;
+
   @Option(
       names = "--plan",
       paramLabel = "PLAN.json",
@@ -304,6 +311,9 @@ final class AnalysisOptions extends RunOptions {
       hb = hb.pinOverflows(false);
     }
     hb = withExecution(hb);
+    if (noPrice) {
+      hb = hb.price(false);
+    }
     if (plan != null) {
       hb = hb.plan(PlanFiles.read(plan));
     }

@@ -41,6 +41,28 @@ final class DemoCommand implements Callable<Integer> {
       description = "report folder (default halfbisect-out/demo)")
   Path out;
 
+  // issue 20: the family's table on the user's own export
+  @Option(
+      names = "--model",
+      paramLabel = "MY.onnx",
+      description =
+          "your own export of the example's family: print the family's table (clip-vit: fp32/tf32/"
+              + "fp16 max abs, median rel, speed-up; elan-sr, unet: batch, width, height, latency,"
+              + " throughput, abs and rel errors) instead of diagnosing the bundled model")
+  Path model;
+
+  @Option(
+      names = "--batch",
+      paramLabel = "LIST",
+      description = "with --model: batch sizes, e.g. 1,8 (default: the inputs' own batch)")
+  String batch;
+
+  @Option(
+      names = "--input",
+      paramLabel = "NAME:SHAPE:DTYPE:FILL",
+      description = "with --model: an input of your model (repeatable); others are derived")
+  java.util.List<String> inputs = new java.util.ArrayList<>();
+
   @Mixin RunOptions run;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -50,6 +72,11 @@ final class DemoCommand implements Callable<Integer> {
     PrintWriter o = spec.commandLine().getOut();
     Path dir = out != null ? out : Path.of("halfbisect-out", "demo");
     DemoModels.Demo demo = DemoModels.get(example);
+    if (model != null) {
+      return familyTable(o, demo);
+    } else if (batch != null || !inputs.isEmpty()) {
+      throw new UsageException("--batch and --input go with --model MY.onnx");
+    }
     o.println("halfbisect demo: " + demo.name() + " - " + demo.description());
     OnnxModel model = demo.model();
     // Saved beside the report so that every other subcommand can be tried on the same model.
@@ -89,5 +116,43 @@ final class DemoCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new UsageException("cannot read " + modelFile + ": " + Failures.reason(e));
     }
+  }
+
+  /** Issue 20: the family's perf table on {@code --model}; writes table.md under --out if given. */
+  private int familyTable(PrintWriter o, DemoModels.Demo demo) {
+    if (!Files.isRegularFile(model)) {
+      throw new UsageException("--model " + model + ": no such file");
+    }
+    java.util.List<Integer> batches = new java.util.ArrayList<>();
+    if (batch != null) {
+      for (String b : batch.split(",")) {
+        try {
+          batches.add(Integer.parseInt(b.trim()));
+        } catch (NumberFormatException e) {
+          throw new UsageException("--batch: '" + b + "' is not a whole number (e.g. --batch 1,8)");
+        }
+      }
+    }
+    HalfBisect hb = run.withBackends(HalfBisect.model(model));
+    for (String in : inputs) {
+      hb = hb.input(in);
+    }
+    hb = run.withProgress(hb, spec.commandLine().getErr());
+    o.println("halfbisect demo: the " + demo.name() + " table on " + model);
+    dev.halfbisect.api.PerfResult r;
+    try {
+      r = hb.perf(FamilyTables.options(batches));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("demo --model: " + e.getMessage());
+    }
+    dev.halfbisect.report.render.PerfTable.Layout layout = FamilyTables.layout(demo.name());
+    o.print(dev.halfbisect.report.render.PerfTable.console(r.report(), layout));
+    if (out != null) {
+      Reports.write(out.resolve("table.md"), r.markdown(layout));
+      Reports.write(out.resolve("perf.json"), r.toJson());
+      o.println("table.md and perf.json: " + out);
+    }
+    o.flush();
+    return r.passed() ? Main.PASS : Main.ACCURACY_FAILURE;
   }
 }

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       AnalysisCommands.Precision.class,
       AnalysisCommands.Reduce.class,
       AnalysisCommands.Diagnose.class,
+      PerfCommand.class, // issue 20
       ReportCommand.class,
       SurgeonCommand.class,
       InspectCommand.class,
@@ -33,7 +34,7 @@ final class HalfBisectCommand implements Runnable {
   public void run() {
     throw new picocli.CommandLine.ParameterException(
         spec.commandLine(),
-        "missing subcommand: one of compare, layerwise, bisect, amplify, precision, reduce, diagnose, report, "
+        "missing subcommand: one of compare, layerwise, bisect, amplify, precision, reduce, diagnose, perf, report, "
             + "surgeon, inspect, demo, help, completion");
   }
 }

@@ -14,6 +14,8 @@ import dev.halfbisect.core.backend.BuildStats;
 import dev.halfbisect.core.backend.ModelRef;
 import dev.halfbisect.core.backend.RunResult;
 import dev.halfbisect.core.backend.TensorInfo;
+import dev.halfbisect.core.backend.Timing;
+import dev.halfbisect.core.backend.TimingRequest;
 import dev.halfbisect.core.backend.UnobservableTensorsException;
 import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.trt.client.TrtSettings;
@@ -150,15 +152,7 @@ final class TrtSession implements BackendSession {
   @Override
   public RunResult run(Map<String, Tensor> inputs) throws BackendException {
     Preconditions.checkState(!closed, "session of %s is closed", modelName);
-    checkInputs(inputs);
-    Map<String, long[]> shapes = new LinkedHashMap<>();
-    for (TensorInfo t : signature.inputs()) {
-      shapes.put(t.name(), inputs.get(t.name()).shape());
-    }
-    if (built == null || !sameShapes(shapes, builtShapes)) {
-      releaseWorkerSession();
-      build(shapes);
-    }
+    builtFor(inputs);
     Response r;
     try {
       r =
@@ -173,6 +167,50 @@ final class TrtSession implements BackendSession {
       return new RunResult(res.outputs(), Duration.ofNanos(res.runNanos()));
     }
     throw failure(r, "running " + modelName);
+  }
+
+  /**
+   * Issue 20: GPU time per inference between CUDA events in the worker (inputs uploaded once, no
+   * host copies timed), or wall time around enqueue + synchronize where events are unavailable.
+   */
+  @Override
+  public Timing time(Map<String, Tensor> inputs, TimingRequest request) throws BackendException {
+    Preconditions.checkState(!closed, "session of %s is closed", modelName);
+    builtFor(inputs);
+    Duration limit = settings.runTimeout().multipliedBy(1L + request.warmup() + request.runs());
+    Response r;
+    try {
+      r =
+          worker
+              .client()
+              .call(
+                  new Request.Time(
+                      sessionId, ImmutableMap.copyOf(inputs), request.warmup(), request.runs()),
+                  limit);
+    } catch (BackendCrashException e) {
+      lostWorker();
+      throw e;
+    }
+    if (r instanceof Response.Timed t) {
+      return Timing.ofNanos(
+          t.gpuEvents() ? Timing.Clock.GPU_EVENTS : Timing.Clock.GPU_WALL,
+          request.warmup(),
+          t.nanos());
+    }
+    throw failure(r, "timing " + modelName);
+  }
+
+  /** Checks the inputs and (re)builds the engine when their shapes are not the built ones. */
+  private void builtFor(Map<String, Tensor> inputs) throws BackendException {
+    checkInputs(inputs);
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    for (TensorInfo t : signature.inputs()) {
+      shapes.put(t.name(), inputs.get(t.name()).shape());
+    }
+    if (built == null || !sameShapes(shapes, builtShapes)) {
+      releaseWorkerSession();
+      build(shapes);
+    }
   }
 
   @Override

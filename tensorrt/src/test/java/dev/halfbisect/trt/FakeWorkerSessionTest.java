@@ -10,6 +10,8 @@ import dev.halfbisect.core.backend.BackendSession;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.backend.ModelRef;
 import dev.halfbisect.core.backend.RunResult;
+import dev.halfbisect.core.backend.Timing;
+import dev.halfbisect.core.backend.TimingRequest;
 import dev.halfbisect.trt.client.FakeWorkerMain;
 import dev.halfbisect.trt.client.TrtSettings;
 import dev.halfbisect.trt.client.WorkerClient;
@@ -73,6 +75,23 @@ class FakeWorkerSessionTest {
       assertThatThrownBy(() -> s.run(Map.of("z", x1)))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("expects inputs [x]");
+    }
+  }
+
+  @Test
+  void timingGoesToTheWorkerAndComesBackAsGpuEventTimes() throws Exception { // issue 20
+    byte[] model = TestModels.overflowLayerNorm(4, 8, 1f, true);
+    try (BackendSession s =
+        TrtSession.open(
+            pool, settings, ModelRef.ofBytes("ok", model, null), BuildOptions.of("fp16"))) {
+      Tensor x = Tensor.ofFloats(new long[] {3, 4, 8}, TestModels.normalInput(96, 1));
+      Timing t = s.time(Map.of("x", x), new TimingRequest(2, 5));
+      assertThat(t.clock()).isEqualTo(Timing.Clock.GPU_EVENTS);
+      assertThat(t.clock().measuresFp16Speed()).isTrue();
+      assertThat(t.warmup()).isEqualTo(2);
+      assertThat(t.millis()).containsExactly(1.0, 2.0, 3.0, 4.0, 5.0);
+      assertThat(t.medianMillis()).isEqualTo(3.0);
+      assertThat(s.inputs().get(0).shape()).containsExactly(3, 4, 8); // built for the timed shape
     }
   }
 

@@ -24,6 +24,20 @@ public interface BackendSession extends AutoCloseable {
    */
   RunResult run(Map<String, Tensor> inputs) throws BackendException;
 
+  /**
+   * Times inference on {@code inputs} (issue 20): {@code request.warmup()} untimed runs, then
+   * {@code request.runs()} timed ones. This default measures host wall time around {@link #run}
+   * ({@link Timing.Clock#HOST_WALL}); backends that can measure the device itself override it (the
+   * {@code trt} backend uses CUDA events, the {@code ort} backend labels its numbers as CPU
+   * emulation time).
+   *
+   * @throws IllegalArgumentException as {@link #run}
+   * @throws BackendException as {@link #run}
+   */
+  default Timing time(Map<String, Tensor> inputs, TimingRequest request) throws BackendException {
+    return Timing.byWallClock(Timing.Clock.HOST_WALL, request, () -> run(inputs));
+  }
+
   /** How the build went: time, output count, warnings. */
   BuildStats buildStats();
 

@@ -33,6 +33,7 @@ import javax.annotation.CheckForNull;
  * @param headroom issue 15: tensors whose reference magnitude nears FP16's 65504
  * @param search issue 15: how a precision search stopped, and its plan on held-out samples
  * @param execution how the probes ran: parallelism, rounds, reference builds, emulation builds
+ * @param price latency of FP32, FP16 and the plan (precision, diagnose; issue 20)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({
@@ -52,6 +53,7 @@ import javax.annotation.CheckForNull;
   "fp16Fraction",
   "plan",
   "trtexecFlags",
+  "price",
   "reduce",
   "rootCauses",
   "warnings",
@@ -78,6 +80,7 @@ public record AnalysisReport(
     @CheckForNull Double fp16Fraction,
     @CheckForNull PlanView plan,
     @CheckForNull String trtexecFlags,
+    @CheckForNull PriceSection price, // issue 20: what the plan costs
     @CheckForNull ReduceSection reduce,
     @CheckForNull List<RootCause> rootCauses,
     @CheckForNull List<String> warnings,
@@ -202,6 +205,11 @@ public record AnalysisReport(
     return toBuilder().warnings(w).build();
   }
 
+  /** Issue 20: this report with the plan's price. */
+  public AnalysisReport withPrice(@CheckForNull PriceSection p) {
+    return toBuilder().price(p).build();
+  }
+
   public AnalysisReport withTimings(@CheckForNull Map<String, Double> t) {
     return toBuilder().timings(t).build();
   }
@@ -252,6 +260,7 @@ public record AnalysisReport(
     @CheckForNull private Double fp16Fraction;
     @CheckForNull private PlanView plan;
     @CheckForNull private String trtexecFlags;
+    @CheckForNull private PriceSection price;
     @CheckForNull private ReduceSection reduce;
     @CheckForNull private List<RootCause> rootCauses;
     @CheckForNull private List<String> warnings;
@@ -280,6 +289,7 @@ public record AnalysisReport(
       fp16Fraction = r.fp16Fraction;
       plan = r.plan;
       trtexecFlags = r.trtexecFlags;
+      price = r.price;
       reduce = r.reduce;
       rootCauses = r.rootCauses;
       warnings = r.warnings;
@@ -394,6 +404,12 @@ public record AnalysisReport(
       return this;
     }
 
+    /** Issue 20: the plan's price. */
+    public Builder price(@CheckForNull PriceSection v) {
+      price = v;
+      return this;
+    }
+
     public Builder reduce(@CheckForNull ReduceSection v) {
       reduce = v;
       return this;
@@ -450,6 +466,7 @@ public record AnalysisReport(
           fp16Fraction,
           plan,
           trtexecFlags,
+          price,
           reduce,
           rootCauses,
           warnings,

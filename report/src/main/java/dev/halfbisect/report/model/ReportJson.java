@@ -76,6 +76,15 @@ public final class ReportJson {
     }
   }
 
+  /** Issue 20: any report value (perf table) in the same stable layout, with a trailing newline. */
+  public static String writeValue(Object value) {
+    try {
+      return WRITER.writeValueAsString(value) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException("cannot serialize " + value.getClass().getSimpleName(), e);
+    }
+  }
+
   /** The document for embedding in HTML: {@code < > &} written as unicode escapes. */
   public static String writeHtmlSafe(AnalysisReport r) {
     try {

@@ -39,6 +39,7 @@ public final class ConsoleRenderer {
     groups(out, "Amplification by op type", r.byOpType());
     groups(out, "Amplification by motif", r.byMotif());
     fp32Set(out, r);
+    PriceBlock.console(out, r.price()); // issue 20
     reduce(out, r);
     rootCauses(out, r);
     EvidenceSections.console(out, r, line -> wrap(out, line, "    ")); // issue 15

@@ -116,6 +116,7 @@ public final class HtmlRenderer {
     firstDivergence(h, r);
     amplification(h, r);
     precision(h, r);
+    PriceBlock.html(h, r.price()); // issue 20
     rootCauses(h, r);
     reduce(h, r);
     EvidenceSections.html(h, r); // issue 15

@@ -33,6 +33,7 @@ public final class MarkdownRenderer {
     groups(m, "Amplification by op type", "op type", r.byOpType());
     groups(m, "Amplification by motif", "motif", r.byMotif());
     fp32Set(m, r);
+    PriceBlock.markdown(m, r.price()); // issue 20
     reduce(m, r);
     rootCauses(m, r);
     EvidenceSections.markdown(m, r, MarkdownRenderer::text); // issue 15

@@ -60,6 +60,18 @@ public sealed interface Request {
     }
   }
 
+  /**
+   * Times a built session (issue 20): inputs uploaded once, {@code warmup} untimed inferences, then
+   * {@code runs} timed ones; answered by {@link Response.Timed}.
+   */
+  record Time(int sessionId, ImmutableMap<String, Tensor> inputs, int warmup, int runs)
+      implements Request {
+    public Time {
+      inputs = ImmutableMap.copyOf(inputs);
+      Preconditions.checkArgument(warmup >= 0 && runs >= 1, "warmup >= 0 and runs >= 1");
+    }
+  }
+
   /** Drops a session's execution context (TensorRT objects stay until the worker exits). */
   record CloseSession(int sessionId) implements Request {}
 
@@ -90,6 +102,12 @@ public sealed interface Request {
       out.writeInt(c.sessionId());
     } else if (r instanceof Shutdown) {
       out.writeInt(5);
+    } else if (r instanceof Time t) {
+      out.writeInt(6);
+      out.writeInt(t.sessionId());
+      WireFormat.writeTensors(out, t.inputs());
+      out.writeInt(t.warmup());
+      out.writeInt(t.runs());
     } else {
       throw new AssertionError(r);
     }
@@ -137,6 +155,18 @@ public sealed interface Request {
         return new CloseSession(in.readInt());
       case 5:
         return new Shutdown();
+      case 6:
+        {
+          int id = in.readInt();
+          ImmutableMap<String, Tensor> inputs = WireFormat.readTensors(in);
+          int warmup = in.readInt();
+          int runs = in.readInt();
+          if (warmup < 0 || runs < 1) {
+            throw new ProtocolException(
+                "corrupt time request: warmup " + warmup + ", runs " + runs);
+          }
+          return new Time(id, inputs, warmup, runs);
+        }
       default:
         throw new ProtocolException("corrupt request frame: unknown type " + type);
     }

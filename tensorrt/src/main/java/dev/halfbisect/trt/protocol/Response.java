@@ -72,6 +72,40 @@ public sealed interface Response {
     }
   }
 
+  /**
+   * Latencies of a {@link Request.Time}, one per timed run.
+   *
+   * @param gpuEvents true when measured between CUDA events on the stream (GPU time), false when
+   *     measured as host wall time around enqueue + synchronize
+   */
+  record Timed(long[] nanos, boolean gpuEvents) implements Response {
+    public Timed {
+      nanos = nanos.clone();
+    }
+
+    @Override
+    public long[] nanos() {
+      return nanos.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Timed t
+          && t.gpuEvents == gpuEvents
+          && java.util.Arrays.equals(t.nanos, nanos);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Arrays.hashCode(nanos) * 31 + Boolean.hashCode(gpuEvents);
+    }
+
+    @Override
+    public String toString() {
+      return "Timed[" + nanos.length + " runs, gpuEvents=" + gpuEvents + "]";
+    }
+  }
+
   static void write(DataOutputStream out, Response r) throws IOException {
     out.writeInt(MAGIC);
     if (r instanceof Ok ok) {
@@ -93,6 +127,14 @@ public sealed interface Response {
       out.writeInt(4);
       WireFormat.writeTensors(out, res.outputs());
       out.writeLong(res.runNanos());
+    } else if (r instanceof Timed t) {
+      out.writeInt(5);
+      out.writeBoolean(t.gpuEvents());
+      long[] n = t.nanos();
+      out.writeInt(n.length);
+      for (long x : n) {
+        out.writeLong(x);
+      }
     } else {
       throw new AssertionError(r);
     }
@@ -132,6 +174,19 @@ public sealed interface Response {
         {
           ImmutableMap<String, Tensor> outs = WireFormat.readTensors(in);
           return new Result(outs, in.readLong());
+        }
+      case 5:
+        {
+          boolean events = in.readBoolean();
+          int n = in.readInt();
+          if (n < 0 || n > 10_000_000) {
+            throw new ProtocolException("corrupt response frame: " + n + " timed runs");
+          }
+          long[] nanos = new long[n];
+          for (int i = 0; i < n; i++) {
+            nanos[i] = in.readLong();
+          }
+          return new Timed(nanos, events);
         }
       default:
         throw new ProtocolException("corrupt response frame: unknown type " + type);

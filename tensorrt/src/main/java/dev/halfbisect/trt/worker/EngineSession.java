@@ -1,5 +1,10 @@
 package dev.halfbisect.trt.worker;
 
+import static org.bytedeco.cuda.global.cudart.cudaEventCreate;
+import static org.bytedeco.cuda.global.cudart.cudaEventDestroy;
+import static org.bytedeco.cuda.global.cudart.cudaEventElapsedTime;
+import static org.bytedeco.cuda.global.cudart.cudaEventRecord;
+import static org.bytedeco.cuda.global.cudart.cudaEventSynchronize;
 import static org.bytedeco.cuda.global.cudart.cudaFree;
 import static org.bytedeco.cuda.global.cudart.cudaMalloc;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
@@ -19,6 +24,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.cuda.cudart.CUevent_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
@@ -124,6 +130,80 @@ final class EngineSession {
   }
 
   Response run(Map<String, Tensor> given) {
+    upload(given);
+    long t0 = System.nanoTime();
+    enqueueAndSync();
+    long nanos = System.nanoTime() - t0;
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (String name : outputOrder) {
+      Io io = outputs.get(name);
+      byte[] raw = new byte[(int) io.bytes()];
+      try (BytePointer host = new BytePointer(Math.max(1, io.bytes()))) {
+        TrtService.check(
+            cudaMemcpy(host, io.device(), io.bytes(), cudaMemcpyDeviceToHost), "copy of " + name);
+        host.get(raw);
+      }
+      out.put(
+          name, Tensor.ofBytes(io.dtype(), io.shape(), ByteBuffer.wrap(raw).asReadOnlyBuffer()));
+    }
+    return new Response.Result(ImmutableMap.copyOf(out), nanos);
+  }
+
+  /**
+   * Issue 20: uploads the inputs once, runs {@code warmup} untimed inferences, then times {@code
+   * runs} inferences between two CUDA events on the stream (GPU time, no host copies). When events
+   * cannot be created the host wall time around enqueue + synchronize is measured instead, and the
+   * answer says so.
+   */
+  Response time(Map<String, Tensor> given, int warmup, int runs) {
+    upload(given);
+    for (int i = 0; i < warmup; i++) {
+      enqueueAndSync();
+    }
+    long[] nanos = new long[runs];
+    CUevent_st start = new CUevent_st();
+    CUevent_st stop = new CUevent_st();
+    boolean events = cudaEventCreate(start) == 0;
+    if (events && cudaEventCreate(stop) != 0) {
+      cudaEventDestroy(start);
+      events = false;
+    }
+    if (!events) {
+      WorkerLog.warn("CUDA events unavailable; timing wall time around enqueue + synchronize");
+      for (int i = 0; i < runs; i++) {
+        long t0 = System.nanoTime();
+        enqueueAndSync();
+        nanos[i] = System.nanoTime() - t0;
+      }
+      return new Response.Timed(nanos, false);
+    }
+    try {
+      float[] ms = new float[1];
+      for (int i = 0; i < runs; i++) {
+        TrtService.check(cudaEventRecord(start, stream), "cudaEventRecord");
+        if (!context.enqueueV3(stream)) {
+          throw new IllegalStateException("TensorRT enqueueV3 failed");
+        }
+        TrtService.check(cudaEventRecord(stop, stream), "cudaEventRecord");
+        TrtService.check(cudaEventSynchronize(stop), "cudaEventSynchronize");
+        TrtService.check(cudaEventElapsedTime(ms, start, stop), "cudaEventElapsedTime");
+        nanos[i] = Math.round(ms[0] * 1e6);
+      }
+    } finally {
+      cudaEventDestroy(start);
+      cudaEventDestroy(stop);
+    }
+    return new Response.Timed(nanos, true);
+  }
+
+  private void enqueueAndSync() {
+    if (!context.enqueueV3(stream)) {
+      throw new IllegalStateException("TensorRT enqueueV3 failed");
+    }
+    TrtService.check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+  }
+
+  private void upload(Map<String, Tensor> given) {
     for (Io io : inputs.values()) {
       Tensor t = given.get(io.name());
       if (t == null) {
@@ -147,25 +227,6 @@ final class EngineSession {
             "copy of " + io.name());
       }
     }
-    long t0 = System.nanoTime();
-    if (!context.enqueueV3(stream)) {
-      throw new IllegalStateException("TensorRT enqueueV3 failed");
-    }
-    TrtService.check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
-    long nanos = System.nanoTime() - t0;
-    Map<String, Tensor> out = new LinkedHashMap<>();
-    for (String name : outputOrder) {
-      Io io = outputs.get(name);
-      byte[] raw = new byte[(int) io.bytes()];
-      try (BytePointer host = new BytePointer(Math.max(1, io.bytes()))) {
-        TrtService.check(
-            cudaMemcpy(host, io.device(), io.bytes(), cudaMemcpyDeviceToHost), "copy of " + name);
-        host.get(raw);
-      }
-      out.put(
-          name, Tensor.ofBytes(io.dtype(), io.shape(), ByteBuffer.wrap(raw).asReadOnlyBuffer()));
-    }
-    return new Response.Result(ImmutableMap.copyOf(out), nanos);
   }
 
   /** Frees device buffers; the engine and context stay until the process exits (no deallocator). */

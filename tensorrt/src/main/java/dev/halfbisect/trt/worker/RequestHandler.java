@@ -28,6 +28,9 @@ final class RequestHandler {
       if (req instanceof Request.Run r) {
         return s.run(r);
       }
+      if (req instanceof Request.Time t) {
+        return s.time(t);
+      }
       if (req instanceof Request.CloseSession c) {
         s.close(c.sessionId());
         return new Response.Ok("closed " + c.sessionId());
@@ -38,7 +41,9 @@ final class RequestHandler {
     } catch (RuntimeException e) {
       WorkerLog.error("request failed: " + e);
       FailureKind k =
-          req instanceof Request.Run ? FailureKind.RUN_FAILED : FailureKind.BUILD_FAILED;
+          req instanceof Request.Run || req instanceof Request.Time
+              ? FailureKind.RUN_FAILED
+              : FailureKind.BUILD_FAILED;
       return new Response.Failure(k, e.toString());
     }
   }

@@ -84,6 +84,14 @@ final class TrtService {
     return s.run(req.inputs());
   }
 
+  Response time(Request.Time req) {
+    EngineSession s = sessions.get(req.sessionId());
+    if (s == null) {
+      throw new IllegalArgumentException("no session " + req.sessionId() + " in this worker");
+    }
+    return s.time(req.inputs(), req.warmup(), req.runs());
+  }
+
   void close(int sessionId) {
     EngineSession s = sessions.remove(sessionId);
     if (s != null) {

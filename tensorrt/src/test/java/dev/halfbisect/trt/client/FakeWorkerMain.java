@@ -95,6 +95,12 @@ public final class FakeWorkerMain {
             out,
             new Response.Result(
                 com.google.common.collect.ImmutableMap.of("y", run.inputs().get("x")), 1));
+      } else if (r instanceof Request.Time t) {
+        long[] nanos = new long[t.runs()];
+        for (int i = 0; i < nanos.length; i++) {
+          nanos[i] = 1_000_000L * (i + 1); // 1, 2, ... ms: the median is known
+        }
+        Response.write(out, new Response.Timed(nanos, true));
       } else if (r instanceof Request.CloseSession) {
         Response.write(out, new Response.Ok("closed"));
       } else if (r instanceof Request.Shutdown) {

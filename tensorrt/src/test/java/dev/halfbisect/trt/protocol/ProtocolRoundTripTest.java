@@ -128,6 +128,22 @@ class ProtocolRoundTripTest {
   }
 
   @Test
+  void timedRunsRoundTrip() throws IOException { // issue 20
+    Tensor x = Tensor.ofFloats(new long[] {2}, new float[] {1f, -2f});
+    Request.Time t = (Request.Time) roundTrip(new Request.Time(7, ImmutableMap.of("x", x), 3, 11));
+    assertThat(t.sessionId()).isEqualTo(7);
+    assertThat(t.warmup()).isEqualTo(3);
+    assertThat(t.runs()).isEqualTo(11);
+    assertThat(t.inputs().get("x")).isEqualTo(x);
+    Response.Timed back =
+        (Response.Timed) roundTrip(new Response.Timed(new long[] {5L, 9_000_000_000L}, true));
+    assertThat(back.nanos()).containsExactly(5L, 9_000_000_000L);
+    assertThat(back.gpuEvents()).isTrue();
+    assertThat(roundTrip(new Response.Timed(new long[] {1L}, false)))
+        .isEqualTo(new Response.Timed(new long[] {1L}, false));
+  }
+
+  @Test
   void aStrayWriteIsAProtocolErrorAndEndOfStreamIsEof() {
     byte[] garbage =
         "hello from native code\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);

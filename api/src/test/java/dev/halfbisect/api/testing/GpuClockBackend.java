@@ -1,0 +1,93 @@
+package dev.halfbisect.api.testing;
+
+import dev.halfbisect.bisect.testing.InterpreterBackend;
+import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.backend.Availability;
+import dev.halfbisect.core.backend.Backend;
+import dev.halfbisect.core.backend.BackendException;
+import dev.halfbisect.core.backend.BackendSession;
+import dev.halfbisect.core.backend.BuildOptions;
+import dev.halfbisect.core.backend.BuildStats;
+import dev.halfbisect.core.backend.ModelRef;
+import dev.halfbisect.core.backend.RunResult;
+import dev.halfbisect.core.backend.TensorInfo;
+import dev.halfbisect.core.backend.Timing;
+import dev.halfbisect.core.backend.TimingRequest;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Issue 20: the interpreter with a deterministic "GPU" clock (name {@code gpuclock}), so that the
+ * choice between plans by speed can be tested: FP32 takes 10 ms, FP16 1 ms plus 1 ms per node kept
+ * in FP32.
+ */
+public final class GpuClockBackend implements Backend {
+  private final InterpreterBackend interp = new InterpreterBackend();
+
+  @Override
+  public String name() {
+    return "gpuclock";
+  }
+
+  @Override
+  public List<String> modes() {
+    return interp.modes();
+  }
+
+  @Override
+  public String referenceMode() {
+    return interp.referenceMode();
+  }
+
+  @Override
+  public String candidateMode() {
+    return interp.candidateMode();
+  }
+
+  @Override
+  public Availability availability() {
+    return Availability.yes();
+  }
+
+  @Override
+  public BackendSession open(ModelRef model, BuildOptions options) throws BackendException {
+    BackendSession s = interp.open(model, options);
+    long ms = options.mode().equals(referenceMode()) ? 10 : 1 + options.plan().fp32Nodes().size();
+    return new BackendSession() {
+      @Override
+      public List<TensorInfo> inputs() {
+        return s.inputs();
+      }
+
+      @Override
+      public List<String> outputNames() {
+        return s.outputNames();
+      }
+
+      @Override
+      public RunResult run(Map<String, Tensor> inputs) throws BackendException {
+        return s.run(inputs);
+      }
+
+      @Override
+      public Timing time(Map<String, Tensor> inputs, TimingRequest request)
+          throws BackendException {
+        s.run(inputs);
+        long[] nanos = new long[request.runs()];
+        Arrays.fill(nanos, ms * 1_000_000L);
+        return Timing.ofNanos(Timing.Clock.GPU_EVENTS, request.warmup(), nanos);
+      }
+
+      @Override
+      public BuildStats buildStats() {
+        return s.buildStats();
+      }
+
+      @Override
+      public void close() {
+        s.close();
+      }
+    };
+  }
+}

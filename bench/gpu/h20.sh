@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Issue 20 on the GPU machine: real PyTorch exports (examples/export/export_models.py: timm's
+# vit_base_patch32_clip_224, torchvision's ResNet-50 and Swin-T, a reflect-padded UNet with a x2
+# super-resolution head), then the perf tables with TensorRT (fp32, tf32, fp16 at batch 1 and 8:
+# latency = GPU time per inference between CUDA events; the ViT table first, then the UNet's SR
+# table), MiniLM's precision with the plan's price and perf with that plan, and, as time allows,
+# compare, layerwise, bisect, amplify and a short precision search on each export. Every step is
+# skipped (and recorded) when the time left cannot hold it. Markdown
+# tables for docs/examples.md go to $HB_R/h20/tables.md; one line per step in summary.txt (name,
+# rc, seconds, key number), printed at the end.
+#
+# Contract: HB_CP class path of the halfbisect jars (cli main dev.halfbisect.cli.Main), HB_R
+# results folder, HB_DEADLINE seconds (default 480), HB_MINILM (MiniLM model.onnx), HB_TSF (the
+# planted TimeSformer). python3 with torch, timm, torchvision (onnx optional) makes the exports.
+# HB_CPU_DRYRUN=1 runs the same steps on ONNX Runtime (ort:fp32 / ort:fp16-emulated, no tf32) with
+# tiny budgets; without torch it falls back to the TimeSformer for the perf steps.
+set -u -o pipefail
+[ -f /opt/hb/env.sh ] && [ "${HB_CPU_DRYRUN:-0}" != 1 ] && source /opt/hb/env.sh
+: "${HB_CP:?HB_CP must hold the halfbisect class path}" "${HB_R:?HB_R must name the results folder}"
+DEADLINE=${HB_DEADLINE:-480}
+START=$(date +%s)
+R=$HB_R/h20; mkdir -p "$R"
+SUMMARY=$R/summary.txt; : > "$SUMMARY"
+TABLES=$R/tables.md; : > "$TABLES"
+if [ "${HB_CPU_DRYRUN:-0}" = 1 ]; then
+  REF=ort:fp32; CAND=ort:fp16-emulated; PRECS=fp32,fp16; BATCH=1,2; TIMING="--warmup 1 --runs 3"
+  BUILDS=4; ML_BUILDS=3
+else
+  REF=trt:fp32; CAND=trt:fp16; PRECS=fp32,tf32,fp16; BATCH=1,8; TIMING="--warmup 10 --runs 50"
+  BUILDS=8; ML_BUILDS=6
+fi
+TT="--reference $REF --candidate $CAND"
+JOPTS="-Xmx12g -Dhalfbisect.trt.cacheDir=$R/tcache -Dorg.slf4j.simpleLogger.defaultLogLevel=warn"
+# Big files (exports up to 336 MB, model-fp16.onnx of each plan) stay outside $HB_R, which is
+# packed and sent back; only their export.json, plan.json and reports are copied into $R.
+W=${HB_H20_WORK:-/tmp/h20-work}; mkdir -p "$W"
+E=$W/exports
+ML_IN="--input input_ids:1x128:int64:1000..21000 --input attention_mask:1x128:int64:1 --input token_type_ids:1x128:int64:0"
+
+left() { echo $(( START + DEADLINE - $(date +%s) )); }
+# a JSON string or number field (first occurrence), without jq
+field() { tr -d '\n' < "$1" 2>/dev/null | grep -o "\"$2\" *: *[^,}]*" | head -1 | sed 's/^[^:]*: *//; s/"//g'; }
+first_node() { tr -d '\n' < "$1" 2>/dev/null | grep -o '"firstFailing" *: *{[^}]*' | grep -o '"node" *: *"[^"]*"' \
+               | head -1 | sed 's/.*: *"\(.*\)"$/\1/'; }
+fp32_count() { tr -d '\n' < "$1" 2>/dev/null | grep -o '"fp32Nodes" *: *\[[^]]*\]' | head -1 | grep -o '"[^"]*"' \
+               | tail -n +2 | wc -l | tr -d ' '; }
+# speed-up of the last fp16 row of a perf document
+fp16_speedup() { tr -d '\n ' < "$1" 2>/dev/null | grep -o '{"precision":"fp16","mode[^{]*{[^}]*}[^}]*' | tail -1 \
+                 | grep -o '"speedup":[^,]*' | sed 's/.*://'; }
+record() { echo "$1 rc=$2 $3s $4" | tee -a "$SUMMARY"; }
+# step NAME KIND NEED -- CLI ARGS...: the CLI with at most the time left (minus a margin), --json
+step() {
+  local name=$1 kind=$2 need=$3; shift 4
+  local tmo; tmo=$(( $(left) - 10 ))
+  if [ "$tmo" -lt "$need" ]; then record "$name" skipped 0 "(only ${tmo}s left, needs ${need}s)"; return 0; fi
+  local s=$(date +%s) rc key
+  timeout "$tmo" java $JOPTS -cp "$HB_CP" dev.halfbisect.cli.Main "$@" --quiet --json "$R/$name.json" \
+    > "$R/$name.log" 2>&1
+  rc=$?
+  case $kind in
+    perf) key="fp16speedup=$(fp16_speedup "$R/$name.json") clock=$(field "$R/$name.json" clock | tr ' ' _)"
+          [ -f "$R/$name.md" ] && { cat "$R/$name.md"; echo; } >> "$TABLES" ;;
+    node) key="firstFailing=$(first_node "$R/$name.json")" ;;
+    verdict) key="verdict=$(field "$R/$name.json" verdict) builds=$(field "$R/$name.json" builds)" ;;
+    plan) key="verdict=$(field "$R/$name.json" verdict) fp32Nodes=$(fp32_count "$R/$name.json") keptShare=$(field "$R/$name.json" keptShare) planMs=$(field "$R/$name.json" planMs) fp16Ms=$(field "$R/$name.json" fp16Ms) fp32Ms=$(field "$R/$name.json" fp32Ms)" ;;
+  esac
+  record "$name" "$rc" $(( $(date +%s) - s )) "$key"
+}
+
+# 1. the exports (CPU, about a minute for all four)
+tmo=$(( $(left) - 10 ))
+s=$(date +%s)
+timeout "$tmo" python3 examples/export/export_models.py --out "$E" > "$R/export.log" 2>&1
+record export $? $(( $(date +%s) - s )) "models=$(ls "$E"/*/model.onnx 2>/dev/null | wc -l | tr -d ' ')"
+for f in "$E"/*/export.json; do
+  [ -f "$f" ] && cp "$f" "$R/$(basename "$(dirname "$f")")-export.json"; done
+
+have() { [ -f "$E/$1/model.onnx" ]; }
+# copies a precision --out folder's small files (plan, flags, reports) into $R
+keep() { mkdir -p "$R/$1"; cp "$W/$1"/*.json "$W/$1"/*.txt "$W/$1"/*.md "$R/$1/" 2>/dev/null; return 0; }
+in_of() { echo "--load-inputs $E/$1/inputs.npz"; }
+
+# 2. the investigations' tables, most wanted first: the ViT table, the SR table, MiniLM's price
+have vit_b32_clip && step vit-perf perf 150 -- perf "$E/vit_b32_clip/model.onnx" $(in_of vit_b32_clip) $TT \
+  --precisions $PRECS --batch $BATCH $TIMING --layout vit --md "$R/vit-perf.md"
+have unet_sr && step unet-perf perf 60 -- perf "$E/unet_sr/model.onnx" $(in_of unet_sr) $TT --precisions $PRECS \
+  --batch $BATCH $TIMING --layout sr --md "$R/unet-perf.md"
+if [ -n "${HB_MINILM:-}" ] && [ -f "${HB_MINILM:-}" ]; then
+  # the plan found for MiniLM (a cold FP16 build is ~55 s) and its price, then perf with the plan
+  step ml-precision plan 150 -- precision "$HB_MINILM" $ML_IN $TT --max-error 3e-3 --max-builds $ML_BUILDS \
+    --out "$W/ml-plan"
+  keep ml-plan
+  [ -f "$R/ml-plan/plan.json" ] && step ml-perf perf 120 -- perf "$HB_MINILM" $ML_IN $TT \
+    --precisions "fp32,fp16,plan:$R/ml-plan/plan.json" $TIMING --max-error 3e-3 --md "$R/ml-perf.md"
+else
+  record ml-precision skipped 0 "(HB_MINILM not set)"
+fi
+have resnet50 && step resnet50-perf perf 90 -- perf "$E/resnet50/model.onnx" $(in_of resnet50) $TT --precisions $PRECS \
+  --batch $BATCH $TIMING --md "$R/resnet50-perf.md"
+have swin_t && step swin-perf perf 120 -- perf "$E/swin_t/model.onnx" $(in_of swin_t) $TT --precisions $PRECS \
+  --batch $BATCH $TIMING --md "$R/swin-perf.md"
+if ! ls "$E"/*/model.onnx > /dev/null 2>&1 && [ -n "${HB_TSF:-}" ]; then
+  # no exports (no torch here): prove the perf step on the planted TimeSformer at its own batch
+  step tsf-perf perf 30 -- perf "$HB_TSF" --input video:8x3x32x32:float32:-1..1 $TT --precisions $PRECS \
+    $TIMING --md "$R/tsf-perf.md"
+fi
+
+# 3. the debugger on each export: compare, layerwise, bisect, amplify, precision with its price
+for m in unet_sr resnet50 vit_b32_clip swin_t; do
+  have $m || continue
+  step $m-compare verdict 40 -- compare "$E/$m/model.onnx" $(in_of $m) $TT
+  step $m-layerwise verdict 60 -- layerwise "$E/$m/model.onnx" $(in_of $m) $TT
+  step $m-bisect node 60 -- bisect "$E/$m/model.onnx" $(in_of $m) $TT
+  step $m-amplify verdict 60 -- amplify "$E/$m/model.onnx" $(in_of $m) $TT
+  step $m-precision plan 90 -- precision "$E/$m/model.onnx" $(in_of $m) $TT --max-builds $BUILDS --out "$W/$m-plan"
+  keep $m-plan
+done
+
+echo "== h20 tables ($TABLES) =="; cat "$TABLES"
+echo "== h20 summary =="; cat "$SUMMARY"

@@ -1,0 +1,150 @@
+package dev.halfbisect.cli;
+
+import dev.halfbisect.api.PerfOptions;
+import dev.halfbisect.api.PerfResult;
+import dev.halfbisect.core.backend.TimingRequest;
+import dev.halfbisect.report.render.PerfTable;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code halfbisect perf MODEL --precisions fp32,tf32,fp16 --batch 1,8,64} (issue 20): latency,
+ * throughput and error against the FP32 reference per precision and batch size.
+ */
+@Command(
+    name = "perf",
+    mixinStandardHelpOptions = true,
+    description =
+        "Latency, throughput, max/median/mean abs and rel error (vs the FP32 reference) and speed-up"
+            + " vs FP32 per precision and batch size, on the candidate's backend. TensorRT times GPU"
+            + " time per inference with CUDA events; ONNX Runtime times are CPU emulation times, not"
+            + " FP16 speed. Exit 1 when a row fails the tolerance.")
+final class PerfCommand implements Callable<Integer> {
+  @Mixin AnalysisOptions options;
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--precisions",
+      paramLabel = "LIST",
+      defaultValue = "fp32,tf32,fp16",
+      description =
+          "comma-separated: fp32, tf32, fp16, bf16, plan:PLAN.json (default fp32,tf32,fp16); fp32 is"
+              + " always measured; a precision the backend has no mode for is listed as skipped")
+  String precisions;
+
+  @Option(
+      names = "--batch",
+      paramLabel = "LIST",
+      description =
+          "comma-separated batch sizes, e.g. 1,8,64: the first dimension of every input (it must be"
+              + " dynamic in the model); default: the inputs' own batch")
+  String batches;
+
+  @Option(
+      names = "--warmup",
+      paramLabel = "N",
+      defaultValue = "5",
+      description = "untimed runs before each timing (default 5)")
+  int warmup;
+
+  @Option(
+      names = "--runs",
+      paramLabel = "N",
+      defaultValue = "20",
+      description = "timed runs per row (default 20); latency is their median")
+  int runs;
+
+  @Option(
+      names = "--backend",
+      paramLabel = "NAME",
+      description = "backend that runs the rows: trt or ort (default: the candidate's backend)")
+  String backend;
+
+  @Option(
+      names = "--layout",
+      paramLabel = "full|vit|sr",
+      defaultValue = "full",
+      description =
+          "columns of the console and Markdown table: full (default), vit (max abs, median rel,"
+              + " speed-up), sr (batch, width, height, latency, throughput, abs and rel errors)")
+  String layout;
+
+  @Option(names = "--md", paramLabel = "FILE", description = "write the Markdown table to FILE")
+  Path md;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PerfTable.Layout l = layout();
+    PerfOptions o = perfOptions();
+    PerfResult r = options.configure(spec.commandLine().getErr()).perf(o);
+    out.print(PerfTable.console(r.report(), l));
+    if (options.json != null) {
+      Reports.write(options.json, r.toJson());
+      out.println("JSON report: " + options.json);
+    }
+    if (md != null) {
+      Reports.write(md, r.markdown(l));
+      out.println("Markdown table: " + md);
+    }
+    if (options.out != null) {
+      Reports.write(options.out.resolve("perf.json"), r.toJson());
+      Reports.write(options.out.resolve("perf.md"), r.markdown(l));
+      out.println("perf.json and perf.md: " + options.out);
+    }
+    out.flush();
+    return r.passed() ? Main.PASS : Main.ACCURACY_FAILURE;
+  }
+
+  private PerfOptions perfOptions() {
+    if (warmup < 0) {
+      throw new UsageException("--warmup must be at least 0, got " + warmup);
+    }
+    if (runs < 1) {
+      throw new UsageException("--runs must be at least 1, got " + runs);
+    }
+    List<String> ps = new ArrayList<>();
+    for (String p : precisions.split(",")) {
+      if (!p.isBlank()) {
+        ps.add(p.trim());
+      }
+    }
+    List<Integer> bs = new ArrayList<>();
+    if (batches != null) {
+      for (String b : batches.split(",")) {
+        try {
+          bs.add(Integer.parseInt(b.trim()));
+        } catch (NumberFormatException e) {
+          throw new UsageException(
+              "--batch: '" + b + "' is not a whole number (e.g. --batch 1,8,64)");
+        }
+      }
+    }
+    try {
+      return PerfOptions.defaults()
+          .withPrecisions(ps)
+          .withBatches(bs)
+          .withTiming(new TimingRequest(warmup, runs))
+          .withBackend(backend);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("perf: " + e.getMessage());
+    }
+  }
+
+  private PerfTable.Layout layout() {
+    try {
+      return PerfTable.Layout.valueOf(layout.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--layout must be full, vit or sr, got " + layout);
+    }
+  }
+}
