@@ -4,5 +4,5 @@
 H=${HB_HOME:-/opt/hb}; W=${1:-540}; R=$H/r; s=$(date +%s)
 while [ ! -f $R/DONE ] && [ $(( $(date +%s) - s )) -lt "$W" ]; do sleep 5; done
 [ -f $R/DONE ] || echo "NOT DONE after $W s"
-tar czf "${OUT:-$H}/r.tgz" -C "$H" --exclude='*tcache*' --exclude='*.engine' --exclude='*.plan' r run.log 2>/dev/null
+tar czf "${OUT:-$H}/r.tgz" -C "$H" --exclude='*tcache*' --exclude='*.engine' --exclude='*.plan' --exclude='*.onnx' --exclude='*.onnx.data' r run.log 2>/dev/null
 cat $R/gpu.txt $R/scripts.txt 2>/dev/null; for f in $R/*/summary.txt; do echo "== $f"; tail -25 "$f"; done

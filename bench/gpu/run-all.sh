@@ -18,6 +18,6 @@ run() { local id=$1 dl=$2; [ -f "bench/gpu/$id.sh" ] || { echo "$id: no script" 
         HB_DEADLINE=$dl timeout $((dl + 30)) bash "bench/gpu/$id.sh" > "$HB_R/$id.log" 2>&1
         echo "$id rc=$? $(( $(date +%s) - s )) s" >> "$HB_R/scripts.txt"; }
 run h18 "$P1"
-PIDS=(); for id in h15a h19 h20; do run "$id" "$P2" & PIDS+=($!); done
+PIDS=(); for id in h15a h15b h19 h20; do run "$id" "$P2" & PIDS+=($!); done
 wait "${PIDS[@]}"
 kill $SMI 2>/dev/null; date -u +%FT%TZ > "$HB_R/DONE"
