@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Waits (at most $1 seconds) for run-all.sh to finish, then packs the results (no engines or
 # timing caches) into $OUT and prints every summary.
-H=${HB_HOME:-/opt/hb}; W=${1:-540}; R=$H/r; s=$(date +%s)
+H=${HB_HOME:-/opt/hb}; W=${1:-540}; R=${HB_R:-$H/r}; s=$(date +%s)
 while [ ! -f $R/DONE ] && [ $(( $(date +%s) - s )) -lt "$W" ]; do sleep 5; done
 [ -f $R/DONE ] || echo "NOT DONE after $W s"
-tar czf "${OUT:-$H}/r.tgz" -C "$H" --exclude='*tcache*' --exclude='*.engine' --exclude='*.plan' --exclude='*.onnx' --exclude='*.onnx.data' r run.log 2>/dev/null
+tar czf "${OUT:-$H}/r.tgz" -C "$(dirname "$R")" --exclude='*tcache*' --exclude='*.engine' --exclude='*.plan' --exclude='*.onnx' --exclude='*.onnx.data' "$(basename "$R")" run.log 2>/dev/null
 cat $R/gpu.txt $R/scripts.txt 2>/dev/null; for f in $R/*/summary.txt; do echo "== $f"; tail -25 "$f"; done

@@ -22,8 +22,8 @@ R=$HB_R/h15a; M=$R/models; mkdir -p "$R" "$M" "$R/emulation" "$R/tensorrt"
 SUMMARY=$R/summary.txt; : > "$SUMMARY"
 EXAMPLES=${HB_H15A_EXAMPLES:-unet cnn-transformer elan-sr}
 JOPTS=(-Xmx6g "-Dhalfbisect.trt.cacheDir=$R/tcache")
-SRC=bench/src/main/java/dev/halfbisect/bench/agreement/AgreementModels.java
-CP=$HB_CP${HB_TRT_JARS:+:$HB_TRT_JARS}
+# compiled main from the bench jar on HB_CP (the staged JRE has no jdk.compiler for the source launcher)
+CP=$HB_CP   # run-all.sh already appends HB_TRT_JARS; a doubled class path crashes ONNX Runtime 1.29 (docs/PERFORMANCE.md)
 if [ "${HB_CPU_DRYRUN:-0}" = 1 ]; then GPU_REF=ort:fp32; GPU_CAND=ort:fp16-emulated; else GPU_REF=trt:fp32; GPU_CAND=trt:fp16; fi
 
 left() { echo $(( START + DEADLINE - 10 - $(date +%s) )); }
@@ -39,7 +39,7 @@ step() {
 }
 # commands as arrays: `timeout` runs programs, not shell functions
 HB=(java "${JOPTS[@]}" -cp "$CP" dev.halfbisect.cli.Main)
-AGREEMENT=(java -cp "$CP" "$SRC")
+AGREEMENT=(java -cp "$CP" dev.halfbisect.bench.agreement.AgreementModels)
 
 step write-models 60 "${AGREEMENT[@]}" write "$M" $EXAMPLES || echo "model writer failed: see $R/write-models.log" >&2
 [ -n "${HB_TSF:-}" ] && [ -f "$HB_TSF" ] && printf 'timesformer\t%s\t--input video:8x3x32x32:float32:-1..1\n' "$HB_TSF" >> "$M/models.tsv"

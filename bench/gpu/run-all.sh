@@ -6,9 +6,12 @@
 # Start detached:  setsid nohup bash bench/gpu/run-all.sh P1 P2 > /opt/hb/run.log 2>&1 &
 H=${HB_HOME:-/opt/hb}; [ -f "$H/env.sh" ] && source "$H/env.sh"   # HB_HOME + HB_CPU_DRYRUN=1: a CPU rehearsal
 P1=${1:-240}; P2=${2:-480}
-export HB_R=$H/r HB_MINILM=$H/minilm.onnx HB_TSF=$H/jars/tsf-model.onnx
+export HB_R=${HB_R:-$H/r} HB_MINILM=$H/minilm.onnx HB_TSF=$H/jars/tsf-model.onnx
 export HB_TOKENIZER=$H/jars/minilm-tokenizer.json
 export HB_CP=$(ls $H/jars/*.jar | tr '\n' ':')$HB_TRT_JARS
+# ONNX Runtime 1.29 crashes on long command lines: every `java` of the scripts goes through an argfile
+mkdir -p "$H/bin" && cp bench/gpu/java-argfile.sh "$H/bin/java" && chmod +x "$H/bin/java"
+export HB_REAL_JAVA=$(command -v java) PATH=$H/bin:$PATH
 mkdir -p "$HB_R"; date -u +%FT%TZ > "$HB_R/START"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$HB_R/gpu.txt" 2>&1
 nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv -l 5 > "$HB_R/smi.csv" 2>&1 &
@@ -17,7 +20,7 @@ run() { local id=$1 dl=$2; [ -f "bench/gpu/$id.sh" ] || { echo "$id: no script" 
         mkdir -p "$HB_R/$id"; local s; s=$(date +%s)
         HB_DEADLINE=$dl timeout $((dl + 30)) bash "bench/gpu/$id.sh" > "$HB_R/$id.log" 2>&1
         echo "$id rc=$? $(( $(date +%s) - s )) s" >> "$HB_R/scripts.txt"; }
-run h18 "$P1"
-PIDS=(); for id in h15a h15b h19 h20; do run "$id" "$P2" & PIDS+=($!); done
+for id in ${HB_PHASE1-h18}; do run "$id" "$P1"; done
+PIDS=(); for id in ${HB_PHASE2-h15a h15b h19 h20}; do run "$id" "$P2" & PIDS+=($!); done
 wait "${PIDS[@]}"
 kill $SMI 2>/dev/null; date -u +%FT%TZ > "$HB_R/DONE"

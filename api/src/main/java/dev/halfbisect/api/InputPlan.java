@@ -142,32 +142,22 @@ final class InputPlan {
     inputs.forEach(i -> declared.put(i.name(), i));
     Map<String, InputSpec> bySpec = new LinkedHashMap<>();
     for (InputSpec s : settings.inputSpecs()) {
-      TensorInfo in = declared.get(s.name());
-      if (in == null) {
-        throw HalfBisectException.usage(
-            "--input "
-                + s
-                + ": model "
-                + g.name()
-                + " has no input '"
-                + s.name()
-                + "'; its inputs are "
-                + describe(inputs));
-      }
+      TensorInfo in =
+          declaredInput(
+              declared,
+              s.name(),
+              inputs,
+              "--input " + s + ": model " + g.name() + " has no input '" + s.name() + "'");
       check(in, s.dtype(), s.shape(), "--input " + s, hasUnknownRank(g, in.name()));
       bySpec.put(s.name(), s);
     }
     for (Map.Entry<String, Tensor> e : given.entrySet()) {
-      TensorInfo in = declared.get(e.getKey());
-      if (in == null) {
-        throw HalfBisectException.usage(
-            "input tensor '"
-                + e.getKey()
-                + "' is not an input of model "
-                + g.name()
-                + "; its inputs are "
-                + describe(inputs));
-      }
+      TensorInfo in =
+          declaredInput(
+              declared,
+              e.getKey(),
+              inputs,
+              "input tensor '" + e.getKey() + "' is not an input of model " + g.name());
       check(
           in,
           e.getValue().dtype(),
@@ -177,18 +167,17 @@ final class InputPlan {
     }
     for (int i = 0; i < set.size(); i++) {
       for (Map.Entry<String, Tensor> e : set.get(i).entrySet()) {
-        TensorInfo in = declared.get(e.getKey());
-        if (in == null) {
-          throw HalfBisectException.usage(
-              "sample "
-                  + i
-                  + ": tensor '"
-                  + e.getKey()
-                  + "' is not an input of model "
-                  + g.name()
-                  + "; its inputs are "
-                  + describe(inputs));
-        }
+        TensorInfo in =
+            declaredInput(
+                declared,
+                e.getKey(),
+                inputs,
+                "sample "
+                    + i
+                    + ": tensor '"
+                    + e.getKey()
+                    + "' is not an input of model "
+                    + g.name());
         check(
             in,
             e.getValue().dtype(),
@@ -376,6 +365,18 @@ final class InputPlan {
               + "] but the model expects "
               + in.describe());
     }
+  }
+
+  /**
+   * The declared input {@code name}, else a usage error: {@code notFound} and the model's inputs.
+   */
+  private static TensorInfo declaredInput(
+      Map<String, TensorInfo> declared, String name, List<TensorInfo> inputs, String notFound) {
+    TensorInfo in = declared.get(name);
+    if (in == null) {
+      throw HalfBisectException.usage(notFound + "; its inputs are " + describe(inputs));
+    }
+    return in;
   }
 
   static String describe(List<TensorInfo> inputs) {

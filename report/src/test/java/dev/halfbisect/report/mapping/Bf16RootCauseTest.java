@@ -11,9 +11,17 @@ import org.junit.jupiter.api.Test;
 
 /** Issue 19: the root-cause classes follow the candidate's low-precision type and typing. */
 class Bf16RootCauseTest {
+  /** A row as an FP16 candidate shows it: values beyond 65504 became inf. */
   private static TensorRow row(String node, double err, double refMax, long belowSub) {
+    long beyond = refMax > 65504 ? 12 : 0;
     return TensorRow.of(node + "_out", node, "Pow", err, err, err <= 1e-2)
-        .withEvidence(refMax, 1000, 0, refMax > 65504 ? 12 : 0, belowSub, belowSub);
+        .withEvidence(refMax, 1000, beyond, beyond, belowSub, belowSub);
+  }
+
+  /** The same tensor as a BF16 candidate shows it: finite everywhere (BF16 has float32's range). */
+  private static TensorRow bf16Row(String node, double err, double refMax) {
+    return TensorRow.of(node + "_out", node, "Pow", err, err, err <= 1e-2)
+        .withEvidence(refMax, 1000, 0, refMax > 65504 ? 12 : 0, 0, 0);
   }
 
   private static RootCause classify(String candidate, TensorRow r) {
@@ -31,7 +39,7 @@ class Bf16RootCauseTest {
   void valuesBeyond65504OverflowFp16ButAreRoundingInBf16() {
     TensorRow big = row("sq", 0.03, 9.0e4, 0);
     assertThat(classify("trt:fp16", big).cause()).isEqualTo(RootCause.Cause.OVERFLOW);
-    RootCause bf16 = classify("trt:bf16-strong", big);
+    RootCause bf16 = classify("trt:bf16-strong", bf16Row("sq", 0.03, 9.0e4));
     assertThat(bf16.cause()).isEqualTo(RootCause.Cause.ROUNDING_ACCUMULATION);
     assertThat(bf16.evidence()).contains("no value beyond BF16's range");
     assertThat(bf16.suggestions())
