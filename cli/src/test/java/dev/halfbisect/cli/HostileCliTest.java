@@ -434,7 +434,7 @@ class HostileCliTest {
     assertError(
         interp("compare", zero.toString()),
         Main.USAGE,
-        "halfbisect: input 'x' of zero.onnx declares an empty shape 0x4 (a dim of 0)");
+        "halfbisect: input 'x' of " + zero + " declares an empty shape 0x4 (a dim of 0)");
     assertError(
         interp(
             "compare",

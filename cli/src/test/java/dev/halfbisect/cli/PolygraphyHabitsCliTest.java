@@ -66,7 +66,7 @@ class PolygraphyHabitsCliTest {
         .startsWith("halfbisect 0.1.0-SNAPSHOT\nJava ")
         .contains("backends:")
         .containsPattern(
-            "\\n  ort +ONNX Runtime 1\\.\\d+\\.\\d+ \\(CPU\\) \\[modes: fp32, fp16-emulated\\]")
+            "\\n  ort +ONNX Runtime 1\\.\\d+\\.\\d+ \\(CPU\\) \\[modes: fp32, fp16-emulated[,\\]]")
         .containsPattern("\\n  trt +(TensorRT|not available: )");
   }
 
