@@ -120,8 +120,8 @@ public final class EmulationFirst {
             0,
             complete
                 ? PrecisionSearch.STOP_MINIMAL
-                : "build cap reached while refining the emulation's plan on the candidate: the"
-                    + " passing plan so far is kept (not shown 1-minimal)"));
+                : PrecisionSearch.capReached(
+                    0, " while refining the emulation's plan on the candidate")));
   }
 
   /** First divergence on {@code emulation}, then on {@code candidate} starting from its answer. */

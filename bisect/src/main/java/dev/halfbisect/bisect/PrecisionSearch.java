@@ -157,11 +157,7 @@ public final class PrecisionSearch {
           searchBuilds,
           seedBuilds,
           overflowNodes,
-          !found
-              ? STOP_NO_PLAN
-              : oneMinimal
-                  ? STOP_MINIMAL
-                  : "build cap reached: the best passing plan so far is kept");
+          !found ? STOP_NO_PLAN : oneMinimal ? STOP_MINIMAL : capReached(0, ""));
     }
 
     /** A result with no node pinned for overflow. */
@@ -386,12 +382,7 @@ public final class PrecisionSearch {
         steps,
         p.candidateBuilds() - before,
         seedBuilds,
-        complete
-            ? STOP_MINIMAL
-            : "build cap of "
-                + options.maxSearchBuilds()
-                + " reached: the best passing plan so far is kept (not shown 1-minimal; raise"
-                + " --max-builds to go on)");
+        complete ? STOP_MINIMAL : capReached(options.maxSearchBuilds(), ""));
   }
 
   // ---- issue 19: shrinking a given FP32 set (precision --plan-from) ----
@@ -438,10 +429,20 @@ public final class PrecisionSearch {
         0,
         complete
             ? STOP_MINIMAL
-            : "build cap of "
-                + options.maxSearchBuilds()
-                + " reached while shrinking the given plan: the passing plan so far is kept (not"
-                + " shown 1-minimal; raise --max-builds to go on)");
+            : capReached(options.maxSearchBuilds(), " while shrinking the given plan"));
+  }
+
+  /**
+   * Stop reason of a search cut by its build cap ({@code cap}, or unknown when not positive) while
+   * doing {@code what} (empty, or a phrase starting with a space): the best passing plan is kept.
+   */
+  static String capReached(int cap, String what) {
+    return "build cap"
+        + (cap > 0 && cap < Integer.MAX_VALUE ? " of " + cap : "")
+        + " reached"
+        + what
+        + ": the best passing plan so far is kept (not shown 1-minimal; raise --max-builds to go"
+        + " on)";
   }
 
   /** Thrown by a budgeted test when the build budget is spent. */
