@@ -47,6 +47,8 @@ import java.util.function.Consumer;
  * @param referenceCache folder of reference values kept between runs; null: none (issue 18)
  * @param searchOn where {@code precision} and {@code bisect} search (issue 18)
  * @param emulation the backend an emulation-first search runs on (issue 18)
+ * @param maxEmulationBuilds build cap of an emulation-first search's emulation side ({@code
+ *     search}'s cap counts the candidate's builds)
  * @param planFrom issue 19: a plan read from a converted model ({@code precision} shrinks it);
  *     null: none
  * @param price whether precision and diagnose time the plan they found (issue 20)
@@ -76,12 +78,15 @@ record AnalysisSettings(
     Path referenceCache,
     SearchOn searchOn,
     BackendSpec emulation,
+    int maxEmulationBuilds,
     PlanFrom planFrom,
     boolean price) {
   AnalysisSettings {
     Preconditions.checkArgument(parallelism >= 1, "parallelism must be >= 1, got %s", parallelism);
     Preconditions.checkNotNull(searchOn, "searchOn");
     Preconditions.checkNotNull(emulation, "emulation backend");
+    Preconditions.checkArgument(
+        maxEmulationBuilds >= 1, "maxEmulationBuilds must be >= 1, got %s", maxEmulationBuilds);
     Preconditions.checkNotNull(inputSpecs, "input specs");
     Preconditions.checkNotNull(givenInputs, "given inputs");
     Preconditions.checkNotNull(tolerance, "tolerance");
@@ -98,6 +103,13 @@ record AnalysisSettings(
 
   /** Default share of 65504 from which a tensor is at risk (issue 15). */
   static final double DEFAULT_HEADROOM = 0.5;
+
+  /**
+   * Default build cap of the emulation side of an emulation-first precision search: an emulation
+   * probe costs a fraction of a second to a few seconds on the CPU, a TensorRT build up to a
+   * minute, so the emulation may search far longer than the candidate's default cap of 60 builds.
+   */
+  static final int DEFAULT_MAX_EMULATION_BUILDS = 400;
 
   /**
    * No inputs given, default backends, {@link Tolerance#fp16Default()}, one sample, seed 0, the
@@ -150,6 +162,7 @@ record AnalysisSettings(
     Path referenceCache;
     SearchOn searchOn = SearchOn.AUTO;
     BackendSpec emulation = SearchOn.DEFAULT_EMULATION;
+    int maxEmulationBuilds = DEFAULT_MAX_EMULATION_BUILDS;
     PlanFrom planFrom; // issue 19
     boolean price = true; // issue 20
 
@@ -178,6 +191,7 @@ record AnalysisSettings(
       referenceCache = s.referenceCache;
       searchOn = s.searchOn;
       emulation = s.emulation;
+      maxEmulationBuilds = s.maxEmulationBuilds;
       planFrom = s.planFrom;
       price = s.price;
     }
@@ -212,6 +226,7 @@ record AnalysisSettings(
           referenceCache,
           searchOn,
           emulation,
+          maxEmulationBuilds,
           planFrom,
           price);
     }

@@ -171,6 +171,15 @@ public final class HalfBisect {
   }
 
   /**
+   * Caps the builds of the emulation side of an emulation-first precision search (default {@value
+   * AnalysisSettings#DEFAULT_MAX_EMULATION_BUILDS}); {@link #maxBuilds(int)} caps the candidate's.
+   */
+  public HalfBisect maxEmulationBuilds(int n) {
+    Preconditions.checkArgument(n >= 1, "maxEmulationBuilds must be >= 1, got %s", n);
+    return with(b -> b.maxEmulationBuilds = n);
+  }
+
+  /**
    * The backend an emulation-first search runs on, {@code BACKEND:MODE} (default {@code
    * ort:fp16-emulated}).
    */

@@ -187,7 +187,11 @@ final class Operations implements AutoCloseable {
     Integer emulationBuilds = null;
     if (r == null && emulationFirst()) {
       EmulationFirst.Precision ep =
-          EmulationFirst.precision(context(searchOn, settings.emulation()), ctx, settings.search());
+          EmulationFirst.precision(
+              context(searchOn, settings.emulation()),
+              ctx,
+              settings.search().withMaxSearchBuilds(settings.maxEmulationBuilds()),
+              settings.search());
       r = ep.result();
       emulationBuilds = ep.emulationBuilds();
     } else if (r == null) {

@@ -45,7 +45,21 @@ public final class EmulationFirst {
   /** The precision search on {@code emulation}, confirmed and minimised on {@code candidate}. */
   public static Precision precision(
       BisectContext emulation, BisectContext candidate, PrecisionSearch.Options options) {
-    PrecisionSearch.Result emu = PrecisionSearch.run(emulation, options);
+    return precision(emulation, candidate, options, options);
+  }
+
+  /**
+   * As {@link #precision(BisectContext, BisectContext, PrecisionSearch.Options)}, the emulation's
+   * search under its own options: a build cap meant for TensorRT builds (seconds to a minute each)
+   * would otherwise cut the emulation's search (a fraction of a second a probe) short and leave the
+   * candidate a larger plan to minimise, one TensorRT build per pinned node.
+   */
+  public static Precision precision(
+      BisectContext emulation,
+      BisectContext candidate,
+      PrecisionSearch.Options emulationOptions,
+      PrecisionSearch.Options options) {
+    PrecisionSearch.Result emu = PrecisionSearch.run(emulation, emulationOptions);
     int emuBuilds = emulation.prober().candidateBuilds();
     LOG.info(
         "precision (emulation first): emulation pins {} nodes in {} emulation builds; confirming on {}",

@@ -52,6 +52,25 @@ class EmulationFirstTest {
   }
 
   @Test
+  void theCandidatesBuildCapDoesNotCutTheEmulationsSearch() {
+    BisectContext alone = emulation();
+    PrecisionSearch.Result direct = PrecisionSearch.run(alone, SEARCH_ALL);
+    int emulationNeeds = alone.prober().candidateBuilds();
+    assertThat(direct.oneMinimal()).isTrue();
+    // a candidate cap far below what the emulation's search needs, the emulation's own cap above
+    PrecisionSearch.Options tight = SEARCH_ALL.withMaxSearchBuilds(1);
+    assertThat(emulationNeeds).isGreaterThan(tight.maxSearchBuilds() + 1);
+    EmulationFirst.Precision split =
+        EmulationFirst.precision(emulation(), candidate().build(), SEARCH_ALL, tight);
+    assertThat(split.emulationBuilds()).isEqualTo(emulationNeeds);
+    assertThat(split.result().fp32Nodes()).isEqualTo(direct.fp32Nodes());
+    // one set of options for both sides: the same tight cap stops the emulation early
+    EmulationFirst.Precision shared =
+        EmulationFirst.precision(emulation(), candidate().build(), tight);
+    assertThat(shared.emulationBuilds()).isLessThan(emulationNeeds);
+  }
+
+  @Test
   void whereTheCandidateDisagreesTheSearchRunsOnTheCandidate() {
     String extra = "b2/gelu/erf";
     assertThat(PLANTED.floatNodes()).contains(extra);

@@ -125,6 +125,14 @@ final class AnalysisOptions extends RunOptions {
   Integer maxBuilds;
 
   @Option(
+      names = "--max-emulation-builds",
+      paramLabel = "N",
+      description =
+          "precision with emulation first (a TensorRT candidate): cap on the emulation's builds"
+              + " (default 400; --max-builds caps the candidate's)")
+  Integer maxEmulationBuilds;
+
+  @Option(
       names = "--observe-mib",
       paramLabel = "MIB",
       description =
@@ -279,6 +287,13 @@ final class AnalysisOptions extends RunOptions {
         throw new UsageException("--max-builds must be at least 1, got " + maxBuilds);
       }
       hb = hb.maxBuilds(maxBuilds);
+    }
+    if (maxEmulationBuilds != null) {
+      if (maxEmulationBuilds < 1) {
+        throw new UsageException(
+            "--max-emulation-builds must be at least 1, got " + maxEmulationBuilds);
+      }
+      hb = hb.maxEmulationBuilds(maxEmulationBuilds);
     }
     if (observeMib != null || observeMax != null || referenceCacheMib != null) {
       ObservationLimits d = ObservationLimits.defaults();

@@ -73,6 +73,32 @@ class ParallelCliTest {
     assertThat(first.path("execution").path("searchedOn").asText()).isEqualTo("emulation");
     assertThat(first.path("execution").path("emulationBuilds").asInt()).isPositive();
     assertThat(first.path("builds").asInt()).isLessThanOrEqualTo(direct.path("builds").asInt());
+  }
+
+  @Test
+  void theCandidatesBuildCapLeavesTheEmulationItsOwn() throws IOException {
+    Path model = TestModels.write(TestModels.overflow(), tmp.resolve("overflow.onnx"));
+    String[] search = {"--search-on", "emulation", "--allow-overflow"};
+    int needs = run("precision", model, search).path("execution").path("emulationBuilds").asInt();
+    assertThat(needs).isGreaterThan(1);
+    JsonNode tight = run("precision", model, concat(search, "--max-builds", "1"));
+    assertThat(tight.path("execution").path("emulationBuilds").asInt()).isEqualTo(needs);
+    JsonNode cut = run("precision", model, concat(search, "--max-emulation-builds", "1"));
+    assertThat(cut.path("execution").path("emulationBuilds").asInt()).isLessThan(needs);
+    CliRun bad = CliRun.of("precision", model.toString(), "--max-emulation-builds", "0");
+    assertThat(bad.exit()).isEqualTo(2);
+    assertThat(bad.errLine()).contains("--max-emulation-builds must be at least 1, got 0");
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    List<String> all = new ArrayList<>(List.of(a));
+    all.addAll(List.of(b));
+    return all.toArray(String[]::new);
+  }
+
+  @Test
+  void searchOnRejectsAnUnknownSide() throws IOException {
+    Path model = TestModels.write(TestModels.overflow(), tmp.resolve("overflow.onnx"));
     CliRun bad = CliRun.of("precision", model.toString(), "--search-on", "gpu");
     assertThat(bad.exit()).isEqualTo(2);
     assertThat(bad.errLine()).contains("--search-on").contains("auto, emulation or candidate");
