@@ -61,8 +61,8 @@ final class PerfRun {
     if (floatOutputs.isEmpty()) {
       throw HalfBisectException.usage(graph.name() + " has no float graph output to compare");
     }
-    int perSample = o.batches().isEmpty() ? 1 : o.batches().size();
-    settings.listener().phase("perf", shapeSets.size() * perSample * precisions.size());
+    int batchesPerSet = o.batches().isEmpty() ? 1 : o.batches().size();
+    settings.listener().phase("perf", shapeSets.size() * batchesPerSet * precisions.size());
     int step = 0;
     List<PerfRow> rows = new ArrayList<>();
     Timing.Clock clock = null;

@@ -5,8 +5,10 @@ import dev.halfbisect.report.model.PerfReport;
 import dev.halfbisect.report.model.PerfRow;
 import dev.halfbisect.report.text.Fmt;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -87,7 +89,8 @@ public final class PerfTable {
   }
 
   private static List<String> notes(PerfReport r) {
-    List<String> n = new ArrayList<>();
+    // a precision skipped at a batch is skipped at every shape set: said once
+    Set<String> n = new LinkedHashSet<>();
     for (PerfRow row : r.rows()) {
       if (!row.measured()) {
         n.add(row.precision() + " at batch " + row.batch() + " not measured: " + row.skipped());
@@ -96,7 +99,7 @@ public final class PerfTable {
     if (r.warnings() != null) {
       n.addAll(r.warnings());
     }
-    return n;
+    return new ArrayList<>(n);
   }
 
   private static void appendAligned(StringBuilder sb, List<String> cells, int[] w) {
