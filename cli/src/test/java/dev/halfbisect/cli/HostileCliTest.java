@@ -485,9 +485,8 @@ class HostileCliTest {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-XX:TieredStopAtLevel=1");
-    // ONNX Runtime 1.29's telemetry start overflows the default 1 MB main-thread stack of a JVM
-    // started from the surefire JVM (SIGSEGV, no hs_err); a larger stack avoids it.
-    cmd.add("-Xss16m");
+    // Default thread stacks on purpose: ONNX Runtime 1.29's telemetry start overflowed them in a
+    // child JVM with this long class path until OrtNatives moved the first touch to a big stack.
     cmd.add("-XX:ErrorFile=" + logs.resolve("hs_err.log"));
     cmd.addAll(jvm);
     cmd.add("-cp");

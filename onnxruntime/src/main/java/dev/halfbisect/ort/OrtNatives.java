@@ -61,7 +61,7 @@ final class OrtNatives {
     }
     Set<Path> before = tempFolders();
     try {
-      T t = load.run();
+      T t = onLargeStack(load);
       loaded = true;
       return t;
     } finally {
@@ -72,6 +72,59 @@ final class OrtNatives {
       }
       deleteTelemetryLog();
     }
+  }
+
+  /**
+   * Stack of the thread that first touches ORT. ONNX Runtime 1.29's POSIX telemetry matches regular
+   * expressions against the process command line when the environment starts, with a backtracking
+   * matcher that recurses about once per character: a command line of about 3.9 KB (a long {@code
+   * -cp}) overflows a Java thread's default 1 MB stack and the JVM dies with SIGSEGV, no exception,
+   * no message (measured in docs/reliability.md; {@code ORT_DISABLE_TELEMETRY=1} avoids it too).
+   * 256 MB of address space, committed only as used, covers the longest command line Linux allows.
+   */
+  static final long FIRST_TOUCH_STACK_BYTES = 256L << 20;
+
+  /** Runs {@code load} on a thread of its own with {@link #FIRST_TOUCH_STACK_BYTES} of stack. */
+  @SuppressWarnings("unchecked") // load throws E or an unchecked throwable, nothing else
+  private static <T, E extends Exception> T onLargeStack(NativeLoad<T, E> load) throws E {
+    Object[] result = new Object[1];
+    Throwable[] failure = new Throwable[1];
+    Thread t =
+        new Thread(
+            null,
+            () -> {
+              try {
+                result[0] = load.run();
+              } catch (Throwable e) { // handed to the caller's thread below
+                failure[0] = e;
+              }
+            },
+            "halfbisect-ort-load",
+            FIRST_TOUCH_STACK_BYTES);
+    t.start();
+    boolean interrupted = false;
+    while (true) {
+      try {
+        t.join();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true; // the load cannot be abandoned half way: wait, then re-assert
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    Throwable f = failure[0];
+    if (f instanceof RuntimeException r) {
+      throw r;
+    }
+    if (f instanceof Error err) {
+      throw err;
+    }
+    if (f != null) {
+      throw (E) f;
+    }
+    return (T) result[0];
   }
 
   /** The first touch of ORT. */
