@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
+import javax.annotation.CheckForNull;
 
 /**
  * Turns what the caller gave (input specs, tensors, nothing) into concrete input samples that fit
@@ -48,7 +49,7 @@ final class InputPlan {
 
   /** The spec used for an input that the caller did not give. */
   static InputSpec derive(TensorInfo in, List<String> dimParams, Map<String, Long> bound) {
-    return derive(in, dimParams, bound, false);
+    return derive(in, in.shape(), dimParams, bound, false);
   }
 
   /** BERT's [CLS] and [SEP] token ids, pinned around derived token ids of a BERT-like model. */
@@ -71,7 +72,7 @@ final class InputPlan {
   }
 
   private static InputSpec derive(
-      TensorInfo in, List<String> dimParams, Map<String, Long> bound, boolean bert) {
+      TensorInfo in, long[] shape, List<String> dimParams, Map<String, Long> bound, boolean bert) {
     if (in.dtype() == null) {
       throw new HalfBisectException(
           HalfBisectException.Kind.MODEL,
@@ -80,7 +81,7 @@ final class InputPlan {
               + "' has an element type halfbisect does not handle; give it with --load-inputs");
     }
     boolean integer = !in.dtype().isFloatingPoint();
-    long[] shape = in.shape();
+    shape = shape.clone();
     for (int i = 0; i < shape.length; i++) {
       if (shape[i] < 0) {
         String p = i < dimParams.size() ? dimParams.get(i) : "";
@@ -115,15 +116,26 @@ final class InputPlan {
    * derived inputs are drawn from {@code settings.seed()}. Notes name the derived inputs.
    */
   static Prepared prepare(ModelGraph g, AnalysisSettings settings) {
-    return build(g, settings, settings.samples());
+    return build(g, settings, settings.samples(), null);
+  }
+
+  /**
+   * issue 20: {@link #prepare} with the inputs {@code shapes} names at those shapes (already
+   * checked against the model): a spec keeps its dtype, fill and pins; a derived input is derived
+   * at that shape; symbolic dims it shares with other inputs take its sizes. Loaded or given data
+   * of another shape is a usage error: no data is invented for it.
+   */
+  static Prepared prepare(ModelGraph g, AnalysisSettings settings, ShapeSet shapes) {
+    return build(g, settings, settings.samples(), shapes);
   }
 
   /** Validates the settings' inputs against the model without drawing any tensor. */
   static void check(ModelGraph g, AnalysisSettings settings) {
-    build(g, settings, 0);
+    build(g, settings, 0, null);
   }
 
-  private static Prepared build(ModelGraph g, AnalysisSettings settings, int samples) {
+  private static Prepared build(
+      ModelGraph g, AnalysisSettings settings, int samples, @CheckForNull ShapeSet shapes) {
     List<TensorInfo> inputs = declaredInputs(g);
     Map<String, Tensor> given = settings.givenInputs();
     List<? extends Map<String, Tensor>> set = settings.sampleSet();
@@ -186,9 +198,21 @@ final class InputPlan {
             hasUnknownRank(g, in.name()));
       }
     }
+    if (shapes != null) {
+      applyShapes(shapes, bySpec, given, set);
+    }
     // Symbolic dims (batch, sequence) take the size the given inputs use, so derived inputs fit
-    // them.
+    // them; a shape set's sizes come first.
     Map<String, Long> bound = new HashMap<>();
+    for (TensorInfo in : inputs) {
+      long[] shape = shapes == null ? null : shapes.dims(in.name());
+      List<String> params = g.inputDimNames(in.name());
+      for (int i = 0; shape != null && i < Math.min(shape.length, params.size()); i++) {
+        if (!params.get(i).isEmpty()) {
+          bound.putIfAbsent(params.get(i), shape[i]);
+        }
+      }
+    }
     for (TensorInfo in : inputs) {
       long[] shape =
           bySpec.containsKey(in.name())
@@ -211,6 +235,13 @@ final class InputPlan {
       boolean inEverySample =
           !set.isEmpty() && set.stream().allMatch(m -> m.containsKey(in.name()));
       if (!bySpec.containsKey(in.name()) && !given.containsKey(in.name()) && !inEverySample) {
+        long[] override = shapes == null ? null : shapes.dims(in.name());
+        if (override != null) {
+          InputSpec d = derive(in, override, List.of(), bound, bert);
+          bySpec.put(in.name(), d);
+          derived.add(d);
+          continue;
+        }
         if (hasUnknownRank(g, in.name())) {
           throw HalfBisectException.usage(
               "input '"
@@ -232,7 +263,7 @@ final class InputPlan {
                   + " (a dim of 0): there is nothing to compare; give it with --input "
                   + "NAME:SHAPE:DTYPE:FILL or --load-inputs");
         }
-        InputSpec d = derive(in, g.inputDimNames(in.name()), bound, bert);
+        InputSpec d = derive(in, in.shape(), g.inputDimNames(in.name()), bound, bert);
         bySpec.put(in.name(), d);
         derived.add(d);
       }
@@ -267,6 +298,49 @@ final class InputPlan {
       out.add(sample);
     }
     return new Prepared(out.build(), notes);
+  }
+
+  /**
+   * Puts a shape set's shapes into the specs; loaded or given data of the input must already have
+   * that shape (no data is invented for another one).
+   */
+  private static void applyShapes(
+      ShapeSet shapes,
+      Map<String, InputSpec> bySpec,
+      Map<String, Tensor> given,
+      List<? extends Map<String, Tensor>> set) {
+    for (String name : shapes.shapes().keySet()) {
+      long[] dims = shapes.dims(name);
+      List<Tensor> loaded = new ArrayList<>();
+      if (given.containsKey(name)) {
+        loaded.add(given.get(name));
+      }
+      set.stream().filter(m -> m.containsKey(name)).forEach(m -> loaded.add(m.get(name)));
+      for (Tensor t : loaded) {
+        if (!Arrays.equals(t.shape(), dims)) {
+          throw HalfBisectException.usage(
+              "--shape "
+                  + shapes
+                  + ": input "
+                  + name
+                  + " is loaded data of shape "
+                  + Tensor.shapeToString(t.shape())
+                  + " and halfbisect does not invent data of another shape; load "
+                  + name
+                  + " at "
+                  + Tensor.shapeToString(dims)
+                  + " or leave it out of --shape");
+        }
+      }
+      InputSpec spec = bySpec.get(name);
+      if (spec != null) {
+        try {
+          bySpec.put(name, new InputSpec(name, dims, spec.dtype(), spec.fill(), spec.pins()));
+        } catch (IllegalArgumentException e) {
+          throw HalfBisectException.usage("--shape " + shapes + ": " + e.getMessage());
+        }
+      }
+    }
   }
 
   /** The spec of an input a sample lacks: its own spec, else derived like a missing input. */

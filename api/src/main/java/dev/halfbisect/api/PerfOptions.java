@@ -9,18 +9,21 @@ import javax.annotation.CheckForNull;
 
 /**
  * What {@link HalfBisect#perf(PerfOptions)} measures (issue 20): the precisions, the batch sizes,
- * the timing loop and the backend that runs every row. Immutable; change with the {@code with*}
- * methods.
+ * the input shape sets, the timing loop and the backend that runs every row. Immutable; change with
+ * the {@code with*} methods.
  *
  * @param precisions {@code fp32}, {@code tf32}, {@code fp16}, {@code bf16} or {@code plan:FILE}
  *     (FP16 with that plan); fp32 is always measured (the speed-up's base) and listed first
  * @param batches batch sizes (first dimension of every input); empty: the inputs' own batch
+ * @param shapes issue 20: one set of rows per shape set (each crossed with every batch; a batch
+ *     replaces dim 0 after the set's shapes are applied); empty: the inputs' own shapes, one set
  * @param timing warm-up and timed runs per row
  * @param backend backend name that runs and times the rows; null: the candidate's backend
  */
 public record PerfOptions(
     ImmutableList<String> precisions,
     ImmutableList<Integer> batches,
+    ImmutableList<ShapeSet> shapes,
     TimingRequest timing,
     @CheckForNull String backend) {
 
@@ -35,6 +38,16 @@ public record PerfOptions(
     Preconditions.checkNotNull(timing, "timing");
     precisions = ImmutableList.copyOf(precisions);
     batches = ImmutableList.copyOf(batches);
+    shapes = ImmutableList.copyOf(shapes);
+  }
+
+  /** Options without shape sets (the inputs' own shapes). */
+  public PerfOptions(
+      ImmutableList<String> precisions,
+      ImmutableList<Integer> batches,
+      TimingRequest timing,
+      @CheckForNull String backend) {
+    this(precisions, batches, ImmutableList.of(), timing, backend);
   }
 
   /** fp32, tf32 and fp16 at the inputs' own batch, {@link TimingRequest#defaults()}. */
@@ -42,24 +55,30 @@ public record PerfOptions(
     return new PerfOptions(
         ImmutableList.of("fp32", "tf32", "fp16"),
         ImmutableList.of(),
+        ImmutableList.of(),
         TimingRequest.defaults(),
         null);
   }
 
   public PerfOptions withPrecisions(List<String> p) {
-    return new PerfOptions(ImmutableList.copyOf(p), batches, timing, backend);
+    return new PerfOptions(ImmutableList.copyOf(p), batches, shapes, timing, backend);
   }
 
   public PerfOptions withBatches(List<Integer> b) {
-    return new PerfOptions(precisions, ImmutableList.copyOf(b), timing, backend);
+    return new PerfOptions(precisions, ImmutableList.copyOf(b), shapes, timing, backend);
+  }
+
+  /** One set of rows per shape set, in order; an empty list: the inputs' own shapes. */
+  public PerfOptions withShapes(List<ShapeSet> s) {
+    return new PerfOptions(precisions, batches, ImmutableList.copyOf(s), timing, backend);
   }
 
   public PerfOptions withTiming(TimingRequest t) {
-    return new PerfOptions(precisions, batches, t, backend);
+    return new PerfOptions(precisions, batches, shapes, t, backend);
   }
 
   public PerfOptions withBackend(@CheckForNull String b) {
-    return new PerfOptions(precisions, batches, timing, b);
+    return new PerfOptions(precisions, batches, shapes, timing, b);
   }
 
   private static void checkPrecision(String p) {

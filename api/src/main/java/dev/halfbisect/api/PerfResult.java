@@ -1,5 +1,6 @@
 package dev.halfbisect.api;
 
+import dev.halfbisect.core.Tensor;
 import dev.halfbisect.report.model.PerfReport;
 import dev.halfbisect.report.model.PerfRow;
 import dev.halfbisect.report.render.PerfTable;
@@ -23,7 +24,10 @@ public final class PerfResult {
     return report;
   }
 
-  /** Rows, batch-major, in the order asked (unmeasured ones carry {@link PerfRow#skipped()}). */
+  /**
+   * Rows, shape-set-major then batch-major, in the order asked (unmeasured ones carry {@link
+   * PerfRow#skipped()}).
+   */
   public List<PerfRow> rows() {
     return report.rows();
   }
@@ -33,6 +37,33 @@ public final class PerfResult {
     return rows().stream()
         .filter(r -> r.measured() && r.precision().equals(precision) && r.batch() == batch)
         .findFirst();
+  }
+
+  /**
+   * The measured row of {@code precision} at {@code batch} in the rows of {@code shapes}: every
+   * input it names has its dims there, dim 0 replaced by {@code batch}.
+   */
+  public Optional<PerfRow> row(String precision, int batch, ShapeSet shapes) {
+    return rows().stream()
+        .filter(r -> r.measured() && r.precision().equals(precision) && r.batch() == batch)
+        .filter(r -> hasShapes(r, batch, shapes))
+        .findFirst();
+  }
+
+  private static boolean hasShapes(PerfRow r, int batch, ShapeSet shapes) {
+    for (String input : shapes.shapes().keySet()) {
+      long[] dims = shapes.dims(input);
+      if (dims == null) {
+        return false;
+      }
+      if (dims.length > 0) {
+        dims[0] = batch;
+      }
+      if (!Tensor.shapeToString(dims).equals(r.shapes().get(input))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Whether every measured row passes the tolerance. */

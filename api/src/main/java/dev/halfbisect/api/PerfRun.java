@@ -18,30 +18,31 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Issue 20: the {@code perf} table. Per batch size: one reference run for the errors (reused from
- * the fp32 row when the reference is the same backend and mode), then per precision one build, one
- * run for the errors and one timing. A precision the backend has no mode for is listed as skipped.
+ * Issue 20: the {@code perf} table. Per shape set (the inputs' own shapes without {@link
+ * PerfOptions#shapes()}) and batch size: one reference run for the errors (reused from the fp32 row
+ * when the reference is the same backend and mode), then per precision one build, one run for the
+ * errors and one timing. A precision the backend has no mode for is listed as skipped.
  */
 final class PerfRun {
   private final ModelGraph graph;
   private final AnalysisSettings settings;
-  private final Map<String, Tensor> sample;
-  private final List<String> notes;
+  private final InputPlan.Prepared inputs;
   private final Latency latency;
   private int builds;
 
   PerfRun(ModelGraph graph, AnalysisSettings settings, InputPlan.Prepared inputs) {
     this.graph = graph;
     this.settings = settings;
-    this.sample = inputs.samples().get(0);
-    this.notes = new ArrayList<>(inputs.notes());
+    this.inputs = inputs;
     this.latency = new Latency(graph);
   }
 
@@ -53,79 +54,88 @@ final class PerfRun {
     precisions.removeIf(p -> p.equalsIgnoreCase("fp32"));
     precisions.add(0, "fp32");
     Map<String, PrecisionPlan> plans = plans(precisions);
-    List<Integer> batches = o.batches().isEmpty() ? List.of(Batching.batchOf(sample)) : o.batches();
+    List<InputPlan.Prepared> shapeSets = shapeSets(o.shapes());
+    Set<String> notes = new LinkedHashSet<>();
     List<String> floatOutputs =
         graph.graphOutputs().stream().filter(graph::isFloat).collect(Collectors.toList());
     if (floatOutputs.isEmpty()) {
       throw HalfBisectException.usage(graph.name() + " has no float graph output to compare");
     }
-    settings.listener().phase("perf", batches.size() * precisions.size());
+    int batchesPerSet = o.batches().isEmpty() ? 1 : o.batches().size();
+    settings.listener().phase("perf", shapeSets.size() * batchesPerSet * precisions.size());
     int step = 0;
     List<PerfRow> rows = new ArrayList<>();
     Timing.Clock clock = null;
     boolean pass = true;
-    for (int batch : batches) {
-      Map<String, Tensor> feeds = Batching.batched(graph, sample, batch);
-      Map<String, String> shapes = shapes(feeds);
-      RunResult ref = null;
-      List<PerfRow> batchRows = new ArrayList<>();
-      for (String p : precisions) {
-        Optional<String> mode = mode(backend, p);
-        if (mode.isEmpty()) {
+    for (InputPlan.Prepared shapeSet : shapeSets) {
+      Map<String, Tensor> sample = shapeSet.samples().get(0);
+      notes.addAll(shapeSet.notes());
+      List<Integer> batches =
+          o.batches().isEmpty() ? List.of(Batching.batchOf(sample)) : o.batches();
+      for (int batch : batches) {
+        Map<String, Tensor> feeds = Batching.batched(graph, sample, batch);
+        Map<String, String> shapes = shapes(feeds);
+        RunResult ref = null;
+        List<PerfRow> batchRows = new ArrayList<>();
+        for (String p : precisions) {
+          Optional<String> mode = mode(backend, p);
+          if (mode.isEmpty()) {
+            batchRows.add(
+                PerfRow.skipped(
+                    p,
+                    batch,
+                    shapes,
+                    "backend "
+                        + backend.name()
+                        + " has no "
+                        + p
+                        + " mode (modes: "
+                        + String.join(", ", backend.modes())
+                        + ")"));
+            settings.listener().step(++step, p + " skipped");
+            continue;
+          }
+          Latency.Measured m =
+              latency.measure(backend, mode.get(), plans.get(p), feeds, o.timing());
+          builds++;
+          if (ref == null) {
+            boolean sameAsReference =
+                reference.backend().equals(backend.name()) && reference.mode().equals(mode.get());
+            ref =
+                sameAsReference
+                    ? m.outputs()
+                    : latency
+                        .measure(refBackend, reference.mode(), PrecisionPlan.allFp32(), feeds, null)
+                        .outputs();
+          }
+          ErrorStats e = Latency.pooledErrors(floatOutputs, ref, m.outputs());
+          boolean rowPass = Latency.passes(floatOutputs, settings.tolerance(), ref, m.outputs());
+          pass &= rowPass;
+          Timing t = m.timing();
+          clock = clock == null ? t.clock() : clock;
           batchRows.add(
-              PerfRow.skipped(
+              new PerfRow(
                   p,
+                  backend.name() + ":" + mode.get(),
                   batch,
                   shapes,
-                  "backend "
-                      + backend.name()
-                      + " has no "
-                      + p
-                      + " mode (modes: "
-                      + String.join(", ", backend.modes())
-                      + ")"));
-          settings.listener().step(++step, p + " skipped");
-          continue;
+                  t.medianMillis(),
+                  t.p90Millis(),
+                  t.throughput(batch),
+                  null,
+                  e.maxAbs(),
+                  e.medianAbs(),
+                  e.meanAbs(),
+                  e.maxRel(),
+                  e.medianRel(),
+                  e.meanRel(),
+                  rowPass ? "pass" : "fail",
+                  null));
+          settings.listener().step(++step, p + " batch " + batch);
         }
-        Latency.Measured m = latency.measure(backend, mode.get(), plans.get(p), feeds, o.timing());
-        builds++;
-        if (ref == null) {
-          boolean sameAsReference =
-              reference.backend().equals(backend.name()) && reference.mode().equals(mode.get());
-          ref =
-              sameAsReference
-                  ? m.outputs()
-                  : latency
-                      .measure(refBackend, reference.mode(), PrecisionPlan.allFp32(), feeds, null)
-                      .outputs();
-        }
-        ErrorStats e = Latency.pooledErrors(floatOutputs, ref, m.outputs());
-        boolean rowPass = Latency.passes(floatOutputs, settings.tolerance(), ref, m.outputs());
-        pass &= rowPass;
-        Timing t = m.timing();
-        clock = clock == null ? t.clock() : clock;
-        batchRows.add(
-            new PerfRow(
-                p,
-                backend.name() + ":" + mode.get(),
-                batch,
-                shapes,
-                t.medianMillis(),
-                t.p90Millis(),
-                t.throughput(batch),
-                null,
-                e.maxAbs(),
-                e.medianAbs(),
-                e.meanAbs(),
-                e.maxRel(),
-                e.medianRel(),
-                e.meanRel(),
-                rowPass ? "pass" : "fail",
-                null));
-        settings.listener().step(++step, p + " batch " + batch);
+        double fp32 = batchRows.get(0).latencyMs();
+        batchRows.forEach(r -> rows.add(r.measured() ? r.withSpeedup(fp32) : r));
       }
-      double fp32 = batchRows.get(0).latencyMs();
-      batchRows.forEach(r -> rows.add(r.measured() ? r.withSpeedup(fp32) : r));
     }
     PerfReport report =
         new PerfReport(
@@ -142,6 +152,18 @@ final class PerfRun {
             rows,
             notes.isEmpty() ? null : ImmutableList.copyOf(notes));
     return new PerfResult(report);
+  }
+
+  /**
+   * The inputs of each shape set (its first sample is timed), every set checked against the model
+   * before any is drawn; without shape sets the run's own inputs.
+   */
+  private List<InputPlan.Prepared> shapeSets(List<ShapeSet> shapes) {
+    if (shapes.isEmpty()) {
+      return List.of(inputs);
+    }
+    shapes.forEach(set -> ShapeCheck.check(graph, set));
+    return shapes.stream().map(set -> InputPlan.prepare(graph, settings, set)).toList();
   }
 
   private Backend backend(PerfOptions o) {

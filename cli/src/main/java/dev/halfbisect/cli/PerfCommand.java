@@ -2,6 +2,7 @@ package dev.halfbisect.cli;
 
 import dev.halfbisect.api.PerfOptions;
 import dev.halfbisect.api.PerfResult;
+import dev.halfbisect.api.ShapeSet;
 import dev.halfbisect.core.backend.TimingRequest;
 import dev.halfbisect.report.render.PerfTable;
 import java.io.PrintWriter;
@@ -17,15 +18,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code halfbisect perf MODEL --precisions fp32,tf32,fp16 --batch 1,8,64} (issue 20): latency,
- * throughput and error against the FP32 reference per precision and batch size.
+ * {@code halfbisect perf MODEL --precisions fp32,tf32,fp16 --batch 1,8,64 [--shape NAME:DIMS]...}
+ * (issue 20): latency, throughput and error against the FP32 reference per precision, batch size
+ * and input shape set.
  */
 @Command(
     name = "perf",
     mixinStandardHelpOptions = true,
     description =
         "Latency, throughput, max/median/mean abs and rel error (vs the FP32 reference) and speed-up"
-            + " vs FP32 per precision and batch size, on the candidate's backend. TensorRT times GPU"
+            + " vs FP32 per precision, batch size and --shape set, on the candidate's backend. TensorRT times GPU"
             + " time per inference with CUDA events; ONNX Runtime times are CPU emulation times, not"
             + " FP16 speed. Exit 1 when a row fails the tolerance.")
 final class PerfCommand implements Callable<Integer> {
@@ -48,6 +50,17 @@ final class PerfCommand implements Callable<Integer> {
           "comma-separated batch sizes, e.g. 1,8,64: the first dimension of every input (it must be"
               + " dynamic in the model); default: the inputs' own batch")
   String batches;
+
+  @Option(
+      names = "--shape",
+      paramLabel = "NAME:DIMS[,NAME:DIMS...]",
+      description =
+          "repeatable: one set of rows per --shape, crossed with --batch; NAME:DIMS sets the full"
+              + " shape of input NAME (e.g. --shape image:1x3x128x128 --shape image:1x3x256x256),"
+              + " commas join inputs of one set; a --batch size then replaces dim 0; only the"
+              + " model's dynamic dims may change; inputs not named keep their shape (symbolic dims"
+              + " shared with a named input follow it); loaded inputs must already have the shape")
+  List<String> shapes = new ArrayList<>();
 
   @Option(
       names = "--warmup",
@@ -129,10 +142,19 @@ final class PerfCommand implements Callable<Integer> {
         }
       }
     }
+    List<ShapeSet> ss = new ArrayList<>();
+    for (String s : shapes) {
+      try {
+        ss.add(ShapeSet.parse(s));
+      } catch (IllegalArgumentException e) {
+        throw new UsageException(e.getMessage());
+      }
+    }
     try {
       return PerfOptions.defaults()
           .withPrecisions(ps)
           .withBatches(bs)
+          .withShapes(ss)
           .withTiming(new TimingRequest(warmup, runs))
           .withBackend(backend);
     } catch (IllegalArgumentException e) {

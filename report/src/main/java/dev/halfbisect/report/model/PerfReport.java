@@ -22,7 +22,7 @@ import javax.annotation.CheckForNull;
  * @param fp16Speed whether the clock measures real FP16 speed
  * @param warmup untimed runs before each timing
  * @param runs timed runs per row
- * @param rows one per precision and batch, batch-major in the order asked
+ * @param rows one per shape set, batch and precision, in that nesting and the order asked
  * @param warnings notes (derived inputs, skipped precisions)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -7,13 +7,15 @@ import java.util.Map;
 import javax.annotation.CheckForNull;
 
 /**
- * One row of the {@code perf} table (issue 20): one precision at one batch size.
+ * One row of the {@code perf} table (issue 20): one precision at one batch size and one set of
+ * input shapes.
  *
  * @param precision as requested: {@code fp32}, {@code tf32}, {@code fp16}, {@code bf16}, {@code
  *     plan:FILE}
  * @param mode the backend mode that ran it, e.g. {@code trt:fp16}
  * @param batch batch size (first dimension of every batched input)
- * @param shapes input shapes, {@code name -> 8x3x224x224}, sorted by name
+ * @param shapes the shapes the row ran at, {@code name -> 8x3x224x224}, sorted by name: every
+ *     input, those of a {@code --shape} set at its dims with dim 0 replaced by the batch
  * @param latencyMs median latency of one inference of the whole batch, milliseconds
  * @param p90Ms 90th percentile latency, milliseconds
  * @param throughput samples per second at the median latency ({@code batch * 1000 / latencyMs})

@@ -5,8 +5,10 @@ import dev.halfbisect.report.model.PerfReport;
 import dev.halfbisect.report.model.PerfRow;
 import dev.halfbisect.report.text.Fmt;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -87,7 +89,8 @@ public final class PerfTable {
   }
 
   private static List<String> notes(PerfReport r) {
-    List<String> n = new ArrayList<>();
+    // a precision skipped at a batch is skipped at every shape set: said once
+    Set<String> n = new LinkedHashSet<>();
     for (PerfRow row : r.rows()) {
       if (!row.measured()) {
         n.add(row.precision() + " at batch " + row.batch() + " not measured: " + row.skipped());
@@ -96,7 +99,7 @@ public final class PerfTable {
     if (r.warnings() != null) {
       n.addAll(r.warnings());
     }
-    return n;
+    return new ArrayList<>(n);
   }
 
   private static void appendAligned(StringBuilder sb, List<String> cells, int[] w) {
@@ -132,7 +135,7 @@ public final class PerfTable {
   private static List<Column> columns(Layout layout) {
     Column precision = new Column("precision", PerfRow::precision);
     Column batch = new Column("batch", r -> Integer.toString(r.batch()));
-    Column shape = new Column("shape", r -> String.join(",", r.shapes().values()));
+    Column shape = new Column("shape", PerfTable::shapeCell);
     Column latency = new Column("latency ms", r -> Fmt.num(r.latencyMs()));
     Column p90 = new Column("p90 ms", r -> Fmt.num(r.p90Ms()));
     Column throughput = new Column("samples/s", r -> Fmt.num(r.throughput()));
@@ -180,12 +183,32 @@ public final class PerfTable {
     }
   }
 
-  /** Width (k = 1) or height (k = 2) of the first input, read from the end of its NCHW shape. */
+  /** The dims of a single input; {@code name:dims} joined by commas when there are several. */
+  private static String shapeCell(PerfRow r) {
+    if (r.shapes().size() == 1) {
+      return r.shapes().values().iterator().next();
+    }
+    List<String> cells = new ArrayList<>();
+    r.shapes().forEach((name, dims) -> cells.add(name + ":" + dims));
+    return String.join(",", cells);
+  }
+
+  /**
+   * Width (k = 1) or height (k = 2), read from the end of the NCHW shape of the first input (by
+   * name) of rank >= 3, the image; else of the first input.
+   */
   private static String lastDim(PerfRow r, int k) {
     if (r.shapes().isEmpty()) {
       return "-";
     }
-    String[] dims = r.shapes().values().iterator().next().split("x");
+    String image = r.shapes().values().iterator().next();
+    for (String dims : r.shapes().values()) {
+      if (dims.split("x").length >= 3) {
+        image = dims;
+        break;
+      }
+    }
+    String[] dims = image.split("x");
     return dims.length >= 2 ? dims[dims.length - k] : "-";
   }
 }
