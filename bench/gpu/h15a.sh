@@ -42,8 +42,10 @@ HB=(java "${JOPTS[@]}" -cp "$CP" dev.halfbisect.cli.Main)
 AGREEMENT=(java -cp "$CP" dev.halfbisect.bench.agreement.AgreementModels)
 
 step write-models 60 "${AGREEMENT[@]}" write "$M" $EXAMPLES || echo "model writer failed: see $R/write-models.log" >&2
-[ -n "${HB_TSF:-}" ] && [ -f "$HB_TSF" ] && printf 'timesformer\t%s\t--input video:8x3x32x32:float32:-1..1\n' "$HB_TSF" >> "$M/models.tsv"
-[ -n "${HB_MINILM:-}" ] && [ -f "$HB_MINILM" ] && printf 'minilm\t%s\t--input input_ids:1x128:int64:1000..21000 --input attention_mask:1x128:int64:1 --input token_type_ids:1x128:int64:0\n' "$HB_MINILM" >> "$M/models.tsv"
+# HB_H15A_REAL=0: the models built in code only (TimeSformer and MiniLM were measured earlier)
+REAL=${HB_H15A_REAL:-1}
+[ "$REAL" = 1 ] && [ -n "${HB_TSF:-}" ] && [ -f "$HB_TSF" ] && printf 'timesformer\t%s\t--input video:8x3x32x32:float32:-1..1\n' "$HB_TSF" >> "$M/models.tsv"
+[ "$REAL" = 1 ] && [ -n "${HB_MINILM:-}" ] && [ -f "$HB_MINILM" ] && printf 'minilm\t%s\t--input input_ids:1x128:int64:1000..21000 --input attention_mask:1x128:int64:1 --input token_type_ids:1x128:int64:0\n' "$HB_MINILM" >> "$M/models.tsv"
 cp "$M/models.tsv" "$R/emulation/models.tsv" 2>/dev/null; cp "$M/models.tsv" "$R/tensorrt/models.tsv" 2>/dev/null
 
 # side DIR REF CAND CAP: compare + bisect of every model, sequentially

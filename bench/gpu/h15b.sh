@@ -49,9 +49,15 @@ step() { # name command args...
   timeout "$t" java $JOPTS -cp "$HB_CP" dev.halfbisect.cli.Main "$@" $B --quiet --json "$R/$name.json" > "$R/$name.log" 2>&1
   summary "$name" $? $(( $(date +%s) - s )) "$R/$name.json"
 }
-step uniform   layerwise "$HB_MINILM" --input "$IDS" $REST --samples 4
-step pinned    layerwise "$HB_MINILM" --input "$IDS,first=101,last=102" $REST --samples 4
-step text      layerwise "$HB_MINILM" --input "$IDS" --text "$R/sentences.txt" --tokenizer "$HB_TOKENIZER"
+# HB_H15B_SKIP: steps measured by an earlier run (docs/PERFORMANCE.md has their lines)
+skip() { case " ${HB_H15B_SKIP:-} " in *" $1 "*) echo "$1 skipped (measured earlier)" >> "$R/summary.txt"; return 0 ;; esac; return 1; }
+skip uniform || step uniform layerwise "$HB_MINILM" --input "$IDS" $REST --samples 4
+skip pinned || step pinned layerwise "$HB_MINILM" --input "$IDS,first=101,last=102" $REST --samples 4
+skip text || step text layerwise "$HB_MINILM" --input "$IDS" --text "$R/sentences.txt" --tokenizer "$HB_TOKENIZER"
+# precision over 4 [CLS]-led samples: 3 searched, 1 held out; the price block (issue 20) is on
 step precision precision "$HB_MINILM" --input "$IDS,first=101,last=102" $REST --samples 4 --max-error 3e-3 \
   --max-builds $CAP --out "$R/precision"
+# issue 20: perf with that plan beside FP32 and all-FP16 (GPU time per inference)
+[ -f "$R/precision/plan.json" ] && step ml-perf perf "$HB_MINILM" --input "$IDS,first=101,last=102" $REST \
+  --max-error 3e-3 --precisions "fp32,fp16,plan:$R/precision/plan.json" --md "$R/ml-perf.md"
 cat "$R/summary.txt"

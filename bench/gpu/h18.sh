@@ -4,33 +4,32 @@
 # `source /opt/hb/env.sh`, with HB_CP, HB_R, HB_DEADLINE, HB_MINILM and HB_TSF set (see
 # /work/briefs/common.md); HB_CPU_DRYRUN=1 runs the same steps on ONNX Runtime with tiny budgets.
 #
-# Steps in this order (each bounded by the time left before HB_DEADLINE, every java call under
-# `timeout`; a MiniLM search on TensorRT alone with one worker takes ~400 s, so the 1-vs-4-worker
-# speed-up is measured on the planted TimeSformer with a build cap instead):
-#   warmup           a TimeSformer compare: JavaCPP natives extracted once for all steps
-#   ml-emu-w4        MiniLM precision --max-error 3e-3 on trt:fp16, emulation first (the default for
-#                    TensorRT), 4 workers, cold timing cache: TensorRT builds, emulation builds,
-#                    rounds, 1-minimal or not, wall (targets: <= 60 TensorRT builds, <= 5 min)
-#   tsf-w1 / tsf-w4  planted TimeSformer, outputs-only precision (--allow-overflow) on trt:fp16,
-#                    every probe on TensorRT, 1 worker vs 4 workers, the same build cap, each with a
-#                    cold timing cache of its own: wall, candidate builds, rounds -> speed-up
-#   ml-cand-w4       the same search with every probe on TensorRT (--search-on candidate), capped
-#                    at the builds emulation-first needed plus 20: candidate-only build count
-#   tsf-pools00      issue 21's one-GPU fallback: bisect with two pools on device 0
-#                    (-Dhalfbisect.trt.devices=0,0), 1 worker each, --jobs 2: rounds, and
-#                    maxWorkers (the most worker processes of the step seen at once) = 2
+# Steps (each bounded by the time left before HB_DEADLINE, every java call under `timeout`);
+# HB_H18_PART=1 (phase 1, alone on the machine) or 2 (phase 2, beside the other scripts):
+#   part 1  ml-emu-w4    MiniLM precision --max-error 3e-3 on trt:fp16, emulation first (the
+#                        default for TensorRT), 4 workers, cold timing cache: TensorRT builds,
+#                        emulation builds, rounds, stop reason (1-minimal or not), wall (targets:
+#                        <= 60 TensorRT builds, <= 5 min)
+#           ml-w4/ml-w1  the worker pool's speed-up: the same MiniLM search with every probe on
+#                        TensorRT (--search-on candidate), the same build cap, 4 workers then 1, each
+#                        on a copy of the timing cache ml-emu-w4 left (target >= 2.5x)
+#   part 2  tsf-out-w4   planted TimeSformer, outputs-only precision (--allow-overflow), emulation
+#                        first, 4 workers, cold timing cache (target: completes 1-minimal in 5 min)
+#           tsf-bisect-k4 first divergence with k = 4 on TensorRT: rounds <= ceil(log5 N) + 1
+#           tsf-pools00  issue 21's one-GPU fallback: bisect with two pools on device 0
+#                        (-Dhalfbisect.trt.devices=0,0), 1 worker each, --jobs 2: maxWorkers = 2
 # Everything goes to $HB_R/h18/; one line per step in summary.txt (name rc seconds key numbers).
 set -uo pipefail
 : "${HB_CP:?class path of the halfbisect jars}" "${HB_R:?results folder}"
 : "${HB_DEADLINE:=420}" "${HB_MINILM:?MiniLM model.onnx}" "${HB_TSF:?planted TimeSformer model}"
-R="$HB_R/h18"
+R="$HB_R/h18"; [ "${HB_H18_PART:-1}" = 2 ] && R="$HB_R/h18b"
 mkdir -p "$R"
 START=$(date +%s)
 DRY=${HB_CPU_DRYRUN:-0}
 if [ "$DRY" = 1 ]; then
-  REF=ort:fp32; CAND=ort:fp16-emulated; TSF_CAP=4; ML_CAP=3; RESERVE=5
+  REF=ort:fp32; CAND=ort:fp16-emulated; ML_CAP=3; SPEED_CAP=4; RESERVE=5
 else
-  REF=trt:fp32; CAND=trt:fp16; TSF_CAP=8; ML_CAP=0; RESERVE=15
+  REF=trt:fp32; CAND=trt:fp16; ML_CAP=0; SPEED_CAP=12; RESERVE=10
 fi
 TSF_IN=(--input video:8x3x32x32:float32:-1..1)
 ML_IN=(--input input_ids:1x128:int64:1000..21000 --input attention_mask:1x128:int64:1
@@ -89,7 +88,8 @@ run() {
   echo "$name rc=$rc ${secs} s builds=$(json "$j" builds) rounds=$(json "$j" execution.rounds)" \
     "jobs=$(json "$j" execution.parallelism) emulationBuilds=$(json "$j" execution.emulationBuilds)" \
     "referenceBuilds=$(json "$j" execution.referenceBuilds) fp32Nodes=$(json "$j" fp32Nodes)" \
-    "verdict=$(json "$j" verdict) maxWorkers=$(cat "$R/$name.workers" 2> /dev/null)" \
+    "verdict=$(json "$j" verdict) stop=$(json "$j" search.stopReason | tr ' ' _)" \
+    "maxWorkers=$(cat "$R/$name.workers" 2> /dev/null)" \
     "limit=${limit}s" | tee -a "$R/summary.txt"
 }
 
@@ -100,37 +100,41 @@ command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version,
   --format=csv,noheader | sed 's/^/gpu /' | tee -a "$R/summary.txt"
 nproc | sed 's/^/cores /' | tee -a "$R/summary.txt"
 
-# 0: warm-up (natives extracted, worker JVM code paths loaded); its own timing cache.
-run warmup "$(share 8)" "-Dhalfbisect.trt.cacheDir=$R/tcache-warmup" -- \
-  compare "$HB_TSF" "${TSF_IN[@]}" --reference "$REF" --candidate "$CAND" --no-reference-cache
-
-# 1: MiniLM, emulation first, 4 workers, cold timing cache.
-# shellcheck disable=SC2046
-run ml-emu-w4 "$(share 50)" "-Dhalfbisect.trt.cacheDir=$R/tcache-ml-emu" -Dhalfbisect.trt.workers=4 -- \
-  precision "$HB_MINILM" "${ML_IN[@]}" --reference "$REF" --candidate "$CAND" --max-error 3e-3 \
-  --search-on emulation --jobs 4 $(cap "$ML_CAP") --out "$R/ml-emu-w4"
-
-# 2-3: worker pool speed-up on the same capped TimeSformer search (cold timing caches).
-for w in 1 4; do
+PART=${HB_H18_PART:-1}
+if [ "$PART" = 1 ]; then
+  # Phase 1 (alone on the machine). 1: MiniLM, emulation first (the default for a TensorRT
+  # candidate), 4 workers, cold timing cache: the issue's target (<= 60 TensorRT builds, <= 5 min).
   # shellcheck disable=SC2046
-  run "tsf-w$w" "$(share 13)" "-Dhalfbisect.trt.cacheDir=$R/tcache-tsf-w$w" "-Dhalfbisect.trt.workers=$w" -- \
+  run ml-emu-w4 "$(share 65)" "-Dhalfbisect.trt.cacheDir=$R/tcache-ml-emu" -Dhalfbisect.trt.workers=4 -- \
+    precision "$HB_MINILM" "${ML_IN[@]}" --reference "$REF" --candidate "$CAND" --max-error 3e-3 \
+    --jobs 4 --no-price $(cap "$ML_CAP") --out "$R/ml-emu-w4"
+  # 2-3: the worker pool's speed-up, side by side: the same MiniLM search with every probe on
+  # TensorRT and the same build cap, 4 workers then 1, each on its own copy of the timing cache
+  # step 1 left (warm, identical for both: build time is then the same work on either side).
+  for w in 4 1; do
+    rm -rf "$R/tcache-ml-w$w"; cp -r "$R/tcache-ml-emu" "$R/tcache-ml-w$w" 2> /dev/null || mkdir -p "$R/tcache-ml-w$w"
+    # shellcheck disable=SC2046
+    run "ml-w$w" "$(share $([ "$w" = 1 ] && echo 25 || echo 12))" "-Dhalfbisect.trt.cacheDir=$R/tcache-ml-w$w" \
+      "-Dhalfbisect.trt.workers=$w" -- \
+      precision "$HB_MINILM" "${ML_IN[@]}" --reference "$REF" --candidate "$CAND" --max-error 3e-3 \
+      --search-on candidate --jobs "$w" --no-price --max-builds "$SPEED_CAP" --out "$R/ml-w$w"
+  done
+else
+  # Phase 2 (beside the other scripts: wall times there are not undisturbed). 4: the planted
+  # TimeSformer's outputs-only search (--allow-overflow), emulation first, 4 workers, cold cache.
+  run tsf-out-w4 "$(share 70)" "-Dhalfbisect.trt.cacheDir=$R/tcache-tsf-out" -Dhalfbisect.trt.workers=4 -- \
     precision "$HB_TSF" "${TSF_IN[@]}" --reference "$REF" --candidate "$CAND" --allow-overflow \
-    --search-on candidate --jobs "$w" --no-reference-cache $(cap "$TSF_CAP") --out "$R/tsf-w$w"
-done
-
-# 4: issue 21 on one GPU: two pools on device 0.
-# maxWorkers 2 shows both pools building (halfbisect.trt.workers=1 each).
-run tsf-pools00 "$(share 8)" "-Dhalfbisect.trt.cacheDir=$R/tcache-pools" -Dhalfbisect.trt.devices=0,0 \
-  -Dhalfbisect.trt.workers=1 -- \
-  bisect "$HB_TSF" "${TSF_IN[@]}" --reference "$REF" --candidate "$CAND" --jobs 2 \
-  --search-on candidate --no-reference-cache
-
-# 5: the same search on TensorRT only, capped at emulation-first's builds + 20 (warm cache).
-EMU_BUILDS=$(json "$R/ml-emu-w4.json" builds)
-case "$EMU_BUILDS" in '' | - | *[!0-9]*) EMU_BUILDS=20 ;; esac
-run ml-cand-w4 "$(share 30)" "-Dhalfbisect.trt.cacheDir=$R/tcache-ml-emu" -Dhalfbisect.trt.workers=4 -- \
-  precision "$HB_MINILM" "${ML_IN[@]}" --reference "$REF" --candidate "$CAND" --max-error 3e-3 \
-  --search-on candidate --jobs 4 --max-builds $((EMU_BUILDS + 20)) --out "$R/ml-cand-w4"
+    --jobs 4 --no-price --out "$R/tsf-out-w4"
+  # 5: rounds of a k-ary first-divergence search on TensorRT (k = 4): bound ceil(log5 N) + 1.
+  run tsf-bisect-k4 "$(share 15)" "-Dhalfbisect.trt.cacheDir=$R/tcache-tsf-out" -Dhalfbisect.trt.workers=4 -- \
+    bisect "$HB_TSF" "${TSF_IN[@]}" --reference "$REF" --candidate "$CAND" --jobs 4 \
+    --search-on candidate
+  # 6: issue 21 on one GPU: two pools on device 0, 1 worker each; maxWorkers 2 shows both build.
+  run tsf-pools00 "$(share 12)" "-Dhalfbisect.trt.cacheDir=$R/tcache-tsf-out" -Dhalfbisect.trt.devices=0,0 \
+    -Dhalfbisect.trt.workers=1 -- \
+    bisect "$HB_TSF" "${TSF_IN[@]}" --reference "$REF" --candidate "$CAND" --jobs 2 \
+    --search-on candidate
+fi
 
 python3 - "$R/summary.txt" << 'PY' 2> /dev/null | tee -a "$R/summary.txt"
 import re, sys
@@ -138,9 +142,9 @@ rows = {l.split()[0]: l for l in open(sys.argv[1]) if " rc=" in l}
 def secs(n):
     m = re.search(r" ([0-9.]+) s ", rows.get(n, ""))
     return float(m.group(1)) if m else None
-a, b = secs("tsf-w1"), secs("tsf-w4")
+a, b = secs("ml-w1"), secs("ml-w4")
 if a and b:
-    print(f"speedup tsf 1->4 workers: {a / b:.2f}x ({a} s vs {b} s)")
+    print(f"speedup MiniLM search 1->4 workers: {a / b:.2f}x ({a} s vs {b} s)")
 PY
 rm -rf "$R/hbcache" "$R/javacpp" "$R"/tcache-*/javacpp
 echo "h18 end $(date -u +%FT%TZ), $(( $(date +%s) - START )) s" | tee -a "$R/summary.txt"

@@ -3,8 +3,9 @@
 # vit_base_patch32_clip_224, torchvision's ResNet-50 and Swin-T, a reflect-padded UNet with a x2
 # super-resolution head), then the perf tables with TensorRT (fp32, tf32, fp16 at batch 1 and 8:
 # latency = GPU time per inference between CUDA events; the ViT table first, then the UNet's SR
-# table), MiniLM's precision with the plan's price and perf with that plan, and, as time allows,
-# compare, layerwise, bisect, amplify and a short precision search on each export. Every step is
+# table, and the SR table over image sizes with --shape), and, in two lanes beside
+# the perf lane, compare, layerwise, bisect, amplify and a short precision search with its price on
+# each export (MiniLM's plan price and perf with that plan: h15b.sh). Every step is
 # skipped (and recorded) when the time left cannot hold it. Markdown
 # tables for docs/examples.md go to $HB_R/h20/tables.md; one line per step in summary.txt (name,
 # rc, seconds, key number), printed at the end.
@@ -24,10 +25,10 @@ SUMMARY=$R/summary.txt; : > "$SUMMARY"
 TABLES=$R/tables.md; : > "$TABLES"
 if [ "${HB_CPU_DRYRUN:-0}" = 1 ]; then
   REF=ort:fp32; CAND=ort:fp16-emulated; PRECS=fp32,fp16; BATCH=1,2; TIMING="--warmup 1 --runs 3"
-  BUILDS=4; ML_BUILDS=3
+  BUILDS=4
 else
   REF=trt:fp32; CAND=trt:fp16; PRECS=fp32,tf32,fp16; BATCH=1,8; TIMING="--warmup 10 --runs 50"
-  BUILDS=8; ML_BUILDS=6
+  BUILDS=8
 fi
 TT="--reference $REF --candidate $CAND"
 JOPTS="-Xmx12g -Dhalfbisect.trt.cacheDir=$R/tcache -Dorg.slf4j.simpleLogger.defaultLogLevel=warn"
@@ -35,7 +36,6 @@ JOPTS="-Xmx12g -Dhalfbisect.trt.cacheDir=$R/tcache -Dorg.slf4j.simpleLogger.defa
 # packed and sent back; only their export.json, plan.json and reports are copied into $R.
 W=${HB_H20_WORK:-/tmp/h20-work}; mkdir -p "$W"
 E=$W/exports
-ML_IN="--input input_ids:1x128:int64:1000..21000 --input attention_mask:1x128:int64:1 --input token_type_ids:1x128:int64:0"
 
 left() { echo $(( START + DEADLINE - $(date +%s) )); }
 # a JSON string or number field (first occurrence), without jq
@@ -59,7 +59,7 @@ step() {
   rc=$?
   case $kind in
     perf) key="fp16speedup=$(fp16_speedup "$R/$name.json") clock=$(field "$R/$name.json" clock | tr ' ' _)"
-          [ -f "$R/$name.md" ] && { cat "$R/$name.md"; echo; } >> "$TABLES" ;;
+          ;;
     node) key="firstFailing=$(first_node "$R/$name.json")" ;;
     verdict) key="verdict=$(field "$R/$name.json" verdict) builds=$(field "$R/$name.json" builds)" ;;
     plan) key="verdict=$(field "$R/$name.json" verdict) fp32Nodes=$(fp32_count "$R/$name.json") keptShare=$(field "$R/$name.json" keptShare) planMs=$(field "$R/$name.json" planMs) fp16Ms=$(field "$R/$name.json" fp16Ms) fp32Ms=$(field "$R/$name.json" fp32Ms)" ;;
@@ -80,40 +80,57 @@ have() { [ -f "$E/$1/model.onnx" ]; }
 keep() { mkdir -p "$R/$1"; cp "$W/$1"/*.json "$W/$1"/*.txt "$W/$1"/*.md "$R/$1/" 2>/dev/null; return 0; }
 in_of() { echo "--load-inputs $E/$1/inputs.npz"; }
 
-# 2. the investigations' tables, most wanted first: the ViT table, the SR table, MiniLM's price
-have vit_b32_clip && step vit-perf perf 150 -- perf "$E/vit_b32_clip/model.onnx" $(in_of vit_b32_clip) $TT \
-  --precisions $PRECS --batch $BATCH $TIMING --layout vit --md "$R/vit-perf.md"
-have unet_sr && step unet-perf perf 60 -- perf "$E/unet_sr/model.onnx" $(in_of unet_sr) $TT --precisions $PRECS \
-  --batch $BATCH $TIMING --layout sr --md "$R/unet-perf.md"
-if [ -n "${HB_MINILM:-}" ] && [ -f "${HB_MINILM:-}" ]; then
-  # the plan found for MiniLM (a cold FP16 build is ~55 s) and its price, then perf with the plan
-  step ml-precision plan 150 -- precision "$HB_MINILM" $ML_IN $TT --max-error 3e-3 --max-builds $ML_BUILDS \
-    --out "$W/ml-plan"
-  keep ml-plan
-  [ -f "$R/ml-plan/plan.json" ] && step ml-perf perf 120 -- perf "$HB_MINILM" $ML_IN $TT \
-    --precisions "fp32,fp16,plan:$R/ml-plan/plan.json" $TIMING --max-error 3e-3 --md "$R/ml-perf.md"
-else
-  record ml-precision skipped 0 "(HB_MINILM not set)"
-fi
-have resnet50 && step resnet50-perf perf 90 -- perf "$E/resnet50/model.onnx" $(in_of resnet50) $TT --precisions $PRECS \
-  --batch $BATCH $TIMING --md "$R/resnet50-perf.md"
-have swin_t && step swin-perf perf 120 -- perf "$E/swin_t/model.onnx" $(in_of swin_t) $TT --precisions $PRECS \
-  --batch $BATCH $TIMING --md "$R/swin-perf.md"
-if ! ls "$E"/*/model.onnx > /dev/null 2>&1 && [ -n "${HB_TSF:-}" ]; then
-  # no exports (no torch here): prove the perf step on the planted TimeSformer at its own batch
-  step tsf-perf perf 30 -- perf "$HB_TSF" --input video:8x3x32x32:float32:-1..1 $TT --precisions $PRECS \
-    $TIMING --md "$R/tsf-perf.md"
-fi
-
-# 3. the debugger on each export: compare, layerwise, bisect, amplify, precision with its price
-for m in unet_sr resnet50 vit_b32_clip swin_t; do
-  have $m || continue
-  step $m-compare verdict 40 -- compare "$E/$m/model.onnx" $(in_of $m) $TT
-  step $m-layerwise verdict 60 -- layerwise "$E/$m/model.onnx" $(in_of $m) $TT
-  step $m-bisect node 60 -- bisect "$E/$m/model.onnx" $(in_of $m) $TT
-  step $m-amplify verdict 60 -- amplify "$E/$m/model.onnx" $(in_of $m) $TT
-  step $m-precision plan 90 -- precision "$E/$m/model.onnx" $(in_of $m) $TT --max-builds $BUILDS --out "$W/$m-plan"
-  keep $m-plan
+# HB_H20_SKIP: steps measured by an earlier run (their tables are in docs/examples.md).
+skip() { case " ${HB_H20_SKIP:-} " in *" $1 "*) record "$1" skipped 0 "(measured earlier)"; return 0 ;; esac; return 1; }
+# 2. the investigations' tables (perf lane), 3. the debugger on each export (two lanes): the three
+# lanes run at once, their builds overlapping on the GPU and the cores.
+perf_lane() {
+  have vit_b32_clip && { skip vit-perf || step vit-perf perf 150 -- perf "$E/vit_b32_clip/model.onnx" \
+    $(in_of vit_b32_clip) $TT --precisions $PRECS --batch $BATCH $TIMING --layout vit --md "$R/vit-perf.md"; }
+  have unet_sr && { skip unet-perf || step unet-perf perf 60 -- perf "$E/unet_sr/model.onnx" $(in_of unet_sr) $TT \
+    --precisions $PRECS --batch $BATCH $TIMING --layout sr --md "$R/unet-perf.md"; }
+  have resnet50 && { skip resnet50-perf || step resnet50-perf perf 90 -- perf "$E/resnet50/model.onnx" \
+    $(in_of resnet50) $TT --precisions $PRECS --batch $BATCH $TIMING --md "$R/resnet50-perf.md"; }
+  have swin_t && { skip swin-perf || step swin-perf perf 90 -- perf "$E/swin_t/model.onnx" $(in_of swin_t) $TT \
+    --precisions $PRECS --batch $BATCH $TIMING --md "$R/swin-perf.md"; }
+  if have unet_sr_any; then
+    # the SR table over image sizes (the UNet export with dynamic height and width)
+    skip unet-shape-perf || step unet-shape-perf perf 60 -- perf "$E/unet_sr_any/model.onnx" $TT --precisions fp32,fp16 \
+      --shape lr_image:1x3x128x128 --shape lr_image:1x3x256x256 --shape lr_image:1x3x512x512 --batch $BATCH \
+      $TIMING --layout sr --md "$R/unet-shape-perf.md"
+  fi
+  if ! ls "$E"/*/model.onnx > /dev/null 2>&1 && [ -n "${HB_TSF:-}" ]; then
+    # no exports (no torch here): prove the perf step on the planted TimeSformer at its own batch
+    step tsf-perf perf 30 -- perf "$HB_TSF" --input video:8x3x32x32:float32:-1..1 $TT --precisions $PRECS \
+      $TIMING --md "$R/tsf-perf.md"
+  fi
+  return 0
+}
+debug_lane() {
+  local m
+  for m in "$@"; do
+    have $m || continue
+    skip $m-compare || step $m-compare verdict 30 -- compare "$E/$m/model.onnx" $(in_of $m) $TT
+    skip $m-layerwise || step $m-layerwise verdict 40 -- layerwise "$E/$m/model.onnx" $(in_of $m) $TT
+    skip $m-bisect || step $m-bisect node 40 -- bisect "$E/$m/model.onnx" $(in_of $m) $TT
+    skip $m-amplify || step $m-amplify verdict 40 -- amplify "$E/$m/model.onnx" $(in_of $m) $TT
+    # the price block is on: three timed builds (FP32, all-FP16, the plan)
+    skip $m-precision || step $m-precision plan 60 -- precision "$E/$m/model.onnx" $(in_of $m) $TT \
+      --max-builds $BUILDS --out "$W/$m-plan"
+    keep $m-plan
+  done
+  return 0
+}
+perf_lane &
+P1=$!
+debug_lane unet_sr vit_b32_clip &
+P2=$!
+debug_lane resnet50 swin_t
+wait $P1 $P2
+# tables in a fixed order (the lanes finish in any order)
+: > "$TABLES"
+for t in vit-perf unet-perf resnet50-perf swin-perf unet-shape-perf tsf-perf; do
+  [ -f "$R/$t.md" ] && { echo "### $t"; cat "$R/$t.md"; echo; } >> "$TABLES"
 done
 
 echo "== h20 tables ($TABLES) =="; cat "$TABLES"

@@ -9,7 +9,8 @@ P1=${1:-240}; P2=${2:-480}
 export HB_R=${HB_R:-$H/r} HB_MINILM=$H/minilm.onnx HB_TSF=$H/jars/tsf-model.onnx
 export HB_TOKENIZER=$H/jars/minilm-tokenizer.json
 export HB_CP=$(ls $H/jars/*.jar | tr '\n' ':')$HB_TRT_JARS
-# ONNX Runtime 1.29 crashes on long command lines: every `java` of the scripts goes through an argfile
+# ONNX Runtime 1.29 crashed on long command lines before OrtNatives' fix: the scripts' `java` still
+# goes through an argfile (the longcmd step below checks the fix with the real java)
 mkdir -p "$H/bin" && cp bench/gpu/java-argfile.sh "$H/bin/java" && chmod +x "$H/bin/java"
 export HB_REAL_JAVA=$(command -v java) PATH=$H/bin:$PATH
 mkdir -p "$HB_R"; date -u +%FT%TZ > "$HB_R/START"
@@ -20,7 +21,15 @@ run() { local id=$1 dl=$2; [ -f "bench/gpu/$id.sh" ] || { echo "$id: no script" 
         mkdir -p "$HB_R/$id"; local s; s=$(date +%s)
         HB_DEADLINE=$dl timeout $((dl + 30)) bash "bench/gpu/$id.sh" > "$HB_R/$id.log" 2>&1
         echo "$id rc=$? $(( $(date +%s) - s )) s" >> "$HB_R/scripts.txt"; }
+# The ONNX Runtime long-command-line fix (docs/reliability.md), on this machine: the real java,
+# no argfile, the whole class path on the command line.
+mkdir -p "$HB_R/longcmd"
+CMDLEN=$(printf '%s\0' "$HB_REAL_JAVA" -cp "$HB_CP" dev.halfbisect.cli.Main compare "$HB_TSF" --input video:8x3x32x32:float32:-1..1 \
+  --reference ort:fp32 --candidate ort:fp16-emulated --quiet | wc -c)
+timeout 120 "$HB_REAL_JAVA" -cp "$HB_CP" dev.halfbisect.cli.Main compare "$HB_TSF" --input video:8x3x32x32:float32:-1..1 \
+  --reference ort:fp32 --candidate ort:fp16-emulated --quiet > "$HB_R/longcmd/log" 2>&1
+echo "longcmd rc=$? cmdline=${CMDLEN} bytes (1 = the planted FP16 failure, 139 = the crash)" > "$HB_R/longcmd/summary.txt"
 for id in ${HB_PHASE1-h18}; do run "$id" "$P1"; done
-PIDS=(); for id in ${HB_PHASE2-h15a h15b h19 h20}; do run "$id" "$P2" & PIDS+=($!); done
+PIDS=(); for id in ${HB_PHASE2-h15a h15b h18b h19 h20}; do run "$id" "$P2" & PIDS+=($!); done
 wait "${PIDS[@]}"
 kill $SMI 2>/dev/null; date -u +%FT%TZ > "$HB_R/DONE"

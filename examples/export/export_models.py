@@ -11,7 +11,8 @@ behaviour of the architecture and speed. Every export has a dynamic batch axis, 
 
 Models: vit_b32_clip (timm vit_base_patch32_clip_224, the CLIP ViT-B/32 image tower), resnet50 and
 swin_t (torchvision), unet_sr (a small UNet with reflect padding and a x2 pixel-shuffle head,
-written here: the super-resolution and segmentation case).
+written here: the super-resolution and segmentation case), unet_sr_any (the same UNet with dynamic
+height and width, for `halfbisect perf --shape`).
 
 Usage: python3 export_models.py --out exports [--models vit_b32_clip,resnet50] [--opset 17]
 """
@@ -29,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-MODELS = ("vit_b32_clip", "resnet50", "swin_t", "unet_sr")
+MODELS = ("vit_b32_clip", "resnet50", "swin_t", "unet_sr", "unet_sr_any")
 
 
 class ConvBlock(nn.Module):
@@ -87,7 +88,7 @@ def build(name):
         import torchvision
 
         return torchvision.models.swin_t(weights=None), "input", (3, 224, 224)
-    if name == "unet_sr":
+    if name in ("unet_sr", "unet_sr_any"):
         return UNetSR(), "lr_image", (3, 128, 128)
     raise SystemExit("unknown model %r; choose from %s" % (name, ", ".join(MODELS)))
 
@@ -111,6 +112,15 @@ def op_counts(path):
     return dict(sorted(collections.Counter(n.op_type for n in m.graph.node).items()))
 
 
+def dynamic_axes(name, input_name):
+    """Batch is dynamic everywhere; unet_sr_any (the same UNet) takes any image size as well, for
+    `perf --shape` at several sizes; the others keep their fixed spatial size."""
+    if name == "unet_sr_any":
+        return {input_name: {0: "batch", 2: "height", 3: "width"},
+                "output": {0: "batch", 2: "out_height", 3: "out_width"}}
+    return {input_name: {0: "batch"}, "output": {0: "batch"}}
+
+
 def export(name, out_dir, opset, batch, seed):
     torch.manual_seed(seed)
     model, input_name, shape = build(name)
@@ -123,7 +133,7 @@ def export(name, out_dir, opset, batch, seed):
         input_names=[input_name],
         output_names=["output"],
         opset_version=opset,
-        dynamic_axes={input_name: {0: "batch"}, "output": {0: "batch"}},
+        dynamic_axes=dynamic_axes(name, input_name),
         do_constant_folding=True,
     )
     # torch >= 2.5 has the dynamo exporter (the default from 2.9); the TorchScript exporter is the
@@ -143,7 +153,8 @@ def export(name, out_dir, opset, batch, seed):
         "opset": opset,
         "seed": seed,
         "inputs": {input_name: [batch] + list(shape)},
-        "dynamicAxes": {input_name: {"0": "batch"}},
+        "dynamicAxes": {k: {str(d): v for d, v in axes.items()}
+                        for k, axes in dynamic_axes(name, input_name).items()},
         "parameters": sum(p.numel() for p in model.parameters()),
         "exportSeconds": round(seconds, 1),
         "bytes": os.path.getsize(path),
