@@ -194,6 +194,11 @@ final class Operations implements AutoCloseable {
               settings.search());
       r = ep.result();
       emulationBuilds = ep.emulationBuilds();
+      notes.add(
+          ep.confirmed()
+              ? "emulation first: the candidate passed the emulation's plan and minimised it"
+              : "emulation first: the candidate failed the emulation's plan (it rounds differently"
+                  + " from the emulation), so the search ran on the candidate");
     } else if (r == null) {
       r = PrecisionSearch.run(ctx, settings.search());
     }
@@ -263,7 +268,7 @@ final class Operations implements AutoCloseable {
     if (priced != null) {
       rep = rep.withPrice(priced.section());
     }
-    AnalysisReport done = finish(ctx, rep);
+    AnalysisReport done = finish(ctx, rep, r.plan());
     if (holdoutBuilds > 0) {
       done = done.withBuilds(done.builds() + holdoutBuilds);
     }
@@ -400,7 +405,26 @@ final class Operations implements AutoCloseable {
    * facade's notes (derived inputs, files not written) to the report's warnings.
    */
   private AnalysisReport finish(BisectContext ctx, AnalysisReport report) {
+    return finish(ctx, report, ctx.basePlan());
+  }
+
+  /** Most lines of the backend's build notes a report lists (TensorRT logs up to 40 a build). */
+  private static final int MAX_BUILD_NOTES = 12;
+
+  /**
+   * The report with the run's counts and notes; {@code answered} is the plan the report answers
+   * with, whose candidate build notes (TensorRT's warnings and plan check) it lists.
+   */
+  private AnalysisReport finish(BisectContext ctx, AnalysisReport report, PrecisionPlan answered) {
     settings.listener().finished();
+    List<String> build = ctx.prober().buildNotes(answered);
+    for (int i = 0; i < Math.min(build.size(), MAX_BUILD_NOTES); i++) {
+      notes.add("candidate build: " + build.get(i));
+    }
+    if (build.size() > MAX_BUILD_NOTES) {
+      notes.add(
+          "candidate build: " + (build.size() - MAX_BUILD_NOTES) + " more notes of this build");
+    }
     AnalysisReport r =
         report
             .withBuilds(ctx.prober().candidateBuilds())

@@ -71,6 +71,9 @@ class ParallelAndCacheTest {
     assertThat(j.path("searchedOn").asText()).isEqualTo("emulation");
     assertThat(j.path("emulationBuilds").asInt()).isPositive();
     assertThat(json(direct).path("execution").has("emulationBuilds")).isFalse();
+    assertThat(json(r).path("warnings").toString())
+        .contains("the candidate failed the emulation's plan")
+        .contains("the search ran on the candidate");
     assertThatThrownBy(() -> overflow().emulation("ort")).hasMessageContaining("BACKEND:MODE");
   }
 

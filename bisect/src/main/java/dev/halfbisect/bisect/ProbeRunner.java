@@ -15,11 +15,25 @@ import java.util.Map;
  */
 public interface ProbeRunner {
 
-  /** Observed values per sample (keys: original ONNX tensor names), with build and run times. */
+  /**
+   * Observed values per sample (keys: original ONNX tensor names), with build and run times and
+   * what the backend said about the build (e.g. TensorRT's warnings and its check of the pinned
+   * nodes).
+   */
   record Outcome(
-      ImmutableList<ImmutableMap<String, Tensor>> samples, Duration buildTime, Duration runTime) {
+      ImmutableList<ImmutableMap<String, Tensor>> samples,
+      Duration buildTime,
+      Duration runTime,
+      ImmutableList<String> buildNotes) {
     public Outcome {
       samples = ImmutableList.copyOf(samples);
+      buildNotes = ImmutableList.copyOf(buildNotes);
+    }
+
+    /** No build notes. */
+    public Outcome(
+        ImmutableList<ImmutableMap<String, Tensor>> samples, Duration buildTime, Duration runTime) {
+      this(samples, buildTime, runTime, ImmutableList.of());
     }
   }
 

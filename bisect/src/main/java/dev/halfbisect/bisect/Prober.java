@@ -6,6 +6,7 @@ import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.BackendCrashException;
 import dev.halfbisect.core.backend.BackendException;
 import dev.halfbisect.core.backend.UnobservableTensorsException;
+import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.core.verdict.Tolerance;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -56,6 +57,10 @@ public final class Prober {
       Collections.synchronizedMap(new LinkedHashMap<>());
 
   private final AtomicInteger candidateBuilds = new AtomicInteger();
+  // what the backend said about the last full candidate build of each plan (TensorRT's warnings,
+  // its plan check): reports show the notes of the plan they answer with
+  private final Map<PrecisionPlan, ImmutableList<String>> buildNotes =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final AtomicInteger rounds = new AtomicInteger();
 
   Prober(
@@ -250,6 +255,14 @@ public final class Prober {
     }
   }
 
+  /**
+   * What the backend said about the last full candidate build under {@code plan} in this run (empty
+   * when none was built here, e.g. every probe came from the journal).
+   */
+  public ImmutableList<String> buildNotes(PrecisionPlan plan) {
+    return buildNotes.getOrDefault(plan, ImmutableList.of());
+  }
+
   /** Builds and runs {@code spec} on the candidate side and compares it; failures are results. */
   private ProbeResult build(ProbeSpec spec) {
     List<String> needed = new ArrayList<>(spec.observed());
@@ -270,6 +283,9 @@ public final class Prober {
           }
           run = fewer; // the same probe without the tensors the candidate's network folded away
         }
+      }
+      if (spec.kind() == ProbeSpec.Kind.FULL && !o.buildNotes().isEmpty()) {
+        buildNotes.put(spec.plan(), o.buildNotes());
       }
       return compare(spec, run.observed(), o, ref);
     } catch (BackendCrashException e) {

@@ -73,6 +73,9 @@ class ParallelCliTest {
     assertThat(first.path("execution").path("searchedOn").asText()).isEqualTo("emulation");
     assertThat(first.path("execution").path("emulationBuilds").asInt()).isPositive();
     assertThat(first.path("builds").asInt()).isLessThanOrEqualTo(direct.path("builds").asInt());
+    assertThat(first.path("warnings").toString())
+        .contains("emulation first: the candidate passed the emulation's plan and minimised it");
+    assertThat(direct.path("warnings").toString()).doesNotContain("emulation first");
   }
 
   @Test

@@ -1,18 +1,26 @@
 package dev.halfbisect.cli.testing;
 
+import com.google.common.collect.ImmutableList;
+import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.Availability;
 import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.BackendException;
 import dev.halfbisect.core.backend.BackendSession;
 import dev.halfbisect.core.backend.Backends;
 import dev.halfbisect.core.backend.BuildOptions;
+import dev.halfbisect.core.backend.BuildStats;
 import dev.halfbisect.core.backend.ModelRef;
+import dev.halfbisect.core.backend.RunResult;
+import dev.halfbisect.core.backend.TensorInfo;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Backend {@code slow}: the Java interpreter backend ({@code interp}) with a pause of {@code
  * halfbisect.test.slowMillis} (default 0) before every candidate build, as a TensorRT build would
- * take; lets a test kill a search in its middle without racing it.
+ * take; lets a test kill a search in its middle without racing it. Its candidate builds report the
+ * build notes a TensorRT build would (warnings, the plan check): one per pinned node, {@code pinned
+ * node N runs in FP32}, and the number of FP32 nodes.
  */
 public final class SlowBackend implements Backend {
   public static final String PAUSE = "halfbisect.test.slowMillis";
@@ -57,6 +65,49 @@ public final class SlowBackend implements Backend {
         throw new BackendException("interrupted", e);
       }
     }
-    return interp().open(model, options);
+    BackendSession s = interp().open(model, options);
+    return options.mode().equals(candidateMode()) ? new Noting(s, options) : s;
+  }
+
+  /** The interpreter's session with build notes like TensorRT's plan check. */
+  private static final class Noting implements BackendSession {
+    private final BackendSession s;
+    private final BuildOptions options;
+
+    Noting(BackendSession s, BuildOptions options) {
+      this.s = s;
+      this.options = options;
+    }
+
+    @Override
+    public List<TensorInfo> inputs() {
+      return s.inputs();
+    }
+
+    @Override
+    public List<String> outputNames() {
+      return s.outputNames();
+    }
+
+    @Override
+    public RunResult run(Map<String, Tensor> inputs) throws BackendException {
+      return s.run(inputs);
+    }
+
+    @Override
+    public BuildStats buildStats() {
+      BuildStats b = s.buildStats();
+      ImmutableList.Builder<String> notes = ImmutableList.builder();
+      for (String n : options.plan().fp32Nodes()) {
+        notes.add("pinned node " + n + " runs in FP32");
+      }
+      notes.add("slow: " + options.plan().fp32Nodes().size() + " nodes in FP32");
+      return new BuildStats(b.buildTime(), b.outputCount(), b.cached(), notes.build());
+    }
+
+    @Override
+    public void close() {
+      s.close();
+    }
   }
 }
