@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.common.collect.ImmutableMap;
+import dev.halfbisect.bisect.testing.ForwardingSession;
 import dev.halfbisect.bisect.testing.InterpreterBackend;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.Availability;
@@ -14,7 +15,6 @@ import dev.halfbisect.core.backend.BackendSession;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.backend.ModelRef;
 import dev.halfbisect.core.backend.RunResult;
-import dev.halfbisect.core.backend.TensorInfo;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -189,17 +189,7 @@ class InterruptionAndFaultTest {
             "worker process exited with signal 11 (build " + builds.get() + ")");
       }
       BackendSession s = inner.open(model, options);
-      return new BackendSession() {
-        @Override
-        public List<TensorInfo> inputs() {
-          return s.inputs();
-        }
-
-        @Override
-        public List<String> outputNames() {
-          return s.outputNames();
-        }
-
+      return new ForwardingSession(s) {
         @Override
         public RunResult run(Map<String, Tensor> in) throws BackendException {
           if (f == Fault.HANG) {
@@ -231,16 +221,6 @@ class InterruptionAndFaultTest {
                     nan.put(name, Tensor.ofFloats(t.shape(), v));
                   });
           return new RunResult(nan.build(), r.runTime());
-        }
-
-        @Override
-        public dev.halfbisect.core.backend.BuildStats buildStats() {
-          return s.buildStats();
-        }
-
-        @Override
-        public void close() {
-          s.close();
         }
       };
     }

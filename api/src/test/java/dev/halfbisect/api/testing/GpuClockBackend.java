@@ -1,5 +1,6 @@
 package dev.halfbisect.api.testing;
 
+import dev.halfbisect.bisect.testing.ForwardingSession;
 import dev.halfbisect.bisect.testing.InterpreterBackend;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.Availability;
@@ -7,10 +8,7 @@ import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.BackendException;
 import dev.halfbisect.core.backend.BackendSession;
 import dev.halfbisect.core.backend.BuildOptions;
-import dev.halfbisect.core.backend.BuildStats;
 import dev.halfbisect.core.backend.ModelRef;
-import dev.halfbisect.core.backend.RunResult;
-import dev.halfbisect.core.backend.TensorInfo;
 import dev.halfbisect.core.backend.Timing;
 import dev.halfbisect.core.backend.TimingRequest;
 import java.util.Arrays;
@@ -54,22 +52,7 @@ public final class GpuClockBackend implements Backend {
   public BackendSession open(ModelRef model, BuildOptions options) throws BackendException {
     BackendSession s = interp.open(model, options);
     long ms = options.mode().equals(referenceMode()) ? 10 : 1 + options.plan().fp32Nodes().size();
-    return new BackendSession() {
-      @Override
-      public List<TensorInfo> inputs() {
-        return s.inputs();
-      }
-
-      @Override
-      public List<String> outputNames() {
-        return s.outputNames();
-      }
-
-      @Override
-      public RunResult run(Map<String, Tensor> inputs) throws BackendException {
-        return s.run(inputs);
-      }
-
+    return new ForwardingSession(s) {
       @Override
       public Timing time(Map<String, Tensor> inputs, TimingRequest request)
           throws BackendException {
@@ -77,16 +60,6 @@ public final class GpuClockBackend implements Backend {
         long[] nanos = new long[request.runs()];
         Arrays.fill(nanos, ms * 1_000_000L);
         return Timing.ofNanos(Timing.Clock.GPU_EVENTS, request.warmup(), nanos);
-      }
-
-      @Override
-      public BuildStats buildStats() {
-        return s.buildStats();
-      }
-
-      @Override
-      public void close() {
-        s.close();
       }
     };
   }

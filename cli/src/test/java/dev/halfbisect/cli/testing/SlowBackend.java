@@ -1,7 +1,7 @@
 package dev.halfbisect.cli.testing;
 
 import com.google.common.collect.ImmutableList;
-import dev.halfbisect.core.Tensor;
+import dev.halfbisect.bisect.testing.ForwardingSession;
 import dev.halfbisect.core.backend.Availability;
 import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.BackendException;
@@ -10,10 +10,7 @@ import dev.halfbisect.core.backend.Backends;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.backend.BuildStats;
 import dev.halfbisect.core.backend.ModelRef;
-import dev.halfbisect.core.backend.RunResult;
-import dev.halfbisect.core.backend.TensorInfo;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Backend {@code slow}: the Java interpreter backend ({@code interp}) with a pause of {@code
@@ -70,44 +67,23 @@ public final class SlowBackend implements Backend {
   }
 
   /** The interpreter's session with build notes like TensorRT's plan check. */
-  private static final class Noting implements BackendSession {
-    private final BackendSession s;
+  private static final class Noting extends ForwardingSession {
     private final BuildOptions options;
 
     Noting(BackendSession s, BuildOptions options) {
-      this.s = s;
+      super(s);
       this.options = options;
     }
 
     @Override
-    public List<TensorInfo> inputs() {
-      return s.inputs();
-    }
-
-    @Override
-    public List<String> outputNames() {
-      return s.outputNames();
-    }
-
-    @Override
-    public RunResult run(Map<String, Tensor> inputs) throws BackendException {
-      return s.run(inputs);
-    }
-
-    @Override
     public BuildStats buildStats() {
-      BuildStats b = s.buildStats();
+      BuildStats b = delegate().buildStats();
       ImmutableList.Builder<String> notes = ImmutableList.builder();
       for (String n : options.plan().fp32Nodes()) {
         notes.add("pinned node " + n + " runs in FP32");
       }
       notes.add("slow: " + options.plan().fp32Nodes().size() + " nodes in FP32");
       return new BuildStats(b.buildTime(), b.outputCount(), b.cached(), notes.build());
-    }
-
-    @Override
-    public void close() {
-      s.close();
     }
   }
 }
