@@ -339,8 +339,9 @@ final class EngineBuild {
     List<EngineLayer> engineLayers = InspectorJson.parse(json);
     ImmutableList<PlanCheck.NodeCheck> checks =
         PlanCheck.check(layers, engineLayers, req.fp32Nodes());
-    warnings.addAll(PlanCheck.warnings(checks));
+    // the summary first: reports list the first dozen notes of a build
     warnings.add(PlanCheck.halfShare(engineLayers).describe());
+    warnings.addAll(PlanCheck.warnings(checks));
     return checks.stream()
         .map(PlanCheck.NodeCheck::toLine)
         .collect(ImmutableList.toImmutableList());
