@@ -24,6 +24,8 @@ import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.io.UnsafeTargetException;
 import dev.halfbisect.core.plan.BuildRecipe;
 import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.core.verdict.CheckMode;
+import dev.halfbisect.core.verdict.Tolerance;
 import dev.halfbisect.report.mapping.ParseTimeNotes;
 import dev.halfbisect.report.mapping.ReportMapper;
 import dev.halfbisect.report.mapping.SampleMapping;
@@ -39,6 +41,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -151,6 +154,24 @@ final class Operations implements AutoCloseable {
     return new BisectResult(finish(ctx, ReportMapper.from(header("bisect", ctx), r)), r);
   }
 
+  /**
+   * The emulation over {@code on} with the normalized-error bound divided by {@code factor}, for
+   * emulation first's calibrated retry; empty for a Polygraphy-style or per-tensor check, whose
+   * bounds do not scale with one ratio.
+   */
+  private Optional<BisectContext> stricterEmulation(List<Map<String, Tensor>> on, double factor) {
+    Tolerance t = settings.tolerance();
+    if (t.mode().kind() != CheckMode.Kind.NORMALIZED || !t.overrides().isEmpty()) {
+      return Optional.empty();
+    }
+    BisectContext ctx =
+        contextBuilder(on, settings.emulation(), settings.plan())
+            .tolerance(Tolerance.normalized(t.maxNormalizedError() / factor))
+            .build();
+    preflight(ctx);
+    return Optional.of(ctx);
+  }
+
   /** Whether bisect and precision search on the emulation first (issue 18). */
   private boolean emulationFirst() {
     return settings.searchOn().emulationFirst(settings.candidate(), settings.emulation());
@@ -191,14 +212,23 @@ final class Operations implements AutoCloseable {
               context(searchOn, settings.emulation()),
               ctx,
               settings.search().withMaxSearchBuilds(settings.maxEmulationBuilds()),
-              settings.search());
+              settings.search(),
+              factor -> stricterEmulation(searchOn, factor));
       r = ep.result();
       emulationBuilds = ep.emulationBuilds();
       notes.add(
-          ep.confirmed()
-              ? "emulation first: the candidate passed the emulation's plan and minimised it"
-              : "emulation first: the candidate failed the emulation's plan (it rounds differently"
-                  + " from the emulation), so the search ran on the candidate");
+          ep.calibrated()
+              ? String.format(
+                  Locale.ROOT,
+                  "emulation first: the candidate failed the emulation's plan; its all-FP16 outputs"
+                      + " err %.2fx the emulation's, so the emulation searched again at a %.2fx"
+                      + " stricter bound, and the candidate passed that plan and minimised it",
+                  ep.calibration(),
+                  ep.calibration() * EmulationFirst.CALIBRATION_MARGIN)
+              : ep.confirmed()
+                  ? "emulation first: the candidate passed the emulation's plan and minimised it"
+                  : "emulation first: the candidate failed the emulation's plan (it rounds"
+                      + " differently from the emulation), so the search ran on the candidate");
     } else if (r == null) {
       r = PrecisionSearch.run(ctx, settings.search());
     }

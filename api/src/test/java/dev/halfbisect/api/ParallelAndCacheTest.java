@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.halfbisect.api.testing.TestModels;
 import dev.halfbisect.bisect.FirstDivergence;
 import dev.halfbisect.core.backend.BackendSpec;
+import dev.halfbisect.core.verdict.Tolerance;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -75,6 +76,43 @@ class ParallelAndCacheTest {
         .contains("the candidate failed the emulation's plan")
         .contains("the search ran on the candidate");
     assertThatThrownBy(() -> overflow().emulation("ort")).hasMessageContaining("BACKEND:MODE");
+  }
+
+  @Test
+  void aCandidateErringMoreThanTheEmulationGetsTheStricterEmulationsPlan() throws Exception {
+    // "gain" errs exactly twice the interpreter's FP16 emulation; the bound lies between the two
+    double e =
+        HalfBisect.model(TestModels.roundingChain(), null, "chain.onnx")
+            .reference("interp:fp32")
+            .candidate("interp:fp16-emulated")
+            .compare()
+            .outputs()
+            .get(0)
+            .normalizedError();
+    assertThat(e).isPositive();
+    PrecisionResult r =
+        HalfBisect.model(TestModels.roundingChain(), null, "chain.onnx")
+            .reference("interp:fp32")
+            .candidate("gain:fp16-emulated")
+            .searchOn(SearchOn.EMULATION)
+            .emulation("interp:fp16-emulated")
+            .tolerance(Tolerance.normalized(e * 1.5))
+            .precision();
+    assertThat(r.passed()).isTrue();
+    assertThat(r.fp32Nodes()).isNotEmpty();
+    assertThat(json(r).path("warnings").toString())
+        .contains("its all-FP16 outputs err 2.00x the emulation's")
+        .contains("2.50x stricter bound, and the candidate passed that plan");
+    // a Polygraphy-style check does not scale with one ratio: no retry, the candidate searches
+    PrecisionResult atol =
+        HalfBisect.model(TestModels.roundingChain(), null, "chain.onnx")
+            .reference("interp:fp32")
+            .candidate("gain:fp16-emulated")
+            .searchOn(SearchOn.EMULATION)
+            .emulation("interp:fp16-emulated")
+            .tolerance(Tolerance.elementwise(1e-3, 0))
+            .precision();
+    assertThat(json(atol).path("warnings").toString()).doesNotContain("stricter bound");
   }
 
   @Test

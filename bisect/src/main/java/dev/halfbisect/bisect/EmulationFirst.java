@@ -36,8 +36,21 @@ public final class EmulationFirst {
    * @param emulationBuilds candidate-side builds the emulation context made
    * @param confirmed whether the candidate passed the emulation's plan (false: it was searched on
    *     the candidate)
+   * @param calibration when the plan came from a stricter emulation: the candidate's all-FP16
+   *     output error over the emulation's; NaN otherwise
    */
-  public record Precision(PrecisionSearch.Result result, int emulationBuilds, boolean confirmed) {}
+  public record Precision(
+      PrecisionSearch.Result result, int emulationBuilds, boolean confirmed, double calibration) {
+    /** Not calibrated: the emulation's plan at the search's own bound. */
+    public Precision(PrecisionSearch.Result result, int emulationBuilds, boolean confirmed) {
+      this(result, emulationBuilds, confirmed, Double.NaN);
+    }
+
+    /** Whether the confirmed plan came from the stricter emulation. */
+    public boolean calibrated() {
+      return !Double.isNaN(calibration);
+    }
+  }
 
   /** First divergence found on the candidate, guided by the emulation's answer. */
   public record Bisect(FirstDivergence.Result result, int emulationBuilds, Optional<String> hint) {}
@@ -75,6 +88,117 @@ public final class EmulationFirst {
         "precision (emulation first): {} disagrees with the emulation's plan; searching on it",
         candidate.backends().candidateLabel());
     return new Precision(PrecisionSearch.run(candidate, options), emuBuilds, false);
+  }
+
+  /**
+   * A stricter emulation: a fresh context of the emulation whose error bound is the search's
+   * divided by {@code factor}; empty when the tolerance cannot be scaled (a Polygraphy-style
+   * atol/rtol check, per-tensor bounds).
+   */
+  @FunctionalInterface
+  public interface Stricter {
+    Optional<BisectContext> by(double factor);
+  }
+
+  /**
+   * Margin over the measured error ratio: the stricter emulation aims a little below the bound the
+   * candidate must meet, since the ratio is measured on the all-FP16 model only.
+   */
+  public static final double CALIBRATION_MARGIN = 1.25;
+
+  /**
+   * As {@link #precision(BisectContext, BisectContext, PrecisionSearch.Options,
+   * PrecisionSearch.Options)}, with one more try before the candidate searches on its own: when the
+   * candidate fails the emulation's plan and its all-FP16 outputs err more than the emulation's
+   * (TensorRT's fused kernels round differently), the emulation searches again with its bound
+   * divided by that ratio times {@link #CALIBRATION_MARGIN}; the candidate confirms that plan and
+   * shrinks it with ddmin (a stricter bound pins more than the candidate needs). A wrong guess
+   * costs one candidate build; a right one saves the candidate a search of its own.
+   */
+  public static Precision precision(
+      BisectContext emulation,
+      BisectContext candidate,
+      PrecisionSearch.Options emulationOptions,
+      PrecisionSearch.Options options,
+      Stricter stricter) {
+    PrecisionSearch.Result emu = PrecisionSearch.run(emulation, emulationOptions);
+    int emuBuilds = emulation.prober().candidateBuilds();
+    LOG.info(
+        "precision (emulation first): emulation pins {} nodes in {} emulation builds; confirming on {}",
+        emu.fp32Nodes().size(),
+        emuBuilds,
+        candidate.backends().candidateLabel());
+    Optional<PrecisionSearch.Result> confirmed =
+        emu.found() ? confirm(candidate, emu, options) : Optional.empty();
+    if (confirmed.isPresent()) {
+      return new Precision(confirmed.get(), emuBuilds, true);
+    }
+    double ratio = outputErrorRatio(emulation, candidate);
+    Optional<BisectContext> strict =
+        ratio > 1 && Double.isFinite(ratio)
+            ? stricter.by(ratio * CALIBRATION_MARGIN)
+            : Optional.empty();
+    if (strict.isPresent()) {
+      BisectContext s = strict.get();
+      PrecisionSearch.Result again = PrecisionSearch.run(s, emulationOptions);
+      emuBuilds += s.prober().candidateBuilds();
+      LOG.info(
+          "precision (emulation first): {} errs {}x the emulation on the all-FP16 outputs; the"
+              + " emulation at a {}x stricter bound pins {} nodes",
+          candidate.backends().candidateLabel(),
+          String.format(java.util.Locale.ROOT, "%.2f", ratio),
+          String.format(java.util.Locale.ROOT, "%.2f", ratio * CALIBRATION_MARGIN),
+          again.fp32Nodes().size());
+      // a stricter bound pins more than the candidate needs: shrink with ddmin (chunks first),
+      // not one node at a time as for the emulation's own plan
+      candidate.listener().phase("confirm");
+      Optional<PrecisionSearch.Result> calibrated =
+          again.found() && !again.fp32Nodes().isEmpty()
+              ? PrecisionSearch.shrinkIfPasses(
+                  candidate,
+                  again.fp32Nodes(),
+                  options,
+                  options.pinOverflows() ? again.overflowNodes() : List.of(),
+                  "confirm")
+              : Optional.empty();
+      if (calibrated.isPresent()) {
+        return new Precision(calibrated.get(), emuBuilds, true, ratio);
+      }
+      LOG.info(
+          "precision (emulation first): {} fails the stricter emulation's plan too",
+          candidate.backends().candidateLabel());
+    }
+    LOG.info(
+        "precision (emulation first): {} disagrees with the emulation's plan; searching on it",
+        candidate.backends().candidateLabel());
+    return new Precision(PrecisionSearch.run(candidate, options), emuBuilds, false);
+  }
+
+  /**
+   * Worst normalized error of the candidate's all-FP16 graph outputs over the emulation's (the
+   * facade's preflight has measured both: no build then); NaN when either is unknown or the
+   * emulation's is 0.
+   */
+  static double outputErrorRatio(BisectContext emulation, BisectContext candidate) {
+    double e = worstOutputError(emulation);
+    double c = worstOutputError(candidate);
+    return e > 0 && Double.isFinite(e) ? c / e : Double.NaN;
+  }
+
+  private static double worstOutputError(BisectContext ctx) {
+    List<String> outputs =
+        ctx.model().graphOutputs().stream().filter(ctx.model()::isFloat).toList();
+    if (outputs.isEmpty()) {
+      return Double.NaN;
+    }
+    // decided by the preflight in the facade's runs; otherwise one build
+    ProbeResult r =
+        ctx.prober().probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), outputs));
+    double worst = r.tensors().isEmpty() ? Double.NaN : 0;
+    for (TensorComparison t : r.tensors().values()) {
+      worst = Math.max(worst, t.normalizedError());
+    }
+    return worst;
   }
 
   /**

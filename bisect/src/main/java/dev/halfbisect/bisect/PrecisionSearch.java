@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -400,14 +401,34 @@ public final class PrecisionSearch {
     int before = p.candidateBuilds();
     ctx.listener().phase("precision");
     List<Step> steps = new ArrayList<>();
-    Tester test = new Tester(ctx, steps, options.maxSearchBuilds(), List.of());
+    Optional<Result> shrunk = shrinkIfPasses(ctx, start, options, List.of(), "given");
+    if (shrunk.isPresent()) {
+      return shrunk.get();
+    }
+    LOG.warn("precision: the given FP32 set fails; searching from scratch");
+    return run(ctx, options);
+  }
+
+  /**
+   * {@link #shrink}'s ddmin from {@code start} with {@code always} kept pinned and out of the
+   * search (nodes that overflow on their own); empty, after one build, when {@code start} fails.
+   */
+  static Optional<Result> shrinkIfPasses(
+      BisectContext ctx,
+      java.util.Collection<String> start,
+      Options options,
+      List<String> always,
+      String phase) {
+    ModelGraph g = ctx.model();
+    Prober p = ctx.prober();
+    int before = p.candidateBuilds();
+    List<Step> steps = new ArrayList<>();
+    Tester test = new Tester(ctx, steps, options.maxSearchBuilds(), always);
     List<String> set = new ArrayList<>(new LinkedHashSet<>(start));
-    set.removeIf(n -> !g.hasNode(n));
+    set.removeIf(n -> !g.hasNode(n) || always.contains(n));
     set.sort(Comparator.comparingInt(g::topoPosition));
-    if (!test.passesUnbudgeted(set, "given")) {
-      LOG.warn(
-          "precision: the given FP32 set of {} nodes fails; searching from scratch", set.size());
-      return run(ctx, options);
+    if (!test.passesUnbudgeted(set, phase)) {
+      return Optional.empty();
     }
     Ddmin dd = new Ddmin(set);
     boolean complete = true;
@@ -418,18 +439,19 @@ public final class PrecisionSearch {
     }
     List<String> minimal = new ArrayList<>(dd.current);
     minimal.sort(Comparator.comparingInt(g::topoPosition));
-    return result(
-        ctx,
-        true,
-        complete,
-        minimal,
-        test,
-        steps,
-        p.candidateBuilds() - before,
-        0,
-        complete
-            ? STOP_MINIMAL
-            : capReached(options.maxSearchBuilds(), " while shrinking the given plan"));
+    return Optional.of(
+        result(
+            ctx,
+            true,
+            complete,
+            minimal,
+            test,
+            steps,
+            p.candidateBuilds() - before,
+            0,
+            complete
+                ? STOP_MINIMAL
+                : capReached(options.maxSearchBuilds(), " while shrinking the given plan")));
   }
 
   /**

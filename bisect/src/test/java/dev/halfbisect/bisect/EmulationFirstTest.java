@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.halfbisect.bisect.testing.InterpreterBackend;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.BuildOptions;
+import dev.halfbisect.core.verdict.Tolerance;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -102,6 +103,99 @@ class EmulationFirstTest {
     FirstDivergence.Result r =
         FirstDivergence.search(cand, FirstDivergence.Refinement.NONE, Optional.of(wrong));
     assertThat(r.divergence().get().node()).isEqualTo(TestModels.plantUp(7));
+  }
+
+  @Test
+  void aCandidateThatErrsTwiceTheEmulationConfirmsTheStricterEmulationsPlan() {
+    ModelGraph g = TestModels.transformer(6, -1); // FP16 rounding only, no overflow
+    double e = allFp16Error(g);
+    Tolerance t = Tolerance.normalized(e * 1.5); // the emulation passes as it is, the candidate not
+    BisectContext emu =
+        TestModels.context(g, new InterpreterBackend(), SAMPLES).tolerance(t).build();
+    BisectContext cand = doubledCandidate(g, t);
+    EmulationFirst.Stricter stricter =
+        f ->
+            Optional.of(
+                TestModels.context(g, new InterpreterBackend(), SAMPLES)
+                    .tolerance(Tolerance.normalized(t.maxNormalizedError() / f))
+                    .build());
+    EmulationFirst.Precision r =
+        EmulationFirst.precision(emu, cand, SEARCH_ALL, SEARCH_ALL, stricter);
+    assertThat(r.calibrated()).isTrue();
+    assertThat(r.calibration()).isCloseTo(2.0, org.assertj.core.data.Offset.offset(0.05));
+    assertThat(r.confirmed()).isTrue();
+    assertThat(r.result().found()).isTrue();
+    assertThat(r.result().oneMinimal()).isTrue();
+    assertThat(r.result().fp32Nodes()).isNotEmpty();
+    int calibratedBuilds = cand.prober().candidateBuilds();
+
+    // without the stricter retry the candidate searches on its own, with more builds
+    BisectContext alone = doubledCandidate(g, t);
+    EmulationFirst.Precision plain =
+        EmulationFirst.precision(
+            TestModels.context(g, new InterpreterBackend(), SAMPLES).tolerance(t).build(),
+            alone,
+            SEARCH_ALL,
+            SEARCH_ALL,
+            f -> Optional.empty());
+    assertThat(plain.confirmed()).isFalse();
+    assertThat(plain.calibrated()).isFalse();
+    assertThat(calibratedBuilds).isLessThan(alone.prober().candidateBuilds());
+  }
+
+  /** The emulation's worst normalized error of the all-FP16 output. */
+  private static double allFp16Error(ModelGraph g) {
+    BisectContext c =
+        TestModels.context(g, new InterpreterBackend(), SAMPLES)
+            .tolerance(Tolerance.normalized(1))
+            .build();
+    return Layerwise.run(c, x -> false).tensors().stream()
+        .filter(r -> r.tensor().equals("out"))
+        .findFirst()
+        .orElseThrow()
+        .error()
+        .normalizedError();
+  }
+
+  /**
+   * A candidate whose every observed value errs exactly twice the FP16 emulation's: reference + 2
+   * (emulated - reference), as an engine with a coarser kernel would.
+   */
+  private static BisectContext doubledCandidate(ModelGraph g, Tolerance t) {
+    InterpreterBackend interp = new InterpreterBackend();
+    SpiProbeRunner fp16 =
+        new SpiProbeRunner(
+            g,
+            new ProbeBackends(
+                interp, BuildOptions.of("fp32"), interp, BuildOptions.of("fp16-emulated")));
+    SpiProbeRunner fp32 =
+        new SpiProbeRunner(
+            g, new ProbeBackends(interp, BuildOptions.of("fp32"), interp, BuildOptions.of("fp32")));
+    ProbeRunner doubled =
+        (spec, feeds) -> {
+          ProbeRunner.Outcome c = fp16.run(spec, feeds);
+          if (spec.side() != ProbeSpec.Side.CANDIDATE) {
+            return c;
+          }
+          ProbeRunner.Outcome r = fp32.run(spec, feeds);
+          List<com.google.common.collect.ImmutableMap<String, Tensor>> samples =
+              new java.util.ArrayList<>();
+          for (int i = 0; i < c.samples().size(); i++) {
+            Map<String, Tensor> d = new LinkedHashMap<>();
+            for (Map.Entry<String, Tensor> v : c.samples().get(i).entrySet()) {
+              float[] cv = v.getValue().toFloatArray();
+              float[] rv = r.samples().get(i).get(v.getKey()).toFloatArray();
+              for (int j = 0; j < cv.length; j++) {
+                cv[j] = rv[j] + 2 * (cv[j] - rv[j]);
+              }
+              d.put(v.getKey(), Tensor.ofFloats(v.getValue().shape(), cv));
+            }
+            samples.add(com.google.common.collect.ImmutableMap.copyOf(d));
+          }
+          return new ProbeRunner.Outcome(
+              com.google.common.collect.ImmutableList.copyOf(samples), c.buildTime(), c.runTime());
+        };
+    return TestModels.context(g, interp, SAMPLES).tolerance(t).runner(doubled).build();
   }
 
   /**

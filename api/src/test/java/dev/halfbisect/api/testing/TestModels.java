@@ -32,6 +32,26 @@ public final class TestModels {
     return model(g);
   }
 
+  /**
+   * {@code x[1x16] -> *1.1 -> *0.9 -> +0.3 -> *1.7 -> +0.1 -> y}: no overflow, only FP16 rounding
+   * at every node, so each node kept in FP32 lowers the error a little.
+   */
+  public static Onnx.ModelProto roundingChain() {
+    Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder().setName("rounding_chain");
+    g.addInput(floatInput("x", 1, 16));
+    float[] c = {1.1f, 0.9f, 0.3f, 1.7f, 0.1f};
+    String[] op = {"Mul", "Mul", "Add", "Mul", "Add"};
+    String in = "x";
+    for (int i = 0; i < c.length; i++) {
+      g.addInitializer(scalar("c" + i, c[i]));
+      String out = i == c.length - 1 ? "y" : "t" + i;
+      g.addNode(node("n" + i, op[i], in, "c" + i, out));
+      in = out;
+    }
+    g.addOutput(Onnx.ValueInfoProto.newBuilder().setName("y").setType(floatType(1, 16)));
+    return model(g);
+  }
+
   /** {@code x[1x8] -> Relu -> *0.5 -> y}: FP16 passes at the default tolerance. */
   public static Onnx.ModelProto healthy() {
     Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder().setName("healthy");
