@@ -90,29 +90,25 @@ class ParallelAndCacheTest {
             .get(0)
             .normalizedError();
     assertThat(e).isPositive();
-    PrecisionResult r =
-        HalfBisect.model(TestModels.roundingChain(), null, "chain.onnx")
-            .reference("interp:fp32")
-            .candidate("gain:fp16-emulated")
-            .searchOn(SearchOn.EMULATION)
-            .emulation("interp:fp16-emulated")
-            .tolerance(Tolerance.normalized(e * 1.5))
-            .precision();
+    PrecisionResult r = gainOverEmulation(Tolerance.normalized(e * 1.5)).precision();
     assertThat(r.passed()).isTrue();
     assertThat(r.fp32Nodes()).isNotEmpty();
     assertThat(json(r).path("warnings").toString())
         .contains("its all-FP16 outputs err 2.00x the emulation's")
         .contains("2.50x stricter bound, and the candidate passed that plan");
     // a Polygraphy-style check does not scale with one ratio: no retry, the candidate searches
-    PrecisionResult atol =
-        HalfBisect.model(TestModels.roundingChain(), null, "chain.onnx")
-            .reference("interp:fp32")
-            .candidate("gain:fp16-emulated")
-            .searchOn(SearchOn.EMULATION)
-            .emulation("interp:fp16-emulated")
-            .tolerance(Tolerance.elementwise(1e-3, 0))
-            .precision();
+    PrecisionResult atol = gainOverEmulation(Tolerance.elementwise(1e-3, 0)).precision();
     assertThat(json(atol).path("warnings").toString()).doesNotContain("stricter bound");
+  }
+
+  /** The chain on the "gain" candidate (twice the emulation's error), searched on emulation. */
+  private static HalfBisect gainOverEmulation(Tolerance t) {
+    return HalfBisect.model(TestModels.roundingChain(), null, "chain.onnx")
+        .reference("interp:fp32")
+        .candidate("gain:fp16-emulated")
+        .searchOn(SearchOn.EMULATION)
+        .emulation("interp:fp16-emulated")
+        .tolerance(t);
   }
 
   @Test

@@ -72,22 +72,7 @@ public final class EmulationFirst {
       BisectContext candidate,
       PrecisionSearch.Options emulationOptions,
       PrecisionSearch.Options options) {
-    PrecisionSearch.Result emu = PrecisionSearch.run(emulation, emulationOptions);
-    int emuBuilds = emulation.prober().candidateBuilds();
-    LOG.info(
-        "precision (emulation first): emulation pins {} nodes in {} emulation builds; confirming on {}",
-        emu.fp32Nodes().size(),
-        emuBuilds,
-        candidate.backends().candidateLabel());
-    Optional<PrecisionSearch.Result> confirmed =
-        emu.found() ? confirm(candidate, emu, options) : Optional.empty();
-    if (confirmed.isPresent()) {
-      return new Precision(confirmed.get(), emuBuilds, true);
-    }
-    LOG.info(
-        "precision (emulation first): {} disagrees with the emulation's plan; searching on it",
-        candidate.backends().candidateLabel());
-    return new Precision(PrecisionSearch.run(candidate, options), emuBuilds, false);
+    return precision(emulation, candidate, emulationOptions, options, factor -> Optional.empty());
   }
 
   /**

@@ -2,16 +2,13 @@ package dev.halfbisect.api.testing;
 
 import com.google.common.collect.ImmutableMap;
 import dev.halfbisect.bisect.testing.ForwardingSession;
-import dev.halfbisect.bisect.testing.InterpreterBackend;
+import dev.halfbisect.bisect.testing.InterpreterLikeBackend;
 import dev.halfbisect.core.Tensor;
-import dev.halfbisect.core.backend.Availability;
-import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.BackendException;
 import dev.halfbisect.core.backend.BackendSession;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.backend.ModelRef;
 import dev.halfbisect.core.backend.RunResult;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -20,32 +17,10 @@ import java.util.Map;
  * engine whose fused kernels round more coarsely than the emulation; for emulation first's
  * calibrated retry (issue 18).
  */
-public final class ErrorGainBackend implements Backend {
-  private final InterpreterBackend interp = new InterpreterBackend();
-
+public final class ErrorGainBackend extends InterpreterLikeBackend {
   @Override
   public String name() {
     return "gain";
-  }
-
-  @Override
-  public List<String> modes() {
-    return interp.modes();
-  }
-
-  @Override
-  public String referenceMode() {
-    return interp.referenceMode();
-  }
-
-  @Override
-  public String candidateMode() {
-    return interp.candidateMode();
-  }
-
-  @Override
-  public Availability availability() {
-    return Availability.yes();
   }
 
   @Override

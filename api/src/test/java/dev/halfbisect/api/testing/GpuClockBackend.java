@@ -1,10 +1,8 @@
 package dev.halfbisect.api.testing;
 
 import dev.halfbisect.bisect.testing.ForwardingSession;
-import dev.halfbisect.bisect.testing.InterpreterBackend;
+import dev.halfbisect.bisect.testing.InterpreterLikeBackend;
 import dev.halfbisect.core.Tensor;
-import dev.halfbisect.core.backend.Availability;
-import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.BackendException;
 import dev.halfbisect.core.backend.BackendSession;
 import dev.halfbisect.core.backend.BuildOptions;
@@ -12,7 +10,6 @@ import dev.halfbisect.core.backend.ModelRef;
 import dev.halfbisect.core.backend.Timing;
 import dev.halfbisect.core.backend.TimingRequest;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -20,32 +17,10 @@ import java.util.Map;
  * choice between plans by speed can be tested: FP32 takes 10 ms, FP16 1 ms plus 1 ms per node kept
  * in FP32.
  */
-public final class GpuClockBackend implements Backend {
-  private final InterpreterBackend interp = new InterpreterBackend();
-
+public final class GpuClockBackend extends InterpreterLikeBackend {
   @Override
   public String name() {
     return "gpuclock";
-  }
-
-  @Override
-  public List<String> modes() {
-    return interp.modes();
-  }
-
-  @Override
-  public String referenceMode() {
-    return interp.referenceMode();
-  }
-
-  @Override
-  public String candidateMode() {
-    return interp.candidateMode();
-  }
-
-  @Override
-  public Availability availability() {
-    return Availability.yes();
   }
 
   @Override
