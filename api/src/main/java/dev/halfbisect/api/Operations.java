@@ -585,13 +585,17 @@ final class Operations implements AutoCloseable {
   private BisectContext.Builder contextBuilder(
       List<Map<String, Tensor>> on, BackendSpec candidate, PrecisionPlan candidatePlan) {
     BackendSpec reference = settings.reference();
+    // issue 18: a backend with build workers (TensorRT) starts as many as probes run at once
+    String k = Integer.toString(settings.parallelism());
     BisectContext.Builder b =
         BisectContext.builder(
                 graph,
                 resolve(reference, "reference"),
-                BuildOptions.of(reference.mode(), PrecisionPlan.allFp32()),
+                BuildOptions.of(reference.mode(), PrecisionPlan.allFp32())
+                    .withProperty(BuildOptions.CONCURRENT_BUILDS, k),
                 resolve(candidate, "candidate"),
-                BuildOptions.of(candidate.mode(), candidatePlan))
+                BuildOptions.of(candidate.mode(), candidatePlan)
+                    .withProperty(BuildOptions.CONCURRENT_BUILDS, k))
             .tolerance(settings.tolerance())
             .samples(on)
             .listener(new ListenerAdapter(settings.listener(), reference, candidate))

@@ -62,7 +62,7 @@ final class DiskReferenceStore implements ReferenceStore {
                     + '|'
                     + backends.referenceLabel()
                     + '|'
-                    + new TreeMap<>(backends.referenceOptions().properties()),
+                    + new TreeMap<>(backends.referenceOptions().identityProperties()),
                 StandardCharsets.UTF_8)
             .toString();
     Path runDir = dir.resolve(key);

@@ -69,7 +69,7 @@ final class ProbeKeys {
               + '|'
               + backends.candidateLabel()
               + '|'
-              + new TreeMap<>(backends.candidateOptions().properties())
+              + new TreeMap<>(backends.candidateOptions().identityProperties())
               + '|'
               + tolerance
               + '|';

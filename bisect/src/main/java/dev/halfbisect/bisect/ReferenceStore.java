@@ -47,7 +47,7 @@ public interface ReferenceStore {
               + '|'
               + backends.referenceLabel()
               + '|'
-              + new java.util.TreeMap<>(backends.referenceOptions().properties());
+              + new java.util.TreeMap<>(backends.referenceOptions().identityProperties());
       var values = runs.computeIfAbsent(key, k -> new java.util.concurrent.ConcurrentHashMap<>());
       var folded = why.computeIfAbsent(key, k -> new java.util.concurrent.ConcurrentHashMap<>());
       return new Run() {

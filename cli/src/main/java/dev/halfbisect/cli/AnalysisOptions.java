@@ -195,7 +195,7 @@ final class AnalysisOptions extends RunOptions {
       paramLabel = "K",
       description =
           "candidate probes built at once (default 1): k-ary bisect, parallel ddmin and layerwise "
-              + "chunks; with TensorRT also the worker processes per GPU unless "
+              + "chunks; with TensorRT the worker processes grow to K in all unless "
               + "-Dhalfbisect.trt.workers is set")
   Integer jobs;
 
@@ -363,11 +363,7 @@ final class AnalysisOptions extends RunOptions {
       if (jobs < 1) {
         throw new UsageException("--jobs must be at least 1, got " + jobs);
       }
-      hb = hb.parallelism(jobs);
-      if (System.getProperty("halfbisect.trt.workers") == null) {
-        // TensorRT: as many worker processes per GPU as probes built at once
-        System.setProperty("halfbisect.trt.workers", Integer.toString(jobs));
-      }
+      hb = hb.parallelism(jobs); // TensorRT starts as many workers (BuildOptions.CONCURRENT_BUILDS)
     }
     if (searchOn != null) {
       try {

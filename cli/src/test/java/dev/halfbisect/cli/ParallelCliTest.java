@@ -52,6 +52,20 @@ class ParallelCliTest {
   }
 
   @Test
+  void jobsNeitherSetsAJvmWidePropertyNorInvalidatesTheJournal() throws IOException {
+    Path model = TestModels.write(TestModels.overflow(), tmp.resolve("overflow.onnx"));
+    Path out = tmp.resolve("fix");
+    JsonNode first = run("precision", model, "--no-price", "--out", out.toString());
+    assertThat(System.getProperty("halfbisect.trt.workers")).isNull();
+    JsonNode again = run("precision", model, "--no-price", "--out", out.toString(), "--jobs", "3");
+    assertThat(System.getProperty("halfbisect.trt.workers")).isNull();
+    // the probes are the same whatever runs them at once: all come from the journal
+    assertThat(again.path("builds").asInt()).isZero();
+    assertThat(again.path("warnings").toString()).contains("resumed: ");
+    assertThat(again.path("fp32Nodes")).isEqualTo(first.path("fp32Nodes"));
+  }
+
+  @Test
   void bisectAfterCompareReadsTheReferenceFromTheCache() throws IOException {
     Path model = TestModels.write(TestModels.overflow(), tmp.resolve("overflow.onnx"));
     run("compare", model);

@@ -249,7 +249,10 @@ final class TrtSession implements BackendSession {
   }
 
   private void build(Map<String, long[]> shapes) throws BackendException {
-    worker = pool.acquireForBuild();
+    // --jobs / parallelism(k): as many workers as builds at once, unless the count was set
+    worker =
+        pool.acquireForBuild(
+            TrtSettings.workersGiven(options.properties()) ? 0 : options.concurrentBuilds());
     sessionId = worker.newSessionId();
     PrecisionPlan plan = options.plan();
     ImmutableList<String> pins =

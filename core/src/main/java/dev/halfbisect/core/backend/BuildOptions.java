@@ -26,6 +26,28 @@ public record BuildOptions(
     properties = ImmutableMap.copyOf(properties);
   }
 
+  /**
+   * Property: how many builds the caller may run at once (its probe parallelism). A backend that
+   * builds in worker processes may start that many; it is not part of what is built, so probe and
+   * reference keys leave it out ({@link #identityProperties()}).
+   */
+  public static final String CONCURRENT_BUILDS = "halfbisect.concurrentBuilds";
+
+  /** {@link #CONCURRENT_BUILDS}, 1 when absent or not a positive number. */
+  public int concurrentBuilds() {
+    try {
+      return Math.max(1, Integer.parseInt(properties.getOrDefault(CONCURRENT_BUILDS, "1").trim()));
+    } catch (NumberFormatException e) {
+      return 1;
+    }
+  }
+
+  /** The properties that shape what is built: all but {@link #CONCURRENT_BUILDS}. */
+  public ImmutableMap<String, String> identityProperties() {
+    return ImmutableMap.copyOf(
+        com.google.common.collect.Maps.filterKeys(properties, k -> !k.equals(CONCURRENT_BUILDS)));
+  }
+
   public static BuildOptions of(String mode) {
     return new BuildOptions(mode, PrecisionPlan.allFp16(), ImmutableList.of(), ImmutableMap.of());
   }

@@ -161,6 +161,15 @@ public final class WorkerPool {
    * @throws BackendCrashException when no worker process can be started
    */
   public synchronized Worker acquireForBuild() throws BackendCrashException {
+    return acquireForBuild(0);
+  }
+
+  /**
+   * As {@link #acquireForBuild()}, the pools allowed to hold {@code concurrent} workers in all
+   * (spread over the devices) when that is more than their size: the caller runs that many builds
+   * at once (its probe parallelism) and the worker count was not set explicitly.
+   */
+  public synchronized Worker acquireForBuild(int concurrent) throws BackendCrashException {
     retireSpent();
     Worker w = null;
     for (Worker c : live) {
@@ -168,7 +177,8 @@ public final class WorkerPool {
         w = c;
       }
     }
-    if (w == null || (w.openSessions > 0 && live.size() < devices.size() * workersPerPool)) {
+    int room = Math.max(devices.size() * workersPerPool, concurrent);
+    if (w == null || (w.openSessions > 0 && live.size() < room)) {
       w = launch(emptiestPool());
     }
     w.builds++;

@@ -106,6 +106,23 @@ class WorkerPoolTest {
   }
 
   @Test
+  void aRunBuildingSeveralAtOnceGrowsThePoolToThatMany() throws Exception {
+    WorkerPool p = pool(List.of(0), 1); // one worker per pool unless a run builds more at once
+    WorkerPool.Worker a = p.acquireForBuild(3);
+    WorkerPool.Worker b = p.acquireForBuild(3);
+    WorkerPool.Worker c = p.acquireForBuild(3);
+    assertThat(List.of(a, b, c)).doesNotHaveDuplicates();
+    assertThat(p.acquireForBuild(3)).isIn(a, b, c); // three busy, room for three: shared
+    assertThat(p.startedWorkers()).isEqualTo(3);
+    // a run of one build at a time does not grow it
+    WorkerPool q = pool(List.of(0), 1);
+    WorkerPool.Worker x = q.acquireForBuild(1);
+    assertThat(q.acquireForBuild(1)).isSameAs(x);
+    assertThat(q.startedWorkers()).isEqualTo(1);
+    q.shutdown();
+  }
+
+  @Test
   void gpuMemoryLowersTheDefaultWorkerCount() {
     WorkerPool p = pool(List.of(0), 4);
     p.fitToGpuMemory(143_771); // an H200: room for 8 workers of 16 GiB, so 4 stay
