@@ -46,31 +46,21 @@ final class ShapeCheck {
       }
       for (int i = 0; i < dims.length; i++) {
         if (dims[i] < 1) {
-          throw HalfBisectException.usage(
-              "--shape "
-                  + set
-                  + ": dim "
-                  + i
-                  + " of input "
-                  + name
-                  + " is "
-                  + dims[i]
-                  + ", dims must be >= 1 (the model declares "
-                  + declared(g, name)
-                  + ")");
+          throw badDim(
+              set,
+              name,
+              i,
+              dims[i],
+              ", dims must be >= 1 (the model declares " + declared(g, name) + ")");
         }
         long fixed = shape.isPresent() ? shape.get()[i] : -1;
         if (fixed > 0 && fixed != dims[i]) {
-          throw HalfBisectException.usage(
-              "--shape "
-                  + set
-                  + ": dim "
-                  + i
-                  + " of input "
-                  + name
-                  + " is "
-                  + dims[i]
-                  + " but the model fixes it at "
+          throw badDim(
+              set,
+              name,
+              i,
+              dims[i],
+              " but the model fixes it at "
                   + fixed
                   + ": "
                   + declared(g, name)
@@ -78,6 +68,12 @@ final class ShapeCheck {
         }
       }
     }
+  }
+
+  /** {@code --shape SET: dim I of input NAME is D<why>}. */
+  private static HalfBisectException badDim(Object set, String name, int i, long d, String why) {
+    return HalfBisectException.usage(
+        "--shape " + set + ": dim " + i + " of input " + name + " is " + d + why);
   }
 
   /** {@code x float32 [batch, 16]}: the declared input, symbolic dims by name, unknown as ?. */
