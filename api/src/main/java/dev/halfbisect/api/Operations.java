@@ -172,6 +172,24 @@ final class Operations implements AutoCloseable {
     return Optional.of(ctx);
   }
 
+  /** Which way an emulation-first precision search went, in one line for the report. */
+  private static String emulationFirstNote(EmulationFirst.Precision ep) {
+    if (ep.calibrated()) {
+      return String.format(
+          Locale.ROOT,
+          "emulation first: the candidate failed the emulation's plan; its all-FP16 outputs err"
+              + " %.2fx the emulation's, so the emulation searched again at a %.2fx stricter bound,"
+              + " and the candidate passed that plan and shrank it",
+          ep.calibration(),
+          ep.calibration() * EmulationFirst.CALIBRATION_MARGIN);
+    }
+    return ep.confirmed()
+        ? "emulation first: the candidate passed the emulation's plan and removed what it did not"
+            + " need"
+        : "emulation first: the candidate failed the emulation's plan (it rounds differently from"
+            + " the emulation), so the search ran on the candidate";
+  }
+
   /** Whether bisect and precision search on the emulation first (issue 18). */
   private boolean emulationFirst() {
     return settings.searchOn().emulationFirst(settings.candidate(), settings.emulation());
@@ -216,19 +234,7 @@ final class Operations implements AutoCloseable {
               factor -> stricterEmulation(searchOn, factor));
       r = ep.result();
       emulationBuilds = ep.emulationBuilds();
-      notes.add(
-          ep.calibrated()
-              ? String.format(
-                  Locale.ROOT,
-                  "emulation first: the candidate failed the emulation's plan; its all-FP16 outputs"
-                      + " err %.2fx the emulation's, so the emulation searched again at a %.2fx"
-                      + " stricter bound, and the candidate passed that plan and minimised it",
-                  ep.calibration(),
-                  ep.calibration() * EmulationFirst.CALIBRATION_MARGIN)
-              : ep.confirmed()
-                  ? "emulation first: the candidate passed the emulation's plan and minimised it"
-                  : "emulation first: the candidate failed the emulation's plan (it rounds"
-                      + " differently from the emulation), so the search ran on the candidate");
+      notes.add(emulationFirstNote(ep));
     } else if (r == null) {
       r = PrecisionSearch.run(ctx, settings.search());
     }

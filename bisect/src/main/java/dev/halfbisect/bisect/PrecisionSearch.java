@@ -396,11 +396,7 @@ public final class PrecisionSearch {
    */
   public static Result shrink(
       BisectContext ctx, java.util.Collection<String> start, Options options) {
-    ModelGraph g = ctx.model();
-    Prober p = ctx.prober();
-    int before = p.candidateBuilds();
     ctx.listener().phase("precision");
-    List<Step> steps = new ArrayList<>();
     Optional<Result> shrunk = shrinkIfPasses(ctx, start, options, List.of(), "given");
     if (shrunk.isPresent()) {
       return shrunk.get();

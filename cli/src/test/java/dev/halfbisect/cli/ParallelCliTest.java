@@ -88,7 +88,8 @@ class ParallelCliTest {
     assertThat(first.path("execution").path("emulationBuilds").asInt()).isPositive();
     assertThat(first.path("builds").asInt()).isLessThanOrEqualTo(direct.path("builds").asInt());
     assertThat(first.path("warnings").toString())
-        .contains("emulation first: the candidate passed the emulation's plan and minimised it");
+        .contains(
+            "emulation first: the candidate passed the emulation's plan and removed what it did not need");
     assertThat(direct.path("warnings").toString()).doesNotContain("emulation first");
   }
 
