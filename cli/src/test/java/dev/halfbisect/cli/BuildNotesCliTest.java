@@ -21,19 +21,11 @@ import org.junit.jupiter.api.io.TempDir;
 class BuildNotesCliTest {
   @TempDir Path tmp;
 
-  private JsonNode run(String... args) throws IOException {
+  private JsonNode run(String command, Path model, String... extra) throws IOException {
     Path json = tmp.resolve("r" + System.nanoTime() + ".json");
-    List<String> all = new ArrayList<>(List.of(args));
-    all.addAll(
-        List.of(
-            "--reference",
-            "interp:fp32",
-            "--candidate",
-            "slow:fp16-emulated",
-            "--quiet",
-            "--json",
-            json.toString()));
-    CliRun r = CliRun.of(all.toArray(String[]::new));
+    List<String> args = new ArrayList<>(List.of(extra));
+    args.addAll(List.of("--json", json.toString()));
+    CliRun r = CliRun.analyse(command, model, "interp:fp32", "slow:fp16-emulated", args);
     assertThat(r.exit()).as(r.err()).isIn(0, 1);
     return new ObjectMapper().readTree(Files.readString(json));
   }
@@ -55,7 +47,7 @@ class BuildNotesCliTest {
   void precisionListsTheBuildNotesOfItsPlanAndComparePlanOfTheCheckedPlan() throws IOException {
     Path model = TestModels.write(TestModels.overflow(), tmp.resolve("overflow.onnx"));
     Path out = tmp.resolve("fix");
-    JsonNode precision = run("precision", model.toString(), "--no-price", "--out", out.toString());
+    JsonNode precision = run("precision", model, "--no-price", "--out", out.toString());
     List<String> pinned = new ArrayList<>();
     precision.path("fp32Nodes").forEach(n -> pinned.add(n.asText()));
     assertThat(pinned).isNotEmpty();
@@ -64,15 +56,14 @@ class BuildNotesCliTest {
         .contains("candidate build: slow: " + pinned.size() + " nodes in FP32")
         .contains("candidate build: pinned node " + pinned.get(0) + " runs in FP32");
 
-    JsonNode check =
-        run("compare", model.toString(), "--plan", out.resolve("plan.json").toString());
+    JsonNode check = run("compare", model, "--plan", out.resolve("plan.json").toString());
     assertThat(notes(check))
         .containsExactlyElementsOf(
             concat(
                 pinned.stream().map(n -> "candidate build: pinned node " + n + " runs in FP32"),
                 "candidate build: slow: " + pinned.size() + " nodes in FP32"));
     // no plan: the all-FP16 build's own note only
-    assertThat(notes(run("compare", model.toString())))
+    assertThat(notes(run("compare", model)))
         .containsExactly("candidate build: slow: 0 nodes in FP32");
   }
 

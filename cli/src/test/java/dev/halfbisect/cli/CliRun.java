@@ -2,6 +2,9 @@ package dev.halfbisect.cli;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Runs the command line in-process with captured stdout/stderr. */
 record CliRun(int exit, String out, String err) {
@@ -10,6 +13,32 @@ record CliRun(int exit, String out, String err) {
     StringWriter err = new StringWriter();
     int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
     return new CliRun(code, out.toString(), err.toString());
+  }
+
+  /** {@code COMMAND MODEL --reference REFERENCE --candidate CANDIDATE --quiet EXTRA...}. */
+  static CliRun analyse(
+      String command, Path model, String reference, String candidate, List<String> extra) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                command,
+                model.toString(),
+                "--reference",
+                reference,
+                "--candidate",
+                candidate,
+                "--quiet"));
+    args.addAll(extra);
+    return of(args.toArray(String[]::new));
+  }
+
+  /** {@link #analyse} with the Java interpreter on both sides. */
+  static CliRun onInterpreter(String command, Path model, List<String> extra) {
+    return analyse(command, model, "interp:fp32", "interp:fp16-emulated", extra);
+  }
+
+  static CliRun onInterpreter(String command, Path model, String... extra) {
+    return onInterpreter(command, model, List.of(extra));
   }
 
   /** stderr without its trailing newline; asserts it is one line in the callers. */

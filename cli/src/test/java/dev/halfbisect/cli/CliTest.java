@@ -33,21 +33,9 @@ class CliTest {
 
   private CliRun analyse(String command, Path m, String... extra) {
     List<String> args =
-        new java.util.ArrayList<>(
-            List.of(
-                command,
-                m.toString(),
-                "--reference",
-                "interp:fp32",
-                "--candidate",
-                "interp:fp16-emulated",
-                "--quiet",
-                "--json",
-                json.toString(),
-                "--out",
-                out.toString()));
+        new java.util.ArrayList<>(List.of("--json", json.toString(), "--out", out.toString()));
     args.addAll(List.of(extra));
-    return CliRun.of(args.toArray(String[]::new));
+    return CliRun.onInterpreter(command, m, args);
   }
 
   private JsonNode json() throws IOException {

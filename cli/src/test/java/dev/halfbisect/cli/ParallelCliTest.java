@@ -19,20 +19,9 @@ class ParallelCliTest {
 
   private JsonNode run(String command, Path model, String... extra) throws IOException {
     Path json = tmp.resolve(command + "-" + System.nanoTime() + ".json");
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                command,
-                model.toString(),
-                "--reference",
-                "interp:fp32",
-                "--candidate",
-                "interp:fp16-emulated",
-                "--quiet",
-                "--json",
-                json.toString()));
+    List<String> args = new ArrayList<>(List.of("--json", json.toString()));
     args.addAll(List.of(extra));
-    CliRun r = CliRun.of(args.toArray(String[]::new));
+    CliRun r = CliRun.onInterpreter(command, model, args);
     assertThat(r.exit()).as(r.err()).isIn(0, 1);
     return new ObjectMapper().readTree(Files.readString(json));
   }

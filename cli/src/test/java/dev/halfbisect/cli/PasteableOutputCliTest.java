@@ -8,8 +8,6 @@ import dev.halfbisect.onnx.proto.Onnx;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,18 +16,7 @@ class PasteableOutputCliTest {
   @TempDir Path tmp;
 
   private static CliRun run(String command, Path model, String... extra) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                command,
-                model.toString(),
-                "--reference",
-                "interp:fp32",
-                "--candidate",
-                "interp:fp16-emulated",
-                "--quiet"));
-    args.addAll(List.of(extra));
-    return CliRun.of(args.toArray(String[]::new));
+    return CliRun.onInterpreter(command, model, extra);
   }
 
   @Test

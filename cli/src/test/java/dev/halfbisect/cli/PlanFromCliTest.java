@@ -32,21 +32,9 @@ class PlanFromCliTest {
 
   private CliRun analyse(String command, String... extra) {
     List<String> args =
-        new ArrayList<>(
-            List.of(
-                command,
-                model.toString(),
-                "--reference",
-                "ort:fp32",
-                "--candidate",
-                "ort:fp16-emulated",
-                "--quiet",
-                "--json",
-                json.toString(),
-                "--out",
-                out.toString()));
+        new ArrayList<>(List.of("--json", json.toString(), "--out", out.toString()));
     args.addAll(List.of(extra));
-    return CliRun.of(args.toArray(String[]::new));
+    return CliRun.analyse(command, model, "ort:fp32", "ort:fp16-emulated", args);
   }
 
   private JsonNode json() throws IOException {

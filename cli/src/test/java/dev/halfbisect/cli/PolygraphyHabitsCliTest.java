@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.halfbisect.api.testing.TestModels;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,18 +15,7 @@ class PolygraphyHabitsCliTest {
   @TempDir Path tmp;
 
   static CliRun run(String command, Path model, String... extra) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                command,
-                model.toString(),
-                "--reference",
-                "interp:fp32",
-                "--candidate",
-                "interp:fp16-emulated",
-                "--quiet"));
-    args.addAll(List.of(extra));
-    return CliRun.of(args.toArray(String[]::new));
+    return CliRun.onInterpreter(command, model, extra);
   }
 
   @Test

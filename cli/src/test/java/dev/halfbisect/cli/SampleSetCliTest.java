@@ -35,20 +35,9 @@ class SampleSetCliTest {
   }
 
   private CliRun analyse(String command, String... extra) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                command,
-                model.toString(),
-                "--reference",
-                "interp:fp32",
-                "--candidate",
-                "interp:fp16-emulated",
-                "--quiet",
-                "--json",
-                json.toString()));
+    List<String> args = new ArrayList<>(List.of("--json", json.toString()));
     args.addAll(List.of(extra));
-    return CliRun.of(args.toArray(String[]::new));
+    return CliRun.onInterpreter(command, model, args);
   }
 
   private JsonNode json() throws IOException {

@@ -52,21 +52,9 @@ class StrongTypingAndBf16CliTest {
 
   private CliRun analyse(String command, Path m, String candidate, String... extra) {
     List<String> args =
-        new ArrayList<>(
-            List.of(
-                command,
-                m.toString(),
-                "--reference",
-                "ort:fp32",
-                "--candidate",
-                candidate,
-                "--quiet",
-                "--json",
-                json.toString(),
-                "--out",
-                out.toString()));
+        new ArrayList<>(List.of("--json", json.toString(), "--out", out.toString()));
     args.addAll(List.of(extra));
-    return CliRun.of(args.toArray(String[]::new));
+    return CliRun.analyse(command, m, "ort:fp32", candidate, args);
   }
 
   private JsonNode json() throws IOException {
