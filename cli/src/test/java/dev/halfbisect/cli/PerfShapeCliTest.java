@@ -37,23 +37,9 @@ class PerfShapeCliTest {
 
   private CliRun perf(String... more) {
     List<String> args =
-        new ArrayList<>(
-            List.of(
-                "perf",
-                model.toString(),
-                "--reference",
-                "ort:fp32",
-                "--candidate",
-                "ort:fp16-emulated",
-                "--precisions",
-                "fp32,fp16",
-                "--warmup",
-                "0",
-                "--runs",
-                "1",
-                "--quiet"));
+        new ArrayList<>(List.of("--precisions", "fp32,fp16", "--warmup", "0", "--runs", "1"));
     args.addAll(Arrays.asList(more));
-    return CliRun.of(args.toArray(String[]::new));
+    return CliRun.analyse("perf", model, "ort:fp32", "ort:fp16-emulated", args);
   }
 
   @Test

@@ -2,15 +2,12 @@ package dev.halfbisect.cli.testing;
 
 import com.google.common.collect.ImmutableList;
 import dev.halfbisect.bisect.testing.ForwardingSession;
-import dev.halfbisect.core.backend.Availability;
-import dev.halfbisect.core.backend.Backend;
+import dev.halfbisect.bisect.testing.InterpreterLikeBackend;
 import dev.halfbisect.core.backend.BackendException;
 import dev.halfbisect.core.backend.BackendSession;
-import dev.halfbisect.core.backend.Backends;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.backend.BuildStats;
 import dev.halfbisect.core.backend.ModelRef;
-import java.util.List;
 
 /**
  * Backend {@code slow}: the Java interpreter backend ({@code interp}) with a pause of {@code
@@ -19,36 +16,12 @@ import java.util.List;
  * build notes a TensorRT build would (warnings, the plan check): one per pinned node, {@code pinned
  * node N runs in FP32}, and the number of FP32 nodes.
  */
-public final class SlowBackend implements Backend {
+public final class SlowBackend extends InterpreterLikeBackend {
   public static final String PAUSE = "halfbisect.test.slowMillis";
-
-  private Backend interp() {
-    return Backends.all().get("interp");
-  }
 
   @Override
   public String name() {
     return "slow";
-  }
-
-  @Override
-  public List<String> modes() {
-    return List.of("fp32", "fp16-emulated");
-  }
-
-  @Override
-  public String referenceMode() {
-    return "fp32";
-  }
-
-  @Override
-  public String candidateMode() {
-    return "fp16-emulated";
-  }
-
-  @Override
-  public Availability availability() {
-    return interp().availability();
   }
 
   @Override
@@ -62,7 +35,7 @@ public final class SlowBackend implements Backend {
         throw new BackendException("interrupted", e);
       }
     }
-    BackendSession s = interp().open(model, options);
+    BackendSession s = interp.open(model, options);
     return options.mode().equals(candidateMode()) ? new Noting(s, options) : s;
   }
 
