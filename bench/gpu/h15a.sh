@@ -46,6 +46,10 @@ step write-models 60 "${AGREEMENT[@]}" write "$M" $EXAMPLES || echo "model write
 REAL=${HB_H15A_REAL:-1}
 [ "$REAL" = 1 ] && [ -n "${HB_TSF:-}" ] && [ -f "$HB_TSF" ] && printf 'timesformer\t%s\t--input video:8x3x32x32:float32:-1..1\n' "$HB_TSF" >> "$M/models.tsv"
 [ "$REAL" = 1 ] && [ -n "${HB_MINILM:-}" ] && [ -f "$HB_MINILM" ] && printf 'minilm\t%s\t--input input_ids:1x128:int64:1000..21000 --input attention_mask:1x128:int64:1 --input token_type_ids:1x128:int64:0\n' "$HB_MINILM" >> "$M/models.tsv"
+# HB_H15A_ONLY: the model names to run (the others were measured by an earlier run)
+if [ -n "${HB_H15A_ONLY:-}" ]; then
+  awk -F'\t' -v keep=" $HB_H15A_ONLY " 'index(keep, " " $1 " ")' "$M/models.tsv" > "$M/models.only" && mv "$M/models.only" "$M/models.tsv"
+fi
 cp "$M/models.tsv" "$R/emulation/models.tsv" 2>/dev/null; cp "$M/models.tsv" "$R/tensorrt/models.tsv" 2>/dev/null
 
 # side DIR REF CAND CAP: compare + bisect of every model, sequentially

@@ -60,6 +60,8 @@ print("-" if d is None else (len(d) if isinstance(d,list) else d))' "$1" "$2"
 # run NAME LIMIT_S [java options --] CLI ARGS...: one CLI process, its log and JSON under $R.
 run() {
   local name=$1 limit=$2; shift 2
+  # HB_H18_SKIP: steps measured by an earlier run (their lines are in docs/PERFORMANCE.md)
+  case " ${HB_H18_SKIP:-} " in *" $name "*) echo "$name rc=skipped 0 s (measured earlier)" | tee -a "$R/summary.txt"; return ;; esac
   local jo=()
   while [ $# -gt 0 ] && [ "$1" != "--" ]; do jo+=("$1"); shift; done
   shift

@@ -3,9 +3,9 @@
 # vit_base_patch32_clip_224, torchvision's ResNet-50 and Swin-T, a reflect-padded UNet with a x2
 # super-resolution head), then the perf tables with TensorRT (fp32, tf32, fp16 at batch 1 and 8:
 # latency = GPU time per inference between CUDA events; the ViT table first, then the UNet's SR
-# table, and the SR table over image sizes with --shape), and, in two lanes beside
-# the perf lane, compare, layerwise, bisect, amplify and a short precision search with its price on
-# each export (MiniLM's plan price and perf with that plan: h15b.sh). Every step is
+# table, and the SR table over image sizes with --shape), and after the perf lane, compare, layerwise, bisect, amplify and a short precision search with its price on
+# each export (MiniLM's plan price and perf with that plan: h15b.sh), the lanes one after another.
+# Every step is
 # skipped (and recorded) when the time left cannot hold it. Markdown
 # tables for docs/examples.md go to $HB_R/h20/tables.md; one line per step in summary.txt (name,
 # rc, seconds, key number), printed at the end.
@@ -52,6 +52,8 @@ record() { echo "$1 rc=$2 $3s $4" | tee -a "$SUMMARY"; }
 step() {
   local name=$1 kind=$2 need=$3; shift 4
   local tmo; tmo=$(( $(left) - 10 ))
+  # HB_H20_STEP_CAP: the most one step may take, so that one slow build leaves the others time
+  [ -n "${HB_H20_STEP_CAP:-}" ] && [ "$tmo" -gt "$HB_H20_STEP_CAP" ] && tmo=$HB_H20_STEP_CAP
   if [ "$tmo" -lt "$need" ]; then record "$name" skipped 0 "(only ${tmo}s left, needs ${need}s)"; return 0; fi
   local s=$(date +%s) rc key
   timeout "$tmo" java $JOPTS -cp "$HB_CP" dev.halfbisect.cli.Main "$@" --quiet --json "$R/$name.json" \
@@ -121,12 +123,10 @@ debug_lane() {
   done
   return 0
 }
-perf_lane &
-P1=$!
-debug_lane unet_sr vit_b32_clip &
-P2=$!
-debug_lane resnet50 swin_t
-wait $P1 $P2
+# One lane after another: TensorRT times its tactics on the GPU, and lanes building side by side
+# on one GPU slowed every build several times over (bench/gpu/README.md, the second session).
+perf_lane
+debug_lane ${HB_H20_MODELS:-unet_sr resnet50 vit_b32_clip swin_t}
 # tables in a fixed order (the lanes finish in any order)
 : > "$TABLES"
 for t in vit-perf unet-perf resnet50-perf swin-perf unet-shape-perf tsf-perf; do

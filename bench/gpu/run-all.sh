@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # GPU-machine side of the combined GPU run: after the staged TensorRT parts are unpacked
 # ($H/env.sh), .gpu/jars copied to $H/jars and MiniLM joined to $H/minilm.onnx.
-# Phase 1 runs the parallel-probe benchmark alone (its wall times are compared side by side);
-# phase 2 runs the other scripts concurrently. Each script writes $HB_R/<id>/summary.txt.
+# Phase 1 runs the parallel-probe benchmark; phase 2 the other scripts, one after another. Each script writes $HB_R/<id>/summary.txt.
 # Start detached:  setsid nohup bash bench/gpu/run-all.sh P1 P2 > /opt/hb/run.log 2>&1 &
 H=${HB_HOME:-/opt/hb}; [ -f "$H/env.sh" ] && source "$H/env.sh"   # HB_HOME + HB_CPU_DRYRUN=1: a CPU rehearsal
 P1=${1:-240}; P2=${2:-480}
@@ -30,6 +29,10 @@ timeout 120 "$HB_REAL_JAVA" -cp "$HB_CP" dev.halfbisect.cli.Main compare "$HB_TS
   --reference ort:fp32 --candidate ort:fp16-emulated --quiet > "$HB_R/longcmd/log" 2>&1
 echo "longcmd rc=$? cmdline=${CMDLEN} bytes (1 = the planted FP16 failure, 139 = the crash)" > "$HB_R/longcmd/summary.txt"
 for id in ${HB_PHASE1-h18}; do run "$id" "$P1"; done
-PIDS=(); for id in ${HB_PHASE2-h15a h15b h18b h19 h20}; do run "$id" "$P2" & PIDS+=($!); done
-wait "${PIDS[@]}"
+# Phase 2 one script after another (builds side by side on one GPU slow each other several times:
+# README.md here); HB_DL_<id> gives a script its own deadline. The MiniLM timing cache phase 1
+# left warms h19's MiniLM builds (h18's own measurement needed it cold, h19's do not).
+[ -d "$HB_R/h18/tcache-ml-emu" ] && [ ! -e "$HB_R/h19/tcache" ] && mkdir -p "$HB_R/h19" \
+  && cp -r "$HB_R/h18/tcache-ml-emu" "$HB_R/h19/tcache"
+for id in ${HB_PHASE2-h15a h15b h18b h19 h20}; do v=HB_DL_$id; run "$id" "${!v:-$P2}"; done
 kill $SMI 2>/dev/null; date -u +%FT%TZ > "$HB_R/DONE"

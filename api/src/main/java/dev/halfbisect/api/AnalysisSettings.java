@@ -46,7 +46,8 @@ import java.util.function.Consumer;
  * @param parallelism candidate probes of one round built at once (issue 18)
  * @param referenceCache folder of reference values kept between runs; null: none (issue 18)
  * @param searchOn where {@code precision} and {@code bisect} search (issue 18)
- * @param emulation the backend an emulation-first search runs on (issue 18)
+ * @param emulation the backend an emulation-first search runs on (issue 18); null for the one that
+ *     emulates the candidate's type ({@link SearchOn#matchingEmulation})
  * @param maxEmulationBuilds build cap of an emulation-first search's emulation side ({@code
  *     search}'s cap counts the candidate's builds)
  * @param planFrom issue 19: a plan read from a converted model ({@code precision} shrinks it);
@@ -84,7 +85,6 @@ record AnalysisSettings(
   AnalysisSettings {
     Preconditions.checkArgument(parallelism >= 1, "parallelism must be >= 1, got %s", parallelism);
     Preconditions.checkNotNull(searchOn, "searchOn");
-    Preconditions.checkNotNull(emulation, "emulation backend");
     Preconditions.checkArgument(
         maxEmulationBuilds >= 1, "maxEmulationBuilds must be >= 1, got %s", maxEmulationBuilds);
     Preconditions.checkNotNull(inputSpecs, "input specs");
@@ -99,6 +99,21 @@ record AnalysisSettings(
     Preconditions.checkArgument(holdout >= -1, "holdout must be >= 0, got %s", holdout);
     Preconditions.checkArgument(
         headroom > 0 && headroom <= 1, "headroom must be in (0, 1], got %s", headroom);
+  }
+
+  /**
+   * The backend an emulation-first search runs on: the one given, else the emulation of the
+   * candidate's low-precision type and typing ({@code trt:bf16-strong} is searched on {@code
+   * ort:bf16-strong-emulated}, not on FP16).
+   */
+  @Override
+  public BackendSpec emulation() {
+    return emulation != null ? emulation : SearchOn.matchingEmulation(candidate);
+  }
+
+  /** Whether the emulation was chosen by the caller rather than matched to the candidate. */
+  public boolean emulationGiven() {
+    return emulation != null;
   }
 
   /** Default share of 65504 from which a tensor is at risk (issue 15). */
@@ -161,7 +176,8 @@ record AnalysisSettings(
     int parallelism = 1;
     Path referenceCache;
     SearchOn searchOn = SearchOn.AUTO;
-    BackendSpec emulation = SearchOn.DEFAULT_EMULATION;
+    BackendSpec
+        emulation; // null: the emulation of the candidate's type (SearchOn.matchingEmulation)
     int maxEmulationBuilds = DEFAULT_MAX_EMULATION_BUILDS;
     PlanFrom planFrom; // issue 19
     boolean price = true; // issue 20

@@ -180,8 +180,9 @@ public final class HalfBisect {
   }
 
   /**
-   * The backend an emulation-first search runs on, {@code BACKEND:MODE} (default {@code
-   * ort:fp16-emulated}).
+   * The backend an emulation-first search runs on, {@code BACKEND:MODE} (default: the emulation of
+   * the candidate's type and typing, {@link SearchOn#matchingEmulation}: {@code ort:fp16-emulated}
+   * for {@code trt:fp16}, {@code ort:bf16-strong-emulated} for {@code trt:bf16-strong}).
    */
   public HalfBisect emulation(String backendSpec) {
     Preconditions.checkNotNull(backendSpec, "emulation backend");

@@ -16,6 +16,7 @@ import dev.halfbisect.bisect.ProbeSpec;
 import dev.halfbisect.bisect.Reduce;
 import dev.halfbisect.bisect.ReferenceStore;
 import dev.halfbisect.bisect.TensorComparison;
+import dev.halfbisect.core.LowPrecision;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.BackendSpec;
@@ -173,26 +174,58 @@ final class Operations implements AutoCloseable {
   }
 
   /** Which way an emulation-first precision search went, in one line for the report. */
-  private static String emulationFirstNote(EmulationFirst.Precision ep) {
+  private static String emulationFirstNote(EmulationFirst.Precision ep, BackendSpec emulation) {
+    String head = "emulation first (" + emulation + "): ";
     if (ep.calibrated()) {
-      return String.format(
-          Locale.ROOT,
-          "emulation first: the candidate failed the emulation's plan; its all-FP16 outputs err"
-              + " %.2fx the emulation's, so the emulation searched again at a %.2fx stricter bound,"
-              + " and the candidate passed that plan and shrank it",
-          ep.calibration(),
-          ep.calibration() * EmulationFirst.CALIBRATION_MARGIN);
+      return head
+          + String.format(
+              Locale.ROOT,
+              "the candidate failed the emulation's plan; its outputs with nothing pinned err %.2fx the"
+                  + " emulation's, so the emulation searched again at a %.2fx stricter bound, and"
+                  + " the candidate passed that plan and shrank it",
+              ep.calibration(),
+              ep.calibration() * EmulationFirst.CALIBRATION_MARGIN);
     }
-    return ep.confirmed()
-        ? "emulation first: the candidate passed the emulation's plan and removed what it did not"
-            + " need"
-        : "emulation first: the candidate failed the emulation's plan (it rounds differently from"
-            + " the emulation), so the search ran on the candidate";
+    return head
+        + (ep.confirmed()
+            ? "the candidate passed the emulation's plan and removed what it did not need"
+            : "the candidate failed the emulation's plan (it rounds differently from the"
+                + " emulation), so the search ran on the candidate");
   }
 
   /** Whether bisect and precision search on the emulation first (issue 18). */
   private boolean emulationFirst() {
-    return settings.searchOn().emulationFirst(settings.candidate(), settings.emulation());
+    if (!settings.searchOn().emulationFirst(settings.candidate(), settings.emulation())) {
+      return false;
+    }
+    Optional<String> off = settings.emulationGiven() ? Optional.empty() : emulationUnavailable();
+    off.filter(n -> !notes.contains(n)).ifPresent(notes::add);
+    return off.isEmpty();
+  }
+
+  /**
+   * Why the default emulation cannot run this model, if it cannot: BF16 emulation rounds with Casts
+   * to bfloat16, which ONNX accepts from opset 13 only. The search then runs on the candidate, with
+   * a note; an emulation the caller chose ({@code --emulation}) fails instead, with the backend's
+   * own error.
+   */
+  private Optional<String> emulationUnavailable() {
+    BackendSpec emu = settings.emulation();
+    long opset = graph.model().opsetVersion();
+    if (emu.backend().equals("ort")
+        && LowPrecision.ofMode(emu.mode()) == LowPrecision.BF16
+        && opset < 13) {
+      return Optional.of(
+          "emulation first is off: "
+              + emu
+              + " needs ONNX opset >= 13 (Cast to bfloat16) and model '"
+              + graph.name()
+              + "' has opset "
+              + opset
+              + "; every probe ran on "
+              + settings.candidate());
+    }
+    return Optional.empty();
   }
 
   private static AnalysisReport withEmulation(AnalysisReport rep, int emulationBuilds) {
@@ -234,7 +267,7 @@ final class Operations implements AutoCloseable {
               factor -> stricterEmulation(searchOn, factor));
       r = ep.result();
       emulationBuilds = ep.emulationBuilds();
-      notes.add(emulationFirstNote(ep));
+      notes.add(emulationFirstNote(ep, settings.emulation()));
     } else if (r == null) {
       r = PrecisionSearch.run(ctx, settings.search());
     }

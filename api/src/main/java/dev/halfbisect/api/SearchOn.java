@@ -14,9 +14,24 @@ public enum SearchOn {
   /** Every probe on the candidate. */
   CANDIDATE;
 
-  /** The backend an emulation-first search runs on unless told otherwise. */
+  /** The FP16 emulation, weakly typed: the emulation of {@code trt:fp16}. */
   public static final dev.halfbisect.core.backend.BackendSpec DEFAULT_EMULATION =
       new dev.halfbisect.core.backend.BackendSpec("ort", "fp16-emulated");
+
+  /**
+   * The emulation that computes as {@code candidate} does: the same low-precision type (FP16 or
+   * BF16) and the same typing (a {@code -strong} candidate runs the Cast-placed model, so its
+   * emulation does too). Searching a BF16 candidate on FP16 emulation would pin FP16's overflows,
+   * which BF16 does not have.
+   */
+  public static dev.halfbisect.core.backend.BackendSpec matchingEmulation(
+      dev.halfbisect.core.backend.BackendSpec candidate) {
+    String mode = candidate.mode() == null ? "" : candidate.mode();
+    String type = dev.halfbisect.core.LowPrecision.ofMode(mode).id();
+    boolean strong = mode.toLowerCase(java.util.Locale.ROOT).contains("strong");
+    return new dev.halfbisect.core.backend.BackendSpec(
+        "ort", type + (strong ? "-strong" : "") + "-emulated");
+  }
 
   /** Whether a search with candidate {@code candidate} runs on {@code emulation} first. */
   public boolean emulationFirst(

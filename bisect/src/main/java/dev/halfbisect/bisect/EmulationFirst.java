@@ -94,10 +94,10 @@ public final class EmulationFirst {
   /**
    * As {@link #precision(BisectContext, BisectContext, PrecisionSearch.Options,
    * PrecisionSearch.Options)}, with one more try before the candidate searches on its own: when the
-   * candidate fails the emulation's plan and its all-FP16 outputs err more than the emulation's
-   * (TensorRT's fused kernels round differently), the emulation searches again with its bound
-   * divided by that ratio times {@link #CALIBRATION_MARGIN}; the candidate confirms that plan and
-   * shrinks it with ddmin (a stricter bound pins more than the candidate needs). A wrong guess
+   * candidate fails the emulation's plan and its outputs with nothing pinned err more than the
+   * emulation's (TensorRT's fused kernels round differently), the emulation searches again with its
+   * bound divided by that ratio times {@link #CALIBRATION_MARGIN}; the candidate confirms that plan
+   * and shrinks it with ddmin (a stricter bound pins more than the candidate needs). A wrong guess
    * costs one candidate build; a right one saves the candidate a search of its own.
    */
   public static Precision precision(

@@ -210,9 +210,18 @@ final class AnalysisOptions extends RunOptions {
       names = "--search-on",
       paramLabel = "SIDE",
       description =
-          "where precision and bisect search: auto (default: FP16 emulation first when the "
+          "where precision and bisect search: auto (default: emulation first when the "
               + "candidate is TensorRT, the candidate confirms), emulation, candidate")
   String searchOn;
+
+  @Option(
+      names = "--emulation",
+      paramLabel = "BACKEND:MODE",
+      description =
+          "the emulation an emulation-first search runs on (default: the candidate's type and "
+              + "typing: trt:fp16 -> ort:fp16-emulated, trt:fp16-strong -> "
+              + "ort:fp16-strong-emulated, trt:bf16-strong -> ort:bf16-strong-emulated)")
+  String emulation;
 
   // issue 19
   @Option(
@@ -371,6 +380,9 @@ final class AnalysisOptions extends RunOptions {
       } catch (IllegalArgumentException e) {
         throw new UsageException("--search-on: " + e.getMessage());
       }
+    }
+    if (emulation != null) {
+      hb = hb.emulation(emulation);
     }
     return noReferenceCache ? hb.noReferenceCache() : hb.referenceCache(referenceCacheDir());
   }
