@@ -63,6 +63,15 @@ final class DemoCommand implements Callable<Integer> {
       description = "with --model: an input of your model (repeatable); others are derived")
   java.util.List<String> inputs = new java.util.ArrayList<>();
 
+  @Option(
+      names = "--shape",
+      paramLabel = "NAME:DIMS[,NAME:DIMS...]",
+      description =
+          "with --model: one set of rows per image size, as perf --shape (e.g. --shape"
+              + " lr_image:1x3x128x128 --shape lr_image:1x3x256x256 for a super-resolution export"
+              + " with dynamic height and width)")
+  java.util.List<String> shapes = new java.util.ArrayList<>();
+
   @Mixin RunOptions run;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -74,8 +83,8 @@ final class DemoCommand implements Callable<Integer> {
     DemoModels.Demo demo = DemoModels.get(example);
     if (model != null) {
       return familyTable(o, demo);
-    } else if (batch != null || !inputs.isEmpty()) {
-      throw new UsageException("--batch and --input go with --model MY.onnx");
+    } else if (batch != null || !inputs.isEmpty() || !shapes.isEmpty()) {
+      throw new UsageException("--batch, --input and --shape go with --model MY.onnx");
     }
     o.println("halfbisect demo: " + demo.name() + " - " + demo.description());
     OnnxModel model = demo.model();
@@ -133,6 +142,14 @@ final class DemoCommand implements Callable<Integer> {
         }
       }
     }
+    java.util.List<dev.halfbisect.api.ShapeSet> sizes = new java.util.ArrayList<>();
+    for (String sh : shapes) {
+      try {
+        sizes.add(dev.halfbisect.api.ShapeSet.parse(sh));
+      } catch (IllegalArgumentException e) {
+        throw new UsageException(e.getMessage());
+      }
+    }
     HalfBisect hb = run.withBackends(HalfBisect.model(model));
     for (String in : inputs) {
       hb = hb.input(in);
@@ -141,7 +158,7 @@ final class DemoCommand implements Callable<Integer> {
     o.println("halfbisect demo: the " + demo.name() + " table on " + model);
     dev.halfbisect.api.PerfResult r;
     try {
-      r = hb.perf(FamilyTables.options(batches));
+      r = hb.perf(FamilyTables.options(batches).withShapes(sizes));
     } catch (IllegalArgumentException e) {
       throw new UsageException("demo --model: " + e.getMessage());
     }

@@ -141,6 +141,45 @@ class PerfCliTest {
             "--quiet");
     assertThat(sr.out()).containsPattern("batch +width +height +latency ms +samples/s +max abs");
     assertThat(CliRun.of("demo", "--batch", "8").errLine()).contains("go with --model");
+    assertThat(CliRun.of("demo", "--shape", "x:1x16").errLine())
+        .contains("--batch, --input and --shape go with --model");
+  }
+
+  @Test
+  void demoWithAModelTakesImageSizes() throws Exception {
+    // a super-resolution-like export with dynamic height and width: the SR table per image size
+    dev.halfbisect.onnx.builder.GraphBuilder g =
+        dev.halfbisect.onnx.builder.GraphBuilder.create("sr_any", 17);
+    String lr = g.dynamicInput("lr_image", dev.halfbisect.core.DType.FLOAT32, "batch", 3, "h", "w");
+    String up = g.op("Mul").in(lr, g.scalar(dev.halfbisect.core.DType.FLOAT32, 2f)).add1();
+    g.output(g.op("Add").in(up, lr).name("residual").add1(), "sr_image");
+    Path sr = tmp.resolve("my-sr.onnx");
+    Files.write(sr, g.buildProto().toByteArray());
+    CliRun r =
+        CliRun.of(
+            "demo",
+            "--example",
+            "unet",
+            "--model",
+            sr.toString(),
+            "--reference",
+            "ort:fp32",
+            "--candidate",
+            "ort:fp16-emulated",
+            "--shape",
+            "lr_image:1x3x8x12",
+            "--shape",
+            "lr_image:1x3x16x20",
+            "--quiet");
+    assertThat(r.exit()).as(r.err()).isIn(0, 1);
+    assertThat(r.out())
+        .containsPattern("batch +width +height")
+        .containsPattern("fp16 +1 +12 +8 ")
+        .containsPattern("fp16 +1 +20 +16 ");
+    CliRun bad =
+        CliRun.of(
+            "demo", "--example", "unet", "--model", sr.toString(), "--shape", "lr_image:1x3x8");
+    assertThat(bad.exit()).isEqualTo(2);
   }
 
   @Test
