@@ -22,12 +22,15 @@ run() { local id=$1 dl=$2; [ -f "bench/gpu/$id.sh" ] || { echo "$id: no script" 
         echo "$id rc=$? $(( $(date +%s) - s )) s" >> "$HB_R/scripts.txt"; }
 # The ONNX Runtime long-command-line fix (docs/reliability.md), on this machine: the real java,
 # no argfile, the whole class path on the command line.
-mkdir -p "$HB_R/longcmd"
-CMDLEN=$(printf '%s\0' "$HB_REAL_JAVA" -cp "$HB_CP" dev.halfbisect.cli.Main compare "$HB_TSF" --input video:8x3x32x32:float32:-1..1 \
-  --reference ort:fp32 --candidate ort:fp16-emulated --quiet | wc -c)
-timeout 120 "$HB_REAL_JAVA" -cp "$HB_CP" dev.halfbisect.cli.Main compare "$HB_TSF" --input video:8x3x32x32:float32:-1..1 \
-  --reference ort:fp32 --candidate ort:fp16-emulated --quiet > "$HB_R/longcmd/log" 2>&1
-echo "longcmd rc=$? cmdline=${CMDLEN} bytes (1 = the planted FP16 failure, 139 = the crash)" > "$HB_R/longcmd/summary.txt"
+# HB_LONGCMD=0 skips it (measured by an earlier run).
+if [ "${HB_LONGCMD:-1}" = 1 ]; then
+  mkdir -p "$HB_R/longcmd"
+  CMDLEN=$(printf '%s\0' "$HB_REAL_JAVA" -cp "$HB_CP" dev.halfbisect.cli.Main compare "$HB_TSF" --input video:8x3x32x32:float32:-1..1 \
+    --reference ort:fp32 --candidate ort:fp16-emulated --quiet | wc -c)
+  timeout 120 "$HB_REAL_JAVA" -cp "$HB_CP" dev.halfbisect.cli.Main compare "$HB_TSF" --input video:8x3x32x32:float32:-1..1 \
+    --reference ort:fp32 --candidate ort:fp16-emulated --quiet > "$HB_R/longcmd/log" 2>&1
+  echo "longcmd rc=$? cmdline=${CMDLEN} bytes (1 = the planted FP16 failure, 139 = the crash)" > "$HB_R/longcmd/summary.txt"
+fi
 for id in ${HB_PHASE1-h18}; do run "$id" "$P1"; done
 # Phase 2 one script after another (builds side by side on one GPU slow each other several times:
 # README.md here); HB_DL_<id> gives a script its own deadline. The MiniLM timing cache phase 1
