@@ -148,6 +148,10 @@ public final class WorkerClient implements AutoCloseable {
     reader.shutdownNow();
   }
 
+  /** Exit codes of a process ended by a stop signal (128 + the signal's number). */
+  private static final java.util.Map<Integer, String> STOP_SIGNALS =
+      java.util.Map.of(129, "SIGHUP", 130, "SIGINT", 143, "SIGTERM");
+
   private BackendCrashException crashed(String what, Throwable cause) {
     Integer code = waitForExit();
     String exit = code == null ? "still running, killed" : "exit code " + code;
@@ -159,6 +163,17 @@ public final class WorkerClient implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     String tail = String.join("\n  ", stderrTail());
+    String signal = code == null ? null : STOP_SIGNALS.get(code);
+    if (signal != null) {
+      // Ctrl-C in a terminal, or `timeout`, signals the whole process group: not a TensorRT crash
+      return new BackendCrashException(
+          "TensorRT worker "
+              + label
+              + " was stopped by "
+              + signal
+              + ": halfbisect was interrupted (Ctrl-C, a time limit), not a TensorRT failure",
+          cause);
+    }
     return new BackendCrashException(
         "TensorRT worker "
             + label

@@ -75,6 +75,11 @@ public final class FakeWorkerMain {
           case "hang":
             Thread.sleep(Long.MAX_VALUE);
             break;
+          case "sigterm":
+            // as Ctrl-C or `timeout` would: the signal goes to the worker too (same process group)
+            new ProcessBuilder("kill", "-TERM", Long.toString(pid)).start().waitFor();
+            Thread.sleep(Long.MAX_VALUE);
+            break;
           case "garbage":
             out.write(
                 "[TRT] stray native print\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));

@@ -92,6 +92,18 @@ class WorkerCrashTest {
   }
 
   @Test
+  void aWorkerStoppedBySigtermIsReportedAsAnInterruptionNotACrash() throws Exception {
+    WorkerPool.Worker w = pool.acquireForBuild();
+    assertThatThrownBy(() -> w.client().call(build("sigterm"), settings.buildTimeout()))
+        .isInstanceOf(BackendCrashException.class)
+        .hasMessageContaining("was stopped by SIGTERM: halfbisect was interrupted")
+        .hasMessageContaining("not a TensorRT failure")
+        .hasMessageNotContaining("crashed");
+    assertThat(w.client().alive()).isFalse();
+    pool.sessionEnded(w);
+  }
+
+  @Test
   void aHangingBuildIsKilledAtItsTimeLimit() throws Exception {
     WorkerPool.Worker w = pool.acquireForBuild();
     long t0 = System.nanoTime();
