@@ -46,6 +46,7 @@ import java.util.function.Consumer;
  * @param parallelism candidate probes of one round built at once (issue 18)
  * @param referenceCache folder of reference values kept between runs; null: none (issue 18)
  * @param searchOn where {@code precision} and {@code bisect} search (issue 18)
+ * @param emulationParallelism emulation probes run at once (0: automatic, {@link #emulationJobs})
  * @param emulation the backend an emulation-first search runs on (issue 18); null for the one that
  *     emulates the candidate's type ({@link SearchOn#matchingEmulation})
  * @param maxEmulationBuilds build cap of an emulation-first search's emulation side ({@code
@@ -81,8 +82,13 @@ record AnalysisSettings(
     BackendSpec emulation,
     int maxEmulationBuilds,
     PlanFrom planFrom,
-    boolean price) {
+    boolean price,
+    int emulationParallelism) {
   AnalysisSettings {
+    Preconditions.checkArgument(
+        emulationParallelism >= 0,
+        "emulationParallelism must be >= 0 (0: automatic), got %s",
+        emulationParallelism);
     Preconditions.checkArgument(parallelism >= 1, "parallelism must be >= 1, got %s", parallelism);
     Preconditions.checkNotNull(searchOn, "searchOn");
     Preconditions.checkArgument(
@@ -109,6 +115,20 @@ record AnalysisSettings(
   @Override
   public BackendSpec emulation() {
     return emulation != null ? emulation : SearchOn.matchingEmulation(candidate);
+  }
+
+  /**
+   * Emulation probes of one round run at once in an emulation-first search: the one given, else
+   * {@code max(parallelism, min(4, cores / 4))}. An emulation probe is a CPU session of ONNX
+   * Runtime, so it runs side by side even when TensorRT builds one at a time (on one GPU they do
+   * not overlap; docs/PERFORMANCE.md); the plan is the one a sequential search finds.
+   */
+  public int emulationJobs() {
+    if (emulationParallelism > 0) {
+      return emulationParallelism;
+    }
+    int cores = Runtime.getRuntime().availableProcessors();
+    return Math.max(parallelism, Math.max(1, Math.min(4, cores / 4)));
   }
 
   /** Whether the emulation was chosen by the caller rather than matched to the candidate. */
@@ -181,6 +201,7 @@ record AnalysisSettings(
     int maxEmulationBuilds = DEFAULT_MAX_EMULATION_BUILDS;
     PlanFrom planFrom; // issue 19
     boolean price = true; // issue 20
+    int emulationParallelism; // 0: automatic (emulationJobs())
 
     private Builder() {}
 
@@ -210,6 +231,7 @@ record AnalysisSettings(
       maxEmulationBuilds = s.maxEmulationBuilds;
       planFrom = s.planFrom;
       price = s.price;
+      emulationParallelism = s.emulationParallelism;
     }
 
     /** Adds an input spec, replacing an earlier one of the same input. */
@@ -244,7 +266,8 @@ record AnalysisSettings(
           emulation,
           maxEmulationBuilds,
           planFrom,
-          price);
+          price,
+          emulationParallelism);
     }
   }
 }

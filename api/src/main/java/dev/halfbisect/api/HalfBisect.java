@@ -144,6 +144,15 @@ public final class HalfBisect {
   }
 
   /**
+   * Emulation probes run at once in an emulation-first search (default: {@code max(parallelism,
+   * min(4, cores / 4))}, see {@link AnalysisSettings#emulationJobs}).
+   */
+  public HalfBisect emulationParallelism(int k) {
+    Preconditions.checkArgument(k >= 1, "emulationParallelism must be >= 1, got %s", k);
+    return with(b -> b.emulationParallelism = k);
+  }
+
+  /**
    * Keeps reference values in {@code dir} (keyed by model, inputs and reference backend, at most
    * {@value #REFERENCE_CACHE_MAX_MIB} MiB, runs unused for 30 days deleted), so that a later
    * operation, also in another process, does not run the reference again. Off by default in the

@@ -149,7 +149,8 @@ final class Operations implements AutoCloseable {
       EmulationFirst.Bisect eb =
           EmulationFirst.bisect(emu, ctx, FirstDivergence.Refinement.WITHIN_BOUND);
       AnalysisReport rep = finish(ctx, ReportMapper.from(header("bisect", ctx), eb.result()));
-      return new BisectResult(withEmulation(rep, eb.emulationBuilds()), eb.result());
+      return new BisectResult(
+          withEmulation(rep, eb.emulationBuilds(), emu.prober().parallelism()), eb.result());
     }
     FirstDivergence.Result r = FirstDivergence.search(ctx);
     return new BisectResult(finish(ctx, ReportMapper.from(header("bisect", ctx), r)), r);
@@ -174,8 +175,13 @@ final class Operations implements AutoCloseable {
   }
 
   /** Which way an emulation-first precision search went, in one line for the report. */
-  private static String emulationFirstNote(EmulationFirst.Precision ep, BackendSpec emulation) {
-    String head = "emulation first (" + emulation + "): ";
+  private static String emulationFirstNote(
+      EmulationFirst.Precision ep, BackendSpec emulation, int jobs) {
+    String head =
+        "emulation first ("
+            + emulation
+            + (jobs > 1 ? ", " + jobs + " emulation probes at a time" : "")
+            + "): ";
     if (ep.calibrated()) {
       return head
           + String.format(
@@ -228,8 +234,9 @@ final class Operations implements AutoCloseable {
     return Optional.empty();
   }
 
-  private static AnalysisReport withEmulation(AnalysisReport rep, int emulationBuilds) {
-    return rep.withExecution(rep.execution().withEmulation(emulationBuilds));
+  private static AnalysisReport withEmulation(
+      AnalysisReport rep, int emulationBuilds, int emulationParallelism) {
+    return rep.withExecution(rep.execution().withEmulation(emulationBuilds, emulationParallelism));
   }
 
   AmplifyResult amplify() {
@@ -257,17 +264,20 @@ final class Operations implements AutoCloseable {
     BisectContext ctx = context(searchOn);
     PrecisionSearch.Result r = settings.plan().fp32Nodes().isEmpty() ? passingAsIs(ctx) : null;
     Integer emulationBuilds = null;
+    int emulationJobs = 1;
     if (r == null && emulationFirst()) {
+      BisectContext emu = context(searchOn, settings.emulation());
+      emulationJobs = emu.prober().parallelism();
       EmulationFirst.Precision ep =
           EmulationFirst.precision(
-              context(searchOn, settings.emulation()),
+              emu,
               ctx,
               settings.search().withMaxSearchBuilds(settings.maxEmulationBuilds()),
               settings.search(),
               factor -> stricterEmulation(searchOn, factor));
       r = ep.result();
       emulationBuilds = ep.emulationBuilds();
-      notes.add(emulationFirstNote(ep, settings.emulation()));
+      notes.add(emulationFirstNote(ep, settings.emulation(), emulationJobs));
     } else if (r == null) {
       r = PrecisionSearch.run(ctx, settings.search());
     }
@@ -342,7 +352,9 @@ final class Operations implements AutoCloseable {
       done = done.withBuilds(done.builds() + holdoutBuilds);
     }
     return new PrecisionResult(
-        emulationBuilds == null ? done : withEmulation(done, emulationBuilds), r, files);
+        emulationBuilds == null ? done : withEmulation(done, emulationBuilds, emulationJobs),
+        r,
+        files);
   }
 
   /**
@@ -501,9 +513,7 @@ final class Operations implements AutoCloseable {
                 new ExecutionView(
                     ctx.prober().parallelism(),
                     ctx.prober().rounds(),
-                    ctx.prober().referenceBuilds(),
-                    null,
-                    null));
+                    ctx.prober().referenceBuilds()));
     int hits = ctx.prober().journalHits();
     if (hits > 0) { // issue 16
       notes.add(
@@ -638,8 +648,11 @@ final class Operations implements AutoCloseable {
             .tolerance(settings.tolerance())
             .samples(on)
             .listener(new ListenerAdapter(settings.listener(), reference, candidate))
-            // issue 18
-            .parallelism(settings.parallelism())
+            // issue 18: emulation probes are CPU sessions and run side by side on their own count
+            .parallelism(
+                candidate.equals(settings.candidate())
+                    ? settings.parallelism()
+                    : settings.emulationJobs())
             .referenceStore(referenceStore());
     settings.limits().applyTo(b);
     return b;

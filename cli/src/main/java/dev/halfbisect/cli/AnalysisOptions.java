@@ -223,6 +223,15 @@ final class AnalysisOptions extends RunOptions {
               + "ort:fp16-strong-emulated, trt:bf16-strong -> ort:bf16-strong-emulated)")
   String emulation;
 
+  @Option(
+      names = "--emulation-jobs",
+      paramLabel = "N",
+      description =
+          "emulation probes run at once in an emulation-first search (default: the larger of "
+              + "--jobs and min(4, cores / 4); they are CPU sessions and run side by side even "
+              + "while TensorRT builds one at a time)")
+  Integer emulationJobs;
+
   // issue 19
   @Option(
       names = "--plan-from",
@@ -383,6 +392,12 @@ final class AnalysisOptions extends RunOptions {
     }
     if (emulation != null) {
       hb = hb.emulation(emulation);
+    }
+    if (emulationJobs != null) {
+      if (emulationJobs < 1) {
+        throw new UsageException("--emulation-jobs must be at least 1, got " + emulationJobs);
+      }
+      hb = hb.emulationParallelism(emulationJobs);
     }
     return noReferenceCache ? hb.noReferenceCache() : hb.referenceCache(referenceCacheDir());
   }

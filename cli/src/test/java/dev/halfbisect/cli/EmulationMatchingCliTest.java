@@ -38,6 +38,9 @@ class EmulationMatchingCliTest {
     List<String> args =
         new ArrayList<>(List.of("--json", json.toString(), "--out", tmp.resolve("out").toString()));
     args.addAll(List.of("--search-on", "emulation", "--no-price"));
+    if (!List.of(extra).contains("--emulation-jobs")) {
+      args.addAll(List.of("--emulation-jobs", "1")); // the notes' wording, whatever the cores
+    }
     args.addAll(List.of(extra));
     CliRun r = CliRun.analyse(command, model, "ort:fp32", candidate, args);
     assertThat(r.exit()).as(r.err()).isIn(0, 1);
@@ -59,6 +62,7 @@ class EmulationMatchingCliTest {
     JsonNode b = run("bisect", cancel, "twin:bf16-strong");
     assertThat(b.path("firstFailing").path("node").asText()).isEqualTo("unshift");
     assertThat(b.path("execution").path("emulationBuilds").asInt()).isPositive();
+    assertThat(b.path("execution").path("emulationParallelism").asInt()).isPositive();
   }
 
   @Test
@@ -72,6 +76,25 @@ class EmulationMatchingCliTest {
         run("precision", overflow, "twin:fp16-strong", "--emulation", "ort:fp16-emulated");
     assertThat(told.path("warnings").toString()).contains("emulation first (ort:fp16-emulated)");
     assertThat(told.path("fp32Nodes").toString()).isEqualTo("[\"shrink\",\"square\"]");
+
+    // emulation probes side by side: the same plan, and the note says how many at a time
+    JsonNode three = run("precision", overflow, "twin:fp16-strong", "--emulation-jobs", "3");
+    assertThat(three.path("warnings").toString())
+        .contains("emulation first (ort:fp16-strong-emulated, 3 emulation probes at a time)");
+    assertThat(three.path("execution").path("emulationParallelism").asInt()).isEqualTo(3);
+    assertThat(three.path("fp32Nodes"))
+        .isEqualTo(
+            run("precision", overflow, "twin:fp16-strong", "--emulation-jobs", "1")
+                .path("fp32Nodes"));
+    assertThat(
+            CliRun.analyse(
+                    "precision",
+                    overflow,
+                    "ort:fp32",
+                    "twin:fp16",
+                    List.of("--emulation-jobs", "0"))
+                .errLine())
+        .contains("--emulation-jobs must be at least 1");
 
     CliRun bad =
         CliRun.analyse(
