@@ -642,7 +642,8 @@ final class Operations implements AutoCloseable {
                 resolve(reference, "reference"),
                 BuildOptions.of(reference.mode(), PrecisionPlan.allFp32())
                     .withProperty(BuildOptions.CONCURRENT_BUILDS, k),
-                resolve(candidate, "candidate"),
+                resolve(
+                    candidate, candidate.equals(settings.candidate()) ? "candidate" : "emulation"),
                 BuildOptions.of(candidate.mode(), candidatePlan)
                     .withProperty(BuildOptions.CONCURRENT_BUILDS, k))
             .tolerance(settings.tolerance())

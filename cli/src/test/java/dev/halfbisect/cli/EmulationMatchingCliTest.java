@@ -96,6 +96,16 @@ class EmulationMatchingCliTest {
                 .errLine())
         .contains("--emulation-jobs must be at least 1");
 
+    CliRun unknown =
+        CliRun.analyse(
+            "precision",
+            overflow,
+            "ort:fp32",
+            "twin:fp16",
+            List.of("--search-on", "emulation", "--emulation", "nope:x"));
+    assertThat(unknown.exit()).isEqualTo(2);
+    assertThat(unknown.errLine()).contains("emulation nope:x: unknown backend 'nope'");
+
     CliRun bad =
         CliRun.analyse(
             "precision", overflow, "ort:fp32", "twin:fp16", List.of("--emulation", "ort"));
