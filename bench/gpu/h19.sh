@@ -89,10 +89,9 @@ ml_lane() {
   # the strong plan at 3e-3 (emulation first: the strong emulation searches, TensorRT confirms)
   skip ml-precision-strong || step ml-precision-strong plan 90 -- precision "$HB_MINILM" $ML_IN --reference $REF \
     --candidate $STRONG --max-error 3e-3 --max-builds $ML_BUILDS --no-price --out "$R/ml-strong"
-  # the plan this run found, else the one the 2026-12-03 run found (bench/gpu/plans/)
+  # the plan this run found, else (on the GPU) the one the 2026-12-03 run found (bench/gpu/plans/)
   local plan=$R/ml-strong/plan.json
-  [ -f "$plan" ] || plan=bench/gpu/plans/minilm-strong-3e-3.json
-  [ "${HB_CPU_DRYRUN:-0}" = 1 ] && [ ! -f "$R/ml-strong/plan.json" ] && plan=/nonexistent
+  [ -f "$plan" ] || [ "${HB_CPU_DRYRUN:-0}" = 1 ] || plan=bench/gpu/plans/minilm-strong-3e-3.json
   [ -f "$plan" ] && \
     step ml-check-strong verdict 30 -- compare "$HB_MINILM" $ML_IN --reference $REF --candidate $STRONG \
       --max-error 3e-3 --plan "$plan"

@@ -3,9 +3,9 @@
 # vit_base_patch32_clip_224, torchvision's ResNet-50 and Swin-T, a reflect-padded UNet with a x2
 # super-resolution head), then the perf tables with TensorRT (fp32, tf32, fp16 at batch 1 and 8:
 # latency = GPU time per inference between CUDA events; the ViT table first, then the UNet's SR
-# table, and the SR table over image sizes with --shape), and after the perf lane, compare, layerwise, bisect, amplify and a short precision search with its price on
-# each export (MiniLM's plan price and perf with that plan: h15b.sh), the lanes one after another.
-# Every step is
+# table, and the SR table over image sizes with --shape), and after the perf lane, compare,
+# layerwise, bisect, amplify and a short precision search with its price on each export (MiniLM's
+# plan price and perf with that plan: h15b.sh), the lanes one after another. Every step is
 # skipped (and recorded) when the time left cannot hold it. Markdown
 # tables for docs/examples.md go to $HB_R/h20/tables.md; one line per step in summary.txt (name,
 # rc, seconds, key number), printed at the end.

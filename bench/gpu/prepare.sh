@@ -2,8 +2,8 @@
 # Development-machine side of the combined GPU run (see README.md here): builds the jars the GPU
 # machine needs into .gpu/jars (git-ignored), with ONNX Runtime trimmed to its linux-x64 native
 # (the full jar is 54 MB, over one transfer), leaves out slf4j-nop (the bench jar's binding: with
-# slf4j-simple beside it, SLF4J picked nop and the GPU runs logged nothing), writes the planted TimeSformer model, and splits
-# MiniLM's ONNX file (90 MB) into two halves for two transfers.
+# slf4j-simple beside it, SLF4J picked nop and the GPU runs logged nothing), writes the planted
+# TimeSformer model, and splits MiniLM's ONNX file (90 MB) into two halves for two transfers.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 D=.gpu/jars; M=.gpu/minilm

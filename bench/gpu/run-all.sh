@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # GPU-machine side of the combined GPU run: after the staged TensorRT parts are unpacked
 # ($H/env.sh), .gpu/jars copied to $H/jars and MiniLM joined to $H/minilm.onnx.
-# Phase 1 runs the parallel-probe benchmark; phase 2 the other scripts, one after another. Each script writes $HB_R/<id>/summary.txt.
+# Phase 1 runs the parallel-probe benchmark; phase 2 the other scripts, one after another. Each
+# script writes $HB_R/<id>/summary.txt.
 # Start detached:  setsid nohup bash bench/gpu/run-all.sh P1 P2 > /opt/hb/run.log 2>&1 &
 H=${HB_HOME:-/opt/hb}; [ -f "$H/env.sh" ] && source "$H/env.sh"   # HB_HOME + HB_CPU_DRYRUN=1: a CPU rehearsal
 P1=${1:-240}; P2=${2:-480}

@@ -142,9 +142,10 @@ final class Operations implements AutoCloseable {
   }
 
   BisectResult bisect() {
-    sharedReference = emulationFirst();
+    boolean emulationFirst = emulationFirst();
+    sharedReference = emulationFirst;
     BisectContext ctx = context();
-    if (emulationFirst()) {
+    if (emulationFirst) {
       BisectContext emu = context(settings.emulation());
       EmulationFirst.Bisect eb =
           EmulationFirst.bisect(emu, ctx, FirstDivergence.Refinement.WITHIN_BOUND);
@@ -218,13 +219,16 @@ final class Operations implements AutoCloseable {
   private Optional<String> emulationUnavailable() {
     BackendSpec emu = settings.emulation();
     long opset = graph.model().opsetVersion();
-    if (emu.backend().equals("ort")
-        && LowPrecision.ofMode(emu.mode()) == LowPrecision.BF16
-        && opset < 13) {
+    LowPrecision type = LowPrecision.ofMode(emu.mode());
+    if (emu.backend().equals("ort") && opset < type.minimumCastOpset()) {
       return Optional.of(
           "emulation first is off: "
               + emu
-              + " needs ONNX opset >= 13 (Cast to bfloat16) and model '"
+              + " needs ONNX opset >= "
+              + type.minimumCastOpset()
+              + " (Cast to "
+              + type.dtype().cliName()
+              + ") and model '"
               + graph.name()
               + "' has opset "
               + opset
@@ -250,7 +254,8 @@ final class Operations implements AutoCloseable {
     if (settings.planFrom() != null) {
       return precisionFrom(settings.planFrom());
     }
-    sharedReference = emulationFirst();
+    boolean emulationFirst = emulationFirst();
+    sharedReference = emulationFirst;
     int k = holdoutCount(settings.holdout(), samples.size());
     if (k >= samples.size()) {
       throw HalfBisectException.usage(
@@ -265,7 +270,7 @@ final class Operations implements AutoCloseable {
     PrecisionSearch.Result r = settings.plan().fp32Nodes().isEmpty() ? passingAsIs(ctx) : null;
     Integer emulationBuilds = null;
     int emulationJobs = 1;
-    if (r == null && emulationFirst()) {
+    if (r == null && emulationFirst) {
       BisectContext emu = context(searchOn, settings.emulation());
       emulationJobs = emu.prober().parallelism();
       EmulationFirst.Precision ep =
@@ -634,6 +639,7 @@ final class Operations implements AutoCloseable {
   private BisectContext.Builder contextBuilder(
       List<Map<String, Tensor>> on, BackendSpec candidate, PrecisionPlan candidatePlan) {
     BackendSpec reference = settings.reference();
+    boolean emulation = !candidate.equals(settings.candidate()); // emulation first's other side
     // issue 18: a backend with build workers (TensorRT) starts as many as probes run at once
     String k = Integer.toString(settings.parallelism());
     BisectContext.Builder b =
@@ -642,18 +648,14 @@ final class Operations implements AutoCloseable {
                 resolve(reference, "reference"),
                 BuildOptions.of(reference.mode(), PrecisionPlan.allFp32())
                     .withProperty(BuildOptions.CONCURRENT_BUILDS, k),
-                resolve(
-                    candidate, candidate.equals(settings.candidate()) ? "candidate" : "emulation"),
+                resolve(candidate, emulation ? "emulation" : "candidate"),
                 BuildOptions.of(candidate.mode(), candidatePlan)
                     .withProperty(BuildOptions.CONCURRENT_BUILDS, k))
             .tolerance(settings.tolerance())
             .samples(on)
             .listener(new ListenerAdapter(settings.listener(), reference, candidate))
             // issue 18: emulation probes are CPU sessions and run side by side on their own count
-            .parallelism(
-                candidate.equals(settings.candidate())
-                    ? settings.parallelism()
-                    : settings.emulationJobs())
+            .parallelism(emulation ? settings.emulationJobs() : settings.parallelism())
             .referenceStore(referenceStore());
     settings.limits().applyTo(b);
     return b;

@@ -1,5 +1,9 @@
 package dev.halfbisect.api;
 
+import dev.halfbisect.core.LowPrecision;
+import dev.halfbisect.core.backend.BackendSpec;
+import java.util.Locale;
+
 /**
  * Where {@code precision} searches (issue 18). A TensorRT build takes seconds to a minute; FP16
  * emulation on ONNX Runtime ({@code ort:fp16-emulated}) decides a probe in a fraction of that, so
@@ -14,29 +18,21 @@ public enum SearchOn {
   /** Every probe on the candidate. */
   CANDIDATE;
 
-  /** The FP16 emulation, weakly typed: the emulation of {@code trt:fp16}. */
-  public static final dev.halfbisect.core.backend.BackendSpec DEFAULT_EMULATION =
-      new dev.halfbisect.core.backend.BackendSpec("ort", "fp16-emulated");
-
   /**
    * The emulation that computes as {@code candidate} does: the same low-precision type (FP16 or
    * BF16) and the same typing (a {@code -strong} candidate runs the Cast-placed model, so its
    * emulation does too). Searching a BF16 candidate on FP16 emulation would pin FP16's overflows,
    * which BF16 does not have.
    */
-  public static dev.halfbisect.core.backend.BackendSpec matchingEmulation(
-      dev.halfbisect.core.backend.BackendSpec candidate) {
+  public static BackendSpec matchingEmulation(BackendSpec candidate) {
     String mode = candidate.mode() == null ? "" : candidate.mode();
-    String type = dev.halfbisect.core.LowPrecision.ofMode(mode).id();
-    boolean strong = mode.toLowerCase(java.util.Locale.ROOT).contains("strong");
-    return new dev.halfbisect.core.backend.BackendSpec(
-        "ort", type + (strong ? "-strong" : "") + "-emulated");
+    String type = LowPrecision.ofMode(mode).id();
+    boolean strong = mode.toLowerCase(Locale.ROOT).contains("strong");
+    return new BackendSpec("ort", type + (strong ? "-strong" : "") + "-emulated");
   }
 
   /** Whether a search with candidate {@code candidate} runs on {@code emulation} first. */
-  public boolean emulationFirst(
-      dev.halfbisect.core.backend.BackendSpec candidate,
-      dev.halfbisect.core.backend.BackendSpec emulation) {
+  public boolean emulationFirst(BackendSpec candidate, BackendSpec emulation) {
     if (candidate.equals(emulation)) {
       return false;
     }
@@ -49,13 +45,13 @@ public enum SearchOn {
 
   /** The CLI spelling: {@code auto}, {@code emulation}, {@code candidate}. */
   public String cliName() {
-    return name().toLowerCase(java.util.Locale.ROOT);
+    return name().toLowerCase(Locale.ROOT);
   }
 
   /** Parses the CLI spelling. */
   public static SearchOn parse(String text) {
     for (SearchOn s : values()) {
-      if (s.cliName().equals(text.trim().toLowerCase(java.util.Locale.ROOT))) {
+      if (s.cliName().equals(text.trim().toLowerCase(Locale.ROOT))) {
         return s;
       }
     }

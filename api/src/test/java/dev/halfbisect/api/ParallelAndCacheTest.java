@@ -113,7 +113,7 @@ class ParallelAndCacheTest {
 
   @Test
   void autoSearchesOnEmulationFirstOnlyForTensorRt() {
-    BackendSpec emu = SearchOn.DEFAULT_EMULATION;
+    BackendSpec emu = SearchOn.matchingEmulation(new BackendSpec("trt", "fp16"));
     assertThat(SearchOn.AUTO.emulationFirst(new BackendSpec("trt", "fp16"), emu)).isTrue();
     assertThat(SearchOn.AUTO.emulationFirst(new BackendSpec("interp", "fp16-emulated"), emu))
         .isFalse();

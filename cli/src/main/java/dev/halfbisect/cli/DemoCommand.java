@@ -142,14 +142,7 @@ final class DemoCommand implements Callable<Integer> {
         }
       }
     }
-    java.util.List<dev.halfbisect.api.ShapeSet> sizes = new java.util.ArrayList<>();
-    for (String sh : shapes) {
-      try {
-        sizes.add(dev.halfbisect.api.ShapeSet.parse(sh));
-      } catch (IllegalArgumentException e) {
-        throw new UsageException(e.getMessage());
-      }
-    }
+    java.util.List<dev.halfbisect.api.ShapeSet> sizes = PerfCommand.shapeSets(shapes);
     HalfBisect hb = run.withBackends(HalfBisect.model(model));
     for (String in : inputs) {
       hb = hb.input(in);

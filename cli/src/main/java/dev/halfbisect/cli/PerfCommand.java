@@ -142,14 +142,7 @@ final class PerfCommand implements Callable<Integer> {
         }
       }
     }
-    List<ShapeSet> ss = new ArrayList<>();
-    for (String s : shapes) {
-      try {
-        ss.add(ShapeSet.parse(s));
-      } catch (IllegalArgumentException e) {
-        throw new UsageException(e.getMessage());
-      }
-    }
+    List<ShapeSet> ss = shapeSets(shapes);
     try {
       return PerfOptions.defaults()
           .withPrecisions(ps)
@@ -160,6 +153,19 @@ final class PerfCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UsageException("perf: " + e.getMessage());
     }
+  }
+
+  /** The {@code --shape} values (perf and demo --model), a usage error for a malformed one. */
+  static List<ShapeSet> shapeSets(List<String> texts) {
+    List<ShapeSet> sets = new ArrayList<>();
+    for (String s : texts) {
+      try {
+        sets.add(ShapeSet.parse(s));
+      } catch (IllegalArgumentException e) {
+        throw new UsageException(e.getMessage());
+      }
+    }
+    return sets;
   }
 
   private PerfTable.Layout layout() {

@@ -39,6 +39,14 @@ public enum LowPrecision {
     return name().toLowerCase(Locale.ROOT);
   }
 
+  /**
+   * The lowest ONNX opset whose Cast takes this type: 13 for bfloat16 (added to Cast then), 1 for
+   * float16. Emulation rounds with Casts, so a model below it cannot be emulated in this type.
+   */
+  public long minimumCastOpset() {
+    return this == BF16 ? 13 : 1;
+  }
+
   /** The ONNX/tensor element type. */
   public DType dtype() {
     return dtype;

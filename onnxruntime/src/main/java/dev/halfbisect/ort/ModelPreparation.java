@@ -65,16 +65,25 @@ final class ModelPreparation {
     }
     try {
       LowPrecision low = LowPrecision.ofMode(options.mode());
-      if (emulate && low == LowPrecision.BF16 && model.opsetVersion() < 13) {
+      if (emulate && model.opsetVersion() < low.minimumCastOpset()) {
         // issue 19: the rounding Casts need bfloat16, which ONNX's Cast accepts from opset 13
+        long need = low.minimumCastOpset();
         throw new BackendException(
             "ort:"
                 + options.mode()
-                + " needs ONNX opset >= 13 (Cast to bfloat16 exists from opset 13); model '"
+                + " needs ONNX opset >= "
+                + need
+                + " (Cast to "
+                + low.dtype().cliName()
+                + " exists from opset "
+                + need
+                + "); model '"
                 + ref.name()
                 + "' has opset "
                 + model.opsetVersion()
-                + ": re-export it with opset >= 13, or use trt:bf16-strong on a GPU");
+                + ": re-export it with opset >= "
+                + need
+                + ", or use trt:bf16-strong on a GPU");
       }
       OnnxModel m = model;
       if (emulate && options.mode().contains("strong")) {
