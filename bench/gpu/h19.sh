@@ -99,9 +99,9 @@ ml_lane() {
     step ml-check-strong-weak verdict 30 -- compare "$HB_MINILM" $ML_IN --reference $REF --candidate $WEAK \
       --max-error 3e-3 --plan "$plan"
   # MiniLM is opset 11: no BF16 emulation for it (Cast to bfloat16 needs opset 13), so every probe
-  # is a TensorRT build; a smaller cap
+  # is a TensorRT build; a smaller cap, 4 probes at a time
   [ $bf16 = 1 ] && { skip ml-bf16-precision || step ml-bf16-precision plan 60 -- precision "$HB_MINILM" $ML_IN \
-    --reference $REF --candidate $BF16 --max-builds $(( ML_BUILDS * 3 / 5 )) --no-price --out "$R/ml-bf16"; }
+    --reference $REF --candidate $BF16 --max-builds $(( ML_BUILDS * 3 / 5 )) --jobs 4 --no-price --out "$R/ml-bf16"; }
   return 0
 }
 tsf_lane &

@@ -46,7 +46,6 @@ import java.util.function.Consumer;
  * @param parallelism candidate probes of one round built at once (issue 18)
  * @param referenceCache folder of reference values kept between runs; null: none (issue 18)
  * @param searchOn where {@code precision} and {@code bisect} search (issue 18)
- * @param emulationParallelism emulation probes run at once (0: automatic, {@link #emulationJobs})
  * @param emulation the backend an emulation-first search runs on (issue 18); null for the one that
  *     emulates the candidate's type ({@link SearchOn#matchingEmulation})
  * @param maxEmulationBuilds build cap of an emulation-first search's emulation side ({@code
@@ -54,6 +53,9 @@ import java.util.function.Consumer;
  * @param planFrom issue 19: a plan read from a converted model ({@code precision} shrinks it);
  *     null: none
  * @param price whether precision and diagnose time the plan they found (issue 20)
+ * @param emulationParallelism emulation probes run at once (0: automatic, {@link #emulationJobs})
+ * @param searchMargin share of the normalized-error bound a plan's outputs may use while {@code
+ *     precision} searches (1: all of it); the verdict still holds the plan to the whole bound
  */
 record AnalysisSettings(
     ImmutableList<InputSpec> inputSpecs,
@@ -83,8 +85,13 @@ record AnalysisSettings(
     int maxEmulationBuilds,
     PlanFrom planFrom,
     boolean price,
-    int emulationParallelism) {
+    int emulationParallelism,
+    double searchMargin) {
   AnalysisSettings {
+    Preconditions.checkArgument(
+        searchMargin > 0 && searchMargin <= 1,
+        "searchMargin must be in (0, 1], got %s",
+        searchMargin);
     Preconditions.checkArgument(
         emulationParallelism >= 0,
         "emulationParallelism must be >= 0 (0: automatic), got %s",
@@ -202,6 +209,7 @@ record AnalysisSettings(
     PlanFrom planFrom; // issue 19
     boolean price = true; // issue 20
     int emulationParallelism; // 0: automatic (emulationJobs())
+    double searchMargin = 1; // the whole bound
 
     private Builder() {}
 
@@ -232,6 +240,7 @@ record AnalysisSettings(
       planFrom = s.planFrom;
       price = s.price;
       emulationParallelism = s.emulationParallelism;
+      searchMargin = s.searchMargin;
     }
 
     /** Adds an input spec, replacing an earlier one of the same input. */
@@ -267,7 +276,8 @@ record AnalysisSettings(
           maxEmulationBuilds,
           planFrom,
           price,
-          emulationParallelism);
+          emulationParallelism,
+          searchMargin);
     }
   }
 }

@@ -32,6 +32,7 @@ import dev.halfbisect.report.mapping.ReportMapper;
 import dev.halfbisect.report.mapping.SampleMapping;
 import dev.halfbisect.report.model.AnalysisReport;
 import dev.halfbisect.report.model.ExecutionView;
+import dev.halfbisect.report.model.OutputPassRate;
 import dev.halfbisect.report.model.SampleSummary;
 import dev.halfbisect.report.model.SearchView;
 import java.io.IOException;
@@ -39,6 +40,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -60,6 +62,8 @@ final class Operations implements AutoCloseable {
   private ProbeJournal journal; // issue 16: opened by the first context, closed with this
   private ReferenceStore store;
   private boolean sharedReference; // an emulation-first bisect or precision (issue 18)
+  // precision's bound while it searches (--search-margin); null: the verdict's own
+  private Tolerance searchBound;
   private final InputPlan.Prepared inputs;
 
   /**
@@ -163,7 +167,7 @@ final class Operations implements AutoCloseable {
    * bounds do not scale with one ratio.
    */
   private Optional<BisectContext> stricterEmulation(List<Map<String, Tensor>> on, double factor) {
-    Tolerance t = settings.tolerance();
+    Tolerance t = searchTolerance();
     if (t.mode().kind() != CheckMode.Kind.NORMALIZED || !t.overrides().isEmpty()) {
       return Optional.empty();
     }
@@ -251,6 +255,18 @@ final class Operations implements AutoCloseable {
   }
 
   PrecisionResult precision() {
+    searchBound = marginBound();
+    if (searchBound != null) {
+      notes.add(
+          String.format(
+              Locale.ROOT,
+              "searched with a margin (--search-margin %s): every plan tried had to keep its"
+                  + " outputs' normalized error <= %.2e, %.0f%% of the bound; the verdict checks"
+                  + " the plan against the whole bound",
+              settings.searchMargin(),
+              searchBound.maxNormalizedError(),
+              100 * settings.searchMargin()));
+    }
     if (settings.planFrom() != null) {
       return precisionFrom(settings.planFrom());
     }
@@ -337,8 +353,10 @@ final class Operations implements AutoCloseable {
     if (held != null && held.passed() < held.count()) {
       rb.pass(false); // a plan that fails on held-out samples is no fix
     }
+    SampleSummary searched = SampleMapping.summary(r.outputErrors(), settings.tolerance());
+    nearBoundNote(searched, settings.candidate(), searchBound != null).ifPresent(notes::add);
     rep =
-        rb.samples(SampleMapping.summary(r.outputErrors(), settings.tolerance()))
+        rb.samples(searched)
             .search(
                 new SearchView(
                     r.stopReason(),
@@ -360,6 +378,59 @@ final class Operations implements AutoCloseable {
         emulationBuilds == null ? done : withEmulation(done, emulationBuilds, emulationJobs),
         r,
         files);
+  }
+
+  /**
+   * {@code --search-margin}: the normalized-error bound scaled by the margin, for the contexts the
+   * precision search runs on; null at the default margin of 1.
+   */
+  private Tolerance marginBound() {
+    double m = settings.searchMargin();
+    if (m >= 1) {
+      return null;
+    }
+    Tolerance t = settings.tolerance();
+    if (t.mode().kind() != CheckMode.Kind.NORMALIZED || !t.overrides().isEmpty()) {
+      throw HalfBisectException.usage(
+          "--search-margin "
+              + m
+              + " scales the normalized-error bound (--max-error), and this run checks "
+              + ReportMapper.toleranceOf(t).description()
+              + (t.overrides().isEmpty() ? "" : " with per-tensor bounds")
+              + ": tighten those bounds instead");
+    }
+    return Tolerance.normalized(t.maxNormalizedError() * m);
+  }
+
+  /** The bound the probes of this operation are judged by (precision's margin applied). */
+  private Tolerance searchTolerance() {
+    return searchBound != null ? searchBound : settings.tolerance();
+  }
+
+  /**
+   * A TensorRT plan that passes close to its bound (80% or more of it) with no margin asked for:
+   * TensorRT times its kernels at every build, so the user's own build of the plan can err more
+   * (measured on an H200: a MiniLM plan found at 98% of its bound erred at 129% on a rebuild).
+   */
+  static Optional<String> nearBoundNote(
+      SampleSummary searched, BackendSpec candidate, boolean withMargin) {
+    if (withMargin || !candidate.backend().equals("trt")) {
+      return Optional.empty();
+    }
+    return searched.outputs().stream()
+        .filter(OutputPassRate::passesNearBound)
+        .max(Comparator.comparingDouble(OutputPassRate::boundShare))
+        .map(
+            o ->
+                String.format(
+                    Locale.ROOT,
+                    "the plan passes at %.0f%% of the bound (%s): TensorRT picks its kernels anew"
+                        + " at every build, and another build of this plan can err more (on an"
+                        + " H200 a MiniLM plan found at 98%% erred at 129%% on a rebuild); check"
+                        + " it with compare --plan on a fresh build, or search with"
+                        + " --search-margin 0.75 to keep room",
+                    100 * o.boundShare(),
+                    o.tensor()));
   }
 
   /**
@@ -482,8 +553,13 @@ final class Operations implements AutoCloseable {
     return new PlanPricing(graph, settings, samples.get(0));
   }
 
+  /**
+   * The report's header; its tolerance is the verdict's, also when precision searched within a
+   * margin.
+   */
   private ReportMapper.Header header(String command, BisectContext ctx) {
-    return ReportMapper.Header.of(command, ctx);
+    return ReportMapper.Header.of(command, ctx)
+        .withTolerance(ReportMapper.toleranceOf(settings.tolerance()));
   }
 
   /**
@@ -651,7 +727,7 @@ final class Operations implements AutoCloseable {
                 resolve(candidate, emulation ? "emulation" : "candidate"),
                 BuildOptions.of(candidate.mode(), candidatePlan)
                     .withProperty(BuildOptions.CONCURRENT_BUILDS, k))
-            .tolerance(settings.tolerance())
+            .tolerance(searchTolerance())
             .samples(on)
             .listener(new ListenerAdapter(settings.listener(), reference, candidate))
             // issue 18: emulation probes are CPU sessions and run side by side on their own count

@@ -133,6 +133,15 @@ final class AnalysisOptions extends RunOptions {
   Integer maxEmulationBuilds;
 
   @Option(
+      names = "--search-margin",
+      paramLabel = "SHARE",
+      description =
+          "precision: every plan tried must keep its outputs within SHARE of the normalized-error"
+              + " bound (default 1); below 1 leaves room for a rebuild, whose TensorRT kernels can"
+              + " err more; the verdict uses the whole bound")
+  Double searchMargin;
+
+  @Option(
       names = "--observe-mib",
       paramLabel = "MIB",
       description =
@@ -392,6 +401,9 @@ final class AnalysisOptions extends RunOptions {
     }
     if (emulation != null) {
       hb = hb.emulation(emulation);
+    }
+    if (searchMargin != null) {
+      hb = hb.searchMargin(searchMargin);
     }
     if (emulationJobs != null) {
       if (emulationJobs < 1) {

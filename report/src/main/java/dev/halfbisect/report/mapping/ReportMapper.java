@@ -77,6 +77,10 @@ public final class ReportMapper {
       return new Header(c, model, backend, tolerance);
     }
 
+    public Header withTolerance(ToleranceView t) {
+      return new Header(command, model, backend, t);
+    }
+
     /** A report builder with this header, the verdict and the candidate builds. */
     public AnalysisReport.Builder report(boolean pass, int builds) {
       return AnalysisReport.builder()
