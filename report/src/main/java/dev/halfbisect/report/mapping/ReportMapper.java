@@ -363,7 +363,9 @@ public final class ReportMapper {
       w.add(
           r.overflowNodes().size()
               + (r.overflowNodes().size() == 1 ? " node was" : " nodes were")
-              + " kept in FP32 up front because FP16 overflows in them on their own (inf or NaN where FP32 is finite),"
+              + " kept in FP32 up front because "
+              + h.backend().candidateType() // issue 19: the type the candidate tested
+              + " overflows in them on their own (inf or NaN where FP32 is finite),"
               + " whether or not the outputs need it: "
               + String.join(", ", r.overflowNodes())
               + " (--allow-overflow searches without this rule)");

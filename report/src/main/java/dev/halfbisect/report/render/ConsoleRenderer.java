@@ -185,7 +185,10 @@ public final class ConsoleRenderer {
             + (r.fp32Nodes().size() == 1 ? " node" : " nodes")
             + (r.fp16Fraction() == null
                 ? ""
-                : ", " + Fmt.percent(r.fp16Fraction()) + " of float nodes stay FP16"));
+                : ", "
+                    + Fmt.percent(r.fp16Fraction())
+                    + " of float nodes stay "
+                    + r.backend().candidateType()));
     for (String n : r.fp32Nodes()) {
       out.add("  " + Fmt.fit(n, WIDTH - 2));
     }

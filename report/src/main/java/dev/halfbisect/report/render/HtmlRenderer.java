@@ -200,7 +200,9 @@ public final class HtmlRenderer {
           .append(r.fp32Nodes().size() == 1 ? " node" : " nodes")
           .append("</div><div>");
       if (r.fp16Fraction() != null) {
-        h.append(Html.esc(Fmt.percent(r.fp16Fraction()))).append(" of float nodes stay FP16");
+        h.append(Html.esc(Fmt.percent(r.fp16Fraction())))
+            .append(" of float nodes stay ")
+            .append(r.backend().candidateType());
       }
       h.append("</div></div>\n");
     }
@@ -377,7 +379,8 @@ public final class HtmlRenderer {
     if (r.fp16Fraction() != null) {
       h.append("; ")
           .append(Html.esc(Fmt.percent(r.fp16Fraction())))
-          .append(" of float nodes stay FP16");
+          .append(" of float nodes stay ")
+          .append(r.backend().candidateType());
     }
     h.append(".</p>\n<ul>\n");
     for (String n : r.fp32Nodes()) {

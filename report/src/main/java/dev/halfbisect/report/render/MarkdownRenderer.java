@@ -148,7 +148,10 @@ public final class MarkdownRenderer {
           .append(r.fp32Nodes().size() == 1 ? " node" : " nodes")
           .append(" kept in FP32");
       if (r.fp16Fraction() != null) {
-        m.append("; ").append(Fmt.percent(r.fp16Fraction())).append(" of float nodes stay FP16");
+        m.append("; ")
+            .append(Fmt.percent(r.fp16Fraction()))
+            .append(" of float nodes stay ")
+            .append(r.backend().candidateType());
       }
       m.append(".\n\n");
       r.fp32Nodes().forEach(n -> m.append("- ").append(code(n)).append('\n'));

@@ -322,6 +322,38 @@ class ReportMapperTest {
   }
 
   @Test
+  void overflowPinsNameTheTypeTheCandidateTested() {
+    // on the H200 a BF16 MiniLM search pinned the mask scaling /Mul and the report said "FP16"
+    PrecisionSearch.Result r =
+        new PrecisionSearch.Result(
+            true,
+            true,
+            PrecisionPlan.fp16Except(List.of("/Mul")),
+            ImmutableList.of("/Mul"),
+            0.99,
+            ImmutableMap.of("out", cmp("out", 1e-3, false, false)),
+            ImmutableList.of(),
+            2,
+            1,
+            ImmutableList.of("/Mul"),
+            PrecisionSearch.STOP_MINIMAL);
+    ReportMapper.Header bf16 =
+        new ReportMapper.Header(
+            "precision",
+            "tiny.onnx",
+            BackendPair.of("trt:fp32", "trt:bf16-strong"),
+            ReportMapper.toleranceOf(TOL));
+    AnalysisReport b = ReportMapper.from(bf16, r);
+    assertThat(b.warnings())
+        .anySatisfy(w -> assertThat(w).contains("because BF16 overflows in them on their own"));
+    assertThat(ConsoleRenderer.render(b)).contains("99.0% of float nodes stay BF16");
+    assertThat(MarkdownRenderer.render(b)).contains("99.0% of float nodes stay BF16");
+    assertThat(HtmlRenderer.render(b)).contains("of float nodes stay BF16");
+    assertThat(ReportMapper.from(HEADER.withCommand("precision"), r).warnings())
+        .anySatisfy(w -> assertThat(w).contains("because FP16 overflows in them on their own"));
+  }
+
+  @Test
   void precisionAndReduceAndDiagnose() {
     PrecisionPlan plan = PrecisionPlan.fp16Except(List.of("/blocks/blocks.1/norm2/Pow"));
     PrecisionSearch.Result p =
