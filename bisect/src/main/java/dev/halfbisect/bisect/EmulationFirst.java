@@ -92,13 +92,21 @@ public final class EmulationFirst {
   public static final double CALIBRATION_MARGIN = 1.25;
 
   /**
+   * Emulation probes the candidate's guided shrink of the stricter plan may spend on ranking its
+   * nodes ({@link GuidedShrink}), apart from the emulation's search cap: an emulation probe of
+   * MiniLM takes about 0.6 s on the H200 host, four at a time, so at most about a minute.
+   */
+  static final int RANKING_PROBES = 400;
+
+  /**
    * As {@link #precision(BisectContext, BisectContext, PrecisionSearch.Options,
    * PrecisionSearch.Options)}, with one more try before the candidate searches on its own: when the
    * candidate fails the emulation's plan and its outputs with nothing pinned err more than the
    * emulation's (TensorRT's fused kernels round differently), the emulation searches again with its
    * bound divided by that ratio times {@link #CALIBRATION_MARGIN}; the candidate confirms that plan
-   * and shrinks it with ddmin (a stricter bound pins more than the candidate needs). A wrong guess
-   * costs one candidate build; a right one saves the candidate a search of its own.
+   * and shrinks it, guided by the emulation's ranking of its nodes ({@link GuidedShrink}: a
+   * stricter bound pins more than the candidate needs). A wrong guess costs one candidate build; a
+   * right one saves the candidate a search of its own.
    */
   public static Precision precision(
       BisectContext emulation,
@@ -126,7 +134,6 @@ public final class EmulationFirst {
     if (strict.isPresent()) {
       BisectContext s = strict.get();
       PrecisionSearch.Result again = PrecisionSearch.run(s, emulationOptions);
-      emuBuilds += s.prober().candidateBuilds();
       LOG.info(
           "precision (emulation first): {} errs {}x the emulation on the all-FP16 outputs; the"
               + " emulation at a {}x stricter bound pins {} nodes",
@@ -134,18 +141,21 @@ public final class EmulationFirst {
           String.format(java.util.Locale.ROOT, "%.2f", ratio),
           String.format(java.util.Locale.ROOT, "%.2f", ratio * CALIBRATION_MARGIN),
           again.fp32Nodes().size());
-      // a stricter bound pins more than the candidate needs: shrink with ddmin (chunks first),
-      // not one node at a time as for the emulation's own plan
+      // a stricter bound pins more than the candidate needs: the emulation ranks the pinned
+      // nodes, the candidate drops the least useful in bulk, then one at a time (GuidedShrink)
       candidate.listener().phase("confirm");
       Optional<PrecisionSearch.Result> calibrated =
           again.found() && !again.fp32Nodes().isEmpty()
-              ? PrecisionSearch.shrinkIfPasses(
+              ? GuidedShrink.run(
+                  s,
                   candidate,
                   again.fp32Nodes(),
                   options,
+                  RANKING_PROBES,
                   options.pinOverflows() ? again.overflowNodes() : List.of(),
                   "confirm")
               : Optional.empty();
+      emuBuilds += s.prober().candidateBuilds();
       if (calibrated.isPresent()) {
         return new Precision(calibrated.get(), emuBuilds, true, ratio);
       }
@@ -207,26 +217,7 @@ public final class EmulationFirst {
     List<String> current = new ArrayList<>(set);
     boolean complete = true;
     try {
-      boolean removed = true;
-      while (removed) {
-        removed = false;
-        int from = 0;
-        while (from < current.size()) {
-          List<List<String>> without = new ArrayList<>();
-          for (int i = from; i < current.size(); i++) {
-            List<String> w = new ArrayList<>(current);
-            w.remove(i);
-            without.add(w);
-          }
-          int first = test.firstPassing(without, "minimise");
-          if (first < 0) {
-            break;
-          }
-          current = without.get(first);
-          from += first;
-          removed = true;
-        }
-      }
+      GuidedShrink.dropEach(test, current);
     } catch (PrecisionSearch.BudgetExhausted e) {
       complete = false;
     }

@@ -645,6 +645,11 @@ public final class PrecisionSearch {
       return ctx.prober().probe(spec(pinned));
     }
 
+    /** Probes the prober builds at once. */
+    int parallelism() {
+      return ctx.prober().parallelism();
+    }
+
     /**
      * Tests a set, throwing {@link BudgetExhausted} when it would need a build beyond the budget.
      */

@@ -143,6 +143,45 @@ class EmulationFirstTest {
     assertThat(calibratedBuilds).isLessThan(alone.prober().candidateBuilds());
   }
 
+  @Test
+  void theStricterEmulationsPlanEndsOneMinimalWithinTheCandidatesCapHoweverOffTheCalibrationIs() {
+    // the calibration measures the error ratio on one all-FP16 build; TensorRT's error moves from
+    // build to build (1.18x to 1.32x on the H200), so the stricter bound is off by some factor.
+    // ddmin from the stricter plan ended 1-minimal within the cap in 2 of these 8 runs (37 to 61
+    // builds, 5 to 28 nodes); the guided shrink in all of them.
+    ModelGraph g = TestModels.transformer(6, -1);
+    Tolerance t = Tolerance.normalized(allFp16Error(g) * 1.5);
+    for (double off : new double[] {1.0, 1.1, 1.25, 1.5}) {
+      for (int emulationCap : new int[] {60, 400}) {
+        BisectContext cand = doubledCandidate(g, t);
+        EmulationFirst.Stricter stricter =
+            f ->
+                Optional.of(
+                    TestModels.context(g, new InterpreterBackend(), SAMPLES)
+                        .tolerance(
+                            Tolerance.normalized(
+                                t.maxNormalizedError()
+                                    / (f * off / EmulationFirst.CALIBRATION_MARGIN)))
+                        .build());
+        EmulationFirst.Precision r =
+            EmulationFirst.precision(
+                TestModels.context(g, new InterpreterBackend(), SAMPLES).tolerance(t).build(),
+                cand,
+                SEARCH_ALL.withMaxSearchBuilds(emulationCap),
+                SEARCH_ALL,
+                stricter);
+        String run = "off " + off + ", emulation cap " + emulationCap;
+        assertThat(r.calibrated()).as(run).isTrue();
+        assertThat(r.result().oneMinimal()).as(run).isTrue();
+        assertThat(r.result().fp32Nodes()).as(run).isNotEmpty().hasSizeLessThanOrEqualTo(20);
+        assertThat(cand.prober().candidateBuilds())
+            .as(run)
+            .isLessThanOrEqualTo(SEARCH_ALL.maxSearchBuilds() + 1);
+        assertThat(r.result().steps()).as(run).anyMatch(s -> s.phase().equals("shrink"));
+      }
+    }
+  }
+
   /** The emulation's worst normalized error of the all-FP16 output. */
   private static double allFp16Error(ModelGraph g) {
     BisectContext c =
