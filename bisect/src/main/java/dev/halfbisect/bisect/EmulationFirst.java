@@ -1,7 +1,6 @@
 package dev.halfbisect.bisect;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -221,21 +220,16 @@ public final class EmulationFirst {
     } catch (PrecisionSearch.BudgetExhausted e) {
       complete = false;
     }
-    current.sort(Comparator.comparingInt(ctx.model()::topoPosition));
     return Optional.of(
-        PrecisionSearch.result(
+        PrecisionSearch.shrunk(
             ctx,
-            true,
             complete,
             current,
             test,
             steps,
             p.candidateBuilds() - before,
-            0,
-            complete
-                ? PrecisionSearch.STOP_MINIMAL
-                : PrecisionSearch.capReached(
-                    0, " while refining the emulation's plan on the candidate")));
+            PrecisionSearch.capReached(
+                0, " while refining the emulation's plan on the candidate")));
   }
 
   /** First divergence on {@code emulation}, then on {@code candidate} starting from its answer. */

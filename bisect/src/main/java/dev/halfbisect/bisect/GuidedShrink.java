@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -43,9 +42,7 @@ final class GuidedShrink {
     List<PrecisionSearch.Step> steps = new ArrayList<>();
     PrecisionSearch.Tester test =
         new PrecisionSearch.Tester(candidate, steps, options.maxSearchBuilds(), always);
-    List<String> set = new ArrayList<>(new LinkedHashSet<>(plan));
-    set.removeIf(n -> !g.hasNode(n) || always.contains(n));
-    set.sort(Comparator.comparingInt(g::topoPosition));
+    List<String> set = PrecisionSearch.shrinkable(g, plan, always);
     if (!test.passesUnbudgeted(set, phase)) {
       return Optional.empty();
     }
@@ -69,21 +66,16 @@ final class GuidedShrink {
     } catch (PrecisionSearch.BudgetExhausted ex) {
       complete = false;
     }
-    current.sort(Comparator.comparingInt(g::topoPosition));
     return Optional.of(
-        PrecisionSearch.result(
+        PrecisionSearch.shrunk(
             candidate,
-            true,
             complete,
             current,
             test,
             steps,
             p.candidateBuilds() - before,
-            0,
-            complete
-                ? PrecisionSearch.STOP_MINIMAL
-                : PrecisionSearch.capReached(
-                    options.maxSearchBuilds(), " while shrinking the stricter emulation's plan")));
+            PrecisionSearch.capReached(
+                options.maxSearchBuilds(), " while shrinking the stricter emulation's plan")));
   }
 
   /**

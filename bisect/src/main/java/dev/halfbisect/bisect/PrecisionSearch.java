@@ -420,9 +420,7 @@ public final class PrecisionSearch {
     int before = p.candidateBuilds();
     List<Step> steps = new ArrayList<>();
     Tester test = new Tester(ctx, steps, options.maxSearchBuilds(), always);
-    List<String> set = new ArrayList<>(new LinkedHashSet<>(start));
-    set.removeIf(n -> !g.hasNode(n) || always.contains(n));
-    set.sort(Comparator.comparingInt(g::topoPosition));
+    List<String> set = shrinkable(g, start, always);
     if (!test.passesUnbudgeted(set, phase)) {
       return Optional.empty();
     }
@@ -433,21 +431,44 @@ public final class PrecisionSearch {
     } catch (BudgetExhausted e) {
       complete = false;
     }
-    List<String> minimal = new ArrayList<>(dd.current);
-    minimal.sort(Comparator.comparingInt(g::topoPosition));
     return Optional.of(
-        result(
+        shrunk(
             ctx,
-            true,
             complete,
-            minimal,
+            dd.current,
             test,
             steps,
             p.candidateBuilds() - before,
-            0,
-            complete
-                ? STOP_MINIMAL
-                : capReached(options.maxSearchBuilds(), " while shrinking the given plan")));
+            capReached(options.maxSearchBuilds(), " while shrinking the given plan")));
+  }
+
+  /**
+   * The nodes of {@code start} a shrink may unpin: the model's, not {@code always}, topological.
+   */
+  static List<String> shrinkable(
+      ModelGraph g, java.util.Collection<String> start, List<String> always) {
+    List<String> set = new ArrayList<>(new LinkedHashSet<>(start));
+    set.removeIf(n -> !g.hasNode(n) || always.contains(n));
+    set.sort(Comparator.comparingInt(g::topoPosition));
+    return set;
+  }
+
+  /**
+   * A shrink's result: {@code kept} (in topological order), 1-minimal when {@code complete}, else
+   * cut by the build cap ({@code capped} says so).
+   */
+  static Result shrunk(
+      BisectContext ctx,
+      boolean complete,
+      List<String> kept,
+      Tester test,
+      List<Step> steps,
+      int builds,
+      String capped) {
+    List<String> sorted = new ArrayList<>(kept);
+    sorted.sort(Comparator.comparingInt(ctx.model()::topoPosition));
+    return result(
+        ctx, true, complete, sorted, test, steps, builds, 0, complete ? STOP_MINIMAL : capped);
   }
 
   /**
