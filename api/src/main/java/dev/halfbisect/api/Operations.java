@@ -168,7 +168,7 @@ final class Operations implements AutoCloseable {
    */
   private Optional<BisectContext> stricterEmulation(List<Map<String, Tensor>> on, double factor) {
     Tolerance t = searchTolerance();
-    if (t.mode().kind() != CheckMode.Kind.NORMALIZED || !t.overrides().isEmpty()) {
+    if (!oneNormalizedBound(t)) {
       return Optional.empty();
     }
     BisectContext ctx =
@@ -390,16 +390,24 @@ final class Operations implements AutoCloseable {
       return null;
     }
     Tolerance t = settings.tolerance();
-    if (t.mode().kind() != CheckMode.Kind.NORMALIZED || !t.overrides().isEmpty()) {
+    if (!oneNormalizedBound(t)) {
       throw HalfBisectException.usage(
           "--search-margin "
               + m
-              + " scales the normalized-error bound (--max-error), and this run checks "
+              + " scales the normalized-error bound (--max-error), but this run uses the "
               + ReportMapper.toleranceOf(t).description()
               + (t.overrides().isEmpty() ? "" : " with per-tensor bounds")
               + ": tighten those bounds instead");
     }
     return Tolerance.normalized(t.maxNormalizedError() * m);
+  }
+
+  /**
+   * Whether {@code t} is one normalized-error bound for every tensor: the only check a factor
+   * scales (emulation first's stricter retry, {@code --search-margin}).
+   */
+  private static boolean oneNormalizedBound(Tolerance t) {
+    return t.mode().kind() == CheckMode.Kind.NORMALIZED && t.overrides().isEmpty();
   }
 
   /** The bound the probes of this operation are judged by (precision's margin applied). */

@@ -1,14 +1,10 @@
 package dev.halfbisect.bench;
 
-import com.google.common.collect.ImmutableList;
-import com.google.common.collect.ImmutableMap;
 import dev.halfbisect.bisect.BisectContext;
 import dev.halfbisect.bisect.EmulationFirst;
 import dev.halfbisect.bisect.PrecisionSearch;
-import dev.halfbisect.bisect.ProbeBackends;
 import dev.halfbisect.bisect.ProbeRunner;
-import dev.halfbisect.bisect.ProbeSpec;
-import dev.halfbisect.bisect.SpiProbeRunner;
+import dev.halfbisect.bisect.testing.ErrorGain;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.Backend;
 import dev.halfbisect.core.backend.Backends;
@@ -17,8 +13,6 @@ import dev.halfbisect.core.verdict.Tolerance;
 import dev.halfbisect.onnx.OnnxModel;
 import dev.halfbisect.onnx.testing.MiniLmModel;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -53,7 +47,7 @@ public final class CalibratedRetryHarness {
     Backend ort = Backends.get("ort");
     Tolerance t = Tolerance.normalized(bound);
     BisectContext emu = context(m, ort, sample, t, jobs, null);
-    ProbeRunner gained = gained(emu, ort, gain);
+    ProbeRunner gained = ErrorGain.runner(emu.model(), ort, (float) gain);
     PrecisionSearch.Options emuOptions =
         PrecisionSearch.Options.defaults().withPinOverflows(false).withMaxSearchBuilds(400);
     PrecisionSearch.Options candOptions =
@@ -121,38 +115,5 @@ public final class CalibratedRetryHarness {
       b.runner(runner);
     }
     return b.build();
-  }
-
-  /** The emulation with every candidate value's error times {@code gain}. */
-  private static ProbeRunner gained(BisectContext like, Backend ort, double gain) {
-    SpiProbeRunner fp16 =
-        new SpiProbeRunner(
-            like.model(),
-            new ProbeBackends(ort, BuildOptions.of("fp32"), ort, BuildOptions.of("fp16-emulated")));
-    SpiProbeRunner fp32 =
-        new SpiProbeRunner(
-            like.model(),
-            new ProbeBackends(ort, BuildOptions.of("fp32"), ort, BuildOptions.of("fp32")));
-    return (spec, feeds) -> {
-      ProbeRunner.Outcome c = fp16.run(spec, feeds);
-      if (spec.side() != ProbeSpec.Side.CANDIDATE) {
-        return c;
-      }
-      ProbeRunner.Outcome r = fp32.run(spec, feeds);
-      List<ImmutableMap<String, Tensor>> samples = new ArrayList<>();
-      for (int i = 0; i < c.samples().size(); i++) {
-        Map<String, Tensor> d = new LinkedHashMap<>();
-        for (Map.Entry<String, Tensor> v : c.samples().get(i).entrySet()) {
-          float[] cv = v.getValue().toFloatArray();
-          float[] rv = r.samples().get(i).get(v.getKey()).toFloatArray();
-          for (int j = 0; j < cv.length; j++) {
-            cv[j] = (float) (rv[j] + gain * (cv[j] - rv[j]));
-          }
-          d.put(v.getKey(), Tensor.ofFloats(v.getValue().shape(), cv));
-        }
-        samples.add(ImmutableMap.copyOf(d));
-      }
-      return new ProbeRunner.Outcome(ImmutableList.copyOf(samples), c.buildTime(), c.runTime());
-    };
   }
 }

@@ -2,6 +2,7 @@ package dev.halfbisect.bisect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.halfbisect.bisect.testing.ErrorGain;
 import dev.halfbisect.bisect.testing.InterpreterBackend;
 import dev.halfbisect.core.Tensor;
 import dev.halfbisect.core.backend.BuildOptions;
@@ -202,39 +203,10 @@ class EmulationFirstTest {
    */
   private static BisectContext doubledCandidate(ModelGraph g, Tolerance t) {
     InterpreterBackend interp = new InterpreterBackend();
-    SpiProbeRunner fp16 =
-        new SpiProbeRunner(
-            g,
-            new ProbeBackends(
-                interp, BuildOptions.of("fp32"), interp, BuildOptions.of("fp16-emulated")));
-    SpiProbeRunner fp32 =
-        new SpiProbeRunner(
-            g, new ProbeBackends(interp, BuildOptions.of("fp32"), interp, BuildOptions.of("fp32")));
-    ProbeRunner doubled =
-        (spec, feeds) -> {
-          ProbeRunner.Outcome c = fp16.run(spec, feeds);
-          if (spec.side() != ProbeSpec.Side.CANDIDATE) {
-            return c;
-          }
-          ProbeRunner.Outcome r = fp32.run(spec, feeds);
-          List<com.google.common.collect.ImmutableMap<String, Tensor>> samples =
-              new java.util.ArrayList<>();
-          for (int i = 0; i < c.samples().size(); i++) {
-            Map<String, Tensor> d = new LinkedHashMap<>();
-            for (Map.Entry<String, Tensor> v : c.samples().get(i).entrySet()) {
-              float[] cv = v.getValue().toFloatArray();
-              float[] rv = r.samples().get(i).get(v.getKey()).toFloatArray();
-              for (int j = 0; j < cv.length; j++) {
-                cv[j] = rv[j] + 2 * (cv[j] - rv[j]);
-              }
-              d.put(v.getKey(), Tensor.ofFloats(v.getValue().shape(), cv));
-            }
-            samples.add(com.google.common.collect.ImmutableMap.copyOf(d));
-          }
-          return new ProbeRunner.Outcome(
-              com.google.common.collect.ImmutableList.copyOf(samples), c.buildTime(), c.runTime());
-        };
-    return TestModels.context(g, interp, SAMPLES).tolerance(t).runner(doubled).build();
+    return TestModels.context(g, interp, SAMPLES)
+        .tolerance(t)
+        .runner(ErrorGain.runner(g, interp, 2))
+        .build();
   }
 
   /**
