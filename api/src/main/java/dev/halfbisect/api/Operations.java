@@ -192,10 +192,16 @@ final class Operations implements AutoCloseable {
           + String.format(
               Locale.ROOT,
               "the candidate failed the emulation's plan; its outputs with nothing pinned err %.2fx the"
-                  + " emulation's, so the emulation searched again at a %.2fx stricter bound, and"
-                  + " the candidate passed that plan and shrank it",
+                  + " emulation's, so the emulation searched again at a %.2fx stricter bound, %s",
               ep.calibration(),
-              ep.calibration() * EmulationFirst.CALIBRATION_MARGIN);
+              ep.calibration() * EmulationFirst.CALIBRATION_MARGIN,
+              ep.nominal()
+                  ? String.format(
+                      Locale.ROOT,
+                      "shrank that plan at a %.2fx stricter bound, and the candidate passed it and"
+                          + " removed what it did not need",
+                      ep.calibration())
+                  : "and the candidate passed that plan and shrank it");
     }
     return head
         + (ep.confirmed()

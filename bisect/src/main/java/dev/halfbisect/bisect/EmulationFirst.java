@@ -37,12 +37,18 @@ public final class EmulationFirst {
    *     the candidate)
    * @param calibration when the plan came from a stricter emulation: the candidate's all-FP16
    *     output error over the emulation's; NaN otherwise
+   * @param nominal when calibrated: whether the candidate passed the stricter plan as the emulation
+   *     shrank it at the bound divided by the ratio alone (else it shrank the stricter plan itself)
    */
   public record Precision(
-      PrecisionSearch.Result result, int emulationBuilds, boolean confirmed, double calibration) {
+      PrecisionSearch.Result result,
+      int emulationBuilds,
+      boolean confirmed,
+      double calibration,
+      boolean nominal) {
     /** Not calibrated: the emulation's plan at the search's own bound. */
     public Precision(PrecisionSearch.Result result, int emulationBuilds, boolean confirmed) {
-      this(result, emulationBuilds, confirmed, Double.NaN);
+      this(result, emulationBuilds, confirmed, Double.NaN, false);
     }
 
     /** Whether the confirmed plan came from the stricter emulation. */
@@ -102,10 +108,13 @@ public final class EmulationFirst {
    * PrecisionSearch.Options)}, with one more try before the candidate searches on its own: when the
    * candidate fails the emulation's plan and its outputs with nothing pinned err more than the
    * emulation's (TensorRT's fused kernels round differently), the emulation searches again with its
-   * bound divided by that ratio times {@link #CALIBRATION_MARGIN}; the candidate confirms that plan
-   * and shrinks it, guided by the emulation's ranking of its nodes ({@link GuidedShrink}: a
-   * stricter bound pins more than the candidate needs). A wrong guess costs one candidate build; a
-   * right one saves the candidate a search of its own.
+   * bound divided by that ratio times {@link #CALIBRATION_MARGIN}. That plan pins more than the
+   * candidate needs, so the emulation first shrinks it at the bound divided by the ratio alone
+   * (emulation probes are cheap), and the candidate confirms that smaller plan and removes what it
+   * does not need, one node at a time. When the candidate fails it (the ratio is measured on the
+   * all-FP16 model only), the candidate confirms the stricter plan and shrinks it, guided by the
+   * emulation's ranking of its nodes ({@link GuidedShrink}). A wrong guess costs one candidate
+   * build; a right one saves the candidate a search of its own.
    */
   public static Precision precision(
       BisectContext emulation,
@@ -140,23 +149,65 @@ public final class EmulationFirst {
           String.format(java.util.Locale.ROOT, "%.2f", ratio),
           String.format(java.util.Locale.ROOT, "%.2f", ratio * CALIBRATION_MARGIN),
           again.fp32Nodes().size());
-      // a stricter bound pins more than the candidate needs: the emulation ranks the pinned
-      // nodes, the candidate drops the least useful in bulk, then one at a time (GuidedShrink)
-      candidate.listener().phase("confirm");
-      Optional<PrecisionSearch.Result> calibrated =
-          again.found() && !again.fp32Nodes().isEmpty()
-              ? GuidedShrink.run(
+      emuBuilds += s.prober().candidateBuilds();
+      List<String> always = options.pinOverflows() ? again.overflowNodes() : List.of();
+      Optional<PrecisionSearch.Result> calibrated = Optional.empty();
+      boolean nominal = false;
+      if (again.found() && !again.fp32Nodes().isEmpty()) {
+        // the margin pins more than the ratio predicts the candidate needs: the emulation shrinks
+        // the plan at the ratio's own bound, and the candidate tries that first
+        int tried = candidate.prober().candidateBuilds();
+        Optional<BisectContext> atRatio = stricter.by(ratio);
+        Optional<PrecisionSearch.Result> shrunk =
+            atRatio.flatMap(
+                n ->
+                    PrecisionSearch.shrinkIfPasses(
+                        n, again.fp32Nodes(), emulationOptions, always, "nominal"));
+        shrunk.ifPresent(
+            r ->
+                LOG.info(
+                    "precision (emulation first): the emulation at a {}x stricter bound keeps {} of"
+                        + " them; confirming on {}",
+                    String.format(java.util.Locale.ROOT, "%.2f", ratio),
+                    r.fp32Nodes().size(),
+                    candidate.backends().candidateLabel()));
+        // the candidate confirms it and shrinks it further, guided by the same emulation
+        calibrated =
+            shrunk.flatMap(
+                r ->
+                    GuidedShrink.run(
+                        atRatio.get(),
+                        candidate,
+                        r.fp32Nodes(),
+                        options,
+                        options.maxSearchBuilds(),
+                        RANKING_PROBES,
+                        always,
+                        "confirm"));
+        emuBuilds += atRatio.map(n -> n.prober().candidateBuilds()).orElse(0);
+        nominal = calibrated.isPresent();
+        if (calibrated.isEmpty()) {
+          // the emulation ranks the stricter plan's nodes, the candidate drops the least useful
+          // in bulk, then one at a time (GuidedShrink)
+          candidate.listener().phase("confirm");
+          int ranked = s.prober().candidateBuilds();
+          // the failed try of the smaller plan counts against the candidate's cap
+          int spent = candidate.prober().candidateBuilds() - tried;
+          calibrated =
+              GuidedShrink.run(
                   s,
                   candidate,
                   again.fp32Nodes(),
                   options,
+                  Math.max(1, options.maxSearchBuilds() - spent),
                   RANKING_PROBES,
-                  options.pinOverflows() ? again.overflowNodes() : List.of(),
-                  "confirm")
-              : Optional.empty();
-      emuBuilds += s.prober().candidateBuilds();
+                  always,
+                  "confirm");
+          emuBuilds += s.prober().candidateBuilds() - ranked;
+        }
+      }
       if (calibrated.isPresent()) {
-        return new Precision(calibrated.get(), emuBuilds, true, ratio);
+        return new Precision(calibrated.get(), emuBuilds, true, ratio, nominal);
       }
       LOG.info(
           "precision (emulation first): {} fails the stricter emulation's plan too",

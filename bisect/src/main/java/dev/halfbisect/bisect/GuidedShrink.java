@@ -29,14 +29,16 @@ final class GuidedShrink {
   /**
    * Shrinks {@code plan} (with {@code always} pinned and out of the search) on {@code candidate};
    * empty, after one build, when the candidate fails {@code plan}. The result's builds are the
-   * candidate's (capped by {@code options}); the emulation's probes, at most about {@code
-   * emulationBudget} for the rankings, are counted by {@code emulation}'s prober.
+   * candidate's (at most {@code budget} after that first one; the cap a report names is {@code
+   * options}'); the emulation's probes, at most about {@code emulationBudget} for the rankings, are
+   * counted by {@code emulation}'s prober.
    */
   static Optional<PrecisionSearch.Result> run(
       BisectContext emulation,
       BisectContext candidate,
       Collection<String> plan,
       PrecisionSearch.Options options,
+      int budget,
       int emulationBudget,
       List<String> always,
       String phase) {
@@ -44,8 +46,7 @@ final class GuidedShrink {
     Prober p = candidate.prober();
     int before = p.candidateBuilds();
     List<PrecisionSearch.Step> steps = new ArrayList<>();
-    PrecisionSearch.Tester test =
-        new PrecisionSearch.Tester(candidate, steps, options.maxSearchBuilds(), always);
+    PrecisionSearch.Tester test = new PrecisionSearch.Tester(candidate, steps, budget, always);
     List<String> set = PrecisionSearch.shrinkable(g, plan, always);
     if (!test.passesUnbudgeted(set, phase)) {
       return Optional.empty();
