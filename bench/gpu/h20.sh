@@ -72,7 +72,9 @@ step() {
 # 1. the exports (CPU, about a minute for all four)
 tmo=$(( $(left) - 10 ))
 s=$(date +%s)
-timeout "$tmo" python3 examples/export/export_models.py --out "$E" > "$R/export.log" 2>&1
+# HB_H20_EXPORTS: only these exports (comma-separated; default all four)
+timeout "$tmo" python3 examples/export/export_models.py --out "$E" ${HB_H20_EXPORTS:+--models "$HB_H20_EXPORTS"} \
+  > "$R/export.log" 2>&1
 record export $? $(( $(date +%s) - s )) "models=$(ls "$E"/*/model.onnx 2>/dev/null | wc -l | tr -d ' ')"
 for f in "$E"/*/export.json; do
   [ -f "$f" ] && cp "$f" "$R/$(basename "$(dirname "$f")")-export.json"; done
