@@ -18,10 +18,10 @@ import java.util.Optional;
  * candidate drops again, until a ranking drops nothing. Last, the candidate tries each node left
  * once more, least useful first, until none can go: 1-minimal on the candidate.
  *
- * <p>On EmulationFirstTest's calibrated grid (the ratio off by 1.0x to 1.5x, emulation caps 60 and
- * 400) it ended 1-minimal within the 60-build cap in 8 of 8 runs, ddmin in 2. On MiniLM (a CPU
- * rehearsal, bench's CalibratedRetryHarness) both stopped at the cap, this one with 21 nodes and
- * ddmin with 14: at that scale each round drops few nodes (docs/PERFORMANCE.md).
+ * <p>Emulation first shrinks with it twice over: the plan the emulation shrank at the ratio's own
+ * bound, and, when the candidate fails that one, the stricter plan itself. Alone on the stricter
+ * plan of MiniLM (77 nodes, a CPU rehearsal, bench's CalibratedRetryHarness) it stopped at the cap
+ * with 21 nodes: at that scale each round drops few nodes (docs/PERFORMANCE.md).
  */
 final class GuidedShrink {
   private GuidedShrink() {}

@@ -126,6 +126,12 @@ public final class WorkerPool {
       }
     }
     cmd.add("-D" + TrtSettings.CACHE_DIR + "=" + settings.cacheDir());
+    // A worker that crashes in TensorRT's native code (seen on the H200 when the parent was
+    // killed mid-build) writes its hs_err file into the working directory, which is the user's:
+    // beside the timing caches instead (the protocol reader names the crash, Response.read).
+    if (!settings.workerJvmOptions().contains("-XX:ErrorFile=")) {
+      cmd.add("-XX:ErrorFile=" + settings.cacheDir().resolve("hs_err_worker_pid%p.log"));
+    }
     if (!settings.workerJvmOptions().contains(JAVACPP_CACHE_DIR)) {
       // JavaCPP extracts its JNI libraries on first load; keep them beside the timing caches
       // instead of its default ~/.javacpp/cache.

@@ -141,8 +141,19 @@ public sealed interface Response {
     out.flush();
   }
 
+  /**
+   * "#\n# ", the first bytes HotSpot writes to stdout when it dies of a signal in native code (its
+   * fatal-error report goes to stdout whatever -XX:+DisplayVMOutputToStderr says, seen on JDK 17).
+   */
+  static final int JVM_FATAL_ERROR = 0x230a2320;
+
   static Response read(DataInputStream in) throws IOException {
     int magic = in.readInt();
+    if (magic == JVM_FATAL_ERROR) {
+      throw new ProtocolException(
+          "the worker's JVM crashed (its fatal-error report went to the protocol's stdout; the"
+              + " native stack is in hs_err_worker_pid<pid>.log beside the timing caches)");
+    }
     if (magic != MAGIC) {
       throw new ProtocolException(
           String.format(

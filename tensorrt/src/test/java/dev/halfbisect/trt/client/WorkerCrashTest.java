@@ -73,6 +73,15 @@ class WorkerCrashTest {
   }
 
   @Test
+  void aWorkersJvmCrashReportStaysOutOfTheUsersFolder() throws Exception {
+    assertThat(WorkerPool.javaCommand(settings, "Main"))
+        .contains(
+            "-XX:ErrorFile=" + Path.of("target/fake-cache").resolve("hs_err_worker_pid%p.log"));
+    // the flags are ones this JVM accepts: a worker started with them still answers
+    assertThat(probe()).startsWith("fake worker pid");
+  }
+
+  @Test
   void aCrashingBuildIsABackendCrashAndTheNextProbeGetsANewWorker() throws Exception {
     String first = probe();
     WorkerPool.Worker w = pool.acquireForBuild();

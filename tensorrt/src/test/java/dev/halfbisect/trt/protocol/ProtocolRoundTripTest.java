@@ -154,4 +154,16 @@ class ProtocolRoundTripTest {
             () -> Request.read(new DataInputStream(new ByteArrayInputStream(new byte[0]))))
         .isInstanceOf(EOFException.class);
   }
+
+  @Test
+  void aJvmFatalErrorReportOnStdoutIsNamedAsTheWorkersCrash() {
+    // the first bytes HotSpot wrote to stdout when a worker died in libnvinfer on the H200
+    byte[] report =
+        "#\n# A fatal error has been detected by the Java Runtime Environment:\n"
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    assertThatThrownBy(() -> Response.read(new DataInputStream(new ByteArrayInputStream(report))))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("the worker's JVM crashed")
+        .hasMessageContaining("hs_err_worker_pid");
+  }
 }
