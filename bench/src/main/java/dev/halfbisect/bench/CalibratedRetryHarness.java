@@ -26,10 +26,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * error multiplied by GAIN (TensorRT erred 1.35x the emulation on MiniLM on the H200). At the bound
  * B the emulation passes as it is and the candidate does not, so the emulation searches again at B
  * / (GAIN x 1.25), shrinks that plan at B / GAIN, and the candidate confirms it (or, failing it,
- * shrinks the stricter plan ef by the emulation). Prints what emulation first (as the facade runs
- * it) and ddmin on the candidate ({@link PrecisionSearch#shrink}) make of the same stricter plan:
- * nodes, candidate builds, 1-minimal, wall. Overflow pinning is off on both sides, so that both
- * shrink the same set.
+ * shrinks the stricter plan guided by the emulation). Prints what emulation first (as the facade
+ * runs it) and ddmin on the candidate ({@link PrecisionSearch#shrink}) make of the same stricter
+ * plan: nodes, candidate builds, 1-minimal, wall. Overflow pinning is off on both sides, so that
+ * both shrink the same set.
  *
  * <pre>
  * java -cp ... dev.halfbisect.bench.CalibratedRetryHarness all-minilm-l6-v2.onnx [B [GAIN [JOBS]]]

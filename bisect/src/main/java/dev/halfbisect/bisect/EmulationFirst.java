@@ -110,11 +110,11 @@ public final class EmulationFirst {
    * emulation's (TensorRT's fused kernels round differently), the emulation searches again with its
    * bound divided by that ratio times {@link #CALIBRATION_MARGIN}. That plan pins more than the
    * candidate needs, so the emulation first shrinks it at the bound divided by the ratio alone
-   * (emulation probes are cheap), and the candidate confirms that smaller plan and removes what it
-   * does not need, one node at a time. When the candidate fails it (the ratio is measured on the
-   * all-FP16 model only), the candidate confirms the stricter plan and shrinks it, guided by the
-   * emulation's ranking of its nodes ({@link GuidedShrink}). A wrong guess costs one candidate
-   * build; a right one saves the candidate a search of its own.
+   * (emulation probes are cheap), and the candidate confirms that smaller plan and shrinks it,
+   * guided by the emulation's ranking of its nodes ({@link GuidedShrink}). When the candidate fails
+   * it (the ratio is measured on the all-FP16 model only), the candidate confirms the stricter plan
+   * and shrinks it the same way. A wrong guess costs one candidate build; a right one saves the
+   * candidate a search of its own.
    */
   public static Precision precision(
       BisectContext emulation,
@@ -149,65 +149,13 @@ public final class EmulationFirst {
           String.format(java.util.Locale.ROOT, "%.2f", ratio),
           String.format(java.util.Locale.ROOT, "%.2f", ratio * CALIBRATION_MARGIN),
           again.fp32Nodes().size());
-      emuBuilds += s.prober().candidateBuilds();
-      List<String> always = options.pinOverflows() ? again.overflowNodes() : List.of();
-      Optional<PrecisionSearch.Result> calibrated = Optional.empty();
-      boolean nominal = false;
-      if (again.found() && !again.fp32Nodes().isEmpty()) {
-        // the margin pins more than the ratio predicts the candidate needs: the emulation shrinks
-        // the plan at the ratio's own bound, and the candidate tries that first
-        int tried = candidate.prober().candidateBuilds();
-        Optional<BisectContext> atRatio = stricter.by(ratio);
-        Optional<PrecisionSearch.Result> shrunk =
-            atRatio.flatMap(
-                n ->
-                    PrecisionSearch.shrinkIfPasses(
-                        n, again.fp32Nodes(), emulationOptions, always, "nominal"));
-        shrunk.ifPresent(
-            r ->
-                LOG.info(
-                    "precision (emulation first): the emulation at a {}x stricter bound keeps {} of"
-                        + " them; confirming on {}",
-                    String.format(java.util.Locale.ROOT, "%.2f", ratio),
-                    r.fp32Nodes().size(),
-                    candidate.backends().candidateLabel()));
-        // the candidate confirms it and shrinks it further, guided by the same emulation
-        calibrated =
-            shrunk.flatMap(
-                r ->
-                    GuidedShrink.run(
-                        atRatio.get(),
-                        candidate,
-                        r.fp32Nodes(),
-                        options,
-                        options.maxSearchBuilds(),
-                        RANKING_PROBES,
-                        always,
-                        "confirm"));
-        emuBuilds += atRatio.map(n -> n.prober().candidateBuilds()).orElse(0);
-        nominal = calibrated.isPresent();
-        if (calibrated.isEmpty()) {
-          // the emulation ranks the stricter plan's nodes, the candidate drops the least useful
-          // in bulk, then one at a time (GuidedShrink)
-          candidate.listener().phase("confirm");
-          int ranked = s.prober().candidateBuilds();
-          // the failed try of the smaller plan counts against the candidate's cap
-          int spent = candidate.prober().candidateBuilds() - tried;
-          calibrated =
-              GuidedShrink.run(
-                  s,
-                  candidate,
-                  again.fp32Nodes(),
-                  options,
-                  Math.max(1, options.maxSearchBuilds() - spent),
-                  RANKING_PROBES,
-                  always,
-                  "confirm");
-          emuBuilds += s.prober().candidateBuilds() - ranked;
-        }
-      }
-      if (calibrated.isPresent()) {
-        return new Precision(calibrated.get(), emuBuilds, true, ratio, nominal);
+      Retry retry =
+          again.found() && !again.fp32Nodes().isEmpty()
+              ? shrinkStricterPlan(s, again, candidate, ratio, stricter, emulationOptions, options)
+              : new Retry(Optional.empty(), false, s.prober().candidateBuilds());
+      emuBuilds += retry.emulationBuilds();
+      if (retry.result().isPresent()) {
+        return new Precision(retry.result().get(), emuBuilds, true, ratio, retry.nominal());
       }
       LOG.info(
           "precision (emulation first): {} fails the stricter emulation's plan too",
@@ -217,6 +165,76 @@ public final class EmulationFirst {
         "precision (emulation first): {} disagrees with the emulation's plan; searching on it",
         candidate.backends().candidateLabel());
     return new Precision(PrecisionSearch.run(candidate, options), emuBuilds, false);
+  }
+
+  /**
+   * The calibrated retry's shrink of the stricter emulation's plan on the candidate; {@code
+   * emulationBuilds} counts the stricter emulation's builds and those at the ratio's bound.
+   */
+  private record Retry(
+      Optional<PrecisionSearch.Result> result, boolean nominal, int emulationBuilds) {}
+
+  /**
+   * The margin pins more than the ratio predicts the candidate needs: the emulation at the ratio's
+   * own bound shrinks {@code plan}, and the candidate confirms that smaller plan and shrinks it
+   * guided by that emulation; when the candidate fails it, the candidate shrinks {@code plan}
+   * itself, guided by {@code strict}, with what is left of its cap.
+   */
+  private static Retry shrinkStricterPlan(
+      BisectContext strict,
+      PrecisionSearch.Result plan,
+      BisectContext candidate,
+      double ratio,
+      Stricter stricter,
+      PrecisionSearch.Options emulationOptions,
+      PrecisionSearch.Options options) {
+    List<String> always = options.pinOverflows() ? plan.overflowNodes() : List.of();
+    candidate.listener().phase("confirm");
+    int before = candidate.prober().candidateBuilds();
+    Optional<BisectContext> atRatio = stricter.by(ratio);
+    Optional<PrecisionSearch.Result> shrunk =
+        atRatio.flatMap(
+            n ->
+                PrecisionSearch.shrinkIfPasses(
+                    n, plan.fp32Nodes(), emulationOptions, always, "nominal"));
+    shrunk.ifPresent(
+        r ->
+            LOG.info(
+                "precision (emulation first): the emulation at a {}x stricter bound keeps {} of"
+                    + " them; confirming on {}",
+                String.format(java.util.Locale.ROOT, "%.2f", ratio),
+                r.fp32Nodes().size(),
+                candidate.backends().candidateLabel()));
+    Optional<PrecisionSearch.Result> nominal =
+        shrunk.flatMap(
+            r ->
+                GuidedShrink.run(
+                    atRatio.get(),
+                    candidate,
+                    r.fp32Nodes(),
+                    options,
+                    options.maxSearchBuilds(),
+                    RANKING_PROBES,
+                    always,
+                    "confirm"));
+    Optional<PrecisionSearch.Result> result =
+        nominal.isPresent()
+            ? nominal
+            : GuidedShrink.run(
+                strict,
+                candidate,
+                plan.fp32Nodes(),
+                options,
+                // the failed try of the smaller plan counts against the candidate's cap
+                Math.max(
+                    1, options.maxSearchBuilds() - (candidate.prober().candidateBuilds() - before)),
+                RANKING_PROBES,
+                always,
+                "confirm");
+    int emulationBuilds =
+        strict.prober().candidateBuilds()
+            + atRatio.map(n -> n.prober().candidateBuilds()).orElse(0);
+    return new Retry(result, nominal.isPresent(), emulationBuilds);
   }
 
   /**

@@ -185,8 +185,9 @@ class EmulationFirstTest {
         assertThat(cand.prober().candidateBuilds())
             .as(run)
             .isLessThanOrEqualTo(SEARCH_ALL.maxSearchBuilds() + 1);
-        // the plan shrunk on the emulation at the ratio's bound, confirmed one node at a time;
-        // or, when the candidate fails it, the guided shrink of the stricter plan
+        // the guided shrink of the plan shrunk on the emulation at the ratio's bound (its
+        // one-at-a-time pass, at least), or, when the candidate fails that plan, of the stricter
+        // one
         assertThat(r.result().steps())
             .as(run)
             .anyMatch(s -> s.phase().equals(r.nominal() ? "minimise" : "shrink"));

@@ -130,7 +130,9 @@ public final class WorkerPool {
     // killed mid-build) writes its hs_err file into the working directory, which is the user's:
     // beside the timing caches instead (the protocol reader names the crash, Response.read).
     if (!settings.workerJvmOptions().contains("-XX:ErrorFile=")) {
-      cmd.add("-XX:ErrorFile=" + settings.cacheDir().resolve("hs_err_worker_pid%p.log"));
+      // HotSpot expands %p to the pid and reads %% as a literal %
+      String dir = settings.cacheDir().toString().replace("%", "%%");
+      cmd.add("-XX:ErrorFile=" + Path.of(dir).resolve("hs_err_worker_pid%p.log"));
     }
     if (!settings.workerJvmOptions().contains(JAVACPP_CACHE_DIR)) {
       // JavaCPP extracts its JNI libraries on first load; keep them beside the timing caches

@@ -152,7 +152,8 @@ public sealed interface Response {
     if (magic == JVM_FATAL_ERROR) {
       throw new ProtocolException(
           "the worker's JVM crashed (its fatal-error report went to the protocol's stdout; the"
-              + " native stack is in hs_err_worker_pid<pid>.log beside the timing caches)");
+              + " native stack is in hs_err_worker_pid<pid>.log beside the timing caches, or"
+              + " where the worker's -XX:ErrorFile says)");
     }
     if (magic != MAGIC) {
       throw new ProtocolException(

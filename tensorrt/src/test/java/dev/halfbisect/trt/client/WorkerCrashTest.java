@@ -79,6 +79,11 @@ class WorkerCrashTest {
             "-XX:ErrorFile=" + Path.of("target/fake-cache").resolve("hs_err_worker_pid%p.log"));
     // the flags are ones this JVM accepts: a worker started with them still answers
     assertThat(probe()).startsWith("fake worker pid");
+    // a % in the folder is HotSpot's escape character there
+    TrtSettings percent =
+        new TrtSettings(Path.of("50%"), Duration.ofSeconds(3), Duration.ofSeconds(3), 2, 0, "");
+    assertThat(WorkerPool.javaCommand(percent, "Main"))
+        .contains("-XX:ErrorFile=" + Path.of("50%%").resolve("hs_err_worker_pid%p.log"));
   }
 
   @Test
