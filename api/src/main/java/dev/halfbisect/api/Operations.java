@@ -194,14 +194,14 @@ final class Operations implements AutoCloseable {
               "the candidate failed the emulation's plan; its outputs with nothing pinned err %.2fx the"
                   + " emulation's, so the emulation searched again at a %.2fx stricter bound, %s",
               ep.calibration(),
-              ep.calibration() * EmulationFirst.CALIBRATION_MARGIN,
+              ep.calibration(),
               ep.nominal()
-                  ? String.format(
+                  ? "and the candidate passed that plan and removed what it did not need"
+                  : String.format(
                       Locale.ROOT,
-                      "shrank that plan at a %.2fx stricter bound, and the candidate passed it and"
-                          + " removed what it did not need",
-                      ep.calibration())
-                  : "and the candidate passed that plan and shrank it");
+                      "the candidate failed that plan too, so the emulation searched at a %.2fx"
+                          + " stricter bound, and the candidate passed that plan and shrank it",
+                      ep.calibration() * EmulationFirst.CALIBRATION_MARGIN));
     }
     return head
         + (ep.confirmed()
@@ -740,7 +740,10 @@ final class Operations implements AutoCloseable {
                     .withProperty(BuildOptions.CONCURRENT_BUILDS, k),
                 resolve(candidate, emulation ? "emulation" : "candidate"),
                 BuildOptions.of(candidate.mode(), candidatePlan)
-                    .withProperty(BuildOptions.CONCURRENT_BUILDS, k))
+                    .withProperty(
+                        BuildOptions.CONCURRENT_BUILDS,
+                        // ONNX Runtime splits the cores among the sessions that run at once
+                        emulation ? Integer.toString(settings.emulationJobs()) : k))
             .tolerance(searchTolerance())
             .samples(on)
             .listener(new ListenerAdapter(settings.listener(), reference, candidate))

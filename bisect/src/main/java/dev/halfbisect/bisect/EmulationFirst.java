@@ -37,8 +37,9 @@ public final class EmulationFirst {
    *     the candidate)
    * @param calibration when the plan came from a stricter emulation: the candidate's all-FP16
    *     output error over the emulation's; NaN otherwise
-   * @param nominal when calibrated: whether the candidate passed the stricter plan as the emulation
-   *     shrank it at the bound divided by the ratio alone (else it shrank the stricter plan itself)
+   * @param nominal when calibrated: whether the candidate passed the plan the emulation found at
+   *     the bound divided by the ratio alone (else the one found with {@link #CALIBRATION_MARGIN}
+   *     on top)
    */
   public record Precision(
       PrecisionSearch.Result result,
@@ -91,15 +92,16 @@ public final class EmulationFirst {
   }
 
   /**
-   * Margin over the measured error ratio: the stricter emulation aims a little below the bound the
-   * candidate must meet, since the ratio is measured on the all-FP16 model only.
+   * Margin over the measured error ratio for the retry's second try: when the candidate fails the
+   * plan found at the bound over the ratio (the ratio is measured on the all-FP16 model only), the
+   * emulation aims a little below that.
    */
   public static final double CALIBRATION_MARGIN = 1.25;
 
   /**
-   * Emulation probes the candidate's guided shrink of the stricter plan may spend on ranking its
-   * nodes ({@link GuidedShrink}), apart from the emulation's search cap: an emulation probe of
-   * MiniLM takes about 0.6 s on the H200 host, four at a time, so at most about a minute.
+   * Emulation probes the candidate's guided shrink of a stricter plan may spend on ranking its
+   * nodes ({@link GuidedShrink}), apart from the emulation's search cap (most are decided already:
+   * the emulation's own shrink to 1-minimal probed each node alone unpinned).
    */
   static final int RANKING_PROBES = 400;
 
@@ -108,13 +110,17 @@ public final class EmulationFirst {
    * PrecisionSearch.Options)}, with one more try before the candidate searches on its own: when the
    * candidate fails the emulation's plan and its outputs with nothing pinned err more than the
    * emulation's (TensorRT's fused kernels round differently), the emulation searches again with its
-   * bound divided by that ratio times {@link #CALIBRATION_MARGIN}. That plan pins more than the
-   * candidate needs, so the emulation first shrinks it at the bound divided by the ratio alone
-   * (emulation probes are cheap), and the candidate confirms that smaller plan and shrinks it,
-   * guided by the emulation's ranking of its nodes ({@link GuidedShrink}). When the candidate fails
-   * it (the ratio is measured on the all-FP16 model only), the candidate confirms the stricter plan
-   * and shrinks it the same way. A wrong guess costs one candidate build; a right one saves the
-   * candidate a search of its own.
+   * bound divided by that ratio, and the candidate confirms that plan and shrinks it, guided by the
+   * emulation's ranking of its nodes ({@link GuidedShrink}). When the candidate fails it (the ratio
+   * is measured on the all-FP16 model only), the emulation searches once more with a {@link
+   * #CALIBRATION_MARGIN} on top, and the candidate confirms and shrinks that plan with what is left
+   * of its cap. A wrong guess costs one candidate build; a right one saves the candidate a search
+   * of its own.
+   *
+   * <p>Those emulation searches are the seed's smallest passing prefix, then the emulation's own
+   * guided shrink to 1-minimal ({@link #emulationPlan}), not ddmin: at a bound the emulation does
+   * not pass as it is, ddmin spent two 400-probe caps on MiniLM on the H200 and left a 68-node
+   * plan.
    */
   public static Precision precision(
       BisectContext emulation,
@@ -135,31 +141,33 @@ public final class EmulationFirst {
       return new Precision(confirmed.get(), emuBuilds, true);
     }
     double ratio = outputErrorRatio(emulation, candidate);
-    Optional<BisectContext> strict =
-        ratio > 1 && Double.isFinite(ratio)
-            ? stricter.by(ratio * CALIBRATION_MARGIN)
-            : Optional.empty();
-    if (strict.isPresent()) {
-      BisectContext s = strict.get();
-      PrecisionSearch.Result again = PrecisionSearch.run(s, emulationOptions);
-      LOG.info(
-          "precision (emulation first): {} errs {}x the emulation on the all-FP16 outputs; the"
-              + " emulation at a {}x stricter bound pins {} nodes",
-          candidate.backends().candidateLabel(),
-          String.format(java.util.Locale.ROOT, "%.2f", ratio),
-          String.format(java.util.Locale.ROOT, "%.2f", ratio * CALIBRATION_MARGIN),
-          again.fp32Nodes().size());
-      Retry retry =
-          again.found() && !again.fp32Nodes().isEmpty()
-              ? shrinkStricterPlan(s, again, candidate, ratio, stricter, emulationOptions, options)
-              : new Retry(Optional.empty(), false, s.prober().candidateBuilds());
-      emuBuilds += retry.emulationBuilds();
-      if (retry.result().isPresent()) {
-        return new Precision(retry.result().get(), emuBuilds, true, ratio, retry.nominal());
+    if (ratio > 1 && Double.isFinite(ratio)) {
+      int before = candidate.prober().candidateBuilds();
+      Retry atRatio = retry(candidate, ratio, ratio, stricter, emulationOptions, options, 0);
+      emuBuilds += atRatio.emulationBuilds();
+      if (atRatio.result().isPresent()) {
+        return new Precision(atRatio.result().get(), emuBuilds, true, ratio, true);
       }
-      LOG.info(
-          "precision (emulation first): {} fails the stricter emulation's plan too",
-          candidate.backends().candidateLabel());
+      if (atRatio.scaled()) {
+        // the failed try counts against the candidate's cap
+        int spent = candidate.prober().candidateBuilds() - before;
+        Retry margin =
+            retry(
+                candidate,
+                ratio,
+                ratio * CALIBRATION_MARGIN,
+                stricter,
+                emulationOptions,
+                options,
+                spent);
+        emuBuilds += margin.emulationBuilds();
+        if (margin.result().isPresent()) {
+          return new Precision(margin.result().get(), emuBuilds, true, ratio, false);
+        }
+        LOG.info(
+            "precision (emulation first): {} fails the stricter emulation's plans too",
+            candidate.backends().candidateLabel());
+      }
     }
     LOG.info(
         "precision (emulation first): {} disagrees with the emulation's plan; searching on it",
@@ -168,73 +176,94 @@ public final class EmulationFirst {
   }
 
   /**
-   * The calibrated retry's shrink of the stricter emulation's plan on the candidate; {@code
-   * emulationBuilds} counts the stricter emulation's builds and those at the ratio's bound.
+   * One try of the calibrated retry: {@code result} is the candidate's shrink of the plan the
+   * emulation found at a {@code factor}x stricter bound (empty when the candidate fails it or the
+   * emulation pins nothing there); {@code scaled} whether the tolerance could be made stricter at
+   * all; {@code emulationBuilds} counts that emulation's probes.
    */
   private record Retry(
-      Optional<PrecisionSearch.Result> result, boolean nominal, int emulationBuilds) {}
+      Optional<PrecisionSearch.Result> result, boolean scaled, int emulationBuilds) {}
 
-  /**
-   * The margin pins more than the ratio predicts the candidate needs: the emulation at the ratio's
-   * own bound shrinks {@code plan}, and the candidate confirms that smaller plan and shrinks it
-   * guided by that emulation; when the candidate fails it, the candidate shrinks {@code plan}
-   * itself, guided by {@code strict}, with what is left of its cap.
-   */
-  private static Retry shrinkStricterPlan(
-      BisectContext strict,
-      PrecisionSearch.Result plan,
+  private static Retry retry(
       BisectContext candidate,
       double ratio,
+      double factor,
       Stricter stricter,
       PrecisionSearch.Options emulationOptions,
-      PrecisionSearch.Options options) {
+      PrecisionSearch.Options options,
+      int spent) {
+    Optional<BisectContext> s = stricter.by(factor);
+    if (s.isEmpty()) {
+      return new Retry(Optional.empty(), false, 0);
+    }
+    BisectContext strict = s.get();
+    PrecisionSearch.Result plan = emulationPlan(strict, emulationOptions);
+    LOG.info(
+        "precision (emulation first): {} errs {}x the emulation on the all-FP16 outputs; the"
+            + " emulation at a {}x stricter bound pins {} nodes ({}); confirming on {}",
+        candidate.backends().candidateLabel(),
+        String.format(java.util.Locale.ROOT, "%.2f", ratio),
+        String.format(java.util.Locale.ROOT, "%.2f", factor),
+        plan.fp32Nodes().size(),
+        plan.oneMinimal() ? "1-minimal" : plan.stopReason(),
+        candidate.backends().candidateLabel());
+    if (!plan.found() || plan.fp32Nodes().isEmpty()) {
+      // nothing the emulation needs at that bound, or nothing passes there: no plan to try
+      return new Retry(Optional.empty(), true, strict.prober().candidateBuilds());
+    }
     List<String> always = options.pinOverflows() ? plan.overflowNodes() : List.of();
     candidate.listener().phase("confirm");
-    int before = candidate.prober().candidateBuilds();
-    Optional<BisectContext> atRatio = stricter.by(ratio);
-    Optional<PrecisionSearch.Result> shrunk =
-        atRatio.flatMap(
-            n ->
-                PrecisionSearch.shrinkIfPasses(
-                    n, plan.fp32Nodes(), emulationOptions, always, "nominal"));
-    shrunk.ifPresent(
-        r ->
-            LOG.info(
-                "precision (emulation first): the emulation at a {}x stricter bound keeps {} of"
-                    + " them; confirming on {}",
-                String.format(java.util.Locale.ROOT, "%.2f", ratio),
-                r.fp32Nodes().size(),
-                candidate.backends().candidateLabel()));
-    Optional<PrecisionSearch.Result> nominal =
-        shrunk.flatMap(
-            r ->
-                GuidedShrink.run(
-                    atRatio.get(),
-                    candidate,
-                    r.fp32Nodes(),
-                    options,
-                    options.maxSearchBuilds(),
-                    RANKING_PROBES,
-                    always,
-                    "confirm"));
     Optional<PrecisionSearch.Result> result =
-        nominal.isPresent()
-            ? nominal
-            : GuidedShrink.run(
+        GuidedShrink.run(
+            strict,
+            candidate,
+            plan.fp32Nodes(),
+            options,
+            Math.max(1, options.maxSearchBuilds() - spent),
+            RANKING_PROBES,
+            always,
+            "confirm");
+    return new Retry(result, true, strict.prober().candidateBuilds());
+  }
+
+  /**
+   * The emulation's plan at {@code strict}'s bound: the seed's smallest passing prefix, shrunk to
+   * 1-minimal by the emulation's own guided shrink with one ranking (each pinned node's worth
+   * measured side by side, the longest run of the least useful dropped at once, then the rest one
+   * at a time, least useful first). On the bisect module's 6-block transformer at 2.5x and 3x below
+   * its all-FP16 error that took 287 and 381 probes, 4 at a time, where ddmin from the same prefix
+   * took 416 and 423 (33 to 47 nodes either way); ranking again as nodes go took 274 and 899. A
+   * ranking costs a probe per pinned node, so when the emulation's cap cannot pay for it twice
+   * over, ddmin shrinks the prefix instead: it gains something with every probe.
+   */
+  static PrecisionSearch.Result emulationPlan(
+      BisectContext strict, PrecisionSearch.Options emulationOptions) {
+    PrecisionSearch.Result prefix = PrecisionSearch.smallestPassingPrefix(strict, emulationOptions);
+    if (!prefix.found() || prefix.oneMinimal()) {
+      return prefix; // nothing passes, or nothing (beyond the overflowing nodes) needs pinning
+    }
+    List<String> always = emulationOptions.pinOverflows() ? prefix.overflowNodes() : List.of();
+    strict.listener().phase("nominal");
+    int left = Math.max(1, emulationOptions.maxSearchBuilds() - prefix.searchBuilds());
+    int ranking = prefix.fp32Nodes().size() - always.size();
+    Optional<PrecisionSearch.Result> shrunk =
+        2 * ranking <= left
+            ? GuidedShrink.run(
                 strict,
-                candidate,
-                plan.fp32Nodes(),
-                options,
-                // the failed try of the smaller plan counts against the candidate's cap
-                Math.max(
-                    1, options.maxSearchBuilds() - (candidate.prober().candidateBuilds() - before)),
-                RANKING_PROBES,
+                strict,
+                prefix.fp32Nodes(),
+                emulationOptions,
+                left,
+                ranking, // one ranking
                 always,
-                "confirm");
-    int emulationBuilds =
-        strict.prober().candidateBuilds()
-            + atRatio.map(n -> n.prober().candidateBuilds()).orElse(0);
-    return new Retry(result, nominal.isPresent(), emulationBuilds);
+                "nominal")
+            : PrecisionSearch.shrinkIfPasses(
+                strict,
+                prefix.fp32Nodes(),
+                emulationOptions.withMaxSearchBuilds(left),
+                always,
+                "nominal");
+    return shrunk.orElse(prefix);
   }
 
   /**

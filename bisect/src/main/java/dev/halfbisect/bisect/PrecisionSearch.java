@@ -254,6 +254,31 @@ public final class PrecisionSearch {
   /** Searches with a given amplification ranking. */
   public static Result run(
       BisectContext ctx, Amplification.Result seed, int seedBuilds, Options options) {
+    return search(ctx, seed, seedBuilds, options, true);
+  }
+
+  /** Stop reason of {@link #smallestPassingPrefix}'s plan. */
+  static final String STOP_PREFIX =
+      "the smallest passing prefix of the amplification ranking (not minimised)";
+
+  /**
+   * The search's seed alone: a fresh amplification analysis, then the smallest passing prefix of
+   * its ranked units, without ddmin ({@code oneMinimal} false unless nothing needs pinning). The
+   * calibrated retry of {@link EmulationFirst} shrinks that prefix its own way: ddmin spent its
+   * 400-probe cap on MiniLM at a bound the emulation does not pass as it is.
+   */
+  static Result smallestPassingPrefix(BisectContext ctx, Options options) {
+    int before = ctx.prober().candidateBuilds();
+    Amplification.Result seed = Amplification.analyze(ctx);
+    return search(ctx, seed, ctx.prober().candidateBuilds() - before, options, false);
+  }
+
+  private static Result search(
+      BisectContext ctx,
+      Amplification.Result seed,
+      int seedBuilds,
+      Options options,
+      boolean minimise) {
     ModelGraph g = ctx.model();
     Prober p = ctx.prober();
     int before = p.candidateBuilds();
@@ -360,6 +385,18 @@ public final class PrecisionSearch {
       complete = false;
     }
     Ddmin dd = new Ddmin(prefix(units, hi));
+    if (!minimise) {
+      return result(
+          ctx,
+          true,
+          false,
+          dd.current,
+          test,
+          steps,
+          p.candidateBuilds() - before,
+          seedBuilds,
+          complete ? STOP_PREFIX : capReached(options.maxSearchBuilds(), ""));
+    }
     if (complete) {
       try {
         dd.run(test);

@@ -52,7 +52,7 @@ class PrecisionSearchTest {
         .anyMatch(t -> t.getDataType() == 10); // FP16 weights
     assertThat(fp16.getGraph().getNodeList()).anyMatch(n -> n.getOpType().equals("Cast"));
     assertThat(Files.readString(dir.resolve("trtexec-flags.txt")))
-        .startsWith("--fp16 --precisionConstraints=obey");
+        .startsWith("--fp16 --noTF32 --precisionConstraints=obey");
   }
 
   @Test
@@ -120,7 +120,7 @@ class PrecisionSearchTest {
     assertThat(r.found()).isTrue();
     assertThat(r.fp32Nodes()).isEmpty();
     assertThat(r.fp16Fraction()).isEqualTo(1.0);
-    assertThat(r.trtexecFlags()).isEqualTo("--fp16");
+    assertThat(r.trtexecFlags()).isEqualTo("--fp16 --noTF32");
   }
 
   @Test

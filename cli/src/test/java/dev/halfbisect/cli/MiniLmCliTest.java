@@ -103,7 +103,8 @@ class MiniLmCliTest {
     assertThat(json(out).path("fp32Nodes")).isEmpty();
     assertThat(json(out).path("fp16Fraction").asDouble()).isEqualTo(1.0);
     assertThat(out.resolve("plan.json")).isRegularFile();
-    assertThat(Files.readString(out.resolve("trtexec-flags.txt")).trim()).isEqualTo("--fp16");
+    assertThat(Files.readString(out.resolve("trtexec-flags.txt")).trim())
+        .isEqualTo("--fp16 --noTF32");
     assertThat(out.resolve("model-fp16.onnx")).isRegularFile();
   }
 

@@ -29,7 +29,7 @@ class PasteableOutputCliTest {
     String line =
         "trtexec '--onnx="
             + model
-            + "' --fp16 --precisionConstraints=obey --layerPrecisions=shrink:fp32,square:fp32";
+            + "' --fp16 --noTF32 --precisionConstraints=obey --layerPrecisions=shrink:fp32,square:fp32";
     assertThat(r.out().lines()).contains("  " + line);
     assertThat(Files.readString(out.resolve("report.md"))).contains("```sh\n" + line + "\n```");
     assertThat(Files.readString(out.resolve("report.html")))

@@ -85,11 +85,11 @@ class StrongTypingAndBf16CliTest {
     assertThat(json().path("fp32Nodes").toString()).isEqualTo("[\"shrink\",\"square\"]");
     // the strong deliverable: the Cast-placed model and --stronglyTyped, no layer precisions
     assertThat(Files.readString(out.resolve("trtexec-flags.txt")).strip())
-        .isEqualTo("--onnx=model-fp16.onnx --stronglyTyped");
+        .isEqualTo("--onnx=model-fp16.onnx --stronglyTyped --noTF32");
     assertThat(out.resolve("model-fp16.onnx")).isRegularFile();
     assertThat(p.out()).contains("--stronglyTyped").doesNotContain("--layerPrecisions");
     assertThat(Files.readString(out.resolve("report.md")))
-        .contains("trtexec --onnx=model-fp16.onnx --stronglyTyped");
+        .contains("trtexec --onnx=model-fp16.onnx --stronglyTyped --noTF32");
     CliRun fixed =
         analyse(
             "compare",
@@ -133,7 +133,7 @@ class StrongTypingAndBf16CliTest {
     assertThat(CliRun.of("inspect", out.resolve("model-bf16.onnx").toString()).out())
         .contains("Cast");
     assertThat(Files.readString(out.resolve("trtexec-flags.txt")).strip())
-        .isEqualTo("--onnx=model-bf16.onnx --stronglyTyped");
+        .isEqualTo("--onnx=model-bf16.onnx --stronglyTyped --noTF32");
     // the Cast-placed BF16 deliverable, emulated strongly typed, passes with the plan
     CliRun fixed =
         analyse(

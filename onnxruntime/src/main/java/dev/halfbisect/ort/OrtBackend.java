@@ -40,8 +40,9 @@ import java.util.List;
  * </ul>
  *
  * <p>Observed tensors are marked as graph outputs before the session is built. Build options
- * properties: {@code ort.threads} (intra-op threads, default: available processors) and {@code
- * ort.optLevel} ({@code none|basic|extended|layout|all}).
+ * properties: {@code ort.threads} (intra-op threads, default: available processors over {@link
+ * BuildOptions#CONCURRENT_BUILDS}) and {@code ort.optLevel} ({@code
+ * none|basic|extended|layout|all}).
  *
  * <p>Sessions are cached per (model content, external-data folder, mode, plan, observed set,
  * settings) in a bounded LRU cache inside this instance. Every {@link BackendSession} returned is
@@ -200,6 +201,9 @@ public final class OrtBackend implements Backend {
       so.setOptimizationLevel(settings.optLevel());
       so.setIntraOpNumThreads(settings.intraOpThreads());
       so.setInterOpNumThreads(1);
+      if (!settings.spinning()) {
+        so.addConfigEntry("session.intra_op.allow_spinning", "0");
+      }
       if (model.baseDir().isPresent()) {
         // Sessions are created from bytes; external data is resolved against the model's folder.
         so.addConfigEntry(

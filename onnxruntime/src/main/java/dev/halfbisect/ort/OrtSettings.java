@@ -8,11 +8,14 @@ import java.util.Map;
 
 /**
  * The ONNX Runtime session settings a {@link BuildOptions} asks for: intra-op threads ({@code
- * ort.threads}, default: available processors) and graph optimization level ({@code ort.optLevel}:
- * {@code none}, {@code basic}, {@code extended}, {@code layout}, {@code all}; default per mode, see
- * {@link OrtBackend}).
+ * ort.threads}, default: the available processors shared among the {@link
+ * BuildOptions#CONCURRENT_BUILDS} sessions that run at once) and graph optimization level ({@code
+ * ort.optLevel}: {@code none}, {@code basic}, {@code extended}, {@code layout}, {@code all};
+ * default per mode, see {@link OrtBackend}). With sessions side by side their idle intra-op threads
+ * do not spin ({@code spinning} false): four sessions of sixteen spinning threads each on sixteen
+ * cores starve one another.
  */
-record OrtSettings(int intraOpThreads, OptLevel optLevel) {
+record OrtSettings(int intraOpThreads, OptLevel optLevel, boolean spinning) {
   static final String THREADS = "ort.threads";
   static final String OPT_LEVEL = "ort.optLevel";
 
@@ -38,7 +41,8 @@ record OrtSettings(int intraOpThreads, OptLevel optLevel) {
    */
   static OrtSettings from(BuildOptions options, OptLevel defaultLevel) {
     Map<String, String> p = options.properties();
-    int threads = Runtime.getRuntime().availableProcessors();
+    int concurrent = options.concurrentBuilds();
+    int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / concurrent);
     String t = p.get(THREADS);
     if (t != null) {
       try {
@@ -64,6 +68,6 @@ record OrtSettings(int intraOpThreads, OptLevel optLevel) {
                 + "'; expected one of none, basic, extended, layout, all");
       }
     }
-    return new OrtSettings(threads, level);
+    return new OrtSettings(threads, level, concurrent == 1);
   }
 }

@@ -22,7 +22,8 @@ import java.util.List;
  * workers, so this JVM never loads TensorRT or CUDA and its GPU memory stays flat however many
  * probes a search builds. Modes: {@code fp32} (TF32 off), {@code tf32}, {@code fp16} (weak typing,
  * plan nodes pinned with layer precision constraints), {@code fp16-strong} (the model rewritten to
- * FP16 by onnx-surgery, built strongly typed), {@code bf16-strong} (the same with BFLOAT16). On
+ * FP16 by onnx-surgery, built strongly typed), {@code bf16-strong} (the same with BFLOAT16); all
+ * but {@code tf32} with TF32 off, so that FP32 layers compute in FP32 (Polygraphy's default). On
  * TensorRT 11 and later {@code fp16} runs as {@code fp16-strong} ({@link CandidateModes}).
  */
 public final class TensorRtBackend implements Backend {

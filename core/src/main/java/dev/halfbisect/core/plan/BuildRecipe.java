@@ -6,11 +6,11 @@ import java.util.Locale;
 
 /**
  * How to build the engine a plan describes outside halfbisect (issue 19): weakly typed, the
- * original model with {@code trtexec --fp16 --precisionConstraints=obey --layerPrecisions=...};
- * strongly typed (the only way on TensorRT 11), the Cast-placed model ({@code model-fp16.onnx} or
- * {@code model-bf16.onnx}) with {@code trtexec --onnx=model-fp16.onnx --stronglyTyped}. The
- * candidate mode decides: a mode naming {@code strong} is strongly typed, one naming {@code bf16}
- * tests BF16 (BF16 has no weak-typing path here).
+ * original model with {@code trtexec --fp16 --noTF32 --precisionConstraints=obey
+ * --layerPrecisions=...}; strongly typed (the only way on TensorRT 11), the Cast-placed model
+ * ({@code model-fp16.onnx} or {@code model-bf16.onnx}) with {@code trtexec --onnx=model-fp16.onnx
+ * --stronglyTyped --noTF32}. The candidate mode decides: a mode naming {@code strong} is strongly
+ * typed, one naming {@code bf16} tests BF16 (BF16 has no weak-typing path here).
  */
 public record BuildRecipe(PrecisionPlan plan, LowPrecision low, boolean stronglyTyped) {
   public BuildRecipe {
@@ -42,15 +42,15 @@ public record BuildRecipe(PrecisionPlan plan, LowPrecision low, boolean strongly
   }
 
   /**
-   * The trtexec arguments: strongly typed, {@code --onnx=model-fp16.onnx --stronglyTyped} (they
-   * name their own model, the converted one, next to the plan); weakly typed, the plan's {@link
-   * PrecisionPlan#toTrtexecFlags()} for the original model.
+   * The trtexec arguments: strongly typed, {@code --onnx=model-fp16.onnx --stronglyTyped --noTF32}
+   * (they name their own model, the converted one, next to the plan); weakly typed, the plan's
+   * {@link PrecisionPlan#toTrtexecFlags()} for the original model.
    */
   public String trtexecFlags() {
     if (!stronglyTyped || plan.defaultPrecision() == PrecisionPlan.Precision.FP32) {
       return plan.toTrtexecFlags();
     }
-    return "--onnx=" + convertedModelFile() + " --stronglyTyped";
+    return "--onnx=" + convertedModelFile() + " --stronglyTyped --noTF32";
   }
 
   /** The whole trtexec command line for {@code originalModel}. */

@@ -108,22 +108,24 @@ public final class PrecisionPlan {
   }
 
   /**
-   * trtexec flags that build the same engine: {@code --fp16 --precisionConstraints=obey
-   * --layerPrecisions=a:fp32,b:fp32}. trtexec splits its list on commas and the last colon, so
-   * names holding a comma are quoted.
+   * trtexec flags that build the same engine: {@code --fp16 --noTF32 --precisionConstraints=obey
+   * --layerPrecisions=a:fp32,b:fp32}. {@code --noTF32}: halfbisect's TensorRT builds compute FP32
+   * layers in FP32, as the reference and Polygraphy's {@code --fp16} do; trtexec's default lets
+   * them use TF32 (10 mantissa bits, FP16's), and a plan's FP32 pins then remove far less error.
+   * trtexec splits its list on commas and the last colon, so names holding a comma are quoted.
    */
   public String toTrtexecFlags() {
     if (defaultPrecision == Precision.FP32) {
       return "--noTF32";
     }
     if (fp32Nodes.isEmpty()) {
-      return "--fp16";
+      return "--fp16 --noTF32";
     }
     String layers =
         fp32Nodes.stream()
             .map(n -> (n.contains(",") ? "\"" + n + "\"" : n) + ":fp32")
             .collect(Collectors.joining(","));
-    return "--fp16 --precisionConstraints=obey --layerPrecisions=" + shellQuote(layers);
+    return "--fp16 --noTF32 --precisionConstraints=obey --layerPrecisions=" + shellQuote(layers);
   }
 
   private static String shellQuote(String s) {

@@ -22,14 +22,14 @@ class BuildRecipeTest {
   @Test
   void strongAndBf16UseTheCastPlacedModel() {
     BuildRecipe strong = BuildRecipe.forCandidateMode(plan, "fp16-strong");
-    assertThat(strong.trtexecFlags()).isEqualTo("--onnx=model-fp16.onnx --stronglyTyped");
+    assertThat(strong.trtexecFlags()).isEqualTo("--onnx=model-fp16.onnx --stronglyTyped --noTF32");
     assertThat(strong.trtexecCommand("m.onnx"))
-        .isEqualTo("trtexec --onnx=model-fp16.onnx --stronglyTyped");
+        .isEqualTo("trtexec --onnx=model-fp16.onnx --stronglyTyped --noTF32");
     BuildRecipe bf16 = BuildRecipe.forCandidateLabel(plan, "ort:bf16-emulated");
     assertThat(bf16.low()).isEqualTo(LowPrecision.BF16);
     assertThat(bf16.stronglyTyped()).isTrue();
     assertThat(bf16.convertedModelFile()).isEqualTo("model-bf16.onnx");
-    assertThat(bf16.trtexecFlags()).isEqualTo("--onnx=model-bf16.onnx --stronglyTyped");
+    assertThat(bf16.trtexecFlags()).isEqualTo("--onnx=model-bf16.onnx --stronglyTyped --noTF32");
     assertThat(BuildRecipe.forCandidateLabel(plan, "trt:fp16-strong").stronglyTyped()).isTrue();
     // an all-FP32 plan is the reference build either way
     assertThat(BuildRecipe.forCandidateMode(PrecisionPlan.allFp32(), "fp16-strong").trtexecFlags())

@@ -67,15 +67,16 @@ class PrecisionPlanTest {
 
   @Test
   void trtexecFlags() {
-    assertThat(PrecisionPlan.allFp16().toTrtexecFlags()).isEqualTo("--fp16");
+    assertThat(PrecisionPlan.allFp16().toTrtexecFlags()).isEqualTo("--fp16 --noTF32");
     assertThat(PrecisionPlan.allFp32().toTrtexecFlags()).isEqualTo("--noTF32");
     assertThat(PrecisionPlan.fp16Except(List.of("Pow_1", "/enc/ReduceMean")).toTrtexecFlags())
         .isEqualTo(
-            "--fp16 --precisionConstraints=obey --layerPrecisions=/enc/ReduceMean:fp32,Pow_1:fp32");
+            "--fp16 --noTF32 --precisionConstraints=obey --layerPrecisions=/enc/ReduceMean:fp32,Pow_1:fp32");
     // a comma in a name is quoted for trtexec and the whole list for the shell
     assertThat(PrecisionPlan.fp16Except(List.of("a,b", "c d")).toTrtexecFlags())
-        .isEqualTo("--fp16 --precisionConstraints=obey --layerPrecisions='\"a,b\":fp32,c d:fp32'");
+        .isEqualTo(
+            "--fp16 --noTF32 --precisionConstraints=obey --layerPrecisions='\"a,b\":fp32,c d:fp32'");
     assertThat(PrecisionPlan.fp16Except(List.of("it's")).toTrtexecFlags())
-        .isEqualTo("--fp16 --precisionConstraints=obey --layerPrecisions='it'\\''s:fp32'");
+        .isEqualTo("--fp16 --noTF32 --precisionConstraints=obey --layerPrecisions='it'\\''s:fp32'");
   }
 }

@@ -481,7 +481,7 @@ public final class RootCauseAnalyzer {
           + low.id()
           + ".onnx; trtexec --onnx=model-"
           + low.id()
-          + ".onnx --stronglyTyped)";
+          + ".onnx --stronglyTyped --noTF32)";
     }
   }
 

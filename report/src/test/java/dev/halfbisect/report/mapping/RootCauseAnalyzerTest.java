@@ -42,7 +42,7 @@ class RootCauseAnalyzerTest {
     assertThat(c.evidence()).contains("1.30e+05", "65504");
     assertThat(c.suggestions().get(0))
         .contains(
-            "--fp16 --precisionConstraints=obey --layerPrecisions=/blocks/blocks.9/norm2/Pow:fp32");
+            "--fp16 --noTF32 --precisionConstraints=obey --layerPrecisions=/blocks/blocks.9/norm2/Pow:fp32");
     assertThat(c.suggestions())
         .anySatisfy(s -> assertThat(s).contains("opset >= 17", "INormalizationLayer"));
     assertThat(c.suggestions()).anySatisfy(s -> assertThat(s).contains("reductions"));
