@@ -10,6 +10,8 @@
 #                        default for TensorRT), 4 workers, cold timing cache: TensorRT builds,
 #                        emulation builds, rounds, stop reason (1-minimal or not), wall (targets:
 #                        <= 60 TensorRT builds, <= 5 min)
+#           ml-minilm-emu55-*  compare --plan with the emulation's 55-node plan and with it
+#                        widened to whole motifs (bench/gpu/plans/)
 #           ml-w4/ml-w1  the worker pool's speed-up: the same MiniLM search with every probe on
 #                        TensorRT (--search-on candidate), the same build cap, 4 workers then 1, each
 #                        on a copy of the timing cache ml-emu-w4 left (target >= 2.5x)
@@ -110,6 +112,15 @@ if [ "$PART" = 1 ]; then
   run ml-emu-w4 "$(share 65)" "-Dhalfbisect.trt.cacheDir=$R/tcache-ml-emu" -Dhalfbisect.trt.workers=4 -- \
     precision "$HB_MINILM" "${ML_IN[@]}" --reference "$REF" --candidate "$CAND" --max-error 3e-3 \
     --jobs 4 --no-price $(cap "$ML_CAP") --out "$R/ml-emu-w4"
+  # 1b-1c: why MiniLM's weak-typed TensorRT fails the emulation's plans (the fourth session of
+  # 2026-12-03): the emulation's 1-minimal 55-node plan at 3e-3 / 1.35 (TensorRT erred 3.50e-3
+  # with it), then the same plan widened to the 14 motifs it touches (104 nodes: 9 LayerNorms, 4
+  # GELUs, a softmax). If TensorRT honours precision per fused kernel, the widened plan passes.
+  for p in minilm-emu55-3e-3 minilm-emu55-motifs-3e-3; do
+    run "ml-$p" "$(share 12)" "-Dhalfbisect.trt.cacheDir=$R/tcache-ml-emu" -- \
+      compare "$HB_MINILM" "${ML_IN[@]}" --reference "$REF" --candidate "$CAND" --max-error 3e-3 \
+      --plan "bench/gpu/plans/$p.json"
+  done
   # 2-3: the worker pool's speed-up, side by side: the same MiniLM search with every probe on
   # TensorRT and the same build cap, 4 workers then 1, each on its own copy of the timing cache
   # step 1 left (warm, identical for both: build time is then the same work on either side).

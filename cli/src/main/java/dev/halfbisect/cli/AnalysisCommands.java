@@ -62,7 +62,13 @@ final class AnalysisCommands {
         targets.folder(options.out, files);
       }
       targets.check();
-      AnalysisResult r = operation.apply(hb);
+      AnalysisResult r;
+      try {
+        r = operation.apply(hb);
+      } catch (RuntimeException e) {
+        targets.removeCreatedIfEmpty(); // refused or failed before writing: no empty --out left
+        throw e;
+      }
       AnalysisReport report = r.report();
       out.print(ConsoleRenderer.render(report));
       if (options.json != null) {

@@ -13,12 +13,16 @@ import java.util.List;
  * or can be created and is writable; no target is a directory, device, FIFO or socket; no target is
  * one of the run's inputs (the model, its external-data files, {@code --load-inputs}, {@code
  * --plan}). A problem is a usage error (exit 2) naming the path, before minutes of builds are
- * spent.
+ * spent. The check creates a missing output folder (to prove it can); {@link #removeCreatedIfEmpty}
+ * takes it away again when the command then fails before writing anything into it.
  */
 final class OutputTargets {
   private final List<Path> inputs = new ArrayList<>();
   private final List<Path> folders = new ArrayList<>();
   private final List<Path> files = new ArrayList<>();
+
+  /** Per checked folder that did not exist: the folder and its topmost missing ancestor. */
+  private final List<Path[]> created = new ArrayList<>();
 
   /** A file the run reads and must not write over (null: ignored). */
   OutputTargets input(Path p) {
@@ -55,8 +59,12 @@ final class OutputTargets {
   /** Throws {@link UsageException} naming the first target that cannot be written. */
   void check() {
     for (Path dir : folders) {
+      Path top = topmostMissing(dir.toAbsolutePath().normalize());
       try {
         SafeFiles.checkWritableDirectory(dir);
+        if (top != null) {
+          created.add(new Path[] {dir.toAbsolutePath().normalize(), top});
+        }
       } catch (UnsafeTargetException e) {
         throw new UsageException(e.getMessage());
       } catch (IOException e) {
@@ -75,6 +83,43 @@ final class OutputTargets {
         throw new UsageException("cannot write " + f + ": folder " + parent + " is not writable");
       }
     }
+  }
+
+  /**
+   * Deletes the folders {@link #check} created that are still empty, deepest first, up to the
+   * topmost one it created: a command refused after the check (a usage error the facade finds, a
+   * missing backend) leaves no empty {@code --out} behind. A folder with anything in it (a journal,
+   * a partial plan) stays.
+   */
+  void removeCreatedIfEmpty() {
+    for (Path[] c : created) {
+      for (Path q = c[0]; q != null && q.startsWith(c[1]); q = q.getParent()) {
+        try {
+          if (!Files.isDirectory(q, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            break;
+          }
+          try (var entries = Files.list(q)) {
+            if (entries.findAny().isPresent()) {
+              break;
+            }
+          }
+          Files.delete(q);
+        } catch (IOException e) {
+          break; // best effort: the command's own error is the one to report
+        }
+      }
+    }
+  }
+
+  /** The topmost ancestor of {@code p} (or {@code p}) that does not exist; null when p exists. */
+  private static Path topmostMissing(Path p) {
+    Path top = null;
+    for (Path q = p;
+        q != null && !Files.exists(q, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        q = q.getParent()) {
+      top = q;
+    }
+    return top;
   }
 
   private static Path existingAncestor(Path p) {
