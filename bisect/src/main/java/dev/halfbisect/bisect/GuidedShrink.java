@@ -18,10 +18,13 @@ import java.util.Optional;
  * candidate drops again, until a ranking drops nothing. Last, the candidate tries each node left
  * once more, least useful first, until none can go: 1-minimal on the candidate.
  *
- * <p>Emulation first shrinks with it twice over: the plan the emulation shrank at the ratio's own
- * bound, and, when the candidate fails that one, the stricter plan itself. Alone on the stricter
- * plan of MiniLM (77 nodes, a CPU rehearsal, bench's CalibratedRetryHarness) it stopped at the cap
- * with 21 nodes: at that scale each round drops few nodes (docs/PERFORMANCE.md).
+ * <p>Emulation first uses it three ways: the emulation shrinks the smallest passing prefix of its
+ * ranking on itself (emulation and candidate the same context, one ranking: {@link
+ * EmulationFirst#emulationPlan}); the candidate shrinks the plan the emulation found at the ratio's
+ * bound, and, when it fails that one, the plan found with the margin. Alone on a 77-node stricter
+ * plan of MiniLM (a CPU rehearsal, bench's CalibratedRetryHarness) the candidate's shrink stopped
+ * at the cap with 21 nodes: each round drops few nodes when the plan pins far more than needed
+ * (docs/PERFORMANCE.md).
  */
 final class GuidedShrink {
   private GuidedShrink() {}
@@ -80,7 +83,8 @@ final class GuidedShrink {
             steps,
             p.candidateBuilds() - before,
             PrecisionSearch.capReached(
-                options.maxSearchBuilds(), " while shrinking the stricter emulation's plan")));
+                options.maxSearchBuilds(),
+                " while shrinking a plan the emulation found at a stricter bound")));
   }
 
   /**
