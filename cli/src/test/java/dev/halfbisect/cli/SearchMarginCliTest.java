@@ -74,26 +74,18 @@ class SearchMarginCliTest {
   @Test
   void aCommandRefusedAfterTheOutputCheckLeavesNoFolderItCreated() throws IOException {
     // the facade refuses the margin on an elementwise check after --out was checked (and made)
-    Path out = tmp.resolve("new/out");
-    CliRun refused =
-        CliRun.analyse(
-            "precision",
-            chain,
-            "ort:fp32",
-            "ort:fp16-emulated",
-            List.of("--atol", "1e-3", "--search-margin", "0.8", "--out", out.toString()));
-    assertThat(refused.exit()).as(refused.err()).isEqualTo(2);
+    assertThat(refusedInto(tmp.resolve("new/out")).exit()).isEqualTo(2);
     assertThat(tmp.resolve("new")).doesNotExist();
     // a folder the user had stays, empty or not
     Path mine = Files.createDirectories(tmp.resolve("mine"));
-    CliRun again =
-        CliRun.analyse(
-            "precision",
-            chain,
-            "ort:fp32",
-            "ort:fp16-emulated",
-            List.of("--atol", "1e-3", "--search-margin", "0.8", "--out", mine.toString()));
-    assertThat(again.exit()).isEqualTo(2);
+    assertThat(refusedInto(mine).exit()).isEqualTo(2);
     assertThat(mine).isEmptyDirectory();
+  }
+
+  /** precision with a margin on an atol check (refused by the facade), writing into {@code out}. */
+  private CliRun refusedInto(Path out) {
+    List<String> args =
+        List.of("--atol", "1e-3", "--search-margin", "0.8", "--out", out.toString());
+    return CliRun.analyse("precision", chain, "ort:fp32", "ort:fp16-emulated", args);
   }
 }
