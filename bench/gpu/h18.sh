@@ -10,6 +10,8 @@
 #                        default for TensorRT), 4 workers, cold timing cache: TensorRT builds,
 #                        emulation builds, rounds, stop reason (1-minimal or not), wall (targets:
 #                        <= 60 TensorRT builds, <= 5 min)
+#           ml-acc16-w4  the same search, emulated with ort:fp16-acc16-emulated (FP16 accumulation
+#                        in MatMuls), its own cold timing cache
 #           ml-minilm-*  compare --plan with the emulation's 55-node plan, with it widened to
 #                        whole motifs, and with the 48 MatMuls alone (bench/gpu/plans/)
 #           ml-w4/ml-w1  the worker pool's speed-up: the same MiniLM search with every probe on
@@ -112,6 +114,13 @@ if [ "$PART" = 1 ]; then
   run ml-emu-w4 "$(share 65)" "-Dhalfbisect.trt.cacheDir=$R/tcache-ml-emu" -Dhalfbisect.trt.workers=4 -- \
     precision "$HB_MINILM" "${ML_IN[@]}" --reference "$REF" --candidate "$CAND" --max-error 3e-3 \
     --jobs 4 --no-price $(cap "$ML_CAP") --out "$R/ml-emu-w4"
+  # 1a: the same search with the emulation that accumulates MatMuls in FP16 (TensorRT erred 1.06x
+  # to 1.11x of it under five plans, against 1.36x to 1.86x of fp16-emulated), on its own cold
+  # timing cache
+  # shellcheck disable=SC2046
+  run ml-acc16-w4 "$(share 50)" "-Dhalfbisect.trt.cacheDir=$R/tcache-ml-acc16" -Dhalfbisect.trt.workers=4 -- \
+    precision "$HB_MINILM" "${ML_IN[@]}" --reference "$REF" --candidate "$CAND" --max-error 3e-3 \
+    --emulation ort:fp16-acc16-emulated --jobs 4 --no-price $(cap "$ML_CAP") --out "$R/ml-acc16-w4"
   # 1b-1c: why MiniLM's weak-typed TensorRT fails the emulation's plans (the fourth session of
   # 2026-12-03): the emulation's 1-minimal 55-node plan at 3e-3 / 1.35 (TensorRT erred 3.50e-3
   # with it), then the same plan widened to the 14 motifs it touches (104 nodes: 9 LayerNorms, 4

@@ -28,10 +28,13 @@ import java.util.SplittableRandom;
  * it, takes the one found at B / (GAIN x 1.25)). Prints what emulation first (as the facade runs
  * it) makes of it, and with a fifth argument {@code ddmin}, ddmin on the candidate ({@link
  * PrecisionSearch#shrink}) from the plan found at B / (GAIN x 1.25): nodes, candidate builds,
- * 1-minimal, wall. Overflow pinning is off on both sides.
+ * 1-minimal, wall. Overflow pinning is off on both sides. The ONNX Runtime modes of the emulation
+ * and of the candidate's base default to {@code fp16-emulated}; {@code fp16-acc16-emulated} as the
+ * candidate's is the closest CPU stand-in for weak-typed TensorRT found so far.
  *
  * <pre>
- * java -cp ... dev.halfbisect.bench.CalibratedRetryHarness all-minilm-l6-v2.onnx [B [GAIN [JOBS [ddmin]]]]
+ * java -cp ... dev.halfbisect.bench.CalibratedRetryHarness all-minilm-l6-v2.onnx [B [GAIN [JOBS [ddmin|-
+ *     [EMULATION_MODE [CANDIDATE_MODE]]]]]]
  * </pre>
  */
 public final class CalibratedRetryHarness {
@@ -42,21 +45,25 @@ public final class CalibratedRetryHarness {
     double bound = args.length > 1 ? Double.parseDouble(args[1]) : 3e-3;
     double gain = args.length > 2 ? Double.parseDouble(args[2]) : 1.35;
     int jobs = args.length > 3 ? Integer.parseInt(args[3]) : 2;
+    String emuMode = args.length > 5 ? args[5] : "fp16-emulated";
+    String candMode = args.length > 6 ? args[6] : emuMode;
     OnnxModel m = OnnxModel.load(file);
     Map<String, Tensor> sample = MiniLmModel.sample(128, new SplittableRandom(11)::nextInt);
     Backend ort = Backends.get("ort");
     Tolerance t = Tolerance.normalized(bound);
-    BisectContext emu = context(m, ort, sample, t, jobs, null);
-    ProbeRunner gained = ErrorGain.runner(emu.model(), ort, (float) gain);
+    BisectContext emu = context(m, ort, emuMode, sample, t, jobs, null);
+    ProbeRunner gained = ErrorGain.runner(emu.model(), ort, candMode, (float) gain);
     PrecisionSearch.Options emuOptions =
         PrecisionSearch.Options.defaults().withPinOverflows(false).withMaxSearchBuilds(400);
     PrecisionSearch.Options candOptions =
         PrecisionSearch.Options.defaults().withPinOverflows(false);
     EmulationFirst.Stricter stricter =
-        f -> Optional.of(context(m, ort, sample, Tolerance.normalized(bound / f), jobs, null));
+        f ->
+            Optional.of(
+                context(m, ort, emuMode, sample, Tolerance.normalized(bound / f), jobs, null));
 
     long t0 = System.nanoTime();
-    BisectContext cand = context(m, ort, sample, t, jobs, gained);
+    BisectContext cand = context(m, ort, candMode, sample, t, jobs, gained);
     EmulationFirst.Precision ef =
         EmulationFirst.precision(emu, cand, emuOptions, candOptions, stricter);
     double wall = (System.nanoTime() - t0) / 1e9;
@@ -76,19 +83,20 @@ public final class CalibratedRetryHarness {
     System.out.println("|---|---|---|---|---|");
     row("emulation first", ef.result(), cand.prober().candidateBuilds(), wall);
 
-    if (args.length > 4 && args[4].equals("ddmin")) {
+    if (args.length > 4 && args[4].equals("ddmin")) { // "-": no ddmin row
       // the old way's starting point: the emulation's plan with the margin, ddmin on the candidate
       BisectContext strict =
           context(
               m,
               ort,
+              emuMode,
               sample,
               Tolerance.normalized(bound / (gain * EmulationFirst.CALIBRATION_MARGIN)),
               jobs,
               null);
       PrecisionSearch.Result plan = PrecisionSearch.run(strict, emuOptions);
       long t1 = System.nanoTime();
-      BisectContext cand2 = context(m, ort, sample, t, jobs, gained);
+      BisectContext cand2 = context(m, ort, candMode, sample, t, jobs, gained);
       PrecisionSearch.Result dd = PrecisionSearch.shrink(cand2, plan.fp32Nodes(), candOptions);
       row("ddmin", dd, cand2.prober().candidateBuilds(), (System.nanoTime() - t1) / 1e9);
     }
@@ -108,13 +116,13 @@ public final class CalibratedRetryHarness {
   private static BisectContext context(
       OnnxModel m,
       Backend ort,
+      String mode,
       Map<String, Tensor> sample,
       Tolerance t,
       int jobs,
       ProbeRunner runner) {
     BisectContext.Builder b =
-        BisectContext.builder(
-                m, ort, BuildOptions.of("fp32"), ort, BuildOptions.of("fp16-emulated"))
+        BisectContext.builder(m, ort, BuildOptions.of("fp32"), ort, BuildOptions.of(mode))
             .samples(List.of(sample))
             .tolerance(t)
             .parallelism(jobs);

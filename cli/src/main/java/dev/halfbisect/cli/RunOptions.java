@@ -21,7 +21,8 @@ class RunOptions {
       description =
           "candidate backend (default trt:fp16 with TensorRT, else ort:fp16-emulated; strongly "
               + "typed and BF16: trt:fp16-strong, trt:bf16-strong, ort:bf16-emulated, "
-              + "ort:fp16-strong-emulated, ort:bf16-strong-emulated)")
+              + "ort:fp16-strong-emulated, ort:bf16-strong-emulated; FP16 accumulation in "
+              + "MatMuls: ort:fp16-acc16-emulated)")
   String candidate;
 
   @Option(names = "--quiet", description = "no progress (neither the bar nor the progress lines)")

@@ -6,6 +6,7 @@ import dev.halfbisect.core.backend.BackendException;
 import dev.halfbisect.core.backend.BuildOptions;
 import dev.halfbisect.core.backend.ModelRef;
 import dev.halfbisect.onnx.CastPlacedEmulation;
+import dev.halfbisect.onnx.Fp16Accumulation;
 import dev.halfbisect.onnx.Fp16Conversion;
 import dev.halfbisect.onnx.Fp16Emulation;
 import dev.halfbisect.onnx.GraphIndex;
@@ -93,6 +94,9 @@ final class ModelPreparation {
                 Fp16Conversion.apply(model, options.plan(), low).model(), low);
       } else if (emulate) {
         m = Fp16Emulation.apply(model, options.plan(), low);
+        if (options.mode().equals(OrtBackend.MODE_FP16_ACC16_EMULATED)) {
+          m = Fp16Accumulation.apply(m, Fp16Accumulation.TENSOR_CORE_CHUNK);
+        }
       }
       if (!marked.isEmpty()) {
         m = MarkOutputs.tensors(m, marked);

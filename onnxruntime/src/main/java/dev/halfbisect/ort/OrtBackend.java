@@ -31,6 +31,11 @@ import java.util.List;
  *       pairs at every level (none to all; see CastPairFoldingTest and Fp16EmulationBackendTest),
  *       so {@code ort.optLevel} may raise it without losing the rounding; on MiniLM higher levels
  *       bring no speed-up because the Casts stop the fusions.
+ *   <li>{@code fp16-acc16-emulated}: {@code fp16-emulated} plus FP16 accumulation in MatMuls
+ *       (onnx-surgery's {@code Fp16Accumulation}: the running sum rounded to FP16 every 16
+ *       products, as tensor-core kernels with FP16 accumulators do), for MatMuls whose reduction
+ *       length is static. Weak-typed TensorRT's errors on MiniLM fit it, not {@code fp16-emulated}
+ *       (docs/PERFORMANCE.md).
  *   <li>{@code bf16-emulated}: the same with BF16 storage (Cast pairs through BFLOAT16, constants
  *       clamped to BF16's range and rounded to nearest even); ONNX Runtime's float->bfloat16 Cast
  *       rounds to nearest even like {@code core.Bf16} (checked in Bf16EmulationBackendTest).
@@ -64,6 +69,9 @@ public final class OrtBackend implements Backend {
   public static final String MODE_FP32 = "fp32";
   public static final String MODE_FP16_EMULATED = "fp16-emulated";
 
+  /** FP16 storage emulation plus FP16 accumulation in MatMuls ({@code Fp16Accumulation}). */
+  public static final String MODE_FP16_ACC16_EMULATED = "fp16-acc16-emulated";
+
   /** BF16 storage emulation (issue 19): Cast pairs through BFLOAT16, constants rounded to BF16. */
   public static final String MODE_BF16_EMULATED = "bf16-emulated";
 
@@ -95,6 +103,7 @@ public final class OrtBackend implements Backend {
       ImmutableList.of(
           MODE_FP32,
           MODE_FP16_EMULATED,
+          MODE_FP16_ACC16_EMULATED,
           MODE_BF16_EMULATED,
           MODE_FP16_STRONG_EMULATED,
           MODE_BF16_STRONG_EMULATED);

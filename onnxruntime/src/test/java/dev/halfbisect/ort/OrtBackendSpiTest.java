@@ -33,6 +33,7 @@ class OrtBackendSpiTest {
         .containsExactly(
             "fp32",
             "fp16-emulated",
+            "fp16-acc16-emulated",
             "bf16-emulated",
             "fp16-strong-emulated",
             "bf16-strong-emulated");

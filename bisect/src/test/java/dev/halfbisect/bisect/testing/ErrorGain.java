@@ -27,11 +27,14 @@ public final class ErrorGain {
    * The runner of such a candidate on {@code g}, {@code backend}'s {@code fp16-emulated} scaled.
    */
   public static ProbeRunner runner(ModelGraph g, Backend backend, float gain) {
+    return runner(g, backend, "fp16-emulated", gain);
+  }
+
+  /** As {@link #runner(ModelGraph, Backend, float)}, on {@code backend}'s {@code mode}. */
+  public static ProbeRunner runner(ModelGraph g, Backend backend, String mode, float gain) {
     SpiProbeRunner fp16 =
         new SpiProbeRunner(
-            g,
-            new ProbeBackends(
-                backend, BuildOptions.of("fp32"), backend, BuildOptions.of("fp16-emulated")));
+            g, new ProbeBackends(backend, BuildOptions.of("fp32"), backend, BuildOptions.of(mode)));
     SpiProbeRunner fp32 =
         new SpiProbeRunner(
             g,

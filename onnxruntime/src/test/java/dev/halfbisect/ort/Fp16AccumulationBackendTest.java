@@ -1,0 +1,95 @@
+package dev.halfbisect.ort;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.halfbisect.core.DType;
+import dev.halfbisect.core.Half;
+import dev.halfbisect.core.Tensor;
+import dev.halfbisect.core.backend.BackendSession;
+import dev.halfbisect.core.backend.BuildOptions;
+import dev.halfbisect.core.plan.PrecisionPlan;
+import dev.halfbisect.onnx.Fp16Accumulation;
+import dev.halfbisect.onnx.Fp16Emulation;
+import dev.halfbisect.onnx.OnnxModel;
+import dev.halfbisect.onnx.builder.GraphBuilder;
+import dev.halfbisect.onnx.proto.Onnx;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code ort:fp16-acc16-emulated}: FP16 storage plus an FP16 accumulator in MatMul, rounded every
+ * 16 products. Checked against the same sums done in Java with {@link Half}.
+ */
+class Fp16AccumulationBackendTest {
+  private static final int K = 1024;
+  private static final float W = 0.1f; // 0.0999755859375 in FP16
+
+  private final OrtBackend backend = new OrtBackend();
+
+  /** y = x (1 x K) times a K x 2 weight of W: 64 chunks of 16 products. */
+  private static OnnxModel dot(long k) {
+    GraphBuilder g = GraphBuilder.create("dot", 13);
+    String x = g.input("x", DType.FLOAT32, 1, k);
+    float[] w = new float[(int) k * 2];
+    Arrays.fill(w, W);
+    String y = g.matMul(x, g.initializer("w", Tensor.ofFloats(new long[] {k, 2}, w)));
+    g.output(y, "y");
+    return g.build();
+  }
+
+  private float run(OnnxModel m, String mode, PrecisionPlan plan, long k) throws Exception {
+    float[] ones = new float[(int) k];
+    Arrays.fill(ones, 1f);
+    try (BackendSession s = backend.open(m.toModelRef(), BuildOptions.of(mode, plan))) {
+      return s.run(Map.of("x", Tensor.ofFloats(new long[] {1, k}, ones)))
+          .get("y")
+          .toFloatArray()[0];
+    }
+  }
+
+  @Test
+  void theRunningSumIsRoundedToFp16EverySixteenProducts() throws Exception {
+    float w16 = Half.round(W);
+    float chunk = 16 * w16; // exact in FP32: sixteen equal FP16 values
+    float acc = Half.round(chunk);
+    for (int c = 1; c < K / 16; c++) {
+      acc = Half.round(acc + chunk);
+    }
+    float exact = Half.round(K * w16); // FP32 accumulation, the output rounded once
+    assertThat(acc).as("the FP16 accumulator drifts from the FP32 sum").isNotEqualTo(exact);
+
+    OnnxModel m = dot(K);
+    assertThat(run(m, "fp16-acc16-emulated", PrecisionPlan.allFp16(), K)).isEqualTo(acc);
+    assertThat(run(m, "fp16-emulated", PrecisionPlan.allFp16(), K)).isEqualTo(exact);
+    // a pinned MatMul accumulates in FP32: as in fp16-emulated under the same plan
+    String mm = m.proto().getGraph().getNode(0).getName();
+    PrecisionPlan pinned = PrecisionPlan.allFp16().pin(List.of(mm));
+    assertThat(run(m, "fp16-acc16-emulated", pinned, K))
+        .isEqualTo(run(m, "fp16-emulated", pinned, K))
+        .isNotEqualTo(acc);
+  }
+
+  @Test
+  void onlyFp16MatMulsWithAStaticReductionOfTwoChunksOrMoreAreRewritten() {
+    OnnxModel big = Fp16Emulation.apply(dot(64), PrecisionPlan.allFp16());
+    assertThat(matMuls(Fp16Accumulation.apply(big, 16))).isEqualTo(4);
+    OnnxModel small = Fp16Emulation.apply(dot(16), PrecisionPlan.allFp16());
+    assertThat(matMuls(Fp16Accumulation.apply(small, 16))).isEqualTo(1);
+    // a reduction over a dynamic dim is not known before the run: FP32 accumulation
+    GraphBuilder g = GraphBuilder.create("dyn", 13);
+    String a = g.dynamicInput("a", DType.FLOAT32, 1, "n");
+    String b = g.dynamicInput("b", DType.FLOAT32, "n", 2);
+    g.output(g.matMul(a, b), "y");
+    OnnxModel dyn = Fp16Emulation.apply(g.build(), PrecisionPlan.allFp16());
+    assertThat(matMuls(Fp16Accumulation.apply(dyn, 16))).isEqualTo(1);
+  }
+
+  private static long matMuls(OnnxModel m) {
+    return m.proto().getGraph().getNodeList().stream()
+        .map(Onnx.NodeProto::getOpType)
+        .filter("MatMul"::equals)
+        .count();
+  }
+}
