@@ -14,7 +14,8 @@ import java.util.Map;
  * Rewrites a float32 model so that ONNX Runtime on a CPU reproduces what FP16 storage does to it on
  * a GPU, while computing in FP32: every float input and output of an FP16 node (per the {@link
  * PrecisionPlan}) passes through {@code Cast(to=FLOAT16) -> Cast(to=FLOAT)}. It reproduces storage
- * overflow (x^2 > 65504 becomes inf), underflow and rounding, not FP16 accumulation.
+ * overflow (x^2 > 65504 becomes inf), underflow and rounding, not FP16 accumulation ({@link
+ * Fp16Accumulation} adds that for MatMuls).
  *
  * <p>Rules:
  *
