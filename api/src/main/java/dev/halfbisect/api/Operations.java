@@ -180,8 +180,11 @@ final class Operations implements AutoCloseable {
   }
 
   /** Which way an emulation-first precision search went, in one line for the report. */
-  private static String emulationFirstNote(
-      EmulationFirst.Precision ep, BackendSpec emulation, int jobs) {
+  /** The emulation that models weak-typed TensorRT's FP16 MatMul accumulation (issue 18). */
+  static final BackendSpec ACC16_EMULATION = new BackendSpec("ort", "fp16-acc16-emulated");
+
+  static String emulationFirstNote(
+      EmulationFirst.Precision ep, BackendSpec emulation, BackendSpec candidate, int jobs) {
     String head =
         "emulation first ("
             + emulation
@@ -203,11 +206,22 @@ final class Operations implements AutoCloseable {
                           + " stricter bound, and the candidate passed that plan and shrank it",
                       ep.calibration() * EmulationFirst.CALIBRATION_MARGIN));
     }
+    if (ep.confirmed()) {
+      return head + "the candidate passed the emulation's plan and removed what it did not need";
+    }
+    boolean weakTrt =
+        candidate.equals(new BackendSpec("trt", "fp16"))
+            && emulation.equals(new BackendSpec("ort", "fp16-emulated"));
     return head
-        + (ep.confirmed()
-            ? "the candidate passed the emulation's plan and removed what it did not need"
-            : "the candidate failed the emulation's plan (it rounds differently from the"
-                + " emulation), so the search ran on the candidate");
+        + "the candidate failed the emulation's plan (it rounds differently from the emulation),"
+        + " so the search ran on the candidate"
+        + (weakTrt
+            ? "; weak-typed TensorRT may accumulate MatMuls in FP16, which "
+                + emulation
+                + " does not model: try --emulation "
+                + ACC16_EMULATION
+                + " (docs/user-guide.md)"
+            : "");
   }
 
   /** Whether bisect and precision search on the emulation first (issue 18). */
@@ -304,7 +318,7 @@ final class Operations implements AutoCloseable {
               factor -> stricterEmulation(searchOn, factor));
       r = ep.result();
       emulationBuilds = ep.emulationBuilds();
-      notes.add(emulationFirstNote(ep, settings.emulation(), emulationJobs));
+      notes.add(emulationFirstNote(ep, settings.emulation(), settings.candidate(), emulationJobs));
     } else if (r == null) {
       r = PrecisionSearch.run(ctx, settings.search());
     }

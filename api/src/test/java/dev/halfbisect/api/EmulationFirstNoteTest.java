@@ -1,0 +1,42 @@
+package dev.halfbisect.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.halfbisect.bisect.EmulationFirst;
+import dev.halfbisect.core.backend.BackendSpec;
+import org.junit.jupiter.api.Test;
+
+/** The report's emulation-first note, which way the search went and what to try next. */
+class EmulationFirstNoteTest {
+  private static final BackendSpec TRT_FP16 = BackendSpec.parse("trt:fp16");
+  private static final BackendSpec STORAGE = BackendSpec.parse("ort:fp16-emulated");
+  private static final EmulationFirst.Precision FAILED =
+      new EmulationFirst.Precision(null, 0, false);
+
+  @Test
+  void weakTypedTensorRtFailingTheStorageEmulationsPlanGetsTheAccumulationEmulationSuggested() {
+    String note = Operations.emulationFirstNote(FAILED, STORAGE, TRT_FP16, 4);
+    assertThat(note)
+        .startsWith("emulation first (ort:fp16-emulated, 4 emulation probes at a time): ")
+        .contains("so the search ran on the candidate")
+        .contains("try --emulation ort:fp16-acc16-emulated");
+  }
+
+  @Test
+  void noSuggestionWhenTheAccumulationEmulationRanOrTheCandidateIsStronglyTyped() {
+    assertThat(Operations.emulationFirstNote(FAILED, Operations.ACC16_EMULATION, TRT_FP16, 1))
+        .doesNotContain("try --emulation");
+    assertThat(
+            Operations.emulationFirstNote(
+                FAILED,
+                BackendSpec.parse("ort:fp16-strong-emulated"),
+                BackendSpec.parse("trt:fp16-strong"),
+                1))
+        .doesNotContain("try --emulation");
+    assertThat(
+            Operations.emulationFirstNote(
+                new EmulationFirst.Precision(null, 0, true), STORAGE, TRT_FP16, 1))
+        .contains("the candidate passed the emulation's plan")
+        .doesNotContain("try --emulation");
+  }
+}
