@@ -31,9 +31,9 @@ import java.util.List;
  *       pairs at every level (none to all; see CastPairFoldingTest and Fp16EmulationBackendTest),
  *       so {@code ort.optLevel} may raise it without losing the rounding; on MiniLM higher levels
  *       bring no speed-up because the Casts stop the fusions.
- *   <li>{@code fp16-acc16-emulated}: {@code fp16-emulated} plus FP16 accumulation in MatMuls
- *       (onnx-surgery's {@code Fp16Accumulation}: the running sum rounded to FP16 every 16
- *       products, as tensor-core kernels with FP16 accumulators do), for MatMuls whose reduction
+ *   <li>{@code fp16-acc16-emulated}: {@code fp16-emulated} plus FP16 accumulation in MatMuls and
+ *       Gemms (onnx-surgery's {@code Fp16Accumulation}: the running sum rounded to FP16 every 16
+ *       products, as tensor-core kernels with FP16 accumulators do), for products whose reduction
  *       length is static. Weak-typed TensorRT's errors on MiniLM fit it, not {@code fp16-emulated}
  *       (docs/PERFORMANCE.md).
  *   <li>{@code bf16-emulated}: the same with BF16 storage (Cast pairs through BFLOAT16, constants

@@ -72,6 +72,28 @@ class Fp16AccumulationBackendTest {
   }
 
   @Test
+  void aGemmAccumulatesTheSameWayWithItsBiasInTheLastChunk() throws Exception {
+    // y = x (1 x K) times W^T (W: 2 x K, transB) + 0.5
+    GraphBuilder g = GraphBuilder.create("gemm", 13);
+    String x = g.input("x", DType.FLOAT32, 1, K);
+    float[] w = new float[K * 2];
+    Arrays.fill(w, W);
+    String wt = g.initializer("w", Tensor.ofFloats(new long[] {2, K}, w));
+    String c = g.initializer("c", Tensor.ofFloats(new long[] {2}, 0.5f, 0.5f));
+    g.output(g.gemm(x, wt, c, false, true), "y");
+    OnnxModel m = g.build();
+    float chunk = 16 * Half.round(W);
+    float acc = Half.round(chunk);
+    for (int i = 1; i < K / 16 - 1; i++) {
+      acc = Half.round(acc + chunk);
+    }
+    acc = Half.round(acc + (chunk + 0.5f));
+    assertThat(run(m, "fp16-acc16-emulated", PrecisionPlan.allFp16(), K)).isEqualTo(acc);
+    assertThat(run(m, "fp16-emulated", PrecisionPlan.allFp16(), K))
+        .isEqualTo(Half.round(K * Half.round(W) + 0.5f));
+  }
+
+  @Test
   void onlyFp16MatMulsWithAStaticReductionOfTwoChunksOrMoreAreRewritten() {
     OnnxModel big = Fp16Emulation.apply(dot(64), PrecisionPlan.allFp16());
     assertThat(matMuls(Fp16Accumulation.apply(big, 16))).isEqualTo(4);
