@@ -129,7 +129,9 @@ if [ "$PART" = 1 ]; then
   # plans 1 or 2, and on the emulation pinning all 48 takes 2.82e-3 only to 2.68e-3. If TensorRT's
   # error falls far more, its FP16 MatMuls round more than the emulation models.
   for p in minilm-emu55-3e-3 minilm-emu55-motifs-3e-3 minilm-matmuls; do
-    run "ml-$p" "$(share 12)" "-Dhalfbisect.trt.cacheDir=$R/tcache-ml-emu" -- \
+    # the timing cache of whichever MiniLM search ran before (warm: FP32 and FP16 tactics)
+    tc=$R/tcache-ml-acc16; [ -d "$tc" ] || tc=$R/tcache-ml-emu
+    run "ml-$p" "$(share 12)" "-Dhalfbisect.trt.cacheDir=$tc" -- \
       compare "$HB_MINILM" "${ML_IN[@]}" --reference "$REF" --candidate "$CAND" --max-error 3e-3 \
       --plan "bench/gpu/plans/$p.json"
   done
