@@ -179,10 +179,12 @@ final class Operations implements AutoCloseable {
     return Optional.of(ctx);
   }
 
-  /** Which way an emulation-first precision search went, in one line for the report. */
   /** The emulation that models weak-typed TensorRT's FP16 MatMul accumulation (issue 18). */
-  static final BackendSpec ACC16_EMULATION = new BackendSpec("ort", "fp16-acc16-emulated");
+  static final BackendSpec ACC16_EMULATION = BackendSpec.parse("ort:fp16-acc16-emulated");
 
+  private static final BackendSpec WEAK_TRT = BackendSpec.parse("trt:fp16");
+
+  /** Which way an emulation-first precision search went, in one line for the report. */
   static String emulationFirstNote(
       EmulationFirst.Precision ep, BackendSpec emulation, BackendSpec candidate, int jobs) {
     String head =
@@ -209,9 +211,9 @@ final class Operations implements AutoCloseable {
     if (ep.confirmed()) {
       return head + "the candidate passed the emulation's plan and removed what it did not need";
     }
+    // the default emulation of weak-typed TensorRT models storage rounding only
     boolean weakTrt =
-        candidate.equals(new BackendSpec("trt", "fp16"))
-            && emulation.equals(new BackendSpec("ort", "fp16-emulated"));
+        candidate.equals(WEAK_TRT) && emulation.equals(SearchOn.matchingEmulation(WEAK_TRT));
     return head
         + "the candidate failed the emulation's plan (it rounds differently from the emulation),"
         + " so the search ran on the candidate"

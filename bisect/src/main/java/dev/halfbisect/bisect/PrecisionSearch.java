@@ -384,19 +384,19 @@ public final class PrecisionSearch {
     } catch (BudgetExhausted e) {
       complete = false;
     }
-    Ddmin dd = new Ddmin(prefix(units, hi));
     if (!minimise) {
       return result(
           ctx,
           true,
           false,
-          dd.current,
+          prefix(units, hi),
           test,
           steps,
           p.candidateBuilds() - before,
           seedBuilds,
           complete ? STOP_PREFIX : capReached(options.maxSearchBuilds(), ""));
     }
+    Ddmin dd = new Ddmin(prefix(units, hi));
     if (complete) {
       try {
         dd.run(test);

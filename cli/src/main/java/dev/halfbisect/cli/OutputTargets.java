@@ -4,6 +4,7 @@ import dev.halfbisect.core.io.SafeFiles;
 import dev.halfbisect.core.io.UnsafeTargetException;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,8 +22,10 @@ final class OutputTargets {
   private final List<Path> folders = new ArrayList<>();
   private final List<Path> files = new ArrayList<>();
 
-  /** Per checked folder that did not exist: the folder and its topmost missing ancestor. */
-  private final List<Path[]> created = new ArrayList<>();
+  /** A checked folder that did not exist, and its topmost ancestor that did not either. */
+  private record Created(Path dir, Path top) {}
+
+  private final List<Created> created = new ArrayList<>();
 
   /** A file the run reads and must not write over (null: ignored). */
   OutputTargets input(Path p) {
@@ -59,11 +62,12 @@ final class OutputTargets {
   /** Throws {@link UsageException} naming the first target that cannot be written. */
   void check() {
     for (Path dir : folders) {
-      Path top = topmostMissing(dir.toAbsolutePath().normalize());
+      Path abs = dir.toAbsolutePath().normalize();
+      Path top = topmostMissing(abs);
       try {
         SafeFiles.checkWritableDirectory(dir);
         if (top != null) {
-          created.add(new Path[] {dir.toAbsolutePath().normalize(), top});
+          created.add(new Created(abs, top));
         }
       } catch (UnsafeTargetException e) {
         throw new UsageException(e.getMessage());
@@ -92,10 +96,10 @@ final class OutputTargets {
    * a partial plan) stays.
    */
   void removeCreatedIfEmpty() {
-    for (Path[] c : created) {
-      for (Path q = c[0]; q != null && q.startsWith(c[1]); q = q.getParent()) {
+    for (Created c : created) {
+      for (Path q = c.dir(); q != null && q.startsWith(c.top()); q = q.getParent()) {
         try {
-          if (!Files.isDirectory(q, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          if (!Files.isDirectory(q, LinkOption.NOFOLLOW_LINKS)) {
             break;
           }
           try (var entries = Files.list(q)) {
@@ -114,9 +118,7 @@ final class OutputTargets {
   /** The topmost ancestor of {@code p} (or {@code p}) that does not exist; null when p exists. */
   private static Path topmostMissing(Path p) {
     Path top = null;
-    for (Path q = p;
-        q != null && !Files.exists(q, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-        q = q.getParent()) {
+    for (Path q = p; q != null && !Files.exists(q, LinkOption.NOFOLLOW_LINKS); q = q.getParent()) {
       top = q;
     }
     return top;

@@ -192,6 +192,12 @@ public final class SafeFiles {
     if (a.isDirectory()) {
       return "a directory";
     }
+    if (a.isRegularFile()) {
+      return "a file"; // a folder target that is a file
+    }
+    if (a.isSymbolicLink()) {
+      return "a symbolic link";
+    }
     return "a device, FIFO or socket";
   }
 

@@ -111,8 +111,9 @@ public final class PrecisionPlan {
    * trtexec flags that build the same engine: {@code --fp16 --noTF32 --precisionConstraints=obey
    * --layerPrecisions=a:fp32,b:fp32}. {@code --noTF32}: halfbisect's TensorRT builds compute FP32
    * layers in FP32, as the reference and Polygraphy's {@code --fp16} do; trtexec's default lets
-   * them use TF32 (10 mantissa bits, FP16's), and a plan's FP32 pins then remove far less error.
-   * trtexec splits its list on commas and the last colon, so names holding a comma are quoted.
+   * them use TF32 (10 mantissa bits, FP16's), so the engine would not be the one the plan was
+   * tested on. trtexec splits its list on commas and the last colon, so names holding a comma are
+   * quoted.
    */
   public String toTrtexecFlags() {
     if (defaultPrecision == Precision.FP32) {

@@ -111,7 +111,7 @@ class SafeFilesTest {
     Path file = Files.writeString(dir.resolve("file"), "x");
     assertThatThrownBy(() -> SafeFiles.checkWritableDirectory(file))
         .isInstanceOf(UnsafeTargetException.class)
-        .hasMessageContaining("not a folder");
+        .hasMessageContaining("it exists and is a file, not a folder");
   }
 
   private boolean noTempFilesLeft() throws IOException {

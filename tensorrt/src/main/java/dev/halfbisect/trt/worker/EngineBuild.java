@@ -185,9 +185,11 @@ final class EngineBuild {
     if (ws != null) {
       config.setMemoryPoolLimit(MemoryPoolType.kWORKSPACE, Long.parseLong(ws.trim()) << 20);
     }
+    // FP32 layers in FP32 in every mode but tf32, as in the reference, the emulation and
+    // Polygraphy (TensorRT's builder allows TF32, FP16's 10 mantissa bits, by default)
+    config.clearFlag(BuilderFlag.kTF32);
     switch (req.mode()) {
       case "fp32":
-        config.clearFlag(BuilderFlag.kTF32);
         return null;
       case "tf32":
         config.setFlag(BuilderFlag.kTF32);
@@ -202,17 +204,12 @@ final class EngineBuild {
                   + req.modelName()
                   + " in trt:fp16-strong");
         }
-        // FP32 layers in FP32, as the reference, the emulation and Polygraphy's --fp16 have them:
-        // with TensorRT's default TF32 (FP16's 10 mantissa bits), pinning a MatMul to FP32 on
-        // MiniLM removed a fraction of the error the emulation said it would (H200, issue 18)
-        config.clearFlag(BuilderFlag.kTF32);
         api.enableFp16(config);
         if (!req.fp32Nodes().isEmpty()) {
           pinFp32Layers();
         }
         return null;
       case "strong":
-        config.clearFlag(BuilderFlag.kTF32); // FP32 tensors' layers in FP32 (see fp16)
         return null;
       default:
         return failure(FailureKind.BAD_ARGUMENT, "unknown worker build mode " + req.mode());
