@@ -35,8 +35,9 @@ fi
 for id in ${HB_PHASE1-h18}; do run "$id" "$P1"; done
 # Phase 2 one script after another (builds side by side on one GPU slow each other several times:
 # README.md here); HB_DL_<id> gives a script its own deadline. The MiniLM timing cache phase 1
-# left warms h19's MiniLM builds (h18's own measurement needed it cold, h19's do not).
-[ -d "$HB_R/h18/tcache-ml-emu" ] && [ ! -e "$HB_R/h19/tcache" ] && mkdir -p "$HB_R/h19" \
-  && cp -r "$HB_R/h18/tcache-ml-emu" "$HB_R/h19/tcache"
+# left (either search's) warms h19's MiniLM builds (h18's own measurement needed it cold, h19's do not).
+for tc in "$HB_R/h18/tcache-ml-emu" "$HB_R/h18/tcache-ml-acc16"; do
+  [ -d "$tc" ] && [ ! -e "$HB_R/h19/tcache" ] && mkdir -p "$HB_R/h19" && cp -r "$tc" "$HB_R/h19/tcache"
+done
 for id in ${HB_PHASE2-h15a h15b h18b h19 h20}; do v=HB_DL_$id; run "$id" "${!v:-$P2}"; done
 kill $SMI 2>/dev/null; date -u +%FT%TZ > "$HB_R/DONE"

@@ -196,8 +196,9 @@ final class Operations implements AutoCloseable {
       return head
           + String.format(
               Locale.ROOT,
-              "the candidate failed the emulation's plan; its outputs with nothing pinned err %.2fx the"
-                  + " emulation's, so the emulation searched again at a %.2fx stricter bound, %s",
+              "the candidate failed the emulation's plan; its outputs err %.2fx the emulation's (the"
+                  + " larger ratio of the all-FP16 outputs' and that plan's), so the emulation"
+                  + " searched again at a %.2fx stricter bound, %s",
               ep.calibration(),
               ep.calibration(),
               ep.nominal()

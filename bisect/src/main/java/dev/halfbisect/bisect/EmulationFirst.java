@@ -1,5 +1,6 @@
 package dev.halfbisect.bisect;
 
+import dev.halfbisect.core.plan.PrecisionPlan;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -35,8 +36,9 @@ public final class EmulationFirst {
    * @param emulationBuilds candidate-side builds the emulation context made
    * @param confirmed whether the candidate passed the emulation's plan (false: it was searched on
    *     the candidate)
-   * @param calibration when the plan came from a stricter emulation: the candidate's all-FP16
-   *     output error over the emulation's; NaN otherwise
+   * @param calibration when the plan came from a stricter emulation: the candidate's output error
+   *     over the emulation's, the larger of the ratios with nothing pinned and under the plan the
+   *     candidate failed ({@link #calibration}); NaN otherwise
    * @param nominal when calibrated: whether the candidate passed the plan the emulation found at
    *     the bound divided by the ratio alone (else the one found with {@link #CALIBRATION_MARGIN}
    *     on top)
@@ -93,8 +95,8 @@ public final class EmulationFirst {
 
   /**
    * Margin over the measured error ratio for the retry's second try: when the candidate fails the
-   * plan found at the bound over the ratio (the ratio is measured on the all-FP16 model only), the
-   * emulation aims a little below that.
+   * plan found at the bound over the ratio (measured on two plans, neither of them the new one),
+   * the emulation aims a little below that.
    */
   public static final double CALIBRATION_MARGIN = 1.25;
 
@@ -108,11 +110,12 @@ public final class EmulationFirst {
   /**
    * As {@link #precision(BisectContext, BisectContext, PrecisionSearch.Options,
    * PrecisionSearch.Options)}, with one more try before the candidate searches on its own: when the
-   * candidate fails the emulation's plan and its outputs with nothing pinned err more than the
-   * emulation's (TensorRT's fused kernels round differently), the emulation searches again with its
-   * bound divided by that ratio, and the candidate confirms that plan and shrinks it, guided by the
-   * emulation's ranking of its nodes ({@link GuidedShrink}). When the candidate fails it (the ratio
-   * is measured on the all-FP16 model only), the emulation searches once more with a {@link
+   * candidate fails the emulation's plan and its outputs err more than the emulation's (TensorRT's
+   * fused kernels round differently; the ratio is {@link #calibration}'s, with nothing pinned or
+   * under that plan, whichever is larger), the emulation searches again with its bound divided by
+   * that ratio, and the candidate confirms that plan and shrinks it, guided by the emulation's
+   * ranking of its nodes ({@link GuidedShrink}). When the candidate fails it (the ratio was
+   * measured on other plans than this one), the emulation searches once more with a {@link
    * #CALIBRATION_MARGIN} on top, and the candidate confirms and shrinks that plan with what is left
    * of its cap. A wrong guess costs one candidate build; a right one saves the candidate a search
    * of its own.
@@ -140,7 +143,7 @@ public final class EmulationFirst {
     if (confirmed.isPresent()) {
       return new Precision(confirmed.get(), emuBuilds, true);
     }
-    double ratio = outputErrorRatio(emulation, candidate);
+    double ratio = calibration(emulation, candidate, emu);
     if (ratio > 1 && Double.isFinite(ratio)) {
       int before = candidate.prober().candidateBuilds();
       Retry atRatio = retry(candidate, ratio, ratio, stricter, emulationOptions, options, 0);
@@ -199,7 +202,7 @@ public final class EmulationFirst {
     BisectContext strict = s.get();
     PrecisionSearch.Result plan = emulationPlan(strict, emulationOptions);
     LOG.info(
-        "precision (emulation first): {} errs {}x the emulation on the all-FP16 outputs; the"
+        "precision (emulation first): {} errs {}x the emulation (all-FP16 or under its plan); the"
             + " emulation at a {}x stricter bound pins {} nodes ({}); confirming on {}",
         candidate.backends().candidateLabel(),
         String.format(java.util.Locale.ROOT, "%.2f", ratio),
@@ -267,25 +270,57 @@ public final class EmulationFirst {
   }
 
   /**
+   * How much more the candidate errs than the emulation: the larger of the ratios of their worst
+   * output errors with nothing pinned ({@link #outputErrorRatio}) and under the emulation's plan
+   * the candidate just failed (both probes are decided already: no build). The plan's ratio is the
+   * one that matters where it is known: on MiniLM, weak-typed TensorRT erred 1.35x the storage
+   * emulation with nothing pinned and past 1.6x under the emulation's plans; on the planted
+   * TimeSformer an overflow wrecks both all-FP16 outputs alike (normalized error 1.00 each), so the
+   * all-FP16 ratio is about 1 and says nothing. NaN when neither ratio is known.
+   */
+  static double calibration(
+      BisectContext emulation, BisectContext candidate, PrecisionSearch.Result emu) {
+    double allFp16 = outputErrorRatio(emulation, candidate);
+    double atPlan =
+        emu.found() && !emu.fp32Nodes().isEmpty()
+            ? planErrorRatio(emulation, candidate, emu.fp32Nodes())
+            : Double.NaN;
+    if (!Double.isFinite(atPlan)) {
+      return allFp16;
+    }
+    return Double.isFinite(allFp16) ? Math.max(allFp16, atPlan) : atPlan;
+  }
+
+  /**
+   * Worst normalized output error of the candidate over the emulation's, both with {@code plan}
+   * pinned (on the base plan); NaN when either is unknown or the emulation's is 0.
+   */
+  static double planErrorRatio(
+      BisectContext emulation, BisectContext candidate, List<String> plan) {
+    double e = worstOutputError(emulation, emulation.basePlan().pin(plan));
+    double c = worstOutputError(candidate, candidate.basePlan().pin(plan));
+    return e > 0 && Double.isFinite(e) ? c / e : Double.NaN;
+  }
+
+  /**
    * Worst normalized error of the candidate's all-FP16 graph outputs over the emulation's (the
    * facade's preflight has measured both: no build then); NaN when either is unknown or the
    * emulation's is 0.
    */
   static double outputErrorRatio(BisectContext emulation, BisectContext candidate) {
-    double e = worstOutputError(emulation);
-    double c = worstOutputError(candidate);
+    double e = worstOutputError(emulation, emulation.basePlan());
+    double c = worstOutputError(candidate, candidate.basePlan());
     return e > 0 && Double.isFinite(e) ? c / e : Double.NaN;
   }
 
-  private static double worstOutputError(BisectContext ctx) {
+  private static double worstOutputError(BisectContext ctx, PrecisionPlan plan) {
     List<String> outputs =
         ctx.model().graphOutputs().stream().filter(ctx.model()::isFloat).toList();
     if (outputs.isEmpty()) {
       return Double.NaN;
     }
     // decided by the preflight in the facade's runs; otherwise one build
-    ProbeResult r =
-        ctx.prober().probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), outputs));
+    ProbeResult r = ctx.prober().probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, plan, outputs));
     double worst = r.tensors().isEmpty() ? Double.NaN : 0;
     for (TensorComparison t : r.tensors().values()) {
       worst = Math.max(worst, t.normalizedError());

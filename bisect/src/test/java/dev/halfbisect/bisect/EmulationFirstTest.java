@@ -146,6 +146,44 @@ class EmulationFirstTest {
   }
 
   @Test
+  void whereTheAllFp16RatioSaysNothingThePlansRatioCalibrates() {
+    // the planted TimeSformer on TensorRT: an overflow wrecks both all-FP16 outputs alike (ratio
+    // about 1), and the candidate fails the emulation's plan. Here: a candidate that errs as the
+    // emulation with nothing pinned and twice as much under any plan.
+    ModelGraph g = TestModels.transformer(6, -1);
+    double e = allFp16Error(g);
+    Tolerance t = Tolerance.normalized(e * 0.9); // both need pins
+    BisectContext emu =
+        TestModels.context(g, new InterpreterBackend(), SAMPLES).tolerance(t).build();
+    InterpreterBackend interp = new InterpreterBackend();
+    ProbeRunner same = ErrorGain.runner(g, interp, 1);
+    ProbeRunner doubled = ErrorGain.runner(g, interp, 2);
+    BisectContext cand =
+        TestModels.context(g, interp, SAMPLES)
+            .tolerance(t)
+            .runner(
+                (spec, feeds) ->
+                    (spec.plan().fp32Nodes().isEmpty() ? same : doubled).run(spec, feeds))
+            .build();
+    EmulationFirst.Stricter stricter =
+        f ->
+            Optional.of(
+                TestModels.context(g, new InterpreterBackend(), SAMPLES)
+                    .tolerance(Tolerance.normalized(t.maxNormalizedError() / f))
+                    .build());
+    assertThat(EmulationFirst.outputErrorRatio(emu, cand))
+        .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+    EmulationFirst.Precision r =
+        EmulationFirst.precision(
+            emu, cand, SEARCH_ALL.withMaxSearchBuilds(400), SEARCH_ALL, stricter);
+    assertThat(r.calibrated()).isTrue();
+    assertThat(r.calibration()).isCloseTo(2.0, org.assertj.core.data.Offset.offset(1e-3));
+    assertThat(r.confirmed()).isTrue();
+    assertThat(r.result().oneMinimal()).isTrue();
+    assertThat(r.result().fp32Nodes()).isNotEmpty();
+  }
+
+  @Test
   void theStricterEmulationsPlanEndsOneMinimalWithinTheCandidatesCapHoweverOffTheCalibrationIs() {
     // the calibration measures the error ratio on one all-FP16 build; TensorRT's error moves from
     // build to build (1.18x to 1.32x on the H200), so the emulation's stricter bound is off by some
