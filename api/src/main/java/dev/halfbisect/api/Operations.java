@@ -305,23 +305,46 @@ final class Operations implements AutoCloseable {
               + " samples); use fewer or more samples");
     }
     List<Map<String, Tensor>> searchOn = samples.subList(0, samples.size() - k);
-    BisectContext ctx = context(searchOn);
-    PrecisionSearch.Result r = settings.plan().fp32Nodes().isEmpty() ? passingAsIs(ctx) : null;
+    boolean asIsFirst = settings.plan().fp32Nodes().isEmpty();
+    // issue 18: with emulation first the emulation searches while the candidate builds its
+    // all-FP16 engine (EmulationHeadStart); the candidate's preflight runs there
+    boolean headStart = emulationFirst && asIsFirst;
+    BisectContext ctx = context(searchOn, settings.candidate(), settings.plan(), !headStart);
+    PrecisionSearch.Result r = asIsFirst && !headStart ? passingAsIs(ctx) : null;
     Integer emulationBuilds = null;
     int emulationJobs = 1;
     if (r == null && emulationFirst) {
       BisectContext emu = context(searchOn, settings.emulation());
       emulationJobs = emu.prober().parallelism();
-      EmulationFirst.Precision ep =
-          EmulationFirst.precision(
-              emu,
-              ctx,
-              settings.search().withMaxSearchBuilds(settings.maxEmulationBuilds()),
-              settings.search(),
-              factor -> stricterEmulation(searchOn, factor));
-      r = ep.result();
-      emulationBuilds = ep.emulationBuilds();
-      notes.add(emulationFirstNote(ep, settings.emulation(), settings.candidate(), emulationJobs));
+      PrecisionSearch.Options emuOptions =
+          settings.search().withMaxSearchBuilds(settings.maxEmulationBuilds());
+      EmulationHeadStart.Outcome head =
+          headStart
+              ? EmulationHeadStart.run(
+                  emu,
+                  emuOptions,
+                  () -> {
+                    preflightCandidate(ctx);
+                    return passingAsIs(ctx);
+                  })
+              : new EmulationHeadStart.Outcome(
+                  Optional.empty(), EmulationFirst.emulationPlan(emu, emuOptions));
+      if (head.asIs().isPresent()) {
+        r = head.asIs().get();
+      } else {
+        EmulationFirst.Precision ep =
+            EmulationFirst.precision(
+                emu,
+                head.emulationPlan(),
+                ctx,
+                emuOptions,
+                settings.search(),
+                factor -> stricterEmulation(searchOn, factor));
+        r = ep.result();
+        emulationBuilds = ep.emulationBuilds();
+        notes.add(
+            emulationFirstNote(ep, settings.emulation(), settings.candidate(), emulationJobs));
+      }
     } else if (r == null) {
       r = PrecisionSearch.run(ctx, settings.search());
     }
@@ -717,6 +740,15 @@ final class Operations implements AutoCloseable {
 
   private BisectContext context(
       List<Map<String, Tensor>> on, BackendSpec candidate, PrecisionPlan candidatePlan) {
+    return context(on, candidate, candidatePlan, true);
+  }
+
+  /** With {@code candidatePreflight} false, the candidate's preflight is the caller's to run. */
+  private BisectContext context(
+      List<Map<String, Tensor>> on,
+      BackendSpec candidate,
+      PrecisionPlan candidatePlan,
+      boolean candidatePreflight) {
     if (settings.planFrom() != null && !notes.contains(settings.planFrom().note())) {
       notes.add(settings.planFrom().note()); // issue 19: say where the plan came from
     }
@@ -731,7 +763,7 @@ final class Operations implements AutoCloseable {
       openJournal().ifPresent(b::journal);
     }
     BisectContext ctx = b.build();
-    preflight(ctx);
+    preflight(ctx, candidatePreflight);
     if (whole && golden.save() != null) {
       golden.write(graph, samples, reference, ctx.prober().reference(graph.graphOutputs()));
     }
@@ -763,7 +795,7 @@ final class Operations implements AutoCloseable {
                         emulation ? Integer.toString(settings.emulationJobs()) : k))
             .tolerance(searchTolerance())
             .samples(on)
-            .listener(new ListenerAdapter(settings.listener(), reference, candidate))
+            .listener(new ListenerAdapter(settings.listener(), reference, candidate, emulation))
             // issue 18: emulation probes are CPU sessions and run side by side on their own count
             .parallelism(emulation ? settings.emulationJobs() : settings.parallelism())
             .referenceStore(referenceStore());
@@ -872,36 +904,64 @@ final class Operations implements AutoCloseable {
    * (with TensorRT a build takes seconds).
    */
   private void preflight(BisectContext ctx) {
+    preflight(ctx, true);
+  }
+
+  /**
+   * The preflight; with {@code candidateToo} false the reference part alone (the candidate's
+   * follows through {@link #preflightCandidate}).
+   */
+  private void preflight(BisectContext ctx, boolean candidateToo) {
     List<String> outputs = ctx.model().graphOutputs();
     List<String> floatOutputs = outputs.stream().filter(ctx.model()::isFloat).toList();
+    asPreflightError(
+        () -> {
+          List<Map<String, Tensor>> refValues = ctx.prober().reference(outputs);
+          Map<String, String> missing = ctx.prober().referenceUnavailable();
+          if (!missing.isEmpty()) {
+            Map.Entry<String, String> first = missing.entrySet().iterator().next();
+            throw new HalfBisectException(
+                HalfBisectException.Kind.BACKEND,
+                settings.reference()
+                    + " cannot run "
+                    + graph.name()
+                    + " (graph output "
+                    + first.getKey()
+                    + "): "
+                    + first.getValue());
+          }
+          if (floatOutputs.isEmpty()) {
+            throw HalfBisectException.usage(
+                graph.name() + " has no float graph output: there is nothing to compare");
+          }
+          requireFiniteReference(floatOutputs, refValues);
+          if (candidateToo) {
+            candidateAllFp16(ctx, floatOutputs);
+          }
+        });
+  }
+
+  /** The candidate's part of the preflight: its all-FP16 build (emulation first's head start). */
+  private void preflightCandidate(BisectContext ctx) {
+    List<String> floatOutputs =
+        ctx.model().graphOutputs().stream().filter(ctx.model()::isFloat).toList();
+    asPreflightError(() -> candidateAllFp16(ctx, floatOutputs));
+  }
+
+  private void candidateAllFp16(BisectContext ctx, List<String> floatOutputs) {
+    ProbeResult r =
+        ctx.prober().probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), floatOutputs));
+    if (r.status() == ProbeResult.Status.BUILD_FAILED || r.status() == ProbeResult.Status.CRASH) {
+      throw new HalfBisectException(
+          HalfBisectException.Kind.BACKEND,
+          settings.candidate() + " cannot run " + graph.name() + ": " + r.message());
+    }
+  }
+
+  /** Runs a preflight step, its failures as the facade's errors (bad inputs, a backend's). */
+  private void asPreflightError(Runnable step) {
     try {
-      List<Map<String, Tensor>> refValues = ctx.prober().reference(outputs);
-      Map<String, String> missing = ctx.prober().referenceUnavailable();
-      if (!missing.isEmpty()) {
-        Map.Entry<String, String> first = missing.entrySet().iterator().next();
-        throw new HalfBisectException(
-            HalfBisectException.Kind.BACKEND,
-            settings.reference()
-                + " cannot run "
-                + graph.name()
-                + " (graph output "
-                + first.getKey()
-                + "): "
-                + first.getValue());
-      }
-      if (floatOutputs.isEmpty()) {
-        throw HalfBisectException.usage(
-            graph.name() + " has no float graph output: there is nothing to compare");
-      }
-      requireFiniteReference(floatOutputs, refValues);
-      ProbeResult r =
-          ctx.prober()
-              .probe(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), floatOutputs));
-      if (r.status() == ProbeResult.Status.BUILD_FAILED || r.status() == ProbeResult.Status.CRASH) {
-        throw new HalfBisectException(
-            HalfBisectException.Kind.BACKEND,
-            settings.candidate() + " cannot run " + graph.name() + ": " + r.message());
-      }
+      step.run();
     } catch (HalfBisectException e) {
       throw e;
     } catch (IllegalArgumentException e) {
@@ -925,10 +985,12 @@ final class Operations implements AutoCloseable {
     private String phase = "preflight";
     private int done;
 
-    ListenerAdapter(ProgressListener target, BackendSpec reference, BackendSpec candidate) {
+    /** {@code emulation}: the context is emulation first's, its candidate the emulation. */
+    ListenerAdapter(
+        ProgressListener target, BackendSpec reference, BackendSpec candidate, boolean emulation) {
       this.target = target;
       this.referenceLabel = "reference: " + buildLabel(reference);
-      this.candidateLabel = "candidate: " + buildLabel(candidate);
+      this.candidateLabel = (emulation ? "emulation: " : "candidate: ") + buildLabel(candidate);
       target.phase(phase, -1);
     }
 
@@ -952,31 +1014,42 @@ final class Operations implements AutoCloseable {
           + " build";
     }
 
+    // Each method holds the target's lock: with emulation first's head start two contexts
+    // report at once (the candidate's preflight and the emulation's search).
+
     @Override
     public void phase(String name) {
       if (name.equals("reference")) {
         return; // a reference run inside the current phase: announced by probeStarted
       }
-      phase = name;
-      done = 0;
-      target.phase(name, -1);
+      synchronized (target) {
+        phase = name;
+        done = 0;
+        target.phase(name, -1);
+      }
     }
 
     @Override
     public void bound(int candidateBuilds) {
-      target.phase(phase, candidateBuilds);
+      synchronized (target) {
+        target.phase(phase, candidateBuilds);
+      }
     }
 
     @Override
     public void probeStarted(ProbeSpec spec) {
-      target.running(spec.side() == ProbeSpec.Side.REFERENCE ? referenceLabel : candidateLabel);
+      synchronized (target) {
+        target.running(spec.side() == ProbeSpec.Side.REFERENCE ? referenceLabel : candidateLabel);
+      }
     }
 
     @Override
     public void probeFinished(ProbeResult result) {
       // a finished reference run is a step too, without counting: displays close its line
       boolean candidate = result.spec().side() == ProbeSpec.Side.CANDIDATE;
-      target.step(candidate ? ++done : done, result.spec().describe());
+      synchronized (target) {
+        target.step(candidate ? ++done : done, result.spec().describe());
+      }
     }
   }
 }

@@ -81,14 +81,7 @@ class ParallelAndCacheTest {
   @Test
   void aCandidateErringMoreThanTheEmulationGetsTheStricterEmulationsPlan() throws Exception {
     // "gain" errs exactly twice the interpreter's FP16 emulation; the bound lies between the two
-    double e =
-        HalfBisect.model(TestModels.roundingChain(), null, "chain.onnx")
-            .reference("interp:fp32")
-            .candidate("interp:fp16-emulated")
-            .compare()
-            .outputs()
-            .get(0)
-            .normalizedError();
+    double e = TestModels.roundingChainError();
     assertThat(e).isPositive();
     PrecisionResult r = gainOverEmulation(Tolerance.normalized(e * 1.5)).precision();
     assertThat(r.passed()).isTrue();

@@ -13,11 +13,12 @@ import org.slf4j.LoggerFactory;
  * the candidate context only checks what it suggests.
  *
  * <ul>
- *   <li>{@link #precision}: the precision search on the emulation; on the candidate, its plan is
- *       tested once and, when it passes, made 1-minimal there by removing one pinned node at a time
- *       (k removals tested a round with parallelism k; passes repeat until one removes nothing, so
- *       the plan is shown 1-minimal on the candidate). When the candidate fails the emulation's
- *       plan (TensorRT fuses or accumulates differently), the full search runs on the candidate.
+ *   <li>{@link #precision}: the precision search on the emulation ({@link #emulationPlan}); on the
+ *       candidate, its plan is tested once and, when it passes, made 1-minimal there by removing
+ *       one pinned node at a time (k removals tested a round with parallelism k; passes repeat
+ *       until one removes nothing, so the plan is shown 1-minimal on the candidate). When the
+ *       candidate fails the emulation's plan (TensorRT fuses or accumulates differently), the full
+ *       search runs on the candidate.
  *   <li>{@link #bisect}: first divergence on the emulation; its tensor is the candidate search's
  *       first guess (the prefix at the guess and at the position before it in one round: a boundary
  *       when the candidate agrees, otherwise the k-ary search goes on from what the two probes
@@ -120,10 +121,13 @@ public final class EmulationFirst {
    * of its cap. A wrong guess costs one candidate build; a right one saves the candidate a search
    * of its own.
    *
-   * <p>Those emulation searches are the seed's smallest passing prefix, then the emulation's own
-   * guided shrink to 1-minimal ({@link #emulationPlan}), not ddmin: at a bound the emulation does
-   * not pass as it is, ddmin spent two 400-probe caps on MiniLM on the H200 and left a 68-node
-   * plan.
+   * <p>The emulation's searches, at the bound and the stricter ones, are the seed's smallest
+   * passing prefix, then the emulation's own guided shrink to 1-minimal ({@link #emulationPlan}),
+   * not ddmin: at a bound the emulation does not pass as it is, ddmin spent two 400-probe caps on
+   * MiniLM on the H200 and left a 68-node plan; at the bound itself, ddmin stopped at the 400-probe
+   * cap with 48 nodes under {@code fp16-acc16-emulated} (H200, the fifth session of 2026-12-03),
+   * and on the CPU rehearsal the guided shrink took that search from 575 emulation builds and 313 s
+   * to 499 and 228 s.
    */
   public static Precision precision(
       BisectContext emulation,
@@ -131,7 +135,28 @@ public final class EmulationFirst {
       PrecisionSearch.Options emulationOptions,
       PrecisionSearch.Options options,
       Stricter stricter) {
-    PrecisionSearch.Result emu = PrecisionSearch.run(emulation, emulationOptions);
+    return precision(
+        emulation,
+        emulationPlan(emulation, emulationOptions),
+        candidate,
+        emulationOptions,
+        options,
+        stricter);
+  }
+
+  /**
+   * As {@link #precision(BisectContext, BisectContext, PrecisionSearch.Options,
+   * PrecisionSearch.Options, Stricter)}, from the emulation's plan at the bound, {@code emu}, found
+   * already by {@link #emulationPlan} on {@code emulation} (while the candidate built its all-FP16
+   * engine).
+   */
+  public static Precision precision(
+      BisectContext emulation,
+      PrecisionSearch.Result emu,
+      BisectContext candidate,
+      PrecisionSearch.Options emulationOptions,
+      PrecisionSearch.Options options,
+      Stricter stricter) {
     int emuBuilds = emulation.prober().candidateBuilds();
     LOG.info(
         "precision (emulation first): emulation pins {} nodes in {} emulation builds; confirming on {}",
@@ -239,7 +264,7 @@ public final class EmulationFirst {
    * ranking costs a probe per pinned node, so when the emulation's cap cannot pay for it twice
    * over, ddmin shrinks the prefix instead: it gains something with every probe.
    */
-  static PrecisionSearch.Result emulationPlan(
+  public static PrecisionSearch.Result emulationPlan(
       BisectContext strict, PrecisionSearch.Options emulationOptions) {
     PrecisionSearch.Result prefix = PrecisionSearch.smallestPassingPrefix(strict, emulationOptions);
     if (!prefix.found() || prefix.oneMinimal()) {

@@ -57,6 +57,7 @@ public final class Prober {
       Collections.synchronizedMap(new LinkedHashMap<>());
 
   private final AtomicInteger candidateBuilds = new AtomicInteger();
+  private volatile String cancelled; // why no more probes may run (null: they may)
   // what the backend said about the last full candidate build of each plan (TensorRT's warnings,
   // its plan check): reports show the notes of the plan they answer with
   private final Map<PrecisionPlan, ImmutableList<String>> buildNotes =
@@ -151,6 +152,16 @@ public final class Prober {
   }
 
   /**
+   * Stops this prober: from the next round on, {@link #probeAll} throws {@link
+   * ProbesCancelledException} with {@code why} (builds in flight finish). For a search started
+   * ahead of a result that may make it moot (emulation first's head start, issue 18); callable from
+   * any thread.
+   */
+  public void cancel(String why) {
+    cancelled = java.util.Objects.requireNonNull(why, "why");
+  }
+
+  /**
    * Runs a candidate probe (or reads it from the journal) and compares each observed tensor with
    * its reference value. Observed tensors without a reference value are left out of the result.
    */
@@ -164,6 +175,10 @@ public final class Prober {
    * Results come back in the order of {@code specs}; equal probes are built once.
    */
   public List<ProbeResult> probeAll(List<ProbeSpec> specs) {
+    String why = cancelled;
+    if (why != null) {
+      throw new ProbesCancelledException(why);
+    }
     ProbeResult[] out = new ProbeResult[specs.size()];
     Map<String, List<Integer>> toBuild = new LinkedHashMap<>();
     Map<String, ProbeSpec> specOf = new LinkedHashMap<>();

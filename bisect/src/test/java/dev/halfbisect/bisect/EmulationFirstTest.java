@@ -56,20 +56,31 @@ class EmulationFirstTest {
 
   @Test
   void theCandidatesBuildCapDoesNotCutTheEmulationsSearch() {
-    BisectContext alone = emulation();
-    PrecisionSearch.Result direct = PrecisionSearch.run(alone, SEARCH_ALL);
+    ModelGraph g = TestModels.transformer(6, -1); // rounding only: a search of many probes
+    Tolerance t = Tolerance.normalized(allFp16Error(g) * 0.9);
+    java.util.function.Supplier<BisectContext> emulation =
+        () -> TestModels.context(g, new InterpreterBackend(), SAMPLES).tolerance(t).build();
+    BisectContext alone = emulation.get();
+    PrecisionSearch.Result direct = EmulationFirst.emulationPlan(alone, SEARCH_ALL);
     int emulationNeeds = alone.prober().candidateBuilds();
     assertThat(direct.oneMinimal()).isTrue();
     // a candidate cap far below what the emulation's search needs, the emulation's own cap above
-    PrecisionSearch.Options tight = SEARCH_ALL.withMaxSearchBuilds(1);
-    assertThat(emulationNeeds).isGreaterThan(tight.maxSearchBuilds() + 1);
+    PrecisionSearch.Options tight = SEARCH_ALL.withMaxSearchBuilds(3);
+    assertThat(emulationNeeds).isGreaterThan(tight.maxSearchBuilds() + 10);
     EmulationFirst.Precision split =
-        EmulationFirst.precision(emulation(), candidate().build(), SEARCH_ALL, tight);
+        EmulationFirst.precision(
+            emulation.get(),
+            TestModels.context(g, new InterpreterBackend(), SAMPLES).tolerance(t).build(),
+            SEARCH_ALL,
+            tight);
     assertThat(split.emulationBuilds()).isEqualTo(emulationNeeds);
-    assertThat(split.result().fp32Nodes()).isEqualTo(direct.fp32Nodes());
+    assertThat(split.confirmed()).isTrue();
     // one set of options for both sides: the same tight cap stops the emulation early
     EmulationFirst.Precision shared =
-        EmulationFirst.precision(emulation(), candidate().build(), tight);
+        EmulationFirst.precision(
+            emulation.get(),
+            TestModels.context(g, new InterpreterBackend(), SAMPLES).tolerance(t).build(),
+            tight);
     assertThat(shared.emulationBuilds()).isLessThan(emulationNeeds);
   }
 
@@ -115,12 +126,7 @@ class EmulationFirstTest {
     BisectContext emu =
         TestModels.context(g, new InterpreterBackend(), SAMPLES).tolerance(t).build();
     BisectContext cand = doubledCandidate(g, t);
-    EmulationFirst.Stricter stricter =
-        f ->
-            Optional.of(
-                TestModels.context(g, new InterpreterBackend(), SAMPLES)
-                    .tolerance(Tolerance.normalized(t.maxNormalizedError() / f))
-                    .build());
+    EmulationFirst.Stricter stricter = stricter(g, t);
     EmulationFirst.Precision r =
         EmulationFirst.precision(emu, cand, SEARCH_ALL, SEARCH_ALL, stricter);
     assertThat(r.calibrated()).isTrue();
@@ -165,12 +171,7 @@ class EmulationFirstTest {
                 (spec, feeds) ->
                     (spec.plan().fp32Nodes().isEmpty() ? same : doubled).run(spec, feeds))
             .build();
-    EmulationFirst.Stricter stricter =
-        f ->
-            Optional.of(
-                TestModels.context(g, new InterpreterBackend(), SAMPLES)
-                    .tolerance(Tolerance.normalized(t.maxNormalizedError() / f))
-                    .build());
+    EmulationFirst.Stricter stricter = stricter(g, t);
     assertThat(EmulationFirst.outputErrorRatio(emu, cand))
         .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
     EmulationFirst.Precision r =
@@ -232,6 +233,15 @@ class EmulationFirstTest {
     assertThat(paths)
         .anyMatch(p -> p.endsWith("at the ratio"))
         .anyMatch(p -> p.endsWith("with the margin"));
+  }
+
+  /** Fresh emulation contexts of {@code g} at {@code t}'s bound divided by the factor. */
+  private static EmulationFirst.Stricter stricter(ModelGraph g, Tolerance t) {
+    return f ->
+        Optional.of(
+            TestModels.context(g, new InterpreterBackend(), SAMPLES)
+                .tolerance(Tolerance.normalized(t.maxNormalizedError() / f))
+                .build());
   }
 
   /** The emulation's worst normalized error of the all-FP16 output. */

@@ -33,9 +33,9 @@ import java.util.List;
  *       bring no speed-up because the Casts stop the fusions.
  *   <li>{@code fp16-acc16-emulated}: {@code fp16-emulated} plus FP16 accumulation in MatMuls and
  *       Gemms (onnx-surgery's {@code Fp16Accumulation}: the running sum rounded to FP16 every 16
- *       products, as tensor-core kernels with FP16 accumulators do), for products whose reduction
- *       length is static. Weak-typed TensorRT's errors on MiniLM fit it, not {@code fp16-emulated}
- *       (docs/PERFORMANCE.md).
+ *       products, as tensor-core kernels with FP16 accumulators do): every FP16 MatMul, and Gemms
+ *       whose reduction length is static. Weak-typed TensorRT's errors on MiniLM fit it, not {@code
+ *       fp16-emulated} (docs/PERFORMANCE.md).
  *   <li>{@code bf16-emulated}: the same with BF16 storage (Cast pairs through BFLOAT16, constants
  *       clamped to BF16's range and rounded to nearest even); ONNX Runtime's float->bfloat16 Cast
  *       rounds to nearest even like {@code core.Bf16} (checked in Bf16EmulationBackendTest).
@@ -227,6 +227,16 @@ public final class OrtBackend implements Backend {
           Duration.ofNanos(System.nanoTime() - start),
           prepared.warnings());
     } catch (OrtException e) {
+      if (ShutdownFlag.isShuttingDown()) {
+        // ONNX Runtime's own shutdown hook closes its environment: builds in flight then fail
+        // with "Attempt to use DefaultLogger but none has been registered"
+        throw new BackendException(
+            "ONNX Runtime stopped building model '"
+                + model.name()
+                + "': halfbisect was interrupted (Ctrl-C, a time limit), not an ONNX Runtime"
+                + " failure",
+            e);
+      }
       throw new BackendException(
           "ONNX Runtime cannot build model '" + model.name() + "': " + e.getMessage(), e);
     }
@@ -235,6 +245,7 @@ public final class OrtBackend implements Backend {
   /** The process-wide ONNX Runtime environment, loading the natives on first use. */
   private static OrtEnvironment environment() throws BackendUnavailableException {
     try {
+      ShutdownFlag.install();
       return OrtNatives.load(
           () -> OrtEnvironment.getEnvironment(OrtNatives.logLevel(), "halfbisect"));
     } catch (LinkageError | RuntimeException e) {

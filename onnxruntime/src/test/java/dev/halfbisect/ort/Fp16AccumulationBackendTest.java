@@ -94,24 +94,62 @@ class Fp16AccumulationBackendTest {
   }
 
   @Test
-  void onlyFp16MatMulsWithAStaticReductionOfTwoChunksOrMoreAreRewritten() {
+  void aReductionKnownOnlyAtRunTimeAccumulatesTheSameWayItsLastChunkShort() throws Exception {
+    // x (1 x n) times a weight w (n x 2), n dynamic; n = 1000: 62 chunks of 16, then one of 8
+    long n = 1000;
+    GraphBuilder g = GraphBuilder.create("dyn", 13);
+    String x = g.dynamicInput("x", DType.FLOAT32, 1, "n");
+    String w = g.dynamicInput("w", DType.FLOAT32, "n", 2);
+    g.output(g.matMul(x, w), "y");
+    OnnxModel m = g.build();
+    float w16 = Half.round(W);
+    float acc = Half.round(16 * w16);
+    for (int c = 1; c < n / 16; c++) {
+      acc = Half.round(acc + 16 * w16);
+    }
+    acc = Half.round(acc + 8 * w16);
+    float[] ones = new float[(int) n];
+    Arrays.fill(ones, 1f);
+    float[] weights = new float[(int) n * 2];
+    Arrays.fill(weights, W);
+    Map<String, Tensor> feeds =
+        Map.of(
+            "x", Tensor.ofFloats(new long[] {1, n}, ones),
+            "w", Tensor.ofFloats(new long[] {n, 2}, weights));
+    try (BackendSession s = backend.open(m.toModelRef(), BuildOptions.of("fp16-acc16-emulated"))) {
+      assertThat(s.run(feeds).get("y").toFloatArray()[0]).isEqualTo(acc);
+    }
+    try (BackendSession s = backend.open(m.toModelRef(), BuildOptions.of("fp16-emulated"))) {
+      assertThat(s.run(feeds).get("y").toFloatArray()[0])
+          .as("FP32 accumulation differs")
+          .isEqualTo(Half.round(n * w16))
+          .isNotEqualTo(acc);
+    }
+  }
+
+  @Test
+  void onlyFp16MatMulsOfTwoChunksOrMoreOrOfAReductionKnownAtRunTimeAreRewritten() {
     OnnxModel big = Fp16Emulation.apply(dot(64), PrecisionPlan.allFp16());
-    assertThat(matMuls(Fp16Accumulation.apply(big, 16))).isEqualTo(4);
+    OnnxModel rewritten = Fp16Accumulation.apply(big, 16);
+    assertThat(count(rewritten, "Loop")).isEqualTo(1);
+    // one loop, not 6 nodes per chunk
+    assertThat(rewritten.proto().getGraph().getNodeCount())
+        .isLessThan(big.proto().getGraph().getNodeCount() + 20);
     OnnxModel small = Fp16Emulation.apply(dot(16), PrecisionPlan.allFp16());
-    assertThat(matMuls(Fp16Accumulation.apply(small, 16))).isEqualTo(1);
-    // a reduction over a dynamic dim is not known before the run: FP32 accumulation
+    assertThat(count(Fp16Accumulation.apply(small, 16), "Loop")).isZero();
+    // a reduction over a dynamic dim: the loop counts its chunks at run time
     GraphBuilder g = GraphBuilder.create("dyn", 13);
     String a = g.dynamicInput("a", DType.FLOAT32, 1, "n");
     String b = g.dynamicInput("b", DType.FLOAT32, "n", 2);
     g.output(g.matMul(a, b), "y");
     OnnxModel dyn = Fp16Emulation.apply(g.build(), PrecisionPlan.allFp16());
-    assertThat(matMuls(Fp16Accumulation.apply(dyn, 16))).isEqualTo(1);
+    assertThat(count(Fp16Accumulation.apply(dyn, 16), "Loop")).isEqualTo(1);
   }
 
-  private static long matMuls(OnnxModel m) {
+  private static long count(OnnxModel m, String op) {
     return m.proto().getGraph().getNodeList().stream()
         .map(Onnx.NodeProto::getOpType)
-        .filter("MatMul"::equals)
+        .filter(op::equals)
         .count();
   }
 }

@@ -32,6 +32,17 @@ public final class TestModels {
     return model(g);
   }
 
+  /** {@link #roundingChain()}'s all-FP16 normalized error on the interpreter's FP16 emulation. */
+  public static double roundingChainError() {
+    return dev.halfbisect.api.HalfBisect.model(roundingChain(), null, "chain.onnx")
+        .reference("interp:fp32")
+        .candidate("interp:fp16-emulated")
+        .compare()
+        .outputs()
+        .get(0)
+        .normalizedError();
+  }
+
   /**
    * {@code x[1x16] -> *1.1 -> *0.9 -> +0.3 -> *1.7 -> +0.1 -> y}: no overflow, only FP16 rounding
    * at every node, so each node kept in FP32 lowers the error a little.
