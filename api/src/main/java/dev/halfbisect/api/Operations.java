@@ -182,8 +182,6 @@ final class Operations implements AutoCloseable {
   /** The emulation that models weak-typed TensorRT's FP16 MatMul accumulation (issue 18). */
   static final BackendSpec ACC16_EMULATION = BackendSpec.parse("ort:fp16-acc16-emulated");
 
-  private static final BackendSpec WEAK_TRT = BackendSpec.parse("trt:fp16");
-
   /** Which way an emulation-first precision search went, in one line for the report. */
   static String emulationFirstNote(
       EmulationFirst.Precision ep, BackendSpec emulation, BackendSpec candidate, int jobs) {
@@ -212,17 +210,20 @@ final class Operations implements AutoCloseable {
     if (ep.confirmed()) {
       return head + "the candidate passed the emulation's plan and removed what it did not need";
     }
-    // the default emulation of weak-typed TensorRT models storage rounding only
-    boolean weakTrt =
-        candidate.equals(WEAK_TRT) && emulation.equals(SearchOn.matchingEmulation(WEAK_TRT));
+    // a storage-only emulation of FP16 TensorRT (given with --emulation): suggest the default one
+    BackendSpec accumulating = SearchOn.matchingEmulation(candidate);
+    boolean storageOnly =
+        candidate.backend().equals("trt")
+            && accumulating.mode().contains("-acc16")
+            && emulation.equals(new BackendSpec("ort", accumulating.mode().replace("-acc16", "")));
     return head
         + "the candidate failed the emulation's plan (it rounds differently from the emulation),"
         + " so the search ran on the candidate"
-        + (weakTrt
-            ? "; weak-typed TensorRT may accumulate MatMuls in FP16, which "
+        + (storageOnly
+            ? "; TensorRT may accumulate MatMuls in FP16, which "
                 + emulation
                 + " does not model: try --emulation "
-                + ACC16_EMULATION
+                + accumulating
                 + " (docs/user-guide.md)"
             : "");
   }

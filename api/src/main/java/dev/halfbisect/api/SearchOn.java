@@ -22,13 +22,21 @@ public enum SearchOn {
    * The emulation that computes as {@code candidate} does: the same low-precision type (FP16 or
    * BF16) and the same typing (a {@code -strong} candidate runs the Cast-placed model, so its
    * emulation does too). Searching a BF16 candidate on FP16 emulation would pin FP16's overflows,
-   * which BF16 does not have.
+   * which BF16 does not have. FP16 emulations accumulate MatMuls in FP16 ({@code -acc16}): on
+   * MiniLM on an H200, TensorRT 10.6's errors under eight plans, weak and strongly typed, were
+   * 0.99x to 1.10x those of the accumulating emulations and 1.30x to 1.86x those of the storage
+   * ones, whose plans TensorRT then failed (docs/PERFORMANCE.md, the fifth GPU session).
    */
   public static BackendSpec matchingEmulation(BackendSpec candidate) {
     String mode = candidate.mode() == null ? "" : candidate.mode();
-    String type = LowPrecision.ofMode(mode).id();
+    LowPrecision type = LowPrecision.ofMode(mode);
     boolean strong = mode.toLowerCase(Locale.ROOT).contains("strong");
-    return new BackendSpec("ort", type + (strong ? "-strong" : "") + "-emulated");
+    return new BackendSpec(
+        "ort",
+        type.id()
+            + (strong ? "-strong" : "")
+            + (type == LowPrecision.FP16 ? "-acc16" : "")
+            + "-emulated");
   }
 
   /** Whether a search with candidate {@code candidate} runs on {@code emulation} first. */

@@ -14,7 +14,7 @@ class EmulationFirstNoteTest {
       new EmulationFirst.Precision(null, 0, false);
 
   @Test
-  void weakTypedTensorRtFailingTheStorageEmulationsPlanGetsTheAccumulationEmulationSuggested() {
+  void weakTypedTensorRtFailingAStorageEmulationsPlanGetsTheAccumulationEmulationSuggested() {
     String note = Operations.emulationFirstNote(FAILED, STORAGE, TRT_FP16, 4);
     assertThat(note)
         .startsWith("emulation first (ort:fp16-emulated, 4 emulation probes at a time): ")
@@ -23,14 +23,26 @@ class EmulationFirstNoteTest {
   }
 
   @Test
-  void noSuggestionWhenTheAccumulationEmulationRanOrTheCandidateIsStronglyTyped() {
-    assertThat(Operations.emulationFirstNote(FAILED, Operations.ACC16_EMULATION, TRT_FP16, 1))
-        .doesNotContain("try --emulation");
+  void stronglyTypedTensorRtGetsTheStrongAccumulationEmulationSuggested() {
     assertThat(
             Operations.emulationFirstNote(
                 FAILED,
                 BackendSpec.parse("ort:fp16-strong-emulated"),
                 BackendSpec.parse("trt:fp16-strong"),
+                1))
+        .contains("try --emulation ort:fp16-strong-acc16-emulated");
+  }
+
+  @Test
+  void noSuggestionWhenTheAccumulationEmulationRanOrTheCandidatePassed() {
+    assertThat(Operations.emulationFirstNote(FAILED, Operations.ACC16_EMULATION, TRT_FP16, 1))
+        .doesNotContain("try --emulation");
+    assertThat(SearchOn.matchingEmulation(TRT_FP16)).isEqualTo(Operations.ACC16_EMULATION);
+    assertThat(
+            Operations.emulationFirstNote(
+                FAILED,
+                BackendSpec.parse("ort:bf16-strong-emulated"),
+                BackendSpec.parse("trt:bf16-strong"),
                 1))
         .doesNotContain("try --emulation");
     assertThat(

@@ -228,8 +228,9 @@ final class AnalysisOptions extends RunOptions {
       paramLabel = "BACKEND:MODE",
       description =
           "the emulation an emulation-first search runs on (default: the candidate's type and "
-              + "typing: trt:fp16 -> ort:fp16-emulated, trt:fp16-strong -> "
-              + "ort:fp16-strong-emulated, trt:bf16-strong -> ort:bf16-strong-emulated)")
+              + "typing, MatMuls accumulated in FP16 as TensorRT does: trt:fp16 -> "
+              + "ort:fp16-acc16-emulated, trt:fp16-strong -> ort:fp16-strong-acc16-emulated, "
+              + "trt:bf16-strong -> ort:bf16-strong-emulated)")
   String emulation;
 
   @Option(

@@ -69,9 +69,9 @@ class EmulationMatchingCliTest {
   void aStrongFp16CandidateIsSearchedOnTheStrongEmulationUnlessTold() throws IOException {
     Path overflow = TestModels.write(TestModels.overflow(), tmp.resolve("overflow.onnx"));
     assertThat(run("precision", overflow, "twin:fp16-strong").path("warnings").toString())
-        .contains("emulation first (ort:fp16-strong-emulated)");
+        .contains("emulation first (ort:fp16-strong-acc16-emulated)");
     assertThat(run("precision", overflow, "twin:fp16").path("warnings").toString())
-        .contains("emulation first (ort:fp16-emulated)");
+        .contains("emulation first (ort:fp16-acc16-emulated)");
     JsonNode told =
         run("precision", overflow, "twin:fp16-strong", "--emulation", "ort:fp16-emulated");
     assertThat(told.path("warnings").toString()).contains("emulation first (ort:fp16-emulated)");
@@ -80,7 +80,7 @@ class EmulationMatchingCliTest {
     // emulation probes side by side: the same plan, and the note says how many at a time
     JsonNode three = run("precision", overflow, "twin:fp16-strong", "--emulation-jobs", "3");
     assertThat(three.path("warnings").toString())
-        .contains("emulation first (ort:fp16-strong-emulated, 3 emulation probes at a time)");
+        .contains("emulation first (ort:fp16-strong-acc16-emulated, 3 emulation probes at a time)");
     assertThat(three.path("execution").path("emulationParallelism").asInt()).isEqualTo(3);
     assertThat(three.path("fp32Nodes"))
         .isEqualTo(

@@ -92,6 +92,9 @@ final class ModelPreparation {
         m =
             CastPlacedEmulation.apply(
                 Fp16Conversion.apply(model, options.plan(), low).model(), low);
+        if (options.mode().equals(OrtBackend.MODE_FP16_STRONG_ACC16_EMULATED)) {
+          m = Fp16Accumulation.apply(m, Fp16Accumulation.TENSOR_CORE_CHUNK);
+        }
       } else if (emulate) {
         m = Fp16Emulation.apply(model, options.plan(), low);
         if (options.mode().equals(OrtBackend.MODE_FP16_ACC16_EMULATED)) {

@@ -41,7 +41,8 @@ import java.util.List;
  *       rounds to nearest even like {@code core.Bf16} (checked in Bf16EmulationBackendTest).
  *   <li>{@code fp16-strong-emulated}, {@code bf16-strong-emulated}: the Cast-placed model that
  *       TensorRT's strongly typed modes build, run with its low-precision tensors rounded where
- *       produced: strong typing's deliverable tested on a CPU.
+ *       produced: strong typing's deliverable tested on a CPU; {@code fp16-strong-acc16-emulated}
+ *       adds FP16 accumulation as {@code fp16-acc16-emulated} does.
  * </ul>
  *
  * <p>Observed tensors are marked as graph outputs before the session is built. Build options
@@ -83,6 +84,13 @@ public final class OrtBackend implements Backend {
   public static final String MODE_FP16_STRONG_EMULATED = "fp16-strong-emulated";
 
   /**
+   * {@link #MODE_FP16_STRONG_EMULATED} plus FP16 accumulation in MatMuls and Gemms ({@code
+   * Fp16Accumulation}): on MiniLM strongly typed TensorRT 10.6 erred as the weak-typed engine
+   * (3.66e-3 with nothing pinned on an H200), so its FP16 MatMuls accumulate in FP16 too.
+   */
+  public static final String MODE_FP16_STRONG_ACC16_EMULATED = "fp16-strong-acc16-emulated";
+
+  /**
    * As {@link #MODE_FP16_STRONG_EMULATED} with BFLOAT16: the model {@code trt:bf16-strong} builds.
    */
   public static final String MODE_BF16_STRONG_EMULATED = "bf16-strong-emulated";
@@ -106,6 +114,7 @@ public final class OrtBackend implements Backend {
           MODE_FP16_ACC16_EMULATED,
           MODE_BF16_EMULATED,
           MODE_FP16_STRONG_EMULATED,
+          MODE_FP16_STRONG_ACC16_EMULATED,
           MODE_BF16_STRONG_EMULATED);
 
   private final SessionCache cache;

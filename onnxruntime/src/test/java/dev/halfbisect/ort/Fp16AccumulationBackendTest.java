@@ -63,6 +63,9 @@ class Fp16AccumulationBackendTest {
     OnnxModel m = dot(K);
     assertThat(run(m, "fp16-acc16-emulated", PrecisionPlan.allFp16(), K)).isEqualTo(acc);
     assertThat(run(m, "fp16-emulated", PrecisionPlan.allFp16(), K)).isEqualTo(exact);
+    // the same accumulator on the Cast-placed model strong typing builds
+    assertThat(run(m, "fp16-strong-acc16-emulated", PrecisionPlan.allFp16(), K)).isEqualTo(acc);
+    assertThat(run(m, "fp16-strong-emulated", PrecisionPlan.allFp16(), K)).isEqualTo(exact);
     // a pinned MatMul accumulates in FP32: as in fp16-emulated under the same plan
     String mm = m.proto().getGraph().getNode(0).getName();
     PrecisionPlan pinned = PrecisionPlan.allFp16().pin(List.of(mm));

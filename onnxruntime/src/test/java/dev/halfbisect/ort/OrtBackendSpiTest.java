@@ -36,6 +36,7 @@ class OrtBackendSpiTest {
             "fp16-acc16-emulated",
             "bf16-emulated",
             "fp16-strong-emulated",
+            "fp16-strong-acc16-emulated",
             "bf16-strong-emulated");
     assertThat(b.referenceMode()).isEqualTo("fp32");
     assertThat(b.candidateMode()).isEqualTo("fp16-emulated");
