@@ -78,7 +78,7 @@ class ParallelCliTest {
     assertThat(first.path("builds").asInt()).isLessThanOrEqualTo(direct.path("builds").asInt());
     assertThat(first.path("warnings").toString())
         .contains(
-            "emulation first (ort:fp16-emulated): the candidate passed the emulation's plan and removed what it did not need");
+            "emulation first (ort:fp16-acc16-emulated): the candidate passed the emulation's plan and removed what it did not need");
     assertThat(direct.path("warnings").toString()).doesNotContain("emulation first");
   }
 

@@ -85,7 +85,7 @@ class MiniLmOrtTest {
   @Test
   void fp16AccumulationErrsMoreThanStorageRoundingAlone() throws Exception {
     // weak-typed TensorRT on the H200 erred 3.95e-3 on MiniLM where fp16-emulated gave 2.82e-3 and
-    // fp16-acc16-emulated 3.55e-3 (CLI inputs; docs/PERFORMANCE.md)
+    // fp16-acc16-emulated 3.62e-3 (CLI inputs; docs/PERFORMANCE.md, the fifth GPU session)
     String out = fp32.outputNames().get(0);
     double[] err = new double[2];
     String[] modes = {"fp16-emulated", "fp16-acc16-emulated"};
