@@ -1,7 +1,10 @@
 package dev.halfbisect.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,8 +32,22 @@ record CliRun(int exit, String out, String err) {
                 candidate,
                 "--quiet"));
     args.addAll(extra);
+    if (WRITES_FILES.contains(command)
+        && extra.stream().noneMatch(a -> a.equals("--out") || a.startsWith("--out="))) {
+      // not the default halfbisect-out/ in the module folder: its journal would resume the next
+      // run of the same model (and a later test run) from this one's probes; target/ is cleaned
+      try {
+        Path target = Files.createDirectories(Path.of("target"));
+        args.addAll(List.of("--out", Files.createTempDirectory(target, "cli-out-").toString()));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
     return of(args.toArray(String[]::new));
   }
+
+  /** Commands that write files under --out, by default under halfbisect-out/. */
+  private static final List<String> WRITES_FILES = List.of("precision", "reduce", "diagnose");
 
   /** {@link #analyse} with the Java interpreter on both sides. */
   static CliRun onInterpreter(String command, Path model, List<String> extra) {
