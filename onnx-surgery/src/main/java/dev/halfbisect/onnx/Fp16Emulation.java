@@ -167,13 +167,13 @@ public final class Fp16Emulation {
         if (t.getDataType() != DType.FLOAT32.onnxCode() || !anyFp16Reader(t.getName())) {
           continue;
         }
-        float[] r = Fp16Support.clampAndRound(Fp16Support.floats(t, a.baseDir, "initializer"), low);
+        com.google.protobuf.ByteString r = RoundedInitializers.of(t, a.baseDir, low);
         if (onlyFp16Readers(t.getName())) {
-          initializers.put(t.getName(), Fp16Support.withFloat32(t, t.getName(), r));
+          initializers.put(t.getName(), Fp16Support.withFloat32Raw(t, t.getName(), r));
           rounded.put(t.getName(), t.getName());
         } else {
           String copy = names.fresh(t.getName() + "__fp16emu");
-          extraInitializers.add(Fp16Support.withFloat32(t, copy, r));
+          extraInitializers.add(Fp16Support.withFloat32Raw(t, copy, r));
           rounded.put(t.getName(), copy);
         }
       }

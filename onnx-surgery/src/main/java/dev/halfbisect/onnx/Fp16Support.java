@@ -226,6 +226,12 @@ final class Fp16Support {
     return inline(t, name).setDataType(FLOAT).setRawData(ByteString.copyFrom(b)).build();
   }
 
+  /** {@code t} (same dims) as float32 raw_data {@code raw} (little-endian), named {@code name}. */
+  static Onnx.TensorProto withFloat32Raw(
+      Onnx.TensorProto t, String name, com.google.protobuf.ByteString raw) {
+    return inline(t, name).setDataType(FLOAT).setRawData(raw).build();
+  }
+
   private static Onnx.TensorProto.Builder inline(Onnx.TensorProto t, String name) {
     return t.toBuilder()
         .setName(name)

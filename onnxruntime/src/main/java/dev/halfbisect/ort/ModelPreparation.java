@@ -32,16 +32,24 @@ final class ModelPreparation {
    */
   static PreparedModel prepare(ModelRef ref, byte[] bytes, BuildOptions options, boolean emulate)
       throws BackendException {
+    return prepare(ref, bytes, options, emulate, () -> parse(ref, bytes));
+  }
+
+  /** A parsed model, read from its bytes or taken from a cache. */
+  @FunctionalInterface
+  interface Parsed {
+    OnnxModel get() throws BackendException;
+  }
+
+  /** As {@link #prepare(ModelRef, byte[], BuildOptions, boolean)}, parsed by {@code parsed}. */
+  static PreparedModel prepare(
+      ModelRef ref, byte[] bytes, BuildOptions options, boolean emulate, Parsed parsed)
+      throws BackendException {
     if (!emulate && options.observed().isEmpty()) {
       return new PreparedModel(
           bytes, ImmutableList.of(), ImmutableList.of()); // nothing to rewrite: skip parsing
     }
-    OnnxModel model;
-    try {
-      model = OnnxModel.parse(bytes, ref.baseDir().orElse(null), ref.name());
-    } catch (OnnxModelException e) {
-      throw new BackendException("model '" + ref.name() + "' cannot be read: " + e.getMessage(), e);
-    }
+    OnnxModel model = parsed.get();
     GraphIndex index = model.index();
     List<String> missing = new ArrayList<>();
     for (String name : options.observed()) {
@@ -143,5 +151,14 @@ final class ModelPreparation {
             + " node(s) this model does not have, ignored: "
             + shown
             + (absent.size() > shown.size() ? " ..." : ""));
+  }
+
+  /** The model {@code bytes} hold, for {@link #prepare}. */
+  static OnnxModel parse(ModelRef ref, byte[] bytes) throws BackendException {
+    try {
+      return OnnxModel.parse(bytes, ref.baseDir().orElse(null), ref.name());
+    } catch (OnnxModelException e) {
+      throw new BackendException("model '" + ref.name() + "' cannot be read: " + e.getMessage(), e);
+    }
   }
 }

@@ -119,6 +119,10 @@ public final class OrtBackend implements Backend {
 
   private final SessionCache cache;
   private final ModelDigest digests = new ModelDigest();
+  // The model last parsed for an emulation, by digest, folder and name: a search rewrites it once
+  // per probe, and one parse lets Fp16Emulation reuse its rounded weights (RoundedInitializers)
+  private final com.google.common.cache.Cache<String, dev.halfbisect.onnx.OnnxModel> parsed =
+      com.google.common.cache.CacheBuilder.newBuilder().maximumSize(1).softValues().build();
 
   /** The instance {@link java.util.ServiceLoader} creates, with the default cache capacity. */
   public OrtBackend() {
@@ -178,9 +182,10 @@ public final class OrtBackend implements Backend {
     } catch (IOException e) {
       throw new BackendException("cannot read model '" + model.name() + "': " + e.getMessage(), e);
     }
+    String digest = digests.of(bytes);
     SessionKey key =
         new SessionKey(
-            digests.of(bytes),
+            digest,
             model.baseDir().map(Object::toString).orElse(""),
             options.mode(),
             emulate ? options.plan() : PrecisionPlan.allFp32(),
@@ -193,7 +198,22 @@ public final class OrtBackend implements Backend {
           new BuildStats(Duration.ZERO, cached.outputNames().size(), true, cached.warnings()));
     }
     long start = System.nanoTime();
-    PreparedModel prepared = ModelPreparation.prepare(model, bytes, options, emulate);
+    String parsedKey =
+        digest + '|' + model.baseDir().map(Object::toString).orElse("") + '|' + model.name();
+    PreparedModel prepared =
+        ModelPreparation.prepare(
+            model,
+            bytes,
+            options,
+            emulate,
+            () -> {
+              dev.halfbisect.onnx.OnnxModel m = parsed.getIfPresent(parsedKey);
+              if (m == null) {
+                m = ModelPreparation.parse(model, bytes);
+                parsed.put(parsedKey, m);
+              }
+              return m;
+            });
     SharedOrtSession built = build(env, model, prepared, settings);
     Duration buildTime = Duration.ofNanos(System.nanoTime() - start);
     cache.offer(key, built);
