@@ -319,24 +319,26 @@ final class Operations implements AutoCloseable {
       emulationJobs = emu.prober().parallelism();
       PrecisionSearch.Options emuOptions =
           settings.search().withMaxSearchBuilds(settings.maxEmulationBuilds());
-      EmulationHeadStart.Outcome head =
-          headStart
-              ? EmulationHeadStart.run(
-                  emu,
-                  emuOptions,
-                  () -> {
-                    preflightCandidate(ctx);
-                    return passingAsIs(ctx);
-                  })
-              : new EmulationHeadStart.Outcome(
-                  Optional.empty(), EmulationFirst.emulationPlan(emu, emuOptions));
-      if (head.asIs().isPresent()) {
-        r = head.asIs().get();
+      PrecisionSearch.Result plan;
+      if (headStart) {
+        EmulationHeadStart.Outcome head =
+            EmulationHeadStart.run(
+                emu,
+                emuOptions,
+                () -> {
+                  preflightCandidate(ctx);
+                  return passingAsIs(ctx);
+                });
+        r = head.asIs().orElse(null);
+        plan = head.emulationPlan();
       } else {
+        plan = EmulationFirst.emulationPlan(emu, emuOptions);
+      }
+      if (r == null) {
         EmulationFirst.Precision ep =
             EmulationFirst.precision(
                 emu,
-                head.emulationPlan(),
+                plan,
                 ctx,
                 emuOptions,
                 settings.search(),

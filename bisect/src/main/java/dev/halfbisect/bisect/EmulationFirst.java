@@ -333,9 +333,7 @@ public final class EmulationFirst {
    * emulation's is 0.
    */
   static double outputErrorRatio(BisectContext emulation, BisectContext candidate) {
-    double e = worstOutputError(emulation, emulation.basePlan());
-    double c = worstOutputError(candidate, candidate.basePlan());
-    return e > 0 && Double.isFinite(e) ? c / e : Double.NaN;
+    return planErrorRatio(emulation, candidate, List.of());
   }
 
   private static double worstOutputError(BisectContext ctx, PrecisionPlan plan) {

@@ -225,7 +225,7 @@ public final class Fp16Accumulation {
           .build();
     }
 
-    /** {@code n} (a MatMul) on other operands. */
+    /** {@code n} (a MatMul or Gemm, its attributes kept) on other operands. */
     private static Onnx.NodeProto product(
         Onnx.NodeProto n, String name, String a, String b, String y) {
       return n.toBuilder()
@@ -285,29 +285,15 @@ public final class Fp16Accumulation {
         out.add(
             slice(
                 names.fresh(base + "__acc16_slice_b" + start), n.getInput(1), from, to, axisB, b));
-        Onnx.NodeProto.Builder product =
-            n.toBuilder()
-                .setName(names.fresh(base + "__acc16_mm" + start))
-                .clearInput()
-                .addInput(a)
-                .addInput(b)
-                .clearOutput()
-                .addOutput(p);
+        Onnx.NodeProto product = product(n, names.fresh(base + "__acc16_mm" + start), a, b, p);
         if (gemm && last && n.getInputCount() == 3 && !n.getInput(2).isEmpty()) {
-          product.addInput(n.getInput(2)); // beta C once, with the last chunk
+          product = product.toBuilder().addInput(n.getInput(2)).build(); // beta C, last chunk
         }
-        out.add(product.build());
+        out.add(product);
         String sum = p;
         if (acc != null) {
           sum = names.fresh(base + "__acc16_sum" + start);
-          out.add(
-              Onnx.NodeProto.newBuilder()
-                  .setName(names.fresh(base + "__acc16_add" + start))
-                  .setOpType("Add")
-                  .addInput(acc)
-                  .addInput(p)
-                  .addOutput(sum)
-                  .build());
+          out.add(node("Add", base + "__acc16_add" + start, sum, acc, p));
         }
         // the accumulator is FP16: rounded after every chunk; the last one is the node's output
         acc = last ? n.getOutput(0) : names.fresh(base + "__acc16_acc" + start);

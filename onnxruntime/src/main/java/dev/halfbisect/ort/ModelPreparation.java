@@ -30,18 +30,12 @@ final class ModelPreparation {
    *     them
    * @throws BackendException when the bytes are not a model onnx-surgery can read or rewrite
    */
-  static PreparedModel prepare(ModelRef ref, byte[] bytes, BuildOptions options, boolean emulate)
-      throws BackendException {
-    return prepare(ref, bytes, options, emulate, () -> parse(ref, bytes));
-  }
-
-  /** A parsed model, read from its bytes or taken from a cache. */
+  /** A parsed model, read from its bytes ({@link #parse}) or taken from a cache. */
   @FunctionalInterface
   interface Parsed {
     OnnxModel get() throws BackendException;
   }
 
-  /** As {@link #prepare(ModelRef, byte[], BuildOptions, boolean)}, parsed by {@code parsed}. */
   static PreparedModel prepare(
       ModelRef ref, byte[] bytes, BuildOptions options, boolean emulate, Parsed parsed)
       throws BackendException {
@@ -100,14 +94,11 @@ final class ModelPreparation {
         m =
             CastPlacedEmulation.apply(
                 Fp16Conversion.apply(model, options.plan(), low).model(), low);
-        if (options.mode().equals(OrtBackend.MODE_FP16_STRONG_ACC16_EMULATED)) {
-          m = Fp16Accumulation.apply(m, Fp16Accumulation.TENSOR_CORE_CHUNK);
-        }
       } else if (emulate) {
         m = Fp16Emulation.apply(model, options.plan(), low);
-        if (options.mode().equals(OrtBackend.MODE_FP16_ACC16_EMULATED)) {
-          m = Fp16Accumulation.apply(m, Fp16Accumulation.TENSOR_CORE_CHUNK);
-        }
+      }
+      if (OrtBackend.accumulatesInFp16(options.mode())) {
+        m = Fp16Accumulation.apply(m, Fp16Accumulation.TENSOR_CORE_CHUNK);
       }
       if (!marked.isEmpty()) {
         m = MarkOutputs.tensors(m, marked);

@@ -95,6 +95,11 @@ public final class OrtBackend implements Backend {
    */
   public static final String MODE_BF16_STRONG_EMULATED = "bf16-strong-emulated";
 
+  /** Whether {@code mode} adds FP16 accumulation in MatMuls and Gemms to its emulation. */
+  static boolean accumulatesInFp16(String mode) {
+    return mode.equals(MODE_FP16_ACC16_EMULATED) || mode.equals(MODE_FP16_STRONG_ACC16_EMULATED);
+  }
+
   /** Sessions the default instance keeps built. */
   public static final int DEFAULT_CACHE_CAPACITY = 8;
 
