@@ -80,7 +80,7 @@ public final class CastPlacedEmulation {
     }
     Onnx.GraphProto.Builder gb = g.toBuilder().clearNode().addAllNode(out).clearInitializer();
     for (Onnx.TensorProto t : g.getInitializerList()) {
-      gb.addInitializer(t.getDataType() == lowCode ? toFloat32(t, baseDir) : t);
+      gb.addInitializer(t.getDataType() == lowCode ? initializerToFloat32(t, baseDir, low) : t);
     }
     for (List<Onnx.ValueInfoProto.Builder> infos :
         List.of(
@@ -101,6 +101,21 @@ public final class CastPlacedEmulation {
         Fp16Support.castNode(
             names.fresh(outName + "__emu_to_" + low.id()), in, mid, low.onnxCode()),
         Fp16Support.castNode(names.fresh(outName + "__emu_to_fp32"), mid, outName, FLOAT));
+  }
+
+  /**
+   * A low-type initializer as float32. Inline raw data is widened once per buffer instance: the
+   * buffers {@link Fp16Conversion} writes for a parsed model are the same on every probe.
+   */
+  private static Onnx.TensorProto initializerToFloat32(
+      Onnx.TensorProto t, java.nio.file.Path baseDir, LowPrecision low) {
+    if (!ExternalDataRef.isExternal(t)
+        && t.hasRawData()
+        && t.getRawData().size() == TensorData.payloadBytes(t)) {
+      return Fp16Support.withFloat32Raw(
+          t, t.getName(), RoundedInitializers.widened(t.getRawData(), low));
+    }
+    return toFloat32(t, baseDir);
   }
 
   private static Onnx.TensorProto toFloat32(Onnx.TensorProto t, java.nio.file.Path baseDir) {

@@ -404,12 +404,13 @@ public final class Fp16Conversion {
           gb.addInitializer(t);
           continue;
         }
-        float[] v = Fp16Support.floats(t, a.baseDir, "initializer");
+        // encoded once per parsed initializer, not once per probe (RoundedInitializers)
+        com.google.protobuf.ByteString raw = RoundedInitializers.encoded(t, a.baseDir, low);
         if (needs.contains(Prec.FP32)) {
           gb.addInitializer(t);
-          gb.addInitializer(Fp16Support.toLow(t, source16.get(t.getName()), v, low));
+          gb.addInitializer(Fp16Support.withLowRaw(t, source16.get(t.getName()), raw, low));
         } else {
-          gb.addInitializer(Fp16Support.toLow(t, t.getName(), v, low));
+          gb.addInitializer(Fp16Support.withLowRaw(t, t.getName(), raw, low));
         }
       }
       Set<String> nowFp16 = new HashSet<>();

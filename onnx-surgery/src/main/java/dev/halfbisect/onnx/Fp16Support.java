@@ -232,6 +232,12 @@ final class Fp16Support {
     return inline(t, name).setDataType(FLOAT).setRawData(raw).build();
   }
 
+  /** {@code t} (same dims) as raw data {@code raw} of {@code low}'s type, named {@code name}. */
+  static Onnx.TensorProto withLowRaw(
+      Onnx.TensorProto t, String name, com.google.protobuf.ByteString raw, LowPrecision low) {
+    return inline(t, name).setDataType(low.onnxCode()).setRawData(raw).build();
+  }
+
   private static Onnx.TensorProto.Builder inline(Onnx.TensorProto t, String name) {
     return t.toBuilder()
         .setName(name)

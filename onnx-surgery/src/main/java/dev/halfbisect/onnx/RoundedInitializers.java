@@ -12,33 +12,87 @@ import java.util.concurrent.ExecutionException;
 import javax.annotation.Nullable;
 
 /**
- * The float32 raw data of an initializer clamped and rounded to a low-precision type, kept per
- * initializer instance while that instance lives. An emulation search rewrites the same parsed
- * model once per probe, and rounding MiniLM's 22 million weights took 150 to 800 ms of each probe
- * on 2 cores; the rounded values do not depend on the plan. Keys are compared by identity (weak
- * keys), so a model parsed again is rounded again and a model no longer used frees its entries.
+ * Converted weights kept per initializer instance while that instance lives: an initializer's
+ * float32 values clamped and rounded to a low-precision type (kept as float32, for {@link
+ * Fp16Emulation}), the same values encoded in the low type (for {@link Fp16Conversion}), and a
+ * low-type raw buffer widened back to float32 (for {@link CastPlacedEmulation}). A search rewrites
+ * the same parsed model once per probe, and converting MiniLM's 22 million weights took 150 to 800
+ * ms of each probe on 2 cores; the converted values do not depend on the plan. Keys are compared by
+ * identity (weak keys), so a model parsed again is converted again and a model no longer used frees
+ * its entries. The strong path chains two of these: the encoded buffer {@link #encoded} returns is
+ * the same instance each time, so {@link #widened} finds it.
  */
 final class RoundedInitializers {
   private static final Cache<Onnx.TensorProto, ByteString> FP16 =
       CacheBuilder.newBuilder().weakKeys().build();
   private static final Cache<Onnx.TensorProto, ByteString> BF16 =
       CacheBuilder.newBuilder().weakKeys().build();
+  private static final Cache<Onnx.TensorProto, ByteString> FP16_ENCODED =
+      CacheBuilder.newBuilder().weakKeys().build();
+  private static final Cache<Onnx.TensorProto, ByteString> BF16_ENCODED =
+      CacheBuilder.newBuilder().weakKeys().build();
+  private static final Cache<ByteString, ByteString> FP16_WIDENED =
+      CacheBuilder.newBuilder().weakKeys().build();
+  private static final Cache<ByteString, ByteString> BF16_WIDENED =
+      CacheBuilder.newBuilder().weakKeys().build();
 
   private RoundedInitializers() {}
 
   /** {@code t}'s values clamped to {@code low}'s range and rounded, as float32 raw data. */
   static ByteString of(Onnx.TensorProto t, @Nullable Path baseDir, LowPrecision low) {
+    return cached(
+        low == LowPrecision.BF16 ? BF16 : FP16,
+        t,
+        () ->
+            float32Raw(
+                Fp16Support.clampAndRound(Fp16Support.floats(t, baseDir, "initializer"), low)));
+  }
+
+  /**
+   * {@code t}'s float32 values clamped to {@code low}'s range and encoded in {@code low}'s type
+   * (little-endian, two bytes a value): the raw data of the converted initializer.
+   */
+  static ByteString encoded(Onnx.TensorProto t, @Nullable Path baseDir, LowPrecision low) {
+    return cached(
+        low == LowPrecision.BF16 ? BF16_ENCODED : FP16_ENCODED,
+        t,
+        () -> {
+          float[] v = Fp16Support.floats(t, baseDir, "initializer");
+          ByteBuffer b = ByteBuffer.allocate(v.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+          for (int i = 0; i < v.length; i++) {
+            b.putShort(2 * i, low.toBits(low.clampToRange(v[i])));
+          }
+          return ByteString.copyFrom(b);
+        });
+  }
+
+  /**
+   * Raw data of {@code low}'s type ({@code raw}, two bytes a value) widened to float32 raw data.
+   */
+  static ByteString widened(ByteString raw, LowPrecision low) {
+    return cached(
+        low == LowPrecision.BF16 ? BF16_WIDENED : FP16_WIDENED,
+        raw,
+        () -> {
+          ByteBuffer in = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+          float[] v = new float[raw.size() / 2];
+          for (int i = 0; i < v.length; i++) {
+            v[i] = low.fromBits(in.getShort(2 * i));
+          }
+          return float32Raw(v);
+        });
+  }
+
+  private static ByteString float32Raw(float[] v) {
+    ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    b.asFloatBuffer().put(v);
+    return ByteString.copyFrom(b);
+  }
+
+  private static <K> ByteString cached(
+      Cache<K, ByteString> cache, K key, java.util.concurrent.Callable<ByteString> compute) {
     try {
-      return (low == LowPrecision.BF16 ? BF16 : FP16)
-          .get(
-              t,
-              () -> {
-                float[] r =
-                    Fp16Support.clampAndRound(Fp16Support.floats(t, baseDir, "initializer"), low);
-                ByteBuffer b = ByteBuffer.allocate(r.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-                b.asFloatBuffer().put(r);
-                return ByteString.copyFrom(b);
-              });
+      return cache.get(key, compute);
     } catch (ExecutionException | com.google.common.util.concurrent.UncheckedExecutionException e) {
       Throwable c = e.getCause();
       if (c instanceof RuntimeException re) {

@@ -64,4 +64,44 @@ class RoundedInitializersTest {
         .isEqualTo(RoundedInitializers.of(w2, null, LowPrecision.FP16))
         .isNotEqualTo(RoundedInitializers.of(w, null, LowPrecision.BF16));
   }
+
+  @Test
+  void theStrongPathEncodesAndWidensOncePerParsedModel() {
+    OnnxModel m = model();
+    String mul = m.proto().getGraph().getNode(0).getName();
+    OnnxModel a = Fp16Conversion.apply(m, PrecisionPlan.allFp16()).model();
+    OnnxModel b = Fp16Conversion.apply(m, PrecisionPlan.allFp16().pin(List.of(mul))).model();
+    // all-FP16: w becomes float16 in place; with the Mul pinned, an FP16 copy beside the original
+    Onnx.TensorProto half = initializer(a, "w");
+    assertThat(half.getDataType()).isEqualTo(DType.FLOAT16.onnxCode());
+    assertThat(half.getRawData()).isSameAs(initializer(b, "w__fp16").getRawData());
+    ByteBuffer bits = half.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    float[] want = {Half.round(1.0001f), Half.round(3.14159f), Half.round(1e-6f), 65504f};
+    for (float v : want) {
+      assertThat(Half.toFloat(bits.getShort())).isEqualTo(v);
+    }
+    // the strong emulation widens that buffer back to float32 once, with the same values
+    Onnx.TensorProto wide = initializer(CastPlacedEmulation.apply(a, LowPrecision.FP16), "w");
+    assertThat(wide.getDataType()).isEqualTo(DType.FLOAT32.onnxCode());
+    assertThat(wide.getRawData())
+        .isSameAs(
+            initializer(CastPlacedEmulation.apply(b, LowPrecision.FP16), "w__fp16").getRawData());
+    ByteBuffer f = wide.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    for (float v : want) {
+      assertThat(f.getFloat()).isEqualTo(v);
+    }
+  }
+
+  @Test
+  void aLowTypeInitializerWhoseRawDataIsShortStillFailsNamingIt() {
+    OnnxModel m = Fp16Conversion.apply(model(), PrecisionPlan.allFp16()).model();
+    Onnx.ModelProto.Builder p = m.proto().toBuilder();
+    Onnx.TensorProto.Builder w = p.getGraphBuilder().getInitializerBuilder(0);
+    w.setRawData(w.getRawData().substring(0, 6));
+    OnnxModel broken = m.withProto(p.build());
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> CastPlacedEmulation.apply(broken, LowPrecision.FP16))
+        .hasMessageContaining("'" + w.getName() + "'")
+        .hasMessageContaining("bytes");
+  }
 }
