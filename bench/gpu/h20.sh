@@ -127,7 +127,49 @@ debug_lane() {
 }
 # One lane after another: TensorRT times its tactics on the GPU, and lanes building side by side
 # on one GPU slowed every build several times over (bench/gpu/README.md, the second session).
+# Swin-T's observed FP16 builds (layerwise, amplify) fail on TensorRT 10.6 (the sixth session of
+# 2026-12-03): Myelin rejects the Slice a constant-mode Pad becomes ("incorrect fill value type,
+# slice op requires fill value type to be same as its input": FP16 data, FP32 fill) and then finds
+# no implementation for the ForeignNode holding it. Unobserved builds pass. Two ways round it, each
+# a layerwise run: the Pads pinned to FP32 (exact either way: a Pad only copies and fills zeros),
+# and the zero constant_value inputs dropped (the default fill is 0). HB_H20_PADS=1 runs them.
+pad_lane() {
+  have swin_t || return 0
+  python3 - "$E/swin_t/model.onnx" "$W/swin-pads.json" "$W/swin-nopadvalue/model.onnx" \
+    > "$R/swin-pads.log" 2>&1 << 'PY'
+import json, os, sys
+import numpy as np
+import onnx
+from onnx import numpy_helper
+m = onnx.load(sys.argv[1])
+pads = [n.name for n in m.graph.node if n.op_type == "Pad"]
+json.dump({"schema": "halfbisect-plan/1", "defaultPrecision": "fp16", "ioPolicy": "keep_fp32",
+           "fp32Nodes": pads}, open(sys.argv[2], "w"), indent=1)
+inits = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+consts = {n.output[0]: numpy_helper.to_array(n.attribute[0].t) for n in m.graph.node
+          if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value"}
+dropped = 0
+for n in m.graph.node:
+    if n.op_type == "Pad" and len(n.input) >= 3 and n.input[2]:
+        v = inits.get(n.input[2], consts.get(n.input[2]))
+        if v is not None and np.all(v == 0):
+            n.input[2] = ""  # an omitted optional input: constant_value defaults to 0
+            if len(n.input) == 3:
+                del n.input[2]
+            dropped += 1
+os.makedirs(os.path.dirname(sys.argv[3]), exist_ok=True)
+onnx.save(m, sys.argv[3])
+print(f"{len(pads)} Pad nodes, {dropped} zero constant_value inputs dropped")
+PY
+  record swin-pads $? 0 "$(tail -1 "$R/swin-pads.log")"
+  step swin_t-layerwise-padfp32 verdict 40 -- layerwise "$E/swin_t/model.onnx" $(in_of swin_t) $TT \
+    --plan "$W/swin-pads.json"
+  [ -f "$W/swin-nopadvalue/model.onnx" ] && step swin_t-layerwise-nopadvalue verdict 40 -- layerwise \
+    "$W/swin-nopadvalue/model.onnx" $(in_of swin_t) $TT
+  return 0
+}
 perf_lane
+[ "${HB_H20_PADS:-0}" = 1 ] && pad_lane
 debug_lane ${HB_H20_MODELS:-unet_sr resnet50 vit_b32_clip swin_t}
 # tables in a fixed order (the lanes finish in any order)
 : > "$TABLES"

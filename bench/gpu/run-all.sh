@@ -17,6 +17,10 @@ mkdir -p "$HB_R"; date -u +%FT%TZ > "$HB_R/START"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$HB_R/gpu.txt" 2>&1
 nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv -l 5 > "$HB_R/smi.csv" 2>&1 &
 SMI=$!
+# TensorRT builds are CPU-bound (the sixth session's GPU sat at 0-9% through four MiniLM builds at
+# once): the load average beside the GPU's shows whether workers and emulation compete for cores
+( while sleep 5; do echo "$(date -u +%T) $(cut -d' ' -f1-4 /proc/loadavg)"; done ) > "$HB_R/load.txt" 2>&1 &
+LOAD=$!
 run() { local id=$1 dl=$2; [ -f "bench/gpu/$id.sh" ] || { echo "$id: no script" >> "$HB_R/missing.txt"; return; }
         mkdir -p "$HB_R/$id"; local s; s=$(date +%s)
         HB_DEADLINE=$dl timeout $((dl + 30)) bash "bench/gpu/$id.sh" > "$HB_R/$id.log" 2>&1
@@ -40,4 +44,4 @@ for tc in "$HB_R/h18/tcache-ml-emu" "$HB_R/h18/tcache-ml-acc16"; do
   [ -d "$tc" ] && [ ! -e "$HB_R/h19/tcache" ] && mkdir -p "$HB_R/h19" && cp -r "$tc" "$HB_R/h19/tcache"
 done
 for id in ${HB_PHASE2-h15a h15b h18b h19 h20}; do v=HB_DL_$id; run "$id" "${!v:-$P2}"; done
-kill $SMI 2>/dev/null; date -u +%FT%TZ > "$HB_R/DONE"
+kill $SMI $LOAD 2>/dev/null; date -u +%FT%TZ > "$HB_R/DONE"

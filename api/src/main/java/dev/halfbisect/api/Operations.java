@@ -196,16 +196,19 @@ final class Operations implements AutoCloseable {
               Locale.ROOT,
               "the candidate failed the emulation's plan; its outputs err %.2fx the emulation's (the"
                   + " larger ratio of the all-FP16 outputs' and that plan's), so the emulation"
-                  + " searched again at a %.2fx stricter bound, %s",
-              ep.calibration(),
+                  + " searched again at a stricter bound; %s",
               ep.calibration(),
               ep.nominal()
-                  ? "and the candidate passed that plan and removed what it did not need"
+                  ? String.format(
+                      Locale.ROOT,
+                      "the candidate passed the plan found at %.2fx and removed what it did not"
+                          + " need",
+                      ep.factor())
                   : String.format(
                       Locale.ROOT,
-                      "the candidate failed that plan too, so the emulation searched at a %.2fx"
-                          + " stricter bound, and the candidate passed that plan and shrank it",
-                      ep.calibration() * EmulationFirst.CALIBRATION_MARGIN));
+                      "the candidate failed that plan too and passed the one found at %.2fx, then"
+                          + " shrank it",
+                      ep.factor()));
     }
     if (ep.confirmed()) {
       return head + "the candidate passed the emulation's plan and removed what it did not need";

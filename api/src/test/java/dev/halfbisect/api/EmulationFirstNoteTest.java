@@ -51,4 +51,26 @@ class EmulationFirstNoteTest {
         .contains("the candidate passed the emulation's plan")
         .doesNotContain("try --emulation");
   }
+
+  @Test
+  void aCalibratedRetryNamesTheRatioAndTheBoundOfThePlanThatPassed() {
+    String ahead =
+        Operations.emulationFirstNote(
+            new EmulationFirst.Precision(null, 0, true, 1.06, 1.11, true),
+            Operations.ACC16_EMULATION,
+            TRT_FP16,
+            4);
+    assertThat(ahead)
+        .contains("its outputs err 1.06x the emulation's")
+        .contains("the candidate passed the plan found at 1.11x");
+    String margin =
+        Operations.emulationFirstNote(
+            new EmulationFirst.Precision(null, 0, true, 1.06, 1.06 * 1.25, false),
+            Operations.ACC16_EMULATION,
+            TRT_FP16,
+            4);
+    assertThat(margin)
+        .contains("its outputs err 1.06x")
+        .contains("failed that plan too and passed the one found at 1.33x");
+  }
 }

@@ -64,18 +64,24 @@ public final class CalibratedRetryHarness {
 
     long t0 = System.nanoTime();
     BisectContext cand = context(m, ort, candMode, sample, t, jobs, gained);
+    // the facade's preflight builds both all-FP16 engines first: with their ratio known, the
+    // stricter search starts while the candidate tries the emulation's plan
+    double allFp16 = EmulationFirst.outputErrorRatio(emu, cand);
     EmulationFirst.Precision ef =
         EmulationFirst.precision(emu, cand, emuOptions, candOptions, stricter);
     double wall = (System.nanoTime() - t0) / 1e9;
     System.out.printf(
         Locale.ROOT,
-        "MiniLM, bound %.3g, candidate gain %.2f (measured %.2f), jobs %d: emulation builds %d;"
+        "MiniLM, bound %.3g, candidate gain %.2f (measured %.2f all-FP16, %.2f calibrated), jobs"
+            + " %d: emulation builds %d; the plan the candidate confirmed was found %.2fx stricter;"
             + " the candidate %s%n",
         bound,
         gain,
+        allFp16,
         ef.calibration(),
         jobs,
         ef.emulationBuilds(),
+        ef.factor(),
         ef.nominal()
             ? "passed the plan found at the ratio's bound"
             : "failed the plan found at the ratio's bound");

@@ -40,6 +40,9 @@ public final class EmulationFirst {
    * @param calibration when the plan came from a stricter emulation: the candidate's output error
    *     over the emulation's, the larger of the ratios with nothing pinned and under the plan the
    *     candidate failed ({@link #calibration}); NaN otherwise
+   * @param factor when calibrated: how many times stricter than the search's the bound was at which
+   *     the emulation found the plan the candidate passed ({@code calibration}, or {@code
+   *     calibration} times {@link #CALIBRATION_MARGIN}); NaN otherwise
    * @param nominal when calibrated: whether the candidate passed the plan the emulation found at
    *     the bound divided by the ratio alone (else the one found with {@link #CALIBRATION_MARGIN}
    *     on top)
@@ -49,10 +52,11 @@ public final class EmulationFirst {
       int emulationBuilds,
       boolean confirmed,
       double calibration,
+      double factor,
       boolean nominal) {
     /** Not calibrated: the emulation's plan at the search's own bound. */
     public Precision(PrecisionSearch.Result result, int emulationBuilds, boolean confirmed) {
-      this(result, emulationBuilds, confirmed, Double.NaN, false);
+      this(result, emulationBuilds, confirmed, Double.NaN, Double.NaN, false);
     }
 
     /** Whether the confirmed plan came from the stricter emulation. */
@@ -163,18 +167,47 @@ public final class EmulationFirst {
         emu.fp32Nodes().size(),
         emuBuilds,
         candidate.backends().candidateLabel());
-    Optional<PrecisionSearch.Result> confirmed =
-        emu.found() ? confirm(candidate, emu, options) : Optional.empty();
+    // while the candidate confirms the plan, the emulation searches the bound a retry would ask
+    // for: the all-FP16 ratio is known already, the plan's ratio only once the candidate failed it
+    double allFp16 = decidedOutputErrorRatio(emulation, candidate);
+    StricterSearch ahead =
+        allFp16 > 1 && Double.isFinite(allFp16)
+            ? StricterSearch.start(allFp16, stricter, emulationOptions)
+            : null;
+    Optional<PrecisionSearch.Result> confirmed;
+    try {
+      confirmed = emu.found() ? confirm(candidate, emu, options) : Optional.empty();
+    } catch (RuntimeException | Error e) {
+      cancel(ahead, "the candidate could not confirm the plan");
+      throw e;
+    }
     if (confirmed.isPresent()) {
+      emuBuilds += cancel(ahead, "the candidate passed the emulation's plan");
       return new Precision(confirmed.get(), emuBuilds, true);
     }
     double ratio = calibration(emulation, candidate, emu);
+    if (ahead != null && !(ratio > 1 && ratio <= ahead.factor())) {
+      // the plan's ratio is the larger: that search aimed too low
+      emuBuilds += cancel(ahead, "the candidate errs more than that search allowed for");
+      ahead = null;
+    }
     if (ratio > 1 && Double.isFinite(ratio)) {
       int before = candidate.prober().candidateBuilds();
-      Retry atRatio = retry(candidate, ratio, ratio, stricter, emulationOptions, options, 0);
+      double factor = ahead != null ? ahead.factor() : ratio;
+      Retry atRatio =
+          retry(
+              candidate,
+              ratio,
+              factor,
+              ahead,
+              stricter,
+              emulationOptions,
+              options,
+              0,
+              ratio * CALIBRATION_MARGIN);
       emuBuilds += atRatio.emulationBuilds();
       if (atRatio.result().isPresent()) {
-        return new Precision(atRatio.result().get(), emuBuilds, true, ratio, true);
+        return new Precision(atRatio.result().get(), emuBuilds, true, ratio, factor, true);
       }
       if (atRatio.scaled()) {
         // the failed try counts against the candidate's cap
@@ -184,17 +217,22 @@ public final class EmulationFirst {
                 candidate,
                 ratio,
                 ratio * CALIBRATION_MARGIN,
+                atRatio.next(),
                 stricter,
                 emulationOptions,
                 options,
-                spent);
+                spent,
+                0);
         emuBuilds += margin.emulationBuilds();
         if (margin.result().isPresent()) {
-          return new Precision(margin.result().get(), emuBuilds, true, ratio, false);
+          return new Precision(
+              margin.result().get(), emuBuilds, true, ratio, ratio * CALIBRATION_MARGIN, false);
         }
         LOG.info(
             "precision (emulation first): {} fails the stricter emulation's plans too",
             candidate.backends().candidateLabel());
+      } else {
+        emuBuilds += cancel(atRatio.next(), "the tolerance cannot be made stricter");
       }
     }
     LOG.info(
@@ -203,29 +241,60 @@ public final class EmulationFirst {
     return new Precision(PrecisionSearch.run(candidate, options), emuBuilds, false);
   }
 
+  /** Cancels {@code search} (null: none) and returns the emulation builds it made. */
+  private static int cancel(StricterSearch search, String why) {
+    if (search == null) {
+      return 0;
+    }
+    search.cancel(why);
+    return search.builds();
+  }
+
   /**
    * One try of the calibrated retry: {@code result} is the candidate's shrink of the plan the
    * emulation found at a {@code factor}x stricter bound (empty when the candidate fails it or the
    * emulation pins nothing there); {@code scaled} whether the tolerance could be made stricter at
-   * all; {@code emulationBuilds} counts that emulation's probes.
+   * all; {@code emulationBuilds} counts that emulation's probes; {@code next} the search at the
+   * next bound, begun while the candidate confirmed this plan (null when none was begun or it was
+   * stopped because the candidate passed).
    */
   private record Retry(
-      Optional<PrecisionSearch.Result> result, boolean scaled, int emulationBuilds) {}
+      Optional<PrecisionSearch.Result> result,
+      boolean scaled,
+      int emulationBuilds,
+      StricterSearch next) {}
 
+  /**
+   * @param ahead the search at {@code factor} already begun (null: search now)
+   * @param nextFactor the bound to search at while the candidate confirms this try's plan (0: none)
+   */
   private static Retry retry(
       BisectContext candidate,
       double ratio,
       double factor,
+      StricterSearch ahead,
       Stricter stricter,
       PrecisionSearch.Options emulationOptions,
       PrecisionSearch.Options options,
-      int spent) {
-    Optional<BisectContext> s = stricter.by(factor);
-    if (s.isEmpty()) {
-      return new Retry(Optional.empty(), false, 0);
+      int spent,
+      double nextFactor) {
+    BisectContext strict;
+    PrecisionSearch.Result plan;
+    if (ahead != null) {
+      Optional<StricterSearch.Found> f = ahead.await();
+      if (f.isEmpty()) {
+        return new Retry(Optional.empty(), false, ahead.builds(), null);
+      }
+      strict = f.get().strict();
+      plan = f.get().plan();
+    } else {
+      Optional<BisectContext> s = stricter.by(factor);
+      if (s.isEmpty()) {
+        return new Retry(Optional.empty(), false, 0, null);
+      }
+      strict = s.get();
+      plan = emulationPlan(strict, emulationOptions);
     }
-    BisectContext strict = s.get();
-    PrecisionSearch.Result plan = emulationPlan(strict, emulationOptions);
     LOG.info(
         "precision (emulation first): {} errs {}x the emulation (all-FP16 or under its plan); the"
             + " emulation at a {}x stricter bound pins {} nodes ({}); confirming on {}",
@@ -237,21 +306,34 @@ public final class EmulationFirst {
         candidate.backends().candidateLabel());
     if (!plan.found() || plan.fp32Nodes().isEmpty()) {
       // nothing the emulation needs at that bound, or nothing passes there: no plan to try
-      return new Retry(Optional.empty(), true, strict.prober().candidateBuilds());
+      return new Retry(Optional.empty(), true, strict.prober().candidateBuilds(), null);
     }
     List<String> always = options.pinOverflows() ? plan.overflowNodes() : List.of();
+    StricterSearch next =
+        nextFactor > 0 ? StricterSearch.start(nextFactor, stricter, emulationOptions) : null;
+    int[] stopped = {0}; // builds of the next search, stopped once the candidate passes this plan
     candidate.listener().phase("confirm");
-    Optional<PrecisionSearch.Result> result =
-        GuidedShrink.run(
-            strict,
-            candidate,
-            plan.fp32Nodes(),
-            options,
-            Math.max(1, options.maxSearchBuilds() - spent),
-            RANKING_PROBES,
-            always,
-            "confirm");
-    return new Retry(result, true, strict.prober().candidateBuilds());
+    Optional<PrecisionSearch.Result> result;
+    try {
+      result =
+          GuidedShrink.run(
+              strict,
+              candidate,
+              plan.fp32Nodes(),
+              options,
+              Math.max(1, options.maxSearchBuilds() - spent),
+              RANKING_PROBES,
+              always,
+              "confirm",
+              () -> stopped[0] = cancel(next, "the candidate passed the stricter plan"));
+    } catch (RuntimeException | Error e) {
+      cancel(next, "the candidate could not confirm the stricter plan");
+      throw e;
+    }
+    int builds = strict.prober().candidateBuilds() + stopped[0];
+    return result.isPresent()
+        ? new Retry(result, true, builds, null)
+        : new Retry(result, true, builds, next);
   }
 
   /**
@@ -332,13 +414,32 @@ public final class EmulationFirst {
    * facade's preflight has measured both: no build then); NaN when either is unknown or the
    * emulation's is 0.
    */
-  static double outputErrorRatio(BisectContext emulation, BisectContext candidate) {
+  public static double outputErrorRatio(BisectContext emulation, BisectContext candidate) {
     return planErrorRatio(emulation, candidate, List.of());
   }
 
+  /**
+   * {@link #outputErrorRatio} when both all-FP16 probes are decided already (the facade's preflight
+   * ran them), else NaN: the search ahead must not cost the candidate a build.
+   */
+  static double decidedOutputErrorRatio(BisectContext emulation, BisectContext candidate) {
+    for (BisectContext c : List.of(emulation, candidate)) {
+      List<String> outputs = floatOutputs(c);
+      if (outputs.isEmpty()
+          || !c.prober()
+              .isDecided(ProbeSpec.full(ProbeSpec.Side.CANDIDATE, c.basePlan(), outputs))) {
+        return Double.NaN;
+      }
+    }
+    return outputErrorRatio(emulation, candidate);
+  }
+
+  private static List<String> floatOutputs(BisectContext ctx) {
+    return ctx.model().graphOutputs().stream().filter(ctx.model()::isFloat).toList();
+  }
+
   private static double worstOutputError(BisectContext ctx, PrecisionPlan plan) {
-    List<String> outputs =
-        ctx.model().graphOutputs().stream().filter(ctx.model()::isFloat).toList();
+    List<String> outputs = floatOutputs(ctx);
     if (outputs.isEmpty()) {
       return Double.NaN;
     }

@@ -45,6 +45,25 @@ final class GuidedShrink {
       int emulationBudget,
       List<String> always,
       String phase) {
+    return run(
+        emulation, candidate, plan, options, budget, emulationBudget, always, phase, () -> {});
+  }
+
+  /**
+   * As {@link #run(BisectContext, BisectContext, Collection, PrecisionSearch.Options, int, int,
+   * List, String)}, calling {@code passed} once the candidate has passed {@code plan}, before the
+   * shrink (emulation first then stops the search it began in case the candidate failed).
+   */
+  static Optional<PrecisionSearch.Result> run(
+      BisectContext emulation,
+      BisectContext candidate,
+      Collection<String> plan,
+      PrecisionSearch.Options options,
+      int budget,
+      int emulationBudget,
+      List<String> always,
+      String phase,
+      Runnable passed) {
     ModelGraph g = candidate.model();
     Prober p = candidate.prober();
     int before = p.candidateBuilds();
@@ -54,6 +73,7 @@ final class GuidedShrink {
     if (!test.passesUnbudgeted(set, phase)) {
       return Optional.empty();
     }
+    passed.run();
     Prober e = emulation.prober();
     int emulationStart = e.candidateBuilds();
     List<String> current = new ArrayList<>(set);

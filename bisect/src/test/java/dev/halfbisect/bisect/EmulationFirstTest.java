@@ -235,6 +235,113 @@ class EmulationFirstTest {
         .anyMatch(p -> p.endsWith("with the margin"));
   }
 
+  @Test
+  void theStricterSearchRunsWhileTheCandidateTriesThePlanAndIsStoppedWhenItPasses()
+      throws Exception {
+    // TensorRT on MiniLM: all-FP16 errs 1.05x the emulation; a confirm build takes 30 to 75 s.
+    // Here the candidate errs twice the emulation with nothing pinned and as it under any plan, so
+    // it passes the emulation's plan; its confirm build waits until the stricter search (begun at
+    // the all-FP16 ratio, 2.0) has built, and fails the test without overlap.
+    ModelGraph g = TestModels.transformer(6, -1);
+    Tolerance t = Tolerance.normalized(allFp16Error(g) * 0.9);
+    BisectContext emu =
+        TestModels.context(g, new InterpreterBackend(), SAMPLES).tolerance(t).build();
+    InterpreterBackend interp = new InterpreterBackend();
+    ProbeRunner same = ErrorGain.runner(g, interp, 1);
+    ProbeRunner doubled = ErrorGain.runner(g, interp, 2);
+    java.util.concurrent.CountDownLatch stricterBuilt = new java.util.concurrent.CountDownLatch(1);
+    boolean[] overlapped = {true};
+    BisectContext cand =
+        TestModels.context(g, interp, SAMPLES)
+            .tolerance(t)
+            .runner(
+                (spec, feeds) -> {
+                  if (spec.plan().fp32Nodes().isEmpty()) {
+                    return doubled.run(spec, feeds);
+                  }
+                  try {
+                    overlapped[0] &= stricterBuilt.await(20, java.util.concurrent.TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                  return same.run(spec, feeds);
+                })
+            .build();
+    List<Double> asked = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<BisectContext> strict = java.util.Collections.synchronizedList(new ArrayList<>());
+    EmulationFirst.Stricter stricter =
+        f -> {
+          asked.add(f);
+          ProbeRunner plain = ErrorGain.runner(g, new InterpreterBackend(), 1);
+          BisectContext c =
+              TestModels.context(g, new InterpreterBackend(), SAMPLES)
+                  .tolerance(Tolerance.normalized(t.maxNormalizedError() / f))
+                  .runner(
+                      (spec, feeds) -> {
+                        ProbeRunner.Outcome o = plain.run(spec, feeds);
+                        stricterBuilt.countDown();
+                        return o;
+                      })
+                  .build();
+          strict.add(c);
+          return Optional.of(c);
+        };
+    // the facade's preflight decides both all-FP16 probes; the search ahead needs them decided
+    assertThat(EmulationFirst.outputErrorRatio(emu, cand))
+        .isCloseTo(2.0, org.assertj.core.data.Offset.offset(1e-3));
+    EmulationFirst.Precision r =
+        EmulationFirst.precision(emu, cand, SEARCH_ALL, SEARCH_ALL, stricter);
+    assertThat(overlapped[0]).as("the stricter search built during the confirm").isTrue();
+    assertThat(asked).hasSize(1);
+    assertThat(asked.get(0)).isCloseTo(2.0, org.assertj.core.data.Offset.offset(1e-3));
+    assertThat(r.confirmed()).isTrue();
+    assertThat(r.calibrated()).isFalse();
+    assertThat(r.result().oneMinimal()).isTrue();
+    // the stopped search's builds are counted with the emulation's
+    int stricterBuilds = strict.get(0).prober().candidateBuilds();
+    assertThat(stricterBuilds).isPositive();
+    assertThat(r.emulationBuilds()).isEqualTo(emu.prober().candidateBuilds() + stricterBuilds);
+  }
+
+  @Test
+  void whenThePlansRatioIsTheLargerTheSearchAheadIsStoppedAndTheRetryUsesIt() {
+    // all-FP16 1.5x, 2x under any plan: the search begun at 1.5 aimed too low, so it is stopped
+    // and the retry searches at 2.0
+    ModelGraph g = TestModels.transformer(6, -1);
+    Tolerance t = Tolerance.normalized(allFp16Error(g) * 0.9);
+    BisectContext emu =
+        TestModels.context(g, new InterpreterBackend(), SAMPLES).tolerance(t).build();
+    InterpreterBackend interp = new InterpreterBackend();
+    ProbeRunner allFp16 = ErrorGain.runner(g, interp, 1.5f);
+    ProbeRunner doubled = ErrorGain.runner(g, interp, 2);
+    BisectContext cand =
+        TestModels.context(g, interp, SAMPLES)
+            .tolerance(t)
+            .runner(
+                (spec, feeds) ->
+                    (spec.plan().fp32Nodes().isEmpty() ? allFp16 : doubled).run(spec, feeds))
+            .build();
+    List<Double> asked = java.util.Collections.synchronizedList(new ArrayList<>());
+    EmulationFirst.Stricter plain = stricter(g, t);
+    EmulationFirst.Stricter stricter =
+        f -> {
+          asked.add(f);
+          return plain.by(f);
+        };
+    assertThat(EmulationFirst.outputErrorRatio(emu, cand))
+        .isCloseTo(1.5, org.assertj.core.data.Offset.offset(1e-3));
+    EmulationFirst.Precision r =
+        EmulationFirst.precision(
+            emu, cand, SEARCH_ALL.withMaxSearchBuilds(400), SEARCH_ALL, stricter);
+    assertThat(r.calibrated()).isTrue();
+    assertThat(r.calibration()).isCloseTo(2.0, org.assertj.core.data.Offset.offset(1e-3));
+    assertThat(asked.get(0)).isCloseTo(1.5, org.assertj.core.data.Offset.offset(1e-3));
+    assertThat(asked).anyMatch(f -> Math.abs(f - r.calibration()) < 1e-9);
+    assertThat(r.nominal() ? r.factor() : r.factor() / EmulationFirst.CALIBRATION_MARGIN)
+        .isCloseTo(r.calibration(), org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(r.result().oneMinimal()).isTrue();
+  }
+
   /** Fresh emulation contexts of {@code g} at {@code t}'s bound divided by the factor. */
   private static EmulationFirst.Stricter stricter(ModelGraph g, Tolerance t) {
     return f ->
