@@ -1,14 +1,12 @@
 package dev.halfbisect.api;
 
+import dev.halfbisect.bisect.Background;
 import dev.halfbisect.bisect.BisectContext;
 import dev.halfbisect.bisect.EmulationFirst;
 import dev.halfbisect.bisect.PrecisionSearch;
 import dev.halfbisect.bisect.ProbesCancelledException;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
 /**
@@ -37,59 +35,34 @@ final class EmulationHeadStart {
       BisectContext emulation,
       PrecisionSearch.Options emulationOptions,
       Supplier<PrecisionSearch.Result> candidateCheck) {
-    ExecutorService thread =
-        Executors.newSingleThreadExecutor(
-            r -> {
-              Thread t = new Thread(r, "halfbisect-candidate-preflight");
-              t.setDaemon(true);
-              return t;
-            });
-    try {
-      CompletableFuture<PrecisionSearch.Result> candidate =
-          CompletableFuture.supplyAsync(
-              () -> {
-                try {
-                  PrecisionSearch.Result r = candidateCheck.get();
-                  if (r != null) {
-                    emulation.prober().cancel("the candidate passes as it is");
-                  }
-                  return r;
-                } catch (RuntimeException e) {
-                  emulation.prober().cancel("the candidate cannot run the model");
-                  throw e;
+    CompletableFuture<PrecisionSearch.Result> candidate =
+        Background.start(
+            "halfbisect-candidate-preflight",
+            () -> {
+              try {
+                PrecisionSearch.Result r = candidateCheck.get();
+                if (r != null) {
+                  emulation.prober().cancel("the candidate passes as it is");
                 }
-              },
-              thread);
-      PrecisionSearch.Result plan = null;
-      try {
-        plan = EmulationFirst.emulationPlan(emulation, emulationOptions);
-      } catch (ProbesCancelledException e) {
-        // moot: the candidate's answer (or error) follows
-      }
-      PrecisionSearch.Result asIs = join(candidate);
-      if (asIs != null) {
-        return new Outcome(Optional.of(asIs), null);
-      }
-      if (plan == null) {
-        throw new IllegalStateException("the emulation was cancelled but the candidate fails");
-      }
-      return new Outcome(Optional.empty(), plan);
-    } finally {
-      thread.shutdown();
-    }
-  }
-
-  private static PrecisionSearch.Result join(CompletableFuture<PrecisionSearch.Result> f) {
+                return r;
+              } catch (RuntimeException e) {
+                emulation.prober().cancel("the candidate cannot run the model");
+                throw e;
+              }
+            });
+    PrecisionSearch.Result plan = null;
     try {
-      return f.join();
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof RuntimeException re) {
-        throw re;
-      }
-      if (e.getCause() instanceof Error err) {
-        throw err;
-      }
-      throw e;
+      plan = EmulationFirst.emulationPlan(emulation, emulationOptions);
+    } catch (ProbesCancelledException e) {
+      // moot: the candidate's answer (or error) follows
     }
+    PrecisionSearch.Result asIs = Background.join(candidate);
+    if (asIs != null) {
+      return new Outcome(Optional.of(asIs), null);
+    }
+    if (plan == null) {
+      throw new IllegalStateException("the emulation was cancelled but the candidate fails");
+    }
+    return new Outcome(Optional.empty(), plan);
   }
 }

@@ -366,7 +366,8 @@ public final class EmulationFirst {
                 left,
                 ranking, // one ranking
                 always,
-                "nominal")
+                "nominal",
+                () -> {})
             : PrecisionSearch.shrinkIfPasses(
                 strict,
                 prefix.fp32Nodes(),

@@ -34,25 +34,9 @@ final class GuidedShrink {
    * empty, after one build, when the candidate fails {@code plan}. The result's builds are the
    * candidate's (at most {@code budget} after that first one; the cap a report names is {@code
    * options}'); the emulation's probes, at most about {@code emulationBudget} for the rankings, are
-   * counted by {@code emulation}'s prober.
-   */
-  static Optional<PrecisionSearch.Result> run(
-      BisectContext emulation,
-      BisectContext candidate,
-      Collection<String> plan,
-      PrecisionSearch.Options options,
-      int budget,
-      int emulationBudget,
-      List<String> always,
-      String phase) {
-    return run(
-        emulation, candidate, plan, options, budget, emulationBudget, always, phase, () -> {});
-  }
-
-  /**
-   * As {@link #run(BisectContext, BisectContext, Collection, PrecisionSearch.Options, int, int,
-   * List, String)}, calling {@code passed} once the candidate has passed {@code plan}, before the
-   * shrink (emulation first then stops the search it began in case the candidate failed).
+   * counted by {@code emulation}'s prober. {@code passed} runs once the candidate has passed {@code
+   * plan}, before the shrink (emulation first then stops the search it began in case the candidate
+   * failed).
    */
   static Optional<PrecisionSearch.Result> run(
       BisectContext emulation,

@@ -24,21 +24,16 @@ final class StricterSearch {
   private StricterSearch(
       double factor, EmulationFirst.Stricter stricter, PrecisionSearch.Options options) {
     this.factor = factor;
-    this.found = new CompletableFuture<>();
-    Thread t =
-        new Thread(
+    this.found =
+        Background.start(
+            "halfbisect-stricter-emulation",
             () -> {
               try {
-                found.complete(search(stricter, options));
+                return search(stricter, options);
               } catch (ProbesCancelledException e) {
-                found.complete(Optional.empty());
-              } catch (RuntimeException | Error e) {
-                found.completeExceptionally(e);
+                return Optional.empty();
               }
-            },
-            "halfbisect-stricter-emulation");
-    t.setDaemon(true);
-    t.start();
+            });
   }
 
   /** Starts the search at {@code factor}x below the bound. */
@@ -73,17 +68,7 @@ final class StricterSearch {
    * @throws RuntimeException what the search threw
    */
   Optional<Found> await() {
-    try {
-      return found.join();
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof RuntimeException re) {
-        throw re;
-      }
-      if (e.getCause() instanceof Error err) {
-        throw err;
-      }
-      throw e;
-    }
+    return Background.join(found);
   }
 
   /** Stops the search at its next round and waits for it; what it threw is dropped. */

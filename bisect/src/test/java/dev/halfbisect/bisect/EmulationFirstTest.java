@@ -155,33 +155,42 @@ class EmulationFirstTest {
   void whereTheAllFp16RatioSaysNothingThePlansRatioCalibrates() {
     // the planted TimeSformer on TensorRT: an overflow wrecks both all-FP16 outputs alike (ratio
     // about 1), and the candidate fails the emulation's plan. Here: a candidate that errs as the
-    // emulation with nothing pinned and twice as much under any plan.
+    // emulation (then 1.5x) with nothing pinned and twice as much under any plan. At 1.5 the
+    // stricter search begun at the all-FP16 ratio while the candidate tries the plan aimed too low:
+    // it is stopped, and the retry searches at the plan's ratio.
     ModelGraph g = TestModels.transformer(6, -1);
     double e = allFp16Error(g);
     Tolerance t = Tolerance.normalized(e * 0.9); // both need pins
-    BisectContext emu =
-        TestModels.context(g, new InterpreterBackend(), SAMPLES).tolerance(t).build();
-    InterpreterBackend interp = new InterpreterBackend();
-    ProbeRunner same = ErrorGain.runner(g, interp, 1);
-    ProbeRunner doubled = ErrorGain.runner(g, interp, 2);
-    BisectContext cand =
-        TestModels.context(g, interp, SAMPLES)
-            .tolerance(t)
-            .runner(
-                (spec, feeds) ->
-                    (spec.plan().fp32Nodes().isEmpty() ? same : doubled).run(spec, feeds))
-            .build();
-    EmulationFirst.Stricter stricter = stricter(g, t);
-    assertThat(EmulationFirst.outputErrorRatio(emu, cand))
-        .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
-    EmulationFirst.Precision r =
-        EmulationFirst.precision(
-            emu, cand, SEARCH_ALL.withMaxSearchBuilds(400), SEARCH_ALL, stricter);
-    assertThat(r.calibrated()).isTrue();
-    assertThat(r.calibration()).isCloseTo(2.0, org.assertj.core.data.Offset.offset(1e-3));
-    assertThat(r.confirmed()).isTrue();
-    assertThat(r.result().oneMinimal()).isTrue();
-    assertThat(r.result().fp32Nodes()).isNotEmpty();
+    for (float bare : new float[] {1, 1.5f}) {
+      BisectContext emu =
+          TestModels.context(g, new InterpreterBackend(), SAMPLES).tolerance(t).build();
+      BisectContext cand = gainedCandidate(g, t, bare, 2);
+      List<Double> asked = java.util.Collections.synchronizedList(new ArrayList<>());
+      EmulationFirst.Stricter plain = stricter(g, t);
+      EmulationFirst.Stricter stricter =
+          f -> {
+            asked.add(f);
+            return plain.by(f);
+          };
+      assertThat(EmulationFirst.outputErrorRatio(emu, cand))
+          .isCloseTo(bare, org.assertj.core.data.Offset.offset(1e-3));
+      EmulationFirst.Precision r =
+          EmulationFirst.precision(
+              emu, cand, SEARCH_ALL.withMaxSearchBuilds(400), SEARCH_ALL, stricter);
+      String run = "all-FP16 gain " + bare;
+      assertThat(r.calibrated()).as(run).isTrue();
+      assertThat(r.calibration()).as(run).isCloseTo(2.0, org.assertj.core.data.Offset.offset(1e-3));
+      assertThat(r.confirmed()).as(run).isTrue();
+      assertThat(r.result().oneMinimal()).as(run).isTrue();
+      assertThat(r.result().fp32Nodes()).as(run).isNotEmpty();
+      assertThat(r.nominal() ? r.factor() : r.factor() / EmulationFirst.CALIBRATION_MARGIN)
+          .as(run)
+          .isCloseTo(r.calibration(), org.assertj.core.data.Offset.offset(1e-9));
+      if (bare > 1) {
+        assertThat(asked.get(0)).as(run).isCloseTo(bare, org.assertj.core.data.Offset.offset(1e-3));
+      }
+      assertThat(asked).as(run).noneMatch(f -> f <= 1);
+    }
   }
 
   @Test
@@ -303,43 +312,20 @@ class EmulationFirstTest {
     assertThat(r.emulationBuilds()).isEqualTo(emu.prober().candidateBuilds() + stricterBuilds);
   }
 
-  @Test
-  void whenThePlansRatioIsTheLargerTheSearchAheadIsStoppedAndTheRetryUsesIt() {
-    // all-FP16 1.5x, 2x under any plan: the search begun at 1.5 aimed too low, so it is stopped
-    // and the retry searches at 2.0
-    ModelGraph g = TestModels.transformer(6, -1);
-    Tolerance t = Tolerance.normalized(allFp16Error(g) * 0.9);
-    BisectContext emu =
-        TestModels.context(g, new InterpreterBackend(), SAMPLES).tolerance(t).build();
+  /**
+   * A candidate erring {@code allFp16} times the FP16 emulation with nothing pinned and {@code
+   * underPlans} times under any plan.
+   */
+  private static BisectContext gainedCandidate(
+      ModelGraph g, Tolerance t, float allFp16, float underPlans) {
     InterpreterBackend interp = new InterpreterBackend();
-    ProbeRunner allFp16 = ErrorGain.runner(g, interp, 1.5f);
-    ProbeRunner doubled = ErrorGain.runner(g, interp, 2);
-    BisectContext cand =
-        TestModels.context(g, interp, SAMPLES)
-            .tolerance(t)
-            .runner(
-                (spec, feeds) ->
-                    (spec.plan().fp32Nodes().isEmpty() ? allFp16 : doubled).run(spec, feeds))
-            .build();
-    List<Double> asked = java.util.Collections.synchronizedList(new ArrayList<>());
-    EmulationFirst.Stricter plain = stricter(g, t);
-    EmulationFirst.Stricter stricter =
-        f -> {
-          asked.add(f);
-          return plain.by(f);
-        };
-    assertThat(EmulationFirst.outputErrorRatio(emu, cand))
-        .isCloseTo(1.5, org.assertj.core.data.Offset.offset(1e-3));
-    EmulationFirst.Precision r =
-        EmulationFirst.precision(
-            emu, cand, SEARCH_ALL.withMaxSearchBuilds(400), SEARCH_ALL, stricter);
-    assertThat(r.calibrated()).isTrue();
-    assertThat(r.calibration()).isCloseTo(2.0, org.assertj.core.data.Offset.offset(1e-3));
-    assertThat(asked.get(0)).isCloseTo(1.5, org.assertj.core.data.Offset.offset(1e-3));
-    assertThat(asked).anyMatch(f -> Math.abs(f - r.calibration()) < 1e-9);
-    assertThat(r.nominal() ? r.factor() : r.factor() / EmulationFirst.CALIBRATION_MARGIN)
-        .isCloseTo(r.calibration(), org.assertj.core.data.Offset.offset(1e-9));
-    assertThat(r.result().oneMinimal()).isTrue();
+    ProbeRunner bare = ErrorGain.runner(g, interp, allFp16);
+    ProbeRunner pinned = ErrorGain.runner(g, interp, underPlans);
+    return TestModels.context(g, interp, SAMPLES)
+        .tolerance(t)
+        .runner(
+            (spec, feeds) -> (spec.plan().fp32Nodes().isEmpty() ? bare : pinned).run(spec, feeds))
+        .build();
   }
 
   /** Fresh emulation contexts of {@code g} at {@code t}'s bound divided by the factor. */
