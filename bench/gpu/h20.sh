@@ -132,7 +132,9 @@ debug_lane() {
 # slice op requires fill value type to be same as its input": FP16 data, FP32 fill) and then finds
 # no implementation for the ForeignNode holding it. Unobserved builds pass. Two ways round it, each
 # a layerwise run: the Pads pinned to FP32 (exact either way: a Pad only copies and fills zeros),
-# and the zero constant_value inputs dropped (the default fill is 0). HB_H20_PADS=1 runs them.
+# and the zero constant_value inputs dropped (the default fill is 0; TensorRT's parser gives the
+# Slice no fill input then, while a constant_value behind a Cast becomes an FP32 fill tensor).
+# HB_H20_PADS=1 runs them. The rewrite was tried on a two-Pad model on the dev machine (onnx 1.23).
 pad_lane() {
   have swin_t || return 0
   python3 - "$E/swin_t/model.onnx" "$W/swin-pads.json" "$W/swin-nopadvalue/model.onnx" \
@@ -142,16 +144,31 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 m = onnx.load(sys.argv[1])
-pads = [n.name for n in m.graph.node if n.op_type == "Pad"]
+pads = [n.name for n in m.graph.node if n.op_type == "Pad" and n.name]
 json.dump({"schema": "halfbisect-plan/1", "defaultPrecision": "fp16", "ioPolicy": "keep_fp32",
            "fp32Nodes": pads}, open(sys.argv[2], "w"), indent=1)
 inits = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
 consts = {n.output[0]: numpy_helper.to_array(n.attribute[0].t) for n in m.graph.node
           if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value"}
+producer = {o: n for n in m.graph.node for o in n.output}
+def value_of(t):
+    # TensorRT's parser reads constant_value as weights only from an initializer or a Constant;
+    # behind a Cast (as exports write it) it becomes a tensor, set as the Slice's fill input
+    while t not in inits and t not in consts and t in producer \
+            and producer[t].op_type in ("Cast", "Identity"):
+        t = producer[t].input[0]
+    return inits.get(t, consts.get(t))
+kinds = {}
+for n in m.graph.node:
+    if n.op_type == "Pad" and len(n.input) >= 3 and n.input[2]:
+        src = producer.get(n.input[2])
+        k = "initializer" if n.input[2] in inits else (src.op_type if src else "graph input")
+        kinds[k] = kinds.get(k, 0) + 1
+print("constant_value from:", kinds)
 dropped = 0
 for n in m.graph.node:
     if n.op_type == "Pad" and len(n.input) >= 3 and n.input[2]:
-        v = inits.get(n.input[2], consts.get(n.input[2]))
+        v = value_of(n.input[2])
         if v is not None and np.all(v == 0):
             n.input[2] = ""  # an omitted optional input: constant_value defaults to 0
             if len(n.input) == 3:
@@ -161,7 +178,7 @@ os.makedirs(os.path.dirname(sys.argv[3]), exist_ok=True)
 onnx.save(m, sys.argv[3])
 print(f"{len(pads)} Pad nodes, {dropped} zero constant_value inputs dropped")
 PY
-  record swin-pads $? 0 "$(tail -1 "$R/swin-pads.log")"
+  record swin-pads $? 0 "$(tail -2 "$R/swin-pads.log" | tr '\n' ' ')"
   step swin_t-layerwise-padfp32 verdict 40 -- layerwise "$E/swin_t/model.onnx" $(in_of swin_t) $TT \
     --plan "$W/swin-pads.json"
   [ -f "$W/swin-nopadvalue/model.onnx" ] && step swin_t-layerwise-nopadvalue verdict 40 -- layerwise \
