@@ -193,12 +193,12 @@ public final class EmulationFirst {
     }
     if (ratio > 1 && Double.isFinite(ratio)) {
       int before = candidate.prober().candidateBuilds();
-      double factor = ahead != null ? ahead.factor() : ratio;
+      // the search begun ahead, when kept, was at this very ratio (the all-FP16 one)
       Retry atRatio =
           retry(
               candidate,
               ratio,
-              factor,
+              ratio,
               ahead,
               stricter,
               emulationOptions,
@@ -207,7 +207,7 @@ public final class EmulationFirst {
               ratio * CALIBRATION_MARGIN);
       emuBuilds += atRatio.emulationBuilds();
       if (atRatio.result().isPresent()) {
-        return new Precision(atRatio.result().get(), emuBuilds, true, ratio, factor, true);
+        return new Precision(atRatio.result().get(), emuBuilds, true, ratio, ratio, true);
       }
       if (atRatio.scaled()) {
         // the failed try counts against the candidate's cap
