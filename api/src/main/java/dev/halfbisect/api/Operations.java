@@ -60,6 +60,10 @@ final class Operations implements AutoCloseable {
   private final List<Map<String, Tensor>> samples;
   private final List<String> notes;
   private ProbeJournal journal; // issue 16: opened by the first context, closed with this
+  // issue 18: emulation first's journals beside it, one file per bound the emulation searched at
+  private final Map<Path, ProbeJournal> emulationJournals = new java.util.LinkedHashMap<>();
+  private final List<BisectContext> emulationContexts =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private ReferenceStore store;
   private boolean sharedReference; // an emulation-first bisect or precision (issue 18)
   // precision's bound while it searches (--search-margin); null: the verdict's own
@@ -153,6 +157,7 @@ final class Operations implements AutoCloseable {
       BisectContext emu = context(settings.emulation());
       EmulationFirst.Bisect eb =
           EmulationFirst.bisect(emu, ctx, FirstDivergence.Refinement.WITHIN_BOUND);
+      noteEmulationResumed();
       AnalysisReport rep = finish(ctx, ReportMapper.from(header("bisect", ctx), eb.result()));
       return new BisectResult(
           withEmulation(rep, eb.emulationBuilds(), emu.prober().parallelism()), eb.result());
@@ -171,10 +176,12 @@ final class Operations implements AutoCloseable {
     if (!oneNormalizedBound(t)) {
       return Optional.empty();
     }
-    BisectContext ctx =
+    BisectContext.Builder b =
         contextBuilder(on, settings.emulation(), settings.plan())
-            .tolerance(Tolerance.normalized(t.maxNormalizedError() / factor))
-            .build();
+            .tolerance(Tolerance.normalized(t.maxNormalizedError() / factor));
+    emulationJournal(factor).ifPresent(b::journal);
+    BisectContext ctx = b.build();
+    emulationContexts.add(ctx);
     preflight(ctx);
     return Optional.of(ctx);
   }
@@ -350,6 +357,7 @@ final class Operations implements AutoCloseable {
         emulationBuilds = ep.emulationBuilds();
         notes.add(
             emulationFirstNote(ep, settings.emulation(), settings.candidate(), emulationJobs));
+        noteEmulationResumed();
       }
     } else if (r == null) {
       r = PrecisionSearch.run(ctx, settings.search());
@@ -765,10 +773,16 @@ final class Operations implements AutoCloseable {
     if (whole && golden.load() != null) {
       b.knownReference(golden.read(graph, samples, reference));
     }
-    if (candidate.equals(settings.candidate())) {
+    boolean emulation = !candidate.equals(settings.candidate());
+    if (!emulation) {
       openJournal().ifPresent(b::journal);
+    } else {
+      emulationJournal(1).ifPresent(b::journal); // emulation first's search at the bound
     }
     BisectContext ctx = b.build();
+    if (emulation) {
+      emulationContexts.add(ctx);
+    }
     preflight(ctx, candidatePreflight);
     if (whole && golden.save() != null) {
       golden.write(graph, samples, reference, ctx.prober().reference(graph.graphOutputs()));
@@ -810,35 +824,87 @@ final class Operations implements AutoCloseable {
   }
 
   // issue 16: resumable runs
-  private Optional<ProbeJournal> openJournal() {
+  private synchronized Optional<ProbeJournal> openJournal() {
     Path file = settings.journal();
     if (file == null) {
       return Optional.empty();
     }
     if (journal == null) {
-      try {
-        journal = settings.freshJournal() ? ProbeJournal.fresh(file) : ProbeJournal.open(file);
-      } catch (UnsafeTargetException e) {
-        throw HalfBisectException.usage(e.getMessage());
-      } catch (IOException | UncheckedIOException e) {
-        throw new HalfBisectException(
-            HalfBisectException.Kind.BACKEND,
-            "cannot open the probe journal " + file + ": " + e.getMessage(),
-            e);
-      }
+      journal = openJournalAt(file);
     }
     return Optional.of(journal);
   }
 
+  /**
+   * Emulation first's journal for the emulation searching at {@code factor}x below the bound (1:
+   * the bound itself), beside the candidate's: {@code emulation-probes.jsonl}, {@code
+   * emulation-x1.0612-probes.jsonl}. A resumed run measures the candidate's errors again from its
+   * journal, hence the same ratios and files. Stricter searches open theirs from other threads.
+   */
+  private synchronized Optional<ProbeJournal> emulationJournal(double factor) {
+    Path file = settings.journal();
+    if (file == null) {
+      return Optional.empty();
+    }
+    Path at =
+        file.resolveSibling(
+            factor == 1
+                ? "emulation-probes.jsonl"
+                : String.format(Locale.ROOT, "emulation-x%.4f-probes.jsonl", factor));
+    ProbeJournal j = emulationJournals.get(at);
+    if (j == null) {
+      j = openJournalAt(at);
+      emulationJournals.put(at, j);
+    }
+    return Optional.of(j);
+  }
+
+  private ProbeJournal openJournalAt(Path file) {
+    try {
+      return settings.freshJournal() ? ProbeJournal.fresh(file) : ProbeJournal.open(file);
+    } catch (UnsafeTargetException e) {
+      throw HalfBisectException.usage(e.getMessage());
+    } catch (IOException | UncheckedIOException e) {
+      throw new HalfBisectException(
+          HalfBisectException.Kind.BACKEND,
+          "cannot open the probe journal " + file + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  /** The note on the emulation's probes read from its journals (none: nothing to add). */
+  private void noteEmulationResumed() {
+    int hits = 0;
+    int built = 0;
+    for (BisectContext c : emulationContexts) {
+      hits += c.prober().journalHits();
+      built += c.prober().candidateBuilds();
+    }
+    if (hits > 0) {
+      notes.add(
+          "resumed: "
+              + hits
+              + " of "
+              + (hits + built)
+              + " emulation probes from the emulation's journals beside "
+              + settings.journal());
+    }
+  }
+
   @Override
-  public void close() {
+  public synchronized void close() {
+    List<ProbeJournal> open = new ArrayList<>(emulationJournals.values());
     if (journal != null) {
+      open.add(0, journal);
+    }
+    journal = null;
+    emulationJournals.clear();
+    for (ProbeJournal j : open) {
       try {
-        journal.close();
+        j.close();
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot close the probe journal " + journal.file(), e);
+        throw new UncheckedIOException("cannot close the probe journal " + j.file(), e);
       }
-      journal = null;
     }
   }
 

@@ -96,6 +96,30 @@ class ParallelAndCacheTest {
     assertThat(json(atol).path("warnings").toString()).doesNotContain("stricter bound");
   }
 
+  @Test
+  void aResumedEmulationFirstSearchReadsTheEmulationsProbesFromItsJournals() throws Exception {
+    // issue 18: on MiniLM on an H200 a resumed search repeated 113 s of emulation searches
+    Tolerance t = Tolerance.normalized(TestModels.roundingChainError() * 1.5);
+    Path journal = tmp.resolve("out").resolve("probes.jsonl");
+    java.nio.file.Files.createDirectories(journal.getParent());
+    PrecisionResult first = gainOverEmulation(t).journal(journal).precision();
+    PrecisionResult again = gainOverEmulation(t).journal(journal).precision();
+    assertThat(again.fp32Nodes()).isEqualTo(first.fp32Nodes());
+    assertThat(json(first).path("execution").path("emulationBuilds").asInt()).isPositive();
+    assertThat(json(again).path("execution").path("emulationBuilds").asInt()).isZero();
+    assertThat(json(again).path("warnings").toString())
+        .contains("emulation probes from the emulation's journals beside " + journal);
+    // the search at the bound, and the calibrated retry's at 2x below it
+    try (var files = java.nio.file.Files.list(journal.getParent())) {
+      assertThat(files.map(f -> f.getFileName().toString()))
+          .contains("probes.jsonl", "emulation-probes.jsonl", "emulation-x2.0000-probes.jsonl");
+    }
+    // --fresh starts the emulation's journals over too
+    PrecisionResult fresh = gainOverEmulation(t).freshJournal(journal).precision();
+    assertThat(json(fresh).path("execution").path("emulationBuilds").asInt())
+        .isEqualTo(json(first).path("execution").path("emulationBuilds").asInt());
+  }
+
   /** The chain on the "gain" candidate (twice the emulation's error), searched on emulation. */
   private static HalfBisect gainOverEmulation(Tolerance t) {
     return HalfBisect.model(TestModels.roundingChain(), null, "chain.onnx")

@@ -262,8 +262,9 @@ final class AnalysisOptions extends RunOptions {
   @Option(
       names = "--fresh",
       description =
-          "ignore the probe journal under --out (probes.jsonl) and build every probe again; without "
-              + "it a run with the same model, inputs, backends and tolerance resumes from the journal")
+          "ignore the probe journals under --out (probes.jsonl, and emulation first's"
+              + " emulation-*.jsonl) and build every probe again; without it a run with the same"
+              + " model, inputs, backends and tolerance resumes from them")
   boolean fresh;
 
   /** The journal file of a run writing into {@code out}. */
