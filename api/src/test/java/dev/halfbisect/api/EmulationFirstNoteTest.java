@@ -56,16 +56,16 @@ class EmulationFirstNoteTest {
   void aCalibratedRetryNamesTheRatioAndTheBoundOfThePlanThatPassed() {
     String ahead =
         Operations.emulationFirstNote(
-            new EmulationFirst.Precision(null, 0, true, 1.06, 1.11, true),
+            new EmulationFirst.Precision(null, 0, true, 1.06, true),
             Operations.ACC16_EMULATION,
             TRT_FP16,
             4);
     assertThat(ahead)
         .contains("its outputs err 1.06x the emulation's")
-        .contains("the candidate passed the plan found at 1.11x");
+        .contains("the candidate passed the plan found at 1.06x");
     String margin =
         Operations.emulationFirstNote(
-            new EmulationFirst.Precision(null, 0, true, 1.06, 1.06 * 1.25, false),
+            new EmulationFirst.Precision(null, 0, true, 1.06, false),
             Operations.ACC16_EMULATION,
             TRT_FP16,
             4);

@@ -40,9 +40,6 @@ public final class EmulationFirst {
    * @param calibration when the plan came from a stricter emulation: the candidate's output error
    *     over the emulation's, the larger of the ratios with nothing pinned and under the plan the
    *     candidate failed ({@link #calibration}); NaN otherwise
-   * @param factor when calibrated: how many times stricter than the search's the bound was at which
-   *     the emulation found the plan the candidate passed ({@code calibration}, or {@code
-   *     calibration} times {@link #CALIBRATION_MARGIN}); NaN otherwise
    * @param nominal when calibrated: whether the candidate passed the plan the emulation found at
    *     the bound divided by the ratio alone (else the one found with {@link #CALIBRATION_MARGIN}
    *     on top)
@@ -52,11 +49,19 @@ public final class EmulationFirst {
       int emulationBuilds,
       boolean confirmed,
       double calibration,
-      double factor,
       boolean nominal) {
     /** Not calibrated: the emulation's plan at the search's own bound. */
     public Precision(PrecisionSearch.Result result, int emulationBuilds, boolean confirmed) {
-      this(result, emulationBuilds, confirmed, Double.NaN, Double.NaN, false);
+      this(result, emulationBuilds, confirmed, Double.NaN, false);
+    }
+
+    /**
+     * When calibrated: how many times stricter than the search's the bound was at which the
+     * emulation found the plan the candidate passed ({@code calibration}, or {@code calibration}
+     * times {@link #CALIBRATION_MARGIN}); NaN otherwise.
+     */
+    public double factor() {
+      return nominal ? calibration : calibration * CALIBRATION_MARGIN;
     }
 
     /** Whether the confirmed plan came from the stricter emulation. */
@@ -207,7 +212,7 @@ public final class EmulationFirst {
               ratio * CALIBRATION_MARGIN);
       emuBuilds += atRatio.emulationBuilds();
       if (atRatio.result().isPresent()) {
-        return new Precision(atRatio.result().get(), emuBuilds, true, ratio, ratio, true);
+        return new Precision(atRatio.result().get(), emuBuilds, true, ratio, true);
       }
       if (atRatio.scaled()) {
         // the failed try counts against the candidate's cap
@@ -225,8 +230,7 @@ public final class EmulationFirst {
                 0);
         emuBuilds += margin.emulationBuilds();
         if (margin.result().isPresent()) {
-          return new Precision(
-              margin.result().get(), emuBuilds, true, ratio, ratio * CALIBRATION_MARGIN, false);
+          return new Precision(margin.result().get(), emuBuilds, true, ratio, false);
         }
         LOG.info(
             "precision (emulation first): {} fails the stricter emulation's plans too",
@@ -311,7 +315,6 @@ public final class EmulationFirst {
     List<String> always = options.pinOverflows() ? plan.overflowNodes() : List.of();
     StricterSearch next =
         nextFactor > 0 ? StricterSearch.start(nextFactor, stricter, emulationOptions) : null;
-    int[] stopped = {0}; // builds of the next search, stopped once the candidate passes this plan
     candidate.listener().phase("confirm");
     Optional<PrecisionSearch.Result> result;
     try {
@@ -325,14 +328,15 @@ public final class EmulationFirst {
               RANKING_PROBES,
               always,
               "confirm",
-              () -> stopped[0] = cancel(next, "the candidate passed the stricter plan"));
+              () -> cancel(next, "the candidate passed the stricter plan"));
     } catch (RuntimeException | Error e) {
       cancel(next, "the candidate could not confirm the stricter plan");
       throw e;
     }
-    int builds = strict.prober().candidateBuilds() + stopped[0];
+    int builds = strict.prober().candidateBuilds();
+    // passed: the next search was stopped (its builds are final); failed: the next try counts them
     return result.isPresent()
-        ? new Retry(result, true, builds, null)
+        ? new Retry(result, true, builds + (next == null ? 0 : next.builds()), null)
         : new Retry(result, true, builds, next);
   }
 

@@ -221,20 +221,33 @@ final class Fp16Support {
 
   /** {@code t} (same dims) holding {@code values} as inline float32 raw_data. */
   static Onnx.TensorProto withFloat32(Onnx.TensorProto t, String name, float[] values) {
+    return inline(t, name).setDataType(FLOAT).setRawData(float32Raw(values)).build();
+  }
+
+  /** {@code values} as little-endian float32 raw data. */
+  static ByteString float32Raw(float[] values) {
     ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     b.asFloatBuffer().put(values);
-    return inline(t, name).setDataType(FLOAT).setRawData(ByteString.copyFrom(b)).build();
+    return ByteString.copyFrom(b);
+  }
+
+  /** {@code values} clamped to {@code low}'s range, as little-endian raw data of its type. */
+  static ByteString lowRaw(float[] values, LowPrecision low) {
+    ByteBuffer b = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < values.length; i++) {
+      b.putShort(2 * i, low.toBits(low.clampToRange(values[i])));
+    }
+    return ByteString.copyFrom(b);
   }
 
   /** {@code t} (same dims) as float32 raw_data {@code raw} (little-endian), named {@code name}. */
-  static Onnx.TensorProto withFloat32Raw(
-      Onnx.TensorProto t, String name, com.google.protobuf.ByteString raw) {
+  static Onnx.TensorProto withFloat32Raw(Onnx.TensorProto t, String name, ByteString raw) {
     return inline(t, name).setDataType(FLOAT).setRawData(raw).build();
   }
 
   /** {@code t} (same dims) as raw data {@code raw} of {@code low}'s type, named {@code name}. */
   static Onnx.TensorProto withLowRaw(
-      Onnx.TensorProto t, String name, com.google.protobuf.ByteString raw, LowPrecision low) {
+      Onnx.TensorProto t, String name, ByteString raw, LowPrecision low) {
     return inline(t, name).setDataType(low.onnxCode()).setRawData(raw).build();
   }
 
@@ -257,11 +270,7 @@ final class Fp16Support {
    * to its range first (issue 19).
    */
   static Onnx.TensorProto toLow(Onnx.TensorProto t, String name, float[] values, LowPrecision low) {
-    ByteBuffer b = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
-    for (int i = 0; i < values.length; i++) {
-      b.putShort(2 * i, low.toBits(low.clampToRange(values[i])));
-    }
-    return inline(t, name).setDataType(low.onnxCode()).setRawData(ByteString.copyFrom(b)).build();
+    return withLowRaw(t, name, lowRaw(values, low), low);
   }
 
   /** Clamped to the FP16 range and rounded to FP16 precision, kept as float32. */

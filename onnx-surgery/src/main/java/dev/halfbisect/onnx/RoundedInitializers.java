@@ -8,6 +8,8 @@ import dev.halfbisect.onnx.proto.Onnx;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import javax.annotation.Nullable;
 
@@ -23,28 +25,28 @@ import javax.annotation.Nullable;
  * the same instance each time, so {@link #widened} finds it.
  */
 final class RoundedInitializers {
-  private static final Cache<Onnx.TensorProto, ByteString> FP16 =
-      CacheBuilder.newBuilder().weakKeys().build();
-  private static final Cache<Onnx.TensorProto, ByteString> BF16 =
-      CacheBuilder.newBuilder().weakKeys().build();
-  private static final Cache<Onnx.TensorProto, ByteString> FP16_ENCODED =
-      CacheBuilder.newBuilder().weakKeys().build();
-  private static final Cache<Onnx.TensorProto, ByteString> BF16_ENCODED =
-      CacheBuilder.newBuilder().weakKeys().build();
-  private static final Cache<ByteString, ByteString> FP16_WIDENED =
-      CacheBuilder.newBuilder().weakKeys().build();
-  private static final Cache<ByteString, ByteString> BF16_WIDENED =
-      CacheBuilder.newBuilder().weakKeys().build();
+  private static final Map<LowPrecision, Cache<Onnx.TensorProto, ByteString>> ROUNDED = perType();
+  private static final Map<LowPrecision, Cache<Onnx.TensorProto, ByteString>> ENCODED = perType();
+  private static final Map<LowPrecision, Cache<ByteString, ByteString>> WIDENED = perType();
 
   private RoundedInitializers() {}
+
+  /** One identity-keyed cache per low-precision type. */
+  private static <K> Map<LowPrecision, Cache<K, ByteString>> perType() {
+    Map<LowPrecision, Cache<K, ByteString>> m = new EnumMap<>(LowPrecision.class);
+    for (LowPrecision low : LowPrecision.values()) {
+      m.put(low, CacheBuilder.newBuilder().weakKeys().build());
+    }
+    return m;
+  }
 
   /** {@code t}'s values clamped to {@code low}'s range and rounded, as float32 raw data. */
   static ByteString of(Onnx.TensorProto t, @Nullable Path baseDir, LowPrecision low) {
     return cached(
-        low == LowPrecision.BF16 ? BF16 : FP16,
+        ROUNDED.get(low),
         t,
         () ->
-            float32Raw(
+            Fp16Support.float32Raw(
                 Fp16Support.clampAndRound(Fp16Support.floats(t, baseDir, "initializer"), low)));
   }
 
@@ -54,16 +56,9 @@ final class RoundedInitializers {
    */
   static ByteString encoded(Onnx.TensorProto t, @Nullable Path baseDir, LowPrecision low) {
     return cached(
-        low == LowPrecision.BF16 ? BF16_ENCODED : FP16_ENCODED,
+        ENCODED.get(low),
         t,
-        () -> {
-          float[] v = Fp16Support.floats(t, baseDir, "initializer");
-          ByteBuffer b = ByteBuffer.allocate(v.length * 2).order(ByteOrder.LITTLE_ENDIAN);
-          for (int i = 0; i < v.length; i++) {
-            b.putShort(2 * i, low.toBits(low.clampToRange(v[i])));
-          }
-          return ByteString.copyFrom(b);
-        });
+        () -> Fp16Support.lowRaw(Fp16Support.floats(t, baseDir, "initializer"), low));
   }
 
   /**
@@ -71,7 +66,7 @@ final class RoundedInitializers {
    */
   static ByteString widened(ByteString raw, LowPrecision low) {
     return cached(
-        low == LowPrecision.BF16 ? BF16_WIDENED : FP16_WIDENED,
+        WIDENED.get(low),
         raw,
         () -> {
           ByteBuffer in = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
@@ -79,14 +74,8 @@ final class RoundedInitializers {
           for (int i = 0; i < v.length; i++) {
             v[i] = low.fromBits(in.getShort(2 * i));
           }
-          return float32Raw(v);
+          return Fp16Support.float32Raw(v);
         });
-  }
-
-  private static ByteString float32Raw(float[] v) {
-    ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-    b.asFloatBuffer().put(v);
-    return ByteString.copyFrom(b);
   }
 
   private static <K> ByteString cached(
