@@ -801,18 +801,23 @@ final class Operations implements AutoCloseable {
     boolean emulation = !candidate.equals(settings.candidate()); // emulation first's other side
     // issue 18: a backend with build workers (TensorRT) starts as many as probes run at once
     String k = Integer.toString(settings.parallelism());
+    Backend referenceBackend = resolve(reference, "reference");
+    Backend candidateBackend = resolve(candidate, emulation ? "emulation" : "candidate");
     BisectContext.Builder b =
         BisectContext.builder(
                 graph,
-                resolve(reference, "reference"),
+                referenceBackend,
+                // the reference keeps its cache key: the settings shape low-precision builds
                 BuildOptions.of(reference.mode(), PrecisionPlan.allFp32())
                     .withProperty(BuildOptions.CONCURRENT_BUILDS, k),
-                resolve(candidate, emulation ? "emulation" : "candidate"),
-                BuildOptions.of(candidate.mode(), candidatePlan)
-                    .withProperty(
-                        BuildOptions.CONCURRENT_BUILDS,
-                        // ONNX Runtime splits the cores among the sessions that run at once
-                        emulation ? Integer.toString(settings.emulationJobs()) : k))
+                candidateBackend,
+                withBuildSettings(
+                    BuildOptions.of(candidate.mode(), candidatePlan)
+                        .withProperty(
+                            BuildOptions.CONCURRENT_BUILDS,
+                            // ONNX Runtime splits the cores among the sessions that run at once
+                            emulation ? Integer.toString(settings.emulationJobs()) : k),
+                    candidateBackend))
             .tolerance(searchTolerance())
             .samples(on)
             .listener(new ListenerAdapter(settings.listener(), reference, candidate, emulation))
@@ -821,6 +826,19 @@ final class Operations implements AutoCloseable {
             .referenceStore(referenceStore());
     settings.limits().applyTo(b);
     return b;
+  }
+
+  /**
+   * {@code options} with the backend's settings from system properties (TensorRT's {@code
+   * observedAs}): they reach its sessions and key the journals, so a resumed run with another
+   * setting does not read probes built under the old one.
+   */
+  private static BuildOptions withBuildSettings(BuildOptions options, Backend backend) {
+    BuildOptions out = options;
+    for (Map.Entry<String, String> e : backend.buildSettings().entrySet()) {
+      out = out.withProperty(e.getKey(), e.getValue());
+    }
+    return out;
   }
 
   // issue 16: resumable runs

@@ -30,7 +30,9 @@ public final class Layerwise {
   /** The caveat every layerwise result carries. */
   public static final String OBSERVATION_NOTE =
       "Observed tensors are marked as outputs; in TensorRT this can prevent"
-          + " layer fusion, so the observed candidate may differ from the engine built without observation.";
+          + " layer fusion, so the observed candidate may differ from the engine built without"
+          + " observation (weakly typed FP16 writes them in FP32 unless"
+          + " -Dhalfbisect.trt.observedAs=fp16).";
 
   private Layerwise() {}
 

@@ -137,6 +137,12 @@ public final class TensorRtBackend implements Backend {
     }
   }
 
+  /** The worker's build keys set as system properties ({@link TrtSettings#buildProperties}). */
+  @Override
+  public java.util.Map<String, String> buildSettings() {
+    return TrtSettings.buildProperties(java.util.Map.of());
+  }
+
   @Override
   public BackendSession open(ModelRef model, BuildOptions options) throws BackendException {
     if (!MODES.contains(options.mode())) {

@@ -46,6 +46,7 @@ final class TrtSession implements BackendSession {
   private final byte[] model;
   private final String workerMode;
   private final BuildOptions options;
+  private final ImmutableMap<String, String> buildProperties;
   private final ModelSignature signature;
   private final ImmutableList<String> rewriteWarnings;
   private WorkerPool.Worker worker;
@@ -71,6 +72,7 @@ final class TrtSession implements BackendSession {
     this.model = model;
     this.workerMode = workerMode;
     this.options = options;
+    this.buildProperties = TrtSettings.buildProperties(options.properties());
     this.signature = signature;
   }
 
@@ -268,7 +270,7 @@ final class TrtSession implements BackendSession {
             pins,
             options.observed(),
             ImmutableMap.copyOf(shapes),
-            options.properties());
+            buildProperties);
     Response r;
     try {
       r = worker.client().call(req, settings.buildTimeout());

@@ -184,6 +184,51 @@ class FakeWorkerSessionTest {
   }
 
   @Test
+  void theWorkersBuildKeysGoFromSystemPropertiesIntoEachBuildRequest() throws Exception {
+    // the worker reads workspaceMiB and observedAs from the request, not from its own JVM: a -D on
+    // the command line must travel with each build (build properties win)
+    WorkerPool reporting =
+        new WorkerPool(
+            "fake-props",
+            label ->
+                WorkerClient.start(
+                    label,
+                    WorkerPool.javaCommand(settings, FakeWorkerMain.class.getName()),
+                    Map.of("HB_FAKE_REPORT_PROPERTIES", "1")),
+            settings.recycleAfterBuilds());
+    byte[] model = TestModels.overflowLayerNorm(4, 8, 1f, false);
+    System.setProperty("halfbisect.trt.observedAs", "fp16");
+    System.setProperty("halfbisect.trt.workspaceMiB", "512");
+    try (BackendSession s =
+        TrtSession.open(
+            reporting,
+            settings,
+            ModelRef.ofBytes("ok", model, null),
+            BuildOptions.of("fp16").withProperty("halfbisect.trt.workspaceMiB", "256"))) {
+      assertThat(s.buildStats().warnings())
+          .contains("properties {halfbisect.trt.observedAs=fp16, halfbisect.trt.workspaceMiB=256}");
+      assertThat(new TensorRtBackend().buildSettings())
+          .as("the facade adds these to the candidate's properties: journals are keyed on them")
+          .containsEntry("halfbisect.trt.observedAs", "fp16")
+          .containsEntry("halfbisect.trt.workspaceMiB", "512");
+      System.setProperty("halfbisect.trt.observedAs", "half");
+      assertThatThrownBy(
+              () ->
+                  TrtSession.open(
+                      reporting,
+                      settings,
+                      ModelRef.ofBytes("ok", model, null),
+                      BuildOptions.of("fp16")))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("halfbisect.trt.observedAs must be fp32 or fp16, got 'half'");
+    } finally {
+      System.clearProperty("halfbisect.trt.observedAs");
+      System.clearProperty("halfbisect.trt.workspaceMiB");
+      reporting.shutdown();
+    }
+  }
+
+  @Test
   void shapesPropertyParses() {
     assertThat(
             TrtSession.parseShapes("input_ids:1x128, attention_mask:1x128").get("attention_mask"))

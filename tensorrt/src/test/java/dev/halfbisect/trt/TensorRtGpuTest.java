@@ -53,4 +53,25 @@ class TensorRtGpuTest {
       assertThat(((TrtSession) s).planCheck()).hasSize(TestModels.LAYER_NORM_NODES.size());
     }
   }
+
+  @Test
+  void observedAsFp16MarksTheObservedTensorsOfFp16LayersInFp16() throws Exception {
+    ModelRef ref =
+        ModelRef.ofBytes("observed_types", TestModels.overflowLayerNorm(16, 64, 1f, false), null);
+    Map<String, Tensor> in =
+        Map.of("x", Tensor.ofFloats(new long[] {1, 16, 64}, TestModels.normalInput(1024, 5)));
+    try (BackendSession s =
+        TRT.open(
+            ref,
+            BuildOptions.of("fp16", PrecisionPlan.fp16Except(List.of("ln_div")))
+                .withObserved(List.of("xs", "n", "p"))
+                .withProperty("halfbisect.trt.observedAs", "fp16"))) {
+      RunResult r = s.run(in);
+      // xs and p come from FP16 layers; n from the pinned ln_div; y is a graph output
+      assertThat(r.get("xs").dtype()).isEqualTo(dev.halfbisect.core.DType.FLOAT16);
+      assertThat(r.get("p").dtype()).isEqualTo(dev.halfbisect.core.DType.FLOAT16);
+      assertThat(r.get("n").dtype()).isEqualTo(dev.halfbisect.core.DType.FLOAT32);
+      assertThat(r.get("y").dtype()).isEqualTo(dev.halfbisect.core.DType.FLOAT32);
+    }
+  }
 }

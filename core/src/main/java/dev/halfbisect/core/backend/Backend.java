@@ -1,6 +1,7 @@
 package dev.halfbisect.core.backend;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * An execution engine that builds a session for (model, {@link BuildOptions}) and runs it.
@@ -35,4 +36,13 @@ public interface Backend {
    * @throws IllegalArgumentException for an unknown mode or an observed name the model lacks
    */
   BackendSession open(ModelRef model, BuildOptions options) throws BackendException;
+
+  /**
+   * The settings this backend reads from system properties that change what its builds compute (for
+   * TensorRT, {@code halfbisect.trt.observedAs}): the facade adds them to the build properties, so
+   * that probe journals and caches are keyed on them. None by default; loads nothing native.
+   */
+  default Map<String, String> buildSettings() {
+    return Map.of();
+  }
 }

@@ -27,7 +27,14 @@ import java.util.Map;
  *       {@value #GIB_PER_WORKER} GiB of GPU memory when the worker reports the GPU's memory)
  *   <li>{@code halfbisect.trt.workerJvmOptions}: extra JVM options of the worker, space separated
  *   <li>{@code halfbisect.trt.workspaceMiB}: builder workspace limit (default: TensorRT's)
+ *   <li>{@code halfbisect.trt.observedAs}: {@code fp32} (default) or {@code fp16}, the type weak
+ *       FP16 builds give the tensors they mark to observe ({@link
+ *       dev.halfbisect.trt.engine.ObservedTypes})
  * </ul>
+ *
+ * <p>The last two are read by the worker from each build request; {@link #buildProperties} puts the
+ * client's system properties into the request, so {@code -D} on the client's command line reaches
+ * the worker.
  *
  * <p>Timeouts apply per build (build properties win). Cache folder, device, recycle count and
  * worker JVM options shape the worker process, so they take effect from the settings of the first
@@ -51,6 +58,11 @@ public record TrtSettings(
   // issue 18: worker pools
   public static final String DEVICES = "halfbisect.trt.devices";
   public static final String WORKERS = "halfbisect.trt.workers";
+  public static final String WORKSPACE_MIB = "halfbisect.trt.workspaceMiB";
+
+  /** The keys the worker reads from a build request rather than from its own JVM. */
+  static final ImmutableList<String> WORKER_BUILD_KEYS =
+      ImmutableList.of(WORKSPACE_MIB, dev.halfbisect.trt.engine.ObservedTypes.PROPERTY);
 
   /** GPU memory one worker may count on (its CUDA context, builder workspace and engines). */
   public static final int GIB_PER_WORKER = 16;
@@ -122,6 +134,30 @@ public record TrtSettings(
         (int)
             getLong(
                 overrides, WORKERS, defaultWorkers(Runtime.getRuntime().availableProcessors())));
+  }
+
+  /**
+   * The properties a build request carries: {@code overrides}, plus the worker's build keys ({@code
+   * workspaceMiB}, {@code observedAs}) from system properties where {@code overrides} has none.
+   * Their values are checked here, so that a bad one fails before a worker is asked to build.
+   */
+  public static com.google.common.collect.ImmutableMap<String, String> buildProperties(
+      Map<String, String> overrides) {
+    Map<String, String> out = new java.util.LinkedHashMap<>(overrides);
+    for (String key : WORKER_BUILD_KEYS) {
+      String v = get(overrides, key, null);
+      if (v != null) {
+        out.put(key, v);
+      }
+    }
+    if (out.containsKey(WORKSPACE_MIB)) {
+      long mib = getLong(out, WORKSPACE_MIB, 0);
+      Preconditions.checkArgument(
+          mib > 0, "property %s must be a positive number of MiB, got %s", WORKSPACE_MIB, mib);
+    }
+    dev.halfbisect.trt.engine.ObservedTypes.Mode.parse(
+        out.get(dev.halfbisect.trt.engine.ObservedTypes.PROPERTY));
+    return com.google.common.collect.ImmutableMap.copyOf(out);
   }
 
   /** {@value #DEVICES} parsed, else the one {@value #DEVICE}. */

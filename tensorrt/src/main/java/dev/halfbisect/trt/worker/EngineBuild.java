@@ -5,6 +5,7 @@ import dev.halfbisect.core.io.SafeFiles;
 import dev.halfbisect.trt.engine.EngineLayer;
 import dev.halfbisect.trt.engine.InspectorJson;
 import dev.halfbisect.trt.engine.NetworkLayer;
+import dev.halfbisect.trt.engine.ObservedTypes;
 import dev.halfbisect.trt.engine.PlanCheck;
 import dev.halfbisect.trt.engine.PrecisionConstraints;
 import dev.halfbisect.trt.protocol.Request;
@@ -74,6 +75,8 @@ final class EngineBuild {
   private final Request.Build req;
   private final List<String> warnings = new ArrayList<>();
   private final Set<String> outputs = new LinkedHashSet<>();
+  private final List<ObservedTypes.Marked> marked = new ArrayList<>();
+  private Map<String, ITensor> tensors;
   private final Map<String, long[]> inputShapes = new LinkedHashMap<>();
   private INetworkDefinition network;
   private List<NetworkLayer> layers;
@@ -141,7 +144,8 @@ final class EngineBuild {
 
   /** The observed tensors marked as outputs; UNOBSERVABLE when the network has not some. */
   private Response.Failure markObserved() {
-    Map<String, ITensor> tensors = tensorsByName(network);
+    tensors = tensorsByName(network);
+    Map<String, Integer> producers = producerLayers(network);
     for (int i = 0; i < network.getNbOutputs(); i++) {
       outputs.add(network.getOutput(i).getName());
     }
@@ -158,6 +162,9 @@ final class EngineBuild {
       if (!t.isNetworkInput()) { // a graph input is returned as given; TensorRT cannot output it
         network.markOutput(t);
         outputs.add(name);
+        marked.add(
+            new ObservedTypes.Marked(
+                name, producers.getOrDefault(name, -1), NativeTypes.isFloat(t.getType())));
       }
     }
     if (missing.isEmpty()) {
@@ -208,12 +215,39 @@ final class EngineBuild {
         if (!req.fp32Nodes().isEmpty()) {
           pinFp32Layers();
         }
-        return null;
+        return typeObserved();
       case "strong":
         return null;
       default:
         return failure(FailureKind.BAD_ARGUMENT, "unknown worker build mode " + req.mode());
     }
+  }
+
+  /**
+   * Under {@code halfbisect.trt.observedAs=fp16}: the observed float tensors of layers not pinned
+   * to FP32 become FP16 outputs, so marking them does not make their layers write FP32.
+   */
+  private Response.Failure typeObserved() {
+    ObservedTypes.Mode mode;
+    try {
+      mode = ObservedTypes.Mode.parse(req.properties().get(ObservedTypes.PROPERTY));
+    } catch (IllegalArgumentException e) {
+      return failure(FailureKind.BAD_ARGUMENT, e.getMessage());
+    }
+    List<Integer> pinned =
+        constraints == null
+            ? List.of()
+            : constraints.constraints().stream()
+                .map(PrecisionConstraints.LayerConstraint::layerIndex)
+                .toList();
+    List<String> half = ObservedTypes.halfTyped(mode, marked, pinned);
+    for (String name : half) {
+      api.typeHalf(tensors.get(name));
+    }
+    if (!half.isEmpty()) {
+      WorkerLog.info(half.size() + " observed tensors typed FP16 (" + ObservedTypes.PROPERTY + ")");
+    }
+    return null;
   }
 
   /** OBEY constraints: the layers of the plan's FP32 nodes compute and output in FP32. */
@@ -366,6 +400,18 @@ final class EngineBuild {
               i, l.getName(), l.getMetadata(), NativeTypes.name(l.getType()), floats.build()));
     }
     return out;
+  }
+
+  /** For each layer output, the index of its layer. */
+  private static Map<String, Integer> producerLayers(INetworkDefinition network) {
+    Map<String, Integer> m = new java.util.HashMap<>();
+    for (int i = 0; i < network.getNbLayers(); i++) {
+      ILayer l = network.getLayer(i);
+      for (int o = 0; o < l.getNbOutputs(); o++) {
+        m.putIfAbsent(l.getOutput(o).getName(), i);
+      }
+    }
+    return m;
   }
 
   private static Map<String, ITensor> tensorsByName(INetworkDefinition network) {

@@ -3,6 +3,7 @@ package dev.halfbisect.trt.worker;
 import java.util.List;
 import org.bytedeco.tensorrt.nvinfer.IBuilderConfig;
 import org.bytedeco.tensorrt.nvinfer.ILayer;
+import org.bytedeco.tensorrt.nvinfer.ITensor;
 
 /**
  * The TensorRT calls whose form depends on the TensorRT major version (issue 19): TensorRT 11
@@ -38,4 +39,7 @@ interface TrtApi {
 
   /** Weak typing: the layer computes in FP32 and writes {@code floatOutputs} in FP32. */
   void pinFp32(ILayer layer, List<Integer> floatOutputs);
+
+  /** Weak typing: a network output tensor is written in FP16 ({@code ITensor.setType}). */
+  void typeHalf(ITensor outputTensor);
 }

@@ -16,7 +16,8 @@ import java.io.IOException;
  * A stand-in worker for crash-handling tests, spawned by WorkerClient like the real one. Behaviour
  * is chosen by the model name of a build: {@code crash} exits with code 3, {@code hang} never
  * answers, {@code garbage} writes text on stdout; anything else is built, and runs echo the inputs.
- * With {@code HB_FAKE_REPORT_DEVICE} set, a build's warnings name its {@code CUDA_VISIBLE_DEVICES}.
+ * With {@code HB_FAKE_REPORT_DEVICE} set, a build's warnings name its {@code CUDA_VISIBLE_DEVICES};
+ * with {@code HB_FAKE_REPORT_PROPERTIES} set, they list the request's build properties.
  */
 public final class FakeWorkerMain {
   private FakeWorkerMain() {}
@@ -29,6 +30,10 @@ public final class FakeWorkerMain {
             : null;
     if (device != null) {
       return ImmutableList.of("fake warning", "device " + device);
+    }
+    if (System.getenv("HB_FAKE_REPORT_PROPERTIES") != null) {
+      return ImmutableList.of(
+          "fake warning", "properties " + new java.util.TreeMap<>(b.properties()));
     }
     if (!b.mode().equals("strong")) {
       return ImmutableList.of("fake warning");

@@ -6,6 +6,7 @@ import org.bytedeco.tensorrt.global.nvinfer.DataType;
 import org.bytedeco.tensorrt.global.nvinfer.NetworkDefinitionCreationFlag;
 import org.bytedeco.tensorrt.nvinfer.IBuilderConfig;
 import org.bytedeco.tensorrt.nvinfer.ILayer;
+import org.bytedeco.tensorrt.nvinfer.ITensor;
 
 /** {@link TrtApi} for TensorRT 10 (bytedeco 10.6-1.5.11): weak and strong typing. */
 final class TrtApiImpl implements TrtApi {
@@ -44,5 +45,10 @@ final class TrtApiImpl implements TrtApi {
     for (int o : floatOutputs) {
       layer.setOutputType(o, DataType.kFLOAT);
     }
+  }
+
+  @Override
+  public void typeHalf(ITensor outputTensor) {
+    outputTensor.setType(DataType.kHALF);
   }
 }

@@ -4,6 +4,7 @@ import java.util.List;
 import org.bytedeco.tensorrt.global.nvinfer.NetworkDefinitionCreationFlag;
 import org.bytedeco.tensorrt.nvinfer.IBuilderConfig;
 import org.bytedeco.tensorrt.nvinfer.ILayer;
+import org.bytedeco.tensorrt.nvinfer.ITensor;
 
 /**
  * {@link TrtApi} for TensorRT 11 (bytedeco 11.2-1.5.14): strong typing only. The client maps {@code
@@ -48,6 +49,11 @@ final class TrtApiImpl implements TrtApi {
 
   @Override
   public void pinFp32(ILayer layer, List<Integer> floatOutputs) {
+    throw new UnsupportedOperationException(NO_WEAK);
+  }
+
+  @Override
+  public void typeHalf(ITensor outputTensor) { // TensorRT 11 types every tensor from the graph
     throw new UnsupportedOperationException(NO_WEAK);
   }
 }

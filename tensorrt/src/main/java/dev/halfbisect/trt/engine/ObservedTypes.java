@@ -1,0 +1,69 @@
+package dev.halfbisect.trt.engine;
+
+import com.google.common.collect.ImmutableList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The type a weakly typed FP16 build gives the tensors it marks as outputs only to observe them
+ * ({@code halfbisect.trt.observedAs}). A marked output keeps its declared type, FP32, by default,
+ * as Polygraphy's {@code mark all} does: its layer then writes FP32 where the unmarked engine
+ * writes FP16. Under {@link Mode#FP16} a marked float tensor is typed FP16 unless its layer is
+ * pinned to FP32, so the layer writes what it writes without the mark, and the observed value is
+ * the one the next layer reads. TensorRT 10.6's Myelin rejects some FP16 layers with an FP32 output
+ * (Swin-T's Pads: "slice op requires fill value type to be same as its input").
+ */
+public final class ObservedTypes {
+  /** The build property naming the mode. */
+  public static final String PROPERTY = "halfbisect.trt.observedAs";
+
+  /** How marked tensors are typed. */
+  public enum Mode {
+    /** Declared type (FP32): Polygraphy's behaviour, the default. */
+    FP32,
+    /** FP16 for float tensors of layers not pinned to FP32. */
+    FP16;
+
+    /** {@code fp32} or {@code fp16} (any case); null or blank is the default. */
+    public static Mode parse(String value) {
+      if (value == null || value.isBlank()) {
+        return FP32;
+      }
+      switch (value.trim().toLowerCase(Locale.ROOT)) {
+        case "fp32":
+          return FP32;
+        case "fp16":
+          return FP16;
+        default:
+          throw new IllegalArgumentException(
+              PROPERTY + " must be fp32 or fp16, got '" + value.trim() + "'");
+      }
+    }
+  }
+
+  /** A tensor the build marked as an output to observe it. */
+  public record Marked(String tensor, int layerIndex, boolean isFloat) {}
+
+  private ObservedTypes() {}
+
+  /**
+   * The marked tensors to type FP16: none under {@link Mode#FP32}; under {@link Mode#FP16} the
+   * float ones whose layer is not among {@code pinnedLayers}, in the order given.
+   */
+  public static ImmutableList<String> halfTyped(
+      Mode mode, Collection<Marked> marked, Collection<Integer> pinnedLayers) {
+    if (mode == Mode.FP32) {
+      return ImmutableList.of();
+    }
+    Set<Integer> pinned = new HashSet<>(pinnedLayers);
+    ImmutableList.Builder<String> out = ImmutableList.builder();
+    for (Marked m : marked) {
+      if (m.isFloat() && !pinned.contains(m.layerIndex())) {
+        out.add(m.tensor());
+      }
+    }
+    return out.build();
+  }
+}
