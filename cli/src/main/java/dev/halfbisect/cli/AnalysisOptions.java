@@ -373,6 +373,7 @@ final class AnalysisOptions extends RunOptions {
       Path journal = out.resolve(JOURNAL); // issue 16: resumable by default under --out
       hb = fresh ? hb.freshJournal(journal) : hb.journal(journal);
     }
+    InterruptionNotice.analysing(out == null ? null : out.resolve(JOURNAL));
     if (loadOutputs != null) {
       requireFile(loadOutputs, "--load-outputs");
       hb = hb.loadOutputs(loadOutputs);

@@ -21,7 +21,9 @@ public final class Main {
     LogLevels.configure(Arrays.asList(args).contains("--verbose")); // issue 17: before any logger
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
+    InterruptionNotice.install(err); // Ctrl-C or kill: say what the journal holds
     int code = execute(args, out, err);
+    InterruptionNotice.finished();
     out.flush();
     err.flush();
     System.exit(code);

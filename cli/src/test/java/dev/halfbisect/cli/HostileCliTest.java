@@ -262,6 +262,48 @@ class HostileCliTest {
   }
 
   @Test
+  void aStoppedPrecisionSaysWhatItsJournalHoldsAndHowToResume() throws Exception {
+    // Ctrl-C, kill or a time limit (SIGINT/SIGTERM): the command used to end with exit 143 and
+    // nothing on the terminal
+    Path model = work.resolve("chain.onnx");
+    Files.write(model, chain(4).toByteArray());
+    Path journal = out.resolve("probes.jsonl");
+    Process p =
+        child(
+            List.of("-D" + SlowBackend.PAUSE + "=700"),
+            "precision",
+            model.toString(),
+            "--reference",
+            "ort:fp32",
+            "--candidate",
+            "slow:fp16-emulated",
+            "--allow-overflow",
+            "--quiet",
+            "--samples",
+            "2",
+            "--out",
+            out.toString());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+    while (probeLines(journal) < 2 && p.isAlive() && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(p.isAlive())
+        .as(() -> "child still searching: " + childExit(p) + log("stdout") + log("stderr"))
+        .isTrue();
+    p.destroy(); // SIGTERM: shutdown hooks run
+    assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(143);
+    String[] lines = readLog("stderr").strip().split("\\R");
+    assertThat(lines[lines.length - 1])
+        .matches(
+            "halfbisect: interrupted after 0:\\d\\d; "
+                + probeLines(journal)
+                + " probes are journaled in "
+                + java.util.regex.Pattern.quote(out.toString())
+                + ": the same command resumes from them \\(--fresh starts over\\)");
+  }
+
+  @Test
   void onnxRuntimeLeavesNoTempFolderAndKeepsItsNativeLogQuiet() throws Exception {
     Path childTmp = Files.createDirectories(tmp.resolve("child-tmp"));
     Path cache = tmp.resolve("cache");
