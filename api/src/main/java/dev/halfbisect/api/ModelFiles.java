@@ -7,8 +7,6 @@ import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.onnx.Fp16Conversion;
 import dev.halfbisect.onnx.OnnxModelException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,8 +33,8 @@ final class ModelFiles {
     List<Path> files = new ArrayList<>();
     writeConverted(g, recipe.plan(), recipe.low(), dir.resolve(recipe.convertedModelFile()), notes)
         .ifPresent(files::add);
-    Files.writeString(
-        dir.resolve("trtexec-flags.txt"), recipe.trtexecFlags() + "\n", StandardCharsets.UTF_8);
+    dev.halfbisect.core.io.SafeFiles.writeString(
+        dir.resolve("trtexec-flags.txt"), recipe.trtexecFlags() + "\n");
     return files;
   }
 

@@ -56,7 +56,11 @@ final class AnalysisCommands {
       }
       HalfBisect hb = options.configure(err);
       // issue 16: every output checked before minutes of builds are spent
-      OutputTargets targets = new OutputTargets().inputs(options.inputFiles(hb)).file(options.json);
+      OutputTargets targets =
+          new OutputTargets()
+              .inputs(options.inputFiles(hb))
+              .file(options.json)
+              .file(options.saveOutputs);
       if (options.out != null) {
         targets.folder(options.out, Reports.FILES).folder(options.out, AnalysisOptions.JOURNAL);
         targets.folder(options.out, files);
@@ -131,7 +135,12 @@ final class AnalysisCommands {
   static final class Precision extends Base {
     Precision() {
       super(
-          HalfBisect::precision, "precision", "plan.json", "model-fp16.onnx", "trtexec-flags.txt");
+          HalfBisect::precision,
+          "precision",
+          "plan.json",
+          "model-fp16.onnx",
+          "model-bf16.onnx",
+          "trtexec-flags.txt");
     }
   }
 
@@ -153,7 +162,13 @@ final class AnalysisCommands {
               + "halfbisect-out/diagnose).")
   static final class Diagnose extends Base {
     Diagnose() {
-      super(HalfBisect::diagnose, "diagnose", "plan.json", "model-fp16.onnx", "trtexec-flags.txt");
+      super(
+          HalfBisect::diagnose,
+          "diagnose",
+          "plan.json",
+          "model-fp16.onnx",
+          "model-bf16.onnx",
+          "trtexec-flags.txt");
     }
   }
 }

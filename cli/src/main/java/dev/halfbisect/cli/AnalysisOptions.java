@@ -489,6 +489,12 @@ final class AnalysisOptions extends RunOptions {
     if (plan != null) {
       r.add(plan);
     }
+    if (planFrom != null) {
+      r.add(planFrom);
+    }
+    if (loadOutputs != null) {
+      r.add(loadOutputs);
+    }
     return r;
   }
 

@@ -148,6 +148,11 @@ final class DemoCommand implements Callable<Integer> {
       hb = hb.input(in);
     }
     hb = run.withProgress(hb, spec.commandLine().getErr());
+    OutputTargets targets = new OutputTargets().input(model).inputs(hb.externalDataFiles());
+    if (out != null) {
+      targets.folder(out, "table.md", "perf.json");
+    }
+    targets.check(); // before the timing runs; the user's model is never a target
     o.println("halfbisect demo: the " + demo.name() + " table on " + model);
     dev.halfbisect.api.PerfResult r;
     try {

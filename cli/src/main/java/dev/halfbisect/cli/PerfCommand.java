@@ -99,7 +99,19 @@ final class PerfCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PerfTable.Layout l = layout();
     PerfOptions o = perfOptions();
-    PerfResult r = options.configure(spec.commandLine().getErr()).perf(o);
+    dev.halfbisect.api.HalfBisect hb = options.configure(spec.commandLine().getErr());
+    // every target checked before the timing runs; none may be an input (the model, a plan)
+    OutputTargets targets =
+        new OutputTargets()
+            .inputs(options.inputFiles(hb))
+            .inputs(planFiles(o.precisions()))
+            .file(options.json)
+            .file(md);
+    if (options.out != null) {
+      targets.folder(options.out, "perf.json", "perf.md");
+    }
+    targets.check();
+    PerfResult r = hb.perf(o);
     out.print(PerfTable.console(r.report(), l));
     if (options.json != null) {
       Reports.write(options.json, r.toJson());
@@ -153,6 +165,17 @@ final class PerfCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UsageException("perf: " + e.getMessage());
     }
+  }
+
+  /** The files of {@code plan:FILE} precisions. */
+  private static List<java.nio.file.Path> planFiles(List<String> precisions) {
+    List<java.nio.file.Path> files = new ArrayList<>();
+    for (String p : precisions) {
+      if (p.startsWith("plan:")) {
+        files.add(java.nio.file.Path.of(p.substring("plan:".length())));
+      }
+    }
+    return files;
   }
 
   /** The {@code --shape} values (perf and demo --model), a usage error for a malformed one. */

@@ -71,10 +71,18 @@ class HostileCliTest {
       victims.add(victim);
     }
     Path json = Files.createSymbolicLink(work.resolve("ci.json"), victims.get(0));
+    Path saved = Files.createSymbolicLink(work.resolve("saved.npz"), victims.get(1));
     Map<Path, String> before = snapshot(work);
     CliRun r =
         interp(
-            "precision", overflow.toString(), "--out", out.toString(), "--json", json.toString());
+            "precision",
+            overflow.toString(),
+            "--out",
+            out.toString(),
+            "--json",
+            json.toString(),
+            "--save-outputs",
+            saved.toString());
     assertThat(r.exit()).as(r.err()).isEqualTo(Main.PASS);
     for (Path v : victims) {
       assertThat(Files.readString(v)).startsWith("precious ");
@@ -83,9 +91,10 @@ class HostileCliTest {
       assertThat(Files.isRegularFile(out.resolve(f), LinkOption.NOFOLLOW_LINKS)).as(f).isTrue();
     }
     Map<Path, String> after = snapshot(work);
-    // Only the --json link itself was replaced by the report (an entry of the work folder).
-    assertThat(without(after, out, json)).isEqualTo(without(before, out, json));
+    // Only the --json and --save-outputs links were replaced (entries of the work folder).
+    assertThat(without(after, out, json, saved)).isEqualTo(without(before, out, json, saved));
     assertThat(Files.isSymbolicLink(json)).isFalse();
+    assertThat(Files.isSymbolicLink(saved)).isFalse();
     assertThat(JSON.readTree(json.toFile()).path("schema").asText()).isEqualTo("halfbisect/1");
   }
 
@@ -159,6 +168,27 @@ class HostileCliTest {
     CliRun json = interp("compare", model.toString(), "--json", model.toString());
     assertThat(json.exit()).isEqualTo(Main.USAGE);
     assertThat(oneLine(json)).contains("it is an input of this run");
+    // --save-outputs, perf's --md and --json, demo --model's --out: checked the same way (they
+    // were written without a check: --save-outputs and perf --md replaced the model)
+    for (CliRun r :
+        List.of(
+            interp("compare", model.toString(), "--save-outputs", model.toString()),
+            interp("compare", model.toString(), "--save-outputs", weights.toString()),
+            interp("perf", model.toString(), "--md", model.toString()),
+            interp("perf", model.toString(), "--json", weights.toString()),
+            CliRun.of(
+                "demo",
+                "--example",
+                "clip-vit",
+                "--model",
+                model.toString(),
+                "--out",
+                weights.toString(),
+                "--quiet"))) {
+      assertThat(r.exit()).as(r.err()).isEqualTo(Main.USAGE);
+      assertThat(oneLine(r))
+          .containsAnyOf("it is an input of this run", "it exists and is a file, not a folder");
+    }
     // reduce writes inputs.npz under --out: --out the folder of --load-inputs inputs.npz is
     // refused.
     CliRun reduce =

@@ -279,6 +279,13 @@ public final class OrtBackend implements Backend {
   /** The process-wide ONNX Runtime environment, loading the natives on first use. */
   private static OrtEnvironment environment() throws BackendUnavailableException {
     try {
+      if (!OrtNatives.isLoaded()) {
+        OrtNatives.logLevel(); // read when ORT first loads; a bad value says so, not "no natives"
+      }
+    } catch (IllegalArgumentException e) {
+      throw new BackendUnavailableException("ONNX Runtime backend: " + e.getMessage(), e);
+    }
+    try {
       ShutdownFlag.install();
       return OrtNatives.load(
           () -> OrtEnvironment.getEnvironment(OrtNatives.logLevel(), "halfbisect"));

@@ -38,14 +38,31 @@ final class OrtNatives {
 
   private OrtNatives() {}
 
-  /** ORT's log level: {@code halfbisect.ort.logLevel} (verbose, info, warning, error, fatal). */
+  /**
+   * ORT's log level: {@code halfbisect.ort.logLevel} (verbose, info, warning, error, fatal; default
+   * fatal).
+   *
+   * @throws IllegalArgumentException naming the property for another value (it was quietly fatal)
+   */
   static OrtLoggingLevel logLevel() {
-    String v = System.getProperty(LOG_LEVEL, "fatal").trim().toUpperCase(Locale.ROOT);
+    String given = System.getProperty(LOG_LEVEL, "fatal");
+    String v = given.trim().toUpperCase(Locale.ROOT);
     try {
       return OrtLoggingLevel.valueOf("ORT_LOGGING_LEVEL_" + v);
     } catch (IllegalArgumentException e) {
-      return OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
+      throw new IllegalArgumentException(
+          "property "
+              + LOG_LEVEL
+              + " must be verbose, info, warning, error or fatal, got '"
+              + given.trim()
+              + "'",
+          e);
     }
+  }
+
+  /** Whether ONNX Runtime's natives are loaded (its environment made) in this JVM. */
+  static synchronized boolean isLoaded() {
+    return loaded;
   }
 
   /** Runs {@code load} (the first touch of ORT) with the natives served from the cache folder. */

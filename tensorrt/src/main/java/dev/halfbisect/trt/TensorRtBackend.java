@@ -70,10 +70,19 @@ public final class TensorRtBackend implements Backend {
   public Availability availability() {
     Availability a = cachedAvailability;
     if (a == null) {
-      a = probe(TrtSettings.fromSystem());
+      a = probeSystem();
       cachedAvailability = a;
     }
     return a;
+  }
+
+  /** {@link #probe(TrtSettings)} with the system's settings; a bad setting is the reason. */
+  static Availability probeSystem() {
+    try {
+      return probe(TrtSettings.fromSystem());
+    } catch (IllegalArgumentException e) { // a bad halfbisect.trt.* value: said, never thrown
+      return Availability.no("TensorRT backend: " + e.getMessage());
+    }
   }
 
   static Availability probe(TrtSettings settings) {

@@ -199,6 +199,7 @@ class FakeWorkerSessionTest {
     byte[] model = TestModels.overflowLayerNorm(4, 8, 1f, false);
     System.setProperty("halfbisect.trt.observedAs", "fp16");
     System.setProperty("halfbisect.trt.workspaceMiB", "512");
+    System.setProperty("halfbisect.trt.dumpEngineInfo", "target/engine-info");
     try (BackendSession s =
         TrtSession.open(
             reporting,
@@ -206,7 +207,9 @@ class FakeWorkerSessionTest {
             ModelRef.ofBytes("ok", model, null),
             BuildOptions.of("fp16").withProperty("halfbisect.trt.workspaceMiB", "256"))) {
       assertThat(s.buildStats().warnings())
-          .contains("properties {halfbisect.trt.observedAs=fp16, halfbisect.trt.workspaceMiB=256}");
+          .contains(
+              "properties {halfbisect.trt.dumpEngineInfo=target/engine-info,"
+                  + " halfbisect.trt.observedAs=fp16, halfbisect.trt.workspaceMiB=256}");
       assertThat(new TensorRtBackend().buildSettings())
           .as("the facade adds these to the candidate's properties: journals are keyed on them")
           .containsEntry("halfbisect.trt.observedAs", "fp16")
@@ -224,6 +227,7 @@ class FakeWorkerSessionTest {
     } finally {
       System.clearProperty("halfbisect.trt.observedAs");
       System.clearProperty("halfbisect.trt.workspaceMiB");
+      System.clearProperty("halfbisect.trt.dumpEngineInfo");
       reporting.shutdown();
     }
   }

@@ -33,4 +33,18 @@ class TensorRtAvailabilityTest {
     Assumptions.assumeTrue(NativeMaps.readable(), "needs /proc/self/maps (Linux)");
     return NativeMaps.tensorRtLibraries();
   }
+
+  @Test
+  void aBadSettingIsTheReasonNotAnException() {
+    // resolving the default backends asks TensorRT's availability, on machines without a GPU too
+    System.setProperty("halfbisect.trt.workers", "0");
+    try {
+      Availability a = TensorRtBackend.probeSystem();
+      assertThat(a.available()).isFalse();
+      assertThat(a.reason())
+          .isEqualTo("TensorRT backend: halfbisect.trt.workers must be at least 1, got 0");
+    } finally {
+      System.clearProperty("halfbisect.trt.workers");
+    }
+  }
 }

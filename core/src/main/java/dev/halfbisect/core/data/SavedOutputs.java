@@ -9,7 +9,6 @@ import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -154,9 +153,12 @@ public final class SavedOutputs {
     return digest.length() > 12 ? digest.substring(0, 12) : digest;
   }
 
-  /** Writes the values as an {@code .npz} file (see the class comment). */
+  /**
+   * Writes the values as an {@code .npz} file (see the class comment), atomically: a symbolic link
+   * at {@code file} is replaced, not followed, and a failed write leaves the old file.
+   */
   public void write(Path file) throws IOException {
-    Files.write(file, toBytes());
+    dev.halfbisect.core.io.SafeFiles.write(file, toBytes());
   }
 
   /** The bytes {@link #write} writes. */

@@ -14,6 +14,7 @@ import java.util.Map;
  *
  * <ul>
  *   <li>{@code halfbisect.trt.cacheDir}: folder of the persisted timing caches (default {@code
+ *       halfbisect.cacheDir/trt} when {@code halfbisect.cacheDir} is set, else {@code
  *       ~/.cache/halfbisect/trt})
  *   <li>{@code halfbisect.trt.buildTimeoutSeconds} (default 600), {@code
  *       halfbisect.trt.runTimeoutSeconds} (default 120)
@@ -60,9 +61,13 @@ public record TrtSettings(
   public static final String WORKERS = "halfbisect.trt.workers";
   public static final String WORKSPACE_MIB = "halfbisect.trt.workspaceMiB";
 
+  /** A folder the worker writes each build's engine layers into (inspector JSON, network TSV). */
+  public static final String DUMP_ENGINE_INFO = "halfbisect.trt.dumpEngineInfo";
+
   /** The keys the worker reads from a build request rather than from its own JVM. */
   static final ImmutableList<String> WORKER_BUILD_KEYS =
-      ImmutableList.of(WORKSPACE_MIB, dev.halfbisect.trt.engine.ObservedTypes.PROPERTY);
+      ImmutableList.of(
+          WORKSPACE_MIB, dev.halfbisect.trt.engine.ObservedTypes.PROPERTY, DUMP_ENGINE_INFO);
 
   /** GPU memory one worker may count on (its CUDA context, builder workspace and engines). */
   public static final int GIB_PER_WORKER = 16;
@@ -76,6 +81,16 @@ public record TrtSettings(
         DEVICES,
         devices);
     Preconditions.checkArgument(workers >= 1, "%s must be at least 1, got %s", WORKERS, workers);
+    Preconditions.checkArgument(
+        buildTimeout.toSeconds() >= 1,
+        "%s must be at least 1 second, got %s",
+        BUILD_TIMEOUT,
+        buildTimeout.toSeconds());
+    Preconditions.checkArgument(
+        runTimeout.toSeconds() >= 1,
+        "%s must be at least 1 second, got %s",
+        RUN_TIMEOUT,
+        runTimeout.toSeconds());
   }
 
   /** One pool of one worker on {@code device}. */
@@ -120,9 +135,7 @@ public record TrtSettings(
    * defaults.
    */
   public static TrtSettings from(Map<String, String> overrides) {
-    String home = System.getProperty("user.home", ".");
-    Path cache =
-        Path.of(get(overrides, CACHE_DIR, Path.of(home, ".cache", "halfbisect", "trt").toString()));
+    Path cache = Path.of(get(overrides, CACHE_DIR, defaultCacheDir().toString()));
     return new TrtSettings(
         cache,
         Duration.ofSeconds(getLong(overrides, BUILD_TIMEOUT, 600)),
@@ -158,6 +171,17 @@ public record TrtSettings(
     dev.halfbisect.trt.engine.ObservedTypes.Mode.parse(
         out.get(dev.halfbisect.trt.engine.ObservedTypes.PROPERTY));
     return com.google.common.collect.ImmutableMap.copyOf(out);
+  }
+
+  /**
+   * {@code halfbisect.cacheDir/trt} when that property is set (it moves all of halfbisect's
+   * caches), else {@code ~/.cache/halfbisect/trt}.
+   */
+  static Path defaultCacheDir() {
+    String all = System.getProperty("halfbisect.cacheDir");
+    return all != null && !all.isBlank()
+        ? Path.of(all, "trt")
+        : Path.of(System.getProperty("user.home", "."), ".cache", "halfbisect", "trt");
   }
 
   /** {@value #DEVICES} parsed, else the one {@value #DEVICE}. */

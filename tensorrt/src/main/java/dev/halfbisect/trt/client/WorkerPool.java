@@ -146,8 +146,32 @@ public final class WorkerPool {
   }
 
   static Map<String, String> environment(int device) {
-    // One GPU per worker: the worker always uses device 0 of what it sees.
-    return Map.of("CUDA_VISIBLE_DEVICES", Integer.toString(device));
+    return environment(device, System.getenv("CUDA_VISIBLE_DEVICES"));
+  }
+
+  /**
+   * One GPU per worker: the worker always uses device 0 of what it sees. {@code device} indexes the
+   * devices this process sees: with {@code CUDA_VISIBLE_DEVICES=2,3} already set ({@code visible}),
+   * device 1 is the entry {@code 3}, never physical GPU 1 the user left out.
+   *
+   * @throws IllegalArgumentException when {@code device} is beyond the visible list
+   */
+  static Map<String, String> environment(int device, String visible) {
+    if (visible == null || visible.isBlank()) {
+      return Map.of("CUDA_VISIBLE_DEVICES", Integer.toString(device));
+    }
+    String[] entries = visible.split(",");
+    if (device >= entries.length) {
+      throw new IllegalArgumentException(
+          "CUDA device index "
+              + device
+              + " is beyond CUDA_VISIBLE_DEVICES="
+              + visible.trim()
+              + " ("
+              + entries.length
+              + " visible; halfbisect.trt.device and halfbisect.trt.devices index that list)");
+    }
+    return Map.of("CUDA_VISIBLE_DEVICES", entries[device].trim());
   }
 
   private static String javaBinary() {

@@ -146,4 +146,48 @@ class WorkerPoolTest {
     assertThatThrownBy(() -> TrtSettings.from(Map.of(TrtSettings.WORKERS, "0")))
         .hasMessageContaining("halfbisect.trt.workers");
   }
+
+  @Test
+  void timeoutsBelowOneSecondAreRefusedNamingTheProperty() {
+    // 0 made every build a "worker killed" crash at once
+    assertThatThrownBy(() -> TrtSettings.from(Map.of(TrtSettings.BUILD_TIMEOUT, "0")))
+        .hasMessage("halfbisect.trt.buildTimeoutSeconds must be at least 1 second, got 0");
+    assertThatThrownBy(() -> TrtSettings.from(Map.of(TrtSettings.RUN_TIMEOUT, "-5")))
+        .hasMessage("halfbisect.trt.runTimeoutSeconds must be at least 1 second, got -5");
+  }
+
+  @Test
+  void deviceIndexesPickFromTheDevicesThisProcessSees() {
+    assertThat(WorkerPool.environment(1, null)).containsEntry("CUDA_VISIBLE_DEVICES", "1");
+    assertThat(WorkerPool.environment(1, " ")).containsEntry("CUDA_VISIBLE_DEVICES", "1");
+    // CUDA_VISIBLE_DEVICES=2,3 set by the user: device 1 is GPU 3, never GPU 1
+    assertThat(WorkerPool.environment(0, "2,3")).containsEntry("CUDA_VISIBLE_DEVICES", "2");
+    assertThat(WorkerPool.environment(1, "2, 3")).containsEntry("CUDA_VISIBLE_DEVICES", "3");
+    assertThat(WorkerPool.environment(0, "GPU-8f2c"))
+        .containsEntry("CUDA_VISIBLE_DEVICES", "GPU-8f2c");
+    assertThatThrownBy(() -> WorkerPool.environment(2, "2,3"))
+        .hasMessageStartingWith(
+            "CUDA device index 2 is beyond CUDA_VISIBLE_DEVICES=2,3 (2 visible");
+  }
+
+  @Test
+  void halfbisectsCacheDirMovesTheTimingCachesToo() {
+    String before = System.getProperty("halfbisect.cacheDir");
+    try {
+      System.setProperty("halfbisect.cacheDir", "/data/hb-cache");
+      assertThat(TrtSettings.fromSystem().cacheDir())
+          .isEqualTo(java.nio.file.Path.of("/data/hb-cache/trt"));
+      assertThat(TrtSettings.from(Map.of(TrtSettings.CACHE_DIR, "/x")).cacheDir())
+          .isEqualTo(java.nio.file.Path.of("/x"));
+      System.clearProperty("halfbisect.cacheDir");
+      assertThat(TrtSettings.fromSystem().cacheDir())
+          .isEqualTo(
+              java.nio.file.Path.of(
+                  System.getProperty("user.home"), ".cache", "halfbisect", "trt"));
+    } finally {
+      if (before != null) {
+        System.setProperty("halfbisect.cacheDir", before);
+      }
+    }
+  }
 }
