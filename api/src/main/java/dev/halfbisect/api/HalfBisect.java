@@ -274,9 +274,21 @@ public final class HalfBisect {
               sampleAxis
                   ? (name, rank) -> graph.shape(name).map(s -> s.length).orElse(-1) == rank
                   : null);
-    } catch (IOException | IllegalArgumentException e) {
+    } catch (IOException
+        | IllegalArgumentException
+        | dev.halfbisect.core.data.NpyFormatException e) {
+      // a file the user gave that is not what was expected is a usage error (exit 2), as a
+      // mismatched dtype is
       throw HalfBisectException.usage(
           "cannot read inputs " + describePaths(paths) + ": " + e.getMessage());
+    }
+    if (loaded.isEmpty() || loaded.stream().anyMatch(Map::isEmpty)) {
+      // an empty .npz was quietly replaced by generated inputs
+      throw HalfBisectException.usage(
+          "--load-inputs "
+              + describePaths(paths)
+              + " holds no arrays; expected arrays named like the model's inputs "
+              + graph.graphInputs());
     }
     if (loaded.size() == 1) {
       return inputs(loaded.get(0));
@@ -380,6 +392,20 @@ public final class HalfBisect {
   /** The reference backend and mode, e.g. {@code ort:fp32}. */
   public HalfBisect reference(String spec) {
     BackendSpec s = checkBackend(spec, "reference");
+    if (s.mode().contains("fp16") || s.mode().contains("bf16")) {
+      // the reference's plan keeps every node in FP32, so a low-precision mode ran as FP32 while
+      // the reports named it
+      String full = Backends.get(s.backend()).referenceMode();
+      throw HalfBisectException.usage(
+          "reference "
+              + s
+              + " is a low-precision mode; the reference is the full-precision run the candidate"
+              + " is measured against: give "
+              + s.backend()
+              + ":"
+              + full
+              + " (and the low-precision mode as --candidate)");
+    }
     return with(b -> b.reference = s);
   }
 

@@ -557,7 +557,12 @@ final class Operations implements AutoCloseable {
           "reduce could not write its files: " + e.getMessage(),
           e);
     }
-    AnalysisReport rep = ReportMapper.from(header("reduce", ctx), r, graph.nodes().size());
+    AnalysisReport rep =
+        ReportMapper.from(
+            header("reduce", ctx),
+            r,
+            graph.nodes().size(),
+            n -> graph.hasNode(n) ? graph.node(n).getOpType() : "");
     return new ReduceResult(finish(ctx, rep), r);
   }
 

@@ -38,8 +38,10 @@ record ReferenceOutputs(Path load, Path save) {
       saved = SavedOutputs.read(load);
     } catch (IOException e) {
       throw HalfBisectException.usage("cannot read --load-outputs " + load + ": " + e.getMessage());
-    } catch (IllegalArgumentException e) {
-      throw HalfBisectException.usage(e.getMessage());
+    } catch (IllegalArgumentException | dev.halfbisect.core.data.NpyFormatException e) {
+      // a file the user named that is not an outputs file (reduce's plain reference.npz, say) is a
+      // usage error, not a backend one
+      throw HalfBisectException.usage("--load-outputs " + e.getMessage());
     }
     try {
       saved.requireMatch(modelDigest(graph), SavedOutputs.inputsDigest(samples), load.toString());

@@ -194,10 +194,10 @@ public final class Prober {
         out[i] = known.get();
         continue;
       }
-      listener.probeStarted(spec);
       Optional<ProbeResult> journaled = decided.inJournal(key, spec);
       if (journaled.isPresent()) {
         LOG.debug("probe {} read from journal: {}", spec.describe(), journaled.get().status());
+        listener.probeStarted(spec);
         listener.probeFinished(journaled.get());
         out[i] = journaled.get();
         continue;
@@ -220,10 +220,8 @@ public final class Prober {
     List<ProbeResult> built = buildAll(keys.stream().map(specOf::get).toList());
     for (int k = 0; k < keys.size(); k++) {
       ProbeResult r = built.get(k);
-      decided.record(keys.get(k), r);
       LOG.debug(
           "probe {}: {} (build {} ms)", r.spec().describe(), r.status(), r.buildTime().toMillis());
-      listener.probeFinished(r);
       for (int i : toBuild.get(keys.get(k))) {
         out[i] = r;
       }
@@ -280,6 +278,16 @@ public final class Prober {
 
   /** Builds and runs {@code spec} on the candidate side and compares it; failures are results. */
   private ProbeResult build(ProbeSpec spec) {
+    // announced when it starts and when it ends, not when its round is planned and done: with
+    // --jobs 1 a round of four showed four builds started at once, then built them one by one
+    listener.probeStarted(spec);
+    ProbeResult r = buildAndCompare(spec);
+    decided.record(decided.key(spec), r); // journaled before a listener hears of it
+    listener.probeFinished(r);
+    return r;
+  }
+
+  private ProbeResult buildAndCompare(ProbeSpec spec) {
     List<String> needed = new ArrayList<>(spec.observed());
     needed.addAll(spec.cutInputs());
     List<Map<String, Tensor>> ref = reference.get(needed);

@@ -88,4 +88,38 @@ class JournalAndListenerTest {
     assertThat(events).contains("phase:reference", "start:FULL", "end:PREFIX:OK");
     assertThat(events.stream().filter(e -> e.startsWith("end:PREFIX"))).hasSize(b.fp16Builds() - 1);
   }
+
+  @Test
+  void withOneJobEachCandidateBuildIsAnnouncedWhenItStarts() {
+    // the progress lines said four builds started at once, then they ran one after the other
+    List<String> events = new ArrayList<>();
+    BisectListener l =
+        new BisectListener() {
+          @Override
+          public void probeStarted(ProbeSpec spec) {
+            if (spec.side() == ProbeSpec.Side.CANDIDATE) {
+              events.add("start");
+            }
+          }
+
+          @Override
+          public void probeFinished(ProbeResult result) {
+            if (result.spec().side() == ProbeSpec.Side.CANDIDATE) {
+              events.add("end");
+            }
+          }
+        };
+    ModelGraph g = TestModels.transformer(4, 2);
+    BisectContext ctx =
+        TestModels.context(g, new InterpreterBackend(), TestModels.transformerSamples(1))
+            .listener(l)
+            .build();
+    assertThat(ctx.prober().parallelism()).isEqualTo(1);
+    List<String> t = g.floatTensors();
+    ctx.prober()
+        .chunked(
+            List.of(t.subList(0, 3), t.subList(3, 6), t.subList(6, 9)),
+            c -> ProbeSpec.full(ProbeSpec.Side.CANDIDATE, ctx.basePlan(), c));
+    assertThat(events).containsExactly("start", "end", "start", "end", "start", "end");
+  }
 }

@@ -36,6 +36,11 @@ final class Fp16Commands {
       }
     }
 
+    @Override
+    java.util.List<Path> otherInputs() {
+      return plan == null ? java.util.List.of() : java.util.List.of(plan);
+    }
+
     PrecisionPlan plan() {
       if (plan == null) {
         return PrecisionPlan.allFp16();

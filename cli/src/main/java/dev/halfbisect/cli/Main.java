@@ -45,14 +45,11 @@ public final class Main {
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setParameterExceptionHandler(
         (ex, a) -> {
-          String msg = Failures.firstLine(ex.getMessage());
-          String cmd = ex.getCommandLine().getCommandName();
-          err.println(
-              "halfbisect: "
-                  + msg
-                  + " (see 'halfbisect "
-                  + (cmd.equals("halfbisect") ? "" : cmd + " ")
-                  + "--help')");
+          // picocli words some messages "Error: ..." (argument groups): one prefix is enough
+          String msg = Failures.firstLine(ex.getMessage()).replaceFirst("^Error: ", "");
+          // the whole path of a nested subcommand: 'halfbisect surgeon mark --help'
+          String cmd = ex.getCommandLine().getCommandSpec().qualifiedName(" ");
+          err.println("halfbisect: " + msg + " (see '" + cmd + " --help')");
           if (verbose) {
             ex.printStackTrace(err);
           }

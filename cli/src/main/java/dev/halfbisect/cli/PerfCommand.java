@@ -39,7 +39,8 @@ final class PerfCommand implements Callable<Integer> {
       paramLabel = "LIST",
       defaultValue = "fp32,tf32,fp16",
       description =
-          "comma-separated: fp32, tf32, fp16, bf16, plan:PLAN.json (default fp32,tf32,fp16); fp32 is"
+          "comma-separated: fp32, tf32, fp16, bf16, plan:PLAN.json (default fp32,tf32,fp16; --plan P"
+              + " adds plan:P); fp32 is"
               + " always measured; a precision the backend has no mode for is listed as skipped")
   String precisions;
 
@@ -142,6 +143,9 @@ final class PerfCommand implements Callable<Integer> {
       if (!p.isBlank()) {
         ps.add(p.trim());
       }
+    }
+    if (options.plan != null && !ps.contains("plan:" + options.plan)) {
+      ps.add("plan:" + options.plan); // --plan P is a row of its own, as plan:P (it was ignored)
     }
     List<Integer> bs = new ArrayList<>();
     if (batches != null) {

@@ -125,15 +125,11 @@ final class ProgressDisplay implements ProgressListener {
       runningSince = (Long) o[1];
     }
     if (style == Style.LINES) {
+      // a step no running() announced (perf's rows) has no start to time it from
       line(
-          (finished == null ? "build" : finished)
-              + " done in "
-              + clock(took)
-              + " ("
-              + counter()
-              + " in "
-              + phase
-              + ")");
+          finished == null
+              ? counter() + " done in " + phase
+              : finished + " done in " + clock(took) + " (" + counter() + " in " + phase + ")");
     } else {
       draw();
     }
@@ -190,7 +186,11 @@ final class ProgressDisplay implements ProgressListener {
   }
 
   private String counter() {
-    return total > 0 ? done + "/" + total + " builds" : done + (done == 1 ? " build" : " builds");
+    // perf's steps are its table's rows (one build may serve several); elsewhere builds
+    String unit = phase.equals("perf") ? "row" : "build";
+    return total > 0
+        ? done + "/" + total + " " + unit + "s"
+        : done + " " + unit + (done == 1 ? "" : "s");
   }
 
   private void draw() {

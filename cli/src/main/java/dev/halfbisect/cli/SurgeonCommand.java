@@ -57,6 +57,11 @@ final class SurgeonCommand implements Runnable {
 
     abstract OnnxModel apply(OnnxModel m);
 
+    /** Other files the subcommand reads (a plan): never written over either. */
+    List<Path> otherInputs() {
+      return List.of();
+    }
+
     @Override
     public Integer call() {
       AnalysisOptions.requireFile(model, "model");
@@ -64,6 +69,7 @@ final class SurgeonCommand implements Runnable {
       // issue 16: never over the input or its weights, never into a device or FIFO
       List<Path> inputs = new ArrayList<>(List.of(model));
       inputs.addAll(in.externalDataFiles());
+      inputs.addAll(otherInputs());
       new OutputTargets().inputs(inputs).file(output).check();
       OnnxModel out = apply(in);
       // Saved inline: external data of the input (initializers, Constant attributes, subgraphs) is
@@ -132,7 +138,15 @@ final class SurgeonCommand implements Runnable {
 
     @Override
     OnnxModel apply(OnnxModel m) {
-      return Extract.subgraph(m, inputs, outputs);
+      try {
+        return Extract.subgraph(m, inputs, outputs);
+      } catch (dev.halfbisect.onnx.MalformedModelException e) {
+        if (e.getMessage() != null
+            && e.getMessage().contains("cannot be computed from the given")) {
+          throw new UsageException(e.getMessage()); // --inputs too few: the user's, exit 2
+        }
+        throw e;
+      }
     }
   }
 

@@ -517,12 +517,90 @@ class HostileCliTest {
             "x:1x16:float32:5"),
         Main.USAGE,
         "halfbisect: --input x is given more than once");
+    assertThat(snapshot(work)).isEqualTo(before);
+
+    // a trial by a hostile user, 2026-12-04: these were exit 3, exit 0 or quietly wrong
+    Path inputs = work.resolve("in.npz");
+    Npz.write(inputs, Map.of("x", Tensor.ofFloats(new long[] {1, 16}, new float[16])));
+    Path truncated = work.resolve("truncated.npz");
+    Files.write(truncated, java.util.Arrays.copyOf(Files.readAllBytes(inputs), 30));
+    Path empty = work.resolve("empty.npz");
+    Npz.write(empty, Map.of());
+    Path plan = work.resolve("pinned.json");
+    Files.writeString(plan, "{\"fp32Nodes\": [], \"fp32Nodez\": [\"square\"]}");
+    Path fp16plan = work.resolve("fp16plan.json");
+    Files.writeString(fp16plan, "{\"fp32Nodes\": []}");
+    Map<Path, String> beforeMore = snapshot(work);
+    assertError(
+        CliRun.of(
+            "compare",
+            overflow.toString(),
+            "--reference",
+            "ort:fp16-emulated",
+            "--candidate",
+            "ort:fp32",
+            "--quiet"),
+        Main.USAGE,
+        "halfbisect: reference ort:fp16-emulated is a low-precision mode; the reference is the"
+            + " full-precision run the candidate is measured against: give ort:fp32");
+    assertError(
+        interp("compare", overflow.toString(), "--load-inputs", truncated.toString()),
+        Main.USAGE,
+        "halfbisect: cannot read inputs " + truncated + ": ");
+    assertError(
+        interp("compare", overflow.toString(), "--load-inputs", empty.toString()),
+        Main.USAGE,
+        "halfbisect: --load-inputs "
+            + empty
+            + " holds no arrays; expected arrays named like the"
+            + " model's inputs [x]");
+    assertError(
+        interp("compare", overflow.toString(), "--load-outputs", inputs.toString()),
+        Main.USAGE,
+        "halfbisect: --load-outputs " + inputs + ": not a halfbisect outputs file");
+    assertError(
+        interp("compare", overflow.toString(), "--plan", plan.toString()),
+        Main.USAGE,
+        "halfbisect: --plan " + plan + ": precision plan has an unknown field 'fp32Nodez'");
+    assertError(
+        CliRun.of(
+            "surgeon",
+            "fp16",
+            overflow.toString(),
+            "--plan",
+            fp16plan.toString(),
+            "-o",
+            fp16plan.toString()),
+        Main.USAGE,
+        "halfbisect: refusing to write " + fp16plan + ": it is an input of this run");
+    assertError(
+        CliRun.of("surgeon", "mark", overflow.toString(), "-o", work.resolve("m.onnx").toString()),
+        Main.USAGE,
+        "halfbisect: Missing required argument");
+    assertThat(
+            CliRun.of(
+                    "surgeon", "mark", overflow.toString(), "-o", work.resolve("m.onnx").toString())
+                .errLine())
+        .endsWith("(see 'halfbisect surgeon mark --help')");
+    assertError(
+        CliRun.of(
+            "surgeon",
+            "extract",
+            overflow.toString(),
+            "--inputs",
+            "squared",
+            "--outputs",
+            "out",
+            "-o",
+            work.resolve("e.onnx").toString()),
+        Main.USAGE,
+        "halfbisect: model ");
+    assertThat(snapshot(work)).isEqualTo(beforeMore);
     assertError(
         interp("compare", overflow.toString(), "--samples", Integer.toString(Integer.MAX_VALUE)),
         Main.MODEL_OR_BACKEND,
         "halfbisect: error: out of memory: 2147483647 samples of the inputs need 131071 MiB, more "
             + "than the ");
-    assertThat(snapshot(work)).isEqualTo(before);
   }
 
   // ------------------------------------------------------------------ helpers

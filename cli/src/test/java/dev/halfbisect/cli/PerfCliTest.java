@@ -206,4 +206,40 @@ class PerfCliTest {
     assertThat(unpriced.exit()).isZero();
     assertThat(unpriced.out()).doesNotContain("Price (");
   }
+
+  @Test
+  void planGivenAsPlanIsARowOfItsOwn() throws Exception {
+    // perf took --plan and ignored it: no plan row, the fp16 rows unchanged
+    Path plan = tmp.resolve("plan.json");
+    Files.writeString(plan, "{\"fp32Nodes\": [\"square\", \"shrink\"]}");
+    Path json = tmp.resolve("perf-plan.json");
+    CliRun r =
+        CliRun.of(
+            "perf",
+            model.toString(),
+            "--reference",
+            "ort:fp32",
+            "--candidate",
+            "ort:fp16-emulated",
+            "--input",
+            "x:1x16:float32:-1..1",
+            "--precisions",
+            "fp32,fp16",
+            "--plan",
+            plan.toString(),
+            "--warmup",
+            "1",
+            "--runs",
+            "2",
+            "--json",
+            json.toString(),
+            "--quiet");
+    JsonNode rows = new ObjectMapper().readTree(Files.readString(json)).path("rows");
+    assertThat(rows.findValuesAsText("precision")).contains("plan:" + plan);
+    for (JsonNode row : rows) {
+      if (row.path("precision").asText().startsWith("plan:")) {
+        assertThat(row.path("verdict").asText()).as(r.out()).isEqualTo("pass"); // pins fix it
+      }
+    }
+  }
 }

@@ -105,6 +105,22 @@ class ProgressDisplayTest {
   }
 
   @Test
+  void perfsRowsAreCountedAsRowsAndNotTimedFromNothing() {
+    // perf steps through its rows without announcing builds: the line said "build done in
+    // 2:44:13" (the time since the clock's zero) and counted builds
+    advance(9844);
+    ProgressDisplay d = display(ProgressDisplay.Style.LINES, 100);
+    d.phase("perf", 3);
+    advance(1);
+    d.step(1, "fp32 batch 1");
+    assertThat(text.toString().lines())
+        .last()
+        .asString()
+        .endsWith("] 1/3 rows done in perf")
+        .doesNotContain("build");
+  }
+
+  @Test
   void stderrTerminalDetectionLooksAtTheDeviceOfStderr() {
     assertThat(Terminal.isTerminalDevice("/dev/pts/3")).isTrue();
     assertThat(Terminal.isTerminalDevice("/dev/tty1")).isTrue();

@@ -195,7 +195,11 @@ public final class SavedOutputs {
     if (h == null) {
       throw new NpyFormatException(
           source,
-          "not a halfbisect outputs file (no " + HEADER + ".npy; write it with --save-outputs)");
+          "not a halfbisect outputs file (no "
+              + HEADER
+              + ".npy): --load-outputs reads what --save-outputs wrote; a plain .npz of"
+              + " outputs, such as reduce's reference.npz, does not say which model, inputs and"
+              + " backend made it");
     }
     Map<String, String> fields = new LinkedHashMap<>();
     String[] lines = text(h).split("\n");

@@ -38,6 +38,8 @@ public final class PrecisionPlan {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String SCHEMA = "halfbisect-plan/1";
+  private static final java.util.List<String> FIELDS =
+      java.util.List.of("schema", "defaultPrecision", "ioPolicy", "fp32Nodes");
 
   private final Precision defaultPrecision;
   private final ImmutableSortedSet<String> fp32Nodes;
@@ -152,8 +154,9 @@ public final class PrecisionPlan {
   }
 
   /**
-   * Parses {@link #toJson()} output. Unknown fields are ignored; a missing {@code fp32Nodes} is an
-   * empty set.
+   * Parses {@link #toJson()} output. A missing {@code fp32Nodes} is an empty set; a field other
+   * than the four, or a schema other than {@value #SCHEMA}, is an error (a misspelt {@code
+   * fp32Nodes} silently meant no plan).
    *
    * @throws IllegalArgumentException with what is wrong
    */
@@ -161,11 +164,32 @@ public final class PrecisionPlan {
     JsonNode root;
     try {
       root = JSON.readTree(json);
-    } catch (IOException e) {
-      throw new IllegalArgumentException("precision plan is not valid JSON: " + e.getMessage(), e);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+      throw new IllegalArgumentException(
+          "precision plan is not valid JSON"
+              + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
+              + ": "
+              + e.getOriginalMessage(),
+          e);
     }
     if (root == null || !root.isObject()) {
       throw new IllegalArgumentException("precision plan must be a JSON object");
+    }
+    for (java.util.Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!FIELDS.contains(f)) {
+        throw new IllegalArgumentException(
+            "precision plan has an unknown field '" + f + "' (its fields: " + FIELDS + ")");
+      }
+    }
+    if (root.has("schema") && !SCHEMA.equals(root.path("schema").asText())) {
+      throw new IllegalArgumentException(
+          "precision plan schema '"
+              + root.path("schema").asText()
+              + "' is not "
+              + SCHEMA
+              + " (a plan of another halfbisect version?)");
     }
     Precision p =
         parseEnum(

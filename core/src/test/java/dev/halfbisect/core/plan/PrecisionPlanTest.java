@@ -59,6 +59,17 @@ class PrecisionPlanTest {
         .hasMessageContaining("non-string");
     assertThatThrownBy(() -> PrecisionPlan.fromJson("{\"fp32Nodes\":[\"\"]}"))
         .hasMessageContaining("empty node name");
+    // a misspelt field meant no plan at all; another schema, someone else's file
+    assertThatThrownBy(() -> PrecisionPlan.fromJson("{\"fp32Nodes\":[],\"fp32Nodez\":[\"a\"]}"))
+        .hasMessage(
+            "precision plan has an unknown field 'fp32Nodez' (its fields: [schema,"
+                + " defaultPrecision, ioPolicy, fp32Nodes])");
+    assertThatThrownBy(() -> PrecisionPlan.fromJson("{\"schema\":\"halfbisect-plan/9\"}"))
+        .hasMessageStartingWith(
+            "precision plan schema 'halfbisect-plan/9' is not halfbisect-plan/1");
+    assertThatThrownBy(() -> PrecisionPlan.fromJson("{\n\"fp32Nodes\": [\"a\",]\n}"))
+        .hasMessageStartingWith("precision plan is not valid JSON at line 2, column ")
+        .hasMessageNotContaining("REDACTED");
     // defaults: fp16, keep_fp32, no pinned nodes
     assertThat(PrecisionPlan.fromJson("{}")).isEqualTo(PrecisionPlan.allFp16());
     assertThat(PrecisionPlan.fromJson("{\"ioPolicy\":\"keep-fp32\"}"))

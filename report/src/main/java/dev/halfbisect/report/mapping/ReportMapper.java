@@ -387,8 +387,15 @@ public final class ReportMapper {
 
   // ---- reduce ----
 
-  /** {@code reduce}: the reduced subgraph and the files written. */
-  public static AnalysisReport from(Header h, Reduce.Result r, int originalNodes) {
+  /**
+   * {@code reduce}: the reduced subgraph and the files written; {@code opTypes} gives the op type
+   * of a node of the original model.
+   */
+  public static AnalysisReport from(
+      Header h,
+      Reduce.Result r,
+      int originalNodes,
+      java.util.function.Function<String, String> opTypes) {
     Map<String, String> files = new TreeMap<>();
     r.model().ifPresent(p -> files.put("model", p.toString()));
     r.inputsNpz().ifPresent(p -> files.put("inputs", p.toString()));
@@ -403,7 +410,8 @@ public final class ReportMapper {
     if (r.failing() && r.error().isPresent()) {
       TensorComparison c = r.error().get();
       String node = r.nodes().isEmpty() ? r.output() : r.nodes().get(r.nodes().size() - 1);
-      rep.firstFailing(new FirstFailing(r.output(), node, "", c.normalizedError(), null));
+      rep.firstFailing(
+          new FirstFailing(r.output(), node, opTypes.apply(node), c.normalizedError(), null));
     }
     return rep.build();
   }

@@ -388,8 +388,11 @@ class ReportMapperTest {
             Optional.of(Path.of("out/inputs.npz")),
             Optional.of(Path.of("out/reference.npz")),
             4);
-    AnalysisReport rr = ReportMapper.from(HEADER.withCommand("reduce"), red, 120);
+    AnalysisReport rr =
+        ReportMapper.from(HEADER.withCommand("reduce"), red, 120, n -> n.equals("b") ? "Pow" : "");
     assertThat(rr.reduce().reducedNodes()).isEqualTo(2);
+    assertThat(rr.firstFailing().node()).isEqualTo("b");
+    assertThat(rr.firstFailing().opType()).as("was empty").isEqualTo("Pow");
     assertThat(rr.reduce().files()).containsOnlyKeys("inputs", "model", "reference");
     assertThat(rr.verdict()).isEqualTo("fail");
 
