@@ -128,6 +128,6 @@ class PlansThatHoldTest {
         overflow().input("x:1x16:float32:0.7,@5=0.8").headroom(0.9).layerwise().report();
     assertThat(high.headroom().atRisk()).isEmpty();
     assertThat(MarkdownRenderer.render(high))
-        .contains("no tensor's reference magnitude reaches 90.0% of 65504");
+        .contains("no observed tensor's reference magnitude reaches 90.0% of 65504");
   }
 }

@@ -204,7 +204,8 @@ public final class Layerwise {
         ImmutableMap.copyOf(unobserved),
         outputsPass,
         builds,
-        OBSERVATION_NOTE,
+        // marking outputs changes what TensorRT fuses; ONNX Runtime's emulation computes the same
+        ctx.backends().candidateLabel().startsWith("trt:") ? OBSERVATION_NOTE : null,
         unrepresentable,
         tensors.stream()
             .map(seen.extremes()::get)

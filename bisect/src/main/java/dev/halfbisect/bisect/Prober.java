@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * on up to {@code parallelism} threads at once (each a backend session of its own: ORT sessions and
  * TensorRT worker pools are safe for that). Reference values are fetched for the whole round first,
  * on the calling thread; the memo, the journal, the counters and the listener are guarded, so the
- * listener sees one event at a time. {@link #rounds()} counts the rounds that built anything.
+ * listener sees one event at a time. {@link #rounds()} counts the waves of builds run at once.
  */
 public final class Prober {
   private static final Logger LOG = LoggerFactory.getLogger(Prober.class);
@@ -97,8 +97,9 @@ public final class Prober {
   }
 
   /**
-   * Rounds of candidate builds so far: a {@link #probe} that built, or a {@link #probeAll} that
-   * built at least one probe (its builds ran at once). With parallelism 1 this is the build count.
+   * Rounds of candidate builds so far: waves of builds that ran at once, {@code ceil(n /
+   * parallelism)} for a {@link #probeAll} that built {@code n} probes. With parallelism 1 this is
+   * the build count.
    */
   public int rounds() {
     return rounds.get();
@@ -215,7 +216,7 @@ public final class Prober {
       needed.addAll(spec.cutInputs());
     }
     reference.get(needed);
-    rounds.incrementAndGet();
+    rounds.addAndGet((specOf.size() + parallelism - 1) / parallelism);
     List<String> keys = new ArrayList<>(specOf.keySet());
     List<ProbeResult> built = buildAll(keys.stream().map(specOf::get).toList());
     for (int k = 0; k < keys.size(); k++) {

@@ -104,9 +104,14 @@ class EmulationFirstTest {
         EmulationFirst.bisect(emulation(), cand, FirstDivergence.Refinement.NONE);
     assertThat(r.hint()).isEqualTo(direct.divergence().map(FirstDivergence.Divergence::tensor));
     assertThat(r.result().divergence()).isEqualTo(direct.divergence());
-    // the full run, then one round of the guess and the position before it
+    // the full run, then one round of the guess and the position before it: two waves of builds
+    // with two at once, three one after the other
     assertThat(cand.prober().candidateBuilds()).isEqualTo(3).isLessThan(direct.candidateBuilds());
-    assertThat(cand.prober().rounds()).isEqualTo(2);
+    assertThat(cand.prober().rounds()).isEqualTo(3);
+    BisectContext two = candidate().parallelism(2).build();
+    EmulationFirst.bisect(emulation(), two, FirstDivergence.Refinement.NONE);
+    assertThat(two.prober().candidateBuilds()).isEqualTo(3);
+    assertThat(two.prober().rounds()).isEqualTo(2);
   }
 
   @Test

@@ -255,15 +255,7 @@ class HostileCliTest {
     // A child JVM building slowly, killed with SIGKILL once 3 probes are journaled.
     Map<Path, String> before = snapshot(work);
     Path journal = out.resolve("probes.jsonl");
-    Process p =
-        child(List.of("-D" + SlowBackend.PAUSE + "=700"), concat(args, "--out", out.toString()));
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
-    while (probeLines(journal) < 3 && p.isAlive() && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
-    assertThat(p.isAlive())
-        .as(() -> "child still searching: " + childExit(p) + log("stdout") + log("stderr"))
-        .isTrue();
+    Process p = searchingChild(concat(args, "--out", out.toString()), journal, 3);
     p.destroyForcibly(); // SIGKILL: no shutdown hooks, no flush
     assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).isEqualTo(137);
@@ -299,27 +291,23 @@ class HostileCliTest {
     Files.write(model, chain(4).toByteArray());
     Path journal = out.resolve("probes.jsonl");
     Process p =
-        child(
-            List.of("-D" + SlowBackend.PAUSE + "=700"),
-            "precision",
-            model.toString(),
-            "--reference",
-            "ort:fp32",
-            "--candidate",
-            "slow:fp16-emulated",
-            "--allow-overflow",
-            "--quiet",
-            "--samples",
-            "2",
-            "--out",
-            out.toString());
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
-    while (probeLines(journal) < 2 && p.isAlive() && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
-    assertThat(p.isAlive())
-        .as(() -> "child still searching: " + childExit(p) + log("stdout") + log("stderr"))
-        .isTrue();
+        searchingChild(
+            new String[] {
+              "precision",
+              model.toString(),
+              "--reference",
+              "ort:fp32",
+              "--candidate",
+              "slow:fp16-emulated",
+              "--allow-overflow",
+              "--quiet",
+              "--samples",
+              "2",
+              "--out",
+              out.toString()
+            },
+            journal,
+            2);
     p.destroy(); // SIGTERM: shutdown hooks run
     assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).isEqualTo(143);
@@ -627,6 +615,22 @@ class HostileCliTest {
     String[] r = Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, r, a.length, b.length);
     return r;
+  }
+
+  /**
+   * {@code args} in a child JVM whose candidate builds take 0.7 s each, once {@code journal} holds
+   * {@code probes} decided probes and the child is still searching.
+   */
+  private Process searchingChild(String[] args, Path journal, int probes) throws Exception {
+    Process p = child(List.of("-D" + SlowBackend.PAUSE + "=700"), args);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+    while (probeLines(journal) < probes && p.isAlive() && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(p.isAlive())
+        .as(() -> "child still searching: " + childExit(p) + log("stdout") + log("stderr"))
+        .isTrue();
+    return p;
   }
 
   /** Starts {@code halfbisect} in a child JVM on the test class path; output under tmp/logs. */

@@ -167,7 +167,9 @@ public final class ReportMapper {
 
   private static List<String> layerwiseWarnings(Layerwise.Result r) {
     List<String> w = new ArrayList<>();
-    w.add(r.note());
+    if (r.note() != null) {
+      w.add(r.note());
+    }
     // One line per reason: TensorRT folds dozens of constants away for the same reason.
     Map<String, List<String>> byReason = new java.util.LinkedHashMap<>();
     new TreeMap<>(r.unobserved())

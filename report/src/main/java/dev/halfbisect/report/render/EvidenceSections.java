@@ -102,7 +102,7 @@ final class EvidenceSections {
     List<String> l = new ArrayList<>();
     if (h.atRisk().isEmpty()) {
       l.add(
-          "no tensor's reference magnitude reaches "
+          "no observed tensor's reference magnitude reaches "
               + Fmt.percent(h.share())
               + " of 65504 on these samples");
       return l;
