@@ -156,6 +156,15 @@ PY
     --plan "$W/swin-pads.json"
   JOPTS="$JOPTS -Dhalfbisect.trt.observedAs=fp16" step swin_t-amplify-obs16 verdict 40 -- \
     amplify "$E/swin_t/model.onnx" $(in_of swin_t) $TT
+  # the same MiniLM layerwise with each observation type, for the per-tensor errors side by side
+  # (is the FP16-typed one closer to the unobserved engine's output error?) before any default
+  if [ -n "${HB_MINILM:-}" ] && [ -f "$HB_MINILM" ]; then
+    local ml="--input input_ids:1x128:int64:1000..21000 --input attention_mask:1x128:int64:1"
+    ml="$ml --input token_type_ids:1x128:int64:0"
+    step minilm-layerwise-obs32 verdict 40 -- layerwise "$HB_MINILM" $ml $TT
+    JOPTS="$JOPTS -Dhalfbisect.trt.observedAs=fp16" step minilm-layerwise-obs16 verdict 40 -- \
+      layerwise "$HB_MINILM" $ml $TT
+  fi
   return 0
 }
 perf_lane

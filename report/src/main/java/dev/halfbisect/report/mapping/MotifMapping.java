@@ -79,7 +79,7 @@ final class MotifMapping {
       local = Math.max(local, nanToZero(m.maxLocalError()));
       out = Math.max(out, nanToZero(m.outputError()));
     }
-    return new GroupStat(ms.size(), max, finite == 0 ? 0 : sum / finite, local, out);
+    return new GroupStat(ms.size(), max, finite == 0 ? 0 : sum / finite, local, out, finite);
   }
 
   private static double nanToZero(double v) {

@@ -9,18 +9,21 @@ import java.util.Collection;
   "maxAmplification",
   "meanAmplification",
   "maxLocalError",
-  "maxOutputError"
+  "maxOutputError",
+  "finiteAmplifications"
 })
 public record GroupStat(
     int count,
     double maxAmplification,
     double meanAmplification,
     double maxLocalError,
-    double maxOutputError) {
+    double maxOutputError,
+    int finiteAmplifications) {
 
   /**
    * Aggregates rows; non-finite amplifications count as +inf for the maximum and are left out of
-   * the mean.
+   * the mean, which is over {@code finiteAmplifications} of the {@code count} rows (the reports say
+   * so when some are left out).
    */
   public static GroupStat of(Collection<NodeRow> rows) {
     double max = 0, sum = 0, local = 0, out = 0;
@@ -34,6 +37,6 @@ public record GroupStat(
       local = Math.max(local, r.localError());
       out = Math.max(out, r.outputError());
     }
-    return new GroupStat(rows.size(), max, finite == 0 ? 0 : sum / finite, local, out);
+    return new GroupStat(rows.size(), max, finite == 0 ? 0 : sum / finite, local, out, finite);
   }
 }

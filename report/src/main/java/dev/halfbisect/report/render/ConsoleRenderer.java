@@ -252,7 +252,10 @@ public final class ConsoleRenderer {
               + "  mean "
               + padLeft(Fmt.times(g.meanAmplification()) + "", 9)
               + "  n="
-              + g.count());
+              + g.count()
+              + (g.finiteAmplifications() < g.count()
+                  ? " (mean over the " + g.finiteAmplifications() + " finite)"
+                  : ""));
     }
   }
 

@@ -227,6 +227,10 @@ public final class MarkdownRenderer {
           .append(Fmt.num(g.maxAmplification()))
           .append("x | ")
           .append(Fmt.times(g.meanAmplification()))
+          .append(
+              g.finiteAmplifications() < g.count()
+                  ? " (of " + g.finiteAmplifications() + " finite)"
+                  : "")
           .append(" | ")
           .append(Fmt.sci(g.maxLocalError()))
           .append(" |\n");

@@ -43,6 +43,33 @@ class AnalysisReportBuilderTest {
   }
 
   @Test
+  void aMeanThatLeavesOutInfiniteAmplificationsSaysSo() {
+    // "max infx, mean 2.00x" read as if every Pow amplified 2x
+    List<NodeRow> rows =
+        List.of(
+            NodeRow.of("p1", "Pow", 0.5, 1e-3, 0.5, Double.POSITIVE_INFINITY),
+            NodeRow.of("p2", "Pow", 0.5, 1e-3, 0.5, 3),
+            NodeRow.of("p3", "Pow", 0.5, 1e-3, 0.5, 1));
+    AnalysisReport r =
+        AnalysisReport.builder()
+            .command("amplify")
+            .model("m.onnx")
+            .backend(BackendPair.of("ort:fp32", "ort:fp16-emulated"))
+            .pass(false)
+            .builds(2)
+            .tolerance(ToleranceView.fp16Default())
+            .nodes(rows)
+            .build();
+    GroupStat pow = r.byOpType().get("Pow");
+    assertThat(pow.count()).isEqualTo(3);
+    assertThat(pow.finiteAmplifications()).isEqualTo(2);
+    assertThat(pow.meanAmplification()).isEqualTo(2.0);
+    assertThat(dev.halfbisect.report.render.ConsoleRenderer.render(r))
+        .contains("n=3 (mean over the 2 finite)");
+    assertThat(dev.halfbisect.report.render.MarkdownRenderer.render(r)).contains("(of 2 finite)");
+  }
+
+  @Test
   void buildChecksTheHeader() {
     assertThatThrownBy(() -> AnalysisReport.builder().model("m").build())
         .hasMessageContaining("report field command");
