@@ -231,20 +231,7 @@ class HostileCliTest {
 
   @Test
   void killedPrecisionResumesWithExactlyTheMissingBuilds() throws Exception {
-    Path model = work.resolve("chain.onnx");
-    Files.write(model, chain(4).toByteArray());
-    String[] args = {
-      "precision",
-      model.toString(),
-      "--reference",
-      "ort:fp32",
-      "--candidate",
-      "slow:fp16-emulated",
-      "--allow-overflow",
-      "--quiet",
-      "--samples",
-      "2"
-    };
+    String[] args = slowPrecision();
     // The whole search, uninterrupted, in this JVM: B builds.
     Path full = tmp.resolve("full");
     CliRun whole = CliRun.of(concat(args, "--out", full.toString(), "--json", full + "/r.json"));
@@ -287,27 +274,8 @@ class HostileCliTest {
   void aStoppedPrecisionSaysWhatItsJournalHoldsAndHowToResume() throws Exception {
     // Ctrl-C, kill or a time limit (SIGINT/SIGTERM): the command used to end with exit 143 and
     // nothing on the terminal
-    Path model = work.resolve("chain.onnx");
-    Files.write(model, chain(4).toByteArray());
     Path journal = out.resolve("probes.jsonl");
-    Process p =
-        searchingChild(
-            new String[] {
-              "precision",
-              model.toString(),
-              "--reference",
-              "ort:fp32",
-              "--candidate",
-              "slow:fp16-emulated",
-              "--allow-overflow",
-              "--quiet",
-              "--samples",
-              "2",
-              "--out",
-              out.toString()
-            },
-            journal,
-            2);
+    Process p = searchingChild(concat(slowPrecision(), "--out", out.toString()), journal, 2);
     p.destroy(); // SIGTERM: shutdown hooks run
     assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).isEqualTo(143);
@@ -615,6 +583,24 @@ class HostileCliTest {
     String[] r = Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, r, a.length, b.length);
     return r;
+  }
+
+  /** {@code precision} of a 4-block chain on the {@code slow} candidate, 2 samples, quiet. */
+  private String[] slowPrecision() throws IOException {
+    Path model = work.resolve("chain.onnx");
+    Files.write(model, chain(4).toByteArray());
+    return new String[] {
+      "precision",
+      model.toString(),
+      "--reference",
+      "ort:fp32",
+      "--candidate",
+      "slow:fp16-emulated",
+      "--allow-overflow",
+      "--quiet",
+      "--samples",
+      "2"
+    };
   }
 
   /**
