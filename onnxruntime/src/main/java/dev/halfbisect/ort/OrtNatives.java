@@ -6,7 +6,6 @@ import dev.halfbisect.core.io.SafeFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URL;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -163,13 +162,13 @@ final class OrtNatives {
     if (first == null) {
       return null;
     }
-    // One folder per ORT jar: its resource URL names the jar, hence the version.
-    String id =
-        Hashing.sha256()
-            .hashString(first.toString(), StandardCharsets.UTF_8)
-            .toString()
-            .substring(0, 12);
-    Path dir = cacheRoot().resolve("ort-" + platform + "-" + id);
+    Path dir;
+    try {
+      dir = cacheRoot().resolve("ort-" + platform + "-" + cacheId(platform, libs));
+    } catch (IOException e) {
+      LOG.debug("cannot read the ONNX Runtime natives: {}", e.toString());
+      return null;
+    }
     try {
       for (String lib : libs) {
         URL u = resource(platform, lib);
@@ -192,6 +191,25 @@ final class OrtNatives {
     }
   }
 
+  /**
+   * One folder per ONNX Runtime build, wherever its jar lies: a digest of the JNI library's bytes
+   * (small) and the core library's size. It was a digest of the resource URL, which names the jar's
+   * path, so every checkout, shaded jar or test class path extracted its own 28 MB copy.
+   */
+  static String cacheId(String platform, String[] libs) throws IOException {
+    URL jni = resource(platform, libs[1]);
+    URL core = resource(platform, libs[0]);
+    if (jni == null || core == null) {
+      throw new IOException("ONNX Runtime natives for " + platform + " not on the class path");
+    }
+    com.google.common.hash.Hasher h = Hashing.sha256().newHasher();
+    try (InputStream in = jni.openStream()) {
+      h.putBytes(in.readAllBytes());
+    }
+    h.putLong(core.openConnection().getContentLengthLong());
+    return h.hash().toString().substring(0, 12);
+  }
+
   static Path cacheRoot() {
     String p = System.getProperty(CACHE_DIR);
     return p != null
@@ -204,7 +222,7 @@ final class OrtNatives {
   }
 
   /** ORT's folder name for this platform, e.g. linux-x64. */
-  private static String platform() {
+  static String platform() {
     String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
     String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
     String o =
