@@ -51,8 +51,25 @@ public final class Examples {
       }
       return;
     }
+    String usage =
+        "usage: Examples [NAME | --list]; examples: "
+            + names()
+            + " (on your own export of a family: halfbisect demo --example NAME --model MY.onnx)";
+    if (args.length > 1 || (args.length == 1 && args[0].startsWith("-"))) {
+      // a model path given here was silently dropped and the bundled model ran
+      System.err.println(usage);
+      System.exit(2);
+    }
     String name = args.length > 0 ? args[0] : "timesformer";
-    ExampleOutcome r = get(name).run(ExampleOptions.defaults());
+    Example example;
+    try {
+      example = get(name);
+    } catch (IllegalArgumentException e) {
+      System.err.println("unknown example '" + name + "'; " + usage);
+      System.exit(2);
+      return;
+    }
+    ExampleOutcome r = example.run(ExampleOptions.defaults());
     System.out.println();
     System.out.println(
         "first divergent node: "

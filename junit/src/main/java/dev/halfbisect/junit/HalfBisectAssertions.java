@@ -135,9 +135,24 @@ public final class HalfBisectAssertions {
       DiagnosisResult why,
       HalfBisect hb,
       Path reportDir) {
-    Path html = reportFile(reportDir, hb.modelName());
-    why.writeReport(html);
-    throw new AssertionFailedError(message(expectation, failed, why, html));
+    // the report is a help: a folder that cannot be written must not hide the FP16 failure
+    Path html = null;
+    RuntimeException notWritten = null;
+    try {
+      html = reportFile(reportDir, hb.modelName());
+      why.writeReport(html);
+    } catch (RuntimeException e) {
+      notWritten = e;
+    }
+    String msg = message(expectation, failed, why, notWritten == null ? html : null);
+    if (notWritten != null) {
+      msg += "not written (" + notWritten.getMessage() + ")";
+    }
+    AssertionFailedError error = new AssertionFailedError(msg);
+    if (notWritten != null) {
+      error.addSuppressed(notWritten);
+    }
+    throw error;
   }
 
   static String message(String expectation, AnalysisResult failed, AnalysisResult why, Path html) {
@@ -192,7 +207,10 @@ public final class HalfBisectAssertions {
             : "find a plan with HalfBisect.precision() (CLI: halfbisect precision MODEL --out DIR)"
                 + " and check it with assertPlanPasses";
     sb.append("fix to try: ").append(fix).append('\n');
-    sb.append("report: ").append(html.toAbsolutePath());
+    sb.append("report: ");
+    if (html != null) {
+      sb.append(html.toAbsolutePath());
+    }
     return sb.toString();
   }
 

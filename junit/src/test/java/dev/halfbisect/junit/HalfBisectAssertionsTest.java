@@ -62,6 +62,19 @@ class HalfBisectAssertionsTest {
   }
 
   @Test
+  void aReportFolderThatCannotBeWrittenDoesNotHideTheFp16Failure() throws Exception {
+    // a regular file where the folder should be: the test got an UncheckedIOException and lost
+    // the diagnosis
+    Path file = java.nio.file.Files.writeString(reports.resolve("not-a-folder"), "x");
+    assertThatThrownBy(
+            () ->
+                HalfBisectAssertions.assertPassesInFp16(overflow(), Tolerance.fp16Default(), file))
+        .isInstanceOf(org.opentest4j.AssertionFailedError.class)
+        .hasMessageContaining("first failing node: 'square'")
+        .hasMessageContaining("report: not written (cannot create the report folder");
+  }
+
+  @Test
   void forcedFailureWithAToleranceThatCannotPass() {
     // Normalized error 1e-9 cannot pass FP16 rounding: the message names the first rounded tensor.
     // (A limit of exactly 0 makes the report's error chart loop: reported to the report module.)
