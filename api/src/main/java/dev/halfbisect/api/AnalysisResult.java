@@ -44,8 +44,23 @@ public abstract class AnalysisResult {
     return report.toJson();
   }
 
-  /** Writes the HTML report to {@code htmlFile} (its folder is created) and returns the path. */
+  /**
+   * Writes the HTML report to {@code htmlFile} (its folder is created) and returns the path.
+   *
+   * @throws IllegalArgumentException when the file is null or named other than {@code .html}/{@code
+   *     .htm} (HTML went silently into a {@code .json} file; {@link #toJson} is the JSON)
+   */
   public Path writeReport(Path htmlFile) {
+    if (htmlFile == null) {
+      throw new IllegalArgumentException("writeReport needs the HTML file to write, got null");
+    }
+    String name = htmlFile.getFileName() == null ? "" : htmlFile.getFileName().toString();
+    if (!name.toLowerCase(java.util.Locale.ROOT).matches(".*\\.html?")) {
+      throw new IllegalArgumentException(
+          "writeReport writes HTML: give a .html file, not "
+              + htmlFile
+              + " (toJson() is the JSON)");
+    }
     try {
       Path parent = htmlFile.toAbsolutePath().getParent();
       if (parent != null) {

@@ -166,6 +166,13 @@ class HalfBisectTest {
     assertThat(ConsoleRenderer.render(d.report())).contains("square");
     Path html = d.writeReport(tmp.resolve("r/report.html"));
     assertThat(Files.readString(html)).contains("<table", "square");
+    // HTML went silently into a .json file; null was a helpful-NPE
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> d.writeReport(tmp.resolve("r.json")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("writeReport writes HTML: give a .html file, not ");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> d.writeReport(null))
+        .hasMessage("writeReport needs the HTML file to write, got null");
+    assertThat(Files.exists(tmp.resolve("r.json"))).isFalse();
     assertThat(AnalysisReport.fromJson(d.toJson())).isEqualTo(d.report());
   }
 

@@ -111,6 +111,10 @@ public final class Tolerance {
    * @throws IllegalArgumentException naming the bad part
    */
   public static Tolerance parse(String spec) {
+    if (spec == null) {
+      throw new IllegalArgumentException(
+          "tolerance spec is null; expected key=value settings such as mode=max,atol=1e-2");
+    }
     CheckMode mode = null;
     double atol = Double.NaN;
     double rtol = Double.NaN;

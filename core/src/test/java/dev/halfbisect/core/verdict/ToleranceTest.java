@@ -144,6 +144,9 @@ class ToleranceTest {
   @Test
   void parsesCliText() {
     assertThat(Tolerance.parse("")).isEqualTo(Tolerance.fp16Default());
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Tolerance.parse(null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("tolerance spec is null");
     assertThat(Tolerance.parse("normalized=0.05")).isEqualTo(Tolerance.normalized(0.05));
     assertThat(Tolerance.parse("atol=1e-3")).isEqualTo(Tolerance.elementwise(1e-3, 1e-5));
     assertThat(Tolerance.parse("mode=max, atol=1e-2, rtol=1e-3"))
