@@ -140,12 +140,8 @@ final class SurgeonCommand implements Runnable {
     OnnxModel apply(OnnxModel m) {
       try {
         return Extract.subgraph(m, inputs, outputs);
-      } catch (dev.halfbisect.onnx.MalformedModelException e) {
-        if (e.getMessage() != null
-            && e.getMessage().contains("cannot be computed from the given")) {
-          throw new UsageException(e.getMessage()); // --inputs too few: the user's, exit 2
-        }
-        throw e;
+      } catch (dev.halfbisect.onnx.InsufficientInputsException e) {
+        throw new UsageException(e.getMessage()); // --inputs too few: the user's, exit 2
       }
     }
   }

@@ -24,8 +24,8 @@ public final class Extract {
    * The subgraph computing {@code outputs} from {@code inputs} plus initializers.
    *
    * @throws UnknownNameException for an input or output name the graph does not have
-   * @throws MalformedModelException when an output needs a tensor that is neither a given input nor
-   *     an initializer nor computable from them; the message names that tensor
+   * @throws InsufficientInputsException when an output needs a tensor that is neither a given input
+   *     nor an initializer nor computable from them; the message names that tensor
    */
   public static OnnxModel subgraph(OnnxModel m, List<String> inputs, List<String> outputs) {
     Preconditions.checkNotNull(inputs, "inputs");
@@ -62,7 +62,7 @@ public final class Extract {
         }
         Onnx.NodeProto p = index.producer(t).orElse(null);
         if (p == null) {
-          throw new MalformedModelException(
+          throw new InsufficientInputsException(
               "model "
                   + m.name()
                   + ": output '"
