@@ -152,10 +152,10 @@ PY
   record swin-pads $? 0 "$(tail -1 "$R/swin-pads.log")"
   JOPTS="$JOPTS -Dhalfbisect.trt.observedAs=fp16" step swin_t-layerwise-obs16 verdict 40 -- \
     layerwise "$E/swin_t/model.onnx" $(in_of swin_t) $TT
-  step swin_t-layerwise-padfp32 verdict 40 -- layerwise "$E/swin_t/model.onnx" $(in_of swin_t) $TT \
-    --plan "$W/swin-pads.json"
   JOPTS="$JOPTS -Dhalfbisect.trt.observedAs=fp16" step swin_t-amplify-obs16 verdict 40 -- \
     amplify "$E/swin_t/model.onnx" $(in_of swin_t) $TT
+  step swin_t-layerwise-padfp32 verdict 40 -- layerwise "$E/swin_t/model.onnx" $(in_of swin_t) $TT \
+    --plan "$W/swin-pads.json"
   # the same MiniLM layerwise with each observation type, for the per-tensor errors side by side
   # (is the FP16-typed one closer to the unobserved engine's output error?) before any default
   if [ -n "${HB_MINILM:-}" ] && [ -f "$HB_MINILM" ]; then

@@ -170,6 +170,22 @@ public final class ProbeJournal implements AutoCloseable {
     return entries.size();
   }
 
+  /**
+   * Decided probes in the journal at {@code file} without opening it for writing (the interrupted
+   * command's notice reads it while the run's own handle is open): its entry lines, not the digest
+   * line nor a line cut off by a kill. 0 when there is no such regular file or it cannot be read.
+   */
+  public static long countEntries(Path file) {
+    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+      return 0;
+    }
+    try (java.util.stream.Stream<String> lines = Files.lines(file, StandardCharsets.UTF_8)) {
+      return lines.filter(l -> l.startsWith("{\"key\"") && l.endsWith("}")).count();
+    } catch (IOException | UncheckedIOException e) {
+      return 0;
+    }
+  }
+
   public synchronized Optional<Entry> get(String key) {
     return Optional.ofNullable(entries.get(key));
   }

@@ -70,6 +70,19 @@ class ProbeJournalDigestTest {
   }
 
   @Test
+  void countEntriesCountsDecidedProbesOnlyNotTheDigestNorACutLine() throws Exception {
+    Path file = dir.resolve("probes.jsonl");
+    assertThat(ProbeJournal.countEntries(file)).isZero();
+    int builds = search(file, Tolerance.fp16Default(), false);
+    assertThat(ProbeJournal.countEntries(file)).isEqualTo(builds);
+    List<String> lines = Files.readAllLines(file);
+    String cut = lines.get(2).substring(0, lines.get(2).length() / 2);
+    Files.writeString(file, lines.get(0) + "\n" + lines.get(1) + "\n" + cut);
+    assertThat(ProbeJournal.countEntries(file)).isEqualTo(1);
+    assertThat(ProbeJournal.countEntries(dir)).isZero();
+  }
+
+  @Test
   void aSymlinkedJournalIsRefused() throws Exception {
     Path target = Files.writeString(dir.resolve("elsewhere"), "keep");
     Path link = Files.createSymbolicLink(dir.resolve("probes.jsonl"), target);

@@ -1,5 +1,6 @@
 package dev.halfbisect.cli;
 
+import dev.halfbisect.bisect.ProbeJournal;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.DirectoryStream;
@@ -8,7 +9,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * The line the command prints when it is stopped by a signal (Ctrl-C, {@code kill}, a time limit)
@@ -70,10 +70,10 @@ final class InterruptionNotice {
     if (journal == null) {
       return head + "; no probe journal (give --out DIR to make a run resumable)";
     }
-    long probes = entries(journal);
+    long probes = ProbeJournal.countEntries(journal);
     long emulation = 0;
     for (Path f : emulationJournals(journal)) {
-      emulation += entries(f);
+      emulation += ProbeJournal.countEntries(f);
     }
     if (probes + emulation == 0) {
       return head + "; no probe was decided yet (" + journal + " is empty)";
@@ -86,18 +86,6 @@ final class InterruptionNotice {
         + " are journaled in "
         + journal.getParent()
         + ": the same command resumes from them (--fresh starts over)";
-  }
-
-  /** Decided probes in a journal: its entry lines (not the digest line). */
-  private static long entries(Path file) {
-    if (!Files.isRegularFile(file)) {
-      return 0;
-    }
-    try (Stream<String> lines = Files.lines(file)) {
-      return lines.filter(l -> l.startsWith("{\"key\"")).count();
-    } catch (IOException | java.io.UncheckedIOException e) {
-      return 0;
-    }
   }
 
   private static List<Path> emulationJournals(Path journal) {

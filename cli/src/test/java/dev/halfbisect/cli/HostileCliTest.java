@@ -1,5 +1,7 @@
 package dev.halfbisect.cli;
 
+import dev.halfbisect.bisect.ProbeJournal;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -657,17 +659,8 @@ class HostileCliTest {
     return Files.exists(f) ? Files.readString(f) : "";
   }
 
-  private static int probeLines(Path journal) throws IOException {
-    if (!Files.exists(journal)) {
-      return 0;
-    }
-    int n = 0;
-    for (String line : Files.readString(journal, StandardCharsets.UTF_8).split("\n")) {
-      if (line.startsWith("{\"key\"") && line.endsWith("}")) {
-        n++;
-      }
-    }
-    return n;
+  private static int probeLines(Path journal) {
+    return (int) ProbeJournal.countEntries(journal);
   }
 
   /** Path -> size, modification time and link target of everything under {@code root}. */
