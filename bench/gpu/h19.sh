@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 19 on the H200 (TensorRT 10.6, strong typing through kSTRONGLY_TYPED): on the planted
+# Issue 19 on the GPU machine (TensorRT 10.6, strong typing through kSTRONGLY_TYPED): on the planted
 # TimeSformer ($HB_TSF) and MiniLM ($HB_MINILM), bisect and precision with trt:fp16-strong against
 # trt:fp16 (the first failing node must agree, the strong plan must pass), and BF16
 # (trt:bf16-strong) compare and precision. Results under $HB_R/h19/, one line per step in
@@ -130,7 +130,7 @@ agree() { local a b; a=$(grep "^$1 " "$SUMMARY" | grep -o 'firstFailing=[^ ]*');
           a=${a#firstFailing=}; b=${b#firstFailing=}
           echo "$3 first failing node: fp16 ${a:-none} / fp16-strong ${b:-none} -> $([ "$a" = "$b" ] && echo agree || echo DIFFER)"; }
 {
-  echo "== h19 summary ($( [ "${HB_CPU_DRYRUN:-0}" = 1 ] && echo CPU dry run || echo H200 ), $(( $(date +%s) - START ))s of ${DEADLINE}s)"
+  echo "== h19 summary ($( [ "${HB_CPU_DRYRUN:-0}" = 1 ] && echo CPU dry run || nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 ), $(( $(date +%s) - START ))s of ${DEADLINE}s)"
   agree tsf-bisect-fp16 tsf-bisect-strong TimeSformer
   grep -q '^ml-bisect-fp16 .*firstFailing' "$SUMMARY" && agree ml-bisect-fp16 ml-bisect-strong MiniLM
 } | tee -a "$SUMMARY"

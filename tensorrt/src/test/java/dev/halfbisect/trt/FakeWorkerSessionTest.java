@@ -200,6 +200,7 @@ class FakeWorkerSessionTest {
     System.setProperty("halfbisect.trt.observedAs", "fp16");
     System.setProperty("halfbisect.trt.workspaceMiB", "512");
     System.setProperty("halfbisect.trt.dumpEngineInfo", "target/engine-info");
+    System.setProperty("halfbisect.trt.builderOptimizationLevel", "1");
     try (BackendSession s =
         TrtSession.open(
             reporting,
@@ -208,12 +209,27 @@ class FakeWorkerSessionTest {
             BuildOptions.of("fp16").withProperty("halfbisect.trt.workspaceMiB", "256"))) {
       assertThat(s.buildStats().warnings())
           .contains(
-              "properties {halfbisect.trt.dumpEngineInfo=target/engine-info,"
+              "properties {halfbisect.trt.builderOptimizationLevel=1,"
+                  + " halfbisect.trt.dumpEngineInfo=target/engine-info,"
                   + " halfbisect.trt.observedAs=fp16, halfbisect.trt.workspaceMiB=256}");
       assertThat(new TensorRtBackend().buildSettings())
           .as("the facade adds these to the candidate's properties: journals are keyed on them")
           .containsEntry("halfbisect.trt.observedAs", "fp16")
-          .containsEntry("halfbisect.trt.workspaceMiB", "512");
+          .containsEntry("halfbisect.trt.workspaceMiB", "512")
+          .containsEntry("halfbisect.trt.builderOptimizationLevel", "1");
+      System.setProperty("halfbisect.trt.builderOptimizationLevel", "6");
+      assertThatThrownBy(
+              () ->
+                  TrtSession.open(
+                      reporting,
+                      settings,
+                      ModelRef.ofBytes("ok", model, null),
+                      BuildOptions.of("fp16")))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(
+              "property halfbisect.trt.builderOptimizationLevel must be a TensorRT builder"
+                  + " optimization level from 0 to 5, got 6");
+      System.clearProperty("halfbisect.trt.builderOptimizationLevel");
       System.setProperty("halfbisect.trt.observedAs", "half");
       assertThatThrownBy(
               () ->
@@ -228,6 +244,7 @@ class FakeWorkerSessionTest {
       System.clearProperty("halfbisect.trt.observedAs");
       System.clearProperty("halfbisect.trt.workspaceMiB");
       System.clearProperty("halfbisect.trt.dumpEngineInfo");
+      System.clearProperty("halfbisect.trt.builderOptimizationLevel");
       reporting.shutdown();
     }
   }

@@ -28,6 +28,9 @@ import java.util.Map;
  *       {@value #GIB_PER_WORKER} GiB of GPU memory when the worker reports the GPU's memory)
  *   <li>{@code halfbisect.trt.workerJvmOptions}: extra JVM options of the worker, space separated
  *   <li>{@code halfbisect.trt.workspaceMiB}: builder workspace limit (default: TensorRT's)
+ *   <li>{@code halfbisect.trt.builderOptimizationLevel}: 0 to 5, TensorRT's builder optimization
+ *       level (default: TensorRT's, 3); lower builds faster with fewer tactics, as Polygraphy's
+ *       {@code --builder-optimization-level}
  *   <li>{@code halfbisect.trt.observedAs}: {@code fp32} (default) or {@code fp16}, the type weak
  *       FP16 builds give the tensors they mark to observe ({@link
  *       dev.halfbisect.trt.engine.ObservedTypes})
@@ -65,9 +68,14 @@ public record TrtSettings(
   public static final String DUMP_ENGINE_INFO = "halfbisect.trt.dumpEngineInfo";
 
   /** The keys the worker reads from a build request rather than from its own JVM. */
+  public static final String BUILDER_OPTIMIZATION_LEVEL = "halfbisect.trt.builderOptimizationLevel";
+
   static final ImmutableList<String> WORKER_BUILD_KEYS =
       ImmutableList.of(
-          WORKSPACE_MIB, dev.halfbisect.trt.engine.ObservedTypes.PROPERTY, DUMP_ENGINE_INFO);
+          WORKSPACE_MIB,
+          dev.halfbisect.trt.engine.ObservedTypes.PROPERTY,
+          DUMP_ENGINE_INFO,
+          BUILDER_OPTIMIZATION_LEVEL);
 
   /** GPU memory one worker may count on (its CUDA context, builder workspace and engines). */
   public static final int GIB_PER_WORKER = 16;
@@ -151,7 +159,8 @@ public record TrtSettings(
 
   /**
    * The properties a build request carries: {@code overrides}, plus the worker's build keys ({@code
-   * workspaceMiB}, {@code observedAs}) from system properties where {@code overrides} has none.
+   * workspaceMiB}, {@code observedAs}, {@code dumpEngineInfo}, {@code builderOptimizationLevel})
+   * from system properties where {@code overrides} has none.
    * Their values are checked here, so that a bad one fails before a worker is asked to build.
    */
   public static com.google.common.collect.ImmutableMap<String, String> buildProperties(
@@ -167,6 +176,14 @@ public record TrtSettings(
       long mib = getLong(out, WORKSPACE_MIB, 0);
       Preconditions.checkArgument(
           mib > 0, "property %s must be a positive number of MiB, got %s", WORKSPACE_MIB, mib);
+    }
+    if (out.containsKey(BUILDER_OPTIMIZATION_LEVEL)) {
+      long level = getLong(out, BUILDER_OPTIMIZATION_LEVEL, 3);
+      Preconditions.checkArgument(
+          level >= 0 && level <= 5,
+          "property %s must be a TensorRT builder optimization level from 0 to 5, got %s",
+          BUILDER_OPTIMIZATION_LEVEL,
+          level);
     }
     dev.halfbisect.trt.engine.ObservedTypes.Mode.parse(
         out.get(dev.halfbisect.trt.engine.ObservedTypes.PROPERTY));

@@ -8,6 +8,7 @@ import dev.halfbisect.trt.engine.NetworkLayer;
 import dev.halfbisect.trt.engine.ObservedTypes;
 import dev.halfbisect.trt.engine.PlanCheck;
 import dev.halfbisect.trt.engine.PrecisionConstraints;
+import dev.halfbisect.trt.engine.SliceFillRetry;
 import dev.halfbisect.trt.protocol.Request;
 import dev.halfbisect.trt.protocol.Response;
 import dev.halfbisect.trt.protocol.Response.FailureKind;
@@ -20,6 +21,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.tensorrt.global.nvinfer.BuilderFlag;
 import org.bytedeco.tensorrt.global.nvinfer.LayerInformationFormat;
@@ -65,6 +67,12 @@ final class EngineBuild {
     Response.Failure run();
   }
 
+  /**
+   * Models (name and size) whose FP16 builds needed {@link SliceFillRetry} in this worker: their
+   * later builds pin the Slice layers up front instead of failing first.
+   */
+  private static final Set<String> SLICES_IN_FP32 = ConcurrentHashMap.newKeySet();
+
   /** The version-specific calls (issue 19). */
   private final TrtApi api = TrtApi.get();
 
@@ -84,6 +92,7 @@ final class EngineBuild {
   private PrecisionConstraints constraints;
   private ICudaEngine engine;
   private long millis;
+  private final List<Integer> slicesPinned = new ArrayList<>();
 
   private EngineBuild(TrtHandles trt, ITimingCache cache, Request.Build req) {
     this.builder = trt.builder();
@@ -99,13 +108,24 @@ final class EngineBuild {
   }
 
   private Outcome run() {
-    List<Phase> phases =
-        List.of(this::parse, this::markObserved, this::configure, this::addProfile, this::compile);
+    List<Phase> phases = List.of(this::parse, this::markObserved, this::configure, this::addProfile);
     for (Phase phase : phases) {
       Response.Failure failure = phase.run();
       if (failure != null) {
         return Outcome.failed(failure);
       }
+    }
+    Response.Failure failure = compile();
+    if (failure != null
+        && slicesPinned.isEmpty()
+        && SliceFillRetry.applies(req.mode(), logger.errors())
+        && pinSlices()) {
+      SLICES_IN_FP32.add(modelKey());
+      logger.clear(); // the retry's own errors, if it fails too
+      failure = compile();
+    }
+    if (failure != null) {
+      return Outcome.failed(failure);
     }
     ImmutableList<String> planCheck = inspect();
     for (String w : new LinkedHashSet<>(logger.warnings())) {
@@ -192,6 +212,10 @@ final class EngineBuild {
     if (ws != null) {
       config.setMemoryPoolLimit(MemoryPoolType.kWORKSPACE, Long.parseLong(ws.trim()) << 20);
     }
+    String level = req.properties().get("halfbisect.trt.builderOptimizationLevel");
+    if (level != null) {
+      config.setBuilderOptimizationLevel(Integer.parseInt(level.trim()));
+    }
     // FP32 layers in FP32 in every mode but tf32, as in the reference, the emulation and
     // Polygraphy (TensorRT's builder allows TF32, FP16's 10 mantissa bits, by default)
     config.clearFlag(BuilderFlag.kTF32);
@@ -215,6 +239,9 @@ final class EngineBuild {
         if (!req.fp32Nodes().isEmpty()) {
           pinFp32Layers();
         }
+        if (SLICES_IN_FP32.contains(modelKey())) {
+          pinSlices();
+        }
         return typeObserved();
       case "strong":
         return null;
@@ -234,12 +261,8 @@ final class EngineBuild {
     } catch (IllegalArgumentException e) {
       return failure(FailureKind.BAD_ARGUMENT, e.getMessage());
     }
-    List<Integer> pinned =
-        constraints == null
-            ? List.of()
-            : constraints.constraints().stream()
-                .map(PrecisionConstraints.LayerConstraint::layerIndex)
-                .toList();
+    List<Integer> pinned = new ArrayList<>(pinnedLayers());
+    pinned.addAll(slicesPinned);
     List<String> half = ObservedTypes.halfTyped(mode, marked, pinned);
     for (String name : half) {
       api.typeHalf(tensors.get(name));
@@ -248,6 +271,39 @@ final class EngineBuild {
       WorkerLog.info(half.size() + " observed tensors typed FP16 (" + ObservedTypes.PROPERTY + ")");
     }
     return null;
+  }
+
+  private List<Integer> pinnedLayers() {
+    return constraints == null
+        ? List.of()
+        : constraints.constraints().stream()
+            .map(PrecisionConstraints.LayerConstraint::layerIndex)
+            .toList();
+  }
+
+  private String modelKey() {
+    return req.modelName() + "#" + req.model().length;
+  }
+
+  /**
+   * {@link SliceFillRetry}: the float Slice and Padding layers the plan leaves in FP16 pinned to
+   * FP32 (exact); false when there is none.
+   */
+  private boolean pinSlices() {
+    List<PrecisionConstraints.LayerConstraint> extra =
+        SliceFillRetry.layers(layers, pinnedLayers());
+    if (extra.isEmpty()) {
+      return false;
+    }
+    api.obeyPrecisionConstraints(config);
+    for (PrecisionConstraints.LayerConstraint c : extra) {
+      api.pinFp32(network.getLayer(c.layerIndex()), c.floatOutputs());
+      slicesPinned.add(c.layerIndex());
+    }
+    String note = SliceFillRetry.note(extra.size());
+    warnings.add(note);
+    WorkerLog.info(req.modelName() + ": " + note);
+    return true;
   }
 
   /** OBEY constraints: the layers of the plan's FP32 nodes compute and output in FP32. */
