@@ -114,6 +114,18 @@ if [ "$PART" = 1 ]; then
   run ml-emu-w4 "$(share 65)" "-Dhalfbisect.trt.cacheDir=$R/tcache-ml-emu" -Dhalfbisect.trt.workers=4 -- \
     precision "$HB_MINILM" "${ML_IN[@]}" --reference "$REF" --candidate "$CAND" --max-error 3e-3 \
     --jobs 4 --no-price $(cap "$ML_CAP") --out "$R/ml-emu-w4"
+  # 1-o1: the same search with TensorRT's builder optimization level 1 (default 3), on its own cold
+  # timing cache: are builds much faster, and does the plan still pass at the default level
+  # (checked on the level-3 timing cache step 1 left)? The 2026-12-07 run (H100): 4 builds one
+  # after another before the shrink, 97 + 64 + 51 + 32 s.
+  # shellcheck disable=SC2046
+  run ml-emu-w4-o1 "$(share 65)" "-Dhalfbisect.trt.cacheDir=$R/tcache-ml-emu-o1" -Dhalfbisect.trt.workers=4 \
+    -Dhalfbisect.trt.builderOptimizationLevel=1 -- \
+    precision "$HB_MINILM" "${ML_IN[@]}" --reference "$REF" --candidate "$CAND" --max-error 3e-3 \
+    --jobs 4 --no-price $(cap "$ML_CAP") --out "$R/ml-emu-w4-o1"
+  [ -f "$R/ml-emu-w4-o1/plan.json" ] && run ml-emu-w4-o1-check "$(share 12)" "-Dhalfbisect.trt.cacheDir=$R/tcache-ml-emu" -- \
+    compare "$HB_MINILM" "${ML_IN[@]}" --reference "$REF" --candidate "$CAND" --max-error 3e-3 \
+    --plan "$R/ml-emu-w4-o1/plan.json"
   # 1a: the same search with the emulation that accumulates MatMuls in FP16 (TensorRT erred 1.06x
   # to 1.11x of it under five plans, against 1.36x to 1.86x of fp16-emulated), on its own cold
   # timing cache

@@ -31,7 +31,8 @@ else
   BUILDS=8
 fi
 TT="--reference $REF --candidate $CAND"
-JOPTS="-Xmx12g -Dhalfbisect.trt.cacheDir=$R/tcache -Dorg.slf4j.simpleLogger.defaultLogLevel=warn"
+# info: the worker's "built ... in N ms" lines (a step cut by its limit leaves only its log)
+JOPTS="-Xmx12g -Dhalfbisect.trt.cacheDir=$R/tcache -Dorg.slf4j.simpleLogger.defaultLogLevel=info"
 # Big files (exports up to 336 MB, model-fp16.onnx of each plan) stay outside $HB_R, which is
 # packed and sent back; only their export.json, plan.json and reports are copied into $R.
 W=${HB_H20_WORK:-/tmp/h20-work}; mkdir -p "$W"
@@ -136,7 +137,9 @@ debug_lane() {
 # is observed reads FP16 and writes FP32. Two ways round it, each a layerwise run (and the second
 # an amplify run too): the Pads pinned to FP32 (exact either way: a Pad only copies and fills
 # zeros), and -Dhalfbisect.trt.observedAs=fp16 (observed tensors of FP16 layers marked FP16, so the
-# Pad reads and writes FP16 as without the mark). HB_H20_PADS=1 runs them.
+# Pad reads and writes FP16 as without the mark). HB_H20_PADS=1 runs them. On 2026-12-07 amplify
+# with observedAs=fp16 failed on the same Pad Slice; the worker now retries such a build with the
+# Slices in FP32 by itself (SliceFillRetry), so plain swin_t-layerwise / swin_t-amplify test that.
 pad_lane() {
   have swin_t || return 0
   python3 - "$E/swin_t/model.onnx" "$W/swin-pads.json" > "$R/swin-pads.log" 2>&1 << 'PY'

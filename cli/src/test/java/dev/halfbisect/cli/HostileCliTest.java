@@ -1,13 +1,12 @@
 package dev.halfbisect.cli;
 
-import dev.halfbisect.bisect.ProbeJournal;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.halfbisect.api.testing.TestModels;
+import dev.halfbisect.bisect.ProbeJournal;
 import dev.halfbisect.cli.testing.SlowBackend;
 import dev.halfbisect.core.DType;
 import dev.halfbisect.core.Tensor;
@@ -15,7 +14,6 @@ import dev.halfbisect.core.data.Npz;
 import dev.halfbisect.onnx.builder.GraphBuilder;
 import dev.halfbisect.onnx.proto.Onnx;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;

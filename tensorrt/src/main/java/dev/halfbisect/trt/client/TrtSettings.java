@@ -160,8 +160,8 @@ public record TrtSettings(
   /**
    * The properties a build request carries: {@code overrides}, plus the worker's build keys ({@code
    * workspaceMiB}, {@code observedAs}, {@code dumpEngineInfo}, {@code builderOptimizationLevel})
-   * from system properties where {@code overrides} has none.
-   * Their values are checked here, so that a bad one fails before a worker is asked to build.
+   * from system properties where {@code overrides} has none. Their values are checked here, so that
+   * a bad one fails before a worker is asked to build.
    */
   public static com.google.common.collect.ImmutableMap<String, String> buildProperties(
       Map<String, String> overrides) {

@@ -12,8 +12,8 @@ import java.util.Set;
  * as Polygraphy's {@code mark all} does: its layer then writes FP32 where the unmarked engine
  * writes FP16. Under {@link Mode#FP16} a marked float tensor is typed FP16 unless its layer is
  * pinned to FP32, so the layer writes what it writes without the mark, and the observed value is
- * the one the next layer reads. TensorRT 10.6's Myelin rejects some FP16 layers with an FP32 output
- * (Swin-T's Pads: "slice op requires fill value type to be same as its input").
+ * the one the next layer reads. (It does not get Swin-T's observed FP16 builds through Myelin's Pad
+ * Slice error: {@link SliceFillRetry} does that.)
  */
 public final class ObservedTypes {
   /** The build property naming the mode. */

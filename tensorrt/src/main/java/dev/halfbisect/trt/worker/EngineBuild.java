@@ -108,7 +108,8 @@ final class EngineBuild {
   }
 
   private Outcome run() {
-    List<Phase> phases = List.of(this::parse, this::markObserved, this::configure, this::addProfile);
+    List<Phase> phases =
+        List.of(this::parse, this::markObserved, this::configure, this::addProfile);
     for (Phase phase : phases) {
       Response.Failure failure = phase.run();
       if (failure != null) {
