@@ -29,6 +29,7 @@ import dev.halfbisect.core.verdict.CheckMode;
 import dev.halfbisect.core.verdict.Tolerance;
 import dev.halfbisect.report.mapping.ParseTimeNotes;
 import dev.halfbisect.report.mapping.ReportMapper;
+import dev.halfbisect.report.mapping.RootCauseAnalyzer;
 import dev.halfbisect.report.mapping.SampleMapping;
 import dev.halfbisect.report.model.AnalysisReport;
 import dev.halfbisect.report.model.ExecutionView;
@@ -138,7 +139,7 @@ final class Operations implements AutoCloseable {
     if (!outputs.isEmpty()) {
       b.samples(SampleMapping.summary(outputs, settings.tolerance()));
     }
-    return b.build();
+    return RootCauseAnalyzer.withInputCauses(b.build());
   }
 
   /** The samples held out of a precision search: {@code settings.holdout()} or the default. */

@@ -130,4 +130,31 @@ class PlansThatHoldTest {
     assertThat(MarkdownRenderer.render(high))
         .contains("no observed tensor's reference magnitude reaches 90.0% of 65504");
   }
+
+  @Test
+  void aGraphInputBeyondFp16IsAtRiskAndTheFirstRootCause() throws Exception {
+    // x = 70000 is beyond 65504 before any node computes: FP16 cannot hold the input itself
+    AnalysisReport rep = overflow().input("x:1x16:float32:70000").compare().report();
+    assertThat(rep.passed()).isFalse();
+    HeadroomView.AtRisk in = rep.headroom().atRisk().get(0);
+    assertThat(in.tensor()).isEqualTo("x");
+    assertThat(in.node()).isEqualTo("graph input");
+    assertThat(in.opType()).isEqualTo("Input");
+    assertThat(in.refMaxAbs()).isEqualTo(70000);
+    assertThat(in.verdict()).isEqualTo("fail");
+    assertThat(rep.rootCauses().get(0).node()).isEqualTo("x");
+    assertThat(rep.rootCauses().get(0).cause())
+        .isEqualTo(dev.halfbisect.report.model.RootCause.Cause.OVERFLOW);
+    assertThat(rep.rootCauses().get(0).evidence())
+        .contains("graph input x reaches |x| = 7.00e+04 (> 65504");
+    assertThat(rep.rootCauses()).extracting(r -> r.node()).containsOnlyOnce("x");
+    assertThat(ConsoleRenderer.render(rep)).contains("[overflow] x (Input)");
+    assertThat(AnalysisReport.fromJson(rep.toJson())).isEqualTo(rep);
+
+    // within range but over the share: listed, passing, and no root cause of its own
+    AnalysisReport near = overflow().input("x:1x16:float32:40000").headroom(0.5).compare().report();
+    assertThat(near.headroom().atRisk().get(0).tensor()).isEqualTo("x");
+    assertThat(near.headroom().atRisk().get(0).verdict()).isEqualTo("pass");
+    assertThat(near.rootCauses()).extracting(r -> r.node()).doesNotContain("x");
+  }
 }

@@ -26,6 +26,14 @@ public final class Headroom {
    */
   public static final double FILL_SENTINEL = 1e30;
 
+  /**
+   * The node and op type an {@link Extreme} of a graph input carries: no node produces it, and its
+   * values are the samples' (an input beyond 65504 overflows the first FP16 layer reading it).
+   */
+  public static final String INPUT_NODE = "graph input";
+
+  public static final String INPUT_OP_TYPE = "Input";
+
   /** Default share of {@link #FP16_MAX} from which a tensor is at risk. */
   public static final double DEFAULT_SHARE = 0.5;
 
@@ -60,6 +68,11 @@ public final class Headroom {
     /** {@code maxAbs / 65504}: 1 or more means the reference itself is beyond FP16's range. */
     public double shareOfMax() {
       return maxAbs / FP16_MAX;
+    }
+
+    /** Whether this is a graph input's extreme (the samples' values, not a computed tensor). */
+    public boolean graphInput() {
+      return INPUT_OP_TYPE.equals(opType) && INPUT_NODE.equals(node);
     }
 
     /** {@code 65504 - maxAbs}: how far the extreme is from overflowing (negative: beyond). */

@@ -207,10 +207,31 @@ public final class Layerwise {
         // marking outputs changes what TensorRT fuses; ONNX Runtime's emulation computes the same
         ctx.backends().candidateLabel().startsWith("trt:") ? OBSERVATION_NOTE : null,
         unrepresentable,
-        tensors.stream()
-            .map(seen.extremes()::get)
-            .filter(java.util.Objects::nonNull)
-            .collect(ImmutableList.toImmutableList()));
+        ImmutableList.<Headroom.Extreme>builder()
+            .addAll(inputExtremes(ctx, headroomShare))
+            .addAll(
+                tensors.stream()
+                    .map(seen.extremes()::get)
+                    .filter(java.util.Objects::nonNull)
+                    .iterator())
+            .build());
+  }
+
+  /**
+   * The float graph inputs whose sample values reach {@code share} of 65504: no build observes
+   * them, yet an input beyond FP16's range is the first cause of every overflow after it (an FP16
+   * engine cannot hold the values it is given).
+   */
+  private static List<Headroom.Extreme> inputExtremes(BisectContext ctx, double share) {
+    List<Map<String, Tensor>> samples = new ArrayList<>(ctx.samples());
+    List<Headroom.Extreme> out = new ArrayList<>();
+    for (String in : ctx.model().graphInputs()) {
+      if (ctx.model().isFloat(in)) {
+        Headroom.scan(in, Headroom.INPUT_NODE, Headroom.INPUT_OP_TYPE, samples, share)
+            .ifPresent(out::add);
+      }
+    }
+    return out;
   }
 
   /** What the chunks showed: comparisons, what could not be observed and why, constants' flaws. */

@@ -1,6 +1,7 @@
 package dev.halfbisect.report.mapping;
 
 import com.google.common.collect.ImmutableList;
+import dev.halfbisect.bisect.Headroom;
 import dev.halfbisect.core.Bf16;
 import dev.halfbisect.core.LowPrecision;
 import dev.halfbisect.core.plan.BuildRecipe;
@@ -8,6 +9,7 @@ import dev.halfbisect.core.plan.PrecisionPlan;
 import dev.halfbisect.report.blocks.BlockTable;
 import dev.halfbisect.report.model.AnalysisReport;
 import dev.halfbisect.report.model.FirstFailing;
+import dev.halfbisect.report.model.HeadroomView;
 import dev.halfbisect.report.model.NodeRow;
 import dev.halfbisect.report.model.RootCause;
 import dev.halfbisect.report.model.TensorRow;
@@ -96,9 +98,11 @@ public final class RootCauseAnalyzer {
     report.nodesOrEmpty().forEach(n -> nodes.put(n.node(), n));
 
     FirstFailing ff = report.firstFailing();
-    List<RootCause> out = new ArrayList<>();
+    TypeFacts type = TypeFacts.of(report.backend().candidate());
+    List<RootCause> out = new ArrayList<>(inputsBeyondRange(report, type));
+    int inputs = out.size();
     for (Map.Entry<String, String> h : hotspots(report, nodes.isEmpty()).entrySet()) {
-      if (out.size() >= MAX_HOTSPOTS) {
+      if (out.size() - inputs >= MAX_HOTSPOTS) {
         break;
       }
       String node = h.getKey();
@@ -112,9 +116,67 @@ public final class RootCauseAnalyzer {
               evidence(node, byTensor, byNode, nr, ff),
               nr,
               ff == null ? null : ff.node(),
-              TypeFacts.of(report.backend().candidate())));
+              type));
     }
     return ImmutableList.copyOf(out);
+  }
+
+  /**
+   * Graph inputs whose sample values FP16 cannot hold (the headroom block lists them): the first
+   * cause of every overflow downstream, whatever node the search blames first. Not for BF16, which
+   * has float32's range.
+   */
+  private static List<RootCause> inputsBeyondRange(AnalysisReport report, TypeFacts type) {
+    List<RootCause> out = new ArrayList<>();
+    if (report.headroom() == null || type.low() == LowPrecision.BF16) {
+      return out;
+    }
+    for (HeadroomView.AtRisk a : report.headroom().atRisk()) {
+      if (!Headroom.INPUT_NODE.equals(a.node())
+          || !Headroom.INPUT_OP_TYPE.equals(a.opType())
+          || a.refMaxAbs() <= FP16_MAX) {
+        continue;
+      }
+      out.add(
+          new RootCause(
+              a.tensor(),
+              a.opType(),
+              RootCause.Cause.OVERFLOW,
+              "graph input "
+                  + a.tensor()
+                  + " reaches |x| = "
+                  + Fmt.sci(a.refMaxAbs())
+                  + " (> 65504, "
+                  + a.location()
+                  + "): FP16 cannot hold it, so every FP16 layer that reads it overflows",
+              List.of(
+                  "Scale "
+                      + a.tensor()
+                      + " into FP16's range before the model (normalize it), or fold the scale"
+                      + " into the first layer's weights",
+                  "Or keep the nodes that read "
+                      + a.tensor()
+                      + " in FP32 (the next root causes name them)")));
+    }
+    return out;
+  }
+
+  /**
+   * The report with the causes of its graph inputs beyond FP16's range (its headroom block, added
+   * after the other root causes were computed) first among its root causes, once.
+   */
+  public static AnalysisReport withInputCauses(AnalysisReport report) {
+    List<RootCause> inputs = inputsBeyondRange(report, TypeFacts.of(report.backend().candidate()));
+    if (inputs.isEmpty()) {
+      return report;
+    }
+    List<RootCause> all = new ArrayList<>(inputs);
+    for (RootCause rc : report.rootCauses() == null ? List.<RootCause>of() : report.rootCauses()) {
+      if (inputs.stream().noneMatch(i -> i.node().equals(rc.node()))) {
+        all.add(rc);
+      }
+    }
+    return report.withRootCauses(all);
   }
 
   /** The report with root causes computed from its own evidence (none: {@code rootCauses} null). */
