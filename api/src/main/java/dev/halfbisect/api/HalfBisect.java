@@ -176,6 +176,11 @@ public final class HalfBisect {
    */
   public HalfBisect referenceCache(Path dir) {
     Preconditions.checkNotNull(dir, "reference cache folder");
+    if (java.nio.file.Files.exists(dir) && !java.nio.file.Files.isDirectory(dir)) {
+      // refused here, not left to a warning at the first run (which then ran the reference anyway)
+      throw HalfBisectException.usage(
+          "reference cache " + dir + " is a file; give a folder (it is created if missing)");
+    }
     return with(b -> b.referenceCache = dir);
   }
 

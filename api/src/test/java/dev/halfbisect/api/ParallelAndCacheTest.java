@@ -61,6 +61,19 @@ class ParallelAndCacheTest {
   }
 
   @Test
+  void aFileGivenAsTheReferenceCacheIsRefusedAtOnce() throws Exception {
+    Path file = java.nio.file.Files.writeString(tmp.resolve("notes.txt"), "mine");
+    assertThatThrownBy(() -> overflow().referenceCache(file))
+        .isInstanceOf(HalfBisectException.class)
+        .hasMessage(
+            "reference cache " + file + " is a file; give a folder (it is created if missing)");
+    assertThat(java.nio.file.Files.readString(file)).isEqualTo("mine");
+    // a folder that does not exist yet is fine: the first run creates it
+    assertThat(overflow().referenceCache(tmp.resolve("new/ref")).compare().passed()).isFalse();
+    assertThat(tmp.resolve("new/ref")).isDirectory();
+  }
+
+  @Test
   void emulationFirstReportsTheEmulationsBuilds() throws Exception {
     // An "emulation" that passes everything (FP32) makes the candidate disagree: the search then
     // runs on the candidate and still finds the plan; the emulation's builds are reported.
