@@ -218,26 +218,14 @@ class FakeWorkerSessionTest {
           .containsEntry("halfbisect.trt.workspaceMiB", "512")
           .containsEntry("halfbisect.trt.builderOptimizationLevel", "1");
       System.setProperty("halfbisect.trt.builderOptimizationLevel", "6");
-      assertThatThrownBy(
-              () ->
-                  TrtSession.open(
-                      reporting,
-                      settings,
-                      ModelRef.ofBytes("ok", model, null),
-                      BuildOptions.of("fp16")))
+      assertThatThrownBy(() -> openFp16(reporting, model))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessage(
               "property halfbisect.trt.builderOptimizationLevel must be a TensorRT builder"
                   + " optimization level from 0 to 5, got 6");
       System.clearProperty("halfbisect.trt.builderOptimizationLevel");
       System.setProperty("halfbisect.trt.observedAs", "half");
-      assertThatThrownBy(
-              () ->
-                  TrtSession.open(
-                      reporting,
-                      settings,
-                      ModelRef.ofBytes("ok", model, null),
-                      BuildOptions.of("fp16")))
+      assertThatThrownBy(() -> openFp16(reporting, model))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessage("halfbisect.trt.observedAs must be fp32 or fp16, got 'half'");
     } finally {
@@ -247,6 +235,11 @@ class FakeWorkerSessionTest {
       System.clearProperty("halfbisect.trt.builderOptimizationLevel");
       reporting.shutdown();
     }
+  }
+
+  private BackendSession openFp16(WorkerPool pool, byte[] model) throws Exception {
+    return TrtSession.open(
+        pool, settings, ModelRef.ofBytes("ok", model, null), BuildOptions.of("fp16"));
   }
 
   @Test

@@ -15,6 +15,17 @@ public record NetworkLayer(
     floatOutputs = ImmutableList.copyOf(floatOutputs);
   }
 
+  /** The indexes of the outputs that carry float data (the ones a precision pin may force). */
+  public ImmutableList<Integer> floatOutputIndexes() {
+    ImmutableList.Builder<Integer> out = ImmutableList.builder();
+    for (int i = 0; i < floatOutputs.size(); i++) {
+      if (floatOutputs.get(i)) {
+        out.add(i);
+      }
+    }
+    return out.build();
+  }
+
   /** The ONNX nodes this layer came from (see {@link LayerNames#onnxNodes}). */
   public ImmutableList<String> onnxNodes() {
     return LayerNames.onnxNodes(name, metadata);

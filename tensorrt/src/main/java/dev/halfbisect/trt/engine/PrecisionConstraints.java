@@ -48,13 +48,7 @@ public final class PrecisionConstraints {
       if (!pin) {
         continue;
       }
-      ImmutableList.Builder<Integer> outs = ImmutableList.builder();
-      for (int i = 0; i < l.floatOutputs().size(); i++) {
-        if (l.floatOutputs().get(i)) {
-          outs.add(i);
-        }
-      }
-      ImmutableList<Integer> floats = outs.build();
+      ImmutableList<Integer> floats = l.floatOutputIndexes();
       if (!floats.isEmpty()) {
         out.add(new LayerConstraint(l.index(), l.name(), floats));
       }

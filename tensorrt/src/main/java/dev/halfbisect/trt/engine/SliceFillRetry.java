@@ -44,13 +44,7 @@ public final class SliceFillRetry {
       if (!COPY_LAYERS.contains(l.type()) || taken.contains(l.index())) {
         continue;
       }
-      ImmutableList.Builder<Integer> floats = ImmutableList.builder();
-      for (int i = 0; i < l.floatOutputs().size(); i++) {
-        if (l.floatOutputs().get(i)) {
-          floats.add(i);
-        }
-      }
-      ImmutableList<Integer> f = floats.build();
+      ImmutableList<Integer> f = l.floatOutputIndexes();
       if (!f.isEmpty()) {
         out.add(new PrecisionConstraints.LayerConstraint(l.index(), l.name(), f));
       }
