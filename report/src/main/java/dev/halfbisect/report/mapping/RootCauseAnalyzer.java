@@ -122,13 +122,15 @@ public final class RootCauseAnalyzer {
   }
 
   /**
-   * Graph inputs whose sample values FP16 cannot hold (the headroom block lists them): the first
-   * cause of every overflow downstream, whatever node the search blames first. Not for BF16, which
-   * has float32's range.
+   * Graph inputs whose sample values FP16 cannot hold (the headroom block lists them) in a failing
+   * report: the first cause of every overflow downstream, whatever node the search blames first.
+   * Not for BF16, which has float32's range.
    */
   private static List<RootCause> inputsBeyondRange(AnalysisReport report, TypeFacts type) {
     List<RootCause> out = new ArrayList<>();
-    if (report.headroom() == null || type.low() == LowPrecision.BF16) {
+    // a passing run has no cause to explain: an additive mask input of -1e9 is beyond 65504 too,
+    // and harmless where the softmax turns its -inf into 0
+    if (report.passed() || report.headroom() == null || type.low() == LowPrecision.BF16) {
       return out;
     }
     for (HeadroomView.AtRisk a : report.headroom().atRisk()) {

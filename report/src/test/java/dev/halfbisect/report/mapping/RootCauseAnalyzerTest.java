@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.halfbisect.report.SampleReports;
 import dev.halfbisect.report.model.AnalysisReport;
 import dev.halfbisect.report.model.BackendPair;
+import dev.halfbisect.report.model.HeadroomView;
 import dev.halfbisect.report.model.NodeRow;
 import dev.halfbisect.report.model.RootCause;
 import dev.halfbisect.report.model.TensorRow;
@@ -199,5 +200,64 @@ class RootCauseAnalyzerTest {
             .withTensors(List.of(TensorRow.of("t", "n", "Add", 1e-3, 1e-3, true)));
     assertThat(RootCauseAnalyzer.analyze(r)).isEmpty();
     assertThat(RootCauseAnalyzer.withRootCauses(r).rootCauses()).isNull();
+  }
+
+  @Test
+  void anInputBeyondFp16IsTheFirstCauseOfAFailingReportOnlyAndNotForBf16() {
+    HeadroomView.AtRisk mask =
+        new HeadroomView.AtRisk(
+            "mask",
+            "graph input",
+            "Input",
+            1e9,
+            1e9 / 65504,
+            65504 - 1e9,
+            0,
+            List.of(0L, 3L),
+            List.of(1L, 8L),
+            "fail");
+    HeadroomView.AtRisk near =
+        new HeadroomView.AtRisk(
+            "x",
+            "graph input",
+            "Input",
+            4e4,
+            4e4 / 65504,
+            65504 - 4e4,
+            0,
+            List.of(0L),
+            List.of(1L),
+            "pass");
+    java.util.function.BiFunction<Boolean, String, AnalysisReport> report =
+        (pass, candidate) ->
+            AnalysisReport.header(
+                    "compare",
+                    "m.onnx",
+                    BackendPair.of("ort:fp32", candidate),
+                    pass,
+                    1,
+                    ToleranceView.fp16Default())
+                .toBuilder()
+                .headroom(new HeadroomView(0.5, List.of(mask, near)))
+                .build();
+    AnalysisReport failing = RootCauseAnalyzer.withInputCauses(report.apply(false, "trt:fp16"));
+    assertThat(failing.rootCauses())
+        .singleElement()
+        .satisfies(
+            rc -> {
+              assertThat(rc.node()).isEqualTo("mask");
+              assertThat(rc.opType()).isEqualTo("Input");
+              assertThat(rc.cause()).isEqualTo(RootCause.Cause.OVERFLOW);
+              assertThat(rc.evidence())
+                  .contains("1.00e+09 (> 65504, sample 0 at [0, 3] of [1, 8])");
+            });
+    // applied twice, still once
+    assertThat(RootCauseAnalyzer.withInputCauses(failing).rootCauses()).hasSize(1);
+    // a passing run (an additive mask of -1e9 that the softmax absorbs) and BF16 name no cause
+    assertThat(RootCauseAnalyzer.withInputCauses(report.apply(true, "trt:fp16")).rootCauses())
+        .isNull();
+    assertThat(
+            RootCauseAnalyzer.withInputCauses(report.apply(false, "trt:bf16-strong")).rootCauses())
+        .isNull();
   }
 }
