@@ -25,7 +25,9 @@ import java.util.Map;
 public final class SpiProbeRunner implements ProbeRunner {
   private final ModelGraph graph;
   private final ProbeBackends backends;
-  private byte[] fullBytes;
+  // soft: kept between probes (a 90 MB MiniLM serializes in about 0.3 s), given up before memory
+  // runs out (amplify's shadow probe holds several copies of the model at once)
+  private java.lang.ref.SoftReference<byte[]> fullBytes = new java.lang.ref.SoftReference<>(null);
 
   public SpiProbeRunner(ModelGraph graph, ProbeBackends backends) {
     this.graph = Preconditions.checkNotNull(graph, "graph");
@@ -162,9 +164,11 @@ public final class SpiProbeRunner implements ProbeRunner {
   }
 
   private synchronized ModelRef fullModel() {
-    if (fullBytes == null) {
-      fullBytes = graph.proto().toByteArray();
+    byte[] bytes = fullBytes.get();
+    if (bytes == null) {
+      bytes = graph.proto().toByteArray();
+      fullBytes = new java.lang.ref.SoftReference<>(bytes);
     }
-    return ModelRef.ofBytes(graph.name(), fullBytes, graph.baseDir().orElse(null));
+    return ModelRef.ofBytes(graph.name(), bytes, graph.baseDir().orElse(null));
   }
 }
