@@ -25,7 +25,7 @@ import java.util.Map;
 public final class SpiProbeRunner implements ProbeRunner {
   private final ModelGraph graph;
   private final ProbeBackends backends;
-  // soft: kept between probes (a 90 MB MiniLM serializes in about 0.3 s), given up before memory
+  // soft: kept between probes (serializing a large model costs time), given up before memory
   // runs out (amplify's shadow probe holds several copies of the model at once)
   private java.lang.ref.SoftReference<byte[]> fullBytes = new java.lang.ref.SoftReference<>(null);
 
