@@ -176,10 +176,19 @@ public final class HalfBisect {
    */
   public HalfBisect referenceCache(Path dir) {
     Preconditions.checkNotNull(dir, "reference cache folder");
-    if (java.nio.file.Files.exists(dir) && !java.nio.file.Files.isDirectory(dir)) {
-      // refused here, not left to a warning at the first run (which then ran the reference anyway)
+    // refused here, not left to a warning at the first run (which then ran the reference anyway):
+    // the folder, or the nearest part of its path that exists, must be a folder
+    Path existing = dir.toAbsolutePath();
+    while (existing != null && !java.nio.file.Files.exists(existing)) {
+      existing = existing.getParent();
+    }
+    if (existing != null && !java.nio.file.Files.isDirectory(existing)) {
       throw HalfBisectException.usage(
-          "reference cache " + dir + " is a file; give a folder (it is created if missing)");
+          "reference cache "
+              + dir
+              + ": "
+              + existing
+              + " is a file; give a folder (it is created if missing)");
     }
     return with(b -> b.referenceCache = dir);
   }

@@ -66,7 +66,15 @@ class ParallelAndCacheTest {
     assertThatThrownBy(() -> overflow().referenceCache(file))
         .isInstanceOf(HalfBisectException.class)
         .hasMessage(
-            "reference cache " + file + " is a file; give a folder (it is created if missing)");
+            "reference cache "
+                + file
+                + ": "
+                + file
+                + " is a file; give a folder (it is created if missing)");
+    // under a file (-Dhalfbisect.cacheDir=/etc/passwd in the CLI): the same, naming the file
+    assertThatThrownBy(() -> overflow().referenceCache(file.resolve("reference")))
+        .isInstanceOf(HalfBisectException.class)
+        .hasMessageEndingWith(": " + file + " is a file; give a folder (it is created if missing)");
     assertThat(java.nio.file.Files.readString(file)).isEqualTo("mine");
     // a folder that does not exist yet is fine: the first run creates it
     assertThat(overflow().referenceCache(tmp.resolve("new/ref")).compare().passed()).isFalse();
