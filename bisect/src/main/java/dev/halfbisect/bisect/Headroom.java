@@ -89,7 +89,7 @@ public final class Headroom {
       String tensor,
       String node,
       String opType,
-      List<Map<String, Tensor>> reference,
+      List<? extends Map<String, Tensor>> reference,
       double share) {
     double best = -1;
     int bestSample = -1;

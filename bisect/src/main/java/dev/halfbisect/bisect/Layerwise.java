@@ -223,11 +223,10 @@ public final class Layerwise {
    * engine cannot hold the values it is given).
    */
   private static List<Headroom.Extreme> inputExtremes(BisectContext ctx, double share) {
-    List<Map<String, Tensor>> samples = new ArrayList<>(ctx.samples());
     List<Headroom.Extreme> out = new ArrayList<>();
     for (String in : ctx.model().graphInputs()) {
       if (ctx.model().isFloat(in)) {
-        Headroom.scan(in, Headroom.INPUT_NODE, Headroom.INPUT_OP_TYPE, samples, share)
+        Headroom.scan(in, Headroom.INPUT_NODE, Headroom.INPUT_OP_TYPE, ctx.samples(), share)
             .ifPresent(out::add);
       }
     }

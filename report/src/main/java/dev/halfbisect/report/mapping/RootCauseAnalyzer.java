@@ -99,10 +99,9 @@ public final class RootCauseAnalyzer {
 
     FirstFailing ff = report.firstFailing();
     TypeFacts type = TypeFacts.of(report.backend().candidate());
-    List<RootCause> out = new ArrayList<>(inputsBeyondRange(report, type));
-    int inputs = out.size();
+    List<RootCause> out = new ArrayList<>();
     for (Map.Entry<String, String> h : hotspots(report, nodes.isEmpty()).entrySet()) {
-      if (out.size() - inputs >= MAX_HOTSPOTS) {
+      if (out.size() >= MAX_HOTSPOTS) {
         break;
       }
       String node = h.getKey();
@@ -164,8 +163,9 @@ public final class RootCauseAnalyzer {
   }
 
   /**
-   * The report with the causes of its graph inputs beyond FP16's range (its headroom block, added
-   * after the other root causes were computed) first among its root causes, once.
+   * The report with the causes of its graph inputs beyond FP16's range first among its root causes,
+   * once. Separate from {@link #analyze}: the headroom block they come from is added to a report
+   * after its other root causes were computed.
    */
   public static AnalysisReport withInputCauses(AnalysisReport report) {
     List<RootCause> inputs = inputsBeyondRange(report, TypeFacts.of(report.backend().candidate()));
