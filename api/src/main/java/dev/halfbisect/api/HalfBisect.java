@@ -162,7 +162,7 @@ public final class HalfBisect {
    */
   public HalfBisect searchMargin(double share) {
     if (!(share > 0 && share <= 1)) {
-      throw HalfBisectException.usage("--search-margin must be in (0, 1], got " + share);
+      throw HalfBisectException.usage("search margin must be in (0, 1], got " + share);
     }
     return with(b -> b.searchMargin = share);
   }
@@ -278,7 +278,8 @@ public final class HalfBisect {
   public HalfBisect loadInputs(List<Path> paths, boolean sampleAxis) {
     Preconditions.checkNotNull(paths, "inputs files");
     if (paths.isEmpty()) {
-      throw HalfBisectException.usage("--load-inputs needs at least one file or folder");
+      throw HalfBisectException.usage(
+          "inputs to load: none given; expected at least one .npz or .npy file or folder");
     }
     List<Map<String, Tensor>> loaded;
     try {
@@ -299,7 +300,7 @@ public final class HalfBisect {
     if (loaded.isEmpty() || loaded.stream().anyMatch(Map::isEmpty)) {
       // an empty .npz was quietly replaced by generated inputs
       throw HalfBisectException.usage(
-          "--load-inputs "
+          "inputs "
               + describePaths(paths)
               + " holds no arrays; expected arrays named like the model's inputs "
               + graph.graphInputs());
@@ -325,7 +326,7 @@ public final class HalfBisect {
     for (Path p : List.of(text, tokenizerJson)) {
       if (!java.nio.file.Files.isRegularFile(p)) {
         throw HalfBisectException.usage(
-            (p == text ? "--text " : "--tokenizer ") + p + ": file not found");
+            (p == text ? "text file " : "tokenizer ") + p + ": file not found");
       }
     }
     Map<String, dev.halfbisect.core.DType> roles = new java.util.LinkedHashMap<>();
@@ -354,7 +355,7 @@ public final class HalfBisect {
     if (roles.values().isEmpty()
         || roles.keySet().stream().noneMatch(n -> TextSamples.roleOf(n) == TextSamples.Role.IDS)) {
       throw HalfBisectException.usage(
-          "--text: model "
+          "text samples: model "
               + graph.name()
               + " has no integer token-id input (named like *ids*) to fill from text; its inputs are "
               + String.join(", ", graph.graphInputs()));
@@ -366,7 +367,7 @@ public final class HalfBisect {
     } catch (NoClassDefFoundError e) {
       // DJL is an optional dependency of this module (the cli brings it)
       throw HalfBisectException.usage(
-          "--text needs ai.djl.huggingface:tokenizers on the class path: " + e.getMessage());
+          "text samples need ai.djl.huggingface:tokenizers on the class path: " + e.getMessage());
     }
     return validated(
         b -> {
@@ -394,7 +395,7 @@ public final class HalfBisect {
    */
   public HalfBisect headroom(double share) {
     if (!(share > 0 && share <= 1)) {
-      throw HalfBisectException.usage("--headroom must be in (0, 1], got " + share);
+      throw HalfBisectException.usage("headroom must be in (0, 1], got " + share);
     }
     return with(b -> b.headroom = share);
   }
@@ -567,7 +568,7 @@ public final class HalfBisect {
   public HalfBisect loadOutputs(Path file) {
     Preconditions.checkNotNull(file, "outputs file");
     if (!java.nio.file.Files.isRegularFile(file)) {
-      throw HalfBisectException.usage("--load-outputs " + file + ": file not found");
+      throw HalfBisectException.usage("reference outputs " + file + ": file not found");
     }
     return with(b -> b.referenceOutputs = new ReferenceOutputs(file, b.referenceOutputs.save()));
   }

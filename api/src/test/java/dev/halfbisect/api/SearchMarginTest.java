@@ -61,7 +61,7 @@ class SearchMarginTest {
         .hasMessageContaining("--search-margin 0.5 scales the normalized-error bound")
         .hasMessageContaining("tighten those bounds instead");
     assertThatThrownBy(() -> chain(Tolerance.fp16Default()).searchMargin(0))
-        .hasMessageContaining("--search-margin must be in (0, 1], got 0.0");
+        .hasMessageContaining("search margin must be in (0, 1], got 0.0");
     assertThatThrownBy(() -> chain(Tolerance.fp16Default()).searchMargin(1.5))
         .hasMessageContaining("(0, 1]");
   }

@@ -506,7 +506,7 @@ class HostileCliTest {
     assertError(
         interp("compare", overflow.toString(), "--load-inputs", empty.toString()),
         Main.USAGE,
-        "halfbisect: --load-inputs "
+        "halfbisect: inputs "
             + empty
             + " holds no arrays; expected arrays named like the"
             + " model's inputs [x]");

@@ -123,7 +123,7 @@ class SampleSetCliTest {
         analyse("compare", "--load-inputs", tmp.resolve("missing").toString()),
         "missing not found");
     assertUsage(analyse("precision", "--holdout", "-1"), "--holdout must be at least 0");
-    assertUsage(analyse("compare", "--headroom", "2"), "--headroom must be in (0, 1]");
+    assertUsage(analyse("compare", "--headroom", "2"), "headroom must be in (0, 1]");
     assertUsage(
         analyse("compare", "--input", "x:1x16:float32:0..1,first"),
         "must be first=V, last=V or @I=V");

@@ -58,7 +58,7 @@ class SearchMarginCliTest {
         CliRun.analyse(
             "precision", chain, "ort:fp32", "ort:fp16-emulated", List.of("--search-margin", "0"));
     assertThat(zero.exit()).isEqualTo(2);
-    assertThat(zero.errLine()).contains("--search-margin must be in (0, 1], got 0.0");
+    assertThat(zero.errLine()).contains("search margin must be in (0, 1], got 0.0");
     CliRun atol =
         CliRun.analyse(
             "precision",
