@@ -65,10 +65,11 @@ final class TextSamples {
               .filter(l -> !l.isBlank())
               .toList();
     } catch (IOException e) {
-      throw HalfBisectException.usage("cannot read --text " + text + ": " + e.getMessage());
+      throw HalfBisectException.usage("cannot read text file " + text + ": " + e.getMessage());
     }
     if (lines.isEmpty()) {
-      throw HalfBisectException.usage("--text " + text + " has no non-blank line (one a sample)");
+      throw HalfBisectException.usage(
+          "text file " + text + " has no non-blank line (one a sample)");
     }
     configureOffline();
     List<Map<String, Tensor>> out = new ArrayList<>();
@@ -94,7 +95,7 @@ final class TextSamples {
       }
     } catch (IOException | RuntimeException e) {
       throw HalfBisectException.usage(
-          "cannot tokenize --text "
+          "cannot tokenize text file "
               + text
               + " with --tokenizer "
               + tokenizerJson

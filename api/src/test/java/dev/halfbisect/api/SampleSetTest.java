@@ -113,9 +113,9 @@ class SampleSetTest {
     assertThat(r.report().warnings()).noneMatch(w -> w.contains("looks like a BERT"));
 
     assertThatThrownBy(() -> interp(bertLike()).text(text, tmp.resolve("missing.json")))
-        .hasMessageContaining("--tokenizer")
+        .hasMessageContaining("tokenizer " + tmp.resolve("missing.json"))
         .hasMessageContaining("not found");
     assertThatThrownBy(() -> interp(bertLike()).text(text, text))
-        .hasMessageContaining("cannot tokenize --text");
+        .hasMessageContaining("cannot tokenize text file");
   }
 }
