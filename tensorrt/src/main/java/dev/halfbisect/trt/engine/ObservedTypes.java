@@ -13,7 +13,7 @@ import java.util.Set;
  * writes FP16. Under {@link Mode#FP16} a marked float tensor is typed FP16 unless its layer is
  * pinned to FP32, so the layer writes what it writes without the mark, and the observed value is
  * the one the next layer reads. (It does not get Swin-T's observed FP16 builds through Myelin's Pad
- * Slice error: {@link SliceFillRetry} does that.)
+ * Slice error, and neither did pinning every Slice/Padding layer to FP32: docs/reliability.md.)
  */
 public final class ObservedTypes {
   /** The build property naming the mode. */

@@ -8,7 +8,6 @@ import dev.halfbisect.trt.engine.NetworkLayer;
 import dev.halfbisect.trt.engine.ObservedTypes;
 import dev.halfbisect.trt.engine.PlanCheck;
 import dev.halfbisect.trt.engine.PrecisionConstraints;
-import dev.halfbisect.trt.engine.SliceFillRetry;
 import dev.halfbisect.trt.protocol.Request;
 import dev.halfbisect.trt.protocol.Response;
 import dev.halfbisect.trt.protocol.Response.FailureKind;
@@ -21,7 +20,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.tensorrt.global.nvinfer.BuilderFlag;
 import org.bytedeco.tensorrt.global.nvinfer.LayerInformationFormat;
@@ -67,12 +65,6 @@ final class EngineBuild {
     Response.Failure run();
   }
 
-  /**
-   * Models (name and size) whose FP16 builds needed {@link SliceFillRetry} in this worker: their
-   * later builds pin the Slice layers up front instead of failing first.
-   */
-  private static final Set<String> SLICES_IN_FP32 = ConcurrentHashMap.newKeySet();
-
   /** The version-specific calls (issue 19). */
   private final TrtApi api = TrtApi.get();
 
@@ -92,7 +84,6 @@ final class EngineBuild {
   private PrecisionConstraints constraints;
   private ICudaEngine engine;
   private long millis;
-  private final List<Integer> slicesPinned = new ArrayList<>();
 
   private EngineBuild(TrtHandles trt, ITimingCache cache, Request.Build req) {
     this.builder = trt.builder();
@@ -117,14 +108,6 @@ final class EngineBuild {
       }
     }
     Response.Failure failure = compile();
-    if (failure != null
-        && slicesPinned.isEmpty()
-        && SliceFillRetry.applies(req.mode(), logger.errors())
-        && pinSlices()) {
-      SLICES_IN_FP32.add(modelKey());
-      logger.clear(); // the retry's own errors, if it fails too
-      failure = compile();
-    }
     if (failure != null) {
       return Outcome.failed(failure);
     }
@@ -240,9 +223,6 @@ final class EngineBuild {
         if (!req.fp32Nodes().isEmpty()) {
           pinFp32Layers();
         }
-        if (SLICES_IN_FP32.contains(modelKey())) {
-          pinSlices();
-        }
         return typeObserved();
       case "strong":
         return null;
@@ -262,9 +242,7 @@ final class EngineBuild {
     } catch (IllegalArgumentException e) {
       return failure(FailureKind.BAD_ARGUMENT, e.getMessage());
     }
-    List<Integer> pinned = new ArrayList<>(pinnedLayers());
-    pinned.addAll(slicesPinned);
-    List<String> half = ObservedTypes.halfTyped(mode, marked, pinned);
+    List<String> half = ObservedTypes.halfTyped(mode, marked, pinnedLayers());
     for (String name : half) {
       api.typeHalf(tensors.get(name));
     }
@@ -280,31 +258,6 @@ final class EngineBuild {
         : constraints.constraints().stream()
             .map(PrecisionConstraints.LayerConstraint::layerIndex)
             .toList();
-  }
-
-  private String modelKey() {
-    return req.modelName() + "#" + req.model().length;
-  }
-
-  /**
-   * {@link SliceFillRetry}: the float Slice and Padding layers the plan leaves in FP16 pinned to
-   * FP32 (exact); false when there is none.
-   */
-  private boolean pinSlices() {
-    List<PrecisionConstraints.LayerConstraint> extra =
-        SliceFillRetry.layers(layers, pinnedLayers());
-    if (extra.isEmpty()) {
-      return false;
-    }
-    api.obeyPrecisionConstraints(config);
-    for (PrecisionConstraints.LayerConstraint c : extra) {
-      api.pinFp32(network.getLayer(c.layerIndex()), c.floatOutputs());
-      slicesPinned.add(c.layerIndex());
-    }
-    String note = SliceFillRetry.note(extra.size());
-    warnings.add(note);
-    WorkerLog.info(req.modelName() + ": " + note);
-    return true;
   }
 
   /** OBEY constraints: the layers of the plan's FP32 nodes compute and output in FP32. */
