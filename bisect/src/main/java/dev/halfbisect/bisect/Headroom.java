@@ -34,6 +34,11 @@ public final class Headroom {
 
   public static final String INPUT_OP_TYPE = "Input";
 
+  /** Whether a headroom row's node and op type are those of a graph input ({@link #INPUT_NODE}). */
+  public static boolean isGraphInput(String node, String opType) {
+    return INPUT_OP_TYPE.equals(opType) && INPUT_NODE.equals(node);
+  }
+
   /** Default share of {@link #FP16_MAX} from which a tensor is at risk. */
   public static final double DEFAULT_SHARE = 0.5;
 
@@ -72,7 +77,7 @@ public final class Headroom {
 
     /** Whether this is a graph input's extreme (the samples' values, not a computed tensor). */
     public boolean graphInput() {
-      return INPUT_OP_TYPE.equals(opType) && INPUT_NODE.equals(node);
+      return isGraphInput(node, opType);
     }
 
     /** {@code 65504 - maxAbs}: how far the extreme is from overflowing (negative: beyond). */

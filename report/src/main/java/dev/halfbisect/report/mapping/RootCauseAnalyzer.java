@@ -133,9 +133,7 @@ public final class RootCauseAnalyzer {
       return out;
     }
     for (HeadroomView.AtRisk a : report.headroom().atRisk()) {
-      if (!Headroom.INPUT_NODE.equals(a.node())
-          || !Headroom.INPUT_OP_TYPE.equals(a.opType())
-          || a.refMaxAbs() <= FP16_MAX) {
+      if (!Headroom.isGraphInput(a.node(), a.opType()) || a.refMaxAbs() <= FP16_MAX) {
         continue;
       }
       out.add(

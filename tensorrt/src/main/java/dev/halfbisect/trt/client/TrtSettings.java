@@ -67,9 +67,9 @@ public record TrtSettings(
   /** A folder the worker writes each build's engine layers into (inspector JSON, network TSV). */
   public static final String DUMP_ENGINE_INFO = "halfbisect.trt.dumpEngineInfo";
 
-  /** The keys the worker reads from a build request rather than from its own JVM. */
   public static final String BUILDER_OPTIMIZATION_LEVEL = "halfbisect.trt.builderOptimizationLevel";
 
+  /** The keys the worker reads from a build request rather than from its own JVM. */
   static final ImmutableList<String> WORKER_BUILD_KEYS =
       ImmutableList.of(
           WORKSPACE_MIB,

@@ -100,16 +100,12 @@ final class EngineBuild {
 
   private Outcome run() {
     List<Phase> phases =
-        List.of(this::parse, this::markObserved, this::configure, this::addProfile);
+        List.of(this::parse, this::markObserved, this::configure, this::addProfile, this::compile);
     for (Phase phase : phases) {
       Response.Failure failure = phase.run();
       if (failure != null) {
         return Outcome.failed(failure);
       }
-    }
-    Response.Failure failure = compile();
-    if (failure != null) {
-      return Outcome.failed(failure);
     }
     ImmutableList<String> planCheck = inspect();
     for (String w : new LinkedHashSet<>(logger.warnings())) {
@@ -242,7 +238,13 @@ final class EngineBuild {
     } catch (IllegalArgumentException e) {
       return failure(FailureKind.BAD_ARGUMENT, e.getMessage());
     }
-    List<String> half = ObservedTypes.halfTyped(mode, marked, pinnedLayers());
+    List<Integer> pinned =
+        constraints == null
+            ? List.of()
+            : constraints.constraints().stream()
+                .map(PrecisionConstraints.LayerConstraint::layerIndex)
+                .toList();
+    List<String> half = ObservedTypes.halfTyped(mode, marked, pinned);
     for (String name : half) {
       api.typeHalf(tensors.get(name));
     }
@@ -250,14 +252,6 @@ final class EngineBuild {
       WorkerLog.info(half.size() + " observed tensors typed FP16 (" + ObservedTypes.PROPERTY + ")");
     }
     return null;
-  }
-
-  private List<Integer> pinnedLayers() {
-    return constraints == null
-        ? List.of()
-        : constraints.constraints().stream()
-            .map(PrecisionConstraints.LayerConstraint::layerIndex)
-            .toList();
   }
 
   /** OBEY constraints: the layers of the plan's FP32 nodes compute and output in FP32. */
