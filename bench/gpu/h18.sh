@@ -18,7 +18,9 @@
 #                        TensorRT (--search-on candidate), the same build cap, 4 workers then 1, each
 #                        on a copy of the timing cache ml-emu-w4 left (target >= 2.5x)
 #   part 2  tsf-out-w4   planted TimeSformer, outputs-only precision (--allow-overflow), emulation
-#                        first, 4 workers, cold timing cache (target: completes 1-minimal in 5 min)
+#                        first, 4 workers, cold timing cache (target: completes 1-minimal in 5 min);
+#                        with HB_H18_TSF_LEVEL=N at builder optimization level N, and then
+#           tsf-out-w4-check its plan at the default level 3, cold cache
 #           tsf-bisect-k4 first divergence with k = 4 on TensorRT: rounds <= ceil(log5 N) + 1
 #           tsf-pools00  issue 21's one-GPU fallback: bisect with two pools on device 0
 #                        (-Dhalfbisect.trt.devices=0,0), 1 worker each, --jobs 2: maxWorkers = 2
@@ -172,9 +174,17 @@ if [ "$PART" = 1 ]; then
 else
   # Phase 2 (beside the other scripts: wall times there are not undisturbed). 4: the planted
   # TimeSformer's outputs-only search (--allow-overflow), emulation first, 4 workers, cold cache.
-  run tsf-out-w4 "$(share 70)" "-Dhalfbisect.trt.cacheDir=$R/tcache-tsf-out" -Dhalfbisect.trt.workers=4 -- \
+  # HB_H18_TSF_LEVEL: the search at that builder optimization level (TensorRT's default is 3), its
+  # plan then checked at the default level on a timing cache of its own (tsf-out-w4-check)
+  lvl=(); [ -n "${HB_H18_TSF_LEVEL:-}" ] && lvl=("-Dhalfbisect.trt.builderOptimizationLevel=$HB_H18_TSF_LEVEL")
+  run tsf-out-w4 "$(share 70)" "-Dhalfbisect.trt.cacheDir=$R/tcache-tsf-out" -Dhalfbisect.trt.workers=4 "${lvl[@]}" -- \
     precision "$HB_TSF" "${TSF_IN[@]}" --reference "$REF" --candidate "$CAND" --allow-overflow \
     --jobs 4 --no-price --out "$R/tsf-out-w4"
+  if [ ${#lvl[@]} -gt 0 ] && [ -f "$R/tsf-out-w4/plan.json" ]; then
+    run tsf-out-w4-check "$(share 25)" "-Dhalfbisect.trt.cacheDir=$R/tcache-tsf-check" -- \
+      compare "$HB_TSF" "${TSF_IN[@]}" --reference "$REF" --candidate "$CAND" \
+      --plan "$R/tsf-out-w4/plan.json"
+  fi
   # 5: rounds of a k-ary first-divergence search on TensorRT (k = 4): bound ceil(log5 N) + 1.
   run tsf-bisect-k4 "$(share 15)" "-Dhalfbisect.trt.cacheDir=$R/tcache-tsf-out" -Dhalfbisect.trt.workers=4 -- \
     bisect "$HB_TSF" "${TSF_IN[@]}" --reference "$REF" --candidate "$CAND" --jobs 4 \

@@ -170,8 +170,25 @@ PY
   fi
   return 0
 }
+# Swin-T's observed FP16 builds on weak typing fail in Myelin (above; the Slice retry did not help
+# and is removed): HB_H20_STRONG=1 runs layerwise and amplify on a strongly typed candidate
+# (trt:fp16-strong: the FP16 export's own types, no reformat at a marked output), then one weak
+# layerwise with at most 64 tensors observed a build (23 built on 2026-12-07, 185 did not).
+strong_lane() {
+  have swin_t || return 0
+  local st="--reference $REF --candidate trt:fp16-strong"
+  [ "${HB_CPU_DRYRUN:-0}" = 1 ] && st="$TT"
+  skip swin_t-layerwise-strong || step swin_t-layerwise-strong verdict 40 -- \
+    layerwise "$E/swin_t/model.onnx" $(in_of swin_t) $st
+  skip swin_t-amplify-strong || step swin_t-amplify-strong verdict 40 -- \
+    amplify "$E/swin_t/model.onnx" $(in_of swin_t) $st
+  skip swin_t-layerwise-obs64 || step swin_t-layerwise-obs64 verdict 40 -- \
+    layerwise "$E/swin_t/model.onnx" $(in_of swin_t) $TT --observe-max 64
+  return 0
+}
 perf_lane
 [ "${HB_H20_PADS:-0}" = 1 ] && pad_lane
+[ "${HB_H20_STRONG:-0}" = 1 ] && strong_lane
 debug_lane ${HB_H20_MODELS:-unet_sr resnet50 vit_b32_clip swin_t}
 # tables in a fixed order (the lanes finish in any order)
 : > "$TABLES"

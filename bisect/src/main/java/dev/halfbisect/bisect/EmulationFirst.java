@@ -15,10 +15,10 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@link #precision}: the precision search on the emulation ({@link #emulationPlan}); on the
  *       candidate, its plan is tested once and, when it passes, made 1-minimal there by removing
- *       one pinned node at a time (k removals tested a round with parallelism k; passes repeat
- *       until one removes nothing, so the plan is shown 1-minimal on the candidate). When the
- *       candidate fails the emulation's plan (TensorRT fuses or accumulates differently), the full
- *       search runs on the candidate.
+ *       one pinned node at a time ({@link DropEach}: k removals tested a round with parallelism k;
+ *       passes repeat until one removes nothing, so the plan is shown 1-minimal on the candidate).
+ *       When the candidate fails the emulation's plan (TensorRT fuses or accumulates differently),
+ *       the full search runs on the candidate.
  *   <li>{@link #bisect}: first divergence on the emulation; its tensor is the candidate search's
  *       first guess (the prefix at the guess and at the position before it in one round: a boundary
  *       when the candidate agrees, otherwise the k-ary search goes on from what the two probes
@@ -478,7 +478,7 @@ public final class EmulationFirst {
     List<String> current = new ArrayList<>(set);
     boolean complete = true;
     try {
-      GuidedShrink.dropEach(test, current);
+      DropEach.run(test, current);
     } catch (PrecisionSearch.BudgetExhausted e) {
       complete = false;
     }

@@ -74,7 +74,7 @@ final class GuidedShrink {
         dropped = longestDroppablePrefix(test, order);
         current = new ArrayList<>(order.subList(dropped, order.size()));
       }
-      dropEach(test, current);
+      DropEach.run(test, current);
     } catch (PrecisionSearch.BudgetExhausted ex) {
       complete = false;
     }
@@ -163,36 +163,5 @@ final class GuidedShrink {
       }
     }
     return lo;
-  }
-
-  /**
-   * Removes pinned nodes from {@code current} one at a time, in its order (up to the prober's
-   * parallelism of removals tested a round), and goes over it again until a pass removes nothing:
-   * then removing any single node fails. {@code current} always holds a passing set, also when
-   * {@link PrecisionSearch.BudgetExhausted} ends it early.
-   */
-  static void dropEach(PrecisionSearch.Tester test, List<String> current) {
-    boolean removed = true;
-    while (removed) {
-      removed = false;
-      int from = 0;
-      while (from < current.size()) {
-        List<List<String>> without = new ArrayList<>();
-        for (int i = from; i < current.size(); i++) {
-          List<String> w = new ArrayList<>(current);
-          w.remove(i);
-          without.add(w);
-        }
-        int first = test.firstPassing(without, "minimise");
-        if (first < 0) {
-          break;
-        }
-        List<String> kept = without.get(first);
-        current.clear();
-        current.addAll(kept);
-        from += first;
-        removed = true;
-      }
-    }
   }
 }

@@ -41,8 +41,9 @@ import org.slf4j.LoggerFactory;
  *       units, then binary search between the last failing and the first passing size) finds a
  *       passing set in O(log) builds when the ranking is good.
  *   <li>Minimise: delta debugging (ddmin) over that set keeps a passing subset, testing halves,
- *       complements and finer partitions; it stops only when removing any single pinned node fails,
- *       so the result is 1-minimal (each test that decides it is a real candidate build).
+ *       complements and finer partitions; at single nodes {@link DropEach} removes them one at a
+ *       time until removing any single pinned node fails, so the result is 1-minimal (each test
+ *       that decides it is a real candidate build).
  * </ol>
  *
  * A probe that fails to build, crashes or gives NaN counts as failing. Identical plans are built
@@ -545,7 +546,14 @@ public final class PrecisionSearch {
   private static List<String> ddmin(List<String> start, Tester test, Ddmin state) {
     List<String> c = new ArrayList<>(start);
     int n = 2;
-    while (c.size() >= 2) {
+    while (true) {
+      if (n >= c.size()) {
+        // single nodes: ddmin would test each alone and then each removal, starting over after
+        // every removal; removals alone, k a round, settle it with about one build per node
+        state.current = c;
+        DropEach.run(test, c);
+        return c;
+      }
       List<List<String>> parts = split(c, n);
       boolean reduced = false;
       // Subsets (then complements) are independent tests: up to k of them in one round.
@@ -573,13 +581,9 @@ public final class PrecisionSearch {
         }
       }
       if (!reduced) {
-        if (n >= c.size()) {
-          break;
-        }
         n = Math.min(c.size(), 2 * n);
       }
     }
-    return c;
   }
 
   private static List<List<String>> split(List<String> c, int n) {
@@ -727,6 +731,40 @@ public final class PrecisionSearch {
      */
     int firstPassing(List<List<String>> sets, String phase) {
       return firstPassing(sets, phase, budget);
+    }
+
+    /**
+     * Tests the first of {@code sets} in one round (up to the prober's parallelism, cut to the
+     * builds left; decided ones cost none) and says for each tested set whether it passed. Throws
+     * {@link BudgetExhausted} when not even one can be tested.
+     */
+    List<Boolean> round(List<List<String>> sets, String phase) {
+      Prober p = ctx.prober();
+      int left = budget - (p.candidateBuilds() - start);
+      List<List<String>> round = new ArrayList<>();
+      int undecided = 0;
+      for (List<String> s : sets) {
+        if (round.size() >= p.parallelism()) {
+          break;
+        }
+        boolean known = p.isDecided(spec(s));
+        if (!known && undecided >= left) {
+          break;
+        }
+        undecided += known ? 0 : 1;
+        round.add(s);
+      }
+      if (round.isEmpty()) {
+        throw new BudgetExhausted();
+      }
+      List<ProbeResult> results = p.probeAll(round.stream().map(this::spec).toList());
+      List<Boolean> passed = new ArrayList<>();
+      for (int j = 0; j < round.size(); j++) {
+        boolean pass = results.get(j).passes();
+        steps.add(new Step(phase, always.size() + round.get(j).size(), pass));
+        passed.add(pass);
+      }
+      return passed;
     }
 
     /** {@link #firstPassing} without a build budget (the growth phase). */
