@@ -32,10 +32,8 @@ class DropEachTest {
   @Test
   void removalsThatMostlyPassAreTriedTogetherAndKeepTheSequentialAnswer() {
     Set<String> needed = pick(4, 1);
-    Shrink one = shrink(1, needed, Integer.MAX_VALUE);
-    Shrink four = shrink(4, needed, Integer.MAX_VALUE);
-    assertThat(one.kept()).containsExactlyInAnyOrderElementsOf(needed);
-    assertThat(four.kept()).isEqualTo(one.kept());
+    Shrink one = shrink(1, needed);
+    Shrink four = sameAnswerWithFour(one, needed);
     // one at a time: a build per node, and the needed ones tested before the last removal again
     assertThat(one.builds()).isBetween(PLAN.size(), PLAN.size() + needed.size());
     // tried alone only, each of the 36 passing removals took a round of 4 builds: 145 builds in 37
@@ -47,10 +45,8 @@ class DropEachTest {
   @Test
   void removalsThatMostlyFailAreTriedAloneAndKeepTheSequentialAnswer() {
     Set<String> needed = pick(36, 2);
-    Shrink one = shrink(1, needed, Integer.MAX_VALUE);
-    Shrink four = shrink(4, needed, Integer.MAX_VALUE);
-    assertThat(one.kept()).containsExactlyInAnyOrderElementsOf(needed);
-    assertThat(four.kept()).isEqualTo(one.kept());
+    Shrink one = shrink(1, needed);
+    Shrink four = sameAnswerWithFour(one, needed);
     assertThat(four.rounds()).isLessThanOrEqualTo(one.builds() / 2);
     assertThat(four.builds()).isLessThanOrEqualTo(one.builds() + one.builds() / 2);
   }
@@ -67,10 +63,18 @@ class DropEachTest {
     assertThat(ctx.prober().candidateBuilds()).isEqualTo(9);
   }
 
-  private static Shrink shrink(int k, Set<String> needed, int budget) {
+  /** The shrink with k = 4, after checking it and {@code one} keep exactly {@code needed}. */
+  private static Shrink sameAnswerWithFour(Shrink one, Set<String> needed) {
+    Shrink four = shrink(4, needed);
+    assertThat(one.kept()).containsExactlyInAnyOrderElementsOf(needed);
+    assertThat(four.kept()).isEqualTo(one.kept());
+    return four;
+  }
+
+  private static Shrink shrink(int k, Set<String> needed) {
     BisectContext ctx = context(k, needed);
     PrecisionSearch.Tester test =
-        new PrecisionSearch.Tester(ctx, new ArrayList<>(), budget, List.of());
+        new PrecisionSearch.Tester(ctx, new ArrayList<>(), Integer.MAX_VALUE, List.of());
     List<String> current = new ArrayList<>(PLAN);
     DropEach.run(test, current);
     return new Shrink(current, ctx.prober().candidateBuilds(), ctx.prober().rounds());
