@@ -739,8 +739,26 @@ public final class PrecisionSearch {
      * {@link BudgetExhausted} when not even one can be tested.
      */
     List<Boolean> round(List<List<String>> sets, String phase) {
+      List<List<String>> round = nextRound(sets, budget);
+      List<ProbeResult> results = ctx.prober().probeAll(round.stream().map(this::spec).toList());
+      List<Boolean> passed = new ArrayList<>();
+      for (int j = 0; j < round.size(); j++) {
+        boolean pass = results.get(j).passes();
+        steps.add(new Step(phase, always.size() + round.get(j).size(), pass));
+        passed.add(pass);
+      }
+      return passed;
+    }
+
+    /**
+     * The first of {@code sets} one round builds: up to the prober's parallelism, cut where the
+     * undecided ones would need more than the builds left of {@code budget} (decided ones cost
+     * none). Throws {@link BudgetExhausted} when not even one fits.
+     */
+    private List<List<String>> nextRound(List<List<String>> sets, int budget) {
       Prober p = ctx.prober();
-      int left = budget - (p.candidateBuilds() - start);
+      int left =
+          budget == Integer.MAX_VALUE ? Integer.MAX_VALUE : budget - (p.candidateBuilds() - start);
       List<List<String>> round = new ArrayList<>();
       int undecided = 0;
       for (List<String> s : sets) {
@@ -757,14 +775,7 @@ public final class PrecisionSearch {
       if (round.isEmpty()) {
         throw new BudgetExhausted();
       }
-      List<ProbeResult> results = p.probeAll(round.stream().map(this::spec).toList());
-      List<Boolean> passed = new ArrayList<>();
-      for (int j = 0; j < round.size(); j++) {
-        boolean pass = results.get(j).passes();
-        steps.add(new Step(phase, always.size() + round.get(j).size(), pass));
-        passed.add(pass);
-      }
-      return passed;
+      return round;
     }
 
     /** {@link #firstPassing} without a build budget (the growth phase). */
@@ -773,32 +784,15 @@ public final class PrecisionSearch {
     }
 
     private int firstPassing(List<List<String>> sets, String phase, int budget) {
-      Prober p = ctx.prober();
       int i = 0;
       while (i < sets.size()) {
-        int left =
-            budget == Integer.MAX_VALUE
-                ? Integer.MAX_VALUE
-                : budget - (p.candidateBuilds() - start);
-        List<List<String>> round = new ArrayList<>();
-        int undecided = 0;
-        for (int j = i; j < sets.size() && round.size() < p.parallelism(); j++) {
-          boolean known = p.isDecided(spec(sets.get(j)));
-          if (!known && undecided >= left) {
-            break;
-          }
-          undecided += known ? 0 : 1;
-          round.add(sets.get(j));
-        }
-        if (round.isEmpty()) {
-          throw new BudgetExhausted();
-        }
-        List<ProbeResult> results = p.probeAll(round.stream().map(this::spec).toList());
+        List<List<String>> round = nextRound(sets.subList(i, sets.size()), budget);
+        List<ProbeResult> results = ctx.prober().probeAll(round.stream().map(this::spec).toList());
         for (int j = 0; j < round.size(); j++) {
           boolean pass = results.get(j).passes();
           steps.add(new Step(phase, always.size() + round.get(j).size(), pass));
           if (pass) {
-            return i + j;
+            return i + j; // later sets of this round were built but are not steps of the search
           }
         }
         i += round.size();
