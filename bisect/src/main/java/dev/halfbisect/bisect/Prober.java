@@ -16,6 +16,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -58,6 +59,8 @@ public final class Prober {
 
   private final AtomicInteger candidateBuilds = new AtomicInteger();
   private volatile String cancelled; // why no more probes may run (null: they may)
+  // The most items a chunked build observes, learnt when a failed chunk's halves both built.
+  private volatile int chunkCap = Integer.MAX_VALUE;
   // what the backend said about the last full candidate build of each plan (TensorRT's warnings,
   // its plan check): reports show the notes of the plan they answer with
   private final Map<PrecisionPlan, ImmutableList<String>> buildNotes =
@@ -399,6 +402,15 @@ public final class Prober {
         s.kind(), s.side(), s.plan(), ImmutableList.copyOf(observed), s.nodes(), s.cutInputs());
   }
 
+  /**
+   * The most tensors (or shadowed nodes) a chunked build of this context observes, learnt from
+   * builds that failed for their size ({@link #chunked}); empty until one did.
+   */
+  public OptionalInt chunkCap() {
+    int c = chunkCap;
+    return c == Integer.MAX_VALUE ? OptionalInt.empty() : OptionalInt.of(c);
+  }
+
   /** Whether {@code spec} is answered without a build (decided in this context or journaled). */
   public boolean isDecided(ProbeSpec spec) {
     return decided.contains(spec);
@@ -412,34 +424,101 @@ public final class Prober {
    * Probes each of {@code chunks} (see {@link ObservationChunks}); when a chunk's build fails or
    * crashes it is split in halves and retried, down to single items, which are then reported as
    * unobserved with the backend's message.
+   *
+   * <p>Some builds fail for their size alone (TensorRT finding no tactic for a network with many
+   * marked outputs: Swin-T on TensorRT 10.6 built with 23 observed tensors and not with 185). When
+   * both halves of a chunk whose build failed (not crashed) build, their size becomes the most a
+   * build observes from then on (in this and later calls: {@link #chunkCap}), and the chunks not
+   * yet built are split to it up front instead of each failing on its own first. A failure that one
+   * half inherits (a tensor that cannot be observed) teaches nothing. So that this is learnt early,
+   * the first round and every round after a failure hold at most the prober's parallelism of
+   * chunks, the halves of a failed chunk first.
    */
   Chunked chunked(List<List<String>> chunks, Function<List<String>, ProbeSpec> specFor) {
     Map<String, TensorComparison> got = new LinkedHashMap<>();
     Map<String, String> missed = new LinkedHashMap<>();
-    List<List<String>> round = new ArrayList<>(chunks);
-    while (!round.isEmpty()) {
-      // One round: every pending chunk at once; failed chunks come back as halves.
-      List<ProbeResult> results = probeAll(round.stream().map(specFor).toList());
-      List<List<String>> next = new ArrayList<>();
+    List<Piece> pending = new ArrayList<>();
+    chunks.forEach(c -> pending.add(new Piece(c, -1, 0)));
+    Map<Integer, Integer> builtHalves = new LinkedHashMap<>();
+    int cap = chunkCap;
+    if (cap != Integer.MAX_VALUE) {
+      splitTo(pending, cap);
+    }
+    boolean failed = false;
+    boolean first = true;
+    int pairs = 0;
+    while (!pending.isEmpty()) {
+      int size = first || failed ? Math.min(parallelism(), pending.size()) : pending.size();
+      List<Piece> round = new ArrayList<>(pending.subList(0, size));
+      pending.subList(0, size).clear();
+      first = false;
+      List<ProbeResult> results =
+          probeAll(round.stream().map(c -> specFor.apply(c.items())).toList());
+      List<Piece> halves = new ArrayList<>();
       for (int i = 0; i < round.size(); i++) {
-        List<String> items = round.get(i);
+        Piece c = round.get(i);
         ProbeResult r = results.get(i);
         if (r.status() == ProbeResult.Status.BUILD_FAILED
             || r.status() == ProbeResult.Status.CRASH) {
-          if (items.size() == 1) {
-            missed.put(items.get(0), r.status() + ": " + r.message());
+          failed = true;
+          if (c.items().size() == 1) {
+            missed.put(c.items().get(0), r.status() + ": " + r.message());
           } else {
-            int half = items.size() / 2;
-            next.add(items.subList(0, half));
-            next.add(items.subList(half, items.size()));
+            int half = c.items().size() / 2;
+            // a crash may be the worker's alone (an aborted JVM): only a build failure teaches
+            int pair = r.status() == ProbeResult.Status.BUILD_FAILED ? pairs++ : -1;
+            int n = c.items().size();
+            halves.add(new Piece(c.items().subList(0, half), pair, n));
+            halves.add(new Piece(c.items().subList(half, n), pair, n));
           }
         } else {
           got.putAll(r.tensors());
+          Integer sibling = c.pair() < 0 ? null : builtHalves.put(c.pair(), c.items().size());
+          if (sibling != null) {
+            int learnt = Math.max(sibling, c.items().size());
+            if (learnt < cap) {
+              cap = learnt;
+              chunkCap = Math.min(chunkCap, learnt);
+              LOG.warn(
+                  "a build observing {} failed and both its halves built: at most {} a build from"
+                      + " here (--observe-max sets a cap up front)",
+                  c.parentSize(),
+                  learnt);
+            }
+          }
         }
       }
-      round = next;
+      pending.addAll(0, halves);
+      if (cap != Integer.MAX_VALUE) {
+        splitTo(pending, cap);
+      }
     }
     return new Chunked(ImmutableMap.copyOf(got), ImmutableMap.copyOf(missed));
+  }
+
+  /**
+   * A chunk of items to observe; {@code pair} names the failed chunk of {@code parentSize} items it
+   * is a half of, or is -1.
+   */
+  private record Piece(List<String> items, int pair, int parentSize) {}
+
+  /** Splits every piece of {@code pending} larger than {@code cap} into near-equal pieces. */
+  private static void splitTo(List<Piece> pending, int cap) {
+    for (int i = 0; i < pending.size(); i++) {
+      Piece c = pending.get(i);
+      int n = c.items().size();
+      if (n <= cap) {
+        continue;
+      }
+      int parts = (n + cap - 1) / cap;
+      List<Piece> split = new ArrayList<>(parts);
+      for (int k = 0; k < parts; k++) {
+        split.add(new Piece(c.items().subList(k * n / parts, (k + 1) * n / parts), -1, 0));
+      }
+      pending.remove(i);
+      pending.addAll(i, split);
+      i += parts - 1;
+    }
   }
 
   /** The listener, called by one thread at a time. */

@@ -112,6 +112,36 @@ class LayerwiseAndBisectTest {
     assertThat(r.firstFailing().get().node()).isEqualTo(TestModels.plantUp(7));
   }
 
+  /**
+   * Builds observing more than 8 tensors fail (TensorRT's "no implementation" on Swin-T with many
+   * marked outputs): the first chunk of about 31 fails, its halves fail, their halves build, and
+   * from then on every chunk is built at 8 or fewer, where each chunk used to fail at 31 and at its
+   * two halves of 16 first (42 builds for 6 chunks).
+   */
+  @Test
+  void buildsThatFailForTheirSizeTeachTheChunkSize() {
+    for (int jobs : List.of(1, 4)) {
+      InterpreterBackend b = new InterpreterBackend().maxObserved(8);
+      BisectContext ctx =
+          TestModels.context(PLANTED, b, TestModels.transformerSamples(1))
+              .maxChunkTensors(32)
+              .parallelism(jobs)
+              .build();
+      Layerwise.Result r = Layerwise.run(ctx);
+      int n = PLANTED.floatTensors().size();
+      int chunks = ctx.chunks().tensors(PLANTED.floatTensors()).size();
+      assertThat(r.unobserved()).isEmpty();
+      assertThat(r.tensors()).hasSize(n);
+      assertThat(r.firstFailing().get().node()).isEqualTo(TestModels.plantUp(7));
+      assertThat(ctx.prober().chunkCap()).hasValue(8);
+      int failedOnce = jobs == 1 ? 3 : 2 * jobs; // the first round's chunks and their halves
+      assertThat(b.fp16Builds())
+          .as("jobs %s", jobs)
+          .isLessThanOrEqualTo(failedOnce + (n + 6) / 7)
+          .isLessThan(7 * chunks);
+    }
+  }
+
   @Test
   void firstDivergenceNamesPlantedNodeWithinBuildBound() {
     for (int plant : List.of(0, 3, 7, 11)) {
