@@ -669,6 +669,17 @@ final class Operations implements AutoCloseable {
                     ctx.prober().parallelism(),
                     ctx.prober().rounds(),
                     ctx.prober().referenceBuilds()));
+    ctx.prober()
+        .chunkCap()
+        .ifPresent(
+            c ->
+                notes.add(
+                    "observed builds failed for their size: after both halves of a failed chunk"
+                        + " built, chunks observed at most "
+                        + c
+                        + " a build (--observe-max "
+                        + c
+                        + " starts there next time)"));
     int hits = ctx.prober().journalHits();
     if (hits > 0) { // issue 16
       notes.add(

@@ -85,6 +85,26 @@ class HalfBisectTest {
     assertThat(j.path("firstFailing").path("node").asText()).isEqualTo("square");
   }
 
+  /**
+   * A backend whose builds fail above one observed tensor: layerwise still observes all four, and
+   * the report says what the chunks were cut to and how to start there.
+   */
+  @Test
+  void layerwiseReportsTheChunkSizeFailedBuildsTaught() throws Exception {
+    System.setProperty(InterpreterBackend.MAX_OBSERVED_PROPERTY, "1");
+    LayerwiseResult r;
+    try {
+      r = overflow().layerwise();
+    } finally {
+      System.clearProperty(InterpreterBackend.MAX_OBSERVED_PROPERTY);
+    }
+    assertThat(r.tensors()).hasSize(4);
+    assertThat(r.firstFailing()).get().extracting(TensorResult::node).isEqualTo("square");
+    assertThat(json(r).path("warnings").toString())
+        .contains("observed builds failed for their size")
+        .contains("--observe-max 1 starts there");
+  }
+
   @Test
   void bisectNeedsFewerObservedTensorsAndAgreesWithLayerwise() throws Exception {
     BisectResult r = overflow().bisect();

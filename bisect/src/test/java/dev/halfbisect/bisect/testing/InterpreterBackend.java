@@ -54,6 +54,12 @@ public final class InterpreterBackend implements Backend {
    */
   static final String SHADOW_SUFFIX = "__shadow";
 
+  /**
+   * System property that scripts {@link #maxObserved} for instances made by ServiceLoader (facade
+   * and CLI tests).
+   */
+  public static final String MAX_OBSERVED_PROPERTY = "halfbisect.interp.maxObserved";
+
   private static final AtomicInteger OPEN = new AtomicInteger();
 
   // Concurrent: the scripted refusals are read by builds that may run on other threads.
@@ -150,7 +156,8 @@ public final class InterpreterBackend implements Backend {
     } catch (IOException e) {
       throw new BackendException("cannot read " + model.name() + ": " + e.getMessage(), e);
     }
-    if (fp16 && options.observed().size() > maxObserved) {
+    int max = Math.min(maxObserved, Integer.getInteger(MAX_OBSERVED_PROPERTY, Integer.MAX_VALUE));
+    if (fp16 && options.observed().size() > max) {
       throw new BackendException(
           "Could not find any implementation for node {ForeignNode} ("
               + options.observed().size()
