@@ -152,7 +152,10 @@ final class AnalysisOptions extends RunOptions {
   @Option(
       names = "--observe-max",
       paramLabel = "N",
-      description = "at most N observed tensors per build (default 16384)")
+      description =
+          "at most N observed tensors per build (default 16384); when a build fails for its size "
+              + "(both halves of it build), later builds of the run observe at most a half and "
+              + "the report says so")
   Integer observeMax;
 
   @Option(

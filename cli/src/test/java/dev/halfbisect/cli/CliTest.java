@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.halfbisect.api.testing.TestModels;
+import dev.halfbisect.bisect.testing.InterpreterBackend;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -170,6 +171,22 @@ class CliTest {
     CliRun bad = analyse("layerwise", model, "--observe-mib", "0");
     assertThat(bad.exit()).isEqualTo(2);
     assertThat(bad.err()).contains("--observe-mib must be between 1 and");
+  }
+
+  @Test
+  void buildsThatFailForTheirSizeAreReportedWithTheObserveMaxToStartFrom() throws IOException {
+    System.setProperty(InterpreterBackend.MAX_OBSERVED_PROPERTY, "1");
+    CliRun r;
+    try {
+      r = analyse("layerwise", model);
+    } finally {
+      System.clearProperty(InterpreterBackend.MAX_OBSERVED_PROPERTY);
+    }
+    assertThat(r.exit()).as(r.err()).isEqualTo(1);
+    JsonNode j = json();
+    assertThat(j.path("tensors")).hasSize(4);
+    assertThat(j.path("warnings").toString()).contains("--observe-max 1 starts there");
+    assertThat(r.out() + r.err()).contains("--observe-max 1 starts there");
   }
 
   @Test
