@@ -554,7 +554,7 @@ public final class PrecisionSearch {
         DropEach.run(test, c);
         return c;
       }
-      List<List<String>> parts = split(c, n);
+      List<List<String>> parts = EvenSplit.parts(c, n);
       boolean reduced = false;
       // Subsets (then complements) are independent tests: up to k of them in one round.
       int part = test.firstPassing(parts, "minimise");
@@ -584,17 +584,6 @@ public final class PrecisionSearch {
         n = Math.min(c.size(), 2 * n);
       }
     }
-  }
-
-  private static List<List<String>> split(List<String> c, int n) {
-    List<List<String>> parts = new ArrayList<>();
-    int start = 0;
-    for (int i = 0; i < n; i++) {
-      int end = start + (c.size() - start) / (n - i);
-      parts.add(new ArrayList<>(c.subList(start, end)));
-      start = end;
-    }
-    return parts;
   }
 
   /**

@@ -440,10 +440,7 @@ public final class Prober {
     List<Piece> pending = new ArrayList<>();
     chunks.forEach(c -> pending.add(new Piece(c, -1, 0)));
     Map<Integer, Integer> builtHalves = new LinkedHashMap<>();
-    int cap = chunkCap;
-    if (cap != Integer.MAX_VALUE) {
-      splitTo(pending, cap);
-    }
+    splitTo(pending, chunkCap);
     boolean failed = false;
     boolean first = true;
     int pairs = 0;
@@ -464,21 +461,18 @@ public final class Prober {
           if (c.items().size() == 1) {
             missed.put(c.items().get(0), r.status() + ": " + r.message());
           } else {
-            int half = c.items().size() / 2;
             // a crash may be the worker's alone (an aborted JVM): only a build failure teaches
             int pair = r.status() == ProbeResult.Status.BUILD_FAILED ? pairs++ : -1;
             int n = c.items().size();
-            halves.add(new Piece(c.items().subList(0, half), pair, n));
-            halves.add(new Piece(c.items().subList(half, n), pair, n));
+            EvenSplit.parts(c.items(), 2).forEach(h -> halves.add(new Piece(h, pair, n)));
           }
         } else {
           got.putAll(r.tensors());
           Integer sibling = c.pair() < 0 ? null : builtHalves.put(c.pair(), c.items().size());
           if (sibling != null) {
             int learnt = Math.max(sibling, c.items().size());
-            if (learnt < cap) {
-              cap = learnt;
-              chunkCap = Math.min(chunkCap, learnt);
+            if (learnt < chunkCap) {
+              chunkCap = learnt;
               LOG.warn(
                   "a build observing {} failed and both its halves built: at most {} a build from"
                       + " here (--observe-max sets a cap up front)",
@@ -489,9 +483,7 @@ public final class Prober {
         }
       }
       pending.addAll(0, halves);
-      if (cap != Integer.MAX_VALUE) {
-        splitTo(pending, cap);
-      }
+      splitTo(pending, chunkCap);
     }
     return new Chunked(ImmutableMap.copyOf(got), ImmutableMap.copyOf(missed));
   }
@@ -505,19 +497,14 @@ public final class Prober {
   /** Splits every piece of {@code pending} larger than {@code cap} into near-equal pieces. */
   private static void splitTo(List<Piece> pending, int cap) {
     for (int i = 0; i < pending.size(); i++) {
-      Piece c = pending.get(i);
-      int n = c.items().size();
-      if (n <= cap) {
-        continue;
+      List<String> items = pending.get(i).items();
+      if (items.size() > cap) {
+        List<Piece> split = new ArrayList<>();
+        EvenSplit.atMost(items, cap).forEach(p -> split.add(new Piece(p, -1, 0)));
+        pending.remove(i);
+        pending.addAll(i, split);
+        i += split.size() - 1;
       }
-      int parts = (n + cap - 1) / cap;
-      List<Piece> split = new ArrayList<>(parts);
-      for (int k = 0; k < parts; k++) {
-        split.add(new Piece(c.items().subList(k * n / parts, (k + 1) * n / parts), -1, 0));
-      }
-      pending.remove(i);
-      pending.addAll(i, split);
-      i += parts - 1;
     }
   }
 
