@@ -50,17 +50,18 @@ public final class ObservedTypes {
 
   /**
    * The marked tensors to type FP16: none under {@link Mode#FP32}; under {@link Mode#FP16} the
-   * float ones whose layer is not among {@code pinnedLayers}, in the order given.
+   * float ones whose layer is not among {@code fp32Layers} (the layers pinned to FP32, and those
+   * that write FP32 whatever the flags: {@link Fp32Carriers}), in the order given.
    */
   public static ImmutableList<String> halfTyped(
-      Mode mode, Collection<Marked> marked, Collection<Integer> pinnedLayers) {
+      Mode mode, Collection<Marked> marked, Collection<Integer> fp32Layers) {
     if (mode == Mode.FP32) {
       return ImmutableList.of();
     }
-    Set<Integer> pinned = new HashSet<>(pinnedLayers);
+    Set<Integer> fp32 = new HashSet<>(fp32Layers);
     ImmutableList.Builder<String> out = ImmutableList.builder();
     for (Marked m : marked) {
-      if (m.isFloat() && !pinned.contains(m.layerIndex())) {
+      if (m.isFloat() && !fp32.contains(m.layerIndex())) {
         out.add(m.tensor());
       }
     }

@@ -3,6 +3,7 @@ package dev.halfbisect.trt.worker;
 import com.google.common.collect.ImmutableList;
 import dev.halfbisect.core.io.SafeFiles;
 import dev.halfbisect.trt.engine.EngineLayer;
+import dev.halfbisect.trt.engine.Fp32Carriers;
 import dev.halfbisect.trt.engine.InspectorJson;
 import dev.halfbisect.trt.engine.NetworkLayer;
 import dev.halfbisect.trt.engine.ObservedTypes;
@@ -15,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -229,7 +231,8 @@ final class EngineBuild {
 
   /**
    * Under {@code halfbisect.trt.observedAs=fp16}: the observed float tensors of layers not pinned
-   * to FP32 become FP16 outputs, so marking them does not make their layers write FP32.
+   * to FP32 become FP16 outputs, so marking them does not make their layers write FP32; those of
+   * layers that can only write FP32 (data moved from FP32 tensors) keep it.
    */
   private Response.Failure typeObserved() {
     ObservedTypes.Mode mode;
@@ -244,12 +247,25 @@ final class EngineBuild {
             : constraints.constraints().stream()
                 .map(PrecisionConstraints.LayerConstraint::layerIndex)
                 .toList();
-    List<String> half = ObservedTypes.halfTyped(mode, marked, pinned);
+    if (mode == ObservedTypes.Mode.FP32) {
+      return null;
+    }
+    Set<Integer> carriers = Fp32Carriers.of(readFlows(network), producerLayers(network), pinned);
+    Set<Integer> fp32 = new HashSet<>(pinned);
+    fp32.addAll(carriers);
+    List<String> half = ObservedTypes.halfTyped(mode, marked, fp32);
     for (String name : half) {
       api.typeHalf(tensors.get(name));
     }
-    if (!half.isEmpty()) {
-      WorkerLog.info(half.size() + " observed tensors typed FP16 (" + ObservedTypes.PROPERTY + ")");
+    long kept = marked.stream().filter(m -> carriers.contains(m.layerIndex())).count();
+    if (!half.isEmpty() || kept > 0) {
+      WorkerLog.info(
+          half.size()
+              + " observed tensors typed FP16 ("
+              + ObservedTypes.PROPERTY
+              + "), "
+              + kept
+              + " kept FP32 (data moved from FP32 tensors)");
     }
     return null;
   }
@@ -402,6 +418,23 @@ final class EngineBuild {
       out.add(
           new NetworkLayer(
               i, l.getName(), l.getMetadata(), NativeTypes.name(l.getType()), floats.build()));
+    }
+    return out;
+  }
+
+  /** Each layer's type and the float tensors it reads (for {@link Fp32Carriers}). */
+  static List<Fp32Carriers.Flow> readFlows(INetworkDefinition network) {
+    List<Fp32Carriers.Flow> out = new ArrayList<>();
+    for (int i = 0; i < network.getNbLayers(); i++) {
+      ILayer l = network.getLayer(i);
+      ImmutableList.Builder<String> floats = ImmutableList.builder();
+      for (int j = 0; j < l.getNbInputs(); j++) {
+        ITensor in = l.getInput(j);
+        if (in != null && !in.isNull() && NativeTypes.isFloat(in.getType())) {
+          floats.add(in.getName());
+        }
+      }
+      out.add(new Fp32Carriers.Flow(i, NativeTypes.name(l.getType()), floats.build()));
     }
     return out;
   }
