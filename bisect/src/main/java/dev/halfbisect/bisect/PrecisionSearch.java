@@ -41,9 +41,10 @@ import org.slf4j.LoggerFactory;
  *       units, then binary search between the last failing and the first passing size) finds a
  *       passing set in O(log) builds when the ranking is good.
  *   <li>Minimise: delta debugging (ddmin) over that set keeps a passing subset, testing halves,
- *       complements and finer partitions; at single nodes {@link DropEach} removes them one at a
- *       time until removing any single pinned node fails, so the result is 1-minimal (each test
- *       that decides it is a real candidate build).
+ *       complements and finer partitions (complements only, once every part of a partition has
+ *       failed alone); at single nodes {@link DropEach} removes them one at a time until removing
+ *       any single pinned node fails, so the result is 1-minimal (each test that decides it is a
+ *       real candidate build).
  * </ol>
  *
  * A probe that fails to build, crashes or gives NaN counts as failing. Identical plans are built
@@ -546,6 +547,12 @@ public final class PrecisionSearch {
   private static List<String> ddmin(List<String> start, Tester test, Ddmin state) {
     List<String> c = new ArrayList<>(start);
     int n = 2;
+    // Once every part of a partition failed alone, the needed nodes are spread over several parts,
+    // and removing parts that are not needed keeps them so: later subsets would fail too, so only
+    // complements are tested from then on (at n = 2 the halves are both). The planted TimeSformer's
+    // outputs-only search (6 needed nodes in LayerNorms of 3 blocks, 144 to shrink) spent most of
+    // its builds on such subsets.
+    boolean spread = false;
     while (true) {
       if (n >= c.size()) {
         // single nodes: ddmin would test each alone and then each removal, starting over after
@@ -557,12 +564,16 @@ public final class PrecisionSearch {
       List<List<String>> parts = EvenSplit.parts(c, n);
       boolean reduced = false;
       // Subsets (then complements) are independent tests: up to k of them in one round.
-      int part = test.firstPassing(parts, "minimise");
-      if (part >= 0) {
-        c = new ArrayList<>(parts.get(part));
-        state.current = c;
-        n = 2;
-        reduced = true;
+      if (!spread || n == 2) {
+        int part = test.firstPassing(parts, "minimise");
+        if (part >= 0) {
+          c = new ArrayList<>(parts.get(part));
+          state.current = c;
+          n = 2;
+          reduced = true;
+        } else {
+          spread = true;
+        }
       }
       if (!reduced && n > 2) {
         List<List<String>> comps = new ArrayList<>();

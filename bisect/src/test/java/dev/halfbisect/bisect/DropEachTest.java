@@ -3,14 +3,9 @@ package dev.halfbisect.bisect;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.google.common.collect.ImmutableList;
-import com.google.common.collect.ImmutableMap;
-import dev.halfbisect.bisect.testing.InterpreterBackend;
 import dev.halfbisect.core.Tensor;
-import dev.halfbisect.core.backend.BuildOptions;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -54,7 +49,7 @@ class DropEachTest {
   @Test
   void aCutShrinkStillHoldsAPassingPlan() {
     Set<String> needed = pick(10, 3);
-    BisectContext ctx = context(4, needed);
+    BisectContext ctx = NeededNodes.context(G, SAMPLES, 4, needed);
     PrecisionSearch.Tester test = new PrecisionSearch.Tester(ctx, new ArrayList<>(), 9, List.of());
     List<String> current = new ArrayList<>(PLAN);
     assertThatThrownBy(() -> DropEach.run(test, current))
@@ -72,7 +67,7 @@ class DropEachTest {
   }
 
   private static Shrink shrink(int k, Set<String> needed) {
-    BisectContext ctx = context(k, needed);
+    BisectContext ctx = NeededNodes.context(G, SAMPLES, k, needed);
     PrecisionSearch.Tester test =
         new PrecisionSearch.Tester(ctx, new ArrayList<>(), Integer.MAX_VALUE, List.of());
     List<String> current = new ArrayList<>(PLAN);
@@ -84,40 +79,5 @@ class DropEachTest {
     List<String> shuffled = new ArrayList<>(PLAN);
     Collections.shuffle(shuffled, new Random(seed));
     return Set.copyOf(shuffled.subList(0, n));
-  }
-
-  /**
-   * A candidate that computes in FP32 and passes exactly when every node of {@code needed} is
-   * pinned; otherwise its outputs come back doubled.
-   */
-  private static BisectContext context(int k, Set<String> needed) {
-    InterpreterBackend interp = new InterpreterBackend();
-    SpiProbeRunner exact =
-        new SpiProbeRunner(
-            G, new ProbeBackends(interp, BuildOptions.of("fp32"), interp, BuildOptions.of("fp32")));
-    ProbeRunner runner =
-        (spec, feeds) -> {
-          ProbeRunner.Outcome o = exact.run(spec, feeds);
-          if (spec.side() != ProbeSpec.Side.CANDIDATE
-              || spec.plan().fp32Nodes().containsAll(needed)) {
-            return o;
-          }
-          List<ImmutableMap<String, Tensor>> samples = new ArrayList<>();
-          for (ImmutableMap<String, Tensor> m : o.samples()) {
-            Map<String, Tensor> d = new LinkedHashMap<>();
-            m.forEach((name, t) -> d.put(name, doubled(t)));
-            samples.add(ImmutableMap.copyOf(d));
-          }
-          return new ProbeRunner.Outcome(ImmutableList.copyOf(samples), o.buildTime(), o.runTime());
-        };
-    return TestModels.context(G, interp, SAMPLES).runner(runner).parallelism(k).build();
-  }
-
-  private static Tensor doubled(Tensor t) {
-    float[] v = t.toFloatArray();
-    for (int i = 0; i < v.length; i++) {
-      v[i] = 2 * v[i] + 1;
-    }
-    return Tensor.ofFloats(t.shape(), v);
   }
 }
