@@ -9,13 +9,14 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The layers of a weakly typed network that can only write FP32: layers that move data without
- * computing (Shuffle, Slice, Concatenation, ...) write their input's type, so one whose float
- * inputs all come from layers pinned to FP32, from network inputs or from other such layers writes
- * FP32 however the build is flagged. Typing its marked output FP16 ({@link ObservedTypes}) would
- * ask it to change type, and TensorRT rejects that ("Mismatched type for tensor
- * ..._output_0__shadow, f16 vs. expected type: f32": Swin-T's amplify shadow build, whose copies
- * read the pinned originals' FP32 tensors, 2026-12-07).
+ * The layers of a weakly typed network whose observed outputs keep FP32 under {@link
+ * ObservedTypes.Mode#FP16}: layers that move data without computing (Shuffle, Slice, Concatenation,
+ * ...) carry their input's type, so one whose float inputs all come from layers pinned to FP32,
+ * from network inputs or from other such layers is given FP32 by TensorRT's type inference. Typing
+ * its marked output FP16 asks it to change type, and TensorRT rejected that ("Mismatched type for
+ * tensor ..._output_0__shadow, f16 vs. expected type: f32": Swin-T's amplify shadow build, whose
+ * copies read the pinned originals' FP32 tensors, 2026-12-07). The values are the same either way:
+ * moving data does not round it.
  */
 public final class Fp32Carriers {
   /**
@@ -36,7 +37,7 @@ public final class Fp32Carriers {
   private Fp32Carriers() {}
 
   /**
-   * The indexes of the layers that write FP32 whatever the build's flags.
+   * The indexes of the layers whose float inputs are all FP32 and that only move them.
    *
    * @param flows every layer, in the network's (topological) order
    * @param producers for each tensor a layer writes, that layer's index; a tensor not in it is a

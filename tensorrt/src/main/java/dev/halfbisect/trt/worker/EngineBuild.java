@@ -232,7 +232,7 @@ final class EngineBuild {
   /**
    * Under {@code halfbisect.trt.observedAs=fp16}: the observed float tensors of layers not pinned
    * to FP32 become FP16 outputs, so marking them does not make their layers write FP32; those of
-   * layers that can only write FP32 (data moved from FP32 tensors) keep it.
+   * layers that only move FP32 data keep it ({@link Fp32Carriers}).
    */
   private Response.Failure typeObserved() {
     ObservedTypes.Mode mode;
