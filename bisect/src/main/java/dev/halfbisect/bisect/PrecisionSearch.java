@@ -42,9 +42,9 @@ import org.slf4j.LoggerFactory;
  *       passing set in O(log) builds when the ranking is good.
  *   <li>Minimise: delta debugging (ddmin) over that set keeps a passing subset, testing halves,
  *       complements and finer partitions (complements only, once every part of a partition has
- *       failed alone); at single nodes {@link DropEach} removes them one at a time until removing
- *       any single pinned node fails, so the result is 1-minimal (each test that decides it is a
- *       real candidate build).
+ *       failed alone, in one sweep over the parts a granularity); at single nodes {@link DropEach}
+ *       removes them one at a time until removing any single pinned node fails, so the result is
+ *       1-minimal (each test that decides it is a real candidate build).
  * </ol>
  *
  * A probe that fails to build, crashes or gives NaN counts as failing. Identical plans are built
@@ -576,25 +576,44 @@ public final class PrecisionSearch {
         }
       }
       if (!reduced && n > 2) {
-        List<List<String>> comps = new ArrayList<>();
-        for (List<String> p : parts) {
-          Set<String> drop = new HashSet<>(p); // a set: removeAll on a list is |c| x |part|
-          List<String> comp = new ArrayList<>(c);
-          comp.removeIf(drop::contains);
-          comps.add(comp);
+        // One sweep over the parts: each part's complement against the plan as it stands. A part
+        // whose complement failed stays, and is not tried again after a later removal: pinning
+        // fewer nodes does not pass where pinning more failed (DropEach still checks every single
+        // node at the end). The parts left are each needed at this granularity: split them finer.
+        List<List<String>> kept = new ArrayList<>(parts);
+        int i = 0;
+        while (i < kept.size() && kept.size() > 1) {
+          List<List<String>> comps = new ArrayList<>();
+          for (int j = i; j < Math.min(kept.size(), i + test.parallelism()); j++) {
+            comps.add(without(c, kept.get(j)));
+          }
+          int comp = test.firstPassing(comps, "minimise");
+          if (comp >= 0) {
+            c = comps.get(comp);
+            state.current = c;
+            kept.remove(i + comp);
+            i += comp;
+            reduced = true;
+          } else {
+            i += comps.size();
+          }
         }
-        int comp = test.firstPassing(comps, "minimise");
-        if (comp >= 0) {
-          c = comps.get(comp);
-          state.current = c;
-          n = Math.max(n - 1, 2);
-          reduced = true;
+        if (reduced) {
+          n = Math.min(c.size(), Math.max(2, 2 * kept.size()));
         }
       }
       if (!reduced) {
         n = Math.min(c.size(), 2 * n);
       }
     }
+  }
+
+  /** {@code c} without the nodes of {@code part}, in order. */
+  private static List<String> without(List<String> c, List<String> part) {
+    Set<String> drop = new HashSet<>(part); // a set: removeAll on a list is |c| x |part|
+    List<String> out = new ArrayList<>(c);
+    out.removeIf(drop::contains);
+    return out;
   }
 
   /**

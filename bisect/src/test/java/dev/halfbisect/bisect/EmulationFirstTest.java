@@ -203,9 +203,12 @@ class EmulationFirstTest {
     // the calibration measures the error ratio on one all-FP16 build; TensorRT's error moves from
     // build to build (1.18x to 1.32x on the H200), so the emulation's stricter bound is off by some
     // factor: below 1 the candidate fails the plan found at the ratio's bound and takes the one
-    // found with the margin. All 8 runs end 1-minimal, in 25 to 56 candidate builds (196 to 659
-    // emulation builds). An emulation cap of 60 is too small for a ranking of this model's smallest
-    // passing prefix (about 85 nodes), and ddmin's 60 probes leave the candidate 20 nodes or more.
+    // found with the margin. All 8 runs end 1-minimal, in 15 to 50 candidate builds (64 to 659
+    // emulation builds), with 7 to 24 nodes: which 1-minimal plan a shrink reaches depends on the
+    // order of its tests (with ddmin's sweep of complements, 2026-12-08, the emulation's capped
+    // ddmin at off 0.9 left a plan whose shrink ends at 24; at off 0.8 and 1.0, at 10 where it
+    // had ended at 18). An emulation cap of 60 is too small for a ranking of this model's smallest
+    // passing prefix (about 85 nodes).
     ModelGraph g = TestModels.transformer(6, -1);
     Tolerance t = Tolerance.normalized(allFp16Error(g) * 1.5);
     List<String> paths = new ArrayList<>();
@@ -233,7 +236,7 @@ class EmulationFirstTest {
           assertThat(r.result().stopReason()).as(run).startsWith("build cap");
           capped.add(run);
         }
-        assertThat(r.result().fp32Nodes()).as(run).isNotEmpty().hasSizeLessThanOrEqualTo(20);
+        assertThat(r.result().fp32Nodes()).as(run).isNotEmpty().hasSizeLessThanOrEqualTo(24);
         assertThat(cand.prober().candidateBuilds())
             .as(run)
             .isLessThanOrEqualTo(SEARCH_ALL.maxSearchBuilds() + 1);
