@@ -79,6 +79,8 @@ final class EngineBuild {
   private final Set<String> outputs = new LinkedHashSet<>();
   private final List<ObservedTypes.Marked> marked = new ArrayList<>();
   private Map<String, ITensor> tensors;
+  // for each tensor a layer writes, that layer's index (observed tensors' layers, FP32 carriers)
+  private Map<String, Integer> producers;
   private final Map<String, long[]> inputShapes = new LinkedHashMap<>();
   private INetworkDefinition network;
   private List<NetworkLayer> layers;
@@ -147,7 +149,7 @@ final class EngineBuild {
   /** The observed tensors marked as outputs; UNOBSERVABLE when the network has not some. */
   private Response.Failure markObserved() {
     tensors = tensorsByName(network);
-    Map<String, Integer> producers = producerLayers(network);
+    producers = producerLayers(network);
     for (int i = 0; i < network.getNbOutputs(); i++) {
       outputs.add(network.getOutput(i).getName());
     }
@@ -241,16 +243,16 @@ final class EngineBuild {
     } catch (IllegalArgumentException e) {
       return failure(FailureKind.BAD_ARGUMENT, e.getMessage());
     }
+    if (mode == ObservedTypes.Mode.FP32) {
+      return null;
+    }
     List<Integer> pinned =
         constraints == null
             ? List.of()
             : constraints.constraints().stream()
                 .map(PrecisionConstraints.LayerConstraint::layerIndex)
                 .toList();
-    if (mode == ObservedTypes.Mode.FP32) {
-      return null;
-    }
-    Set<Integer> carriers = Fp32Carriers.of(readFlows(network), producerLayers(network), pinned);
+    Set<Integer> carriers = Fp32Carriers.of(readFlows(network), producers, pinned);
     Set<Integer> fp32 = new HashSet<>(pinned);
     fp32.addAll(carriers);
     List<String> half = ObservedTypes.halfTyped(mode, marked, fp32);
